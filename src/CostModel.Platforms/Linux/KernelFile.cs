@@ -1,0 +1,119 @@
+using System.Buffers;
+using Microsoft.Win32.SafeHandles;
+
+namespace CostModel.Platforms.Linux;
+
+/// <summary>
+/// One procfs/sysfs/cgroupfs file, opened once and re-read from offset 0 on every pass (the
+/// kernel regenerates the content for a read at offset 0), into a reused buffer: no allocation
+/// and no open/close per snapshot. Also works on ordinary files, which is how fixture trees are read.
+/// </summary>
+/// <remarks>Not thread-safe: each probe owns its files and the collector calls probes one at a time.</remarks>
+internal sealed class KernelFile : IDisposable
+{
+    /// <summary>Kernel text files we read are small (/proc/stat is about 100 bytes per CPU); 1 MiB bounds a garbage file.</summary>
+    internal const int MaxBytes = 1 << 20;
+
+    private const int InitialBytes = 4096;
+
+    private SafeFileHandle? _handle;
+    private byte[] _buffer = [];
+
+    public KernelFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Path = path;
+    }
+
+    public string Path { get; }
+
+    /// <summary>Why the last read failed, or null after a success.</summary>
+    public string? Error { get; private set; }
+
+    /// <summary>A short, low-cardinality failure kind for metrics ("missing", "access-denied", "io", "too-large").</summary>
+    public string? ErrorKind { get; private set; }
+
+    /// <summary>Reads the whole file. On failure returns false with <see cref="Error"/> set; the next call tries to reopen.</summary>
+    public bool TryRead(out ReadOnlySpan<byte> content)
+    {
+        content = default;
+        try
+        {
+            _handle ??= File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (_buffer.Length == 0)
+            {
+                _buffer = ArrayPool<byte>.Shared.Rent(InitialBytes);
+            }
+
+            int total = 0;
+            while (true)
+            {
+                int read = RandomAccess.Read(_handle, _buffer.AsSpan(total), total);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += read;
+                if (total == _buffer.Length)
+                {
+                    if (_buffer.Length >= MaxBytes)
+                    {
+                        return Fail("too-large", $"{Path} is larger than {MaxBytes} bytes", closeHandle: false);
+                    }
+
+                    byte[] larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
+                    _buffer.AsSpan(0, total).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(_buffer);
+                    _buffer = larger;
+                }
+            }
+
+            content = _buffer.AsSpan(0, total);
+            Error = null;
+            ErrorKind = null;
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            return Fail("missing", $"{Path} does not exist", closeHandle: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Fail("missing", $"{Path} does not exist", closeHandle: true);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return Fail("access-denied", $"{Path}: permission denied", closeHandle: true);
+        }
+        catch (IOException ex)
+        {
+            // EAGAIN, ENODEV, EIO from a driver: the next pass reopens the file.
+            return Fail("io", $"{Path}: {ex.Message}", closeHandle: true);
+        }
+    }
+
+    public void Dispose()
+    {
+        _handle?.Dispose();
+        _handle = null;
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
+
+    private bool Fail(string kind, string error, bool closeHandle)
+    {
+        ErrorKind = kind;
+        Error = error;
+        if (closeHandle)
+        {
+            _handle?.Dispose();
+            _handle = null;
+        }
+
+        return false;
+    }
+}

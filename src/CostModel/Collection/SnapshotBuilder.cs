@@ -1,0 +1,61 @@
+using CostModel.Factors;
+
+namespace CostModel.Collection;
+
+/// <summary>
+/// The snapshot being built during one collection pass. Probes replace the group they own;
+/// later probes can read groups filled before them (compute reads container limits).
+/// </summary>
+public sealed class SnapshotBuilder
+{
+    internal static readonly PowerFactors EmptyPower = new();
+    internal static readonly ComputeFactors EmptyCompute = new();
+    internal static readonly GpuFactors EmptyGpu = new();
+    internal static readonly ThermalFactors EmptyThermal = new();
+    internal static readonly NetworkFactors EmptyNetwork = new();
+    internal static readonly ContainerFactors EmptyContainer = new();
+    internal static readonly PendingWork EmptyPending = new();
+
+    /// <summary>Creates an empty builder on a clock.</summary>
+    /// <param name="timeProvider">The clock every reading of this pass is stamped with.</param>
+    public SnapshotBuilder(TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        TimeProvider = timeProvider;
+    }
+
+    /// <summary>The clock to stamp readings with (<c>TimeProvider.GetUtcNow()</c>).</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>Power source and battery.</summary>
+    public PowerFactors Power { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyPower;
+
+    /// <summary>Container limits.</summary>
+    public ContainerFactors Container { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyContainer;
+
+    /// <summary>CPU, load and memory.</summary>
+    public ComputeFactors Compute { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyCompute;
+
+    /// <summary>GPUs.</summary>
+    public GpuFactors Gpu { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyGpu;
+
+    /// <summary>Heat and throttling.</summary>
+    public ThermalFactors Thermal { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyThermal;
+
+    /// <summary>Network link.</summary>
+    public NetworkFactors Network { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyNetwork;
+
+    /// <summary>Queued and running work.</summary>
+    public PendingWork Pending { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyPending;
+
+    internal void Reset()
+    {
+        Power = EmptyPower;
+        Container = EmptyContainer;
+        Compute = EmptyCompute;
+        Gpu = EmptyGpu;
+        Thermal = EmptyThermal;
+        Network = EmptyNetwork;
+        Pending = EmptyPending;
+    }
+}

@@ -1,0 +1,76 @@
+using System.ComponentModel.DataAnnotations;
+using CostModel.Collection;
+using CostModel.Factors;
+using Microsoft.Extensions.Options;
+
+namespace CostModel;
+
+/// <summary>
+/// Root options of the library, bound from the <c>CostModel</c> configuration section and
+/// validated at start; live changes arrive through <see cref="IOptionsMonitor{TOptions}"/>.
+/// </summary>
+public sealed class CostModelOptions
+{
+    /// <summary>The configuration section name used by convention.</summary>
+    public const string SectionName = "CostModel";
+
+    /// <summary>This node's identifier in the mesh. Default: the machine name.</summary>
+    [StringLength(NodeCostFactors.MaxNodeIdLength, MinimumLength = 1)]
+    public string NodeId { get; set; } = Environment.MachineName;
+
+    /// <summary>How this node measures itself.</summary>
+    [ValidateObjectMembers]
+    public CollectionOptions Collection { get; set; } = new();
+}
+
+/// <summary>Source-generated validation of <see cref="CostModelOptions"/> (DataAnnotations, AOT-safe).</summary>
+[OptionsValidator]
+internal sealed partial class CostModelOptionsValidator : IValidateOptions<CostModelOptions>;
+
+/// <summary>Checks what DataAnnotations cannot express without reflection: time spans in range, override keys.</summary>
+internal sealed class CostModelOptionsRangeValidator : IValidateOptions<CostModelOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CostModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        CollectionOptions c = options.Collection;
+        if (c is null)
+        {
+            return ValidateOptionsResult.Fail("CostModel:Collection must not be null.");
+        }
+
+        Check(failures, "CostModel:Collection:SampleInterval", c.SampleInterval, CollectionDefaults.MinSampleInterval, CollectionDefaults.MaxSampleInterval);
+        Check(failures, "CostModel:Collection:BatteryTrendWindow", c.BatteryTrendWindow, CollectionDefaults.MinBatteryTrendWindow, CollectionDefaults.MaxBatteryTrendWindow);
+        Check(failures, "CostModel:Collection:LoadTrendWindow", c.LoadTrendWindow, CollectionDefaults.MinLoadTrendWindow, CollectionDefaults.MaxLoadTrendWindow);
+        if (c.MeteredInterfaces is null)
+        {
+            failures.Add("CostModel:Collection:MeteredInterfaces must not be null.");
+        }
+        else
+        {
+            foreach (string key in c.MeteredInterfaces.Keys)
+            {
+                if (string.IsNullOrWhiteSpace(key) || key.Length > NetworkFactors.MaxInterfaceNameLength)
+                {
+                    failures.Add($"CostModel:Collection:MeteredInterfaces has an invalid interface name '{key}'.");
+                }
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(options.NodeId) || options.NodeId.Any(char.IsControl))
+        {
+            failures.Add("CostModel:NodeId must be 1 to 64 characters without control characters.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Check(List<string> failures, string key, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add($"{key} is {value}; it must be between {min} and {max}.");
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using System.Diagnostics.CodeAnalysis;
+using CostModel;
+using CostModel.Collection;
+using CostModel.DependencyInjection;
+using CostModel.Telemetry;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers CostModel in a service collection.</summary>
+public static class CostModelServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the core services, with options bound from <paramref name="configuration"/> (usually
+    /// the <c>CostModel</c> section) and validated at start.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The configuration section to bind <see cref="CostModelOptions"/> from.</param>
+    /// <returns>A builder to add platform probes with (<c>.AddPlatformProbes()</c> from CostModel.Platforms).</returns>
+    public static ICostModelBuilder AddCostModel(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<CostModelOptions>().Bind(configuration);
+        return AddCore(services);
+    }
+
+    /// <summary>Adds the core services, with options set in code and validated at start.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>A builder to add platform probes with.</returns>
+    public static ICostModelBuilder AddCostModel(this IServiceCollection services, Action<CostModelOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<CostModelOptions>().Configure(configure);
+        return AddCore(services);
+    }
+
+    /// <summary>Adds a signal probe; a probe with the same name registered earlier is replaced.</summary>
+    /// <typeparam name="TProbe">The probe type, created by the container.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    public static ICostModelBuilder AddProbe<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TProbe>(this ICostModelBuilder builder)
+        where TProbe : class, ISignalProbe
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton<ISignalProbe, TProbe>();
+        return builder;
+    }
+
+    /// <summary>Adds a signal probe instance; a probe with the same name registered earlier is replaced.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="probe">The probe.</param>
+    /// <returns>The builder.</returns>
+    public static ICostModelBuilder AddProbe(this ICostModelBuilder builder, ISignalProbe probe)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(probe);
+        builder.Services.AddSingleton(probe);
+        return builder;
+    }
+
+    private static CostModelBuilder AddCore(IServiceCollection services)
+    {
+        services.AddOptions<CostModelOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CostModelOptions>, CostModelOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CostModelOptions>, CostModelOptionsRangeValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        // Logging and metrics are the host's: without AddLogging, components log nowhere; without
+        // AddMetrics, the library owns a private meter factory so its instruments still exist.
+        services.TryAddSingleton(sp => new CostModelMetrics(sp.GetService<IMeterFactory>() ?? new OwnedMeterFactory()));
+        services.TryAddSingleton<IProbeFailureReporter, LoggingProbeFailureReporter>();
+        services.TryAddSingleton<ICostCollector, CostCollector>();
+        return new CostModelBuilder(services);
+    }
+}

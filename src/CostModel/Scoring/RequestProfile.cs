@@ -1,0 +1,59 @@
+namespace CostModel.Scoring;
+
+/// <summary>What a request needs and how much its sender cares about time and money.</summary>
+public sealed record RequestProfile
+{
+    /// <summary>Creates a profile for a model or capability.</summary>
+    /// <param name="model">The model id or capability the request needs.</param>
+    public RequestProfile(string model)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        Model = model;
+    }
+
+    /// <summary>The model id or capability the request needs.</summary>
+    public string Model { get; }
+
+    /// <summary>Estimated prompt tokens.</summary>
+    public int InputTokens { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(InputTokens), value, "Must not be negative."); }
+
+    /// <summary>Estimated generated tokens.</summary>
+    public int OutputTokens { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(OutputTokens), value, "Must not be negative."); }
+
+    /// <summary>Bytes to move to the target and back (prompt, attachments, response).</summary>
+    public long PayloadBytes { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(PayloadBytes), value, "Must not be negative."); }
+
+    /// <summary>How urgent the request is; non-urgent work may be refused by nodes below their battery reserve.</summary>
+    public Urgency Urgency { get; init; } = Urgency.Normal;
+
+    /// <summary>A conversation or session key: requests with the same key prefer the node that served the last one (its KV cache is there).</summary>
+    public string? AffinityKey { get; init; }
+
+    /// <summary>Smallest acceptable model size, in billions of parameters (a hard floor).</summary>
+    public double? MinParameterBillions { get; init; }
+
+    /// <summary>Smallest acceptable bits per weight (a hard floor against heavily quantised re-hosts).</summary>
+    public double? MinQuantizationBits { get; init; }
+
+    /// <summary>Dollars one second of latency is worth to this request; overrides the mesh and system defaults.</summary>
+    public double? ValueOfTimeDollarsPerSecond { get; init; }
+
+    /// <summary>The most this request may cost, in dollars; overrides the mesh and system defaults.</summary>
+    public double? MaxDollarsPerRequest { get; init; }
+
+    /// <summary>True to refuse targets whose link is metered.</summary>
+    public bool ExcludeMetered { get; init; }
+}
+
+/// <summary>How urgent a request is.</summary>
+public enum Urgency
+{
+    /// <summary>Can wait; should not drain a battery below its reserve.</summary>
+    Background = 0,
+
+    /// <summary>An ordinary request.</summary>
+    Normal = 1,
+
+    /// <summary>A person is waiting; may use a battery below its reserve when nothing else serves.</summary>
+    Interactive = 2,
+}
