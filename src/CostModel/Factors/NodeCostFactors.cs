@@ -7,7 +7,8 @@ namespace CostModel.Factors;
 /// <remarks>
 /// Every value is a <see cref="Reading{T}"/> with its own observation time and quality; a group
 /// nobody measured is Unknown, never 0. Snapshots are ordered by (<see cref="Generation"/>,
-/// <see cref="Version"/>).
+/// <see cref="Version"/>). Setting a group to null stands for "nothing known": every reading
+/// of an empty group is Unknown ("not collected").
 /// </remarks>
 public sealed record NodeCostFactors
 {
@@ -40,26 +41,26 @@ public sealed record NodeCostFactors
     public DateTimeOffset CapturedAt { get; init; }
 
     /// <summary>Power source and battery.</summary>
-    public PowerFactors Power { get; init => field = value ?? throw new ArgumentNullException(nameof(Power)); } = new();
+    public PowerFactors Power { get; init => field = value ?? new(); } = new();
 
     /// <summary>CPU and memory.</summary>
-    public ComputeFactors Compute { get; init => field = value ?? throw new ArgumentNullException(nameof(Compute)); } = new();
+    public ComputeFactors Compute { get; init => field = value ?? new(); } = new();
 
     /// <summary>GPUs.</summary>
-    public GpuFactors Gpu { get; init => field = value ?? throw new ArgumentNullException(nameof(Gpu)); } = new();
+    public GpuFactors Gpu { get; init => field = value ?? new(); } = new();
 
     /// <summary>Heat and throttling.</summary>
-    public ThermalFactors Thermal { get; init => field = value ?? throw new ArgumentNullException(nameof(Thermal)); } = new();
+    public ThermalFactors Thermal { get; init => field = value ?? new(); } = new();
 
     /// <summary>Network link.</summary>
-    public NetworkFactors Network { get; init => field = value ?? throw new ArgumentNullException(nameof(Network)); } = new();
+    public NetworkFactors Network { get; init => field = value ?? new(); } = new();
 
     /// <summary>Container limits.</summary>
-    public ContainerFactors Container { get; init => field = value ?? throw new ArgumentNullException(nameof(Container)); } = new();
+    public ContainerFactors Container { get; init => field = value ?? new(); } = new();
 
     /// <summary>Queued and running work the node reports.</summary>
-    public PendingWork Pending { get; init => field = value ?? throw new ArgumentNullException(nameof(Pending)); } = new();
+    public PendingWork Pending { get; init => field = value ?? new(); } = new();
 
     /// <summary>Battery and load trends.</summary>
-    public TrendFactors Trends { get; init => field = value ?? throw new ArgumentNullException(nameof(Trends)); } = new();
+    public TrendFactors Trends { get; init => field = value ?? new(); } = new();
 }
