@@ -24,6 +24,7 @@ internal sealed class CostCollector : ICostCollector
     private readonly ILogger _logger;
     private readonly SnapshotBuilder _builder;
     private readonly SnapshotBuilder _powerCheck;
+    private readonly SnapshotBuilder _unprobed;
     private readonly Lock _gate = new();
     private readonly long _generation;
     private long _version;
@@ -58,6 +59,16 @@ internal sealed class CostCollector : ICostCollector
 
         _probes = [.. byName.Values.OrderBy(p => p.Probe.Group).ThenBy(p => p.Order).Select(p => p.Probe)];
         _powerProbes = [.. _probes.Where(p => p.Group == SignalGroup.Power)];
+        // Groups no probe fills say so, instead of the generic "not collected". Built once.
+        _unprobed = new SnapshotBuilder(timeProvider);
+        foreach (SignalGroup group in Enum.GetValues<SignalGroup>())
+        {
+            if (!_probes.Any(p => p.Group == group))
+            {
+                SetUnknown(_unprobed, group, $"no probe registered for the {group} group on this platform", null);
+            }
+        }
+
         _builder = new SnapshotBuilder(timeProvider);
         _powerCheck = new SnapshotBuilder(timeProvider);
 
@@ -77,7 +88,7 @@ internal sealed class CostCollector : ICostCollector
             int maxRetries = options.Collection.MaxPassRetries;
             for (int attempt = 0; ; attempt++)
             {
-                _builder.Reset();
+                _builder.CopyFrom(_unprobed);
                 foreach (ISignalProbe probe in _probes)
                 {
                     Run(probe, _builder);
@@ -161,7 +172,7 @@ internal sealed class CostCollector : ICostCollector
         }
     }
 
-    private static void SetUnknown(SnapshotBuilder builder, SignalGroup group, string reason, DateTimeOffset at)
+    private static void SetUnknown(SnapshotBuilder builder, SignalGroup group, string reason, DateTimeOffset? at)
     {
         switch (group)
         {

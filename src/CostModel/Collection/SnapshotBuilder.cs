@@ -48,6 +48,17 @@ public sealed class SnapshotBuilder
     /// <summary>Queued and running work.</summary>
     public PendingWork Pending { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyPending;
 
+    internal void CopyFrom(SnapshotBuilder other)
+    {
+        Power = other.Power;
+        Container = other.Container;
+        Compute = other.Compute;
+        Gpu = other.Gpu;
+        Thermal = other.Thermal;
+        Network = other.Network;
+        Pending = other.Pending;
+    }
+
     internal void Reset()
     {
         Power = EmptyPower;

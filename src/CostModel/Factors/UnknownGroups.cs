@@ -3,7 +3,7 @@ namespace CostModel.Factors;
 /// <summary>Whole factor groups whose every reading is Unknown for one reason (a probe that failed).</summary>
 internal static class UnknownGroups
 {
-    public static PowerFactors Power(string reason, DateTimeOffset at) => new()
+    public static PowerFactors Power(string reason, DateTimeOffset? at) => new()
     {
         Source = Reading.Unknown<PowerSource>(reason, at),
         BatteryCount = Reading.Unknown<int>(reason, at),
@@ -16,7 +16,7 @@ internal static class UnknownGroups
         TimeToFullSeconds = Reading.Unknown<double>(reason, at),
     };
 
-    public static ComputeFactors Compute(string reason, DateTimeOffset at) => new()
+    public static ComputeFactors Compute(string reason, DateTimeOffset? at) => new()
     {
         CpuUtilization = Reading.Unknown<double>(reason, at),
         EffectiveCores = Reading.Unknown<double>(reason, at),
@@ -28,9 +28,9 @@ internal static class UnknownGroups
         MemoryTotalBytes = Reading.Unknown<long>(reason, at),
     };
 
-    public static GpuFactors Gpu(string reason, DateTimeOffset at) => new() { DeviceCount = Reading.Unknown<int>(reason, at) };
+    public static GpuFactors Gpu(string reason, DateTimeOffset? at) => new() { DeviceCount = Reading.Unknown<int>(reason, at) };
 
-    public static ThermalFactors Thermal(string reason, DateTimeOffset at) => new()
+    public static ThermalFactors Thermal(string reason, DateTimeOffset? at) => new()
     {
         Level = Reading.Unknown<ThermalLevel>(reason, at),
         ThrottleRatio = Reading.Unknown<double>(reason, at),
@@ -38,7 +38,7 @@ internal static class UnknownGroups
         ThrottleEvents = Reading.Unknown<long>(reason, at),
     };
 
-    public static NetworkFactors Network(string reason, DateTimeOffset at) => new()
+    public static NetworkFactors Network(string reason, DateTimeOffset? at) => new()
     {
         Metered = Reading.Unknown<bool>(reason, at),
         ReceiveBytesPerSecond = Reading.Unknown<double>(reason, at),
@@ -46,7 +46,7 @@ internal static class UnknownGroups
         BandwidthBitsPerSecond = Reading.Unknown<double>(reason, at),
     };
 
-    public static ContainerFactors Container(string reason, DateTimeOffset at) => new()
+    public static ContainerFactors Container(string reason, DateTimeOffset? at) => new()
     {
         CpuLimitCores = Reading.Unknown<ResourceLimit>(reason, at),
         MemoryLimitBytes = Reading.Unknown<ResourceLimit>(reason, at),
@@ -55,7 +55,7 @@ internal static class UnknownGroups
         ThrottledShare = Reading.Unknown<double>(reason, at),
     };
 
-    public static PendingWork Pending(string reason, DateTimeOffset at) => new()
+    public static PendingWork Pending(string reason, DateTimeOffset? at) => new()
     {
         QueueDepth = Reading.Unknown<int>(reason, at),
         InFlight = Reading.Unknown<int>(reason, at),

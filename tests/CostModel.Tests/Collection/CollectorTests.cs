@@ -58,6 +58,8 @@ public sealed class CollectorTests : IDisposable
         Assert.Equal(first.Version + 1, second.Version);
         Assert.Equal(SignalQuality.Unknown, first.Power.Source.Quality);
         Assert.Equal(SignalQuality.Unknown, first.Compute.CpuUtilization.Quality);
+        Assert.Equal("no probe registered for the Compute group on this platform", first.Compute.CpuUtilization.Reason);
+        Assert.Equal("no probe registered for the Pending group on this platform", first.Pending.InFlight.Reason);
     }
 
     [Fact]

@@ -1,0 +1,97 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
+using CostModel.Collection;
+using CostModel.Factors;
+using CostModel.Platforms;
+using CostModel.Probe;
+using CostModel.Serialization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+// Usage: CostModel.Probe [--json] [--watch] [--interval SECONDS] [--proc-root DIR] [--sys-root DIR]
+ProbeArguments arguments;
+try
+{
+    arguments = ProbeArguments.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(ProbeArguments.Usage);
+    return 2;
+}
+
+if (arguments.Help)
+{
+    Console.WriteLine(ProbeArguments.Usage);
+    return 0;
+}
+
+var settings = new Dictionary<string, string?>
+{
+    ["CostModel:Collection:SampleInterval"] = arguments.Interval.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+};
+if (arguments.ProcRoot is not null)
+{
+    settings["CostModel:Linux:ProcRoot"] = arguments.ProcRoot;
+}
+
+if (arguments.SysRoot is not null)
+{
+    settings["CostModel:Linux:SysRoot"] = arguments.SysRoot;
+}
+
+IConfiguration configuration = new ConfigurationBuilder()
+    .AddJsonFile("appsettings.json", optional: true)
+    .AddInMemoryCollection(settings)
+    .Build();
+
+var services = new ServiceCollection();
+services.AddMetrics();
+services.AddCostModel(configuration.GetSection("CostModel"))
+    .AddPlatformProbes(configuration.GetSection("CostModel:Linux"));
+await using ServiceProvider provider = services.BuildServiceProvider();
+ICostCollector collector = provider.GetRequiredService<ICostCollector>();
+
+if (!arguments.Watch)
+{
+    // Rates (CPU utilisation, network throughput) need two samples one interval apart.
+    NodeCostFactors snapshot = await collector.Observe(DefaultScheduler.Instance).Skip(1).FirstAsync();
+    Console.WriteLine(arguments.Json ? CostModelJson.Serialize(snapshot) : FactorTable.Render(snapshot));
+    return 0;
+}
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+using IDisposable subscription = collector.Observe(DefaultScheduler.Instance).Subscribe(snapshot =>
+{
+    if (arguments.Json)
+    {
+        Console.WriteLine(CostModelJson.Serialize(snapshot));
+    }
+    else
+    {
+        if (!Console.IsOutputRedirected)
+        {
+            Console.Clear();
+        }
+
+        Console.WriteLine(FactorTable.Render(snapshot));
+    }
+});
+
+try
+{
+    await Task.Delay(Timeout.Infinite, stop.Token);
+}
+catch (OperationCanceledException)
+{
+    // Ctrl+C ends the watch.
+}
+
+return 0;
