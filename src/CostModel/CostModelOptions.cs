@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using CostModel.Collection;
 using CostModel.Factors;
+using CostModel.Scoring;
 using Microsoft.Extensions.Options;
 
 namespace CostModel;
@@ -21,6 +22,10 @@ public sealed class CostModelOptions
     /// <summary>How this node measures itself.</summary>
     [ValidateObjectMembers]
     public CollectionOptions Collection { get; set; } = new();
+
+    /// <summary>Prices and priors of the cost model.</summary>
+    [ValidateObjectMembers]
+    public ScoringOptions Scoring { get; set; } = new();
 }
 
 /// <summary>Source-generated validation of <see cref="CostModelOptions"/> (DataAnnotations, AOT-safe).</summary>
@@ -56,6 +61,15 @@ internal sealed class CostModelOptionsRangeValidator : IValidateOptions<CostMode
                     failures.Add($"CostModel:Collection:MeteredInterfaces has an invalid interface name '{key}'.");
                 }
             }
+        }
+
+        if (options.Scoring is null)
+        {
+            failures.Add("CostModel:Scoring must not be null.");
+        }
+        else
+        {
+            ScoringOptionsRangeValidator.Validate(options.Scoring, failures);
         }
 
         if (string.IsNullOrWhiteSpace(options.NodeId) || options.NodeId.Any(char.IsControl))

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using CostModel;
 using CostModel.Collection;
+using CostModel.Scoring;
 using CostModel.DependencyInjection;
 using CostModel.Telemetry;
 using Microsoft.Extensions.Configuration;
@@ -75,6 +76,8 @@ public static class CostModelServiceCollectionExtensions
         services.TryAddSingleton(sp => new CostModelMetrics(sp.GetService<IMeterFactory>() ?? new OwnedMeterFactory()));
         services.TryAddSingleton<IProbeFailureReporter, LoggingProbeFailureReporter>();
         services.TryAddSingleton<ICostCollector, CostCollector>();
+        services.TryAddSingleton<BandwidthEstimator>();
+        services.TryAddSingleton<ICostScorer, DefaultCostScorer>();
         return new CostModelBuilder(services);
     }
 }

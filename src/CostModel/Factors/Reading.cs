@@ -124,6 +124,12 @@ public readonly struct Reading<T> : IEquatable<Reading<T>>
     /// <summary>A short text: the value and quality, or the quality and reason.</summary>
     public override string ToString() => HasValue ? $"{_value} ({Quality}, {_note})" : $"{Quality}: {Reason}";
 
+    /// <summary>True when the reading has a value observed at most <paramref name="maxAge"/> before <paramref name="now"/>. Allocation-free.</summary>
+    /// <param name="now">The current time.</param>
+    /// <param name="maxAge">The factor's maximum age.</param>
+    public bool IsFreshAt(DateTimeOffset now, TimeSpan maxAge) =>
+        HasValue && (_observedUtcTicks == 0 || now.UtcTicks - _observedUtcTicks <= maxAge.Ticks);
+
     internal long ObservedUtcTicks => _observedUtcTicks;
 
     internal string? Note => _note;

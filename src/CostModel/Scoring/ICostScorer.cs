@@ -20,11 +20,14 @@ public readonly record struct CostCandidate
     /// <summary>The node id or endpoint id.</summary>
     public required string TargetId { get; init; }
 
-    /// <summary>The model as the target serves it.</summary>
+    /// <summary>The model as the target serves it (parameters, quantisation, throughput priors).</summary>
     public required ServedModel Model { get; init; }
 
     /// <summary>The node's latest factors; null for an API endpoint.</summary>
     public NodeCostFactors? Factors { get; init; }
+
+    /// <summary>True when the target is this node (no network between router and target).</summary>
+    public bool IsLocal { get; init; }
 
     /// <summary>Relay hops to the serving node (0 when the target serves the model itself).</summary>
     public int RelayHops { get; init; }
@@ -32,12 +35,20 @@ public readonly record struct CostCandidate
     /// <summary>Requests this router has placed on the target and not yet seen in its factors.</summary>
     public int PlacedRequests { get; init; }
 
-    /// <summary>Price per million input tokens in dollars, for a paid endpoint; null for a local node.</summary>
-    public double? InputDollarsPerMillionTokens { get; init; }
+    /// <summary>Round-trip time observed to the target (an EWMA), seconds; null when never measured.</summary>
+    public double? ObservedRttSeconds { get; init; }
 
-    /// <summary>Price per million output tokens in dollars, for a paid endpoint; null for a local node.</summary>
-    public double? OutputDollarsPerMillionTokens { get; init; }
+    /// <summary>Decode speed observed on the target for this model (an EWMA), tokens per second; null when never measured.</summary>
+    public double? ObservedDecodeTokensPerSecond { get; init; }
+
+    /// <summary>The token price of a paid endpoint; null for a mesh node, and null for an endpoint whose price is unknown.</summary>
+    public TokenPrice? Price { get; init; }
 }
+
+/// <summary>What a paid API charges.</summary>
+/// <param name="InputDollarsPerMillionTokens">Dollars per million prompt tokens.</param>
+/// <param name="OutputDollarsPerMillionTokens">Dollars per million generated tokens.</param>
+public readonly record struct TokenPrice(double InputDollarsPerMillionTokens, double OutputDollarsPerMillionTokens);
 
 /// <summary>
 /// A cost in one currency: each term is a physical quantity times a price. Latency converts to
@@ -69,11 +80,39 @@ public readonly record struct CostBreakdown
     /// <summary>Which assumptions stood in for unknown or stale factors.</summary>
     public CostAssumptions Assumptions { get; init; }
 
+    /// <summary>Why the candidate must not take this request at any price; <see cref="CostExclusion.None"/> when it may.</summary>
+    public CostExclusion Exclusion { get; init; }
+
+    /// <summary>Money actually spent (energy, metered traffic, API), dollars: what budgets and price caps compare.</summary>
+    public double MoneyDollars => EnergyDollars + NetworkDollars + ApiDollars;
+
     /// <summary>Total expected latency, in seconds.</summary>
     public double LatencySeconds => NetworkLatencySeconds + ComputeLatencySeconds;
 
     /// <summary>The total in dollars: latency times value of time plus every money term.</summary>
     public double TotalDollars => (LatencySeconds * ValueOfTimeDollarsPerSecond) + EnergyDollars + NetworkDollars + ApiDollars + QualityDollars;
+}
+
+/// <summary>Why a candidate is refused rather than priced.</summary>
+public enum CostExclusion
+{
+    /// <summary>Eligible.</summary>
+    None = 0,
+
+    /// <summary>The battery is at or below its reserve floor and the request is not urgent.</summary>
+    BelowBatteryReserve = 1,
+
+    /// <summary>A paid endpoint whose price is unknown (never priced by a made-up number).</summary>
+    UnknownPrice = 2,
+
+    /// <summary>The money terms exceed the request's (or the mesh's) maximum per request.</summary>
+    OverBudget = 3,
+
+    /// <summary>The request excludes metered links and this link is metered (or unknown, under the AssumeMetered policy).</summary>
+    Metered = 4,
+
+    /// <summary>The model is smaller or more quantised than the request's floor, or its size is unknown.</summary>
+    QualityFloor = 5,
 }
 
 /// <summary>Reason codes: conservative defaults that stood in for a factor the scorer did not know.</summary>
@@ -103,4 +142,7 @@ public enum CostAssumptions
 
     /// <summary>Load unknown: the configured prior utilisation assumed.</summary>
     LoadUnknown = 64,
+
+    /// <summary>The node reports no power figure: the active-watts prior assumed.</summary>
+    PowerDrawPrior = 128,
 }

@@ -35,11 +35,17 @@ public sealed record RequestProfile
     /// <summary>Smallest acceptable bits per weight (a hard floor against heavily quantised re-hosts).</summary>
     public double? MinQuantizationBits { get; init; }
 
+    /// <summary>Dollars this request would pay for each billion parameters of model size (a priced preference for larger models; 0 for none).</summary>
+    public double DollarsPerBillionParameters { get; init => field = double.IsFinite(value) && value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(DollarsPerBillionParameters), value, "Must be a finite, non-negative price."); }
+
+    /// <summary>Dollars this request would pay for each bit per weight (a priced preference for less quantised models; 0 for none).</summary>
+    public double DollarsPerQuantizationBit { get; init => field = double.IsFinite(value) && value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(DollarsPerQuantizationBit), value, "Must be a finite, non-negative price."); }
+
     /// <summary>Dollars one second of latency is worth to this request; overrides the mesh and system defaults.</summary>
-    public double? ValueOfTimeDollarsPerSecond { get; init; }
+    public double? ValueOfTimeDollarsPerSecond { get; init => field = value is null || (double.IsFinite(value.Value) && value >= 0) ? value : throw new ArgumentOutOfRangeException(nameof(ValueOfTimeDollarsPerSecond), value, "Must be a finite, non-negative price."); }
 
     /// <summary>The most this request may cost, in dollars; overrides the mesh and system defaults.</summary>
-    public double? MaxDollarsPerRequest { get; init; }
+    public double? MaxDollarsPerRequest { get; init => field = value is null || (double.IsFinite(value.Value) && value >= 0) ? value : throw new ArgumentOutOfRangeException(nameof(MaxDollarsPerRequest), value, "Must be a finite, non-negative amount."); }
 
     /// <summary>True to refuse targets whose link is metered.</summary>
     public bool ExcludeMetered { get; init; }
