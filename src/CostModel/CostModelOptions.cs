@@ -2,6 +2,8 @@ using System.ComponentModel.DataAnnotations;
 using CostModel.Collection;
 using CostModel.Factors;
 using CostModel.Scoring;
+using CostModel.Pricing;
+using CostModel.Budgets;
 using Microsoft.Extensions.Options;
 
 namespace CostModel;
@@ -26,6 +28,14 @@ public sealed class CostModelOptions
     /// <summary>Prices and priors of the cost model.</summary>
     [ValidateObjectMembers]
     public ScoringOptions Scoring { get; set; } = new();
+
+    /// <summary>Where API prices come from.</summary>
+    [ValidateObjectMembers]
+    public PricingOptions Pricing { get; set; } = new();
+
+    /// <summary>Spend caps per time window.</summary>
+    [ValidateObjectMembers]
+    public BudgetOptions Budgets { get; set; } = new();
 }
 
 /// <summary>Source-generated validation of <see cref="CostModelOptions"/> (DataAnnotations, AOT-safe).</summary>
@@ -70,6 +80,41 @@ internal sealed class CostModelOptionsRangeValidator : IValidateOptions<CostMode
         else
         {
             ScoringOptionsRangeValidator.Validate(options.Scoring, failures);
+        }
+
+        if (options.Pricing is null || options.Pricing.Files is null)
+        {
+            failures.Add("CostModel:Pricing and its Files must not be null.");
+        }
+        else
+        {
+            Check(failures, "CostModel:Pricing:MaxTableAge", options.Pricing.MaxTableAge, TimeSpan.FromDays(1), TimeSpan.FromDays(3650));
+            Check(failures, "CostModel:Pricing:RefreshInterval", options.Pricing.RefreshInterval, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
+            foreach (string file in options.Pricing.Files)
+            {
+                if (string.IsNullOrWhiteSpace(file))
+                {
+                    failures.Add("CostModel:Pricing:Files has an empty path.");
+                }
+            }
+        }
+
+        if (options.Budgets is null || options.Budgets.SpendCaps is null)
+        {
+            failures.Add("CostModel:Budgets and its SpendCaps must not be null.");
+        }
+        else
+        {
+            foreach (SpendCap cap in options.Budgets.SpendCaps)
+            {
+                if (cap is null)
+                {
+                    failures.Add("CostModel:Budgets:SpendCaps has an empty entry.");
+                    continue;
+                }
+
+                Check(failures, "CostModel:Budgets:SpendCaps:Window", cap.Window, TimeSpan.FromMinutes(1), TimeSpan.FromDays(366));
+            }
         }
 
         if (string.IsNullOrWhiteSpace(options.NodeId) || options.NodeId.Any(char.IsControl))

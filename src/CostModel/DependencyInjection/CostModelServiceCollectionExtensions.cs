@@ -2,6 +2,8 @@ using System.Diagnostics.CodeAnalysis;
 using CostModel;
 using CostModel.Collection;
 using CostModel.Scoring;
+using CostModel.Pricing;
+using CostModel.Budgets;
 using CostModel.DependencyInjection;
 using CostModel.Telemetry;
 using Microsoft.Extensions.Configuration;
@@ -41,6 +43,18 @@ public static class CostModelServiceCollectionExtensions
         return AddCore(services);
     }
 
+    /// <summary>Adds a host-provided price source, asked every <c>Pricing:RefreshInterval</c>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="source">The source.</param>
+    /// <returns>The builder.</returns>
+    public static ICostModelBuilder AddPriceSource(this ICostModelBuilder builder, IPriceSource source)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(source);
+        builder.Services.AddSingleton(source);
+        return builder;
+    }
+
     /// <summary>Adds a signal probe; a probe with the same name registered earlier is replaced.</summary>
     /// <typeparam name="TProbe">The probe type, created by the container.</typeparam>
     /// <param name="builder">The builder.</param>
@@ -78,6 +92,8 @@ public static class CostModelServiceCollectionExtensions
         services.TryAddSingleton<ICostCollector, CostCollector>();
         services.TryAddSingleton<BandwidthEstimator>();
         services.TryAddSingleton<ICostScorer, DefaultCostScorer>();
+        services.TryAddSingleton<IPriceCatalog, PriceCatalog>();
+        services.TryAddSingleton<SpendTracker>();
         return new CostModelBuilder(services);
     }
 }

@@ -15,6 +15,9 @@ public sealed class CostModelMetrics
     private readonly Counter<long> _probeFailures;
     private readonly Counter<long> _passRetries;
     private readonly Counter<long> _boundsExceeded;
+    private readonly Counter<long> _priceLoadFailures;
+    private readonly Counter<long> _stalePriceTables;
+    private readonly Counter<long> _bundledPrices;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     /// <param name="meterFactory">The host's meter factory.</param>
@@ -25,6 +28,9 @@ public sealed class CostModelMetrics
         _snapshots = Meter.CreateCounter<long>("costmodel.collector.snapshots", "{snapshot}", "Snapshots collected.");
         _probeFailures = Meter.CreateCounter<long>("costmodel.collector.probe_failures", "{failure}", "Probe reads that failed, by probe and reason.");
         _boundsExceeded = Meter.CreateCounter<long>("costmodel.bounds_exceeded", "{event}", "Inputs refused because a size bound was reached, by bound.");
+        _priceLoadFailures = Meter.CreateCounter<long>("costmodel.pricing.load_failures", "{failure}", "Price tables that failed to load (the last good table was kept), by kind.");
+        _stalePriceTables = Meter.CreateCounter<long>("costmodel.pricing.stale_tables", "{table}", "Price tables loaded that were older than the maximum age.");
+        _bundledPrices = Meter.CreateCounter<long>("costmodel.pricing.bundled_in_use", "{load}", "Loads that used the bundled price table.");
         _passRetries = Meter.CreateCounter<long>("costmodel.collector.pass_retries", "{pass}", "Collection passes redone because the power source changed during the pass.");
     }
 
@@ -37,6 +43,12 @@ public sealed class CostModelMetrics
         _probeFailures.Add(1, new KeyValuePair<string, object?>("probe", probe), new KeyValuePair<string, object?>("reason", reason));
 
     internal void PassRetried() => _passRetries.Add(1);
+
+    internal void PriceLoadFailed(string kind) => _priceLoadFailures.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    internal void StalePriceTable(string kind) => _stalePriceTables.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    internal void BundledPricesInUse() => _bundledPrices.Add(1);
 
     internal void BoundExceeded(string bound) => _boundsExceeded.Add(1, new KeyValuePair<string, object?>("bound", bound));
 }

@@ -11,6 +11,18 @@ internal static partial class Log
     [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Probe {Probe} threw; its group is Unknown for this snapshot")]
     public static partial void ProbeThrew(ILogger logger, string probe, Exception exception);
 
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Using the bundled API price table dated {AsOf}; load a current file (CostModel:Pricing:Files) for current prices")]
+    public static partial void BundledPricesInUse(ILogger logger, string asOf);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Price table {Origin} is dated {AsOf}, {Days} days old; prices may have changed")]
+    public static partial void PriceTableOld(ILogger logger, string origin, string asOf, int days);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Price table {Origin} is invalid; keeping the last good table: {Error}")]
+    public static partial void PriceTableInvalid(ILogger logger, string origin, string error);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "The host price source failed; keeping the last good table")]
+    public static partial void PriceSourceFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Power source changed during a collection pass; pass redone (attempt {Attempt})")]
     public static partial void PassRedone(ILogger logger, int attempt);
 
