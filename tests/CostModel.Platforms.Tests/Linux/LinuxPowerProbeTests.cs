@@ -394,7 +394,7 @@ public sealed class LinuxPowerProbeTests : IDisposable
 
         long perPass = (GC.GetAllocatedBytesForCurrentThread() - before) / Passes;
 
-        // The PowerFactors record is about 330 bytes (nine readings); nothing else may allocate.
+        // The PowerFactors record is 280 bytes (nine readings); nothing else may allocate.
         Assert.InRange(perPass, 1, 512);
         Assert.Empty(_failures.Reports);
     }
