@@ -433,6 +433,27 @@ public sealed class LinuxPowerProbeTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Collector_from_the_container_reads_power_and_thermal_of_this_machine()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Skip("needs Linux /sys");
+        }
+
+        var services = new ServiceCollection();
+        services.AddCostModel(o => o.NodeId = "test-node").AddPlatformProbes();
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        NodeCostFactors snapshot = provider.GetRequiredService<ICostCollector>().Collect();
+
+        // Filled by the probes (Measured count; thermal readings with their own reasons), not
+        // the collector's "not collected" or "probe ... failed" fallbacks.
+        Assert.Equal(SignalQuality.Measured, snapshot.Power.BatteryCount.Quality);
+        Assert.DoesNotContain("probe", snapshot.Thermal.HottestCelsius.Reason ?? "", StringComparison.Ordinal);
+        Assert.NotEqual("not collected", snapshot.Thermal.HottestCelsius.Reason);
+    }
+
     private static void AssertNoBattery(PowerFactors power)
     {
         Assert.Equal(SignalQuality.NotSupported, power.BatteryPercent.Quality);
