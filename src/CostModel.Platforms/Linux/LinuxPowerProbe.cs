@@ -1,0 +1,980 @@
+using System.Runtime.Versioning;
+using System.Text;
+using CostModel.Collection;
+using CostModel.Factors;
+using CostModel.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace CostModel.Platforms.Linux;
+
+/// <summary>
+/// Power source and batteries from <c>&lt;SysRoot&gt;/class/power_supply/*</c> (the kernel's
+/// power supply class; see docs/linux/power.md for every rule).
+/// </summary>
+/// <remarks>
+/// Supplies are classified once per discovery by <c>type</c> (Mains, USB, Battery; others
+/// ignored) and <c>scope</c> (Device supplies such as mice and keyboards are ignored). Each pass
+/// re-reads the open attribute files only: no directory enumeration, no strings except on failure.
+/// </remarks>
+[SupportedOSPlatform("linux")]
+internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
+{
+    /// <summary>
+    /// How often the supply directory is enumerated again (30 s). Supplies come and go with
+    /// USB-C partners and docks, and a swapped battery re-registers; 30 s matches the shortest
+    /// stale threshold for power state (DESIGN.md) while keeping enumeration off almost every
+    /// pass. A read that finds a file gone ("missing") triggers discovery on the next pass.
+    /// </summary>
+    internal static readonly TimeSpan RediscoverInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>Reason on battery readings when there is no system battery (desktop, server, VM).</summary>
+    internal const string NoBatteryReason = "no system battery";
+
+    /// <summary>
+    /// Reason on <see cref="PowerFactors.Source"/> when the kernel reports no system supply at all.
+    /// Such a machine (server, VM) is on mains in practice, but that would be a guess.
+    /// </summary>
+    internal const string NoSupplyReason = "no power supply reported by the kernel";
+
+    // sysfs power supply units (Documentation/ABI/testing/sysfs-class-power): energy in uWh,
+    // charge in uAh, power in uW, current in uA, voltage in uV.
+    private const double Micro = 1e-6;          // uWh -> Wh, uW -> W
+    private const double MicroSquared = 1e-12;  // uA x uV -> W, uAh x uV -> Wh
+    private const double SecondsPerHour = 3600;
+    private const double FullPercent = 100;
+
+    private const string TimeToEmptySource = "remaining energy / discharge rate";
+    private const string TimeToFullSource = "(full - remaining energy) / charge rate";
+    private const string NotDischargingReason = "battery is not discharging";
+    private const string NotChargingReason = "battery is not charging";
+    private const string ZeroRateReason = "battery rate reads 0 W; time cannot be estimated";
+    private const string TooLongReason = "more than 30 days at the present rate";
+    private const string StatusUnknownReason = "battery reports status Unknown";
+    private const string AcOfflineBatterySource = "AC supplies report offline; battery status does not say Discharging";
+    private const string ChargingWithoutAcSource = "battery status Charging, yet no AC supply reports online";
+    private const string AcOfflineNoBatteryReason = "AC supplies report offline and there is no system battery";
+    private const string NoAcNotDischargingReason = "no AC supply reported and the battery status does not say Discharging";
+
+    private readonly string _supplyRoot;
+    private readonly IProbeFailureReporter _failures;
+    private AcSupply[] _ac = [];
+    private Battery[] _batteries = [];
+    private Sources _sources = Sources.Empty;
+    private long _discoveredAt;
+    private bool _discoveryTimed;
+    private bool _rediscover;
+
+    public LinuxPowerProbe(IOptions<LinuxProbeOptions> options, IProbeFailureReporter failures)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(failures);
+        _supplyRoot = Path.Combine(options.Value.SysRoot, "class", "power_supply");
+        _failures = failures;
+        Discover();
+    }
+
+    public string Name => "linux.power";
+
+    public SignalGroup Group => SignalGroup.Power;
+
+    public void Collect(SnapshotBuilder snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        TimeProvider clock = snapshot.TimeProvider;
+        long stamp = clock.GetTimestamp();
+        if (!_discoveryTimed)
+        {
+            _discoveredAt = stamp;
+            _discoveryTimed = true;
+        }
+        else if (_rediscover || clock.GetElapsedTime(_discoveredAt, stamp) >= RediscoverInterval)
+        {
+            Discover();
+            _discoveredAt = stamp;
+        }
+
+        _rediscover = false;
+        DateTimeOffset now = clock.GetUtcNow();
+
+        // AC adapters and USB power: online is 0 (offline), 1 (fixed) or 2 (programmable supply).
+        bool acOnline = false;
+        string? acSource = null;
+        string? acFailure = null;
+        foreach (AcSupply ac in _ac)
+        {
+            if (TryReadInt64(ac.Online, out long online, out string? error))
+            {
+                if (online != 0 && !acOnline)
+                {
+                    acOnline = true;
+                    acSource = ac.OnlineSource;
+                }
+            }
+            else
+            {
+                acFailure ??= error;
+            }
+        }
+
+        int count = 0;
+        foreach (Battery battery in _batteries)
+        {
+            ReadBattery(battery);
+            if (battery.Counted)
+            {
+                count++;
+            }
+        }
+
+        Reading<ChargeState> state = count == 0
+            ? Reading.NotSupported<ChargeState>(NoBatteryReason, now)
+            : CombineState(now);
+
+        snapshot.Power = count == 0
+            ? NoBattery(now, acOnline, acSource, acFailure)
+            : WithBatteries(now, count, state, acOnline, acSource, acFailure);
+    }
+
+    public void Dispose() => DisposeSupplies();
+
+    private PowerFactors NoBattery(DateTimeOffset now, bool acOnline, string? acSource, string? acFailure)
+    {
+        Reading<PowerSource> source =
+            acOnline ? Reading.Measured(PowerSource.Mains, now, acSource!)
+            : acFailure is not null ? Reading.Unknown<PowerSource>(acFailure, now)
+            : _ac.Length > 0 ? Reading.Unknown<PowerSource>(AcOfflineNoBatteryReason, now)
+            : Reading.Unknown<PowerSource>(NoSupplyReason, now);
+        Reading<double> none = Reading.NotSupported<double>(NoBatteryReason, now);
+        return new PowerFactors
+        {
+            Source = source,
+            BatteryCount = Reading.Measured(0, now, _supplyRoot),
+            BatteryPercent = none,
+            ChargeState = Reading.NotSupported<ChargeState>(NoBatteryReason, now),
+            BatteryRateWatts = none,
+            RemainingWattHours = none,
+            FullWattHours = none,
+            TimeToEmptySeconds = none,
+            TimeToFullSeconds = none,
+        };
+    }
+
+    private PowerFactors WithBatteries(DateTimeOffset now, int count, Reading<ChargeState> state, bool acOnline, string? acSource, string? acFailure)
+    {
+        Sources src = _sources;
+        bool discharging = state.HasValue && state.RawValue == ChargeState.Discharging;
+        bool charging = state.HasValue && state.RawValue == ChargeState.Charging;
+
+        Reading<PowerSource> source =
+            acOnline ? Reading.Measured(PowerSource.Mains, now, acSource!)
+            : acFailure is not null ? Reading.Unknown<PowerSource>(acFailure, now)
+            : discharging ? Reading.Measured(PowerSource.Battery, now, src.Status)
+            : charging ? Reading.Estimated(PowerSource.Mains, now, ChargingWithoutAcSource)
+            : _ac.Length > 0 ? Reading.Estimated(PowerSource.Battery, now, AcOfflineBatterySource)
+            : Reading.Unknown<PowerSource>(NoAcNotDischargingReason, now);
+
+        // Sums over the counted batteries; the first failure (Unknown) wins over the first
+        // missing attribute (NotSupported).
+        string? percentFailure = null, percentMissing = null;
+        string? energyFailure = null, energyMissing = null;
+        string? rateFailure = null, rateMissing = null;
+        bool allEnergy = true, allCharge = true, allCapacity = true, energyEstimated = false;
+        double levelNow = 0, levelFull = 0, percentSum = 0, whNow = 0, whFull = 0, watts = 0;
+        foreach (Battery b in _batteries)
+        {
+            if (!b.Counted)
+            {
+                continue;
+            }
+
+            if (b.LevelFailure is not null)
+            {
+                percentFailure ??= b.LevelFailure;
+            }
+            else if (b.LevelMissing is not null)
+            {
+                percentMissing ??= b.LevelMissing;
+            }
+            else
+            {
+                levelNow += b.LevelNow;
+                levelFull += b.LevelFull;
+                percentSum += b.Percent;
+                allEnergy &= b.Basis == LevelBasis.Energy;
+                allCharge &= b.Basis == LevelBasis.Charge;
+                allCapacity &= b.Basis == LevelBasis.Capacity;
+            }
+
+            if (b.EnergyFailure is not null)
+            {
+                energyFailure ??= b.EnergyFailure;
+            }
+            else if (b.EnergyMissing is not null)
+            {
+                energyMissing ??= b.EnergyMissing;
+            }
+            else
+            {
+                whNow += b.WattHoursNow;
+                whFull += b.WattHoursFull;
+                energyEstimated |= b.Basis != LevelBasis.Energy;
+            }
+
+            if (b.RateFailure is not null)
+            {
+                rateFailure ??= b.RateFailure;
+            }
+            else if (b.RateMissing is not null)
+            {
+                rateMissing ??= b.RateMissing;
+            }
+            else
+            {
+                watts += b.Watts;
+            }
+        }
+
+        Reading<double> percent;
+        if (percentFailure is not null)
+        {
+            percent = Reading.Unknown<double>(percentFailure, now);
+        }
+        else if (percentMissing is not null)
+        {
+            percent = Reading.NotSupported<double>(percentMissing, now);
+        }
+        else if (allEnergy || allCharge)
+        {
+            // Several batteries: the ratio of the sums (a mean of percentages would weigh a
+            // small battery like a large one). Each full value is > 0 (checked per battery).
+            percent = Reading.Measured(ClampPercent(levelNow / levelFull * FullPercent), now, allEnergy ? src.PercentEnergy : src.PercentCharge);
+        }
+        else if (allCapacity)
+        {
+            percent = count == 1
+                ? Reading.Measured(ClampPercent(percentSum), now, src.PercentCapacity)
+                : Reading.Estimated(ClampPercent(percentSum / count), now, src.PercentCapacity);
+        }
+        else if (energyFailure is null && energyMissing is null && whFull > 0)
+        {
+            percent = Reading.Estimated(ClampPercent(whNow / whFull * FullPercent), now, src.PercentMixedEnergy);
+        }
+        else
+        {
+            percent = Reading.Estimated(ClampPercent(percentSum / count), now, src.PercentMixedMean);
+        }
+
+        Reading<double> remaining, full;
+        if (energyFailure is not null)
+        {
+            remaining = full = Reading.Unknown<double>(energyFailure, now);
+        }
+        else if (energyMissing is not null)
+        {
+            remaining = full = Reading.NotSupported<double>(energyMissing, now);
+        }
+        else if (whNow > PowerFactors.MaxBatteryWattHours || whFull > PowerFactors.MaxBatteryWattHours)
+        {
+            string reason = OutOfRange(src.EnergyNow, whFull, "Wh");
+            remaining = full = Reading.Unknown<double>(reason, now);
+        }
+        else
+        {
+            remaining = energyEstimated ? Reading.Estimated(whNow, now, src.EnergyNow) : Reading.Measured(whNow, now, src.EnergyNow);
+            full = energyEstimated ? Reading.Estimated(whFull, now, src.EnergyFull) : Reading.Measured(whFull, now, src.EnergyFull);
+        }
+
+        Reading<double> rate;
+        if (rateFailure is not null)
+        {
+            rate = Reading.Unknown<double>(rateFailure, now);
+        }
+        else if (rateMissing is not null)
+        {
+            rate = Reading.NotSupported<double>(rateMissing, now);
+        }
+        else if (watts > PowerFactors.MaxBatteryRateWatts)
+        {
+            rate = Reading.Unknown<double>(OutOfRange(src.Rate, watts, "W"), now);
+        }
+        else
+        {
+            rate = Reading.Measured(watts, now, src.Rate);
+        }
+
+        Reading<double> toEmpty = discharging
+            ? TimeAt(remaining, rate, now, TimeToEmptySource)
+            : Reading.Unknown<double>(state.HasValue ? NotDischargingReason : state.Reason!, now);
+        Reading<double> toFull;
+        if (!charging)
+        {
+            toFull = Reading.Unknown<double>(state.HasValue ? NotChargingReason : state.Reason!, now);
+        }
+        else if (remaining.HasValue && full.HasValue)
+        {
+            Reading<double> missing = Reading.Estimated(Math.Max(0, full.RawValue - remaining.RawValue), now, TimeToFullSource);
+            toFull = TimeAt(missing, rate, now, TimeToFullSource);
+        }
+        else
+        {
+            toFull = remaining.HasValue ? full : remaining;
+        }
+
+        return new PowerFactors
+        {
+            Source = source,
+            BatteryCount = Reading.Measured(count, now, _supplyRoot),
+            BatteryPercent = percent,
+            ChargeState = state,
+            BatteryRateWatts = rate,
+            RemainingWattHours = remaining,
+            FullWattHours = full,
+            TimeToEmptySeconds = toEmpty,
+            TimeToFullSeconds = toFull,
+        };
+    }
+
+    private static Reading<double> TimeAt(Reading<double> energyWh, Reading<double> rateW, DateTimeOffset now, string source)
+    {
+        if (!energyWh.HasValue)
+        {
+            return energyWh;
+        }
+
+        if (!rateW.HasValue)
+        {
+            return rateW;
+        }
+
+        if (rateW.RawValue <= 0)
+        {
+            return Reading.Unknown<double>(ZeroRateReason, now);
+        }
+
+        double seconds = energyWh.RawValue / rateW.RawValue * SecondsPerHour;
+        return seconds <= PowerFactors.MaxTimeSeconds
+            ? Reading.Estimated(seconds, now, source)
+            : Reading.Unknown<double>(TooLongReason, now);
+    }
+
+    /// <summary>
+    /// One state for all batteries: Discharging wins (energy leaves the packs), then Charging,
+    /// then a failed read, then Not charging, then Full. A battery reporting "Unknown" (an idle
+    /// second battery does) is ignored while another reports a known state.
+    /// </summary>
+    private Reading<ChargeState> CombineState(DateTimeOffset now)
+    {
+        bool charging = false, discharging = false, full = false, notCharging = false;
+        string? failure = null;
+        foreach (Battery b in _batteries)
+        {
+            if (!b.Counted)
+            {
+                continue;
+            }
+
+            switch (b.State)
+            {
+                case BatteryStatus.Charging: charging = true; break;
+                case BatteryStatus.Discharging: discharging = true; break;
+                case BatteryStatus.Full: full = true; break;
+                case BatteryStatus.NotCharging: notCharging = true; break;
+                case BatteryStatus.Failed: failure ??= b.StateFailure; break;
+                default: break;
+            }
+        }
+
+        string source = _sources.Status;
+        return discharging ? Reading.Measured(ChargeState.Discharging, now, source)
+            : charging ? Reading.Measured(ChargeState.Charging, now, source)
+            : failure is not null ? Reading.Unknown<ChargeState>(failure, now)
+            : notCharging ? Reading.Measured(ChargeState.NotCharging, now, source)
+            : full ? Reading.Measured(ChargeState.Full, now, source)
+            : Reading.Unknown<ChargeState>(StatusUnknownReason, now);
+    }
+
+    private void ReadBattery(Battery b)
+    {
+        b.ResetPass();
+
+        // A removable battery slot can stay registered with present = 0.
+        if (b.Present is not null && TryReadInt64(b.Present, out long present, out _) && present == 0)
+        {
+            b.Counted = false;
+            return;
+        }
+
+        b.Counted = true;
+        ReadStatus(b);
+
+        switch (b.Basis)
+        {
+            case LevelBasis.Energy:
+                if (TryReadLevel(b, b.EnergyNow!, b.EnergyFull!, out long eNow, out long eFull))
+                {
+                    b.WattHoursNow = eNow * Micro;
+                    b.WattHoursFull = eFull * Micro;
+                }
+                else
+                {
+                    b.EnergyFailure = b.LevelFailure;
+                }
+
+                break;
+
+            case LevelBasis.Charge:
+                bool levelOk = TryReadLevel(b, b.ChargeNow!, b.ChargeFull!, out long cNow, out long cFull);
+                if (b.EnergyVoltage is null)
+                {
+                    b.EnergyMissing = b.NoVoltageReason;
+                }
+                else if (!levelOk)
+                {
+                    b.EnergyFailure = b.LevelFailure;
+                }
+                else if (TryReadPositive(b.EnergyVoltage, out long microvolts, out string? vError))
+                {
+                    b.WattHoursNow = cNow * (double)microvolts * MicroSquared;
+                    b.WattHoursFull = cFull * (double)microvolts * MicroSquared;
+                }
+                else
+                {
+                    b.EnergyFailure = vError;
+                }
+
+                break;
+
+            case LevelBasis.Capacity:
+                if (TryReadInt64(b.Capacity!, out long capacity, out string? cError))
+                {
+                    if (capacity < 0)
+                    {
+                        b.LevelFailure = OutOfRange(b.Capacity!.Path, capacity, "%");
+                    }
+                    else
+                    {
+                        b.Percent = ClampPercent(capacity);
+                    }
+                }
+                else
+                {
+                    b.LevelFailure = cError;
+                }
+
+                b.EnergyMissing = b.CapacityOnlyReason;
+                break;
+
+            default:
+                b.LevelMissing = b.NoLevelReason;
+                b.EnergyMissing = b.NoLevelReason;
+                break;
+        }
+
+        switch (b.RateKind)
+        {
+            case RateKind.Power:
+                if (TryReadInt64(b.PowerNow!, out long microwatts, out string? pError))
+                {
+                    // Some drivers sign the value by direction; the model holds a magnitude.
+                    b.Watts = Math.Abs((double)microwatts) * Micro;
+                }
+                else
+                {
+                    b.RateFailure = pError;
+                }
+
+                break;
+
+            case RateKind.CurrentTimesVoltage:
+                if (!TryReadInt64(b.CurrentNow!, out long microamps, out string? iError))
+                {
+                    b.RateFailure = iError;
+                }
+                else if (!TryReadPositive(b.VoltageNow!, out long microvolts, out string? vError))
+                {
+                    b.RateFailure = vError;
+                }
+                else
+                {
+                    b.Watts = Math.Abs((double)microamps) * microvolts * MicroSquared;
+                }
+
+                break;
+
+            default:
+                b.RateMissing = b.NoRateReason;
+                break;
+        }
+    }
+
+    private void ReadStatus(Battery b)
+    {
+        if (!b.Status.TryRead(out ReadOnlySpan<byte> content))
+        {
+            b.State = BatteryStatus.Failed;
+            b.StateFailure = ReportRead(b.Status);
+            return;
+        }
+
+        ReadOnlySpan<byte> text = KernelText.Trim(content);
+        if (text.SequenceEqual("Discharging"u8))
+        {
+            b.State = BatteryStatus.Discharging;
+        }
+        else if (text.SequenceEqual("Charging"u8))
+        {
+            b.State = BatteryStatus.Charging;
+        }
+        else if (text.SequenceEqual("Full"u8))
+        {
+            b.State = BatteryStatus.Full;
+        }
+        else if (text.SequenceEqual("Not charging"u8))
+        {
+            b.State = BatteryStatus.NotCharging;
+        }
+        else if (text.SequenceEqual("Unknown"u8))
+        {
+            b.State = BatteryStatus.Unknown;
+        }
+        else
+        {
+            b.State = BatteryStatus.Failed;
+            b.StateFailure = ReportGarbage(b.Status.Path, text, "not a battery status");
+        }
+    }
+
+    /// <summary>Reads a now/full pair (energy or charge) and the percentage from it.</summary>
+    private bool TryReadLevel(Battery b, KernelFile nowFile, KernelFile fullFile, out long now, out long full)
+    {
+        full = 0;
+        if (!TryReadInt64(nowFile, out now, out string? error) || !TryReadInt64(fullFile, out full, out error))
+        {
+            b.LevelFailure = error;
+            return false;
+        }
+
+        if (now < 0)
+        {
+            b.LevelFailure = OutOfRange(nowFile.Path, now, "");
+            return false;
+        }
+
+        if (full <= 0)
+        {
+            b.LevelFailure = OutOfRange(fullFile.Path, full, "");
+            return false;
+        }
+
+        b.LevelNow = now;
+        b.LevelFull = full;
+
+        // energy_now can exceed energy_full (a stale full value after wear or calibration).
+        b.Percent = ClampPercent(now / (double)full * FullPercent);
+        return true;
+    }
+
+    private bool TryReadPositive(KernelFile file, out long value, out string? error)
+    {
+        if (!TryReadInt64(file, out value, out error))
+        {
+            return false;
+        }
+
+        if (value <= 0)
+        {
+            error = OutOfRange(file.Path, value, "");
+            return false;
+        }
+
+        return true;
+    }
+
+    private bool TryReadInt64(KernelFile file, out long value, out string? error)
+    {
+        if (!file.TryRead(out ReadOnlySpan<byte> content))
+        {
+            value = 0;
+            error = ReportRead(file);
+            return false;
+        }
+
+        if (!KernelText.TryParseInt64(content, out value))
+        {
+            error = ReportGarbage(file.Path, KernelText.Trim(content), "not an integer");
+            return false;
+        }
+
+        error = null;
+        return true;
+    }
+
+    private string ReportRead(KernelFile file)
+    {
+        string kind = file.ErrorKind ?? "io";
+        string error = file.Error ?? $"{file.Path}: read failed";
+        if (kind == "missing")
+        {
+            // The supply went away (unplugged dock, swapped battery): enumerate again next pass.
+            _rediscover = true;
+        }
+
+        _failures.Report(Name, kind, error);
+        return error;
+    }
+
+    private string ReportGarbage(string path, ReadOnlySpan<byte> text, string what)
+    {
+        string reason = text.IsEmpty ? $"{path} is empty" : $"{path}: {what}: '{Excerpt(text)}'";
+        _failures.Report(Name, "garbage", reason);
+        return reason;
+    }
+
+    private string OutOfRange(string path, double value, string unit)
+    {
+        string reason = $"{path}: implausible value {value:G6}{(unit.Length == 0 ? "" : " " + unit)}";
+        _failures.Report(Name, "out-of-range", reason);
+        return reason;
+    }
+
+    private static double ClampPercent(double percent) => Math.Clamp(percent, 0, FullPercent);
+
+    /// <summary>At most 32 printable ASCII characters of a bad value, for a failure message.</summary>
+    private static string Excerpt(ReadOnlySpan<byte> text)
+    {
+        const int MaxChars = 32;
+        ReadOnlySpan<byte> head = text.Length > MaxChars ? text[..MaxChars] : text;
+        var builder = new StringBuilder(head.Length);
+        foreach (byte c in head)
+        {
+            builder.Append(c is >= 0x20 and < 0x7f ? (char)c : '?');
+        }
+
+        return builder.ToString();
+    }
+
+    private void Discover()
+    {
+        DisposeSupplies();
+        var ac = new List<AcSupply>();
+        var batteries = new List<Battery>();
+        foreach (string dir in ListSupplies())
+        {
+            string? type = ReadAttribute(dir, "type", required: true);
+            if (type is null || ReadAttribute(dir, "scope", required: false) == "Device")
+            {
+                // Device scope: a battery inside a mouse, keyboard or headset, not the system's.
+                continue;
+            }
+
+            if (type is "Mains" or "USB" || type.StartsWith("USB_", StringComparison.Ordinal))
+            {
+                // "USB_*" are the charger types older kernels used (USB_DCP, USB_PD, USB_C...).
+                string online = Path.Combine(dir, "online");
+                if (Path.Exists(online))
+                {
+                    ac.Add(new AcSupply(new KernelFile(online)));
+                }
+            }
+            else if (type == "Battery")
+            {
+                batteries.Add(new Battery(dir));
+            }
+        }
+
+        _ac = [.. ac];
+        _batteries = [.. batteries];
+        _sources = new Sources(_supplyRoot, _batteries);
+    }
+
+    private string[] ListSupplies()
+    {
+        try
+        {
+            string[] dirs = Directory.GetDirectories(_supplyRoot);
+            Array.Sort(dirs, StringComparer.Ordinal);
+            return dirs;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // A kernel without the power supply class: no supplies, not a failure.
+            return [];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _failures.Report(Name, ex is UnauthorizedAccessException ? "access-denied" : "io", $"{_supplyRoot}: {ex.Message}");
+            return [];
+        }
+    }
+
+    private string? ReadAttribute(string dir, string name, bool required)
+    {
+        string path = Path.Combine(dir, name);
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            if (required)
+            {
+                _failures.Report(Name, "missing", $"{path} does not exist");
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _failures.Report(Name, ex is UnauthorizedAccessException ? "access-denied" : "io", $"{path}: {ex.Message}");
+            return null;
+        }
+    }
+
+    private void DisposeSupplies()
+    {
+        foreach (AcSupply ac in _ac)
+        {
+            ac.Online.Dispose();
+        }
+
+        foreach (Battery battery in _batteries)
+        {
+            battery.Dispose();
+        }
+
+        _ac = [];
+        _batteries = [];
+    }
+
+    private enum LevelBasis : byte
+    {
+        None,
+        Energy,
+        Charge,
+        Capacity,
+    }
+
+    private enum RateKind : byte
+    {
+        None,
+        Power,
+        CurrentTimesVoltage,
+    }
+
+    private enum BatteryStatus : byte
+    {
+        Unknown,
+        Charging,
+        Discharging,
+        Full,
+        NotCharging,
+        Failed,
+    }
+
+    private sealed class AcSupply(KernelFile online)
+    {
+        public KernelFile Online { get; } = online;
+
+        public string OnlineSource { get; } = online.Path;
+    }
+
+    /// <summary>One system battery: its open attribute files, what it reports, and this pass's values.</summary>
+    private sealed class Battery : IDisposable
+    {
+        public Battery(string dir)
+        {
+            Name = Path.GetFileName(dir);
+            Present = Open(dir, "present");
+            Status = new KernelFile(Path.Combine(dir, "status"));
+            EnergyNow = Open(dir, "energy_now");
+            EnergyFull = Open(dir, "energy_full");
+            ChargeNow = Open(dir, "charge_now");
+            ChargeFull = Open(dir, "charge_full");
+            Capacity = Open(dir, "capacity");
+            PowerNow = Open(dir, "power_now");
+            CurrentNow = Open(dir, "current_now");
+            VoltageNow = Open(dir, "voltage_now");
+            VoltageMinDesign = Open(dir, "voltage_min_design");
+
+            Basis = EnergyNow is not null && EnergyFull is not null ? LevelBasis.Energy
+                : ChargeNow is not null && ChargeFull is not null ? LevelBasis.Charge
+                : Capacity is not null ? LevelBasis.Capacity
+                : LevelBasis.None;
+            RateKind = PowerNow is not null ? RateKind.Power
+                : CurrentNow is not null && VoltageNow is not null ? RateKind.CurrentTimesVoltage
+                : RateKind.None;
+
+            // The design voltage is the pack's nominal one; voltage_now drifts with charge and load.
+            EnergyVoltage = Basis == LevelBasis.Charge ? VoltageMinDesign ?? VoltageNow : null;
+
+            NoLevelReason = $"{dir} reports neither energy_*, charge_* nor capacity";
+            NoRateReason = $"{dir} reports neither power_now nor current_now with voltage_now";
+            CapacityOnlyReason = $"{dir} reports only capacity (%), no energy or charge";
+            NoVoltageReason = $"{dir} reports charge but no voltage to convert it to energy";
+        }
+
+        public string Name { get; }
+
+        public KernelFile? Present { get; }
+
+        public KernelFile Status { get; }
+
+        public KernelFile? EnergyNow { get; }
+
+        public KernelFile? EnergyFull { get; }
+
+        public KernelFile? ChargeNow { get; }
+
+        public KernelFile? ChargeFull { get; }
+
+        public KernelFile? Capacity { get; }
+
+        public KernelFile? PowerNow { get; }
+
+        public KernelFile? CurrentNow { get; }
+
+        public KernelFile? VoltageNow { get; }
+
+        public KernelFile? VoltageMinDesign { get; }
+
+        public KernelFile? EnergyVoltage { get; }
+
+        public LevelBasis Basis { get; }
+
+        public RateKind RateKind { get; }
+
+        public string NoLevelReason { get; }
+
+        public string NoRateReason { get; }
+
+        public string CapacityOnlyReason { get; }
+
+        public string NoVoltageReason { get; }
+
+        // This pass's values. A failure is the Unknown reason; a missing attribute the NotSupported one.
+        public bool Counted { get; set; }
+
+        public BatteryStatus State { get; set; }
+
+        public string? StateFailure { get; set; }
+
+        public double LevelNow { get; set; }
+
+        public double LevelFull { get; set; }
+
+        public double Percent { get; set; }
+
+        public string? LevelFailure { get; set; }
+
+        public string? LevelMissing { get; set; }
+
+        public double WattHoursNow { get; set; }
+
+        public double WattHoursFull { get; set; }
+
+        public string? EnergyFailure { get; set; }
+
+        public string? EnergyMissing { get; set; }
+
+        public double Watts { get; set; }
+
+        public string? RateFailure { get; set; }
+
+        public string? RateMissing { get; set; }
+
+        public void ResetPass()
+        {
+            Counted = false;
+            State = BatteryStatus.Unknown;
+            StateFailure = LevelFailure = LevelMissing = EnergyFailure = EnergyMissing = RateFailure = RateMissing = null;
+            LevelNow = LevelFull = Percent = WattHoursNow = WattHoursFull = Watts = 0;
+        }
+
+        public void Dispose()
+        {
+            Present?.Dispose();
+            Status.Dispose();
+            EnergyNow?.Dispose();
+            EnergyFull?.Dispose();
+            ChargeNow?.Dispose();
+            ChargeFull?.Dispose();
+            Capacity?.Dispose();
+            PowerNow?.Dispose();
+            CurrentNow?.Dispose();
+            VoltageNow?.Dispose();
+            VoltageMinDesign?.Dispose();
+        }
+
+        // Path.Exists, not File.Exists: an attribute that cannot be read must fail visibly, not vanish.
+        private static KernelFile? Open(string dir, string name)
+        {
+            string path = Path.Combine(dir, name);
+            return Path.Exists(path) ? new KernelFile(path) : null;
+        }
+    }
+
+    /// <summary>Source texts for the combined readings, built once per discovery (no strings per pass).</summary>
+    private sealed class Sources
+    {
+        public static readonly Sources Empty = new("", []);
+
+        public Sources(string root, Battery[] batteries)
+        {
+            string where = batteries.Length switch
+            {
+                0 => root,
+                1 => Path.Combine(root, batteries[0].Name),
+                _ => $"{root}/{{{string.Join(',', Names(batteries))}}}",
+            };
+            bool several = batteries.Length > 1;
+            Status = $"{where}/status";
+            PercentEnergy = several ? $"{where}: sum of energy_now / sum of energy_full" : $"{where}: energy_now / energy_full";
+            PercentCharge = several ? $"{where}: sum of charge_now / sum of charge_full" : $"{where}: charge_now / charge_full";
+            PercentCapacity = several ? $"{where}: mean of capacity" : $"{where}/capacity";
+            PercentMixedEnergy = $"{where}: energy in Wh (energy_*, or charge_* x voltage)";
+            PercentMixedMean = $"{where}: mean of per-battery percentages (units differ)";
+            bool allEnergy = true, anyPower = false, anyCurrent = false;
+            foreach (Battery b in batteries)
+            {
+                allEnergy &= b.Basis == LevelBasis.Energy;
+                anyPower |= b.RateKind == RateKind.Power;
+                anyCurrent |= b.RateKind == RateKind.CurrentTimesVoltage;
+            }
+
+            EnergyNow = allEnergy ? $"{where}/energy_now (uWh)" : $"{where}: energy_now, or charge_now x voltage";
+            EnergyFull = allEnergy ? $"{where}/energy_full (uWh)" : $"{where}: energy_full, or charge_full x voltage";
+            Rate = anyPower && anyCurrent ? $"{where}: power_now, or current_now x voltage_now"
+                : anyCurrent ? $"{where}: current_now x voltage_now"
+                : $"{where}/power_now (uW)";
+        }
+
+        public string Status { get; }
+
+        public string PercentEnergy { get; }
+
+        public string PercentCharge { get; }
+
+        public string PercentCapacity { get; }
+
+        public string PercentMixedEnergy { get; }
+
+        public string PercentMixedMean { get; }
+
+        public string EnergyNow { get; }
+
+        public string EnergyFull { get; }
+
+        public string Rate { get; }
+
+        private static string[] Names(Battery[] batteries)
+        {
+            string[] names = new string[batteries.Length];
+            for (int i = 0; i < names.Length; i++)
+            {
+                names[i] = batteries[i].Name;
+            }
+
+            return names;
+        }
+    }
+}
