@@ -30,13 +30,40 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public void Scoring_pricing_and_budget_settings_bind_from_configuration()
+    {
+        var services = new ServiceCollection();
+        services.AddCostModel(Config(
+            ("CostModel:Scoring:ElectricityDollarsPerKilowattHour", "0.31"),
+            ("CostModel:Scoring:UnknownMetered", "AssumeNotMetered"),
+            ("CostModel:Scoring:Nodes:tether-laptop:Metered", "true"),
+            ("CostModel:Pricing:UnknownPriceFallback:OutputDollarsPerMillionTokens", "20"),
+            ("CostModel:Budgets:SpendCaps:0:Name", "daily api"),
+            ("CostModel:Budgets:SpendCaps:0:MaxDollars", "5")).GetSection("CostModel"));
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        CostModelOptions options = provider.GetRequiredService<IOptions<CostModelOptions>>().Value;
+
+        Assert.Equal(0.31, options.Scoring.ElectricityDollarsPerKilowattHour);
+        Assert.Equal(CostModel.Scoring.UnknownMeteredPolicy.AssumeNotMetered, options.Scoring.UnknownMetered);
+        Assert.True(options.Scoring.Nodes["tether-laptop"].Metered);
+        Assert.Equal(20, options.Pricing.UnknownPriceFallback!.OutputDollarsPerMillionTokens);
+        Assert.Equal(5, Assert.Single(options.Budgets.SpendCaps).MaxDollars);
+        Assert.NotNull(provider.GetRequiredService<CostModel.Scoring.ICostScorer>());
+        Assert.NotNull(provider.GetRequiredService<CostModel.Pricing.IPriceCatalog>());
+    }
+
+    [Fact]
     public async Task Invalid_options_are_all_reported_at_start()
     {
         var services = new ServiceCollection();
         services.AddCostModel(Config(
             ("CostModel:NodeId", new string('x', 65)),
             ("CostModel:Collection:SampleInterval", "00:00:00.001"),
-            ("CostModel:Collection:MaxPassRetries", "99")).GetSection("CostModel"));
+            ("CostModel:Collection:MaxPassRetries", "99"),
+            ("CostModel:Scoring:BatteryReserveFloorPercent", "150"),
+            ("CostModel:Scoring:PowerMaxAge", "00:00:00"),
+            ("CostModel:Budgets:SpendCaps:0:MaxDollars", "-1")).GetSection("CostModel"));
         using ServiceProvider provider = services.BuildServiceProvider();
 
         OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(
@@ -45,6 +72,9 @@ public sealed class RegistrationTests
         Assert.Contains(error.Failures, f => f.Contains("NodeId", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.Contains("SampleInterval", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.Contains("MaxPassRetries", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("BatteryReserveFloorPercent", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("PowerMaxAge", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("MaxDollars", StringComparison.Ordinal));
     }
 
     [Fact]
