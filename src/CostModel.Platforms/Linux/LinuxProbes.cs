@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using CostModel.Collection;
+using CostModel.Platforms.Linux.Gpu;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CostModel.Platforms.Linux;
@@ -11,7 +12,6 @@ internal static class LinuxProbes
     public static void Register(IServiceCollection services)
     {
         // One line per probe; a host replaces one by registering another probe with the same name.
-        _ = services;
-        _ = typeof(ISignalProbe);
+        services.AddSingleton<ISignalProbe, LinuxGpuProbe>();
     }
 }
