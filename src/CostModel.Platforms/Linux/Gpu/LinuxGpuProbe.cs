@@ -194,7 +194,11 @@ internal sealed class LinuxGpuProbe : ISignalProbe, IDisposable
 
         _drm.Discover();
 
-        string? nvidiaSource = _nvmlReady ? "nvml" : _smi is not null ? "nvidia-smi" : pciFailure is null ? "pci" : null;
+        string drmSource = Path.Combine(_sysRoot, "class", "drm");
+        string? nvidiaSource = _nvmlReady ? "nvml"
+            : _smi is not null ? "nvidia-smi"
+            : pciFailure is null ? Path.Combine(_sysRoot, "bus", "pci", "devices")
+            : null;
         if (_drm.SearchFailure is { } drmFailure)
         {
             _countNotSupported = _nvmlReady || _smi is not null ? null : $"cannot search for GPUs: {drmFailure}; {nvmlFailure ?? _nvidiaUnreadableReason}";
@@ -204,8 +208,8 @@ internal sealed class LinuxGpuProbe : ISignalProbe, IDisposable
         {
             _countNotSupported = null;
             _countSource = nvidiaSource is null
-                ? $"{_sysRoot}/class/drm (NVIDIA not searched: {pciFailure})"
-                : $"{nvidiaSource}+{_sysRoot}/class/drm";
+                ? $"{drmSource} (NVIDIA not searched: {pciFailure})"
+                : $"{nvidiaSource} + {drmSource}";
         }
     }
 
