@@ -49,7 +49,10 @@ internal static class NvidiaSmiCsv
     /// <summary>The reason when utilisation is [N/A] on a GPU in MIG mode.</summary>
     internal const string MigReason = "MIG mode: nvidia-smi reports no whole-GPU utilisation while MIG is enabled (utilization.gpu is [N/A])";
 
+    // nvidia-smi's "nounits" memory columns are MiB.
     private const long BytesPerMiB = 1024 * 1024;
+
+    // A problem quotes at most this much of a line: enough to recognise it, bounded for the log.
     private const int MaxProblemLineLength = 200;
 
     /// <summary>Parses a whole answer. Pure: the same text and time always give the same result.</summary>

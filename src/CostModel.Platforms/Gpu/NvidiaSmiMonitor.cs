@@ -64,11 +64,6 @@ internal sealed class NvidiaSmiMonitor : IDisposable
     /// <summary>The latest result; replaced as a whole, so readers never see half an update.</summary>
     public NvidiaSmiState State => Volatile.Read(ref _state);
 
-    /// <summary>How many runs were started (a rejected field list retried counts again).</summary>
-    public int Runs => Volatile.Read(ref _runs);
-
-    private int _runs;
-
     /// <summary>Starts the timer: a first run now, then one every <see cref="RefreshInterval"/>.</summary>
     public void Start() => _timer ??= _time.CreateTimer(static state => ((NvidiaSmiMonitor)state!).OnTimer(), this, TimeSpan.Zero, RefreshInterval);
 
@@ -103,7 +98,6 @@ internal sealed class NvidiaSmiMonitor : IDisposable
                 {
                     try
                     {
-                        Interlocked.Increment(ref _runs);
                         output = await _runner.RunAsync(_executable, query.Arguments, MaxOutputChars, linked.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (timeout.IsCancellationRequested)

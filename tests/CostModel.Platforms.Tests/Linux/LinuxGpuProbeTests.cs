@@ -23,7 +23,7 @@ public sealed class LinuxGpuProbeTests : IDisposable
 
     public void Dispose() => _sys.Dispose();
 
-    private LinuxGpuProbe CreateProbe(FakeNvml? nvml = null, bool nvidiaSmiOnPath = false, bool allowFallback = true, string? sysRoot = null)
+    private LinuxGpuProbe CreateProbe(FakeNvml? nvml = null, bool nvidiaSmiOnPath = false, bool allowFallback = true, string? sysRoot = null, TimeSpan? nvidiaSmiTimeout = null)
     {
         var access = new NvidiaAccess(
             (out string reason) =>
@@ -38,6 +38,11 @@ public sealed class LinuxGpuProbeTests : IDisposable
             },
             _runner);
         var options = new LinuxProbeOptions { SysRoot = sysRoot ?? _sys.Sys, AllowNvidiaSmiFallback = allowFallback };
+        if (nvidiaSmiTimeout is { } timeout)
+        {
+            options.NvidiaSmiTimeout = timeout;
+        }
+
         return new LinuxGpuProbe(options, _failures, _time, access);
     }
 
@@ -327,6 +332,23 @@ public sealed class LinuxGpuProbeTests : IDisposable
         Assert.Equal(SignalQuality.Unknown, gpu.DeviceCount.Quality);
         Assert.Equal("waiting for the first nvidia-smi answer", gpu.DeviceCount.Reason);
         Assert.Equal(GpuVendor.Amd, Assert.Single(gpu.Devices).Vendor);
+    }
+
+    [Fact]
+    public void The_configured_nvidia_smi_timeout_kills_a_hung_run_and_a_non_positive_one_falls_back_to_two_seconds()
+    {
+        _runner.Respond = (_, token) => _runner.Hang(token);
+        using LinuxGpuProbe probe = CreateProbe(nvidiaSmiOnPath: true, nvidiaSmiTimeout: TimeSpan.Zero);
+        Assert.Equal("out-of-range", Assert.Single(_failures.Reports).Kind);
+
+        _time.Advance(TimeSpan.FromMilliseconds(1999));
+        Assert.Equal(0, _runner.Killed);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(1, _runner.Killed);
+        GpuFactors gpu = Collect(probe);
+        Assert.Equal(SignalQuality.Unknown, gpu.DeviceCount.Quality);
+        Assert.Contains("did not answer within 2 s", gpu.DeviceCount.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -49,6 +49,9 @@ internal sealed class LinuxGpuProbe : ISignalProbe, IDisposable
     /// <summary>After a read failure that may mean a device went away, list again this soon, but not on every pass of a persistent failure.</summary>
     internal static readonly TimeSpan FailureRediscoverDelay = TimeSpan.FromSeconds(5);
 
+    /// <summary>Used when <see cref="LinuxProbeOptions.NvidiaSmiTimeout"/> is not positive: the option's own default, 2 s.</summary>
+    internal static readonly TimeSpan DefaultNvidiaSmiTimeout = new LinuxProbeOptions().NvidiaSmiTimeout;
+
     internal const string ProbeName = "linux.gpu";
 
     private const string WaitingForNvidiaSmi = "waiting for the first nvidia-smi answer";
@@ -92,7 +95,14 @@ internal sealed class LinuxGpuProbe : ISignalProbe, IDisposable
         }
         else if (nvidia.FindNvidiaSmi() is { } nvidiaSmi)
         {
-            _smi = new NvidiaSmiMonitor(nvidiaSmi, nvidia.Runner, timeProvider, options.NvidiaSmiTimeout, failures, ProbeName);
+            TimeSpan timeout = options.NvidiaSmiTimeout;
+            if (timeout <= TimeSpan.Zero)
+            {
+                failures.Report(ProbeName, "out-of-range", $"NvidiaSmiTimeout {timeout} is not positive; using {DefaultNvidiaSmiTimeout}");
+                timeout = DefaultNvidiaSmiTimeout;
+            }
+
+            _smi = new NvidiaSmiMonitor(nvidiaSmi, nvidia.Runner, timeProvider, timeout, failures, ProbeName);
             _nvidiaUnreadableReason = nvmlReason;
         }
         else
