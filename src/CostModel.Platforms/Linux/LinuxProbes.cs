@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using CostModel.Collection;
+using CostModel.Platforms.Linux.Gpu;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CostModel.Platforms.Linux;
@@ -13,5 +14,6 @@ internal static class LinuxProbes
         // One line per probe; a host replaces one by registering another probe with the same name.
         services.AddSingleton<ISignalProbe, LinuxPowerProbe>();
         services.AddSingleton<ISignalProbe, LinuxThermalProbe>();
+        services.AddSingleton<ISignalProbe, LinuxGpuProbe>();
     }
 }
