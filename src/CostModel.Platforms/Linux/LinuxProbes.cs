@@ -11,7 +11,6 @@ internal static class LinuxProbes
     public static void Register(IServiceCollection services)
     {
         // One line per probe; a host replaces one by registering another probe with the same name.
-        _ = services;
-        _ = typeof(ISignalProbe);
+        services.AddSingleton<ISignalProbe, LinuxNetworkProbe>();
     }
 }
