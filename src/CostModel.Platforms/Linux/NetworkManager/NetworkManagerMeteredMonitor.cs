@@ -33,6 +33,7 @@ internal sealed class NetworkManagerMeteredMonitor : IDisposable
     private string? _interface;
     private MeteredAnswer? _current;
     private int _consecutiveFailures;
+    private Task? _scheduledRefresh;
     private volatile bool _disposed;
 
     public NetworkManagerMeteredMonitor(NetworkManagerOptions options, TimeProvider timeProvider, IProbeFailureReporter failures, string probeName)
@@ -56,6 +57,9 @@ internal sealed class NetworkManagerMeteredMonitor : IDisposable
 
     /// <summary>The interface the next refresh asks about (the default route's), or null for none.</summary>
     public string? Interface => Volatile.Read(ref _interface);
+
+    /// <summary>The refresh the timer started last (tests await it after advancing a fake clock), or null before the first.</summary>
+    internal Task? ScheduledRefresh => Volatile.Read(ref _scheduledRefresh);
 
     /// <summary>Failed refreshes in a row (0 after an answer); drives the back-off.</summary>
     internal int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
@@ -148,7 +152,7 @@ internal sealed class NetworkManagerMeteredMonitor : IDisposable
         _client.Dispose();
     }
 
-    private void OnTimer() => _ = RunScheduledAsync();
+    private void OnTimer() => Volatile.Write(ref _scheduledRefresh, RunScheduledAsync());
 
     private async Task RunScheduledAsync()
     {
