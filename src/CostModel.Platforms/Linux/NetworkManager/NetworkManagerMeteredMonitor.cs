@@ -152,7 +152,9 @@ internal sealed class NetworkManagerMeteredMonitor : IDisposable
         _client.Dispose();
     }
 
-    private void OnTimer() => Volatile.Write(ref _scheduledRefresh, RunScheduledAsync());
+    // On the thread pool: the timer callback returns at once (a fake clock would otherwise run the
+    // whole lookup inside Advance, or inside the Change call made on the collection thread).
+    private void OnTimer() => Volatile.Write(ref _scheduledRefresh, Task.Run(RunScheduledAsync));
 
     private async Task RunScheduledAsync()
     {
