@@ -85,7 +85,8 @@ public sealed class LinuxNetworkProbeTests : IDisposable
         AddInterface("eth0", physical: true, ifIndex: 2);
         AddInterface("wwan0", physical: true, ifIndex: 3);
         WriteRoutes(
-            Route("*", "00000000", "00000000", "0201", 0, "00000000"),      // unreachable default (RTF_REJECT)
+            Route("*", "00000000", "00000000", "0201", 0, "00000000"),      // unreachable default, as the kernel prints it
+            Route("eth0", "00000000", "00000000", "0201", 0, "00000000"),   // RTF_REJECT on a device
             Route("eth0", "00000000", "010200C0", "0002", 1, "00000000"),   // not RTF_UP
             Route("wwan0", "00000000", "0100000A", "0003", 700, "00000000"));
         WriteDev(("eth0", 1, 1), ("wwan0", 1, 1));

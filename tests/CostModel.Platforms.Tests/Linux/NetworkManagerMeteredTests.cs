@@ -345,6 +345,7 @@ public sealed class NetworkManagerMeteredTests : IAsyncLifetime
     {
         var monitor = new NetworkManagerMeteredMonitor(new NetworkManagerOptions { BusAddress = address }, _time, _failures, LinuxNetworkProbe.ProbeName);
         _disposables.Add(monitor);
+        Assert.False(ExecutionContext.IsFlowSuppressed()); // the constructor restores the caller's flow
         return monitor;
     }
 

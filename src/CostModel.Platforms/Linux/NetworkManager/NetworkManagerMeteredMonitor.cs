@@ -49,7 +49,16 @@ internal sealed class NetworkManagerMeteredMonitor : IDisposable
         _client = new NetworkManagerClient(options.BusAddress);
 
         // Armed by the first SetInterface with an interface; nothing runs before there is something to ask.
-        _timer = timeProvider.CreateTimer(static state => ((NetworkManagerMeteredMonitor)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        // The background lookups must not carry the creator's async-locals (an Activity, a logging scope).
+        AsyncFlowControl? noFlow = ExecutionContext.IsFlowSuppressed() ? null : ExecutionContext.SuppressFlow();
+        try
+        {
+            _timer = timeProvider.CreateTimer(static state => ((NetworkManagerMeteredMonitor)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        finally
+        {
+            noFlow?.Undo();
+        }
     }
 
     /// <summary>The latest answer, or null before the first refresh finished.</summary>
