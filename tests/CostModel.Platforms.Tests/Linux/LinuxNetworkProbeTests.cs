@@ -6,6 +6,7 @@ using CostModel.Factors;
 using CostModel.Platforms.Linux;
 using CostModel.Platforms.Linux.NetworkManager;
 using CostModel.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -453,6 +454,16 @@ public sealed class LinuxNetworkProbeTests : IDisposable
         Assert.Equal(250, network.ReceiveBytesPerSecond.Value, 6);
         Assert.Contains("no sysfs entry", network.ReceiveBytesPerSecond.Source, StringComparison.Ordinal);
         Assert.Contains(_failures.Reports, r => r.Kind == "missing" && r.Detail.Contains("class", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Container_registers_the_probe_under_its_name()
+    {
+        var services = new ServiceCollection();
+        services.AddCostModel(_ => { }).AddPlatformProbes();
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        Assert.Contains(provider.GetServices<ISignalProbe>(), p => p is LinuxNetworkProbe { Name: LinuxNetworkProbe.ProbeName, Group: SignalGroup.Network });
     }
 
     [Fact]
