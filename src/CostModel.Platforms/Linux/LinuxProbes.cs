@@ -15,5 +15,6 @@ internal static class LinuxProbes
         services.AddSingleton<ISignalProbe, LinuxPowerProbe>();
         services.AddSingleton<ISignalProbe, LinuxThermalProbe>();
         services.AddSingleton<ISignalProbe, LinuxGpuProbe>();
+        services.AddSingleton<ISignalProbe, LinuxNetworkProbe>();
     }
 }
