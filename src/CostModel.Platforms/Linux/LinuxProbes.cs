@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using CostModel.Collection;
+using CostModel.Platforms.Linux.Cgroups;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CostModel.Platforms.Linux;
@@ -11,7 +12,8 @@ internal static class LinuxProbes
     public static void Register(IServiceCollection services)
     {
         // One line per probe; a host replaces one by registering another probe with the same name.
-        _ = services;
-        _ = typeof(ISignalProbe);
+        services.AddSingleton<CgroupReader>();
+        services.AddSingleton<ISignalProbe, LinuxContainerProbe>();
+        services.AddSingleton<ISignalProbe, LinuxComputeProbe>();
     }
 }
