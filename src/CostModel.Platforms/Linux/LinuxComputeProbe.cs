@@ -60,6 +60,9 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
     private readonly ulong[] _previousCpuset = new ulong[(CgroupText.MaxCpuId + 1) / 64];
 
     private bool _hasOnline;
+
+    // CPUs in the sysfs online list when it was last read; 0 = read it on the next pass.
+    private int _onlineCount;
     private bool _hasCpuPressure;
     private bool _hasMemoryPressure;
     private long? _checkedAt;
@@ -231,6 +234,7 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
 
     private void CheckOptionalFiles()
     {
+        _onlineCount = 0;
         _hasOnline = File.Exists(_onlinePath);
         _hasCpuPressure = File.Exists(_cpuPressurePath);
         _hasMemoryPressure = File.Exists(_memoryPressurePath);
@@ -302,10 +306,19 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
     {
         if (_hasOnline)
         {
+            // /proc/stat has one cpuN line per online CPU: while its count matches the list read
+            // earlier, the list has not changed (hotplug changes both), so it is not re-read.
+            if (_onlineCount > 0 && statOk && statCpus == _onlineCount)
+            {
+                return (_onlineCount, _onlinePath, null);
+            }
+
+            _onlineCount = 0;
             if (_online.TryRead(out ReadOnlySpan<byte> content))
             {
                 if (CgroupText.TryParseCpuList(content, default, out int count) && count > 0)
                 {
+                    _onlineCount = count;
                     return (count, _onlinePath, null);
                 }
 

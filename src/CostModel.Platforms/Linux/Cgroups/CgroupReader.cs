@@ -188,7 +188,7 @@ internal sealed class CgroupReader : IDisposable
             : CgroupResult<ResourceLimit>.Ok(ResourceLimit.Of(min), cpu.Levels[holder].QuotaSource);
     }
 
-    /// <summary>Cumulative throttling counters of the group holding the CPU quota (or the process's own group without one).</summary>
+    /// <summary>Cumulative throttling counters of the group holding the CPU quota; without a quota, zeros with <see cref="ThrottleCounters.HasQuota"/> false.</summary>
     public CgroupResult<ThrottleCounters> ReadThrottling()
     {
         if (_plan.Cpu is not { } cpu)
@@ -201,13 +201,16 @@ internal sealed class CgroupReader : IDisposable
             return Failed<ThrottleCounters>("missing", problem);
         }
 
-        bool hasQuota = _cpuHolder >= 0;
-        CpuLevel level = cpu.Levels[hasQuota ? _cpuHolder : 0];
+        if (_cpuHolder < 0)
+        {
+            // No quota anywhere up the hierarchy: the scheduler has nothing to throttle against.
+            return CgroupResult<ThrottleCounters>.Ok(new ThrottleCounters(0, 0, false), cpu.UnlimitedSource);
+        }
+
+        CpuLevel level = cpu.Levels[_cpuHolder];
         if (level.Stat is null)
         {
-            return hasQuota
-                ? CgroupResult<ThrottleCounters>.NotSupported($"{level.Dir} has a CPU quota but no cpu.stat (kernel without CFS bandwidth statistics)")
-                : CgroupResult<ThrottleCounters>.Ok(new ThrottleCounters(0, 0, false), cpu.UnlimitedSource);
+            return CgroupResult<ThrottleCounters>.NotSupported($"{level.Dir} has a CPU quota but no cpu.stat (kernel without CFS bandwidth statistics)");
         }
 
         if (!level.Stat.TryRead(out ReadOnlySpan<byte> content))
@@ -215,22 +218,15 @@ internal sealed class CgroupReader : IDisposable
             return FileFailed<ThrottleCounters>(level.Stat);
         }
 
-        bool hasPeriods = KernelText.TryFindValue(content, "nr_periods"u8, out ReadOnlySpan<byte> periodsText);
-        bool hasThrottled = KernelText.TryFindValue(content, "nr_throttled"u8, out ReadOnlySpan<byte> throttledText);
-        if (!hasPeriods && !hasThrottled && !hasQuota)
-        {
-            // The v2 root group's cpu.stat has usage only: with no quota anywhere nothing is throttled.
-            return CgroupResult<ThrottleCounters>.Ok(new ThrottleCounters(0, 0, false), cpu.UnlimitedSource);
-        }
-
-        if (!hasPeriods || !hasThrottled
+        if (!KernelText.TryFindValue(content, "nr_periods"u8, out ReadOnlySpan<byte> periodsText)
+            || !KernelText.TryFindValue(content, "nr_throttled"u8, out ReadOnlySpan<byte> throttledText)
             || !KernelText.TryParseInt64(periodsText, out long periods) || !KernelText.TryParseInt64(throttledText, out long throttled)
             || periods < 0 || throttled < 0)
         {
             return Garbage<ThrottleCounters>(level.Stat.Path, "expected nr_periods and nr_throttled counters");
         }
 
-        return CgroupResult<ThrottleCounters>.Ok(new ThrottleCounters(periods, throttled, hasQuota), level.StatSource!);
+        return CgroupResult<ThrottleCounters>.Ok(new ThrottleCounters(periods, throttled, true), level.StatSource!);
     }
 
     /// <summary>
