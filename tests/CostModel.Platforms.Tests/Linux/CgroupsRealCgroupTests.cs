@@ -99,6 +99,7 @@ public sealed class CgroupsRealCgroupTests
             }
 
             string output = await stdout;
+            TestContext.Current.TestOutputHelper?.WriteLine(output);
             Assert.True(child.ExitCode == 0, $"child exited with {child.ExitCode}\n{output}\n{await stderr}");
             Dictionary<string, string> read = Parse(output);
 
