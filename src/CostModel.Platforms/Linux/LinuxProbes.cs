@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using CostModel.Collection;
 using CostModel.Platforms.Linux.Gpu;
+using CostModel.Platforms.Linux.Cgroups;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CostModel.Platforms.Linux;
@@ -16,5 +17,8 @@ internal static class LinuxProbes
         services.AddSingleton<ISignalProbe, LinuxThermalProbe>();
         services.AddSingleton<ISignalProbe, LinuxGpuProbe>();
         services.AddSingleton<ISignalProbe, LinuxNetworkProbe>();
+        services.AddSingleton<CgroupReader>();
+        services.AddSingleton<ISignalProbe, LinuxContainerProbe>();
+        services.AddSingleton<ISignalProbe, LinuxComputeProbe>();
     }
 }
