@@ -45,28 +45,28 @@ internal sealed class KernelFile : IDisposable
                 _buffer = ArrayPool<byte>.Shared.Rent(InitialBytes);
             }
 
-            int total = 0;
+            // One read at offset 0 into a buffer larger than the content: procfs (seq_file) and
+            // sysfs return the whole content in one read when it fits, so a short read is the
+            // end. A second read to confirm the end would make seq_file generate the file again
+            // (1 to 9 us each for /proc/stat or memory.stat), so it is not made. When the buffer
+            // fills, it grows and the whole file is read again from 0: never a torn copy.
+            int total;
             while (true)
             {
-                int read = RandomAccess.Read(_handle, _buffer.AsSpan(total), total);
-                if (read == 0)
+                total = RandomAccess.Read(_handle, _buffer, 0);
+                if (total < _buffer.Length)
                 {
                     break;
                 }
 
-                total += read;
-                if (total == _buffer.Length)
+                if (_buffer.Length >= MaxBytes)
                 {
-                    if (_buffer.Length >= MaxBytes)
-                    {
-                        return Fail("too-large", $"{Path} is larger than {MaxBytes} bytes", closeHandle: false);
-                    }
-
-                    byte[] larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
-                    _buffer.AsSpan(0, total).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(_buffer);
-                    _buffer = larger;
+                    return Fail("too-large", $"{Path} is larger than {MaxBytes} bytes", closeHandle: false);
                 }
+
+                byte[] larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = larger;
             }
 
             content = _buffer.AsSpan(0, total);

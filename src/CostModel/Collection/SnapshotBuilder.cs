@@ -8,14 +8,6 @@ namespace CostModel.Collection;
 /// </summary>
 public sealed class SnapshotBuilder
 {
-    internal static readonly PowerFactors EmptyPower = new();
-    internal static readonly ComputeFactors EmptyCompute = new();
-    internal static readonly GpuFactors EmptyGpu = new();
-    internal static readonly ThermalFactors EmptyThermal = new();
-    internal static readonly NetworkFactors EmptyNetwork = new();
-    internal static readonly ContainerFactors EmptyContainer = new();
-    internal static readonly PendingWork EmptyPending = new();
-
     /// <summary>Creates an empty builder on a clock.</summary>
     /// <param name="timeProvider">The clock every reading of this pass is stamped with.</param>
     public SnapshotBuilder(TimeProvider timeProvider)
@@ -28,25 +20,25 @@ public sealed class SnapshotBuilder
     public TimeProvider TimeProvider { get; }
 
     /// <summary>Power source and battery.</summary>
-    public PowerFactors Power { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyPower;
+    public PowerFactors Power { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyGroups.Power;
 
     /// <summary>Container limits.</summary>
-    public ContainerFactors Container { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyContainer;
+    public ContainerFactors Container { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyGroups.Container;
 
     /// <summary>CPU, load and memory.</summary>
-    public ComputeFactors Compute { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyCompute;
+    public ComputeFactors Compute { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyGroups.Compute;
 
     /// <summary>GPUs.</summary>
-    public GpuFactors Gpu { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyGpu;
+    public GpuFactors Gpu { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyGroups.Gpu;
 
     /// <summary>Heat and throttling.</summary>
-    public ThermalFactors Thermal { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyThermal;
+    public ThermalFactors Thermal { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyGroups.Thermal;
 
     /// <summary>Network link.</summary>
-    public NetworkFactors Network { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyNetwork;
+    public NetworkFactors Network { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyGroups.Network;
 
     /// <summary>Queued and running work.</summary>
-    public PendingWork Pending { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyPending;
+    public PendingWork Pending { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyGroups.Pending;
 
     internal void CopyFrom(SnapshotBuilder other)
     {
@@ -61,12 +53,12 @@ public sealed class SnapshotBuilder
 
     internal void Reset()
     {
-        Power = EmptyPower;
-        Container = EmptyContainer;
-        Compute = EmptyCompute;
-        Gpu = EmptyGpu;
-        Thermal = EmptyThermal;
-        Network = EmptyNetwork;
-        Pending = EmptyPending;
+        Power = EmptyGroups.Power;
+        Container = EmptyGroups.Container;
+        Compute = EmptyGroups.Compute;
+        Gpu = EmptyGroups.Gpu;
+        Thermal = EmptyGroups.Thermal;
+        Network = EmptyGroups.Network;
+        Pending = EmptyGroups.Pending;
     }
 }

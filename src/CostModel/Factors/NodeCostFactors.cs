@@ -41,26 +41,42 @@ public sealed record NodeCostFactors
     public DateTimeOffset CapturedAt { get; init; }
 
     /// <summary>Power source and battery.</summary>
-    public PowerFactors Power { get; init => field = value ?? new(); } = new();
+    public PowerFactors Power { get; init => field = value ?? EmptyGroups.Power; } = EmptyGroups.Power;
 
     /// <summary>CPU and memory.</summary>
-    public ComputeFactors Compute { get; init => field = value ?? new(); } = new();
+    public ComputeFactors Compute { get; init => field = value ?? EmptyGroups.Compute; } = EmptyGroups.Compute;
 
     /// <summary>GPUs.</summary>
-    public GpuFactors Gpu { get; init => field = value ?? new(); } = new();
+    public GpuFactors Gpu { get; init => field = value ?? EmptyGroups.Gpu; } = EmptyGroups.Gpu;
 
     /// <summary>Heat and throttling.</summary>
-    public ThermalFactors Thermal { get; init => field = value ?? new(); } = new();
+    public ThermalFactors Thermal { get; init => field = value ?? EmptyGroups.Thermal; } = EmptyGroups.Thermal;
 
     /// <summary>Network link.</summary>
-    public NetworkFactors Network { get; init => field = value ?? new(); } = new();
+    public NetworkFactors Network { get; init => field = value ?? EmptyGroups.Network; } = EmptyGroups.Network;
 
     /// <summary>Container limits.</summary>
-    public ContainerFactors Container { get; init => field = value ?? new(); } = new();
+    public ContainerFactors Container { get; init => field = value ?? EmptyGroups.Container; } = EmptyGroups.Container;
 
     /// <summary>Queued and running work the node reports.</summary>
-    public PendingWork Pending { get; init => field = value ?? new(); } = new();
+    public PendingWork Pending { get; init => field = value ?? EmptyGroups.Pending; } = EmptyGroups.Pending;
 
     /// <summary>Battery and load trends.</summary>
-    public TrendFactors Trends { get; init => field = value ?? new(); } = new();
+    public TrendFactors Trends { get; init => field = value ?? EmptyGroups.Trends; } = EmptyGroups.Trends;
+}
+
+/// <summary>
+/// Shared empty groups (every reading Unknown, "not collected"). Records are immutable, so one
+/// instance serves every snapshot: constructing a snapshot allocates no throw-away groups.
+/// </summary>
+internal static class EmptyGroups
+{
+    public static readonly PowerFactors Power = new();
+    public static readonly ComputeFactors Compute = new();
+    public static readonly GpuFactors Gpu = new();
+    public static readonly ThermalFactors Thermal = new();
+    public static readonly NetworkFactors Network = new();
+    public static readonly ContainerFactors Container = new();
+    public static readonly PendingWork Pending = new();
+    public static readonly TrendFactors Trends = new();
 }

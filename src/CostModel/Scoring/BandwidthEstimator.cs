@@ -91,25 +91,27 @@ public sealed class BandwidthEstimator
     private sealed class Entry(double prior)
     {
         private readonly Lock _gate = new();
-        private double _bitsPerSecond = prior;
-        private int _samples;
+
+        // Readers (the scorer, per candidate) take the immutable pair without a lock.
+        private volatile Sample _current = new(prior, 0);
 
         public void Add(double bitsPerSecond)
         {
             lock (_gate)
             {
-                _samples++;
-                double weight = Math.Max(MinWeight, 1 / (_samples + PriorWeightSamples));
-                _bitsPerSecond += weight * (bitsPerSecond - _bitsPerSecond);
+                Sample old = _current;
+                int samples = old.Samples + 1;
+                double weight = Math.Max(MinWeight, 1 / (samples + PriorWeightSamples));
+                _current = new Sample(old.BitsPerSecond + (weight * (bitsPerSecond - old.BitsPerSecond)), samples);
             }
         }
 
         public (double, int) Read()
         {
-            lock (_gate)
-            {
-                return (_bitsPerSecond, _samples);
-            }
+            Sample current = _current;
+            return (current.BitsPerSecond, current.Samples);
         }
     }
+
+    private sealed record Sample(double BitsPerSecond, int Samples);
 }
