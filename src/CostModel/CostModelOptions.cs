@@ -4,6 +4,7 @@ using CostModel.Factors;
 using CostModel.Scoring;
 using CostModel.Pricing;
 using CostModel.Budgets;
+using CostModel.Routing;
 using Microsoft.Extensions.Options;
 
 namespace CostModel;
@@ -32,6 +33,10 @@ public sealed class CostModelOptions
     /// <summary>Where API prices come from.</summary>
     [ValidateObjectMembers]
     public PricingOptions Pricing { get; set; } = new();
+
+    /// <summary>How requests are routed.</summary>
+    [ValidateObjectMembers]
+    public RoutingOptions Routing { get; set; } = new();
 
     /// <summary>Spend caps per time window.</summary>
     [ValidateObjectMembers]
@@ -117,6 +122,28 @@ internal sealed class CostModelOptionsRangeValidator : IValidateOptions<CostMode
             }
         }
 
+        if (options.Routing is null || options.Routing.Filters is null || options.Routing.ApiEndpoints is null)
+        {
+            failures.Add("CostModel:Routing, its Filters and its ApiEndpoints must not be null.");
+        }
+        else
+        {
+            RoutingOptions r = options.Routing;
+            Check(failures, "CostModel:Routing:AffinityTtl", r.AffinityTtl, TimeSpan.FromSeconds(1), TimeSpan.FromDays(30));
+            Check(failures, "CostModel:Routing:LeaseTimeout", r.LeaseTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+            Check(failures, "CostModel:Routing:OutcomeDecay", r.OutcomeDecay, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
+            Check(failures, "CostModel:Routing:EjectionBaseTime", r.EjectionBaseTime, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+            Check(failures, "CostModel:Routing:MaxSnapshotAge", r.MaxSnapshotAge, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            foreach (ApiEndpoint endpoint in r.ApiEndpoints)
+            {
+                if (endpoint is not null && !ids.Add(endpoint.Id))
+                {
+                    failures.Add($"CostModel:Routing:ApiEndpoints has the id '{endpoint.Id}' twice.");
+                }
+            }
+        }
+
         if (string.IsNullOrWhiteSpace(options.NodeId) || options.NodeId.Any(char.IsControl))
         {
             failures.Add("CostModel:NodeId must be 1 to 64 characters without control characters.");
@@ -131,5 +158,33 @@ internal sealed class CostModelOptionsRangeValidator : IValidateOptions<CostMode
         {
             failures.Add($"{key} is {value}; it must be between {min} and {max}.");
         }
+    }
+}
+
+/// <summary>Rejects filter names no registered <see cref="IRouteFilter"/> carries, at start rather than at the first request.</summary>
+/// <remarks>
+/// Filters are resolved when validation runs, not when the validator is built: filters may depend
+/// on the options themselves, and constructor injection would make a dependency cycle.
+/// </remarks>
+internal sealed class RouteFilterNameValidator(IServiceProvider services) : IValidateOptions<CostModelOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CostModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Routing?.Filters is not { } configured)
+        {
+            return ValidateOptionsResult.Skip;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (IRouteFilter filter in (IEnumerable<IRouteFilter>?)services.GetService(typeof(IEnumerable<IRouteFilter>)) ?? [])
+        {
+            names.Add(filter.Name);
+        }
+
+        string[] unknown = [.. configured.Where(f => !names.Contains(f))];
+        return unknown.Length == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"CostModel:Routing:Filters names unknown filters: {string.Join(", ", unknown)}; registered: {string.Join(", ", names.Order(StringComparer.Ordinal))}.");
     }
 }

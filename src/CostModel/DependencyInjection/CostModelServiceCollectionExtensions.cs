@@ -4,6 +4,8 @@ using CostModel.Collection;
 using CostModel.Scoring;
 using CostModel.Pricing;
 using CostModel.Budgets;
+using CostModel.Mesh;
+using CostModel.Routing;
 using CostModel.DependencyInjection;
 using CostModel.Telemetry;
 using Microsoft.Extensions.Configuration;
@@ -41,6 +43,18 @@ public static class CostModelServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<CostModelOptions>().Configure(configure);
         return AddCore(services);
+    }
+
+    /// <summary>Adds a routing filter; name it in <c>Routing:Filters</c> to use it.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="filter">The filter.</param>
+    /// <returns>The builder.</returns>
+    public static ICostModelBuilder AddRouteFilter(this ICostModelBuilder builder, IRouteFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(filter);
+        builder.Services.AddSingleton(filter);
+        return builder;
     }
 
     /// <summary>Adds a host-provided price source, asked every <c>Pricing:RefreshInterval</c>.</summary>
@@ -94,6 +108,16 @@ public static class CostModelServiceCollectionExtensions
         services.TryAddSingleton<ICostScorer, DefaultCostScorer>();
         services.TryAddSingleton<IPriceCatalog, PriceCatalog>();
         services.TryAddSingleton<SpendTracker>();
+        services.TryAddSingleton<MeshView>();
+        services.TryAddSingleton<IMeshView>(sp => sp.GetRequiredService<MeshView>());
+        services.TryAddSingleton<IRandomSource, SharedRandomSource>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteFilter, ContextLengthFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteFilter, LivenessFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteFilter, CostConstraintFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteFilter, SpendCapFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteFilter, EjectionFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CostModelOptions>, RouteFilterNameValidator>());
+        services.TryAddSingleton<IRouter, DefaultRouter>();
         return new CostModelBuilder(services);
     }
 }

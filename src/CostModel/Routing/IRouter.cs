@@ -5,10 +5,17 @@ namespace CostModel.Routing;
 /// <summary>Chooses where a request runs and explains why.</summary>
 public interface IRouter
 {
-    /// <summary>Routes one request. Thread-safe.</summary>
+    /// <summary>Routes one request. Thread-safe; allocates nothing in steady state.</summary>
     /// <param name="request">What the request needs.</param>
+    /// <param name="explanation">
+    /// When given, filled with every candidate's cost terms, what was filtered and why, and the
+    /// flags (reuse one instance to stay allocation-free); null to skip the detail.
+    /// </param>
     /// <returns>The decision; complete or dispose its <see cref="RouteDecision.Lease"/> when the request ends.</returns>
-    RouteDecision Route(RequestProfile request);
+    RouteDecision Route(RequestProfile request, RouteExplanation? explanation = null);
+
+    /// <summary>Every decision, for observability (subscribers are called on the routing thread; keep them quick).</summary>
+    IObservable<RouteDecision> Decisions { get; }
 }
 
 /// <summary>The outcome of a routed request, reported through its lease.</summary>
@@ -17,32 +24,61 @@ public interface IRouter
 /// <param name="OutputTokens">Tokens generated.</param>
 public readonly record struct RouteOutcome(bool Succeeded, double LatencySeconds, int OutputTokens);
 
-/// <summary>
-/// Work placed on a target: counted as pending until completed, disposed or expired, so pending
-/// counts can neither stick nor go negative.
-/// </summary>
-public interface IRouteLease : IDisposable
+/// <summary>What a decision did beyond picking the cheapest.</summary>
+[Flags]
+public enum RouteNotes
 {
-    /// <summary>Reports the outcome and releases the pending work. Later calls are ignored.</summary>
-    /// <param name="outcome">What happened.</param>
-    void Complete(RouteOutcome outcome);
+    /// <summary>Nothing special.</summary>
+    None = 0,
+
+    /// <summary>The affinity key's incumbent was kept although a challenger was cheaper (within the band).</summary>
+    StickyKept = 1,
+
+    /// <summary>The affinity key moved to a challenger that beat the incumbent by more than the band.</summary>
+    Switched = 2,
+
+    /// <summary>Stickiness broke: the incumbent died, was filtered or ejected, or its penalty passed the bound.</summary>
+    StickinessBroken = 4,
+
+    /// <summary>Soft filters left nothing, so every live candidate was considered (panic mode).</summary>
+    Panic = 8,
+
+    /// <summary>Several candidates were near-equal; the pick among them was randomised (power of two choices).</summary>
+    RandomTieBreak = 16,
+
+    /// <summary>No candidate could take the request; there is no target.</summary>
+    NoRoute = 32,
 }
 
-/// <summary>A routing decision: where, at what cost, and why.</summary>
-public sealed record RouteDecision
+/// <summary>A routing decision: where and at what cost. A struct: routing allocates nothing.</summary>
+public readonly record struct RouteDecision
 {
-    /// <summary>The chosen node or endpoint id.</summary>
-    public required string TargetId { get; init; }
+    /// <summary>The chosen node or endpoint id; null when <see cref="RouteNotes.NoRoute"/>.</summary>
+    public string? TargetId { get; init; }
+
+    /// <summary>True when the target is a paid API endpoint.</summary>
+    public bool IsApiEndpoint { get; init; }
 
     /// <summary>The chosen target's cost.</summary>
-    public required CostBreakdown Cost { get; init; }
+    public CostBreakdown Cost { get; init; }
 
-    /// <summary>The placed work; complete it with the outcome.</summary>
-    public required IRouteLease Lease { get; init; }
+    /// <summary>The placed work; complete it with the outcome (or dispose it).</summary>
+    public RouteLease Lease { get; init; }
 
-    /// <summary>A readable explanation: each candidate's terms, what was filtered and why, whether stickiness held.</summary>
-    public required string Explanation { get; init; }
+    /// <summary>What the decision did beyond picking the cheapest.</summary>
+    public RouteNotes Flags { get; init; }
 
-    /// <summary>The explanation.</summary>
-    public override string ToString() => Explanation;
+    /// <summary>Candidates that serve the model.</summary>
+    public int CandidateCount { get; init; }
+
+    /// <summary>Candidates filtered out.</summary>
+    public int FilteredCount { get; init; }
+
+    /// <summary>True when there is a target.</summary>
+    public bool HasTarget => TargetId is not null;
+
+    /// <summary>One line for logs: target, total, latency and flags.</summary>
+    public override string ToString() => HasTarget
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"-> {TargetId} total {Cost.TotalDollars:0.######} $ (latency {Cost.LatencySeconds:0.###} s, energy {Cost.EnergyDollars:0.######} $, network {Cost.NetworkDollars:0.######} $, api {Cost.ApiDollars:0.######} $) of {CandidateCount} candidates, {FilteredCount} filtered; {Flags}")
+        : $"no route: {CandidateCount} candidates, {FilteredCount} filtered; {Flags}";
 }

@@ -18,6 +18,12 @@ public sealed class CostModelMetrics
     private readonly Counter<long> _priceLoadFailures;
     private readonly Counter<long> _stalePriceTables;
     private readonly Counter<long> _bundledPrices;
+    private readonly Counter<long> _decisions;
+    private readonly Counter<long> _affinity;
+    private readonly Counter<long> _ejections;
+    private readonly Counter<long> _panics;
+    private readonly Counter<long> _noRoute;
+    private readonly Counter<long> _leasesExpired;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     /// <param name="meterFactory">The host's meter factory.</param>
@@ -31,6 +37,12 @@ public sealed class CostModelMetrics
         _priceLoadFailures = Meter.CreateCounter<long>("costmodel.pricing.load_failures", "{failure}", "Price tables that failed to load (the last good table was kept), by kind.");
         _stalePriceTables = Meter.CreateCounter<long>("costmodel.pricing.stale_tables", "{table}", "Price tables loaded that were older than the maximum age.");
         _bundledPrices = Meter.CreateCounter<long>("costmodel.pricing.bundled_in_use", "{load}", "Loads that used the bundled price table.");
+        _decisions = Meter.CreateCounter<long>("costmodel.router.decisions", "{decision}", "Routing decisions, by target.");
+        _affinity = Meter.CreateCounter<long>("costmodel.router.affinity", "{event}", "Affinity events: switched (a challenger beat the band) or broken (incumbent gone or too costly).");
+        _ejections = Meter.CreateCounter<long>("costmodel.router.ejections", "{ejection}", "Targets ejected after consecutive failures (refused: the cap held).");
+        _panics = Meter.CreateCounter<long>("costmodel.router.panic", "{decision}", "Decisions in panic mode (soft filters left nothing).");
+        _noRoute = Meter.CreateCounter<long>("costmodel.router.no_route", "{decision}", "Requests no candidate could take.");
+        _leasesExpired = Meter.CreateCounter<long>("costmodel.router.leases_expired", "{lease}", "Leases never completed that expired.");
         _passRetries = Meter.CreateCounter<long>("costmodel.collector.pass_retries", "{pass}", "Collection passes redone because the power source changed during the pass.");
     }
 
@@ -43,6 +55,28 @@ public sealed class CostModelMetrics
         _probeFailures.Add(1, new KeyValuePair<string, object?>("probe", probe), new KeyValuePair<string, object?>("reason", reason));
 
     internal void PassRetried() => _passRetries.Add(1);
+
+    internal void Decision(string target, Routing.RouteNotes flags)
+    {
+        if (_decisions.Enabled)
+        {
+            _decisions.Add(1, new KeyValuePair<string, object?>("target", target), new KeyValuePair<string, object?>("sticky", (flags & Routing.RouteNotes.StickyKept) != 0 ? "kept" : "no"));
+        }
+    }
+
+    internal void AffinitySwitched() => _affinity.Add(1, new KeyValuePair<string, object?>("event", "switched"));
+
+    internal void AffinityBroken() => _affinity.Add(1, new KeyValuePair<string, object?>("event", "broken"));
+
+    internal void Ejected(string target) => _ejections.Add(1, new KeyValuePair<string, object?>("target", target), new KeyValuePair<string, object?>("result", "ejected"));
+
+    internal void EjectionRefused() => _ejections.Add(1, new KeyValuePair<string, object?>("result", "refused-by-cap"));
+
+    internal void RoutePanic() => _panics.Add(1);
+
+    internal void NoRoute() => _noRoute.Add(1);
+
+    internal void LeasesExpired(int count) => _leasesExpired.Add(count);
 
     internal void PriceLoadFailed(string kind) => _priceLoadFailures.Add(1, new KeyValuePair<string, object?>("kind", kind));
 

@@ -1,0 +1,93 @@
+using CostModel.Budgets;
+using CostModel.Mesh;
+using CostModel.Scoring;
+using Microsoft.Extensions.Options;
+
+namespace CostModel.Routing;
+
+/// <summary>Prompt plus answer must fit the target's context, when the target states one. Hard.</summary>
+internal sealed class ContextLengthFilter : IRouteFilter
+{
+    public string Name => RouteFilterNames.ContextLength;
+
+    public bool NeedsCost => false;
+
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
+        candidate.Model.ContextTokens is { } context && (long)request.InputTokens + request.OutputTokens > context
+            ? RouteFilterResult.Hard("prompt and answer exceed the context length")
+            : RouteFilterResult.Pass;
+}
+
+/// <summary>Dead nodes are out (hard); suspect nodes and stale snapshots are out (soft). API endpoints pass.</summary>
+internal sealed class LivenessFilter(IOptionsMonitor<CostModelOptions> options) : IRouteFilter
+{
+    public string Name => RouteFilterNames.Liveness;
+
+    public bool NeedsCost => false;
+
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now)
+    {
+        MeshNode? node = candidate.Node;
+        if (node is null || node.IsLocal)
+        {
+            return RouteFilterResult.Pass;
+        }
+
+        if (node.Liveness == NodeLiveness.Dead)
+        {
+            return RouteFilterResult.Hard("node is dead");
+        }
+
+        if (node.Liveness == NodeLiveness.Suspect)
+        {
+            return RouteFilterResult.SoftReject("node is suspect (missed heartbeats)");
+        }
+
+        return now - node.Factors.CapturedAt > options.CurrentValue.Routing.MaxSnapshotAge
+            ? RouteFilterResult.SoftReject("snapshot older than the maximum age")
+            : RouteFilterResult.Pass;
+    }
+}
+
+/// <summary>The scorer's exclusions. The battery reserve is soft; the request's own constraints are hard.</summary>
+internal sealed class CostConstraintFilter : IRouteFilter
+{
+    public string Name => RouteFilterNames.CostConstraints;
+
+    public bool NeedsCost => true;
+
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => candidate.Cost.Exclusion switch
+    {
+        CostExclusion.None => RouteFilterResult.Pass,
+        CostExclusion.BelowBatteryReserve => RouteFilterResult.SoftReject("battery at or below its reserve floor"),
+        CostExclusion.UnknownPrice => RouteFilterResult.Hard("price unknown"),
+        CostExclusion.OverBudget => RouteFilterResult.Hard("over the maximum price per request"),
+        CostExclusion.Metered => RouteFilterResult.Hard("metered link excluded by the request"),
+        CostExclusion.QualityFloor => RouteFilterResult.Hard("below the request's quality floor"),
+        _ => RouteFilterResult.Hard("excluded by the scorer"),
+    };
+}
+
+/// <summary>Paid targets must fit every spend cap. Hard.</summary>
+internal sealed class SpendCapFilter(SpendTracker spend) : IRouteFilter
+{
+    public string Name => RouteFilterNames.SpendCaps;
+
+    public bool NeedsCost => true;
+
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
+        candidate.Cost.MoneyDollars > 0 && !spend.CanSpend(candidate.Cost)
+            ? RouteFilterResult.Hard("a spend cap would be exceeded")
+            : RouteFilterResult.Pass;
+}
+
+/// <summary>Targets ejected for consecutive failures are out until their ejection ends. Soft.</summary>
+internal sealed class EjectionFilter : IRouteFilter
+{
+    public string Name => RouteFilterNames.Ejection;
+
+    public bool NeedsCost => false;
+
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
+        candidate.Ejected ? RouteFilterResult.SoftReject("ejected after consecutive failures") : RouteFilterResult.Pass;
+}

@@ -1,0 +1,173 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CostModel.Routing;
+
+/// <summary>How the router filters, picks and learns. Bound from <c>CostModel:Routing</c>.</summary>
+public sealed class RoutingOptions
+{
+    /// <summary>
+    /// The filters, by name, in order (<see cref="RouteFilterNames"/>; a host can register more).
+    /// An unknown name fails validation at start. Default: every built-in filter.
+    /// </summary>
+    public List<string> Filters { get; set; } = [.. RouteFilterNames.All];
+
+    /// <summary>Relative band a challenger must beat an affinity key's incumbent by (0.2: 20 % cheaper), from the design review.</summary>
+    [Range(0, 10)]
+    public double HysteresisBand { get; set; } = RoutingDefaults.HysteresisBand;
+
+    /// <summary>Absolute margin, dollars, added to the band so near-zero costs do not flap.</summary>
+    [Range(0, 1_000)]
+    public double HysteresisEpsilonDollars { get; set; } = RoutingDefaults.HysteresisEpsilonDollars;
+
+    /// <summary>Stickiness breaks when the incumbent's extra cost exceeds this many seconds of the request's value of time.</summary>
+    [Range(0, 3_600)]
+    public double AffinityBreakPenaltySeconds { get; set; } = RoutingDefaults.AffinityBreakPenaltySeconds;
+
+    /// <summary>An affinity entry unused this long is forgotten.</summary>
+    public TimeSpan AffinityTtl { get; set; } = RoutingDefaults.AffinityTtl;
+
+    /// <summary>The most affinity keys remembered.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxAffinityKeys { get; set; } = RoutingDefaults.MaxAffinityKeys;
+
+    /// <summary>Candidates within this share of the cheapest count as near-equals and are chosen among at random.</summary>
+    [Range(0, 1)]
+    public double SpreadTolerance { get; set; } = RoutingDefaults.SpreadTolerance;
+
+    /// <summary>A lease neither completed nor disposed within this time expires and releases its count.</summary>
+    public TimeSpan LeaseTimeout { get; set; } = RoutingDefaults.LeaseTimeout;
+
+    /// <summary>Decay time of the latency and throughput averages learned from outcomes.</summary>
+    public TimeSpan OutcomeDecay { get; set; } = RoutingDefaults.OutcomeDecay;
+
+    /// <summary>Consecutive failures that eject a node.</summary>
+    [Range(1, 1_000)]
+    public int EjectionConsecutiveFailures { get; set; } = RoutingDefaults.EjectionConsecutiveFailures;
+
+    /// <summary>Base ejection time; the n-th ejection lasts n times this.</summary>
+    public TimeSpan EjectionBaseTime { get; set; } = RoutingDefaults.EjectionBaseTime;
+
+    /// <summary>The largest share (0 to 1) of candidates ejected at once; at least one may be, never the last.</summary>
+    [Range(0, 1)]
+    public double MaxEjectedShare { get; set; } = RoutingDefaults.MaxEjectedShare;
+
+    /// <summary>Snapshots older than this (by local receive time) make a node stale: a soft filter.</summary>
+    public TimeSpan MaxSnapshotAge { get; set; } = RoutingDefaults.MaxSnapshotAge;
+
+    /// <summary>Paid API endpoints the router may use; priced by the pricing catalog.</summary>
+    [Microsoft.Extensions.Options.ValidateEnumeratedItems]
+    public List<ApiEndpoint> ApiEndpoints { get; set; } = [];
+}
+
+/// <summary>A paid API endpoint serving one model.</summary>
+public sealed class ApiEndpoint
+{
+    /// <summary>The endpoint's id in decisions ("openai:gpt-4o").</summary>
+    [Required]
+    [StringLength(64, MinimumLength = 1)]
+    public string Id { get; set; } = "";
+
+    /// <summary>The model id requests name; also the price lookup key unless <see cref="PriceModel"/> is set.</summary>
+    [Required]
+    [StringLength(128, MinimumLength = 1)]
+    public string Model { get; set; } = "";
+
+    /// <summary>The name to look up in the price catalog when it differs from <see cref="Model"/>.</summary>
+    public string? PriceModel { get; set; }
+
+    /// <summary>Round trip to the API, seconds (a prior until observed).</summary>
+    [Range(0, 60)]
+    public double RttSeconds { get; set; } = RoutingDefaults.ApiRttSeconds;
+
+    /// <summary>Decode speed, tokens per second (a prior until observed).</summary>
+    [Range(0.01, 1_000_000)]
+    public double DecodeTokensPerSecond { get; set; } = RoutingDefaults.ApiDecodeTokensPerSecond;
+
+    /// <summary>Prefill speed, tokens per second.</summary>
+    [Range(0.01, 100_000_000)]
+    public double PrefillTokensPerSecond { get; set; } = RoutingDefaults.ApiPrefillTokensPerSecond;
+
+    /// <summary>The longest context, tokens, when known.</summary>
+    [Range(1, int.MaxValue)]
+    public int? ContextTokens { get; set; }
+
+    /// <summary>Parameters in billions, when published (for quality floors).</summary>
+    public double? ParameterBillions { get; set; }
+
+    /// <summary>Bits per weight as served, when published (16 for most hosted models).</summary>
+    public double? QuantizationBits { get; set; }
+}
+
+/// <summary>The built-in filter names, in their default order.</summary>
+public static class RouteFilterNames
+{
+    /// <summary>Context length: prompt plus answer must fit the target's context. Hard.</summary>
+    public const string ContextLength = "context-length";
+
+    /// <summary>Liveness: dead nodes are out (hard); suspect or stale ones are out (soft).</summary>
+    public const string Liveness = "liveness";
+
+    /// <summary>The scorer's exclusions: quality floor, unknown price, maximum price, metered when excluded (hard); battery reserve (soft).</summary>
+    public const string CostConstraints = "cost-constraints";
+
+    /// <summary>Spend caps of paid endpoints. Hard.</summary>
+    public const string SpendCaps = "spend-caps";
+
+    /// <summary>Outlier ejection. Soft.</summary>
+    public const string Ejection = "ejection";
+
+    /// <summary>Every built-in filter, in the default order.</summary>
+    public static IReadOnlyList<string> All { get; } = [ContextLength, Liveness, CostConstraints, SpendCaps, Ejection];
+}
+
+/// <summary>Defaults of <see cref="RoutingOptions"/>, each with its source.</summary>
+public static class RoutingDefaults
+{
+    /// <summary>0.2: switch only when a challenger is 20 % cheaper (the design review's figure).</summary>
+    public const double HysteresisBand = 0.2;
+
+    /// <summary>0.0001 $: a hundredth of a cent, so two nearly free candidates do not flap on rounding.</summary>
+    public const double HysteresisEpsilonDollars = 0.0001;
+
+    /// <summary>5 s: the Gateway API inference extension breaks prefix-cache stickiness when the penalty exceeds 5 s.</summary>
+    public const double AffinityBreakPenaltySeconds = 5;
+
+    /// <summary>30 min: a conversation idle for half an hour has likely lost its KV cache anyway.</summary>
+    public static readonly TimeSpan AffinityTtl = TimeSpan.FromMinutes(30);
+
+    /// <summary>100,000 keys: about 10 MB of affinity state at most.</summary>
+    public const int MaxAffinityKeys = 100_000;
+
+    /// <summary>0.05: candidates within 5 % of the cheapest are near-equals (cost estimates are not more precise than that).</summary>
+    public const double SpreadTolerance = 0.05;
+
+    /// <summary>10 min: longer than any single generation; a lease older than that was lost.</summary>
+    public static readonly TimeSpan LeaseTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>10 s: Finagle's and linkerd2's EWMA decay for observed latency.</summary>
+    public static readonly TimeSpan OutcomeDecay = TimeSpan.FromSeconds(10);
+
+    /// <summary>5 consecutive failures: Envoy's outlier detection default.</summary>
+    public const int EjectionConsecutiveFailures = 5;
+
+    /// <summary>30 s base ejection time: Envoy's default (multiplied by the times ejected).</summary>
+    public static readonly TimeSpan EjectionBaseTime = TimeSpan.FromSeconds(30);
+
+    /// <summary>0.1: Envoy ejects at most 10 % of hosts.</summary>
+    public const double MaxEjectedShare = 0.1;
+
+    /// <summary>3 min: gRPC weighted round robin expires weights after 3 minutes without an update (gRFC A58).</summary>
+    public static readonly TimeSpan MaxSnapshotAge = TimeSpan.FromMinutes(3);
+
+    /// <summary>0.3 s: a hosted API's time to first byte from a home connection (priors until observed).</summary>
+    public const double ApiRttSeconds = 0.3;
+
+    /// <summary>80 tokens/s: hosted frontier models decode at 50 to 150 tokens/s.</summary>
+    public const double ApiDecodeTokensPerSecond = 80;
+
+    /// <summary>5,000 tokens/s: hosted prefill is an order of magnitude faster than local.</summary>
+    public const double ApiPrefillTokensPerSecond = 5_000;
+
+    /// <summary>The most leases in flight at once; more are still routed but not counted (and counted as a bound exceeded).</summary>
+    public const int MaxLeases = 65_536;
+}

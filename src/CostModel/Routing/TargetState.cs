@@ -1,0 +1,118 @@
+namespace CostModel.Routing;
+
+/// <summary>What this router knows about one target beyond its factors: work it placed there and what came back.</summary>
+internal sealed class TargetState(string targetId)
+{
+    private readonly Lock _gate = new();
+    private long _lastOutcome = long.MinValue;
+    private long _ejectedUntil = long.MinValue;
+    private int _inFlight;
+    private int _placedSinceVersion;
+    private long _lastVersion = -1;
+    private long _lastGeneration = -1;
+
+    public string TargetId { get; } = targetId;
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    // Outcome state, guarded by _gate.
+    public double DecodeTokensPerSecond { get; private set; }
+
+    public double FailureRate { get; private set; }
+
+    /// <summary>
+    /// The failure rate decayed to <paramref name="now"/>: without new outcomes it fades with the
+    /// decay time, so a node that failed once is retried later instead of being starved forever.
+    /// </summary>
+    public double FailureRateAt(long now, double decayTicks)
+    {
+        lock (_gate)
+        {
+            return FailureRate <= 0 || _lastOutcome == long.MinValue
+                ? 0
+                : FailureRate * Math.Exp(-Math.Max(0, now - _lastOutcome) / decayTicks);
+        }
+    }
+
+    public int ConsecutiveFailures { get; private set; }
+
+    public int TimesEjected { get; private set; }
+
+    public bool IsEjected(long now) => Volatile.Read(ref _ejectedUntil) > now;
+
+    /// <summary>Requests placed since the node's snapshot of this (generation, version) was seen; resets when a newer snapshot arrives.</summary>
+    public int PlacedSince(long generation, long version)
+    {
+        if (Volatile.Read(ref _lastVersion) != version || Volatile.Read(ref _lastGeneration) != generation)
+        {
+            lock (_gate)
+            {
+                if (_lastVersion != version || _lastGeneration != generation)
+                {
+                    _lastVersion = version;
+                    _lastGeneration = generation;
+                    Volatile.Write(ref _placedSinceVersion, 0);
+                }
+            }
+        }
+
+        return Volatile.Read(ref _placedSinceVersion);
+    }
+
+    public void Placed()
+    {
+        Interlocked.Increment(ref _inFlight);
+        Interlocked.Increment(ref _placedSinceVersion);
+    }
+
+    public void Released()
+    {
+        // Never below zero, whatever the interleaving.
+        int current;
+        do
+        {
+            current = Volatile.Read(ref _inFlight);
+            if (current <= 0)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _inFlight, current - 1, current) != current);
+    }
+
+    /// <summary>Learns from an outcome. Returns true when the failure crossed the ejection threshold.</summary>
+    public bool Learn(in RouteOutcome outcome, double decodeSample, long now, double decayTicks, int failureThreshold)
+    {
+        lock (_gate)
+        {
+            // Time-decayed EWMA (Finagle/linkerd style): weight 1 - exp(-dt / tau).
+            double weight = _lastOutcome == long.MinValue ? 1 : 1 - Math.Exp(-(now - _lastOutcome) / decayTicks);
+            FailureRate = FailureRateAt(now, decayTicks);
+            _lastOutcome = now;
+            FailureRate += weight * ((outcome.Succeeded ? 0 : 1) - FailureRate);
+            if (outcome.Succeeded)
+            {
+                ConsecutiveFailures = 0;
+                if (decodeSample > 0)
+                {
+                    DecodeTokensPerSecond = DecodeTokensPerSecond <= 0 ? decodeSample : DecodeTokensPerSecond + (weight * (decodeSample - DecodeTokensPerSecond));
+                }
+
+                return false;
+            }
+
+            ConsecutiveFailures++;
+            return ConsecutiveFailures >= failureThreshold;
+        }
+    }
+
+    public void Eject(long until)
+    {
+        lock (_gate)
+        {
+            TimesEjected++;
+            ConsecutiveFailures = 0;
+            Volatile.Write(ref _ejectedUntil, until);
+        }
+    }
+}

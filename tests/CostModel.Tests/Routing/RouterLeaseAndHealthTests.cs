@@ -1,0 +1,207 @@
+using CostModel.Mesh;
+using CostModel.Routing;
+using CostModel.Scoring;
+
+namespace CostModel.Tests.Routing;
+
+public sealed class RouterLeaseAndHealthTests : IDisposable
+{
+    private readonly RouterFixture _f = new();
+
+    public void Dispose() => _f.Dispose();
+
+    [Fact]
+    public void Leases_never_completed_expire_and_counts_return_to_zero()
+    {
+        _f.Add(_f.Node("a"), _f.Node("b"));
+        for (int i = 0; i < 20; i++)
+        {
+            _f.Router.Route(RouterFixture.Request());
+        }
+
+        Assert.Equal(20, _f.Internal.ActiveLeases);
+        Assert.Equal(20, _f.Internal.InFlight("a") + _f.Internal.InFlight("b"));
+
+        _f.Time.Advance(RoutingDefaults.LeaseTimeout + TimeSpan.FromMinutes(3));
+        _f.Router.Route(RouterFixture.Request()).Lease.Dispose();
+
+        Assert.Equal(0, _f.Internal.ActiveLeases);
+        Assert.Equal(0, _f.Internal.InFlight("a") + _f.Internal.InFlight("b"));
+    }
+
+    [Fact]
+    public void A_lease_counts_once_and_never_below_zero()
+    {
+        _f.Add(_f.Node("a"));
+        RouteDecision d = _f.Router.Route(RouterFixture.Request());
+
+        Assert.True(d.Lease.Complete(new RouteOutcome(true, 1, 10)));
+        Assert.False(d.Lease.Complete(new RouteOutcome(true, 1, 10)));
+        d.Lease.Dispose();
+
+        Assert.Equal(0, _f.Internal.InFlight("a"));
+        Assert.Equal(0, _f.Internal.ActiveLeases);
+    }
+
+    [Fact]
+    public void Ejection_never_exceeds_its_cap_and_never_removes_the_last_candidate()
+    {
+        // Ten nodes, all failing: the 10 % cap allows one ejection at a time.
+        for (int i = 0; i < 10; i++)
+        {
+            _f.Add(_f.Node($"n{i}"));
+        }
+
+        for (int i = 0; i < 500; i++)
+        {
+            RouteDecision d = _f.Router.Route(RouterFixture.Request());
+            Assert.True(d.HasTarget);
+            d.Lease.Complete(new RouteOutcome(false, 0.01, 0));
+        }
+
+        var explanation = new RouteExplanation();
+        _f.Router.Route(RouterFixture.Request(), explanation).Lease.Dispose();
+        Assert.Equal(1, explanation.Candidates.Count(c => c.FilteredBy == RouteFilterNames.Ejection));
+
+        // With a single node nothing can be ejected.
+        using var single = new RouterFixture();
+        single.Add(single.Node("only"));
+        for (int i = 0; i < 20; i++)
+        {
+            RouteDecision d = single.Router.Route(RouterFixture.Request());
+            Assert.Equal("only", d.TargetId);
+            d.Lease.Complete(new RouteOutcome(false, 0.01, 0));
+        }
+    }
+
+    [Fact]
+    public void A_node_that_fails_fast_does_not_look_cheap()
+    {
+        // "fast" is the cheapest on paper but answers errors in 10 ms; its failure rate must price it out.
+        _f.Add(_f.Node("fast", cpu: 0.1), _f.Node("steady", cpu: 0.15), _f.Node("third", cpu: 0.5));
+        RouteDecision first = _f.Router.Route(RouterFixture.Request());
+        Assert.Equal("fast", first.TargetId);
+        first.Lease.Complete(new RouteOutcome(false, 0.01, 0));
+
+        var explanation = new RouteExplanation();
+        RouteDecision next = _f.Router.Route(RouterFixture.Request(), explanation);
+
+        Assert.Equal("steady", next.TargetId);
+        CandidateExplanation fast = explanation.Candidates.Single(c => c.TargetId == "fast");
+        Assert.True(fast.FailureRate > 0.5);
+        Assert.True(fast.AdjustedTotalDollars > fast.Cost.TotalDollars * 2);
+        next.Lease.Complete(new RouteOutcome(true, 12, 200));
+
+        // The failure fades with time, so the node is tried again rather than starved.
+        _f.Time.Advance(TimeSpan.FromMinutes(2));
+        _f.Add(_f.Node("fast", cpu: 0.1, version: 2), _f.Node("steady", cpu: 0.15, version: 2), _f.Node("third", cpu: 0.5, version: 2));
+        Assert.Equal("fast", _f.Router.Route(RouterFixture.Request()).TargetId);
+    }
+
+    [Fact]
+    public void Panic_mode_when_soft_filters_leave_nothing()
+    {
+        _f.Add(_f.Node("a", liveness: NodeLiveness.Suspect), _f.Node("b", liveness: NodeLiveness.Suspect), _f.Node("dead", liveness: NodeLiveness.Dead));
+        var explanation = new RouteExplanation();
+
+        RouteDecision d = _f.Router.Route(RouterFixture.Request(), explanation);
+
+        Assert.True(d.Flags.HasFlag(RouteNotes.Panic));
+        Assert.Contains(d.TargetId, new[] { "a", "b" });
+        Assert.Contains("panic", explanation.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Hard_filters_are_respected_even_in_panic()
+    {
+        _f.Add(_f.Node("dead", liveness: NodeLiveness.Dead));
+
+        RouteDecision d = _f.Router.Route(RouterFixture.Request());
+
+        Assert.False(d.HasTarget);
+        Assert.True(d.Flags.HasFlag(RouteNotes.NoRoute));
+        d.Lease.Dispose();
+    }
+
+    [Fact]
+    public void Battery_below_reserve_is_avoided_and_the_explanation_says_why()
+    {
+        _f.Add(_f.Node("laptop", cpu: 0.0, batteryPercent: 5), _f.Node("desktop", cpu: 0.6));
+        var explanation = new RouteExplanation();
+
+        RouteDecision d = _f.Router.Route(RouterFixture.Request(), explanation);
+
+        Assert.Equal("desktop", d.TargetId);
+        CandidateExplanation laptop = explanation.Candidates.Single(c => c.TargetId == "laptop");
+        Assert.Equal(RouteFilterNames.CostConstraints, laptop.FilteredBy);
+        Assert.True(laptop.Soft);
+        string text = explanation.ToString();
+        Assert.Contains("battery at or below its reserve floor", text, StringComparison.Ordinal);
+        Assert.Contains("energy", text, StringComparison.Ordinal);
+        Assert.Contains("desktop", d.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Context_too_long_is_a_hard_filter()
+    {
+        _f.Add(_f.Node("a"));
+        RouteDecision d = _f.Router.Route(new RequestProfile(RouterFixture.Model) { InputTokens = 9_000, OutputTokens = 100 });
+        Assert.False(d.HasTarget);
+    }
+
+    [Fact]
+    public void Concurrent_routing_completing_and_view_updates_end_with_zero_counts()
+    {
+        for (int i = 0; i < 8; i++)
+        {
+            _f.Add(_f.Node($"n{i}"));
+        }
+
+        Exception? failure = null;
+        using var stop = new CancellationTokenSource();
+        var updater = new Thread(() =>
+        {
+            long version = 2;
+            while (!stop.IsCancellationRequested)
+            {
+                _f.View.Upsert(_f.Node($"n{version % 8}", cpu: (version % 10) / 10.0, version: version));
+                version++;
+            }
+        });
+        updater.Start();
+        var workers = Enumerable.Range(0, 4).Select(w => new Thread(() =>
+        {
+            try
+            {
+                var explanation = new RouteExplanation();
+                for (int i = 0; i < 2_000; i++)
+                {
+                    RouteDecision d = _f.Router.Route(RouterFixture.Request(i % 3 == 0 ? $"k{w}-{i % 50}" : null), i % 10 == 0 ? explanation : null);
+                    if (i % 7 == 0)
+                    {
+                        d.Lease.Dispose();
+                    }
+                    else
+                    {
+                        d.Lease.Complete(new RouteOutcome(i % 13 != 0, 0.5, 50));
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        })).ToList();
+        workers.ForEach(t => t.Start());
+        workers.ForEach(t => t.Join());
+        stop.Cancel();
+        updater.Join();
+
+        Assert.Null(failure);
+        Assert.Equal(0, _f.Internal.ActiveLeases);
+        for (int i = 0; i < 8; i++)
+        {
+            Assert.Equal(0, _f.Internal.InFlight($"n{i}"));
+        }
+    }
+}
