@@ -8,7 +8,11 @@ namespace CostModel.Mesh;
 /// </summary>
 public interface IMeshView
 {
-    /// <summary>An immutable snapshot of the known nodes. Cheap to read: the router reads it on every request.</summary>
+    /// <summary>
+    /// An immutable snapshot of the known nodes. Cheap to read: the router reads it on every
+    /// request. Implementations return the same instance until the view changes, so readers can
+    /// cache what they derive from it by reference.
+    /// </summary>
     IReadOnlyList<MeshNode> Nodes { get; }
 }
 

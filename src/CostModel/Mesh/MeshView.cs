@@ -14,8 +14,12 @@ public sealed class MeshView : IMeshView
     private readonly Lock _gate = new();
     private ImmutableArray<MeshNode> _nodes = [];
 
+    // The same boxed list until the next write, so readers can tell "unchanged" by reference.
+    private volatile IReadOnlyList<MeshNode> _snapshot = ImmutableArray<MeshNode>.Empty;
+
     /// <inheritdoc />
-    public IReadOnlyList<MeshNode> Nodes => _nodes;
+    /// <remarks>The same instance is returned until the view changes.</remarks>
+    public IReadOnlyList<MeshNode> Nodes => _snapshot;
 
     /// <summary>Adds a node or replaces the entry with the same id.</summary>
     /// <param name="node">The node.</param>
@@ -30,7 +34,7 @@ public sealed class MeshView : IMeshView
             {
                 if (string.Equals(nodes[i].NodeId, node.NodeId, StringComparison.Ordinal))
                 {
-                    _nodes = nodes.SetItem(i, node);
+                    Publish(nodes.SetItem(i, node));
                     return true;
                 }
             }
@@ -40,7 +44,7 @@ public sealed class MeshView : IMeshView
                 return false;
             }
 
-            _nodes = nodes.Add(node);
+            Publish(nodes.Add(node));
             return true;
         }
     }
@@ -58,12 +62,18 @@ public sealed class MeshView : IMeshView
             {
                 if (string.Equals(nodes[i].NodeId, nodeId, StringComparison.Ordinal))
                 {
-                    _nodes = nodes.RemoveAt(i);
+                    Publish(nodes.RemoveAt(i));
                     return true;
                 }
             }
 
             return false;
         }
+    }
+
+    private void Publish(ImmutableArray<MeshNode> nodes)
+    {
+        _nodes = nodes;
+        _snapshot = nodes;
     }
 }
