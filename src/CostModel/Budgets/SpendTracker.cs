@@ -10,8 +10,15 @@ namespace CostModel.Budgets;
 /// </summary>
 public sealed class SpendTracker
 {
-    private readonly IOptionsMonitor<CostModelOptions> _options;
     private readonly TimeProvider _time;
+
+    private readonly IOptionsMonitor<CostModelOptions> _monitor;
+
+    // Read once per change: the router asks for every paid candidate. First read lazily (the
+    // tracker may be built while the options are being validated).
+    private volatile BudgetOptions? _options;
+
+    private BudgetOptions Current => _options ??= _monitor.CurrentValue.Budgets;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (long WindowStartTicks, double Spent)> _spent = new(StringComparer.Ordinal);
 
@@ -22,7 +29,8 @@ public sealed class SpendTracker
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
-        _options = options;
+        _monitor = options;
+        options.OnChange(o => _options = o.Budgets);
         _time = time;
     }
 
@@ -30,7 +38,7 @@ public sealed class SpendTracker
     /// <param name="cost">The candidate's cost.</param>
     public bool CanSpend(in CostBreakdown cost)
     {
-        List<SpendCap> caps = _options.CurrentValue.Budgets.SpendCaps;
+        List<SpendCap> caps = Current.SpendCaps;
         if (caps.Count == 0)
         {
             return true;
@@ -56,7 +64,7 @@ public sealed class SpendTracker
     /// <param name="cost">What the request cost.</param>
     public void Record(in CostBreakdown cost)
     {
-        List<SpendCap> caps = _options.CurrentValue.Budgets.SpendCaps;
+        List<SpendCap> caps = Current.SpendCaps;
         long now = _time.GetUtcNow().UtcTicks;
         lock (_gate)
         {
@@ -75,7 +83,7 @@ public sealed class SpendTracker
     /// <summary>How much each cap has left in its current window.</summary>
     public IReadOnlyList<(string Name, double SpentDollars, double RemainingDollars, DateTimeOffset WindowEnds)> Status()
     {
-        List<SpendCap> caps = _options.CurrentValue.Budgets.SpendCaps;
+        List<SpendCap> caps = Current.SpendCaps;
         long now = _time.GetUtcNow().UtcTicks;
         var status = new List<(string, double, double, DateTimeOffset)>(caps.Count);
         lock (_gate)

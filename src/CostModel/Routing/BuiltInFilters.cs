@@ -19,8 +19,20 @@ internal sealed class ContextLengthFilter : IRouteFilter
 }
 
 /// <summary>Dead nodes are out (hard); suspect nodes and stale snapshots are out (soft). API endpoints pass.</summary>
-internal sealed class LivenessFilter(IOptionsMonitor<CostModelOptions> options) : IRouteFilter
+internal sealed class LivenessFilter : IRouteFilter
 {
+    private readonly IOptionsMonitor<CostModelOptions> _monitor;
+
+    // Read once per change, not per candidate; first read lazily (the filter is built while the
+    // options are being validated, when they cannot be read yet).
+    private volatile RoutingOptions? _options;
+
+    public LivenessFilter(IOptionsMonitor<CostModelOptions> options)
+    {
+        _monitor = options;
+        options.OnChange(o => _options = o.Routing);
+    }
+
     public string Name => RouteFilterNames.Liveness;
 
     public bool NeedsCost => false;
@@ -43,7 +55,7 @@ internal sealed class LivenessFilter(IOptionsMonitor<CostModelOptions> options) 
             return RouteFilterResult.SoftReject("node is suspect (missed heartbeats)");
         }
 
-        return now - node.Factors.CapturedAt > options.CurrentValue.Routing.MaxSnapshotAge
+        return now - node.Factors.CapturedAt > (_options ??= _monitor.CurrentValue.Routing).MaxSnapshotAge
             ? RouteFilterResult.SoftReject("snapshot older than the maximum age")
             : RouteFilterResult.Pass;
     }

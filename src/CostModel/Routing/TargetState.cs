@@ -18,20 +18,19 @@ internal sealed class TargetState(string targetId)
     // Outcome state, guarded by _gate.
     public double DecodeTokensPerSecond { get; private set; }
 
-    public double FailureRate { get; private set; }
+    private double _failureRate;
 
     /// <summary>
     /// The failure rate decayed to <paramref name="now"/>: without new outcomes it fades with the
     /// decay time, so a node that failed once is retried later instead of being starved forever.
     /// </summary>
+    /// <remarks>Lock-free: the router reads it for every candidate; the two fields are written under the lock and a
+    /// reader that sees one new and one old value is off by at most one outcome's weight.</remarks>
     public double FailureRateAt(long now, double decayTicks)
     {
-        lock (_gate)
-        {
-            return FailureRate <= 0 || _lastOutcome == long.MinValue
-                ? 0
-                : FailureRate * Math.Exp(-Math.Max(0, now - _lastOutcome) / decayTicks);
-        }
+        double rate = Volatile.Read(ref _failureRate);
+        long last = Volatile.Read(ref _lastOutcome);
+        return rate <= 0 || last == long.MinValue ? 0 : rate * Math.Exp(-Math.Max(0, now - last) / decayTicks);
     }
 
     public int ConsecutiveFailures { get; private set; }
@@ -87,9 +86,9 @@ internal sealed class TargetState(string targetId)
         {
             // Time-decayed EWMA (Finagle/linkerd style): weight 1 - exp(-dt / tau).
             double weight = _lastOutcome == long.MinValue ? 1 : 1 - Math.Exp(-(now - _lastOutcome) / decayTicks);
-            FailureRate = FailureRateAt(now, decayTicks);
-            _lastOutcome = now;
-            FailureRate += weight * ((outcome.Succeeded ? 0 : 1) - FailureRate);
+            double rate = FailureRateAt(now, decayTicks);
+            Volatile.Write(ref _failureRate, rate + (weight * ((outcome.Succeeded ? 0 : 1) - rate)));
+            Volatile.Write(ref _lastOutcome, now);
             if (outcome.Succeeded)
             {
                 ConsecutiveFailures = 0;

@@ -25,8 +25,10 @@ public sealed class BandwidthEstimator
     public const int MaxNodes = 4_096;
 
     private readonly ConcurrentDictionary<string, Entry> _nodes = new(StringComparer.Ordinal);
-    private readonly IOptionsMonitor<CostModelOptions> _options;
     private readonly CostModelMetrics? _metrics;
+
+    // Read once per options change: IOptionsMonitor.CurrentValue costs a dictionary lookup per call.
+    private volatile ScoringOptions _options;
 
     /// <summary>Creates an estimator whose prior comes from <see cref="ScoringOptions.BandwidthPriorBitsPerSecond"/>.</summary>
     /// <param name="options">The scoring options.</param>
@@ -34,7 +36,8 @@ public sealed class BandwidthEstimator
     public BandwidthEstimator(IOptionsMonitor<CostModelOptions> options, CostModelMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _options = options;
+        _options = options.CurrentValue.Scoring;
+        options.OnChange(o => _options = o.Scoring);
         _metrics = metrics;
     }
 
@@ -66,7 +69,7 @@ public sealed class BandwidthEstimator
                 return false;
             }
 
-            entry = _nodes.GetOrAdd(nodeId, _ => new Entry(_options.CurrentValue.Scoring.BandwidthPriorBitsPerSecond));
+            entry = _nodes.GetOrAdd(nodeId, _ => new Entry(_options.BandwidthPriorBitsPerSecond));
         }
 
         entry.Add(bytes * 8 / duration.TotalSeconds);
@@ -81,7 +84,7 @@ public sealed class BandwidthEstimator
         ArgumentNullException.ThrowIfNull(nodeId);
         return _nodes.TryGetValue(nodeId, out Entry? entry)
             ? entry.Read()
-            : (_options.CurrentValue.Scoring.BandwidthPriorBitsPerSecond, 0);
+            : (_options.BandwidthPriorBitsPerSecond, 0);
     }
 
     /// <summary>Forgets a node (it left the mesh).</summary>
