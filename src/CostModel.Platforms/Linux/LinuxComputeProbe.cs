@@ -11,7 +11,10 @@ namespace CostModel.Platforms.Linux;
 /// Fills <see cref="ComputeFactors"/>: effective cores (host CPUs bounded by the cgroup CPU quota
 /// and cpuset), CPU utilisation relative to those cores, load per core, PSI pressure and memory
 /// bounded by the cgroup limit. Runs after <see cref="LinuxContainerProbe"/> and reads the
-/// container limits from the snapshot. See docs/linux/compute.md.
+/// container limits from the snapshot. /proc/stat, loadavg and PSI are read every pass; the
+/// cpuset every <see cref="Cadence.LimitsInterval"/> and /proc/meminfo every
+/// <see cref="Cadence.MemoryInterval"/>, the memory readings built from it being reused, with
+/// their observation time, until then. See docs/linux/compute.md.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
@@ -54,12 +57,25 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
     private readonly KernelFile _online;
     private readonly KernelFile _cpuPressure;
     private readonly KernelFile _memoryPressure;
+    private readonly Cadence _cpusetCadence = new(Cadence.LimitsInterval);
+    private readonly Cadence _memoryCadence = new(Cadence.MemoryInterval);
 
     // One bit per CPU of the cgroup's cpuset, and the set the previous cpuset sample used.
     private readonly ulong[] _cpuset = new ulong[(CgroupText.MaxCpuId + 1) / 64];
     private readonly ulong[] _previousCpuset = new ulong[(CgroupText.MaxCpuId + 1) / 64];
 
     private bool _hasOnline;
+
+    // The last cpuset read (its bits are in _cpuset) and the cgroup generation it was read under.
+    private CgroupResult<int> _cpusetResult;
+    private int _cpusetGeneration;
+
+    // The memory readings of the last /proc/meminfo read, and the container readings they were built from.
+    private Reading<long> _memoryTotal;
+    private Reading<long> _memoryAvailable;
+    private Reading<long> _memoryUsed;
+    private Reading<ResourceLimit> _memoryBuiltWithLimit;
+    private Reading<long> _memoryBuiltWithWorkingSet;
 
     // CPUs in the sysfs online list when it was last read; 0 = read it on the next pass.
     private int _onlineCount;
@@ -144,8 +160,15 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
         DateTimeOffset now = time.GetUtcNow();
 
         // The cpuset first: the /proc/stat pass sums the lines of its CPUs.
-        CgroupResult<int> cpuset = _cgroups.ReadCpuset(_cpuset);
-        cpuset.ReportIfFailed(_failures, ProbeName);
+        if (_cpusetCadence.IsDue(time, timestamp) || _cpusetGeneration != _cgroups.Generation)
+        {
+            _cpusetResult = _cgroups.ReadCpuset(_cpuset);
+            _cpusetResult.ReportIfFailed(_failures, ProbeName);
+            _cpusetGeneration = _cgroups.Generation;
+            _cpusetCadence.Completed(timestamp, _cpusetResult.Status != CgroupStatus.Failed);
+        }
+
+        CgroupResult<int> cpuset = _cpusetResult;
 
         bool statOk = ReadStat(cpuset.IsOk, out CpuTimes host, out CpuTimes inSet, out int statCpus, out string? statError);
         (double hostCores, string? hostSource, string? hostError) = ReadHostCores(statOk, statCpus, statError);
@@ -180,7 +203,19 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
 
         Reading<double> utilization = Utilization(mode, statOk, statError, host, inSet, hostCores, effective, timestamp, time, now);
 
-        ReadMemory(snapshot.Container, now, out Reading<long> memoryTotal, out Reading<long> memoryAvailable, out Reading<long> memoryUsed);
+        // Memory is rebuilt from a fresh /proc/meminfo when its cadence is due or when the
+        // container's limit or working set is not the reading it was last built from.
+        ContainerFactors container = snapshot.Container;
+        if (_memoryCadence.IsDue(time, timestamp)
+            || container.MemoryLimitBytes != _memoryBuiltWithLimit
+            || container.MemoryWorkingSetBytes != _memoryBuiltWithWorkingSet)
+        {
+            bool ok = ReadMemory(container, now, out _memoryTotal, out _memoryAvailable, out _memoryUsed);
+            _memoryBuiltWithLimit = container.MemoryLimitBytes;
+            _memoryBuiltWithWorkingSet = container.MemoryWorkingSetBytes;
+            _memoryCadence.Completed(timestamp, ok);
+        }
+
         snapshot.Compute = new ComputeFactors
         {
             EffectiveCores = effective,
@@ -188,9 +223,9 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
             LoadPerCore = LoadPerCore(effective, now),
             CpuPressure = Pressure(memory: false, now),
             MemoryPressure = Pressure(memory: true, now),
-            MemoryTotalBytes = memoryTotal,
-            MemoryAvailableBytes = memoryAvailable,
-            MemoryUsedBytes = memoryUsed,
+            MemoryTotalBytes = _memoryTotal,
+            MemoryAvailableBytes = _memoryAvailable,
+            MemoryUsedBytes = _memoryUsed,
         };
     }
 
@@ -543,14 +578,15 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
         return Reading.Measured(fraction, now, file.Path);
     }
 
-    private void ReadMemory(ContainerFactors container, DateTimeOffset now, out Reading<long> totalReading, out Reading<long> availableReading, out Reading<long> usedReading)
+    /// <returns>False when /proc/meminfo could not be read or parsed (the readings are then Unknown).</returns>
+    private bool ReadMemory(ContainerFactors container, DateTimeOffset now, out Reading<long> totalReading, out Reading<long> availableReading, out Reading<long> usedReading)
     {
         if (!_memInfo.TryRead(out ReadOnlySpan<byte> content))
         {
             string reason = _memInfo.Error ?? _memInfoPath;
             _failures.Report(ProbeName, _memInfo.ErrorKind ?? "io", reason);
             totalReading = availableReading = usedReading = Reading.Unknown<long>(reason, now);
-            return;
+            return false;
         }
 
         if (!TryKilobytes(content, "MemTotal"u8, out long total) || total <= 0)
@@ -558,7 +594,7 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
             string reason = $"{_memInfoPath}: unexpected content (no valid MemTotal line)";
             _failures.Report(ProbeName, "garbage", reason);
             totalReading = availableReading = usedReading = Reading.Unknown<long>(reason, now);
-            return;
+            return false;
         }
 
         // MemAvailable exists since Linux 3.14; without it there is no honest "available" figure.
@@ -596,7 +632,7 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
                     : HostUsed(hasAvailable, total, available, now);
             }
 
-            return;
+            return true;
         }
 
         // No limit (or no cgroup fs): the host's figures. An unknown limit makes them an upper bound.
@@ -606,6 +642,7 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
             ? Reading.NotSupported<long>(NoMemAvailable, now)
             : limitUnknown ? Reading.Estimated(available, now, MemoryLimitUnknownSource) : Reading.Measured(available, now, _memInfoPath);
         usedReading = HostUsed(hasAvailable, total, available, now);
+        return true;
     }
 
     private Reading<long> HostUsed(bool hasAvailable, long total, long available, DateTimeOffset now) =>

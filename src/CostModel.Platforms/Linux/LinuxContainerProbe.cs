@@ -11,7 +11,10 @@ namespace CostModel.Platforms.Linux;
 /// Fills <see cref="ContainerFactors"/> from the process's cgroups (v1, v2 or hybrid): CPU quota
 /// in cores, memory limit, memory working set and CFS throttling since the previous pass.
 /// Runs before <see cref="LinuxComputeProbe"/>, which normalises CPU load by these limits.
-/// See docs/linux/containers.md.
+/// Limits are re-read every <see cref="Cadence.LimitsInterval"/> (and after a rediscovery or a
+/// failed read), the working set every <see cref="Cadence.MemoryInterval"/>; between reads the
+/// readings built from the last read are reused with their original observation time.
+/// Throttling is read every pass. See docs/linux/containers.md.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed class LinuxContainerProbe : ISignalProbe, IDisposable
@@ -24,6 +27,14 @@ internal sealed class LinuxContainerProbe : ISignalProbe, IDisposable
 
     private readonly IProbeFailureReporter _failures;
     private readonly CgroupReader _cgroups;
+    private readonly Cadence _limits = new(Cadence.LimitsInterval);
+    private readonly Cadence _memory = new(Cadence.MemoryInterval);
+
+    // The readings of the last limit and working-set reads, reused until their cadence is due.
+    private Reading<ResourceLimit> _cpuLimit;
+    private Reading<ResourceLimit> _memoryLimit;
+    private Reading<long> _workingSet;
+    private int _limitsGeneration;
 
     // The previous cpu.stat counters, and which file and discovery they came from.
     private bool _hasPrevious;
@@ -48,20 +59,40 @@ internal sealed class LinuxContainerProbe : ISignalProbe, IDisposable
     public void Collect(SnapshotBuilder snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        _cgroups.Refresh(snapshot.TimeProvider);
-        DateTimeOffset now = snapshot.TimeProvider.GetUtcNow();
+        TimeProvider time = snapshot.TimeProvider;
+        _cgroups.Refresh(time);
+        DateTimeOffset now = time.GetUtcNow();
+        long timestamp = time.GetTimestamp();
 
-        Reading<ResourceLimit> cpuLimit = _cgroups.ReadCpuLimit().ToReading(now, _failures, ProbeName);
-        Reading<ResourceLimit> memoryLimit = _cgroups.ReadMemoryLimit().ToReading(now, _failures, ProbeName);
-        Reading<long> workingSet = _cgroups.ReadMemoryWorkingSet().ToReading(now, _failures, ProbeName);
+        // The limits also decide which level the working set and throttling are read at, so a
+        // rediscovery that found other paths (a new Generation) re-reads them at once.
+        bool limitsRead = false;
+        if (_limits.IsDue(time, timestamp) || _limitsGeneration != _cgroups.Generation)
+        {
+            CgroupResult<ResourceLimit> cpu = _cgroups.ReadCpuLimit();
+            CgroupResult<ResourceLimit> memory = _cgroups.ReadMemoryLimit();
+            _cpuLimit = cpu.ToReading(now, _failures, ProbeName);
+            _memoryLimit = memory.ToReading(now, _failures, ProbeName);
+            _limitsGeneration = _cgroups.Generation;
+            _limits.Completed(timestamp, cpu.Status != CgroupStatus.Failed && memory.Status != CgroupStatus.Failed);
+            limitsRead = true;
+        }
+
+        if (limitsRead || _memory.IsDue(time, timestamp))
+        {
+            CgroupResult<long> workingSet = _cgroups.ReadMemoryWorkingSet();
+            _workingSet = workingSet.ToReading(now, _failures, ProbeName);
+            _memory.Completed(timestamp, workingSet.Status != CgroupStatus.Failed);
+        }
+
         ReadThrottling(now, out Reading<long> throttledPeriods, out Reading<double> throttledShare);
 
         snapshot.Container = new ContainerFactors
         {
             Layout = _cgroups.Layout,
-            CpuLimitCores = cpuLimit,
-            MemoryLimitBytes = memoryLimit,
-            MemoryWorkingSetBytes = workingSet,
+            CpuLimitCores = _cpuLimit,
+            MemoryLimitBytes = _memoryLimit,
+            MemoryWorkingSetBytes = _workingSet,
             ThrottledPeriods = throttledPeriods,
             ThrottledShare = throttledShare,
         };

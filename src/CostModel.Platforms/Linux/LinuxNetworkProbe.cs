@@ -15,6 +15,8 @@ namespace CostModel.Platforms.Linux;
 /// <c>/proc/net/ipv6_route</c>), its receive and transmit rates from the byte counters in
 /// <c>/proc/net/dev</c>, and whether NetworkManager says its device is metered (cached by
 /// <see cref="NetworkManagerMeteredMonitor"/>, never asked on the collection path).
+/// The route tables are read every <see cref="Cadence.RouteInterval"/> (sooner after a failure
+/// or when the default interface leaves /proc/net/dev); the byte counters every pass.
 /// Available bandwidth is left to the scorer's estimator. See docs/linux/network.md.
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -61,9 +63,14 @@ internal sealed class LinuxNetworkProbe : ISignalProbe, IDisposable
     private readonly string _sysClassNet;
     private readonly NetworkManagerMeteredMonitor? _metered;
 
+    private readonly Cadence _routes = new(Cadence.RouteInterval);
+
     private InterfaceFacts[] _interfaces = [];
     private long _discoveredAt;
     private DefaultInterface? _default;
+
+    // Built when the last route read found no default route; reused (with its time) until the next read.
+    private NetworkFactors? _noDefault;
 
     /// <summary>Creates the probe (the constructor the container uses).</summary>
     public LinuxNetworkProbe(IOptions<LinuxProbeOptions> options, IProbeFailureReporter failures, TimeProvider timeProvider)
@@ -105,27 +112,22 @@ internal sealed class LinuxNetworkProbe : ISignalProbe, IDisposable
 
         if (_timeProvider.GetElapsedTime(_discoveredAt) >= RediscoverInterval)
         {
+            // New interface facts (a loopback type, a new ifindex) may change which route counts.
             Discover();
+            _routes.Expire();
         }
 
-        if (!TryFindDefaultRoute(out ReadOnlySpan<byte> name, out string? routeError))
+        if (_routes.IsDue(clock, timestamp))
         {
-            SetDefault(default);
-            string reason = routeError ?? NoDefaultRouteReason;
-            Reading<double> none = Reading.Unknown<double>(reason, now);
-            snapshot.Network = new NetworkFactors
-            {
-                DefaultInterface = null,
-                Metered = Reading.Unknown<bool>(reason, now),
-                ReceiveBytesPerSecond = none,
-                TransmitBytesPerSecond = none,
-                BandwidthBitsPerSecond = Reading.Unknown<double>(NoBandwidthReason, now),
-                BandwidthSampleCount = 0,
-            };
+            ReadRoutes(now, timestamp);
+        }
+
+        if (_default is not { } current)
+        {
+            snapshot.Network = _noDefault!;
             return;
         }
 
-        DefaultInterface current = _default is { } known && name.SequenceEqual(known.NameUtf8) ? known : SetDefault(name)!;
         ReadRates(current, now, timestamp, clock, out Reading<double> receive, out Reading<double> transmit);
         snapshot.Network = new NetworkFactors
         {
@@ -144,6 +146,39 @@ internal sealed class LinuxNetworkProbe : ISignalProbe, IDisposable
         _route.Dispose();
         _ipv6Route.Dispose();
         _dev.Dispose();
+    }
+
+    /// <summary>
+    /// Reads the route tables and switches <see cref="_default"/> to the interface found; with
+    /// none, builds the record every pass serves until the next read. A failed read is retried next pass.
+    /// </summary>
+    private void ReadRoutes(DateTimeOffset now, long timestamp)
+    {
+        bool found = TryFindDefaultRoute(out ReadOnlySpan<byte> name, out string? routeError);
+        _routes.Completed(timestamp, routeError is null);
+        if (found)
+        {
+            _noDefault = null;
+            if (_default is not { } known || !name.SequenceEqual(known.NameUtf8))
+            {
+                SetDefault(name);
+            }
+
+            return;
+        }
+
+        SetDefault(default);
+        string reason = routeError ?? NoDefaultRouteReason;
+        Reading<double> none = Reading.Unknown<double>(reason, now);
+        _noDefault = new NetworkFactors
+        {
+            DefaultInterface = null,
+            Metered = Reading.Unknown<bool>(reason, now),
+            ReceiveBytesPerSecond = none,
+            TransmitBytesPerSecond = none,
+            BandwidthBitsPerSecond = Reading.Unknown<double>(NoBandwidthReason, now),
+            BandwidthSampleCount = 0,
+        };
     }
 
     /// <summary>
@@ -323,9 +358,11 @@ internal sealed class LinuxNetworkProbe : ISignalProbe, IDisposable
             };
 
             // An interface that vanished starts over when it returns: its counters restart from 0.
+            // Its route has probably gone with it: read the tables again on the next pass.
             if (status == DevLine.Missing)
             {
                 current.HasSample = false;
+                _routes.Expire();
             }
 
             receive = transmit = Reading.Unknown<double>(reason, now);

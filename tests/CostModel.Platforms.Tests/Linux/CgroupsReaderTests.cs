@@ -297,6 +297,21 @@ public sealed class CgroupsReaderTests : IDisposable
     }
 
     [Fact]
+    public void V2_throttling_read_hands_its_cpu_time_to_the_next_usage_read_once()
+    {
+        using CgroupReader reader = V2("200000 100000\n");
+        Assert.Equal(2.0, reader.ReadCpuLimit().Value.Amount);
+        Assert.Equal(new ThrottleCounters(100, 7, true), reader.ReadThrottling().Value);
+
+        // Changed after the throttling read: the usage read of the same pass does not read cpu.stat again...
+        _tree.Write($"{V2Group}/cpu.stat", FixtureTree.CpuStatV2(6_000_000, 120, 8));
+        Assert.Equal(5_000_000_000, reader.ReadCpuUsageNanoseconds().Value);
+
+        // ...and the hand-over is used once: a further read goes to the file.
+        Assert.Equal(6_000_000_000, reader.ReadCpuUsageNanoseconds().Value);
+    }
+
+    [Fact]
     public void Rediscovers_after_the_interval_when_the_process_moves_to_another_group()
     {
         using CgroupReader reader = V2("max 100000\n");

@@ -374,6 +374,115 @@ public sealed class LinuxComputeProbeTests : IDisposable
     }
 
     [Fact]
+    public void Meminfo_is_read_at_most_every_memory_interval_and_its_readings_keep_their_observation_time()
+    {
+        DateTimeOffset readAt = _time.GetUtcNow();
+        Collect();
+
+        _tree.Write("proc/meminfo", MemInfo(totalKb: 16 * 1024 * 1024, availableKb: 2 * 1024 * 1024));
+        _time.Advance(Cadence.MemoryInterval - TimeSpan.FromMilliseconds(1));
+        ComputeFactors within = Collect().Compute;
+        Assert.Equal(8 * GiB, within.MemoryAvailableBytes.Value);
+        Assert.Equal(readAt, within.MemoryAvailableBytes.ObservedAt);
+        Assert.Equal(readAt, within.MemoryTotalBytes.ObservedAt);
+        Assert.Equal(readAt, within.MemoryUsedBytes.ObservedAt);
+
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        ComputeFactors after = Collect().Compute;
+        Assert.Equal(2 * GiB, after.MemoryAvailableBytes.Value);
+        Assert.Equal(14 * GiB, after.MemoryUsedBytes.Value);
+        Assert.Equal(_time.GetUtcNow(), after.MemoryAvailableBytes.ObservedAt);
+        Assert.Empty(_failures.Reports);
+    }
+
+    [Fact]
+    public void Load_and_cpu_counters_are_read_every_pass_while_memory_waits_for_its_interval()
+    {
+        Collect();
+        _tree.Write("proc/loadavg", "6.00 1.50 1.00 3/512 12345\n")
+            .Write("proc/stat", Stat(Cpu(500, 0, 50, 900, 50), Cpu(125, 0, 12, 225, 13), Cpu(125, 0, 13, 225, 12), Cpu(125, 0, 12, 225, 13), Cpu(125, 0, 13, 225, 12)))
+            .Write("proc/meminfo", MemInfo(totalKb: 16 * 1024 * 1024, availableKb: 1024 * 1024));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        ComputeFactors compute = Collect().Compute;
+
+        Assert.Equal(1.5, compute.LoadPerCore.Value);
+        Assert.Equal(_time.GetUtcNow(), compute.LoadPerCore.ObservedAt);
+        Assert.Equal(0.8, compute.CpuUtilization.Value, 12); // +400 busy, +100 idle
+        Assert.Equal(8 * GiB, compute.MemoryAvailableBytes.Value);
+    }
+
+    [Fact]
+    public void A_new_container_limit_rebuilds_memory_at_once_from_a_fresh_meminfo()
+    {
+        _reader = new CgroupReader(_tree.Options);
+        _compute = new LinuxComputeProbe(_tree.Options, _failures, _reader);
+        var snapshot = new SnapshotBuilder(_time);
+        snapshot.Container = new ContainerFactors { MemoryLimitBytes = Reading.Measured(ResourceLimit.Of(4 * GiB), _time.GetUtcNow(), "memory.max") };
+        _compute.Collect(snapshot);
+        Assert.Equal(4 * GiB, snapshot.Compute.MemoryTotalBytes.Value);
+
+        _tree.Write("proc/meminfo", MemInfo(totalKb: 16 * 1024 * 1024, availableKb: 1024 * 1024));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        snapshot.Container = new ContainerFactors { MemoryLimitBytes = Reading.Measured(ResourceLimit.Of(2 * GiB), _time.GetUtcNow(), "memory.max") };
+        _compute.Collect(snapshot);
+
+        Assert.Equal(2 * GiB, snapshot.Compute.MemoryTotalBytes.Value);
+        Assert.Equal(_time.GetUtcNow(), snapshot.Compute.MemoryTotalBytes.ObservedAt);
+        Assert.Equal(1 * GiB, snapshot.Compute.MemoryAvailableBytes.Value);
+    }
+
+    [Fact]
+    public void Garbage_meminfo_is_read_again_on_the_next_pass()
+    {
+        _tree.Write("proc/meminfo", "MemTotal: lots kB\n");
+        Assert.Equal(SignalQuality.Unknown, Collect().Compute.MemoryTotalBytes.Quality);
+
+        _tree.Write("proc/meminfo", MemInfo(totalKb: 16 * 1024 * 1024, availableKb: 8 * 1024 * 1024));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(16 * GiB, Collect().Compute.MemoryTotalBytes.Value);
+    }
+
+    [Fact]
+    public void Cpuset_is_not_read_again_within_the_limits_interval()
+    {
+        WriteV2Group("max 100000\n", cpuset: "0-1\n");
+        Assert.Equal(2.0, Collect().Compute.EffectiveCores.Value);
+
+        _tree.Write($"{PodGroup}/cpuset.cpus.effective", "0\n");
+        _time.Advance(Cadence.LimitsInterval - TimeSpan.FromSeconds(1));
+        Assert.Equal(2.0, Collect().Compute.EffectiveCores.Value);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1.0, Collect().Compute.EffectiveCores.Value);
+    }
+
+    [Fact]
+    public void V2_cpu_stat_is_read_once_per_pass_for_throttling_and_group_cpu_time()
+    {
+        WriteV2Group("250000 100000\n", usageMicros: 1_000_000);
+        Collect();
+
+        // The container probe reads cpu.stat; the compute probe must use that read, not a second one.
+        var snapshot = new SnapshotBuilder(_time);
+        _tree.Write($"{PodGroup}/cpu.stat", FixtureTree.CpuStatV2(13_500_000, 0, 0));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        _container!.Collect(snapshot);
+        _tree.Write($"{PodGroup}/cpu.stat", FixtureTree.CpuStatV2(43_500_000, 0, 0));
+        _compute!.Collect(snapshot);
+
+        // 12.5 s of CPU in 10 s against 2.5 cores, as the container probe's read said (the later content would clamp to 1).
+        Assert.Equal(0.5, snapshot.Compute.CpuUtilization.Value, 12);
+
+        // A pass of the compute probe alone reads the file itself.
+        _time.Advance(TimeSpan.FromSeconds(10));
+        _compute.Collect(snapshot);
+        Assert.Equal(1.0, snapshot.Compute.CpuUtilization.Value, 12);
+        Assert.Empty(_failures.Reports);
+    }
+
+    [Fact]
     public void Reads_this_machines_real_proc_and_sys()
     {
         if (!OperatingSystem.IsLinux() || !File.Exists("/proc/stat"))

@@ -212,6 +212,105 @@ public sealed class LinuxContainerProbeTests : IDisposable
     }
 
     [Fact]
+    public void Limits_are_not_read_again_within_the_limits_interval_and_keep_their_observation_time()
+    {
+        WriteV2Pod("200000 100000\n", FixtureTree.CpuStatV2(1_000_000, periods: 100, throttled: 7));
+        using LinuxContainerProbe probe = Probe(out CgroupReader reader);
+        using (reader)
+        {
+            DateTimeOffset readAt = _time.GetUtcNow();
+            Collect(probe);
+
+            // docker update: one core, 512 MiB. Within the interval the old limits stand, with their time.
+            _tree.Write($"{Group}/cpu.max", "100000 100000\n").Write($"{Group}/memory.max", "536870912\n");
+            _time.Advance(Cadence.LimitsInterval - TimeSpan.FromSeconds(1));
+            ContainerFactors within = Collect(probe);
+            Assert.Equal(2.0, within.CpuLimitCores.Value.Amount);
+            Assert.Equal(readAt, within.CpuLimitCores.ObservedAt);
+            Assert.Equal(1073741824, within.MemoryLimitBytes.Value.Amount);
+            Assert.Equal(readAt, within.MemoryLimitBytes.ObservedAt);
+
+            _time.Advance(TimeSpan.FromSeconds(1));
+            ContainerFactors after = Collect(probe);
+            Assert.Equal(1.0, after.CpuLimitCores.Value.Amount);
+            Assert.Equal(_time.GetUtcNow(), after.CpuLimitCores.ObservedAt);
+            Assert.Equal(536870912, after.MemoryLimitBytes.Value.Amount);
+            Assert.Equal(_time.GetUtcNow(), after.MemoryLimitBytes.ObservedAt);
+            Assert.Empty(_failures.Reports);
+        }
+    }
+
+    [Fact]
+    public void Working_set_is_read_at_most_every_memory_interval_while_throttling_is_read_every_pass()
+    {
+        WriteV2Pod("200000 100000\n", FixtureTree.CpuStatV2(1_000_000, periods: 100, throttled: 7));
+        using LinuxContainerProbe probe = Probe(out CgroupReader reader);
+        using (reader)
+        {
+            DateTimeOffset readAt = _time.GetUtcNow();
+            ContainerFactors first = Collect(probe);
+            Assert.Equal(314_572_800, first.MemoryWorkingSetBytes.Value);
+
+            _tree.Write($"{Group}/memory.current", "629145600\n")
+                .Write($"{Group}/cpu.stat", FixtureTree.CpuStatV2(2_000_000, periods: 110, throttled: 9));
+            _time.Advance(Cadence.MemoryInterval - TimeSpan.FromMilliseconds(1));
+            ContainerFactors within = Collect(probe);
+            Assert.Equal(314_572_800, within.MemoryWorkingSetBytes.Value);
+            Assert.Equal(readAt, within.MemoryWorkingSetBytes.ObservedAt);
+            Assert.Equal(2, within.ThrottledPeriods.Value);
+            Assert.Equal(_time.GetUtcNow(), within.ThrottledPeriods.ObservedAt);
+
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+            ContainerFactors after = Collect(probe);
+            Assert.Equal(629_145_600 - 104_857_600, after.MemoryWorkingSetBytes.Value);
+            Assert.Equal(_time.GetUtcNow(), after.MemoryWorkingSetBytes.ObservedAt);
+        }
+    }
+
+    [Fact]
+    public void A_failed_limit_read_is_tried_again_on_the_next_pass_not_after_the_interval()
+    {
+        WriteV2Pod("100000 100000\n", FixtureTree.CpuStatV2(0, 0, 0), memoryMax: "junk\n");
+        using LinuxContainerProbe probe = Probe(out CgroupReader reader);
+        using (reader)
+        {
+            Assert.Equal(SignalQuality.Unknown, Collect(probe).MemoryLimitBytes.Quality);
+
+            _tree.Write($"{Group}/memory.max", "536870912\n");
+            _time.Advance(TimeSpan.FromSeconds(1));
+            ContainerFactors fixedUp = Collect(probe);
+
+            Assert.Equal(536870912, fixedUp.MemoryLimitBytes.Value.Amount);
+            Assert.Equal(_time.GetUtcNow(), fixedUp.MemoryLimitBytes.ObservedAt);
+            Assert.Single(_failures.Reports);
+        }
+    }
+
+    [Fact]
+    public void A_process_moved_to_another_group_gets_that_groups_limits_at_the_rediscovery()
+    {
+        WriteV2Pod("200000 100000\n", FixtureTree.CpuStatV2(1_000_000, periods: 100, throttled: 7));
+        using LinuxContainerProbe probe = Probe(out CgroupReader reader);
+        using (reader)
+        {
+            // The limits cadence starts one second after the reader's rediscovery clock: only the new generation can explain a read at 30 s.
+            reader.Refresh(_time);
+            _time.Advance(TimeSpan.FromSeconds(1));
+            Collect(probe);
+            _tree.Write("sys/fs/cgroup/batch.slice/cpu.max", "50000 100000\n")
+                .Write("sys/fs/cgroup/batch.slice/cpu.stat", FixtureTree.CpuStatV2(0, 0, 0))
+                .Write("proc/self/cgroup", "0::/batch.slice\n");
+
+            _time.Advance(CgroupReader.RediscoverInterval - TimeSpan.FromSeconds(1));
+            ContainerFactors moved = Collect(probe);
+
+            Assert.Equal(1, reader.Generation);
+            Assert.Equal(0.5, moved.CpuLimitCores.Value.Amount);
+            Assert.EndsWith("batch.slice/cpu.max", moved.CpuLimitCores.Source, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Reads_this_machines_real_cgroups()
     {
         if (!OperatingSystem.IsLinux() || !File.Exists("/proc/self/mountinfo"))

@@ -380,6 +380,7 @@ public sealed class LinuxNetworkProbeTests : IDisposable
         NetworkFactors viaVirtual = Collect(probe);
 
         WriteRoutes(Route("tun0", "00000000", "010200C0", "0003", 0, "00000000"));
+        _time.Advance(Cadence.RouteInterval);
         Collect(probe);
         _time.Advance(TimeSpan.FromSeconds(1));
         WriteDev(("eth0", 3_000, 3_000), ("tun0", 3_000, 3_000));
@@ -401,7 +402,7 @@ public sealed class LinuxNetworkProbeTests : IDisposable
         WriteDev(("eth0", 1_000, 1_000), ("wlan0", 9_000_000, 9_000_000));
         Collect(probe);
 
-        _time.Advance(TimeSpan.FromSeconds(1));
+        _time.Advance(Cadence.RouteInterval);
         WriteRoutes(Route("wlan0", "00000000", "0101A8C0", "0003", 600, "00000000"));
         WriteDev(("eth0", 2_000, 2_000), ("wlan0", 9_000_500, 9_000_500));
         NetworkFactors switched = Collect(probe);
@@ -454,6 +455,99 @@ public sealed class LinuxNetworkProbeTests : IDisposable
         Assert.Equal(250, network.ReceiveBytesPerSecond.Value, 6);
         Assert.Contains("no sysfs entry", network.ReceiveBytesPerSecond.Source, StringComparison.Ordinal);
         Assert.Contains(_failures.Reports, r => r.Kind == "missing" && r.Detail.Contains("class", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Route_table_is_read_at_most_every_route_interval_while_counters_are_read_every_pass()
+    {
+        DefaultEth0();
+        AddInterface("wlan0", physical: true, ifIndex: 3);
+        LinuxNetworkProbe probe = CreateProbe();
+        WriteDev(("eth0", 1_000, 1_000), ("wlan0", 5_000, 5_000));
+        Collect(probe);
+
+        WriteRoutes(Route("wlan0", "00000000", "0101A8C0", "0003", 600, "00000000"));
+        WriteDev(("eth0", 3_400, 1_200), ("wlan0", 5_000, 5_000)); // 2 400 bytes in 4.8 s
+        _time.Advance(Cadence.RouteInterval - TimeSpan.FromMilliseconds(200));
+        NetworkFactors within = Collect(probe);
+        Assert.Equal("eth0", within.DefaultInterface);
+        Assert.Equal(500, within.ReceiveBytesPerSecond.Value, 6);
+
+        _time.Advance(TimeSpan.FromMilliseconds(200));
+        Assert.Equal("wlan0", Collect(probe).DefaultInterface);
+        Assert.Empty(_failures.Reports);
+    }
+
+    [Fact]
+    public void No_default_route_is_served_from_the_last_read_with_its_time_until_the_interval_passes()
+    {
+        AddInterface("eth0", physical: true, ifIndex: 2);
+        WriteRoutes(Route("eth0", "000200C0", "00000000", "0001", 0, "00FFFFFF"));
+        WriteDev(("eth0", 1000, 10));
+        LinuxNetworkProbe probe = CreateProbe();
+        DateTimeOffset readAt = _time.GetUtcNow();
+        NetworkFactors first = Collect(probe);
+
+        DefaultEth0();
+        _time.Advance(Cadence.RouteInterval - TimeSpan.FromSeconds(1));
+        NetworkFactors within = Collect(probe);
+        Assert.Same(first, within);
+        Assert.Null(within.DefaultInterface);
+        Assert.Equal(readAt, within.ReceiveBytesPerSecond.ObservedAt);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal("eth0", Collect(probe).DefaultInterface);
+    }
+
+    [Fact]
+    public void A_default_interface_gone_from_net_dev_makes_the_next_pass_read_the_routes_again()
+    {
+        DefaultEth0();
+        AddInterface("wlan0", physical: true, ifIndex: 3);
+        LinuxNetworkProbe probe = CreateProbe();
+        WriteDev(("eth0", 1_000, 1_000), ("wlan0", 5_000, 5_000));
+        Collect(probe);
+
+        // eth0 unplugged: its route and its counters go.
+        WriteRoutes(Route("wlan0", "00000000", "0101A8C0", "0003", 600, "00000000"));
+        WriteDev(("wlan0", 5_000, 5_000));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Contains("not in", Collect(probe).ReceiveBytesPerSecond.Reason, StringComparison.Ordinal);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal("wlan0", Collect(probe).DefaultInterface);
+    }
+
+    [Fact]
+    public void An_unreadable_route_table_is_read_again_on_the_next_pass()
+    {
+        AddInterface("eth0", physical: true, ifIndex: 2);
+        WriteDev(("eth0", 1000, 10));
+        LinuxNetworkProbe probe = CreateProbe();
+        Assert.Null(Collect(probe).DefaultInterface);
+        Assert.Contains(_failures.Reports, r => r.Kind == "missing");
+
+        DefaultEth0();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal("eth0", Collect(probe).DefaultInterface);
+    }
+
+    [Fact]
+    public void IPv6_routes_are_not_read_while_IPv4_has_a_default()
+    {
+        // An ipv6_route that cannot be read (a directory in its place) would be reported if it were read.
+        Directory.CreateDirectory(Path.Combine(ProcNet, "ipv6_route"));
+        DefaultEth0();
+        WriteDev(("eth0", 1000, 10));
+        LinuxNetworkProbe probe = CreateProbe();
+
+        Assert.Equal("eth0", Collect(probe).DefaultInterface);
+        Assert.Empty(_failures.Reports);
+
+        WriteRoutes(Route("eth0", "000200C0", "00000000", "0001", 0, "00FFFFFF"));
+        _time.Advance(Cadence.RouteInterval);
+        Assert.Null(Collect(probe).DefaultInterface);
+        Assert.Contains(_failures.Reports, r => r.Detail.Contains("IPv6", StringComparison.Ordinal));
     }
 
     [Fact]

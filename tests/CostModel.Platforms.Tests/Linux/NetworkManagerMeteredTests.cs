@@ -293,6 +293,11 @@ public sealed class NetworkManagerMeteredTests : IAsyncLifetime
         NetworkFactors onEth0 = Collect(probe);
 
         WriteDefaultRoute(proc, "wwan0");
+
+        // The route table is re-read after its interval; the refresh the timer started must end
+        // first, or advancing the fake clock would time its D-Bus call out (CallTimeout is 5 s too).
+        await (probe.MeteredMonitor.ScheduledRefresh ?? Task.CompletedTask);
+        _time.Advance(Cadence.RouteInterval);
         NetworkFactors switching = Collect(probe);
         await probe.MeteredMonitor.RefreshAsync();
         NetworkFactors onWwan0 = Collect(probe);

@@ -44,6 +44,12 @@ internal sealed class CgroupReader : IDisposable
     private int _cpuHolder = -1;
     private int _memoryHolder = -1;
 
+    // v2 keeps throttling and CPU time in one cpu.stat: usage_usec parsed by ReadThrottling at
+    // this level, handed once to the next ReadCpuUsageNanoseconds of the same pass (-1 = none),
+    // so that the container and compute probes do not both make the kernel generate the file.
+    private int _sharedUsageLevel = -1;
+    private long _sharedUsageMicros;
+
     public CgroupReader(IOptions<LinuxProbeOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -95,6 +101,7 @@ internal sealed class CgroupReader : IDisposable
         _plan = fresh;
         _cpuHolder = -1;
         _memoryHolder = -1;
+        _sharedUsageLevel = -1;
         Generation++;
     }
 
@@ -189,8 +196,15 @@ internal sealed class CgroupReader : IDisposable
     }
 
     /// <summary>Cumulative throttling counters of the group holding the CPU quota; without a quota, zeros with <see cref="ThrottleCounters.HasQuota"/> false.</summary>
+    /// <remarks>
+    /// On v2 the same read of <c>cpu.stat</c> also yields the group's CPU time, which the next
+    /// <see cref="ReadCpuUsageNanoseconds"/> call takes instead of reading the file again. The
+    /// container probe calls this every pass before the compute probe asks for CPU time, and
+    /// each call drops what an earlier call left untaken, so the value never outlives its pass.
+    /// </remarks>
     public CgroupResult<ThrottleCounters> ReadThrottling()
     {
+        _sharedUsageLevel = -1;
         if (_plan.Cpu is not { } cpu)
         {
             return Unavailable<ThrottleCounters>("cpu");
@@ -226,6 +240,12 @@ internal sealed class CgroupReader : IDisposable
             return Garbage<ThrottleCounters>(level.Stat.Path, "expected nr_periods and nr_throttled counters");
         }
 
+        if (cpu.IsV2 && TryParseUsageMicros(content, out long micros))
+        {
+            _sharedUsageLevel = _cpuHolder;
+            _sharedUsageMicros = micros;
+        }
+
         return CgroupResult<ThrottleCounters>.Ok(new ThrottleCounters(periods, throttled, true), level.StatSource!);
     }
 
@@ -245,7 +265,8 @@ internal sealed class CgroupReader : IDisposable
             return Failed<long>("missing", problem);
         }
 
-        CpuLevel level = cpu.Levels[_cpuHolder >= 0 ? _cpuHolder : 0];
+        int index = _cpuHolder >= 0 ? _cpuHolder : 0;
+        CpuLevel level = cpu.Levels[index];
         if (cpu.IsV2)
         {
             if (level.Stat is null)
@@ -253,15 +274,21 @@ internal sealed class CgroupReader : IDisposable
                 return CgroupResult<long>.NotSupported($"{level.Dir} has no cpu.stat");
             }
 
-            if (!level.Stat.TryRead(out ReadOnlySpan<byte> content))
+            // Taken from this pass's throttling read of the same file when there was one.
+            bool shared = _sharedUsageLevel == index;
+            _sharedUsageLevel = -1;
+            long micros = _sharedUsageMicros;
+            if (!shared)
             {
-                return FileFailed<long>(level.Stat);
-            }
+                if (!level.Stat.TryRead(out ReadOnlySpan<byte> content))
+                {
+                    return FileFailed<long>(level.Stat);
+                }
 
-            if (!KernelText.TryFindValue(content, "usage_usec"u8, out ReadOnlySpan<byte> text)
-                || !KernelText.TryParseInt64(text, out long micros) || micros < 0 || micros > long.MaxValue / 1000)
-            {
-                return Garbage<long>(level.Stat.Path, "expected a usage_usec counter");
+                if (!TryParseUsageMicros(content, out micros))
+                {
+                    return Garbage<long>(level.Stat.Path, "expected a usage_usec counter");
+                }
             }
 
             return CgroupResult<long>.Ok(micros * 1000, level.StatSource!);
@@ -467,6 +494,14 @@ internal sealed class CgroupReader : IDisposable
     }
 
     public void Dispose() => _plan.Dispose();
+
+    /// <summary>usage_usec of a v2 cpu.stat, in microseconds (small enough to convert to nanoseconds).</summary>
+    private static bool TryParseUsageMicros(ReadOnlySpan<byte> cpuStat, out long micros)
+    {
+        micros = 0;
+        return KernelText.TryFindValue(cpuStat, "usage_usec"u8, out ReadOnlySpan<byte> text)
+            && KernelText.TryParseInt64(text, out micros) && micros >= 0 && micros <= long.MaxValue / 1000;
+    }
 
     private CgroupResult<T> Unavailable<T>(string controller)
         where T : struct
