@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Text;
 
 namespace CostModel.Platforms.Linux;
 
@@ -95,5 +96,26 @@ internal static class KernelText
 
         value = default;
         return false;
+    }
+
+    /// <summary>The reason for a value that could not be parsed: the path, what was expected, and an excerpt (failure path only; allocates).</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="text">What it held.</param>
+    /// <param name="what">What was expected ("not an integer").</param>
+    public static string GarbageReason(string path, ReadOnlySpan<byte> text, string what) =>
+        text.IsEmpty ? $"{path} is empty" : $"{path}: {what}: '{Excerpt(text)}'";
+
+    /// <summary>At most 32 printable ASCII characters of a bad value, for a failure message.</summary>
+    public static string Excerpt(ReadOnlySpan<byte> text)
+    {
+        const int MaxChars = 32;
+        ReadOnlySpan<byte> head = text.Length > MaxChars ? text[..MaxChars] : text;
+        var builder = new StringBuilder(head.Length);
+        foreach (byte c in head)
+        {
+            builder.Append(c is >= 0x20 and < 0x7f ? (char)c : '?');
+        }
+
+        return builder.ToString();
     }
 }

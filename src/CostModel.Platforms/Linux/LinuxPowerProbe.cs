@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using System.Text;
 using CostModel.Collection;
 using CostModel.Factors;
 using CostModel.Telemetry;
@@ -625,7 +624,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
 
     private string ReportGarbage(string path, ReadOnlySpan<byte> text, string what)
     {
-        string reason = text.IsEmpty ? $"{path} is empty" : $"{path}: {what}: '{Excerpt(text)}'";
+        string reason = KernelText.GarbageReason(path, text, what);
         _failures.Report(Name, "garbage", reason);
         return reason;
     }
@@ -638,20 +637,6 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
     }
 
     private static double ClampPercent(double percent) => Math.Clamp(percent, 0, FullPercent);
-
-    /// <summary>At most 32 printable ASCII characters of a bad value, for a failure message.</summary>
-    private static string Excerpt(ReadOnlySpan<byte> text)
-    {
-        const int MaxChars = 32;
-        ReadOnlySpan<byte> head = text.Length > MaxChars ? text[..MaxChars] : text;
-        var builder = new StringBuilder(head.Length);
-        foreach (byte c in head)
-        {
-            builder.Append(c is >= 0x20 and < 0x7f ? (char)c : '?');
-        }
-
-        return builder.ToString();
-    }
 
     private void Discover()
     {

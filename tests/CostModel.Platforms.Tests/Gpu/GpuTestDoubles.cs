@@ -6,14 +6,6 @@ using CostModel.Telemetry;
 namespace CostModel.Platforms.Tests.Gpu;
 
 /// <summary>Records every reported failure.</summary>
-internal sealed class GpuFailureRecorder : IProbeFailureReporter
-{
-    public ConcurrentQueue<(string Probe, string Kind, string Detail)> Reports { get; } = new();
-
-    public void Report(string probe, string reason, string detail) => Reports.Enqueue((probe, reason, detail));
-
-    public IEnumerable<string> Kinds => Reports.Select(r => r.Kind);
-}
 
 /// <summary>One GPU as the fake NVML reports it: each call's real return code and value.</summary>
 internal sealed class FakeNvmlGpu

@@ -1,6 +1,8 @@
 using CostModel.Platforms.Gpu;
 using Microsoft.Extensions.Time.Testing;
 
+using CostModel.Testing.Fakes;
+
 namespace CostModel.Platforms.Tests.Gpu;
 
 public sealed class NvidiaSmiMonitorTests : IDisposable
@@ -9,7 +11,7 @@ public sealed class NvidiaSmiMonitorTests : IDisposable
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly FakeProcessRunner _runner = new();
-    private readonly GpuFailureRecorder _failures = new();
+    private readonly RecordingProbeFailureReporter _failures = new();
     private readonly NvidiaSmiMonitor _monitor;
 
     public NvidiaSmiMonitorTests()

@@ -1,6 +1,8 @@
 using CostModel.Factors;
 using CostModel.Platforms.Gpu;
 
+using CostModel.Testing.Fakes;
+
 namespace CostModel.Platforms.Tests.Gpu;
 
 public sealed class NvmlGpuReaderTests
@@ -8,7 +10,7 @@ public sealed class NvmlGpuReaderTests
     private static readonly DateTimeOffset Now = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
 
     private readonly FakeNvml _nvml = new();
-    private readonly GpuFailureRecorder _failures = new();
+    private readonly RecordingProbeFailureReporter _failures = new();
 
     private NvmlGpuReader CreateReader() => new(_nvml, _failures, "linux.gpu");
 

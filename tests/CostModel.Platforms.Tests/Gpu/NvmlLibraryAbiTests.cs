@@ -7,6 +7,8 @@ using CostModel.Platforms.Linux;
 using CostModel.Platforms.Linux.Gpu;
 using Microsoft.Extensions.Time.Testing;
 
+using CostModel.Testing.Fakes;
+
 namespace CostModel.Platforms.Tests.Gpu;
 
 /// <summary>
@@ -185,7 +187,7 @@ public sealed class NvmlLibraryAbiTests(StubNvmlFixture stub) : IClassFixture<St
         }
 
         var time = new FakeTimeProvider(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
-        var failures = new GpuFailureRecorder();
+        var failures = new RecordingProbeFailureReporter();
         var access = new NvidiaAccess((out string reason) => NvmlLibrary.TryLoad([stub.Current], out reason), () => null, new FakeProcessRunner());
         using var sys = new Linux.GpuSysfsFixture();
         using var probe = new LinuxGpuProbe(new LinuxProbeOptions { SysRoot = sys.Sys }, failures, time, access);

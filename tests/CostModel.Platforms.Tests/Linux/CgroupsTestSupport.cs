@@ -109,9 +109,4 @@ internal sealed class FixtureTree : IDisposable
 }
 
 /// <summary>Records failure reports.</summary>
-internal sealed class RecordingReporter : IProbeFailureReporter
-{
-    public List<(string Probe, string Reason, string Detail)> Reports { get; } = [];
 
-    public void Report(string probe, string reason, string detail) => Reports.Add((probe, reason, detail));
-}

@@ -8,6 +8,8 @@ using CostModel.Platforms.Linux.Cgroups;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
+using CostModel.Testing.Fakes;
+
 namespace CostModel.Platforms.Tests.Linux;
 
 [SupportedOSPlatform("linux")]
@@ -16,7 +18,7 @@ public sealed class LinuxComputeProbeTests : IDisposable
     private const long GiB = 1L << 30;
     private const string PodGroup = "sys/fs/cgroup/pod.slice";
     private readonly FixtureTree _tree = new();
-    private readonly RecordingReporter _failures = new();
+    private readonly RecordingProbeFailureReporter _failures = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero));
     private CgroupReader? _reader;
     private LinuxContainerProbe? _container;
@@ -128,7 +130,7 @@ public sealed class LinuxComputeProbeTests : IDisposable
 
         Assert.Equal(SignalQuality.Unknown, backwards.CpuUtilization.Quality);
         Assert.Contains("went backwards", backwards.CpuUtilization.Reason, StringComparison.Ordinal);
-        Assert.Contains(_failures.Reports, r => r.Probe == "linux.compute" && r.Reason == "out-of-range");
+        Assert.Contains(_failures.Reports, r => r.Probe == "linux.compute" && r.Kind == "out-of-range");
 
         _tree.Write("proc/stat", Stat(Cpu(150, 0, 10, 500, 10)));
         Assert.Equal(0.5, Collect().Compute.CpuUtilization.Value, 12);
@@ -170,7 +172,7 @@ public sealed class LinuxComputeProbeTests : IDisposable
 
         Assert.Equal(SignalQuality.Unknown, compute.CpuUtilization.Quality);
         Assert.Contains("stat", compute.CpuUtilization.Reason, StringComparison.Ordinal);
-        Assert.Contains(_failures.Reports, r => r.Reason == "garbage");
+        Assert.Contains(_failures.Reports, r => r.Kind == "garbage");
         Assert.Equal(4.0, compute.EffectiveCores.Value);
     }
 
@@ -182,7 +184,7 @@ public sealed class LinuxComputeProbeTests : IDisposable
         ComputeFactors compute = Collect().Compute;
 
         Assert.Equal(4.0, compute.EffectiveCores.Value);
-        Assert.Contains(_failures.Reports, r => r.Reason == "garbage" && r.Detail.Contains("online", StringComparison.Ordinal));
+        Assert.Contains(_failures.Reports, r => r.Kind == "garbage" && r.Detail.Contains("online", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -309,7 +311,7 @@ public sealed class LinuxComputeProbeTests : IDisposable
         ComputeFactors compute = Collect().Compute;
 
         Assert.Equal(SignalQuality.Unknown, compute.CpuPressure.Quality);
-        Assert.Contains(_failures.Reports, r => r.Reason == "garbage" && r.Detail.Contains("pressure", StringComparison.Ordinal));
+        Assert.Contains(_failures.Reports, r => r.Kind == "garbage" && r.Detail.Contains("pressure", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -359,7 +361,7 @@ public sealed class LinuxComputeProbeTests : IDisposable
 
         Assert.Equal(SignalQuality.Unknown, compute.MemoryTotalBytes.Quality);
         Assert.Equal(SignalQuality.Unknown, compute.MemoryAvailableBytes.Quality);
-        Assert.Contains(_failures.Reports, r => r.Reason == "garbage" && r.Detail.Contains("meminfo", StringComparison.Ordinal));
+        Assert.Contains(_failures.Reports, r => r.Kind == "garbage" && r.Detail.Contains("meminfo", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -370,7 +372,7 @@ public sealed class LinuxComputeProbeTests : IDisposable
         ComputeFactors compute = Collect().Compute;
 
         Assert.Equal(SignalQuality.Unknown, compute.LoadPerCore.Quality);
-        Assert.Contains(_failures.Reports, r => r.Reason == "garbage" && r.Detail.Contains("loadavg", StringComparison.Ordinal));
+        Assert.Contains(_failures.Reports, r => r.Kind == "garbage" && r.Detail.Contains("loadavg", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -6,6 +6,8 @@ using CostModel.Platforms.Linux.Cgroups;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
+using CostModel.Testing.Fakes;
+
 namespace CostModel.Platforms.Tests.Linux;
 
 [SupportedOSPlatform("linux")]
@@ -13,7 +15,7 @@ public sealed class LinuxContainerProbeTests : IDisposable
 {
     private const string Group = "sys/fs/cgroup/kubepods.slice/pod1.slice/cri-containerd-abc.scope";
     private readonly FixtureTree _tree = new();
-    private readonly RecordingReporter _failures = new();
+    private readonly RecordingProbeFailureReporter _failures = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero));
 
     public void Dispose() => _tree.Dispose();
@@ -153,7 +155,7 @@ public sealed class LinuxContainerProbeTests : IDisposable
 
             Assert.Equal(SignalQuality.Unknown, backwards.ThrottledPeriods.Quality);
             Assert.Contains("backwards", backwards.ThrottledShare.Reason, StringComparison.Ordinal);
-            Assert.Contains(_failures.Reports, r => r.Probe == "linux.container" && r.Reason == "out-of-range");
+            Assert.Contains(_failures.Reports, r => r.Probe == "linux.container" && r.Kind == "out-of-range");
 
             _tree.Write($"{Group}/cpu.stat", FixtureTree.CpuStatV2(1_000_000, periods: 20, throttled: 5));
             ContainerFactors recovered = Collect(probe);
@@ -191,7 +193,7 @@ public sealed class LinuxContainerProbeTests : IDisposable
             Assert.Equal(SignalQuality.Unknown, container.MemoryLimitBytes.Quality);
             Assert.Contains("memory.max", container.MemoryLimitBytes.Reason, StringComparison.Ordinal);
             Assert.Equal(1.0, container.CpuLimitCores.Value.Amount);
-            Assert.Equal(("linux.container", "garbage"), (_failures.Reports[0].Probe, _failures.Reports[0].Reason));
+            Assert.Equal(("linux.container", "garbage"), (_failures.Reports[0].Probe, _failures.Reports[0].Kind));
         }
     }
 
@@ -207,7 +209,7 @@ public sealed class LinuxContainerProbeTests : IDisposable
             Assert.Equal(CgroupLayout.None, container.Layout);
             Assert.Equal(SignalQuality.Unknown, container.CpuLimitCores.Quality);
             Assert.Contains("/proc/self/cgroup", container.CpuLimitCores.Reason, StringComparison.Ordinal);
-            Assert.Contains(_failures.Reports, r => r.Reason == "garbage");
+            Assert.Contains(_failures.Reports, r => r.Kind == "garbage");
         }
     }
 

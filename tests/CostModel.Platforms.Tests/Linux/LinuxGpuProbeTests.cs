@@ -8,6 +8,8 @@ using CostModel.Platforms.Tests.Gpu;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
+using CostModel.Testing.Fakes;
+
 namespace CostModel.Platforms.Tests.Linux;
 
 [SupportedOSPlatform("linux")]
@@ -17,7 +19,7 @@ public sealed class LinuxGpuProbeTests : IDisposable
 
     private readonly GpuSysfsFixture _sys = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
-    private readonly GpuFailureRecorder _failures = new();
+    private readonly RecordingProbeFailureReporter _failures = new();
     private readonly FakeProcessRunner _runner = new();
     private int _nvidiaSmiLookups;
 

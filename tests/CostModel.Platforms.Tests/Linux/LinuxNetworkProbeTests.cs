@@ -10,6 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
+using CostModel.Testing.Fakes;
+
 namespace CostModel.Platforms.Tests.Linux;
 
 [SupportedOSPlatform("linux")]
@@ -25,7 +27,7 @@ public sealed class LinuxNetworkProbeTests : IDisposable
 
     private readonly string _root = Directory.CreateTempSubdirectory("costmodel-net-").FullName;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
-    private readonly Recorder _failures = new();
+    private readonly RecordingProbeFailureReporter _failures = new();
     private readonly List<LinuxNetworkProbe> _probes = [];
 
     public LinuxNetworkProbeTests()
@@ -678,13 +680,4 @@ public sealed class LinuxNetworkProbeTests : IDisposable
 
     private void WriteDev(params (string Iface, long Rx, long Tx)[] interfaces) =>
         File.WriteAllText(Path.Combine(ProcNet, "dev"), DevHeader + string.Concat(interfaces.Select(i => DevLine(i.Iface, i.Rx, i.Tx))));
-
-    private sealed class Recorder : IProbeFailureReporter
-    {
-        private readonly ConcurrentQueue<(string Probe, string Kind, string Detail)> _reports = new();
-
-        public IReadOnlyList<(string Probe, string Kind, string Detail)> Reports => [.. _reports];
-
-        public void Report(string probe, string reason, string detail) => _reports.Enqueue((probe, reason, detail));
-    }
 }

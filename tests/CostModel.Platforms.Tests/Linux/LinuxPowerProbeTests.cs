@@ -7,6 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
+using CostModel.Testing.Fakes;
+
 namespace CostModel.Platforms.Tests.Linux;
 
 /// <summary>
@@ -19,7 +21,7 @@ public sealed class LinuxPowerProbeTests : IDisposable
 {
     private readonly string _sys = Directory.CreateTempSubdirectory("costmodel-power-").FullName;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 11, 27, 12, 0, 0, TimeSpan.Zero));
-    private readonly RecordingFailures _failures = new();
+    private readonly RecordingProbeFailureReporter _failures = new();
 
     public LinuxPowerProbeTests() => Directory.CreateDirectory(SupplyRoot);
 
@@ -207,9 +209,9 @@ public sealed class LinuxPowerProbeTests : IDisposable
 
         Assert.Equal(SignalQuality.Unknown, power.BatteryRateWatts.Quality);
         Assert.Contains("power_now", power.BatteryRateWatts.Reason, StringComparison.Ordinal);
-        (string probe, string kind, string detail) report = Assert.Single(_failures.Reports);
-        Assert.Equal("linux.power", report.probe);
-        Assert.Contains("power_now", report.detail, StringComparison.Ordinal);
+        (string Probe, string Kind, string Detail) report = Assert.Single(_failures.Reports);
+        Assert.Equal("linux.power", report.Probe);
+        Assert.Contains("power_now", report.Detail, StringComparison.Ordinal);
 
         // Everything that does not depend on the rate is still there.
         Assert.Equal(60, power.BatteryPercent.Value, 6);
@@ -241,7 +243,7 @@ public sealed class LinuxPowerProbeTests : IDisposable
         Assert.Equal(SignalQuality.Unknown, power.BatteryRateWatts.Quality);
         Assert.Contains("power_now is empty", power.BatteryRateWatts.Reason, StringComparison.Ordinal);
 
-        Assert.Equal(3, _failures.Reports.Count(r => r.kind == "garbage"));
+        Assert.Equal(3, _failures.Reports.Count(r => r.Kind == "garbage"));
         Assert.Equal(2, power.BatteryCount.Value);
         Assert.Equal(PowerSource.Mains, power.Source.Value);
     }
@@ -366,7 +368,7 @@ public sealed class LinuxPowerProbeTests : IDisposable
         Directory.Delete(bat1, recursive: true);
         PowerFactors during = Collect(probe);
         Assert.Equal(SignalQuality.Unknown, during.BatteryPercent.Quality);
-        Assert.Contains(_failures.Reports, r => r.kind == "missing");
+        Assert.Contains(_failures.Reports, r => r.Kind == "missing");
 
         _time.Advance(TimeSpan.FromSeconds(1));
         PowerFactors after = Collect(probe);
@@ -525,10 +527,4 @@ public sealed class LinuxPowerProbeTests : IDisposable
         File.WriteAllText(Path.Combine(dir, name), value + "\n");
 
     /// <summary>Records what a probe reports as failed.</summary>
-    private sealed class RecordingFailures : IProbeFailureReporter
-    {
-        public List<(string probe, string kind, string detail)> Reports { get; } = [];
-
-        public void Report(string probe, string reason, string detail) => Reports.Add((probe, reason, detail));
-    }
 }

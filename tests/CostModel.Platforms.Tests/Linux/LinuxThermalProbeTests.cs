@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
+using CostModel.Testing.Fakes;
+
 namespace CostModel.Platforms.Tests.Linux;
 
 /// <summary>
@@ -20,7 +22,7 @@ public sealed class LinuxThermalProbeTests : IDisposable
 {
     private readonly string _sys = Directory.CreateTempSubdirectory("costmodel-thermal-").FullName;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 11, 27, 12, 0, 0, TimeSpan.Zero));
-    private readonly RecordingFailures _failures = new();
+    private readonly RecordingProbeFailureReporter _failures = new();
 
     public LinuxThermalProbeTests()
     {
@@ -165,8 +167,8 @@ public sealed class LinuxThermalProbeTests : IDisposable
 
         Assert.Equal(0, thermal.HottestCelsius.Value);
         Assert.Equal(SignalQuality.Measured, thermal.HottestCelsius.Quality);
-        Assert.Equal(3, _failures.Reports.Count(r => r.kind == "out-of-range"));
-        Assert.Contains(_failures.Reports, r => r.detail.Contains("-273200", StringComparison.Ordinal));
+        Assert.Equal(3, _failures.Reports.Count(r => r.Kind == "out-of-range"));
+        Assert.Contains(_failures.Reports, r => r.Detail.Contains("-273200", StringComparison.Ordinal));
         Assert.Equal(ThermalLevel.Nominal, thermal.Level.Value);
     }
 
@@ -199,9 +201,9 @@ public sealed class LinuxThermalProbeTests : IDisposable
 
         Assert.Equal(52, thermal.HottestCelsius.Value);
         Assert.Equal(ThermalLevel.Nominal, thermal.Level.Value);
-        Assert.Contains(_failures.Reports, r => r.detail.Contains("thermal_zone0", StringComparison.Ordinal) && r.kind != "garbage");
-        Assert.Contains(_failures.Reports, r => r.kind == "garbage" && r.detail.Contains("'N/A'", StringComparison.Ordinal));
-        Assert.Contains(_failures.Reports, r => r.kind == "garbage" && r.detail.EndsWith("temp1_input is empty", StringComparison.Ordinal));
+        Assert.Contains(_failures.Reports, r => r.Detail.Contains("thermal_zone0", StringComparison.Ordinal) && r.Kind != "garbage");
+        Assert.Contains(_failures.Reports, r => r.Kind == "garbage" && r.Detail.Contains("'N/A'", StringComparison.Ordinal));
+        Assert.Contains(_failures.Reports, r => r.Kind == "garbage" && r.Detail.EndsWith("temp1_input is empty", StringComparison.Ordinal));
         Assert.Equal(3, _failures.Reports.Count);
     }
 
@@ -465,10 +467,4 @@ public sealed class LinuxThermalProbeTests : IDisposable
         File.WriteAllText(Path.Combine(dir, name), value + "\n");
 
     /// <summary>Records what a probe reports as failed.</summary>
-    private sealed class RecordingFailures : IProbeFailureReporter
-    {
-        public List<(string probe, string kind, string detail)> Reports { get; } = [];
-
-        public void Report(string probe, string reason, string detail) => Reports.Add((probe, reason, detail));
-    }
 }

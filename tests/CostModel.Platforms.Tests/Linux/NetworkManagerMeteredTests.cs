@@ -11,6 +11,8 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Tmds.DBus.Protocol;
 
+using CostModel.Testing.Fakes;
+
 namespace CostModel.Platforms.Tests.Linux;
 
 /// <summary>
@@ -25,7 +27,7 @@ public sealed class NetworkManagerMeteredTests : IAsyncLifetime
 
     private readonly string _dir = Directory.CreateTempSubdirectory("costmodel-dbus-").FullName;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
-    private readonly Recorder _failures = new();
+    private readonly RecordingProbeFailureReporter _failures = new();
     private readonly List<IDisposable> _disposables = [];
     private Process? _daemon;
     private string? _address;
@@ -468,14 +470,5 @@ public sealed class NetworkManagerMeteredTests : IAsyncLifetime
 
             return default;
         }
-    }
-
-    private sealed class Recorder : IProbeFailureReporter
-    {
-        private readonly ConcurrentQueue<(string Probe, string Kind, string Detail)> _reports = new();
-
-        public IReadOnlyList<(string Probe, string Kind, string Detail)> Reports => [.. _reports];
-
-        public void Report(string probe, string reason, string detail) => _reports.Enqueue((probe, reason, detail));
     }
 }

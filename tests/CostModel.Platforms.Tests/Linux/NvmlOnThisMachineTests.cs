@@ -10,6 +10,8 @@ using CostModel.Platforms.Linux.Gpu;
 using CostModel.Platforms.Tests.Gpu;
 using Microsoft.Extensions.Options;
 
+using CostModel.Testing.Fakes;
+
 namespace CostModel.Platforms.Tests.Linux;
 
 /// <summary>
@@ -32,7 +34,7 @@ public sealed class NvmlOnThisMachineTests
         }
 
         var text = new StringBuilder();
-        var failures = new GpuFailureRecorder();
+        var failures = new RecordingProbeFailureReporter();
         text.AppendLine(CultureInfo.InvariantCulture, $"NVML library: {nvml.Path}");
 
         // 1. The raw calls, with their return codes, as the C API gives them.
