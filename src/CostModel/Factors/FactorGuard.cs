@@ -39,9 +39,6 @@ internal static class FactorGuard
         return reading;
     }
 
-    public static Reading<double> Finite(Reading<double> reading, string name) =>
-        Range(reading, double.MinValue, double.MaxValue, name);
-
     public static long NonNegative(long value, string name) =>
         value >= 0 ? value : throw new ArgumentOutOfRangeException(name, value, $"{name} must not be negative.");
 

@@ -132,8 +132,6 @@ public readonly struct Reading<T> : IEquatable<Reading<T>>
 
     internal long ObservedUtcTicks => _observedUtcTicks;
 
-    internal string? Note => _note;
-
     internal T RawValue => _value;
 }
 
