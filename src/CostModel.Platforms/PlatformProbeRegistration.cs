@@ -2,6 +2,7 @@ using CostModel.DependencyInjection;
 using CostModel.Platforms.Linux;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace CostModel.Platforms;
@@ -28,6 +29,8 @@ public static class PlatformProbeRegistration
 
         if (OperatingSystem.IsLinux())
         {
+            options.ValidateOnStart();
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LinuxProbeOptions>, LinuxProbeOptionsValidator>());
             LinuxProbes.Register(builder.Services);
         }
 

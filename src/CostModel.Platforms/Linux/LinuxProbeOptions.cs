@@ -31,3 +31,32 @@ public sealed class LinuxProbeOptions
     /// </summary>
     public bool UseNetworkManager { get; set; } = true;
 }
+
+/// <summary>Checks the Linux options at start: roots that exist, a sane nvidia-smi timeout.</summary>
+internal sealed class LinuxProbeOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<LinuxProbeOptions>
+{
+    private static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromMinutes(1);
+
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, LinuxProbeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.ProcRoot) || !Directory.Exists(options.ProcRoot))
+        {
+            failures.Add($"CostModel:Linux:ProcRoot '{options.ProcRoot}' is not a directory.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.SysRoot) || !Directory.Exists(options.SysRoot))
+        {
+            failures.Add($"CostModel:Linux:SysRoot '{options.SysRoot}' is not a directory.");
+        }
+
+        if (options.NvidiaSmiTimeout < MinTimeout || options.NvidiaSmiTimeout > MaxTimeout)
+        {
+            failures.Add($"CostModel:Linux:NvidiaSmiTimeout is {options.NvidiaSmiTimeout}; it must be between {MinTimeout} and {MaxTimeout}.");
+        }
+
+        return failures.Count == 0 ? Microsoft.Extensions.Options.ValidateOptionsResult.Success : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(failures);
+    }
+}
