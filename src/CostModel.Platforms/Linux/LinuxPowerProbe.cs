@@ -56,6 +56,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
 
     private readonly string _supplyRoot;
     private readonly IProbeFailureReporter _failures;
+    private readonly ProbeReads _reads;
     private AcSupply[] _ac = [];
     private Battery[] _batteries = [];
     private Sources _sources = Sources.Empty;
@@ -69,6 +70,9 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         ArgumentNullException.ThrowIfNull(failures);
         _supplyRoot = Path.Combine(options.Value.SysRoot, "class", "power_supply");
         _failures = failures;
+
+        // A supply that went away (unplugged dock, swapped battery): enumerate again next pass.
+        _reads = new ProbeReads(failures, Name, () => _rediscover = true);
         Discover();
     }
 
@@ -101,7 +105,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         string? acFailure = null;
         foreach (AcSupply ac in _ac)
         {
-            if (TryReadInt64(ac.Online, out long online, out string? error))
+            if (_reads.TryReadInt64(ac.Online, out long online, out string? error))
             {
                 if (online != 0 && !acOnline)
                 {
@@ -274,7 +278,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         }
         else if (whNow > PowerFactors.MaxBatteryWattHours || whFull > PowerFactors.MaxBatteryWattHours)
         {
-            string reason = OutOfRange(src.EnergyNow, whFull, "Wh");
+            string reason = _reads.OutOfRange(src.EnergyNow, whFull, "Wh");
             remaining = full = Reading.Unknown<double>(reason, now);
         }
         else
@@ -294,7 +298,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         }
         else if (watts > PowerFactors.MaxBatteryRateWatts)
         {
-            rate = Reading.Unknown<double>(OutOfRange(src.Rate, watts, "W"), now);
+            rate = Reading.Unknown<double>(_reads.OutOfRange(src.Rate, watts, "W"), now);
         }
         else
         {
@@ -397,7 +401,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         b.ResetPass();
 
         // A removable battery slot can stay registered with present = 0.
-        if (b.Present is not null && TryReadInt64(b.Present, out long present, out _) && present == 0)
+        if (b.Present is not null && _reads.TryReadInt64(b.Present, out long present, out _) && present == 0)
         {
             b.Counted = false;
             return;
@@ -444,11 +448,11 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
                 break;
 
             case LevelBasis.Capacity:
-                if (TryReadInt64(b.Capacity!, out long capacity, out string? cError))
+                if (_reads.TryReadInt64(b.Capacity!, out long capacity, out string? cError))
                 {
                     if (capacity < 0)
                     {
-                        b.LevelFailure = OutOfRange(b.Capacity!.Path, capacity, "%");
+                        b.LevelFailure = _reads.OutOfRange(b.Capacity!.Path, capacity, "%");
                     }
                     else
                     {
@@ -472,7 +476,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         switch (b.RateKind)
         {
             case RateKind.Power:
-                if (TryReadInt64(b.PowerNow!, out long microwatts, out string? pError))
+                if (_reads.TryReadInt64(b.PowerNow!, out long microwatts, out string? pError))
                 {
                     // Some drivers sign the value by direction; the model holds a magnitude.
                     b.Watts = Math.Abs((double)microwatts) * Micro;
@@ -485,7 +489,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
                 break;
 
             case RateKind.CurrentTimesVoltage:
-                if (!TryReadInt64(b.CurrentNow!, out long microamps, out string? iError))
+                if (!_reads.TryReadInt64(b.CurrentNow!, out long microamps, out string? iError))
                 {
                     b.RateFailure = iError;
                 }
@@ -511,7 +515,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         if (!b.Status.TryRead(out ReadOnlySpan<byte> content))
         {
             b.State = BatteryStatus.Failed;
-            b.StateFailure = ReportRead(b.Status);
+            b.StateFailure = _reads.ReportRead(b.Status);
             return;
         }
 
@@ -539,7 +543,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         else
         {
             b.State = BatteryStatus.Failed;
-            b.StateFailure = ReportGarbage(b.Status.Path, text, "not a battery status");
+            b.StateFailure = _reads.ReportGarbage(b.Status.Path, text, "not a battery status");
         }
     }
 
@@ -547,7 +551,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
     private bool TryReadLevel(Battery b, KernelFile nowFile, KernelFile fullFile, out long now, out long full)
     {
         full = 0;
-        if (!TryReadInt64(nowFile, out now, out string? error) || !TryReadInt64(fullFile, out full, out error))
+        if (!_reads.TryReadInt64(nowFile, out now, out string? error) || !_reads.TryReadInt64(fullFile, out full, out error))
         {
             b.LevelFailure = error;
             return false;
@@ -555,13 +559,13 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
 
         if (now < 0)
         {
-            b.LevelFailure = OutOfRange(nowFile.Path, now, "");
+            b.LevelFailure = _reads.OutOfRange(nowFile.Path, now, "");
             return false;
         }
 
         if (full <= 0)
         {
-            b.LevelFailure = OutOfRange(fullFile.Path, full, "");
+            b.LevelFailure = _reads.OutOfRange(fullFile.Path, full, "");
             return false;
         }
 
@@ -575,65 +579,18 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
 
     private bool TryReadPositive(KernelFile file, out long value, out string? error)
     {
-        if (!TryReadInt64(file, out value, out error))
+        if (!_reads.TryReadInt64(file, out value, out error))
         {
             return false;
         }
 
         if (value <= 0)
         {
-            error = OutOfRange(file.Path, value, "");
+            error = _reads.OutOfRange(file.Path, value, "");
             return false;
         }
 
         return true;
-    }
-
-    private bool TryReadInt64(KernelFile file, out long value, out string? error)
-    {
-        if (!file.TryRead(out ReadOnlySpan<byte> content))
-        {
-            value = 0;
-            error = ReportRead(file);
-            return false;
-        }
-
-        if (!KernelText.TryParseInt64(content, out value))
-        {
-            error = ReportGarbage(file.Path, KernelText.Trim(content), "not an integer");
-            return false;
-        }
-
-        error = null;
-        return true;
-    }
-
-    private string ReportRead(KernelFile file)
-    {
-        string kind = file.ErrorKind ?? "io";
-        string error = file.Error ?? $"{file.Path}: read failed";
-        if (kind == "missing")
-        {
-            // The supply went away (unplugged dock, swapped battery): enumerate again next pass.
-            _rediscover = true;
-        }
-
-        _failures.Report(Name, kind, error);
-        return error;
-    }
-
-    private string ReportGarbage(string path, ReadOnlySpan<byte> text, string what)
-    {
-        string reason = KernelText.GarbageReason(path, text, what);
-        _failures.Report(Name, "garbage", reason);
-        return reason;
-    }
-
-    private string OutOfRange(string path, double value, string unit)
-    {
-        string reason = $"{path}: implausible value {value:G6}{(unit.Length == 0 ? "" : " " + unit)}";
-        _failures.Report(Name, "out-of-range", reason);
-        return reason;
     }
 
     private static double ClampPercent(double percent) => Math.Clamp(percent, 0, FullPercent);

@@ -75,6 +75,7 @@ internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
     private readonly string _sysRoot;
     private readonly string _cpuRoot;
     private readonly IProbeFailureReporter _failures;
+    private readonly ProbeReads _reads;
     private Sensor[] _sensors = [];
     private Counter[] _counters = [];
     private CpuClock[] _clocks = [];
@@ -93,6 +94,7 @@ internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
         _sysRoot = options.Value.SysRoot;
         _cpuRoot = Path.Combine(_sysRoot, "devices", "system", "cpu");
         _failures = failures;
+        _reads = new ProbeReads(failures, Name, () => _rediscover = true);
         Discover();
     }
 
@@ -237,12 +239,12 @@ internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
         {
             if (!cpu.Current.TryRead(out ReadOnlySpan<byte> content))
             {
-                return Reading.Unknown<double>(ReportRead(cpu.Current), now);
+                return Reading.Unknown<double>(_reads.ReportRead(cpu.Current), now);
             }
 
             if (!KernelText.TryParseInt64(content, out long khz) || khz < 0)
             {
-                return Reading.Unknown<double>(ReportGarbage(cpu.Current.Path, KernelText.Trim(content), "not a frequency in kHz"), now);
+                return Reading.Unknown<double>(_reads.ReportGarbage(cpu.Current.Path, KernelText.Trim(content), "not a frequency in kHz"), now);
             }
 
             currentKhz += khz;
@@ -257,13 +259,13 @@ internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
         celsius = 0;
         if (!file.TryRead(out ReadOnlySpan<byte> content))
         {
-            error = ReportRead(file);
+            error = _reads.ReportRead(file);
             return false;
         }
 
         if (!KernelText.TryParseInt64(content, out long milli))
         {
-            error = ReportGarbage(file.Path, KernelText.Trim(content), "not a temperature in millidegrees");
+            error = _reads.ReportGarbage(file.Path, KernelText.Trim(content), "not a temperature in millidegrees");
             return false;
         }
 
@@ -285,38 +287,18 @@ internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
         if (!file.TryRead(out ReadOnlySpan<byte> content))
         {
             value = 0;
-            error = ReportRead(file);
+            error = _reads.ReportRead(file);
             return false;
         }
 
         if (!KernelText.TryParseInt64(content, out value) || value < 0)
         {
-            error = ReportGarbage(file.Path, KernelText.Trim(content), "not a count");
+            error = _reads.ReportGarbage(file.Path, KernelText.Trim(content), "not a count");
             return false;
         }
 
         error = null;
         return true;
-    }
-
-    private string ReportRead(KernelFile file)
-    {
-        string kind = file.ErrorKind ?? "io";
-        string error = file.Error ?? $"{file.Path}: read failed";
-        if (kind == "missing")
-        {
-            _rediscover = true;
-        }
-
-        _failures.Report(Name, kind, error);
-        return error;
-    }
-
-    private string ReportGarbage(string path, ReadOnlySpan<byte> text, string what)
-    {
-        string reason = KernelText.GarbageReason(path, text, what);
-        _failures.Report(Name, "garbage", reason);
-        return reason;
     }
 
     private void Discover()
