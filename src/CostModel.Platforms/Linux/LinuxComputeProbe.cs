@@ -27,7 +27,7 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
     /// containers) are looked for again: 30 s, like device rediscovery, so that an absent file
     /// costs no failed open on every pass.
     /// </summary>
-    internal static readonly TimeSpan RediscoverInterval = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan RediscoverInterval = Rediscovery.DefaultInterval;
 
     private const string FirstSample = "first sample; utilisation needs two";
     private const string BoundChanged = "the CPU bound (quota, cpuset or cgroup) changed; utilisation needs two samples of the new counter";

@@ -30,7 +30,7 @@ internal sealed class LinuxNetworkProbe : ISignalProbe, IDisposable
     /// of the default interface triggers a rediscovery at once; listing <c>/sys/class/net</c> and
     /// reading two attributes per interface every 30 s costs well under a millisecond.
     /// </summary>
-    internal static readonly TimeSpan RediscoverInterval = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan RediscoverInterval = Rediscovery.DefaultInterval;
 
     /// <summary>ARPHRD_LOOPBACK (include/uapi/linux/if_arp.h): the sysfs <c>type</c> of a loopback interface.</summary>
     internal const int ArphrdLoopback = 772;

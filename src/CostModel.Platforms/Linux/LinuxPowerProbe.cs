@@ -24,7 +24,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
     /// stale threshold for power state (DESIGN.md) while keeping enumeration off almost every
     /// pass. A read that finds a file gone ("missing") triggers discovery on the next pass.
     /// </summary>
-    internal static readonly TimeSpan RediscoverInterval = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan RediscoverInterval = Rediscovery.DefaultInterval;
 
     /// <summary>Reason on battery readings when there is no system battery (desktop, server, VM).</summary>
     internal const string NoBatteryReason = "no system battery";
@@ -60,9 +60,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
     private AcSupply[] _ac = [];
     private Battery[] _batteries = [];
     private Sources _sources = Sources.Empty;
-    private long _discoveredAt;
-    private bool _discoveryTimed;
-    private bool _rediscover;
+    private readonly Rediscovery _discovery = new(RediscoverInterval);
 
     public LinuxPowerProbe(IOptions<LinuxProbeOptions> options, IProbeFailureReporter failures)
     {
@@ -72,7 +70,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         _failures = failures;
 
         // A supply that went away (unplugged dock, swapped battery): enumerate again next pass.
-        _reads = new ProbeReads(failures, Name, () => _rediscover = true);
+        _reads = new ProbeReads(failures, Name, _discovery.Request);
         Discover();
     }
 
@@ -85,18 +83,11 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         ArgumentNullException.ThrowIfNull(snapshot);
         TimeProvider clock = snapshot.TimeProvider;
         long stamp = clock.GetTimestamp();
-        if (!_discoveryTimed)
-        {
-            _discoveredAt = stamp;
-            _discoveryTimed = true;
-        }
-        else if (_rediscover || clock.GetElapsedTime(_discoveredAt, stamp) >= RediscoverInterval)
+        if (_discovery.IsDue(clock, stamp))
         {
             Discover();
-            _discoveredAt = stamp;
         }
 
-        _rediscover = false;
         DateTimeOffset now = clock.GetUtcNow();
 
         // AC adapters and USB power: online is 0 (offline), 1 (fixed) or 2 (programmable supply).

@@ -25,7 +25,7 @@ internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
     /// load late after boot, firmware may move trip points, CPUs go on and offline. A read that
     /// finds a file gone ("missing") triggers discovery on the next pass.
     /// </summary>
-    internal static readonly TimeSpan RediscoverInterval = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan RediscoverInterval = Rediscovery.DefaultInterval;
 
     // Level mapping (docs/linux/thermal.md, "Thermal level"):
     //   Critical: a sensor within CriticalMarginCelsius of (or past) its critical trip / temp*_crit;
@@ -83,9 +83,7 @@ internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
     private bool _anySensorHasTrips;
     private string _counterSource = "";
     private string _clockSource = "";
-    private long _discoveredAt;
-    private bool _discoveryTimed;
-    private bool _rediscover;
+    private readonly Rediscovery _discovery = new(RediscoverInterval);
 
     public LinuxThermalProbe(IOptions<LinuxProbeOptions> options, IProbeFailureReporter failures)
     {
@@ -94,7 +92,7 @@ internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
         _sysRoot = options.Value.SysRoot;
         _cpuRoot = Path.Combine(_sysRoot, "devices", "system", "cpu");
         _failures = failures;
-        _reads = new ProbeReads(failures, Name, () => _rediscover = true);
+        _reads = new ProbeReads(failures, Name, _discovery.Request);
         Discover();
     }
 
@@ -107,18 +105,11 @@ internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
         ArgumentNullException.ThrowIfNull(snapshot);
         TimeProvider clock = snapshot.TimeProvider;
         long stamp = clock.GetTimestamp();
-        if (!_discoveryTimed)
-        {
-            _discoveredAt = stamp;
-            _discoveryTimed = true;
-        }
-        else if (_rediscover || clock.GetElapsedTime(_discoveredAt, stamp) >= RediscoverInterval)
+        if (_discovery.IsDue(clock, stamp))
         {
             Discover();
-            _discoveredAt = stamp;
         }
 
-        _rediscover = false;
         DateTimeOffset now = clock.GetUtcNow();
 
         // Temperatures against trip points.

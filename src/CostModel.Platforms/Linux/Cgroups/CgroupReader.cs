@@ -27,7 +27,7 @@ internal sealed class CgroupReader : IDisposable
     /// <c>docker update</c>, a pod resize) and mounts change rarely; 30 s bounds the cost of
     /// rereading mountinfo (hundreds of lines on a Kubernetes node) while picking changes up quickly.
     /// </summary>
-    internal static readonly TimeSpan RediscoverInterval = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan RediscoverInterval = Rediscovery.DefaultInterval;
 
     /// <summary>
     /// After a failed read, rediscover at the next pass but not more often than this (5 s): a file

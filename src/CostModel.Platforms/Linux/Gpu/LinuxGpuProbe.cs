@@ -44,7 +44,7 @@ internal sealed class LinuxGpuProbe : ISignalProbe, IDisposable
     /// a driver rebind, MIG reconfiguration); 30 s bounds both the cost of listing (a directory
     /// walk and a few NVML calls) and how long a change goes unseen.
     /// </summary>
-    internal static readonly TimeSpan RediscoverInterval = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan RediscoverInterval = Rediscovery.DefaultInterval;
 
     /// <summary>After a read failure that may mean a device went away, list again this soon, but not on every pass of a persistent failure.</summary>
     internal static readonly TimeSpan FailureRediscoverDelay = TimeSpan.FromSeconds(5);
