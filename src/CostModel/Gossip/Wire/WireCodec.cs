@@ -1,0 +1,564 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Unicode;
+using CostModel.Factors;
+
+namespace CostModel.Gossip.Wire;
+
+/// <summary>Why a message or record was refused. Each is counted and logged at Debug.</summary>
+internal enum WireRejection
+{
+    None = 0,
+    TooShort,
+    TooLong,
+    BadMagic,
+    NewerProtocol,
+    UnknownMessageType,
+    OtherCluster,
+    Unauthenticated,
+    UnexpectedAuthentication,
+    UnknownKey,
+    BadTag,
+    MalformedRecord,
+    TooManyRecords,
+    BadNodeId,
+    OutOfRange,
+    GenerationTooFarAhead,
+}
+
+/// <summary>A parsed message header.</summary>
+internal readonly ref struct WireMessage
+{
+    public WireMessage(MessageType type, ReadOnlySpan<byte> body)
+    {
+        Type = type;
+        Body = body;
+    }
+
+    public MessageType Type { get; }
+
+    public ReadOnlySpan<byte> Body { get; }
+}
+
+/// <summary>
+/// Reads and writes the gossip wire format (docs/gossip-wire-format.md). Stateless and
+/// allocation-free except where capabilities are materialised.
+/// </summary>
+internal static class WireCodec
+{
+    private const int NibbleBytes = (WireNodeState.ReadingCount + 1) / 2;
+    private const byte HasParameters = 0x01;
+    private const byte HasQuantization = 0x02;
+    private const byte HasContext = 0x04;
+    private const byte HasPrefill = 0x08;
+    private const byte HasDecode = 0x10;
+    private const byte HasSlots = 0x20;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    // ---------------------------------------------------------------- messages
+
+    /// <summary>Writes the header; returns its length (with the key id when signing).</summary>
+    public static int WriteHeader(Span<byte> destination, MessageType type, ReadOnlySpan<byte> clusterHash, GossipKeyring keyring)
+    {
+        destination[0] = WireFormat.Magic0;
+        destination[1] = WireFormat.Magic1;
+        destination[2] = WireFormat.ProtocolVersion;
+        destination[3] = (byte)type;
+        destination[4] = keyring.IsEnabled ? WireFormat.FlagAuthenticated : (byte)0;
+        clusterHash.CopyTo(destination[5..]);
+        if (!keyring.IsEnabled)
+        {
+            return WireFormat.HeaderBytes;
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[WireFormat.HeaderBytes..], keyring.PrimaryKeyId);
+        return WireFormat.HeaderBytes + GossipKeyring.KeyIdBytes;
+    }
+
+    /// <summary>Appends the tag when signing; returns the message's final length.</summary>
+    public static int Seal(Span<byte> message, int length, GossipKeyring keyring)
+    {
+        if (!keyring.IsEnabled)
+        {
+            return length;
+        }
+
+        keyring.Sign(message[..length], message.Slice(length, GossipKeyring.TagBytes));
+        return length + GossipKeyring.TagBytes;
+    }
+
+    /// <summary>Checks framing, cluster and authentication; on success returns the body.</summary>
+    public static WireRejection TryOpen(ReadOnlySpan<byte> message, int maxBytes, ReadOnlySpan<byte> clusterHash, GossipKeyring keyring, out WireMessage opened)
+    {
+        opened = default;
+        if (message.Length < WireFormat.HeaderBytes)
+        {
+            return WireRejection.TooShort;
+        }
+
+        if (message.Length > maxBytes)
+        {
+            return WireRejection.TooLong;
+        }
+
+        if (message[0] != WireFormat.Magic0 || message[1] != WireFormat.Magic1)
+        {
+            return WireRejection.BadMagic;
+        }
+
+        if (message[2] != WireFormat.ProtocolVersion)
+        {
+            return WireRejection.NewerProtocol;
+        }
+
+        var type = (MessageType)message[3];
+        if (!Enum.IsDefined(type))
+        {
+            return WireRejection.UnknownMessageType;
+        }
+
+        if (!message.Slice(5, WireFormat.ClusterHashBytes).SequenceEqual(clusterHash))
+        {
+            return WireRejection.OtherCluster;
+        }
+
+        bool authenticated = (message[4] & WireFormat.FlagAuthenticated) != 0;
+        if (keyring.IsEnabled != authenticated)
+        {
+            // With a key configured nothing unsigned is believed (no downgrade); without one a signed message cannot be checked.
+            return authenticated ? WireRejection.UnexpectedAuthentication : WireRejection.Unauthenticated;
+        }
+
+        if (!authenticated)
+        {
+            opened = new WireMessage(type, message[WireFormat.HeaderBytes..]);
+            return WireRejection.None;
+        }
+
+        if (message.Length < WireFormat.Overhead(authenticated: true))
+        {
+            return WireRejection.TooShort;
+        }
+
+        uint keyId = BinaryPrimitives.ReadUInt32LittleEndian(message[WireFormat.HeaderBytes..]);
+        int signedLength = message.Length - GossipKeyring.TagBytes;
+        if (!keyring.Verify(keyId, message[..signedLength], message[signedLength..]))
+        {
+            return keyring.Contains(keyId) ? WireRejection.BadTag : WireRejection.UnknownKey;
+        }
+
+        opened = new WireMessage(type, message[(WireFormat.HeaderBytes + GossipKeyring.KeyIdBytes)..signedLength]);
+        return WireRejection.None;
+    }
+
+    /// <summary>Reads the next record of a body; false at the end or when the framing is broken (<paramref name="malformed"/>).</summary>
+    public static bool TryReadRecord(ref ReadOnlySpan<byte> body, out byte kind, out ReadOnlySpan<byte> payload, out bool malformed)
+    {
+        kind = 0;
+        payload = default;
+        malformed = false;
+        if (body.IsEmpty)
+        {
+            return false;
+        }
+
+        if (body.Length < WireFormat.RecordHeaderBytes)
+        {
+            malformed = true;
+            return false;
+        }
+
+        kind = body[0];
+        int length = BinaryPrimitives.ReadUInt16LittleEndian(body[1..]);
+        if (length > body.Length - WireFormat.RecordHeaderBytes)
+        {
+            malformed = true;
+            return false;
+        }
+
+        payload = body.Slice(WireFormat.RecordHeaderBytes, length);
+        body = body[(WireFormat.RecordHeaderBytes + length)..];
+        return true;
+    }
+
+    // ---------------------------------------------------------------- node state
+
+    /// <summary>The bytes a state record of this id takes, record header included.</summary>
+    public static int StateRecordBytes(int nodeIdUtf8Bytes) =>
+        WireFormat.RecordHeaderBytes + 1 + nodeIdUtf8Bytes + WireFormat.StateFixedBytes;
+
+    /// <summary>Writes a state record with ages relative to <paramref name="nowTicks"/>; false when it does not fit.</summary>
+    public static bool TryWriteState(Span<byte> destination, ReadOnlySpan<byte> nodeIdUtf8, in WireNodeState s, long nowTicks, out int written)
+    {
+        written = StateRecordBytes(nodeIdUtf8.Length);
+        if (destination.Length < written)
+        {
+            written = 0;
+            return false;
+        }
+
+        destination[0] = (byte)RecordKind.NodeState;
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[1..], (ushort)(written - WireFormat.RecordHeaderBytes));
+        Span<byte> p = destination[WireFormat.RecordHeaderBytes..written];
+        p[0] = (byte)nodeIdUtf8.Length;
+        nodeIdUtf8.CopyTo(p[1..]);
+        p = p[(1 + nodeIdUtf8.Length)..];
+
+        WriteUInt48(p, s.Generation);
+        BinaryPrimitives.WriteUInt32LittleEndian(p[6..], (uint)Math.Min(s.Version, uint.MaxValue));
+        BinaryPrimitives.WriteUInt32LittleEndian(p[10..], (uint)Math.Min(s.CapabilitiesVersion, uint.MaxValue));
+        Span<byte> qualities = p.Slice(14, NibbleBytes);
+        qualities.Clear();
+        for (int i = 0; i < WireNodeState.ReadingCount; i++)
+        {
+            qualities[i / 2] |= (byte)((byte)s.Qualities[i] << (i % 2 * 4));
+        }
+
+        Span<byte> ages = p.Slice(24, WireNodeState.GroupCount);
+        for (int g = 0; g < WireNodeState.GroupCount; g++)
+        {
+            ages[g] = WireFormat.EncodeAge(nowTicks - s.ObservedTicks[g]);
+        }
+
+        Span<byte> v = p[32..];
+        v[0] = (byte)((s.PowerSource & 0x0F) | (s.ChargeState << 4));
+        v[1] = s.BatteryCount;
+        BinaryPrimitives.WriteUInt16LittleEndian(v[2..], s.BatteryHundredthsPercent);
+        BinaryPrimitives.WriteHalfLittleEndian(v[4..], s.BatteryRateWatts);
+        BinaryPrimitives.WriteUInt16LittleEndian(v[6..], s.CpuUtilization);
+        v[8] = s.MemoryPressure;
+        v[9] = s.GpuCount;
+        BinaryPrimitives.WriteUInt16LittleEndian(v[10..], s.GpuBusiestUtilization);
+        BinaryPrimitives.WriteHalfLittleEndian(v[12..], s.GpuTotalWatts);
+        v[14] = (byte)((s.ThermalLevel & 0x0F) | (s.Metered ? 0x10 : 0));
+        BinaryPrimitives.WriteUInt16LittleEndian(v[15..], s.ThrottleRatio);
+        v[17] = s.HottestCelsiusOffset;
+        BinaryPrimitives.WriteHalfLittleEndian(v[18..], s.BandwidthMegabitsPerSecond);
+        BinaryPrimitives.WriteHalfLittleEndian(v[20..], s.CpuLimitCores);
+        BinaryPrimitives.WriteUInt16LittleEndian(v[22..], s.QueueDepth);
+        BinaryPrimitives.WriteUInt16LittleEndian(v[24..], s.InFlight);
+        BinaryPrimitives.WriteHalfLittleEndian(v[26..], s.BatteryPercentPerHour);
+        BinaryPrimitives.WriteHalfLittleEndian(v[28..], s.LoadSlopePerMinute);
+        return true;
+    }
+
+    /// <summary>
+    /// Reads a state payload: the node id (as chars into <paramref name="nodeId"/>) and the state with
+    /// observation times on this node's clock (<paramref name="receivedTicks"/> minus each age).
+    /// Longer payloads (a newer minor layout) are read up to what this version knows.
+    /// </summary>
+    public static WireRejection TryReadState(ReadOnlySpan<byte> payload, long receivedTicks, Span<char> nodeId, out int nodeIdLength, out WireNodeState s)
+    {
+        s = default;
+        WireRejection idResult = TryReadNodeId(payload, nodeId, out nodeIdLength, out int consumed);
+        if (idResult != WireRejection.None)
+        {
+            return idResult;
+        }
+
+        ReadOnlySpan<byte> p = payload[consumed..];
+        if (p.Length < WireFormat.StateFixedBytes)
+        {
+            return WireRejection.MalformedRecord;
+        }
+
+        s.Generation = ReadUInt48(p);
+        s.Version = BinaryPrimitives.ReadUInt32LittleEndian(p[6..]);
+        s.CapabilitiesVersion = BinaryPrimitives.ReadUInt32LittleEndian(p[10..]);
+        for (int i = 0; i < WireNodeState.ReadingCount; i++)
+        {
+            s.Qualities[i] = (SignalQuality)((p[14 + (i / 2)] >> (i % 2 * 4)) & 0x0F);
+        }
+
+        for (int g = 0; g < WireNodeState.GroupCount; g++)
+        {
+            s.ObservedTicks[g] = receivedTicks - WireFormat.DecodeAge(p[24 + g]);
+        }
+
+        ReadOnlySpan<byte> v = p[32..];
+        s.PowerSource = (byte)(v[0] & 0x0F);
+        s.ChargeState = (byte)(v[0] >> 4);
+        s.BatteryCount = v[1];
+        s.BatteryHundredthsPercent = BinaryPrimitives.ReadUInt16LittleEndian(v[2..]);
+        s.BatteryRateWatts = BinaryPrimitives.ReadHalfLittleEndian(v[4..]);
+        s.CpuUtilization = BinaryPrimitives.ReadUInt16LittleEndian(v[6..]);
+        s.MemoryPressure = v[8];
+        s.GpuCount = v[9];
+        s.GpuBusiestUtilization = BinaryPrimitives.ReadUInt16LittleEndian(v[10..]);
+        s.GpuTotalWatts = BinaryPrimitives.ReadHalfLittleEndian(v[12..]);
+        s.ThermalLevel = (byte)(v[14] & 0x0F);
+        s.Metered = (v[14] & 0x10) != 0;
+        s.ThrottleRatio = BinaryPrimitives.ReadUInt16LittleEndian(v[15..]);
+        s.HottestCelsiusOffset = v[17];
+        s.BandwidthMegabitsPerSecond = BinaryPrimitives.ReadHalfLittleEndian(v[18..]);
+        s.CpuLimitCores = BinaryPrimitives.ReadHalfLittleEndian(v[20..]);
+        s.QueueDepth = BinaryPrimitives.ReadUInt16LittleEndian(v[22..]);
+        s.InFlight = BinaryPrimitives.ReadUInt16LittleEndian(v[24..]);
+        s.BatteryPercentPerHour = BinaryPrimitives.ReadHalfLittleEndian(v[26..]);
+        s.LoadSlopePerMinute = BinaryPrimitives.ReadHalfLittleEndian(v[28..]);
+        return WireQuantizer.Validate(s) is null ? WireRejection.None : WireRejection.OutOfRange;
+    }
+
+    // ---------------------------------------------------------------- capabilities
+
+    /// <summary>Writes a capabilities record; false when it does not fit.</summary>
+    public static bool TryWriteCapabilities(Span<byte> destination, ReadOnlySpan<byte> nodeIdUtf8, long generation, NodeCapabilities capabilities, out int written)
+    {
+        written = 0;
+        int at = WireFormat.RecordHeaderBytes;
+        if (!TryPutText(destination, ref at, nodeIdUtf8) || !Fits(destination, at, 6 + 4 + 1))
+        {
+            return false;
+        }
+
+        WriteUInt48(destination[at..], generation);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[(at + 6)..], (uint)Math.Min(capabilities.Version, uint.MaxValue));
+        destination[at + 10] = (byte)capabilities.Models.Length;
+        at += 11;
+        Span<byte> utf8 = stackalloc byte[ServedModel.MaxModelIdLength * 3];
+        foreach (ServedModel model in capabilities.Models)
+        {
+            int n = Encoding.UTF8.GetBytes(model.ModelId, utf8);
+            if (!TryPutText(destination, ref at, utf8[..n]) || !Fits(destination, at, 1 + 4 + 2 + 4 + 4 + 4 + 2))
+            {
+                return false;
+            }
+
+            byte flags = (byte)((model.ParameterBillions is null ? 0 : HasParameters) | (model.QuantizationBits is null ? 0 : HasQuantization)
+                | (model.ContextTokens is null ? 0 : HasContext) | (model.PrefillTokensPerSecond is null ? 0 : HasPrefill)
+                | (model.DecodeTokensPerSecond is null ? 0 : HasDecode) | (model.ParallelSlots is null ? 0 : HasSlots));
+            Span<byte> m = destination[at..];
+            m[0] = flags;
+            BinaryPrimitives.WriteSingleLittleEndian(m[1..], (float)(model.ParameterBillions ?? 0));
+            BinaryPrimitives.WriteHalfLittleEndian(m[5..], (Half)(model.QuantizationBits ?? 0));
+            BinaryPrimitives.WriteUInt32LittleEndian(m[7..], (uint)(model.ContextTokens ?? 0));
+            BinaryPrimitives.WriteSingleLittleEndian(m[11..], (float)(model.PrefillTokensPerSecond ?? 0));
+            BinaryPrimitives.WriteSingleLittleEndian(m[15..], (float)(model.DecodeTokensPerSecond ?? 0));
+            BinaryPrimitives.WriteUInt16LittleEndian(m[19..], (ushort)Math.Min(model.ParallelSlots ?? 0, ushort.MaxValue));
+            at += 21;
+        }
+
+        if (!Fits(destination, at, 1))
+        {
+            return false;
+        }
+
+        destination[at++] = (byte)capabilities.Relays.Length;
+        Span<byte> via = stackalloc byte[NodeCostFactors.MaxNodeIdLength * 3];
+        foreach (RelayRoute relay in capabilities.Relays)
+        {
+            int n = Encoding.UTF8.GetBytes(relay.ModelId, utf8);
+            int k = Encoding.UTF8.GetBytes(relay.ViaNodeId, via);
+            if (!TryPutText(destination, ref at, utf8[..n]) || !TryPutText(destination, ref at, via[..k]) || !Fits(destination, at, 1))
+            {
+                return false;
+            }
+
+            destination[at++] = (byte)relay.HopCount;
+        }
+
+        if (at - WireFormat.RecordHeaderBytes > ushort.MaxValue)
+        {
+            return false;
+        }
+
+        destination[0] = (byte)RecordKind.Capabilities;
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[1..], (ushort)(at - WireFormat.RecordHeaderBytes));
+        written = at;
+        return true;
+    }
+
+    /// <summary>Reads a capabilities payload. Allocates the capabilities (only done when their version is new).</summary>
+    public static WireRejection TryReadCapabilities(ReadOnlySpan<byte> payload, Span<char> nodeId, out int nodeIdLength, out long generation, out NodeCapabilities? capabilities)
+    {
+        generation = 0;
+        capabilities = null;
+        WireRejection idResult = TryReadNodeId(payload, nodeId, out nodeIdLength, out int at);
+        if (idResult != WireRejection.None)
+        {
+            return idResult;
+        }
+
+        if (payload.Length - at < 11)
+        {
+            return WireRejection.MalformedRecord;
+        }
+
+        generation = ReadUInt48(payload[at..]);
+        long version = BinaryPrimitives.ReadUInt32LittleEndian(payload[(at + 6)..]);
+        int modelCount = payload[at + 10];
+        at += 11;
+        if (modelCount > NodeCapabilities.MaxModels)
+        {
+            return WireRejection.OutOfRange;
+        }
+
+        try
+        {
+            var models = ImmutableArray.CreateBuilder<ServedModel>(modelCount);
+            for (int i = 0; i < modelCount; i++)
+            {
+                if (!TryTakeText(payload, ref at, ServedModel.MaxModelIdLength, out string? modelId) || payload.Length - at < 21)
+                {
+                    return WireRejection.MalformedRecord;
+                }
+
+                ReadOnlySpan<byte> m = payload[at..];
+                byte flags = m[0];
+                models.Add(new ServedModel(modelId)
+                {
+                    ParameterBillions = (flags & HasParameters) != 0 ? BinaryPrimitives.ReadSingleLittleEndian(m[1..]) : null,
+                    QuantizationBits = (flags & HasQuantization) != 0 ? (double)BinaryPrimitives.ReadHalfLittleEndian(m[5..]) : null,
+                    ContextTokens = (flags & HasContext) != 0 ? checked((int)BinaryPrimitives.ReadUInt32LittleEndian(m[7..])) : null,
+                    PrefillTokensPerSecond = (flags & HasPrefill) != 0 ? BinaryPrimitives.ReadSingleLittleEndian(m[11..]) : null,
+                    DecodeTokensPerSecond = (flags & HasDecode) != 0 ? BinaryPrimitives.ReadSingleLittleEndian(m[15..]) : null,
+                    ParallelSlots = (flags & HasSlots) != 0 ? BinaryPrimitives.ReadUInt16LittleEndian(m[19..]) : null,
+                });
+                at += 21;
+            }
+
+            if (payload.Length - at < 1)
+            {
+                return WireRejection.MalformedRecord;
+            }
+
+            int relayCount = payload[at++];
+            if (relayCount > NodeCapabilities.MaxRelays)
+            {
+                return WireRejection.OutOfRange;
+            }
+
+            var relays = ImmutableArray.CreateBuilder<RelayRoute>(relayCount);
+            for (int i = 0; i < relayCount; i++)
+            {
+                if (!TryTakeText(payload, ref at, ServedModel.MaxModelIdLength, out string? modelId)
+                    || !TryTakeText(payload, ref at, NodeCostFactors.MaxNodeIdLength, out string? viaId)
+                    || payload.Length - at < 1)
+                {
+                    return WireRejection.MalformedRecord;
+                }
+
+                relays.Add(new RelayRoute(modelId, viaId, payload[at++]));
+            }
+
+            capabilities = new NodeCapabilities(new string(nodeId[..nodeIdLength]), version)
+            {
+                Models = models.MoveToImmutable(),
+                Relays = relays.MoveToImmutable(),
+            };
+            return WireRejection.None;
+        }
+        catch (Exception ex) when (ex is ArgumentException or OverflowException)
+        {
+            // The factor model's own guards (ranges, NaN, control characters) refused a value: the
+            // caller counts and logs the rejection; nothing was merged.
+            return WireRejection.OutOfRange;
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static WireRejection TryReadNodeId(ReadOnlySpan<byte> payload, Span<char> nodeId, out int nodeIdLength, out int consumed)
+    {
+        nodeIdLength = 0;
+        consumed = 0;
+        if (payload.IsEmpty)
+        {
+            return WireRejection.MalformedRecord;
+        }
+
+        int n = payload[0];
+        if (n == 0 || n > WireFormat.MaxNodeIdBytes || payload.Length < 1 + n)
+        {
+            return WireRejection.BadNodeId;
+        }
+
+        OperationStatus status = Utf8.ToUtf16(payload.Slice(1, n), nodeId, out _, out nodeIdLength, replaceInvalidSequences: false);
+        if (status != OperationStatus.Done || !IsValidId(nodeId[..nodeIdLength]))
+        {
+            return WireRejection.BadNodeId;
+        }
+
+        consumed = 1 + n;
+        return WireRejection.None;
+    }
+
+    // The same rules as the factor model's text guard: not blank, no control characters, at most 64 characters.
+    private static bool IsValidId(ReadOnlySpan<char> id)
+    {
+        if (id.Length is 0 or > NodeCostFactors.MaxNodeIdLength || id.IsWhiteSpace())
+        {
+            return false;
+        }
+
+        foreach (char c in id)
+        {
+            if (char.IsControl(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool TryPutText(Span<byte> destination, ref int at, ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > byte.MaxValue || !Fits(destination, at, 1 + utf8.Length))
+        {
+            return false;
+        }
+
+        destination[at] = (byte)utf8.Length;
+        utf8.CopyTo(destination[(at + 1)..]);
+        at += 1 + utf8.Length;
+        return true;
+    }
+
+    private static bool TryTakeText(ReadOnlySpan<byte> payload, ref int at, int maxChars, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? text)
+    {
+        text = null;
+        if (payload.Length - at < 1)
+        {
+            return false;
+        }
+
+        int n = payload[at];
+        if (n == 0 || payload.Length - at - 1 < n)
+        {
+            return false;
+        }
+
+        try
+        {
+            text = StrictUtf8.GetString(payload.Slice(at + 1, n));
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+
+        if (text.Length > maxChars)
+        {
+            text = null;
+            return false;
+        }
+
+        at += 1 + n;
+        return true;
+    }
+
+    private static bool Fits(Span<byte> destination, int at, int bytes) => destination.Length - at >= bytes;
+
+    private static void WriteUInt48(Span<byte> destination, long value)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(destination, (uint)value);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], (ushort)(value >> 32));
+    }
+
+    private static long ReadUInt48(ReadOnlySpan<byte> source) =>
+        BinaryPrimitives.ReadUInt32LittleEndian(source) | ((long)BinaryPrimitives.ReadUInt16LittleEndian(source[4..]) << 32);
+}

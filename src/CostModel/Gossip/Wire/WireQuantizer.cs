@@ -1,0 +1,280 @@
+using System.Collections.Immutable;
+using CostModel.Factors;
+
+namespace CostModel.Gossip.Wire;
+
+/// <summary>
+/// Converts between <see cref="NodeCostFactors"/> and <see cref="WireNodeState"/>: the precision
+/// each reading keeps on the wire is decided here and documented in docs/gossip-wire-format.md.
+/// </summary>
+internal static class WireQuantizer
+{
+    /// <summary>The source note of every reading received by gossip.</summary>
+    public const string GossipSource = "gossip";
+
+    /// <summary>The reason of a reading the node itself reported unknown.</summary>
+    public const string UnknownAtNode = "unknown at the node (gossip)";
+
+    /// <summary>The reason of a reading the node cannot measure.</summary>
+    public const string NotSupportedAtNode = "not supported at the node (gossip)";
+
+    /// <summary>The name of the one device standing for a node's GPUs after gossip.</summary>
+    public const string GpuAggregateName = "all GPUs of the node (gossip aggregate)";
+
+    /// <summary>Offset of the hottest-temperature byte: raw = degrees Celsius + 55, so -55..150 C fits one byte.</summary>
+    public const int CelsiusOffset = 55;
+
+    private const double HalfMax = 65_504;
+    private const double BitsPerMegabit = 1e6;
+
+    /// <summary>Quantises a snapshot (this node's, or one materialised from the wire).</summary>
+    public static void FromFactors(NodeCostFactors f, long capabilitiesVersion, ref WireNodeState s)
+    {
+        s = default;
+        s.Generation = f.Generation;
+        s.Version = f.Version;
+        s.CapabilitiesVersion = capabilitiesVersion;
+
+        PowerFactors p = f.Power;
+        if (Take(ref s, WireReading.PowerSource, p.Source)) { s.PowerSource = (byte)p.Source.RawValue; }
+        if (Take(ref s, WireReading.ChargeState, p.ChargeState)) { s.ChargeState = (byte)p.ChargeState.RawValue; }
+        if (Take(ref s, WireReading.BatteryCount, p.BatteryCount)) { s.BatteryCount = (byte)Math.Min(p.BatteryCount.RawValue, byte.MaxValue); }
+        if (Take(ref s, WireReading.BatteryPercent, p.BatteryPercent)) { s.BatteryHundredthsPercent = (ushort)Math.Round(p.BatteryPercent.RawValue * 100); }
+        if (Take(ref s, WireReading.BatteryRateWatts, p.BatteryRateWatts)) { s.BatteryRateWatts = ToHalf(p.BatteryRateWatts.RawValue); }
+
+        if (Take(ref s, WireReading.CpuUtilization, f.Compute.CpuUtilization)) { s.CpuUtilization = Fraction16(f.Compute.CpuUtilization.RawValue); }
+        if (Take(ref s, WireReading.MemoryPressure, f.Compute.MemoryPressure)) { s.MemoryPressure = Fraction8(f.Compute.MemoryPressure.RawValue); }
+
+        GpuFactors g = f.Gpu;
+        if (Take(ref s, WireReading.GpuCount, g.DeviceCount)) { s.GpuCount = (byte)Math.Min(g.DeviceCount.RawValue, byte.MaxValue); }
+        AggregateGpus(g, ref s);
+
+        ThermalFactors t = f.Thermal;
+        if (Take(ref s, WireReading.ThermalLevel, t.Level)) { s.ThermalLevel = (byte)t.Level.RawValue; }
+        if (Take(ref s, WireReading.ThrottleRatio, t.ThrottleRatio)) { s.ThrottleRatio = Fraction16(t.ThrottleRatio.RawValue); }
+        if (Take(ref s, WireReading.HottestCelsius, t.HottestCelsius)) { s.HottestCelsiusOffset = (byte)Math.Clamp(Math.Round(t.HottestCelsius.RawValue) + CelsiusOffset, 0, byte.MaxValue); }
+
+        if (Take(ref s, WireReading.Metered, f.Network.Metered)) { s.Metered = f.Network.Metered.RawValue; }
+        if (Take(ref s, WireReading.BandwidthBitsPerSecond, f.Network.BandwidthBitsPerSecond)) { s.BandwidthMegabitsPerSecond = ToHalf(f.Network.BandwidthBitsPerSecond.RawValue / BitsPerMegabit); }
+
+        Reading<ResourceLimit> cpuLimit = f.Container.CpuLimitCores;
+        if (Take(ref s, WireReading.CpuLimitCores, cpuLimit))
+        {
+            s.CpuLimitCores = cpuLimit.RawValue.IsUnlimited ? Half.PositiveInfinity : ToHalf(cpuLimit.RawValue.Amount);
+        }
+
+        if (Take(ref s, WireReading.QueueDepth, f.Pending.QueueDepth)) { s.QueueDepth = (ushort)Math.Min(f.Pending.QueueDepth.RawValue, ushort.MaxValue); }
+        if (Take(ref s, WireReading.InFlight, f.Pending.InFlight)) { s.InFlight = (ushort)Math.Min(f.Pending.InFlight.RawValue, ushort.MaxValue); }
+
+        if (Take(ref s, WireReading.BatteryPercentPerHour, f.Trends.BatteryPercentPerHour)) { s.BatteryPercentPerHour = ToHalf(f.Trends.BatteryPercentPerHour.RawValue); }
+        if (Take(ref s, WireReading.LoadSlopePerMinute, f.Trends.LoadSlopePerMinute)) { s.LoadSlopePerMinute = ToHalf(f.Trends.LoadSlopePerMinute.RawValue); }
+
+        // A group's age is its oldest carried reading's: the receiver never sees a value as fresher than it is.
+        long captured = f.CapturedAt.UtcTicks;
+        for (int group = 0; group < WireNodeState.GroupCount; group++)
+        {
+            if (s.ObservedTicks[group] == 0)
+            {
+                s.ObservedTicks[group] = captured;
+            }
+        }
+    }
+
+    /// <summary>Builds the immutable snapshot the router reads from a wire state (allocates: done when the view is read, not on receipt).</summary>
+    public static NodeCostFactors ToFactors(string nodeId, in WireNodeState s)
+    {
+        long newest = 0;
+        for (int group = 0; group < WireNodeState.GroupCount; group++)
+        {
+            newest = Math.Max(newest, s.ObservedTicks[group]);
+        }
+
+        return new NodeCostFactors(nodeId, s.Generation, s.Version, new DateTimeOffset(newest, TimeSpan.Zero))
+        {
+            Power = new PowerFactors
+            {
+                Source = Make(s, WireReading.PowerSource, (PowerSource)s.PowerSource),
+                ChargeState = Make(s, WireReading.ChargeState, (ChargeState)s.ChargeState),
+                BatteryCount = Make(s, WireReading.BatteryCount, (int)s.BatteryCount),
+                BatteryPercent = Make(s, WireReading.BatteryPercent, s.BatteryHundredthsPercent / 100.0),
+                BatteryRateWatts = Make(s, WireReading.BatteryRateWatts, (double)s.BatteryRateWatts),
+            },
+            Compute = new ComputeFactors
+            {
+                CpuUtilization = Make(s, WireReading.CpuUtilization, s.CpuUtilization / (double)ushort.MaxValue),
+                MemoryPressure = Make(s, WireReading.MemoryPressure, s.MemoryPressure / (double)byte.MaxValue),
+            },
+            Gpu = GpusFrom(s),
+            Thermal = new ThermalFactors
+            {
+                Level = Make(s, WireReading.ThermalLevel, (ThermalLevel)s.ThermalLevel),
+                ThrottleRatio = Make(s, WireReading.ThrottleRatio, s.ThrottleRatio / (double)ushort.MaxValue),
+                HottestCelsius = Make(s, WireReading.HottestCelsius, (double)(s.HottestCelsiusOffset - CelsiusOffset)),
+            },
+            Network = new NetworkFactors
+            {
+                Metered = Make(s, WireReading.Metered, s.Metered),
+                BandwidthBitsPerSecond = Make(s, WireReading.BandwidthBitsPerSecond, (double)s.BandwidthMegabitsPerSecond * BitsPerMegabit),
+            },
+            Container = new ContainerFactors
+            {
+                CpuLimitCores = Make(s, WireReading.CpuLimitCores,
+                    Half.IsPositiveInfinity(s.CpuLimitCores) || s.CpuLimitCores <= Half.Zero ? ResourceLimit.Unlimited : ResourceLimit.Of((double)s.CpuLimitCores)),
+            },
+            Pending = new PendingWork
+            {
+                QueueDepth = Make(s, WireReading.QueueDepth, (int)s.QueueDepth),
+                InFlight = Make(s, WireReading.InFlight, (int)s.InFlight),
+            },
+            Trends = new TrendFactors
+            {
+                BatteryPercentPerHour = Make(s, WireReading.BatteryPercentPerHour, (double)s.BatteryPercentPerHour),
+                LoadSlopePerMinute = Make(s, WireReading.LoadSlopePerMinute, (double)s.LoadSlopePerMinute),
+            },
+        };
+    }
+
+    /// <summary>
+    /// Checks a decoded state against the same bounds the factor model enforces, so materialising
+    /// it can never throw. Returns null when valid, else what is wrong.
+    /// </summary>
+    public static string? Validate(in WireNodeState s)
+    {
+        for (int i = 0; i < WireNodeState.ReadingCount; i++)
+        {
+            if ((byte)s.Qualities[i] > (byte)SignalQuality.Overridden)
+            {
+                return "quality";
+            }
+        }
+
+        if (Has(s, WireReading.PowerSource) && !Enum.IsDefined((PowerSource)s.PowerSource)) { return "power source"; }
+        if (Has(s, WireReading.ChargeState) && !Enum.IsDefined((ChargeState)s.ChargeState)) { return "charge state"; }
+        if (Has(s, WireReading.BatteryPercent) && s.BatteryHundredthsPercent > 10_000) { return "battery percent"; }
+        if (Has(s, WireReading.BatteryRateWatts) && !InRange(s.BatteryRateWatts, 0, PowerFactors.MaxBatteryRateWatts)) { return "battery rate"; }
+        if (Has(s, WireReading.GpuTotalWatts) && !InRange(s.GpuTotalWatts, 0, HalfMax)) { return "gpu watts"; }
+        if (Has(s, WireReading.ThermalLevel) && !Enum.IsDefined((ThermalLevel)s.ThermalLevel)) { return "thermal level"; }
+        if (Has(s, WireReading.HottestCelsius) && s.HottestCelsiusOffset > ThermalFactors.MaxPlausibleCelsius + CelsiusOffset) { return "temperature"; }
+        if (Has(s, WireReading.BandwidthBitsPerSecond) && !InRange(s.BandwidthMegabitsPerSecond, 0, HalfMax)) { return "bandwidth"; }
+        if (Has(s, WireReading.CpuLimitCores) && !(Half.IsPositiveInfinity(s.CpuLimitCores) || InRange(s.CpuLimitCores, 0, HalfMax))) { return "cpu limit"; }
+        if (Has(s, WireReading.BatteryPercentPerHour) && !InRange(s.BatteryPercentPerHour, -TrendFactors.MaxPercentPerHour, TrendFactors.MaxPercentPerHour)) { return "battery trend"; }
+        if (Has(s, WireReading.LoadSlopePerMinute) && !InRange(s.LoadSlopePerMinute, -TrendFactors.MaxLoadSlopePerMinute, TrendFactors.MaxLoadSlopePerMinute)) { return "load trend"; }
+        return null;
+    }
+
+    private static bool Has(in WireNodeState s, WireReading reading) => s.Qualities[(int)reading] >= SignalQuality.Measured;
+
+    // Rejects NaN and infinities along with out-of-range values.
+    private static bool InRange(Half value, double min, double max)
+    {
+        double d = (double)value;
+        return double.IsFinite(d) && d >= min && d <= max;
+    }
+
+    private static bool Take<T>(ref WireNodeState s, WireReading reading, Reading<T> value)
+        where T : struct
+    {
+        s.Qualities[(int)reading] = value.Quality;
+        long ticks = value.ObservedUtcTicks;
+        int group = (int)WireNodeState.GroupOf(reading);
+        if (ticks != 0 && (s.ObservedTicks[group] == 0 || ticks < s.ObservedTicks[group]))
+        {
+            s.ObservedTicks[group] = ticks;
+        }
+
+        return value.HasValue;
+    }
+
+    private static Reading<T> Make<T>(in WireNodeState s, WireReading reading, T value)
+        where T : struct
+    {
+        SignalQuality quality = s.Qualities[(int)reading];
+        long ticks = s.ObservedTicks[(int)WireNodeState.GroupOf(reading)];
+        return quality switch
+        {
+            >= SignalQuality.Measured => Reading.Create(value, quality, ticks, GossipSource),
+            SignalQuality.NotSupported => Reading.Create(default(T), quality, ticks, NotSupportedAtNode),
+            _ => Reading.Create(default(T), SignalQuality.Unknown, ticks, UnknownAtNode),
+        };
+    }
+
+    // The router needs the busiest GPU's utilisation and the total draw: one aggregate travels.
+    private static void AggregateGpus(GpuFactors g, ref WireNodeState s)
+    {
+        double busiest = -1;
+        double watts = 0;
+        bool anyWatts = false;
+        SignalQuality utilQuality = SignalQuality.Unknown;
+        SignalQuality wattsQuality = SignalQuality.Unknown;
+        long utilTicks = 0;
+        long wattsTicks = 0;
+        foreach (GpuDevice device in g.Devices)
+        {
+            if (device.Utilization.HasValue && device.Utilization.RawValue > busiest)
+            {
+                busiest = device.Utilization.RawValue;
+                utilQuality = device.Utilization.Quality;
+                utilTicks = device.Utilization.ObservedUtcTicks;
+            }
+
+            if (device.PowerWatts.HasValue)
+            {
+                watts += device.PowerWatts.RawValue;
+                anyWatts = true;
+                // A sum is measured only when every part is; anything else makes it an estimate.
+                wattsQuality = wattsQuality is SignalQuality.Unknown or SignalQuality.Measured && device.PowerWatts.Quality == SignalQuality.Measured
+                    ? SignalQuality.Measured
+                    : SignalQuality.Estimated;
+                wattsTicks = wattsTicks == 0 ? device.PowerWatts.ObservedUtcTicks : Math.Min(wattsTicks, device.PowerWatts.ObservedUtcTicks);
+            }
+        }
+
+        if (busiest >= 0)
+        {
+            Take(ref s, WireReading.GpuBusiestUtilization, Reading.Create(busiest, utilQuality, utilTicks, GossipSource));
+            s.GpuBusiestUtilization = Fraction16(busiest);
+        }
+
+        if (anyWatts)
+        {
+            Take(ref s, WireReading.GpuTotalWatts, Reading.Create(watts, wattsQuality, wattsTicks, GossipSource));
+            s.GpuTotalWatts = ToHalf(watts);
+        }
+    }
+
+    private static GpuFactors GpusFrom(in WireNodeState s)
+    {
+        Reading<int> count = Make(s, WireReading.GpuCount, (int)s.GpuCount);
+        bool util = Has(s, WireReading.GpuBusiestUtilization);
+        bool watts = Has(s, WireReading.GpuTotalWatts);
+        if (!util && !watts)
+        {
+            return new GpuFactors { DeviceCount = count };
+        }
+
+        // One device stands for all; a total beyond one board's bound is split evenly over as many
+        // stand-ins as it takes, so the sum the scorer reads is the node's total.
+        double total = watts ? (double)s.GpuTotalWatts : 0;
+        int parts = Math.Max(1, (int)Math.Ceiling(total / GpuDevice.MaxGpuWatts));
+        var devices = ImmutableArray.CreateBuilder<GpuDevice>(parts);
+        for (int i = 0; i < parts; i++)
+        {
+            devices.Add(new GpuDevice
+            {
+                Index = i,
+                Name = GpuAggregateName,
+                Utilization = Make(s, WireReading.GpuBusiestUtilization, s.GpuBusiestUtilization / (double)ushort.MaxValue),
+                PowerWatts = Make(s, WireReading.GpuTotalWatts, total / parts),
+            });
+        }
+
+        return new GpuFactors { DeviceCount = count, Devices = devices.MoveToImmutable() };
+    }
+
+    private static ushort Fraction16(double value) => (ushort)Math.Round(Math.Clamp(value, 0, 1) * ushort.MaxValue);
+
+    private static byte Fraction8(double value) => (byte)Math.Round(Math.Clamp(value, 0, 1) * byte.MaxValue);
+
+    // Half keeps 11 significant bits (relative error at most 2^-11, about 0.05 %); beyond 65,504 it saturates.
+    private static Half ToHalf(double value) => (Half)Math.Clamp(value, -HalfMax, HalfMax);
+}
