@@ -41,6 +41,10 @@ public sealed class CostModelOptions
     /// <summary>Spend caps per time window.</summary>
     [ValidateObjectMembers]
     public BudgetOptions Budgets { get; set; } = new();
+
+    /// <summary>Gossip: cluster, keys, MTU, publishing and liveness.</summary>
+    [ValidateObjectMembers]
+    public Gossip.GossipOptions Gossip { get; set; } = new();
 }
 
 /// <summary>Source-generated validation of <see cref="CostModelOptions"/> (DataAnnotations, AOT-safe).</summary>
@@ -148,8 +152,38 @@ internal sealed class CostModelOptionsRangeValidator : IValidateOptions<CostMode
         {
             failures.Add("CostModel:NodeId must be 1 to 64 characters without control characters.");
         }
+        else if (System.Text.Encoding.UTF8.GetByteCount(options.NodeId) > Gossip.Wire.WireFormat.MaxNodeIdBytes)
+        {
+            failures.Add($"CostModel:NodeId must be at most {Gossip.Wire.WireFormat.MaxNodeIdBytes} UTF-8 bytes (it travels in gossip).");
+        }
 
+        ValidateGossip(options.Gossip, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateGossip(Gossip.GossipOptions? g, List<string> failures)
+    {
+        if (g is null || g.Keys is null || g.ClusterId is null)
+        {
+            failures.Add("CostModel:Gossip, its Keys and its ClusterId must not be null.");
+            return;
+        }
+
+        Check(failures, "CostModel:Gossip:Interval", g.Interval, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1));
+        Check(failures, "CostModel:Gossip:MaxSilence", g.MaxSilence, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
+        Check(failures, "CostModel:Gossip:MinPublishInterval", g.MinPublishInterval, TimeSpan.Zero, g.MaxSilence);
+        Check(failures, "CostModel:Gossip:DeadAfter", g.DeadAfter, g.MaxSilence + TimeSpan.FromTicks(1), TimeSpan.FromDays(1));
+        Check(failures, "CostModel:Gossip:RemoveAfter", g.RemoveAfter, TimeSpan.Zero, TimeSpan.FromDays(7));
+        Check(failures, "CostModel:Gossip:SyncReplyInterval", g.SyncReplyInterval, TimeSpan.Zero, TimeSpan.FromHours(1));
+        Check(failures, "CostModel:Gossip:MaxGenerationLead", g.MaxGenerationLead, TimeSpan.FromMinutes(1), TimeSpan.FromDays(3650));
+        try
+        {
+            _ = Gossip.GossipKeyring.FromBase64(g.Keys);
+        }
+        catch (ArgumentException ex)
+        {
+            failures.Add($"CostModel:Gossip:Keys: {ex.Message}");
+        }
     }
 
     private static void Check(List<string> failures, string key, TimeSpan value, TimeSpan min, TimeSpan max)

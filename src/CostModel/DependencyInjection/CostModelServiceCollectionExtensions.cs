@@ -93,6 +93,22 @@ public static class CostModelServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Adds the gossip adapter (<see cref="CostModel.Gossip.GossipAdapter"/>, also as
+    /// <see cref="CostModel.Gossip.IGossipAdapter"/>): it samples this node, publishes on significant
+    /// change, merges what peers send into the mesh view and tracks their liveness. Wire it to a
+    /// transport and call <see cref="CostModel.Gossip.GossipAdapter.Start"/>. Options: <c>CostModel:Gossip</c>.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    public static ICostModelBuilder AddGossip(this ICostModelBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<CostModel.Gossip.GossipAdapter>();
+        builder.Services.TryAddSingleton<CostModel.Gossip.IGossipAdapter>(sp => sp.GetRequiredService<CostModel.Gossip.GossipAdapter>());
+        return builder;
+    }
+
     private static CostModelBuilder AddCore(IServiceCollection services)
     {
         services.AddOptions<CostModelOptions>().ValidateOnStart();
@@ -108,7 +124,7 @@ public static class CostModelServiceCollectionExtensions
         services.TryAddSingleton<ICostScorer, DefaultCostScorer>();
         services.TryAddSingleton<IPriceCatalog, PriceCatalog>();
         services.TryAddSingleton<SpendTracker>();
-        services.TryAddSingleton<MeshView>();
+        services.TryAddSingleton(sp => new MeshView(sp.GetRequiredService<IOptions<CostModelOptions>>().Value.Gossip.MaxNodes));
         services.TryAddSingleton<IMeshView>(sp => sp.GetRequiredService<MeshView>());
         services.TryAddSingleton<IRandomSource, SharedRandomSource>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteFilter, ContextLengthFilter>());

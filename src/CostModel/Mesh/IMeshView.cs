@@ -14,6 +14,9 @@ public interface IMeshView
     /// cache what they derive from it by reference.
     /// </summary>
     IReadOnlyList<MeshNode> Nodes { get; }
+
+    /// <summary>Every change of the view: joined, updated, suspect, dead, recovered, removed.</summary>
+    IObservable<MeshChange> Changes { get; }
 }
 
 /// <summary>One node as this node knows it.</summary>

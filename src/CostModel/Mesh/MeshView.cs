@@ -1,79 +1,211 @@
 using System.Collections.Immutable;
+using System.Reactive.Subjects;
+using System.Runtime.InteropServices;
 
 namespace CostModel.Mesh;
 
 /// <summary>
-/// A mesh view the host (or the gossip adapter) updates: readers get an immutable snapshot;
-/// writers swap it atomically. Thread-safe. Bounded to <see cref="MaxNodes"/> nodes.
+/// The mesh view: the host (through <see cref="Upsert"/> and <see cref="Remove"/>) and the gossip
+/// adapter write it; readers get an immutable snapshot, rebuilt on the first read after a change.
+/// Thread-safe. Bounded to <see cref="MaxNodes"/> nodes.
 /// </summary>
-public sealed class MeshView : IMeshView
+public sealed class MeshView : IMeshView, IDisposable
 {
     /// <summary>4,096 nodes: the design's default cap on the mesh view.</summary>
     public const int MaxNodes = 4_096;
 
-    private readonly Lock _gate = new();
-    private ImmutableArray<MeshNode> _nodes = [];
+    private readonly List<Entry> _entries = [];
+    private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+    private readonly Subject<MeshChange> _changes = new();
 
-    // The same boxed list until the next write, so readers can tell "unchanged" by reference.
-    private volatile IReadOnlyList<MeshNode> _snapshot = ImmutableArray<MeshNode>.Empty;
+    // Null after a change: the next read rebuilds it. The same instance until the next change, so
+    // readers can tell "unchanged" by reference.
+    private volatile IReadOnlyList<MeshNode>? _snapshot = ImmutableArray<MeshNode>.Empty;
+
+    /// <summary>Creates an empty view.</summary>
+    /// <param name="maxNodes">The cap on nodes (default <see cref="MaxNodes"/>); new nodes beyond it are refused.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNodes"/> is below 1.</exception>
+    public MeshView(int maxNodes = MaxNodes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxNodes, 1);
+        Capacity = maxNodes;
+    }
+
+    /// <summary>The cap on nodes.</summary>
+    public int Capacity { get; }
 
     /// <inheritdoc />
     /// <remarks>The same instance is returned until the view changes.</remarks>
-    public IReadOnlyList<MeshNode> Nodes => _snapshot;
+    public IReadOnlyList<MeshNode> Nodes => _snapshot ?? Rebuild();
+
+    /// <inheritdoc />
+    public IObservable<MeshChange> Changes => _changes;
+
+    /// <summary>The one lock behind the view; the gossip adapter merges under it too, so a reader never sees half a merge.</summary>
+    internal Lock Gate { get; } = new();
+
+    /// <summary>The number of entries (under <see cref="Gate"/>).</summary>
+    internal int Count => _entries.Count;
 
     /// <summary>Adds a node or replaces the entry with the same id.</summary>
     /// <param name="node">The node.</param>
+    /// <param name="at">When this happened, for the change stream (default: unknown, <see cref="DateTimeOffset.MinValue"/>).</param>
     /// <returns>False when the view is full and the node is new (it is not added).</returns>
-    public bool Upsert(MeshNode node)
+    public bool Upsert(MeshNode node, DateTimeOffset at = default)
     {
         ArgumentNullException.ThrowIfNull(node);
-        lock (_gate)
+        MeshChangeKind kind;
+        lock (Gate)
         {
-            ImmutableArray<MeshNode> nodes = _nodes;
-            for (int i = 0; i < nodes.Length; i++)
+            if (_index.TryGetValue(node.NodeId, out int i))
             {
-                if (string.Equals(nodes[i].NodeId, node.NodeId, StringComparison.Ordinal))
+                _entries[i] = new Entry(node, null);
+                kind = MeshChangeKind.Updated;
+            }
+            else
+            {
+                if (_entries.Count >= Capacity)
                 {
-                    Publish(nodes.SetItem(i, node));
-                    return true;
+                    return false;
                 }
+
+                _index.Add(node.NodeId, _entries.Count);
+                _entries.Add(new Entry(node, null));
+                kind = MeshChangeKind.Joined;
             }
 
-            if (nodes.Length >= MaxNodes)
-            {
-                return false;
-            }
-
-            Publish(nodes.Add(node));
-            return true;
+            _snapshot = null;
         }
+
+        Publish(new MeshChange(node.NodeId, kind, at));
+        return true;
     }
 
     /// <summary>Removes a node.</summary>
     /// <param name="nodeId">The node id.</param>
+    /// <param name="at">When this happened, for the change stream.</param>
     /// <returns>True when it was there.</returns>
-    public bool Remove(string nodeId)
+    public bool Remove(string nodeId, DateTimeOffset at = default)
     {
         ArgumentNullException.ThrowIfNull(nodeId);
-        lock (_gate)
+        lock (Gate)
         {
-            ImmutableArray<MeshNode> nodes = _nodes;
-            for (int i = 0; i < nodes.Length; i++)
+            if (!RemoveLocked(nodeId))
             {
-                if (string.Equals(nodes[i].NodeId, nodeId, StringComparison.Ordinal))
+                return false;
+            }
+        }
+
+        Publish(new MeshChange(nodeId, MeshChangeKind.Removed, at));
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _changes.Dispose();
+
+    /// <summary>Adds an entry whose node is built on demand (caller holds <see cref="Gate"/>). False when full or present.</summary>
+    internal bool TryAddSourceLocked(MeshEntrySource source)
+    {
+        if (_entries.Count >= Capacity || _index.ContainsKey(source.NodeId))
+        {
+            return false;
+        }
+
+        _index.Add(source.NodeId, _entries.Count);
+        _entries.Add(new Entry(null, source));
+        _snapshot = null;
+        return true;
+    }
+
+    /// <summary>Removes an entry (caller holds <see cref="Gate"/>).</summary>
+    internal bool RemoveLocked(string nodeId)
+    {
+        if (!_index.Remove(nodeId, out int i))
+        {
+            return false;
+        }
+
+        int last = _entries.Count - 1;
+        if (i != last)
+        {
+            Entry moved = _entries[last];
+            _entries[i] = moved;
+            _index[moved.NodeId] = i;
+        }
+
+        _entries.RemoveAt(last);
+        _snapshot = null;
+        return true;
+    }
+
+    /// <summary>Marks the view changed (caller holds <see cref="Gate"/>): the next read rebuilds the snapshot.</summary>
+    internal void InvalidateLocked() => _snapshot = null;
+
+    /// <summary>True when someone listens to <see cref="Changes"/> (so a writer can skip building "updated" events nobody reads).</summary>
+    internal bool HasChangeSubscribers => _changes.HasObservers;
+
+    /// <summary>Publishes a change to subscribers (call outside <see cref="Gate"/>).</summary>
+    internal void Publish(MeshChange change) => _changes.OnNext(change);
+
+    private IReadOnlyList<MeshNode> Rebuild()
+    {
+        lock (Gate)
+        {
+            if (_snapshot is { } current)
+            {
+                return current;
+            }
+
+            var nodes = new List<MeshNode>(_entries.Count);
+            foreach (Entry entry in _entries)
+            {
+                if ((entry.Node ?? entry.Source!.Current()) is { } node)
                 {
-                    Publish(nodes.RemoveAt(i));
-                    return true;
+                    nodes.Add(node);
                 }
             }
 
-            return false;
+            IReadOnlyList<MeshNode> snapshot = ImmutableCollectionsMarshal.AsImmutableArray(nodes.ToArray());
+            _snapshot = snapshot;
+            return snapshot;
         }
     }
 
-    private void Publish(ImmutableArray<MeshNode> nodes)
+    private readonly record struct Entry(MeshNode? Node, MeshEntrySource? Source)
     {
-        _nodes = nodes;
-        _snapshot = nodes;
+        public string NodeId => Node?.NodeId ?? Source!.NodeId;
     }
+}
+
+/// <summary>
+/// An entry of the view kept in another form (the gossip adapter keeps wire states) and turned
+/// into a <see cref="MeshNode"/> only when the view is read after it changed.
+/// </summary>
+internal abstract class MeshEntrySource(string nodeId)
+{
+    private MeshNode? _built;
+
+    /// <summary>The node id.</summary>
+    public string NodeId { get; } = nodeId;
+
+    /// <summary>True when the entry changed since it was last built.</summary>
+    public bool Changed { get; private set; } = true;
+
+    /// <summary>Marks the entry changed (under the view's gate).</summary>
+    public void MarkChanged() => Changed = true;
+
+    /// <summary>The node as of now (under the view's gate); null when there is nothing to show yet.</summary>
+    public MeshNode? Current()
+    {
+        if (Changed)
+        {
+            _built = Build();
+            Changed = false;
+        }
+
+        return _built;
+    }
+
+    /// <summary>Builds the node from the kept form.</summary>
+    protected abstract MeshNode? Build();
 }

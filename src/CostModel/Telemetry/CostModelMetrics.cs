@@ -24,6 +24,12 @@ public sealed class CostModelMetrics
     private readonly Counter<long> _panics;
     private readonly Counter<long> _noRoute;
     private readonly Counter<long> _leasesExpired;
+    private readonly Counter<long> _gossipReceived;
+    private readonly Counter<long> _gossipRejected;
+    private readonly Counter<long> _gossipMerged;
+    private readonly Counter<long> _gossipPublished;
+    private readonly Counter<long> _gossipSent;
+    private readonly Counter<long> _meshChanges;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     /// <param name="meterFactory">The host's meter factory.</param>
@@ -43,6 +49,12 @@ public sealed class CostModelMetrics
         _panics = Meter.CreateCounter<long>("costmodel.router.panic", "{decision}", "Decisions in panic mode (soft filters left nothing).");
         _noRoute = Meter.CreateCounter<long>("costmodel.router.no_route", "{decision}", "Requests no candidate could take.");
         _leasesExpired = Meter.CreateCounter<long>("costmodel.router.leases_expired", "{lease}", "Leases never completed that expired.");
+        _gossipReceived = Meter.CreateCounter<long>("costmodel.gossip.received", "{message}", "Gossip messages handed to the adapter.");
+        _gossipRejected = Meter.CreateCounter<long>("costmodel.gossip.rejected", "{item}", "Gossip messages or records refused, by reason.");
+        _gossipMerged = Meter.CreateCounter<long>("costmodel.gossip.merged", "{record}", "Gossip records that changed the view, by kind.");
+        _gossipPublished = Meter.CreateCounter<long>("costmodel.gossip.published", "{publication}", "Publications of this node's factors, by reason.");
+        _gossipSent = Meter.CreateCounter<long>("costmodel.gossip.sent", "{message}", "Gossip messages written for the host to send, by type.");
+        _meshChanges = Meter.CreateCounter<long>("costmodel.mesh.changes", "{change}", "Mesh view changes, by kind.");
         _passRetries = Meter.CreateCounter<long>("costmodel.collector.pass_retries", "{pass}", "Collection passes redone because the power source changed during the pass.");
     }
 
@@ -85,4 +97,16 @@ public sealed class CostModelMetrics
     internal void BundledPricesInUse() => _bundledPrices.Add(1);
 
     internal void BoundExceeded(string bound) => _boundsExceeded.Add(1, new KeyValuePair<string, object?>("bound", bound));
+
+    internal void GossipReceived() => _gossipReceived.Add(1);
+
+    internal void GossipRejected(string reason) => _gossipRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    internal void GossipMerged(string kind) => _gossipMerged.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    internal void GossipPublished(string reason) => _gossipPublished.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    internal void GossipSent(string type) => _gossipSent.Add(1, new KeyValuePair<string, object?>("type", type));
+
+    internal void MeshChanged(string kind) => _meshChanges.Add(1, new KeyValuePair<string, object?>("kind", kind));
 }

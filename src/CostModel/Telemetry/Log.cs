@@ -28,4 +28,19 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Probe {Probe} replaced by a later registration with the same name")]
     public static partial void ProbeReplaced(ILogger logger, string probe);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Gossip from {From} refused: {Reason}")]
+    public static partial void GossipRejected(ILogger logger, string from, string reason);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Debug, Message = "Node {NodeId} is now {Change}")]
+    public static partial void MeshChanged(ILogger logger, string nodeId, string change);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Gossip round failed; the next round runs as scheduled")]
+    public static partial void GossipRoundFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Debug, Message = "Gossip input from {From} threw while being handled; dropped")]
+    public static partial void GossipReceiveFailed(ILogger logger, string from, Exception exception);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Published this node's factors (version {Version}, {Reason})")]
+    public static partial void GossipPublished(ILogger logger, long version, string reason);
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Collections.Immutable;
 using System.Text;
 using System.Text.Unicode;
@@ -21,11 +22,14 @@ internal enum WireRejection
     UnexpectedAuthentication,
     UnknownKey,
     BadTag,
+    BadChecksum,
     MalformedRecord,
     TooManyRecords,
     BadNodeId,
     OutOfRange,
     GenerationTooFarAhead,
+    OldGeneration,
+    ViewFull,
 }
 
 /// <summary>A parsed message header.</summary>
@@ -78,12 +82,13 @@ internal static class WireCodec
         return WireFormat.HeaderBytes + GossipKeyring.KeyIdBytes;
     }
 
-    /// <summary>Appends the tag when signing; returns the message's final length.</summary>
+    /// <summary>Appends the tag (signing) or the checksum; returns the message's final length.</summary>
     public static int Seal(Span<byte> message, int length, GossipKeyring keyring)
     {
         if (!keyring.IsEnabled)
         {
-            return length;
+            BinaryPrimitives.WriteUInt32LittleEndian(message[length..], Crc32.HashToUInt32(message[..length]));
+            return length + WireFormat.ChecksumBytes;
         }
 
         keyring.Sign(message[..length], message.Slice(length, GossipKeyring.TagBytes));
@@ -134,7 +139,18 @@ internal static class WireCodec
 
         if (!authenticated)
         {
-            opened = new WireMessage(type, message[WireFormat.HeaderBytes..]);
+            if (message.Length < WireFormat.Overhead(authenticated: false))
+            {
+                return WireRejection.TooShort;
+            }
+
+            int checkedLength = message.Length - WireFormat.ChecksumBytes;
+            if (Crc32.HashToUInt32(message[..checkedLength]) != BinaryPrimitives.ReadUInt32LittleEndian(message[checkedLength..]))
+            {
+                return WireRejection.BadChecksum;
+            }
+
+            opened = new WireMessage(type, message[WireFormat.HeaderBytes..checkedLength]);
             return WireRejection.None;
         }
 

@@ -59,9 +59,12 @@ internal static class WireFormat
     /// <summary>The largest generation the 48-bit field holds (Unix milliseconds until the year 10889).</summary>
     public const long MaxGeneration = (1L << 48) - 1;
 
-    /// <summary>Bytes of the message around its records: header, key id and tag when authenticated.</summary>
+    /// <summary>4 bytes: the CRC-32 that ends an unauthenticated message (catches corruption UDP's optional checksum may not).</summary>
+    public const int ChecksumBytes = 4;
+
+    /// <summary>Bytes of the message around its records: header, then key id and tag when authenticated, else the checksum.</summary>
     public static int Overhead(bool authenticated) =>
-        HeaderBytes + (authenticated ? GossipKeyring.KeyIdBytes + GossipKeyring.TagBytes : 0);
+        HeaderBytes + (authenticated ? GossipKeyring.KeyIdBytes + GossipKeyring.TagBytes : ChecksumBytes);
 
     /// <summary>
     /// Encodes an age in one byte, rounding up (a receiver never sees a value as fresher than it is):

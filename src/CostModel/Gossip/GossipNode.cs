@@ -1,0 +1,35 @@
+using CostModel.Factors;
+using CostModel.Gossip.Wire;
+using CostModel.Mesh;
+
+namespace CostModel.Gossip;
+
+/// <summary>
+/// What the adapter keeps of one remote node: its newest state at wire precision, capabilities,
+/// liveness and failure detector, and how many more times it should relay each. Mutated only under
+/// the mesh view's gate; turned into a <see cref="MeshNode"/> when the view is read after a change.
+/// </summary>
+internal sealed class GossipNode(string nodeId, byte[] nodeIdUtf8, PhiAccrualDetector detector) : MeshEntrySource(nodeId)
+{
+    public byte[] NodeIdUtf8 { get; } = nodeIdUtf8;
+
+    public PhiAccrualDetector Detector { get; set; } = detector;
+
+    public WireNodeState State;
+
+    public bool HasState { get; set; }
+
+    public NodeCapabilities? Capabilities { get; set; }
+
+    public long CapabilitiesGeneration { get; set; }
+
+    public NodeLiveness Liveness { get; set; } = NodeLiveness.Alive;
+
+    public int StateTransmits { get; set; }
+
+    public int CapabilityTransmits { get; set; }
+
+    protected override MeshNode? Build() => HasState
+        ? new MeshNode(WireQuantizer.ToFactors(NodeId, State), Capabilities ?? new NodeCapabilities(NodeId, 0)) { Liveness = Liveness }
+        : null;
+}

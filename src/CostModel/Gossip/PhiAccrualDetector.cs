@@ -1,0 +1,276 @@
+namespace CostModel.Gossip;
+
+/// <summary>
+/// The phi accrual failure detector (Hayashibara et al., 2004) for one remote node, as in Akka,
+/// Cassandra and chitchat: instead of a yes/no timeout it reports phi, the suspicion that the
+/// node has failed given how long it has been silent and how regularly it was heard before.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Time.</b> Every timestamp is a <see cref="TimeProvider.GetTimestamp"/> value of the time
+/// provider given to the constructor: monotonic, so a wall-clock step (NTP, a user changing the
+/// clock) neither convicts nor revives a node. Intervals are kept in milliseconds.
+/// </para>
+/// <para>
+/// <b>Model.</b> Inter-arrival intervals are assumed normally distributed with the mean and
+/// standard deviation of the last <see cref="LivenessSettings.SampleWindow"/> samples (a ring
+/// buffer allocated once). The mean is extended by <see cref="LivenessSettings.AcceptableHeartbeatPause"/>
+/// and the deviation is at least <see cref="LivenessSettings.MinStandardDeviation"/>. Then
+/// phi = -log10(1 - F(t)), with F the normal CDF in Akka's logistic approximation
+/// F(y) = 1 / (1 + e^(-y(1.5976 + 0.070566 y^2))) (Bowling et al., 2009), evaluated in log space so
+/// that phi is finite for any silence: it is clamped to [0, <see cref="MaxPhi"/>] and never NaN.
+/// </para>
+/// <para>
+/// <b>Bootstrap.</b> Like Akka, the history starts with two samples of
+/// <see cref="LivenessSettings.MaxSilence"/> +/- a quarter (mean: the heartbeat interval;
+/// deviation: a quarter of it), so a node heard from once is judged as if it heartbeats every
+/// <see cref="LivenessSettings.MaxSilence"/>. The seeds leave the window as real samples fill it.
+/// </para>
+/// <para>
+/// <b>Edges.</b> An arrival at or before the last one (a duplicate, a reordered message) adds
+/// no sample and does not move the last arrival back. An interval longer than
+/// <see cref="LivenessSettings.MaxRecordedInterval"/> (a partition, a sleeping laptop) moves the
+/// last arrival but is not recorded, as Cassandra does. Silence before the last arrival counts as 0.
+/// </para>
+/// <para>
+/// Thread-safe (one lock per detector; the gossip receive path and the liveness timer may
+/// call it concurrently). No call allocates.
+/// </para>
+/// </remarks>
+internal sealed class PhiAccrualDetector
+{
+    /// <summary>
+    /// 1,000: the largest phi reported, a 10^-1000 chance; far beyond any meaningful threshold,
+    /// and it keeps phi finite however long the silence.
+    /// </summary>
+    public const double MaxPhi = 1_000;
+
+    // Akka's logistic approximation of the standard normal CDF: F(y) = 1 / (1 + exp(-y (A + B y^2))).
+    private const double LogisticLinear = 1.5976;
+    private const double LogisticCubic = 0.070566;
+
+    // Akka's bootstrap: two samples at the expected interval minus and plus a quarter of it.
+    private const double BootstrapDeviationShare = 0.25;
+
+    private const double MillisecondsPerSecond = 1_000;
+
+    private readonly Lock _gate = new();
+    private readonly double[] _intervalsMs;
+    private readonly double _ticksPerMillisecond;
+    private readonly double _timeSpanTicksPerTick;
+    private readonly double _minStdDevMs;
+    private readonly double _pauseMs;
+    private readonly double _maxIntervalMs;
+
+    private int _next;
+    private int _count;
+    private double _sum;
+    private double _sumOfSquares;
+    private long _lastArrival;
+    private bool _heard;
+
+    /// <summary>Creates a detector for one remote node, seeded with the bootstrap samples.</summary>
+    /// <param name="settings">The window, minimum deviation, acceptable pause and heartbeat interval.</param>
+    /// <param name="timeProvider">The clock whose <see cref="TimeProvider.GetTimestamp"/> values the caller passes in.</param>
+    public PhiAccrualDetector(LivenessSettings settings, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        if (timeProvider.TimestampFrequency <= 0)
+        {
+            throw new ArgumentException("The time provider's timestamp frequency must be positive.", nameof(timeProvider));
+        }
+
+        Settings = settings;
+        _ticksPerMillisecond = timeProvider.TimestampFrequency / MillisecondsPerSecond;
+        _timeSpanTicksPerTick = (double)TimeSpan.TicksPerSecond / timeProvider.TimestampFrequency;
+        _intervalsMs = new double[settings.SampleWindow];
+        _minStdDevMs = settings.MinStandardDeviation.TotalMilliseconds;
+        _pauseMs = settings.AcceptableHeartbeatPause.TotalMilliseconds;
+        _maxIntervalMs = settings.MaxRecordedInterval.TotalMilliseconds;
+
+        double expected = settings.MaxSilence.TotalMilliseconds;
+        double deviation = expected * BootstrapDeviationShare;
+        Add(expected - deviation);
+        Add(expected + deviation);
+    }
+
+    /// <summary>The settings.</summary>
+    public LivenessSettings Settings { get; }
+
+    /// <summary>Interval samples held (the two bootstrap samples included); at most <see cref="LivenessSettings.SampleWindow"/>.</summary>
+    public int SampleCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _count;
+            }
+        }
+    }
+
+    /// <summary>True once a heartbeat has arrived.</summary>
+    public bool HasHeartbeat
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _heard;
+            }
+        }
+    }
+
+    /// <summary>The mean of the held intervals, in milliseconds (without the acceptable pause).</summary>
+    public double MeanIntervalMilliseconds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sum / _count;
+            }
+        }
+    }
+
+    /// <summary>The standard deviation of the held intervals, in milliseconds (before the minimum is applied).</summary>
+    public double StandardDeviationMilliseconds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return StdDevMs();
+            }
+        }
+    }
+
+    /// <summary>Records that a message arrived from the node.</summary>
+    /// <param name="timestamp">The arrival, as <see cref="TimeProvider.GetTimestamp"/>.</param>
+    public void Heartbeat(long timestamp)
+    {
+        lock (_gate)
+        {
+            if (!_heard)
+            {
+                _heard = true;
+                _lastArrival = timestamp;
+                return;
+            }
+
+            long ticks = timestamp - _lastArrival;
+            if (ticks <= 0)
+            {
+                // A duplicate or an older message: no interval, and the last arrival stays the later one.
+                return;
+            }
+
+            _lastArrival = timestamp;
+            double intervalMs = ticks / _ticksPerMillisecond;
+            if (intervalMs <= _maxIntervalMs)
+            {
+                Add(intervalMs);
+            }
+        }
+    }
+
+    /// <summary>Time since the last heartbeat; zero before the first one or when <paramref name="nowTimestamp"/> is before it.</summary>
+    /// <param name="nowTimestamp">Now, as <see cref="TimeProvider.GetTimestamp"/>.</param>
+    public TimeSpan Silence(long nowTimestamp)
+    {
+        lock (_gate)
+        {
+            return _heard && nowTimestamp > _lastArrival
+                ? new TimeSpan((long)((nowTimestamp - _lastArrival) * _timeSpanTicksPerTick))
+                : TimeSpan.Zero;
+        }
+    }
+
+    /// <summary>
+    /// The suspicion that the node has failed: -log10 of the probability that a live node would
+    /// stay silent this long. 0 before the first heartbeat; finite, at least 0 and at most <see cref="MaxPhi"/>.
+    /// </summary>
+    /// <param name="nowTimestamp">Now, as <see cref="TimeProvider.GetTimestamp"/>.</param>
+    /// <returns>Phi (1: a 10 % chance of a false suspicion; 8: 10^-8).</returns>
+    public double Phi(long nowTimestamp)
+    {
+        lock (_gate)
+        {
+            if (!_heard)
+            {
+                return 0;
+            }
+
+            double silenceMs = nowTimestamp > _lastArrival ? (nowTimestamp - _lastArrival) / _ticksPerMillisecond : 0;
+            double meanMs = (_sum / _count) + _pauseMs;
+            double stdDevMs = Math.Max(StdDevMs(), _minStdDevMs);
+            return PhiOf(silenceMs, meanMs, stdDevMs);
+        }
+    }
+
+    /// <summary>Phi of a silence under a normal distribution, in Akka's logistic approximation, computed without overflow.</summary>
+    /// <param name="silenceMs">The silence, milliseconds.</param>
+    /// <param name="meanMs">The expected interval, milliseconds.</param>
+    /// <param name="stdDevMs">The standard deviation, milliseconds (positive).</param>
+    /// <returns>Phi, clamped to [0, <see cref="MaxPhi"/>].</returns>
+    internal static double PhiOf(double silenceMs, double meanMs, double stdDevMs)
+    {
+        double y = (silenceMs - meanMs) / stdDevMs;
+        double z = y * (LogisticLinear + (LogisticCubic * y * y));
+
+        // 1 - F = 1 / (1 + e^z), so phi = log10(1 + e^z): a softplus, evaluated so that e^z never overflows.
+        double lnOnePlusExp = z > 0 ? z + double.LogP1(Math.Exp(-z)) : double.LogP1(Math.Exp(z));
+        double phi = lnOnePlusExp / Math.Log(10);
+        return double.IsNaN(phi) ? MaxPhi : Math.Clamp(phi, 0, MaxPhi);
+    }
+
+    private double StdDevMs()
+    {
+        double mean = _sum / _count;
+
+        // Equal samples can leave a rounding residue just below zero.
+        return Math.Sqrt(Math.Max(0, (_sumOfSquares / _count) - (mean * mean)));
+    }
+
+    private void Add(double intervalMs)
+    {
+        double[] window = _intervalsMs;
+        if (_count == window.Length)
+        {
+            double oldest = window[_next];
+            _sum -= oldest;
+            _sumOfSquares -= oldest * oldest;
+        }
+        else
+        {
+            _count++;
+        }
+
+        window[_next] = intervalMs;
+        _sum += intervalMs;
+        _sumOfSquares += intervalMs * intervalMs;
+        if (++_next == window.Length)
+        {
+            _next = 0;
+            Resum();
+        }
+    }
+
+    // Once per pass over the window, the running sums are recomputed from the samples, so the
+    // rounding of many additions and subtractions cannot accumulate (amortised O(1) per sample).
+    private void Resum()
+    {
+        double sum = 0;
+        double sumOfSquares = 0;
+        for (int i = 0; i < _count; i++)
+        {
+            double x = _intervalsMs[i];
+            sum += x;
+            sumOfSquares += x * x;
+        }
+
+        _sum = sum;
+        _sumOfSquares = sumOfSquares;
+    }
+}

@@ -1,0 +1,365 @@
+using System.Security.Cryptography;
+using CostModel.Factors;
+using CostModel.Gossip;
+using CostModel.Mesh;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CostModel.Tests.Gossip;
+
+public sealed class GossipAdapterTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+
+    private static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    [Fact]
+    public void A_published_state_reaches_a_peer_with_its_factors_and_capabilities()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var a = new GossipNodeFixture("laptop", time);
+        using var b = new GossipNodeFixture("desktop", time);
+        a.Conditions.Source = PowerSource.Battery;
+        a.Conditions.BatteryPercent = 42.5;
+        a.Conditions.Cpu = 0.37;
+        a.Conditions.Metered = true;
+        a.Conditions.QueueDepth = 3;
+
+        a.GossipTo(b);
+
+        MeshNode? seen = b.Find("laptop");
+        Assert.NotNull(seen);
+        Assert.False(seen.IsLocal);
+        Assert.Equal(NodeLiveness.Alive, seen.Liveness);
+        Assert.Equal(PowerSource.Battery, seen.Factors.Power.Source.Value);
+        Assert.Equal(42.5, seen.Factors.Power.BatteryPercent.Value, 2);
+        Assert.Equal(0.37, seen.Factors.Compute.CpuUtilization.Value, 4);
+        Assert.True(seen.Factors.Network.Metered.Value);
+        Assert.Equal(3, seen.Factors.Pending.QueueDepth.Value);
+        Assert.Equal(SignalQuality.Measured, seen.Factors.Compute.CpuUtilization.Quality);
+        ServedModel model = Assert.Single(seen.Capabilities.Models);
+        Assert.Equal(GossipNodeFixture.Model, model.ModelId);
+        Assert.Equal(20, model.DecodeTokensPerSecond);
+        Assert.Equal(4, model.ParallelSlots);
+
+        // The receiving node's own entry sits beside it, marked local.
+        b.Round();
+        Assert.Contains(b.View.Nodes, n => n.NodeId == "desktop" && n.IsLocal);
+        Assert.Equal(2, b.View.Nodes.Count);
+    }
+
+    [Fact]
+    public void Replayed_duplicated_and_reordered_messages_leave_the_newest_state()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var a = new GossipNodeFixture("a", time);
+        using var b = new GossipNodeFixture("b", time);
+
+        a.Conditions.Cpu = 0.1;
+        a.Round();
+        byte[] first = a.Pull();
+        time.Advance(TimeSpan.FromSeconds(2));
+        a.Conditions.Cpu = 0.9;
+        a.Round();
+        byte[] second = a.Pull();
+        Assert.NotEmpty(first);
+        Assert.NotEmpty(second);
+
+        b.Adapter.Receive(second, "a");
+        b.Adapter.Receive(first, "a");
+        b.Adapter.Receive(second, "a");
+        b.Adapter.Receive(first, "a");
+
+        Assert.Equal(0.9, b.Find("a")!.Factors.Compute.CpuUtilization.Value, 3);
+
+        // The newest state and the capabilities merged once; every other record was recognised as old.
+        Assert.Equal(2, b.Adapter.Statistics.Merged);
+        Assert.Equal(6, b.Adapter.Statistics.Stale);
+    }
+
+    [Fact]
+    public void A_sender_whose_clock_is_an_hour_off_still_gives_correct_ages()
+    {
+        var senderClock = new FakeTimeProvider(Start + TimeSpan.FromHours(1));
+        var receiverClock = new FakeTimeProvider(Start);
+        using var a = new GossipNodeFixture("skewed", senderClock);
+        using var b = new GossipNodeFixture("b", receiverClock);
+
+        a.Round();
+        senderClock.Advance(TimeSpan.FromSeconds(3));
+        receiverClock.Advance(TimeSpan.FromSeconds(3));
+        byte[] message = a.Pull();
+        b.Adapter.Receive(message, "skewed");
+
+        // Observed 3 s before the message was written, on the receiver's clock: its now minus 3 s.
+        DateTimeOffset observed = b.Find("skewed")!.Factors.Compute.CpuUtilization.ObservedAt!.Value;
+        TimeSpan age = receiverClock.GetUtcNow() - observed;
+        Assert.InRange(age, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3.1));
+    }
+
+    [Fact]
+    public void A_wrong_key_or_no_key_is_refused_when_a_key_is_configured()
+    {
+        var time = new FakeTimeProvider(Start);
+        string key = NewKey();
+        using var signed = new GossipNodeFixture("signed", time, o => o.Gossip.Keys = [key]);
+        using var wrong = new GossipNodeFixture("wrong", time, o => o.Gossip.Keys = [NewKey()]);
+        using var open = new GossipNodeFixture("open", time);
+        using var receiver = new GossipNodeFixture("receiver", time, o => o.Gossip.Keys = [key]);
+
+        wrong.GossipTo(receiver);
+        open.GossipTo(receiver);
+        Assert.Null(receiver.Find("wrong"));
+        Assert.Null(receiver.Find("open"));
+        Assert.Equal(2, receiver.Adapter.Statistics.Rejected);
+
+        signed.GossipTo(receiver);
+        Assert.NotNull(receiver.Find("signed"));
+
+        // A signed message is no use to a node without the key either (it cannot check it).
+        signed.Conditions.Cpu = 0.99;
+        time.Advance(TimeSpan.FromSeconds(2));
+        signed.GossipTo(open);
+        Assert.Null(open.Find("signed"));
+    }
+
+    [Fact]
+    public void Flipping_any_bit_of_a_signed_message_gets_it_refused()
+    {
+        var time = new FakeTimeProvider(Start);
+        string key = NewKey();
+        using var a = new GossipNodeFixture("a", time, o => o.Gossip.Keys = [key]);
+        using var b = new GossipNodeFixture("b", time, o => o.Gossip.Keys = [key]);
+        a.Round();
+        byte[] message = a.Pull();
+        IReadOnlyList<MeshNode> before = b.View.Nodes;
+
+        for (int bit = 0; bit < message.Length * 8; bit++)
+        {
+            byte[] flipped = (byte[])message.Clone();
+            flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+            b.Adapter.Receive(flipped, "a");
+        }
+
+        Assert.Same(before, b.View.Nodes);
+        Assert.Equal(message.Length * 8, b.Adapter.Statistics.Rejected);
+    }
+
+    [Fact]
+    public void Key_rotation_keeps_the_mesh_talking()
+    {
+        var time = new FakeTimeProvider(Start);
+        string oldKey = NewKey();
+        string newKey = NewKey();
+        using var a = new GossipNodeFixture("a", time, settings: Keys(oldKey));
+        using var b = new GossipNodeFixture("b", time, settings: Keys(oldKey));
+
+        long version = 0;
+        void Exchange(string step)
+        {
+            time.Advance(TimeSpan.FromSeconds(6));
+            a.GossipTo(b);
+            long now = b.Find("a")?.Factors.Version ?? 0;
+            Assert.True(now > version, $"b did not hear a after: {step}");
+            version = now;
+        }
+
+        Exchange("start");
+
+        // 1. Install the new key everywhere (the old one still signs).
+        Reload(a, oldKey, newKey);
+        Reload(b, oldKey, newKey);
+        Exchange("install");
+
+        // 2. Make it primary, one node at a time: both keys still verify everywhere.
+        Reload(a, newKey, oldKey);
+        Exchange("a signs with the new key");
+        Reload(b, newKey, oldKey);
+        Exchange("b switched too");
+
+        // 3. Remove the old key.
+        Reload(a, newKey);
+        Reload(b, newKey);
+        Exchange("old key removed");
+        Assert.Equal(0, b.Adapter.Statistics.Rejected);
+
+        // A node still signing with the removed key is now refused.
+        using var stale = new GossipNodeFixture("stale", time, settings: Keys(oldKey));
+        stale.GossipTo(b);
+        Assert.Null(b.Find("stale"));
+    }
+
+    private static Dictionary<string, string?> Keys(params string[] keys)
+    {
+        var settings = new Dictionary<string, string?>();
+        for (int i = 0; i < keys.Length; i++)
+        {
+            settings[$"CostModel:Gossip:Keys:{i}"] = keys[i];
+        }
+
+        return settings;
+    }
+
+    private static void Reload(GossipNodeFixture node, params string[] keys) => node.Settings.Replace(Keys(keys));
+
+    [Fact]
+    public void A_silent_node_becomes_suspect_then_dead_then_leaves_and_its_old_generation_never_returns()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var a = new GossipNodeFixture("a", time);
+        using var b = new GossipNodeFixture("b", time);
+        var changes = new List<MeshChange>();
+        using IDisposable subscription = b.View.Changes.Subscribe(changes.Add);
+
+        // Regular heartbeats for a minute build a history of 5 s intervals.
+        for (int i = 0; i < 12; i++)
+        {
+            a.GossipTo(b);
+            time.Advance(TimeSpan.FromSeconds(5));
+        }
+
+        a.GossipTo(b);
+        byte[] last = a.Pull();
+        Assert.Equal(NodeLiveness.Alive, b.Find("a")!.Liveness);
+
+        // Then a stops. b's rounds notice.
+        var seen = new List<NodeLiveness>();
+        for (int second = 0; second < 120 && b.Find("a") is { } node; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            b.Round();
+            if (b.Find("a") is { } now && (seen.Count == 0 || seen[^1] != now.Liveness))
+            {
+                seen.Add(now.Liveness);
+            }
+        }
+
+        Assert.Equal([NodeLiveness.Alive, NodeLiveness.Suspect, NodeLiveness.Dead], seen);
+        Assert.Null(b.Find("a"));
+        Assert.Equal(
+            [MeshChangeKind.Joined, MeshChangeKind.Suspect, MeshChangeKind.Dead, MeshChangeKind.Removed],
+            changes.Where(c => c.NodeId == "a" && c.Kind != MeshChangeKind.Updated).Select(c => c.Kind));
+
+        // A late copy of its last message does not bring the old generation back.
+        b.Adapter.Receive(last, "a");
+        Assert.Null(b.Find("a"));
+    }
+
+    [Fact]
+    public void A_suspect_node_that_speaks_again_recovers()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var a = new GossipNodeFixture("a", time);
+        using var b = new GossipNodeFixture("b", time);
+        for (int i = 0; i < 6; i++)
+        {
+            a.GossipTo(b);
+            time.Advance(TimeSpan.FromSeconds(5));
+        }
+
+        for (int second = 0; second < 25 && b.Find("a")!.Liveness == NodeLiveness.Alive; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            b.Round();
+        }
+
+        Assert.Equal(NodeLiveness.Suspect, b.Find("a")!.Liveness);
+        a.GossipTo(b);
+        Assert.Equal(NodeLiveness.Alive, b.Find("a")!.Liveness);
+    }
+
+    [Fact]
+    public void A_joining_node_gets_the_full_state_from_a_seed_in_replies_addressed_to_it()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var seed = new GossipNodeFixture("seed", time);
+        using var joiner = new GossipNodeFixture("joiner", time);
+        var others = Enumerable.Range(0, 30).Select(i => new GossipNodeFixture($"node-{i:00}", time)).ToList();
+        try
+        {
+            seed.Round();
+            foreach (GossipNodeFixture other in others)
+            {
+                other.GossipTo(seed);
+            }
+
+            var replies = new List<GossipMessage>();
+            using IDisposable subscription = seed.Adapter.Outgoing.Subscribe(replies.Add);
+            joiner.Round();
+            byte[] request = new byte[GossipDefaults.Mtu];
+            int length = joiner.Adapter.WriteSyncRequest(request);
+            seed.Adapter.Receive(request.AsSpan(0, length), "10.0.0.9:7946");
+
+            Assert.NotNull(seed.Find("joiner"));
+            Assert.True(replies.Count > 1, "31 states and capabilities do not fit one message");
+            Assert.All(replies, r => Assert.Equal("10.0.0.9:7946", r.To));
+            Assert.All(replies, r => Assert.InRange(r.Payload.Length, 1, GossipDefaults.Mtu));
+            foreach (GossipMessage reply in replies)
+            {
+                joiner.Adapter.Receive(reply.Payload.Span, "seed");
+            }
+
+            Assert.Equal(32, joiner.View.Nodes.Count);
+            Assert.All(joiner.View.Nodes.Where(n => !n.IsLocal), n => Assert.Single(n.Capabilities.Models));
+
+            // A replayed request within the reply interval is not answered again.
+            replies.Clear();
+            seed.Adapter.Receive(request.AsSpan(0, length), "10.0.0.9:7946");
+            Assert.Empty(replies);
+        }
+        finally
+        {
+            others.ForEach(o => o.Dispose());
+        }
+    }
+
+    [Fact]
+    public void New_nodes_beyond_the_cap_are_refused_and_counted()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var b = new GossipNodeFixture("b", time, o => o.Gossip.MaxNodes = 3);
+        var others = Enumerable.Range(0, 4).Select(i => new GossipNodeFixture($"n{i}", time)).ToList();
+        try
+        {
+            others.ForEach(o => o.GossipTo(b));
+            Assert.Equal(3, b.View.Nodes.Count);
+            Assert.True(b.Adapter.Statistics.Rejected >= 1);
+        }
+        finally
+        {
+            others.ForEach(o => o.Dispose());
+        }
+    }
+
+    [Fact]
+    public void A_generation_from_implausibly_far_ahead_is_refused()
+    {
+        var future = new FakeTimeProvider(Start + TimeSpan.FromDays(3));
+        var time = new FakeTimeProvider(Start);
+        using var a = new GossipNodeFixture("from-the-future", future);
+        using var b = new GossipNodeFixture("b", time);
+        a.GossipTo(b);
+        Assert.Null(b.Find("from-the-future"));
+        Assert.True(b.Adapter.Statistics.Rejected >= 1);
+    }
+
+    [Fact]
+    public void A_restarted_node_replaces_its_old_generation()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var b = new GossipNodeFixture("b", time);
+        using (var first = new GossipNodeFixture("a", time))
+        {
+            first.Conditions.Cpu = 0.9;
+            first.GossipTo(b);
+        }
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        using var second = new GossipNodeFixture("a", time);
+        second.Conditions.Cpu = 0.1;
+        second.GossipTo(b);
+        MeshNode seen = b.Find("a")!;
+        Assert.Equal(0.1, seen.Factors.Compute.CpuUtilization.Value, 3);
+        Assert.Equal(1, seen.Factors.Version);
+        Assert.True(seen.Factors.Generation > Start.ToUnixTimeMilliseconds());
+    }
+}

@@ -1,0 +1,305 @@
+using System.Collections.Immutable;
+using System.Text;
+using CostModel.Factors;
+using CostModel.Gossip;
+using CostModel.Gossip.Wire;
+using CostModel.Mesh;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CostModel.Tests.Gossip;
+
+public sealed class WireFormatTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+
+    private static NodeCostFactors Full(DateTimeOffset t) => new("node-full", 1_795_780_800_000, 7, t)
+    {
+        Power = new PowerFactors
+        {
+            Source = Reading.Measured(PowerSource.Battery, t, "p"),
+            ChargeState = Reading.Measured(ChargeState.Discharging, t, "p"),
+            BatteryCount = Reading.Measured(2, t, "p"),
+            BatteryPercent = Reading.Measured(37.25, t, "p"),
+            BatteryRateWatts = Reading.Measured(18.4, t, "p"),
+        },
+        Compute = new ComputeFactors
+        {
+            CpuUtilization = Reading.Measured(0.6137, t - TimeSpan.FromSeconds(2), "c"),
+            MemoryPressure = Reading.Estimated(0.25, t - TimeSpan.FromSeconds(4), "c"),
+        },
+        Gpu = new GpuFactors
+        {
+            DeviceCount = Reading.Measured(2, t, "g"),
+            Devices =
+            [
+                new GpuDevice { Index = 0, Utilization = Reading.Measured(0.3, t, "g"), PowerWatts = Reading.Measured(120.0, t, "g") },
+                new GpuDevice { Index = 1, Utilization = Reading.Measured(0.8, t, "g"), PowerWatts = Reading.Measured(250.5, t, "g") },
+            ],
+        },
+        Thermal = new ThermalFactors
+        {
+            Level = Reading.Measured(ThermalLevel.Serious, t, "t"),
+            ThrottleRatio = Reading.Measured(0.125, t, "t"),
+            HottestCelsius = Reading.Measured(91.6, t, "t"),
+        },
+        Network = new NetworkFactors
+        {
+            Metered = Reading.Overridden(true, t, "operator"),
+            BandwidthBitsPerSecond = Reading.Measured(940e6, t, "n"),
+        },
+        Container = new ContainerFactors { CpuLimitCores = Reading.Measured(ResourceLimit.Of(2.5), t, "k") },
+        Pending = new PendingWork { QueueDepth = Reading.Measured(12, t, "q"), InFlight = Reading.Measured(3, t, "q") },
+        Trends = new TrendFactors
+        {
+            BatteryPercentPerHour = Reading.Estimated(-14.5, t, "trend"),
+            LoadSlopePerMinute = Reading.Estimated(0.02, t, "trend"),
+        },
+    };
+
+    private static NodeCostFactors RoundTrip(NodeCostFactors factors, long capabilitiesVersion, DateTimeOffset sentAt, DateTimeOffset receivedAt, out int stateBytes)
+    {
+        var state = default(WireNodeState);
+        WireQuantizer.FromFactors(factors, capabilitiesVersion, ref state);
+        byte[] id = Encoding.UTF8.GetBytes(factors.NodeId);
+        byte[] buffer = new byte[256];
+        Assert.True(WireCodec.TryWriteState(buffer, id, state, sentAt.UtcTicks, out int written));
+        ReadOnlySpan<byte> body = buffer.AsSpan(0, written);
+        Assert.True(WireCodec.TryReadRecord(ref body, out byte kind, out _, out _));
+        Assert.Equal((byte)RecordKind.NodeState, kind);
+        Assert.True(body.IsEmpty);
+        stateBytes = written - WireFormat.RecordHeaderBytes;
+        Span<char> chars = stackalloc char[64];
+        Assert.Equal(WireRejection.None, WireCodec.TryReadState(buffer.AsSpan(WireFormat.RecordHeaderBytes, stateBytes), receivedAt.UtcTicks, chars, out int n, out WireNodeState read));
+        Assert.Equal(factors.NodeId, new string(chars[..n]));
+        return WireQuantizer.ToFactors(new string(chars[..n]), read);
+    }
+
+    [Fact]
+    public void Every_field_survives_a_round_trip_at_its_documented_precision()
+    {
+        NodeCostFactors sent = Full(Now);
+        NodeCostFactors got = RoundTrip(sent, 5, Now, Now, out _);
+
+        Assert.Equal(sent.Generation, got.Generation);
+        Assert.Equal(sent.Version, got.Version);
+        Assert.Equal(PowerSource.Battery, got.Power.Source.Value);
+        Assert.Equal(ChargeState.Discharging, got.Power.ChargeState.Value);
+        Assert.Equal(2, got.Power.BatteryCount.Value);
+        Assert.Equal(37.25, got.Power.BatteryPercent.Value, 2);                   // 0.01 %
+        Assert.Equal(18.4, got.Power.BatteryRateWatts.Value, 18.4 * 0.0005);      // half: 2^-11 relative
+        Assert.Equal(0.6137, got.Compute.CpuUtilization.Value, 1.0 / 65535);     // 1/65535
+        Assert.Equal(0.25, got.Compute.MemoryPressure.Value, 1.0 / 255);         // 1/255
+        Assert.Equal(SignalQuality.Estimated, got.Compute.MemoryPressure.Quality);
+        Assert.Equal(2, got.Gpu.DeviceCount.Value);
+        GpuDevice gpu = Assert.Single(got.Gpu.Devices);
+        Assert.Equal(0.8, gpu.Utilization.Value, 1.0 / 65535);                   // the busiest
+        Assert.Equal(370.5, gpu.PowerWatts.Value, 370.5 * 0.0005);              // the total
+        Assert.Equal(ThermalLevel.Serious, got.Thermal.Level.Value);
+        Assert.Equal(0.125, got.Thermal.ThrottleRatio.Value, 1.0 / 65535);
+        Assert.Equal(92, got.Thermal.HottestCelsius.Value);                       // whole degrees
+        Assert.True(got.Network.Metered.Value);
+        Assert.Equal(SignalQuality.Overridden, got.Network.Metered.Quality);
+        Assert.Equal(940e6, got.Network.BandwidthBitsPerSecond.Value, 940e6 * 0.0005);
+        Assert.Equal(2.5, got.Container.CpuLimitCores.Value.Amount, 2.5 * 0.0005);
+        Assert.Equal(12, got.Pending.QueueDepth.Value);
+        Assert.Equal(3, got.Pending.InFlight.Value);
+        Assert.Equal(-14.5, got.Trends.BatteryPercentPerHour.Value, 14.5 * 0.0005);
+        Assert.Equal(0.02, got.Trends.LoadSlopePerMinute.Value, 0.02 * 0.0005);
+
+        // Ages are per group: the compute group carries its oldest reading's (4 s), never fresher.
+        Assert.Equal(Now - TimeSpan.FromSeconds(4), got.Compute.CpuUtilization.ObservedAt);
+        Assert.Equal(Now, got.Power.Source.ObservedAt);
+    }
+
+    [Fact]
+    public void Unknown_and_unsupported_readings_keep_their_quality_and_unlimited_stays_unlimited()
+    {
+        var sent = new NodeCostFactors("desktop", 1, 1, Now)
+        {
+            Power = new PowerFactors
+            {
+                Source = Reading.Measured(PowerSource.Mains, Now, "p"),
+                BatteryPercent = Reading.NotSupported<double>("no battery", Now),
+            },
+            Container = new ContainerFactors { CpuLimitCores = Reading.Measured(ResourceLimit.Unlimited, Now, "k") },
+        };
+        NodeCostFactors got = RoundTrip(sent, 0, Now, Now, out _);
+        Assert.Equal(SignalQuality.NotSupported, got.Power.BatteryPercent.Quality);
+        Assert.Equal(SignalQuality.Unknown, got.Thermal.Level.Quality);
+        Assert.True(got.Container.CpuLimitCores.Value.IsUnlimited);
+        Assert.Empty(got.Gpu.Devices);
+    }
+
+    [Fact]
+    public void A_state_with_the_longest_node_id_fits_128_bytes()
+    {
+        string id = new('x', WireFormat.MaxNodeIdBytes);
+        NodeCostFactors sent = Full(Now) with { NodeId = id };
+        RoundTrip(sent, 1, Now, Now, out int bytes);
+        Assert.True(bytes <= WireFormat.MaxStateBytes, $"{bytes} bytes");
+        Assert.Equal(1 + WireFormat.MaxNodeIdBytes + WireFormat.StateFixedBytes, bytes);
+    }
+
+    [Theory]
+    [InlineData(0.0, 0.0)]
+    [InlineData(0.05, 0.1)]
+    [InlineData(9.95, 10.0)]
+    [InlineData(10.2, 11.0)]
+    [InlineData(99.5, 100.0)]
+    [InlineData(101.0, 110.0)]
+    [InlineData(745.0, 750.0)]
+    [InlineData(3_600.0, 750.0)]
+    public void Ages_round_up_to_their_step_so_nothing_looks_fresher_than_it_is(double seconds, double decoded)
+    {
+        byte b = WireFormat.EncodeAge(TimeSpan.FromSeconds(seconds).Ticks);
+        Assert.Equal(TimeSpan.FromSeconds(decoded).Ticks, WireFormat.DecodeAge(b));
+    }
+
+    [Fact]
+    public void Age_encoding_is_monotonic()
+    {
+        byte previous = 0;
+        for (long ms = 0; ms < 800_000; ms += 37)
+        {
+            byte b = WireFormat.EncodeAge(ms * TimeSpan.TicksPerMillisecond);
+            Assert.True(b >= previous);
+            Assert.True(WireFormat.DecodeAge(b) >= Math.Min(ms * TimeSpan.TicksPerMillisecond, TimeSpan.FromSeconds(750).Ticks));
+            previous = b;
+        }
+    }
+
+    [Fact]
+    public void Capabilities_survive_a_round_trip()
+    {
+        var caps = new NodeCapabilities("gpu-box", 9)
+        {
+            Models =
+            [
+                new ServedModel("llama-3.1-70b") { ParameterBillions = 70, QuantizationBits = 4.5, ContextTokens = 131_072, PrefillTokensPerSecond = 2_500, DecodeTokensPerSecond = 35.5, ParallelSlots = 8 },
+                new ServedModel("phi-4-mini"),
+            ],
+            Relays = [new RelayRoute("qwen-2.5-72b", "cluster-gw", 2)],
+        };
+        byte[] buffer = new byte[1_400];
+        Assert.True(WireCodec.TryWriteCapabilities(buffer, Encoding.UTF8.GetBytes("gpu-box"), 123, caps, out int written));
+        Span<char> chars = stackalloc char[64];
+        Assert.Equal(WireRejection.None, WireCodec.TryReadCapabilities(buffer.AsSpan(3, written - 3), chars, out int n, out long generation, out NodeCapabilities? got));
+        Assert.Equal(123, generation);
+        Assert.Equal(caps.Version, got!.Version);
+        Assert.Equal(caps.Models[0] with { }, got.Models[0]);
+        Assert.Null(got.Models[1].ParameterBillions);
+        Assert.Equal(caps.Relays[0], got.Relays[0]);
+    }
+
+    [Fact]
+    public void Random_bytes_truncations_and_bit_flips_never_throw_and_never_change_the_view()
+    {
+        var time = new FakeTimeProvider(Now);
+        using var a = new GossipNodeFixture("a", time);
+        using var b = new GossipNodeFixture("b", time);
+        a.GossipTo(b);
+        time.Advance(TimeSpan.FromSeconds(6));
+        a.Conditions.Cpu = 0.77;
+        a.Round();
+        byte[] valid = a.Pull();
+        IReadOnlyList<MeshNode> before = b.View.Nodes;
+        var random = new Random(20261127);
+
+        for (int i = 0; i < 5_000; i++)
+        {
+            byte[] junk = new byte[random.Next(0, 1_500)];
+            random.NextBytes(junk);
+            if (i % 3 == 0 && junk.Length > 13)
+            {
+                // Random bodies behind a valid header prefix reach deeper checks.
+                valid.AsSpan(0, 13).CopyTo(junk);
+            }
+
+            b.Adapter.Receive(junk, "fuzz");
+        }
+
+        for (int length = 0; length < valid.Length; length++)
+        {
+            b.Adapter.Receive(valid.AsSpan(0, length), "truncated");
+        }
+
+        for (int bit = 0; bit < valid.Length * 8; bit++)
+        {
+            byte[] flipped = (byte[])valid.Clone();
+            flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+            b.Adapter.Receive(flipped, "flipped");
+        }
+
+        Assert.Same(before, b.View.Nodes);
+        Assert.Equal(2, b.Adapter.Statistics.Merged); // the first message's state and capabilities, nothing since
+        b.Adapter.Receive(valid, "a");
+        Assert.Equal(0.77, b.Find("a")!.Factors.Compute.CpuUtilization.Value, 3);
+    }
+
+    [Fact]
+    public void Unknown_record_kinds_are_skipped_and_the_rest_of_the_message_is_merged()
+    {
+        var time = new FakeTimeProvider(Now);
+        using var a = new GossipNodeFixture("a", time);
+        using var b = new GossipNodeFixture("b", time);
+        a.Round();
+        byte[] valid = a.Pull();
+
+        // Rebuild the message with a record of an unknown kind (200) in front, then reseal it.
+        int bodyStart = WireFormat.HeaderBytes;
+        int bodyEnd = valid.Length - WireFormat.ChecksumBytes;
+        byte[] extra = [200, 3, 0, 1, 2, 3];
+        byte[] message = new byte[valid.Length + extra.Length];
+        valid.AsSpan(0, bodyStart).CopyTo(message);
+        extra.CopyTo(message.AsSpan(bodyStart));
+        valid.AsSpan(bodyStart, bodyEnd - bodyStart).CopyTo(message.AsSpan(bodyStart + extra.Length));
+        int length = WireCodec.Seal(message, bodyEnd + extra.Length, GossipKeyring.None);
+
+        b.Adapter.Receive(message.AsSpan(0, length), "a");
+        Assert.NotNull(b.Find("a"));
+    }
+
+    [Fact]
+    public void Unknown_message_types_and_newer_protocols_are_counted_not_fatal()
+    {
+        var time = new FakeTimeProvider(Now);
+        using var a = new GossipNodeFixture("a", time);
+        using var b = new GossipNodeFixture("b", time);
+        a.Round();
+        byte[] valid = a.Pull();
+
+        byte[] newType = (byte[])valid.Clone();
+        newType[3] = 77;
+        WireCodec.Seal(newType, newType.Length - WireFormat.ChecksumBytes, GossipKeyring.None);
+        byte[] newProtocol = (byte[])valid.Clone();
+        newProtocol[2] = 2;
+        WireCodec.Seal(newProtocol, newProtocol.Length - WireFormat.ChecksumBytes, GossipKeyring.None);
+
+        b.Adapter.Receive(newType, "a");
+        b.Adapter.Receive(newProtocol, "a");
+        Assert.Null(b.Find("a"));
+        Assert.Equal(2, b.Adapter.Statistics.Rejected);
+        b.Adapter.Receive(valid, "a");
+        Assert.NotNull(b.Find("a"));
+    }
+
+    [Fact]
+    public void Out_of_range_values_are_refused()
+    {
+        var state = default(WireNodeState);
+        WireQuantizer.FromFactors(Full(Now), 0, ref state);
+        WireNodeState nan = state;
+        nan.BatteryRateWatts = Half.NaN;
+        Assert.NotNull(WireQuantizer.Validate(nan));
+        WireNodeState percent = state;
+        percent.BatteryHundredthsPercent = 10_001;
+        Assert.NotNull(WireQuantizer.Validate(percent));
+        WireNodeState level = state;
+        level.ThermalLevel = 9;
+        Assert.NotNull(WireQuantizer.Validate(level));
+        WireNodeState hot = state;
+        hot.HottestCelsiusOffset = 250;
+        Assert.NotNull(WireQuantizer.Validate(hot));
+        Assert.Null(WireQuantizer.Validate(state));
+    }
+}
