@@ -272,6 +272,21 @@ public sealed class GossipAdapter : IGossipAdapter, IDisposable
         FlushChanges();
     }
 
+    /// <summary>
+    /// For benchmarks: forgets the version known for a node, so the next state received from it
+    /// counts as newer and is merged (a benchmark cannot precompute an endless run of versions).
+    /// </summary>
+    internal void RewindVersion(string nodeId)
+    {
+        lock (_view.Gate)
+        {
+            if (_nodes.TryGetValue(nodeId, out GossipNode? node))
+            {
+                node.State.Version = 0;
+            }
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
