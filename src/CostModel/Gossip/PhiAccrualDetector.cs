@@ -14,7 +14,7 @@ namespace CostModel.Gossip;
 /// <para>
 /// <b>Model.</b> Inter-arrival intervals are assumed normally distributed with the mean and
 /// standard deviation of the last <see cref="LivenessSettings.SampleWindow"/> samples (a ring
-/// buffer allocated once). The mean is extended by <see cref="LivenessSettings.AcceptableHeartbeatPause"/>
+/// buffer that grows by doubling until it holds the window, then is reused). The mean is extended by <see cref="LivenessSettings.AcceptableHeartbeatPause"/>
 /// and the deviation is at least <see cref="LivenessSettings.MinStandardDeviation"/>. Then
 /// phi = -log10(1 - F(t)), with F the normal CDF in Akka's logistic approximation
 /// F(y) = 1 / (1 + e^(-y(1.5976 + 0.070566 y^2))) (Bowling et al., 2009), evaluated in log space so
@@ -55,7 +55,12 @@ internal sealed class PhiAccrualDetector
     private const double MillisecondsPerSecond = 1_000;
 
     private readonly Lock _gate = new();
-    private readonly double[] _intervalsMs;
+    // Grows by doubling up to the window: a node heard a few times (as in a large, young mesh, where
+    // each node tracks every other) holds a few samples, not the whole window.
+    private const int InitialCapacity = 8;
+
+    private readonly int _window;
+    private double[] _intervalsMs;
     private readonly double _ticksPerMillisecond;
     private readonly double _timeSpanTicksPerTick;
     private readonly double _minStdDevMs;
@@ -84,7 +89,8 @@ internal sealed class PhiAccrualDetector
         Settings = settings;
         _ticksPerMillisecond = timeProvider.TimestampFrequency / MillisecondsPerSecond;
         _timeSpanTicksPerTick = (double)TimeSpan.TicksPerSecond / timeProvider.TimestampFrequency;
-        _intervalsMs = new double[settings.SampleWindow];
+        _window = settings.SampleWindow;
+        _intervalsMs = new double[Math.Min(InitialCapacity, _window)];
         _minStdDevMs = settings.MinStandardDeviation.TotalMilliseconds;
         _pauseMs = settings.AcceptableHeartbeatPause.TotalMilliseconds;
         _maxIntervalMs = settings.MaxRecordedInterval.TotalMilliseconds;
@@ -235,6 +241,12 @@ internal sealed class PhiAccrualDetector
 
     private void Add(double intervalMs)
     {
+        if (_count == _intervalsMs.Length && _count < _window)
+        {
+            // Before the first wrap the samples are in order, so growing keeps the ring intact.
+            Array.Resize(ref _intervalsMs, Math.Min(_window, _count * 2));
+        }
+
         double[] window = _intervalsMs;
         if (_count == window.Length)
         {
@@ -250,7 +262,7 @@ internal sealed class PhiAccrualDetector
         window[_next] = intervalMs;
         _sum += intervalMs;
         _sumOfSquares += intervalMs * intervalMs;
-        if (++_next == window.Length)
+        if (++_next == window.Length && window.Length == _window)
         {
             _next = 0;
             Resum();
