@@ -1,0 +1,108 @@
+using CostModel.Gossip;
+
+namespace CostModel.Testing.Gossip;
+
+/// <summary>
+/// A gossip adapter attached to an <see cref="InMemoryNetwork"/> endpoint, wired the way a host
+/// wires one to its transport (made by <see cref="InMemoryNetwork.Attach"/>).
+/// </summary>
+/// <remarks>
+/// What the network delivers to the address goes to <see cref="IGossipAdapter.Receive"/>. Each
+/// <see cref="IGossipAdapter.Outgoing"/> message goes to its <see cref="GossipMessage.To"/>, or,
+/// without one, to <see cref="Fanout"/> random other endpoints. <see cref="GossipRound"/> is the
+/// host's periodic pull; the network has no timer of its own for it, so a test or simulator calls
+/// it on its own schedule.
+/// </remarks>
+public sealed class GossipEndpoint : IDisposable
+{
+    /// <summary>The default fanout: 3 peers, memberlist's <c>GossipNodes</c> default.</summary>
+    public const int DefaultFanout = 3;
+
+    private readonly InMemoryNetwork _network;
+    private readonly IDisposable _subscription;
+    private int _disposed;
+
+    internal GossipEndpoint(InMemoryNetwork network, string address, IGossipAdapter adapter, int fanout)
+    {
+        _network = network;
+        Address = address;
+        Adapter = adapter;
+        Fanout = fanout;
+        _subscription = adapter.Outgoing.Subscribe(OnOutgoing);
+    }
+
+    /// <summary>The endpoint's address.</summary>
+    public string Address { get; }
+
+    /// <summary>The attached adapter.</summary>
+    public IGossipAdapter Adapter { get; }
+
+    /// <summary>How many random peers a message without an addressee, and each gossip round, goes to.</summary>
+    public int Fanout { get; }
+
+    /// <summary>
+    /// One host gossip round: pulls <see cref="IGossipAdapter.WritePayload"/> with the network's
+    /// default MTU (<see cref="LinkConditions.Mtu"/> of <see cref="InMemoryNetwork.DefaultConditions"/>)
+    /// as the budget, and sends what it wrote to <see cref="Fanout"/> random other endpoints.
+    /// </summary>
+    /// <returns>How many messages were sent: 0 when the adapter wrote nothing or there is no other endpoint.</returns>
+    public int GossipRound()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        byte[] buffer = NewBuffer();
+        int written = Adapter.WritePayload(buffer);
+        if (written <= 0)
+        {
+            return 0;
+        }
+
+        List<string> peers = _network.PickPeers(Address, Fanout);
+        foreach (string peer in peers)
+        {
+            _network.Send(Address, peer, buffer.AsSpan(0, written));
+        }
+
+        return peers.Count;
+    }
+
+    /// <summary>Sends <see cref="IGossipAdapter.WriteSyncRequest"/>'s bytes to a seed, as a joining node does.</summary>
+    /// <param name="seed">The seed's address.</param>
+    /// <exception cref="ArgumentException">The adapter's MTU is larger than the network's default MTU.</exception>
+    public void SendSyncRequest(string seed)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(seed);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        byte[] buffer = NewBuffer();
+        int written = Adapter.WriteSyncRequest(buffer);
+        _network.Send(Address, seed, buffer.AsSpan(0, written));
+    }
+
+    /// <summary>Stops sending the adapter's messages and removes the endpoint from the network.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _subscription.Dispose();
+        _network.RemoveEndpoint(Address);
+    }
+
+    // A fresh buffer per call: a receive callback may start another round on this endpoint while one is sending.
+    private byte[] NewBuffer() => new byte[_network.DefaultConditions.Mtu];
+
+    private void OnOutgoing(GossipMessage message)
+    {
+        if (message.To is { } to)
+        {
+            _network.Send(Address, to, message.Payload.Span);
+            return;
+        }
+
+        foreach (string peer in _network.PickPeers(Address, Fanout))
+        {
+            _network.Send(Address, peer, message.Payload.Span);
+        }
+    }
+}

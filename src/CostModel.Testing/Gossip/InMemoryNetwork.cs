@@ -1,0 +1,474 @@
+using CostModel.Gossip;
+
+namespace CostModel.Testing.Gossip;
+
+/// <summary>Receives a payload that an <see cref="InMemoryNetwork"/> delivers to an endpoint.</summary>
+/// <param name="payload">The bytes as sent; valid only during the call.</param>
+/// <param name="from">The sender's address.</param>
+/// <remarks><see cref="IGossipAdapter.Receive"/> has this shape: pass <c>adapter.Receive</c>.</remarks>
+public delegate void PayloadReceiver(ReadOnlySpan<byte> payload, string from);
+
+/// <summary>
+/// A deterministic simulated network that carries byte payloads between named endpoints, with
+/// per-link loss, delay, jitter (reordering), duplication, MTU and partitions, for testing gossip.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Time.</b> Messages wait in an event queue ordered by due time (ties in send order). One
+/// timer from the <see cref="TimeProvider"/> is armed for the earliest due message; when it fires,
+/// every message due by then is delivered in order. With <c>FakeTimeProvider</c>, nothing is
+/// delivered until <c>Advance</c> reaches a message's due time, and <c>Advance</c> delivers on the
+/// calling thread before it returns. <c>FakeTimeProvider.Advance</c> moves the clock to its end
+/// before timers run, so messages sent from a receive callback are timed from that end: advance in
+/// steps no longer than the shortest delay when the time between hops matters. A message with no
+/// delay is delivered inside <see cref="Send"/> (or, when sent from a receive callback, right after
+/// that callback returns).
+/// </para>
+/// <para>
+/// <b>Randomness.</b> Loss, duplication, jitter and peer choice draw from one <see cref="Random"/>
+/// with the given seed, so the same calls in the same order give the same outcome.
+/// </para>
+/// <para>
+/// <b>Checks at send</b>, in this order: the receiver exists, no partition separates the two, the
+/// payload fits the link's MTU, the message is not lost. A receiver removed while a message is in
+/// flight makes it an unknown-endpoint drop at delivery. Partitions apply at send: messages already
+/// in flight still arrive.
+/// </para>
+/// <para>Thread-safe: a simulator may send from several threads; receive callbacks are never run concurrently with each other.</para>
+/// </remarks>
+public sealed class InMemoryNetwork : IDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly Lock _gate = new();
+    private readonly ITimer _timer;
+    private readonly Dictionary<string, PayloadReceiver> _endpoints = new(StringComparer.Ordinal);
+    private readonly List<string> _addresses = []; // in the order added, so that seeded peer choice is reproducible
+    private readonly Dictionary<(string From, string To), LinkConditions> _links = [];
+    private readonly List<HashSet<string>> _cuts = [];
+    private readonly Dictionary<string, Counters> _counters = new(StringComparer.Ordinal);
+    private readonly Counters _total = new();
+    private readonly PriorityQueue<InFlight, (DateTimeOffset Due, long Sequence)> _inFlight = new();
+    private LinkConditions _defaultConditions = LinkConditions.Perfect;
+    private long _sequence;
+    private bool _draining;
+    private bool _disposed;
+
+    /// <summary>Creates an empty network.</summary>
+    /// <param name="timeProvider">The clock that times deliveries (a <c>FakeTimeProvider</c> in tests).</param>
+    /// <param name="seed">The seed for loss, duplication, jitter and peer choice.</param>
+    public InMemoryNetwork(TimeProvider timeProvider, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _time = timeProvider;
+        _random = new Random(seed);
+        _timer = timeProvider.CreateTimer(static state => ((InMemoryNetwork)state!).Drain(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The conditions of every link without its own (<see cref="SetLink"/>); <see cref="LinkConditions.Perfect"/> at first.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
+    public LinkConditions DefaultConditions
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _defaultConditions;
+            }
+        }
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            value.Validate();
+            lock (_gate)
+            {
+                _defaultConditions = value;
+            }
+        }
+    }
+
+    /// <summary>The addresses of the endpoints, in the order they were added.</summary>
+    public IReadOnlyList<string> Endpoints
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _addresses];
+            }
+        }
+    }
+
+    /// <summary>Messages sent and not yet delivered or dropped.</summary>
+    public int InFlightCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
+    /// <summary>The traffic of the whole network.</summary>
+    public TrafficCounters Total
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _total.Snapshot();
+            }
+        }
+    }
+
+    /// <summary>The traffic of one address: what it sent and had dropped, and what was delivered to it.</summary>
+    /// <param name="address">The address (zero counts when it never sent or received).</param>
+    /// <returns>A snapshot of its counters.</returns>
+    public TrafficCounters CountersOf(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        lock (_gate)
+        {
+            return _counters.TryGetValue(address, out Counters? counters) ? counters.Snapshot() : new TrafficCounters();
+        }
+    }
+
+    /// <summary>Adds an endpoint that receives the messages sent to <paramref name="address"/>.</summary>
+    /// <param name="address">The endpoint's address, any non-empty string.</param>
+    /// <param name="receive">Called for each delivered message (<c>adapter.Receive</c> for a gossip adapter).</param>
+    /// <exception cref="ArgumentException">The address is empty or already taken.</exception>
+    public void AddEndpoint(string address, PayloadReceiver receive)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(address);
+        ArgumentNullException.ThrowIfNull(receive);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_endpoints.TryAdd(address, receive))
+            {
+                throw new ArgumentException($"An endpoint with address '{address}' already exists.", nameof(address));
+            }
+
+            _addresses.Add(address);
+        }
+    }
+
+    /// <summary>Removes an endpoint; messages to it, including those in flight, become unknown-endpoint drops.</summary>
+    /// <param name="address">The endpoint's address.</param>
+    /// <returns>Whether there was such an endpoint.</returns>
+    public bool RemoveEndpoint(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        lock (_gate)
+        {
+            return _endpoints.Remove(address) && _addresses.Remove(address);
+        }
+    }
+
+    /// <summary>Adds an endpoint for a gossip adapter and wires it the way a host would (see <see cref="GossipEndpoint"/>).</summary>
+    /// <param name="address">The endpoint's address; the adapter sees it as the sender of what it sends.</param>
+    /// <param name="adapter">The adapter: it receives what is sent to the address, and its <see cref="IGossipAdapter.Outgoing"/> is sent.</param>
+    /// <param name="fanout">How many random peers a message without an addressee, and each gossip round, goes to.</param>
+    /// <returns>The endpoint; dispose it to detach the adapter and remove the endpoint.</returns>
+    /// <exception cref="ArgumentException">The address is empty or already taken.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fanout"/> is less than 1.</exception>
+    public GossipEndpoint Attach(string address, IGossipAdapter adapter, int fanout = GossipEndpoint.DefaultFanout)
+    {
+        ArgumentNullException.ThrowIfNull(adapter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(fanout, 1);
+        AddEndpoint(address, adapter.Receive);
+        return new GossipEndpoint(this, address, adapter, fanout);
+    }
+
+    /// <summary>Sets the conditions of the link in one direction (call again with the two swapped for the other).</summary>
+    /// <param name="from">The sender's address.</param>
+    /// <param name="to">The receiver's address.</param>
+    /// <param name="conditions">The link's conditions, or null to use <see cref="DefaultConditions"/> again.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
+    public void SetLink(string from, string to, LinkConditions? conditions)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        conditions?.Validate();
+        lock (_gate)
+        {
+            if (conditions is null)
+            {
+                _links.Remove((from, to));
+            }
+            else
+            {
+                _links[(from, to)] = conditions;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cuts the given addresses off from all others, in both directions, until <see cref="Heal"/>.
+    /// Partitions add up: two endpoints can talk when no partition separates them.
+    /// </summary>
+    /// <param name="side">The addresses on one side of the cut.</param>
+    public void Partition(params IEnumerable<string> side)
+    {
+        ArgumentNullException.ThrowIfNull(side);
+        var cut = new HashSet<string>(side, StringComparer.Ordinal);
+        lock (_gate)
+        {
+            _cuts.Add(cut);
+        }
+    }
+
+    /// <summary>Removes every partition.</summary>
+    public void Heal()
+    {
+        lock (_gate)
+        {
+            _cuts.Clear();
+        }
+    }
+
+    /// <summary>Sends a copy of <paramref name="payload"/> from one address to another, subject to the link's conditions.</summary>
+    /// <param name="from">The sender's address (need not be an endpoint, so a test can inject traffic).</param>
+    /// <param name="to">The receiver's address.</param>
+    /// <param name="payload">The bytes; copied before this returns.</param>
+    /// <exception cref="ObjectDisposedException">The network is disposed.</exception>
+    public void Send(string from, string to, ReadOnlySpan<byte> payload)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(from);
+        ArgumentException.ThrowIfNullOrEmpty(to);
+        bool deliverNow;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var count = new MessageCount(1, payload.Length);
+            Counters sender = CountersFor(from);
+            Count(sender, Outcome.Sent, count);
+            LinkConditions link = _links.GetValueOrDefault((from, to)) ?? _defaultConditions;
+
+            Outcome? drop =
+                !_endpoints.ContainsKey(to) ? Outcome.UnknownEndpoint
+                : !CanReach(from, to) ? Outcome.Partitioned
+                : payload.Length > link.Mtu ? Outcome.Oversize
+                : Happens(link.LossProbability) ? Outcome.Lost
+                : null;
+            if (drop is { } reason)
+            {
+                Count(sender, reason, count);
+                return;
+            }
+
+            DateTimeOffset now = _time.GetUtcNow();
+            byte[] copy = payload.ToArray();
+            Enqueue(from, to, copy, link, now);
+            if (Happens(link.DuplicationProbability))
+            {
+                Count(sender, Outcome.Duplicated, count);
+                Enqueue(from, to, copy, link, now);
+            }
+
+            deliverNow = ArmTimer(now);
+        }
+
+        if (deliverNow)
+        {
+            Drain();
+        }
+    }
+
+    /// <summary>Stops the delivery timer; messages in flight are never delivered.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _inFlight.Clear();
+        }
+
+        _timer.Dispose();
+    }
+
+    /// <summary>Up to <paramref name="count"/> distinct random endpoints other than <paramref name="self"/>.</summary>
+    internal List<string> PickPeers(string self, int count)
+    {
+        lock (_gate)
+        {
+            List<string> candidates = _addresses.FindAll(a => !string.Equals(a, self, StringComparison.Ordinal));
+            int take = Math.Min(count, candidates.Count);
+            for (int i = 0; i < take; i++)
+            {
+                int j = _random.Next(i, candidates.Count);
+                (candidates[i], candidates[j]) = (candidates[j], candidates[i]);
+            }
+
+            candidates.RemoveRange(take, candidates.Count - take);
+            return candidates;
+        }
+    }
+
+    private bool Happens(double probability) => probability > 0 && _random.NextDouble() < probability;
+
+    private bool CanReach(string from, string to)
+    {
+        foreach (HashSet<string> cut in _cuts)
+        {
+            if (cut.Contains(from) != cut.Contains(to))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void Enqueue(string from, string to, byte[] payload, LinkConditions link, DateTimeOffset now)
+    {
+        TimeSpan delay = link.Delay;
+        if (link.Jitter > TimeSpan.Zero)
+        {
+            delay += TimeSpan.FromTicks((long)(link.Jitter.Ticks * _random.NextDouble()));
+        }
+
+        _inFlight.Enqueue(new InFlight(from, to, payload), (now + delay, _sequence++));
+    }
+
+    /// <summary>Arms the timer for the earliest message; true when one is due already (the caller delivers, outside the lock).</summary>
+    private bool ArmTimer(DateTimeOffset now)
+    {
+        if (!_inFlight.TryPeek(out _, out (DateTimeOffset Due, long Sequence) next))
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return false;
+        }
+
+        TimeSpan wait = next.Due - now;
+        if (wait <= TimeSpan.Zero)
+        {
+            return true;
+        }
+
+        _timer.Change(wait, Timeout.InfiniteTimeSpan);
+        return false;
+    }
+
+    /// <summary>Delivers every due message in order; one pass at a time (a nested or concurrent call leaves the work to the running pass).</summary>
+    private void Drain()
+    {
+        lock (_gate)
+        {
+            if (_draining || _disposed)
+            {
+                return;
+            }
+
+            _draining = true;
+        }
+
+        bool finished = false;
+        try
+        {
+            while (true)
+            {
+                InFlight message;
+                PayloadReceiver? receiver;
+                lock (_gate)
+                {
+                    DateTimeOffset now = _time.GetUtcNow();
+                    if (_disposed || !_inFlight.TryPeek(out message, out (DateTimeOffset Due, long Sequence) next) || next.Due > now)
+                    {
+                        _draining = false;
+                        finished = true;
+                        if (!_disposed)
+                        {
+                            ArmTimer(now);
+                        }
+
+                        return;
+                    }
+
+                    _inFlight.Dequeue();
+                    var count = new MessageCount(1, message.Payload.Length);
+                    if (!_endpoints.TryGetValue(message.To, out receiver))
+                    {
+                        Count(CountersFor(message.From), Outcome.UnknownEndpoint, count);
+                        continue;
+                    }
+
+                    Count(CountersFor(message.To), Outcome.Delivered, count);
+                }
+
+                receiver(message.Payload, message.From);
+            }
+        }
+        finally
+        {
+            if (!finished)
+            {
+                // A receive callback threw: let it propagate, and leave the rest queued for the timer.
+                lock (_gate)
+                {
+                    _draining = false;
+                    if (!_disposed && _inFlight.TryPeek(out _, out (DateTimeOffset Due, long Sequence) next))
+                    {
+                        TimeSpan wait = next.Due - _time.GetUtcNow();
+                        _timer.Change(wait > TimeSpan.Zero ? wait : TimeSpan.FromTicks(1), Timeout.InfiniteTimeSpan);
+                    }
+                }
+            }
+        }
+    }
+
+    private Counters CountersFor(string address)
+    {
+        if (!_counters.TryGetValue(address, out Counters? counters))
+        {
+            counters = new Counters();
+            _counters.Add(address, counters);
+        }
+
+        return counters;
+    }
+
+    private void Count(Counters endpoint, Outcome outcome, MessageCount count)
+    {
+        endpoint.Add(outcome, count);
+        _total.Add(outcome, count);
+    }
+
+    private enum Outcome
+    {
+        Sent,
+        Duplicated,
+        Delivered,
+        Lost,
+        Partitioned,
+        Oversize,
+        UnknownEndpoint,
+    }
+
+    private readonly record struct InFlight(string From, string To, byte[] Payload);
+
+    private sealed class Counters
+    {
+        private readonly MessageCount[] _counts = new MessageCount[Enum.GetValues<Outcome>().Length];
+
+        public void Add(Outcome outcome, MessageCount count) => _counts[(int)outcome] += count;
+
+        public TrafficCounters Snapshot() => new()
+        {
+            Sent = _counts[(int)Outcome.Sent],
+            Duplicated = _counts[(int)Outcome.Duplicated],
+            Delivered = _counts[(int)Outcome.Delivered],
+            Lost = _counts[(int)Outcome.Lost],
+            Partitioned = _counts[(int)Outcome.Partitioned],
+            Oversize = _counts[(int)Outcome.Oversize],
+            UnknownEndpoint = _counts[(int)Outcome.UnknownEndpoint],
+        };
+    }
+}
