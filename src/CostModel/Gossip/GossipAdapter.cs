@@ -952,6 +952,9 @@ public sealed class GossipAdapter : IGossipAdapter, IDisposable
 
     private delegate int WriteRecord(Span<byte> destination);
 
+    // 5: the default 5 s heartbeat gives the detector's default 1 s deviation floor.
+    private const int MinDeviationPerInterval = 5;
+
     private sealed record Settings(
         GossipOptions Options,
         GossipKeyring Keyring,
@@ -967,12 +970,17 @@ public sealed class GossipAdapter : IGossipAdapter, IDisposable
             GossipOptions g = options.Gossip;
             GossipKeyring keyring = GossipKeyring.FromBase64(g.Keys);
             byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(g.ClusterId))[..WireFormat.ClusterHashBytes];
+            // The detector's tolerances scale with the heartbeat interval: one missed heartbeat
+            // costs no suspicion, and the deviation floor is a fifth of the interval (1 s at the
+            // default 5 s), so a mesh configured to beat faster also suspects faster.
             var liveness = new LivenessSettings
             {
                 PhiThreshold = g.PhiThreshold,
                 MaxSilence = g.MaxSilence,
                 DeadAfter = g.DeadAfter,
                 RemoveAfter = g.RemoveAfter,
+                AcceptableHeartbeatPause = g.MaxSilence,
+                MinStandardDeviation = g.MaxSilence / MinDeviationPerInterval,
             };
             var publish = new PublishSettings
             {
