@@ -362,4 +362,47 @@ public sealed class GossipAdapterTests
         Assert.Equal(1, seen.Factors.Version);
         Assert.True(seen.Factors.Generation > Start.ToUnixTimeMilliseconds());
     }
+
+    [Fact]
+    public void In_push_mode_the_timer_publishes_on_start_on_significant_change_and_as_a_heartbeat()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var a = new GossipNodeFixture("a", time, o => o.Gossip.Dissemination = GossipDissemination.Push);
+        using var b = new GossipNodeFixture("b", time);
+        var pushed = new List<GossipMessage>();
+        using IDisposable subscription = a.Adapter.Outgoing.Subscribe(pushed.Add);
+
+        a.Adapter.Start();
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        Assert.NotEmpty(pushed);
+        Assert.All(pushed, m => Assert.Null(m.To));
+        foreach (GossipMessage message in pushed)
+        {
+            b.Adapter.Receive(message.Payload.Span, "a");
+        }
+
+        Assert.NotNull(b.Find("a"));
+        long published = a.Adapter.Statistics.Published;
+
+        // Jitter below the threshold for 5 s: nothing new but the heartbeat at the maximum silence.
+        for (int i = 0; i < 25; i++)
+        {
+            a.Conditions.Cpu = i % 2 == 0 ? 0.21 : 0.2;
+            time.Advance(TimeSpan.FromMilliseconds(200));
+        }
+
+        Assert.Equal(published + 1, a.Adapter.Statistics.Published); // the 5 s heartbeat, nothing else
+
+        // A large change publishes at the next sample.
+        a.Conditions.Cpu = 0.95;
+        pushed.Clear();
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(published + 2, a.Adapter.Statistics.Published);
+        foreach (GossipMessage message in pushed)
+        {
+            b.Adapter.Receive(message.Payload.Span, "a");
+        }
+
+        Assert.Equal(0.95, b.Find("a")!.Factors.Compute.CpuUtilization.Value, 3);
+    }
 }
