@@ -1,0 +1,10 @@
+namespace CostModel.Gossip;
+
+/// <summary>Counts of a gossip adapter's traffic since it was created.</summary>
+/// <param name="Received">Messages handed to <see cref="IGossipAdapter.Receive"/>.</param>
+/// <param name="Rejected">Messages or records refused (by any check).</param>
+/// <param name="Merged">Records that changed the view.</param>
+/// <param name="Stale">Records older than what the view had (replays, duplicates, reordering): ignored.</param>
+/// <param name="Published">Publications of this node's factors.</param>
+/// <param name="Sent">Messages written for the host to send.</param>
+public readonly record struct GossipStatistics(long Received, long Rejected, long Merged, long Stale, long Published, long Sent);
