@@ -1,0 +1,364 @@
+using CostModel.Factors;
+using CostModel.Mesh;
+using CostModel.Routing;
+using CostModel.Scoring;
+
+namespace CostModel.Testing.Simulation;
+
+/// <summary>The routing policies the simulator compares (definitions and sources in <c>docs/simulation.md</c>).</summary>
+public static class RoutingPolicies
+{
+    /// <summary>The library's default router (<see cref="IRouter"/>), through DI with the scenario's options.</summary>
+    public const string CostModel = "costmodel";
+
+    /// <summary>Round robin over the router's live candidates.</summary>
+    public const string RoundRobin = "round-robin";
+
+    /// <summary>Uniformly random among the router's live candidates.</summary>
+    public const string Random = "random";
+
+    /// <summary>Fewest requests in flight from this router (YARP's LeastRequests), ties by order.</summary>
+    public const string LeastInFlight = "least-in-flight";
+
+    /// <summary>Power of two choices on this router's in-flight counts (YARP's default).</summary>
+    public const string PowerOfTwoChoices = "p2c";
+
+    /// <summary>A reconstruction of the original design: greedy minimum of latency times bare multipliers, no hysteresis, no pending work.</summary>
+    public const string GreedyOriginal = "greedy-original";
+
+    /// <summary>LiteLLM's lowest-latency routing: the lowest EWMA of observed seconds per output token, untried first.</summary>
+    public const string LiteLlmLatency = "litellm-latency";
+
+    /// <summary>LiteLLM's lowest-cost routing: the cheapest price per token (local models are free), ties by order.</summary>
+    public const string LiteLlmCost = "litellm-cost";
+
+    /// <summary>Perfect, instant knowledge of the true simulator state: the target with the lowest true cost now (a bound).</summary>
+    public const string Oracle = "oracle";
+
+    /// <summary>Every policy id, the library's first.</summary>
+    public static IReadOnlyList<string> Ids { get; } = [CostModel, RoundRobin, Random, LeastInFlight, PowerOfTwoChoices, GreedyOriginal, LiteLlmLatency, LiteLlmCost, Oracle];
+}
+
+/// <summary>A target a policy may choose: a mesh node or an API endpoint.</summary>
+internal readonly record struct Target(string Id, SimHost? Node, SimulatedApi? Api, MeshNode? Seen);
+
+/// <summary>A routing policy. One instance per run; its per-router state lives on <see cref="SimHost"/>.</summary>
+internal abstract class Policy
+{
+    // EWMA weight of a new latency sample for litellm-latency: 2 / (N + 1) with N = 9, the same
+    // memory as an average of the last nine or so samples (LiteLLM averages a recent window).
+    protected const double LatencyEwmaWeight = 0.2;
+
+    // LiteLLM records a failed call as a very slow one (its lowest-latency strategy stores 1000 s for
+    // timeouts), so a failing deployment sinks to the bottom; per output token here.
+    protected const double FailurePenaltySecondsPerToken = 1_000;
+
+    public static Policy Create(string id) => id switch
+    {
+        RoutingPolicies.CostModel => new CostModelPolicy(),
+        RoutingPolicies.RoundRobin => new RoundRobinPolicy(),
+        RoutingPolicies.Random => new RandomPolicy(),
+        RoutingPolicies.LeastInFlight => new LeastInFlightPolicy(),
+        RoutingPolicies.PowerOfTwoChoices => new PowerOfTwoPolicy(),
+        RoutingPolicies.GreedyOriginal => new GreedyOriginalPolicy(),
+        RoutingPolicies.LiteLlmLatency => new LiteLlmLatencyPolicy(),
+        RoutingPolicies.LiteLlmCost => new LiteLlmCostPolicy(),
+        RoutingPolicies.Oracle => new OraclePolicy(),
+        _ => throw new ArgumentException($"Unknown policy '{id}'; known: {string.Join(", ", RoutingPolicies.Ids)}.", nameof(id)),
+    };
+
+    /// <summary>Chooses a target id for the request, or null when there is none.</summary>
+    public abstract string? Choose(SimulationRun run, SimHost router, SimRequest request);
+
+    /// <summary>Told when a request this policy routed ends.</summary>
+    public virtual void OnOutcome(SimHost router, SimRequest request, double latencySeconds)
+    {
+    }
+
+    protected static int InFlight(SimHost router, string target) => router.InFlight.GetValueOrDefault(target);
+}
+
+/// <summary>The library's router, called as a host calls it; the lease is completed when the request ends.</summary>
+internal sealed class CostModelPolicy : Policy
+{
+    public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
+    {
+        var profile = new RequestProfile(run.Scenario.Model)
+        {
+            InputTokens = request.InputTokens,
+            OutputTokens = request.OutputTokens,
+            PayloadBytes = request.PayloadBytes,
+            Urgency = request.Urgency,
+            AffinityKey = request.AffinityKey,
+        };
+        RouteDecision decision = router.Router.Route(profile);
+        if (!decision.HasTarget)
+        {
+            decision.Lease.Dispose();
+            return null;
+        }
+
+        request.Lease = decision.Lease;
+        request.HasLease = true;
+        return decision.TargetId;
+    }
+}
+
+internal sealed class RoundRobinPolicy : Policy
+{
+    public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
+    {
+        List<Target> c = run.Candidates(router);
+        if (c.Count == 0)
+        {
+            return null;
+        }
+
+        int i = router.NextRoundRobin++ % c.Count;
+        return c[i].Id;
+    }
+}
+
+internal sealed class RandomPolicy : Policy
+{
+    public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
+    {
+        List<Target> c = run.Candidates(router);
+        return c.Count == 0 ? null : c[router.Random.Next(c.Count)].Id;
+    }
+}
+
+internal sealed class LeastInFlightPolicy : Policy
+{
+    public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
+    {
+        List<Target> c = run.Candidates(router);
+        string? best = null;
+        int bestCount = int.MaxValue;
+        foreach (Target t in c)
+        {
+            int n = InFlight(router, t.Id);
+            if (n < bestCount)
+            {
+                best = t.Id;
+                bestCount = n;
+            }
+        }
+
+        return best;
+    }
+}
+
+internal sealed class PowerOfTwoPolicy : Policy
+{
+    public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
+    {
+        List<Target> c = run.Candidates(router);
+        if (c.Count <= 1)
+        {
+            return c.Count == 0 ? null : c[0].Id;
+        }
+
+        int a = router.Random.Next(c.Count);
+        int b = router.Random.Next(c.Count - 1);
+        if (b >= a)
+        {
+            b++;
+        }
+
+        return InFlight(router, c[b].Id) < InFlight(router, c[a].Id) ? c[b].Id : c[a].Id;
+    }
+}
+
+/// <summary>
+/// The original design, reconstructed plainly: expected latency from advertised speeds and the
+/// library's network priors, times 2 on battery, 1.5 on a metered link, (1 + load), 1.5 when
+/// throttled; the minimum wins, ties by order. No money, no hysteresis, no pending work.
+/// </summary>
+internal sealed class GreedyOriginalPolicy : Policy
+{
+    private const double BatteryMultiplier = 2;
+    private const double MeteredMultiplier = 1.5;
+    private const double ThrottledMultiplier = 1.5;
+    private const double BitsPerByte = 8;
+
+    public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
+    {
+        string? best = null;
+        double bestScore = double.PositiveInfinity;
+        foreach (Target t in run.Candidates(router))
+        {
+            double score;
+            if (t.Api is { } api)
+            {
+                score = api.LatencySeconds + (request.InputTokens / api.PrefillTokensPerSecond) + (request.OutputTokens / api.DecodeTokensPerSecond);
+            }
+            else
+            {
+                ServedModel? m = t.Seen!.Capabilities.Models.FirstOrDefault(x => string.Equals(x.ModelId, run.Scenario.Model, StringComparison.OrdinalIgnoreCase));
+                double prefill = m?.PrefillTokensPerSecond ?? router.Scoring.PrefillTokensPerSecondPrior;
+                double decode = m?.DecodeTokensPerSecond ?? router.Scoring.DecodeTokensPerSecondPrior;
+                double latency = (request.InputTokens / prefill) + (request.OutputTokens / decode);
+                if (!t.Seen.IsLocal)
+                {
+                    latency += router.Scoring.RttPriorSeconds + (request.PayloadBytes * BitsPerByte / router.Scoring.BandwidthPriorBitsPerSecond);
+                }
+
+                NodeCostFactors f = t.Seen.Factors;
+                bool battery = f.Power.Source.HasValue && f.Power.Source.RawValue == PowerSource.Battery;
+                bool metered = f.Network.Metered.HasValue && f.Network.Metered.RawValue;
+                double load = f.Compute.CpuUtilization.HasValue ? f.Compute.CpuUtilization.RawValue : 0;
+                bool throttled = f.Thermal.ThrottleRatio.HasValue && f.Thermal.ThrottleRatio.RawValue > 0;
+                score = latency * (battery ? BatteryMultiplier : 1) * (metered ? MeteredMultiplier : 1) * (1 + load) * (throttled ? ThrottledMultiplier : 1);
+            }
+
+            if (score < bestScore)
+            {
+                bestScore = score;
+                best = t.Id;
+            }
+        }
+
+        return best;
+    }
+}
+
+/// <summary>LiteLLM's lowest-latency strategy: untried deployments first (in order), then the lowest EWMA of seconds per output token.</summary>
+internal sealed class LiteLlmLatencyPolicy : Policy
+{
+    public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
+    {
+        string? best = null;
+        double bestLatency = double.PositiveInfinity;
+        foreach (Target t in run.Candidates(router))
+        {
+            if (!router.LatencyPerToken.TryGetValue(t.Id, out double latency))
+            {
+                return t.Id;
+            }
+
+            if (latency < bestLatency)
+            {
+                bestLatency = latency;
+                best = t.Id;
+            }
+        }
+
+        return best;
+    }
+
+    public override void OnOutcome(SimHost router, SimRequest request, double latencySeconds)
+    {
+        double sample = request.Succeeded ? latencySeconds / Math.Max(1, request.OutputTokens) : FailurePenaltySecondsPerToken;
+        string target = request.Target!;
+        router.LatencyPerToken[target] = router.LatencyPerToken.TryGetValue(target, out double old)
+            ? old + (LatencyEwmaWeight * (sample - old))
+            : sample;
+    }
+}
+
+/// <summary>LiteLLM's lowest-cost strategy: the cheapest input plus output price per token; local models cost 0; ties by order.</summary>
+internal sealed class LiteLlmCostPolicy : Policy
+{
+    public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
+    {
+        string? best = null;
+        double bestPrice = double.PositiveInfinity;
+        foreach (Target t in run.Candidates(router))
+        {
+            double price = t.Api is { } api ? api.InputDollarsPerMillionTokens + api.OutputDollarsPerMillionTokens : 0;
+            if (price < bestPrice)
+            {
+                bestPrice = price;
+                best = t.Id;
+            }
+        }
+
+        return best;
+    }
+}
+
+/// <summary>
+/// Perfect knowledge of the true state: for every reachable target that can serve now, the true
+/// latency (network, the wait for a slot given every queued request, service at the current
+/// throttle) times the request's value of time, plus the true money (API tokens, metered bytes,
+/// the energy at its price: electricity on mains, battery wear plus scarcity on battery); nodes
+/// at or below the battery floor are left out for non-interactive work when anything else can
+/// serve, and APIs past the router's daily cap are left out. A bound, not a deployable policy.
+/// </summary>
+internal sealed class OraclePolicy : Policy
+{
+    private const double JoulesPerKilowattHour = 3.6e6;
+    private const double HalfChargePercent = 50;
+
+    public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
+    {
+        string? best = null;
+        double bestCost = double.PositiveInfinity;
+        string? fallback = null;
+        double fallbackCost = double.PositiveInfinity;
+        ScoringOptions o = router.Scoring;
+        double valueOfTime = o.ValueOfTime(request.Urgency);
+        foreach (Target t in run.AllTargets(router))
+        {
+            double latency = run.TrueLatency(router, t, request);
+            if (double.IsInfinity(latency))
+            {
+                continue;
+            }
+
+            double money;
+            bool belowFloor = false;
+            if (t.Api is { } api)
+            {
+                money = ((request.InputTokens * api.InputDollarsPerMillionTokens) + (request.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
+                if (run.Scenario.ApiDailyBudgetDollars is { } cap && router.ApiDollars + run.ApiDollarsInFlight(router) + money > cap)
+                {
+                    continue;
+                }
+
+                if (router.Node.Link.Metered)
+                {
+                    money += request.PayloadBytes / 1e9 * o.MeteredDollarsPerGigabyte;
+                }
+            }
+            else
+            {
+                NodeModel n = t.Node!.Node;
+                double service = n.ServiceSeconds(request.InputTokens, request.OutputTokens);
+                double watts = (n.Power.ActiveWatts - n.Power.IdleWatts) / n.Slots;
+                double price = o.ElectricityDollarsPerKilowattHour;
+                if (n.HasBattery && !n.PluggedIn)
+                {
+                    double headroom = n.BatteryPercent - o.BatteryReserveFloorPercent;
+                    double scarcity = headroom <= 0 ? o.MaxBatteryDollarsPerKilowattHour : o.BatteryScarcityDollarsPerKilowattHourAtHalf * (HalfChargePercent - o.BatteryReserveFloorPercent) / headroom;
+                    price = Math.Min(o.MaxBatteryDollarsPerKilowattHour, o.BatteryWearDollarsPerKilowattHour + scarcity);
+                    belowFloor = request.Urgency != Urgency.Interactive && headroom <= 0;
+                }
+
+                money = watts * service / JoulesPerKilowattHour * price;
+                if (!ReferenceEquals(t.Node, router) && (n.Link.Metered || router.Node.Link.Metered))
+                {
+                    money += request.PayloadBytes / 1e9 * o.MeteredDollarsPerGigabyte;
+                }
+            }
+
+            double cost = (latency * valueOfTime) + money;
+            if (belowFloor)
+            {
+                if (cost < fallbackCost)
+                {
+                    fallbackCost = cost;
+                    fallback = t.Id;
+                }
+            }
+            else if (cost < bestCost)
+            {
+                bestCost = cost;
+                best = t.Id;
+            }
+        }
+
+        return best ?? fallback;
+    }
+}

@@ -1,0 +1,223 @@
+using System.Globalization;
+using System.Text.Json;
+using CostModel.Budgets;
+using CostModel.Collection;
+using CostModel.Factors;
+using CostModel.Gossip;
+using CostModel.Mesh;
+using CostModel.Pricing;
+using CostModel.Routing;
+using CostModel.Scoring;
+using CostModel.Testing.Fakes;
+using CostModel.Testing.Gossip;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CostModel.Testing.Simulation;
+
+/// <summary>
+/// One simulated node with the library's real pieces, built through DI as a host would: the
+/// collector with simulated probes reading <see cref="NodeModel"/>, the gossip adapter in pull mode
+/// on the in-memory network, the scorer, the pricing catalog, the spend tracker and the router.
+/// </summary>
+internal sealed class SimHost : IDisposable
+{
+    private readonly ServiceProvider _provider;
+
+    public SimHost(Scenario scenario, SimulatedNode spec, int index, FakeTimeProvider time, InMemoryNetwork network, int seed)
+    {
+        Node = new NodeModel(spec, scenario.Model, time.GetUtcNow(), seed ^ (0x5EED * (index + 1)));
+        Random = new Random(unchecked((seed * 31) + index));
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        if (scenario.CostModel is { } section)
+        {
+            Flatten(section, CostModelOptions.SectionName, settings);
+        }
+
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(time);
+        services.AddSingleton<IRandomSource>(new SeededRandomSource(unchecked(seed + (7919 * (index + 1)))));
+        services.AddSingleton<IPriceSource>(new ScenarioPriceSource(scenario));
+        services.AddCostModel(configuration.GetSection(CostModelOptions.SectionName))
+            .AddProbe(new FakeProbe("sim-power", SignalGroup.Power, b => b.Power = Node.ReadPower(time.GetUtcNow())))
+            .AddProbe(new FakeProbe("sim-compute", SignalGroup.Compute, b => b.Compute = Node.ReadCompute(time.GetUtcNow())))
+            .AddProbe(new FakeProbe("sim-thermal", SignalGroup.Thermal, b => b.Thermal = Node.ReadThermal(time.GetUtcNow())))
+            .AddProbe(new FakeProbe("sim-network", SignalGroup.Network, b => b.Network = Node.ReadNetwork(time.GetUtcNow())))
+            .AddProbe(new FakeProbe("sim-pending", SignalGroup.Pending, b => b.Pending = Node.ReadPending(time.GetUtcNow())))
+            .AddGossip();
+        services.Configure<CostModelOptions>(o =>
+        {
+            o.NodeId = spec.Id;
+            o.Gossip.Dissemination = GossipDissemination.Pull;
+            o.Pricing.UseBundledTable = false;
+            o.Routing.ApiEndpoints = [.. scenario.Apis.Select(a => new ApiEndpoint
+            {
+                Id = a.Id,
+                Model = scenario.Model,
+                PriceModel = a.Id,
+                RttSeconds = a.LatencySeconds,
+                DecodeTokensPerSecond = a.DecodeTokensPerSecond,
+                PrefillTokensPerSecond = a.PrefillTokensPerSecond,
+            })];
+            if (scenario.ApiDailyBudgetDollars is { } budget)
+            {
+                o.Budgets.SpendCaps.Add(new SpendCap { Name = "daily API budget", Window = TimeSpan.FromDays(1), MaxDollars = budget, Scope = SpendScope.Api });
+            }
+        });
+        _provider = services.BuildServiceProvider();
+        try
+        {
+            Options = _provider.GetRequiredService<IOptionsMonitor<CostModelOptions>>().CurrentValue;
+        }
+        catch (OptionsValidationException ex)
+        {
+            _provider.Dispose();
+            throw new ScenarioException($"{scenario.Name}: costModel options are invalid for node '{spec.Id}': {ex.Message}", ex);
+        }
+
+        Scoring = Options.Scoring;
+        View = _provider.GetRequiredService<MeshView>();
+        Adapter = _provider.GetRequiredService<GossipAdapter>();
+        Router = _provider.GetRequiredService<IRouter>();
+        Bandwidth = _provider.GetRequiredService<BandwidthEstimator>();
+        IPriceCatalog catalog = _provider.GetRequiredService<IPriceCatalog>();
+        if (scenario.Apis.Count > 0)
+        {
+            // The source answers synchronously (a completed task): the table is installed before this returns.
+            _ = catalog.RefreshAsync().GetAwaiter().GetResult();
+            foreach (SimulatedApi api in scenario.Apis)
+            {
+                if (catalog.Lookup(api.Id).Status != PriceStatus.Known)
+                {
+                    throw new InvalidOperationException($"The simulated price of '{api.Id}' did not reach the catalog.");
+                }
+            }
+        }
+
+        if (Node.Model is { } m)
+        {
+            Adapter.SetCapabilities(new NodeCapabilities(spec.Id, 1)
+            {
+                Models = [new ServedModel(m.Id)
+                {
+                    ParameterBillions = m.ParameterBillions,
+                    QuantizationBits = m.QuantizationBits,
+                    ContextTokens = m.ContextTokens,
+                    PrefillTokensPerSecond = m.PrefillTokensPerSecond,
+                    DecodeTokensPerSecond = m.DecodeTokensPerSecond,
+                    ParallelSlots = m.ParallelSlots,
+                }],
+            });
+        }
+
+        Endpoint = network.Attach(spec.Id, Adapter);
+        Adapter.Start();
+    }
+
+    public string Id => Node.Id;
+
+    public NodeModel Node { get; }
+
+    public CostModelOptions Options { get; }
+
+    public ScoringOptions Scoring { get; }
+
+    public MeshView View { get; }
+
+    public GossipAdapter Adapter { get; }
+
+    public IRouter Router { get; }
+
+    public BandwidthEstimator Bandwidth { get; }
+
+    public GossipEndpoint Endpoint { get; }
+
+    /// <summary>Randomness of this router's baseline policy (random, p2c).</summary>
+    public Random Random { get; }
+
+    /// <summary>This router's requests in flight per target (what least-in-flight and p2c see).</summary>
+    public Dictionary<string, int> InFlight { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>This router's EWMA of observed seconds per output token per target (litellm-latency).</summary>
+    public Dictionary<string, double> LatencyPerToken { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Round-robin position.</summary>
+    public int NextRoundRobin { get; set; }
+
+    /// <summary>Dollars this router paid to APIs.</summary>
+    public double ApiDollars { get; set; }
+
+    public void Dispose()
+    {
+        Endpoint.Dispose();
+        _provider.Dispose();
+    }
+
+    /// <summary>Turns a JSON object into configuration keys ("a:b:0").</summary>
+    private static void Flatten(JsonElement element, string prefix, Dictionary<string, string?> into)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (JsonProperty p in element.EnumerateObject())
+                {
+                    Flatten(p.Value, prefix + ":" + p.Name, into);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                int i = 0;
+                foreach (JsonElement item in element.EnumerateArray())
+                {
+                    Flatten(item, prefix + ":" + i.ToString(CultureInfo.InvariantCulture), into);
+                    i++;
+                }
+
+                break;
+            case JsonValueKind.Null:
+            case JsonValueKind.Undefined:
+                into[prefix] = null;
+                break;
+            case JsonValueKind.String:
+                into[prefix] = element.GetString();
+                break;
+            default:
+                into[prefix] = element.GetRawText();
+                break;
+        }
+    }
+
+    /// <summary>The scenario's API prices as a price table the real catalog installs.</summary>
+    private sealed class ScenarioPriceSource(Scenario scenario) : IPriceSource
+    {
+        public Task<(string Json, string Origin)?> FetchAsync(CancellationToken cancellationToken)
+        {
+            using var buffer = new MemoryStream();
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                w.WriteString("format", "costmodel-prices/1");
+                w.WriteString("asOf", scenario.StartTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                w.WriteStartArray("prices");
+                foreach (SimulatedApi api in scenario.Apis)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("provider", "simulation");
+                    w.WriteString("model", api.Id);
+                    w.WriteNumber("inputDollarsPerMillionTokens", api.InputDollarsPerMillionTokens);
+                    w.WriteNumber("outputDollarsPerMillionTokens", api.OutputDollarsPerMillionTokens);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            string json = System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+            return Task.FromResult<(string Json, string Origin)?>((json, "scenario " + scenario.Name));
+        }
+    }
+}

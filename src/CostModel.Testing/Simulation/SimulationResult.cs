@@ -1,0 +1,135 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CostModel.Testing.Simulation;
+
+/// <summary>What one run of one policy on one scenario measured: the metrics and the time series behind them.</summary>
+public sealed record SimulationResult
+{
+    /// <summary>The scenario's name.</summary>
+    public required string Scenario { get; init; }
+
+    /// <summary>The policy id (<see cref="RoutingPolicies.Ids"/>).</summary>
+    public required string Policy { get; init; }
+
+    /// <summary>The seed.</summary>
+    public required int Seed { get; init; }
+
+    /// <summary>The metrics.</summary>
+    public required SimulationMetrics Metrics { get; init; }
+
+    /// <summary>Every request, in arrival order.</summary>
+    public required IReadOnlyList<RequestRecord> Requests { get; init; }
+
+    /// <summary>Battery charge of each battery node, sampled every <see cref="MeshSimulator.SampleIntervalSeconds"/>.</summary>
+    public required IReadOnlyList<BatterySample> Battery { get; init; }
+
+    /// <summary>Decisions per target in buckets of <see cref="MeshSimulator.DecisionBucketSeconds"/>.</summary>
+    public required IReadOnlyList<DecisionBucket> Decisions { get; init; }
+
+    /// <summary>The result as JSON (camelCase; field names carry their units).</summary>
+    /// <returns>The JSON text.</returns>
+    public string ToJson() => JsonSerializer.Serialize(this, SimulationJsonContext.Default.SimulationResult);
+}
+
+/// <summary>The metrics of one run. Latencies are of completed requests, from arrival at the router to the last byte back.</summary>
+public sealed record SimulationMetrics
+{
+    /// <summary>Median latency, seconds (0 when nothing completed).</summary>
+    public double P50LatencySeconds { get; init; }
+
+    /// <summary>95th percentile latency, seconds.</summary>
+    public double P95LatencySeconds { get; init; }
+
+    /// <summary>99th percentile latency, seconds.</summary>
+    public double P99LatencySeconds { get; init; }
+
+    /// <summary>Mean latency, seconds.</summary>
+    public double MeanLatencySeconds { get; init; }
+
+    /// <summary>Requests that arrived.</summary>
+    public int Requests { get; init; }
+
+    /// <summary>Requests that completed.</summary>
+    public int CompletedRequests { get; init; }
+
+    /// <summary>Requests that failed: no route, timed out on a crashed node, refused by a fail-fast node, or unfinished at the end.</summary>
+    public int FailedRequests { get; init; }
+
+    /// <summary>Energy drawn from batteries by every node (idle draw included), watt-hours.</summary>
+    public double BatteryWattHoursDrained { get; init; }
+
+    /// <summary>Non-interactive requests started on a node on battery at or below its reserve floor while another target qualified.</summary>
+    public int BatteryFloorViolations { get; init; }
+
+    /// <summary>Money paid to API endpoints, dollars.</summary>
+    public double ApiDollars { get; init; }
+
+    /// <summary>The most one router paid to API endpoints, dollars (each router enforces its own daily cap).</summary>
+    public double MaxRouterApiDollars { get; init; }
+
+    /// <summary>Bytes moved over metered links, gigabytes (10^9 bytes).</summary>
+    public double MeteredGigabytes { get; init; }
+
+    /// <summary>Requests of a conversation that went to another target than the previous request while the previous target still qualified.</summary>
+    public int RouteFlaps { get; init; }
+
+    /// <summary>Requests that carried an affinity key after the first of their conversation (the flaps' denominator).</summary>
+    public int AffinityFollowUps { get; init; }
+
+    /// <summary>The largest share of a burst one mesh node received, as a multiple of the fair share (burst requests on mesh nodes / live mesh nodes); null without bursts.</summary>
+    public double? MaxBurstShare { get; init; }
+
+    /// <summary>Seconds from an unplug until the unplugged node's share of non-interactive work fell below half its share before; null when it never did (or there was no unplug).</summary>
+    public double? UnplugReactionSeconds { get; init; }
+
+    /// <summary>Requests sent to paid API endpoints.</summary>
+    public int ApiRequests { get; init; }
+}
+
+/// <summary>One request.</summary>
+public sealed record RequestRecord
+{
+    /// <summary>Arrival at its router, seconds after the start.</summary>
+    public double ArrivalSeconds { get; init; }
+
+    /// <summary>The router that received it.</summary>
+    public required string Router { get; init; }
+
+    /// <summary>Where it was sent; null when no target was found.</summary>
+    public string? Target { get; init; }
+
+    /// <summary>Urgency: background, normal, interactive.</summary>
+    public required string Urgency { get; init; }
+
+    /// <summary>Prompt tokens.</summary>
+    public int InputTokens { get; init; }
+
+    /// <summary>Generated tokens.</summary>
+    public int OutputTokens { get; init; }
+
+    /// <summary>True when it completed.</summary>
+    public bool Succeeded { get; init; }
+
+    /// <summary>Arrival to the last byte back (or to the failure), seconds.</summary>
+    public double LatencySeconds { get; init; }
+}
+
+/// <summary>A battery node's charge at a time.</summary>
+/// <param name="TimeSeconds">Seconds after the start.</param>
+/// <param name="Node">The node.</param>
+/// <param name="BatteryPercent">Charge, percent.</param>
+/// <param name="PluggedIn">True on mains.</param>
+public sealed record BatterySample(double TimeSeconds, string Node, double BatteryPercent, bool PluggedIn);
+
+/// <summary>Decisions for one target in one time bucket.</summary>
+/// <param name="BucketStartSeconds">Start of the bucket, seconds after the start.</param>
+/// <param name="Target">The node or API endpoint.</param>
+/// <param name="Count">Requests sent there in the bucket.</param>
+public sealed record DecisionBucket(double BucketStartSeconds, string Target, int Count);
+
+/// <summary>Source-generated JSON for results (AOT-safe), camelCase.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(SimulationResult))]
+[JsonSerializable(typeof(SimulationMetrics))]
+internal sealed partial class SimulationJsonContext : JsonSerializerContext;
