@@ -85,7 +85,7 @@ internal static class Demo
     private static async Task<TimeSpan> RunScriptAsync(DemoArguments arguments, Scenario scenario, DemoNode self, Report report, Random random, TimeProvider time, CancellationToken cancellationToken)
     {
         var explanation = new RouteExplanation();
-        var pending = new List<(Expectation Expectation, TimeSpan EventAt)>();
+        var pending = new List<(Expectation Expectation, string Event, TimeSpan EventAt)>();
         using var leases = new CancellationTokenSource();
         var running = new List<Task>();
         TimeSpan duration = arguments.Duration;
@@ -127,7 +127,7 @@ internal static class Demo
                     ScriptEvent e = scenario.Events[nextEvent++];
                     e.Apply();
                     report.Event(elapsed, e.Banner);
-                    pending.AddRange(e.Expectations.Select(x => (x, elapsed)));
+                    pending.AddRange(e.Expectations.Select(x => (x, e.Phase, elapsed)));
                 }
 
                 scenario.Advance(share);
@@ -217,14 +217,14 @@ internal static class Demo
     }
 
     /// <summary>Prints each expected change once this machine's view shows it: gossip carried it.</summary>
-    private static void Watch(DemoNode self, List<(Expectation Expectation, TimeSpan EventAt)> pending, Report report, TimeSpan elapsed)
+    private static void Watch(DemoNode self, List<(Expectation Expectation, string Event, TimeSpan EventAt)> pending, Report report, TimeSpan elapsed)
     {
         for (int i = 0; i < pending.Count; i++)
         {
-            (Expectation expectation, TimeSpan eventAt) = pending[i];
+            (Expectation expectation, string name, TimeSpan eventAt) = pending[i];
             if (self.Find(expectation.NodeId) is { } node && expectation.Seen(node))
             {
-                report.View(elapsed, self.NodeId, expectation.Describe(node), elapsed - eventAt);
+                report.View(elapsed, self.NodeId, expectation.Describe(node), name, elapsed - eventAt);
                 pending.RemoveAt(i--);
             }
         }

@@ -8,6 +8,9 @@ namespace CostModel.MeshDemo;
 /// <summary>Everything the demo prints: aligned one-line decisions, event banners, view lines and the summary table.</summary>
 internal sealed class Report(TextWriter output, IReadOnlyList<string> phases)
 {
+    /// <summary>Half of the last digit shown ($0.00001): smaller money terms are left out of a line.</summary>
+    private const double SmallestShownDollars = 0.000005;
+
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     private readonly Lock _gate = new();
@@ -26,8 +29,8 @@ internal sealed class Report(TextWriter output, IReadOnlyList<string> phases)
 
     public void Event(TimeSpan at, string banner) => Line(string.Create(Invariant, $"{Time(at)}  ==== {banner}"));
 
-    public void View(TimeSpan at, string observer, string what, TimeSpan afterEvent) =>
-        Line(string.Create(Invariant, $"{Time(at)}  view  {observer} sees {what} ({afterEvent.TotalSeconds:0.0} s after the event)"));
+    public void View(TimeSpan at, string observer, string what, string afterEvent, TimeSpan delay) =>
+        Line(string.Create(Invariant, $"{Time(at)}  view  {observer} sees {what} ({delay.TotalSeconds:0.0} s after \"{afterEvent}\")"));
 
     /// <summary>Counts the time spent in a phase, for the summary.</summary>
     public void PhaseTime(int phase, TimeSpan time)
@@ -51,7 +54,7 @@ internal sealed class Report(TextWriter output, IReadOnlyList<string> phases)
         {
             CostBreakdown cost = decision.Cost;
             line.Append(Invariant, $"  -> {decision.TargetId,-13} {Dollars(cost.TotalDollars)}  {cost.LatencySeconds,5:0.0} s  {MainMoney(cost),-15}");
-            line.Append(Invariant, $"  {Notes(decision.Flags),-13}");
+            line.Append(Invariant, $"  {Notes(decision.Flags),-9}");
             if (RunnerUp(explanation, decision.TargetId!) is { } next)
             {
                 line.Append(Invariant, $"  next {next.TargetId} {Dollars(next.AdjustedTotalDollars)}");
@@ -60,7 +63,7 @@ internal sealed class Report(TextWriter output, IReadOnlyList<string> phases)
             string[] filtered = [.. explanation.Candidates.Where(c => c.FilteredBy is not null).Select(c => c.TargetId)];
             if (filtered.Length > 0)
             {
-                line.Append(Invariant, $"; out: {string.Join(',', filtered)}");
+                line.Append(Invariant, $", {string.Join(',', filtered)} out");
             }
         }
 
@@ -120,7 +123,7 @@ internal sealed class Report(TextWriter output, IReadOnlyList<string> phases)
         return $"{winner.Key} {Share(winner.Count(), list.Count)}";
     }
 
-    private static string Time(TimeSpan at) => string.Create(Invariant, $"{at.TotalSeconds,6:0.0} s");
+    private static string Time(TimeSpan at) => string.Create(Invariant, $"{at.TotalSeconds,5:0.0} s");
 
     private static string Dollars(double dollars) => string.Create(Invariant, $"${dollars:0.00000}");
 
@@ -131,7 +134,7 @@ internal sealed class Report(TextWriter output, IReadOnlyList<string> phases)
     {
         (string Name, double Dollars)[] terms = [("energy", cost.EnergyDollars), ("api", cost.ApiDollars), ("metered", cost.NetworkDollars)];
         (string name, double dollars) = terms.MaxBy(t => t.Dollars);
-        return dollars > 0 ? $"{name} {Dollars(dollars)}" : "";
+        return dollars >= SmallestShownDollars ? $"{name} {Dollars(dollars)}" : "";
     }
 
     private static string Notes(RouteNotes flags)
