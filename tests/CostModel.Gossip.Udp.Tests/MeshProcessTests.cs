@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Threading.Channels;
 
 namespace CostModel.Gossip.Udp.Tests;
 
@@ -17,11 +16,11 @@ public sealed class MeshProcessTests
     public async Task Three_processes_see_each_other_survive_garbage_and_notice_a_death()
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
-        await using var n1 = NodeProcess.Start("n1");
+        await using var n1 = StartNode("n1");
         int port = int.Parse((await n1.WaitForAsync(l => l.StartsWith("ready n1 ", StringComparison.Ordinal), Patience, ct)).Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
         var started = Stopwatch.StartNew();
-        await using var n2 = NodeProcess.Start("n2", $"127.0.0.1:{port}");
-        await using var n3 = NodeProcess.Start("n3", $"127.0.0.1:{port}");
+        await using var n2 = StartNode("n2", $"127.0.0.1:{port}");
+        await using var n3 = StartNode("n3", $"127.0.0.1:{port}");
 
         // Each sees the other two alive within 5 s of starting.
         await Task.WhenAll(
@@ -44,7 +43,7 @@ public sealed class MeshProcessTests
 
         // Stop one: the others mark it Suspect, then Dead.
         n3.Kill();
-        foreach (NodeProcess survivor in new[] { n1, n2 })
+        foreach (SampleProcess survivor in new[] { n1, n2 })
         {
             await survivor.WaitForAsync(l => l == "change n3 Suspect", Patience, ct);
             await survivor.WaitForAsync(l => l == "change n3 Dead", Patience, ct);
@@ -67,109 +66,14 @@ public sealed class MeshProcessTests
         return -1;
     }
 
-    /// <summary>One node process whose output lines the test reads in order.</summary>
-    private sealed class NodeProcess : IAsyncDisposable
+    private static SampleProcess StartNode(string id, string? seed = null)
     {
-        private readonly Process _process;
-        private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
-        private readonly List<string> _seen = [];
-
-        private NodeProcess(Process process) => _process = process;
-
-        public static NodeProcess Start(string id, string? seed = null)
+        List<string> arguments = ["--node-id", id, "--port", "0", "--heartbeat", "0.5", "--dead-after", "4", "--remove-after", "60", "--duration", "120"];
+        if (seed is not null)
         {
-            var info = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-            };
-            info.ArgumentList.Add(NodeDll());
-            foreach (string a in new[] { "--node-id", id, "--port", "0", "--heartbeat", "0.5", "--dead-after", "4", "--remove-after", "60", "--duration", "120" })
-            {
-                info.ArgumentList.Add(a);
-            }
-
-            if (seed is not null)
-            {
-                info.ArgumentList.Add("--seed");
-                info.ArgumentList.Add(seed);
-            }
-
-            var process = new Process { StartInfo = info };
-            var node = new NodeProcess(process);
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is { } line)
-                {
-                    node._lines.Writer.TryWrite(line);
-                }
-            };
-            process.ErrorDataReceived += (_, e) =>
-            {
-                if (e.Data is { } line)
-                {
-                    node._lines.Writer.TryWrite("stderr " + line);
-                }
-            };
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return node;
+            arguments.AddRange(["--seed", seed]);
         }
 
-        /// <summary>Reads lines until one matches; fails with what was seen when the time runs out or the process ends.</summary>
-        public async Task<string> WaitForAsync(Func<string, bool> match, TimeSpan timeout, CancellationToken ct)
-        {
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            limit.CancelAfter(timeout);
-            try
-            {
-                while (await _lines.Reader.WaitToReadAsync(limit.Token))
-                {
-                    while (_lines.Reader.TryRead(out string? line))
-                    {
-                        _seen.Add(line);
-                        if (match(line))
-                        {
-                            return line;
-                        }
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                // Timed out: reported below with the output seen so far.
-            }
-
-            Assert.Fail($"no matching line within {timeout}; last lines:\n{string.Join('\n', _seen.TakeLast(15))}");
-            return string.Empty;
-        }
-
-        public void Kill() => _process.Kill(entireProcessTree: true);
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            await _process.WaitForExitAsync();
-            _process.Dispose();
-        }
-
-        private static string NodeDll()
-        {
-            // tests/CostModel.Gossip.Udp.Tests/bin/<Configuration>/net10.0/ -> samples/CostModel.GossipNode/bin/<Configuration>/net10.0/
-            var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            string framework = here.Name;
-            string configuration = here.Parent!.Name;
-            DirectoryInfo root = here.Parent.Parent!.Parent!.Parent!.Parent!;
-            string dll = Path.Combine(root.FullName, "samples", "CostModel.GossipNode", "bin", configuration, framework, "CostModel.GossipNode.dll");
-            Assert.True(File.Exists(dll), $"the node sample was not built at {dll}");
-            return dll;
-        }
+        return SampleProcess.Start("CostModel.GossipNode", arguments);
     }
 }

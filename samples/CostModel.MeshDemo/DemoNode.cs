@@ -1,0 +1,145 @@
+using System.Net;
+using CostModel.DependencyInjection;
+using CostModel.Factors;
+using CostModel.Gossip;
+using CostModel.Gossip.Udp;
+using CostModel.Mesh;
+using CostModel.Platforms;
+using CostModel.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CostModel.MeshDemo;
+
+/// <summary>
+/// One mesh node in this process: its own DI container (collector, scorer, mesh view, gossip
+/// adapter, router) and its own UDP socket on 127.0.0.1. The real node reads this machine's probes;
+/// a simulated one reads a <see cref="SimulatedMachine"/>.
+/// </summary>
+internal sealed class DemoNode : IAsyncDisposable
+{
+    /// <summary>
+    /// 1 s heartbeat (the library's default is 5 s): on 127.0.0.1 it costs nothing, and the router
+    /// counts the work it placed on a node only until that node's next snapshot arrives, so fresh
+    /// snapshots keep the counts close to what is really running.
+    /// </summary>
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(1);
+
+    /// <summary>250 ms between samples of a simulated machine (the default is 1 s): the script's clock runs fast, and its probes cost nothing.</summary>
+    private static readonly TimeSpan SimulatedSampleInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>10 s battery trend window (the library's shortest; the default is 5 min): the script drains a battery in seconds, not hours.</summary>
+    private static readonly TimeSpan SimulatedBatteryTrendWindow = TimeSpan.FromSeconds(10);
+
+    private readonly ServiceProvider _provider;
+    private readonly UdpGossipTransport _transport;
+
+    private DemoNode(ServiceProvider provider, UdpGossipTransport transport, SimulatedMachine? machine)
+    {
+        _provider = provider;
+        _transport = transport;
+        Machine = machine;
+        Adapter = provider.GetRequiredService<GossipAdapter>();
+        View = provider.GetRequiredService<MeshView>();
+        Router = provider.GetRequiredService<IRouter>();
+    }
+
+    public string NodeId => Adapter.NodeId;
+
+    /// <summary>The simulated machine behind this node; null for the real one.</summary>
+    public SimulatedMachine? Machine { get; }
+
+    public GossipAdapter Adapter { get; }
+
+    public MeshView View { get; }
+
+    public IRouter Router { get; }
+
+    public IPEndPoint EndPoint => _transport.LocalEndPoint;
+
+    public IServiceProvider Services => _provider;
+
+    /// <summary>Builds a node, starts its adapter and joins the mesh through <paramref name="seed"/> (none for the first node).</summary>
+    /// <param name="nodeId">The node id.</param>
+    /// <param name="model">What the node serves.</param>
+    /// <param name="machine">The simulated machine, or null for this machine's real probes.</param>
+    /// <param name="seed">The seed peer's endpoint, or null.</param>
+    /// <param name="configure">Settings every node shares (the API endpoint).</param>
+    /// <param name="random">The router's random source (seeded by the demo), or null for the default.</param>
+    /// <param name="cancellationToken">Stops the join.</param>
+    public static async Task<DemoNode> StartAsync(string nodeId, ServedModel model, SimulatedMachine? machine, IPEndPoint? seed, Action<CostModelOptions> configure, IRandomSource? random, CancellationToken cancellationToken)
+    {
+        var services = new ServiceCollection();
+        services.AddMetrics();
+        if (random is not null)
+        {
+            services.AddSingleton(random);
+        }
+
+        ICostModelBuilder builder = services.AddCostModel(o =>
+        {
+            o.NodeId = nodeId;
+
+            // The UDP transport runs the gossip rounds and pulls what the adapter has to say.
+            o.Gossip.Dissemination = GossipDissemination.Pull;
+            o.Gossip.MaxSilence = Heartbeat;
+            if (machine is not null)
+            {
+                o.Collection.SampleInterval = SimulatedSampleInterval;
+                o.Collection.BatteryTrendWindow = SimulatedBatteryTrendWindow;
+                o.Gossip.MinPublishInterval = SimulatedSampleInterval;
+            }
+
+            configure(o);
+        });
+        if (machine is null)
+        {
+            builder.AddPlatformProbes();
+        }
+        else
+        {
+            foreach (Collection.ISignalProbe probe in machine.Probes())
+            {
+                builder.AddProbe(probe);
+            }
+        }
+
+        builder.AddGossip();
+        ServiceProvider provider = services.BuildServiceProvider();
+        UdpGossipTransport? transport = null;
+        try
+        {
+            GossipAdapter adapter = provider.GetRequiredService<GossipAdapter>();
+            adapter.SetCapabilities(new NodeCapabilities(nodeId, 1) { Models = [model] });
+            var options = new UdpGossipOptions { BindAddress = IPAddress.Loopback.ToString(), Port = 0 };
+            if (seed is not null)
+            {
+                options.SeedPeers.Add(seed.ToString());
+            }
+
+            transport = new UdpGossipTransport(adapter, options);
+            var node = new DemoNode(provider, transport, machine);
+            adapter.Start();
+            await transport.StartAsync(cancellationToken).ConfigureAwait(false);
+            return node;
+        }
+        catch
+        {
+            if (transport is not null)
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await provider.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The node as this node's view knows it, or null.</summary>
+    public MeshNode? Find(string nodeId) => View.Nodes.FirstOrDefault(n => n.NodeId == nodeId);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        await _provider.DisposeAsync().ConfigureAwait(false);
+    }
+}
