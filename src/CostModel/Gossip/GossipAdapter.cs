@@ -45,6 +45,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private readonly IDisposable? _optionsSubscription;
     private readonly byte[] _selfIdUtf8;
     private readonly string _selfId;
+    private readonly TrendEstimator _trends;
 
     private volatile Settings _settings;
     private SignificanceGate _gate;
@@ -57,6 +58,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private int _selfTransmits;
     private int _selfCapabilityTransmits;
     private long _nextSampleTicks;
+    private int _ticking;
     private GossipStatistics _stats;
     private int _disposed;
 
@@ -101,6 +103,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         }
 
         _capabilities = new NodeCapabilities(_selfId, 0);
+        _trends = new TrendEstimator(current.Collection);
         _settings = Settings.From(current, time);
         _gate = new SignificanceGate(scorer, _settings.Publish);
         _optionsSubscription = options.OnChange(OnOptionsChanged);
@@ -253,7 +256,8 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     /// <summary>Runs one round now: sample if due, publish if significant, relay (push), check liveness. The timer calls it.</summary>
     internal void Tick()
     {
-        if (_disposed != 0)
+        // A round still running (a slow probe) makes the timer's next call a no-op, not a second round at once.
+        if (_disposed != 0 || Interlocked.Exchange(ref _ticking, 1) != 0)
         {
             return;
         }
@@ -267,6 +271,10 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
             // A timer callback must not throw (it would end the process); a failing round is logged and the next one runs.
             Log.GossipRoundFailed(_logger, ex);
             _metrics.GossipRejected("round-failed");
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
         }
 
         FlushChanges();
@@ -310,7 +318,8 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         NodeCostFactors? sampled = null;
         if (nowTicks >= Volatile.Read(ref _nextSampleTicks))
         {
-            sampled = _collector.Collect();
+            // Trends (battery %/h, load slope) come from the history of samples, as Observe computes them.
+            sampled = _trends.Add(_collector.Collect());
             Volatile.Write(ref _nextSampleTicks, nowTicks + s.SampleIntervalTicks);
         }
 

@@ -405,4 +405,27 @@ public sealed class GossipAdapterTests
 
         Assert.Equal(0.95, b.Find("a")!.Factors.Compute.CpuUtilization.Value, 3);
     }
+
+    [Fact]
+    public void A_draining_battery_travels_with_its_trend()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var a = new GossipNodeFixture("laptop", time);
+        using var b = new GossipNodeFixture("b", time);
+        a.Conditions.Source = PowerSource.Battery;
+        a.Conditions.BatteryPercent = 80;
+
+        // 2 % a minute for five minutes, sampled every 10 s.
+        for (int i = 0; i <= 30; i++)
+        {
+            a.Round();
+            time.Advance(TimeSpan.FromSeconds(10));
+            a.Conditions.BatteryPercent -= 2.0 / 6;
+        }
+
+        a.GossipTo(b);
+        Reading<double> trend = b.Find("laptop")!.Factors.Trends.BatteryPercentPerHour;
+        Assert.Equal(SignalQuality.Estimated, trend.Quality);
+        Assert.Equal(-120, trend.Value, 1.0);
+    }
 }
