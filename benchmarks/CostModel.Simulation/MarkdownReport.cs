@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text;
+using CostModel.Testing.Simulation;
+
+namespace CostModel.Simulation;
+
+/// <summary>The markdown report: per scenario a table (policies x metrics) and the goal lines for <c>costmodel</c>.</summary>
+internal static class MarkdownReport
+{
+    /// <summary>The table's header cells, in column order.</summary>
+    public static readonly IReadOnlyList<string> Columns =
+    [
+        "policy", "p50 s", "p95 s", "p99 s", "completed", "failed", "battery Wh", "floor violations",
+        "API $", "metered GB", "flaps", "max burst share", "unplug reaction s",
+    ];
+
+    /// <summary>Writes the report.</summary>
+    /// <param name="scenarios">The results.</param>
+    /// <param name="seed">The seed.</param>
+    /// <returns>The markdown.</returns>
+    public static string Write(IEnumerable<ScenarioResults> scenarios, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(scenarios);
+        var md = new StringBuilder();
+        foreach (ScenarioResults s in scenarios)
+        {
+            Append(md, $"### {s.Scenario.Name} (seed {seed})\n\n");
+            if (!string.IsNullOrWhiteSpace(s.Scenario.Description))
+            {
+                Append(md, $"{s.Scenario.Description}\n\n");
+            }
+
+            Append(md, $"| {string.Join(" | ", Columns)} |\n");
+            Append(md, $"|{string.Concat(Columns.Select((_, i) => i == 0 ? "---|" : "---:|"))}\n");
+            foreach (SimulationResult r in s.Results)
+            {
+                Append(md, $"| {string.Join(" | ", Cells(r))} |\n");
+            }
+
+            IReadOnlyList<GoalResult> goals = GoalCheck.Evaluate(s);
+            if (goals.Count > 0)
+            {
+                Append(md, $"\nGoals for costmodel in {s.Scenario.Name}:\n\n");
+                foreach (GoalResult g in goals)
+                {
+                    Append(md, $"- {g.Goal}: {g.VerdictText} ({g.Figures})\n");
+                }
+            }
+
+            md.Append('\n');
+        }
+
+        return md.ToString();
+    }
+
+    /// <summary>One row's cells.</summary>
+    /// <param name="r">The result.</param>
+    /// <returns>The cells, in <see cref="Columns"/> order.</returns>
+    public static IReadOnlyList<string> Cells(SimulationResult r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        SimulationMetrics m = r.Metrics;
+        return
+        [
+            r.Policy,
+            F($"{m.P50LatencySeconds:0.0}"),
+            F($"{m.P95LatencySeconds:0.0}"),
+            F($"{m.P99LatencySeconds:0.0}"),
+            F($"{m.CompletedRequests}"),
+            F($"{m.FailedRequests}"),
+            F($"{m.BatteryWattHoursDrained:0.00}"),
+            F($"{m.BatteryFloorViolations}"),
+            F($"{m.ApiDollars:0.0000}"),
+            F($"{m.MeteredGigabytes:0.000}"),
+            F($"{m.RouteFlaps}/{m.AffinityFollowUps}"),
+            m.MaxBurstShare is double share ? F($"{share:0.00}") : "-",
+            m.UnplugReactionSeconds is double reaction ? F($"{reaction:0}") : "-",
+        ];
+    }
+
+    private static void Append(StringBuilder md, string text) => md.Append(text);
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

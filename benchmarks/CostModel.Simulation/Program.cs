@@ -1,0 +1,3 @@
+using CostModel.Simulation;
+
+return ReportRunner.Run(args, Console.Out, Console.Error);

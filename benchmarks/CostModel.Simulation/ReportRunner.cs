@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using CostModel.Testing.Simulation;
+
+namespace CostModel.Simulation;
+
+/// <summary>The results of every policy on one scenario, in policy order.</summary>
+/// <param name="Scenario">The scenario (a copy; read only).</param>
+/// <param name="Results">One result per policy, in <see cref="RoutingPolicies.Ids"/> order.</param>
+internal sealed record ScenarioResults(Scenario Scenario, IReadOnlyList<SimulationResult> Results)
+{
+    /// <summary>The result of a policy, or null when it was not run.</summary>
+    /// <param name="policy">The policy id.</param>
+    /// <returns>The result or null.</returns>
+    public SimulationResult? Of(string policy) => Results.FirstOrDefault(r => r.Policy == policy);
+}
+
+/// <summary>Runs the report: simulations in parallel, then markdown to the console and a file, JSON, and charts.</summary>
+internal static class ReportRunner
+{
+    /// <summary>Runs the command line.</summary>
+    /// <param name="args">The arguments (see <see cref="ReportOptions.Usage"/>).</param>
+    /// <param name="output">Where the markdown goes.</param>
+    /// <param name="error">Where errors go.</param>
+    /// <returns>The exit code: 0 on success, 2 for a bad command line or scenario.</returns>
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        ReportOptions options;
+        List<(string Name, Func<Scenario> Create)> scenarios;
+        try
+        {
+            options = ReportOptions.Parse(args);
+            if (options.Help)
+            {
+                output.WriteLine(ReportOptions.Usage);
+                return 0;
+            }
+
+            scenarios = ResolveScenarios(options.Scenarios);
+        }
+        catch (Exception e) when (e is ArgumentException or ScenarioException or IOException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+
+        var clock = Stopwatch.StartNew();
+        IReadOnlyList<ScenarioResults> results = Simulate(scenarios, options.Policies, options.Seed);
+        TimeSpan simulated = clock.Elapsed;
+
+        Directory.CreateDirectory(options.OutDirectory);
+        var charts = new List<string>();
+        foreach (ScenarioResults scenario in results)
+        {
+            string path = Path.Combine(options.OutDirectory, ChartWriter.FileName(scenario.Scenario.Name));
+            ChartWriter.Write(scenario, path);
+            charts.Add(path);
+        }
+
+        string jsonPath = options.JsonPath ?? Path.Combine(options.OutDirectory, "report.json");
+        string? jsonDirectory = Path.GetDirectoryName(Path.GetFullPath(jsonPath));
+        if (jsonDirectory is not null)
+        {
+            Directory.CreateDirectory(jsonDirectory);
+        }
+
+        File.WriteAllText(jsonPath, JsonReport.Serialize(results));
+
+        TimeSpan total = clock.Elapsed;
+        string markdown = MarkdownReport.Write(results, options.Seed)
+            + string.Create(CultureInfo.InvariantCulture, $"Wall time: {total.TotalSeconds:0.0} s ({simulated.TotalSeconds:0.0} s simulating {results.Sum(r => r.Results.Count)} runs on {Environment.ProcessorCount} cores, the rest charts and files).\n");
+        File.WriteAllText(Path.Combine(options.OutDirectory, "report.md"), markdown);
+        output.Write(markdown);
+        output.WriteLine();
+        output.WriteLine($"JSON: {jsonPath}");
+        output.WriteLine($"Charts: {string.Join(", ", charts)}");
+        return 0;
+    }
+
+    private static List<(string Name, Func<Scenario> Create)> ResolveScenarios(IReadOnlyList<string> names)
+    {
+        var scenarios = new List<(string, Func<Scenario>)>();
+        foreach (string name in names)
+        {
+            if (name == "all")
+            {
+                scenarios.AddRange(Scenario.BuiltInNames.Select(n => (n, (Func<Scenario>)(() => Scenario.BuiltIn(n)))));
+            }
+            else if (Scenario.BuiltInNames.Contains(name))
+            {
+                scenarios.Add((name, () => Scenario.BuiltIn(name)));
+            }
+            else if (File.Exists(name))
+            {
+                // Read once; every run parses its own copy (runs go in parallel).
+                string json = File.ReadAllText(name);
+                Scenario.Parse(json, name);
+                scenarios.Add((name, () => Scenario.Parse(json, name)));
+            }
+            else
+            {
+                throw new ArgumentException($"'{name}' is neither a built-in scenario ({string.Join(", ", Scenario.BuiltInNames)}) nor a file.");
+            }
+        }
+
+        return scenarios;
+    }
+
+    private static ScenarioResults[] Simulate(List<(string Name, Func<Scenario> Create)> scenarios, IReadOnlyList<string> policies, int seed)
+    {
+        var jobs = (from s in Enumerable.Range(0, scenarios.Count) from p in Enumerable.Range(0, policies.Count) select (s, p)).ToArray();
+        var results = new SimulationResult[scenarios.Count, policies.Count];
+        Parallel.ForEach(
+            jobs,
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            job => results[job.s, job.p] = MeshSimulator.Run(scenarios[job.s].Create(), policies[job.p], seed));
+        return [.. Enumerable.Range(0, scenarios.Count).Select(s => new ScenarioResults(
+            scenarios[s].Create(),
+            [.. Enumerable.Range(0, policies.Count).Select(p => results[s, p])]))];
+    }
+}

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using System.Xml.Linq;
+
+namespace CostModel.Simulation.Tests;
+
+public sealed class ReportRunnerTests : IDisposable
+{
+    private static readonly string[] RequiredFields =
+    [
+        "scenario", "policy", "p50LatencySeconds", "p95LatencySeconds", "p99LatencySeconds", "completedRequests",
+        "failedRequests", "batteryWattHoursDrained", "batteryFloorViolations", "apiDollars", "meteredGigabytes",
+        "routeFlaps", "maxBurstShare", "unplugReactionSeconds",
+    ];
+
+    private readonly string _out = Path.Combine(Path.GetTempPath(), "costmodel-report-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_out))
+        {
+            Directory.Delete(_out, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void One_small_scenario_gives_json_rows_a_table_with_goal_lines_and_an_svg_chart()
+    {
+        string json = Path.Combine(_out, "r.json");
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        int code = ReportRunner.Run(
+            ["--scenario", "laptop-unplugged", "--policy", "round-robin,costmodel", "--out", _out, "--json", json],
+            output,
+            error);
+
+        Assert.Equal(0, code);
+        Assert.Equal("", error.ToString());
+
+        // JSON: one object per scenario x policy, costmodel first, with every required field.
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        JsonElement[] rows = [.. doc.RootElement.EnumerateArray()];
+        Assert.Equal(["costmodel", "round-robin"], rows.Select(r => r.GetProperty("policy").GetString()));
+        Assert.All(rows, r => Assert.Equal("laptop-unplugged", r.GetProperty("scenario").GetString()));
+        Assert.All(rows, r => Assert.All(RequiredFields, f => Assert.True(r.TryGetProperty(f, out _), $"missing {f}")));
+        Assert.Equal(JsonValueKind.Null, rows[0].GetProperty("maxBurstShare").ValueKind);
+        Assert.True(rows[0].GetProperty("completedRequests").GetInt32() > 0);
+
+        // Markdown: one table with a header, a separator and a row per policy, then the goal lines.
+        string markdown = output.ToString();
+        Assert.Equal(markdown[..markdown.IndexOf("Wall time", StringComparison.Ordinal)], File.ReadAllText(Path.Combine(_out, "report.md"))[..markdown.IndexOf("Wall time", StringComparison.Ordinal)]);
+        string[] lines = markdown.Split('\n');
+        Assert.Single(lines, l => l.StartsWith("### laptop-unplugged", StringComparison.Ordinal));
+        string[] table = [.. lines.Where(l => l.StartsWith('|'))];
+        Assert.Equal(4, table.Length);
+        Assert.StartsWith("| policy | p50 s | p95 s | p99 s |", table[0], StringComparison.Ordinal);
+        Assert.StartsWith("| costmodel |", table[2], StringComparison.Ordinal);
+        Assert.StartsWith("| round-robin |", table[3], StringComparison.Ordinal);
+        Assert.All(table, row => Assert.Equal(MarkdownReport.Columns.Count + 1, row.Count(c => c == '|')));
+        Assert.Contains(lines, l => l.StartsWith("- zero battery-floor violations whenever an alternative exists: met", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("- route flaps <= 10 % of greedy-original's: not evaluated", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("- max burst share <= 1.5x fair share: n/a", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("Wall time: ", StringComparison.Ordinal));
+
+        // Chart: an SVG document with two panels; the latency panel's legend names each policy,
+        // the battery panel's each battery node under each of the two policies.
+        string chart = Path.Combine(_out, "laptop-unplugged.svg");
+        Assert.True(new FileInfo(chart).Length > 1000);
+        XDocument svg = XDocument.Load(chart);
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        XElement[] panels = [.. svg.Root!.Elements(ns + "svg")];
+        Assert.Equal(2, panels.Length);
+        string[] latencyTexts = [.. panels[0].Descendants(ns + "text").Select(t => t.Value)];
+        Assert.Single(latencyTexts, t => t.StartsWith("costmodel (p95 ", StringComparison.Ordinal));
+        Assert.Single(latencyTexts, t => t.StartsWith("round-robin (p95 ", StringComparison.Ordinal));
+        string[] batteryTexts = [.. panels[1].Descendants(ns + "text").Select(t => t.Value)];
+        Assert.Equal(4, batteryTexts.Count(t => t.EndsWith("(costmodel)", StringComparison.Ordinal) || t.EndsWith("(round-robin)", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_user_scenario_file_runs_and_an_unknown_scenario_or_policy_is_an_error()
+    {
+        Directory.CreateDirectory(_out);
+        string file = Path.Combine(_out, "mine.json");
+        File.WriteAllText(file, """
+            { "name": "mine", "durationSeconds": 30,
+              "nodes": [ { "id": "a", "models": [ { "id": "llama-3.1-8b" } ] }, { "id": "b", "models": [ { "id": "llama-3.1-8b" } ] } ] }
+            """);
+        var output = new StringWriter();
+
+        Assert.Equal(0, ReportRunner.Run(["--scenario", file, "--policy", "costmodel", "--out", _out, "--seed", "3"], output, TextWriter.Null));
+        Assert.Contains("### mine (seed 3)", output.ToString(), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_out, "mine.svg")));
+        Assert.True(File.Exists(Path.Combine(_out, "report.json")));
+
+        var error = new StringWriter();
+        Assert.Equal(2, ReportRunner.Run(["--scenario", "no-such-scenario"], TextWriter.Null, error));
+        Assert.Contains("no-such-scenario", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, ReportRunner.Run(["--policy", "fastest"], TextWriter.Null, TextWriter.Null));
+        Assert.Equal(2, ReportRunner.Run(["--seed"], TextWriter.Null, TextWriter.Null));
+    }
+
+    [Fact]
+    public void Help_prints_the_usage()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, ReportRunner.Run(["--help"], output, TextWriter.Null));
+        Assert.Contains("--scenario NAME|all|FILE", output.ToString(), StringComparison.Ordinal);
+    }
+}
