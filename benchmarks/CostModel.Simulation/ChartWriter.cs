@@ -57,8 +57,16 @@ internal static class ChartWriter
             new XAttribute("viewBox", F($"0 0 {Width} {PanelHeight * panels.Count}")));
         for (int i = 0; i < panels.Count; i++)
         {
-            string panel = new SvgExporter { Width = Width, Height = PanelHeight, IsDocument = false }.ExportToString(panels[i]);
+            string panel = new SvgExporter
+            {
+                Width = Width,
+                Height = PanelHeight,
+                IsDocument = false,
+                UseVerticalTextAlignmentWorkaround = true,
+                TextMeasurer = new RoomyTextMeasurer(Width, PanelHeight),
+            }.ExportToString(panels[i]);
             XElement inner = XElement.Parse(panel);
+            PrefixIds(inner, F($"panel{i + 1}-"));
             inner.SetAttributeValue("x", 0);
             inner.SetAttributeValue("y", PanelHeight * i);
             root.Add(inner);
@@ -68,16 +76,32 @@ internal static class ChartWriter
         new XDocument(new XDeclaration("1.0", "utf-8", null), root).Save(writer);
     }
 
+    /// <summary>Makes a panel's ids unique in the document: each panel numbers its clip paths from 1, and a duplicate id resolves to the first panel's.</summary>
+    private static void PrefixIds(XElement panel, string prefix)
+    {
+        foreach (XAttribute id in panel.DescendantsAndSelf().Attributes("id"))
+        {
+            id.Value = prefix + id.Value;
+        }
+
+        foreach (XAttribute a in panel.DescendantsAndSelf().Attributes().Where(a => a.Value.Contains("url(#", StringComparison.Ordinal)))
+        {
+            a.Value = a.Value.Replace("url(#", "url(#" + prefix, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>The latency panel: one CDF line per policy over its completed requests.</summary>
     /// <param name="s">The scenario's results.</param>
     /// <returns>The plot.</returns>
     public static PlotModel LatencyModel(ScenarioResults s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        PlotModel model = NewModel(F($"{s.Scenario.Name}: latency of completed requests (CDF)"));
+        // The upper left of a CDF is empty: the legend goes there, inside the plot.
+        PlotModel model = NewModel(F($"{s.Scenario.Name}: latency of completed requests (CDF)"), LegendPlacement.Inside, LegendPosition.LeftTop, LegendOrientation.Vertical);
         model.Axes.Add(new LogarithmicAxis
         {
             Position = AxisPosition.Bottom,
+            AxisTitleDistance = 6,
             Title = "latency, arrival to last byte (s, log)",
             MajorGridlineStyle = LineStyle.Solid,
             MinorGridlineStyle = LineStyle.Dot,
@@ -85,6 +109,7 @@ internal static class ChartWriter
         model.Axes.Add(new LinearAxis
         {
             Position = AxisPosition.Left,
+            AxisTitleDistance = 8,
             Title = "share of completed requests",
             Minimum = 0,
             Maximum = 1,
@@ -125,9 +150,13 @@ internal static class ChartWriter
             return null;
         }
 
-        PlotModel model = NewModel(F($"{s.Scenario.Name}: battery charge ({string.Join(" solid, ", shown.Select(r => r.Policy))} dashed)"));
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "time since the workload's start (s)", MajorGridlineStyle = LineStyle.Solid });
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "battery (%)", Minimum = 0, Maximum = 100, MajorGridlineStyle = LineStyle.Solid });
+        PlotModel model = NewModel(
+            F($"{s.Scenario.Name}: battery charge ({string.Join(" solid, ", shown.Select(r => r.Policy))} dashed)"),
+            LegendPlacement.Outside,
+            LegendPosition.BottomCenter,
+            LegendOrientation.Horizontal);
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, AxisTitleDistance = 6, Title = "time since the workload's start (s)", MajorGridlineStyle = LineStyle.Solid });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, AxisTitleDistance = 8, Title = "battery (%)", Minimum = 0, Maximum = 100, MajorGridlineStyle = LineStyle.Solid });
         double floor = ReserveFloorPercent(s.Scenario);
         model.Annotations.Add(new LineAnnotation
         {
@@ -169,14 +198,20 @@ internal static class ChartWriter
         return model;
     }
 
-    private static PlotModel NewModel(string title)
+    private static PlotModel NewModel(string title, LegendPlacement placement, LegendPosition position, LegendOrientation orientation)
     {
-        var model = new PlotModel { Title = title, TitleFontSize = 14, Background = OxyColors.White };
+        // Arial: the exporter measures text with Helvetica's metrics, which Arial (and Liberation Sans) share.
+        var model = new PlotModel { Title = title, TitleFontSize = 14, Background = OxyColors.White, DefaultFont = "Arial" };
         model.Legends.Add(new Legend
         {
-            LegendPlacement = LegendPlacement.Outside,
-            LegendPosition = LegendPosition.RightTop,
+            LegendPlacement = placement,
+            LegendPosition = position,
+            LegendOrientation = orientation,
             LegendFontSize = 11,
+            LegendPadding = 6,
+            LegendItemSpacing = 32,
+            LegendBackground = OxyColor.FromAColor(220, OxyColors.White),
+            LegendBorder = OxyColors.LightGray,
         });
         return model;
     }
@@ -219,4 +254,23 @@ internal static class ChartWriter
     }
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// Measures text for the SVG exporter. Its default measurer, the PDF context, measures with
+/// Helvetica's metrics in points while the SVG draws in pixels (4/3 of a point), so legend boxes
+/// came out too narrow and clipped their text; this one widens by 4/3 and 10 % more for viewers
+/// without Arial (a Linux box drawing DejaVu Sans).
+/// </summary>
+internal sealed class RoomyTextMeasurer(double width, double height) : PdfRenderContext(width, height, OxyColors.White)
+{
+    /// <summary>Width measured with Helvetica's metrics in points times this.</summary>
+    public const double WidthFactor = 4.0 / 3.0 * 1.1;
+
+    /// <inheritdoc/>
+    public override OxySize MeasureText(string text, string fontFamily, double fontSize, double fontWeight)
+    {
+        OxySize size = base.MeasureText(text, fontFamily, fontSize, fontWeight);
+        return new OxySize(size.Width * WidthFactor, size.Height);
+    }
 }
