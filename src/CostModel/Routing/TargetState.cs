@@ -39,7 +39,12 @@ internal sealed class TargetState(string targetId)
 
     public bool IsEjected(long now) => Volatile.Read(ref _ejectedUntil) > now;
 
-    /// <summary>Requests placed since the node's snapshot of this (generation, version) was seen; resets when a newer snapshot arrives.</summary>
+    /// <summary>
+    /// Requests placed since the node's snapshot of this (generation, version) was seen and still
+    /// open; resets when a newer snapshot arrives. Placements that completed are no longer load, so
+    /// the count is at most the in-flight count (a conversation's previous turn, finished, must not
+    /// make its own node look busy until the next snapshot).
+    /// </summary>
     public int PlacedSince(long generation, long version)
     {
         if (Volatile.Read(ref _lastVersion) != version || Volatile.Read(ref _lastGeneration) != generation)
@@ -55,7 +60,7 @@ internal sealed class TargetState(string targetId)
             }
         }
 
-        return Volatile.Read(ref _placedSinceVersion);
+        return Math.Min(Volatile.Read(ref _placedSinceVersion), Volatile.Read(ref _inFlight));
     }
 
     public void Placed()
