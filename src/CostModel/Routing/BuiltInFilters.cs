@@ -1,4 +1,5 @@
 using CostModel.Budgets;
+using CostModel.Factors;
 using CostModel.Mesh;
 using CostModel.Scoring;
 using Microsoft.Extensions.Options;
@@ -12,8 +13,11 @@ internal sealed class ContextLengthFilter : IRouteFilter
 
     public bool NeedsCost => false;
 
-    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
-        candidate.Model.ContextTokens is { } context && (long)request.InputTokens + request.OutputTokens > context
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => Check(candidate.Model, request);
+
+    /// <summary>The verdict (the router's fast path calls it directly).</summary>
+    internal static RouteFilterResult Check(ServedModel model, RequestProfile request) =>
+        model.ContextTokens is { } context && (long)request.InputTokens + request.OutputTokens > context
             ? RouteFilterResult.Hard("prompt and answer exceed the context length")
             : RouteFilterResult.Pass;
 }
@@ -37,9 +41,15 @@ internal sealed class LivenessFilter : IRouteFilter
 
     public bool NeedsCost => false;
 
-    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now)
+    /// <summary>The maximum snapshot age in force.</summary>
+    internal TimeSpan MaxSnapshotAge => (_options ??= _monitor.CurrentValue.Routing).MaxSnapshotAge;
+
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
+        Check(candidate.Node, now, MaxSnapshotAge);
+
+    /// <summary>The verdict (the router's fast path calls it directly, reading the maximum age once per request).</summary>
+    internal static RouteFilterResult Check(MeshNode? node, DateTimeOffset now, TimeSpan maxSnapshotAge)
     {
-        MeshNode? node = candidate.Node;
         if (node is null || node.IsLocal)
         {
             return RouteFilterResult.Pass;
@@ -55,7 +65,7 @@ internal sealed class LivenessFilter : IRouteFilter
             return RouteFilterResult.SoftReject("node is suspect (missed heartbeats)");
         }
 
-        return now - node.Factors.CapturedAt > (_options ??= _monitor.CurrentValue.Routing).MaxSnapshotAge
+        return now - node.Factors.CapturedAt > maxSnapshotAge
             ? RouteFilterResult.SoftReject("snapshot older than the maximum age")
             : RouteFilterResult.Pass;
     }
@@ -68,7 +78,10 @@ internal sealed class CostConstraintFilter : IRouteFilter
 
     public bool NeedsCost => true;
 
-    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => candidate.Cost.Exclusion switch
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => Check(candidate.Cost.Exclusion);
+
+    /// <summary>The verdict (the router's fast path calls it directly).</summary>
+    internal static RouteFilterResult Check(CostExclusion exclusion) => exclusion switch
     {
         CostExclusion.None => RouteFilterResult.Pass,
         CostExclusion.BelowBatteryReserve => RouteFilterResult.SoftReject("battery at or below its reserve floor"),
@@ -87,8 +100,11 @@ internal sealed class SpendCapFilter(SpendTracker spend) : IRouteFilter
 
     public bool NeedsCost => true;
 
-    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
-        candidate.Cost.MoneyDollars > 0 && !spend.CanSpend(candidate.Cost)
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => Check(candidate.Cost);
+
+    /// <summary>The verdict (the router's fast path calls it directly).</summary>
+    internal RouteFilterResult Check(in CostBreakdown cost) =>
+        cost.MoneyDollars > 0 && !spend.CanSpend(cost)
             ? RouteFilterResult.Hard("a spend cap would be exceeded")
             : RouteFilterResult.Pass;
 }
@@ -100,6 +116,9 @@ internal sealed class EjectionFilter : IRouteFilter
 
     public bool NeedsCost => false;
 
-    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
-        candidate.Ejected ? RouteFilterResult.SoftReject("ejected after consecutive failures") : RouteFilterResult.Pass;
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => Check(candidate.Ejected);
+
+    /// <summary>The verdict (the router's fast path calls it directly).</summary>
+    internal static RouteFilterResult Check(bool ejected) =>
+        ejected ? RouteFilterResult.SoftReject("ejected after consecutive failures") : RouteFilterResult.Pass;
 }

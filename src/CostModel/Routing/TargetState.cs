@@ -1,3 +1,6 @@
+using CostModel.Factors;
+using CostModel.Scoring;
+
 namespace CostModel.Routing;
 
 /// <summary>What this router knows about one target beyond its factors: work it placed there and what came back.</summary>
@@ -103,6 +106,28 @@ internal sealed class TargetState(string targetId)
             ConsecutiveFailures++;
             return ConsecutiveFailures >= failureThreshold;
         }
+    }
+
+    // The node terms last prepared for this target, and from what; read and written only under the router's cache lock.
+    private NodeCostFactors? _preparedFactors;
+    private ScoringOptions? _preparedOptions;
+    private NodeTerms _preparedTerms;
+
+    /// <summary>
+    /// The node's terms for <paramref name="factors"/> at <paramref name="now"/>: the ones prepared
+    /// before when the snapshot and options are the same and they still hold, otherwise prepared again.
+    /// Call under the router's cache lock.
+    /// </summary>
+    public NodeTerms Prepare(NodeCostFactors factors, ScoringOptions options, DateTimeOffset now)
+    {
+        if (!ReferenceEquals(_preparedFactors, factors) || !ReferenceEquals(_preparedOptions, options) || !_preparedTerms.HoldAt(now.UtcTicks))
+        {
+            _preparedTerms = DefaultCostScorer.Prepare(TargetId, factors, now, options);
+            _preparedFactors = factors;
+            _preparedOptions = options;
+        }
+
+        return _preparedTerms;
     }
 
     public void Eject(long until)

@@ -30,6 +30,9 @@ public sealed class BandwidthEstimator
     // Read once per options change: IOptionsMonitor.CurrentValue costs a dictionary lookup per call.
     private volatile ScoringOptions _options;
 
+    // Counts nodes added and forgotten (not samples): a reader holding entries found before checks it.
+    private long _membership;
+
     /// <summary>Creates an estimator whose prior comes from <see cref="ScoringOptions.BandwidthPriorBitsPerSecond"/>.</summary>
     /// <param name="options">The scoring options.</param>
     /// <param name="metrics">Counts refused transfers; optional.</param>
@@ -70,6 +73,7 @@ public sealed class BandwidthEstimator
             }
 
             entry = _nodes.GetOrAdd(nodeId, _ => new Entry(_options.BandwidthPriorBitsPerSecond));
+            Interlocked.Increment(ref _membership);
         }
 
         entry.Add(bytes * 8 / duration.TotalSeconds);
@@ -82,16 +86,30 @@ public sealed class BandwidthEstimator
     public (double BitsPerSecond, int Samples) Estimate(string nodeId)
     {
         ArgumentNullException.ThrowIfNull(nodeId);
-        return _nodes.TryGetValue(nodeId, out Entry? entry)
-            ? entry.Read()
-            : (_options.BandwidthPriorBitsPerSecond, 0);
+        return Estimate(Find(nodeId));
     }
 
     /// <summary>Forgets a node (it left the mesh).</summary>
     /// <param name="nodeId">The peer.</param>
-    public void Forget(string nodeId) => _nodes.TryRemove(nodeId, out _);
+    public void Forget(string nodeId)
+    {
+        if (_nodes.TryRemove(nodeId, out _))
+        {
+            Interlocked.Increment(ref _membership);
+        }
+    }
 
-    private sealed class Entry(double prior)
+    /// <summary>Changes whenever a node is added or forgotten; entries from <see cref="Find"/> stay current while it does not.</summary>
+    internal long Membership => Interlocked.Read(ref _membership);
+
+    /// <summary>The node's entry, or null while it has none; it follows new samples without another lookup.</summary>
+    internal Entry? Find(string nodeId) => _nodes.TryGetValue(nodeId, out Entry? entry) ? entry : null;
+
+    /// <summary>The estimate of an entry from <see cref="Find"/> (the prior alone for null).</summary>
+    internal (double BitsPerSecond, int Samples) Estimate(Entry? entry) =>
+        entry is null ? (_options.BandwidthPriorBitsPerSecond, 0) : entry.Read();
+
+    internal sealed class Entry(double prior)
     {
         private readonly Lock _gate = new();
 
