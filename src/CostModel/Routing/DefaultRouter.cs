@@ -117,7 +117,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
         explanation?.Reset(request);
         Scratch scratch = t_scratch ??= new Scratch();
-        scratch.Count = 0;
+        scratch.Clear();
         ViewCache view = CurrentView();
         EndpointCache endpoints = CurrentEndpoints(settings);
 
@@ -141,13 +141,18 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         // The cheapest eligible (or, in panic, soft-rejected) candidate.
+        int count = scratch.Count;
+        byte admit = panic ? SoftRejected : Eligible;
+        byte[] verdicts = scratch.Verdicts;
+        double[] adjusted = scratch.Adjusted;
         int best = -1;
-        for (int i = 0; i < scratch.Count; i++)
+        double cheapest = 0;
+        for (int i = 0; i < count; i++)
         {
-            ref Entry entry = ref scratch.Entries[i];
-            if (IsEligible(in entry, panic) && (best < 0 || entry.Adjusted < scratch.Entries[best].Adjusted))
+            if (verdicts[i] <= admit && (best < 0 || adjusted[i] < cheapest))
             {
                 best = i;
+                cheapest = adjusted[i];
             }
         }
 
@@ -155,7 +160,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         int chosen = best;
         if (best >= 0)
         {
-            chosen = Pick(scratch, best, panic, request, settings, stamp, ref flags, out incumbentId);
+            chosen = Pick(scratch, best, admit, request, settings, stamp, ref flags, out incumbentId);
         }
 
         RouteDecision decision;
@@ -163,46 +168,47 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         {
             flags |= RouteNotes.NoRoute;
             _metrics.NoRoute();
-            decision = new RouteDecision { Flags = flags, CandidateCount = scratch.Count, FilteredCount = scratch.Count };
+            decision = new RouteDecision { Flags = flags, CandidateCount = count, FilteredCount = count };
         }
         else
         {
-            ref Entry entry = ref scratch.Entries[chosen];
-            double prefillSeconds = request.InputTokens / Math.Max(entry.Model.PrefillTokensPerSecond ?? ScoringDefaults.PrefillTokensPerSecondPrior, 1e-9);
+            ref readonly CostBreakdown cost = ref scratch.Costs[chosen];
+            TargetState state = scratch.StateAt(chosen);
+            double prefillSeconds = request.InputTokens / Math.Max(scratch.ModelAt(chosen).PrefillTokensPerSecond ?? ScoringDefaults.PrefillTokensPerSecondPrior, 1e-9);
             var info = new LeaseInfo(
                 stamp + (long)(settings.Options.LeaseTimeout.TotalSeconds * _time.TimestampFrequency),
-                entry.Cost.NetworkLatencySeconds + prefillSeconds,
-                entry.Cost.ApiDollars,
-                entry.Cost.EnergyDollars + entry.Cost.NetworkDollars);
-            if (!_leases.TryAcquire(entry.State, in info, out RouteLease lease))
+                cost.NetworkLatencySeconds + prefillSeconds,
+                cost.ApiDollars,
+                cost.EnergyDollars + cost.NetworkDollars);
+            if (!_leases.TryAcquire(state, in info, out RouteLease lease))
             {
                 _metrics.BoundExceeded("leases");
             }
 
-            if (request.AffinityKey is { } key && !_affinity.Set(key, entry.State.TargetId, stamp, settings.AffinityTtlTicks, settings.Options.MaxAffinityKeys))
+            if (request.AffinityKey is { } key && !_affinity.Set(key, state.TargetId, stamp, settings.AffinityTtlTicks, settings.Options.MaxAffinityKeys))
             {
                 _metrics.BoundExceeded("affinity-keys");
             }
 
             decision = new RouteDecision
             {
-                TargetId = entry.State.TargetId,
-                IsApiEndpoint = entry.Endpoint is not null,
-                Cost = entry.Cost,
+                TargetId = state.TargetId,
+                IsApiEndpoint = scratch.IsEndpointAt(chosen),
+                Cost = cost,
                 Lease = lease,
                 Flags = flags,
-                CandidateCount = scratch.Count,
-                FilteredCount = scratch.Count - eligible,
+                CandidateCount = count,
+                FilteredCount = count - eligible,
             };
-            _metrics.Decision(entry.State.TargetId, flags);
+            _metrics.Decision(state.TargetId, flags);
         }
 
         if (explanation is not null)
         {
-            for (int i = 0; i < scratch.Count; i++)
+            for (int i = 0; i < count; i++)
             {
                 ref Entry entry = ref scratch.Entries[i];
-                explanation.Add(new CandidateExplanation(entry.State.TargetId, entry.Cost, entry.Adjusted, entry.FailureRate, entry.RejectedBy, entry.Soft, entry.Reason));
+                explanation.Add(new CandidateExplanation(entry.State.TargetId, scratch.Costs[i], adjusted[i], entry.FailureRate, entry.RejectedBy, entry.Soft, entry.Reason));
             }
 
             explanation.Finish(decision.TargetId, flags, incumbentId);
@@ -226,7 +232,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             {
                 if (string.Equals(offer.Model.ModelId, request.Model, StringComparison.OrdinalIgnoreCase))
                 {
-                    scratch.Add(view.Nodes[n], null, view.States[n], offer.Model, offer.Hops, null);
+                    scratch.AddEntry(view.Nodes[n], null, view.States[n], offer.Model, offer.Hops, null);
                 }
             }
         }
@@ -248,72 +254,116 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 RelayHops = entry.Hops,
                 Ejected = entry.State.IsEjected(stamp),
             };
+            CostBreakdown cost = default;
+            double adjusted = 0;
             Reject(ref entry, settings.PreScore, in candidate, request, now);
             if (entry.RejectedBy is null || entry.Soft)
             {
-                entry.Cost = _scorer.Score(CostCandidateOf(in entry), request, now);
-                candidate = candidate with { Cost = entry.Cost };
+                cost = _scorer.Score(CostCandidateOf(in entry), request, now);
+                candidate = candidate with { Cost = cost };
                 Reject(ref entry, settings.PostScore, in candidate, request, now);
-                Adjust(ref entry, stamp, settings);
+                entry.FailureRate = FailureRate(entry.State, stamp, settings);
+                adjusted = AdjustedTotal(in cost, entry.FailureRate);
             }
 
-            Count(in entry, ref eligible, ref softOnly);
+            scratch.Costs[i] = cost;
+            scratch.Adjusted[i] = adjusted;
+            scratch.Verdicts[i] = entry.RejectedBy is null ? Eligible : entry.Soft ? SoftRejected : HardRejected;
+            Count(scratch.Verdicts[i], ref eligible, ref softOnly);
         }
     }
 
     /// <summary>
     /// The fast path: the candidates of the requested model from the view's per-model index, the
-    /// built-in filters called directly, and the built-in scorer's per-request pricing over node terms
-    /// prepared once per snapshot (and again when a reading they used turns stale, the options change
-    /// or a node's bandwidth entry appears or goes). The same code as the full path, in the same
-    /// order, so it gives the same decisions and costs (see docs/routing.md).
+    /// built-in filters called directly, and the built-in scorer's per-candidate pricing over terms
+    /// prepared once per snapshot (node), per view and options (model) and per request. The same
+    /// code as the full path, so it gives the same decisions and costs (see docs/routing.md). It
+    /// writes no references per candidate (no GC write barriers): verdicts, costs and totals go to
+    /// plain arrays, and the candidate itself is found again through the index.
     /// </summary>
     private void EvaluateFast(Scratch scratch, ViewCache view, EndpointCache endpoints, FastPlan plan, DefaultCostScorer scorer, RequestProfile request, Settings settings, DateTimeOffset now, long stamp, out int eligible, out int softOnly)
     {
         PreparedTerms prepared = CurrentTerms(view, scorer, now);
         ScoringOptions o = prepared.Options;
+        var r = new RequestTerms(request, o);
         BandwidthEstimator bandwidth = scorer.Bandwidth;
         TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
+        SpendCapFilter? spendCaps = plan.SpendCaps is { } caps && caps.Active ? caps : null;
+        double decayTicks = settings.OutcomeDecayTicks;
         eligible = 0;
         softOnly = 0;
-        if (view.Groups.TryGetValue(request.Model, out Slot[]? slots))
+
+        Slot[] slots = view.Groups.TryGetValue(request.Model, out Slot[]? group) ? group : [];
+        scratch.UseSlots(slots, endpoints.Endpoints.Length);
+        NodeTerms[] terms = prepared.Terms;
+        ModelTerms[] models = prepared.Models;
+        BandwidthEstimator.Entry?[] links = prepared.Links;
+        byte[] verdicts = scratch.Verdicts;
+        double[] adjusted = scratch.Adjusted;
+        CostBreakdown[] costs = scratch.Costs;
+        long nowTicks = now.UtcTicks;
+        long maxAgeTicks = maxSnapshotAge.Ticks;
+        for (int i = 0; i < slots.Length; i++)
         {
-            scratch.Reserve(slots.Length);
-            NodeTerms[] terms = prepared.Terms;
-            BandwidthEstimator.Entry?[] links = prepared.Bandwidth;
-            for (int i = 0; i < slots.Length; i++)
+            ref readonly Slot slot = ref slots[i];
+            TargetState state = slot.State;
+
+            // Filters before scoring: each test, mapped through its filter's own verdict (worst wins).
+            byte verdict = ContextLengthFilter.Exceeds(slot.ContextTokens, request) ? plan.ContextExceeded : Eligible;
+            verdict = Math.Max(verdict, plan.LivenessVerdicts[LivenessFilter.Classify(slot.IsLocal, slot.Liveness, slot.CapturedAtUtcTicks, nowTicks, maxAgeTicks)]);
+            if (state.IsEjected(stamp))
             {
-                ref readonly Slot slot = ref slots[i];
-                ref Entry entry = ref scratch.Entries[scratch.Count++];
-                entry = new Entry { Node = slot.Node, State = slot.State, Model = slot.Model, Hops = slot.Hops };
-                RejectFast(ref entry, plan.PreScore, plan, request, now, stamp, maxSnapshotAge);
-                if (entry.RejectedBy is null || entry.Soft)
+                verdict = Math.Max(verdict, plan.Ejected);
+            }
+
+            if (verdict != HardRejected)
+            {
+                bool local = slot.IsLocal;
+                (double secondsPerBit, int samples) = local ? (0, 0) : bandwidth.Link(links[slot.NodeIndex]);
+                ref CostBreakdown cost = ref costs[i];
+                cost = DefaultCostScorer.PriceNode(in terms[slot.NodeIndex], in models[slot.OfferIndex], in r, o, local, slot.Hops, null, secondsPerBit, samples, state.PlacedSince(slot.Generation, slot.Version), state.DecodeSecondsPerToken);
+
+                // Filters after scoring.
+                verdict = Math.Max(verdict, plan.Exclusion(cost.Exclusion));
+                if (spendCaps is not null && spendCaps.Exceeds(in cost))
                 {
-                    (double bitsPerSecond, int samples) = slot.Node.IsLocal ? (0, 0) : bandwidth.Estimate(links[slot.Index]);
-                    entry.Cost = DefaultCostScorer.Price(CostCandidateOf(in entry), in terms[slot.Index], bitsPerSecond, samples, request, o);
-                    RejectFast(ref entry, plan.PostScore, plan, request, now, stamp, maxSnapshotAge);
-                    Adjust(ref entry, stamp, settings);
+                    verdict = Math.Max(verdict, plan.OverSpendCap);
                 }
 
-                Count(in entry, ref eligible, ref softOnly);
+                adjusted[i] = AdjustedTotal(in cost, Math.Min(MaxFailureRate, state.FailureRateAt(stamp, decayTicks)));
             }
+
+            verdicts[i] = verdict;
+            Count(verdict, ref eligible, ref softOnly);
         }
 
-        // API endpoints are few: the full scorer prices them.
+        // API endpoints are few: the full scorer prices them, and they keep an entry each (liveness passes them).
         int first = scratch.Count;
         AddEndpoints(scratch, endpoints, request);
         for (int i = first; i < scratch.Count; i++)
         {
             ref Entry entry = ref scratch.Entries[i];
-            RejectFast(ref entry, plan.PreScore, plan, request, now, stamp, maxSnapshotAge);
-            if (entry.RejectedBy is null || entry.Soft)
+            byte verdict = ContextLengthFilter.Exceeds(entry.Model.ContextTokens, request) ? plan.ContextExceeded : Eligible;
+            if (entry.State.IsEjected(stamp))
             {
-                entry.Cost = scorer.Score(CostCandidateOf(in entry), request, now);
-                RejectFast(ref entry, plan.PostScore, plan, request, now, stamp, maxSnapshotAge);
-                Adjust(ref entry, stamp, settings);
+                verdict = Math.Max(verdict, plan.Ejected);
             }
 
-            Count(in entry, ref eligible, ref softOnly);
+            if (verdict != HardRejected)
+            {
+                ref CostBreakdown cost = ref costs[i];
+                cost = scorer.Score(CostCandidateOf(in entry), request, now);
+                verdict = Math.Max(verdict, plan.Exclusion(cost.Exclusion));
+                if (spendCaps is not null && spendCaps.Exceeds(in cost))
+                {
+                    verdict = Math.Max(verdict, plan.OverSpendCap);
+                }
+
+                adjusted[i] = AdjustedTotal(in cost, FailureRate(entry.State, stamp, settings));
+            }
+
+            verdicts[i] = verdict;
+            Count(verdict, ref eligible, ref softOnly);
         }
     }
 
@@ -324,12 +374,12 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             ApiEndpoint endpoint = endpoints.Endpoints[e];
             if (string.Equals(endpoint.Model, request.Model, StringComparison.OrdinalIgnoreCase))
             {
-                scratch.Add(null, endpoint, endpoints.States[e], endpoints.Models[e], 0, endpoints.Prices[e]);
+                scratch.AddEntry(null, endpoint, endpoints.States[e], endpoints.Models[e], 0, endpoints.Prices[e]);
             }
         }
     }
 
-    /// <summary>What the scorer sees of a candidate; both paths build it here.</summary>
+    /// <summary>What the scorer sees of a candidate (full path and endpoints).</summary>
     private static CostCandidate CostCandidateOf(in Entry entry)
     {
         NodeCostFactors? factors = entry.Node?.Factors;
@@ -347,41 +397,41 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         };
     }
 
+    private static double FailureRate(TargetState state, long stamp, Settings settings) =>
+        Math.Min(MaxFailureRate, state.FailureRateAt(stamp, settings.OutcomeDecayTicks));
+
     /// <summary>The total the picker compares: the cost plus the expected cost of retries at the target's recent failure rate.</summary>
-    private static void Adjust(ref Entry entry, long stamp, Settings settings)
+    private static double AdjustedTotal(in CostBreakdown cost, double failure)
     {
-        double failure = Math.Min(MaxFailureRate, entry.State.FailureRateAt(stamp, settings.OutcomeDecayTicks));
-        entry.FailureRate = failure;
-        double total = entry.Cost.TotalDollars;
-        double retryable = total - entry.Cost.QualityDollars;
-        entry.Adjusted = total + (retryable * failure / (1 - failure));
+        double total = cost.TotalDollars;
+        return failure > 0 ? total + ((total - cost.QualityDollars) * failure / (1 - failure)) : total;
     }
 
-    private static void Count(in Entry entry, ref int eligible, ref int softOnly)
+    private static void Count(byte verdict, ref int eligible, ref int softOnly)
     {
-        if (entry.RejectedBy is null)
+        if (verdict == Eligible)
         {
             eligible++;
         }
-        else if (entry.Soft)
+        else if (verdict == SoftRejected)
         {
             softOnly++;
         }
     }
 
-    private static bool IsEligible(in Entry entry, bool panic) => entry.RejectedBy is null || (panic && entry.Soft);
-
-    private int Pick(Scratch scratch, int best, bool panic, RequestProfile request, Settings settings, long stamp, ref RouteNotes flags, out string? incumbentId)
+    private int Pick(Scratch scratch, int best, byte admit, RequestProfile request, Settings settings, long stamp, ref RouteNotes flags, out string? incumbentId)
     {
         RoutingOptions o = settings.Options;
-        ref Entry cheapest = ref scratch.Entries[best];
+        byte[] verdicts = scratch.Verdicts;
+        double[] adjusted = scratch.Adjusted;
+        double cheapest = adjusted[best];
         incumbentId = request.AffinityKey is { } key ? _affinity.Get(key, stamp, settings.AffinityTtlTicks) : null;
         if (incumbentId is not null)
         {
             int incumbent = -1;
             for (int i = 0; i < scratch.Count; i++)
             {
-                if (IsEligible(in scratch.Entries[i], panic) && string.Equals(scratch.Entries[i].State.TargetId, incumbentId, StringComparison.Ordinal))
+                if (verdicts[i] <= admit && string.Equals(scratch.StateAt(i).TargetId, incumbentId, StringComparison.Ordinal))
                 {
                     incumbent = i;
                     break;
@@ -399,8 +449,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             }
             else
             {
-                ref Entry held = ref scratch.Entries[incumbent];
-                if (cheapest.Adjusted < (held.Adjusted * (1 - o.HysteresisBand)) - o.HysteresisEpsilonDollars)
+                double held = adjusted[incumbent];
+                if (cheapest < (held * (1 - o.HysteresisBand)) - o.HysteresisEpsilonDollars)
                 {
                     flags |= RouteNotes.Switched;
                     _metrics.AffinitySwitched();
@@ -408,8 +458,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 }
 
                 // Within the band, but the incumbent costs more than the bound allows (a long request).
-                double penalty = held.Adjusted - cheapest.Adjusted;
-                if (penalty > o.AffinityBreakPenaltySeconds * held.Cost.ValueOfTimeDollarsPerSecond)
+                double penalty = held - cheapest;
+                if (penalty > o.AffinityBreakPenaltySeconds * scratch.Costs[incumbent].ValueOfTimeDollarsPerSecond)
                 {
                     flags |= RouteNotes.StickinessBroken;
                     _metrics.AffinityBroken();
@@ -422,13 +472,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         // Near-equals: within the tolerance of the cheapest; power of two choices on in-flight work.
-        double limit = cheapest.Adjusted + (Math.Abs(cheapest.Adjusted) * o.SpreadTolerance) + o.HysteresisEpsilonDollars;
+        double limit = cheapest + (Math.Abs(cheapest) * o.SpreadTolerance) + o.HysteresisEpsilonDollars;
+        int[] nearby = scratch.Near;
         int near = 0;
         for (int i = 0; i < scratch.Count; i++)
         {
-            if (IsEligible(in scratch.Entries[i], panic) && scratch.Entries[i].Adjusted <= limit)
+            if (verdicts[i] <= admit && adjusted[i] <= limit)
             {
-                scratch.Near[near++] = i;
+                nearby[near++] = i;
             }
         }
 
@@ -438,18 +489,16 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         flags |= RouteNotes.RandomTieBreak;
-        int a = scratch.Near[_random.NextInt(near)];
-        int b = scratch.Near[_random.NextInt(near - 1)];
+        int a = nearby[_random.NextInt(near)];
+        int b = nearby[_random.NextInt(near - 1)];
         if (b == a)
         {
-            b = scratch.Near[near - 1];
+            b = nearby[near - 1];
         }
 
-        ref Entry ea = ref scratch.Entries[a];
-        ref Entry eb = ref scratch.Entries[b];
-        int inFlightA = ea.State.InFlight;
-        int inFlightB = eb.State.InFlight;
-        return inFlightA != inFlightB ? (inFlightA < inFlightB ? a : b) : (ea.Adjusted <= eb.Adjusted ? a : b);
+        int inFlightA = scratch.StateAt(a).InFlight;
+        int inFlightB = scratch.StateAt(b).InFlight;
+        return inFlightA != inFlightB ? (inFlightA < inFlightB ? a : b) : (adjusted[a] <= adjusted[b] ? a : b);
     }
 
     private static void Reject(ref Entry entry, IRouteFilter[] filters, in RouteCandidate candidate, RequestProfile request, DateTimeOffset now)
@@ -461,51 +510,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 return;
             }
 
-            Apply(ref entry, filter.Name, filter.Evaluate(in candidate, request, now));
-        }
-    }
-
-    /// <summary>The built-in filters in their configured order, called directly (no candidate struct, no interface call).</summary>
-    private static void RejectFast(ref Entry entry, FilterKind[] kinds, FastPlan plan, RequestProfile request, DateTimeOffset now, long stamp, TimeSpan maxSnapshotAge)
-    {
-        foreach (FilterKind kind in kinds)
-        {
-            if (entry.RejectedBy is not null && !entry.Soft)
+            RouteFilterResult result = filter.Evaluate(in candidate, request, now);
+            if (!result.Passed && (entry.RejectedBy is null || !result.Soft))
             {
-                return;
+                // A hard rejection overrides an earlier soft one: panic mode must respect it.
+                entry.RejectedBy = filter.Name;
+                entry.Soft = result.Soft;
+                entry.Reason = result.Reason;
             }
-
-            switch (kind)
-            {
-                case FilterKind.ContextLength:
-                    Apply(ref entry, RouteFilterNames.ContextLength, ContextLengthFilter.Check(entry.Model, request));
-                    break;
-                case FilterKind.Liveness:
-                    Apply(ref entry, RouteFilterNames.Liveness, LivenessFilter.Check(entry.Node, now, maxSnapshotAge));
-                    break;
-                case FilterKind.CostConstraints:
-                    Apply(ref entry, RouteFilterNames.CostConstraints, CostConstraintFilter.Check(entry.Cost.Exclusion));
-                    break;
-                case FilterKind.SpendCaps:
-                    Apply(ref entry, RouteFilterNames.SpendCaps, plan.SpendCaps!.Check(in entry.Cost));
-                    break;
-                case FilterKind.Ejection:
-                    Apply(ref entry, RouteFilterNames.Ejection, EjectionFilter.Check(entry.State.IsEjected(stamp)));
-                    break;
-                default:
-                    throw new System.Diagnostics.UnreachableException($"Filter kind {kind}.");
-            }
-        }
-    }
-
-    private static void Apply(ref Entry entry, string filter, in RouteFilterResult result)
-    {
-        if (!result.Passed && (entry.RejectedBy is null || !result.Soft))
-        {
-            // A hard rejection overrides an earlier soft one: panic mode must respect it.
-            entry.RejectedBy = filter;
-            entry.Soft = result.Soft;
-            entry.Reason = result.Reason;
         }
     }
 
@@ -589,6 +601,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
             var states = new TargetState[nodes.Count];
             var offers = new Offer[nodes.Count][];
+            var offerModels = new List<ServedModel>();
             var groups = new Dictionary<string, List<Slot>>(StringComparer.OrdinalIgnoreCase);
             for (int i = 0; i < nodes.Count; i++)
             {
@@ -616,18 +629,19 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                         groups.Add(offer.Model.ModelId, group);
                     }
 
-                    group.Add(new Slot(i, node, states[i], offer.Model, offer.Hops));
+                    group.Add(new Slot(i, offerModels.Count, node, states[i], offer.Model, offer.Hops));
+                    offerModels.Add(offer.Model);
                 }
             }
 
-            cache = new ViewCache(nodes, states, offers, groups.ToDictionary(g => g.Key, g => g.Value.ToArray(), StringComparer.OrdinalIgnoreCase));
+            cache = new ViewCache(nodes, states, offers, [.. offerModels], groups.ToDictionary(g => g.Key, g => g.Value.ToArray(), StringComparer.OrdinalIgnoreCase));
             _viewCache = cache;
             return cache;
         }
     }
 
     /// <summary>
-    /// The view's prepared node terms, valid now: prepared again when a reading they used has turned
+    /// The view's prepared terms, valid now: prepared again when a reading they used has turned
     /// stale (or the clock went back), the scoring options changed, or a node's bandwidth entry
     /// appeared or went. A node whose snapshot, options and validity are unchanged keeps its terms.
     /// </summary>
@@ -665,7 +679,13 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 until = Math.Min(until, terms[i].ValidUntilUtcTicks);
             }
 
-            prepared = new PreparedTerms(o, membership, from, until, terms, links);
+            var models = new ModelTerms[view.OfferModels.Length];
+            for (int i = 0; i < models.Length; i++)
+            {
+                models[i] = new ModelTerms(view.OfferModels[i], o);
+            }
+
+            prepared = new PreparedTerms(o, membership, from, until, terms, models, links);
             view.Prepared = prepared;
             return prepared;
         }
@@ -712,86 +732,137 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         var byName = _allFilters.ToDictionary(f => f.Name, StringComparer.Ordinal);
         var chosen = options.Filters.Where(byName.ContainsKey).Select(n => byName[n]).ToArray();
         double frequency = _time.TimestampFrequency;
-        IRouteFilter[] preScore = [.. chosen.Where(f => !f.NeedsCost)];
-        IRouteFilter[] postScore = [.. chosen.Where(f => f.NeedsCost)];
         return new Settings(
             options,
-            preScore,
-            postScore,
-            FastPlan.For(preScore, postScore),
+            [.. chosen.Where(f => !f.NeedsCost)],
+            [.. chosen.Where(f => f.NeedsCost)],
+            FastPlan.For(chosen),
             (long)(options.AffinityTtl.TotalSeconds * frequency),
             options.OutcomeDecay.TotalSeconds * frequency,
             (long)(Math.Max(1, options.LeaseTimeout.TotalSeconds / 4) * frequency));
     }
 
+    private const byte Eligible = 0;
+    private const byte SoftRejected = 1;
+    private const byte HardRejected = 2;
+
     private sealed record Settings(RoutingOptions Options, IRouteFilter[] PreScore, IRouteFilter[] PostScore, FastPlan? Fast, long AffinityTtlTicks, double OutcomeDecayTicks, long SweepIntervalTicks);
 
-    private enum FilterKind
+    /// <summary>
+    /// The configured built-in filters as the fast path applies them: each filter's verdict for every
+    /// outcome of its test, asked once from the filter itself (<see cref="Eligible"/> for a filter not
+    /// configured). Null when any configured filter is not built in (then every decision takes the full
+    /// path). Verdicts combine as "worst wins", so the configured order cannot change the outcome.
+    /// </summary>
+    private sealed class FastPlan
     {
-        ContextLength,
-        Liveness,
-        CostConstraints,
-        SpendCaps,
-        Ejection,
-    }
+        private readonly byte[] _exclusion;
 
-    /// <summary>The configured filters as built-in kinds, in order; null when any is not built in (then every decision takes the full path).</summary>
-    private sealed record FastPlan(FilterKind[] PreScore, FilterKind[] PostScore, LivenessFilter? Liveness, SpendCapFilter? SpendCaps)
-    {
-        public static FastPlan? For(IRouteFilter[] preScore, IRouteFilter[] postScore)
+        private FastPlan(IRouteFilter[] filters)
         {
-            FilterKind[]? pre = Kinds(preScore);
-            FilterKind[]? post = Kinds(postScore);
-            return pre is null || post is null
-                ? null
-                : new FastPlan(pre, post, preScore.Concat(postScore).OfType<LivenessFilter>().FirstOrDefault(), preScore.Concat(postScore).OfType<SpendCapFilter>().FirstOrDefault());
-        }
+            bool context = filters.OfType<ContextLengthFilter>().Any();
+            Liveness = filters.OfType<LivenessFilter>().FirstOrDefault();
+            bool constraints = filters.OfType<CostConstraintFilter>().Any();
+            SpendCaps = filters.OfType<SpendCapFilter>().FirstOrDefault();
+            bool ejection = filters.OfType<EjectionFilter>().Any();
 
-        private static FilterKind[]? Kinds(IRouteFilter[] filters)
-        {
-            var kinds = new FilterKind[filters.Length];
-            for (int i = 0; i < filters.Length; i++)
+            ContextExceeded = context ? Verdict(ContextLengthFilter.Result(true)) : Eligible;
+            LivenessVerdicts = new byte[LivenessFilter.Stale + 1];
+            foreach (int finding in (int[])[LivenessFilter.Alive, LivenessFilter.Dead, LivenessFilter.Suspect, LivenessFilter.Stale])
             {
-                FilterKind? kind = filters[i] switch
-                {
-                    ContextLengthFilter => FilterKind.ContextLength,
-                    LivenessFilter => FilterKind.Liveness,
-                    CostConstraintFilter => FilterKind.CostConstraints,
-                    SpendCapFilter => FilterKind.SpendCaps,
-                    EjectionFilter => FilterKind.Ejection,
-                    _ => null,
-                };
-                if (kind is not { } known)
-                {
-                    return null;
-                }
-
-                kinds[i] = known;
+                LivenessVerdicts[finding] = Liveness is null ? Eligible : Verdict(LivenessFilter.Result(finding));
+            }
+            Ejected = ejection ? Verdict(EjectionFilter.Result(true)) : Eligible;
+            OverSpendCap = SpendCaps is null ? Eligible : Verdict(SpendCapFilter.Result(true));
+            CostExclusion[] values = Enum.GetValues<CostExclusion>();
+            _exclusion = new byte[(int)values.Max() + 1];
+            foreach (CostExclusion value in values)
+            {
+                _exclusion[(int)value] = constraints ? Verdict(CostConstraintFilter.Result(value)) : Eligible;
             }
 
-            return kinds;
+            ExclusionUnknown = constraints ? Verdict(CostConstraintFilter.Result((CostExclusion)_exclusion.Length)) : Eligible;
         }
+
+        public byte ContextExceeded { get; }
+
+        /// <summary>The liveness filter's verdict by finding (indexed by <see cref="LivenessFilter.Classify"/>).</summary>
+        public byte[] LivenessVerdicts { get; }
+
+        /// <summary>The liveness filter, for its maximum snapshot age; null when not configured.</summary>
+        public LivenessFilter? Liveness { get; }
+
+        public byte Ejected { get; }
+
+        public SpendCapFilter? SpendCaps { get; }
+
+        public byte OverSpendCap { get; }
+
+        private byte ExclusionUnknown { get; }
+
+        public static FastPlan? For(IRouteFilter[] filters) =>
+            filters.All(f => f is ContextLengthFilter or LivenessFilter or CostConstraintFilter or SpendCapFilter or EjectionFilter)
+                ? new FastPlan(filters)
+                : null;
+
+        public byte Exclusion(CostExclusion exclusion) =>
+            (uint)exclusion < (uint)_exclusion.Length ? _exclusion[(int)exclusion] : ExclusionUnknown;
+
+        private static byte Verdict(in RouteFilterResult result) => result.Passed ? Eligible : result.Soft ? SoftRejected : HardRejected;
     }
 
-    private sealed record ViewCache(IReadOnlyList<MeshNode> Nodes, TargetState[] States, Offer[][] Offers, Dictionary<string, Slot[]> Groups)
+    private sealed record ViewCache(IReadOnlyList<MeshNode> Nodes, TargetState[] States, Offer[][] Offers, ServedModel[] OfferModels, Dictionary<string, Slot[]> Groups)
     {
-        public static ViewCache Empty { get; } = new([], [], [], new Dictionary<string, Slot[]>(StringComparer.OrdinalIgnoreCase));
+        public static ViewCache Empty { get; } = new([], [], [], [], new Dictionary<string, Slot[]>(StringComparer.OrdinalIgnoreCase));
 
-        /// <summary>The node terms last prepared for this view (null until the first fast decision).</summary>
+        /// <summary>The terms last prepared for this view (null until the first fast decision).</summary>
         public PreparedTerms? Prepared { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
     }
 
-    /// <summary>One candidate of a model in the per-model index: the node (its index in the view), its state, the model as served, relay hops.</summary>
-    private readonly record struct Slot(int Index, MeshNode Node, TargetState State, ServedModel Model, int Hops);
+    /// <summary>
+    /// One candidate of a model in the per-model index: the node's index in the view, the offer's
+    /// index (for its model terms), its state, the model as served, relay hops, and copies of what
+    /// the filters and the placed-work count read from the (immutable) node, so the fast path does
+    /// not chase the node and its snapshot for every candidate.
+    /// </summary>
+    private readonly struct Slot(int nodeIndex, int offerIndex, MeshNode node, TargetState state, ServedModel model, int hops)
+    {
+        public int NodeIndex { get; } = nodeIndex;
 
-    /// <summary>Node terms for every node of a view (by index), with the options, bandwidth membership and time span they hold for.</summary>
-    private sealed class PreparedTerms(ScoringOptions options, long membership, long fromUtcTicks, long untilUtcTicks, NodeTerms[] terms, BandwidthEstimator.Entry?[] bandwidth)
+        public int OfferIndex { get; } = offerIndex;
+
+        public TargetState State { get; } = state;
+
+        public ServedModel Model { get; } = model;
+
+        public int Hops { get; } = hops;
+
+        public int? ContextTokens { get; } = model.ContextTokens;
+
+        public bool IsLocal { get; } = node.IsLocal;
+
+        public NodeLiveness Liveness { get; } = node.Liveness;
+
+        public long CapturedAtUtcTicks { get; } = node.Factors.CapturedAt.UtcTicks;
+
+        public long Generation { get; } = node.Factors.Generation;
+
+        public long Version { get; } = node.Factors.Version;
+    }
+
+    /// <summary>
+    /// Terms for a view: per node (by index), per offer (by index), and each node's bandwidth entry,
+    /// with the options, bandwidth membership and time span they hold for.
+    /// </summary>
+    private sealed class PreparedTerms(ScoringOptions options, long membership, long fromUtcTicks, long untilUtcTicks, NodeTerms[] terms, ModelTerms[] models, BandwidthEstimator.Entry?[] links)
     {
         public ScoringOptions Options { get; } = options;
 
         public NodeTerms[] Terms { get; } = terms;
 
-        public BandwidthEstimator.Entry?[] Bandwidth { get; } = bandwidth;
+        public ModelTerms[] Models { get; } = models;
+
+        public BandwidthEstimator.Entry?[] Links { get; } = links;
 
         public bool HoldsFor(DefaultCostScorer scorer, long nowUtcTicks) =>
             nowUtcTicks >= fromUtcTicks && nowUtcTicks <= untilUtcTicks
@@ -805,6 +876,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
     private readonly record struct Offer(ServedModel Model, int Hops);
 
+    /// <summary>A candidate with references: every candidate on the full path, API endpoints on the fast path.</summary>
     private struct Entry
     {
         public MeshNode? Node;
@@ -813,48 +885,72 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public ServedModel Model;
         public int Hops;
         public TokenPrice? Price;
-        public CostBreakdown Cost;
-        public double Adjusted;
         public double FailureRate;
         public string? RejectedBy;
         public bool Soft;
         public string? Reason;
     }
 
+    /// <summary>
+    /// Per-thread working arrays, reused. Candidates 0 to <see cref="SlotCount"/> - 1 are the fast
+    /// path's index slots (no entry written); the rest have entries. Verdicts, costs and totals are
+    /// plain arrays for both paths.
+    /// </summary>
     private sealed class Scratch
     {
-        public Entry[] Entries = new Entry[64];
-        public int[] Near = new int[64];
+        private const int InitialCapacity = 64;
+
+        private Slot[] _slots = [];
+
+        public Entry[] Entries = new Entry[InitialCapacity];
+        public byte[] Verdicts = new byte[InitialCapacity];
+        public double[] Adjusted = new double[InitialCapacity];
+        public CostBreakdown[] Costs = new CostBreakdown[InitialCapacity];
+        public int[] Near = new int[InitialCapacity];
         public int Count;
+        public int SlotCount;
 
-        public void Add(MeshNode? node, ApiEndpoint? endpoint, TargetState state, ServedModel model, int hops, TokenPrice? price)
+        public TargetState StateAt(int i) => i < SlotCount ? _slots[i].State : Entries[i].State;
+
+        public ServedModel ModelAt(int i) => i < SlotCount ? _slots[i].Model : Entries[i].Model;
+
+        public bool IsEndpointAt(int i) => i >= SlotCount && Entries[i].Endpoint is not null;
+
+        /// <summary>Takes the fast path's slots as the first candidates, with room for <paramref name="more"/> entries after them.</summary>
+        public void UseSlots(Slot[] slots, int more)
         {
-            if (Count == Entries.Length)
-            {
-                Array.Resize(ref Entries, Entries.Length * 2);
-                Array.Resize(ref Near, Near.Length * 2);
-            }
-
-            Entries[Count++] = new Entry { Node = node, Endpoint = endpoint, State = state, Model = model, Hops = hops, Price = price };
+            Reserve(slots.Length + more);
+            _slots = slots;
+            SlotCount = slots.Length;
+            Count = slots.Length;
         }
 
-        /// <summary>Makes room for <paramref name="more"/> entries beyond <see cref="Count"/>.</summary>
-        public void Reserve(int more)
+        public void AddEntry(MeshNode? node, ApiEndpoint? endpoint, TargetState state, ServedModel model, int hops, TokenPrice? price)
         {
-            int needed = Count + more;
-            if (needed > Entries.Length)
-            {
-                int size = Math.Max(needed, Entries.Length * 2);
-                Array.Resize(ref Entries, size);
-                Array.Resize(ref Near, size);
-            }
+            Reserve(Count + 1);
+            Entries[Count++] = new Entry { Node = node, Endpoint = endpoint, State = state, Model = model, Hops = hops, Price = price };
         }
 
         public void Clear()
         {
             // Drop references so the scratch does not keep old views alive.
-            Array.Clear(Entries, 0, Count);
+            Array.Clear(Entries, SlotCount, Count - SlotCount);
+            _slots = [];
+            SlotCount = 0;
             Count = 0;
+        }
+
+        private void Reserve(int capacity)
+        {
+            if (capacity > Entries.Length)
+            {
+                int size = Math.Max(capacity, Entries.Length * 2);
+                Array.Resize(ref Entries, size);
+                Array.Resize(ref Verdicts, size);
+                Array.Resize(ref Adjusted, size);
+                Array.Resize(ref Costs, size);
+                Array.Resize(ref Near, size);
+            }
         }
     }
 }

@@ -21,6 +21,9 @@ internal sealed class TargetState(string targetId)
     // Outcome state, guarded by _gate.
     public double DecodeTokensPerSecond { get; private set; }
 
+    /// <summary>The inverse of <see cref="DecodeTokensPerSecond"/> (0 until observed), kept beside it so the fast path does not divide per candidate.</summary>
+    public double DecodeSecondsPerToken { get; private set; }
+
     private double _failureRate;
 
     /// <summary>
@@ -98,6 +101,7 @@ internal sealed class TargetState(string targetId)
                 if (decodeSample > 0)
                 {
                     DecodeTokensPerSecond = DecodeTokensPerSecond <= 0 ? decodeSample : DecodeTokensPerSecond + (weight * (decodeSample - DecodeTokensPerSecond));
+                    DecodeSecondsPerToken = DefaultCostScorer.SecondsPer(DecodeTokensPerSecond);
                 }
 
                 return false;

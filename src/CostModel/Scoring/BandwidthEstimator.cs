@@ -30,6 +30,9 @@ public sealed class BandwidthEstimator
     // Read once per options change: IOptionsMonitor.CurrentValue costs a dictionary lookup per call.
     private volatile ScoringOptions _options;
 
+    // The prior as the scorer uses it (seconds per bit), replaced with the options.
+    private volatile Sample _prior;
+
     // Counts nodes added and forgotten (not samples): a reader holding entries found before checks it.
     private long _membership;
 
@@ -40,7 +43,12 @@ public sealed class BandwidthEstimator
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.CurrentValue.Scoring;
-        options.OnChange(o => _options = o.Scoring);
+        _prior = new Sample(_options.BandwidthPriorBitsPerSecond, 0);
+        options.OnChange(o =>
+        {
+            _options = o.Scoring;
+            _prior = new Sample(o.Scoring.BandwidthPriorBitsPerSecond, 0);
+        });
         _metrics = metrics;
     }
 
@@ -106,8 +114,18 @@ public sealed class BandwidthEstimator
     internal Entry? Find(string nodeId) => _nodes.TryGetValue(nodeId, out Entry? entry) ? entry : null;
 
     /// <summary>The estimate of an entry from <see cref="Find"/> (the prior alone for null).</summary>
-    internal (double BitsPerSecond, int Samples) Estimate(Entry? entry) =>
-        entry is null ? (_options.BandwidthPriorBitsPerSecond, 0) : entry.Read();
+    internal (double BitsPerSecond, int Samples) Estimate(Entry? entry)
+    {
+        Sample current = entry?.Current ?? _prior;
+        return (current.BitsPerSecond, current.Samples);
+    }
+
+    /// <summary>The estimate as the scorer uses it: seconds per bit, and the samples behind it.</summary>
+    internal (double SecondsPerBit, int Samples) Link(Entry? entry)
+    {
+        Sample current = entry?.Current ?? _prior;
+        return (current.SecondsPerBit, current.Samples);
+    }
 
     internal sealed class Entry(double prior)
     {
@@ -127,12 +145,16 @@ public sealed class BandwidthEstimator
             }
         }
 
-        public (double, int) Read()
-        {
-            Sample current = _current;
-            return (current.BitsPerSecond, current.Samples);
-        }
+        public Sample Current => _current;
     }
 
-    private sealed record Sample(double BitsPerSecond, int Samples);
+    /// <summary>An estimate and its inverse (computed once, not per candidate), immutable so readers need no lock.</summary>
+    internal sealed class Sample(double bitsPerSecond, int samples)
+    {
+        public double BitsPerSecond { get; } = bitsPerSecond;
+
+        public double SecondsPerBit { get; } = DefaultCostScorer.SecondsPer(bitsPerSecond);
+
+        public int Samples { get; } = samples;
+    }
 }

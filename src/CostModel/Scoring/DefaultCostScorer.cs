@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CostModel.Factors;
 using Microsoft.Extensions.Options;
 
@@ -12,10 +13,10 @@ namespace CostModel.Scoring;
 /// </summary>
 internal sealed class DefaultCostScorer : ICostScorer, IDisposable
 {
-    private const double JoulesPerKilowattHour = 3.6e6;
-    private const double BytesPerGigabyte = 1e9;
-    private const double BitsPerByte = 8;
-    private const double TokensPerMillion = 1e6;
+    internal const double JoulesPerKilowattHour = 3.6e6;
+    internal const double BytesPerGigabyte = 1e9;
+    internal const double BitsPerByte = 8;
+    internal const double TokensPerMillion = 1e6;
     private const double HalfChargePercent = 50;
 
     private readonly BandwidthEstimator _bandwidth;
@@ -40,14 +41,30 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     /// <summary>The bandwidth estimator the network term reads.</summary>
     internal BandwidthEstimator Bandwidth => _bandwidth;
 
+    /// <remarks>
+    /// Composed of the parts the router's fast path reuses: the request's terms, the model's terms,
+    /// the node's terms (prepared here on every call; the router keeps them per snapshot) and the
+    /// per-candidate pricing. One formula, whichever path runs it.
+    /// </remarks>
     public CostBreakdown Score(in CostCandidate candidate, RequestProfile request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);
         ScoringOptions o = _options;
-        NodeTerms terms = candidate.Factors is { } f ? Prepare(candidate.TargetId, f, now, o) : default;
-        (double bitsPerSecond, int samples) = candidate.IsLocal ? (0, 0) : _bandwidth.Estimate(candidate.TargetId);
-        return Price(in candidate, in terms, bitsPerSecond, samples, request, o);
+        var r = new RequestTerms(request, o);
+        var m = new ModelTerms(candidate.Model, o);
+        double decodeSecondsPerToken = candidate.ObservedDecodeTokensPerSecond is { } observed ? SecondsPer(observed) : 0;
+        (double secondsPerBit, int samples) = candidate.IsLocal ? (0, 0) : _bandwidth.Link(_bandwidth.Find(candidate.TargetId));
+        if (candidate.Factors is not { } f)
+        {
+            return PriceEndpoint(in m, in r, o, candidate.IsLocal, candidate.RelayHops, candidate.ObservedRttSeconds, secondsPerBit, samples, decodeSecondsPerToken, candidate.Price);
+        }
+
+        NodeTerms n = Prepare(candidate.TargetId, f, now, o);
+        return PriceNode(in n, in m, in r, o, candidate.IsLocal, candidate.RelayHops, candidate.ObservedRttSeconds, secondsPerBit, samples, candidate.PlacedRequests, decodeSecondsPerToken);
     }
+
+    /// <summary>The time one unit takes at <paramref name="perSecond"/> units per second (tokens, bits): every rate enters the formula through this.</summary>
+    internal static double SecondsPer(double perSecond) => 1 / perSecond;
 
     /// <summary>
     /// The request-independent terms of one node snapshot at <paramref name="now"/>: load, queue,
@@ -74,90 +91,47 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         double watts = Watts(f, ref fresh, o, ref assumptions);
         double dollarsPerKwh = EnergyPrice(targetId, f, ref fresh, o, ref assumptions, out bool belowReserve);
         bool metered = IsMetered(targetId, f, ref fresh, o, ref assumptions);
-        return new NodeTerms(utilisation, queued, throttle, watts, dollarsPerKwh, metered, belowReserve, assumptions, now.UtcTicks, fresh.UntilUtcTicks);
+        return new NodeTerms
+        {
+            Utilisation = utilisation,
+            Queued = queued,
+            ThrottleStretch = 1 / (1 - throttle),
+            EnergyDollarsPerSecond = watts / JoulesPerKilowattHour * dollarsPerKwh,
+            Metered = metered,
+            BelowReserve = belowReserve,
+            Assumptions = assumptions,
+            PreparedAtUtcTicks = now.UtcTicks,
+            ValidUntilUtcTicks = fresh.UntilUtcTicks,
+        };
     }
 
     /// <summary>
-    /// Prices <paramref name="request"/> on a candidate whose node terms are prepared (default terms
-    /// for an API endpoint): the request-dependent part of <see cref="Score"/>, shared with the router's fast path.
+    /// Prices a request on a mesh node from its prepared terms: the per-candidate part of
+    /// <see cref="Score"/>, shared with the router's fast path (a handful of multiply-adds and one division).
     /// </summary>
-    internal static CostBreakdown Price(in CostCandidate candidate, in NodeTerms terms, double bitsPerSecond, int bandwidthSamples, RequestProfile request, ScoringOptions o)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static CostBreakdown PriceNode(in NodeTerms n, in ModelTerms m, in RequestTerms r, ScoringOptions o, bool isLocal, int relayHops, double? observedRttSeconds, double secondsPerBit, int bandwidthSamples, int placedRequests, double observedDecodeSecondsPerToken)
     {
-        double valueOfTime = request.ValueOfTimeDollarsPerSecond ?? o.ValueOfTime(request.Urgency);
-        CostAssumptions assumptions = CostAssumptions.None;
-        CostExclusion exclusion = QualityExclusion(candidate.Model, request);
-        double qualityDollars = -((request.DollarsPerBillionParameters * (candidate.Model.ParameterBillions ?? 0))
-            + (request.DollarsPerQuantizationBit * (candidate.Model.QuantizationBits ?? 0)));
+        CostAssumptions assumptions = n.Assumptions;
+        CostExclusion exclusion = r.HasQualityFloor ? QualityExclusion(in m, in r) : CostExclusion.None;
+        double networkSeconds = NetworkSeconds(in r, o, isLocal, relayHops, observedRttSeconds, secondsPerBit, bandwidthSamples, ref assumptions);
+        double serviceSeconds = ServiceSeconds(in m, in r, observedDecodeSecondsPerToken, ref assumptions);
 
-        // Network: each hop pays a round trip and the transfer.
-        double networkSeconds = 0;
-        if (!candidate.IsLocal)
-        {
-            double rtt = candidate.ObservedRttSeconds ?? o.RttPriorSeconds;
-            if (candidate.ObservedRttSeconds is null || bandwidthSamples == 0)
-            {
-                assumptions |= CostAssumptions.BandwidthPrior;
-            }
-
-            networkSeconds = (1 + candidate.RelayHops) * (rtt + (request.PayloadBytes * BitsPerByte / bitsPerSecond));
-        }
-
-        // Compute: prefill + decode at the observed or advertised speed.
-        double decode = candidate.ObservedDecodeTokensPerSecond ?? candidate.Model.DecodeTokensPerSecond ?? 0;
-        double prefill = candidate.Model.PrefillTokensPerSecond ?? 0;
-        if (decode <= 0 || prefill <= 0)
-        {
-            assumptions |= CostAssumptions.ThroughputPrior;
-            decode = decode > 0 ? decode : o.DecodeTokensPerSecondPrior;
-            prefill = prefill > 0 ? prefill : o.PrefillTokensPerSecondPrior;
-        }
-
-        double serviceSeconds = (request.InputTokens / prefill) + (request.OutputTokens / decode);
-
-        if (candidate.Factors is null)
-        {
-            // A paid endpoint: its latency is the network and its service time; its cost the tokens.
-            if (candidate.Price is not { } price)
-            {
-                return Excluded(CostExclusion.UnknownPrice, valueOfTime, assumptions);
-            }
-
-            double api = ((request.InputTokens * price.InputDollarsPerMillionTokens) + (request.OutputTokens * price.OutputDollarsPerMillionTokens)) / TokensPerMillion;
-            return Finish(new CostBreakdown
-            {
-                NetworkLatencySeconds = networkSeconds,
-                ComputeLatencySeconds = serviceSeconds,
-                ApiDollars = api,
-                QualityDollars = qualityDollars,
-                ValueOfTimeDollarsPerSecond = valueOfTime,
-                Assumptions = assumptions,
-                Exclusion = exclusion,
-            }, request, o);
-        }
-
-        assumptions |= terms.Assumptions;
-
-        // Queueing: rho = measured utilisation + queued and freshly placed work per slot.
-        int slots = Math.Max(1, candidate.Model.ParallelSlots ?? 1);
-        double rho = Math.Min(o.MaxUtilization, terms.Utilisation + ((double)(terms.Queued + candidate.PlacedRequests) / slots));
-        double computeSeconds = serviceSeconds / (1 - rho) / (1 - terms.Throttle);
+        // Queueing: rho = measured utilisation + queued and freshly placed work per slot; throttling stretches the rest.
+        double rho = Math.Min(o.MaxUtilization, n.Utilisation + ((n.Queued + placedRequests) * m.SlotsInverse));
+        double computeSeconds = serviceSeconds * n.ThrottleStretch / (1 - rho);
 
         // Energy: watts x time x the price of this node's energy right now. Non-urgent work is
         // refused below the battery reserve.
-        double energyDollars = terms.Watts * computeSeconds / JoulesPerKilowattHour * terms.DollarsPerKwh;
-        if (terms.BelowReserve && request.Urgency != Urgency.Interactive && exclusion == CostExclusion.None)
+        double energyDollars = computeSeconds * n.EnergyDollarsPerSecond;
+        if (n.BelowReserve && !r.Interactive && exclusion == CostExclusion.None)
         {
             exclusion = CostExclusion.BelowBatteryReserve;
         }
 
         // Metered traffic: the request's bytes over the target's link.
-        double networkDollars = 0;
-        if (terms.Metered && !candidate.IsLocal)
-        {
-            networkDollars = request.PayloadBytes / BytesPerGigabyte * o.MeteredDollarsPerGigabyte;
-        }
-
-        if (terms.Metered && request.ExcludeMetered && exclusion == CostExclusion.None)
+        double networkDollars = n.Metered && !isLocal ? r.MeteredDollars : 0;
+        if (n.Metered && r.ExcludeMetered && exclusion == CostExclusion.None)
         {
             exclusion = CostExclusion.Metered;
         }
@@ -168,32 +142,88 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             ComputeLatencySeconds = computeSeconds,
             EnergyDollars = energyDollars,
             NetworkDollars = networkDollars,
-            QualityDollars = qualityDollars,
-            ValueOfTimeDollarsPerSecond = valueOfTime,
+            QualityDollars = QualityDollars(in m, in r),
+            ValueOfTimeDollarsPerSecond = r.ValueOfTime,
             Assumptions = assumptions,
             Exclusion = exclusion,
-        }, request, o);
+        }, in r);
     }
 
-    private static CostBreakdown Finish(CostBreakdown cost, RequestProfile request, ScoringOptions o)
+    /// <summary>Prices a request on a paid endpoint: its latency is the network and its service time; its cost the tokens.</summary>
+    internal static CostBreakdown PriceEndpoint(in ModelTerms m, in RequestTerms r, ScoringOptions o, bool isLocal, int relayHops, double? observedRttSeconds, double secondsPerBit, int bandwidthSamples, double observedDecodeSecondsPerToken, TokenPrice? price)
     {
-        double? max = request.MaxDollarsPerRequest ?? o.MaxDollarsPerRequest;
-        return cost.Exclusion == CostExclusion.None && max is { } cap && cost.MoneyDollars > cap
+        CostAssumptions assumptions = CostAssumptions.None;
+        CostExclusion exclusion = r.HasQualityFloor ? QualityExclusion(in m, in r) : CostExclusion.None;
+        double networkSeconds = NetworkSeconds(in r, o, isLocal, relayHops, observedRttSeconds, secondsPerBit, bandwidthSamples, ref assumptions);
+        double serviceSeconds = ServiceSeconds(in m, in r, observedDecodeSecondsPerToken, ref assumptions);
+        if (price is not { } p)
+        {
+            return new CostBreakdown { Exclusion = CostExclusion.UnknownPrice, ValueOfTimeDollarsPerSecond = r.ValueOfTime, Assumptions = assumptions };
+        }
+
+        double api = ((r.InputTokens * p.InputDollarsPerMillionTokens) + (r.OutputTokens * p.OutputDollarsPerMillionTokens)) / TokensPerMillion;
+        return Finish(new CostBreakdown
+        {
+            NetworkLatencySeconds = networkSeconds,
+            ComputeLatencySeconds = serviceSeconds,
+            ApiDollars = api,
+            QualityDollars = QualityDollars(in m, in r),
+            ValueOfTimeDollarsPerSecond = r.ValueOfTime,
+            Assumptions = assumptions,
+            Exclusion = exclusion,
+        }, in r);
+    }
+
+    /// <summary>Network: each hop pays a round trip and the transfer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double NetworkSeconds(in RequestTerms r, ScoringOptions o, bool isLocal, int relayHops, double? observedRttSeconds, double secondsPerBit, int bandwidthSamples, ref CostAssumptions assumptions)
+    {
+        if (isLocal)
+        {
+            return 0;
+        }
+
+        if (observedRttSeconds is null || bandwidthSamples == 0)
+        {
+            assumptions |= CostAssumptions.BandwidthPrior;
+        }
+
+        return (1 + relayHops) * ((observedRttSeconds ?? o.RttPriorSeconds) + (r.PayloadBits * secondsPerBit));
+    }
+
+    /// <summary>Compute before queueing: prefill + decode at the observed or advertised speed (priors when unknown).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double ServiceSeconds(in ModelTerms m, in RequestTerms r, double observedDecodeSecondsPerToken, ref CostAssumptions assumptions)
+    {
+        bool observed = observedDecodeSecondsPerToken > 0;
+        if (!m.PrefillKnown || !(observed || m.DecodeKnown))
+        {
+            assumptions |= CostAssumptions.ThroughputPrior;
+        }
+
+        return (r.InputTokens * m.PrefillSecondsPerToken) + (r.OutputTokens * (observed ? observedDecodeSecondsPerToken : m.DecodeSecondsPerToken));
+    }
+
+    /// <summary>The request's priced preference for larger, less quantised models (negative: a discount).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double QualityDollars(in ModelTerms m, in RequestTerms r) =>
+        -((r.DollarsPerBillionParameters * m.ParameterBillionsOrZero) + (r.DollarsPerQuantizationBit * m.QuantizationBitsOrZero));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static CostBreakdown Finish(CostBreakdown cost, in RequestTerms r) =>
+        cost.Exclusion == CostExclusion.None && cost.MoneyDollars > r.MaxMoneyDollars
             ? cost with { Exclusion = CostExclusion.OverBudget }
             : cost;
-    }
 
-    private static CostBreakdown Excluded(CostExclusion why, double valueOfTime, CostAssumptions assumptions) =>
-        new() { Exclusion = why, ValueOfTimeDollarsPerSecond = valueOfTime, Assumptions = assumptions };
-
-    private static CostExclusion QualityExclusion(ServedModel model, RequestProfile request)
+    private static CostExclusion QualityExclusion(in ModelTerms m, in RequestTerms r)
     {
-        if (request.MinParameterBillions is { } minParameters && !(model.ParameterBillions >= minParameters))
+        // An unknown size (NaN) never meets a floor.
+        if (r.Request.MinParameterBillions is { } minParameters && !(m.ParameterBillions >= minParameters))
         {
             return CostExclusion.QualityFloor;
         }
 
-        if (request.MinQuantizationBits is { } minBits && !(model.QuantizationBits >= minBits))
+        if (r.Request.MinQuantizationBits is { } minBits && !(m.QuantizationBits >= minBits))
         {
             return CostExclusion.QualityFloor;
         }
@@ -381,34 +411,4 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             return true;
         }
     }
-}
-
-/// <summary>
-/// The request-independent terms of one node snapshot (see <see cref="DefaultCostScorer.Prepare"/>), valid while
-/// <see cref="PreparedAtUtcTicks"/> &lt;= now &lt;= <see cref="ValidUntilUtcTicks"/> with the same options.
-/// </summary>
-/// <param name="Utilisation">Measured (or assumed) load, 0 to 1.</param>
-/// <param name="Queued">Requests queued on the node, by its own fresh report (0 otherwise).</param>
-/// <param name="Throttle">Thermal throttle ratio, capped.</param>
-/// <param name="Watts">Power drawn while running a request, watts.</param>
-/// <param name="DollarsPerKwh">The price of the node's energy, dollars per kWh.</param>
-/// <param name="Metered">True when the node's link is (or is assumed) metered.</param>
-/// <param name="BelowReserve">True when the battery is measured at or below its reserve floor and not charging.</param>
-/// <param name="Assumptions">The assumptions that stood in for unknown or stale readings.</param>
-/// <param name="PreparedAtUtcTicks">When the terms were prepared (UTC ticks).</param>
-/// <param name="ValidUntilUtcTicks">The last instant (UTC ticks) at which every fresh reading used is still fresh.</param>
-internal readonly record struct NodeTerms(
-    double Utilisation,
-    int Queued,
-    double Throttle,
-    double Watts,
-    double DollarsPerKwh,
-    bool Metered,
-    bool BelowReserve,
-    CostAssumptions Assumptions,
-    long PreparedAtUtcTicks,
-    long ValidUntilUtcTicks)
-{
-    /// <summary>True when the terms hold at <paramref name="nowUtcTicks"/>.</summary>
-    public bool HoldAt(long nowUtcTicks) => nowUtcTicks >= PreparedAtUtcTicks && nowUtcTicks <= ValidUntilUtcTicks;
 }
