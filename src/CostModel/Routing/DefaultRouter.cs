@@ -120,20 +120,26 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         scratch.Clear();
         ViewCache view = CurrentView();
         EndpointCache endpoints = CurrentEndpoints(settings);
-
-        int eligible;
-        int softOnly;
         if (explanation is null && AllowFastPath && settings.Fast is { } fast && _defaultScorer is { } scorer)
         {
-            EvaluateFast(scratch, view, endpoints, fast, scorer, request, settings, now, stamp, out eligible, out softOnly);
+            EvaluateFast(scratch, view, endpoints, fast, scorer, request, settings, now, stamp);
         }
         else
         {
-            EvaluateFull(scratch, view, endpoints, settings, request, now, stamp, out eligible, out softOnly);
+            EvaluateFull(scratch, view, endpoints, settings, request, now, stamp);
         }
 
+        return Decide(scratch, request, explanation, settings, stamp);
+    }
+
+    /// <summary>The picker and what follows it, the same for both paths: panic, the cheapest, affinity and spread, the lease, the explanation, the stream.</summary>
+    private RouteDecision Decide(Scratch scratch, RequestProfile request, RouteExplanation? explanation, Settings settings, long stamp)
+    {
+        int count = scratch.Count;
+        ReadOnlySpan<byte> verdicts = scratch.Verdicts.AsSpan(0, count);
+        int eligible = verdicts.Count(Eligible);
         RouteNotes flags = RouteNotes.None;
-        bool panic = eligible == 0 && softOnly > 0;
+        bool panic = eligible == 0 && verdicts.Contains(SoftRejected);
         if (panic)
         {
             flags |= RouteNotes.Panic;
@@ -141,13 +147,11 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         // The cheapest eligible (or, in panic, soft-rejected) candidate.
-        int count = scratch.Count;
         byte admit = panic ? SoftRejected : Eligible;
-        byte[] verdicts = scratch.Verdicts;
         double[] adjusted = scratch.Adjusted;
         int best = -1;
         double cheapest = 0;
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < verdicts.Length; i++)
         {
             if (verdicts[i] <= admit && (best < 0 || adjusted[i] < cheapest))
             {
@@ -157,73 +161,81 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         string? incumbentId = null;
-        int chosen = best;
-        if (best >= 0)
-        {
-            chosen = Pick(scratch, best, admit, request, settings, stamp, ref flags, out incumbentId);
-        }
-
-        RouteDecision decision;
-        if (chosen < 0)
-        {
-            flags |= RouteNotes.NoRoute;
-            _metrics.NoRoute();
-            decision = new RouteDecision { Flags = flags, CandidateCount = count, FilteredCount = count };
-        }
-        else
-        {
-            ref readonly CostBreakdown cost = ref scratch.Costs[chosen];
-            TargetState state = scratch.StateAt(chosen);
-            double prefillSeconds = request.InputTokens / Math.Max(scratch.ModelAt(chosen).PrefillTokensPerSecond ?? ScoringDefaults.PrefillTokensPerSecondPrior, 1e-9);
-            var info = new LeaseInfo(
-                stamp + (long)(settings.Options.LeaseTimeout.TotalSeconds * _time.TimestampFrequency),
-                cost.NetworkLatencySeconds + prefillSeconds,
-                cost.ApiDollars,
-                cost.EnergyDollars + cost.NetworkDollars);
-            if (!_leases.TryAcquire(state, in info, out RouteLease lease))
-            {
-                _metrics.BoundExceeded("leases");
-            }
-
-            if (request.AffinityKey is { } key && !_affinity.Set(key, state.TargetId, stamp, settings.AffinityTtlTicks, settings.Options.MaxAffinityKeys))
-            {
-                _metrics.BoundExceeded("affinity-keys");
-            }
-
-            decision = new RouteDecision
-            {
-                TargetId = state.TargetId,
-                IsApiEndpoint = scratch.IsEndpointAt(chosen),
-                Cost = cost,
-                Lease = lease,
-                Flags = flags,
-                CandidateCount = count,
-                FilteredCount = count - eligible,
-            };
-            _metrics.Decision(state.TargetId, flags);
-        }
-
+        int chosen = best >= 0 ? Pick(scratch, best, admit, request, settings, stamp, ref flags, out incumbentId) : -1;
+        RouteDecision decision = chosen < 0
+            ? NoRoute(count, ref flags)
+            : Place(scratch, chosen, request, settings, stamp, flags, count - eligible);
         if (explanation is not null)
         {
-            for (int i = 0; i < count; i++)
-            {
-                ref Entry entry = ref scratch.Entries[i];
-                explanation.Add(new CandidateExplanation(entry.State.TargetId, scratch.Costs[i], adjusted[i], entry.FailureRate, entry.RejectedBy, entry.Soft, entry.Reason));
-            }
-
-            explanation.Finish(decision.TargetId, flags, incumbentId);
+            Explain(scratch, explanation, decision.TargetId, flags, incumbentId);
         }
 
         scratch.Clear();
-        _decisions.OnNext(decision);
+        if (_decisions.HasObservers)
+        {
+            _decisions.OnNext(decision);
+        }
+
         return decision;
+    }
+
+    private RouteDecision NoRoute(int count, ref RouteNotes flags)
+    {
+        flags |= RouteNotes.NoRoute;
+        _metrics.NoRoute();
+        return new RouteDecision { Flags = flags, CandidateCount = count, FilteredCount = count };
+    }
+
+    /// <summary>Places the request on the chosen candidate: its lease and the affinity key.</summary>
+    private RouteDecision Place(Scratch scratch, int chosen, RequestProfile request, Settings settings, long stamp, RouteNotes flags, int filtered)
+    {
+        ref readonly CostBreakdown cost = ref scratch.Costs[chosen];
+        TargetState state = scratch.StateAt(chosen);
+        double prefillSeconds = request.InputTokens / Math.Max(scratch.ModelAt(chosen).PrefillTokensPerSecond ?? ScoringDefaults.PrefillTokensPerSecondPrior, 1e-9);
+        var info = new LeaseInfo(
+            stamp + (long)(settings.Options.LeaseTimeout.TotalSeconds * _time.TimestampFrequency),
+            cost.NetworkLatencySeconds + prefillSeconds,
+            cost.ApiDollars,
+            cost.EnergyDollars + cost.NetworkDollars);
+        if (!_leases.TryAcquire(state, in info, out RouteLease lease))
+        {
+            _metrics.BoundExceeded("leases");
+        }
+
+        if (request.AffinityKey is { } key && !_affinity.Set(key, state.TargetId, stamp, settings.AffinityTtlTicks, settings.Options.MaxAffinityKeys))
+        {
+            _metrics.BoundExceeded("affinity-keys");
+        }
+
+        _metrics.Decision(state.TargetId, flags);
+        return new RouteDecision
+        {
+            TargetId = state.TargetId,
+            IsApiEndpoint = scratch.IsEndpointAt(chosen),
+            Cost = cost,
+            Lease = lease,
+            Flags = flags,
+            CandidateCount = scratch.Count,
+            FilteredCount = filtered,
+        };
+    }
+
+    private static void Explain(Scratch scratch, RouteExplanation explanation, string? chosen, RouteNotes flags, string? incumbentId)
+    {
+        for (int i = 0; i < scratch.Count; i++)
+        {
+            ref Entry entry = ref scratch.Entries[i];
+            explanation.Add(new CandidateExplanation(entry.State.TargetId, scratch.Costs[i], scratch.Adjusted[i], entry.FailureRate, entry.RejectedBy, entry.Soft, entry.Reason));
+        }
+
+        explanation.Finish(chosen, flags, incumbentId);
     }
 
     /// <summary>
     /// The complete path: every candidate through every configured filter (by interface) and the
     /// configured scorer. Used with an explanation, a custom filter or a custom scorer; the reference the fast path must match.
     /// </summary>
-    private void EvaluateFull(Scratch scratch, ViewCache view, EndpointCache endpoints, Settings settings, RequestProfile request, DateTimeOffset now, long stamp, out int eligible, out int softOnly)
+    private void EvaluateFull(Scratch scratch, ViewCache view, EndpointCache endpoints, Settings settings, RequestProfile request, DateTimeOffset now, long stamp)
     {
         // Candidates.
         for (int n = 0; n < view.Nodes.Count; n++)
@@ -240,8 +252,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         AddEndpoints(scratch, endpoints, request);
 
         // Filters and scores.
-        eligible = 0;
-        softOnly = 0;
         for (int i = 0; i < scratch.Count; i++)
         {
             ref Entry entry = ref scratch.Entries[i];
@@ -269,7 +279,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             scratch.Costs[i] = cost;
             scratch.Adjusted[i] = adjusted;
             scratch.Verdicts[i] = entry.RejectedBy is null ? Eligible : entry.Soft ? SoftRejected : HardRejected;
-            Count(scratch.Verdicts[i], ref eligible, ref softOnly);
         }
     }
 
@@ -281,7 +290,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// writes no references per candidate (no GC write barriers): verdicts, costs and totals go to
     /// plain arrays, and the candidate itself is found again through the index.
     /// </summary>
-    private void EvaluateFast(Scratch scratch, ViewCache view, EndpointCache endpoints, FastPlan plan, DefaultCostScorer scorer, RequestProfile request, Settings settings, DateTimeOffset now, long stamp, out int eligible, out int softOnly)
+    private void EvaluateFast(Scratch scratch, ViewCache view, EndpointCache endpoints, FastPlan plan, DefaultCostScorer scorer, RequestProfile request, Settings settings, DateTimeOffset now, long stamp)
     {
         PreparedTerms prepared = CurrentTerms(view, scorer, now);
         ScoringOptions o = prepared.Options;
@@ -290,8 +299,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
         SpendCapFilter? spendCaps = plan.SpendCaps is { } caps && caps.Active ? caps : null;
         double decayTicks = settings.OutcomeDecayTicks;
-        eligible = 0;
-        softOnly = 0;
 
         Slot[] slots = view.Groups.TryGetValue(request.Model, out Slot[]? group) ? group : [];
         scratch.UseSlots(slots, endpoints.Endpoints.Length);
@@ -334,7 +341,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             }
 
             verdicts[i] = verdict;
-            Count(verdict, ref eligible, ref softOnly);
         }
 
         // API endpoints are few: the full scorer prices them, and they keep an entry each (liveness passes them).
@@ -363,7 +369,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             }
 
             verdicts[i] = verdict;
-            Count(verdict, ref eligible, ref softOnly);
         }
     }
 
@@ -405,18 +410,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     {
         double total = cost.TotalDollars;
         return failure > 0 ? total + ((total - cost.QualityDollars) * failure / (1 - failure)) : total;
-    }
-
-    private static void Count(byte verdict, ref int eligible, ref int softOnly)
-    {
-        if (verdict == Eligible)
-        {
-            eligible++;
-        }
-        else if (verdict == SoftRejected)
-        {
-            softOnly++;
-        }
     }
 
     private int Pick(Scratch scratch, int best, byte admit, RequestProfile request, Settings settings, long stamp, ref RouteNotes flags, out string? incumbentId)

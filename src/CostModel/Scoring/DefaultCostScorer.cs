@@ -118,7 +118,8 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         double serviceSeconds = ServiceSeconds(in m, in r, observedDecodeSecondsPerToken, ref assumptions);
 
         // Queueing: rho = measured utilisation + queued and freshly placed work per slot; throttling stretches the rest.
-        double rho = Math.Min(o.MaxUtilization, n.Utilisation + ((n.Queued + placedRequests) * m.SlotsInverse));
+        double rho = n.Utilisation + ((n.Queued + placedRequests) * m.SlotsInverse);
+        rho = rho < o.MaxUtilization ? rho : o.MaxUtilization;
         double computeSeconds = serviceSeconds * n.ThrottleStretch / (1 - rho);
 
         // Energy: watts x time x the price of this node's energy right now. Non-urgent work is
