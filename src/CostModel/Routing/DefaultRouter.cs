@@ -292,19 +292,18 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// </summary>
     private void EvaluateFast(Scratch scratch, ViewCache view, EndpointCache endpoints, FastPlan plan, DefaultCostScorer scorer, RequestProfile request, Settings settings, DateTimeOffset now, long stamp)
     {
-        PreparedTerms prepared = CurrentTerms(view, scorer, now);
-        ScoringOptions o = prepared.Options;
+        PreparedTerms candidateTerms = CurrentTerms(view, scorer, now);
+        ScoringOptions o = candidateTerms.Options;
         var r = new RequestTerms(request, o);
         BandwidthEstimator bandwidth = scorer.Bandwidth;
         TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
         SpendCapFilter? spendCaps = plan.SpendCaps is { } caps && caps.Active ? caps : null;
         double decayTicks = settings.OutcomeDecayTicks;
 
-        Slot[] slots = view.Groups.TryGetValue(request.Model, out Slot[]? group) ? group : [];
+        ModelGroup group = view.Groups.TryGetValue(request.Model, out ModelGroup? found) ? found : ModelGroup.None;
+        Slot[] slots = group.Slots;
         scratch.UseSlots(slots, endpoints.Endpoints.Length);
-        NodeTerms[] terms = prepared.Terms;
-        ModelTerms[] models = prepared.Models;
-        BandwidthEstimator.Entry?[] links = prepared.Links;
+        ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, slots.Length);
         byte[] verdicts = scratch.Verdicts;
         double[] adjusted = scratch.Adjusted;
         CostBreakdown[] costs = scratch.Costs;
@@ -313,6 +312,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         for (int i = 0; i < slots.Length; i++)
         {
             ref readonly Slot slot = ref slots[i];
+            ref readonly CandidateTerms terms = ref prepared[i];
             TargetState state = slot.State;
 
             // Filters before scoring: each test, mapped through its filter's own verdict (worst wins).
@@ -326,9 +326,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             if (verdict != HardRejected)
             {
                 bool local = slot.IsLocal;
-                (double secondsPerBit, int samples) = local ? (0, 0) : bandwidth.Link(links[slot.NodeIndex]);
+                (double secondsPerBit, int samples) = local ? (0, 0) : bandwidth.Link(terms.Link);
                 ref CostBreakdown cost = ref costs[i];
-                cost = DefaultCostScorer.PriceNode(in terms[slot.NodeIndex], in models[slot.OfferIndex], in r, o, local, slot.Hops, null, secondsPerBit, samples, state.PlacedSince(slot.Generation, slot.Version), state.DecodeSecondsPerToken);
+                cost = DefaultCostScorer.PriceNode(in terms.Node, in terms.Model, in r, o, local, slot.Hops, null, secondsPerBit, samples, state.PlacedSince(slot.Generation, slot.Version), state.DecodeSecondsPerToken);
 
                 // Filters after scoring.
                 verdict = Math.Max(verdict, plan.Exclusion(cost.Exclusion));
@@ -594,7 +594,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
             var states = new TargetState[nodes.Count];
             var offers = new Offer[nodes.Count][];
-            var offerModels = new List<ServedModel>();
             var groups = new Dictionary<string, List<Slot>>(StringComparer.OrdinalIgnoreCase);
             for (int i = 0; i < nodes.Count; i++)
             {
@@ -622,12 +621,20 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                         groups.Add(offer.Model.ModelId, group);
                     }
 
-                    group.Add(new Slot(i, offerModels.Count, node, states[i], offer.Model, offer.Hops));
-                    offerModels.Add(offer.Model);
+                    group.Add(new Slot(i, node, states[i], offer.Model, offer.Hops));
                 }
             }
 
-            cache = new ViewCache(nodes, states, offers, [.. offerModels], groups.ToDictionary(g => g.Key, g => g.Value.ToArray(), StringComparer.OrdinalIgnoreCase));
+            // Each model's candidates take consecutive places in the prepared terms.
+            var indexed = new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase);
+            var all = new List<Slot>();
+            foreach ((string model, List<Slot> slots) in groups)
+            {
+                indexed.Add(model, new ModelGroup(all.Count, [.. slots]));
+                all.AddRange(slots);
+            }
+
+            cache = new ViewCache(nodes, states, offers, [.. all], indexed);
             _viewCache = cache;
             return cache;
         }
@@ -672,13 +679,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 until = Math.Min(until, terms[i].ValidUntilUtcTicks);
             }
 
-            var models = new ModelTerms[view.OfferModels.Length];
-            for (int i = 0; i < models.Length; i++)
+            var candidates = new CandidateTerms[view.Slots.Length];
+            for (int i = 0; i < candidates.Length; i++)
             {
-                models[i] = new ModelTerms(view.OfferModels[i], o);
+                Slot slot = view.Slots[i];
+                candidates[i] = new CandidateTerms(terms[slot.NodeIndex], new ModelTerms(slot.Model, o), links[slot.NodeIndex]);
             }
 
-            prepared = new PreparedTerms(o, membership, from, until, terms, models, links);
+            prepared = new PreparedTerms(o, membership, from, until, candidates);
             view.Prepared = prepared;
             return prepared;
         }
@@ -804,9 +812,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         private static byte Verdict(in RouteFilterResult result) => result.Passed ? Eligible : result.Soft ? SoftRejected : HardRejected;
     }
 
-    private sealed record ViewCache(IReadOnlyList<MeshNode> Nodes, TargetState[] States, Offer[][] Offers, ServedModel[] OfferModels, Dictionary<string, Slot[]> Groups)
+    private sealed record ViewCache(IReadOnlyList<MeshNode> Nodes, TargetState[] States, Offer[][] Offers, Slot[] Slots, Dictionary<string, ModelGroup> Groups)
     {
-        public static ViewCache Empty { get; } = new([], [], [], [], new Dictionary<string, Slot[]>(StringComparer.OrdinalIgnoreCase));
+        public static ViewCache Empty { get; } = new([], [], [], [], new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase));
 
         /// <summary>The terms last prepared for this view (null until the first fast decision).</summary>
         public PreparedTerms? Prepared { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
@@ -818,11 +826,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// the filters and the placed-work count read from the (immutable) node, so the fast path does
     /// not chase the node and its snapshot for every candidate.
     /// </summary>
-    private readonly struct Slot(int nodeIndex, int offerIndex, MeshNode node, TargetState state, ServedModel model, int hops)
+    private readonly struct Slot(int nodeIndex, MeshNode node, TargetState state, ServedModel model, int hops)
     {
         public int NodeIndex { get; } = nodeIndex;
-
-        public int OfferIndex { get; } = offerIndex;
 
         public TargetState State { get; } = state;
 
@@ -843,19 +849,34 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public long Version { get; } = node.Factors.Version;
     }
 
+    /// <summary>A model's candidates in the view's index: their slots, and where their prepared terms start.</summary>
+    private sealed class ModelGroup(int start, Slot[] slots)
+    {
+        public static ModelGroup None { get; } = new(0, []);
+
+        public int Start { get; } = start;
+
+        public Slot[] Slots { get; } = slots;
+    }
+
+    /// <summary>What is prepared for one candidate: its node's terms, its model's terms and its node's bandwidth entry (null for none yet).</summary>
+    private readonly struct CandidateTerms(NodeTerms node, ModelTerms model, BandwidthEstimator.Entry? link)
+    {
+        // Fields, so the pricing takes them by reference.
+        public readonly NodeTerms Node = node;
+        public readonly ModelTerms Model = model;
+        public readonly BandwidthEstimator.Entry? Link = link;
+    }
+
     /// <summary>
-    /// Terms for a view: per node (by index), per offer (by index), and each node's bandwidth entry,
-    /// with the options, bandwidth membership and time span they hold for.
+    /// Terms for every candidate of a view (each model's consecutively, in the index's order), with
+    /// the options, bandwidth membership and time span they hold for.
     /// </summary>
-    private sealed class PreparedTerms(ScoringOptions options, long membership, long fromUtcTicks, long untilUtcTicks, NodeTerms[] terms, ModelTerms[] models, BandwidthEstimator.Entry?[] links)
+    private sealed class PreparedTerms(ScoringOptions options, long membership, long fromUtcTicks, long untilUtcTicks, CandidateTerms[] candidates)
     {
         public ScoringOptions Options { get; } = options;
 
-        public NodeTerms[] Terms { get; } = terms;
-
-        public ModelTerms[] Models { get; } = models;
-
-        public BandwidthEstimator.Entry?[] Links { get; } = links;
+        public CandidateTerms[] Candidates { get; } = candidates;
 
         public bool HoldsFor(DefaultCostScorer scorer, long nowUtcTicks) =>
             nowUtcTicks >= fromUtcTicks && nowUtcTicks <= untilUtcTicks
