@@ -1,4 +1,5 @@
 using System.Reactive.Subjects;
+using System.Runtime.CompilerServices;
 using CostModel.Budgets;
 using CostModel.Factors;
 using CostModel.Mesh;
@@ -133,6 +134,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     }
 
     /// <summary>The picker and what follows it, the same for both paths: panic, the cheapest, affinity and spread, the lease, the explanation, the stream.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private RouteDecision Decide(Scratch scratch, RequestProfile request, RouteExplanation? explanation, Settings settings, long stamp)
     {
         int count = scratch.Count;
@@ -162,12 +164,22 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
         string? incumbentId = null;
         int chosen = best >= 0 ? Pick(scratch, best, admit, request, settings, stamp, ref flags, out incumbentId) : -1;
-        RouteDecision decision = chosen < 0
-            ? NoRoute(count, ref flags)
-            : Place(scratch, chosen, request, settings, stamp, flags, count - eligible);
+        if (chosen < 0)
+        {
+            flags |= RouteNotes.NoRoute;
+            _metrics.NoRoute();
+            return Publish(scratch, explanation, new RouteDecision { Flags = flags, CandidateCount = count, FilteredCount = count }, incumbentId);
+        }
+
+        return Publish(scratch, explanation, Place(scratch, chosen, request, settings, stamp, flags, count - eligible), incumbentId);
+    }
+
+    /// <summary>Fills the explanation, clears the scratch and streams the decision.</summary>
+    private RouteDecision Publish(Scratch scratch, RouteExplanation? explanation, in RouteDecision decision, string? incumbentId)
+    {
         if (explanation is not null)
         {
-            Explain(scratch, explanation, decision.TargetId, flags, incumbentId);
+            Explain(scratch, explanation, decision.TargetId, decision.Flags, incumbentId);
         }
 
         scratch.Clear();
@@ -177,13 +189,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         return decision;
-    }
-
-    private RouteDecision NoRoute(int count, ref RouteNotes flags)
-    {
-        flags |= RouteNotes.NoRoute;
-        _metrics.NoRoute();
-        return new RouteDecision { Flags = flags, CandidateCount = count, FilteredCount = count };
     }
 
     /// <summary>Places the request on the chosen candidate: its lease and the affinity key.</summary>
@@ -344,6 +349,18 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         // API endpoints are few: the full scorer prices them, and they keep an entry each (liveness passes them).
+        if (endpoints.Endpoints.Length > 0)
+        {
+            EvaluateEndpointsFast(scratch, endpoints, plan, scorer, spendCaps, request, settings, now, stamp);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void EvaluateEndpointsFast(Scratch scratch, EndpointCache endpoints, FastPlan plan, DefaultCostScorer scorer, SpendCapFilter? spendCaps, RequestProfile request, Settings settings, DateTimeOffset now, long stamp)
+    {
+        byte[] verdicts = scratch.Verdicts;
+        double[] adjusted = scratch.Adjusted;
+        CostBreakdown[] costs = scratch.Costs;
         int first = scratch.Count;
         AddEndpoints(scratch, endpoints, request);
         for (int i = first; i < scratch.Count; i++)
@@ -412,6 +429,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         return failure > 0 ? total + ((total - cost.QualityDollars) * failure / (1 - failure)) : total;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private int Pick(Scratch scratch, int best, byte admit, RequestProfile request, Settings settings, long stamp, ref RouteNotes flags, out string? incumbentId)
     {
         RoutingOptions o = settings.Options;
@@ -647,16 +665,17 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// </summary>
     private PreparedTerms CurrentTerms(ViewCache view, DefaultCostScorer scorer, DateTimeOffset now)
     {
-        long ticks = now.UtcTicks;
         PreparedTerms? prepared = view.Prepared;
-        if (prepared is not null && prepared.HoldsFor(scorer, ticks))
-        {
-            return prepared;
-        }
+        return prepared is not null && prepared.HoldsFor(scorer, now.UtcTicks) ? prepared : PrepareTerms(view, scorer, now);
+    }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private PreparedTerms PrepareTerms(ViewCache view, DefaultCostScorer scorer, DateTimeOffset now)
+    {
+        long ticks = now.UtcTicks;
         lock (_cacheGate)
         {
-            prepared = view.Prepared;
+            PreparedTerms? prepared = view.Prepared;
             if (prepared is not null && prepared.HoldsFor(scorer, ticks))
             {
                 return prepared;
