@@ -19,12 +19,14 @@ internal sealed class ContextLengthFilter : IRouteFilter
 
     public bool NeedsCost => false;
 
-    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => Result(Exceeds(candidate.Model.ContextTokens, request));
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => Result(Exceeds(candidate.Model.ContextTokens, Tokens(request)));
 
-    /// <summary>True when prompt and answer do not fit a context of <paramref name="contextTokens"/> (unknown: they fit).</summary>
+    /// <summary>The tokens a request needs in context: prompt plus answer.</summary>
+    internal static long Tokens(RequestProfile request) => (long)request.InputTokens + request.OutputTokens;
+
+    /// <summary>True when <paramref name="tokens"/> (from <see cref="Tokens"/>) do not fit a context of <paramref name="contextTokens"/> (unknown: they fit).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool Exceeds(int? contextTokens, RequestProfile request) =>
-        contextTokens is { } context && (long)request.InputTokens + request.OutputTokens > context;
+    internal static bool Exceeds(int? contextTokens, long tokens) => contextTokens is { } context && tokens > context;
 
     internal static RouteFilterResult Result(bool exceeds) =>
         exceeds ? RouteFilterResult.Hard("prompt and answer exceed the context length") : RouteFilterResult.Pass;

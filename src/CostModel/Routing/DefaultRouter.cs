@@ -309,11 +309,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         Slot[] slots = group.Slots;
         scratch.UseSlots(slots, endpoints.Endpoints.Length);
         ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, slots.Length);
+        long nowTicks = now.UtcTicks;
+        long maxAgeTicks = maxSnapshotAge.Ticks;
+        long tokens = ContextLengthFilter.Tokens(request);
+        BandwidthEstimator.Sample prior = bandwidth.Prior;
+
         byte[] verdicts = scratch.Verdicts;
         double[] adjusted = scratch.Adjusted;
         CostBreakdown[] costs = scratch.Costs;
-        long nowTicks = now.UtcTicks;
-        long maxAgeTicks = maxSnapshotAge.Ticks;
         for (int i = 0; i < slots.Length; i++)
         {
             ref readonly Slot slot = ref slots[i];
@@ -321,7 +324,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             TargetState state = slot.State;
 
             // Filters before scoring: each test, mapped through its filter's own verdict (worst wins).
-            byte verdict = ContextLengthFilter.Exceeds(slot.ContextTokens, request) ? plan.ContextExceeded : Eligible;
+            byte verdict = ContextLengthFilter.Exceeds(slot.ContextTokens, tokens) ? plan.ContextExceeded : Eligible;
             verdict = Math.Max(verdict, plan.LivenessVerdicts[LivenessFilter.Classify(slot.IsLocal, slot.Liveness, slot.CapturedAtUtcTicks, nowTicks, maxAgeTicks)]);
             if (state.IsEjected(stamp))
             {
@@ -331,9 +334,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             if (verdict != HardRejected)
             {
                 bool local = slot.IsLocal;
-                (double secondsPerBit, int samples) = local ? (0, 0) : bandwidth.Link(terms.Link);
+                BandwidthEstimator.Sample link = local ? prior : terms.Link?.Current ?? prior;
                 ref CostBreakdown cost = ref costs[i];
-                cost = DefaultCostScorer.PriceNode(in terms.Node, in terms.Model, in r, o, local, slot.Hops, null, secondsPerBit, samples, state.PlacedSince(slot.Generation, slot.Version), state.DecodeSecondsPerToken);
+                cost = DefaultCostScorer.PriceNode(in terms.Node, in terms.Model, in r, o, local, slot.Hops, null, link.SecondsPerBit, link.Samples, state.PlacedSince(slot.Generation, slot.Version), state.DecodeSecondsPerToken);
 
                 // Filters after scoring.
                 verdict = Math.Max(verdict, plan.Exclusion(cost.Exclusion));
@@ -366,7 +369,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         for (int i = first; i < scratch.Count; i++)
         {
             ref Entry entry = ref scratch.Entries[i];
-            byte verdict = ContextLengthFilter.Exceeds(entry.Model.ContextTokens, request) ? plan.ContextExceeded : Eligible;
+            byte verdict = ContextLengthFilter.Exceeds(entry.Model.ContextTokens, ContextLengthFilter.Tokens(request)) ? plan.ContextExceeded : Eligible;
             if (entry.State.IsEjected(stamp))
             {
                 verdict = Math.Max(verdict, plan.Ejected);

@@ -120,6 +120,9 @@ public sealed class BandwidthEstimator
         return (current.BitsPerSecond, current.Samples);
     }
 
+    /// <summary>The prior alone, as a sample (what <see cref="Link"/> reads for a node without an entry).</summary>
+    internal Sample Prior => _prior;
+
     /// <summary>The estimate as the scorer uses it: seconds per bit, and the samples behind it.</summary>
     internal (double SecondsPerBit, int Samples) Link(Entry? entry)
     {
