@@ -338,8 +338,12 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 ref CostBreakdown cost = ref costs[i];
                 cost = DefaultCostScorer.PriceNode(in terms.Node, in terms.Model, in r, o, local, slot.Hops, null, link.SecondsPerBit, link.Samples, state.PlacedSince(slot.Generation, slot.Version), state.DecodeSecondsPerToken);
 
-                // Filters after scoring.
-                verdict = Math.Max(verdict, plan.Exclusion(cost.Exclusion));
+                // Filters after scoring (most candidates have no exclusion).
+                if (cost.Exclusion != CostExclusion.None)
+                {
+                    verdict = Math.Max(verdict, plan.Exclusion(cost.Exclusion));
+                }
+
                 if (spendCaps is not null && spendCaps.Exceeds(in cost))
                 {
                     verdict = Math.Max(verdict, plan.OverSpendCap);
