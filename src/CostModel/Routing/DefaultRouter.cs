@@ -16,7 +16,11 @@ namespace CostModel.Routing;
 /// cost-based ones after; if only soft filters rejected everything, every candidate that passed the
 /// hard ones is considered (panic). The picker keeps an affinity key's incumbent within the
 /// hysteresis band, otherwise picks the cheapest, choosing among near-equals by power of two
-/// choices on in-flight work. See <c>docs/routing.md</c>.
+/// choices on in-flight work. Two ways to the same decision: the full path (every filter through
+/// its interface, the scorer's <see cref="ICostScorer.Score"/> per candidate), taken with an
+/// explanation, a custom filter or a custom scorer; and the fast path (the built-in filters' tests
+/// called directly, the built-in scorer's per-candidate pricing over node terms prepared once per
+/// snapshot). See <c>docs/routing.md</c>, "Fast path".
 /// </summary>
 internal sealed class DefaultRouter : IRouter, IDisposable
 {
@@ -96,9 +100,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// <summary>True when a decision without an explanation takes the fast path (built-in scorer and filters only).</summary>
     internal bool FastPathEnabled => _defaultScorer is not null && _settings.Fast is not null;
 
-    /// <summary>Test hook: false routes every decision through the full path, as with an explanation.</summary>
-    internal bool AllowFastPath { get; set; } = true;
-
     public void Dispose()
     {
         _subscription?.Dispose();
@@ -121,7 +122,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         scratch.Clear();
         ViewCache view = CurrentView();
         EndpointCache endpoints = CurrentEndpoints(settings);
-        if (explanation is null && AllowFastPath && settings.Fast is { } fast && _defaultScorer is { } scorer)
+        if (explanation is null && settings.Fast is { } fast && _defaultScorer is { } scorer)
         {
             EvaluateFast(scratch, view, endpoints, fast, scorer, request, settings, now, stamp);
         }
