@@ -318,15 +318,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         byte[] verdicts = scratch.Verdicts;
         double[] adjusted = scratch.Adjusted;
         CostBreakdown[] costs = scratch.Costs;
-        for (int i = 0; i < slots.Length; i++)
+        for (int i = 0; i < prepared.Length; i++)
         {
-            ref readonly Slot slot = ref slots[i];
-            ref readonly CandidateTerms terms = ref prepared[i];
-            TargetState state = slot.State;
+            ref readonly CandidateTerms candidate = ref prepared[i];
+            TargetState state = candidate.State;
 
             // Filters before scoring: each test, mapped through its filter's own verdict (worst wins).
-            byte verdict = ContextLengthFilter.Exceeds(slot.ContextTokens, tokens) ? plan.ContextExceeded : Eligible;
-            verdict = Math.Max(verdict, plan.LivenessVerdicts[LivenessFilter.Classify(slot.IsLocal, slot.Liveness, slot.CapturedAtUtcTicks, nowTicks, maxAgeTicks)]);
+            byte verdict = ContextLengthFilter.Exceeds(candidate.ContextTokens, tokens) ? plan.ContextExceeded : Eligible;
+            verdict = Math.Max(verdict, plan.LivenessVerdicts[LivenessFilter.Classify(candidate.IsLocal, candidate.Liveness, candidate.CapturedAtUtcTicks, nowTicks, maxAgeTicks)]);
             if (state.IsEjected(stamp))
             {
                 verdict = Math.Max(verdict, plan.Ejected);
@@ -334,10 +333,10 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
             if (verdict != HardRejected)
             {
-                bool local = slot.IsLocal;
-                BandwidthEstimator.Sample link = local ? prior : terms.Link?.Current ?? prior;
+                bool local = candidate.IsLocal;
+                BandwidthEstimator.Sample link = local ? prior : candidate.Link?.Current ?? prior;
                 ref CostBreakdown cost = ref costs[i];
-                cost = DefaultCostScorer.PriceNode(in terms.Node, in terms.Model, in r, o, local, slot.Hops, null, link.SecondsPerBit, link.Samples, state.PlacedSince(slot.Generation, slot.Version), state.DecodeSecondsPerToken);
+                cost = DefaultCostScorer.PriceNode(in candidate.Node, in candidate.Model, in r, o, local, candidate.Hops, null, link.SecondsPerBit, link.Samples, state.PlacedSince(candidate.Generation, candidate.Version), state.DecodeSecondsPerToken);
 
                 // Filters after scoring (most candidates have no exclusion).
                 if (cost.Exclusion != CostExclusion.None)
@@ -710,7 +709,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             for (int i = 0; i < candidates.Length; i++)
             {
                 Slot slot = view.Slots[i];
-                candidates[i] = new CandidateTerms(terms[slot.NodeIndex], new ModelTerms(slot.Model, o), links[slot.NodeIndex]);
+                candidates[i] = new CandidateTerms(in slot, terms[slot.NodeIndex], new ModelTerms(slot.Model, o), links[slot.NodeIndex]);
             }
 
             prepared = new PreparedTerms(o, membership, from, until, candidates);
@@ -847,34 +846,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public PreparedTerms? Prepared { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
     }
 
-    /// <summary>
-    /// One candidate of a model in the per-model index: the node's index in the view, the offer's
-    /// index (for its model terms), its state, the model as served, relay hops, and copies of what
-    /// the filters and the placed-work count read from the (immutable) node, so the fast path does
-    /// not chase the node and its snapshot for every candidate.
-    /// </summary>
-    private readonly struct Slot(int nodeIndex, MeshNode node, TargetState state, ServedModel model, int hops)
-    {
-        public int NodeIndex { get; } = nodeIndex;
-
-        public TargetState State { get; } = state;
-
-        public ServedModel Model { get; } = model;
-
-        public int Hops { get; } = hops;
-
-        public int? ContextTokens { get; } = model.ContextTokens;
-
-        public bool IsLocal { get; } = node.IsLocal;
-
-        public NodeLiveness Liveness { get; } = node.Liveness;
-
-        public long CapturedAtUtcTicks { get; } = node.Factors.CapturedAt.UtcTicks;
-
-        public long Generation { get; } = node.Factors.Generation;
-
-        public long Version { get; } = node.Factors.Version;
-    }
+    /// <summary>One candidate of a model in the per-model index: the node's index in the view, the node, its state, the model as served, relay hops.</summary>
+    private readonly record struct Slot(int NodeIndex, MeshNode Node, TargetState State, ServedModel Model, int Hops);
 
     /// <summary>A model's candidates in the view's index: their slots, and where their prepared terms start.</summary>
     private sealed class ModelGroup(int start, Slot[] slots)
@@ -887,12 +860,26 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     }
 
     /// <summary>What is prepared for one candidate: its node's terms, its model's terms and its node's bandwidth entry (null for none yet).</summary>
-    private readonly struct CandidateTerms(NodeTerms node, ModelTerms model, BandwidthEstimator.Entry? link)
+    /// <summary>
+    /// Everything the fast loop reads for one candidate, in one array: its node's and model's terms,
+    /// its node's bandwidth entry (null for none yet), its state, and copies of what the filters and
+    /// the placed-work count read from the (immutable) node, so the loop does not chase the node and
+    /// its snapshot.
+    /// </summary>
+    private readonly struct CandidateTerms(in Slot slot, NodeTerms node, ModelTerms model, BandwidthEstimator.Entry? link)
     {
         // Fields, so the pricing takes them by reference.
         public readonly NodeTerms Node = node;
         public readonly ModelTerms Model = model;
         public readonly BandwidthEstimator.Entry? Link = link;
+        public readonly TargetState State = slot.State;
+        public readonly long CapturedAtUtcTicks = slot.Node.Factors.CapturedAt.UtcTicks;
+        public readonly long Generation = slot.Node.Factors.Generation;
+        public readonly long Version = slot.Node.Factors.Version;
+        public readonly int? ContextTokens = slot.Model.ContextTokens;
+        public readonly int Hops = slot.Hops;
+        public readonly NodeLiveness Liveness = slot.Node.Liveness;
+        public readonly bool IsLocal = slot.Node.IsLocal;
     }
 
     /// <summary>
