@@ -13,6 +13,7 @@ namespace CostModel.Benchmarks;
 /// on least requests over the same candidates.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class RouterBenchmark
 {
     private ServiceProvider _provider = null!;

@@ -34,6 +34,9 @@ public sealed class SpendTracker
         _time = time;
     }
 
+    /// <summary>True when any spend cap is configured (without one, <see cref="CanSpend"/> is always true).</summary>
+    internal bool HasCaps => Current.SpendCaps.Count > 0;
+
     /// <summary>True when every cap has room for <paramref name="cost"/> in its current window.</summary>
     /// <param name="cost">The candidate's cost.</param>
     public bool CanSpend(in CostBreakdown cost)

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using CostModel.Budgets;
+using CostModel.Factors;
 using CostModel.Mesh;
 using CostModel.Scoring;
 using Microsoft.Extensions.Options;
@@ -6,16 +8,28 @@ using Microsoft.Extensions.Options;
 namespace CostModel.Routing;
 
 /// <summary>Prompt plus answer must fit the target's context, when the target states one. Hard.</summary>
+/// <remarks>
+/// Each built-in filter splits into the test (here <see cref="Exceeds"/>) and its verdict
+/// (<see cref="Result"/>); <see cref="Evaluate"/> is the two together. The router's fast path calls
+/// the test directly and maps it through the same verdicts.
+/// </remarks>
 internal sealed class ContextLengthFilter : IRouteFilter
 {
     public string Name => RouteFilterNames.ContextLength;
 
     public bool NeedsCost => false;
 
-    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
-        candidate.Model.ContextTokens is { } context && (long)request.InputTokens + request.OutputTokens > context
-            ? RouteFilterResult.Hard("prompt and answer exceed the context length")
-            : RouteFilterResult.Pass;
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => Result(Exceeds(candidate.Model.ContextTokens, Tokens(request)));
+
+    /// <summary>The tokens a request needs in context: prompt plus answer.</summary>
+    internal static long Tokens(RequestProfile request) => (long)request.InputTokens + request.OutputTokens;
+
+    /// <summary>True when <paramref name="tokens"/> (from <see cref="Tokens"/>) do not fit a context of <paramref name="contextTokens"/> (unknown: they fit).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool Exceeds(int? contextTokens, long tokens) => contextTokens is { } context && tokens > context;
+
+    internal static RouteFilterResult Result(bool exceeds) =>
+        exceeds ? RouteFilterResult.Hard("prompt and answer exceed the context length") : RouteFilterResult.Pass;
 }
 
 /// <summary>Dead nodes are out (hard); suspect nodes and stale snapshots are out (soft). API endpoints pass.</summary>
@@ -37,28 +51,39 @@ internal sealed class LivenessFilter : IRouteFilter
 
     public bool NeedsCost => false;
 
-    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now)
-    {
-        MeshNode? node = candidate.Node;
-        if (node is null || node.IsLocal)
-        {
-            return RouteFilterResult.Pass;
-        }
+    /// <summary>The maximum snapshot age in force.</summary>
+    internal TimeSpan MaxSnapshotAge => (_options ??= _monitor.CurrentValue.Routing).MaxSnapshotAge;
 
-        if (node.Liveness == NodeLiveness.Dead)
-        {
-            return RouteFilterResult.Hard("node is dead");
-        }
-
-        if (node.Liveness == NodeLiveness.Suspect)
-        {
-            return RouteFilterResult.SoftReject("node is suspect (missed heartbeats)");
-        }
-
-        return now - node.Factors.CapturedAt > (_options ??= _monitor.CurrentValue.Routing).MaxSnapshotAge
-            ? RouteFilterResult.SoftReject("snapshot older than the maximum age")
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
+        candidate.Node is { } node
+            ? Result(Classify(node.IsLocal, node.Liveness, node.Factors.CapturedAt.UtcTicks, now.UtcTicks, MaxSnapshotAge.Ticks))
             : RouteFilterResult.Pass;
-    }
+
+    /// <summary>
+    /// What the filter finds on a mesh node (<see cref="Alive"/>, <see cref="Dead"/>, <see cref="Suspect"/>,
+    /// <see cref="Stale"/>), from what the router's fast path keeps per snapshot. The local node always passes;
+    /// a snapshot's age is measured from its capture time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int Classify(bool isLocal, NodeLiveness liveness, long capturedAtUtcTicks, long nowUtcTicks, long maxSnapshotAgeTicks) =>
+        isLocal ? Alive
+        : liveness == NodeLiveness.Dead ? Dead
+        : liveness == NodeLiveness.Suspect ? Suspect
+        : nowUtcTicks - capturedAtUtcTicks > maxSnapshotAgeTicks ? Stale
+        : Alive;
+
+    internal static RouteFilterResult Result(int finding) => finding switch
+    {
+        Dead => RouteFilterResult.Hard("node is dead"),
+        Suspect => RouteFilterResult.SoftReject("node is suspect (missed heartbeats)"),
+        Stale => RouteFilterResult.SoftReject("snapshot older than the maximum age"),
+        _ => RouteFilterResult.Pass,
+    };
+
+    internal const int Alive = 0;
+    internal const int Dead = 1;
+    internal const int Suspect = 2;
+    internal const int Stale = 3;
 }
 
 /// <summary>The scorer's exclusions. The battery reserve is soft; the request's own constraints are hard.</summary>
@@ -68,7 +93,10 @@ internal sealed class CostConstraintFilter : IRouteFilter
 
     public bool NeedsCost => true;
 
-    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => candidate.Cost.Exclusion switch
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => Result(candidate.Cost.Exclusion);
+
+    /// <summary>The verdict on an exclusion (the router's fast path asks it once for every value).</summary>
+    internal static RouteFilterResult Result(CostExclusion exclusion) => exclusion switch
     {
         CostExclusion.None => RouteFilterResult.Pass,
         CostExclusion.BelowBatteryReserve => RouteFilterResult.SoftReject("battery at or below its reserve floor"),
@@ -87,10 +115,16 @@ internal sealed class SpendCapFilter(SpendTracker spend) : IRouteFilter
 
     public bool NeedsCost => true;
 
-    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
-        candidate.Cost.MoneyDollars > 0 && !spend.CanSpend(candidate.Cost)
-            ? RouteFilterResult.Hard("a spend cap would be exceeded")
-            : RouteFilterResult.Pass;
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => Result(Exceeds(candidate.Cost));
+
+    /// <summary>False when no spend cap is configured: then nothing exceeds one.</summary>
+    internal bool Active => spend.HasCaps;
+
+    /// <summary>True when paying <paramref name="cost"/> would overrun a cap.</summary>
+    internal bool Exceeds(in CostBreakdown cost) => cost.MoneyDollars > 0 && !spend.CanSpend(cost);
+
+    internal static RouteFilterResult Result(bool exceeds) =>
+        exceeds ? RouteFilterResult.Hard("a spend cap would be exceeded") : RouteFilterResult.Pass;
 }
 
 /// <summary>Targets ejected for consecutive failures are out until their ejection ends. Soft.</summary>
@@ -100,6 +134,8 @@ internal sealed class EjectionFilter : IRouteFilter
 
     public bool NeedsCost => false;
 
-    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
-        candidate.Ejected ? RouteFilterResult.SoftReject("ejected after consecutive failures") : RouteFilterResult.Pass;
+    public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) => Result(candidate.Ejected);
+
+    internal static RouteFilterResult Result(bool ejected) =>
+        ejected ? RouteFilterResult.SoftReject("ejected after consecutive failures") : RouteFilterResult.Pass;
 }

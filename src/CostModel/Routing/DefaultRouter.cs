@@ -1,4 +1,5 @@
 using System.Reactive.Subjects;
+using System.Runtime.CompilerServices;
 using CostModel.Budgets;
 using CostModel.Factors;
 using CostModel.Mesh;
@@ -15,7 +16,11 @@ namespace CostModel.Routing;
 /// cost-based ones after; if only soft filters rejected everything, every candidate that passed the
 /// hard ones is considered (panic). The picker keeps an affinity key's incumbent within the
 /// hysteresis band, otherwise picks the cheapest, choosing among near-equals by power of two
-/// choices on in-flight work. See <c>docs/routing.md</c>.
+/// choices on in-flight work. Two ways to the same decision: the full path (every filter through
+/// its interface, the scorer's <see cref="ICostScorer.Score"/> per candidate), taken with an
+/// explanation, a custom filter or a custom scorer; and the fast path (the built-in filters' tests
+/// called directly, the built-in scorer's per-candidate pricing over node terms prepared once per
+/// snapshot). See <c>docs/routing.md</c>, "Fast path".
 /// </summary>
 internal sealed class DefaultRouter : IRouter, IDisposable
 {
@@ -31,6 +36,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
     private readonly IMeshView _view;
     private readonly ICostScorer _scorer;
+
+    // Set when the scorer is the built-in one: the fast path prices with its prepared node terms.
+    private readonly DefaultCostScorer? _defaultScorer;
     private readonly IPriceCatalog _prices;
     private readonly SpendTracker _spend;
     private readonly IRouteFilter[] _allFilters;
@@ -63,6 +71,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     {
         _view = view;
         _scorer = scorer;
+        _defaultScorer = scorer as DefaultCostScorer;
         _prices = prices;
         _spend = spend;
         _allFilters = [.. filters];
@@ -88,6 +97,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
     internal int InFlight(string targetId) => _states.TryGetValue(targetId, out TargetState? s) ? s.InFlight : 0;
 
+    /// <summary>True when a decision without an explanation takes the fast path (built-in scorer and filters only).</summary>
+    internal bool FastPathEnabled => _defaultScorer is not null && _settings.Fast is not null;
+
     public void Dispose()
     {
         _subscription?.Dispose();
@@ -107,10 +119,130 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
         explanation?.Reset(request);
         Scratch scratch = t_scratch ??= new Scratch();
-        scratch.Count = 0;
+        scratch.Clear();
         ViewCache view = CurrentView();
         EndpointCache endpoints = CurrentEndpoints(settings);
+        if (explanation is null && settings.Fast is { } fast && _defaultScorer is { } scorer)
+        {
+            EvaluateFast(scratch, view, endpoints, fast, scorer, request, settings, now, stamp);
+        }
+        else
+        {
+            EvaluateFull(scratch, view, endpoints, settings, request, now, stamp);
+        }
 
+        return Decide(scratch, request, explanation, settings, stamp);
+    }
+
+    /// <summary>The picker and what follows it, the same for both paths: panic, the cheapest, affinity and spread, the lease, the explanation, the stream.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private RouteDecision Decide(Scratch scratch, RequestProfile request, RouteExplanation? explanation, Settings settings, long stamp)
+    {
+        int count = scratch.Count;
+        ReadOnlySpan<byte> verdicts = scratch.Verdicts.AsSpan(0, count);
+        int eligible = verdicts.Count(Eligible);
+        RouteNotes flags = RouteNotes.None;
+        bool panic = eligible == 0 && verdicts.Contains(SoftRejected);
+        if (panic)
+        {
+            flags |= RouteNotes.Panic;
+            _metrics.RoutePanic();
+        }
+
+        // The cheapest eligible (or, in panic, soft-rejected) candidate.
+        byte admit = panic ? SoftRejected : Eligible;
+        double[] adjusted = scratch.Adjusted;
+        int best = -1;
+        double cheapest = 0;
+        for (int i = 0; i < verdicts.Length; i++)
+        {
+            if (verdicts[i] <= admit && (best < 0 || adjusted[i] < cheapest))
+            {
+                best = i;
+                cheapest = adjusted[i];
+            }
+        }
+
+        string? incumbentId = null;
+        int chosen = best >= 0 ? Pick(scratch, best, admit, request, settings, stamp, ref flags, out incumbentId) : -1;
+        if (chosen < 0)
+        {
+            flags |= RouteNotes.NoRoute;
+            _metrics.NoRoute();
+            return Publish(scratch, explanation, new RouteDecision { Flags = flags, CandidateCount = count, FilteredCount = count }, incumbentId);
+        }
+
+        return Publish(scratch, explanation, Place(scratch, chosen, request, settings, stamp, flags, count - eligible), incumbentId);
+    }
+
+    /// <summary>Fills the explanation, clears the scratch and streams the decision.</summary>
+    private RouteDecision Publish(Scratch scratch, RouteExplanation? explanation, in RouteDecision decision, string? incumbentId)
+    {
+        if (explanation is not null)
+        {
+            Explain(scratch, explanation, decision.TargetId, decision.Flags, incumbentId);
+        }
+
+        scratch.Clear();
+        if (_decisions.HasObservers)
+        {
+            _decisions.OnNext(decision);
+        }
+
+        return decision;
+    }
+
+    /// <summary>Places the request on the chosen candidate: its lease and the affinity key.</summary>
+    private RouteDecision Place(Scratch scratch, int chosen, RequestProfile request, Settings settings, long stamp, RouteNotes flags, int filtered)
+    {
+        ref readonly CostBreakdown cost = ref scratch.Costs[chosen];
+        TargetState state = scratch.StateAt(chosen);
+        double prefillSeconds = request.InputTokens / Math.Max(scratch.ModelAt(chosen).PrefillTokensPerSecond ?? ScoringDefaults.PrefillTokensPerSecondPrior, 1e-9);
+        var info = new LeaseInfo(
+            stamp + (long)(settings.Options.LeaseTimeout.TotalSeconds * _time.TimestampFrequency),
+            cost.NetworkLatencySeconds + prefillSeconds,
+            cost.ApiDollars,
+            cost.EnergyDollars + cost.NetworkDollars);
+        if (!_leases.TryAcquire(state, in info, out RouteLease lease))
+        {
+            _metrics.BoundExceeded("leases");
+        }
+
+        if (request.AffinityKey is { } key && !_affinity.Set(key, state.TargetId, stamp, settings.AffinityTtlTicks, settings.Options.MaxAffinityKeys))
+        {
+            _metrics.BoundExceeded("affinity-keys");
+        }
+
+        _metrics.Decision(state.TargetId, flags);
+        return new RouteDecision
+        {
+            TargetId = state.TargetId,
+            IsApiEndpoint = scratch.IsEndpointAt(chosen),
+            Cost = cost,
+            Lease = lease,
+            Flags = flags,
+            CandidateCount = scratch.Count,
+            FilteredCount = filtered,
+        };
+    }
+
+    private static void Explain(Scratch scratch, RouteExplanation explanation, string? chosen, RouteNotes flags, string? incumbentId)
+    {
+        for (int i = 0; i < scratch.Count; i++)
+        {
+            ref Entry entry = ref scratch.Entries[i];
+            explanation.Add(new CandidateExplanation(entry.State.TargetId, scratch.Costs[i], scratch.Adjusted[i], entry.FailureRate, entry.RejectedBy, entry.Soft, entry.Reason));
+        }
+
+        explanation.Finish(chosen, flags, incumbentId);
+    }
+
+    /// <summary>
+    /// The complete path: every candidate through every configured filter (by interface) and the
+    /// configured scorer. Used with an explanation, a custom filter or a custom scorer; the reference the fast path must match.
+    /// </summary>
+    private void EvaluateFull(Scratch scratch, ViewCache view, EndpointCache endpoints, Settings settings, RequestProfile request, DateTimeOffset now, long stamp)
+    {
         // Candidates.
         for (int n = 0; n < view.Nodes.Count; n++)
         {
@@ -118,23 +250,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             {
                 if (string.Equals(offer.Model.ModelId, request.Model, StringComparison.OrdinalIgnoreCase))
                 {
-                    scratch.Add(view.Nodes[n], null, view.States[n], offer.Model, offer.Hops, null);
+                    scratch.AddEntry(view.Nodes[n], null, view.States[n], offer.Model, offer.Hops, null);
                 }
             }
         }
 
-        for (int e = 0; e < endpoints.Endpoints.Length; e++)
-        {
-            ApiEndpoint endpoint = endpoints.Endpoints[e];
-            if (string.Equals(endpoint.Model, request.Model, StringComparison.OrdinalIgnoreCase))
-            {
-                scratch.Add(null, endpoint, endpoints.States[e], endpoints.Models[e], 0, endpoints.Prices[e]);
-            }
-        }
+        AddEndpoints(scratch, endpoints, request);
 
         // Filters and scores.
-        int eligible = 0;
-        int softOnly = 0;
         for (int i = 0; i < scratch.Count; i++)
         {
             ref Entry entry = ref scratch.Entries[i];
@@ -147,122 +270,186 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 RelayHops = entry.Hops,
                 Ejected = entry.State.IsEjected(stamp),
             };
+            CostBreakdown cost = default;
+            double adjusted = 0;
             Reject(ref entry, settings.PreScore, in candidate, request, now);
             if (entry.RejectedBy is null || entry.Soft)
             {
-                entry.Cost = Score(in entry, request, now);
-                candidate = candidate with { Cost = entry.Cost };
+                cost = _scorer.Score(CostCandidateOf(in entry), request, now);
+                candidate = candidate with { Cost = cost };
                 Reject(ref entry, settings.PostScore, in candidate, request, now);
-                double failure = Math.Min(MaxFailureRate, entry.State.FailureRateAt(stamp, settings.OutcomeDecayTicks));
-                entry.FailureRate = failure;
-                double retryable = entry.Cost.TotalDollars - entry.Cost.QualityDollars;
-                entry.Adjusted = entry.Cost.TotalDollars + (retryable * failure / (1 - failure));
+                entry.FailureRate = FailureRate(entry.State, stamp, settings);
+                adjusted = AdjustedTotal(in cost, entry.FailureRate);
             }
 
-            if (entry.RejectedBy is null)
-            {
-                eligible++;
-            }
-            else if (entry.Soft)
-            {
-                softOnly++;
-            }
+            scratch.Costs[i] = cost;
+            scratch.Adjusted[i] = adjusted;
+            scratch.Verdicts[i] = entry.RejectedBy is null ? Eligible : entry.Soft ? SoftRejected : HardRejected;
         }
-
-        RouteNotes flags = RouteNotes.None;
-        bool panic = eligible == 0 && softOnly > 0;
-        if (panic)
-        {
-            flags |= RouteNotes.Panic;
-            _metrics.RoutePanic();
-        }
-
-        // The cheapest eligible (or, in panic, soft-rejected) candidate.
-        int best = -1;
-        for (int i = 0; i < scratch.Count; i++)
-        {
-            ref Entry entry = ref scratch.Entries[i];
-            if (IsEligible(in entry, panic) && (best < 0 || entry.Adjusted < scratch.Entries[best].Adjusted))
-            {
-                best = i;
-            }
-        }
-
-        string? incumbentId = null;
-        int chosen = best;
-        if (best >= 0)
-        {
-            chosen = Pick(scratch, best, panic, request, settings, stamp, ref flags, out incumbentId);
-        }
-
-        RouteDecision decision;
-        if (chosen < 0)
-        {
-            flags |= RouteNotes.NoRoute;
-            _metrics.NoRoute();
-            decision = new RouteDecision { Flags = flags, CandidateCount = scratch.Count, FilteredCount = scratch.Count };
-        }
-        else
-        {
-            ref Entry entry = ref scratch.Entries[chosen];
-            double prefillSeconds = request.InputTokens / Math.Max(entry.Model.PrefillTokensPerSecond ?? ScoringDefaults.PrefillTokensPerSecondPrior, 1e-9);
-            var info = new LeaseInfo(
-                stamp + (long)(settings.Options.LeaseTimeout.TotalSeconds * _time.TimestampFrequency),
-                entry.Cost.NetworkLatencySeconds + prefillSeconds,
-                entry.Cost.ApiDollars,
-                entry.Cost.EnergyDollars + entry.Cost.NetworkDollars);
-            if (!_leases.TryAcquire(entry.State, in info, out RouteLease lease))
-            {
-                _metrics.BoundExceeded("leases");
-            }
-
-            if (request.AffinityKey is { } key && !_affinity.Set(key, entry.State.TargetId, stamp, settings.AffinityTtlTicks, settings.Options.MaxAffinityKeys))
-            {
-                _metrics.BoundExceeded("affinity-keys");
-            }
-
-            decision = new RouteDecision
-            {
-                TargetId = entry.State.TargetId,
-                IsApiEndpoint = entry.Endpoint is not null,
-                Cost = entry.Cost,
-                Lease = lease,
-                Flags = flags,
-                CandidateCount = scratch.Count,
-                FilteredCount = scratch.Count - eligible,
-            };
-            _metrics.Decision(entry.State.TargetId, flags);
-        }
-
-        if (explanation is not null)
-        {
-            for (int i = 0; i < scratch.Count; i++)
-            {
-                ref Entry entry = ref scratch.Entries[i];
-                explanation.Add(new CandidateExplanation(entry.State.TargetId, entry.Cost, entry.Adjusted, entry.FailureRate, entry.RejectedBy, entry.Soft, entry.Reason));
-            }
-
-            explanation.Finish(decision.TargetId, flags, incumbentId);
-        }
-
-        scratch.Clear();
-        _decisions.OnNext(decision);
-        return decision;
     }
 
-    private static bool IsEligible(in Entry entry, bool panic) => entry.RejectedBy is null || (panic && entry.Soft);
+    /// <summary>
+    /// The fast path: the candidates of the requested model from the view's per-model index, the
+    /// built-in filters called directly, and the built-in scorer's per-candidate pricing over terms
+    /// prepared once per snapshot (node), per view and options (model) and per request. The same
+    /// code as the full path, so it gives the same decisions and costs (see docs/routing.md). It
+    /// writes no references per candidate (no GC write barriers): verdicts, costs and totals go to
+    /// plain arrays, and the candidate itself is found again through the index.
+    /// </summary>
+    private void EvaluateFast(Scratch scratch, ViewCache view, EndpointCache endpoints, FastPlan plan, DefaultCostScorer scorer, RequestProfile request, Settings settings, DateTimeOffset now, long stamp)
+    {
+        PreparedTerms candidateTerms = CurrentTerms(view, scorer, now);
+        ScoringOptions o = candidateTerms.Options;
+        var r = new RequestTerms(request, o);
+        BandwidthEstimator bandwidth = scorer.Bandwidth;
+        TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
+        SpendCapFilter? spendCaps = plan.SpendCaps is { } caps && caps.Active ? caps : null;
+        double decayTicks = settings.OutcomeDecayTicks;
 
-    private int Pick(Scratch scratch, int best, bool panic, RequestProfile request, Settings settings, long stamp, ref RouteNotes flags, out string? incumbentId)
+        ModelGroup group = view.Groups.TryGetValue(request.Model, out ModelGroup? found) ? found : ModelGroup.None;
+        Slot[] slots = group.Slots;
+        scratch.UseSlots(slots, endpoints.Endpoints.Length);
+        ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, slots.Length);
+        long nowTicks = now.UtcTicks;
+        long maxAgeTicks = maxSnapshotAge.Ticks;
+        long tokens = ContextLengthFilter.Tokens(request);
+        BandwidthEstimator.Sample prior = bandwidth.Prior;
+
+        byte[] verdicts = scratch.Verdicts;
+        double[] adjusted = scratch.Adjusted;
+        CostBreakdown[] costs = scratch.Costs;
+        for (int i = 0; i < prepared.Length; i++)
+        {
+            ref readonly CandidateTerms candidate = ref prepared[i];
+            TargetState state = candidate.State;
+
+            // Filters before scoring: each test, mapped through its filter's own verdict (worst wins).
+            byte verdict = ContextLengthFilter.Exceeds(candidate.ContextTokens, tokens) ? plan.ContextExceeded : Eligible;
+            verdict = Math.Max(verdict, plan.LivenessVerdicts[LivenessFilter.Classify(candidate.IsLocal, candidate.Liveness, candidate.CapturedAtUtcTicks, nowTicks, maxAgeTicks)]);
+            if (state.IsEjected(stamp))
+            {
+                verdict = Math.Max(verdict, plan.Ejected);
+            }
+
+            if (verdict != HardRejected)
+            {
+                bool local = candidate.IsLocal;
+                BandwidthEstimator.Sample link = local ? prior : candidate.Link?.Current ?? prior;
+                ref CostBreakdown cost = ref costs[i];
+                cost = DefaultCostScorer.PriceNode(in candidate.Node, in candidate.Model, in r, o, local, candidate.Hops, null, link.SecondsPerBit, link.Samples, state.PlacedSince(candidate.Generation, candidate.Version), state.DecodeSecondsPerToken);
+
+                // Filters after scoring (most candidates have no exclusion).
+                if (cost.Exclusion != CostExclusion.None)
+                {
+                    verdict = Math.Max(verdict, plan.Exclusion(cost.Exclusion));
+                }
+
+                if (spendCaps is not null && spendCaps.Exceeds(in cost))
+                {
+                    verdict = Math.Max(verdict, plan.OverSpendCap);
+                }
+
+                adjusted[i] = AdjustedTotal(in cost, Math.Min(MaxFailureRate, state.FailureRateAt(stamp, decayTicks)));
+            }
+
+            verdicts[i] = verdict;
+        }
+
+        // API endpoints are few: the full scorer prices them, and they keep an entry each (liveness passes them).
+        if (endpoints.Endpoints.Length > 0)
+        {
+            EvaluateEndpointsFast(scratch, endpoints, plan, scorer, spendCaps, request, settings, now, stamp);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void EvaluateEndpointsFast(Scratch scratch, EndpointCache endpoints, FastPlan plan, DefaultCostScorer scorer, SpendCapFilter? spendCaps, RequestProfile request, Settings settings, DateTimeOffset now, long stamp)
+    {
+        byte[] verdicts = scratch.Verdicts;
+        double[] adjusted = scratch.Adjusted;
+        CostBreakdown[] costs = scratch.Costs;
+        int first = scratch.Count;
+        AddEndpoints(scratch, endpoints, request);
+        for (int i = first; i < scratch.Count; i++)
+        {
+            ref Entry entry = ref scratch.Entries[i];
+            byte verdict = ContextLengthFilter.Exceeds(entry.Model.ContextTokens, ContextLengthFilter.Tokens(request)) ? plan.ContextExceeded : Eligible;
+            if (entry.State.IsEjected(stamp))
+            {
+                verdict = Math.Max(verdict, plan.Ejected);
+            }
+
+            if (verdict != HardRejected)
+            {
+                ref CostBreakdown cost = ref costs[i];
+                cost = scorer.Score(CostCandidateOf(in entry), request, now);
+                verdict = Math.Max(verdict, plan.Exclusion(cost.Exclusion));
+                if (spendCaps is not null && spendCaps.Exceeds(in cost))
+                {
+                    verdict = Math.Max(verdict, plan.OverSpendCap);
+                }
+
+                adjusted[i] = AdjustedTotal(in cost, FailureRate(entry.State, stamp, settings));
+            }
+
+            verdicts[i] = verdict;
+        }
+    }
+
+    private static void AddEndpoints(Scratch scratch, EndpointCache endpoints, RequestProfile request)
+    {
+        for (int e = 0; e < endpoints.Endpoints.Length; e++)
+        {
+            ApiEndpoint endpoint = endpoints.Endpoints[e];
+            if (string.Equals(endpoint.Model, request.Model, StringComparison.OrdinalIgnoreCase))
+            {
+                scratch.AddEntry(null, endpoint, endpoints.States[e], endpoints.Models[e], 0, endpoints.Prices[e]);
+            }
+        }
+    }
+
+    /// <summary>What the scorer sees of a candidate (full path and endpoints).</summary>
+    private static CostCandidate CostCandidateOf(in Entry entry)
+    {
+        NodeCostFactors? factors = entry.Node?.Factors;
+        return new CostCandidate
+        {
+            TargetId = entry.State.TargetId,
+            Model = entry.Model,
+            Factors = factors,
+            IsLocal = entry.Node?.IsLocal ?? false,
+            RelayHops = entry.Hops,
+            PlacedRequests = factors is null ? entry.State.InFlight : entry.State.PlacedSince(factors.Generation, factors.Version),
+            ObservedRttSeconds = entry.Endpoint?.RttSeconds,
+            ObservedDecodeTokensPerSecond = entry.State.DecodeTokensPerSecond > 0 ? entry.State.DecodeTokensPerSecond : null,
+            Price = entry.Price,
+        };
+    }
+
+    private static double FailureRate(TargetState state, long stamp, Settings settings) =>
+        Math.Min(MaxFailureRate, state.FailureRateAt(stamp, settings.OutcomeDecayTicks));
+
+    /// <summary>The total the picker compares: the cost plus the expected cost of retries at the target's recent failure rate.</summary>
+    private static double AdjustedTotal(in CostBreakdown cost, double failure)
+    {
+        double total = cost.TotalDollars;
+        return failure > 0 ? total + ((total - cost.QualityDollars) * failure / (1 - failure)) : total;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int Pick(Scratch scratch, int best, byte admit, RequestProfile request, Settings settings, long stamp, ref RouteNotes flags, out string? incumbentId)
     {
         RoutingOptions o = settings.Options;
-        ref Entry cheapest = ref scratch.Entries[best];
+        byte[] verdicts = scratch.Verdicts;
+        double[] adjusted = scratch.Adjusted;
+        double cheapest = adjusted[best];
         incumbentId = request.AffinityKey is { } key ? _affinity.Get(key, stamp, settings.AffinityTtlTicks) : null;
         if (incumbentId is not null)
         {
             int incumbent = -1;
             for (int i = 0; i < scratch.Count; i++)
             {
-                if (IsEligible(in scratch.Entries[i], panic) && string.Equals(scratch.Entries[i].State.TargetId, incumbentId, StringComparison.Ordinal))
+                if (verdicts[i] <= admit && string.Equals(scratch.StateAt(i).TargetId, incumbentId, StringComparison.Ordinal))
                 {
                     incumbent = i;
                     break;
@@ -280,8 +467,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             }
             else
             {
-                ref Entry held = ref scratch.Entries[incumbent];
-                if (cheapest.Adjusted < (held.Adjusted * (1 - o.HysteresisBand)) - o.HysteresisEpsilonDollars)
+                double held = adjusted[incumbent];
+                if (cheapest < (held * (1 - o.HysteresisBand)) - o.HysteresisEpsilonDollars)
                 {
                     flags |= RouteNotes.Switched;
                     _metrics.AffinitySwitched();
@@ -289,8 +476,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 }
 
                 // Within the band, but the incumbent costs more than the bound allows (a long request).
-                double penalty = held.Adjusted - cheapest.Adjusted;
-                if (penalty > o.AffinityBreakPenaltySeconds * held.Cost.ValueOfTimeDollarsPerSecond)
+                double penalty = held - cheapest;
+                if (penalty > o.AffinityBreakPenaltySeconds * scratch.Costs[incumbent].ValueOfTimeDollarsPerSecond)
                 {
                     flags |= RouteNotes.StickinessBroken;
                     _metrics.AffinityBroken();
@@ -303,13 +490,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         // Near-equals: within the tolerance of the cheapest; power of two choices on in-flight work.
-        double limit = cheapest.Adjusted + (Math.Abs(cheapest.Adjusted) * o.SpreadTolerance) + o.HysteresisEpsilonDollars;
+        double limit = cheapest + (Math.Abs(cheapest) * o.SpreadTolerance) + o.HysteresisEpsilonDollars;
+        int[] nearby = scratch.Near;
         int near = 0;
         for (int i = 0; i < scratch.Count; i++)
         {
-            if (IsEligible(in scratch.Entries[i], panic) && scratch.Entries[i].Adjusted <= limit)
+            if (verdicts[i] <= admit && adjusted[i] <= limit)
             {
-                scratch.Near[near++] = i;
+                nearby[near++] = i;
             }
         }
 
@@ -319,36 +507,16 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         flags |= RouteNotes.RandomTieBreak;
-        int a = scratch.Near[_random.NextInt(near)];
-        int b = scratch.Near[_random.NextInt(near - 1)];
+        int a = nearby[_random.NextInt(near)];
+        int b = nearby[_random.NextInt(near - 1)];
         if (b == a)
         {
-            b = scratch.Near[near - 1];
+            b = nearby[near - 1];
         }
 
-        ref Entry ea = ref scratch.Entries[a];
-        ref Entry eb = ref scratch.Entries[b];
-        int inFlightA = ea.State.InFlight;
-        int inFlightB = eb.State.InFlight;
-        return inFlightA != inFlightB ? (inFlightA < inFlightB ? a : b) : (ea.Adjusted <= eb.Adjusted ? a : b);
-    }
-
-    private CostBreakdown Score(in Entry entry, RequestProfile request, DateTimeOffset now)
-    {
-        NodeCostFactors? factors = entry.Node?.Factors;
-        var candidate = new CostCandidate
-        {
-            TargetId = entry.State.TargetId,
-            Model = entry.Model,
-            Factors = factors,
-            IsLocal = entry.Node?.IsLocal ?? false,
-            RelayHops = entry.Hops,
-            PlacedRequests = factors is null ? entry.State.InFlight : entry.State.PlacedSince(factors.Generation, factors.Version),
-            ObservedRttSeconds = entry.Endpoint?.RttSeconds,
-            ObservedDecodeTokensPerSecond = entry.State.DecodeTokensPerSecond > 0 ? entry.State.DecodeTokensPerSecond : null,
-            Price = entry.Price,
-        };
-        return _scorer.Score(in candidate, request, now);
+        int inFlightA = scratch.StateAt(a).InFlight;
+        int inFlightB = scratch.StateAt(b).InFlight;
+        return inFlightA != inFlightB ? (inFlightA < inFlightB ? a : b) : (adjusted[a] <= adjusted[b] ? a : b);
     }
 
     private static void Reject(ref Entry entry, IRouteFilter[] filters, in RouteCandidate candidate, RequestProfile request, DateTimeOffset now)
@@ -451,6 +619,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
             var states = new TargetState[nodes.Count];
             var offers = new Offer[nodes.Count][];
+            var groups = new Dictionary<string, List<Slot>>(StringComparer.OrdinalIgnoreCase);
             for (int i = 0; i < nodes.Count; i++)
             {
                 MeshNode node = nodes[i];
@@ -467,11 +636,85 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 }
 
                 offers[i] = [.. list];
+
+                // The per-model index keeps the full path's order: nodes in view order, each node's offers in order.
+                foreach (Offer offer in offers[i])
+                {
+                    if (!groups.TryGetValue(offer.Model.ModelId, out List<Slot>? group))
+                    {
+                        group = [];
+                        groups.Add(offer.Model.ModelId, group);
+                    }
+
+                    group.Add(new Slot(i, node, states[i], offer.Model, offer.Hops));
+                }
             }
 
-            cache = new ViewCache(nodes, states, offers);
+            // Each model's candidates take consecutive places in the prepared terms.
+            var indexed = new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase);
+            var all = new List<Slot>();
+            foreach ((string model, List<Slot> slots) in groups)
+            {
+                indexed.Add(model, new ModelGroup(all.Count, [.. slots]));
+                all.AddRange(slots);
+            }
+
+            cache = new ViewCache(nodes, states, offers, [.. all], indexed);
             _viewCache = cache;
             return cache;
+        }
+    }
+
+    /// <summary>
+    /// The view's prepared terms, valid now: prepared again when a reading they used has turned
+    /// stale (or the clock went back), the scoring options changed, or a node's bandwidth entry
+    /// appeared or went. A node whose snapshot, options and validity are unchanged keeps its terms.
+    /// </summary>
+    private PreparedTerms CurrentTerms(ViewCache view, DefaultCostScorer scorer, DateTimeOffset now)
+    {
+        PreparedTerms? prepared = view.Prepared;
+        return prepared is not null && prepared.HoldsFor(scorer, now.UtcTicks) ? prepared : PrepareTerms(view, scorer, now);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private PreparedTerms PrepareTerms(ViewCache view, DefaultCostScorer scorer, DateTimeOffset now)
+    {
+        long ticks = now.UtcTicks;
+        lock (_cacheGate)
+        {
+            PreparedTerms? prepared = view.Prepared;
+            if (prepared is not null && prepared.HoldsFor(scorer, ticks))
+            {
+                return prepared;
+            }
+
+            // Membership first: an entry added after this read bumps it and the terms are prepared again.
+            ScoringOptions o = scorer.Options;
+            long membership = scorer.Bandwidth.Membership;
+            int count = view.Nodes.Count;
+            var terms = new NodeTerms[count];
+            var links = new BandwidthEstimator.Entry?[count];
+            long from = long.MinValue;
+            long until = long.MaxValue;
+            for (int i = 0; i < count; i++)
+            {
+                MeshNode node = view.Nodes[i];
+                terms[i] = view.States[i].Prepare(node.Factors, o, now);
+                links[i] = node.IsLocal ? null : scorer.Bandwidth.Find(node.NodeId);
+                from = Math.Max(from, terms[i].PreparedAtUtcTicks);
+                until = Math.Min(until, terms[i].ValidUntilUtcTicks);
+            }
+
+            var candidates = new CandidateTerms[view.Slots.Length];
+            for (int i = 0; i < candidates.Length; i++)
+            {
+                Slot slot = view.Slots[i];
+                candidates[i] = new CandidateTerms(in slot, terms[slot.NodeIndex], new ModelTerms(slot.Model, o), links[slot.NodeIndex]);
+            }
+
+            prepared = new PreparedTerms(o, membership, from, until, candidates);
+            view.Prepared = prepared;
+            return prepared;
         }
     }
 
@@ -520,16 +763,138 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             options,
             [.. chosen.Where(f => !f.NeedsCost)],
             [.. chosen.Where(f => f.NeedsCost)],
+            FastPlan.For(chosen),
             (long)(options.AffinityTtl.TotalSeconds * frequency),
             options.OutcomeDecay.TotalSeconds * frequency,
             (long)(Math.Max(1, options.LeaseTimeout.TotalSeconds / 4) * frequency));
     }
 
-    private sealed record Settings(RoutingOptions Options, IRouteFilter[] PreScore, IRouteFilter[] PostScore, long AffinityTtlTicks, double OutcomeDecayTicks, long SweepIntervalTicks);
+    private const byte Eligible = 0;
+    private const byte SoftRejected = 1;
+    private const byte HardRejected = 2;
 
-    private sealed record ViewCache(IReadOnlyList<MeshNode> Nodes, TargetState[] States, Offer[][] Offers)
+    private sealed record Settings(RoutingOptions Options, IRouteFilter[] PreScore, IRouteFilter[] PostScore, FastPlan? Fast, long AffinityTtlTicks, double OutcomeDecayTicks, long SweepIntervalTicks);
+
+    /// <summary>
+    /// The configured built-in filters as the fast path applies them: each filter's verdict for every
+    /// outcome of its test, asked once from the filter itself (<see cref="Eligible"/> for a filter not
+    /// configured). Null when any configured filter is not built in (then every decision takes the full
+    /// path). Verdicts combine as "worst wins", so the configured order cannot change the outcome.
+    /// </summary>
+    private sealed class FastPlan
     {
-        public static ViewCache Empty { get; } = new([], [], []);
+        private readonly byte[] _exclusion;
+
+        private FastPlan(IRouteFilter[] filters)
+        {
+            bool context = filters.OfType<ContextLengthFilter>().Any();
+            Liveness = filters.OfType<LivenessFilter>().FirstOrDefault();
+            bool constraints = filters.OfType<CostConstraintFilter>().Any();
+            SpendCaps = filters.OfType<SpendCapFilter>().FirstOrDefault();
+            bool ejection = filters.OfType<EjectionFilter>().Any();
+
+            ContextExceeded = context ? Verdict(ContextLengthFilter.Result(true)) : Eligible;
+            LivenessVerdicts = new byte[LivenessFilter.Stale + 1];
+            foreach (int finding in (int[])[LivenessFilter.Alive, LivenessFilter.Dead, LivenessFilter.Suspect, LivenessFilter.Stale])
+            {
+                LivenessVerdicts[finding] = Liveness is null ? Eligible : Verdict(LivenessFilter.Result(finding));
+            }
+            Ejected = ejection ? Verdict(EjectionFilter.Result(true)) : Eligible;
+            OverSpendCap = SpendCaps is null ? Eligible : Verdict(SpendCapFilter.Result(true));
+            CostExclusion[] values = Enum.GetValues<CostExclusion>();
+            _exclusion = new byte[(int)values.Max() + 1];
+            foreach (CostExclusion value in values)
+            {
+                _exclusion[(int)value] = constraints ? Verdict(CostConstraintFilter.Result(value)) : Eligible;
+            }
+
+            ExclusionUnknown = constraints ? Verdict(CostConstraintFilter.Result((CostExclusion)_exclusion.Length)) : Eligible;
+        }
+
+        public byte ContextExceeded { get; }
+
+        /// <summary>The liveness filter's verdict by finding (indexed by <see cref="LivenessFilter.Classify"/>).</summary>
+        public byte[] LivenessVerdicts { get; }
+
+        /// <summary>The liveness filter, for its maximum snapshot age; null when not configured.</summary>
+        public LivenessFilter? Liveness { get; }
+
+        public byte Ejected { get; }
+
+        public SpendCapFilter? SpendCaps { get; }
+
+        public byte OverSpendCap { get; }
+
+        private byte ExclusionUnknown { get; }
+
+        public static FastPlan? For(IRouteFilter[] filters) =>
+            filters.All(f => f is ContextLengthFilter or LivenessFilter or CostConstraintFilter or SpendCapFilter or EjectionFilter)
+                ? new FastPlan(filters)
+                : null;
+
+        public byte Exclusion(CostExclusion exclusion) =>
+            (uint)exclusion < (uint)_exclusion.Length ? _exclusion[(int)exclusion] : ExclusionUnknown;
+
+        private static byte Verdict(in RouteFilterResult result) => result.Passed ? Eligible : result.Soft ? SoftRejected : HardRejected;
+    }
+
+    private sealed record ViewCache(IReadOnlyList<MeshNode> Nodes, TargetState[] States, Offer[][] Offers, Slot[] Slots, Dictionary<string, ModelGroup> Groups)
+    {
+        public static ViewCache Empty { get; } = new([], [], [], [], new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase));
+
+        /// <summary>The terms last prepared for this view (null until the first fast decision).</summary>
+        public PreparedTerms? Prepared { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
+    }
+
+    /// <summary>One candidate of a model in the per-model index: the node's index in the view, the node, its state, the model as served, relay hops.</summary>
+    private readonly record struct Slot(int NodeIndex, MeshNode Node, TargetState State, ServedModel Model, int Hops);
+
+    /// <summary>A model's candidates in the view's index: their slots, and where their prepared terms start.</summary>
+    private sealed class ModelGroup(int start, Slot[] slots)
+    {
+        public static ModelGroup None { get; } = new(0, []);
+
+        public int Start { get; } = start;
+
+        public Slot[] Slots { get; } = slots;
+    }
+
+    /// <summary>What is prepared for one candidate: its node's terms, its model's terms and its node's bandwidth entry (null for none yet).</summary>
+    /// <summary>
+    /// Everything the fast loop reads for one candidate, in one array: its node's and model's terms,
+    /// its node's bandwidth entry (null for none yet), its state, and copies of what the filters and
+    /// the placed-work count read from the (immutable) node, so the loop does not chase the node and
+    /// its snapshot.
+    /// </summary>
+    private readonly struct CandidateTerms(in Slot slot, NodeTerms node, ModelTerms model, BandwidthEstimator.Entry? link)
+    {
+        // Fields, so the pricing takes them by reference.
+        public readonly NodeTerms Node = node;
+        public readonly ModelTerms Model = model;
+        public readonly BandwidthEstimator.Entry? Link = link;
+        public readonly TargetState State = slot.State;
+        public readonly long CapturedAtUtcTicks = slot.Node.Factors.CapturedAt.UtcTicks;
+        public readonly long Generation = slot.Node.Factors.Generation;
+        public readonly long Version = slot.Node.Factors.Version;
+        public readonly int? ContextTokens = slot.Model.ContextTokens;
+        public readonly int Hops = slot.Hops;
+        public readonly NodeLiveness Liveness = slot.Node.Liveness;
+        public readonly bool IsLocal = slot.Node.IsLocal;
+    }
+
+    /// <summary>
+    /// Terms for every candidate of a view (each model's consecutively, in the index's order), with
+    /// the options, bandwidth membership and time span they hold for.
+    /// </summary>
+    private sealed class PreparedTerms(ScoringOptions options, long membership, long fromUtcTicks, long untilUtcTicks, CandidateTerms[] candidates)
+    {
+        public ScoringOptions Options { get; } = options;
+
+        public CandidateTerms[] Candidates { get; } = candidates;
+
+        public bool HoldsFor(DefaultCostScorer scorer, long nowUtcTicks) =>
+            nowUtcTicks >= fromUtcTicks && nowUtcTicks <= untilUtcTicks
+            && ReferenceEquals(Options, scorer.Options) && membership == scorer.Bandwidth.Membership;
     }
 
     private sealed record EndpointCache(List<ApiEndpoint>? Source, PriceTable? Table, ApiEndpoint[] Endpoints, TargetState[] States, ServedModel[] Models, TokenPrice?[] Prices)
@@ -539,6 +904,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
     private readonly record struct Offer(ServedModel Model, int Hops);
 
+    /// <summary>A candidate with references: every candidate on the full path, API endpoints on the fast path.</summary>
     private struct Entry
     {
         public MeshNode? Node;
@@ -547,36 +913,72 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public ServedModel Model;
         public int Hops;
         public TokenPrice? Price;
-        public CostBreakdown Cost;
-        public double Adjusted;
         public double FailureRate;
         public string? RejectedBy;
         public bool Soft;
         public string? Reason;
     }
 
+    /// <summary>
+    /// Per-thread working arrays, reused. Candidates 0 to <see cref="SlotCount"/> - 1 are the fast
+    /// path's index slots (no entry written); the rest have entries. Verdicts, costs and totals are
+    /// plain arrays for both paths.
+    /// </summary>
     private sealed class Scratch
     {
-        public Entry[] Entries = new Entry[64];
-        public int[] Near = new int[64];
+        private const int InitialCapacity = 64;
+
+        private Slot[] _slots = [];
+
+        public Entry[] Entries = new Entry[InitialCapacity];
+        public byte[] Verdicts = new byte[InitialCapacity];
+        public double[] Adjusted = new double[InitialCapacity];
+        public CostBreakdown[] Costs = new CostBreakdown[InitialCapacity];
+        public int[] Near = new int[InitialCapacity];
         public int Count;
+        public int SlotCount;
 
-        public void Add(MeshNode? node, ApiEndpoint? endpoint, TargetState state, ServedModel model, int hops, TokenPrice? price)
+        public TargetState StateAt(int i) => i < SlotCount ? _slots[i].State : Entries[i].State;
+
+        public ServedModel ModelAt(int i) => i < SlotCount ? _slots[i].Model : Entries[i].Model;
+
+        public bool IsEndpointAt(int i) => i >= SlotCount && Entries[i].Endpoint is not null;
+
+        /// <summary>Takes the fast path's slots as the first candidates, with room for <paramref name="more"/> entries after them.</summary>
+        public void UseSlots(Slot[] slots, int more)
         {
-            if (Count == Entries.Length)
-            {
-                Array.Resize(ref Entries, Entries.Length * 2);
-                Array.Resize(ref Near, Near.Length * 2);
-            }
+            Reserve(slots.Length + more);
+            _slots = slots;
+            SlotCount = slots.Length;
+            Count = slots.Length;
+        }
 
+        public void AddEntry(MeshNode? node, ApiEndpoint? endpoint, TargetState state, ServedModel model, int hops, TokenPrice? price)
+        {
+            Reserve(Count + 1);
             Entries[Count++] = new Entry { Node = node, Endpoint = endpoint, State = state, Model = model, Hops = hops, Price = price };
         }
 
         public void Clear()
         {
             // Drop references so the scratch does not keep old views alive.
-            Array.Clear(Entries, 0, Count);
+            Array.Clear(Entries, SlotCount, Count - SlotCount);
+            _slots = [];
+            SlotCount = 0;
             Count = 0;
+        }
+
+        private void Reserve(int capacity)
+        {
+            if (capacity > Entries.Length)
+            {
+                int size = Math.Max(capacity, Entries.Length * 2);
+                Array.Resize(ref Entries, size);
+                Array.Resize(ref Verdicts, size);
+                Array.Resize(ref Adjusted, size);
+                Array.Resize(ref Costs, size);
+                Array.Resize(ref Near, size);
+            }
         }
     }
 }

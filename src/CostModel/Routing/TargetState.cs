@@ -1,3 +1,6 @@
+using CostModel.Factors;
+using CostModel.Scoring;
+
 namespace CostModel.Routing;
 
 /// <summary>What this router knows about one target beyond its factors: work it placed there and what came back.</summary>
@@ -17,6 +20,9 @@ internal sealed class TargetState(string targetId)
 
     // Outcome state, guarded by _gate.
     public double DecodeTokensPerSecond { get; private set; }
+
+    /// <summary>The inverse of <see cref="DecodeTokensPerSecond"/> (0 until observed), kept beside it so the fast path does not divide per candidate.</summary>
+    public double DecodeSecondsPerToken { get; private set; }
 
     private double _failureRate;
 
@@ -100,6 +106,7 @@ internal sealed class TargetState(string targetId)
                 if (decodeSample > 0)
                 {
                     DecodeTokensPerSecond = DecodeTokensPerSecond <= 0 ? decodeSample : DecodeTokensPerSecond + (weight * (decodeSample - DecodeTokensPerSecond));
+                    DecodeSecondsPerToken = DefaultCostScorer.SecondsPer(DecodeTokensPerSecond);
                 }
 
                 return false;
@@ -108,6 +115,28 @@ internal sealed class TargetState(string targetId)
             ConsecutiveFailures++;
             return ConsecutiveFailures >= failureThreshold;
         }
+    }
+
+    // The node terms last prepared for this target, and from what; read and written only under the router's cache lock.
+    private NodeCostFactors? _preparedFactors;
+    private ScoringOptions? _preparedOptions;
+    private NodeTerms _preparedTerms;
+
+    /// <summary>
+    /// The node's terms for <paramref name="factors"/> at <paramref name="now"/>: the ones prepared
+    /// before when the snapshot and options are the same and they still hold, otherwise prepared again.
+    /// Call under the router's cache lock.
+    /// </summary>
+    public NodeTerms Prepare(NodeCostFactors factors, ScoringOptions options, DateTimeOffset now)
+    {
+        if (!ReferenceEquals(_preparedFactors, factors) || !ReferenceEquals(_preparedOptions, options) || !_preparedTerms.HoldAt(now.UtcTicks))
+        {
+            _preparedTerms = DefaultCostScorer.Prepare(TargetId, factors, now, options);
+            _preparedFactors = factors;
+            _preparedOptions = options;
+        }
+
+        return _preparedTerms;
     }
 
     public void Eject(long until)

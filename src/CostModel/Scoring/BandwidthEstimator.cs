@@ -30,6 +30,12 @@ public sealed class BandwidthEstimator
     // Read once per options change: IOptionsMonitor.CurrentValue costs a dictionary lookup per call.
     private volatile ScoringOptions _options;
 
+    // The prior as the scorer uses it (seconds per bit), replaced with the options.
+    private volatile Sample _prior;
+
+    // Counts nodes added and forgotten (not samples): a reader holding entries found before checks it.
+    private long _membership;
+
     /// <summary>Creates an estimator whose prior comes from <see cref="ScoringOptions.BandwidthPriorBitsPerSecond"/>.</summary>
     /// <param name="options">The scoring options.</param>
     /// <param name="metrics">Counts refused transfers; optional.</param>
@@ -37,7 +43,12 @@ public sealed class BandwidthEstimator
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.CurrentValue.Scoring;
-        options.OnChange(o => _options = o.Scoring);
+        _prior = new Sample(_options.BandwidthPriorBitsPerSecond, 0);
+        options.OnChange(o =>
+        {
+            _options = o.Scoring;
+            _prior = new Sample(o.Scoring.BandwidthPriorBitsPerSecond, 0);
+        });
         _metrics = metrics;
     }
 
@@ -70,6 +81,7 @@ public sealed class BandwidthEstimator
             }
 
             entry = _nodes.GetOrAdd(nodeId, _ => new Entry(_options.BandwidthPriorBitsPerSecond));
+            Interlocked.Increment(ref _membership);
         }
 
         entry.Add(bytes * 8 / duration.TotalSeconds);
@@ -82,16 +94,43 @@ public sealed class BandwidthEstimator
     public (double BitsPerSecond, int Samples) Estimate(string nodeId)
     {
         ArgumentNullException.ThrowIfNull(nodeId);
-        return _nodes.TryGetValue(nodeId, out Entry? entry)
-            ? entry.Read()
-            : (_options.BandwidthPriorBitsPerSecond, 0);
+        return Estimate(Find(nodeId));
     }
 
     /// <summary>Forgets a node (it left the mesh).</summary>
     /// <param name="nodeId">The peer.</param>
-    public void Forget(string nodeId) => _nodes.TryRemove(nodeId, out _);
+    public void Forget(string nodeId)
+    {
+        if (_nodes.TryRemove(nodeId, out _))
+        {
+            Interlocked.Increment(ref _membership);
+        }
+    }
 
-    private sealed class Entry(double prior)
+    /// <summary>Changes whenever a node is added or forgotten; entries from <see cref="Find"/> stay current while it does not.</summary>
+    internal long Membership => Interlocked.Read(ref _membership);
+
+    /// <summary>The node's entry, or null while it has none; it follows new samples without another lookup.</summary>
+    internal Entry? Find(string nodeId) => _nodes.TryGetValue(nodeId, out Entry? entry) ? entry : null;
+
+    /// <summary>The estimate of an entry from <see cref="Find"/> (the prior alone for null).</summary>
+    internal (double BitsPerSecond, int Samples) Estimate(Entry? entry)
+    {
+        Sample current = entry?.Current ?? _prior;
+        return (current.BitsPerSecond, current.Samples);
+    }
+
+    /// <summary>The prior alone, as a sample (what <see cref="Link"/> reads for a node without an entry).</summary>
+    internal Sample Prior => _prior;
+
+    /// <summary>The estimate as the scorer uses it: seconds per bit, and the samples behind it.</summary>
+    internal (double SecondsPerBit, int Samples) Link(Entry? entry)
+    {
+        Sample current = entry?.Current ?? _prior;
+        return (current.SecondsPerBit, current.Samples);
+    }
+
+    internal sealed class Entry(double prior)
     {
         private readonly Lock _gate = new();
 
@@ -109,12 +148,16 @@ public sealed class BandwidthEstimator
             }
         }
 
-        public (double, int) Read()
-        {
-            Sample current = _current;
-            return (current.BitsPerSecond, current.Samples);
-        }
+        public Sample Current => _current;
     }
 
-    private sealed record Sample(double BitsPerSecond, int Samples);
+    /// <summary>An estimate and its inverse (computed once, not per candidate), immutable so readers need no lock.</summary>
+    internal sealed class Sample(double bitsPerSecond, int samples)
+    {
+        public double BitsPerSecond { get; } = bitsPerSecond;
+
+        public double SecondsPerBit { get; } = DefaultCostScorer.SecondsPer(bitsPerSecond);
+
+        public int Samples { get; } = samples;
+    }
 }

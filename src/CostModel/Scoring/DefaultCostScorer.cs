@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CostModel.Factors;
 using Microsoft.Extensions.Options;
 
@@ -12,10 +13,10 @@ namespace CostModel.Scoring;
 /// </summary>
 internal sealed class DefaultCostScorer : ICostScorer, IDisposable
 {
-    private const double JoulesPerKilowattHour = 3.6e6;
-    private const double BytesPerGigabyte = 1e9;
-    private const double BitsPerByte = 8;
-    private const double TokensPerMillion = 1e6;
+    internal const double JoulesPerKilowattHour = 3.6e6;
+    internal const double BytesPerGigabyte = 1e9;
+    internal const double BitsPerByte = 8;
+    internal const double TokensPerMillion = 1e6;
     private const double HalfChargePercent = 50;
 
     private readonly BandwidthEstimator _bandwidth;
@@ -34,71 +35,51 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
 
     public void Dispose() => _subscription?.Dispose();
 
+    /// <summary>The options in force (read once per change); prepared terms are valid only with this instance.</summary>
+    internal ScoringOptions Options => _options;
+
+    /// <summary>The bandwidth estimator the network term reads.</summary>
+    internal BandwidthEstimator Bandwidth => _bandwidth;
+
+    /// <remarks>
+    /// Composed of the parts the router's fast path reuses: the request's terms, the model's terms,
+    /// the node's terms (prepared here on every call; the router keeps them per snapshot) and the
+    /// per-candidate pricing. One formula, whichever path runs it.
+    /// </remarks>
     public CostBreakdown Score(in CostCandidate candidate, RequestProfile request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);
         ScoringOptions o = _options;
-        double valueOfTime = request.ValueOfTimeDollarsPerSecond ?? o.ValueOfTime(request.Urgency);
+        var r = new RequestTerms(request, o);
+        var m = new ModelTerms(candidate.Model, o);
+        double decodeSecondsPerToken = candidate.ObservedDecodeTokensPerSecond is { } observed ? SecondsPer(observed) : 0;
+        (double secondsPerBit, int samples) = candidate.IsLocal ? (0, 0) : _bandwidth.Link(_bandwidth.Find(candidate.TargetId));
+        if (candidate.Factors is not { } f)
+        {
+            return PriceEndpoint(in m, in r, o, candidate.IsLocal, candidate.RelayHops, candidate.ObservedRttSeconds, secondsPerBit, samples, decodeSecondsPerToken, candidate.Price);
+        }
+
+        NodeTerms n = Prepare(candidate.TargetId, f, now, o);
+        return PriceNode(in n, in m, in r, o, candidate.IsLocal, candidate.RelayHops, candidate.ObservedRttSeconds, secondsPerBit, samples, candidate.PlacedRequests, decodeSecondsPerToken);
+    }
+
+    /// <summary>The time one unit takes at <paramref name="perSecond"/> units per second (tokens, bits): every rate enters the formula through this.</summary>
+    internal static double SecondsPer(double perSecond) => 1 / perSecond;
+
+    /// <summary>
+    /// The request-independent terms of one node snapshot at <paramref name="now"/>: load, queue,
+    /// throttling, power draw, energy price, metered state and the assumptions behind them, with the
+    /// time span in which they hold (no reading they used turns stale before <see cref="NodeTerms.ValidUntilUtcTicks"/>).
+    /// <see cref="Score"/> prepares them for every call; the router prepares them once per snapshot and keeps them until they expire.
+    /// </summary>
+    internal static NodeTerms Prepare(string targetId, NodeCostFactors f, DateTimeOffset now, ScoringOptions o)
+    {
+        var fresh = new Freshness(now);
         CostAssumptions assumptions = CostAssumptions.None;
-        CostExclusion exclusion = QualityExclusion(candidate.Model, request);
-        double qualityDollars = -((request.DollarsPerBillionParameters * (candidate.Model.ParameterBillions ?? 0))
-            + (request.DollarsPerQuantizationBit * (candidate.Model.QuantizationBits ?? 0)));
-
-        // Network: each hop pays a round trip and the transfer.
-        double networkSeconds = 0;
-        if (!candidate.IsLocal)
-        {
-            double rtt = candidate.ObservedRttSeconds ?? o.RttPriorSeconds;
-            (double bitsPerSecond, int samples) = _bandwidth.Estimate(candidate.TargetId);
-            if (candidate.ObservedRttSeconds is null || samples == 0)
-            {
-                assumptions |= CostAssumptions.BandwidthPrior;
-            }
-
-            networkSeconds = (1 + candidate.RelayHops) * (rtt + (request.PayloadBytes * BitsPerByte / bitsPerSecond));
-        }
-
-        // Compute: prefill + decode at the observed or advertised speed.
-        double decode = candidate.ObservedDecodeTokensPerSecond ?? candidate.Model.DecodeTokensPerSecond ?? 0;
-        double prefill = candidate.Model.PrefillTokensPerSecond ?? 0;
-        if (decode <= 0 || prefill <= 0)
-        {
-            assumptions |= CostAssumptions.ThroughputPrior;
-            decode = decode > 0 ? decode : o.DecodeTokensPerSecondPrior;
-            prefill = prefill > 0 ? prefill : o.PrefillTokensPerSecondPrior;
-        }
-
-        double serviceSeconds = (request.InputTokens / prefill) + (request.OutputTokens / decode);
-
-        NodeCostFactors? f = candidate.Factors;
-        if (f is null)
-        {
-            // A paid endpoint: its latency is the network and its service time; its cost the tokens.
-            if (candidate.Price is not { } price)
-            {
-                return Excluded(CostExclusion.UnknownPrice, valueOfTime, assumptions);
-            }
-
-            double api = ((request.InputTokens * price.InputDollarsPerMillionTokens) + (request.OutputTokens * price.OutputDollarsPerMillionTokens)) / TokensPerMillion;
-            return Finish(new CostBreakdown
-            {
-                NetworkLatencySeconds = networkSeconds,
-                ComputeLatencySeconds = serviceSeconds,
-                ApiDollars = api,
-                QualityDollars = qualityDollars,
-                ValueOfTimeDollarsPerSecond = valueOfTime,
-                Assumptions = assumptions,
-                Exclusion = exclusion,
-            }, request, o);
-        }
-
-        // Queueing: rho = measured utilisation + queued and freshly placed work per slot.
-        double utilisation = Utilisation(f, now, o, ref assumptions);
-        int queued = f.Pending.QueueDepth.IsFreshAt(now, o.ComputeMaxAge) ? f.Pending.QueueDepth.RawValue : 0;
-        int slots = Math.Max(1, candidate.Model.ParallelSlots ?? 1);
-        double rho = Math.Min(o.MaxUtilization, utilisation + ((double)(queued + candidate.PlacedRequests) / slots));
+        double utilisation = Utilisation(f, ref fresh, o, ref assumptions);
+        int queued = fresh.Check(f.Pending.QueueDepth, o.ComputeMaxAge) ? f.Pending.QueueDepth.RawValue : 0;
         double throttle = 0;
-        if (f.Thermal.ThrottleRatio.IsFreshAt(now, o.ThermalMaxAge))
+        if (fresh.Check(f.Thermal.ThrottleRatio, o.ThermalMaxAge))
         {
             throttle = Math.Min(o.MaxThrottleRatio, f.Thermal.ThrottleRatio.RawValue);
         }
@@ -107,22 +88,51 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             assumptions |= CostAssumptions.ThermalUnknown;
         }
 
-        double computeSeconds = serviceSeconds / (1 - rho) / (1 - throttle);
-
-        // Energy: watts x time x the price of this node's energy right now.
-        double watts = Watts(f, now, o, ref assumptions);
-        double dollarsPerKwh = EnergyPrice(candidate.TargetId, f, request, now, o, ref assumptions, ref exclusion);
-        double energyDollars = watts * computeSeconds / JoulesPerKilowattHour * dollarsPerKwh;
-
-        // Metered traffic: the request's bytes over the target's link.
-        bool metered = IsMetered(candidate.TargetId, f, now, o, ref assumptions);
-        double networkDollars = 0;
-        if (metered && !candidate.IsLocal)
+        double watts = Watts(f, ref fresh, o, ref assumptions);
+        double dollarsPerKwh = EnergyPrice(targetId, f, ref fresh, o, ref assumptions, out bool belowReserve);
+        bool metered = IsMetered(targetId, f, ref fresh, o, ref assumptions);
+        return new NodeTerms
         {
-            networkDollars = request.PayloadBytes / BytesPerGigabyte * o.MeteredDollarsPerGigabyte;
+            Utilisation = utilisation,
+            Queued = queued,
+            ThrottleStretch = 1 / (1 - throttle),
+            EnergyDollarsPerSecond = watts / JoulesPerKilowattHour * dollarsPerKwh,
+            Metered = metered,
+            BelowReserve = belowReserve,
+            Assumptions = assumptions,
+            PreparedAtUtcTicks = now.UtcTicks,
+            ValidUntilUtcTicks = fresh.UntilUtcTicks,
+        };
+    }
+
+    /// <summary>
+    /// Prices a request on a mesh node from its prepared terms: the per-candidate part of
+    /// <see cref="Score"/>, shared with the router's fast path (a handful of multiply-adds and one division).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static CostBreakdown PriceNode(in NodeTerms n, in ModelTerms m, in RequestTerms r, ScoringOptions o, bool isLocal, int relayHops, double? observedRttSeconds, double secondsPerBit, int bandwidthSamples, int placedRequests, double observedDecodeSecondsPerToken)
+    {
+        CostAssumptions assumptions = n.Assumptions;
+        CostExclusion exclusion = r.HasQualityFloor ? QualityExclusion(in m, in r) : CostExclusion.None;
+        double networkSeconds = NetworkSeconds(in r, o, isLocal, relayHops, observedRttSeconds, secondsPerBit, bandwidthSamples, ref assumptions);
+        double serviceSeconds = ServiceSeconds(in m, in r, observedDecodeSecondsPerToken, ref assumptions);
+
+        // Queueing: rho = measured utilisation + queued and freshly placed work per slot; throttling stretches the rest.
+        double rho = n.Utilisation + ((n.Queued + placedRequests) * m.SlotsInverse);
+        rho = rho < o.MaxUtilization ? rho : o.MaxUtilization;
+        double computeSeconds = serviceSeconds * n.ThrottleStretch / (1 - rho);
+
+        // Energy: watts x time x the price of this node's energy right now. Non-urgent work is
+        // refused below the battery reserve.
+        double energyDollars = computeSeconds * n.EnergyDollarsPerSecond;
+        if (n.BelowReserve && !r.Interactive && exclusion == CostExclusion.None)
+        {
+            exclusion = CostExclusion.BelowBatteryReserve;
         }
 
-        if (metered && request.ExcludeMetered && exclusion == CostExclusion.None)
+        // Metered traffic: the request's bytes over the target's link.
+        double networkDollars = n.Metered && !isLocal ? r.MeteredDollars : 0;
+        if (n.Metered && r.ExcludeMetered && exclusion == CostExclusion.None)
         {
             exclusion = CostExclusion.Metered;
         }
@@ -133,32 +143,88 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             ComputeLatencySeconds = computeSeconds,
             EnergyDollars = energyDollars,
             NetworkDollars = networkDollars,
-            QualityDollars = qualityDollars,
-            ValueOfTimeDollarsPerSecond = valueOfTime,
+            QualityDollars = QualityDollars(in m, in r),
+            ValueOfTimeDollarsPerSecond = r.ValueOfTime,
             Assumptions = assumptions,
             Exclusion = exclusion,
-        }, request, o);
+        }, in r);
     }
 
-    private static CostBreakdown Finish(CostBreakdown cost, RequestProfile request, ScoringOptions o)
+    /// <summary>Prices a request on a paid endpoint: its latency is the network and its service time; its cost the tokens.</summary>
+    internal static CostBreakdown PriceEndpoint(in ModelTerms m, in RequestTerms r, ScoringOptions o, bool isLocal, int relayHops, double? observedRttSeconds, double secondsPerBit, int bandwidthSamples, double observedDecodeSecondsPerToken, TokenPrice? price)
     {
-        double? max = request.MaxDollarsPerRequest ?? o.MaxDollarsPerRequest;
-        return cost.Exclusion == CostExclusion.None && max is { } cap && cost.MoneyDollars > cap
+        CostAssumptions assumptions = CostAssumptions.None;
+        CostExclusion exclusion = r.HasQualityFloor ? QualityExclusion(in m, in r) : CostExclusion.None;
+        double networkSeconds = NetworkSeconds(in r, o, isLocal, relayHops, observedRttSeconds, secondsPerBit, bandwidthSamples, ref assumptions);
+        double serviceSeconds = ServiceSeconds(in m, in r, observedDecodeSecondsPerToken, ref assumptions);
+        if (price is not { } p)
+        {
+            return new CostBreakdown { Exclusion = CostExclusion.UnknownPrice, ValueOfTimeDollarsPerSecond = r.ValueOfTime, Assumptions = assumptions };
+        }
+
+        double api = ((r.InputTokens * p.InputDollarsPerMillionTokens) + (r.OutputTokens * p.OutputDollarsPerMillionTokens)) / TokensPerMillion;
+        return Finish(new CostBreakdown
+        {
+            NetworkLatencySeconds = networkSeconds,
+            ComputeLatencySeconds = serviceSeconds,
+            ApiDollars = api,
+            QualityDollars = QualityDollars(in m, in r),
+            ValueOfTimeDollarsPerSecond = r.ValueOfTime,
+            Assumptions = assumptions,
+            Exclusion = exclusion,
+        }, in r);
+    }
+
+    /// <summary>Network: each hop pays a round trip and the transfer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double NetworkSeconds(in RequestTerms r, ScoringOptions o, bool isLocal, int relayHops, double? observedRttSeconds, double secondsPerBit, int bandwidthSamples, ref CostAssumptions assumptions)
+    {
+        if (isLocal)
+        {
+            return 0;
+        }
+
+        if (observedRttSeconds is null || bandwidthSamples == 0)
+        {
+            assumptions |= CostAssumptions.BandwidthPrior;
+        }
+
+        return (1 + relayHops) * ((observedRttSeconds ?? o.RttPriorSeconds) + (r.PayloadBits * secondsPerBit));
+    }
+
+    /// <summary>Compute before queueing: prefill + decode at the observed or advertised speed (priors when unknown).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double ServiceSeconds(in ModelTerms m, in RequestTerms r, double observedDecodeSecondsPerToken, ref CostAssumptions assumptions)
+    {
+        bool observed = observedDecodeSecondsPerToken > 0;
+        if (!m.PrefillKnown || !(observed || m.DecodeKnown))
+        {
+            assumptions |= CostAssumptions.ThroughputPrior;
+        }
+
+        return (r.InputTokens * m.PrefillSecondsPerToken) + (r.OutputTokens * (observed ? observedDecodeSecondsPerToken : m.DecodeSecondsPerToken));
+    }
+
+    /// <summary>The request's priced preference for larger, less quantised models (negative: a discount).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double QualityDollars(in ModelTerms m, in RequestTerms r) =>
+        -((r.DollarsPerBillionParameters * m.ParameterBillionsOrZero) + (r.DollarsPerQuantizationBit * m.QuantizationBitsOrZero));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static CostBreakdown Finish(CostBreakdown cost, in RequestTerms r) =>
+        cost.Exclusion == CostExclusion.None && cost.MoneyDollars > r.MaxMoneyDollars
             ? cost with { Exclusion = CostExclusion.OverBudget }
             : cost;
-    }
 
-    private static CostBreakdown Excluded(CostExclusion why, double valueOfTime, CostAssumptions assumptions) =>
-        new() { Exclusion = why, ValueOfTimeDollarsPerSecond = valueOfTime, Assumptions = assumptions };
-
-    private static CostExclusion QualityExclusion(ServedModel model, RequestProfile request)
+    private static CostExclusion QualityExclusion(in ModelTerms m, in RequestTerms r)
     {
-        if (request.MinParameterBillions is { } minParameters && !(model.ParameterBillions >= minParameters))
+        // An unknown size (NaN) never meets a floor.
+        if (r.Request.MinParameterBillions is { } minParameters && !(m.ParameterBillions >= minParameters))
         {
             return CostExclusion.QualityFloor;
         }
 
-        if (request.MinQuantizationBits is { } minBits && !(model.QuantizationBits >= minBits))
+        if (r.Request.MinQuantizationBits is { } minBits && !(m.QuantizationBits >= minBits))
         {
             return CostExclusion.QualityFloor;
         }
@@ -166,13 +232,13 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         return CostExclusion.None;
     }
 
-    private static double Utilisation(NodeCostFactors f, DateTimeOffset now, ScoringOptions o, ref CostAssumptions assumptions)
+    private static double Utilisation(NodeCostFactors f, ref Freshness fresh, ScoringOptions o, ref CostAssumptions assumptions)
     {
         // A node with GPUs runs inference there: the busiest fresh GPU is its load.
         double gpu = -1;
         foreach (GpuDevice device in f.Gpu.Devices)
         {
-            if (device.Utilization.IsFreshAt(now, o.GpuMaxAge))
+            if (fresh.Check(device.Utilization, o.GpuMaxAge))
             {
                 gpu = Math.Max(gpu, device.Utilization.RawValue);
             }
@@ -183,7 +249,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             return gpu;
         }
 
-        if (f.Compute.CpuUtilization.IsFreshAt(now, o.ComputeMaxAge))
+        if (fresh.Check(f.Compute.CpuUtilization, o.ComputeMaxAge))
         {
             return f.Compute.CpuUtilization.RawValue;
         }
@@ -192,12 +258,12 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         return o.UnknownUtilizationPrior;
     }
 
-    private static double Watts(NodeCostFactors f, DateTimeOffset now, ScoringOptions o, ref CostAssumptions assumptions)
+    private static double Watts(NodeCostFactors f, ref Freshness fresh, ScoringOptions o, ref CostAssumptions assumptions)
     {
         double gpuWatts = 0;
         foreach (GpuDevice device in f.Gpu.Devices)
         {
-            if (device.PowerWatts.IsFreshAt(now, o.GpuMaxAge))
+            if (fresh.Check(device.PowerWatts, o.GpuMaxAge))
             {
                 gpuWatts += device.PowerWatts.RawValue;
             }
@@ -210,8 +276,8 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
 
         // On battery, the discharge rate is the whole system's draw: an honest upper bound.
         PowerFactors p = f.Power;
-        if (p.ChargeState.IsFreshAt(now, o.PowerMaxAge) && p.ChargeState.RawValue == ChargeState.Discharging
-            && p.BatteryRateWatts.IsFreshAt(now, o.PowerMaxAge) && p.BatteryRateWatts.RawValue > 0)
+        if (fresh.Check(p.ChargeState, o.PowerMaxAge) && p.ChargeState.RawValue == ChargeState.Discharging
+            && fresh.Check(p.BatteryRateWatts, o.PowerMaxAge) && p.BatteryRateWatts.RawValue > 0)
         {
             return p.BatteryRateWatts.RawValue;
         }
@@ -220,17 +286,22 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         return o.ActiveWattsPrior;
     }
 
-    private static double EnergyPrice(string nodeId, NodeCostFactors f, RequestProfile request, DateTimeOffset now, ScoringOptions o, ref CostAssumptions assumptions, ref CostExclusion exclusion)
+    /// <summary>
+    /// The price of this node's energy, dollars per kWh. <paramref name="belowReserve"/>: the battery is
+    /// known to be at or below its reserve floor and discharging (non-urgent work is then refused).
+    /// </summary>
+    private static double EnergyPrice(string nodeId, NodeCostFactors f, ref Freshness fresh, ScoringOptions o, ref CostAssumptions assumptions, out bool belowReserve)
     {
+        belowReserve = false;
         double electricity = o.Nodes.Count > 0 && o.Nodes.TryGetValue(nodeId, out NodeScoringOverride? node) && node.ElectricityDollarsPerKilowattHour is { } local
             ? local
             : o.ElectricityDollarsPerKilowattHour;
         PowerFactors p = f.Power;
-        bool sourceKnown = p.Source.IsFreshAt(now, o.PowerMaxAge);
+        bool sourceKnown = fresh.Check(p.Source, o.PowerMaxAge);
 
         // A machine with no battery can only be on mains: that is a fact, not a guess.
-        if ((sourceKnown && p.Source.RawValue == PowerSource.Mains && !IsCharging(p, now, o))
-            || (p.BatteryCount.IsFreshAt(now, o.PowerMaxAge) && p.BatteryCount.RawValue == 0))
+        if ((sourceKnown && p.Source.RawValue == PowerSource.Mains && !IsCharging(p, ref fresh, o))
+            || (fresh.Check(p.BatteryCount, o.PowerMaxAge) && p.BatteryCount.RawValue == 0))
         {
             return electricity;
         }
@@ -242,7 +313,8 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
 
         double floor = o.BatteryReserveFloorPercent;
         double percent;
-        if (p.BatteryPercent.IsFreshAt(now, o.PowerMaxAge))
+        bool percentKnown = fresh.Check(p.BatteryPercent, o.PowerMaxAge);
+        if (percentKnown)
         {
             percent = p.BatteryPercent.RawValue;
         }
@@ -253,19 +325,17 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             percent = floor;
         }
 
-        if (IsCharging(p, now, o))
+        if (IsCharging(p, ref fresh, o))
         {
             return electricity + (o.ChargingScarcityShare * Scarcity(percent, floor, 1, o));
         }
 
-        if (percent <= floor && request.Urgency != Urgency.Interactive && (assumptions & CostAssumptions.BatteryAtFloor) == 0 && exclusion == CostExclusion.None)
-        {
-            exclusion = CostExclusion.BelowBatteryReserve;
-        }
+        // Only a measured charge refuses work: an assumed one prices it.
+        belowReserve = percentKnown && percent <= floor;
 
         // Draining faster than the reference pace raises scarcity in proportion.
         double drainFactor = 1;
-        if (f.Trends.BatteryPercentPerHour.IsFreshAt(now, o.PowerMaxAge) && f.Trends.BatteryPercentPerHour.RawValue < 0 && percent > floor)
+        if (fresh.Check(f.Trends.BatteryPercentPerHour, o.PowerMaxAge) && f.Trends.BatteryPercentPerHour.RawValue < 0 && percent > floor)
         {
             double hoursToFloor = (percent - floor) / -f.Trends.BatteryPercentPerHour.RawValue;
             drainFactor = Math.Max(1, o.ReferenceHoursToFloor / hoursToFloor);
@@ -274,8 +344,8 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         return Math.Min(o.MaxBatteryDollarsPerKilowattHour, o.BatteryWearDollarsPerKilowattHour + Scarcity(percent, floor, drainFactor, o));
     }
 
-    private static bool IsCharging(PowerFactors p, DateTimeOffset now, ScoringOptions o) =>
-        p.ChargeState.IsFreshAt(now, o.PowerMaxAge) && p.ChargeState.RawValue == ChargeState.Charging;
+    private static bool IsCharging(PowerFactors p, ref Freshness fresh, ScoringOptions o) =>
+        fresh.Check(p.ChargeState, o.PowerMaxAge) && p.ChargeState.RawValue == ChargeState.Charging;
 
     /// <summary>Scarcity in $/kWh: the price at half charge scaled by (50 - floor) / (charge - floor), capped.</summary>
     private static double Scarcity(double percent, double floor, double drainFactor, ScoringOptions o)
@@ -290,7 +360,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         return Math.Min(o.MaxBatteryDollarsPerKilowattHour, Math.Max(0, scarcity));
     }
 
-    private static bool IsMetered(string nodeId, NodeCostFactors f, DateTimeOffset now, ScoringOptions o, ref CostAssumptions assumptions)
+    private static bool IsMetered(string nodeId, NodeCostFactors f, ref Freshness fresh, ScoringOptions o, ref CostAssumptions assumptions)
     {
         if (o.Nodes.Count > 0 && o.Nodes.TryGetValue(nodeId, out NodeScoringOverride? node))
         {
@@ -305,12 +375,41 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             }
         }
 
-        if (f.Network.Metered.IsFreshAt(now, o.NetworkMaxAge))
+        if (fresh.Check(f.Network.Metered, o.NetworkMaxAge))
         {
             return f.Network.Metered.RawValue;
         }
 
         assumptions |= CostAssumptions.MeteredUnknown;
         return o.UnknownMetered == UnknownMeteredPolicy.AssumeMetered;
+    }
+
+    /// <summary>
+    /// Freshness checks at one instant that also record until when their answers hold: a fresh
+    /// reading turns stale once it is older than its maximum age; a stale one stays stale (time only
+    /// moves forward; a clock set back is caught by <see cref="NodeTerms.PreparedAtUtcTicks"/>).
+    /// </summary>
+    private struct Freshness(DateTimeOffset now)
+    {
+        public long UntilUtcTicks = long.MaxValue;
+
+        public bool Check<T>(in Reading<T> reading, TimeSpan maxAge)
+            where T : struct
+        {
+            if (!reading.IsFreshAt(now, maxAge))
+            {
+                return false;
+            }
+
+            // A reading without an observation time never turns stale.
+            long observed = reading.ObservedUtcTicks;
+            if (observed != 0)
+            {
+                long until = observed > long.MaxValue - maxAge.Ticks ? long.MaxValue : observed + maxAge.Ticks;
+                UntilUtcTicks = Math.Min(UntilUtcTicks, until);
+            }
+
+            return true;
+        }
     }
 }

@@ -1,0 +1,142 @@
+using CostModel.Factors;
+
+namespace CostModel.Scoring;
+
+/// <summary>
+/// The request-independent terms of one node snapshot (see <see cref="DefaultCostScorer.Prepare"/>):
+/// valid while <see cref="PreparedAtUtcTicks"/> &lt;= now &lt;= <see cref="ValidUntilUtcTicks"/> with the same options.
+/// </summary>
+internal readonly struct NodeTerms
+{
+    /// <summary>Measured (or assumed) load, 0 to 1.</summary>
+    public double Utilisation { get; init; }
+
+    /// <summary>Requests queued on the node, by its own fresh report (0 otherwise).</summary>
+    public int Queued { get; init; }
+
+    /// <summary>How much thermal throttling stretches compute: 1 / (1 - throttle ratio).</summary>
+    public double ThrottleStretch { get; init; }
+
+    /// <summary>Energy money per second of compute: watts x the node's energy price, in dollars per second.</summary>
+    public double EnergyDollarsPerSecond { get; init; }
+
+    /// <summary>True when the node's link is (or is assumed) metered.</summary>
+    public bool Metered { get; init; }
+
+    /// <summary>True when the battery is measured at or below its reserve floor and not charging.</summary>
+    public bool BelowReserve { get; init; }
+
+    /// <summary>The assumptions that stood in for unknown or stale readings.</summary>
+    public CostAssumptions Assumptions { get; init; }
+
+    /// <summary>When the terms were prepared (UTC ticks).</summary>
+    public long PreparedAtUtcTicks { get; init; }
+
+    /// <summary>The last instant (UTC ticks) at which every fresh reading used is still fresh.</summary>
+    public long ValidUntilUtcTicks { get; init; }
+
+    /// <summary>True when the terms hold at <paramref name="nowUtcTicks"/>.</summary>
+    public bool HoldAt(long nowUtcTicks) => nowUtcTicks >= PreparedAtUtcTicks && nowUtcTicks <= ValidUntilUtcTicks;
+}
+
+/// <summary>The terms of a model as one target serves it, under one set of options (its throughput priors).</summary>
+internal readonly struct ModelTerms
+{
+    public ModelTerms(ServedModel model, ScoringOptions options)
+    {
+        double prefill = model.PrefillTokensPerSecond ?? 0;
+        double decode = model.DecodeTokensPerSecond ?? 0;
+        PrefillKnown = prefill > 0;
+        DecodeKnown = decode > 0;
+        PrefillSecondsPerToken = DefaultCostScorer.SecondsPer(PrefillKnown ? prefill : options.PrefillTokensPerSecondPrior);
+        DecodeSecondsPerToken = DefaultCostScorer.SecondsPer(DecodeKnown ? decode : options.DecodeTokensPerSecondPrior);
+        SlotsInverse = 1.0 / Math.Max(1, model.ParallelSlots ?? 1);
+        ParameterBillions = model.ParameterBillions ?? double.NaN;
+        QuantizationBits = model.QuantizationBits ?? double.NaN;
+        ParameterBillionsOrZero = model.ParameterBillions ?? 0;
+        QuantizationBitsOrZero = model.QuantizationBits ?? 0;
+    }
+
+    /// <summary>True when the target advertises its prefill speed.</summary>
+    public bool PrefillKnown { get; }
+
+    /// <summary>True when the target advertises its decode speed.</summary>
+    public bool DecodeKnown { get; }
+
+    /// <summary>Seconds per prompt token (advertised, or the prior).</summary>
+    public double PrefillSecondsPerToken { get; }
+
+    /// <summary>Seconds per generated token (advertised, or the prior), used until decode speed is observed.</summary>
+    public double DecodeSecondsPerToken { get; }
+
+    /// <summary>1 / parallel slots (at least one).</summary>
+    public double SlotsInverse { get; }
+
+    /// <summary>Parameters in billions; NaN when unknown (it then meets no floor).</summary>
+    public double ParameterBillions { get; }
+
+    /// <summary>Bits per weight; NaN when unknown.</summary>
+    public double QuantizationBits { get; }
+
+    /// <summary>Parameters in billions, 0 when unknown (for the priced preference).</summary>
+    public double ParameterBillionsOrZero { get; }
+
+    /// <summary>Bits per weight, 0 when unknown.</summary>
+    public double QuantizationBitsOrZero { get; }
+}
+
+/// <summary>The terms of one request under one set of options: the same for every candidate.</summary>
+internal readonly struct RequestTerms
+{
+    public RequestTerms(RequestProfile request, ScoringOptions options)
+    {
+        Request = request;
+        ValueOfTime = request.ValueOfTimeDollarsPerSecond ?? options.ValueOfTime(request.Urgency);
+        InputTokens = request.InputTokens;
+        OutputTokens = request.OutputTokens;
+        PayloadBits = request.PayloadBytes * DefaultCostScorer.BitsPerByte;
+        MeteredDollars = request.PayloadBytes / DefaultCostScorer.BytesPerGigabyte * options.MeteredDollarsPerGigabyte;
+        MaxMoneyDollars = request.MaxDollarsPerRequest ?? options.MaxDollarsPerRequest ?? double.PositiveInfinity;
+        HasQualityFloor = request.MinParameterBillions is not null || request.MinQuantizationBits is not null;
+        Interactive = request.Urgency == Urgency.Interactive;
+        ExcludeMetered = request.ExcludeMetered;
+        DollarsPerBillionParameters = request.DollarsPerBillionParameters;
+        DollarsPerQuantizationBit = request.DollarsPerQuantizationBit;
+    }
+
+    /// <summary>The request.</summary>
+    public RequestProfile Request { get; }
+
+    /// <summary>Dollars per second of latency.</summary>
+    public double ValueOfTime { get; }
+
+    /// <summary>Prompt tokens.</summary>
+    public double InputTokens { get; }
+
+    /// <summary>Generated tokens.</summary>
+    public double OutputTokens { get; }
+
+    /// <summary>Bits to move.</summary>
+    public double PayloadBits { get; }
+
+    /// <summary>What the payload costs on a metered link, dollars.</summary>
+    public double MeteredDollars { get; }
+
+    /// <summary>The most money the request may cost (the request's, else the mesh's), dollars; infinity for no cap.</summary>
+    public double MaxMoneyDollars { get; }
+
+    /// <summary>True when the request sets a quality floor.</summary>
+    public bool HasQualityFloor { get; }
+
+    /// <summary>True for interactive requests (they may use a battery below its reserve).</summary>
+    public bool Interactive { get; }
+
+    /// <summary>True when metered links are excluded.</summary>
+    public bool ExcludeMetered { get; }
+
+    /// <summary>The priced preference for model size, dollars per billion parameters.</summary>
+    public double DollarsPerBillionParameters { get; }
+
+    /// <summary>The priced preference for precision, dollars per bit per weight.</summary>
+    public double DollarsPerQuantizationBit { get; }
+}
