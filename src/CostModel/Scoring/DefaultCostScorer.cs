@@ -119,6 +119,8 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         double serviceSeconds = ServiceSeconds(in m, in r, observedDecodeSecondsPerToken, ref assumptions);
 
         // Queueing: rho = measured utilisation + queued and freshly placed work per slot; throttling stretches the rest.
+        // Capped by a comparison (Math.Min's NaN handling costs a dozen instructions per candidate;
+        // readings are finite and counts are integers, so no NaN can reach it).
         double rho = n.Utilisation + ((n.Queued + placedRequests) * m.SlotsInverse);
         rho = rho < o.MaxUtilization ? rho : o.MaxUtilization;
         double computeSeconds = serviceSeconds * n.ThrottleStretch / (1 - rho);
