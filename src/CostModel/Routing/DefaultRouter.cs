@@ -699,10 +699,10 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             for (int i = 0; i < count; i++)
             {
                 MeshNode node = view.Nodes[i];
-                terms[i] = view.States[i].Prepare(node.Factors, o, now);
+                terms[i] = view.States[i].Prepare(node.Factors, o, now, out long preparedAt, out long preparedUntil);
                 links[i] = node.IsLocal ? null : scorer.Bandwidth.Find(node.NodeId);
-                from = Math.Max(from, terms[i].PreparedAtUtcTicks);
-                until = Math.Min(until, terms[i].ValidUntilUtcTicks);
+                from = Math.Max(from, preparedAt);
+                until = Math.Min(until, preparedUntil);
             }
 
             var candidates = new CandidateTerms[view.Slots.Length];

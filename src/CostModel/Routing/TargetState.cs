@@ -117,25 +117,32 @@ internal sealed class TargetState(string targetId)
         }
     }
 
-    // The node terms last prepared for this target, and from what; read and written only under the router's cache lock.
+    // The node terms last prepared for this target, from what and for when; read and written only under the router's cache lock.
     private NodeCostFactors? _preparedFactors;
     private ScoringOptions? _preparedOptions;
     private NodeTerms _preparedTerms;
+    private long _preparedAtUtcTicks;
+    private long _preparedUntilUtcTicks;
 
     /// <summary>
     /// The node's terms for <paramref name="factors"/> at <paramref name="now"/>: the ones prepared
-    /// before when the snapshot and options are the same and they still hold, otherwise prepared again.
-    /// Call under the router's cache lock.
+    /// before when the snapshot and options are the same and they still hold, otherwise prepared again;
+    /// with the span they hold for. Call under the router's cache lock.
     /// </summary>
-    public NodeTerms Prepare(NodeCostFactors factors, ScoringOptions options, DateTimeOffset now)
+    public NodeTerms Prepare(NodeCostFactors factors, ScoringOptions options, DateTimeOffset now, out long fromUtcTicks, out long untilUtcTicks)
     {
-        if (!ReferenceEquals(_preparedFactors, factors) || !ReferenceEquals(_preparedOptions, options) || !_preparedTerms.HoldAt(now.UtcTicks))
+        long ticks = now.UtcTicks;
+        if (!ReferenceEquals(_preparedFactors, factors) || !ReferenceEquals(_preparedOptions, options)
+            || ticks < _preparedAtUtcTicks || ticks > _preparedUntilUtcTicks)
         {
-            _preparedTerms = DefaultCostScorer.Prepare(TargetId, factors, now, options);
+            _preparedTerms = DefaultCostScorer.Prepare(TargetId, factors, now, options, out _preparedUntilUtcTicks);
+            _preparedAtUtcTicks = ticks;
             _preparedFactors = factors;
             _preparedOptions = options;
         }
 
+        fromUtcTicks = _preparedAtUtcTicks;
+        untilUtcTicks = _preparedUntilUtcTicks;
         return _preparedTerms;
     }
 

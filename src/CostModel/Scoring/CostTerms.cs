@@ -3,8 +3,9 @@ using CostModel.Factors;
 namespace CostModel.Scoring;
 
 /// <summary>
-/// The request-independent terms of one node snapshot (see <see cref="DefaultCostScorer.Prepare"/>):
-/// valid while <see cref="PreparedAtUtcTicks"/> &lt;= now &lt;= <see cref="ValidUntilUtcTicks"/> with the same options.
+/// The request-independent terms of one node snapshot (see <see cref="DefaultCostScorer.Prepare"/>),
+/// valid with the same options from when they were prepared until the time <c>Prepare</c> reports.
+/// Kept small: the router copies them into every candidate's record.
 /// </summary>
 internal readonly struct NodeTerms
 {
@@ -28,15 +29,6 @@ internal readonly struct NodeTerms
 
     /// <summary>The assumptions that stood in for unknown or stale readings.</summary>
     public CostAssumptions Assumptions { get; init; }
-
-    /// <summary>When the terms were prepared (UTC ticks).</summary>
-    public long PreparedAtUtcTicks { get; init; }
-
-    /// <summary>The last instant (UTC ticks) at which every fresh reading used is still fresh.</summary>
-    public long ValidUntilUtcTicks { get; init; }
-
-    /// <summary>True when the terms hold at <paramref name="nowUtcTicks"/>.</summary>
-    public bool HoldAt(long nowUtcTicks) => nowUtcTicks >= PreparedAtUtcTicks && nowUtcTicks <= ValidUntilUtcTicks;
 }
 
 /// <summary>The terms of a model as one target serves it, under one set of options (its throughput priors).</summary>

@@ -59,7 +59,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             return PriceEndpoint(in m, in r, o, candidate.IsLocal, candidate.RelayHops, candidate.ObservedRttSeconds, secondsPerBit, samples, decodeSecondsPerToken, candidate.Price);
         }
 
-        NodeTerms n = Prepare(candidate.TargetId, f, now, o);
+        NodeTerms n = Prepare(candidate.TargetId, f, now, o, out _);
         return PriceNode(in n, in m, in r, o, candidate.IsLocal, candidate.RelayHops, candidate.ObservedRttSeconds, secondsPerBit, samples, candidate.PlacedRequests, decodeSecondsPerToken);
     }
 
@@ -69,10 +69,12 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     /// <summary>
     /// The request-independent terms of one node snapshot at <paramref name="now"/>: load, queue,
     /// throttling, power draw, energy price, metered state and the assumptions behind them, with the
-    /// time span in which they hold (no reading they used turns stale before <see cref="NodeTerms.ValidUntilUtcTicks"/>).
-    /// <see cref="Score"/> prepares them for every call; the router prepares them once per snapshot and keeps them until they expire.
+    /// time until which they hold: <paramref name="validUntilUtcTicks"/>, the last instant at which
+    /// every fresh reading they used is still fresh (from <paramref name="now"/> on; a clock set back
+    /// before <paramref name="now"/> invalidates them too). <see cref="Score"/> prepares them for every
+    /// call; the router prepares them once per snapshot and keeps them until they expire.
     /// </summary>
-    internal static NodeTerms Prepare(string targetId, NodeCostFactors f, DateTimeOffset now, ScoringOptions o)
+    internal static NodeTerms Prepare(string targetId, NodeCostFactors f, DateTimeOffset now, ScoringOptions o, out long validUntilUtcTicks)
     {
         var fresh = new Freshness(now);
         CostAssumptions assumptions = CostAssumptions.None;
@@ -91,6 +93,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         double watts = Watts(f, ref fresh, o, ref assumptions);
         double dollarsPerKwh = EnergyPrice(targetId, f, ref fresh, o, ref assumptions, out bool belowReserve);
         bool metered = IsMetered(targetId, f, ref fresh, o, ref assumptions);
+        validUntilUtcTicks = fresh.UntilUtcTicks;
         return new NodeTerms
         {
             Utilisation = utilisation,
@@ -100,8 +103,6 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             Metered = metered,
             BelowReserve = belowReserve,
             Assumptions = assumptions,
-            PreparedAtUtcTicks = now.UtcTicks,
-            ValidUntilUtcTicks = fresh.UntilUtcTicks,
         };
     }
 
@@ -118,6 +119,8 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         double serviceSeconds = ServiceSeconds(in m, in r, observedDecodeSecondsPerToken, ref assumptions);
 
         // Queueing: rho = measured utilisation + queued and freshly placed work per slot; throttling stretches the rest.
+        // Capped by a comparison (Math.Min's NaN handling costs a dozen instructions per candidate;
+        // readings are finite and counts are integers, so no NaN can reach it).
         double rho = n.Utilisation + ((n.Queued + placedRequests) * m.SlotsInverse);
         rho = rho < o.MaxUtilization ? rho : o.MaxUtilization;
         double computeSeconds = serviceSeconds * n.ThrottleStretch / (1 - rho);
@@ -387,7 +390,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     /// <summary>
     /// Freshness checks at one instant that also record until when their answers hold: a fresh
     /// reading turns stale once it is older than its maximum age; a stale one stays stale (time only
-    /// moves forward; a clock set back is caught by <see cref="NodeTerms.PreparedAtUtcTicks"/>).
+    /// moves forward; a clock set back is caught by comparing with the time of preparation).
     /// </summary>
     private struct Freshness(DateTimeOffset now)
     {
