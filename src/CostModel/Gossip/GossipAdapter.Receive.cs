@@ -15,16 +15,16 @@ public sealed partial class GossipAdapter
     {
         Settings s = _settings;
         _metrics.GossipReceived();
+        lock (_view.Gate)
+        {
+            _stats = _stats with { Received = _stats.Received + 1 };
+        }
+
         WireRejection rejection = WireCodec.TryOpen(payload, s.Options.Mtu, s.ClusterHash, s.Keyring, out WireMessage message);
         DateTimeOffset now = _time.GetUtcNow();
         long nowTicks = now.UtcTicks;
         if (rejection != WireRejection.None)
         {
-            lock (_view.Gate)
-            {
-                _stats = _stats with { Received = _stats.Received + 1 };
-            }
-
             Reject(rejection, from);
             return;
         }
@@ -32,11 +32,6 @@ public sealed partial class GossipAdapter
         Span<char> id = stackalloc char[NodeCostFactors.MaxNodeIdLength];
         ReadOnlySpan<byte> body = message.Body;
         int records = 0;
-        lock (_view.Gate)
-        {
-            _stats = _stats with { Received = _stats.Received + 1 };
-        }
-
         while (WireCodec.TryReadRecord(ref body, out byte kind, out ReadOnlySpan<byte> record, out bool malformed) || malformed)
         {
             if (malformed)

@@ -26,6 +26,8 @@ namespace CostModel.Gossip;
 /// </remarks>
 public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
 {
+    // 4,096 peers: the view's default cap; the sync-reply rate limit remembers at most this many
+    // addresses and starts afresh when full (a flood of forged addresses costs replies, not memory).
     private const int MaxTrackedPeers = 4_096;
 
     private readonly ICostCollector _collector;
@@ -470,7 +472,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         catch (ArgumentException ex)
         {
             // Validation refuses bad options at start; a reload the validator did not see keeps the last good settings.
-            Log.GossipRoundFailed(_logger, ex);
+            Log.GossipOptionsRefused(_logger, ex);
             _metrics.GossipRejected("options-invalid");
         }
     }

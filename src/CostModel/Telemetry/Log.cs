@@ -43,4 +43,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Published this node's factors (version {Version}, {Reason})")]
     public static partial void GossipPublished(ILogger logger, long version, string reason);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Reloaded gossip options refused; keeping the last good settings")]
+    public static partial void GossipOptionsRefused(ILogger logger, Exception exception);
 }
