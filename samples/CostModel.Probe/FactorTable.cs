@@ -20,6 +20,7 @@ internal static class FactorTable
         static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
         static string Bytes(long v) => v >= 1 << 30 ? F(v / (double)(1 << 30)) + " GiB" : v >= 1 << 20 ? F(v / (double)(1 << 20)) + " MiB" : v.ToString(CultureInfo.InvariantCulture) + " B";
         static string Limit(ResourceLimit l) => l.ToString();
+        static string ByteLimit(ResourceLimit l) => l.IsUnlimited ? l.ToString() : Bytes((long)l.Amount);
 
         Add("power.source", s.Power.Source, "");
         Add("power.batteryCount", s.Power.BatteryCount, "");
@@ -31,7 +32,7 @@ internal static class FactorTable
         Add("power.timeToEmpty", s.Power.TimeToEmptySeconds, "s", F);
         Add("power.timeToFull", s.Power.TimeToFullSeconds, "s", F);
         Add("container.cpuLimit", s.Container.CpuLimitCores, "cores", Limit);
-        Add("container.memoryLimit", s.Container.MemoryLimitBytes, "bytes", Limit);
+        Add("container.memoryLimit", s.Container.MemoryLimitBytes, "", ByteLimit);
         Add("container.workingSet", s.Container.MemoryWorkingSetBytes, "", Bytes);
         Add("container.throttledPeriods", s.Container.ThrottledPeriods, "");
         Add("container.throttledShare", s.Container.ThrottledShare, "", F);
