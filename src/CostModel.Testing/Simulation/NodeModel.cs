@@ -240,10 +240,15 @@ internal sealed class SimRequest
 {
     public required int Index { get; init; }
 
-    public required double ArrivalSeconds { get; init; }
+    /// <summary>When the workload drew the request, seconds after the start.</summary>
+    public required double DrawnSeconds { get; init; }
+
+    /// <summary>When it reaches its router: when drawn, or, for a conversation's turn drawn while the previous one is unanswered, when that answer arrives.</summary>
+    public double ArrivalSeconds { get; set; }
 
     public required string Router { get; init; }
 
+    /// <summary>The new turn's prompt tokens (the conversation's history comes on top, see <see cref="HistoryTokens"/>).</summary>
     public required int InputTokens { get; init; }
 
     public required int OutputTokens { get; init; }
@@ -253,6 +258,18 @@ internal sealed class SimRequest
     public required Scoring.Urgency Urgency { get; init; }
 
     public string? AffinityKey { get; init; }
+
+    /// <summary>Earlier turns of its conversation the prompt carries, tokens (set when it arrives; 0 outside a conversation).</summary>
+    public int HistoryTokens { get; set; }
+
+    /// <summary>The node whose KV cache holds that history when the request arrives; null when none does.</summary>
+    public string? CachedOn { get; set; }
+
+    /// <summary>The whole prompt: the history plus the new turn, tokens.</summary>
+    public int PromptTokens => HistoryTokens + InputTokens;
+
+    /// <summary>The history tokens a KV cache can spare the prefill of: the history when some node holds it, else 0.</summary>
+    public int CachedTokens => CachedOn is null ? 0 : HistoryTokens;
 
     /// <summary>The burst it belongs to; -1 for ordinary arrivals.</summary>
     public int Burst { get; init; } = -1;
@@ -279,4 +296,8 @@ internal sealed class SimRequest
 
     /// <summary>When service ends (virtual ticks), while running.</summary>
     public long ServiceEndTicks { get; set; }
+
+    /// <summary>Prompt tokens <paramref name="target"/> must prefill: all of them, less the history when its KV cache holds it.</summary>
+    public int PrefillTokensOn(string? target) =>
+        target is not null && string.Equals(target, CachedOn, StringComparison.Ordinal) ? InputTokens : PromptTokens;
 }

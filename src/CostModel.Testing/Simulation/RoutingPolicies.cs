@@ -85,7 +85,8 @@ internal sealed class CostModelPolicy : Policy
     {
         var profile = new RequestProfile(run.Scenario.Model)
         {
-            InputTokens = request.InputTokens,
+            InputTokens = request.PromptTokens,
+            CachedPromptTokens = request.CachedTokens,
             OutputTokens = request.OutputTokens,
             PayloadBytes = request.PayloadBytes,
             Urgency = request.Urgency,
@@ -191,14 +192,14 @@ internal sealed class GreedyOriginalPolicy : Policy
             double score;
             if (t.Api is { } api)
             {
-                score = api.LatencySeconds + (request.InputTokens / api.PrefillTokensPerSecond) + (request.OutputTokens / api.DecodeTokensPerSecond);
+                score = api.LatencySeconds + (request.PromptTokens / api.PrefillTokensPerSecond) + (request.OutputTokens / api.DecodeTokensPerSecond);
             }
             else
             {
                 ServedModel? m = t.Seen!.Capabilities.Models.FirstOrDefault(x => string.Equals(x.ModelId, run.Scenario.Model, StringComparison.OrdinalIgnoreCase));
                 double prefill = m?.PrefillTokensPerSecond ?? router.Scoring.PrefillTokensPerSecondPrior;
                 double decode = m?.DecodeTokensPerSecond ?? router.Scoring.DecodeTokensPerSecondPrior;
-                double latency = (request.InputTokens / prefill) + (request.OutputTokens / decode);
+                double latency = (request.PromptTokens / prefill) + (request.OutputTokens / decode);
                 if (!t.Seen.IsLocal)
                 {
                     latency += router.Scoring.RttPriorSeconds + (request.PayloadBytes * BitsPerByte / router.Scoring.BandwidthPriorBitsPerSecond);
@@ -311,7 +312,7 @@ internal sealed class OraclePolicy : Policy
             bool belowFloor = false;
             if (t.Api is { } api)
             {
-                money = ((request.InputTokens * api.InputDollarsPerMillionTokens) + (request.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
+                money = ((request.PromptTokens * api.InputDollarsPerMillionTokens) + (request.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
                 if (run.Scenario.ApiDailyBudgetDollars is { } cap && router.ApiDollars + run.ApiDollarsInFlight(router) + money > cap)
                 {
                     continue;
@@ -325,7 +326,7 @@ internal sealed class OraclePolicy : Policy
             else
             {
                 NodeModel n = t.Node!.Node;
-                double service = n.ServiceSeconds(request.InputTokens, request.OutputTokens);
+                double service = n.ServiceSeconds(request.PrefillTokensOn(t.Id), request.OutputTokens);
                 double watts = (n.Power.ActiveWatts - n.Power.IdleWatts) / n.Slots;
                 double price = o.ElectricityDollarsPerKilowattHour;
                 if (n.HasBattery && !n.PluggedIn)

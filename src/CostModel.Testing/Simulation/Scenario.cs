@@ -241,6 +241,7 @@ public sealed class Scenario
         Check(w.InteractiveShare is >= 0 and <= 1 && w.BackgroundShare is >= 0 and <= 1 && w.InteractiveShare + w.BackgroundShare <= 1, "workload.interactiveShare and backgroundShare: shares in [0, 1] adding up to at most 1");
         Check(Share(w.ConversationShare), "workload.conversationShare: must be in [0, 1]");
         Check(w.ConversationsPerRouter >= 1, "workload.conversationsPerRouter: must be at least 1");
+        Check(w.MaxHistoryTokens >= 0, "workload.maxHistoryTokens: must not be negative");
         CheckRange(errors, "workload.inputTokens", w.InputTokens);
         CheckRange(errors, "workload.outputTokens", w.OutputTokens);
         CheckRange(errors, "workload.payloadBytes", w.PayloadBytes);
@@ -497,6 +498,13 @@ public sealed class Workload
     /// <summary>Conversations open at each router; a conversation request picks one uniformly (default 4).</summary>
     public int ConversationsPerRouter { get; set; } = SimulationDefaults.ConversationsPerRouter;
 
+    /// <summary>
+    /// The longest conversation history a prompt carries, tokens (default 4,096). Each answered turn
+    /// adds its prompt and answer to the history, held in the KV cache of the node that served it;
+    /// past this bound the client keeps only the last turn, a new prefix no cache holds.
+    /// </summary>
+    public int MaxHistoryTokens { get; set; } = SimulationDefaults.MaxHistoryTokens;
+
     /// <summary>Bursts: many requests at several routers at once.</summary>
     public List<Burst> Bursts { get; set; } = [];
 }
@@ -673,6 +681,9 @@ public static class SimulationDefaults
 
     /// <summary>4 open conversations per router.</summary>
     public const int ConversationsPerRouter = 4;
+
+    /// <summary>4,096 tokens: half of llama.cpp's common 8,192-token context, leaving room for the new turn and its answer.</summary>
+    public const int MaxHistoryTokens = 4_096;
 }
 
 /// <summary>Source-generated JSON for scenarios (AOT-safe), camelCase.</summary>

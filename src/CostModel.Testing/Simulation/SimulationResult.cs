@@ -90,8 +90,11 @@ public sealed record SimulationMetrics
 /// <summary>One request.</summary>
 public sealed record RequestRecord
 {
-    /// <summary>Arrival at its router, seconds after the start.</summary>
+    /// <summary>When the workload drew it, seconds after the start (the same under every policy).</summary>
     public double ArrivalSeconds { get; init; }
+
+    /// <summary>When it reached its router: its arrival, or later for a conversation's turn that waited for the previous answer.</summary>
+    public double SentSeconds { get; init; }
 
     /// <summary>The router that received it.</summary>
     public required string Router { get; init; }
@@ -99,11 +102,17 @@ public sealed record RequestRecord
     /// <summary>Where it was sent; null when no target was found.</summary>
     public string? Target { get; init; }
 
+    /// <summary>The conversation it belongs to (its affinity key); null outside one.</summary>
+    public string? AffinityKey { get; init; }
+
     /// <summary>Urgency: background, normal, interactive.</summary>
     public required string Urgency { get; init; }
 
-    /// <summary>Prompt tokens.</summary>
+    /// <summary>The new turn's prompt tokens (the same under every policy).</summary>
     public int InputTokens { get; init; }
+
+    /// <summary>Earlier turns of its conversation the prompt carried, tokens (the whole prompt is this plus <see cref="InputTokens"/>).</summary>
+    public int HistoryTokens { get; init; }
 
     /// <summary>Generated tokens.</summary>
     public int OutputTokens { get; init; }
@@ -111,7 +120,7 @@ public sealed record RequestRecord
     /// <summary>True when it completed.</summary>
     public bool Succeeded { get; init; }
 
-    /// <summary>Arrival to the last byte back (or to the failure), seconds.</summary>
+    /// <summary>Sent to the last byte back (or to the failure), seconds.</summary>
     public double LatencySeconds { get; init; }
 }
 

@@ -30,6 +30,7 @@ internal sealed class SimulationRun : IDisposable
     private readonly PriorityQueue<SimEvent, (long Ticks, long Sequence)> _events = new();
     private readonly List<HashSet<string>> _partitions = [];
     private readonly Dictionary<string, string> _lastTarget = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Conversation> _conversations = new(StringComparer.Ordinal);
     private readonly List<SimRequest> _requests;
     private readonly List<(double Time, string Target, bool NonInteractive)> _decisions = [];
     private readonly List<BatterySample> _battery = [];
@@ -222,12 +223,12 @@ internal sealed class SimulationRun : IDisposable
         foreach (SimRequest q in n.Waiting)
         {
             double s = free.Dequeue();
-            double e = s + n.ServiceSeconds(q.InputTokens, q.OutputTokens);
+            double e = s + n.ServiceSeconds(q.PrefillTokensOn(q.Target), q.OutputTokens);
             free.Enqueue(e, e);
         }
 
         double startAt = Math.Max(arrive, free.Dequeue());
-        return startAt + n.ServiceSeconds(r.InputTokens, r.OutputTokens) + back - Now;
+        return startAt + n.ServiceSeconds(r.PrefillTokensOn(target.Id), r.OutputTokens) + back - Now;
     }
 
     private static long Ticks(double seconds) => TimeSpan.FromSeconds(seconds).Ticks;
@@ -307,6 +308,26 @@ internal sealed class SimulationRun : IDisposable
 
     private void Arrive(SimRequest r)
     {
+        if (r.AffinityKey is { } key)
+        {
+            // A person sends the next turn of a conversation after reading the last answer.
+            if (!_conversations.TryGetValue(key, out Conversation? conversation))
+            {
+                conversation = new Conversation();
+                _conversations.Add(key, conversation);
+            }
+
+            if (conversation.Answering)
+            {
+                conversation.Next.Enqueue(r);
+                return;
+            }
+
+            conversation.Answering = true;
+            r.HistoryTokens = conversation.HistoryTokens;
+            r.CachedOn = conversation.CachedOn;
+        }
+
         SimHost router = _byId[r.Router];
         if (router.Node.IsDown)
         {
@@ -391,7 +412,7 @@ internal sealed class SimulationRun : IDisposable
         while (n.Running < n.Slots && n.Waiting.Count > 0)
         {
             SimRequest r = n.Waiting.Dequeue();
-            double service = n.ServiceSeconds(r.InputTokens, r.OutputTokens);
+            double service = n.ServiceSeconds(r.PrefillTokensOn(r.Target), r.OutputTokens);
             n.Running++;
             n.Active.Add(r);
             r.ServiceEndTicks = _time.GetUtcNow().UtcTicks + Ticks(service);
@@ -425,6 +446,11 @@ internal sealed class SimulationRun : IDisposable
         r.Succeeded = success;
         r.LatencySeconds = Now - r.ArrivalSeconds;
         _outstanding--;
+        if (r.AffinityKey is { } key)
+        {
+            Answered(key, r, success);
+        }
+
         if (r.Target is null)
         {
             return;
@@ -449,6 +475,42 @@ internal sealed class SimulationRun : IDisposable
         }
 
         _policy.OnOutcome(router, r, r.LatencySeconds);
+    }
+
+    /// <summary>A conversation's turn ended: remember it if it succeeded, then send the next turn drawn meanwhile.</summary>
+    private void Answered(string key, SimRequest r, bool success)
+    {
+        Conversation c = _conversations[key];
+        c.Answering = false;
+        if (success && r.Target is not null)
+        {
+            Remember(c, r);
+        }
+
+        if (c.Next.TryDequeue(out SimRequest? next))
+        {
+            next.ArrivalSeconds = Now;
+            Arrive(next);
+        }
+    }
+
+    /// <summary>
+    /// A turn succeeded: its prompt and answer join the history, now held in the KV cache of the
+    /// node that served it (an API keeps none). Past the workload's history bound the client keeps
+    /// only this turn, a new prefix that no cache holds.
+    /// </summary>
+    private void Remember(Conversation c, SimRequest r)
+    {
+        int history = r.PromptTokens + r.OutputTokens;
+        if (history > Scenario.Workload.MaxHistoryTokens)
+        {
+            c.HistoryTokens = r.InputTokens + r.OutputTokens;
+            c.CachedOn = null;
+            return;
+        }
+
+        c.HistoryTokens = history;
+        c.CachedOn = r.ToApi ? null : r.Target;
     }
 
     private void Apply(ScenarioEvent e)
@@ -503,6 +565,15 @@ internal sealed class SimulationRun : IDisposable
         n.Active.Clear();
         n.Waiting.Clear();
         n.Running = 0;
+
+        // Its KV cache is gone with it.
+        foreach (Conversation c in _conversations.Values)
+        {
+            if (string.Equals(c.CachedOn, host.Id, StringComparison.Ordinal))
+            {
+                c.CachedOn = null;
+            }
+        }
         ApplyCuts();
     }
 
@@ -553,10 +624,10 @@ internal sealed class SimulationRun : IDisposable
     private static double ApiSeconds(SimHost router, SimulatedApi api, SimRequest r) =>
         (router.Node.Link.RttMilliseconds / MillisecondsPerSecond)
         + (r.PayloadBytes * BitsPerByte / (router.Node.Link.BandwidthMegabitsPerSecond * BitsPerMegabit))
-        + api.LatencySeconds + (r.InputTokens / api.PrefillTokensPerSecond) + (r.OutputTokens / api.DecodeTokensPerSecond);
+        + api.LatencySeconds + (r.PromptTokens / api.PrefillTokensPerSecond) + (r.OutputTokens / api.DecodeTokensPerSecond);
 
     private static double ApiDollars(SimulatedApi api, SimRequest r) =>
-        ((r.InputTokens * api.InputDollarsPerMillionTokens) + (r.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
+        ((r.PromptTokens * api.InputDollarsPerMillionTokens) + (r.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
 
     /// <summary>Decision-time measurements: floor violations, flaps, burst shares, the decision log.</summary>
     private void Account(SimHost router, SimRequest r, string target)
@@ -662,11 +733,14 @@ internal sealed class SimulationRun : IDisposable
             Metrics = metrics,
             Requests = [.. _requests.Select(r => new RequestRecord
             {
-                ArrivalSeconds = Round(r.ArrivalSeconds),
+                ArrivalSeconds = Round(r.DrawnSeconds),
+                SentSeconds = Round(r.ArrivalSeconds),
                 Router = r.Router,
                 Target = r.Target,
+                AffinityKey = r.AffinityKey,
                 Urgency = r.Urgency.ToString().ToLowerInvariant(),
                 InputTokens = r.InputTokens,
+                HistoryTokens = r.HistoryTokens,
                 OutputTokens = r.OutputTokens,
                 Succeeded = r.Succeeded,
                 LatencySeconds = Round(r.LatencySeconds),
@@ -737,4 +811,20 @@ internal sealed class SimulationRun : IDisposable
     }
 
     private readonly record struct SimEvent(EventKind Kind, SimRequest? Request = null, bool Success = false, ScenarioEvent? Scenario = null);
+}
+
+/// <summary>What a conversation's client knows between turns: how long its history is and which node's KV cache holds it.</summary>
+internal sealed class Conversation
+{
+    /// <summary>Tokens of the earlier turns the next prompt carries.</summary>
+    public int HistoryTokens { get; set; }
+
+    /// <summary>The node that served the last turn and still holds the history in its KV cache; null for none.</summary>
+    public string? CachedOn { get; set; }
+
+    /// <summary>True while a turn is unanswered.</summary>
+    public bool Answering { get; set; }
+
+    /// <summary>Turns drawn while one was unanswered, sent one at a time as answers arrive.</summary>
+    public Queue<SimRequest> Next { get; } = new();
 }

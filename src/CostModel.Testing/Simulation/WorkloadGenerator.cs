@@ -75,6 +75,7 @@ internal static class WorkloadGenerator
             requests.Add(new SimRequest
             {
                 Index = requests.Count,
+                DrawnSeconds = time,
                 ArrivalSeconds = time,
                 Router = allRouters[router],
                 InputTokens = Math.Max(1, (int)Math.Round(Draw(random, w.InputTokens))),

@@ -109,6 +109,11 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     public RouteDecision Route(RequestProfile request, RouteExplanation? explanation = null)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.CachedPromptTokens > request.InputTokens)
+        {
+            throw new ArgumentException($"CachedPromptTokens ({request.CachedPromptTokens}) exceeds InputTokens ({request.InputTokens}): the cached tokens are part of the prompt.", nameof(request));
+        }
+
         Settings settings = _settings;
         DateTimeOffset now = _time.GetUtcNow();
         long stamp = _time.GetTimestamp();
@@ -131,7 +136,38 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             EvaluateFull(scratch, view, endpoints, settings, request, now, stamp);
         }
 
+        if (request.CachedPromptTokens > 0 && request.AffinityKey is not null)
+        {
+            CreditPromptCache(scratch, request, settings, now, stamp);
+        }
+
         return Decide(scratch, request, explanation, settings, stamp);
+    }
+
+    /// <summary>
+    /// The affinity key's incumbent holds the conversation's earlier turns in its KV cache: it is
+    /// priced again for prefilling only the rest (every other candidate prefills the whole prompt).
+    /// One candidate, through the configured scorer, on either path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CreditPromptCache(Scratch scratch, RequestProfile request, Settings settings, DateTimeOffset now, long stamp)
+    {
+        string? incumbentId = _affinity.Get(request.AffinityKey!, stamp, settings.AffinityTtlTicks);
+        if (incumbentId is null)
+        {
+            return;
+        }
+
+        for (int i = 0; i < scratch.Count; i++)
+        {
+            if (scratch.Verdicts[i] != HardRejected && !scratch.IsEndpointAt(i) && string.Equals(scratch.StateAt(i).TargetId, incumbentId, StringComparison.Ordinal))
+            {
+                CostBreakdown cost = _scorer.Score(scratch.CostCandidateAt(i) with { HoldsPromptCache = true }, request, now);
+                scratch.Costs[i] = cost;
+                scratch.Adjusted[i] = AdjustedTotal(in cost, FailureRate(scratch.StateAt(i), stamp, settings));
+                return;
+            }
+        }
     }
 
     /// <summary>The picker and what follows it, the same for both paths: panic, the cheapest, affinity and spread, the lease, the explanation, the stream.</summary>
@@ -172,7 +208,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             return Publish(scratch, explanation, new RouteDecision { Flags = flags, CandidateCount = count, FilteredCount = count }, incumbentId);
         }
 
-        return Publish(scratch, explanation, Place(scratch, chosen, request, settings, stamp, flags, count - eligible), incumbentId);
+        return Publish(scratch, explanation, Place(scratch, chosen, request, settings, stamp, flags, count - eligible, incumbentId), incumbentId);
     }
 
     /// <summary>Fills the explanation, clears the scratch and streams the decision.</summary>
@@ -193,11 +229,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     }
 
     /// <summary>Places the request on the chosen candidate: its lease and the affinity key.</summary>
-    private RouteDecision Place(Scratch scratch, int chosen, RequestProfile request, Settings settings, long stamp, RouteNotes flags, int filtered)
+    private RouteDecision Place(Scratch scratch, int chosen, RequestProfile request, Settings settings, long stamp, RouteNotes flags, int filtered, string? incumbentId)
     {
         ref readonly CostBreakdown cost = ref scratch.Costs[chosen];
         TargetState state = scratch.StateAt(chosen);
-        double prefillSeconds = request.InputTokens / Math.Max(scratch.ModelAt(chosen).PrefillTokensPerSecond ?? ScoringDefaults.PrefillTokensPerSecondPrior, 1e-9);
+        int prefillTokens = string.Equals(state.TargetId, incumbentId, StringComparison.Ordinal) && !scratch.IsEndpointAt(chosen)
+            ? request.InputTokens - request.CachedPromptTokens
+            : request.InputTokens;
+        double prefillSeconds = prefillTokens / Math.Max(scratch.ModelAt(chosen).PrefillTokensPerSecond ?? ScoringDefaults.PrefillTokensPerSecondPrior, 1e-9);
         var info = new LeaseInfo(
             stamp + (long)(settings.Options.LeaseTimeout.TotalSeconds * _time.TimestampFrequency),
             cost.NetworkLatencySeconds + prefillSeconds,
@@ -409,20 +448,22 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     }
 
     /// <summary>What the scorer sees of a candidate (full path and endpoints).</summary>
-    private static CostCandidate CostCandidateOf(in Entry entry)
+    private static CostCandidate CostCandidateOf(in Entry entry) => CostCandidateOf(entry.Node, entry.Endpoint, entry.State, entry.Model, entry.Hops, entry.Price);
+
+    private static CostCandidate CostCandidateOf(MeshNode? node, ApiEndpoint? endpoint, TargetState state, ServedModel model, int hops, TokenPrice? price)
     {
-        NodeCostFactors? factors = entry.Node?.Factors;
+        NodeCostFactors? factors = node?.Factors;
         return new CostCandidate
         {
-            TargetId = entry.State.TargetId,
-            Model = entry.Model,
+            TargetId = state.TargetId,
+            Model = model,
             Factors = factors,
-            IsLocal = entry.Node?.IsLocal ?? false,
-            RelayHops = entry.Hops,
-            PlacedRequests = factors is null ? entry.State.InFlight : entry.State.PlacedSince(factors.Generation, factors.Version),
-            ObservedRttSeconds = entry.Endpoint?.RttSeconds,
-            ObservedDecodeTokensPerSecond = entry.State.DecodeTokensPerSecond > 0 ? entry.State.DecodeTokensPerSecond : null,
-            Price = entry.Price,
+            IsLocal = node?.IsLocal ?? false,
+            RelayHops = hops,
+            PlacedRequests = factors is null ? state.InFlight : state.PlacedSince(factors.Generation, factors.Version),
+            ObservedRttSeconds = endpoint?.RttSeconds,
+            ObservedDecodeTokensPerSecond = state.DecodeTokensPerSecond > 0 ? state.DecodeTokensPerSecond : null,
+            Price = price,
         };
     }
 
@@ -943,6 +984,18 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public ServedModel ModelAt(int i) => i < SlotCount ? _slots[i].Model : Entries[i].Model;
 
         public bool IsEndpointAt(int i) => i >= SlotCount && Entries[i].Endpoint is not null;
+
+        /// <summary>What the scorer sees of candidate <paramref name="i"/>, on either path.</summary>
+        public CostCandidate CostCandidateAt(int i)
+        {
+            if (i < SlotCount)
+            {
+                Slot slot = _slots[i];
+                return CostCandidateOf(slot.Node, null, slot.State, slot.Model, slot.Hops, null);
+            }
+
+            return CostCandidateOf(in Entries[i]);
+        }
 
         /// <summary>Takes the fast path's slots as the first candidates, with room for <paramref name="more"/> entries after them.</summary>
         public void UseSlots(Slot[] slots, int more)

@@ -80,11 +80,15 @@ internal readonly struct ModelTerms
 /// <summary>The terms of one request under one set of options: the same for every candidate.</summary>
 internal readonly struct RequestTerms
 {
-    public RequestTerms(RequestProfile request, ScoringOptions options)
+    /// <param name="request">The request.</param>
+    /// <param name="options">The scoring options in force.</param>
+    /// <param name="holdsPromptCache">True to price prefill for a node whose KV cache holds the request's cached prompt tokens.</param>
+    public RequestTerms(RequestProfile request, ScoringOptions options, bool holdsPromptCache = false)
     {
         Request = request;
         ValueOfTime = request.ValueOfTimeDollarsPerSecond ?? options.ValueOfTime(request.Urgency);
-        InputTokens = request.InputTokens;
+        PromptTokens = request.InputTokens;
+        InputTokens = holdsPromptCache ? Math.Max(0, request.InputTokens - request.CachedPromptTokens) : request.InputTokens;
         OutputTokens = request.OutputTokens;
         PayloadBits = request.PayloadBytes * DefaultCostScorer.BitsPerByte;
         MeteredDollars = request.PayloadBytes / DefaultCostScorer.BytesPerGigabyte * options.MeteredDollarsPerGigabyte;
@@ -102,8 +106,11 @@ internal readonly struct RequestTerms
     /// <summary>Dollars per second of latency.</summary>
     public double ValueOfTime { get; }
 
-    /// <summary>Prompt tokens.</summary>
+    /// <summary>Prompt tokens to prefill (the whole prompt, or what a KV cache does not hold).</summary>
     public double InputTokens { get; }
+
+    /// <summary>The whole prompt, tokens: what an API bills.</summary>
+    public double PromptTokens { get; }
 
     /// <summary>Generated tokens.</summary>
     public double OutputTokens { get; }

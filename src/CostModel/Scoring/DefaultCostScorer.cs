@@ -50,7 +50,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         ScoringOptions o = _options;
-        var r = new RequestTerms(request, o);
+        var r = new RequestTerms(request, o, candidate.HoldsPromptCache && candidate.Factors is not null);
         var m = new ModelTerms(candidate.Model, o);
         double decodeSecondsPerToken = candidate.ObservedDecodeTokensPerSecond is { } observed ? SecondsPer(observed) : 0;
         (double secondsPerBit, int samples) = candidate.IsLocal ? (0, 0) : _bandwidth.Link(_bandwidth.Find(candidate.TargetId));
@@ -165,7 +165,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             return new CostBreakdown { Exclusion = CostExclusion.UnknownPrice, ValueOfTimeDollarsPerSecond = r.ValueOfTime, Assumptions = assumptions };
         }
 
-        double api = ((r.InputTokens * p.InputDollarsPerMillionTokens) + (r.OutputTokens * p.OutputDollarsPerMillionTokens)) / TokensPerMillion;
+        double api = ((r.PromptTokens * p.InputDollarsPerMillionTokens) + (r.OutputTokens * p.OutputDollarsPerMillionTokens)) / TokensPerMillion;
         return Finish(new CostBreakdown
         {
             NetworkLatencySeconds = networkSeconds,

@@ -43,6 +43,13 @@ public readonly record struct CostCandidate
 
     /// <summary>The token price of a paid endpoint; null for a mesh node, and null for an endpoint whose price is unknown.</summary>
     public TokenPrice? Price { get; init; }
+
+    /// <summary>
+    /// True when the target is the node that served the request's affinity key last, so its KV cache
+    /// holds the request's <see cref="RequestProfile.CachedPromptTokens"/> and it prefills only the
+    /// rest. The router sets it; the default scorer ignores it for API endpoints.
+    /// </summary>
+    public bool HoldsPromptCache { get; init; }
 }
 
 /// <summary>What a paid API charges.</summary>

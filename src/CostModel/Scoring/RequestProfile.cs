@@ -29,6 +29,16 @@ public sealed record RequestProfile
     /// <summary>A conversation or session key: requests with the same key prefer the node that served the last one (its KV cache is there).</summary>
     public string? AffinityKey { get; init; }
 
+    /// <summary>
+    /// Of <see cref="InputTokens"/>, the leading tokens (the conversation's earlier turns) that the
+    /// node which served this <see cref="AffinityKey"/> last holds in its KV cache (llama.cpp's prompt
+    /// cache, vLLM's prefix caching): that node prefills only the rest, every other target prefills
+    /// them again, so moving the conversation costs their prefill. Default 0 (nothing cached). Must
+    /// not exceed <see cref="InputTokens"/> (checked when the request is routed). API endpoints are
+    /// priced for the whole prompt: prompt-caching discounts of paid APIs are not modelled.
+    /// </summary>
+    public int CachedPromptTokens { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(CachedPromptTokens), value, "Must not be negative."); }
+
     /// <summary>Smallest acceptable model size, in billions of parameters (a hard floor).</summary>
     public double? MinParameterBillions { get; init; }
 

@@ -64,7 +64,7 @@ public sealed class MeshSimulatorTests
         Assert.True(roundRobin.Metrics.BatteryFloorViolations > 0, "the scenario must put the laptop below its floor while others could serve");
         BatterySample low = costModel.Battery.First(s => s.Node == "laptop-fast" && !s.PluggedIn && s.BatteryPercent <= 10);
         // After gossip has carried the low battery (a few seconds), no non-interactive request goes there.
-        Assert.DoesNotContain(costModel.Requests, r => r.Target == "laptop-fast" && r.ArrivalSeconds > low.TimeSeconds + 10 && r.Urgency != "interactive");
+        Assert.DoesNotContain(costModel.Requests, r => r.Target == "laptop-fast" && r.SentSeconds > low.TimeSeconds + 10 && r.Urgency != "interactive");
         Assert.NotNull(costModel.Metrics.UnplugReactionSeconds);
     }
 
