@@ -136,6 +136,7 @@ internal sealed class CostModelOptionsRangeValidator : IValidateOptions<CostMode
             Check(failures, "CostModel:Routing:AffinityTtl", r.AffinityTtl, TimeSpan.FromSeconds(1), TimeSpan.FromDays(30));
             Check(failures, "CostModel:Routing:LeaseTimeout", r.LeaseTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
             Check(failures, "CostModel:Routing:OutcomeDecay", r.OutcomeDecay, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
+            Check(failures, "CostModel:Routing:FailureMemory", r.FailureMemory, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
             Check(failures, "CostModel:Routing:EjectionBaseTime", r.EjectionBaseTime, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
             Check(failures, "CostModel:Routing:MaxSnapshotAge", r.MaxSnapshotAge, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
             var ids = new HashSet<string>(StringComparer.Ordinal);

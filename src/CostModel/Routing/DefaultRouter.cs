@@ -343,7 +343,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         BandwidthEstimator bandwidth = scorer.Bandwidth;
         TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
         SpendCapFilter? spendCaps = plan.SpendCaps is { } caps && caps.Active ? caps : null;
-        double decayTicks = settings.OutcomeDecayTicks;
+        double memoryTicks = settings.FailureMemoryTicks;
 
         ModelGroup group = view.Groups.TryGetValue(request.Model, out ModelGroup? found) ? found : ModelGroup.None;
         Slot[] slots = group.Slots;
@@ -388,7 +388,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                     verdict = Math.Max(verdict, plan.OverSpendCap);
                 }
 
-                adjusted[i] = AdjustedTotal(in cost, Math.Min(MaxFailureRate, state.FailureRateAt(stamp, decayTicks)));
+                adjusted[i] = AdjustedTotal(in cost, Math.Min(MaxFailureRate, state.FailureRateAt(stamp, memoryTicks)));
             }
 
             verdicts[i] = verdict;
@@ -468,7 +468,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     }
 
     private static double FailureRate(TargetState state, long stamp, Settings settings) =>
-        Math.Min(MaxFailureRate, state.FailureRateAt(stamp, settings.OutcomeDecayTicks));
+        Math.Min(MaxFailureRate, state.FailureRateAt(stamp, settings.FailureMemoryTicks));
 
     /// <summary>The total the picker compares: the cost plus the expected cost of retries at the target's recent failure rate.</summary>
     private static double AdjustedTotal(in CostBreakdown cost, double failure)
@@ -601,7 +601,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             _spend.Record(new CostBreakdown { ApiDollars = info.ApiDollars, EnergyDollars = info.OtherMoneyDollars });
         }
 
-        if (target.Learn(in o, decode, stamp, settings.OutcomeDecayTicks, settings.Options.EjectionConsecutiveFailures))
+        if (target.Learn(in o, decode, stamp, settings.OutcomeDecayTicks, settings.FailureMemoryTicks, settings.Options.EjectionConsecutiveFailures))
         {
             TryEject(target, stamp, settings);
         }
@@ -807,6 +807,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             FastPlan.For(chosen),
             (long)(options.AffinityTtl.TotalSeconds * frequency),
             options.OutcomeDecay.TotalSeconds * frequency,
+            options.FailureMemory.TotalSeconds * frequency,
             (long)(Math.Max(1, options.LeaseTimeout.TotalSeconds / 4) * frequency));
     }
 
@@ -814,7 +815,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private const byte SoftRejected = 1;
     private const byte HardRejected = 2;
 
-    private sealed record Settings(RoutingOptions Options, IRouteFilter[] PreScore, IRouteFilter[] PostScore, FastPlan? Fast, long AffinityTtlTicks, double OutcomeDecayTicks, long SweepIntervalTicks);
+    private sealed record Settings(RoutingOptions Options, IRouteFilter[] PreScore, IRouteFilter[] PostScore, FastPlan? Fast, long AffinityTtlTicks, double OutcomeDecayTicks, double FailureMemoryTicks, long SweepIntervalTicks);
 
     /// <summary>
     /// The configured built-in filters as the fast path applies them: each filter's verdict for every

@@ -40,6 +40,13 @@ public sealed class RoutingOptions
     /// <summary>Decay time of the latency and throughput averages learned from outcomes.</summary>
     public TimeSpan OutcomeDecay { get; set; } = RoutingDefaults.OutcomeDecay;
 
+    /// <summary>
+    /// How long failures and successes are remembered for a target's failure rate: both counts fade
+    /// with this time constant, so a node that failed is priced up across the gaps between requests
+    /// and forgiven once it has been quiet for a few of these.
+    /// </summary>
+    public TimeSpan FailureMemory { get; set; } = RoutingDefaults.FailureMemory;
+
     /// <summary>Consecutive failures that eject a node.</summary>
     [Range(1, 1_000)]
     public int EjectionConsecutiveFailures { get; set; } = RoutingDefaults.EjectionConsecutiveFailures;
@@ -146,6 +153,13 @@ public static class RoutingDefaults
 
     /// <summary>10 s: Finagle's and linkerd2's EWMA decay for observed latency.</summary>
     public static readonly TimeSpan OutcomeDecay = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// 60 s: a quiet mesh sends a router a request every ten seconds or so (6 per minute in the
+    /// simulator's workloads), so one minute remembers about six outcomes; a 10 s memory forgot a
+    /// fail-fast node between requests (simulator, crash-and-fail-fast; see docs/cost-model.md).
+    /// </summary>
+    public static readonly TimeSpan FailureMemory = TimeSpan.FromSeconds(60);
 
     /// <summary>5 consecutive failures: Envoy's outlier detection default.</summary>
     public const int EjectionConsecutiveFailures = 5;

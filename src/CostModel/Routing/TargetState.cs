@@ -24,19 +24,32 @@ internal sealed class TargetState(string targetId)
     /// <summary>The inverse of <see cref="DecodeTokensPerSecond"/> (0 until observed), kept beside it so the fast path does not divide per candidate.</summary>
     public double DecodeSecondsPerToken { get; private set; }
 
-    private double _failureRate;
+    // One success assumed before any outcome, so a single failure reads as 0.5, not as certain failure.
+    private const double PriorSuccesses = 1;
+
+    // Failures and successes, each faded to the time of the last outcome.
+    private double _failures;
+    private double _successes;
 
     /// <summary>
-    /// The failure rate decayed to <paramref name="now"/>: without new outcomes it fades with the
-    /// decay time, so a node that failed once is retried later instead of being starved forever.
+    /// The share of recent outcomes that failed, at <paramref name="now"/>: failures / (failures +
+    /// successes + one assumed success), both counts fading with <paramref name="memoryTicks"/>.
+    /// Without new outcomes it fades, so a node that failed is retried later instead of being
+    /// starved forever; while requests keep failing it climbs towards 1.
     /// </summary>
-    /// <remarks>Lock-free: the router reads it for every candidate; the two fields are written under the lock and a
-    /// reader that sees one new and one old value is off by at most one outcome's weight.</remarks>
-    public double FailureRateAt(long now, double decayTicks)
+    /// <remarks>Lock-free: the router reads it for every candidate; the fields are written under the lock and a
+    /// reader that sees one new and one old value is off by at most one outcome.</remarks>
+    public double FailureRateAt(long now, double memoryTicks)
     {
-        double rate = Volatile.Read(ref _failureRate);
-        long last = Volatile.Read(ref _lastOutcome);
-        return rate <= 0 || last == long.MinValue ? 0 : rate * Math.Exp(-Math.Max(0, now - last) / decayTicks);
+        double failures = Volatile.Read(ref _failures);
+        if (failures <= 0)
+        {
+            return 0;
+        }
+
+        double successes = Volatile.Read(ref _successes);
+        double fade = Math.Exp(-Math.Max(0, now - Volatile.Read(ref _lastOutcome)) / memoryTicks);
+        return failures * fade / (((failures + successes) * fade) + PriorSuccesses);
     }
 
     public int ConsecutiveFailures { get; private set; }
@@ -91,14 +104,24 @@ internal sealed class TargetState(string targetId)
     }
 
     /// <summary>Learns from an outcome. Returns true when the failure crossed the ejection threshold.</summary>
-    public bool Learn(in RouteOutcome outcome, double decodeSample, long now, double decayTicks, int failureThreshold)
+    /// <param name="outcome">The outcome.</param>
+    /// <param name="decodeSample">Decode speed it showed, tokens per second; 0 for none.</param>
+    /// <param name="now">Its time, in timestamp ticks.</param>
+    /// <param name="decayTicks">Decay time of the decode-speed average, in timestamp ticks.</param>
+    /// <param name="memoryTicks">Fading time of the failure and success counts, in timestamp ticks.</param>
+    /// <param name="failureThreshold">Consecutive failures that call for ejection.</param>
+    public bool Learn(in RouteOutcome outcome, double decodeSample, long now, double decayTicks, double memoryTicks, int failureThreshold)
     {
         lock (_gate)
         {
-            // Time-decayed EWMA (Finagle/linkerd style): weight 1 - exp(-dt / tau).
-            double weight = _lastOutcome == long.MinValue ? 1 : 1 - Math.Exp(-(now - _lastOutcome) / decayTicks);
-            double rate = FailureRateAt(now, decayTicks);
-            Volatile.Write(ref _failureRate, rate + (weight * ((outcome.Succeeded ? 0 : 1) - rate)));
+            // Decode speed: a time-decayed EWMA (Finagle/linkerd style), weight 1 - exp(-dt / tau).
+            bool first = _lastOutcome == long.MinValue;
+            double weight = first ? 1 : 1 - Math.Exp(-(now - _lastOutcome) / decayTicks);
+
+            // Failure rate: both counts fade to now, then this outcome adds one.
+            double fade = first ? 0 : Math.Exp(-Math.Max(0, now - _lastOutcome) / memoryTicks);
+            Volatile.Write(ref _failures, (_failures * fade) + (outcome.Succeeded ? 0 : 1));
+            Volatile.Write(ref _successes, (_successes * fade) + (outcome.Succeeded ? 1 : 0));
             Volatile.Write(ref _lastOutcome, now);
             if (outcome.Succeeded)
             {

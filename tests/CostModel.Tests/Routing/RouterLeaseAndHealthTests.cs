@@ -88,14 +88,38 @@ public sealed class RouterLeaseAndHealthTests : IDisposable
 
         Assert.Equal("steady", next.TargetId);
         CandidateExplanation fast = explanation.Candidates.Single(c => c.TargetId == "fast");
-        Assert.True(fast.FailureRate > 0.5);
-        Assert.True(fast.AdjustedTotalDollars > fast.Cost.TotalDollars * 2);
+        // One failure against the one assumed success: half its requests are expected to fail, so it costs twice.
+        Assert.Equal(0.5, fast.FailureRate, 9);
+        Assert.Equal(fast.Cost.TotalDollars * 2, fast.AdjustedTotalDollars, 9);
         next.Lease.Complete(new RouteOutcome(true, 12, 200));
 
-        // The failure fades with time, so the node is tried again rather than starved.
-        _f.Time.Advance(TimeSpan.FromMinutes(2));
+        // The failure fades with time (FailureMemory 60 s), so the node is tried again rather than starved.
+        _f.Time.Advance(TimeSpan.FromMinutes(5));
         _f.Add(_f.Node("fast", cpu: 0.1, version: 2), _f.Node("steady", cpu: 0.15, version: 2), _f.Node("third", cpu: 0.5, version: 2));
         Assert.Equal("fast", _f.Router.Route(RouterFixture.Request()).TargetId);
+    }
+
+    [Theory]
+    [InlineData(60, 0.6, 1.0)] // the default memory: sparse failures add up
+    [InlineData(10, 0.0, 0.3)] // a latency-like 10 s memory forgets them between requests
+    public void Failures_twenty_seconds_apart_are_remembered_for_the_failure_memory(int memorySeconds, double atLeast, double atMost)
+    {
+        using var f = new RouterFixture(o => o.Routing.FailureMemory = TimeSpan.FromSeconds(memorySeconds));
+        for (int i = 0; i < 3; i++)
+        {
+            f.Add(f.Node("only", version: i + 1));
+            RouteDecision d = f.Router.Route(RouterFixture.Request());
+            Assert.Equal("only", d.TargetId);
+            d.Lease.Complete(new RouteOutcome(false, 0.01, 0));
+            f.Time.Advance(TimeSpan.FromSeconds(20));
+        }
+
+        var explanation = new RouteExplanation();
+        f.Add(f.Node("only", version: 4));
+        f.Router.Route(RouterFixture.Request(), explanation).Lease.Dispose();
+
+        // 60 s: failures 1 + e^-1/3 + e^-2/3 = 2.23, faded once more: 1.60 / (1.60 + 1) = 0.62.
+        Assert.InRange(explanation.Candidates.Single().FailureRate, atLeast, atMost);
     }
 
     [Fact]

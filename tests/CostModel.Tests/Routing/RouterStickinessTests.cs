@@ -83,8 +83,8 @@ public sealed class RouterStickinessTests : IDisposable
         {
             if (i > 0)
             {
-                // Failures a minute apart: the failure rate fades, the consecutive count does not.
-                _f.Time.Advance(TimeSpan.FromMinutes(1));
+                // Failures ten minutes apart: the failure rate fades (FailureMemory 60 s), the consecutive count does not.
+                _f.Time.Advance(TimeSpan.FromMinutes(10));
                 _f.Add(_f.Node("a", cpu: 0.1, version: i + 2), _f.Node("b", cpu: 0.3, version: i + 2), _f.Node("c", cpu: 0.35, version: i + 2));
             }
 
