@@ -15,6 +15,9 @@ internal readonly struct NodeTerms
     /// <summary>Requests queued on the node, by its own fresh report (0 otherwise).</summary>
     public int Queued { get; init; }
 
+    /// <summary>Requests in service on the node, by its own fresh report (0 otherwise: then all its load counts as contention).</summary>
+    public int InFlight { get; init; }
+
     /// <summary>How much thermal throttling stretches compute: 1 / (1 - throttle ratio).</summary>
     public double ThrottleStretch { get; init; }
 

@@ -80,6 +80,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         CostAssumptions assumptions = CostAssumptions.None;
         double utilisation = Utilisation(f, ref fresh, o, ref assumptions);
         int queued = fresh.Check(f.Pending.QueueDepth, o.ComputeMaxAge) ? f.Pending.QueueDepth.RawValue : 0;
+        int inFlight = fresh.Check(f.Pending.InFlight, o.ComputeMaxAge) ? f.Pending.InFlight.RawValue : 0;
         double throttle = 0;
         if (fresh.Check(f.Thermal.ThrottleRatio, o.ThermalMaxAge))
         {
@@ -98,6 +99,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         {
             Utilisation = utilisation,
             Queued = queued,
+            InFlight = inFlight,
             ThrottleStretch = 1 / (1 - throttle),
             EnergyDollarsPerSecond = watts / JoulesPerKilowattHour * dollarsPerKwh,
             Metered = metered,
@@ -118,12 +120,20 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         double networkSeconds = NetworkSeconds(in r, o, isLocal, relayHops, observedRttSeconds, secondsPerBit, bandwidthSamples, ref assumptions);
         double serviceSeconds = ServiceSeconds(in m, in r, observedDecodeSecondsPerToken, ref assumptions);
 
-        // Queueing: rho = measured utilisation + queued and freshly placed work per slot; throttling stretches the rest.
-        // Capped by a comparison (Math.Min's NaN handling costs a dozen instructions per candidate;
-        // readings are finite and counts are integers, so no NaN can reach it).
-        double rho = n.Utilisation + ((n.Queued + placedRequests) * m.SlotsInverse);
-        rho = rho < o.MaxUtilization ? rho : o.MaxUtilization;
-        double computeSeconds = serviceSeconds * n.ThrottleStretch / (1 - rho);
+        // Queueing, two parts (docs/cost-model.md, "Compute"). The work ahead: the node's requests in
+        // service and queued plus those placed since its snapshot, per slot; an arrival waits for
+        // (that x slots - slots + 1) completions, one every service / slots: x (occupancy + 1/slots),
+        // at least 1. Contention: the utilisation that is not the node's own inference (measured
+        // load less the slots its reported in-flight requests fill) shares the processor, 1/(1 - rho),
+        // rho capped. Throttling stretches the rest. Clamped by comparisons (Math.Min/Max's NaN
+        // handling costs a dozen instructions per candidate; readings are finite, counts integers).
+        double busy = n.InFlight * m.SlotsInverse;
+        double other = n.Utilisation - busy;
+        other = other > 0 ? other : 0;
+        other = other < o.MaxUtilization ? other : o.MaxUtilization;
+        double ahead = busy + ((n.Queued + placedRequests + 1) * m.SlotsInverse);
+        ahead = ahead > 1 ? ahead : 1;
+        double computeSeconds = serviceSeconds * n.ThrottleStretch * ahead / (1 - other);
 
         // Energy: watts x time x the price of this node's energy right now. Non-urgent work is
         // refused below the battery reserve.

@@ -56,21 +56,54 @@ public sealed class CostTermTests : IDisposable
     }
 
     [Fact]
-    public void Work_this_router_placed_counts_as_load_per_slot()
+    public void Work_placed_on_free_slots_waits_for_nothing_and_past_them_waits_its_turn()
     {
         CostCandidate node = ScorerFixture.Node("d", ScorerFixture.Desktop(cpu: 0), ScorerFixture.Model(slots: 4));
-        CostBreakdown placed = _f.Score(node with { PlacedRequests = 2 }, Request());
 
-        Assert.Equal(6 / (1 - 0.5), placed.ComputeLatencySeconds, 9);
+        // Two placed on four slots: a slot is free for this one.
+        Assert.Equal(6, _f.Score(node with { PlacedRequests = 2 }, Request()).ComputeLatencySeconds, 9);
+
+        // Six placed: two are queued ahead of it, and it waits for three completions, one every 6 / 4 s.
+        Assert.Equal(6 * ((6 + 1) / 4.0), _f.Score(node with { PlacedRequests = 6 }, Request()).ComputeLatencySeconds, 9);
+    }
+
+    [Fact]
+    public void The_nodes_own_requests_count_as_slots_filled_not_as_contention()
+    {
+        // Two slots, both serving (CPU reads 1.0 because of them) and one queued: this request waits
+        // for two completions, one every 3 s, then runs for 6 s: 12 s, not 1/(1 - 0.95) = 20 times 6 s.
+        NodeCostFactors busy = ScorerFixture.Desktop(cpu: 1.0) with
+        {
+            Pending = new PendingWork { InFlight = Reading.Measured(2, ScorerFixture.Now, "server"), QueueDepth = Reading.Measured(1, ScorerFixture.Now, "server") },
+        };
+        CostBreakdown cost = _f.Score(ScorerFixture.Node("d", busy, ScorerFixture.Model(slots: 2)), Request());
+
+        Assert.Equal(6 * (1 + ((1 + 1) / 2.0)), cost.ComputeLatencySeconds, 9);
+    }
+
+    [Fact]
+    public void Load_that_is_not_the_nodes_own_inference_shares_the_processor()
+    {
+        // 70 % CPU, of which one of four slots (25 %) is its own request: 45 % is other work.
+        NodeCostFactors shared = ScorerFixture.Desktop(cpu: 0.7) with
+        {
+            Pending = new PendingWork { InFlight = Reading.Measured(1, ScorerFixture.Now, "server"), QueueDepth = Reading.Measured(0, ScorerFixture.Now, "server") },
+        };
+        CostBreakdown cost = _f.Score(ScorerFixture.Node("d", shared, ScorerFixture.Model(slots: 4)), Request());
+
+        Assert.Equal(6 / (1 - 0.45), cost.ComputeLatencySeconds, 9);
     }
 
     [Fact]
     public void Saturation_is_capped_not_infinite()
     {
+        // Unknown in-flight work: all of the load counts as contention, capped at MaxUtilization.
         CostCandidate node = ScorerFixture.Node("d", ScorerFixture.Desktop(cpu: 1.0)) with { PlacedRequests = 50 };
         CostBreakdown cost = _f.Score(node, Request());
 
-        Assert.Equal(6 / (1 - ScoringDefaults.MaxUtilization), cost.ComputeLatencySeconds, 6);
+        // One slot, 50 placed ahead: 51 service times, each stretched by the capped contention.
+        Assert.Equal(6 * 51 / (1 - ScoringDefaults.MaxUtilization), cost.ComputeLatencySeconds, 6);
+        Assert.True(double.IsFinite(cost.TotalDollars));
     }
 
     [Fact]
