@@ -82,15 +82,16 @@ public sealed class MeshSimulatorTests
     [Fact]
     public void Near_equal_nodes_flap_less_under_the_costmodel_router_than_under_the_original_greedy_design()
     {
-        // Issue 7's goal is flaps <= 10 % of greedy-original's. Measured (seed 1, 300 s): costmodel
-        // 35 of 84 follow-ups, greedy-original 61: 57 %, not 10 %. The switches are the hysteresis
-        // working as specified: one of two slots busy adds 0.5 to rho, doubling the incumbent's
-        // compute cost, which beats the 20 % band. Only the part that holds is asserted.
+        // Issue 7's goal is flaps <= 10 % of greedy-original's. Measured (seeds 1 to 3, 300 s):
+        // costmodel 12.7 of 84 follow-ups, greedy-original 64.3: 20 %, not 10 %. The switches left
+        // pass the 20 % band after the cache credit because the incumbent has a queue while another
+        // node is idle; the cache-aware oracle switches about as often. Only what holds is asserted:
+        // under a third of greedy-original's.
         Scenario scenario = Scenario.BuiltIn("near-equal-nodes");
         SimulationResult costModel = MeshSimulator.Run(scenario, RoutingPolicies.CostModel, Seed);
         SimulationResult greedy = MeshSimulator.Run(scenario, RoutingPolicies.GreedyOriginal, Seed);
         Assert.True(costModel.Metrics.AffinityFollowUps > 20);
-        Assert.True(costModel.Metrics.RouteFlaps < greedy.Metrics.RouteFlaps, $"costmodel {costModel.Metrics.RouteFlaps}, greedy-original {greedy.Metrics.RouteFlaps}");
+        Assert.True(costModel.Metrics.RouteFlaps * 3 < greedy.Metrics.RouteFlaps, $"costmodel {costModel.Metrics.RouteFlaps}, greedy-original {greedy.Metrics.RouteFlaps}");
     }
 
     [Fact]
@@ -115,7 +116,9 @@ public sealed class MeshSimulatorTests
         Assert.Contains(roundRobin.Requests, r => !r.Succeeded && r.Target == "desk-3" && r.LatencySeconds >= scenario.RequestTimeoutSeconds - 1);
         Assert.Contains(roundRobin.Requests, r => !r.Succeeded && r.Target == "desk-4" && r.LatencySeconds < 1);
         Assert.Equal(0, oracle.Metrics.FailedRequests);
-        Assert.True(costModel.Metrics.FailedRequests <= roundRobin.Metrics.FailedRequests + 5, $"costmodel {costModel.Metrics.FailedRequests} failed, round-robin {roundRobin.Metrics.FailedRequests}");
+        // The fail-fast node is priced up after its first failures and ejected after five in a row:
+        // fewer failures than round-robin, which keeps sending it a quarter of the work.
+        Assert.True(costModel.Metrics.FailedRequests < roundRobin.Metrics.FailedRequests, $"costmodel {costModel.Metrics.FailedRequests} failed, round-robin {roundRobin.Metrics.FailedRequests}");
     }
 
     [Theory]
