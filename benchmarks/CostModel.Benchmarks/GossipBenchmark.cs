@@ -13,6 +13,7 @@ namespace CostModel.Benchmarks;
 /// plus merge at most 2 us; 0 bytes allocated on the receive path for a known node).
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class GossipBenchmark
 {
     private const int Ring = 4_096;

@@ -159,9 +159,7 @@ internal sealed unsafe class NativeHmacSha256
         private static readonly delegate* unmanaged[Cdecl]<Sha256Context*, byte*, nuint, int> s_update;
         private static readonly delegate* unmanaged[Cdecl]<byte*, Sha256Context*, int> s_final;
 
-#pragma warning disable CA1810 // One static constructor sets the function pointers and the status together.
         static Libcrypto()
-#pragma warning restore CA1810
         {
             Status = Load(out nint library);
             if (library == 0)
