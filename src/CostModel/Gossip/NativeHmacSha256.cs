@@ -40,6 +40,7 @@ internal sealed unsafe class NativeHmacSha256
     /// </summary>
     public const int ContextBytes = 128;
 
+    // RFC 2104's ipad and opad bytes.
     private const byte InnerPad = 0x36;
     private const byte OuterPad = 0x5C;
 
@@ -172,13 +173,13 @@ internal sealed unsafe class NativeHmacSha256
             s_final = (delegate* unmanaged[Cdecl]<byte*, Sha256Context*, int>)Export(library, "SHA256_Final");
             if (s_init == null || s_update == null || s_final == null)
             {
-                Status = "libcrypto lacks SHA256_Init/SHA256_Update/SHA256_Final";
+                Status = "libcrypto lacks SHA256_Init/SHA256_Update/SHA256_Final: .NET's HMAC is used";
                 return;
             }
 
             if (InFipsMode(library))
             {
-                Status = "OpenSSL is in FIPS mode: .NET's HMAC (the FIPS provider's) is used";
+                Status = "OpenSSL is in FIPS mode (these functions are outside its FIPS provider): .NET's HMAC is used";
                 return;
             }
 
