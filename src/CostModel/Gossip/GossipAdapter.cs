@@ -107,6 +107,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         _capabilities = new NodeCapabilities(_selfId, 0);
         _trends = new TrendEstimator(current.Collection);
         _settings = Settings.From(current, time);
+        LogKeyring(_settings);
         _gate = new SignificanceGate(scorer, _settings.Publish);
         _optionsSubscription = options.OnChange(OnOptionsChanged);
     }
@@ -456,6 +457,15 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private int RetransmitLimit(Settings s) =>
         s.Options.RetransmitMultiplier * (int)Math.Ceiling(Math.Log10(_nodes.Count + 2));
 
+    /// <summary>Says at Debug which HMAC signs (OpenSSL's SHA-256 with precomputed pads, or .NET's, and why).</summary>
+    private void LogKeyring(Settings s)
+    {
+        if (s.Keyring.IsEnabled)
+        {
+            Log.GossipKeyring(_logger, s.Keyring.Count, s.Keyring.UsesNativeHmac ? NativeHmacSha256.Status : $".NET's HMACSHA256 ({NativeHmacSha256.Status})");
+        }
+    }
+
     private static int TrailerBytes(Settings s) => s.Keyring.IsEnabled ? GossipKeyring.TagBytes : WireFormat.ChecksumBytes;
 
     private void OnOptionsChanged(CostModelOptions options, string? name)
@@ -463,6 +473,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         try
         {
             Settings next = Settings.From(options, _time);
+            LogKeyring(next);
             lock (_view.Gate)
             {
                 _settings = next;

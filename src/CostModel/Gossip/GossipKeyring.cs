@@ -33,6 +33,9 @@ internal sealed class GossipKeyring
     /// <summary>True when a key is configured: every message must then be authenticated.</summary>
     public bool IsEnabled => !_keys.IsEmpty;
 
+    /// <summary>How many keys verify (the first also signs).</summary>
+    public int Count => _keys.Length;
+
     /// <summary>The signing key's id (0 when disabled).</summary>
     public uint PrimaryKeyId => _keys.IsEmpty ? 0 : _keys[0].Id;
 

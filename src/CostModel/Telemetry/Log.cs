@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Reloaded gossip options refused; keeping the last good settings")]
     public static partial void GossipOptionsRefused(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Gossip is signed with {Keys} key(s); HMAC: {Implementation}")]
+    public static partial void GossipKeyring(ILogger logger, int keys, string implementation);
 }
