@@ -178,6 +178,7 @@ public sealed partial class GossipAdapter
 
             node.Capabilities = capabilities;
             node.CapabilitiesGeneration = generation;
+            node.CapabilitiesHeardAt = _time.GetTimestamp();
             node.CapabilityTransmits = RetransmitLimit(s);
             node.MarkChanged();
             _view.InvalidateLocked();
@@ -226,10 +227,18 @@ public sealed partial class GossipAdapter
     {
         long timestamp = _time.GetTimestamp();
         List<GossipNode>? removed = null;
+        long forgetAfter = (long)((s.Liveness.Settings.DeadAfter + s.Liveness.Settings.RemoveAfter).TotalSeconds * _time.TimestampFrequency);
         foreach (GossipNode node in _nodes.Values)
         {
             if (!node.HasState)
             {
+                // Heard of only through its capabilities (its states lost or never sent): it holds a
+                // place in the bounded view, so it goes when a silent node with state would be removed.
+                if (timestamp - node.CapabilitiesHeardAt > forgetAfter)
+                {
+                    (removed ??= []).Add(node);
+                }
+
                 continue;
             }
 
@@ -258,7 +267,12 @@ public sealed partial class GossipAdapter
         {
             _nodes.Remove(node.NodeId);
             _view.RemoveLocked(node.NodeId);
-            Bury(node.NodeId, node.State.Generation, s);
+
+            // A tombstone keeps a removed node's old states out; one that never sent a state has none to keep out.
+            if (node.HasState)
+            {
+                Bury(node.NodeId, node.State.Generation, s);
+            }
         }
     }
 

@@ -23,6 +23,9 @@ internal sealed class GossipNode(string nodeId, byte[] nodeIdUtf8, PhiAccrualDet
 
     public long CapabilitiesGeneration { get; set; }
 
+    /// <summary>When capabilities were last merged (timestamp ticks): a node heard only through them ages out from here.</summary>
+    public long CapabilitiesHeardAt { get; set; }
+
     public NodeLiveness Liveness { get; set; } = NodeLiveness.Alive;
 
     public int StateTransmits { get; set; }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using CostModel.Factors;
 using CostModel.Gossip;
+using CostModel.Gossip.Wire;
 using CostModel.Mesh;
 using Microsoft.Extensions.Time.Testing;
 
@@ -197,6 +198,43 @@ public sealed class GossipAdapterTests
         }
 
         return settings;
+    }
+
+    [Fact]
+    public void A_node_heard_of_only_through_its_capabilities_ages_out_and_may_come_back()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var b = new GossipNodeFixture("b", time);
+        b.Round();
+        int before = b.View.Count;
+        byte[] capabilitiesOnly = CapabilitiesOnlyMessage("ghost", new NodeCapabilities("ghost", 1) { Models = [new ServedModel(GossipNodeFixture.Model)] });
+
+        b.Adapter.Receive(capabilitiesOnly, "10.0.0.9:7946");
+        Assert.Equal(before + 1, b.View.Count);
+
+        // Still held while a silent node with state would still be (dead after 30 s, removed 60 s later).
+        time.Advance(GossipDefaults.DeadAfter + GossipDefaults.RemoveAfter - TimeSpan.FromSeconds(5));
+        b.Round();
+        Assert.Equal(before + 1, b.View.Count);
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        b.Round();
+        Assert.Equal(before, b.View.Count);
+
+        // No tombstone: it never sent a state that could come back stale.
+        b.Adapter.Receive(capabilitiesOnly, "10.0.0.9:7946");
+        Assert.Equal(before + 1, b.View.Count);
+    }
+
+    /// <summary>An unsigned gossip message of the default cluster carrying one capabilities record and no state.</summary>
+    private static byte[] CapabilitiesOnlyMessage(string nodeId, NodeCapabilities capabilities)
+    {
+        byte[] clusterHash = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(new GossipOptions().ClusterId))[..WireFormat.ClusterHashBytes];
+        var buffer = new byte[GossipDefaults.Mtu];
+        int length = WireCodec.WriteHeader(buffer, MessageType.Gossip, clusterHash, GossipKeyring.None);
+        Assert.True(WireCodec.TryWriteCapabilities(buffer.AsSpan(length), System.Text.Encoding.UTF8.GetBytes(nodeId), generation: 1, capabilities, out int written));
+        length = WireCodec.Seal(buffer, length + written, GossipKeyring.None);
+        return buffer[..length];
     }
 
     private static void Reload(GossipNodeFixture node, params string[] keys) => node.Settings.Replace(Keys(keys));
