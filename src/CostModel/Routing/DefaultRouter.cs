@@ -304,62 +304,89 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         BandwidthEstimator bandwidth = scorer.Bandwidth;
         TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
         SpendCapFilter? spendCaps = plan.SpendCaps is { } caps && caps.Active ? caps : null;
-        double decayTicks = settings.OutcomeDecayTicks;
-
         ModelGroup group = view.Groups.TryGetValue(request.Model, out ModelGroup? found) ? found : ModelGroup.None;
         Slot[] slots = group.Slots;
+        int count = slots.Length;
         scratch.UseSlots(slots, endpoints.Endpoints.Length);
-        ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, slots.Length);
-        long nowTicks = now.UtcTicks;
-        long maxAgeTicks = maxSnapshotAge.Ticks;
-        long tokens = ContextLengthFilter.Tokens(request);
-        BandwidthEstimator.Sample prior = bandwidth.Prior;
+        ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, count);
 
-        byte[] verdicts = scratch.Verdicts;
-        double[] adjusted = scratch.Adjusted;
-        CostBreakdown[] costs = scratch.Costs;
-        for (int i = 0; i < prepared.Length; i++)
-        {
-            ref readonly CandidateTerms candidate = ref prepared[i];
-            TargetState state = candidate.State;
-
-            // Filters before scoring: each test, mapped through its filter's own verdict (worst wins).
-            byte verdict = ContextLengthFilter.Exceeds(candidate.ContextTokens, tokens) ? plan.ContextExceeded : Eligible;
-            verdict = Math.Max(verdict, plan.LivenessVerdicts[LivenessFilter.Classify(candidate.IsLocal, candidate.Liveness, candidate.CapturedAtUtcTicks, nowTicks, maxAgeTicks)]);
-            if (state.IsEjected(stamp))
-            {
-                verdict = Math.Max(verdict, plan.Ejected);
-            }
-
-            if (verdict != HardRejected)
-            {
-                bool local = candidate.IsLocal;
-                BandwidthEstimator.Sample link = local ? prior : candidate.Link?.Current ?? prior;
-                ref CostBreakdown cost = ref costs[i];
-                cost = DefaultCostScorer.PriceNode(in candidate.Node, in candidate.Model, in r, o, local, candidate.Hops, null, link.SecondsPerBit, link.Samples, state.PlacedSince(candidate.Generation, candidate.Version), state.DecodeSecondsPerToken);
-
-                // Filters after scoring (most candidates have no exclusion).
-                if (cost.Exclusion != CostExclusion.None)
-                {
-                    verdict = Math.Max(verdict, plan.Exclusion(cost.Exclusion));
-                }
-
-                if (spendCaps is not null && spendCaps.Exceeds(in cost))
-                {
-                    verdict = Math.Max(verdict, plan.OverSpendCap);
-                }
-
-                adjusted[i] = AdjustedTotal(in cost, Math.Min(MaxFailureRate, state.FailureRateAt(stamp, decayTicks)));
-            }
-
-            verdicts[i] = verdict;
-        }
+        var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, maxSnapshotAge.Ticks, ContextLengthFilter.Tokens(request), stamp, settings.OutcomeDecayTicks);
+        PriceNodes(prepared, in inputs, scratch.Verdicts.AsSpan(0, count), scratch.Adjusted.AsSpan(0, count), scratch.Costs.AsSpan(0, count));
 
         // API endpoints are few: the full scorer prices them, and they keep an entry each (liveness passes them).
         if (endpoints.Endpoints.Length > 0)
         {
             EvaluateEndpointsFast(scratch, endpoints, plan, scorer, spendCaps, request, settings, now, stamp);
         }
+    }
+
+    /// <summary>
+    /// The fast path's loop over the mesh nodes of the requested model: filters, pricing and the
+    /// adjusted total of each, with only what it reads in <paramref name="inputs"/>. The loop makes
+    /// no call on its common path, and its rare steps (a failure rate to price in, an exclusion or a
+    /// spend cap to judge) come after the pricing: a call in the loop makes the JIT keep the
+    /// pricing's values in memory instead of registers, which costs more than the pricing itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void PriceNodes(ReadOnlySpan<CandidateTerms> prepared, in NodeInputs inputs, Span<byte> verdicts, Span<double> adjusted, Span<CostBreakdown> costs)
+    {
+        // The outputs sliced to the candidates' length: the JIT then checks no bound per candidate.
+        verdicts = verdicts[..prepared.Length];
+        adjusted = adjusted[..prepared.Length];
+        costs = costs[..prepared.Length];
+        for (int i = 0; i < prepared.Length; i++)
+        {
+            ref readonly CandidateTerms candidate = ref prepared[i];
+            TargetState state = candidate.State;
+
+            // Filters before scoring: each test, mapped through its filter's own verdict (worst wins).
+            byte verdict = FastPlan.LivenessVerdict(inputs.LivenessVerdicts, LivenessFilter.Classify(candidate.Standing, candidate.CapturedAtUtcTicks, inputs.NowUtcTicks, inputs.MaxSnapshotAgeTicks));
+            if (ContextLengthFilter.ExceedsLimit(candidate.ContextLimit, inputs.Tokens))
+            {
+                verdict = Math.Max(verdict, inputs.ContextExceeded);
+            }
+
+            if (state.IsEjected(inputs.Stamp))
+            {
+                verdict = Math.Max(verdict, inputs.Ejected);
+            }
+
+            if (verdict != HardRejected)
+            {
+                // A local node has no link (its network term is zero whatever the sample). The
+                // node's snapshot was seen when the view was prepared (TargetState.See).
+                BandwidthEstimator.Sample link = candidate.Link?.Current ?? inputs.Prior;
+                ref CostBreakdown cost = ref costs[i];
+                adjusted[i] = DefaultCostScorer.PriceNode(out cost, in candidate.Target, in inputs.Request, link.SecondsPerBit, link.Samples, state.PlacedSinceSeen, state.DecodeSecondsPerToken);
+
+                // Out of line: the expected cost of retries (a target that never failed has none).
+                if (state.HasFailures)
+                {
+                    adjusted[i] = WithRetries(in cost, state, inputs.Stamp, inputs.DecayTicks);
+                }
+
+                // Filters after scoring (most candidates have no exclusion and no spend cap is set).
+                if (cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
+                {
+                    verdict = Math.Max(verdict, PostScoreVerdict(inputs.Plan, inputs.SpendCaps, in cost));
+                }
+            }
+
+            verdicts[i] = verdict;
+        }
+    }
+
+    /// <summary>The adjusted total of a priced candidate whose target has failed before.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double WithRetries(in CostBreakdown cost, TargetState state, long stamp, double decayTicks) =>
+        AdjustedTotal(in cost, Math.Min(MaxFailureRate, state.FailureRateAt(stamp, decayTicks)));
+
+    /// <summary>The verdict of the filters after scoring (cost constraints, spend caps) on a priced candidate.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static byte PostScoreVerdict(FastPlan plan, SpendCapFilter? spendCaps, in CostBreakdown cost)
+    {
+        byte verdict = plan.Exclusion(cost.Exclusion);
+        return spendCaps is not null && spendCaps.Exceeds(in cost) ? Math.Max(verdict, plan.OverSpendCap) : verdict;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -699,6 +726,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             for (int i = 0; i < count; i++)
             {
                 MeshNode node = view.Nodes[i];
+                view.States[i].See(node.Factors.Generation, node.Factors.Version);
                 terms[i] = view.States[i].Prepare(node.Factors, o, now, out long preparedAt, out long preparedUntil);
                 links[i] = node.IsLocal ? null : scorer.Bandwidth.Find(node.NodeId);
                 from = Math.Max(from, preparedAt);
@@ -709,7 +737,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             for (int i = 0; i < candidates.Length; i++)
             {
                 Slot slot = view.Slots[i];
-                candidates[i] = new CandidateTerms(in slot, terms[slot.NodeIndex], new ModelTerms(slot.Model, o), links[slot.NodeIndex]);
+                candidates[i] = new CandidateTerms(in slot, new TargetTerms(in terms[slot.NodeIndex], new ModelTerms(slot.Model, o), slot.Node.IsLocal, slot.Hops, null, o), links[slot.NodeIndex]);
             }
 
             prepared = new PreparedTerms(o, membership, from, until, candidates);
@@ -773,6 +801,23 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private const byte SoftRejected = 1;
     private const byte HardRejected = 2;
 
+    /// <summary>What <see cref="PriceNodes"/> reads besides the candidates: the same for every candidate of one decision.</summary>
+    private readonly struct NodeInputs(in RequestTerms request, FastPlan plan, SpendCapFilter? spendCaps, BandwidthEstimator.Sample prior, long nowUtcTicks, long maxSnapshotAgeTicks, long tokens, long stamp, double decayTicks)
+    {
+        public readonly RequestTerms Request = request;
+        public readonly FastPlan Plan = plan;
+        public readonly SpendCapFilter? SpendCaps = spendCaps;
+        public readonly BandwidthEstimator.Sample Prior = prior;
+        public readonly ulong LivenessVerdicts = plan.LivenessVerdicts;
+        public readonly long NowUtcTicks = nowUtcTicks;
+        public readonly long MaxSnapshotAgeTicks = maxSnapshotAgeTicks;
+        public readonly long Tokens = tokens;
+        public readonly long Stamp = stamp;
+        public readonly double DecayTicks = decayTicks;
+        public readonly byte ContextExceeded = plan.ContextExceeded;
+        public readonly byte Ejected = plan.Ejected;
+    }
+
     private sealed record Settings(RoutingOptions Options, IRouteFilter[] PreScore, IRouteFilter[] PostScore, FastPlan? Fast, long AffinityTtlTicks, double OutcomeDecayTicks, long SweepIntervalTicks);
 
     /// <summary>
@@ -783,6 +828,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// </summary>
     private sealed class FastPlan
     {
+        // A verdict is a byte: the liveness verdicts pack one per finding into a word.
+        private const int BitsPerVerdict = 8;
+
         private readonly byte[] _exclusion;
 
         private FastPlan(IRouteFilter[] filters)
@@ -794,10 +842,10 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             bool ejection = filters.OfType<EjectionFilter>().Any();
 
             ContextExceeded = context ? Verdict(ContextLengthFilter.Result(true)) : Eligible;
-            LivenessVerdicts = new byte[LivenessFilter.Stale + 1];
-            foreach (int finding in (int[])[LivenessFilter.Alive, LivenessFilter.Dead, LivenessFilter.Suspect, LivenessFilter.Stale])
+            foreach (int finding in (int[])[LivenessFilter.Alive, LivenessFilter.Dead, LivenessFilter.Suspect, LivenessFilter.Stale, LivenessFilter.Local])
             {
-                LivenessVerdicts[finding] = Liveness is null ? Eligible : Verdict(LivenessFilter.Result(finding));
+                ulong verdict = Liveness is null ? Eligible : Verdict(LivenessFilter.Result(finding));
+                LivenessVerdicts |= verdict << (finding * BitsPerVerdict);
             }
             Ejected = ejection ? Verdict(EjectionFilter.Result(true)) : Eligible;
             OverSpendCap = SpendCaps is null ? Eligible : Verdict(SpendCapFilter.Result(true));
@@ -813,8 +861,11 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
         public byte ContextExceeded { get; }
 
-        /// <summary>The liveness filter's verdict by finding (indexed by <see cref="LivenessFilter.Classify"/>).</summary>
-        public byte[] LivenessVerdicts { get; }
+        /// <summary>
+        /// The liveness filter's verdict for each finding of <see cref="LivenessFilter.Classify"/>, a
+        /// byte each in one word (<see cref="LivenessVerdict"/>): the loop reads it without a bounds check.
+        /// </summary>
+        public ulong LivenessVerdicts { get; }
 
         /// <summary>The liveness filter, for its maximum snapshot age; null when not configured.</summary>
         public LivenessFilter? Liveness { get; }
@@ -826,6 +877,10 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public byte OverSpendCap { get; }
 
         private byte ExclusionUnknown { get; }
+
+        /// <summary>The verdict for <paramref name="finding"/> in <see cref="LivenessVerdicts"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static byte LivenessVerdict(ulong verdicts, int finding) => (byte)(verdicts >> (finding * BitsPerVerdict));
 
         public static FastPlan? For(IRouteFilter[] filters) =>
             filters.All(f => f is ContextLengthFilter or LivenessFilter or CostConstraintFilter or SpendCapFilter or EjectionFilter)
@@ -859,27 +914,20 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public Slot[] Slots { get; } = slots;
     }
 
-    /// <summary>What is prepared for one candidate: its node's terms, its model's terms and its node's bandwidth entry (null for none yet).</summary>
     /// <summary>
-    /// Everything the fast loop reads for one candidate, in one array: its node's and model's terms,
-    /// its node's bandwidth entry (null for none yet), its state, and copies of what the filters and
-    /// the placed-work count read from the (immutable) node, so the loop does not chase the node and
-    /// its snapshot.
+    /// Everything the fast loop reads for one candidate, in one array: its target's terms (node and
+    /// model), its node's bandwidth entry (null for none yet), its state, and what the filters read
+    /// from the (immutable) node and model, so the loop does not chase the node and its snapshot.
     /// </summary>
-    private readonly struct CandidateTerms(in Slot slot, NodeTerms node, ModelTerms model, BandwidthEstimator.Entry? link)
+    private readonly struct CandidateTerms(in Slot slot, in TargetTerms target, BandwidthEstimator.Entry? link)
     {
         // Fields, so the pricing takes them by reference.
-        public readonly NodeTerms Node = node;
-        public readonly ModelTerms Model = model;
+        public readonly TargetTerms Target = target;
         public readonly BandwidthEstimator.Entry? Link = link;
         public readonly TargetState State = slot.State;
         public readonly long CapturedAtUtcTicks = slot.Node.Factors.CapturedAt.UtcTicks;
-        public readonly long Generation = slot.Node.Factors.Generation;
-        public readonly long Version = slot.Node.Factors.Version;
-        public readonly int? ContextTokens = slot.Model.ContextTokens;
-        public readonly int Hops = slot.Hops;
-        public readonly NodeLiveness Liveness = slot.Node.Liveness;
-        public readonly bool IsLocal = slot.Node.IsLocal;
+        public readonly long ContextLimit = ContextLengthFilter.Limit(slot.Model.ContextTokens);
+        public readonly int Standing = LivenessFilter.Standing(slot.Node.IsLocal, slot.Node.Liveness);
     }
 
     /// <summary>
