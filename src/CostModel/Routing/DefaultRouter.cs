@@ -304,7 +304,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         BandwidthEstimator bandwidth = scorer.Bandwidth;
         TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
         SpendCapFilter? spendCaps = plan.SpendCaps is { } caps && caps.Active ? caps : null;
-        ModelGroup group = view.Groups.TryGetValue(request.Model, out ModelGroup? found) ? found : ModelGroup.None;
+        ModelGroup group = scratch.GroupOf(view, request.Model);
         Slot[] slots = group.Slots;
         int count = slots.Length;
         scratch.UseSlots(slots, endpoints.Endpoints.Length);
@@ -679,14 +679,17 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
             // Each model's candidates take consecutive places in the prepared terms.
             var indexed = new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase);
+            var listed = new List<ModelGroup>();
             var all = new List<Slot>();
             foreach ((string model, List<Slot> slots) in groups)
             {
-                indexed.Add(model, new ModelGroup(all.Count, [.. slots]));
+                var group = new ModelGroup(listed.Count, all.Count, [.. slots]);
+                indexed.Add(model, group);
+                listed.Add(group);
                 all.AddRange(slots);
             }
 
-            cache = new ViewCache(nodes, states, offers, [.. all], indexed);
+            cache = new ViewCache(nodes, states, offers, [.. all], indexed, [.. listed]);
             _viewCache = cache;
             return cache;
         }
@@ -893,9 +896,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         private static byte Verdict(in RouteFilterResult result) => result.Passed ? Eligible : result.Soft ? SoftRejected : HardRejected;
     }
 
-    private sealed record ViewCache(IReadOnlyList<MeshNode> Nodes, TargetState[] States, Offer[][] Offers, Slot[] Slots, Dictionary<string, ModelGroup> Groups)
+    private sealed record ViewCache(IReadOnlyList<MeshNode> Nodes, TargetState[] States, Offer[][] Offers, Slot[] Slots, Dictionary<string, ModelGroup> Groups, ModelGroup[] Listed)
     {
-        public static ViewCache Empty { get; } = new([], [], [], [], new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase));
+        private static long s_lastId;
+
+        public static ViewCache Empty { get; } = new([], [], [], [], new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase), []);
+
+        /// <summary>Unique among all routers' views: a thread's scratch remembers its last model lookup by it (<see cref="Scratch.GroupOf"/>) without holding the view.</summary>
+        public long Id { get; } = Interlocked.Increment(ref s_lastId);
 
         /// <summary>The terms last prepared for this view (null until the first fast decision).</summary>
         public PreparedTerms? Prepared { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
@@ -905,9 +913,12 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private readonly record struct Slot(int NodeIndex, MeshNode Node, TargetState State, ServedModel Model, int Hops);
 
     /// <summary>A model's candidates in the view's index: their slots, and where their prepared terms start.</summary>
-    private sealed class ModelGroup(int start, Slot[] slots)
+    private sealed class ModelGroup(int index, int start, Slot[] slots)
     {
-        public static ModelGroup None { get; } = new(0, []);
+        public static ModelGroup None { get; } = new(-1, 0, []);
+
+        /// <summary>Its place in <see cref="ViewCache.Listed"/>; -1 for <see cref="None"/>.</summary>
+        public int Index { get; } = index;
 
         public int Start { get; } = start;
 
@@ -977,6 +988,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         private const int InitialCapacity = 64;
 
         private Slot[] _slots = [];
+        private long _groupView = -1;
+        private string? _groupModel;
+        private int _groupIndex;
 
         public Entry[] Entries = new Entry[InitialCapacity];
         public byte[] Verdicts = new byte[InitialCapacity];
@@ -1005,6 +1019,26 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         {
             Reserve(Count + 1);
             Entries[Count++] = new Entry { Node = node, Endpoint = endpoint, State = state, Model = model, Hops = hops, Price = price };
+        }
+
+        /// <summary>
+        /// The view's candidates for <paramref name="model"/>. A thread's requests mostly name the
+        /// same model, often through the same string: the last lookup is remembered by the view's id
+        /// and the string's reference (not the view itself, which may be replaced), saving a
+        /// case-insensitive hash and comparison per decision.
+        /// </summary>
+        public ModelGroup GroupOf(ViewCache view, string model)
+        {
+            if (_groupView == view.Id && ReferenceEquals(_groupModel, model))
+            {
+                return _groupIndex < 0 ? ModelGroup.None : view.Listed[_groupIndex];
+            }
+
+            ModelGroup group = view.Groups.TryGetValue(model, out ModelGroup? found) ? found : ModelGroup.None;
+            _groupView = view.Id;
+            _groupModel = model;
+            _groupIndex = group.Index;
+            return group;
         }
 
         public void Clear()
