@@ -26,7 +26,14 @@ internal sealed class ContextLengthFilter : IRouteFilter
 
     /// <summary>True when <paramref name="tokens"/> (from <see cref="Tokens"/>) do not fit a context of <paramref name="contextTokens"/> (unknown: they fit).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool Exceeds(int? contextTokens, long tokens) => contextTokens is { } context && tokens > context;
+    internal static bool Exceeds(int? contextTokens, long tokens) => ExceedsLimit(Limit(contextTokens), tokens);
+
+    /// <summary>The most tokens a context of <paramref name="contextTokens"/> holds; <see cref="long.MaxValue"/> when unknown (everything fits).</summary>
+    internal static long Limit(int? contextTokens) => contextTokens ?? long.MaxValue;
+
+    /// <summary>The test on a limit from <see cref="Limit"/> (what the router's fast path keeps per candidate).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool ExceedsLimit(long limit, long tokens) => tokens > limit;
 
     internal static RouteFilterResult Result(bool exceeds) =>
         exceeds ? RouteFilterResult.Hard("prompt and answer exceed the context length") : RouteFilterResult.Pass;
@@ -56,21 +63,29 @@ internal sealed class LivenessFilter : IRouteFilter
 
     public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
         candidate.Node is { } node
-            ? Result(Classify(node.IsLocal, node.Liveness, node.Factors.CapturedAt.UtcTicks, now.UtcTicks, MaxSnapshotAge.Ticks))
+            ? Result(Classify(Standing(node.IsLocal, node.Liveness), node.Factors.CapturedAt.UtcTicks, now.UtcTicks, MaxSnapshotAge.Ticks))
             : RouteFilterResult.Pass;
 
     /// <summary>
-    /// What the filter finds on a mesh node (<see cref="Alive"/>, <see cref="Dead"/>, <see cref="Suspect"/>,
-    /// <see cref="Stale"/>), from what the router's fast path keeps per snapshot. The local node always passes;
-    /// a snapshot's age is measured from its capture time.
+    /// What the filter finds on a mesh node before its snapshot's age is considered: <see cref="Dead"/>,
+    /// <see cref="Suspect"/>, <see cref="Alive"/> (a remote node whose snapshot may turn stale) or
+    /// <see cref="Local"/> (the local node always passes). It depends on the node alone, so the router's
+    /// fast path keeps it per snapshot.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int Classify(bool isLocal, NodeLiveness liveness, long capturedAtUtcTicks, long nowUtcTicks, long maxSnapshotAgeTicks) =>
-        isLocal ? Alive
+    internal static int Standing(bool isLocal, NodeLiveness liveness) =>
+        isLocal ? Local
         : liveness == NodeLiveness.Dead ? Dead
         : liveness == NodeLiveness.Suspect ? Suspect
-        : nowUtcTicks - capturedAtUtcTicks > maxSnapshotAgeTicks ? Stale
         : Alive;
+
+    /// <summary>
+    /// What the filter finds on a mesh node (<see cref="Alive"/>, <see cref="Dead"/>, <see cref="Suspect"/>,
+    /// <see cref="Stale"/>; <see cref="Local"/> passes like <see cref="Alive"/>) from its <see cref="Standing"/>: a
+    /// remote node found alive turns stale once its snapshot, measured from its capture time, is older than the maximum age.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int Classify(int standing, long capturedAtUtcTicks, long nowUtcTicks, long maxSnapshotAgeTicks) =>
+        standing == Alive && nowUtcTicks - capturedAtUtcTicks > maxSnapshotAgeTicks ? Stale : standing;
 
     internal static RouteFilterResult Result(int finding) => finding switch
     {
@@ -84,6 +99,7 @@ internal sealed class LivenessFilter : IRouteFilter
     internal const int Dead = 1;
     internal const int Suspect = 2;
     internal const int Stale = 3;
+    internal const int Local = 4;
 }
 
 /// <summary>The scorer's exclusions. The battery reserve is soft; the request's own constraints are hard.</summary>

@@ -343,62 +343,89 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         BandwidthEstimator bandwidth = scorer.Bandwidth;
         TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
         SpendCapFilter? spendCaps = plan.SpendCaps is { } caps && caps.Active ? caps : null;
-        double memoryTicks = settings.FailureMemoryTicks;
-
-        ModelGroup group = view.Groups.TryGetValue(request.Model, out ModelGroup? found) ? found : ModelGroup.None;
+        ModelGroup group = scratch.GroupOf(view, request.Model);
         Slot[] slots = group.Slots;
+        int count = slots.Length;
         scratch.UseSlots(slots, endpoints.Endpoints.Length);
-        ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, slots.Length);
-        long nowTicks = now.UtcTicks;
-        long maxAgeTicks = maxSnapshotAge.Ticks;
-        long tokens = ContextLengthFilter.Tokens(request);
-        BandwidthEstimator.Sample prior = bandwidth.Prior;
+        ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, count);
 
-        byte[] verdicts = scratch.Verdicts;
-        double[] adjusted = scratch.Adjusted;
-        CostBreakdown[] costs = scratch.Costs;
-        for (int i = 0; i < prepared.Length; i++)
-        {
-            ref readonly CandidateTerms candidate = ref prepared[i];
-            TargetState state = candidate.State;
-
-            // Filters before scoring: each test, mapped through its filter's own verdict (worst wins).
-            byte verdict = ContextLengthFilter.Exceeds(candidate.ContextTokens, tokens) ? plan.ContextExceeded : Eligible;
-            verdict = Math.Max(verdict, plan.LivenessVerdicts[LivenessFilter.Classify(candidate.IsLocal, candidate.Liveness, candidate.CapturedAtUtcTicks, nowTicks, maxAgeTicks)]);
-            if (state.IsEjected(stamp))
-            {
-                verdict = Math.Max(verdict, plan.Ejected);
-            }
-
-            if (verdict != HardRejected)
-            {
-                bool local = candidate.IsLocal;
-                BandwidthEstimator.Sample link = local ? prior : candidate.Link?.Current ?? prior;
-                ref CostBreakdown cost = ref costs[i];
-                cost = DefaultCostScorer.PriceNode(in candidate.Node, in candidate.Model, in r, o, local, candidate.Hops, null, link.SecondsPerBit, link.Samples, state.PlacedSince(candidate.Generation, candidate.Version), state.DecodeSecondsPerToken);
-
-                // Filters after scoring (most candidates have no exclusion).
-                if (cost.Exclusion != CostExclusion.None)
-                {
-                    verdict = Math.Max(verdict, plan.Exclusion(cost.Exclusion));
-                }
-
-                if (spendCaps is not null && spendCaps.Exceeds(in cost))
-                {
-                    verdict = Math.Max(verdict, plan.OverSpendCap);
-                }
-
-                adjusted[i] = AdjustedTotal(in cost, Math.Min(MaxFailureRate, state.FailureRateAt(stamp, memoryTicks)));
-            }
-
-            verdicts[i] = verdict;
-        }
+        var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, maxSnapshotAge.Ticks, ContextLengthFilter.Tokens(request), stamp, settings.FailureMemoryTicks);
+        PriceNodes(prepared, in inputs, scratch.Verdicts.AsSpan(0, count), scratch.Adjusted.AsSpan(0, count), scratch.Costs.AsSpan(0, count));
 
         // API endpoints are few: the full scorer prices them, and they keep an entry each (liveness passes them).
         if (endpoints.Endpoints.Length > 0)
         {
             EvaluateEndpointsFast(scratch, endpoints, plan, scorer, spendCaps, request, settings, now, stamp);
         }
+    }
+
+    /// <summary>
+    /// The fast path's loop over the mesh nodes of the requested model: filters, pricing and the
+    /// adjusted total of each, with only what it reads in <paramref name="inputs"/>. The loop makes
+    /// no call on its common path, and its rare steps (a failure rate to price in, an exclusion or a
+    /// spend cap to judge) come after the pricing: a call in the loop makes the JIT keep the
+    /// pricing's values in memory instead of registers, which costs more than the pricing itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void PriceNodes(ReadOnlySpan<CandidateTerms> prepared, in NodeInputs inputs, Span<byte> verdicts, Span<double> adjusted, Span<CostBreakdown> costs)
+    {
+        // The outputs sliced to the candidates' length: the JIT then checks no bound per candidate.
+        verdicts = verdicts[..prepared.Length];
+        adjusted = adjusted[..prepared.Length];
+        costs = costs[..prepared.Length];
+        for (int i = 0; i < prepared.Length; i++)
+        {
+            ref readonly CandidateTerms candidate = ref prepared[i];
+            TargetState state = candidate.State;
+
+            // Filters before scoring: each test, mapped through its filter's own verdict (worst wins).
+            byte verdict = FastPlan.LivenessVerdict(inputs.LivenessVerdicts, LivenessFilter.Classify(candidate.Standing, candidate.CapturedAtUtcTicks, inputs.NowUtcTicks, inputs.MaxSnapshotAgeTicks));
+            if (ContextLengthFilter.ExceedsLimit(candidate.ContextLimit, inputs.Tokens))
+            {
+                verdict = Math.Max(verdict, inputs.ContextExceeded);
+            }
+
+            if (state.IsEjected(inputs.Stamp))
+            {
+                verdict = Math.Max(verdict, inputs.Ejected);
+            }
+
+            if (verdict != HardRejected)
+            {
+                // A local node has no link (its network term is zero whatever the sample). The
+                // node's snapshot was seen when the view was prepared (TargetState.See).
+                BandwidthEstimator.Sample link = candidate.Link?.Current ?? inputs.Prior;
+                ref CostBreakdown cost = ref costs[i];
+                adjusted[i] = DefaultCostScorer.PriceNode(out cost, in candidate.Target, in inputs.Request, link.SecondsPerBit, link.Samples, state.PlacedSinceSeen, state.DecodeSecondsPerToken);
+
+                // Out of line: the expected cost of retries (a target that never failed has none).
+                if (state.HasFailures)
+                {
+                    adjusted[i] = WithRetries(in cost, state, inputs.Stamp, inputs.FailureMemoryTicks);
+                }
+
+                // Filters after scoring (most candidates have no exclusion and no spend cap is set).
+                if (cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
+                {
+                    verdict = Math.Max(verdict, PostScoreVerdict(inputs.Plan, inputs.SpendCaps, in cost));
+                }
+            }
+
+            verdicts[i] = verdict;
+        }
+    }
+
+    /// <summary>The adjusted total of a priced candidate whose target has failed before.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double WithRetries(in CostBreakdown cost, TargetState state, long stamp, double memoryTicks) =>
+        AdjustedTotal(in cost, Math.Min(MaxFailureRate, state.FailureRateAt(stamp, memoryTicks)));
+
+    /// <summary>The verdict of the filters after scoring (cost constraints, spend caps) on a priced candidate.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static byte PostScoreVerdict(FastPlan plan, SpendCapFilter? spendCaps, in CostBreakdown cost)
+    {
+        byte verdict = plan.Exclusion(cost.Exclusion);
+        return spendCaps is not null && spendCaps.Exceeds(in cost) ? Math.Max(verdict, plan.OverSpendCap) : verdict;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -693,14 +720,17 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
             // Each model's candidates take consecutive places in the prepared terms.
             var indexed = new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase);
+            var listed = new List<ModelGroup>();
             var all = new List<Slot>();
             foreach ((string model, List<Slot> slots) in groups)
             {
-                indexed.Add(model, new ModelGroup(all.Count, [.. slots]));
+                var group = new ModelGroup(listed.Count, all.Count, [.. slots]);
+                indexed.Add(model, group);
+                listed.Add(group);
                 all.AddRange(slots);
             }
 
-            cache = new ViewCache(nodes, states, offers, [.. all], indexed);
+            cache = new ViewCache(nodes, states, offers, [.. all], indexed, [.. listed]);
             _viewCache = cache;
             return cache;
         }
@@ -740,6 +770,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             for (int i = 0; i < count; i++)
             {
                 MeshNode node = view.Nodes[i];
+                view.States[i].See(node.Factors.Generation, node.Factors.Version);
                 terms[i] = view.States[i].Prepare(node.Factors, o, now, out long preparedAt, out long preparedUntil);
                 links[i] = node.IsLocal ? null : scorer.Bandwidth.Find(node.NodeId);
                 from = Math.Max(from, preparedAt);
@@ -750,7 +781,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             for (int i = 0; i < candidates.Length; i++)
             {
                 Slot slot = view.Slots[i];
-                candidates[i] = new CandidateTerms(in slot, terms[slot.NodeIndex], new ModelTerms(slot.Model, o), links[slot.NodeIndex]);
+                candidates[i] = new CandidateTerms(in slot, new TargetTerms(in terms[slot.NodeIndex], new ModelTerms(slot.Model, o), slot.Node.IsLocal, slot.Hops, null, o), links[slot.NodeIndex]);
             }
 
             prepared = new PreparedTerms(o, membership, from, until, candidates);
@@ -815,6 +846,23 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private const byte SoftRejected = 1;
     private const byte HardRejected = 2;
 
+    /// <summary>What <see cref="PriceNodes"/> reads besides the candidates: the same for every candidate of one decision.</summary>
+    private readonly struct NodeInputs(in RequestTerms request, FastPlan plan, SpendCapFilter? spendCaps, BandwidthEstimator.Sample prior, long nowUtcTicks, long maxSnapshotAgeTicks, long tokens, long stamp, double failureMemoryTicks)
+    {
+        public readonly RequestTerms Request = request;
+        public readonly FastPlan Plan = plan;
+        public readonly SpendCapFilter? SpendCaps = spendCaps;
+        public readonly BandwidthEstimator.Sample Prior = prior;
+        public readonly ulong LivenessVerdicts = plan.LivenessVerdicts;
+        public readonly long NowUtcTicks = nowUtcTicks;
+        public readonly long MaxSnapshotAgeTicks = maxSnapshotAgeTicks;
+        public readonly long Tokens = tokens;
+        public readonly long Stamp = stamp;
+        public readonly double FailureMemoryTicks = failureMemoryTicks;
+        public readonly byte ContextExceeded = plan.ContextExceeded;
+        public readonly byte Ejected = plan.Ejected;
+    }
+
     private sealed record Settings(RoutingOptions Options, IRouteFilter[] PreScore, IRouteFilter[] PostScore, FastPlan? Fast, long AffinityTtlTicks, double OutcomeDecayTicks, double FailureMemoryTicks, long SweepIntervalTicks);
 
     /// <summary>
@@ -825,6 +873,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// </summary>
     private sealed class FastPlan
     {
+        // A verdict is a byte: the liveness verdicts pack one per finding into a word.
+        private const int BitsPerVerdict = 8;
+
         private readonly byte[] _exclusion;
 
         private FastPlan(IRouteFilter[] filters)
@@ -836,10 +887,10 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             bool ejection = filters.OfType<EjectionFilter>().Any();
 
             ContextExceeded = context ? Verdict(ContextLengthFilter.Result(true)) : Eligible;
-            LivenessVerdicts = new byte[LivenessFilter.Stale + 1];
-            foreach (int finding in (int[])[LivenessFilter.Alive, LivenessFilter.Dead, LivenessFilter.Suspect, LivenessFilter.Stale])
+            foreach (int finding in (int[])[LivenessFilter.Alive, LivenessFilter.Dead, LivenessFilter.Suspect, LivenessFilter.Stale, LivenessFilter.Local])
             {
-                LivenessVerdicts[finding] = Liveness is null ? Eligible : Verdict(LivenessFilter.Result(finding));
+                ulong verdict = Liveness is null ? Eligible : Verdict(LivenessFilter.Result(finding));
+                LivenessVerdicts |= verdict << (finding * BitsPerVerdict);
             }
             Ejected = ejection ? Verdict(EjectionFilter.Result(true)) : Eligible;
             OverSpendCap = SpendCaps is null ? Eligible : Verdict(SpendCapFilter.Result(true));
@@ -855,8 +906,11 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
         public byte ContextExceeded { get; }
 
-        /// <summary>The liveness filter's verdict by finding (indexed by <see cref="LivenessFilter.Classify"/>).</summary>
-        public byte[] LivenessVerdicts { get; }
+        /// <summary>
+        /// The liveness filter's verdict for each finding of <see cref="LivenessFilter.Classify"/>, a
+        /// byte each in one word (<see cref="LivenessVerdict"/>): the loop reads it without a bounds check.
+        /// </summary>
+        public ulong LivenessVerdicts { get; }
 
         /// <summary>The liveness filter, for its maximum snapshot age; null when not configured.</summary>
         public LivenessFilter? Liveness { get; }
@@ -869,6 +923,10 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
         private byte ExclusionUnknown { get; }
 
+        /// <summary>The verdict for <paramref name="finding"/> in <see cref="LivenessVerdicts"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static byte LivenessVerdict(ulong verdicts, int finding) => (byte)(verdicts >> (finding * BitsPerVerdict));
+
         public static FastPlan? For(IRouteFilter[] filters) =>
             filters.All(f => f is ContextLengthFilter or LivenessFilter or CostConstraintFilter or SpendCapFilter or EjectionFilter)
                 ? new FastPlan(filters)
@@ -880,9 +938,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         private static byte Verdict(in RouteFilterResult result) => result.Passed ? Eligible : result.Soft ? SoftRejected : HardRejected;
     }
 
-    private sealed record ViewCache(IReadOnlyList<MeshNode> Nodes, TargetState[] States, Offer[][] Offers, Slot[] Slots, Dictionary<string, ModelGroup> Groups)
+    private sealed record ViewCache(IReadOnlyList<MeshNode> Nodes, TargetState[] States, Offer[][] Offers, Slot[] Slots, Dictionary<string, ModelGroup> Groups, ModelGroup[] Listed)
     {
-        public static ViewCache Empty { get; } = new([], [], [], [], new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase));
+        private static long s_lastId;
+
+        public static ViewCache Empty { get; } = new([], [], [], [], new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase), []);
+
+        /// <summary>Unique among all routers' views: a thread's scratch remembers its last model lookup by it (<see cref="Scratch.GroupOf"/>) without holding the view.</summary>
+        public long Id { get; } = Interlocked.Increment(ref s_lastId);
 
         /// <summary>The terms last prepared for this view (null until the first fast decision).</summary>
         public PreparedTerms? Prepared { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
@@ -892,36 +955,32 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private readonly record struct Slot(int NodeIndex, MeshNode Node, TargetState State, ServedModel Model, int Hops);
 
     /// <summary>A model's candidates in the view's index: their slots, and where their prepared terms start.</summary>
-    private sealed class ModelGroup(int start, Slot[] slots)
+    private sealed class ModelGroup(int index, int start, Slot[] slots)
     {
-        public static ModelGroup None { get; } = new(0, []);
+        public static ModelGroup None { get; } = new(-1, 0, []);
+
+        /// <summary>Its place in <see cref="ViewCache.Listed"/>; -1 for <see cref="None"/>.</summary>
+        public int Index { get; } = index;
 
         public int Start { get; } = start;
 
         public Slot[] Slots { get; } = slots;
     }
 
-    /// <summary>What is prepared for one candidate: its node's terms, its model's terms and its node's bandwidth entry (null for none yet).</summary>
     /// <summary>
-    /// Everything the fast loop reads for one candidate, in one array: its node's and model's terms,
-    /// its node's bandwidth entry (null for none yet), its state, and copies of what the filters and
-    /// the placed-work count read from the (immutable) node, so the loop does not chase the node and
-    /// its snapshot.
+    /// Everything the fast loop reads for one candidate, in one array: its target's terms (node and
+    /// model), its node's bandwidth entry (null for none yet), its state, and what the filters read
+    /// from the (immutable) node and model, so the loop does not chase the node and its snapshot.
     /// </summary>
-    private readonly struct CandidateTerms(in Slot slot, NodeTerms node, ModelTerms model, BandwidthEstimator.Entry? link)
+    private readonly struct CandidateTerms(in Slot slot, in TargetTerms target, BandwidthEstimator.Entry? link)
     {
         // Fields, so the pricing takes them by reference.
-        public readonly NodeTerms Node = node;
-        public readonly ModelTerms Model = model;
+        public readonly TargetTerms Target = target;
         public readonly BandwidthEstimator.Entry? Link = link;
         public readonly TargetState State = slot.State;
         public readonly long CapturedAtUtcTicks = slot.Node.Factors.CapturedAt.UtcTicks;
-        public readonly long Generation = slot.Node.Factors.Generation;
-        public readonly long Version = slot.Node.Factors.Version;
-        public readonly int? ContextTokens = slot.Model.ContextTokens;
-        public readonly int Hops = slot.Hops;
-        public readonly NodeLiveness Liveness = slot.Node.Liveness;
-        public readonly bool IsLocal = slot.Node.IsLocal;
+        public readonly long ContextLimit = ContextLengthFilter.Limit(slot.Model.ContextTokens);
+        public readonly int Standing = LivenessFilter.Standing(slot.Node.IsLocal, slot.Node.Liveness);
     }
 
     /// <summary>
@@ -971,6 +1030,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         private const int InitialCapacity = 64;
 
         private Slot[] _slots = [];
+        private long _groupView = -1;
+        private string? _groupModel;
+        private int _groupIndex;
 
         public Entry[] Entries = new Entry[InitialCapacity];
         public byte[] Verdicts = new byte[InitialCapacity];
@@ -1011,6 +1073,26 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         {
             Reserve(Count + 1);
             Entries[Count++] = new Entry { Node = node, Endpoint = endpoint, State = state, Model = model, Hops = hops, Price = price };
+        }
+
+        /// <summary>
+        /// The view's candidates for <paramref name="model"/>. A thread's requests mostly name the
+        /// same model, often through the same string: the last lookup is remembered by the view's id
+        /// and the string's reference (not the view itself, which may be replaced), saving a
+        /// case-insensitive hash and comparison per decision.
+        /// </summary>
+        public ModelGroup GroupOf(ViewCache view, string model)
+        {
+            if (_groupView == view.Id && ReferenceEquals(_groupModel, model))
+            {
+                return _groupIndex < 0 ? ModelGroup.None : view.Listed[_groupIndex];
+            }
+
+            ModelGroup group = view.Groups.TryGetValue(model, out ModelGroup? found) ? found : ModelGroup.None;
+            _groupView = view.Id;
+            _groupModel = model;
+            _groupIndex = group.Index;
+            return group;
         }
 
         public void Clear()

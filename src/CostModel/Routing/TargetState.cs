@@ -66,6 +66,18 @@ internal sealed class TargetState(string targetId)
     /// </summary>
     public int PlacedSince(long generation, long version)
     {
+        See(generation, version);
+        return PlacedSinceSeen;
+    }
+
+    /// <summary>
+    /// Records that the node's snapshot of this (generation, version) was seen: the count of work
+    /// placed since then starts again at zero when it differs from the last one seen. The router's
+    /// fast path calls it for every node when it prepares a view, and then reads
+    /// <see cref="PlacedSinceSeen"/> per decision.
+    /// </summary>
+    public void See(long generation, long version)
+    {
         if (Volatile.Read(ref _lastVersion) != version || Volatile.Read(ref _lastGeneration) != generation)
         {
             lock (_gate)
@@ -78,9 +90,13 @@ internal sealed class TargetState(string targetId)
                 }
             }
         }
-
-        return Math.Min(Volatile.Read(ref _placedSinceVersion), Volatile.Read(ref _inFlight));
     }
+
+    /// <summary>The requests placed since the last snapshot <see cref="See"/> recorded and still open.</summary>
+    public int PlacedSinceSeen => Math.Min(Volatile.Read(ref _placedSinceVersion), Volatile.Read(ref _inFlight));
+
+    /// <summary>True once an outcome has failed (the failure rate then decays but stays above zero); false while <see cref="FailureRateAt"/> is zero whenever it is asked.</summary>
+    public bool HasFailures => Volatile.Read(ref _failures) > 0;
 
     public void Placed()
     {

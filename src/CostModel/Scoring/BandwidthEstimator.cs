@@ -108,7 +108,7 @@ public sealed class BandwidthEstimator
     }
 
     /// <summary>Changes whenever a node is added or forgotten; entries from <see cref="Find"/> stay current while it does not.</summary>
-    internal long Membership => Interlocked.Read(ref _membership);
+    internal long Membership => Volatile.Read(ref _membership);
 
     /// <summary>The node's entry, or null while it has none; it follows new samples without another lookup.</summary>
     internal Entry? Find(string nodeId) => _nodes.TryGetValue(nodeId, out Entry? entry) ? entry : null;

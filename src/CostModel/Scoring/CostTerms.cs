@@ -80,6 +80,100 @@ internal readonly struct ModelTerms
     public double QuantizationBitsOrZero { get; }
 }
 
+/// <summary>
+/// The terms of one target (a mesh node serving a model, reached directly or through relays) under
+/// one set of options: its node's and model's terms, and what the pricing would otherwise work out
+/// for every request from them. What depends on live values (the bandwidth sample, an observed
+/// decode speed) is left in <see cref="UnlessLive"/>.
+/// </summary>
+internal readonly struct TargetTerms
+{
+    public TargetTerms(in NodeTerms node, in ModelTerms model, bool isLocal, int relayHops, double? observedRttSeconds, ScoringOptions options)
+    {
+        Node = node;
+        Model = model;
+        IsLocal = isLocal;
+        HopFactor = 1 + relayHops;
+        RttSeconds = observedRttSeconds ?? options.RttPriorSeconds;
+        MeteredLink = node.Metered && !isLocal;
+
+        // An assumption made whatever the live values is made here; one that a live value can
+        // lift is left to the pricing (the throughput prior for an observed decode speed, the
+        // bandwidth prior for a transfer seen).
+        CostAssumptions always = node.Assumptions;
+        CostAssumptions unlessLive = CostAssumptions.None;
+        if (DefaultCostScorer.BandwidthPriorAssumed(isLocal, observedRttSeconds, bandwidthSamples: 1))
+        {
+            always |= CostAssumptions.BandwidthPrior;
+        }
+        else if (DefaultCostScorer.BandwidthPriorAssumed(isLocal, observedRttSeconds, bandwidthSamples: 0))
+        {
+            unlessLive |= CostAssumptions.BandwidthPrior;
+        }
+
+        if (DefaultCostScorer.ThroughputPriorAssumed(in model, decodeObserved: true))
+        {
+            always |= CostAssumptions.ThroughputPrior;
+        }
+        else if (DefaultCostScorer.ThroughputPriorAssumed(in model, decodeObserved: false))
+        {
+            unlessLive |= CostAssumptions.ThroughputPrior;
+        }
+
+        Assumptions = always;
+        UnlessLive = unlessLive;
+        ExclusionChecks = Scoring.ExclusionChecks.QualityFloor
+            | (node.BelowReserve ? Scoring.ExclusionChecks.BatteryReserve : Scoring.ExclusionChecks.None)
+            | (node.Metered ? Scoring.ExclusionChecks.Metered : Scoring.ExclusionChecks.None);
+    }
+
+    // Fields, so the pricing reads them from the one record it is given.
+
+    /// <summary>The node's terms.</summary>
+    public readonly NodeTerms Node;
+
+    /// <summary>The model's terms.</summary>
+    public readonly ModelTerms Model;
+
+    /// <summary>Round trips and transfers a request makes: relay hops + 1.</summary>
+    public readonly double HopFactor;
+
+    /// <summary>The round trip per hop: observed, else the prior, in seconds.</summary>
+    public readonly double RttSeconds;
+
+    /// <summary>The assumptions made whatever the live values.</summary>
+    public readonly CostAssumptions Assumptions;
+
+    /// <summary>The assumptions made unless a live value lifts them: <see cref="CostAssumptions.BandwidthPrior"/> unless a transfer was seen, <see cref="CostAssumptions.ThroughputPrior"/> unless a decode speed was observed.</summary>
+    public readonly CostAssumptions UnlessLive;
+
+    /// <summary>The exclusions that could apply to this target (the quality floor always could), matched against the request's.</summary>
+    public readonly ExclusionChecks ExclusionChecks;
+
+    /// <summary>True for the local node (no network term).</summary>
+    public readonly bool IsLocal;
+
+    /// <summary>True when the request's bytes are charged: a metered link to a remote node.</summary>
+    public readonly bool MeteredLink;
+}
+
+/// <summary>The exclusions a target could meet and a request could ask for; the pricing looks closer only when the two share one.</summary>
+[Flags]
+internal enum ExclusionChecks
+{
+    /// <summary>No exclusion.</summary>
+    None = 0,
+
+    /// <summary>The request sets a quality floor (every target could fall below one).</summary>
+    QualityFloor = 1,
+
+    /// <summary>The battery is below its reserve; the request is not interactive.</summary>
+    BatteryReserve = 2,
+
+    /// <summary>The link is metered; the request excludes metered links.</summary>
+    Metered = 4,
+}
+
 /// <summary>The terms of one request under one set of options: the same for every candidate.</summary>
 internal readonly struct RequestTerms
 {
@@ -101,6 +195,10 @@ internal readonly struct RequestTerms
         ExcludeMetered = request.ExcludeMetered;
         DollarsPerBillionParameters = request.DollarsPerBillionParameters;
         DollarsPerQuantizationBit = request.DollarsPerQuantizationBit;
+        MaxUtilization = options.MaxUtilization;
+        ExclusionChecks = (HasQualityFloor ? ExclusionChecks.QualityFloor : ExclusionChecks.None)
+            | (Interactive ? ExclusionChecks.None : ExclusionChecks.BatteryReserve)
+            | (ExcludeMetered ? ExclusionChecks.Metered : ExclusionChecks.None);
     }
 
     /// <summary>The request.</summary>
@@ -141,4 +239,10 @@ internal readonly struct RequestTerms
 
     /// <summary>The priced preference for precision, dollars per bit per weight.</summary>
     public double DollarsPerQuantizationBit { get; }
+
+    /// <summary>The cap on utilisation in the queueing term (from the options).</summary>
+    public double MaxUtilization { get; }
+
+    /// <summary>The exclusions this request could trigger (matched against a target's <see cref="TargetTerms.ExclusionChecks"/>).</summary>
+    public ExclusionChecks ExclusionChecks { get; }
 }

@@ -43,8 +43,9 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
 
     /// <remarks>
     /// Composed of the parts the router's fast path reuses: the request's terms, the model's terms,
-    /// the node's terms (prepared here on every call; the router keeps them per snapshot) and the
-    /// per-candidate pricing. One formula, whichever path runs it.
+    /// the node's terms (prepared here on every call; the router keeps them per snapshot), the
+    /// target's terms (node and model together) and the per-candidate pricing. One formula,
+    /// whichever path runs it.
     /// </remarks>
     public CostBreakdown Score(in CostCandidate candidate, RequestProfile request, DateTimeOffset now)
     {
@@ -60,7 +61,9 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         }
 
         NodeTerms n = Prepare(candidate.TargetId, f, now, o, out _);
-        return PriceNode(in n, in m, in r, o, candidate.IsLocal, candidate.RelayHops, candidate.ObservedRttSeconds, secondsPerBit, samples, candidate.PlacedRequests, decodeSecondsPerToken);
+        var t = new TargetTerms(in n, in m, candidate.IsLocal, candidate.RelayHops, candidate.ObservedRttSeconds, o);
+        PriceNode(out CostBreakdown cost, in t, in r, secondsPerBit, samples, candidate.PlacedRequests, decodeSecondsPerToken);
+        return cost;
     }
 
     /// <summary>The time one unit takes at <paramref name="perSecond"/> units per second (tokens, bits): every rate enters the formula through this.</summary>
@@ -109,16 +112,27 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     }
 
     /// <summary>
-    /// Prices a request on a mesh node from its prepared terms: the per-candidate part of
-    /// <see cref="Score"/>, shared with the router's fast path (a handful of multiply-adds and one division).
+    /// Prices a request on a mesh node from its target's terms: the per-candidate part of
+    /// <see cref="Score"/>, shared with the router's fast path (a handful of multiply-adds and one
+    /// division; what does not depend on the request or on live counts was done by
+    /// <see cref="TargetTerms"/>). Writes the breakdown to <paramref name="cost"/> and returns its
+    /// <see cref="CostBreakdown.TotalDollars"/>, summed from the terms before they are stored (the
+    /// router's loop would otherwise read them back).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static CostBreakdown PriceNode(in NodeTerms n, in ModelTerms m, in RequestTerms r, ScoringOptions o, bool isLocal, int relayHops, double? observedRttSeconds, double secondsPerBit, int bandwidthSamples, int placedRequests, double observedDecodeSecondsPerToken)
+    internal static double PriceNode(out CostBreakdown cost, in TargetTerms t, in RequestTerms r, double secondsPerBit, int bandwidthSamples, int placedRequests, double observedDecodeSecondsPerToken)
     {
-        CostAssumptions assumptions = n.Assumptions;
-        CostExclusion exclusion = r.HasQualityFloor ? QualityExclusion(in m, in r) : CostExclusion.None;
-        double networkSeconds = NetworkSeconds(in r, o, isLocal, relayHops, observedRttSeconds, secondsPerBit, bandwidthSamples, ref assumptions);
-        double serviceSeconds = ServiceSeconds(in m, in r, observedDecodeSecondsPerToken, ref assumptions);
+        bool observed = observedDecodeSecondsPerToken > 0;
+        CostAssumptions assumptions = t.Assumptions;
+        if (t.UnlessLive != CostAssumptions.None)
+        {
+            assumptions |= LiveAssumptions(in t, observed, bandwidthSamples);
+        }
+
+        // Most requests set no floor and most nodes are neither below their battery reserve nor metered.
+        CostExclusion exclusion = (t.ExclusionChecks & r.ExclusionChecks) != ExclusionChecks.None ? Exclusion(in t, in r) : CostExclusion.None;
+        double networkSeconds = t.IsLocal ? 0 : NetworkSeconds(t.HopFactor, t.RttSeconds, r.PayloadBits, secondsPerBit);
+        double serviceSeconds = ServiceSeconds(in r, t.Model.PrefillSecondsPerToken, observed ? observedDecodeSecondsPerToken : t.Model.DecodeSecondsPerToken);
 
         // Queueing, two parts (docs/cost-model.md, "Compute"). The work ahead: the node's requests in
         // service and queued plus those placed since its snapshot, per slot; an arrival waits for
@@ -127,49 +141,61 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         // load less the slots its reported in-flight requests fill) shares the processor, 1/(1 - rho),
         // rho capped. Throttling stretches the rest. Clamped by comparisons (Math.Min/Max's NaN
         // handling costs a dozen instructions per candidate; readings are finite, counts integers).
-        double busy = n.InFlight * m.SlotsInverse;
-        double other = n.Utilisation - busy;
+        double busy = t.Node.InFlight * t.Model.SlotsInverse;
+        double other = t.Node.Utilisation - busy;
         other = other > 0 ? other : 0;
-        other = other < o.MaxUtilization ? other : o.MaxUtilization;
-        double ahead = busy + ((n.Queued + placedRequests + 1) * m.SlotsInverse);
+        other = other < r.MaxUtilization ? other : r.MaxUtilization;
+        double ahead = busy + ((t.Node.Queued + placedRequests + 1) * t.Model.SlotsInverse);
         ahead = ahead > 1 ? ahead : 1;
-        double computeSeconds = serviceSeconds * n.ThrottleStretch * ahead / (1 - other);
+        double computeSeconds = serviceSeconds * t.Node.ThrottleStretch * ahead / (1 - other);
 
-        // Energy: watts x time x the price of this node's energy right now. Non-urgent work is
-        // refused below the battery reserve.
-        double energyDollars = computeSeconds * n.EnergyDollarsPerSecond;
-        if (n.BelowReserve && !r.Interactive && exclusion == CostExclusion.None)
-        {
-            exclusion = CostExclusion.BelowBatteryReserve;
-        }
+        // Energy: watts x time x the price of this node's energy right now.
+        double energyDollars = computeSeconds * t.Node.EnergyDollarsPerSecond;
 
         // Metered traffic: the request's bytes over the target's link.
-        double networkDollars = n.Metered && !isLocal ? r.MeteredDollars : 0;
-        if (n.Metered && r.ExcludeMetered && exclusion == CostExclusion.None)
+        double networkDollars = t.MeteredLink ? r.MeteredDollars : 0;
+
+        // A mesh node charges no API money; the sums below are CostBreakdown's own, term for term.
+        const double apiDollars = 0;
+        double qualityDollars = QualityDollars(in t.Model, in r);
+        if (exclusion == CostExclusion.None && CostBreakdown.Money(energyDollars, networkDollars, apiDollars) > r.MaxMoneyDollars)
         {
-            exclusion = CostExclusion.Metered;
+            exclusion = CostExclusion.OverBudget;
         }
 
-        return Finish(new CostBreakdown
+        cost = new CostBreakdown
         {
             NetworkLatencySeconds = networkSeconds,
             ComputeLatencySeconds = computeSeconds,
             EnergyDollars = energyDollars,
             NetworkDollars = networkDollars,
-            QualityDollars = QualityDollars(in m, in r),
+            ApiDollars = apiDollars,
+            QualityDollars = qualityDollars,
             ValueOfTimeDollarsPerSecond = r.ValueOfTime,
             Assumptions = assumptions,
             Exclusion = exclusion,
-        }, in r);
+        };
+        return CostBreakdown.Total(CostBreakdown.Latency(networkSeconds, computeSeconds), r.ValueOfTime, energyDollars, networkDollars, apiDollars, qualityDollars);
     }
 
     /// <summary>Prices a request on a paid endpoint: its latency is the network and its service time; its cost the tokens.</summary>
     internal static CostBreakdown PriceEndpoint(in ModelTerms m, in RequestTerms r, ScoringOptions o, bool isLocal, int relayHops, double? observedRttSeconds, double secondsPerBit, int bandwidthSamples, double observedDecodeSecondsPerToken, TokenPrice? price)
     {
         CostAssumptions assumptions = CostAssumptions.None;
+        bool observed = observedDecodeSecondsPerToken > 0;
+        if (BandwidthPriorAssumed(isLocal, observedRttSeconds, bandwidthSamples))
+        {
+            assumptions |= CostAssumptions.BandwidthPrior;
+        }
+
+        if (ThroughputPriorAssumed(in m, observed))
+        {
+            assumptions |= CostAssumptions.ThroughputPrior;
+        }
+
         CostExclusion exclusion = r.HasQualityFloor ? QualityExclusion(in m, in r) : CostExclusion.None;
-        double networkSeconds = NetworkSeconds(in r, o, isLocal, relayHops, observedRttSeconds, secondsPerBit, bandwidthSamples, ref assumptions);
-        double serviceSeconds = ServiceSeconds(in m, in r, observedDecodeSecondsPerToken, ref assumptions);
+        double networkSeconds = isLocal ? 0 : NetworkSeconds(1 + relayHops, observedRttSeconds ?? o.RttPriorSeconds, r.PayloadBits, secondsPerBit);
+        double serviceSeconds = ServiceSeconds(in r, m.PrefillSecondsPerToken, observed ? observedDecodeSecondsPerToken : m.DecodeSecondsPerToken);
         if (price is not { } p)
         {
             return new CostBreakdown { Exclusion = CostExclusion.UnknownPrice, ValueOfTimeDollarsPerSecond = r.ValueOfTime, Assumptions = assumptions };
@@ -188,35 +214,61 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         }, in r);
     }
 
-    /// <summary>Network: each hop pays a round trip and the transfer.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double NetworkSeconds(in RequestTerms r, ScoringOptions o, bool isLocal, int relayHops, double? observedRttSeconds, double secondsPerBit, int bandwidthSamples, ref CostAssumptions assumptions)
-    {
-        if (isLocal)
-        {
-            return 0;
-        }
+    /// <summary>True when the network term rests on the bandwidth prior: a remote target without an observed round trip or without a transfer seen.</summary>
+    internal static bool BandwidthPriorAssumed(bool isLocal, double? observedRttSeconds, int bandwidthSamples) =>
+        !isLocal && (observedRttSeconds is null || bandwidthSamples == 0);
 
-        if (observedRttSeconds is null || bandwidthSamples == 0)
+    /// <summary>True when the service time rests on a throughput prior: prefill speed not advertised, or decode speed neither observed nor advertised.</summary>
+    internal static bool ThroughputPriorAssumed(in ModelTerms m, bool decodeObserved) =>
+        !m.PrefillKnown || !(decodeObserved || m.DecodeKnown);
+
+    /// <summary>The assumptions a target's terms left to live values (<see cref="TargetTerms.UnlessLive"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static CostAssumptions LiveAssumptions(in TargetTerms t, bool decodeObserved, int bandwidthSamples)
+    {
+        CostAssumptions assumptions = CostAssumptions.None;
+        if ((t.UnlessLive & CostAssumptions.BandwidthPrior) != 0 && bandwidthSamples == 0)
         {
             assumptions |= CostAssumptions.BandwidthPrior;
         }
 
-        return (1 + relayHops) * ((observedRttSeconds ?? o.RttPriorSeconds) + (r.PayloadBits * secondsPerBit));
-    }
-
-    /// <summary>Compute before queueing: prefill + decode at the observed or advertised speed (priors when unknown).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double ServiceSeconds(in ModelTerms m, in RequestTerms r, double observedDecodeSecondsPerToken, ref CostAssumptions assumptions)
-    {
-        bool observed = observedDecodeSecondsPerToken > 0;
-        if (!m.PrefillKnown || !(observed || m.DecodeKnown))
+        if ((t.UnlessLive & CostAssumptions.ThroughputPrior) != 0 && !decodeObserved)
         {
             assumptions |= CostAssumptions.ThroughputPrior;
         }
 
-        return (r.InputTokens * m.PrefillSecondsPerToken) + (r.OutputTokens * (observed ? observedDecodeSecondsPerToken : m.DecodeSecondsPerToken));
+        return assumptions;
     }
+
+    /// <summary>Why a mesh node must not take the request before its money is known: the quality floor, the battery reserve, an excluded metered link (in that order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static CostExclusion Exclusion(in TargetTerms t, in RequestTerms r)
+    {
+        CostExclusion exclusion = r.HasQualityFloor ? QualityExclusion(in t.Model, in r) : CostExclusion.None;
+
+        // Non-urgent work is refused below the battery reserve.
+        if (t.Node.BelowReserve && !r.Interactive && exclusion == CostExclusion.None)
+        {
+            exclusion = CostExclusion.BelowBatteryReserve;
+        }
+
+        if (t.Node.Metered && r.ExcludeMetered && exclusion == CostExclusion.None)
+        {
+            exclusion = CostExclusion.Metered;
+        }
+
+        return exclusion;
+    }
+
+    /// <summary>Network: each hop (<paramref name="hops"/>: relays + 1) pays a round trip and the transfer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double NetworkSeconds(double hops, double rttSeconds, double payloadBits, double secondsPerBit) =>
+        hops * (rttSeconds + (payloadBits * secondsPerBit));
+
+    /// <summary>Compute before queueing: prefill + decode at the observed or advertised speed (priors when unknown).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double ServiceSeconds(in RequestTerms r, double prefillSecondsPerToken, double decodeSecondsPerToken) =>
+        (r.InputTokens * prefillSecondsPerToken) + (r.OutputTokens * decodeSecondsPerToken);
 
     /// <summary>The request's priced preference for larger, less quantised models (negative: a discount).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -229,6 +281,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             ? cost with { Exclusion = CostExclusion.OverBudget }
             : cost;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static CostExclusion QualityExclusion(in ModelTerms m, in RequestTerms r)
     {
         // An unknown size (NaN) never meets a floor.

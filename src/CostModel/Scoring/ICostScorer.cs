@@ -91,13 +91,22 @@ public readonly record struct CostBreakdown
     public CostExclusion Exclusion { get; init; }
 
     /// <summary>Money actually spent (energy, metered traffic, API), dollars: what budgets and price caps compare.</summary>
-    public double MoneyDollars => EnergyDollars + NetworkDollars + ApiDollars;
+    public double MoneyDollars => Money(EnergyDollars, NetworkDollars, ApiDollars);
 
     /// <summary>Total expected latency, in seconds.</summary>
-    public double LatencySeconds => NetworkLatencySeconds + ComputeLatencySeconds;
+    public double LatencySeconds => Latency(NetworkLatencySeconds, ComputeLatencySeconds);
 
     /// <summary>The total in dollars: latency times value of time plus every money term.</summary>
-    public double TotalDollars => (LatencySeconds * ValueOfTimeDollarsPerSecond) + EnergyDollars + NetworkDollars + ApiDollars + QualityDollars;
+    public double TotalDollars => Total(LatencySeconds, ValueOfTimeDollarsPerSecond, EnergyDollars, NetworkDollars, ApiDollars, QualityDollars);
+
+    // The sums behind the properties, for the scorer to take them from its terms before they are
+    // stored (the same operations in the same order, so the same bits).
+    internal static double Money(double energyDollars, double networkDollars, double apiDollars) => energyDollars + networkDollars + apiDollars;
+
+    internal static double Latency(double networkSeconds, double computeSeconds) => networkSeconds + computeSeconds;
+
+    internal static double Total(double latencySeconds, double valueOfTimeDollarsPerSecond, double energyDollars, double networkDollars, double apiDollars, double qualityDollars) =>
+        (latencySeconds * valueOfTimeDollarsPerSecond) + energyDollars + networkDollars + apiDollars + qualityDollars;
 }
 
 /// <summary>Why a candidate is refused rather than priced.</summary>

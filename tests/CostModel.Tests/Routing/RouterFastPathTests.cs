@@ -147,6 +147,62 @@ public sealed class RouterFastPathTests
     }
 
     [Fact]
+    public void Work_placed_before_a_new_snapshot_stops_counting_on_both_paths()
+    {
+        // The fast path records the snapshot each node's placed work counts from when it prepares a
+        // view (TargetState.See); the full path when it prices the node. Either way, work placed
+        // before the node's newer snapshot (which already reports it) must stop counting, and work
+        // placed since must count.
+        IConfigurationRoot config = MinimalConfiguration();
+        using var full = new Side(config, 1);
+        using var fast = new Side(config, 1);
+        var request = new RequestProfile(ModelA) { InputTokens = 100, OutputTokens = 100 };
+        var explanation = new RouteExplanation();
+        var held = new List<RouteLease>();
+        CostBreakdown Route(bool keep)
+        {
+            RouteDecision expected = full.Router.Route(request, explanation);
+            RouteDecision actual = fast.Router.Route(request);
+            Assert.Equal(expected.Cost, actual.Cost);
+            if (keep)
+            {
+                held.Add(expected.Lease);
+                held.Add(actual.Lease);
+            }
+            else
+            {
+                expected.Lease.Dispose();
+                actual.Lease.Dispose();
+            }
+
+            return actual.Cost;
+        }
+
+        full.View.Upsert(SlottedNode("a", full.Time.GetUtcNow(), version: 1));
+        fast.View.Upsert(SlottedNode("a", fast.Time.GetUtcNow(), version: 1));
+        CostBreakdown idle = Route(keep: false);
+        for (int i = 0; i < 3; i++)
+        {
+            Route(keep: true);
+        }
+
+        CostBreakdown busy = Route(keep: false);
+        full.View.Upsert(SlottedNode("a", full.Time.GetUtcNow(), version: 2));
+        fast.View.Upsert(SlottedNode("a", fast.Time.GetUtcNow(), version: 2));
+        CostBreakdown afterSnapshot = Route(keep: true);
+        CostBreakdown oneSince = Route(keep: true);
+
+        Assert.True(busy.ComputeLatencySeconds > idle.ComputeLatencySeconds, "three placed requests must count");
+        Assert.Equal(idle, afterSnapshot);
+        Assert.True(oneSince.ComputeLatencySeconds > idle.ComputeLatencySeconds, "a request placed after the snapshot must count");
+        Assert.True(oneSince.ComputeLatencySeconds < busy.ComputeLatencySeconds, "only the request placed after the snapshot may count");
+        foreach (RouteLease lease in held)
+        {
+            lease.Dispose();
+        }
+    }
+
+    [Fact]
     public void A_live_option_change_reaches_the_fast_path()
     {
         IConfigurationRoot config = MinimalConfiguration();
@@ -218,6 +274,21 @@ public sealed class RouterFastPathTests
             Network = new NetworkFactors { Metered = Reading.Measured(false, t, "test") },
         };
         return new MeshNode(factors, new NodeCapabilities(id, 1) { Models = [new ServedModel(ModelA) { DecodeTokensPerSecond = 20, PrefillTokensPerSecond = 200 }] });
+    }
+
+    /// <summary>Like <see cref="SimpleNode"/>, with eight parallel slots (placed work raises the load without reaching the cap).</summary>
+    /// <summary>A node with one slot: every request placed on it waits for the ones before it.</summary>
+    private static MeshNode SlottedNode(string id, DateTimeOffset t, long version)
+    {
+        MeshNode node = SimpleNode(id, t);
+        var factors = new NodeCostFactors(id, 1, version, t)
+        {
+            Power = node.Factors.Power,
+            Compute = node.Factors.Compute,
+            Thermal = node.Factors.Thermal,
+            Network = node.Factors.Network,
+        };
+        return new MeshNode(factors, new NodeCapabilities(id, version) { Models = [new ServedModel(ModelA) { DecodeTokensPerSecond = 20, PrefillTokensPerSecond = 200, ParallelSlots = 1 }] });
     }
 
     private static IConfigurationRoot MinimalConfiguration() =>
