@@ -298,11 +298,11 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// </summary>
     private void EvaluateFast(Scratch scratch, ViewCache view, EndpointCache endpoints, FastPlan plan, DefaultCostScorer scorer, RequestProfile request, Settings settings, DateTimeOffset now, long stamp)
     {
-        PreparedTerms candidateTerms = CurrentTerms(view, scorer, now);
+        TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
+        PreparedTerms candidateTerms = CurrentTerms(view, scorer, plan, maxSnapshotAge.Ticks, now);
         ScoringOptions o = candidateTerms.Options;
         var r = new RequestTerms(request, o);
         BandwidthEstimator bandwidth = scorer.Bandwidth;
-        TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
         SpendCapFilter? spendCaps = plan.SpendCaps is { } caps && caps.Active ? caps : null;
         ModelGroup group = scratch.GroupOf(view, request.Model);
         Slot[] slots = group.Slots;
@@ -310,7 +310,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         scratch.UseSlots(slots, endpoints.Endpoints.Length);
         ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, count);
 
-        var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, maxSnapshotAge.Ticks, ContextLengthFilter.Tokens(request), stamp, settings.OutcomeDecayTicks);
+        var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, ContextLengthFilter.Tokens(request), stamp, settings.OutcomeDecayTicks);
         PriceNodes(prepared, in inputs, scratch.Verdicts.AsSpan(0, count), scratch.Adjusted.AsSpan(0, count), scratch.Costs.AsSpan(0, count));
 
         // API endpoints are few: the full scorer prices them, and they keep an entry each (liveness passes them).
@@ -340,7 +340,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             TargetState state = candidate.State;
 
             // Filters before scoring: each test, mapped through its filter's own verdict (worst wins).
-            byte verdict = FastPlan.LivenessVerdict(inputs.LivenessVerdicts, LivenessFilter.Classify(candidate.Standing, candidate.CapturedAtUtcTicks, inputs.NowUtcTicks, inputs.MaxSnapshotAgeTicks));
+            // The liveness verdict was worked out with the view; only the snapshot's age is live.
+            byte verdict = inputs.NowUtcTicks > candidate.StaleAfterUtcTicks ? candidate.StaleVerdict : candidate.FreshVerdict;
             if (ContextLengthFilter.ExceedsLimit(candidate.ContextLimit, inputs.Tokens))
             {
                 verdict = Math.Max(verdict, inputs.ContextExceeded);
@@ -697,23 +698,24 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
     /// <summary>
     /// The view's prepared terms, valid now: prepared again when a reading they used has turned
-    /// stale (or the clock went back), the scoring options changed, or a node's bandwidth entry
-    /// appeared or went. A node whose snapshot, options and validity are unchanged keeps its terms.
+    /// stale (or the clock went back), the scoring options changed, a node's bandwidth entry
+    /// appeared or went, or the routing options changed (the filters' verdicts, the maximum
+    /// snapshot age). A node whose snapshot, options and validity are unchanged keeps its terms.
     /// </summary>
-    private PreparedTerms CurrentTerms(ViewCache view, DefaultCostScorer scorer, DateTimeOffset now)
+    private PreparedTerms CurrentTerms(ViewCache view, DefaultCostScorer scorer, FastPlan plan, long maxSnapshotAgeTicks, DateTimeOffset now)
     {
         PreparedTerms? prepared = view.Prepared;
-        return prepared is not null && prepared.HoldsFor(scorer, now.UtcTicks) ? prepared : PrepareTerms(view, scorer, now);
+        return prepared is not null && prepared.HoldsFor(scorer, plan, maxSnapshotAgeTicks, now.UtcTicks) ? prepared : PrepareTerms(view, scorer, plan, maxSnapshotAgeTicks, now);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private PreparedTerms PrepareTerms(ViewCache view, DefaultCostScorer scorer, DateTimeOffset now)
+    private PreparedTerms PrepareTerms(ViewCache view, DefaultCostScorer scorer, FastPlan plan, long maxSnapshotAgeTicks, DateTimeOffset now)
     {
         long ticks = now.UtcTicks;
         lock (_cacheGate)
         {
             PreparedTerms? prepared = view.Prepared;
-            if (prepared is not null && prepared.HoldsFor(scorer, ticks))
+            if (prepared is not null && prepared.HoldsFor(scorer, plan, maxSnapshotAgeTicks, ticks))
             {
                 return prepared;
             }
@@ -740,10 +742,10 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             for (int i = 0; i < candidates.Length; i++)
             {
                 Slot slot = view.Slots[i];
-                candidates[i] = new CandidateTerms(in slot, new TargetTerms(in terms[slot.NodeIndex], new ModelTerms(slot.Model, o), slot.Node.IsLocal, slot.Hops, null, o), links[slot.NodeIndex]);
+                candidates[i] = new CandidateTerms(in slot, new TargetTerms(in terms[slot.NodeIndex], new ModelTerms(slot.Model, o), slot.Node.IsLocal, slot.Hops, null, o), links[slot.NodeIndex], plan, maxSnapshotAgeTicks);
             }
 
-            prepared = new PreparedTerms(o, membership, from, until, candidates);
+            prepared = new PreparedTerms(o, plan, maxSnapshotAgeTicks, membership, from, until, candidates);
             view.Prepared = prepared;
             return prepared;
         }
@@ -805,15 +807,13 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private const byte HardRejected = 2;
 
     /// <summary>What <see cref="PriceNodes"/> reads besides the candidates: the same for every candidate of one decision.</summary>
-    private readonly struct NodeInputs(in RequestTerms request, FastPlan plan, SpendCapFilter? spendCaps, BandwidthEstimator.Sample prior, long nowUtcTicks, long maxSnapshotAgeTicks, long tokens, long stamp, double decayTicks)
+    private readonly struct NodeInputs(in RequestTerms request, FastPlan plan, SpendCapFilter? spendCaps, BandwidthEstimator.Sample prior, long nowUtcTicks, long tokens, long stamp, double decayTicks)
     {
         public readonly RequestTerms Request = request;
         public readonly FastPlan Plan = plan;
         public readonly SpendCapFilter? SpendCaps = spendCaps;
         public readonly BandwidthEstimator.Sample Prior = prior;
-        public readonly ulong LivenessVerdicts = plan.LivenessVerdicts;
         public readonly long NowUtcTicks = nowUtcTicks;
-        public readonly long MaxSnapshotAgeTicks = maxSnapshotAgeTicks;
         public readonly long Tokens = tokens;
         public readonly long Stamp = stamp;
         public readonly double DecayTicks = decayTicks;
@@ -831,9 +831,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// </summary>
     private sealed class FastPlan
     {
-        // A verdict is a byte: the liveness verdicts pack one per finding into a word.
-        private const int BitsPerVerdict = 8;
-
         private readonly byte[] _exclusion;
 
         private FastPlan(IRouteFilter[] filters)
@@ -845,10 +842,10 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             bool ejection = filters.OfType<EjectionFilter>().Any();
 
             ContextExceeded = context ? Verdict(ContextLengthFilter.Result(true)) : Eligible;
+            LivenessVerdicts = new byte[LivenessFilter.Local + 1];
             foreach (int finding in (int[])[LivenessFilter.Alive, LivenessFilter.Dead, LivenessFilter.Suspect, LivenessFilter.Stale, LivenessFilter.Local])
             {
-                ulong verdict = Liveness is null ? Eligible : Verdict(LivenessFilter.Result(finding));
-                LivenessVerdicts |= verdict << (finding * BitsPerVerdict);
+                LivenessVerdicts[finding] = Liveness is null ? Eligible : Verdict(LivenessFilter.Result(finding));
             }
             Ejected = ejection ? Verdict(EjectionFilter.Result(true)) : Eligible;
             OverSpendCap = SpendCaps is null ? Eligible : Verdict(SpendCapFilter.Result(true));
@@ -864,11 +861,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
         public byte ContextExceeded { get; }
 
-        /// <summary>
-        /// The liveness filter's verdict for each finding of <see cref="LivenessFilter.Classify"/>, a
-        /// byte each in one word (<see cref="LivenessVerdict"/>): the loop reads it without a bounds check.
-        /// </summary>
-        public ulong LivenessVerdicts { get; }
+        /// <summary>The liveness filter's verdict by finding (indexed by <see cref="LivenessFilter.Classify"/>).</summary>
+        public byte[] LivenessVerdicts { get; }
 
         /// <summary>The liveness filter, for its maximum snapshot age; null when not configured.</summary>
         public LivenessFilter? Liveness { get; }
@@ -880,10 +874,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public byte OverSpendCap { get; }
 
         private byte ExclusionUnknown { get; }
-
-        /// <summary>The verdict for <paramref name="finding"/> in <see cref="LivenessVerdicts"/>.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static byte LivenessVerdict(ulong verdicts, int finding) => (byte)(verdicts >> (finding * BitsPerVerdict));
 
         public static FastPlan? For(IRouteFilter[] filters) =>
             filters.All(f => f is ContextLengthFilter or LivenessFilter or CostConstraintFilter or SpendCapFilter or EjectionFilter)
@@ -930,30 +920,37 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// model), its node's bandwidth entry (null for none yet), its state, and what the filters read
     /// from the (immutable) node and model, so the loop does not chase the node and its snapshot.
     /// </summary>
-    private readonly struct CandidateTerms(in Slot slot, in TargetTerms target, BandwidthEstimator.Entry? link)
+    private readonly struct CandidateTerms(in Slot slot, in TargetTerms target, BandwidthEstimator.Entry? link, FastPlan plan, long maxSnapshotAgeTicks)
     {
         // Fields, so the pricing takes them by reference.
         public readonly TargetTerms Target = target;
         public readonly BandwidthEstimator.Entry? Link = link;
         public readonly TargetState State = slot.State;
-        public readonly long CapturedAtUtcTicks = slot.Node.Factors.CapturedAt.UtcTicks;
         public readonly long ContextLimit = ContextLengthFilter.Limit(slot.Model.ContextTokens);
-        public readonly int Standing = LivenessFilter.Standing(slot.Node.IsLocal, slot.Node.Liveness);
+
+        // The liveness filter's verdict on the node, worked out per view and plan: the snapshot is
+        // stale once the clock passes StaleAfterUtcTicks (long.MaxValue: never).
+        public readonly long StaleAfterUtcTicks = LivenessFilter.StaleAfter(LivenessFilter.Standing(slot.Node.IsLocal, slot.Node.Liveness), slot.Node.Factors.CapturedAt.UtcTicks, maxSnapshotAgeTicks);
+        public readonly byte FreshVerdict = plan.LivenessVerdicts[LivenessFilter.Standing(slot.Node.IsLocal, slot.Node.Liveness)];
+        public readonly byte StaleVerdict = plan.LivenessVerdicts[LivenessFilter.Stale];
     }
 
     /// <summary>
     /// Terms for every candidate of a view (each model's consecutively, in the index's order), with
     /// the options, bandwidth membership and time span they hold for.
     /// </summary>
-    private sealed class PreparedTerms(ScoringOptions options, long membership, long fromUtcTicks, long untilUtcTicks, CandidateTerms[] candidates)
+    private sealed class PreparedTerms(ScoringOptions options, FastPlan plan, long maxSnapshotAgeTicks, long membership, long fromUtcTicks, long untilUtcTicks, CandidateTerms[] candidates)
     {
         public ScoringOptions Options { get; } = options;
 
         public CandidateTerms[] Candidates { get; } = candidates;
 
-        public bool HoldsFor(DefaultCostScorer scorer, long nowUtcTicks) =>
+        // The maximum snapshot age is compared by value: the liveness filter reads its options on
+        // its own, so a new plan does not mean a new age, nor the reverse.
+        public bool HoldsFor(DefaultCostScorer scorer, FastPlan currentPlan, long currentMaxSnapshotAgeTicks, long nowUtcTicks) =>
             nowUtcTicks >= fromUtcTicks && nowUtcTicks <= untilUtcTicks
-            && ReferenceEquals(Options, scorer.Options) && membership == scorer.Bandwidth.Membership;
+            && ReferenceEquals(Options, scorer.Options) && membership == scorer.Bandwidth.Membership
+            && ReferenceEquals(plan, currentPlan) && maxSnapshotAgeTicks == currentMaxSnapshotAgeTicks;
     }
 
     private sealed record EndpointCache(List<ApiEndpoint>? Source, PriceTable? Table, ApiEndpoint[] Endpoints, TargetState[] States, ServedModel[] Models, TokenPrice?[] Prices)
