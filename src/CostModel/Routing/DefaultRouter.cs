@@ -311,7 +311,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, count);
 
         var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, ContextLengthFilter.Tokens(request), stamp, settings.OutcomeDecayTicks);
-        PriceNodes(prepared, in inputs, scratch.Verdicts.AsSpan(0, count), scratch.Adjusted.AsSpan(0, count), scratch.Costs.AsSpan(0, count));
+        PriceNodes(prepared, in inputs, scratch.Verdicts.AsSpan(0, count), scratch.Adjusted.AsSpan(0, count), scratch.Costs.AsSpan(0, count), scratch.FollowUps.AsSpan(0, count));
 
         // API endpoints are few: the full scorer prices them, and they keep an entry each (liveness passes them).
         if (endpoints.Endpoints.Length > 0)
@@ -323,17 +323,21 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// <summary>
     /// The fast path's loop over the mesh nodes of the requested model: filters, pricing and the
     /// adjusted total of each, with only what it reads in <paramref name="inputs"/>. The loop makes
-    /// no call on its common path, and its rare steps (a failure rate to price in, an exclusion or a
-    /// spend cap to judge) come after the pricing: a call in the loop makes the JIT keep the
-    /// pricing's values in memory instead of registers, which costs more than the pricing itself.
+    /// no call: a candidate that needs one (its target failed before, so its retries are priced in;
+    /// the scorer excluded it, or a spend cap is set, so the filters after scoring judge it) is
+    /// noted in <paramref name="followUps"/> and finished after the loop. A call in the loop would
+    /// make the JIT keep the loop's values in memory instead of registers, which costs more than
+    /// the pricing itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void PriceNodes(ReadOnlySpan<CandidateTerms> prepared, in NodeInputs inputs, Span<byte> verdicts, Span<double> adjusted, Span<CostBreakdown> costs)
+    private static void PriceNodes(ReadOnlySpan<CandidateTerms> prepared, in NodeInputs inputs, Span<byte> verdicts, Span<double> adjusted, Span<CostBreakdown> costs, Span<int> followUps)
     {
         // The outputs sliced to the candidates' length: the JIT then checks no bound per candidate.
         verdicts = verdicts[..prepared.Length];
         adjusted = adjusted[..prepared.Length];
         costs = costs[..prepared.Length];
+        followUps = followUps[..prepared.Length];
+        int noted = 0;
         for (int i = 0; i < prepared.Length; i++)
         {
             ref readonly CandidateTerms candidate = ref prepared[i];
@@ -352,6 +356,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 verdict = Math.Max(verdict, inputs.Ejected);
             }
 
+            verdicts[i] = verdict;
             if (verdict != HardRejected)
             {
                 // A local node has no link (its network term is zero whatever the sample). The
@@ -359,21 +364,30 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 BandwidthEstimator.Sample link = candidate.Link?.Current ?? inputs.Prior;
                 ref CostBreakdown cost = ref costs[i];
                 adjusted[i] = DefaultCostScorer.PriceNode(out cost, in candidate.Target, in inputs.Request, link.SecondsPerBit, link.Samples, state.PlacedSinceSeen, state.DecodeSecondsPerToken);
-
-                // Out of line: the expected cost of retries (a target that never failed has none).
-                if (state.HasFailures)
+                if (state.HasFailures || cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
                 {
-                    adjusted[i] = WithRetries(in cost, state, inputs.Stamp, inputs.DecayTicks);
-                }
-
-                // Filters after scoring (most candidates have no exclusion and no spend cap is set).
-                if (cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
-                {
-                    verdict = Math.Max(verdict, PostScoreVerdict(inputs.Plan, inputs.SpendCaps, in cost));
+                    followUps[noted++] = i;
                 }
             }
+        }
 
-            verdicts[i] = verdict;
+        for (int k = 0; k < noted; k++)
+        {
+            int i = followUps[k];
+            ref readonly CostBreakdown cost = ref costs[i];
+            TargetState state = prepared[i].State;
+
+            // The expected cost of retries (a target that never failed has none).
+            if (state.HasFailures)
+            {
+                adjusted[i] = WithRetries(in cost, state, inputs.Stamp, inputs.DecayTicks);
+            }
+
+            // Filters after scoring.
+            if (cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
+            {
+                verdicts[i] = Math.Max(verdicts[i], PostScoreVerdict(inputs.Plan, inputs.SpendCaps, in cost));
+            }
         }
     }
 
@@ -994,6 +1008,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public double[] Adjusted = new double[InitialCapacity];
         public CostBreakdown[] Costs = new CostBreakdown[InitialCapacity];
         public int[] Near = new int[InitialCapacity];
+        public int[] FollowUps = new int[InitialCapacity];
         public int Count;
         public int SlotCount;
 
@@ -1057,6 +1072,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 Array.Resize(ref Adjusted, size);
                 Array.Resize(ref Costs, size);
                 Array.Resize(ref Near, size);
+                Array.Resize(ref FollowUps, size);
             }
         }
     }
