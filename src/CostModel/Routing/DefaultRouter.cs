@@ -149,19 +149,11 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             _metrics.RoutePanic();
         }
 
-        // The cheapest eligible (or, in panic, soft-rejected) candidate.
+        // The cheapest eligible (or, in panic, soft-rejected) candidate, the first of equals, and
+        // those that may be its near-equals.
         byte admit = panic ? SoftRejected : Eligible;
-        double[] adjusted = scratch.Adjusted;
-        int best = -1;
-        double cheapest = 0;
-        for (int i = 0; i < verdicts.Length; i++)
-        {
-            if (verdicts[i] <= admit && (best < 0 || adjusted[i] < cheapest))
-            {
-                best = i;
-                cheapest = adjusted[i];
-            }
-        }
+        RoutingOptions o = settings.Options;
+        int best = PickerScan.Scan(verdicts, scratch.Adjusted, admit, o.SpreadTolerance, o.HysteresisEpsilonDollars, scratch.Near, out scratch.MaybeNear);
 
         string? incumbentId = null;
         int chosen = best >= 0 ? Pick(scratch, best, admit, request, settings, stamp, ref flags, out incumbentId) : -1;
@@ -532,16 +524,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         // Near-equals: within the tolerance of the cheapest; power of two choices on in-flight work.
-        double limit = cheapest + (Math.Abs(cheapest) * o.SpreadTolerance) + o.HysteresisEpsilonDollars;
         int[] nearby = scratch.Near;
-        int near = 0;
-        for (int i = 0; i < scratch.Count; i++)
-        {
-            if (verdicts[i] <= admit && adjusted[i] <= limit)
-            {
-                nearby[near++] = i;
-            }
-        }
+        int near = PickerScan.Near(verdicts.AsSpan(0, scratch.Count), adjusted, admit, cheapest, o.SpreadTolerance, o.HysteresisEpsilonDollars, nearby, scratch.MaybeNear);
 
         if (near <= 1)
         {
@@ -1011,6 +995,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public int[] FollowUps = new int[InitialCapacity];
         public int Count;
         public int SlotCount;
+
+        /// <summary>How many candidates the picker's scan (<see cref="PickerScan.Scan"/>) left in <see cref="Near"/> as maybe near the cheapest.</summary>
+        public int MaybeNear;
 
         public TargetState StateAt(int i) => i < SlotCount ? _slots[i].State : Entries[i].State;
 
