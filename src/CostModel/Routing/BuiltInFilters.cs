@@ -87,6 +87,15 @@ internal sealed class LivenessFilter : IRouteFilter
     internal static int Classify(int standing, long capturedAtUtcTicks, long nowUtcTicks, long maxSnapshotAgeTicks) =>
         standing == Alive && nowUtcTicks - capturedAtUtcTicks > maxSnapshotAgeTicks ? Stale : standing;
 
+    /// <summary>
+    /// The last instant at which <see cref="Classify"/> does not find the node <see cref="Stale"/>:
+    /// <c>Classify</c> finds it stale exactly when the clock is past this (<see cref="long.MaxValue"/>
+    /// for a node whose age does not matter, or whose snapshot stays fresh past the end of time).
+    /// The router's fast path keeps it per view, so that only the comparison is left per decision.
+    /// </summary>
+    internal static long StaleAfter(int standing, long capturedAtUtcTicks, long maxSnapshotAgeTicks) =>
+        standing != Alive || maxSnapshotAgeTicks > long.MaxValue - capturedAtUtcTicks ? long.MaxValue : capturedAtUtcTicks + maxSnapshotAgeTicks;
+
     internal static RouteFilterResult Result(int finding) => finding switch
     {
         Dead => RouteFilterResult.Hard("node is dead"),

@@ -185,19 +185,11 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             _metrics.RoutePanic();
         }
 
-        // The cheapest eligible (or, in panic, soft-rejected) candidate.
+        // The cheapest eligible (or, in panic, soft-rejected) candidate, the first of equals, and
+        // those that may be its near-equals.
         byte admit = panic ? SoftRejected : Eligible;
-        double[] adjusted = scratch.Adjusted;
-        int best = -1;
-        double cheapest = 0;
-        for (int i = 0; i < verdicts.Length; i++)
-        {
-            if (verdicts[i] <= admit && (best < 0 || adjusted[i] < cheapest))
-            {
-                best = i;
-                cheapest = adjusted[i];
-            }
-        }
+        RoutingOptions o = settings.Options;
+        int best = PickerScan.Scan(verdicts, scratch.Adjusted, admit, o.SpreadTolerance, o.HysteresisEpsilonDollars, scratch.Near, out scratch.MaybeNear);
 
         string? incumbentId = null;
         int chosen = best >= 0 ? Pick(scratch, best, admit, request, settings, stamp, ref flags, out incumbentId) : -1;
@@ -337,11 +329,11 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// </summary>
     private void EvaluateFast(Scratch scratch, ViewCache view, EndpointCache endpoints, FastPlan plan, DefaultCostScorer scorer, RequestProfile request, Settings settings, DateTimeOffset now, long stamp)
     {
-        PreparedTerms candidateTerms = CurrentTerms(view, scorer, now);
+        TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
+        PreparedTerms candidateTerms = CurrentTerms(view, scorer, plan, maxSnapshotAge.Ticks, now);
         ScoringOptions o = candidateTerms.Options;
         var r = new RequestTerms(request, o);
         BandwidthEstimator bandwidth = scorer.Bandwidth;
-        TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
         SpendCapFilter? spendCaps = plan.SpendCaps is { } caps && caps.Active ? caps : null;
         ModelGroup group = scratch.GroupOf(view, request.Model);
         Slot[] slots = group.Slots;
@@ -349,8 +341,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         scratch.UseSlots(slots, endpoints.Endpoints.Length);
         ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, count);
 
-        var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, maxSnapshotAge.Ticks, ContextLengthFilter.Tokens(request), stamp, settings.FailureMemoryTicks);
-        PriceNodes(prepared, in inputs, scratch.Verdicts.AsSpan(0, count), scratch.Adjusted.AsSpan(0, count), scratch.Costs.AsSpan(0, count));
+        var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, ContextLengthFilter.Tokens(request), stamp, settings.FailureMemoryTicks);
+        PriceNodes(prepared, in inputs, scratch.Verdicts.AsSpan(0, count), scratch.Adjusted.AsSpan(0, count), scratch.Costs.AsSpan(0, count), scratch.FollowUps.AsSpan(0, count));
 
         // API endpoints are few: the full scorer prices them, and they keep an entry each (liveness passes them).
         if (endpoints.Endpoints.Length > 0)
@@ -362,24 +354,29 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// <summary>
     /// The fast path's loop over the mesh nodes of the requested model: filters, pricing and the
     /// adjusted total of each, with only what it reads in <paramref name="inputs"/>. The loop makes
-    /// no call on its common path, and its rare steps (a failure rate to price in, an exclusion or a
-    /// spend cap to judge) come after the pricing: a call in the loop makes the JIT keep the
-    /// pricing's values in memory instead of registers, which costs more than the pricing itself.
+    /// no call: a candidate that needs one (its target failed before, so its retries are priced in;
+    /// the scorer excluded it, or a spend cap is set, so the filters after scoring judge it) is
+    /// noted in <paramref name="followUps"/> and finished after the loop. A call in the loop would
+    /// make the JIT keep the loop's values in memory instead of registers, which costs more than
+    /// the pricing itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void PriceNodes(ReadOnlySpan<CandidateTerms> prepared, in NodeInputs inputs, Span<byte> verdicts, Span<double> adjusted, Span<CostBreakdown> costs)
+    private static void PriceNodes(ReadOnlySpan<CandidateTerms> prepared, in NodeInputs inputs, Span<byte> verdicts, Span<double> adjusted, Span<CostBreakdown> costs, Span<int> followUps)
     {
         // The outputs sliced to the candidates' length: the JIT then checks no bound per candidate.
         verdicts = verdicts[..prepared.Length];
         adjusted = adjusted[..prepared.Length];
         costs = costs[..prepared.Length];
+        followUps = followUps[..prepared.Length];
+        int noted = 0;
         for (int i = 0; i < prepared.Length; i++)
         {
             ref readonly CandidateTerms candidate = ref prepared[i];
             TargetState state = candidate.State;
 
             // Filters before scoring: each test, mapped through its filter's own verdict (worst wins).
-            byte verdict = FastPlan.LivenessVerdict(inputs.LivenessVerdicts, LivenessFilter.Classify(candidate.Standing, candidate.CapturedAtUtcTicks, inputs.NowUtcTicks, inputs.MaxSnapshotAgeTicks));
+            // The liveness verdict was worked out with the view; only the snapshot's age is live.
+            byte verdict = inputs.NowUtcTicks > candidate.StaleAfterUtcTicks ? candidate.StaleVerdict : candidate.FreshVerdict;
             if (ContextLengthFilter.ExceedsLimit(candidate.ContextLimit, inputs.Tokens))
             {
                 verdict = Math.Max(verdict, inputs.ContextExceeded);
@@ -390,6 +387,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 verdict = Math.Max(verdict, inputs.Ejected);
             }
 
+            verdicts[i] = verdict;
             if (verdict != HardRejected)
             {
                 // A local node has no link (its network term is zero whatever the sample). The
@@ -397,21 +395,30 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 BandwidthEstimator.Sample link = candidate.Link?.Current ?? inputs.Prior;
                 ref CostBreakdown cost = ref costs[i];
                 adjusted[i] = DefaultCostScorer.PriceNode(out cost, in candidate.Target, in inputs.Request, link.SecondsPerBit, link.Samples, state.PlacedSinceSeen, state.DecodeSecondsPerToken);
-
-                // Out of line: the expected cost of retries (a target that never failed has none).
-                if (state.HasFailures)
+                if (state.HasFailures || cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
                 {
-                    adjusted[i] = WithRetries(in cost, state, inputs.Stamp, inputs.FailureMemoryTicks);
-                }
-
-                // Filters after scoring (most candidates have no exclusion and no spend cap is set).
-                if (cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
-                {
-                    verdict = Math.Max(verdict, PostScoreVerdict(inputs.Plan, inputs.SpendCaps, in cost));
+                    followUps[noted++] = i;
                 }
             }
+        }
 
-            verdicts[i] = verdict;
+        for (int k = 0; k < noted; k++)
+        {
+            int i = followUps[k];
+            ref readonly CostBreakdown cost = ref costs[i];
+            TargetState state = prepared[i].State;
+
+            // The expected cost of retries (a target that never failed has none).
+            if (state.HasFailures)
+            {
+                adjusted[i] = WithRetries(in cost, state, inputs.Stamp, inputs.FailureMemoryTicks);
+            }
+
+            // Filters after scoring.
+            if (cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
+            {
+                verdicts[i] = Math.Max(verdicts[i], PostScoreVerdict(inputs.Plan, inputs.SpendCaps, in cost));
+            }
         }
     }
 
@@ -558,16 +565,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         // Near-equals: within the tolerance of the cheapest; power of two choices on in-flight work.
-        double limit = cheapest + (Math.Abs(cheapest) * o.SpreadTolerance) + o.HysteresisEpsilonDollars;
         int[] nearby = scratch.Near;
-        int near = 0;
-        for (int i = 0; i < scratch.Count; i++)
-        {
-            if (verdicts[i] <= admit && adjusted[i] <= limit)
-            {
-                nearby[near++] = i;
-            }
-        }
+        int near = PickerScan.Near(verdicts.AsSpan(0, scratch.Count), adjusted, admit, cheapest, o.SpreadTolerance, o.HysteresisEpsilonDollars, nearby, scratch.MaybeNear);
 
         if (near <= 1)
         {
@@ -738,23 +737,24 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
     /// <summary>
     /// The view's prepared terms, valid now: prepared again when a reading they used has turned
-    /// stale (or the clock went back), the scoring options changed, or a node's bandwidth entry
-    /// appeared or went. A node whose snapshot, options and validity are unchanged keeps its terms.
+    /// stale (or the clock went back), the scoring options changed, a node's bandwidth entry
+    /// appeared or went, or the routing options changed (the filters' verdicts, the maximum
+    /// snapshot age). A node whose snapshot, options and validity are unchanged keeps its terms.
     /// </summary>
-    private PreparedTerms CurrentTerms(ViewCache view, DefaultCostScorer scorer, DateTimeOffset now)
+    private PreparedTerms CurrentTerms(ViewCache view, DefaultCostScorer scorer, FastPlan plan, long maxSnapshotAgeTicks, DateTimeOffset now)
     {
         PreparedTerms? prepared = view.Prepared;
-        return prepared is not null && prepared.HoldsFor(scorer, now.UtcTicks) ? prepared : PrepareTerms(view, scorer, now);
+        return prepared is not null && prepared.HoldsFor(scorer, plan, maxSnapshotAgeTicks, now.UtcTicks) ? prepared : PrepareTerms(view, scorer, plan, maxSnapshotAgeTicks, now);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private PreparedTerms PrepareTerms(ViewCache view, DefaultCostScorer scorer, DateTimeOffset now)
+    private PreparedTerms PrepareTerms(ViewCache view, DefaultCostScorer scorer, FastPlan plan, long maxSnapshotAgeTicks, DateTimeOffset now)
     {
         long ticks = now.UtcTicks;
         lock (_cacheGate)
         {
             PreparedTerms? prepared = view.Prepared;
-            if (prepared is not null && prepared.HoldsFor(scorer, ticks))
+            if (prepared is not null && prepared.HoldsFor(scorer, plan, maxSnapshotAgeTicks, ticks))
             {
                 return prepared;
             }
@@ -781,10 +781,10 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             for (int i = 0; i < candidates.Length; i++)
             {
                 Slot slot = view.Slots[i];
-                candidates[i] = new CandidateTerms(in slot, new TargetTerms(in terms[slot.NodeIndex], new ModelTerms(slot.Model, o), slot.Node.IsLocal, slot.Hops, null, o), links[slot.NodeIndex]);
+                candidates[i] = new CandidateTerms(in slot, new TargetTerms(in terms[slot.NodeIndex], new ModelTerms(slot.Model, o), slot.Node.IsLocal, slot.Hops, null, o), links[slot.NodeIndex], plan, maxSnapshotAgeTicks);
             }
 
-            prepared = new PreparedTerms(o, membership, from, until, candidates);
+            prepared = new PreparedTerms(o, plan, maxSnapshotAgeTicks, membership, from, until, candidates);
             view.Prepared = prepared;
             return prepared;
         }
@@ -847,15 +847,13 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private const byte HardRejected = 2;
 
     /// <summary>What <see cref="PriceNodes"/> reads besides the candidates: the same for every candidate of one decision.</summary>
-    private readonly struct NodeInputs(in RequestTerms request, FastPlan plan, SpendCapFilter? spendCaps, BandwidthEstimator.Sample prior, long nowUtcTicks, long maxSnapshotAgeTicks, long tokens, long stamp, double failureMemoryTicks)
+    private readonly struct NodeInputs(in RequestTerms request, FastPlan plan, SpendCapFilter? spendCaps, BandwidthEstimator.Sample prior, long nowUtcTicks, long tokens, long stamp, double failureMemoryTicks)
     {
         public readonly RequestTerms Request = request;
         public readonly FastPlan Plan = plan;
         public readonly SpendCapFilter? SpendCaps = spendCaps;
         public readonly BandwidthEstimator.Sample Prior = prior;
-        public readonly ulong LivenessVerdicts = plan.LivenessVerdicts;
         public readonly long NowUtcTicks = nowUtcTicks;
-        public readonly long MaxSnapshotAgeTicks = maxSnapshotAgeTicks;
         public readonly long Tokens = tokens;
         public readonly long Stamp = stamp;
         public readonly double FailureMemoryTicks = failureMemoryTicks;
@@ -873,9 +871,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// </summary>
     private sealed class FastPlan
     {
-        // A verdict is a byte: the liveness verdicts pack one per finding into a word.
-        private const int BitsPerVerdict = 8;
-
         private readonly byte[] _exclusion;
 
         private FastPlan(IRouteFilter[] filters)
@@ -887,10 +882,10 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             bool ejection = filters.OfType<EjectionFilter>().Any();
 
             ContextExceeded = context ? Verdict(ContextLengthFilter.Result(true)) : Eligible;
+            LivenessVerdicts = new byte[LivenessFilter.Local + 1];
             foreach (int finding in (int[])[LivenessFilter.Alive, LivenessFilter.Dead, LivenessFilter.Suspect, LivenessFilter.Stale, LivenessFilter.Local])
             {
-                ulong verdict = Liveness is null ? Eligible : Verdict(LivenessFilter.Result(finding));
-                LivenessVerdicts |= verdict << (finding * BitsPerVerdict);
+                LivenessVerdicts[finding] = Liveness is null ? Eligible : Verdict(LivenessFilter.Result(finding));
             }
             Ejected = ejection ? Verdict(EjectionFilter.Result(true)) : Eligible;
             OverSpendCap = SpendCaps is null ? Eligible : Verdict(SpendCapFilter.Result(true));
@@ -906,11 +901,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
         public byte ContextExceeded { get; }
 
-        /// <summary>
-        /// The liveness filter's verdict for each finding of <see cref="LivenessFilter.Classify"/>, a
-        /// byte each in one word (<see cref="LivenessVerdict"/>): the loop reads it without a bounds check.
-        /// </summary>
-        public ulong LivenessVerdicts { get; }
+        /// <summary>The liveness filter's verdict by finding (indexed by <see cref="LivenessFilter.Classify"/>).</summary>
+        public byte[] LivenessVerdicts { get; }
 
         /// <summary>The liveness filter, for its maximum snapshot age; null when not configured.</summary>
         public LivenessFilter? Liveness { get; }
@@ -922,10 +914,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public byte OverSpendCap { get; }
 
         private byte ExclusionUnknown { get; }
-
-        /// <summary>The verdict for <paramref name="finding"/> in <see cref="LivenessVerdicts"/>.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static byte LivenessVerdict(ulong verdicts, int finding) => (byte)(verdicts >> (finding * BitsPerVerdict));
 
         public static FastPlan? For(IRouteFilter[] filters) =>
             filters.All(f => f is ContextLengthFilter or LivenessFilter or CostConstraintFilter or SpendCapFilter or EjectionFilter)
@@ -972,30 +960,37 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// model), its node's bandwidth entry (null for none yet), its state, and what the filters read
     /// from the (immutable) node and model, so the loop does not chase the node and its snapshot.
     /// </summary>
-    private readonly struct CandidateTerms(in Slot slot, in TargetTerms target, BandwidthEstimator.Entry? link)
+    private readonly struct CandidateTerms(in Slot slot, in TargetTerms target, BandwidthEstimator.Entry? link, FastPlan plan, long maxSnapshotAgeTicks)
     {
         // Fields, so the pricing takes them by reference.
         public readonly TargetTerms Target = target;
         public readonly BandwidthEstimator.Entry? Link = link;
         public readonly TargetState State = slot.State;
-        public readonly long CapturedAtUtcTicks = slot.Node.Factors.CapturedAt.UtcTicks;
         public readonly long ContextLimit = ContextLengthFilter.Limit(slot.Model.ContextTokens);
-        public readonly int Standing = LivenessFilter.Standing(slot.Node.IsLocal, slot.Node.Liveness);
+
+        // The liveness filter's verdict on the node, worked out per view and plan: the snapshot is
+        // stale once the clock passes StaleAfterUtcTicks (long.MaxValue: never).
+        public readonly long StaleAfterUtcTicks = LivenessFilter.StaleAfter(LivenessFilter.Standing(slot.Node.IsLocal, slot.Node.Liveness), slot.Node.Factors.CapturedAt.UtcTicks, maxSnapshotAgeTicks);
+        public readonly byte FreshVerdict = plan.LivenessVerdicts[LivenessFilter.Standing(slot.Node.IsLocal, slot.Node.Liveness)];
+        public readonly byte StaleVerdict = plan.LivenessVerdicts[LivenessFilter.Stale];
     }
 
     /// <summary>
     /// Terms for every candidate of a view (each model's consecutively, in the index's order), with
     /// the options, bandwidth membership and time span they hold for.
     /// </summary>
-    private sealed class PreparedTerms(ScoringOptions options, long membership, long fromUtcTicks, long untilUtcTicks, CandidateTerms[] candidates)
+    private sealed class PreparedTerms(ScoringOptions options, FastPlan plan, long maxSnapshotAgeTicks, long membership, long fromUtcTicks, long untilUtcTicks, CandidateTerms[] candidates)
     {
         public ScoringOptions Options { get; } = options;
 
         public CandidateTerms[] Candidates { get; } = candidates;
 
-        public bool HoldsFor(DefaultCostScorer scorer, long nowUtcTicks) =>
+        // The maximum snapshot age is compared by value: the liveness filter reads its options on
+        // its own, so a new plan does not mean a new age, nor the reverse.
+        public bool HoldsFor(DefaultCostScorer scorer, FastPlan currentPlan, long currentMaxSnapshotAgeTicks, long nowUtcTicks) =>
             nowUtcTicks >= fromUtcTicks && nowUtcTicks <= untilUtcTicks
-            && ReferenceEquals(Options, scorer.Options) && membership == scorer.Bandwidth.Membership;
+            && ReferenceEquals(Options, scorer.Options) && membership == scorer.Bandwidth.Membership
+            && ReferenceEquals(plan, currentPlan) && maxSnapshotAgeTicks == currentMaxSnapshotAgeTicks;
     }
 
     private sealed record EndpointCache(List<ApiEndpoint>? Source, PriceTable? Table, ApiEndpoint[] Endpoints, TargetState[] States, ServedModel[] Models, TokenPrice?[] Prices)
@@ -1039,8 +1034,12 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public double[] Adjusted = new double[InitialCapacity];
         public CostBreakdown[] Costs = new CostBreakdown[InitialCapacity];
         public int[] Near = new int[InitialCapacity];
+        public int[] FollowUps = new int[InitialCapacity];
         public int Count;
         public int SlotCount;
+
+        /// <summary>How many candidates the picker's scan (<see cref="PickerScan.Scan"/>) left in <see cref="Near"/> as maybe near the cheapest.</summary>
+        public int MaybeNear;
 
         public TargetState StateAt(int i) => i < SlotCount ? _slots[i].State : Entries[i].State;
 
@@ -1114,6 +1113,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 Array.Resize(ref Adjusted, size);
                 Array.Resize(ref Costs, size);
                 Array.Resize(ref Near, size);
+                Array.Resize(ref FollowUps, size);
             }
         }
     }

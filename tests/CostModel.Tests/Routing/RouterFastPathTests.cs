@@ -219,6 +219,35 @@ public sealed class RouterFastPathTests
     }
 
     [Fact]
+    public void A_new_maximum_snapshot_age_reaches_the_fast_path_at_once()
+    {
+        // The fast path works out each node's liveness verdict and stale-after instant when it
+        // prepares a view; a routing option change (here the age, read by the liveness filter from
+        // its own options) must be seen by the next decision. (A reload replaces the scoring options
+        // as well, which alone prepares the terms again; the plan and the age are compared too.)
+        IConfigurationRoot config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["CostModel:NodeId"] = "router",
+            ["CostModel:Routing:MaxSnapshotAge"] = "00:02:00",
+        }).Build();
+        using var side = new Side(config, 1);
+        side.View.Upsert(SimpleNode("a", side.Time.GetUtcNow()));
+        side.View.Upsert(SimpleNode("b", side.Time.GetUtcNow() - TimeSpan.FromMinutes(1)));
+        var request = new RequestProfile(ModelA) { InputTokens = 100, OutputTokens = 100 };
+        RouteDecision before = side.Router.Route(request);
+        before.Lease.Dispose();
+
+        config["CostModel:Routing:MaxSnapshotAge"] = "00:00:30";
+        config.Reload();
+        RouteDecision after = side.Router.Route(request);
+        after.Lease.Dispose();
+
+        Assert.Equal(0, before.FilteredCount);
+        Assert.Equal(1, after.FilteredCount);
+        Assert.Equal("a", after.TargetId);
+    }
+
+    [Fact]
     public void A_custom_filter_or_scorer_takes_the_full_path()
     {
         var filter = new ServicesWith(s => s.AddCostModel(o =>
