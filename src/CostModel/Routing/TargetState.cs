@@ -82,7 +82,11 @@ internal sealed class TargetState(string targetId)
     /// <summary>The requests placed since the last snapshot <see cref="See"/> recorded and still open.</summary>
     public int PlacedSinceSeen => Math.Min(Volatile.Read(ref _placedSinceVersion), Volatile.Read(ref _inFlight));
 
-    /// <summary>True once an outcome has failed (the failure rate then decays but stays above zero); false while <see cref="FailureRateAt"/> is zero whenever it is asked.</summary>
+    /// <summary>
+    /// True while the failure rate is above zero (from a failed outcome until successes bring it back
+    /// to zero). When false, <see cref="FailureRateAt"/> is zero at any instant, so the router's fast
+    /// path skips it (and its exponential) for targets that never failed.
+    /// </summary>
     public bool HasFailures => Volatile.Read(ref _failureRate) > 0;
 
     public void Placed()
