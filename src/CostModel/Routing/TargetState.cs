@@ -95,7 +95,11 @@ internal sealed class TargetState(string targetId)
     /// <summary>The requests placed since the last snapshot <see cref="See"/> recorded and still open.</summary>
     public int PlacedSinceSeen => Math.Min(Volatile.Read(ref _placedSinceVersion), Volatile.Read(ref _inFlight));
 
-    /// <summary>True once an outcome has failed (the failure rate then decays but stays above zero); false while <see cref="FailureRateAt"/> is zero whenever it is asked.</summary>
+    /// <summary>
+    /// True once an outcome has failed: the faded failure count never returns to exactly zero. When
+    /// false, <see cref="FailureRateAt"/> is zero at any instant, so the router's fast path skips it
+    /// (and its exponential) for targets that never failed.
+    /// </summary>
     public bool HasFailures => Volatile.Read(ref _failures) > 0;
 
     public void Placed()
