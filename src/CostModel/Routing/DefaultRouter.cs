@@ -136,12 +136,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             EvaluateFull(scratch, view, endpoints, settings, request, now, stamp);
         }
 
-        if (request.CachedPromptTokens > 0 && request.AffinityKey is not null)
+        // The affinity key's incumbent, looked up once: its cache is credited, then the picker weighs it.
+        string? incumbentId = request.AffinityKey is { } key ? _affinity.Get(key, stamp, settings.AffinityTtlTicks) : null;
+        if (incumbentId is not null && request.CachedPromptTokens > 0)
         {
-            CreditPromptCache(scratch, request, settings, now, stamp);
+            CreditPromptCache(scratch, request, incumbentId, settings, now, stamp);
         }
 
-        return Decide(scratch, request, explanation, settings, stamp);
+        return Decide(scratch, request, incumbentId, explanation, settings, stamp);
     }
 
     /// <summary>
@@ -150,14 +152,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     /// One candidate, through the configured scorer, on either path.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void CreditPromptCache(Scratch scratch, RequestProfile request, Settings settings, DateTimeOffset now, long stamp)
+    private void CreditPromptCache(Scratch scratch, RequestProfile request, string incumbentId, Settings settings, DateTimeOffset now, long stamp)
     {
-        string? incumbentId = _affinity.Get(request.AffinityKey!, stamp, settings.AffinityTtlTicks);
-        if (incumbentId is null)
-        {
-            return;
-        }
-
         for (int i = 0; i < scratch.Count; i++)
         {
             if (scratch.Verdicts[i] != HardRejected && !scratch.IsEndpointAt(i) && string.Equals(scratch.StateAt(i).TargetId, incumbentId, StringComparison.Ordinal))
@@ -172,7 +168,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
     /// <summary>The picker and what follows it, the same for both paths: panic, the cheapest, affinity and spread, the lease, the explanation, the stream.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private RouteDecision Decide(Scratch scratch, RequestProfile request, RouteExplanation? explanation, Settings settings, long stamp)
+    private RouteDecision Decide(Scratch scratch, RequestProfile request, string? incumbentId, RouteExplanation? explanation, Settings settings, long stamp)
     {
         int count = scratch.Count;
         ReadOnlySpan<byte> verdicts = scratch.Verdicts.AsSpan(0, count);
@@ -191,8 +187,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         RoutingOptions o = settings.Options;
         int best = PickerScan.Scan(verdicts, scratch.Adjusted, admit, o.SpreadTolerance, o.HysteresisEpsilonDollars, scratch.Near, out scratch.MaybeNear);
 
-        string? incumbentId = null;
-        int chosen = best >= 0 ? Pick(scratch, best, admit, request, settings, stamp, ref flags, out incumbentId) : -1;
+        int chosen = best >= 0 ? Pick(scratch, best, admit, incumbentId, settings, ref flags) : -1;
         if (chosen < 0)
         {
             flags |= RouteNotes.NoRoute;
@@ -512,13 +507,12 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int Pick(Scratch scratch, int best, byte admit, RequestProfile request, Settings settings, long stamp, ref RouteNotes flags, out string? incumbentId)
+    private int Pick(Scratch scratch, int best, byte admit, string? incumbentId, Settings settings, ref RouteNotes flags)
     {
         RoutingOptions o = settings.Options;
         byte[] verdicts = scratch.Verdicts;
         double[] adjusted = scratch.Adjusted;
         double cheapest = adjusted[best];
-        incumbentId = request.AffinityKey is { } key ? _affinity.Get(key, stamp, settings.AffinityTtlTicks) : null;
         if (incumbentId is not null)
         {
             int incumbent = -1;
