@@ -45,11 +45,15 @@ internal sealed class RecordingAdapter : IGossipAdapter, IDisposable
         return SyncRequest.Length;
     }
 
-    public void Receive(ReadOnlySpan<byte> payload, string from)
+    /// <summary>What <see cref="Receive"/> answers (accepted or not); true by default.</summary>
+    public Func<byte[], string, bool> Accept { get; set; } = static (_, _) => true;
+
+    public bool Receive(ReadOnlySpan<byte> payload, string from)
     {
         byte[] copy = payload.ToArray();
         OnReceive?.Invoke(copy);
         _received.Writer.TryWrite((copy, from));
+        return Accept(copy, from);
     }
 
     public void Dispose() => _outgoing.Dispose();

@@ -5,7 +5,7 @@ namespace CostModel.Testing.Gossip;
 /// <summary>Receives a payload that an <see cref="InMemoryNetwork"/> delivers to an endpoint.</summary>
 /// <param name="payload">The bytes as sent; valid only during the call.</param>
 /// <param name="from">The sender's address.</param>
-/// <remarks><see cref="IGossipAdapter.Receive"/> has this shape: pass <c>adapter.Receive</c>.</remarks>
+/// <remarks><see cref="InMemoryNetwork.Attach"/> wires a gossip adapter's <see cref="IGossipAdapter.Receive"/> through one of these.</remarks>
 public delegate void PayloadReceiver(ReadOnlySpan<byte> payload, string from);
 
 /// <summary>
@@ -178,7 +178,7 @@ public sealed class InMemoryNetwork : IDisposable
     {
         ArgumentNullException.ThrowIfNull(adapter);
         ArgumentOutOfRangeException.ThrowIfLessThan(fanout, 1);
-        AddEndpoint(address, adapter.Receive);
+        AddEndpoint(address, (payload, from) => adapter.Receive(payload, from));
         return new GossipEndpoint(this, address, adapter, fanout);
     }
 

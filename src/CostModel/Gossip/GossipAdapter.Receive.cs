@@ -11,7 +11,7 @@ namespace CostModel.Gossip;
 /// </content>
 public sealed partial class GossipAdapter
 {
-    private void ReceiveCore(ReadOnlySpan<byte> payload, string from)
+    private bool ReceiveCore(ReadOnlySpan<byte> payload, string from)
     {
         Settings s = _settings;
         _metrics.GossipReceived();
@@ -26,22 +26,25 @@ public sealed partial class GossipAdapter
         if (rejection != WireRejection.None)
         {
             Reject(rejection, from);
-            return;
+            return false;
         }
 
         Span<char> id = stackalloc char[NodeCostFactors.MaxNodeIdLength];
         ReadOnlySpan<byte> body = message.Body;
         int records = 0;
+        bool accepted = true;
         while (WireCodec.TryReadRecord(ref body, out byte kind, out ReadOnlySpan<byte> record, out bool malformed) || malformed)
         {
             if (malformed)
             {
+                accepted = false;
                 Reject(WireRejection.MalformedRecord, from);
                 break;
             }
 
             if (++records > s.Options.MaxRecordsPerMessage)
             {
+                accepted = false;
                 Reject(WireRejection.TooManyRecords, from);
                 break;
             }
@@ -73,6 +76,7 @@ public sealed partial class GossipAdapter
 
             if (rejection != WireRejection.None)
             {
+                accepted = false;
                 Reject(rejection, from);
             }
         }
@@ -81,6 +85,8 @@ public sealed partial class GossipAdapter
         {
             ReplyWithFullState(from, s, now);
         }
+
+        return accepted;
     }
 
     private WireRejection MergeState(ReadOnlySpan<char> id, ref WireNodeState state, Settings s, DateTimeOffset now)

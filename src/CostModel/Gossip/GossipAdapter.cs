@@ -233,12 +233,13 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     }
 
     /// <inheritdoc />
-    public void Receive(ReadOnlySpan<byte> payload, string from)
+    public bool Receive(ReadOnlySpan<byte> payload, string from)
     {
         from ??= "unknown";
+        bool accepted = false;
         try
         {
-            ReceiveCore(payload, from);
+            accepted = ReceiveCore(payload, from);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -254,6 +255,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         }
 
         FlushChanges();
+        return accepted;
     }
 
     /// <summary>Runs one round now: sample if due, publish if significant, relay (push), check liveness. The timer calls it.</summary>

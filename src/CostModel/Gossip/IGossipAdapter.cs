@@ -34,7 +34,13 @@ public interface IGossipAdapter
     /// <summary>Hands bytes received from a peer to the adapter. Never throws: bad input is counted and dropped.</summary>
     /// <param name="payload">The bytes as received.</param>
     /// <param name="from">The peer's address or id, as the host will accept it back in <see cref="GossipMessage.To"/>.</param>
-    void Receive(ReadOnlySpan<byte> payload, string from);
+    /// <returns>
+    /// True when the message was accepted: authentic (when keys are configured), well-formed in
+    /// every record, and from a sender proven live. False when it was refused, or held until its
+    /// sender answers a challenge. A transport must treat only senders of accepted messages as
+    /// gossip peers (seeds excepted): anyone can send a datagram.
+    /// </returns>
+    bool Receive(ReadOnlySpan<byte> payload, string from);
 }
 
 /// <summary>A message the adapter asks the host to send.</summary>

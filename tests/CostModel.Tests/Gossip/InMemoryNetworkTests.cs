@@ -444,11 +444,12 @@ public sealed class InMemoryNetworkTests : IDisposable
             return SyncRequest.Length;
         }
 
-        public void Receive(ReadOnlySpan<byte> payload, string from)
+        public bool Receive(ReadOnlySpan<byte> payload, string from)
         {
             byte[] copy = payload.ToArray();
             Received.Add((copy, from));
             OnReceive?.Invoke(copy, from);
+            return true;
         }
     }
 }
