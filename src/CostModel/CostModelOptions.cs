@@ -179,7 +179,7 @@ internal sealed class CostModelOptionsRangeValidator : IValidateOptions<CostMode
         Check(failures, "CostModel:Gossip:MaxGenerationLead", g.MaxGenerationLead, TimeSpan.FromMinutes(1), TimeSpan.FromDays(3650));
         try
         {
-            _ = Gossip.GossipKeyring.FromBase64(g.Keys);
+            using Gossip.GossipKeyring keyring = Gossip.GossipKeyring.FromBase64(g.Keys, g.Encrypt);
         }
         catch (ArgumentException ex)
         {
@@ -193,6 +193,22 @@ internal sealed class CostModelOptionsRangeValidator : IValidateOptions<CostMode
         {
             failures.Add($"{key} is {value}; it must be between {min} and {max}.");
         }
+    }
+}
+
+/// <summary>
+/// Registered by <c>AddGossip()</c>: refuses gossip without a key unless
+/// <see cref="Gossip.GossipOptions.AllowUnauthenticated"/> says so, at start (with
+/// <c>ValidateOnStart</c>) rather than when the adapter is first built.
+/// </summary>
+internal sealed class GossipKeyRequiredValidator : IValidateOptions<CostModelOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CostModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Gossip is { Keys.Count: 0, AllowUnauthenticated: false }
+            ? ValidateOptionsResult.Fail(Gossip.GossipOptions.NoKeyMessage)
+            : ValidateOptionsResult.Success;
     }
 }
 

@@ -97,13 +97,15 @@ public static class CostModelServiceCollectionExtensions
     /// Adds the gossip adapter (<see cref="CostModel.Gossip.GossipAdapter"/>, also as
     /// <see cref="CostModel.Gossip.IGossipAdapter"/>): it samples this node, publishes on significant
     /// change, merges what peers send into the mesh view and tracks their liveness. Wire it to a
-    /// transport and call <see cref="CostModel.Gossip.GossipAdapter.Start"/>. Options: <c>CostModel:Gossip</c>.
+    /// transport and call <see cref="CostModel.Gossip.GossipAdapter.Start"/>. Options: <c>CostModel:Gossip</c>;
+    /// a key is required there (<c>Keys</c>) unless <c>AllowUnauthenticated</c> is set.
     /// </summary>
     /// <param name="builder">The builder.</param>
     /// <returns>The builder.</returns>
     public static ICostModelBuilder AddGossip(this ICostModelBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CostModelOptions>, GossipKeyRequiredValidator>());
         builder.Services.TryAddSingleton<CostModel.Gossip.GossipAdapter>();
         builder.Services.TryAddSingleton<CostModel.Gossip.IGossipAdapter>(sp => sp.GetRequiredService<CostModel.Gossip.GossipAdapter>());
         return builder;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using CostModel.Factors;
 using CostModel.Gossip.Wire;
@@ -7,86 +8,230 @@ using CostModel.Telemetry;
 namespace CostModel.Gossip;
 
 /// <content>
-/// Receiving: checks, merges into the view, liveness, rejections.
+/// Receiving: open, check every record, prove the sender, then merge into the view.
 /// </content>
 public sealed partial class GossipAdapter
 {
-    private bool ReceiveCore(ReadOnlySpan<byte> payload, string from)
+    /// <summary>Opens, checks and (from a proven, fresh sender) merges one message.</summary>
+    /// <param name="payload">The message as received.</param>
+    /// <param name="from">The sender.</param>
+    /// <param name="held">The message's hold record when it is being judged again after its sender answered a challenge; null for a message just received.</param>
+    /// <param name="owedEcho">For a held message: the challenge that came with the sender's answer, echoed in any sync reply (replies may overtake the separate echo).</param>
+    /// <returns>True when the message was merged.</returns>
+    private bool ReceiveCore(ReadOnlySpan<byte> payload, string from, HeldMessage? held, Cookie? owedEcho = null)
     {
         Settings s = _settings;
-        _metrics.GossipReceived();
-        lock (_view.Gate)
+        if (held is null)
         {
-            _stats = _stats with { Received = _stats.Received + 1 };
+            _metrics.GossipReceived();
+            lock (_view.Gate)
+            {
+                _stats = _stats with { Received = _stats.Received + 1 };
+            }
         }
 
-        WireRejection rejection = WireCodec.TryOpen(payload, s.Options.Mtu, s.ClusterHash, s.Keyring, out WireMessage message);
-        DateTimeOffset now = _time.GetUtcNow();
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 1));
+        try
+        {
+            WireRejection rejection = WireCodec.TryOpen(payload, s.Options.Mtu, s.ClusterHash, s.Keyring, scratch, out WireMessage message);
+            if (rejection != WireRejection.None)
+            {
+                Reject(rejection, from);
+                return false;
+            }
+
+            DateTimeOffset now = _time.GetUtcNow();
+            rejection = Inspect(message.Body, s, now, out Inspection inspection);
+            if (rejection != WireRejection.None)
+            {
+                // Checks run before merging: one bad record refuses the whole message.
+                Reject(rejection, from);
+                return false;
+            }
+
+            long nowMs = ClockMilliseconds();
+            long offsetMs = held?.OffsetMs ?? nowMs - message.SenderClock;
+            bool fresh;
+            List<HeldMessage>? released = null;
+            lock (_view.Gate)
+            {
+                if (held is not null)
+                {
+                    fresh = _proofs.IsFresh(from, offsetMs);
+                }
+                else if (inspection.Echo is { } echo && _proofs.IsValidEcho(from, echo, nowMs))
+                {
+                    released = _proofs.Prove(from, offsetMs, nowMs);
+                    fresh = true;
+                    _metrics.GossipProof("proven");
+                }
+                else
+                {
+                    fresh = _proofs.TryAcceptFresh(from, offsetMs, nowMs);
+                    if (!fresh && inspection.Echo is not null)
+                    {
+                        _metrics.GossipRejected("bad-echo");
+                    }
+                }
+
+                if (!fresh && held is null && (inspection.HasNews || message.Type == MessageType.SyncRequest))
+                {
+                    if (_proofs.TryHold(from, payload, offsetMs, nowMs))
+                    {
+                        _stats = _stats with { Held = _stats.Held + 1 };
+                        _metrics.GossipProof("held");
+                    }
+                    else
+                    {
+                        _metrics.BoundExceeded("gossip-held-per-sender");
+                    }
+                }
+            }
+
+            if (!fresh)
+            {
+                if (held is not null)
+                {
+                    // Written long before the sender's answer to the challenge: a replay.
+                    Reject("stale-sender-clock", from);
+                    return false;
+                }
+
+                Log.GossipUnproven(_logger, from);
+                SendChallenge(from, inspection.Challenge, s, nowMs);
+                return false;
+            }
+
+            Merge(message.Body, s, now, from);
+            if (message.Type == MessageType.SyncRequest)
+            {
+                ReplyWithFullState(from, inspection.Challenge ?? owedEcho, s, now);
+            }
+            else if (inspection.Challenge is { } challenge)
+            {
+                SendEcho(from, challenge, s);
+            }
+
+            if (released is not null)
+            {
+                foreach (HeldMessage waiting in released)
+                {
+                    ReceiveCore(waiting.Bytes, from, waiting, inspection.Challenge);
+                }
+            }
+
+            return true;
+        }
+        finally
+        {
+            scratch.AsSpan(0, payload.Length).Clear();
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>The first pass: every record framed, in range and within bounds; what the message asks and answers.</summary>
+    private static WireRejection Inspect(ReadOnlySpan<byte> body, Settings s, DateTimeOffset now, out Inspection inspection)
+    {
+        inspection = default;
         long nowTicks = now.UtcTicks;
-        if (rejection != WireRejection.None)
-        {
-            Reject(rejection, from);
-            return false;
-        }
-
+        long maxGeneration = now.ToUnixTimeMilliseconds() + s.MaxGenerationLeadMilliseconds;
         Span<char> id = stackalloc char[NodeCostFactors.MaxNodeIdLength];
-        ReadOnlySpan<byte> body = message.Body;
         int records = 0;
-        bool accepted = true;
         while (WireCodec.TryReadRecord(ref body, out byte kind, out ReadOnlySpan<byte> record, out bool malformed) || malformed)
         {
             if (malformed)
             {
-                accepted = false;
-                Reject(WireRejection.MalformedRecord, from);
-                break;
+                return WireRejection.MalformedRecord;
             }
 
             if (++records > s.Options.MaxRecordsPerMessage)
             {
-                accepted = false;
-                Reject(WireRejection.TooManyRecords, from);
-                break;
+                return WireRejection.TooManyRecords;
             }
 
+            WireRejection rejection;
             switch ((RecordKind)kind)
             {
                 case RecordKind.NodeState:
-                    rejection = WireCodec.TryReadState(record, nowTicks, id, out int idLength, out WireNodeState state);
-                    if (rejection == WireRejection.None)
+                    rejection = WireCodec.TryReadState(record, nowTicks, id, out _, out WireNodeState state);
+                    if (rejection == WireRejection.None && state.Generation > maxGeneration)
                     {
-                        rejection = MergeState(id[..idLength], ref state, s, now);
+                        rejection = WireRejection.GenerationTooFarAhead;
                     }
 
+                    inspection.HasNews = true;
                     break;
                 case RecordKind.Capabilities:
-                    rejection = WireCodec.TryReadCapabilities(record, id, out idLength, out long generation, out NodeCapabilities? capabilities);
-                    if (rejection == WireRejection.None)
+                    rejection = WireCodec.TryReadCapabilities(record, id, out _, out long generation, out _);
+                    if (rejection == WireRejection.None && generation > maxGeneration)
                     {
-                        rejection = MergeCapabilities(id[..idLength], generation, capabilities!, s, now);
+                        rejection = WireRejection.GenerationTooFarAhead;
                     }
 
+                    inspection.HasNews = true;
+                    break;
+                case RecordKind.Challenge:
+                    rejection = WireCodec.TryReadCookie(record, out Cookie challenge);
+                    rejection = rejection == WireRejection.None && inspection.Challenge is not null ? WireRejection.MalformedRecord : rejection;
+                    inspection.Challenge = challenge;
+                    break;
+                case RecordKind.Echo:
+                    rejection = WireCodec.TryReadCookie(record, out Cookie echo);
+                    rejection = rejection == WireRejection.None && inspection.Echo is not null ? WireRejection.MalformedRecord : rejection;
+                    inspection.Echo = echo;
                     break;
                 default:
-                    // A record kind from a newer version: skipped, not fatal.
-                    _metrics.GossipRejected("unknown-record-kind");
+                    // A record kind from a newer version: skipped when merging, not fatal.
                     rejection = WireRejection.None;
                     break;
             }
 
             if (rejection != WireRejection.None)
             {
-                accepted = false;
-                Reject(rejection, from);
+                return rejection;
             }
         }
 
-        if (message.Type == MessageType.SyncRequest)
-        {
-            ReplyWithFullState(from, s, now);
-        }
+        return WireRejection.None;
+    }
 
-        return accepted;
+    /// <summary>The second pass, over records the first pass found valid: merges states and capabilities.</summary>
+    private void Merge(ReadOnlySpan<byte> body, Settings s, DateTimeOffset now, string from)
+    {
+        long nowTicks = now.UtcTicks;
+        Span<char> id = stackalloc char[NodeCostFactors.MaxNodeIdLength];
+        while (WireCodec.TryReadRecord(ref body, out byte kind, out ReadOnlySpan<byte> record, out _))
+        {
+            WireRejection rejection = WireRejection.None;
+            switch ((RecordKind)kind)
+            {
+                case RecordKind.NodeState:
+                    if (WireCodec.TryReadState(record, nowTicks, id, out int idLength, out WireNodeState state) == WireRejection.None)
+                    {
+                        rejection = MergeState(id[..idLength], ref state, s, now);
+                    }
+
+                    break;
+                case RecordKind.Capabilities:
+                    if (WireCodec.TryReadCapabilities(record, id, out idLength, out long generation, out NodeCapabilities? capabilities) == WireRejection.None)
+                    {
+                        rejection = MergeCapabilities(id[..idLength], generation, capabilities!, s, now);
+                    }
+
+                    break;
+                case RecordKind.Challenge or RecordKind.Echo:
+                    break;
+                default:
+                    _metrics.GossipRejected("unknown-record-kind");
+                    break;
+            }
+
+            if (rejection != WireRejection.None)
+            {
+                // A valid record this node does not take (an old run, a full view): the rest of the message stands.
+                Reject(rejection, from);
+            }
+        }
     }
 
     private WireRejection MergeState(ReadOnlySpan<char> id, ref WireNodeState state, Settings s, DateTimeOffset now)
@@ -96,40 +241,69 @@ public sealed partial class GossipAdapter
             return WireRejection.None;
         }
 
-        if (state.Generation > now.ToUnixTimeMilliseconds() + s.MaxGenerationLeadMilliseconds)
-        {
-            return WireRejection.GenerationTooFarAhead;
-        }
-
+        long observed = WireQuantizer.NewestObservation(state);
         lock (_view.Gate)
         {
-            if (!TryGetOrAddLocked(id, state.Generation, s, out GossipNode? node, out WireRejection refused))
+            bool joined;
+            if (!_nodesBySpan.TryGetValue(id, out GossipNode? node))
             {
-                return refused;
-            }
-
-            if (node.HasState && (state.Generation < node.State.Generation
-                || (state.Generation == node.State.Generation && state.Version <= node.State.Version)))
-            {
-                // A replay, a duplicate, a reordered older message or an old generation: the newest state stays.
-                _stats = _stats with { Stale = _stats.Stale + 1 };
-                return WireRejection.None;
-            }
-
-            bool joined = !node.HasState;
-            if (node.HasState && state.Generation > node.State.Generation)
-            {
-                // The node restarted: its old capabilities no longer hold until new ones arrive.
-                joined = true;
-                node.Detector = new PhiAccrualDetector(s.Liveness.Settings, _time);
-                if (node.CapabilitiesGeneration < state.Generation)
+                string nodeId = new(id);
+                if (_tombstones.TryGetValue(nodeId, out Tombstone buried))
                 {
-                    node.Capabilities = null;
+                    RunOrder order = Order(buried.Generation, buried.Version, buried.ObservedTicks, knownAlive: false, state, observed);
+                    if (order != RunOrder.Newer)
+                    {
+                        // The removed run, or a relay of something older: it stays out.
+                        return WireRejection.OldGeneration;
+                    }
+                }
+
+                // Only a node heard of just now may take the place of a weak entry in a full view.
+                bool alive = now.UtcTicks - observed <= s.Options.MaxSilence.Ticks;
+                if (!TryAdmitLocked(nodeId, s, now, mayEvict: alive, out node))
+                {
+                    return WireRejection.ViewFull;
+                }
+
+                joined = true;
+            }
+            else if (!node.HasState)
+            {
+                joined = true;
+            }
+            else
+            {
+                RunOrder order = Order(node.State.Generation, node.State.Version, WireQuantizer.NewestObservation(node.State), node.Liveness == NodeLiveness.Alive, state, observed);
+                if (order == RunOrder.Stale)
+                {
+                    // A replay, a duplicate, a reordered older message or a relay of a superseded run: the newest state stays.
+                    _stats = _stats with { Stale = _stats.Stale + 1 };
+                    return WireRejection.None;
+                }
+
+                if (order == RunOrder.LowerWhileAlive)
+                {
+                    return WireRejection.OldGeneration;
+                }
+
+                joined = order == RunOrder.Restarted;
+                if (joined)
+                {
+                    // The node restarted: its old capabilities no longer hold until new ones arrive.
+                    node.Detector = new PhiAccrualDetector(s.Liveness.Settings, _time);
+                    node.StatesThisRun = 0;
+                    if (node.CapabilitiesGeneration != state.Generation)
+                    {
+                        node.Capabilities = null;
+                    }
                 }
             }
 
+            _tombstones.Remove(node.NodeId);
             node.State = state;
             node.HasState = true;
+            node.StatesThisRun++;
+            node.LastHeardTicks = now.UtcTicks;
             node.StateTransmits = RetransmitLimit(s);
             node.Detector.Heartbeat(_time.GetTimestamp());
             LivenessDecision back = LivenessPolicy.OnHeartbeat(node.Liveness);
@@ -155,6 +329,44 @@ public sealed partial class GossipAdapter
         }
     }
 
+    /// <summary>How an incoming state stands against what is known of its node.</summary>
+    private enum RunOrder
+    {
+        /// <summary>Not newer: ignored.</summary>
+        Stale,
+
+        /// <summary>A newer version of the same run.</summary>
+        Newer,
+
+        /// <summary>A new run (a restart, whichever way its generation moved).</summary>
+        Restarted,
+
+        /// <summary>A lower generation while the known run is alive: not taken.</summary>
+        LowerWhileAlive,
+    }
+
+    /// <summary>
+    /// Orders a state against the known one without trusting anyone's wall clock: within a run
+    /// (generation) versions order; across runs the state observed later (by this node's clock,
+    /// from the ages) is the newer run, so a node whose clock was corrected backwards comes back.
+    /// A lower generation does not replace a run still alive here: two processes with one id
+    /// settle on the later start instead of flapping.
+    /// </summary>
+    private static RunOrder Order(long knownGeneration, long knownVersion, long knownObserved, bool knownAlive, in WireNodeState incoming, long incomingObserved)
+    {
+        if (incoming.Generation == knownGeneration)
+        {
+            return incoming.Version > knownVersion ? RunOrder.Newer : RunOrder.Stale;
+        }
+
+        if (incomingObserved <= knownObserved)
+        {
+            return RunOrder.Stale;
+        }
+
+        return incoming.Generation < knownGeneration && knownAlive ? RunOrder.LowerWhileAlive : RunOrder.Restarted;
+    }
+
     private WireRejection MergeCapabilities(ReadOnlySpan<char> id, long generation, NodeCapabilities capabilities, Settings s, DateTimeOffset now)
     {
         if (id.SequenceEqual(_selfId))
@@ -162,19 +374,24 @@ public sealed partial class GossipAdapter
             return WireRejection.None;
         }
 
-        if (generation > now.ToUnixTimeMilliseconds() + s.MaxGenerationLeadMilliseconds)
-        {
-            return WireRejection.GenerationTooFarAhead;
-        }
-
         lock (_view.Gate)
         {
-            if (!TryGetOrAddLocked(id, generation, s, out GossipNode? node, out WireRejection refused))
+            if (!_nodesBySpan.TryGetValue(id, out GossipNode? node))
             {
-                return refused;
+                string nodeId = new(id);
+                if (_tombstones.TryGetValue(nodeId, out Tombstone buried) && generation == buried.Generation)
+                {
+                    return WireRejection.OldGeneration;
+                }
+
+                // Capabilities alone prove nothing about liveness: they never push another node out.
+                if (!TryAdmitLocked(nodeId, s, now, mayEvict: false, out node))
+                {
+                    return WireRejection.ViewFull;
+                }
             }
 
-            if ((node.HasState && generation < node.State.Generation)
+            if ((node.HasState && generation != node.State.Generation)
                 || (node.Capabilities is { } known && (generation < node.CapabilitiesGeneration
                     || (generation == node.CapabilitiesGeneration && capabilities.Version <= known.Version))))
             {
@@ -199,33 +416,57 @@ public sealed partial class GossipAdapter
         }
     }
 
-    private bool TryGetOrAddLocked(ReadOnlySpan<char> id, long generation, Settings s, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GossipNode? node, out WireRejection refused)
+    /// <summary>Adds a node to the adapter and the view; in a full view, may first remove the weakest gossip entry.</summary>
+    private bool TryAdmitLocked(string nodeId, Settings s, DateTimeOffset now, bool mayEvict, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GossipNode? node)
     {
-        refused = WireRejection.None;
-        if (_nodesBySpan.TryGetValue(id, out node))
-        {
-            return true;
-        }
-
-        string nodeId = new(id);
-        if (_tombstones.TryGetValue(nodeId, out long buried) && generation <= buried)
-        {
-            // A removed node's old generation never comes back.
-            refused = WireRejection.OldGeneration;
-            return false;
-        }
-
         node = new GossipNode(nodeId, Encoding.UTF8.GetBytes(nodeId), new PhiAccrualDetector(s.Liveness.Settings, _time));
-        if (!_view.TryAddSourceLocked(node))
+        if (!_view.TryAddSourceLocked(node) && !(mayEvict && EvictWeakestLocked(now) && _view.TryAddSourceLocked(node)))
         {
             _metrics.BoundExceeded("mesh-nodes");
-            refused = WireRejection.ViewFull;
             node = null;
             return false;
         }
 
-        _tombstones.Remove(nodeId);
         _nodes.Add(nodeId, node);
+        return true;
+    }
+
+    /// <summary>
+    /// Makes room in a full view: removes the gossip entry with the weakest claim to its place,
+    /// dead before suspect before heard of only through capabilities before alive but never heard
+    /// again after its first state (what a burst of forged ids leaves), the longest silent first.
+    /// A node alive and heard more than once is never pushed out.
+    /// </summary>
+    private bool EvictWeakestLocked(DateTimeOffset now)
+    {
+        GossipNode? weakest = null;
+        int weakestRank = int.MaxValue;
+        foreach (GossipNode node in _nodes.Values)
+        {
+            int rank = node.Liveness switch
+            {
+                NodeLiveness.Dead => 0,
+                NodeLiveness.Suspect => 1,
+                _ when !node.HasState => 2,
+                _ when node.StatesThisRun <= 1 => 3,
+                _ => int.MaxValue,
+            };
+            if (rank < weakestRank || (rank == weakestRank && rank != int.MaxValue && node.LastHeardTicks < weakest!.LastHeardTicks))
+            {
+                weakest = node;
+                weakestRank = rank;
+            }
+        }
+
+        if (weakest is null || weakestRank == int.MaxValue)
+        {
+            return false;
+        }
+
+        _nodes.Remove(weakest.NodeId);
+        _view.RemoveLocked(weakest.NodeId);
+        _pendingChanges.Add(new MeshChange(weakest.NodeId, MeshChangeKind.Removed, now));
+        _metrics.BoundExceeded("mesh-evicted");
         return true;
     }
 
@@ -264,6 +505,14 @@ public sealed partial class GossipAdapter
             }
         }
 
+        ExpireTombstonesLocked(s, now);
+        long nowMs = ClockMilliseconds();
+        int expired = _proofs.Expire(nowMs, s.ProofIdleMilliseconds);
+        for (int i = 0; i < expired; i++)
+        {
+            _metrics.GossipRejected("unproven-sender");
+        }
+
         if (removed is null)
         {
             return;
@@ -274,23 +523,24 @@ public sealed partial class GossipAdapter
             _nodes.Remove(node.NodeId);
             _view.RemoveLocked(node.NodeId);
 
-            // A tombstone keeps a removed node's old states out; one that never sent a state has none to keep out.
+            // A tombstone keeps a removed node's last run out while peers may still relay it; one that never sent a state has none to keep out.
             if (node.HasState)
             {
-                Bury(node.NodeId, node.State.Generation, s);
+                Bury(node, s, now);
             }
         }
     }
 
-    private void Bury(string nodeId, long generation, Settings s)
+    private void Bury(GossipNode node, Settings s, DateTimeOffset now)
     {
-        if (_tombstones.TryAdd(nodeId, generation))
+        var tombstone = new Tombstone(node.State.Generation, node.State.Version, WireQuantizer.NewestObservation(node.State), now.UtcTicks);
+        if (_tombstones.TryAdd(node.NodeId, tombstone))
         {
-            _tombstoneOrder.Enqueue(nodeId);
+            _tombstoneOrder.Enqueue(node.NodeId);
         }
         else
         {
-            _tombstones[nodeId] = Math.Max(_tombstones[nodeId], generation);
+            _tombstones[node.NodeId] = tombstone;
         }
 
         // Bounded like the view: the oldest tombstones go first.
@@ -300,9 +550,21 @@ public sealed partial class GossipAdapter
         }
     }
 
-    private void Reject(WireRejection why, string from)
+    private void ExpireTombstonesLocked(Settings s, DateTimeOffset now)
     {
-        string reason = ReasonOf(why);
+        // Buried in order, so the oldest are at the front; a re-buried id waits behind older ones (at most one lifetime late).
+        while (_tombstoneOrder.TryPeek(out string? oldest)
+            && (!_tombstones.TryGetValue(oldest, out Tombstone buried) || now.UtcTicks - buried.BuriedTicks > s.TombstoneLifetime.Ticks))
+        {
+            _tombstoneOrder.Dequeue();
+            _tombstones.Remove(oldest);
+        }
+    }
+
+    private void Reject(WireRejection why, string from) => Reject(ReasonOf(why), from);
+
+    private void Reject(string reason, string from)
+    {
         lock (_view.Gate)
         {
             _stats = _stats with { Rejected = _stats.Rejected + 1 };
@@ -317,8 +579,9 @@ public sealed partial class GossipAdapter
         WireRejection.TooShort => "too-short",
         WireRejection.TooLong => "too-long",
         WireRejection.BadMagic => "bad-magic",
-        WireRejection.NewerProtocol => "newer-protocol",
+        WireRejection.OtherProtocol => "other-protocol",
         WireRejection.UnknownMessageType => "unknown-message-type",
+        WireRejection.ReservedFlags => "reserved-flags",
         WireRejection.OtherCluster => "other-cluster",
         WireRejection.Unauthenticated => "unauthenticated",
         WireRejection.UnexpectedAuthentication => "unexpected-authentication",
@@ -334,4 +597,20 @@ public sealed partial class GossipAdapter
         WireRejection.ViewFull => "view-full",
         _ => "none",
     };
+
+    /// <summary>What the first pass learned of a message.</summary>
+    private struct Inspection
+    {
+        /// <summary>It carries states or capabilities.</summary>
+        public bool HasNews;
+
+        /// <summary>The sender challenges this node.</summary>
+        public Cookie? Challenge;
+
+        /// <summary>The sender answers this node's challenge.</summary>
+        public Cookie? Echo;
+    }
+
+    /// <summary>What is kept of a removed node's last run, so relays of it stay out.</summary>
+    private readonly record struct Tombstone(long Generation, long Version, long ObservedTicks, long BuriedTicks);
 }

@@ -31,9 +31,9 @@ public sealed partial class GossipAdapter
         }
 
         _candidates.Sort(static (a, b) => Transmits(b).CompareTo(Transmits(a)));
-        int at = WireCodec.WriteHeader(destination, MessageType.Gossip, s.ClusterHash, s.Keyring);
+        int at = WireCodec.WriteHeader(destination, MessageType.Gossip, s.ClusterHash, s.Keyring, ClockMilliseconds());
         int headerEnd = at;
-        int end = destination.Length - TrailerBytes(s);
+        int end = destination.Length - WireFormat.TrailerBytes(s.Keyring.Protection);
         int records = 0;
         if (_selfTransmits > 0 && _selfPublished && WireCodec.TryWriteState(destination[at..end], _selfIdUtf8, _self, nowTicks, out int written))
         {
@@ -86,7 +86,13 @@ public sealed partial class GossipAdapter
     private static int Transmits((GossipNode Node, bool Capabilities) item) =>
         item.Capabilities ? item.Node.CapabilityTransmits : item.Node.StateTransmits;
 
-    private void ReplyWithFullState(string to, Settings s, DateTimeOffset now)
+    /// <summary>
+    /// Answers a proven sender's sync request with this node's full state, in as many messages as
+    /// it takes, each carrying the echo of the sender's challenge when it sent one. At most one
+    /// reply per sender per <see cref="GossipOptions.SyncReplyInterval"/>, and no more bytes than
+    /// the node-wide sync budget allows (the rest reaches the sender by ordinary gossip).
+    /// </summary>
+    private void ReplyWithFullState(string to, Cookie? echo, Settings s, DateTimeOffset now)
     {
         var messages = new List<byte[]>();
         lock (_view.Gate)
@@ -104,7 +110,7 @@ public sealed partial class GossipAdapter
             }
 
             _lastSyncReply[to] = nowTicks;
-            var writer = new FullStateWriter(s, messages);
+            var writer = new FullStateWriter(s, messages, ClockMilliseconds(), echo);
             if (_selfPublished)
             {
                 writer.Add((d) => WireCodec.TryWriteState(d, _selfIdUtf8, _self, nowTicks, out int n) ? n : 0);
@@ -125,21 +131,87 @@ public sealed partial class GossipAdapter
             }
 
             writer.Finish();
+            long nowMs = ClockMilliseconds();
+            int allowed = 0;
+            while (allowed < messages.Count && _syncReplyBytes.TryTake(messages[allowed].Length, nowMs))
+            {
+                allowed++;
+            }
+
+            if (allowed < messages.Count)
+            {
+                _metrics.GossipRejected("sync-budget");
+                messages.RemoveRange(allowed, messages.Count - allowed);
+            }
+
             _stats = _stats with { Sent = _stats.Sent + messages.Count };
         }
 
         foreach (byte[] message in messages)
         {
             _metrics.GossipSent("sync-reply");
-            _outgoing.OnNext(new GossipMessage(message, to));
+            Emit(new GossipMessage(message, to));
         }
     }
 
-    private sealed class FullStateWriter(Settings s, List<byte[]> messages)
+    /// <summary>
+    /// Answers a message from a sender not (or no longer) proven: a challenge for it to echo, and
+    /// the echo of its own challenge when it sent one. Small (under 100 bytes) and rate-limited,
+    /// so a replayed or forged message from any number of addresses makes this node send no more
+    /// than it received, and at most <see cref="SenderProofs.ChallengesPerSecond"/> a second.
+    /// </summary>
+    private void SendChallenge(string to, Cookie? echo, Settings s, long nowMs)
+    {
+        byte[] buffer = new byte[WireFormat.Overhead(s.Keyring.Protection) + (2 * WireCodec.CookieRecordBytes)];
+        int length;
+        lock (_view.Gate)
+        {
+            if (!_proofs.TryChallenge(to, nowMs))
+            {
+                _metrics.GossipRejected("challenge-rate-limited");
+                return;
+            }
+
+            int at = WireCodec.WriteHeader(buffer, MessageType.Gossip, s.ClusterHash, s.Keyring, nowMs);
+            if (echo is { } owed && WireCodec.TryWriteCookie(buffer.AsSpan(at), RecordKind.Echo, owed, out int written))
+            {
+                at += written;
+            }
+
+            WireCodec.TryWriteCookie(buffer.AsSpan(at), RecordKind.Challenge, _proofs.CookieFor(to, nowMs), out int challenge);
+            length = WireCodec.Seal(buffer, at + challenge, s.Keyring);
+            _stats = _stats with { Sent = _stats.Sent + 1, Challenges = _stats.Challenges + 1 };
+        }
+
+        _metrics.GossipSent("challenge");
+        Emit(new GossipMessage(buffer.AsMemory(0, length), to));
+    }
+
+    /// <summary>Answers a proven sender's challenge (it is proving this node in turn).</summary>
+    private void SendEcho(string to, Cookie echo, Settings s)
+    {
+        byte[] buffer = new byte[WireFormat.Overhead(s.Keyring.Protection) + WireCodec.CookieRecordBytes];
+        int length;
+        lock (_view.Gate)
+        {
+            int at = WireCodec.WriteHeader(buffer, MessageType.Gossip, s.ClusterHash, s.Keyring, ClockMilliseconds());
+            WireCodec.TryWriteCookie(buffer.AsSpan(at), RecordKind.Echo, echo, out int written);
+            length = WireCodec.Seal(buffer, at + written, s.Keyring);
+            _stats = _stats with { Sent = _stats.Sent + 1 };
+        }
+
+        _metrics.GossipSent("echo");
+        Emit(new GossipMessage(buffer.AsMemory(0, length), to));
+    }
+
+    private sealed class FullStateWriter(Settings s, List<byte[]> messages, long clockMilliseconds, Cookie? echo)
     {
         private byte[]? _buffer;
         private int _at;
+
+        // Records in the current message, the echo included (the receiver's record bound counts it), and how many are states or capabilities.
         private int _records;
+        private int _content;
 
         public void Add(WriteRecord write)
         {
@@ -148,21 +220,29 @@ public sealed partial class GossipAdapter
                 if (_buffer is null)
                 {
                     _buffer = new byte[s.Options.Mtu];
-                    _at = WireCodec.WriteHeader(_buffer, MessageType.SyncReply, s.ClusterHash, s.Keyring);
+                    _at = WireCodec.WriteHeader(_buffer, MessageType.SyncReply, s.ClusterHash, s.Keyring, clockMilliseconds);
                     _records = 0;
+                    _content = 0;
+                    if (echo is { } owed && WireCodec.TryWriteCookie(_buffer.AsSpan(_at), RecordKind.Echo, owed, out int echoBytes))
+                    {
+                        _at += echoBytes;
+                        _records++;
+                    }
                 }
 
-                int end = _buffer.Length - TrailerBytes(s);
+                int end = _buffer.Length - WireFormat.TrailerBytes(s.Keyring.Protection);
                 int written = _records < s.Options.MaxRecordsPerMessage ? write(_buffer.AsSpan(_at, end - _at)) : 0;
                 if (written > 0)
                 {
                     _at += written;
                     _records++;
+                    _content++;
                     return;
                 }
 
-                if (_records == 0)
+                if (_content == 0)
                 {
+                    // Too large even for an empty message: skipped.
                     return;
                 }
 
@@ -172,7 +252,7 @@ public sealed partial class GossipAdapter
 
         public void Finish()
         {
-            if (_buffer is null || _records == 0)
+            if (_buffer is null || _content == 0)
             {
                 return;
             }

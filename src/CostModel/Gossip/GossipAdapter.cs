@@ -39,7 +39,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private readonly Subject<GossipMessage> _outgoing = new();
     private readonly Dictionary<string, GossipNode> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, GossipNode>.AlternateLookup<ReadOnlySpan<char>> _nodesBySpan;
-    private readonly Dictionary<string, long> _tombstones = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Tombstone> _tombstones = new(StringComparer.Ordinal);
     private readonly Queue<string> _tombstoneOrder = new();
     private readonly Dictionary<string, long> _lastSyncReply = new(StringComparer.Ordinal);
     private readonly List<MeshChange> _pendingChanges = [];
@@ -48,8 +48,13 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private readonly byte[] _selfIdUtf8;
     private readonly string _selfId;
     private readonly TrendEstimator _trends;
+    private readonly long _startTimestamp;
+    private readonly SenderProofs _proofs;
+    private readonly TokenBucket _syncReplyBytes;
+    private readonly Lock _emitGate = new();
 
     private volatile Settings _settings;
+    private GossipKeyring? _retiredKeyring;
     private SignificanceGate _gate;
     private ITimer? _timer;
     private NodeCostFactors? _local;
@@ -107,6 +112,9 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         _capabilities = new NodeCapabilities(_selfId, 0);
         _trends = new TrendEstimator(current.Collection);
         _settings = Settings.From(current, time);
+        _startTimestamp = time.GetTimestamp();
+        _proofs = new SenderProofs(_settings.Options.MaxNodes, 0);
+        _syncReplyBytes = new TokenBucket(SyncReplyBytesPerSecond, SyncReplyBytesPerSecond, 1_000, 0);
         LogKeyring(_settings);
         _gate = new SignificanceGate(scorer, _settings.Publish);
         _optionsSubscription = options.OnChange(OnOptionsChanged);
@@ -165,7 +173,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
 
         Settings s = _settings;
         byte[] probe = new byte[s.Options.Mtu];
-        if (!WireCodec.TryWriteCapabilities(probe.AsSpan(0, s.Options.Mtu - s.Overhead), _selfIdUtf8, 0, capabilities, out _))
+        if (!WireCodec.TryWriteCapabilities(probe.AsSpan(0, s.Options.Mtu - WireFormat.Overhead(s.Keyring.Protection)), _selfIdUtf8, 0, capabilities, out _))
         {
             throw new ArgumentException($"The capabilities do not fit one {s.Options.Mtu}-byte message; serve fewer models or relays, or shorten their ids.", nameof(capabilities));
         }
@@ -190,7 +198,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     {
         Settings s = _settings;
         int budget = Math.Min(destination.Length, s.Options.Mtu);
-        if (budget < s.Overhead + WireCodec.StateRecordBytes(1))
+        if (budget < WireFormat.Overhead(s.Keyring.Protection) + WireCodec.StateRecordBytes(1))
         {
             return 0;
         }
@@ -214,8 +222,8 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         {
             Span<byte> message = destination[..s.Options.Mtu];
             long now = _time.GetUtcNow().UtcTicks;
-            int at = WireCodec.WriteHeader(message, MessageType.SyncRequest, s.ClusterHash, s.Keyring);
-            int end = message.Length - TrailerBytes(s);
+            int at = WireCodec.WriteHeader(message, MessageType.SyncRequest, s.ClusterHash, s.Keyring, ClockMilliseconds());
+            int end = message.Length - WireFormat.TrailerBytes(s.Keyring.Protection);
             if (_selfPublished && WireCodec.TryWriteState(message[at..end], _selfIdUtf8, _self, now, out int written))
             {
                 at += written;
@@ -239,7 +247,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         bool accepted = false;
         try
         {
-            accepted = ReceiveCore(payload, from);
+            accepted = ReceiveCore(payload, from, held: null);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -310,8 +318,46 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
 
         _timer?.Dispose();
         _optionsSubscription?.Dispose();
-        _outgoing.OnCompleted();
-        _outgoing.Dispose();
+        lock (_emitGate)
+        {
+            _outgoing.OnCompleted();
+            _outgoing.Dispose();
+        }
+
+        lock (_view.Gate)
+        {
+            _retiredKeyring?.Dispose();
+            _retiredKeyring = null;
+        }
+    }
+
+    /// <summary>This node's monotonic clock in milliseconds since the adapter was created: the sender clock its messages carry.</summary>
+    private long ClockMilliseconds() => (long)_time.GetElapsedTime(_startTimestamp).TotalMilliseconds;
+
+    /// <summary>
+    /// Hands a message to <see cref="Outgoing"/>'s subscribers, one at a time whichever thread calls
+    /// (the Rx contract), and never lets a subscriber's exception reach the round or the receive
+    /// that produced the message: it is logged and counted.
+    /// </summary>
+    private void Emit(GossipMessage message)
+    {
+        lock (_emitGate)
+        {
+            if (_disposed != 0)
+            {
+                return;
+            }
+
+            try
+            {
+                _outgoing.OnNext(message);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log.GossipSubscriberFailed(_logger, ex);
+                _metrics.GossipRejected("subscriber-failed");
+            }
+        }
     }
 
     private void TickCore()
@@ -365,7 +411,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
 
             if (length > 0)
             {
-                _outgoing.OnNext(new GossipMessage(buffer.AsMemory(0, length), null));
+                Emit(new GossipMessage(buffer.AsMemory(0, length), null));
             }
         }
     }
@@ -459,16 +505,18 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private int RetransmitLimit(Settings s) =>
         s.Options.RetransmitMultiplier * (int)Math.Ceiling(Math.Log10(_nodes.Count + 2));
 
-    /// <summary>Says at Debug which HMAC signs (OpenSSL's SHA-256 with precomputed pads, or .NET's, and why).</summary>
+    /// <summary>Says how messages are protected: at Debug with keys, as a warning without (anyone who reaches this node can read and forge the mesh's state).</summary>
     private void LogKeyring(Settings s)
     {
         if (s.Keyring.IsEnabled)
         {
-            Log.GossipKeyring(_logger, s.Keyring.Count, s.Keyring.UsesNativeHmac ? NativeHmacSha256.Status : $".NET's HMACSHA256 ({NativeHmacSha256.Status})");
+            Log.GossipKeyring(_logger, s.Keyring.Count, s.Keyring.Protection == WireProtection.Encrypted ? "AES-256-GCM" : "HMAC-SHA256, not encrypted");
+        }
+        else
+        {
+            Log.GossipUnauthenticated(_logger);
         }
     }
-
-    private static int TrailerBytes(Settings s) => s.Keyring.IsEnabled ? GossipKeyring.TagBytes : WireFormat.ChecksumBytes;
 
     private void OnOptionsChanged(CostModelOptions options, string? name)
     {
@@ -478,6 +526,10 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
             LogKeyring(next);
             lock (_view.Gate)
             {
+                // The keyring replaced now may still be in use by a round or a receive that read the
+                // old settings; the one replaced before it cannot be, and its keys are freed.
+                _retiredKeyring?.Dispose();
+                _retiredKeyring = ReferenceEquals(_settings.Keyring, next.Keyring) ? null : _settings.Keyring;
                 _settings = next;
                 _gate = new SignificanceGate(_scorer, next.Publish);
             }
@@ -493,20 +545,34 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     // 5: the default 5 s heartbeat gives the detector's default 1 s deviation floor.
     private const int MinDeviationPerInterval = 5;
 
+    /// <summary>
+    /// 1 MiB a second (and as much at once) of full-state replies, node-wide: the full state of a
+    /// 4,096-node mesh is about 330 KB, of a typical 50-node mesh about 5 KB, so joins are never
+    /// held back in practice, while replayed sync requests cannot make a node send more.
+    /// </summary>
+    private const double SyncReplyBytesPerSecond = 1 << 20;
+
     private sealed record Settings(
         GossipOptions Options,
         GossipKeyring Keyring,
         byte[] ClusterHash,
-        int Overhead,
         long SampleIntervalTicks,
         long MaxGenerationLeadMilliseconds,
+        long ProofIdleMilliseconds,
+        TimeSpan TombstoneLifetime,
         LivenessPolicy Liveness,
         PublishSettings Publish)
     {
+        /// <exception cref="ArgumentException">The options are invalid, or name no key without <see cref="GossipOptions.AllowUnauthenticated"/>.</exception>
         public static Settings From(CostModelOptions options, TimeProvider time)
         {
             GossipOptions g = options.Gossip;
-            GossipKeyring keyring = GossipKeyring.FromBase64(g.Keys);
+            if (g.Keys.Count == 0 && !g.AllowUnauthenticated)
+            {
+                throw new ArgumentException(GossipOptions.NoKeyMessage, nameof(options));
+            }
+
+            GossipKeyring keyring = GossipKeyring.FromBase64(g.Keys, g.Encrypt);
             byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(g.ClusterId))[..WireFormat.ClusterHashBytes];
             // The detector's tolerances scale with the heartbeat interval: one missed heartbeat
             // costs no suspicion, and the deviation floor is a fifth of the interval (1 s at the
@@ -526,8 +592,12 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
                 MinInterval = g.MinPublishInterval,
                 MaxSilence = g.MaxSilence,
             };
-            return new Settings(g, keyring, hash, WireFormat.Overhead(keyring.IsEnabled), options.Collection.SampleInterval.Ticks,
-                (long)g.MaxGenerationLead.TotalMilliseconds, new LivenessPolicy(liveness), publish);
+            // A proven sender silent this long would be removed from the view; a tombstone lasts as
+            // long, because every peer removes a silent node within that time of its last
+            // heartbeat too, so nothing relays its last run after it.
+            TimeSpan forgetAfter = g.DeadAfter + g.RemoveAfter;
+            return new Settings(g, keyring, hash, options.Collection.SampleInterval.Ticks,
+                (long)g.MaxGenerationLead.TotalMilliseconds, (long)forgetAfter.TotalMilliseconds, forgetAfter, new LivenessPolicy(liveness), publish);
         }
     }
 }

@@ -28,6 +28,12 @@ internal sealed class GossipNode(string nodeId, byte[] nodeIdUtf8, PhiAccrualDet
 
     public NodeLiveness Liveness { get; set; } = NodeLiveness.Alive;
 
+    /// <summary>States merged of its current run: a node heard only once may give way in a full view.</summary>
+    public int StatesThisRun { get; set; }
+
+    /// <summary>When its last state was merged (UTC ticks on this node's clock).</summary>
+    public long LastHeardTicks { get; set; }
+
     public int StateTransmits { get; set; }
 
     public int CapabilityTransmits { get; set; }

@@ -5,17 +5,40 @@ namespace CostModel.Gossip;
 /// <summary>How this node gossips. Bound from <c>CostModel:Gossip</c>; every default is in <see cref="GossipDefaults"/>.</summary>
 public sealed class GossipOptions
 {
+    /// <summary>Why gossip without a key is refused, and the two ways out (shared by the validator and the adapter).</summary>
+    internal const string NoKeyMessage =
+        "CostModel:Gossip:Keys is empty: gossip would be readable and forgeable by anyone who can reach this node. " +
+        "Add a key (base64, 16 to 64 bytes, e.g. from 'openssl rand -base64 32') on every node, " +
+        "or set CostModel:Gossip:AllowUnauthenticated to true on a network where every host is trusted.";
+
     /// <summary>The mesh's name: messages of another cluster are refused (8 bytes of its SHA-256 travel in every header).</summary>
     [Required]
     [StringLength(GossipDefaults.MaxClusterIdLength, MinimumLength = 1)]
     public string ClusterId { get; set; } = GossipDefaults.ClusterId;
 
     /// <summary>
-    /// Message keys, base64, 16 to 64 bytes each. The first signs; every key verifies. Empty: no
-    /// authentication. With any key, unsigned or wrongly keyed messages are refused. Rotate by
-    /// appending the new key everywhere, then moving it first everywhere, then removing the old one.
+    /// Message keys, base64, 16 to 64 bytes each (generate one with
+    /// <c>openssl rand -base64 32</c>). The first seals; every key opens. With any key, unsealed or
+    /// wrongly keyed messages are refused. Rotate by appending the new key everywhere, then moving
+    /// it first everywhere, then removing the old one. Empty is refused unless
+    /// <see cref="AllowUnauthenticated"/> is set.
     /// </summary>
     public List<string> Keys { get; set; } = [];
+
+    /// <summary>
+    /// True to gossip without keys: messages then carry only a checksum, and anyone who can reach
+    /// this node can read the mesh's state and forge any node's. Only for a network where every
+    /// host is trusted (a test bench, one machine); logged as a warning at start. Default false.
+    /// </summary>
+    public bool AllowUnauthenticated { get; set; }
+
+    /// <summary>
+    /// With keys: true (the default) encrypts each message's records with AES-256-GCM, so an
+    /// eavesdropper learns only sizes, timing, addresses and the header (docs/gossip-wire-format.md);
+    /// false signs with HMAC-SHA256 and leaves the records readable (to inspect traffic).
+    /// Receivers open both forms either way.
+    /// </summary>
+    public bool Encrypt { get; set; } = true;
 
     /// <summary>The largest message written and accepted, in bytes (default 1,400: memberlist's UDP budget under a 1,500-byte Ethernet MTU).</summary>
     [Range(GossipDefaults.MinMtu, GossipDefaults.MaxMtu)]

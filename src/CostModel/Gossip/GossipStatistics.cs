@@ -7,4 +7,6 @@ namespace CostModel.Gossip;
 /// <param name="Stale">Records older than what the view had (replays, duplicates, reordering): ignored.</param>
 /// <param name="Published">Publications of this node's factors.</param>
 /// <param name="Sent">Messages written for the host to send.</param>
-public readonly record struct GossipStatistics(long Received, long Rejected, long Merged, long Stale, long Published, long Sent);
+/// <param name="Held">Messages held until their sender answered a challenge (first contact, or a message written too long ago).</param>
+/// <param name="Challenges">Challenges sent to senders not yet proven.</param>
+public readonly record struct GossipStatistics(long Received, long Rejected, long Merged, long Stale, long Published, long Sent, long Held = 0, long Challenges = 0);

@@ -29,6 +29,7 @@ public sealed class CostModelMetrics
     private readonly Counter<long> _gossipMerged;
     private readonly Counter<long> _gossipPublished;
     private readonly Counter<long> _gossipSent;
+    private readonly Counter<long> _gossipProofs;
     private readonly Counter<long> _meshChanges;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
@@ -54,6 +55,7 @@ public sealed class CostModelMetrics
         _gossipMerged = Meter.CreateCounter<long>("costmodel.gossip.merged", "{record}", "Gossip records that changed the view, by kind.");
         _gossipPublished = Meter.CreateCounter<long>("costmodel.gossip.published", "{publication}", "Publications of this node's factors, by reason.");
         _gossipSent = Meter.CreateCounter<long>("costmodel.gossip.sent", "{message}", "Gossip messages written for the host to send, by type.");
+        _gossipProofs = Meter.CreateCounter<long>("costmodel.gossip.proofs", "{event}", "Senders proven live (proven) and messages held until their sender answered a challenge (held).");
         _meshChanges = Meter.CreateCounter<long>("costmodel.mesh.changes", "{change}", "Mesh view changes, by kind.");
         _passRetries = Meter.CreateCounter<long>("costmodel.collector.pass_retries", "{pass}", "Collection passes redone because the power source changed during the pass.");
     }
@@ -107,6 +109,8 @@ public sealed class CostModelMetrics
     internal void GossipPublished(string reason) => _gossipPublished.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     internal void GossipSent(string type) => _gossipSent.Add(1, new KeyValuePair<string, object?>("type", type));
+
+    internal void GossipProof(string outcome) => _gossipProofs.Add(1, new KeyValuePair<string, object?>("event", outcome));
 
     internal void MeshChanged(string kind) => _meshChanges.Add(1, new KeyValuePair<string, object?>("kind", kind));
 }

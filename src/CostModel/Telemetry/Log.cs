@@ -47,6 +47,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Reloaded gossip options refused; keeping the last good settings")]
     public static partial void GossipOptionsRefused(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Gossip is signed with {Keys} key(s); HMAC: {Implementation}")]
-    public static partial void GossipKeyring(ILogger logger, int keys, string implementation);
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Gossip is sealed with {Keys} key(s): {Protection}")]
+    public static partial void GossipKeyring(ILogger logger, int keys, string protection);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Gossip runs without keys (AllowUnauthenticated): anyone who can reach this node can read the mesh's state and forge any node's")]
+    public static partial void GossipUnauthenticated(ILogger logger);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Debug, Message = "Gossip from {From} held: the sender is not proven live; challenged")]
+    public static partial void GossipUnproven(ILogger logger, string from);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "A subscriber of the gossip adapter's Outgoing threw; the message was not sent by it")]
+    public static partial void GossipSubscriberFailed(ILogger logger, Exception exception);
 }

@@ -15,8 +15,9 @@ internal enum WireRejection
     TooShort,
     TooLong,
     BadMagic,
-    NewerProtocol,
+    OtherProtocol,
     UnknownMessageType,
+    ReservedFlags,
     OtherCluster,
     Unauthenticated,
     UnexpectedAuthentication,
@@ -35,15 +36,35 @@ internal enum WireRejection
 /// <summary>A parsed message header.</summary>
 internal readonly ref struct WireMessage
 {
-    public WireMessage(MessageType type, ReadOnlySpan<byte> body)
+    public WireMessage(MessageType type, long senderClock, ReadOnlySpan<byte> body)
     {
         Type = type;
+        SenderClock = senderClock;
         Body = body;
     }
 
     public MessageType Type { get; }
 
+    /// <summary>The sender's monotonic clock when it wrote the message, in milliseconds since its adapter started.</summary>
+    public long SenderClock { get; }
+
     public ReadOnlySpan<byte> Body { get; }
+}
+
+/// <summary>A challenge cookie: 128 bits, compared in constant time.</summary>
+internal readonly record struct Cookie(ulong Low, ulong High)
+{
+    public static Cookie Read(ReadOnlySpan<byte> source) =>
+        new(BinaryPrimitives.ReadUInt64LittleEndian(source), BinaryPrimitives.ReadUInt64LittleEndian(source[8..]));
+
+    public void Write(Span<byte> destination)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(destination, Low);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], High);
+    }
+
+    /// <summary>Equality without an early exit, so timing says nothing about how much of a guess was right.</summary>
+    public bool FixedTimeEquals(Cookie other) => ((Low ^ other.Low) | (High ^ other.High)) == 0;
 }
 
 /// <summary>
@@ -64,39 +85,77 @@ internal static class WireCodec
 
     // ---------------------------------------------------------------- messages
 
-    /// <summary>Writes the header; returns its length (with the key id when signing).</summary>
-    public static int WriteHeader(Span<byte> destination, MessageType type, ReadOnlySpan<byte> clusterHash, GossipKeyring keyring)
+    /// <summary>Writes the header (and the key id when keyed); returns where the records start.</summary>
+    /// <param name="destination">The message buffer.</param>
+    /// <param name="type">The message type.</param>
+    /// <param name="clusterHash">The cluster hash.</param>
+    /// <param name="keyring">Decides the protection.</param>
+    /// <param name="senderClock">This node's monotonic clock in milliseconds since its adapter started.</param>
+    public static int WriteHeader(Span<byte> destination, MessageType type, ReadOnlySpan<byte> clusterHash, GossipKeyring keyring, long senderClock)
     {
+        WireProtection protection = keyring.Protection;
         destination[0] = WireFormat.Magic0;
         destination[1] = WireFormat.Magic1;
         destination[2] = WireFormat.ProtocolVersion;
         destination[3] = (byte)type;
-        destination[4] = keyring.IsEnabled ? WireFormat.FlagAuthenticated : (byte)0;
+        destination[4] = (byte)protection;
         clusterHash.CopyTo(destination[5..]);
-        if (!keyring.IsEnabled)
+        WriteUInt48(destination[WireFormat.SenderClockOffset..], Math.Clamp(senderClock, 0, WireFormat.MaxSenderClock));
+        if (protection != WireProtection.None)
         {
-            return WireFormat.HeaderBytes;
+            BinaryPrimitives.WriteUInt32LittleEndian(destination[WireFormat.HeaderBytes..], keyring.PrimaryKeyId);
         }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[WireFormat.HeaderBytes..], keyring.PrimaryKeyId);
-        return WireFormat.HeaderBytes + GossipKeyring.KeyIdBytes;
+        return WireFormat.BodyOffset(protection);
     }
 
-    /// <summary>Appends the tag (signing) or the checksum; returns the message's final length.</summary>
+    /// <summary>
+    /// Seals a message whose records end at <paramref name="length"/>: appends the checksum, or the
+    /// HMAC tag, or encrypts the records in place (through a copy) and appends the AES-GCM tag.
+    /// Returns the message's final length.
+    /// </summary>
     public static int Seal(Span<byte> message, int length, GossipKeyring keyring)
     {
-        if (!keyring.IsEnabled)
+        switch (keyring.Protection)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(message[length..], Crc32.HashToUInt32(message[..length]));
-            return length + WireFormat.ChecksumBytes;
-        }
+            case WireProtection.None:
+                BinaryPrimitives.WriteUInt32LittleEndian(message[length..], Crc32.HashToUInt32(message[..length]));
+                return length + WireFormat.ChecksumBytes;
+            case WireProtection.Signed:
+                keyring.Sign(message[..length], message.Slice(length, GossipKeyring.TagBytes));
+                return length + GossipKeyring.TagBytes;
+            default:
+                int bodyOffset = WireFormat.BodyOffset(WireProtection.Encrypted);
+                int bodyLength = length - bodyOffset;
+                byte[] plain = ArrayPool<byte>.Shared.Rent(Math.Max(bodyLength, 1));
+                try
+                {
+                    message[bodyOffset..length].CopyTo(plain);
+                    keyring.Encrypt(
+                        message.Slice(WireFormat.HeaderBytes + GossipKeyring.KeyIdBytes, GossipKeyring.NonceBytes),
+                        message[..bodyOffset],
+                        plain.AsSpan(0, bodyLength),
+                        message[bodyOffset..length],
+                        message.Slice(length, GossipKeyring.TagBytes));
+                }
+                finally
+                {
+                    plain.AsSpan(0, bodyLength).Clear();
+                    ArrayPool<byte>.Shared.Return(plain);
+                }
 
-        keyring.Sign(message[..length], message.Slice(length, GossipKeyring.TagBytes));
-        return length + GossipKeyring.TagBytes;
+                return length + GossipKeyring.TagBytes;
+        }
     }
 
-    /// <summary>Checks framing, cluster and authentication; on success returns the body.</summary>
-    public static WireRejection TryOpen(ReadOnlySpan<byte> message, int maxBytes, ReadOnlySpan<byte> clusterHash, GossipKeyring keyring, out WireMessage opened)
+    /// <summary>Checks framing, flags, cluster and protection; on success returns the body (decrypted into <paramref name="scratch"/> when encrypted).</summary>
+    /// <param name="message">The bytes as received.</param>
+    /// <param name="maxBytes">The MTU.</param>
+    /// <param name="clusterHash">This mesh's cluster hash.</param>
+    /// <param name="keyring">This node's keys.</param>
+    /// <param name="scratch">At least as long as <paramref name="message"/>: receives the plaintext of an encrypted message.</param>
+    /// <param name="opened">The parsed message.</param>
+    public static WireRejection TryOpen(ReadOnlySpan<byte> message, int maxBytes, ReadOnlySpan<byte> clusterHash, GossipKeyring keyring, Span<byte> scratch, out WireMessage opened)
     {
         opened = default;
         if (message.Length < WireFormat.HeaderBytes)
@@ -116,7 +175,7 @@ internal static class WireCodec
 
         if (message[2] != WireFormat.ProtocolVersion)
         {
-            return WireRejection.NewerProtocol;
+            return WireRejection.OtherProtocol;
         }
 
         var type = (MessageType)message[3];
@@ -125,49 +184,73 @@ internal static class WireCodec
             return WireRejection.UnknownMessageType;
         }
 
+        byte flags = message[4];
+        var protection = (WireProtection)(flags & WireFormat.ProtectionMask);
+        if ((flags & WireFormat.ReservedFlags) != 0 || !Enum.IsDefined(protection))
+        {
+            return WireRejection.ReservedFlags;
+        }
+
         if (!message.Slice(5, WireFormat.ClusterHashBytes).SequenceEqual(clusterHash))
         {
             return WireRejection.OtherCluster;
         }
 
-        bool authenticated = (message[4] & WireFormat.FlagAuthenticated) != 0;
-        if (keyring.IsEnabled != authenticated)
+        if (keyring.IsEnabled != (protection != WireProtection.None))
         {
-            // With a key configured nothing unsigned is believed (no downgrade); without one a signed message cannot be checked.
-            return authenticated ? WireRejection.UnexpectedAuthentication : WireRejection.Unauthenticated;
+            // With a key configured nothing unprotected is believed (no downgrade); without one a sealed message cannot be checked.
+            return keyring.IsEnabled ? WireRejection.Unauthenticated : WireRejection.UnexpectedAuthentication;
         }
 
-        if (!authenticated)
-        {
-            if (message.Length < WireFormat.Overhead(authenticated: false))
-            {
-                return WireRejection.TooShort;
-            }
-
-            int checkedLength = message.Length - WireFormat.ChecksumBytes;
-            if (Crc32.HashToUInt32(message[..checkedLength]) != BinaryPrimitives.ReadUInt32LittleEndian(message[checkedLength..]))
-            {
-                return WireRejection.BadChecksum;
-            }
-
-            opened = new WireMessage(type, message[WireFormat.HeaderBytes..checkedLength]);
-            return WireRejection.None;
-        }
-
-        if (message.Length < WireFormat.Overhead(authenticated: true))
+        if (message.Length < WireFormat.Overhead(protection))
         {
             return WireRejection.TooShort;
         }
 
-        uint keyId = BinaryPrimitives.ReadUInt32LittleEndian(message[WireFormat.HeaderBytes..]);
-        int signedLength = message.Length - GossipKeyring.TagBytes;
-        if (!keyring.Verify(keyId, message[..signedLength], message[signedLength..]))
+        long senderClock = ReadUInt48(message[WireFormat.SenderClockOffset..]);
+        int bodyOffset = WireFormat.BodyOffset(protection);
+        int bodyEnd = message.Length - WireFormat.TrailerBytes(protection);
+        switch (protection)
         {
-            return keyring.Contains(keyId) ? WireRejection.BadTag : WireRejection.UnknownKey;
-        }
+            case WireProtection.None:
+                if (Crc32.HashToUInt32(message[..bodyEnd]) != BinaryPrimitives.ReadUInt32LittleEndian(message[bodyEnd..]))
+                {
+                    return WireRejection.BadChecksum;
+                }
 
-        opened = new WireMessage(type, message[(WireFormat.HeaderBytes + GossipKeyring.KeyIdBytes)..signedLength]);
-        return WireRejection.None;
+                opened = new WireMessage(type, senderClock, message[bodyOffset..bodyEnd]);
+                return WireRejection.None;
+            case WireProtection.Signed:
+            {
+                uint keyId = BinaryPrimitives.ReadUInt32LittleEndian(message[WireFormat.HeaderBytes..]);
+                if (!keyring.Verify(keyId, message[..bodyEnd], message[bodyEnd..]))
+                {
+                    return keyring.Contains(keyId) ? WireRejection.BadTag : WireRejection.UnknownKey;
+                }
+
+                opened = new WireMessage(type, senderClock, message[bodyOffset..bodyEnd]);
+                return WireRejection.None;
+            }
+
+            default:
+            {
+                uint keyId = BinaryPrimitives.ReadUInt32LittleEndian(message[WireFormat.HeaderBytes..]);
+                Span<byte> plain = scratch[..(bodyEnd - bodyOffset)];
+                if (!keyring.Decrypt(
+                    keyId,
+                    message.Slice(WireFormat.HeaderBytes + GossipKeyring.KeyIdBytes, GossipKeyring.NonceBytes),
+                    message[..bodyOffset],
+                    message[bodyOffset..bodyEnd],
+                    message[bodyEnd..],
+                    plain))
+                {
+                    return keyring.Contains(keyId) ? WireRejection.BadTag : WireRejection.UnknownKey;
+                }
+
+                opened = new WireMessage(type, senderClock, plain);
+                return WireRejection.None;
+            }
+        }
     }
 
     /// <summary>Reads the next record of a body; false at the end or when the framing is broken (<paramref name="malformed"/>).</summary>
@@ -198,6 +281,38 @@ internal static class WireCodec
         payload = body.Slice(WireFormat.RecordHeaderBytes, length);
         body = body[(WireFormat.RecordHeaderBytes + length)..];
         return true;
+    }
+
+    /// <summary>The bytes a challenge or echo record takes, record header included.</summary>
+    public const int CookieRecordBytes = WireFormat.RecordHeaderBytes + WireFormat.CookieBytes;
+
+    /// <summary>Writes a challenge or echo record; false when it does not fit.</summary>
+    public static bool TryWriteCookie(Span<byte> destination, RecordKind kind, Cookie cookie, out int written)
+    {
+        written = 0;
+        if (destination.Length < CookieRecordBytes)
+        {
+            return false;
+        }
+
+        destination[0] = (byte)kind;
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[1..], WireFormat.CookieBytes);
+        cookie.Write(destination[WireFormat.RecordHeaderBytes..]);
+        written = CookieRecordBytes;
+        return true;
+    }
+
+    /// <summary>Reads a challenge or echo payload: exactly one cookie.</summary>
+    public static WireRejection TryReadCookie(ReadOnlySpan<byte> payload, out Cookie cookie)
+    {
+        cookie = default;
+        if (payload.Length != WireFormat.CookieBytes)
+        {
+            return WireRejection.MalformedRecord;
+        }
+
+        cookie = Cookie.Read(payload);
+        return WireRejection.None;
     }
 
     // ---------------------------------------------------------------- node state
@@ -283,6 +398,12 @@ internal static class WireCodec
 
         s.Generation = ReadUInt48(p);
         s.Version = BinaryPrimitives.ReadUInt32LittleEndian(p[6..]);
+        if (s.Generation == 0 || s.Version == 0)
+        {
+            // A generation is a start time and a version counts publications from 1: zero is no state.
+            return WireRejection.OutOfRange;
+        }
+
         s.CapabilitiesVersion = BinaryPrimitives.ReadUInt32LittleEndian(p[10..]);
         for (int i = 0; i < WireNodeState.ReadingCount; i++)
         {

@@ -21,6 +21,25 @@ internal enum RecordKind : byte
 
     /// <summary>One node's capabilities (models served, relays).</summary>
     Capabilities = 2,
+
+    /// <summary>A cookie the receiver must echo to prove it is live and holds the mesh's key (first contact).</summary>
+    Challenge = 3,
+
+    /// <summary>The echo of a cookie this node's peer sent in a <see cref="Challenge"/>.</summary>
+    Echo = 4,
+}
+
+/// <summary>How a message is protected (the low two bits of the flags byte).</summary>
+internal enum WireProtection : byte
+{
+    /// <summary>No key: a CRC-32 trailer catches corruption; anyone can read and forge it.</summary>
+    None = 0,
+
+    /// <summary>HMAC-SHA256 tag over the whole message: authentic, but readable on the wire.</summary>
+    Signed = 1,
+
+    /// <summary>AES-256-GCM: the records are encrypted, the header authenticated.</summary>
+    Encrypted = 2,
 }
 
 /// <summary>Byte layout constants of the wire format (docs/gossip-wire-format.md).</summary>
@@ -32,17 +51,35 @@ internal static class WireFormat
     /// <inheritdoc cref="Magic0" />
     public const byte Magic1 = 0x4D;
 
-    /// <summary>The protocol version this code writes and reads.</summary>
-    public const byte ProtocolVersion = 1;
+    /// <summary>
+    /// The protocol version this code writes and reads. Version 2 added the sender clock, the
+    /// encrypted protection, and challenges; version 1 messages are refused (<c>other-protocol</c>).
+    /// </summary>
+    public const byte ProtocolVersion = 2;
 
-    /// <summary>Flag bit: the message carries a key id and a tag.</summary>
-    public const byte FlagAuthenticated = 0x01;
+    /// <summary>The flag bits that say how the message is protected (<see cref="WireProtection"/>).</summary>
+    public const byte ProtectionMask = 0x03;
+
+    /// <summary>Flag bits no version defines yet: they must be 0 (a message with any set is refused unread).</summary>
+    public const byte ReservedFlags = unchecked((byte)~ProtectionMask);
 
     /// <summary>8 bytes of SHA-256 of the cluster id: a mismatch is a message for another mesh.</summary>
     public const int ClusterHashBytes = 8;
 
-    /// <summary>Magic, version, type, flags, cluster hash.</summary>
-    public const int HeaderBytes = 5 + ClusterHashBytes;
+    /// <summary>Where the sender clock starts: after magic, version, type, flags and the cluster hash.</summary>
+    public const int SenderClockOffset = 5 + ClusterHashBytes;
+
+    /// <summary>6 bytes: the sender's monotonic clock in milliseconds since its adapter started (48 bits: 8,900 years).</summary>
+    public const int SenderClockBytes = 6;
+
+    /// <summary>The largest sender clock the field holds.</summary>
+    public const long MaxSenderClock = (1L << 48) - 1;
+
+    /// <summary>Magic, version, type, flags, cluster hash, sender clock.</summary>
+    public const int HeaderBytes = SenderClockOffset + SenderClockBytes;
+
+    /// <summary>16 bytes: a challenge cookie (128 bits: cannot be guessed).</summary>
+    public const int CookieBytes = 16;
 
     /// <summary>Kind and a 16-bit length before each record.</summary>
     public const int RecordHeaderBytes = 3;
@@ -62,9 +99,20 @@ internal static class WireFormat
     /// <summary>4 bytes: the CRC-32 that ends an unauthenticated message (catches corruption UDP's optional checksum may not).</summary>
     public const int ChecksumBytes = 4;
 
-    /// <summary>Bytes of the message around its records: header, then key id and tag when authenticated, else the checksum.</summary>
-    public static int Overhead(bool authenticated) =>
-        HeaderBytes + (authenticated ? GossipKeyring.KeyIdBytes + GossipKeyring.TagBytes : ChecksumBytes);
+    /// <summary>Bytes before the records: the header, then the key id (keyed), then the nonce (encrypted).</summary>
+    public static int BodyOffset(WireProtection protection) => protection switch
+    {
+        WireProtection.None => HeaderBytes,
+        WireProtection.Signed => HeaderBytes + GossipKeyring.KeyIdBytes,
+        _ => HeaderBytes + GossipKeyring.KeyIdBytes + GossipKeyring.NonceBytes,
+    };
+
+    /// <summary>Bytes after the records: the tag (keyed) or the checksum.</summary>
+    public static int TrailerBytes(WireProtection protection) =>
+        protection == WireProtection.None ? ChecksumBytes : GossipKeyring.TagBytes;
+
+    /// <summary>Bytes of the message around its records.</summary>
+    public static int Overhead(WireProtection protection) => BodyOffset(protection) + TrailerBytes(protection);
 
     /// <summary>
     /// Encodes an age in one byte, rounding up (a receiver never sees a value as fresher than it is):

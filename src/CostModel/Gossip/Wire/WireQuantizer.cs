@@ -60,7 +60,8 @@ internal static class WireQuantizer
         Reading<ResourceLimit> cpuLimit = f.Container.CpuLimitCores;
         if (Take(ref s, WireReading.CpuLimitCores, cpuLimit))
         {
-            s.CpuLimitCores = cpuLimit.RawValue.IsUnlimited ? Half.PositiveInfinity : ToHalf(cpuLimit.RawValue.Amount);
+            // A finite limit never rounds to 0 (which would read as no limit at all): the smallest binary16 step stands for anything below it.
+            s.CpuLimitCores = cpuLimit.RawValue.IsUnlimited ? Half.PositiveInfinity : ToHalf(Math.Max(cpuLimit.RawValue.Amount, (double)Half.Epsilon));
         }
 
         if (Take(ref s, WireReading.QueueDepth, f.Pending.QueueDepth)) { s.QueueDepth = (ushort)Math.Min(f.Pending.QueueDepth.RawValue, ushort.MaxValue); }
@@ -80,8 +81,8 @@ internal static class WireQuantizer
         }
     }
 
-    /// <summary>Builds the immutable snapshot the router reads from a wire state (allocates: done when the view is read, not on receipt).</summary>
-    public static NodeCostFactors ToFactors(string nodeId, in WireNodeState s)
+    /// <summary>When the newest of a state's groups was observed (UTC ticks on this node's clock): when the state was captured.</summary>
+    public static long NewestObservation(in WireNodeState s)
     {
         long newest = 0;
         for (int group = 0; group < WireNodeState.GroupCount; group++)
@@ -89,7 +90,13 @@ internal static class WireQuantizer
             newest = Math.Max(newest, s.ObservedTicks[group]);
         }
 
-        return new NodeCostFactors(nodeId, s.Generation, s.Version, new DateTimeOffset(newest, TimeSpan.Zero))
+        return newest;
+    }
+
+    /// <summary>Builds the immutable snapshot the router reads from a wire state (allocates: done when the view is read, not on receipt).</summary>
+    public static NodeCostFactors ToFactors(string nodeId, in WireNodeState s)
+    {
+        return new NodeCostFactors(nodeId, s.Generation, s.Version, new DateTimeOffset(NewestObservation(s), TimeSpan.Zero))
         {
             Power = new PowerFactors
             {
@@ -118,8 +125,10 @@ internal static class WireQuantizer
             },
             Container = new ContainerFactors
             {
+                // Built only for a reading that has a value: the bytes of any other are meaningless
+                // (validation keeps them zero, and this never reads them).
                 CpuLimitCores = Make(s, WireReading.CpuLimitCores,
-                    Half.IsPositiveInfinity(s.CpuLimitCores) || s.CpuLimitCores <= Half.Zero ? ResourceLimit.Unlimited : ResourceLimit.Of((double)s.CpuLimitCores)),
+                    !Has(s, WireReading.CpuLimitCores) || Half.IsPositiveInfinity(s.CpuLimitCores) ? ResourceLimit.Unlimited : ResourceLimit.Of((double)s.CpuLimitCores)),
             },
             Pending = new PendingWork
             {
@@ -136,7 +145,9 @@ internal static class WireQuantizer
 
     /// <summary>
     /// Checks a decoded state against the same bounds the factor model enforces, so materialising
-    /// it can never throw. Returns null when valid, else what is wrong.
+    /// it can never throw: every quality is known, every value is in range for a reading that has
+    /// one, and a reading without a value (Unknown, NotSupported) carries zero bytes, as the
+    /// encoder writes it; meaningless bytes are refused, not ignored. Returns null when valid, else what is wrong.
     /// </summary>
     public static string? Validate(in WireNodeState s)
     {
@@ -148,6 +159,11 @@ internal static class WireQuantizer
             }
         }
 
+        if (ValueWithoutReading(s) is { } stray)
+        {
+            return stray;
+        }
+
         if (Has(s, WireReading.PowerSource) && !Enum.IsDefined((PowerSource)s.PowerSource)) { return "power source"; }
         if (Has(s, WireReading.ChargeState) && !Enum.IsDefined((ChargeState)s.ChargeState)) { return "charge state"; }
         if (Has(s, WireReading.BatteryPercent) && s.BatteryHundredthsPercent > 10_000) { return "battery percent"; }
@@ -156,11 +172,42 @@ internal static class WireQuantizer
         if (Has(s, WireReading.ThermalLevel) && !Enum.IsDefined((ThermalLevel)s.ThermalLevel)) { return "thermal level"; }
         if (Has(s, WireReading.HottestCelsius) && s.HottestCelsiusOffset > ThermalFactors.MaxPlausibleCelsius + CelsiusOffset) { return "temperature"; }
         if (Has(s, WireReading.BandwidthBitsPerSecond) && !InRange(s.BandwidthMegabitsPerSecond, 0, HalfMax)) { return "bandwidth"; }
-        if (Has(s, WireReading.CpuLimitCores) && !(Half.IsPositiveInfinity(s.CpuLimitCores) || InRange(s.CpuLimitCores, 0, HalfMax))) { return "cpu limit"; }
+        if (Has(s, WireReading.CpuLimitCores) && !(Half.IsPositiveInfinity(s.CpuLimitCores) || (InRange(s.CpuLimitCores, 0, HalfMax) && s.CpuLimitCores > Half.Zero))) { return "cpu limit"; }
         if (Has(s, WireReading.BatteryPercentPerHour) && !InRange(s.BatteryPercentPerHour, -TrendFactors.MaxPercentPerHour, TrendFactors.MaxPercentPerHour)) { return "battery trend"; }
         if (Has(s, WireReading.LoadSlopePerMinute) && !InRange(s.LoadSlopePerMinute, -TrendFactors.MaxLoadSlopePerMinute, TrendFactors.MaxLoadSlopePerMinute)) { return "load trend"; }
         return null;
     }
+
+    // The name of the first reading whose quality says "no value" but whose bytes are not zero.
+    private static string? ValueWithoutReading(in WireNodeState s)
+    {
+        if (Stray(s, WireReading.PowerSource, s.PowerSource != 0)) { return "power source without a reading"; }
+        if (Stray(s, WireReading.ChargeState, s.ChargeState != 0)) { return "charge state without a reading"; }
+        if (Stray(s, WireReading.BatteryCount, s.BatteryCount != 0)) { return "battery count without a reading"; }
+        if (Stray(s, WireReading.BatteryPercent, s.BatteryHundredthsPercent != 0)) { return "battery percent without a reading"; }
+        if (Stray(s, WireReading.BatteryRateWatts, NonZero(s.BatteryRateWatts))) { return "battery rate without a reading"; }
+        if (Stray(s, WireReading.CpuUtilization, s.CpuUtilization != 0)) { return "cpu utilisation without a reading"; }
+        if (Stray(s, WireReading.MemoryPressure, s.MemoryPressure != 0)) { return "memory pressure without a reading"; }
+        if (Stray(s, WireReading.GpuCount, s.GpuCount != 0)) { return "gpu count without a reading"; }
+        if (Stray(s, WireReading.GpuBusiestUtilization, s.GpuBusiestUtilization != 0)) { return "gpu utilisation without a reading"; }
+        if (Stray(s, WireReading.GpuTotalWatts, NonZero(s.GpuTotalWatts))) { return "gpu watts without a reading"; }
+        if (Stray(s, WireReading.ThermalLevel, s.ThermalLevel != 0)) { return "thermal level without a reading"; }
+        if (Stray(s, WireReading.ThrottleRatio, s.ThrottleRatio != 0)) { return "throttle ratio without a reading"; }
+        if (Stray(s, WireReading.HottestCelsius, s.HottestCelsiusOffset != 0)) { return "temperature without a reading"; }
+        if (Stray(s, WireReading.Metered, s.Metered)) { return "metered without a reading"; }
+        if (Stray(s, WireReading.BandwidthBitsPerSecond, NonZero(s.BandwidthMegabitsPerSecond))) { return "bandwidth without a reading"; }
+        if (Stray(s, WireReading.CpuLimitCores, NonZero(s.CpuLimitCores))) { return "cpu limit without a reading"; }
+        if (Stray(s, WireReading.QueueDepth, s.QueueDepth != 0)) { return "queue depth without a reading"; }
+        if (Stray(s, WireReading.InFlight, s.InFlight != 0)) { return "in flight without a reading"; }
+        if (Stray(s, WireReading.BatteryPercentPerHour, NonZero(s.BatteryPercentPerHour))) { return "battery trend without a reading"; }
+        if (Stray(s, WireReading.LoadSlopePerMinute, NonZero(s.LoadSlopePerMinute))) { return "load trend without a reading"; }
+        return null;
+    }
+
+    private static bool Stray(in WireNodeState s, WireReading reading, bool nonZero) => nonZero && !Has(s, reading);
+
+    // Bits, not value: negative zero and NaN payloads are bytes the encoder never writes.
+    private static bool NonZero(Half value) => BitConverter.HalfToUInt16Bits(value) != 0;
 
     private static bool Has(in WireNodeState s, WireReading reading) => s.Qualities[(int)reading] >= SignalQuality.Measured;
 
