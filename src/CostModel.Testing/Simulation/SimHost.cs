@@ -52,6 +52,10 @@ internal sealed class SimHost : IDisposable
         {
             o.NodeId = spec.Id;
             o.Gossip.Dissemination = GossipDissemination.Pull;
+
+            // One process, no attacker: the simulation measures routing, not cryptography. Senders
+            // still prove themselves by challenge, as in a real mesh (a key changes no message count).
+            o.Gossip.AllowUnauthenticated = true;
             o.Pricing.UseBundledTable = false;
             o.Routing.ApiEndpoints = [.. scenario.Apis.Select(a => new ApiEndpoint
             {

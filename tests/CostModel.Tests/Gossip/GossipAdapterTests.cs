@@ -65,10 +65,10 @@ public sealed class GossipAdapterTests
         Assert.NotEmpty(first);
         Assert.NotEmpty(second);
 
-        b.Adapter.Receive(second, "a");
-        b.Adapter.Receive(first, "a");
-        b.Adapter.Receive(second, "a");
-        b.Adapter.Receive(first, "a");
+        b.Deliver(second, "a");
+        b.Deliver(first, "a");
+        b.Deliver(second, "a");
+        b.Deliver(first, "a");
 
         Assert.Equal(0.9, b.Find("a")!.Factors.Compute.CpuUtilization.Value, 3);
 
@@ -82,14 +82,15 @@ public sealed class GossipAdapterTests
     {
         var senderClock = new FakeTimeProvider(Start + TimeSpan.FromHours(1));
         var receiverClock = new FakeTimeProvider(Start);
-        using var a = new GossipNodeFixture("skewed", senderClock);
-        using var b = new GossipNodeFixture("b", receiverClock);
+        var wire = new TestWire();
+        using var a = new GossipNodeFixture("skewed", senderClock, wire: wire);
+        using var b = new GossipNodeFixture("b", receiverClock, wire: wire);
 
         a.Round();
         senderClock.Advance(TimeSpan.FromSeconds(3));
         receiverClock.Advance(TimeSpan.FromSeconds(3));
         byte[] message = a.Pull();
-        b.Adapter.Receive(message, "skewed");
+        b.Deliver(message, "skewed");
 
         // Observed 3 s before the message was written, on the receiver's clock: its now minus 3 s.
         DateTimeOffset observed = b.Find("skewed")!.Factors.Compute.CpuUtilization.ObservedAt!.Value;
@@ -104,7 +105,7 @@ public sealed class GossipAdapterTests
         string key = NewKey();
         using var signed = new GossipNodeFixture("signed", time, o => o.Gossip.Keys = [key]);
         using var wrong = new GossipNodeFixture("wrong", time, o => o.Gossip.Keys = [NewKey()]);
-        using var open = new GossipNodeFixture("open", time);
+        using var open = new GossipNodeFixture("open", time, GossipNodeFixture.Unauthenticated);
         using var receiver = new GossipNodeFixture("receiver", time, o => o.Gossip.Keys = [key]);
 
         wrong.GossipTo(receiver);
@@ -207,9 +208,11 @@ public sealed class GossipAdapterTests
         using var b = new GossipNodeFixture("b", time);
         b.Round();
         int before = b.View.Count;
-        byte[] capabilitiesOnly = CapabilitiesOnlyMessage("ghost", new NodeCapabilities("ghost", 1) { Models = [new ServedModel(GossipNodeFixture.Model)] });
+        using GossipKeyring keyring = GossipKeyring.FromBase64([GossipNodeFixture.TestKey]);
+        var relay = new RawPeer("10.0.0.9:7946", b.Wire, time, keyring);
+        byte[] capabilitiesOnly() => relay.Message(MessageType.Gossip, RawPeer.CapabilitiesRecord("ghost", 1, new NodeCapabilities("ghost", 1) { Models = [new ServedModel(GossipNodeFixture.Model)] }));
 
-        b.Adapter.Receive(capabilitiesOnly, "10.0.0.9:7946");
+        relay.SendTo(b, capabilitiesOnly());
         Assert.Equal(before + 1, b.View.Count);
 
         // Still held while a silent node with state would still be (dead after 30 s, removed 60 s later).
@@ -222,19 +225,8 @@ public sealed class GossipAdapterTests
         Assert.Equal(before, b.View.Count);
 
         // No tombstone: it never sent a state that could come back stale.
-        b.Adapter.Receive(capabilitiesOnly, "10.0.0.9:7946");
+        relay.SendTo(b, capabilitiesOnly());
         Assert.Equal(before + 1, b.View.Count);
-    }
-
-    /// <summary>An unsigned gossip message of the default cluster carrying one capabilities record and no state.</summary>
-    private static byte[] CapabilitiesOnlyMessage(string nodeId, NodeCapabilities capabilities)
-    {
-        byte[] clusterHash = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(new GossipOptions().ClusterId))[..WireFormat.ClusterHashBytes];
-        var buffer = new byte[GossipDefaults.Mtu];
-        int length = WireCodec.WriteHeader(buffer, MessageType.Gossip, clusterHash, GossipKeyring.None);
-        Assert.True(WireCodec.TryWriteCapabilities(buffer.AsSpan(length), System.Text.Encoding.UTF8.GetBytes(nodeId), generation: 1, capabilities, out int written));
-        length = WireCodec.Seal(buffer, length + written, GossipKeyring.None);
-        return buffer[..length];
     }
 
     private static void Reload(GossipNodeFixture node, params string[] keys) => node.Settings.Replace(Keys(keys));
@@ -278,7 +270,7 @@ public sealed class GossipAdapterTests
             changes.Where(c => c.NodeId == "a" && c.Kind != MeshChangeKind.Updated).Select(c => c.Kind));
 
         // A late copy of its last message does not bring the old generation back.
-        b.Adapter.Receive(last, "a");
+        b.Deliver(last, "a");
         Assert.Null(b.Find("a"));
     }
 
@@ -321,27 +313,30 @@ public sealed class GossipAdapterTests
             }
 
             var replies = new List<GossipMessage>();
-            using IDisposable subscription = seed.Adapter.Outgoing.Subscribe(replies.Add);
+            using IDisposable subscription = seed.Adapter.Outgoing.Subscribe(m =>
+            {
+                if (m.Payload.Span[3] == (byte)MessageType.SyncReply)
+                {
+                    replies.Add(m);
+                }
+            });
             joiner.Round();
             byte[] request = new byte[GossipDefaults.Mtu];
             int length = joiner.Adapter.WriteSyncRequest(request);
-            seed.Adapter.Receive(request.AsSpan(0, length), "10.0.0.9:7946");
+
+            // The seed has never heard the joiner: it holds the request, challenges, and answers once the joiner echoes.
+            Assert.False(seed.Deliver(request.AsSpan(0, length), "joiner"));
 
             Assert.NotNull(seed.Find("joiner"));
             Assert.True(replies.Count > 1, "31 states and capabilities do not fit one message");
-            Assert.All(replies, r => Assert.Equal("10.0.0.9:7946", r.To));
+            Assert.All(replies, r => Assert.Equal("joiner", r.To));
             Assert.All(replies, r => Assert.InRange(r.Payload.Length, 1, GossipDefaults.Mtu));
-            foreach (GossipMessage reply in replies)
-            {
-                joiner.Adapter.Receive(reply.Payload.Span, "seed");
-            }
-
             Assert.Equal(32, joiner.View.Nodes.Count);
             Assert.All(joiner.View.Nodes.Where(n => !n.IsLocal), n => Assert.Single(n.Capabilities.Models));
 
             // A replayed request within the reply interval is not answered again.
             replies.Clear();
-            seed.Adapter.Receive(request.AsSpan(0, length), "10.0.0.9:7946");
+            Assert.True(seed.Deliver(request.AsSpan(0, length), "joiner"));
             Assert.Empty(replies);
         }
         finally
@@ -351,15 +346,21 @@ public sealed class GossipAdapterTests
     }
 
     [Fact]
-    public void New_nodes_beyond_the_cap_are_refused_and_counted()
+    public void New_nodes_beyond_the_cap_are_refused_and_counted_when_every_entry_is_alive_and_heard_again()
     {
         var time = new FakeTimeProvider(Start);
         using var b = new GossipNodeFixture("b", time, o => o.Gossip.MaxNodes = 3);
         var others = Enumerable.Range(0, 4).Select(i => new GossipNodeFixture($"n{i}", time)).ToList();
         try
         {
-            others.ForEach(o => o.GossipTo(b));
+            // b itself and two others, each heard twice: none has a weak claim to its place.
+            b.Round();
+            others.Take(2).ToList().ForEach(o => o.GossipTo(b));
+            time.Advance(TimeSpan.FromSeconds(6));
+            others.Take(2).ToList().ForEach(o => o.GossipTo(b));
+            others[2].GossipTo(b);
             Assert.Equal(3, b.View.Nodes.Count);
+            Assert.Null(b.Find("n2"));
             Assert.True(b.Adapter.Statistics.Rejected >= 1);
         }
         finally
@@ -414,9 +415,9 @@ public sealed class GossipAdapterTests
         time.Advance(TimeSpan.FromMilliseconds(200));
         Assert.NotEmpty(pushed);
         Assert.All(pushed, m => Assert.Null(m.To));
-        foreach (GossipMessage message in pushed)
+        foreach (GossipMessage message in pushed.ToArray())
         {
-            b.Adapter.Receive(message.Payload.Span, "a");
+            b.Deliver(message.Payload.Span, "a");
         }
 
         Assert.NotNull(b.Find("a"));
@@ -436,9 +437,9 @@ public sealed class GossipAdapterTests
         pushed.Clear();
         time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(published + 2, a.Adapter.Statistics.Published);
-        foreach (GossipMessage message in pushed)
+        foreach (GossipMessage message in pushed.ToArray())
         {
-            b.Adapter.Receive(message.Payload.Span, "a");
+            b.Deliver(message.Payload.Span, "a");
         }
 
         Assert.Equal(0.95, b.Find("a")!.Factors.Compute.CpuUtilization.Value, 3);

@@ -26,18 +26,28 @@ internal sealed class NodeConditions
 
 /// <summary>
 /// One real node built through DI (collector with fake probes, scorer, mesh view, gossip adapter,
-/// router) on a fake clock. The test moves bytes between nodes by hand or over the in-memory network.
+/// router) on a fake clock. The test moves bytes between nodes by hand (<see cref="Deliver"/>,
+/// <see cref="GossipTo"/>) or over the in-memory network; what the adapter sends to an address
+/// (challenges, echoes, sync replies) travels over a <see cref="TestWire"/> shared by the nodes
+/// of one test (by default, those on the same clock), so first contacts prove themselves as in a mesh.
 /// </summary>
 internal sealed class GossipNodeFixture : IDisposable
 {
     public const string Model = "llama-3.1-8b";
 
-    private readonly ServiceProvider _provider;
+    /// <summary>The key every fixture seals with unless the test sets keys or allows unauthenticated gossip (a fixed test key, never a secret).</summary>
+    public static readonly string TestKey = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes("costmodel-fixture-test-key-32-by"));
 
-    public GossipNodeFixture(string nodeId, FakeTimeProvider time, Action<CostModelOptions>? configure = null, int seed = 1, IEnumerable<KeyValuePair<string, string?>>? settings = null)
+    private readonly ServiceProvider _provider;
+    private readonly IDisposable _wiring;
+
+    public GossipNodeFixture(string nodeId, FakeTimeProvider time, Action<CostModelOptions>? configure = null, int seed = 1, IEnumerable<KeyValuePair<string, string?>>? settings = null, TestWire? wire = null)
     {
         Time = time;
-        Settings = new ReplaceableSettings(settings ?? []);
+        Wire = wire ?? TestWire.For(time);
+        settings ??= [];
+        bool keysInSettings = settings.Any(kv => kv.Key.StartsWith("CostModel:Gossip:Keys", StringComparison.OrdinalIgnoreCase));
+        Settings = new ReplaceableSettings(settings);
         Configuration = new ConfigurationBuilder().Add(Settings).Build();
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
@@ -48,6 +58,11 @@ internal sealed class GossipNodeFixture : IDisposable
             o.NodeId = nodeId;
             o.Pricing.UseBundledTable = true;
             o.Gossip.Dissemination = GossipDissemination.Pull;
+            if (!keysInSettings)
+            {
+                o.Gossip.Keys = [TestKey];
+            }
+
             configure?.Invoke(o);
         });
         services.AddCostModel(Configuration.GetSection("CostModel"))
@@ -64,7 +79,18 @@ internal sealed class GossipNodeFixture : IDisposable
         {
             Models = [new ServedModel(Model) { ParameterBillions = 8, QuantizationBits = 4.5, ContextTokens = 8192, DecodeTokensPerSecond = 20, PrefillTokensPerSecond = 200, ParallelSlots = 4 }],
         });
+        _wiring = Wire.Attach(nodeId, Adapter);
     }
+
+    /// <summary>Gossip without keys (for tests of framing and checksums, not of authentication).</summary>
+    public static void Unauthenticated(CostModelOptions options)
+    {
+        options.Gossip.Keys = [];
+        options.Gossip.AllowUnauthenticated = true;
+    }
+
+    /// <summary>The wire this node's addressed messages travel over.</summary>
+    public TestWire Wire { get; }
 
     public NodeConditions Conditions { get; } = new();
 
@@ -99,7 +125,7 @@ internal sealed class GossipNodeFixture : IDisposable
         return buffer[..n];
     }
 
-    /// <summary>Rounds on this node, then hands what it pulls to each peer.</summary>
+    /// <summary>Rounds on this node, then hands what it pulls to each peer (and lets the wire carry what that sets off).</summary>
     public void GossipTo(params GossipNodeFixture[] peers)
     {
         Round();
@@ -111,11 +137,24 @@ internal sealed class GossipNodeFixture : IDisposable
 
         foreach (GossipNodeFixture peer in peers)
         {
-            peer.Adapter.Receive(message, NodeId);
+            peer.Deliver(message, NodeId);
         }
     }
 
-    public void Dispose() => _provider.Dispose();
+    /// <summary>Hands bytes to this node's adapter as from <paramref name="from"/>, then carries every addressed message that sets off until the wire is quiet.</summary>
+    /// <returns>What <see cref="IGossipAdapter.Receive"/> answered for these bytes.</returns>
+    public bool Deliver(ReadOnlySpan<byte> message, string from)
+    {
+        bool accepted = Adapter.Receive(message, from);
+        Wire.Pump();
+        return accepted;
+    }
+
+    public void Dispose()
+    {
+        _wiring.Dispose();
+        _provider.Dispose();
+    }
 
     private PowerFactors Power(DateTimeOffset t) => Conditions.BatteryPercent is { } percent
         ? new PowerFactors

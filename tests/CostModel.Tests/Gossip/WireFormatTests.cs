@@ -195,8 +195,8 @@ public sealed class WireFormatTests
     public void Random_bytes_truncations_and_bit_flips_never_throw_and_never_change_the_view()
     {
         var time = new FakeTimeProvider(Now);
-        using var a = new GossipNodeFixture("a", time);
-        using var b = new GossipNodeFixture("b", time);
+        using var a = new GossipNodeFixture("a", time, GossipNodeFixture.Unauthenticated);
+        using var b = new GossipNodeFixture("b", time, GossipNodeFixture.Unauthenticated);
         a.GossipTo(b);
         time.Advance(TimeSpan.FromSeconds(6));
         a.Conditions.Cpu = 0.77;
@@ -209,10 +209,10 @@ public sealed class WireFormatTests
         {
             byte[] junk = new byte[random.Next(0, 1_500)];
             random.NextBytes(junk);
-            if (i % 3 == 0 && junk.Length > 13)
+            if (i % 3 == 0 && junk.Length > WireFormat.HeaderBytes)
             {
                 // Random bodies behind a valid header prefix reach deeper checks.
-                valid.AsSpan(0, 13).CopyTo(junk);
+                valid.AsSpan(0, WireFormat.HeaderBytes).CopyTo(junk);
             }
 
             b.Adapter.Receive(junk, "fuzz");
@@ -232,7 +232,7 @@ public sealed class WireFormatTests
 
         Assert.Same(before, b.View.Nodes);
         Assert.Equal(2, b.Adapter.Statistics.Merged); // the first message's state and capabilities, nothing since
-        b.Adapter.Receive(valid, "a");
+        b.Deliver(valid, "a");
         Assert.Equal(0.77, b.Find("a")!.Factors.Compute.CpuUtilization.Value, 3);
     }
 
@@ -240,13 +240,13 @@ public sealed class WireFormatTests
     public void Unknown_record_kinds_are_skipped_and_the_rest_of_the_message_is_merged()
     {
         var time = new FakeTimeProvider(Now);
-        using var a = new GossipNodeFixture("a", time);
-        using var b = new GossipNodeFixture("b", time);
+        using var a = new GossipNodeFixture("a", time, GossipNodeFixture.Unauthenticated);
+        using var b = new GossipNodeFixture("b", time, GossipNodeFixture.Unauthenticated);
         a.Round();
         byte[] valid = a.Pull();
 
         // Rebuild the message with a record of an unknown kind (200) in front, then reseal it.
-        int bodyStart = WireFormat.HeaderBytes;
+        int bodyStart = WireFormat.BodyOffset(WireProtection.None);
         int bodyEnd = valid.Length - WireFormat.ChecksumBytes;
         byte[] extra = [200, 3, 0, 1, 2, 3];
         byte[] message = new byte[valid.Length + extra.Length];
@@ -255,7 +255,7 @@ public sealed class WireFormatTests
         valid.AsSpan(bodyStart, bodyEnd - bodyStart).CopyTo(message.AsSpan(bodyStart + extra.Length));
         int length = WireCodec.Seal(message, bodyEnd + extra.Length, GossipKeyring.None);
 
-        b.Adapter.Receive(message.AsSpan(0, length), "a");
+        b.Deliver(message.AsSpan(0, length), "a");
         Assert.NotNull(b.Find("a"));
     }
 
@@ -263,8 +263,8 @@ public sealed class WireFormatTests
     public void Unknown_message_types_and_newer_protocols_are_counted_not_fatal()
     {
         var time = new FakeTimeProvider(Now);
-        using var a = new GossipNodeFixture("a", time);
-        using var b = new GossipNodeFixture("b", time);
+        using var a = new GossipNodeFixture("a", time, GossipNodeFixture.Unauthenticated);
+        using var b = new GossipNodeFixture("b", time, GossipNodeFixture.Unauthenticated);
         a.Round();
         byte[] valid = a.Pull();
 
@@ -272,14 +272,14 @@ public sealed class WireFormatTests
         newType[3] = 77;
         WireCodec.Seal(newType, newType.Length - WireFormat.ChecksumBytes, GossipKeyring.None);
         byte[] newProtocol = (byte[])valid.Clone();
-        newProtocol[2] = 2;
+        newProtocol[2] = WireFormat.ProtocolVersion + 1;
         WireCodec.Seal(newProtocol, newProtocol.Length - WireFormat.ChecksumBytes, GossipKeyring.None);
 
-        b.Adapter.Receive(newType, "a");
-        b.Adapter.Receive(newProtocol, "a");
+        b.Deliver(newType, "a");
+        b.Deliver(newProtocol, "a");
         Assert.Null(b.Find("a"));
         Assert.Equal(2, b.Adapter.Statistics.Rejected);
-        b.Adapter.Receive(valid, "a");
+        b.Deliver(valid, "a");
         Assert.NotNull(b.Find("a"));
     }
 
