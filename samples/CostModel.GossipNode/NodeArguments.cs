@@ -7,11 +7,13 @@ internal sealed record NodeArguments
 {
     public const string Usage = """
         Usage: CostModel.GossipNode --node-id ID [--port N] [--bind ADDRESS] [--seed HOST:PORT]...
-                                    [--key BASE64] [--model ID] [--decode TOKENS_PER_S]
+                                    (--key BASE64 | --allow-unauthenticated) [--model ID] [--decode TOKENS_PER_S]
                                     [--heartbeat SECONDS] [--dead-after SECONDS] [--remove-after SECONDS]
                                     [--duration SECONDS]
         Prints one line per event: "ready ID PORT", "change ID KIND", "route TARGET ..." and
         "status ..." once a second. Runs until --duration ends, stdin closes or Ctrl+C.
+        Every node of a mesh needs the same --key (e.g. from 'openssl rand -base64 32'); without
+        one, --allow-unauthenticated lets anyone who reaches the port read and forge the mesh.
         """;
 
     public string NodeId { get; private init; } = Environment.MachineName;
@@ -23,6 +25,8 @@ internal sealed record NodeArguments
     public IReadOnlyList<string> Seeds { get; private init; } = [];
 
     public string? Key { get; private init; }
+
+    public bool AllowUnauthenticated { get; private init; }
 
     public string Model { get; private init; } = "llama-3.1-8b";
 
@@ -61,6 +65,7 @@ internal sealed record NodeArguments
                 "--port" => result with { Port = int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p <= 65_535 ? p : throw new ArgumentException("--port needs 0 to 65535.") },
                 "--bind" => result with { Bind = Value() },
                 "--key" => result with { Key = Value() },
+                "--allow-unauthenticated" => result with { AllowUnauthenticated = true },
                 "--model" => result with { Model = Value() },
                 "--decode" => result with { DecodeTokensPerSecond = Number() },
                 "--heartbeat" => result with { Heartbeat = TimeSpan.FromSeconds(Number()) },

@@ -39,6 +39,8 @@ services.AddCostModel(o =>
         o.Gossip.Keys = [key];
     }
 
+    o.Gossip.AllowUnauthenticated = arguments.AllowUnauthenticated;
+
     // The UDP transport runs the rounds: the adapter answers its pulls.
     o.Gossip.Dissemination = GossipDissemination.Pull;
     if (arguments.Heartbeat is { } heartbeat)
@@ -115,6 +117,11 @@ _ = Task.Run(async () =>
 
 adapter.Start();
 await transport.StartAsync(stop.Token);
+if (arguments.Key is null)
+{
+    Say("warning gossip runs without a key (--allow-unauthenticated): anyone who reaches this port can read and forge the mesh's state");
+}
+
 Say($"ready {arguments.NodeId} {transport.LocalEndPoint.Port.ToString(CultureInfo.InvariantCulture)}");
 
 IRouter router = provider.GetRequiredService<IRouter>();

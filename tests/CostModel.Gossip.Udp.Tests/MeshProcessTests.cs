@@ -70,9 +70,12 @@ public sealed class MeshProcessTests
         return -1;
     }
 
+    // One key for the three processes of a run, as a real mesh shares one.
+    private static readonly string MeshKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     private static SampleProcess StartNode(string id, string? seed = null)
     {
-        List<string> arguments = ["--node-id", id, "--port", "0", "--heartbeat", "0.5", "--dead-after", "4", "--remove-after", "60", "--duration", "120"];
+        List<string> arguments = ["--node-id", id, "--port", "0", "--key", MeshKey, "--heartbeat", "0.5", "--dead-after", "4", "--remove-after", "60", "--duration", "120"];
         if (seed is not null)
         {
             arguments.AddRange(["--seed", seed]);

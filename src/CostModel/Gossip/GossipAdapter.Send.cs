@@ -155,35 +155,45 @@ public sealed partial class GossipAdapter
     }
 
     /// <summary>
-    /// Answers a message from a sender not (or no longer) proven: a challenge for it to echo, and
-    /// the echo of its own challenge when it sent one. Small (under 100 bytes) and rate-limited,
-    /// so a replayed or forged message from any number of addresses makes this node send no more
-    /// than it received, and at most <see cref="SenderProofs.ChallengesPerSecond"/> a second.
+    /// Answers a message from a sender not (or no longer) proven: a challenge for it to echo (at
+    /// most one per address per <see cref="SenderProofs.ChallengeInterval"/>), and the echo of its
+    /// own challenge when it sent one (never held back by that interval: two nodes meeting
+    /// challenge each other at once, and each must answer the other). Small (under 100 bytes)
+    /// and within a node-wide budget, so a replayed or forged message from any number of
+    /// addresses makes this node send no more than it received, and at most
+    /// <see cref="SenderProofs.ChallengesPerSecond"/> messages a second.
     /// </summary>
     private void SendChallenge(string to, Cookie? echo, Settings s, long nowMs)
     {
         byte[] buffer = new byte[WireFormat.Overhead(s.Keyring.Protection) + (2 * WireCodec.CookieRecordBytes)];
         int length;
+        bool challenge;
         lock (_view.Gate)
         {
-            if (!_proofs.TryChallenge(to, nowMs))
+            challenge = _proofs.TryChallenge(to, nowMs);
+            bool answer = echo is not null && (challenge || _proofs.TryTakeBudget(nowMs));
+            if (!challenge && !answer)
             {
                 _metrics.GossipRejected("challenge-rate-limited");
                 return;
             }
 
             int at = WireCodec.WriteHeader(buffer, MessageType.Gossip, s.ClusterHash, s.Keyring, nowMs);
-            if (echo is { } owed && WireCodec.TryWriteCookie(buffer.AsSpan(at), RecordKind.Echo, owed, out int written))
+            if (answer && WireCodec.TryWriteCookie(buffer.AsSpan(at), RecordKind.Echo, echo!.Value, out int written))
             {
                 at += written;
             }
 
-            WireCodec.TryWriteCookie(buffer.AsSpan(at), RecordKind.Challenge, _proofs.CookieFor(to, nowMs), out int challenge);
-            length = WireCodec.Seal(buffer, at + challenge, s.Keyring);
-            _stats = _stats with { Sent = _stats.Sent + 1, Challenges = _stats.Challenges + 1 };
+            if (challenge && WireCodec.TryWriteCookie(buffer.AsSpan(at), RecordKind.Challenge, _proofs.CookieFor(to, nowMs), out int written2))
+            {
+                at += written2;
+            }
+
+            length = WireCodec.Seal(buffer, at, s.Keyring);
+            _stats = _stats with { Sent = _stats.Sent + 1, Challenges = _stats.Challenges + (challenge ? 1 : 0) };
         }
 
-        _metrics.GossipSent("challenge");
+        _metrics.GossipSent(challenge ? "challenge" : "echo");
         Emit(new GossipMessage(buffer.AsMemory(0, length), to));
     }
 

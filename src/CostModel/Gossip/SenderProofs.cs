@@ -209,6 +209,9 @@ internal sealed class SenderProofs
         return true;
     }
 
+    /// <summary>Takes one message from the node-wide budget (an echo owed to a sender not proven yet); false when it is spent.</summary>
+    public bool TryTakeBudget(long nowMs) => _challenges.TryTake(1, nowMs);
+
     /// <summary>Forgets proofs idle longer than <paramref name="proofIdleMs"/> and held messages older than a challenge window.</summary>
     /// <returns>How many held messages expired unproven.</returns>
     public int Expire(long nowMs, long proofIdleMs)
