@@ -1,66 +1,11 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace CostModel.Gossip.Udp;
 
-/// <summary>A peer's address, parsed once: the socket form for sending and the <c>ip:port</c> text the adapter sees.</summary>
-internal sealed class Peer(SocketAddress address, string text, bool isSeed)
-{
-    public SocketAddress Address { get; } = address;
-
-    public string Text { get; } = text;
-
-    public bool IsSeed { get; } = isSeed;
-
-    /// <summary>When a datagram from it last arrived (a <see cref="TimeProvider"/> timestamp).</summary>
-    public long LastHeard { get; set; }
-
-    /// <summary>Its position in the table's list, for O(1) removal.</summary>
-    public int Index { get; set; } = -1;
-
-    /// <summary>A peer for an IP endpoint, in the socket's address family (IPv4 mapped to IPv6 on a dual-mode socket); null when the socket cannot reach it.</summary>
-    public static Peer? For(IPEndPoint endPoint, Socket socket, bool isSeed)
-    {
-        if (endPoint.Port == 0)
-        {
-            return null;
-        }
-
-        IPEndPoint target = endPoint;
-        if (socket.AddressFamily == AddressFamily.InterNetworkV6 && endPoint.AddressFamily == AddressFamily.InterNetwork)
-        {
-            if (!socket.DualMode)
-            {
-                return null;
-            }
-
-            target = new IPEndPoint(endPoint.Address.MapToIPv6(), endPoint.Port);
-        }
-        else if (socket.AddressFamily != endPoint.AddressFamily)
-        {
-            return null;
-        }
-
-        return new Peer(target.Serialize(), TextOf(target), isSeed);
-    }
-
-    /// <summary>A peer for an address a datagram came from (copied: the receive loop reuses its <see cref="SocketAddress"/>).</summary>
-    public static Peer FromReceived(SocketAddress received)
-    {
-        var copy = new SocketAddress(received.Family, received.Size);
-        received.Buffer.Span[..received.Size].CopyTo(copy.Buffer.Span);
-        var endPoint = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(copy);
-        return new Peer(copy, TextOf(endPoint), isSeed: false);
-    }
-
-    /// <summary><c>ip:port</c>, with an IPv4-mapped IPv6 address written as IPv4.</summary>
-    private static string TextOf(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port).ToString() : endPoint.ToString();
-}
-
 /// <summary>
-/// The peers gossip goes to: seeds (kept) plus every address heard from, bounded; when full, the
-/// non-seed heard from longest ago is forgotten. Thread-safe.
+/// The peers gossip goes to: the seeds (kept for good) and the senders whose messages the adapter
+/// accepted, bounded. When full, the non-seed heard from longest ago is forgotten for a newcomer;
+/// a non-seed silent too long is forgotten by <see cref="ForgetSilent"/>. Thread-safe.
 /// </summary>
 internal sealed class PeerTable(int capacity)
 {
@@ -92,37 +37,72 @@ internal sealed class PeerTable(int capacity)
         }
     }
 
-    /// <summary>Records a datagram from <paramref name="address"/>: the known peer, or a new one (evicting when full).</summary>
+    /// <summary>The peer a datagram came from, or null for a stranger. Allocates nothing.</summary>
     /// <param name="address">The sender, as the receive loop filled it in (not kept).</param>
+    public Peer? Find(SocketAddress address)
+    {
+        lock (_gate)
+        {
+            return _byAddress.GetValueOrDefault(address);
+        }
+    }
+
+    /// <summary>
+    /// Records that the adapter accepted a message from <paramref name="sender"/>: the known peer
+    /// with its address is heard from now, or the sender joins the table (forgetting the non-seed
+    /// silent longest when full).
+    /// </summary>
+    /// <param name="sender">The sender (a stranger's <see cref="Peer"/>, or a peer's).</param>
     /// <param name="now">The timestamp.</param>
     /// <param name="evicted">The peer forgotten to make room, if any.</param>
-    /// <returns>The peer (not in the table when it is full of seeds).</returns>
-    public Peer Heard(SocketAddress address, long now, out Peer? evicted)
+    /// <returns>True when the sender is a new peer; false when it was one already, or the table is full of seeds.</returns>
+    public bool Admit(Peer sender, long now, out Peer? evicted)
     {
         evicted = null;
         lock (_gate)
         {
-            if (_byAddress.TryGetValue(address, out Peer? known))
+            if (_byAddress.TryGetValue(sender.Address, out Peer? known))
             {
                 known.LastHeard = now;
-                return known;
+                return false;
             }
 
-            Peer peer = Peer.FromReceived(address);
-            peer.LastHeard = now;
             if (_list.Count >= capacity)
             {
                 evicted = LongestSilentNonSeed();
                 if (evicted is null)
                 {
-                    return peer;
+                    return false;
                 }
 
                 Remove(evicted);
             }
 
-            Add(peer);
-            return peer;
+            sender.LastHeard = now;
+            Add(sender);
+            return true;
+        }
+    }
+
+    /// <summary>Forgets every non-seed last heard before <paramref name="heardBefore"/>.</summary>
+    /// <returns>How many were forgotten.</returns>
+    public int ForgetSilent(long heardBefore)
+    {
+        lock (_gate)
+        {
+            int forgotten = 0;
+            for (int i = _list.Count - 1; i >= 0; i--)
+            {
+                // Backwards: Remove moves the last peer into the slot freed, which was already visited.
+                Peer peer = _list[i];
+                if (!peer.IsSeed && peer.LastHeard < heardBefore)
+                {
+                    Remove(peer);
+                    forgotten++;
+                }
+            }
+
+            return forgotten;
         }
     }
 
@@ -135,12 +115,21 @@ internal sealed class PeerTable(int capacity)
         }
     }
 
-    /// <summary>The known peer with this address, or <paramref name="peer"/> itself.</summary>
-    public Peer Known(Peer peer)
+    /// <summary>The known peer with <paramref name="peer"/>'s address, or null.</summary>
+    public Peer? Known(Peer peer)
     {
         lock (_gate)
         {
-            return _byAddress.GetValueOrDefault(peer.Address, peer);
+            return _byAddress.GetValueOrDefault(peer.Address);
+        }
+    }
+
+    /// <summary>The peers' <c>ip:port</c> texts now, in no particular order.</summary>
+    public string[] Texts()
+    {
+        lock (_gate)
+        {
+            return [.. _list.Select(p => p.Text)];
         }
     }
 

@@ -3,10 +3,19 @@ using System.Net;
 namespace CostModel.Gossip.Udp;
 
 /// <summary>Options of a <see cref="UdpGossipTransport"/>. Read once, when the transport is created.</summary>
+/// <remarks>
+/// A <i>stranger</i> is an address that is not a gossip peer: neither a seed nor a sender whose
+/// message the adapter accepted. Strangers are served within budgets (<see cref="UdpRateLimit"/>
+/// token buckets) so that junk, floods and replays cannot crowd out the mesh's own gossip.
+/// </remarks>
 public sealed class UdpGossipOptions
 {
-    /// <summary>The default bind address: every IPv4 interface.</summary>
-    public const string DefaultBindAddress = "0.0.0.0";
+    /// <summary>
+    /// The default bind address: IPv4 loopback, reachable from this machine only. Anyone who can
+    /// reach the socket can send it datagrams and receive replies, so a real mesh names its
+    /// interface in <see cref="BindAddress"/> on purpose (issue 12: "open by default").
+    /// </summary>
+    public const string DefaultBindAddress = "127.0.0.1";
 
     /// <summary>The default gossip fanout: 3 random peers per round, memberlist's <c>GossipNodes</c> default.</summary>
     public const int DefaultFanout = 3;
@@ -26,7 +35,53 @@ public sealed class UdpGossipOptions
     /// <summary>The default gossip interval: 200 ms, memberlist's LAN <c>GossipInterval</c>.</summary>
     public static TimeSpan DefaultGossipInterval { get; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The local IP address to bind: <c>0.0.0.0</c> for every IPv4 interface, <c>::</c> for IPv6 and IPv4 (dual mode), or one interface's address.</summary>
+    /// <summary>
+    /// The default silence after which a peer is forgotten: 90 s without an accepted message, the
+    /// adapter's default <c>DeadAfter</c> + <c>RemoveAfter</c> (30 s + 60 s), after which it forgets
+    /// the node too. Long enough that a live peer of a large mesh, which reaches us directly only
+    /// now and then, stays (at 300 peers and fanout 3 it misses 450 rounds in a row 1 % of the time).
+    /// </summary>
+    public static TimeSpan DefaultPeerTimeout { get; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// The default receive budget of each peer, in datagrams: a burst of 512 (half the default
+    /// queue, so no one source ever fills it; holds a full-state sync reply of about 5,000 members
+    /// at issue 12's 29 datagrams per 300) refilled at 100 a second (20 times one datagram per
+    /// 200 ms round, for pushes, relays and replies on top).
+    /// </summary>
+    public static UdpRateLimit DefaultPeerReceiveLimit { get; } = new(Burst: 512, PerSecond: 100);
+
+    /// <summary>
+    /// The default receive budget of each stranger IP address (any number of ports), in datagrams:
+    /// a burst of 40 refilled at 20 a second, four nodes joining from one address (several on one
+    /// host, or behind NAT), each sending a round every 200 ms until a message of theirs is accepted.
+    /// </summary>
+    public static UdpRateLimit DefaultStrangerReceiveLimitPerAddress { get; } = new(Burst: 40, PerSecond: 20);
+
+    /// <summary>
+    /// The default receive budget all strangers share, in datagrams: a burst of 400 refilled at
+    /// 200 a second, ten per-address budgets (ten hosts joining at once). A flood from many
+    /// addresses costs the adapter at most 200 checks a second (about a millisecond of HMAC at
+    /// 1,400 bytes); a mesh restarting all at once joins over a few rounds, each round a retry.
+    /// </summary>
+    public static UdpRateLimit DefaultStrangerReceiveLimit { get; } = new(Burst: 400, PerSecond: 200);
+
+    /// <summary>
+    /// The default send budget for addressed messages to each stranger IP address, in bytes: a
+    /// burst of 64 KiB, one full-state sync reply to a joiner not yet a peer (issue 12 measured
+    /// 38.6 KB for 300 members), refilled at 8 KiB a second (about six datagrams: challenges).
+    /// </summary>
+    public static UdpRateLimit DefaultStrangerSendLimitPerAddress { get; } = new(Burst: 65_536, PerSecond: 8_192);
+
+    /// <summary>
+    /// The default send budget for addressed messages to all strangers together, in bytes: 64 KiB a
+    /// second, about 3 times this node's own gossip rounds (3 peers x 1,400 B x 5 rounds a second =
+    /// 21,000 B/s; 3 is QUIC's anti-amplification factor, RFC 9000 section 8), with a burst of
+    /// 256 KiB (four full-state replies). A node used as a reflector sends no more than this.
+    /// </summary>
+    public static UdpRateLimit DefaultStrangerSendLimit { get; } = new(Burst: 262_144, PerSecond: 65_536);
+
+    /// <summary>The local IP address to bind: <c>127.0.0.1</c> by default (this machine only); one interface's address for a real mesh; <c>0.0.0.0</c> for every IPv4 interface, <c>::</c> for IPv6 and IPv4 (dual mode).</summary>
     public string BindAddress { get; set; } = DefaultBindAddress;
 
     /// <summary>The UDP port to bind; 0 (the default) picks a free one (see <see cref="UdpGossipTransport.LocalEndPoint"/>). Give nodes that others seed from a fixed port.</summary>
@@ -47,8 +102,26 @@ public sealed class UdpGossipOptions
     /// <summary>How many received datagrams may wait for the adapter; more are dropped and counted. Default <see cref="DefaultMaxQueuedDatagrams"/>.</summary>
     public int MaxQueuedDatagrams { get; set; } = DefaultMaxQueuedDatagrams;
 
-    /// <summary>How many peers are remembered (seeds and every address heard from); beyond it the longest-silent non-seed is forgotten. Default <see cref="DefaultMaxPeers"/>.</summary>
+    /// <summary>How many peers are remembered (seeds and the senders whose messages the adapter accepted); beyond it the longest-silent non-seed is forgotten. Default <see cref="DefaultMaxPeers"/>.</summary>
     public int MaxPeers { get; set; } = DefaultMaxPeers;
+
+    /// <summary>A non-seed peer with no message accepted for this long is forgotten (checked each gossip round). Default <see cref="DefaultPeerTimeout"/>.</summary>
+    public TimeSpan PeerTimeout { get; set; } = DefaultPeerTimeout;
+
+    /// <summary>Datagrams from each peer that are queued for the adapter, as a token bucket; beyond it they are dropped and counted. Default <see cref="DefaultPeerReceiveLimit"/>.</summary>
+    public UdpRateLimit PeerReceiveLimit { get; set; } = DefaultPeerReceiveLimit;
+
+    /// <summary>Datagrams from each stranger IP address (from any number of ports) that are queued for the adapter; beyond it they are dropped and counted. Default <see cref="DefaultStrangerReceiveLimitPerAddress"/>.</summary>
+    public UdpRateLimit StrangerReceiveLimitPerAddress { get; set; } = DefaultStrangerReceiveLimitPerAddress;
+
+    /// <summary>Datagrams from all strangers together that are queued for the adapter; beyond it they are dropped and counted. Strangers also never fill more than half the queue. Default <see cref="DefaultStrangerReceiveLimit"/>.</summary>
+    public UdpRateLimit StrangerReceiveLimit { get; set; } = DefaultStrangerReceiveLimit;
+
+    /// <summary>Bytes of addressed messages (<see cref="GossipMessage.To"/>) sent to each stranger IP address; beyond it they are dropped and counted. Its burst must hold one MTU. Default <see cref="DefaultStrangerSendLimitPerAddress"/>.</summary>
+    public UdpRateLimit StrangerSendLimitPerAddress { get; set; } = DefaultStrangerSendLimitPerAddress;
+
+    /// <summary>Bytes of addressed messages sent to all strangers together; beyond it they are dropped and counted. Its burst must hold one MTU. Default <see cref="DefaultStrangerSendLimit"/>.</summary>
+    public UdpRateLimit StrangerSendLimit { get; set; } = DefaultStrangerSendLimit;
 
     /// <summary>The clock for gossip rounds and peer ages; <see cref="TimeProvider.System"/> by default.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -69,6 +142,14 @@ public sealed class UdpGossipOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Mtu, MaxMtu, nameof(Mtu));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedDatagrams, 1, nameof(MaxQueuedDatagrams));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPeers, 1, nameof(MaxPeers));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(PeerTimeout, TimeSpan.Zero, nameof(PeerTimeout));
+        PeerReceiveLimit.Validate(nameof(PeerReceiveLimit));
+        StrangerReceiveLimitPerAddress.Validate(nameof(StrangerReceiveLimitPerAddress));
+        StrangerReceiveLimit.Validate(nameof(StrangerReceiveLimit));
+        StrangerSendLimitPerAddress.Validate(nameof(StrangerSendLimitPerAddress));
+        StrangerSendLimit.Validate(nameof(StrangerSendLimit));
+        ArgumentOutOfRangeException.ThrowIfLessThan(StrangerSendLimitPerAddress.Burst, Mtu, nameof(StrangerSendLimitPerAddress));
+        ArgumentOutOfRangeException.ThrowIfLessThan(StrangerSendLimit.Burst, Mtu, nameof(StrangerSendLimit));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         foreach (string seed in SeedPeers)
         {

@@ -17,8 +17,14 @@ namespace CostModel.Gossip.Udp;
 /// (bounded by <see cref="UdpGossipOptions.MaxQueuedDatagrams"/>) for a second loop that hands them
 /// to <see cref="IGossipAdapter.Receive"/> with the sender as <c>ip:port</c>. Datagrams over the
 /// MTU are dropped; socket errors are logged at Debug, counted, and receiving continues.</description></item>
-/// <item><description><b>Peers</b>: the seeds plus every address heard from, bounded by
-/// <see cref="UdpGossipOptions.MaxPeers"/> (the non-seed silent longest is forgotten).</description></item>
+/// <item><description><b>Peers</b>: the seeds plus the senders whose messages the adapter accepted
+/// (<see cref="IGossipAdapter.Receive"/> returned true), bounded by <see cref="UdpGossipOptions.MaxPeers"/>
+/// (the non-seed silent longest is forgotten for a newcomer) and by <see cref="UdpGossipOptions.PeerTimeout"/>
+/// (a non-seed with no message accepted for that long is forgotten).</description></item>
+/// <item><description><b>Budgets</b>: datagrams from each peer, and from each stranger IP address
+/// and all strangers together, pass token buckets before they are queued, and strangers fill at
+/// most half the queue; addressed messages to strangers pass per-address and shared byte budgets.
+/// Every drop is counted in <see cref="Stats"/> and logged at Debug, a few lines a second at most.</description></item>
 /// <item><description><b>Pull</b>: every <see cref="UdpGossipOptions.GossipInterval"/>,
 /// <see cref="GossipRound"/> asks <see cref="IGossipAdapter.WritePayload"/> for up to an MTU and
 /// sends it to <see cref="UdpGossipOptions.Fanout"/> random peers.</description></item>
@@ -26,8 +32,8 @@ namespace CostModel.Gossip.Udp;
 /// <see cref="GossipMessage.To"/> (<c>ip:port</c>) or, without one, to fanout random peers.</description></item>
 /// <item><description><b>Join</b>: <see cref="StartAsync"/> sends <see cref="IGossipAdapter.WriteSyncRequest"/>'s bytes to each seed.</description></item>
 /// </list>
-/// Every peer that sends a datagram becomes a gossip peer, whatever the adapter makes of its bytes:
-/// run it on a network you trust, or let the adapter authenticate.
+/// Only a sender the adapter accepted becomes a gossip peer: let the adapter authenticate (configure
+/// keys), or anyone who can reach the socket can join by sending well-formed gossip.
 /// </remarks>
 public sealed class UdpGossipTransport : IAsyncDisposable
 {
@@ -36,6 +42,9 @@ public sealed class UdpGossipTransport : IAsyncDisposable
 
     /// <summary>Windows' SIO_UDP_CONNRESET: with it off, an ICMP port unreachable no longer fails the next receive.</summary>
     private const int SioUdpConnReset = unchecked((int)0x9800000C);
+
+    /// <summary>Strangers may fill at most one part in this many of the queue (ours: half; the other half always has room for the peers' gossip).</summary>
+    private const int StrangerQueueShareDivisor = 2;
 
     /// <summary>How long the receive loop pauses after <see cref="ReceiveErrorsBeforePause"/> errors in a row.</summary>
     private static readonly TimeSpan ReceiveErrorPause = TimeSpan.FromMilliseconds(100);
@@ -55,7 +64,16 @@ public sealed class UdpGossipTransport : IAsyncDisposable
     private readonly int _fanout;
     private readonly int _mtu;
     private readonly int _maxQueued;
+    private readonly int _maxStrangersQueued;
     private readonly int _maxPeers;
+    private readonly TimeSpan _peerTimeout;
+    private readonly UdpRateLimit _peerReceiveLimit;
+    private readonly StrangerBudget _strangerReceive;
+    private readonly StrangerBudget _strangerSend;
+    private readonly LogThrottle _oversizeLog;
+    private readonly LogThrottle _queueFullLog;
+    private readonly LogThrottle _receiveLimitedLog;
+    private readonly LogThrottle _sendLimitedLog;
     private readonly List<Peer> _seedPeers = [];
     private IDisposable? _subscription;
     private ITimer? _timer;
@@ -63,6 +81,7 @@ public sealed class UdpGossipTransport : IAsyncDisposable
     private Task? _deliverLoop;
     private int _started;
     private int _disposed;
+    private int _strangersQueued;
 
     private long _datagramsSent;
     private long _bytesSent;
@@ -71,13 +90,21 @@ public sealed class UdpGossipTransport : IAsyncDisposable
     private long _datagramsDelivered;
     private long _receivedOversize;
     private long _receivedQueueFull;
+    private long _receivedSourceLimited;
+    private long _receivedStrangerLimited;
+    private long _datagramsRefused;
     private long _receiveErrors;
     private long _sendOversize;
     private long _sendInvalidAddress;
+    private long _sendDestinationLimited;
+    private long _sendStrangerLimited;
     private long _sendNoPeers;
     private long _sendErrors;
     private long _adapterErrors;
     private long _unresolvedSeeds;
+    private long _peersAdmitted;
+    private long _peersAgedOut;
+    private long _peersEvicted;
 
     /// <summary>Creates the transport and binds its socket; nothing is sent or received until <see cref="StartAsync"/>.</summary>
     /// <param name="adapter">The gossip adapter whose bytes to move.</param>
@@ -97,7 +124,16 @@ public sealed class UdpGossipTransport : IAsyncDisposable
         _fanout = options.Fanout;
         _mtu = options.Mtu;
         _maxQueued = options.MaxQueuedDatagrams;
+        _maxStrangersQueued = Math.Max(1, _maxQueued / StrangerQueueShareDivisor);
         _maxPeers = options.MaxPeers;
+        _peerTimeout = options.PeerTimeout;
+        _peerReceiveLimit = options.PeerReceiveLimit;
+        _strangerReceive = new StrangerBudget(options.StrangerReceiveLimitPerAddress, options.StrangerReceiveLimit, _time);
+        _strangerSend = new StrangerBudget(options.StrangerSendLimitPerAddress, options.StrangerSendLimit, _time);
+        _oversizeLog = new LogThrottle(_time);
+        _queueFullLog = new LogThrottle(_time);
+        _receiveLimitedLog = new LogThrottle(_time);
+        _sendLimitedLog = new LogThrottle(_time);
         _seeds = [.. options.SeedPeers];
         _roundBuffer = new byte[_mtu];
         _roundPeers = new Peer[_fanout];
@@ -146,18 +182,29 @@ public sealed class UdpGossipTransport : IAsyncDisposable
         DatagramsDelivered = Interlocked.Read(ref _datagramsDelivered),
         ReceivedOversize = Interlocked.Read(ref _receivedOversize),
         ReceivedQueueFull = Interlocked.Read(ref _receivedQueueFull),
+        ReceivedSourceLimited = Interlocked.Read(ref _receivedSourceLimited),
+        ReceivedStrangerLimited = Interlocked.Read(ref _receivedStrangerLimited),
+        DatagramsRefused = Interlocked.Read(ref _datagramsRefused),
         ReceiveErrors = Interlocked.Read(ref _receiveErrors),
         SendOversize = Interlocked.Read(ref _sendOversize),
         SendInvalidAddress = Interlocked.Read(ref _sendInvalidAddress),
+        SendDestinationLimited = Interlocked.Read(ref _sendDestinationLimited),
+        SendStrangerLimited = Interlocked.Read(ref _sendStrangerLimited),
         SendNoPeers = Interlocked.Read(ref _sendNoPeers),
         SendErrors = Interlocked.Read(ref _sendErrors),
         AdapterErrors = Interlocked.Read(ref _adapterErrors),
         UnresolvedSeeds = Interlocked.Read(ref _unresolvedSeeds),
+        PeersAdmitted = Interlocked.Read(ref _peersAdmitted),
+        PeersAgedOut = Interlocked.Read(ref _peersAgedOut),
+        PeersEvicted = Interlocked.Read(ref _peersEvicted),
         Peers = _peers.Count,
     };
 
     /// <summary>The receive loop, for tests: completes when the transport is disposed.</summary>
     internal Task ReceiveLoop => _receiveLoop ?? Task.CompletedTask;
+
+    /// <summary>The peers' <c>ip:port</c> texts now, for tests and diagnostics.</summary>
+    internal string[] PeerAddresses() => _peers.Texts();
 
     /// <summary>
     /// Resolves the seeds (host names through DNS), starts receiving, subscribes to
@@ -206,7 +253,8 @@ public sealed class UdpGossipTransport : IAsyncDisposable
 
     /// <summary>
     /// One gossip round (the timer calls it every <see cref="UdpGossipOptions.GossipInterval"/>):
-    /// pulls <see cref="IGossipAdapter.WritePayload"/> with the MTU as budget and sends the bytes to
+    /// forgets the peers silent longer than <see cref="UdpGossipOptions.PeerTimeout"/>, pulls
+    /// <see cref="IGossipAdapter.WritePayload"/> with the MTU as budget and sends the bytes to
     /// fanout random peers.
     /// </summary>
     /// <returns>How many datagrams were sent: 0 when the adapter had nothing, there is no peer, or the transport is disposed.</returns>
@@ -219,6 +267,7 @@ public sealed class UdpGossipTransport : IAsyncDisposable
                 return 0;
             }
 
+            ForgetSilentPeers();
             int written;
             try
             {
@@ -312,8 +361,7 @@ public sealed class UdpGossipTransport : IAsyncDisposable
                 catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
                 {
                     Interlocked.Increment(ref _datagramsReceived);
-                    Interlocked.Increment(ref _receivedOversize);
-                    Log.ReceivedOversize(_logger, size, _mtu);
+                    DropOversize(size);
                     continue;
                 }
                 catch (SocketException e)
@@ -338,22 +386,28 @@ public sealed class UdpGossipTransport : IAsyncDisposable
                 Interlocked.Add(ref _bytesReceived, received);
                 if (received > _mtu)
                 {
-                    Interlocked.Increment(ref _receivedOversize);
-                    Log.ReceivedOversize(_logger, received, _mtu);
+                    DropOversize(received);
                     continue;
                 }
 
-                Peer peer = _peers.Heard(from, _time.GetTimestamp(), out Peer? evicted);
-                if (evicted is not null)
+                // A peer is found without allocating; a stranger's address is parsed, within budgets.
+                Peer? peer = _peers.Find(from);
+                bool stranger = peer is null;
+                peer ??= Peer.FromReceived(from);
+                if (!MayQueue(peer, stranger))
                 {
-                    Log.PeerEvicted(_logger, _maxPeers, evicted.Text);
+                    continue; // the buffer is reused
                 }
 
-                if (!_queue.Writer.TryWrite(new Datagram(buffer, received, peer)))
+                if (!_queue.Writer.TryWrite(new Datagram(buffer, received, peer, stranger)))
                 {
-                    Interlocked.Increment(ref _receivedQueueFull);
-                    Log.QueueFull(_logger, peer.Text, _maxQueued);
-                    continue; // the buffer is reused
+                    if (stranger)
+                    {
+                        Interlocked.Decrement(ref _strangersQueued);
+                    }
+
+                    DropQueueFull(peer, _maxQueued);
+                    continue;
                 }
 
                 buffer = ArrayPool<byte>.Shared.Rent(size);
@@ -362,6 +416,75 @@ public sealed class UdpGossipTransport : IAsyncDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Whether a datagram from <paramref name="sender"/> may be queued: a peer within its own budget;
+    /// a stranger within its IP address's budget, the one all strangers share, and their half of the
+    /// queue (reserved here, released when the deliver loop takes it or the queue refuses it).
+    /// Counts and logs a drop.
+    /// </summary>
+    private bool MayQueue(Peer sender, bool stranger)
+    {
+        if (!stranger)
+        {
+            TokenBucket budget = sender.ReceiveBudget ??= new TokenBucket(_peerReceiveLimit, _time);
+            if (budget.TryTake(1))
+            {
+                return true;
+            }
+
+            Interlocked.Increment(ref _receivedSourceLimited);
+            LogReceiveLimited(sender, "this peer's receive budget");
+            return false;
+        }
+
+        switch (_strangerReceive.TryTake(sender.Host, 1))
+        {
+            case BudgetVerdict.AddressSpent:
+                Interlocked.Increment(ref _receivedSourceLimited);
+                LogReceiveLimited(sender, "the receive budget of its IP address (not a peer)");
+                return false;
+            case BudgetVerdict.OverallSpent:
+                Interlocked.Increment(ref _receivedStrangerLimited);
+                LogReceiveLimited(sender, "the receive budget all senders that are not peers share");
+                return false;
+        }
+
+        if (Interlocked.Increment(ref _strangersQueued) > _maxStrangersQueued)
+        {
+            Interlocked.Decrement(ref _strangersQueued);
+            DropQueueFull(sender, _maxStrangersQueued);
+            return false;
+        }
+
+        return true;
+    }
+
+    private void LogReceiveLimited(Peer sender, string budget)
+    {
+        if (_receiveLimitedLog.ShouldLog(out long unlogged))
+        {
+            Log.ReceiveLimited(_logger, sender.Text, budget, unlogged);
+        }
+    }
+
+    private void DropOversize(int bytes)
+    {
+        Interlocked.Increment(ref _receivedOversize);
+        if (_oversizeLog.ShouldLog(out long unlogged))
+        {
+            Log.ReceivedOversize(_logger, bytes, _mtu, unlogged);
+        }
+    }
+
+    private void DropQueueFull(Peer sender, int bound)
+    {
+        Interlocked.Increment(ref _receivedQueueFull);
+        if (_queueFullLog.ShouldLog(out long unlogged))
+        {
+            Log.QueueFull(_logger, sender.Text, bound, unlogged);
         }
     }
 
@@ -386,12 +509,25 @@ public sealed class UdpGossipTransport : IAsyncDisposable
         {
             while (reader.TryRead(out Datagram datagram))
             {
+                if (datagram.FromStranger)
+                {
+                    Interlocked.Decrement(ref _strangersQueued);
+                }
+
                 try
                 {
                     if (Volatile.Read(ref _disposed) == 0)
                     {
                         Interlocked.Increment(ref _datagramsDelivered);
-                        _adapter.Receive(datagram.Buffer.AsSpan(0, datagram.Length), datagram.From.Text);
+                        if (_adapter.Receive(datagram.Buffer.AsSpan(0, datagram.Length), datagram.From.Text))
+                        {
+                            Admit(datagram.From);
+                        }
+                        else
+                        {
+                            // The adapter logs why at Debug; here it only means the sender is no peer by it.
+                            Interlocked.Increment(ref _datagramsRefused);
+                        }
                     }
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
@@ -405,6 +541,34 @@ public sealed class UdpGossipTransport : IAsyncDisposable
                     ArrayPool<byte>.Shared.Return(datagram.Buffer);
                 }
             }
+        }
+    }
+
+    /// <summary>The adapter accepted a message from <paramref name="sender"/>: it is a peer (again, or still).</summary>
+    private void Admit(Peer sender)
+    {
+        if (!_peers.Admit(sender, _time.GetTimestamp(), out Peer? evicted))
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _peersAdmitted);
+        Log.PeerAdmitted(_logger, sender.Text);
+        if (evicted is not null)
+        {
+            Interlocked.Increment(ref _peersEvicted);
+            Log.PeerEvicted(_logger, _maxPeers, evicted.Text);
+        }
+    }
+
+    private void ForgetSilentPeers()
+    {
+        long heardBefore = _time.GetTimestamp() - (long)(_peerTimeout.TotalSeconds * _time.TimestampFrequency);
+        int forgotten = _peers.ForgetSilent(heardBefore);
+        if (forgotten > 0)
+        {
+            Interlocked.Add(ref _peersAgedOut, forgotten);
+            Log.PeersAgedOut(_logger, forgotten, _peerTimeout, _peers.Count);
         }
     }
 
@@ -425,14 +589,14 @@ public sealed class UdpGossipTransport : IAsyncDisposable
 
         if (message.To is { } to)
         {
-            if (ResolveAddressee(to) is { } peer)
-            {
-                SendTo(payload, peer);
-            }
-            else
+            if (ResolveAddressee(to, out bool isPeer) is not { } addressee)
             {
                 Interlocked.Increment(ref _sendInvalidAddress);
                 Log.InvalidAddress(_logger, to);
+            }
+            else if (isPeer || MaySendToStranger(payload.Length, addressee))
+            {
+                SendTo(payload, addressee);
             }
 
             return;
@@ -466,17 +630,52 @@ public sealed class UdpGossipTransport : IAsyncDisposable
 
     private void OnOutgoingCompleted() => Log.OutgoingCompleted(_logger);
 
-    /// <summary>The peer for an addressee: a known peer by its text, else a parsed <c>ip:port</c>; null when invalid.</summary>
-    private Peer? ResolveAddressee(string to)
+    /// <summary>The peer for an addressee: a known peer by its text, else a parsed <c>ip:port</c> (a peer's, or a stranger's); null when invalid.</summary>
+    private Peer? ResolveAddressee(string to, out bool isPeer)
     {
+        isPeer = true;
         if (_peers.TryGet(to, out Peer? known))
         {
             return known;
         }
 
-        return IPEndPoint.TryParse(to, out IPEndPoint? endPoint) && Peer.For(endPoint, _socket, isSeed: false) is { } parsed
-            ? _peers.Known(parsed)
-            : null;
+        if (!IPEndPoint.TryParse(to, out IPEndPoint? endPoint) || Peer.For(endPoint, _socket, isSeed: false) is not { } parsed)
+        {
+            return null;
+        }
+
+        known = _peers.Known(parsed);
+        isPeer = known is not null;
+        return known ?? parsed;
+    }
+
+    /// <summary>Whether <paramref name="bytes"/> to a stranger fit its IP address's send budget and the one all strangers share; counts and logs a drop.</summary>
+    private bool MaySendToStranger(int bytes, Peer stranger)
+    {
+        BudgetVerdict verdict = _strangerSend.TryTake(stranger.Host, bytes);
+        if (verdict == BudgetVerdict.Granted)
+        {
+            return true;
+        }
+
+        string budget;
+        if (verdict == BudgetVerdict.AddressSpent)
+        {
+            Interlocked.Increment(ref _sendDestinationLimited);
+            budget = "the send budget of its IP address";
+        }
+        else
+        {
+            Interlocked.Increment(ref _sendStrangerLimited);
+            budget = "the send budget all addresses that are not peers share";
+        }
+
+        if (_sendLimitedLog.ShouldLog(out long unlogged))
+        {
+            Log.SendLimited(_logger, bytes, stranger.Text, budget, unlogged);
+        }
+
+        return false;
     }
 
     private async Task<Peer?> ResolveSeedAsync(string seed, CancellationToken cancellationToken)
@@ -560,5 +759,9 @@ public sealed class UdpGossipTransport : IAsyncDisposable
     }
 
     /// <summary>A received datagram waiting for the adapter; <see cref="Buffer"/> is rented and returned after delivery.</summary>
-    private readonly record struct Datagram(byte[] Buffer, int Length, Peer From);
+    /// <param name="Buffer">The rented buffer.</param>
+    /// <param name="Length">The datagram's length.</param>
+    /// <param name="From">Its sender: a peer, or a stranger parsed for it.</param>
+    /// <param name="FromStranger">Whether it holds one of the strangers' places in the queue.</param>
+    private readonly record struct Datagram(byte[] Buffer, int Length, Peer From, bool FromStranger);
 }

@@ -20,8 +20,8 @@ internal sealed class RecordingAdapter : IGossipAdapter, IDisposable
     /// <summary>What <see cref="WritePayload"/> writes.</summary>
     public byte[] Payload { get; set; } = [];
 
-    /// <summary>Runs inside <see cref="Receive"/> before the datagram is recorded.</summary>
-    public Action<byte[]>? OnReceive { get; set; }
+    /// <summary>Runs inside <see cref="Receive"/> with the payload and sender, before the datagram is recorded (so what it pushes is sent by the time a test sees the record).</summary>
+    public Action<byte[], string>? OnReceive { get; set; }
 
     public int WritePayloadCalls { get; private set; }
 
@@ -45,13 +45,13 @@ internal sealed class RecordingAdapter : IGossipAdapter, IDisposable
         return SyncRequest.Length;
     }
 
-    /// <summary>What <see cref="Receive"/> answers (accepted or not); true by default.</summary>
+    /// <summary>What <see cref="Receive"/> answers (accepted or not); true by default. Runs after the datagram is recorded.</summary>
     public Func<byte[], string, bool> Accept { get; set; } = static (_, _) => true;
 
     public bool Receive(ReadOnlySpan<byte> payload, string from)
     {
         byte[] copy = payload.ToArray();
-        OnReceive?.Invoke(copy);
+        OnReceive?.Invoke(copy, from);
         _received.Writer.TryWrite((copy, from));
         return Accept(copy, from);
     }

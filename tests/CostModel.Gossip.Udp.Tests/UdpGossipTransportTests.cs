@@ -27,8 +27,10 @@ public sealed class UdpGossipTransportTests : IAsyncDisposable
     [Fact]
     public async Task A_pushed_message_with_an_addressee_arrives_there_and_the_reply_comes_back()
     {
+        const int PeerAdmittedEvent = 4517;
+        var logB = new SignalingLogger();
         (UdpGossipTransport a, RecordingAdapter adapterA) = await StartAsync();
-        (UdpGossipTransport b, RecordingAdapter adapterB) = await StartAsync();
+        (UdpGossipTransport b, RecordingAdapter adapterB) = await StartAsync(logger: logB);
 
         adapterA.Push([1, 2, 3], to: Text(b.LocalEndPoint));
         (byte[] payload, string from) = await adapterB.NextAsync();
@@ -43,7 +45,8 @@ public sealed class UdpGossipTransportTests : IAsyncDisposable
         Assert.Equal(Text(b.LocalEndPoint), replyFrom);
         Assert.Equal(1, a.Stats.DatagramsSent);
         Assert.Equal(1, a.Stats.DatagramsDelivered);
-        Assert.Equal(1, b.Stats.Peers); // b heard from a
+        await logB.WaitForAsync(PeerAdmittedEvent, times: 1); // b's adapter accepted a's message
+        Assert.Equal([Text(a.LocalEndPoint)], b.PeerAddresses());
     }
 
     [Fact]
@@ -124,10 +127,11 @@ public sealed class UdpGossipTransportTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_garbage_datagram_reaches_the_adapter_and_the_transport_keeps_working()
+    public async Task A_garbage_datagram_reaches_the_adapter_is_refused_and_the_transport_keeps_working()
     {
         (UdpGossipTransport a, RecordingAdapter adapterA) = await StartAsync();
         (_, RecordingAdapter adapterB) = await StartAsync();
+        adapterA.Accept = (payload, _) => payload[0] != 0xFF; // what a real adapter says of garbage
         using var raw = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
 
         await raw.SendAsync(new byte[] { 0xFF, 0x00, 0x13 }, a.LocalEndPoint, TestContext.Current.CancellationToken);
@@ -137,7 +141,10 @@ public sealed class UdpGossipTransportTests : IAsyncDisposable
 
         adapterB.Push([1], to: Text(a.LocalEndPoint));
         Assert.Equal([1], (await adapterA.NextAsync()).Payload);
-        Assert.Equal(2, a.Stats.DatagramsDelivered);
+        UdpGossipStats stats = a.Stats; // one loop delivers in turn: the garbage's Receive has returned
+        Assert.Equal(2, stats.DatagramsDelivered);
+        Assert.Equal(1, stats.DatagramsRefused);
+        Assert.DoesNotContain(Text((IPEndPoint)raw.Client.LocalEndPoint!), a.PeerAddresses());
     }
 
     [Fact]
@@ -167,7 +174,7 @@ public sealed class UdpGossipTransportTests : IAsyncDisposable
         int calls = 0;
         var logger = new SignalingLogger();
         (UdpGossipTransport a, RecordingAdapter adapterA) = await StartAsync(o => o.MaxQueuedDatagrams = 1, logger);
-        adapterA.OnReceive = _ =>
+        adapterA.OnReceive = (_, _) =>
         {
             if (Interlocked.Increment(ref calls) == 1)
             {
@@ -266,10 +273,41 @@ public sealed class UdpGossipTransportTests : IAsyncDisposable
     }
 
     [Fact]
-    public void Defaults_are_memberlists_lan_values()
+    public async Task By_default_the_socket_listens_on_loopback_only()
+    {
+        using var adapter = new RecordingAdapter();
+        await using var transport = new UdpGossipTransport(adapter, new UdpGossipOptions());
+
+        Assert.Equal("127.0.0.1", new UdpGossipOptions().BindAddress);
+        Assert.Equal(IPAddress.Loopback, transport.LocalEndPoint.Address);
+    }
+
+    [Fact]
+    public void Rate_limits_and_the_peer_timeout_are_validated()
+    {
+        using var adapter = new RecordingAdapter();
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpGossipTransport(adapter, new UdpGossipOptions { PeerTimeout = TimeSpan.Zero }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpGossipTransport(adapter, new UdpGossipOptions { PeerReceiveLimit = default }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpGossipTransport(adapter, new UdpGossipOptions { StrangerReceiveLimit = new(10, double.PositiveInfinity) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpGossipTransport(adapter, new UdpGossipOptions { StrangerReceiveLimitPerAddress = new(-1, 1) }));
+
+        // A send budget must hold one datagram of the MTU, or nothing could ever be sent to a stranger.
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpGossipTransport(adapter, new UdpGossipOptions { Mtu = 1400, StrangerSendLimitPerAddress = new(1399, 100) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpGossipTransport(adapter, new UdpGossipOptions { Mtu = 1400, StrangerSendLimit = new(1399, 100) }));
+    }
+
+    [Fact]
+    public void Defaults_are_memberlists_lan_values_and_the_budgets_reasoned_in_the_docs()
     {
         var options = new UdpGossipOptions();
 
+        Assert.Equal(TimeSpan.FromSeconds(90), options.PeerTimeout);
+        Assert.Equal(new UdpRateLimit(512, 100), options.PeerReceiveLimit);
+        Assert.Equal(new UdpRateLimit(40, 20), options.StrangerReceiveLimitPerAddress);
+        Assert.Equal(new UdpRateLimit(400, 200), options.StrangerReceiveLimit);
+        Assert.Equal(new UdpRateLimit(65_536, 8_192), options.StrangerSendLimitPerAddress);
+        Assert.Equal(new UdpRateLimit(262_144, 65_536), options.StrangerSendLimit);
         Assert.Equal(TimeSpan.FromMilliseconds(200), options.GossipInterval);
         Assert.Equal(3, options.Fanout);
         Assert.Equal(1400, options.Mtu);
