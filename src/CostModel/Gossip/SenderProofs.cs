@@ -20,11 +20,16 @@ namespace CostModel.Gossip;
 /// </para>
 /// <para>
 /// Every message carries its sender's monotonic clock (milliseconds since its adapter started).
-/// For a proven sender this node keeps the least offset seen between its own clock and the
-/// sender's (the least-delayed message, the echo at first); a later message whose offset is more
-/// than <see cref="FreshnessTolerance"/> above it was written too long ago: a replay (perhaps
-/// from a spoofed address), or a restart of the sender, which a new challenge tells apart. Only
-/// each clock's own differences are used: the two machines' wall clocks never meet.
+/// For a proven sender this node keeps the offset between its own clock and the sender's as the
+/// echo that proved it showed them; a later message whose offset is more than
+/// <see cref="FreshnessTolerance"/> above it was written too long ago: a replay (perhaps from a
+/// spoofed address), or a restart of the sender, which a new challenge tells apart. One more than
+/// the tolerance below it claims a clock that ran ahead, which no monotonic clock does. Only an
+/// answered challenge sets the reference, so no other message can move it (a ratchet of forged
+/// clocks would otherwise make every honest message look late). Clocks drifting apart by parts
+/// per million leave the window after days; the next message is then challenged and the
+/// reference set again. Only each clock's own differences are used: the two machines' wall
+/// clocks never meet.
 /// </para>
 /// Not thread-safe: the adapter calls it under its gate.
 /// </remarks>
@@ -105,19 +110,18 @@ internal sealed class SenderProofs
 
     /// <summary>
     /// True when <paramref name="from"/> is proven and a message with this clock offset is fresh;
-    /// then the offset (if less) becomes the reference and the sender counts as heard.
+    /// then the sender counts as heard.
     /// </summary>
     /// <param name="from">The sender.</param>
     /// <param name="offsetMs">This node's clock when the message arrived minus the sender's clock when it wrote it.</param>
     /// <param name="nowMs">This node's clock now.</param>
     public bool TryAcceptFresh(string from, long offsetMs, long nowMs)
     {
-        if (!_proofs.TryGetValue(from, out Proof? proof) || offsetMs - proof.LeastOffsetMs > _toleranceMs)
+        if (!_proofs.TryGetValue(from, out Proof? proof) || !WithinTolerance(offsetMs - proof.ReferenceOffsetMs))
         {
             return false;
         }
 
-        proof.LeastOffsetMs = Math.Min(proof.LeastOffsetMs, offsetMs);
         proof.LastAcceptedMs = nowMs;
         return true;
     }
@@ -137,7 +141,7 @@ internal sealed class SenderProofs
             _proofs.Add(from, proof);
         }
 
-        proof.LeastOffsetMs = offsetMs;
+        proof.ReferenceOffsetMs = offsetMs;
         proof.LastAcceptedMs = nowMs;
 
         List<HeldMessage>? released = null;
@@ -156,7 +160,7 @@ internal sealed class SenderProofs
 
     /// <summary>True when a held message's offset is fresh against its sender's current reference.</summary>
     public bool IsFresh(string from, long offsetMs) =>
-        _proofs.TryGetValue(from, out Proof? proof) && offsetMs - proof.LeastOffsetMs <= _toleranceMs;
+        _proofs.TryGetValue(from, out Proof? proof) && WithinTolerance(offsetMs - proof.ReferenceOffsetMs);
 
     /// <summary>Keeps a copy of a message until its sender proves itself.</summary>
     /// <returns>False when the sender already has <see cref="MaxHeldPerSender"/> held (the message is dropped); when the table is full the oldest held message gives way.</returns>
@@ -237,6 +241,10 @@ internal sealed class SenderProofs
         return _held.RemoveAll(h => nowMs - h.HeldAtMs > 2 * _windowMs);
     }
 
+    // Late by more than the tolerance: written too long ago. Early by more than it: the sender's
+    // clock ran ahead of ours, which a monotonic clock does not do (drift is parts per million).
+    private bool WithinTolerance(long lagMs) => lagMs <= _toleranceMs && lagMs >= -_toleranceMs;
+
     private void EvictLongestSilent()
     {
         string? oldest = null;
@@ -280,7 +288,8 @@ internal sealed class SenderProofs
 
     private sealed class Proof
     {
-        public long LeastOffsetMs { get; set; }
+        /// <summary>This node's clock minus the sender's, as the proving echo showed them.</summary>
+        public long ReferenceOffsetMs { get; set; }
 
         public long LastAcceptedMs { get; set; }
     }
