@@ -650,7 +650,7 @@ internal sealed class CgroupReader : IDisposable
         {
             string mountInfoPath = System.IO.Path.Join(options.ProcRoot, "self", "mountinfo");
             string cgroupPath = System.IO.Path.Join(options.ProcRoot, "self", "cgroup");
-            if (!TryReadText(mountInfoPath, out string mountInfo, out string? kind, out string? error))
+            if (!KernelFile.TryReadText(mountInfoPath, out string mountInfo, out string? kind, out string? error))
             {
                 // No mountinfo at all: a procfs without mount information (or not Linux); nothing to read limits from.
                 return kind == "missing"
@@ -664,7 +664,7 @@ internal sealed class CgroupReader : IDisposable
                 return CgroupDiscoveryResult.None($"no cgroup file system is mounted (no cgroup or cgroup2 line in {mountInfoPath})");
             }
 
-            if (!TryReadText(cgroupPath, out string procCgroup, out kind, out error))
+            if (!KernelFile.TryReadText(cgroupPath, out string procCgroup, out kind, out error))
             {
                 return CgroupDiscoveryResult.None($"cgroups are mounted but {cgroupPath} cannot be read: {error}", kind);
             }
@@ -673,24 +673,7 @@ internal sealed class CgroupReader : IDisposable
                 mountInfo,
                 procCgroup,
                 mountPoint => CgroupDiscovery.Reroot(mountPoint, options.SysRoot, options.ProcRoot),
-                path => TryReadText(path, out string text, out _, out _) ? text : null);
-        }
-
-        private static bool TryReadText(string path, out string text, out string? kind, out string? error)
-        {
-            text = string.Empty;
-            kind = null;
-            error = null;
-            using var file = new KernelFile(path);
-            if (!file.TryRead(out ReadOnlySpan<byte> content))
-            {
-                kind = file.ErrorKind;
-                error = file.Error;
-                return false;
-            }
-
-            text = Encoding.UTF8.GetString(content);
-            return true;
+                path => KernelFile.TryReadText(path, out string text, out _, out _) ? text : null);
         }
 
         private static string? DirectoryProblem(CgroupHierarchy hierarchy, string controller) =>
@@ -811,9 +794,13 @@ internal sealed class CgroupReader : IDisposable
             return new CpusetPlan { OwnDir = cpuset.OwnDir };
         }
 
+        /// <summary>
+        /// Opens a file that exists, whatever it is: a directory or FIFO in place of <c>cpu.max</c>
+        /// must fail its reads (Unknown), not look like an absent file ("no limit at this level").
+        /// </summary>
         private KernelFile? OpenIfExists(string path, StringBuilder signature)
         {
-            if (!File.Exists(path))
+            if (!System.IO.Path.Exists(path))
             {
                 return null;
             }
