@@ -18,6 +18,9 @@ namespace CostModel.Platforms.Linux;
 [SupportedOSPlatform("linux")]
 internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
 {
+    /// <summary>The probe's name.</summary>
+    public const string ProbeName = "linux.power";
+
     /// <summary>
     /// How often the supply directory is enumerated again (30 s). Supplies come and go with
     /// USB-C partners and docks, and a swapped battery re-registers; 30 s matches the shortest
@@ -87,7 +90,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         Discover();
     }
 
-    public string Name => "linux.power";
+    public string Name => ProbeName;
 
     public SignalGroup Group => SignalGroup.Power;
 

@@ -120,6 +120,22 @@ internal static class Plausible
         "GPU memory", 0, 16L << 40, "bytes",
         "at most 16 TiB, fifty times the largest GPU memory of 2025 (288 GB)");
 
+    /// <summary>amdgpu's <c>gpu_busy_percent</c>: 0 to 100 %, a percentage of time the GPU was busy.</summary>
+    internal static readonly PlausibleRange GpuBusyPercent = new(
+        "GPU busy percentage", 0, 100, "%", "a percentage of time");
+
+    /// <summary>
+    /// A GPU's power (hwmon <c>power1_average</c>, <c>power1_input</c>, or the rate of
+    /// <c>energy1_input</c>): 0 to 5 kW, the model's bound (<see cref="GpuDevice.MaxGpuWatts"/>:
+    /// one accelerator board draws under 2 kW).
+    /// </summary>
+    internal static readonly PlausibleRange GpuPowerWatts = new(
+        "GPU power", 0, GpuDevice.MaxGpuWatts, "W", "at most 5 kW, the model's bound (a board draws under 2 kW)");
+
+    /// <summary>An Intel GPU's throttle status (<c>throttle_reason_status</c>, xe <c>throttle/status</c>): 0 or 1.</summary>
+    internal static readonly PlausibleRange GpuThrottleStatus = new(
+        "GPU throttle status", 0, 1, "", "0 not throttled, 1 throttled (i915 and xe sysfs)");
+
     /// <summary>
     /// How far a cgroup's memory usage may exceed its own limit: 64 MiB. The kernel charges past
     /// <c>memory.max</c> (v2) or <c>memory.limit_in_bytes</c> (v1) only by force charges, which let
