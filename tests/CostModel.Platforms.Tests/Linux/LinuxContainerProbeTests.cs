@@ -276,7 +276,12 @@ public sealed class LinuxContainerProbeTests : IDisposable
         using LinuxContainerProbe probe = Probe(out CgroupReader reader);
         using (reader)
         {
-            Assert.Equal(SignalQuality.Unknown, Collect(probe).MemoryLimitBytes.Quality);
+            ContainerFactors broken = Collect(probe);
+            Assert.Equal(SignalQuality.Unknown, broken.MemoryLimitBytes.Quality);
+
+            // The working set is read at the level holding the limit: with the limit unknown it cannot be attributed.
+            Assert.Equal(SignalQuality.Unknown, broken.MemoryWorkingSetBytes.Quality);
+            Assert.Contains("memory limit could not be read", broken.MemoryWorkingSetBytes.Reason, StringComparison.Ordinal);
 
             _tree.Write($"{Group}/memory.max", "536870912\n");
             _time.Advance(TimeSpan.FromSeconds(1));
@@ -284,7 +289,11 @@ public sealed class LinuxContainerProbeTests : IDisposable
 
             Assert.Equal(536870912, fixedUp.MemoryLimitBytes.Value.Amount);
             Assert.Equal(_time.GetUtcNow(), fixedUp.MemoryLimitBytes.ObservedAt);
-            Assert.Single(_failures.Reports);
+            Assert.Equal(419_430_400 - 104_857_600, fixedUp.MemoryWorkingSetBytes.Value);
+
+            // The limit and the working set it left unattributed, both on the first pass only.
+            Assert.Equal(2, _failures.Reports.Count);
+            Assert.All(_failures.Reports, r => Assert.Equal("garbage", r.Kind));
         }
     }
 

@@ -405,9 +405,18 @@ public sealed class LinuxPowerProbeTests : IDisposable
     public void Probe_is_registered_for_dependency_injection()
     {
         var services = new ServiceCollection();
+        services.AddCostModel(o => o.NodeId = "test-node");
+        services.Configure<LinuxProbeOptions>(o =>
+        {
+            o.ProcRoot = Path.Combine(_sys, "proc");
+            o.SysRoot = _sys;
+            o.UseNetworkManager = false;
+            o.AllowNvidiaSmiFallback = false;
+        });
         LinuxProbes.Register(services);
+        using ServiceProvider provider = services.BuildServiceProvider();
 
-        Assert.Contains(services, d => d.ServiceType == typeof(ISignalProbe) && d.ImplementationType == typeof(LinuxPowerProbe));
+        Assert.Contains(provider.GetServices<ISignalProbe>(), p => p is LinuxPowerProbe);
     }
 
     [Fact]

@@ -180,7 +180,8 @@ public sealed class LinuxThermalProbeTests : IDisposable
         ThermalFactors thermal = CollectOnce();
 
         Assert.Equal(SignalQuality.Unknown, thermal.HottestCelsius.Quality);
-        Assert.Contains("outside -55..150 C", thermal.HottestCelsius.Reason, StringComparison.Ordinal);
+        Assert.Contains("implausible temperature '255000'", thermal.HottestCelsius.Reason, StringComparison.Ordinal);
+        Assert.Contains("plausible -40..150 C", thermal.HottestCelsius.Reason, StringComparison.Ordinal);
         Assert.Equal(SignalQuality.Unknown, thermal.Level.Quality);
     }
 
@@ -317,9 +318,18 @@ public sealed class LinuxThermalProbeTests : IDisposable
     public void Probe_is_registered_for_dependency_injection()
     {
         var services = new ServiceCollection();
+        services.AddCostModel(o => o.NodeId = "test-node");
+        services.Configure<LinuxProbeOptions>(o =>
+        {
+            o.ProcRoot = Path.Combine(_sys, "proc");
+            o.SysRoot = _sys;
+            o.UseNetworkManager = false;
+            o.AllowNvidiaSmiFallback = false;
+        });
         LinuxProbes.Register(services);
+        using ServiceProvider provider = services.BuildServiceProvider();
 
-        Assert.Contains(services, d => d.ServiceType == typeof(ISignalProbe) && d.ImplementationType == typeof(LinuxThermalProbe));
+        Assert.Contains(provider.GetServices<ISignalProbe>(), p => p is LinuxThermalProbe);
     }
 
     [Fact]
