@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using CostModel.Factors;
+using CostModel.Platforms.Linux;
 
 namespace CostModel.Platforms.Gpu;
 
@@ -91,6 +92,15 @@ internal static class NvidiaSmiCsv
 
             Reading<long> used = row.MiB(1, "memory.used");
             Reading<long> total = row.MiB(2, "memory.total");
+            if (used.HasValue && total.HasValue && used.RawValue > total.RawValue)
+            {
+                // Either may be wrong: both are Unknown.
+                string reason = Plausible.Exceeds("VRAM used", $"nvidia-smi memory.used for GPU {index}", row.Text(1) + " MiB",
+                    "VRAM total", $"nvidia-smi memory.total for GPU {index}", row.Text(2) + " MiB", Plausible.GpuMemoryUsedWhy);
+                problems.Add(reason);
+                used = total = Reading.Unknown<long>(reason, observedAt);
+            }
+
             devices.Add(new GpuDevice
             {
                 Index = index,
@@ -99,8 +109,8 @@ internal static class NvidiaSmiCsv
                 Utilization = row.Percent(0, "utilization.gpu", mig),
                 MemoryUsedBytes = used,
                 MemoryTotalBytes = total,
-                TemperatureCelsius = row.Number(3, "temperature.gpu", ThermalFactors.MinPlausibleCelsius, ThermalFactors.MaxPlausibleCelsius),
-                PowerWatts = row.Number(4, "power.draw", 0, GpuDevice.MaxGpuWatts),
+                TemperatureCelsius = row.Number(3, "temperature.gpu", Plausible.SensorCelsius),
+                PowerWatts = row.Number(4, "power.draw", Plausible.GpuPowerWatts),
                 Throttled = row.Reasons(5, "clocks_event_reasons.active"),
             });
         }
@@ -123,11 +133,11 @@ internal static class NvidiaSmiCsv
                 return Reading.NotSupported<double>(MigReason, observedAt);
             }
 
-            Reading<double> percent = Number(column, field, 0, 100);
+            Reading<double> percent = Number(column, field, Plausible.GpuBusyPercent);
             return percent.HasValue ? Reading.Measured(percent.Value / 100.0, observedAt, Source) : percent;
         }
 
-        public Reading<double> Number(int column, string field, double min, double max)
+        public Reading<double> Number(int column, string field, PlausibleRange range)
         {
             string text = Text(column);
             if (TryNotAValue(text, field, out Reading<double> missing))
@@ -140,9 +150,14 @@ internal static class NvidiaSmiCsv
                 return Garbage<double>(field, text);
             }
 
-            return value < min || value > max
-                ? Garbage<double>(field, text, "out of range")
-                : Reading.Measured(value, observedAt, Source);
+            if (!range.Contains(value))
+            {
+                string reason = Plausible.Reason(range, $"nvidia-smi {field} for GPU {gpu}", Shorten(text));
+                problems.Add(reason);
+                return Reading.Unknown<double>(reason, observedAt);
+            }
+
+            return Reading.Measured(value, observedAt, Source);
         }
 
         public Reading<long> MiB(int column, string field)
@@ -153,9 +168,19 @@ internal static class NvidiaSmiCsv
                 return missing;
             }
 
-            return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long mib) && mib <= long.MaxValue / BytesPerMiB
-                ? Reading.Measured(mib * BytesPerMiB, observedAt, Source)
-                : Garbage<long>(field, text);
+            if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long mib))
+            {
+                return Garbage<long>(field, text);
+            }
+
+            if (mib > long.MaxValue / BytesPerMiB || !Plausible.GpuMemoryBytes.Contains(mib * BytesPerMiB))
+            {
+                string reason = Plausible.Reason(Plausible.GpuMemoryBytes, $"nvidia-smi {field} for GPU {gpu} (MiB)", Shorten(text));
+                problems.Add(reason);
+                return Reading.Unknown<long>(reason, observedAt);
+            }
+
+            return Reading.Measured(mib * BytesPerMiB, observedAt, Source);
         }
 
         public Reading<bool> Reasons(int column, string field)

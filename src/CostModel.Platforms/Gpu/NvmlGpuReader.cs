@@ -1,5 +1,6 @@
 using System.Globalization;
 using CostModel.Factors;
+using CostModel.Platforms.Linux;
 using CostModel.Telemetry;
 
 namespace CostModel.Platforms.Gpu;
@@ -228,9 +229,9 @@ internal sealed class NvmlGpuReader : IDisposable
             return Failed<double>(result, Utilization, device, now);
         }
 
-        if (utilization.Gpu > 100)
+        if (!Plausible.GpuBusyPercent.Contains(utilization.Gpu))
         {
-            return OutOfRange<double>(Utilization, device, utilization.Gpu, "%", now);
+            return OutOfRange<double>(Plausible.GpuBusyPercent, Utilization, device, utilization.Gpu, "%", now);
         }
 
         // Percent of the last sample period (1/6 s to 1 s) in which a kernel ran -> 0..1.
@@ -246,9 +247,19 @@ internal sealed class NvmlGpuReader : IDisposable
             return;
         }
 
-        if (memory.Total > long.MaxValue || memory.Used > memory.Total)
+        if (!Plausible.GpuMemoryBytes.Contains(memory.Total))
         {
-            used = total = OutOfRange<long>(Memory, device, memory.Used, $" bytes used of {memory.Total}", now);
+            used = total = OutOfRange<long>(Plausible.GpuMemoryBytes, Memory, device, memory.Total, " bytes total", now);
+            return;
+        }
+
+        if (memory.Used > memory.Total)
+        {
+            string source = string.Create(CultureInfo.InvariantCulture, $"{MemoryFunction} for GPU {device.Index}");
+            string reason = Plausible.Exceeds("VRAM used", source, memory.Used.ToString(CultureInfo.InvariantCulture), "VRAM total", source,
+                memory.Total.ToString(CultureInfo.InvariantCulture), Plausible.GpuMemoryUsedWhy);
+            _failures.Report(_probe, Plausible.OutOfRangeKind, reason);
+            used = total = Reading.Unknown<long>(reason, now);
             return;
         }
 
@@ -264,9 +275,9 @@ internal sealed class NvmlGpuReader : IDisposable
             return Failed<double>(result, Temperature, device, now);
         }
 
-        return celsius > ThermalFactors.MaxPlausibleCelsius
-            ? OutOfRange<double>(Temperature, device, celsius, " C", now)
-            : Reading.Measured((double)celsius, now, Temperature.Source);
+        return Plausible.SensorCelsius.Contains(celsius)
+            ? Reading.Measured((double)celsius, now, Temperature.Source)
+            : OutOfRange<double>(Plausible.SensorCelsius, Temperature, device, celsius, " C", now);
     }
 
     private Reading<double> ReadPower(Device device, DateTimeOffset now)
@@ -279,9 +290,9 @@ internal sealed class NvmlGpuReader : IDisposable
 
         // Milliwatts, for the whole board (GPU and memory) -> watts.
         double watts = milliwatts / 1000.0;
-        return watts > GpuDevice.MaxGpuWatts
-            ? OutOfRange<double>(Power, device, milliwatts, " mW", now)
-            : Reading.Measured(watts, now, Power.Source);
+        return Plausible.GpuPowerWatts.Contains(watts)
+            ? Reading.Measured(watts, now, Power.Source)
+            : OutOfRange<double>(Plausible.GpuPowerWatts, Power, device, milliwatts, " mW", now);
     }
 
     private Reading<T> Failed<T>(NvmlReturn result, Field field, Device device, DateTimeOffset now)
@@ -305,11 +316,12 @@ internal sealed class NvmlGpuReader : IDisposable
         }
     }
 
-    private Reading<T> OutOfRange<T>(Field field, Device device, ulong value, string unit, DateTimeOffset now)
+    private Reading<T> OutOfRange<T>(PlausibleRange range, Field field, Device device, ulong value, string unit, DateTimeOffset now)
         where T : struct
     {
-        string reason = string.Create(CultureInfo.InvariantCulture, $"{field.Function} returned an implausible {value}{unit} for GPU {device.Index}");
-        _failures.Report(_probe, "out-of-range", reason);
+        string reason = Plausible.Reason(
+            range, string.Create(CultureInfo.InvariantCulture, $"{field.Function} for GPU {device.Index}"), string.Create(CultureInfo.InvariantCulture, $"{value}{unit}"));
+        _failures.Report(_probe, Plausible.OutOfRangeKind, reason);
         return Reading.Unknown<T>(reason, now);
     }
 

@@ -7,6 +7,9 @@ namespace CostModel.Platforms.Linux;
 /// One procfs/sysfs/cgroupfs file, opened once and re-read from offset 0 on every pass (the
 /// kernel regenerates the content for a read at offset 0), into a reused buffer: no allocation
 /// and no open/close per snapshot. Also works on ordinary files, which is how fixture trees are read.
+/// Opened through <see cref="RegularFile"/>: only a regular file is read, and neither the open nor
+/// a read can block (a FIFO, socket, device or directory in its place fails with the kind
+/// <see cref="RegularFile.NotAFileKind"/>).
 /// </summary>
 /// <remarks>Not thread-safe: each probe owns its files and the collector calls probes one at a time.</remarks>
 internal sealed class KernelFile : IDisposable
@@ -18,6 +21,7 @@ internal sealed class KernelFile : IDisposable
 
     private SafeFileHandle? _handle;
     private byte[] _buffer = [];
+    private int _length;
 
     public KernelFile(string path)
     {
@@ -30,16 +34,24 @@ internal sealed class KernelFile : IDisposable
     /// <summary>Why the last read failed, or null after a success.</summary>
     public string? Error { get; private set; }
 
-    /// <summary>A short, low-cardinality failure kind for metrics ("missing", "access-denied", "io", "too-large").</summary>
+    /// <summary>A short, low-cardinality failure kind for metrics ("missing", "access-denied", "not-a-file", "io", "too-large").</summary>
     public string? ErrorKind { get; private set; }
 
     /// <summary>Reads the whole file. On failure returns false with <see cref="Error"/> set; the next call tries to reopen.</summary>
     public bool TryRead(out ReadOnlySpan<byte> content)
     {
         content = default;
+        if (_handle is null)
+        {
+            _handle = RegularFile.TryOpen(Path, out string? kind, out string? error);
+            if (_handle is null)
+            {
+                return Fail(kind ?? "io", error ?? $"{Path}: open failed", closeHandle: false);
+            }
+        }
+
         try
         {
-            _handle ??= File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             if (_buffer.Length == 0)
             {
                 _buffer = ArrayPool<byte>.Shared.Rent(InitialBytes);
@@ -70,6 +82,7 @@ internal sealed class KernelFile : IDisposable
             }
 
             content = _buffer.AsSpan(0, total);
+            _length = total;
             Error = null;
             ErrorKind = null;
             return true;
@@ -91,7 +104,45 @@ internal sealed class KernelFile : IDisposable
             // EAGAIN, ENODEV, EIO from a driver: the next pass reopens the file.
             return Fail("io", $"{Path}: {ex.Message}", closeHandle: true);
         }
+        catch (NotSupportedException)
+        {
+            // A positional read of something that cannot seek: a FIFO or socket that the type
+            // check could not see (statx unavailable). Refused like any other non-regular file.
+            return Fail(RegularFile.NotAFileKind, $"{Path} cannot be read at an offset (a FIFO or socket), not a regular file: refused", closeHandle: true);
+        }
     }
+
+    /// <summary>
+    /// Reads a small file once (an attribute read at discovery: a supply's type, a PCI vendor id),
+    /// through the same checks as <see cref="TryRead"/>. Failure paths allocate; so does the text.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="text">The content without surrounding whitespace, or empty on failure.</param>
+    /// <param name="kind">On failure: the <see cref="ErrorKind"/>.</param>
+    /// <param name="error">On failure: the <see cref="Error"/>.</param>
+    /// <returns>True when the file was read.</returns>
+    public static bool TryReadText(string path, out string text, out string? kind, out string? error)
+    {
+        using var file = new KernelFile(path);
+        if (!file.TryRead(out ReadOnlySpan<byte> content))
+        {
+            text = string.Empty;
+            kind = file.ErrorKind ?? "io";
+            error = file.Error ?? $"{path}: read failed";
+            return false;
+        }
+
+        text = System.Text.Encoding.UTF8.GetString(KernelText.Trim(content));
+        kind = null;
+        error = null;
+        return true;
+    }
+
+    /// <summary>
+    /// At most 32 printable characters of what the last successful read returned (whitespace
+    /// trimmed): the raw text for the reason of a value that was read but is implausible. Allocates.
+    /// </summary>
+    public string Excerpt() => KernelText.Excerpt(KernelText.Trim(_buffer.AsSpan(0, Math.Min(_length, _buffer.Length))));
 
     public void Dispose()
     {
@@ -101,6 +152,7 @@ internal sealed class KernelFile : IDisposable
         {
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
+            _length = 0;
         }
     }
 
@@ -108,6 +160,7 @@ internal sealed class KernelFile : IDisposable
     {
         ErrorKind = kind;
         Error = error;
+        _length = 0;
         if (closeHandle)
         {
             _handle?.Dispose();

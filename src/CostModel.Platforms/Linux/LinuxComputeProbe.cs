@@ -267,12 +267,16 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Path.Exists, not File.Exists: a directory or FIFO in place of an optional file must fail
+    /// its read (Unknown with the reason), not read as "this kernel has no such file".
+    /// </summary>
     private void CheckOptionalFiles()
     {
         _onlineCount = 0;
-        _hasOnline = File.Exists(_onlinePath);
-        _hasCpuPressure = File.Exists(_cpuPressurePath);
-        _hasMemoryPressure = File.Exists(_memoryPressurePath);
+        _hasOnline = Path.Exists(_onlinePath);
+        _hasCpuPressure = Path.Exists(_cpuPressurePath);
+        _hasMemoryPressure = Path.Exists(_memoryPressurePath);
     }
 
     private bool ReadStat(bool useCpuset, out CpuTimes host, out CpuTimes inSet, out int cpuCount, out string? error)
@@ -522,10 +526,17 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
         }
 
         ReadOnlySpan<byte> rest = content;
-        if (!KernelText.NextField(ref rest, out ReadOnlySpan<byte> first) || !KernelText.TryParseDouble(first, out double load) || load < 0)
+        if (!KernelText.NextField(ref rest, out ReadOnlySpan<byte> first) || !KernelText.TryParseDouble(first, out double load))
         {
             string reason = $"{_loadAvgPath}: unexpected content (expected \"0.44 0.56 0.29 1/88 5284\")";
             _failures.Report(ProbeName, "garbage", reason);
+            return Reading.Unknown<double>(reason, now);
+        }
+
+        if (!Plausible.LoadAverage.Contains(load))
+        {
+            string reason = Plausible.Reason(Plausible.LoadAverage, _loadAvgPath, KernelText.Excerpt(first));
+            _failures.Report(ProbeName, Plausible.OutOfRangeKind, reason);
             return Reading.Unknown<double>(reason, now);
         }
 

@@ -18,6 +18,9 @@ namespace CostModel.Platforms.Linux;
 [SupportedOSPlatform("linux")]
 internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
 {
+    /// <summary>The probe's name.</summary>
+    public const string ProbeName = "linux.power";
+
     /// <summary>
     /// How often the supply directory is enumerated again (30 s). Supplies come and go with
     /// USB-C partners and docks, and a swapped battery re-registers; 30 s matches the shortest
@@ -54,19 +57,32 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
     private const string AcOfflineNoBatteryReason = "AC supplies report offline and there is no system battery";
     private const string NoAcNotDischargingReason = "no AC supply reported and the battery status does not say Discharging";
 
+    /// <summary>
+    /// How far above <c>energy_full</c> (<c>charge_full</c>) <c>energy_now</c> may read, as a
+    /// ratio: 1.25. A fuel gauge that learned a smaller full capacity (wear, a calibration cycle)
+    /// reads a few percent over 100 until it learns again, and that reads as 100 %; a quarter or
+    /// more over means the now or the full value is wrong, and the percentage is Unknown.
+    /// </summary>
+    internal const double MaxLevelOverFull = 1.25;
+
+    private readonly string _sysRoot;
     private readonly string _supplyRoot;
     private readonly IProbeFailureReporter _failures;
     private readonly ProbeReads _reads;
     private AcSupply[] _ac = [];
     private Battery[] _batteries = [];
     private Sources _sources = Sources.Empty;
+
+    // Why the set of supplies is not known (no sysfs, a supply whose type cannot be read), or null.
+    private string? _unclassified;
     private readonly Rediscovery _discovery = new(RediscoverInterval);
 
     public LinuxPowerProbe(IOptions<LinuxProbeOptions> options, IProbeFailureReporter failures)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(failures);
-        _supplyRoot = Path.Combine(options.Value.SysRoot, "class", "power_supply");
+        _sysRoot = options.Value.SysRoot;
+        _supplyRoot = Path.Combine(_sysRoot, "class", "power_supply");
         _failures = failures;
 
         // A supply that went away (unplugged dock, swapped battery): enumerate again next pass.
@@ -74,7 +90,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         Discover();
     }
 
-    public string Name => "linux.power";
+    public string Name => ProbeName;
 
     public SignalGroup Group => SignalGroup.Power;
 
@@ -96,7 +112,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         string? acFailure = null;
         foreach (AcSupply ac in _ac)
         {
-            if (_reads.TryReadInt64(ac.Online, out long online, out string? error))
+            if (_reads.TryReadInt64(ac.Online, Plausible.SupplyOnline, out long online, out string? error))
             {
                 if (online != 0 && !acOnline)
                 {
@@ -111,25 +127,58 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         }
 
         int count = 0;
+        string? presenceFailure = null;
         foreach (Battery battery in _batteries)
         {
             ReadBattery(battery);
+            presenceFailure ??= battery.PresenceFailure;
             if (battery.Counted)
             {
                 count++;
             }
         }
 
+        if (_unclassified is { } unclassified)
+        {
+            snapshot.Power = Unclassified(now, unclassified, acOnline, acSource);
+            return;
+        }
+
         Reading<ChargeState> state = count == 0
             ? Reading.NotSupported<ChargeState>(NoBatteryReason, now)
             : CombineState(now);
 
-        snapshot.Power = count == 0
+        PowerFactors power = count == 0
             ? NoBattery(now, acOnline, acSource, acFailure)
             : WithBatteries(now, count, state, acOnline, acSource, acFailure);
+
+        // A battery whose present attribute cannot be read may or may not be there.
+        snapshot.Power = presenceFailure is null ? power : power with { BatteryCount = Reading.Unknown<int>(presenceFailure, now) };
     }
 
     public void Dispose() => DisposeSupplies();
+
+    /// <summary>
+    /// A supply could not be classified (or sysfs is not there): it may be a battery or an AC
+    /// adapter, so neither the battery count nor the battery figures are known. An AC supply that
+    /// reads online still says mains.
+    /// </summary>
+    private static PowerFactors Unclassified(DateTimeOffset now, string reason, bool acOnline, string? acSource)
+    {
+        Reading<double> unknown = Reading.Unknown<double>(reason, now);
+        return new PowerFactors
+        {
+            Source = acOnline ? Reading.Measured(PowerSource.Mains, now, acSource!) : Reading.Unknown<PowerSource>(reason, now),
+            BatteryCount = Reading.Unknown<int>(reason, now),
+            BatteryPercent = unknown,
+            ChargeState = Reading.Unknown<ChargeState>(reason, now),
+            BatteryRateWatts = unknown,
+            RemainingWattHours = unknown,
+            FullWattHours = unknown,
+            TimeToEmptySeconds = unknown,
+            TimeToFullSeconds = unknown,
+        };
+    }
 
     private PowerFactors NoBattery(DateTimeOffset now, bool acOnline, string? acSource, string? acFailure)
     {
@@ -267,9 +316,11 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         {
             remaining = full = Reading.NotSupported<double>(energyMissing, now);
         }
-        else if (whNow > PowerFactors.MaxBatteryWattHours || whFull > PowerFactors.MaxBatteryWattHours)
+        else if (!Plausible.BatteryEnergyMicroWattHours.Contains(whNow / Micro) || !Plausible.BatteryEnergyMicroWattHours.Contains(whFull / Micro))
         {
-            string reason = _reads.OutOfRange(src.EnergyNow, whFull, "Wh");
+            // Each battery's values are in range; their sum, or charge x voltage, may not be.
+            double worst = Math.Max(whNow, whFull) / Micro;
+            string reason = _reads.Implausible(Plausible.BatteryEnergyMicroWattHours, src.EnergyFull, worst.ToString("G6", System.Globalization.CultureInfo.InvariantCulture));
             remaining = full = Reading.Unknown<double>(reason, now);
         }
         else
@@ -287,9 +338,9 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         {
             rate = Reading.NotSupported<double>(rateMissing, now);
         }
-        else if (watts > PowerFactors.MaxBatteryRateWatts)
+        else if (!Plausible.BatteryRateWatts.Contains(watts))
         {
-            rate = Reading.Unknown<double>(_reads.OutOfRange(src.Rate, watts, "W"), now);
+            rate = Reading.Unknown<double>(_reads.Implausible(Plausible.BatteryRateWatts, src.Rate, watts.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)), now);
         }
         else
         {
@@ -392,10 +443,17 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         b.ResetPass();
 
         // A removable battery slot can stay registered with present = 0.
-        if (b.Present is not null && _reads.TryReadInt64(b.Present, out long present, out _) && present == 0)
+        if (b.Present is not null)
         {
-            b.Counted = false;
-            return;
+            if (!_reads.TryReadInt64(b.Present, Plausible.BatteryPresent, out long present, out string? presentError))
+            {
+                b.PresenceFailure = presentError;
+            }
+            else if (present == 0)
+            {
+                b.Counted = false;
+                return;
+            }
         }
 
         b.Counted = true;
@@ -404,7 +462,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         switch (b.Basis)
         {
             case LevelBasis.Energy:
-                if (TryReadLevel(b, b.EnergyNow!, b.EnergyFull!, out long eNow, out long eFull))
+                if (TryReadLevel(b, b.EnergyNow!, b.EnergyFull!, Plausible.BatteryEnergyMicroWattHours, out long eNow, out long eFull))
                 {
                     b.WattHoursNow = eNow * Micro;
                     b.WattHoursFull = eFull * Micro;
@@ -417,7 +475,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
                 break;
 
             case LevelBasis.Charge:
-                bool levelOk = TryReadLevel(b, b.ChargeNow!, b.ChargeFull!, out long cNow, out long cFull);
+                bool levelOk = TryReadLevel(b, b.ChargeNow!, b.ChargeFull!, Plausible.BatteryChargeMicroAmpHours, out long cNow, out long cFull);
                 if (b.EnergyVoltage is null)
                 {
                     b.EnergyMissing = b.NoVoltageReason;
@@ -426,7 +484,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
                 {
                     b.EnergyFailure = b.LevelFailure;
                 }
-                else if (TryReadPositive(b.EnergyVoltage, out long microvolts, out string? vError))
+                else if (_reads.TryReadInt64(b.EnergyVoltage, Plausible.BatteryVoltageMicroVolts, out long microvolts, out string? vError))
                 {
                     b.WattHoursNow = cNow * (double)microvolts * MicroSquared;
                     b.WattHoursFull = cFull * (double)microvolts * MicroSquared;
@@ -439,16 +497,9 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
                 break;
 
             case LevelBasis.Capacity:
-                if (_reads.TryReadInt64(b.Capacity!, out long capacity, out string? cError))
+                if (_reads.TryReadInt64(b.Capacity!, Plausible.BatteryCapacityPercent, out long capacity, out string? cError))
                 {
-                    if (capacity < 0)
-                    {
-                        b.LevelFailure = _reads.OutOfRange(b.Capacity!.Path, capacity, "%");
-                    }
-                    else
-                    {
-                        b.Percent = ClampPercent(capacity);
-                    }
+                    b.Percent = capacity;
                 }
                 else
                 {
@@ -484,7 +535,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
                 {
                     b.RateFailure = iError;
                 }
-                else if (!TryReadPositive(b.VoltageNow!, out long microvolts, out string? vError))
+                else if (!_reads.TryReadInt64(b.VoltageNow!, Plausible.BatteryVoltageMicroVolts, out long microvolts, out string? vError))
                 {
                     b.RateFailure = vError;
                 }
@@ -538,49 +589,37 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         }
     }
 
-    /// <summary>Reads a now/full pair (energy or charge) and the percentage from it.</summary>
-    private bool TryReadLevel(Battery b, KernelFile nowFile, KernelFile fullFile, out long now, out long full)
+    /// <summary>Reads a now/full pair (energy or charge), each within <paramref name="range"/>, and the percentage from it.</summary>
+    private bool TryReadLevel(Battery b, KernelFile nowFile, KernelFile fullFile, PlausibleRange range, out long now, out long full)
     {
         full = 0;
-        if (!_reads.TryReadInt64(nowFile, out now, out string? error) || !_reads.TryReadInt64(fullFile, out full, out error))
+        if (!_reads.TryReadInt64(nowFile, range, out now, out string? error) || !_reads.TryReadInt64(fullFile, range, out full, out error))
         {
             b.LevelFailure = error;
             return false;
         }
 
-        if (now < 0)
+        if (full == 0)
         {
-            b.LevelFailure = _reads.OutOfRange(nowFile.Path, now, "");
+            // A full value of 0 makes no percentage: a gauge that has not learned its capacity.
+            b.LevelFailure = _reads.Implausible(range with { What = range.What + " when full", Min = 1 }, fullFile.Path, fullFile.Excerpt());
             return false;
         }
 
-        if (full <= 0)
+        double ratio = now / (double)full;
+        if (ratio > MaxLevelOverFull)
         {
-            b.LevelFailure = _reads.OutOfRange(fullFile.Path, full, "");
+            b.LevelFailure = _reads.Report(Plausible.OutOfRangeKind, Plausible.Exceeds(
+                range.What, nowFile.Path, nowFile.Excerpt(), $"full value x {MaxLevelOverFull:G}", fullFile.Path, fullFile.Excerpt(),
+                "a gauge reads a few percent over full until it learns its capacity again, not more"));
             return false;
         }
 
         b.LevelNow = now;
         b.LevelFull = full;
 
-        // energy_now can exceed energy_full (a stale full value after wear or calibration).
-        b.Percent = ClampPercent(now / (double)full * FullPercent);
-        return true;
-    }
-
-    private bool TryReadPositive(KernelFile file, out long value, out string? error)
-    {
-        if (!_reads.TryReadInt64(file, out value, out error))
-        {
-            return false;
-        }
-
-        if (value <= 0)
-        {
-            error = _reads.OutOfRange(file.Path, value, "");
-            return false;
-        }
-
+        // energy_now can exceed energy_full by a little (a stale full value after wear or calibration): 100 %.
+        b.Percent = ClampPercent(ratio * FullPercent);
         return true;
     }
 
@@ -589,12 +628,19 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
     private void Discover()
     {
         DisposeSupplies();
+        _unclassified = null;
         var ac = new List<AcSupply>();
         var batteries = new List<Battery>();
         foreach (string dir in ListSupplies())
         {
-            string? type = ReadAttribute(dir, "type", required: true);
-            if (type is null || ReadAttribute(dir, "scope", required: false) == "Device")
+            // Every supply has a type; one whose type (or scope) cannot be read may be a battery.
+            if (!TryReadAttribute(dir, "type", required: true, out string? type) || type is null
+                || !TryReadAttribute(dir, "scope", required: false, out string? scope))
+            {
+                continue;
+            }
+
+            if (scope == "Device")
             {
                 // Device scope: a battery inside a mouse, keyboard or headset, not the system's.
                 continue;
@@ -630,37 +676,48 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         }
         catch (DirectoryNotFoundException)
         {
-            // A kernel without the power supply class: no supplies, not a failure.
+            string classDir = Path.Combine(_sysRoot, "class");
+            if (Directory.Exists(classDir))
+            {
+                // sysfs is there but the kernel has no power supply class: it knows of no battery.
+                return [];
+            }
+
+            // No sysfs at all (an empty or wrong SysRoot): nobody can tell whether there is a battery.
+            _unclassified = _reads.Report("missing", $"{classDir} does not exist (sysfs not mounted at {_sysRoot}?): cannot tell whether there is a battery");
             return [];
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            _failures.Report(Name, ex is UnauthorizedAccessException ? "access-denied" : "io", $"{_supplyRoot}: {ex.Message}");
+            _unclassified = _reads.Report(ex is UnauthorizedAccessException ? "access-denied" : "io", $"{_supplyRoot}: {ex.Message}");
             return [];
         }
     }
 
-    private string? ReadAttribute(string dir, string name, bool required)
+    /// <summary>
+    /// Reads a supply attribute at discovery. An optional attribute that does not exist is null;
+    /// anything else that cannot be read (a required attribute that does not exist, permission,
+    /// I/O, a FIFO or directory in its place) makes the supply unclassified.
+    /// </summary>
+    /// <returns>False when the supply cannot be classified (the reason is in <see cref="_unclassified"/>).</returns>
+    private bool TryReadAttribute(string dir, string name, bool required, out string? value)
     {
         string path = Path.Combine(dir, name);
-        try
+        if (KernelFile.TryReadText(path, out string text, out string? kind, out string? error))
         {
-            return File.ReadAllText(path).Trim();
+            value = text;
+            return true;
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            if (required)
-            {
-                _failures.Report(Name, "missing", $"{path} does not exist");
-            }
 
-            return null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        value = null;
+        if (kind == "missing" && !required)
         {
-            _failures.Report(Name, ex is UnauthorizedAccessException ? "access-denied" : "io", $"{path}: {ex.Message}");
-            return null;
+            return true;
         }
+
+        string reason = _reads.Report(kind ?? "io", $"cannot tell whether {Path.GetFileName(dir)} is a battery: {error}");
+        _unclassified ??= reason;
+        return false;
     }
 
     private void DisposeSupplies()
@@ -787,6 +844,8 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         // This pass's values. A failure is the Unknown reason; a missing attribute the NotSupported one.
         public bool Counted { get; set; }
 
+        public string? PresenceFailure { get; set; }
+
         public BatteryStatus State { get; set; }
 
         public string? StateFailure { get; set; }
@@ -819,7 +878,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         {
             Counted = false;
             State = BatteryStatus.Unknown;
-            StateFailure = LevelFailure = LevelMissing = EnergyFailure = EnergyMissing = RateFailure = RateMissing = null;
+            StateFailure = PresenceFailure = LevelFailure = LevelMissing = EnergyFailure = EnergyMissing = RateFailure = RateMissing = null;
             LevelNow = LevelFull = Percent = WattHoursNow = WattHoursFull = Watts = 0;
         }
 

@@ -20,6 +20,9 @@ namespace CostModel.Platforms.Linux;
 [SupportedOSPlatform("linux")]
 internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
 {
+    /// <summary>The probe's name.</summary>
+    public const string ProbeName = "linux.thermal";
+
     /// <summary>
     /// How often sensors, trip points and counters are enumerated again (30 s): hwmon drivers
     /// load late after boot, firmware may move trip points, CPUs go on and offline. A read that
@@ -96,7 +99,7 @@ internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
         Discover();
     }
 
-    public string Name => "linux.thermal";
+    public string Name => ProbeName;
 
     public SignalGroup Group => SignalGroup.Thermal;
 
@@ -261,11 +264,11 @@ internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
         }
 
         // 0 is kept: it is a real reading (a cold sensor, or a driver that reads 0 and says so).
+        // Outside the plausible range a sensor is not counted, so it cannot become the hottest.
         celsius = milli / MilliPerUnit;
-        if (celsius is < ThermalFactors.MinPlausibleCelsius or > ThermalFactors.MaxPlausibleCelsius)
+        if (!Plausible.SensorCelsius.Contains(celsius))
         {
-            error = $"{file.Path}: {milli} millidegrees C is outside {ThermalFactors.MinPlausibleCelsius}..{ThermalFactors.MaxPlausibleCelsius} C (a driver sentinel or fault)";
-            _failures.Report(Name, "out-of-range", error);
+            error = _reads.Implausible(Plausible.SensorCelsius, file.Path + " (millidegrees C)", file.Excerpt());
             return false;
         }
 
@@ -474,19 +477,17 @@ internal sealed class LinuxThermalProbe : ISignalProbe, IDisposable
     /// <summary>A small attribute read at discovery; null when absent (not reported) or unreadable (reported).</summary>
     private string? ReadText(string path)
     {
-        try
+        if (KernelFile.TryReadText(path, out string text, out string? kind, out string? error))
         {
-            return File.ReadAllText(path).Trim();
+            return text;
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+
+        if (kind != "missing")
         {
-            return null;
+            _failures.Report(Name, kind ?? "io", error ?? path);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            _failures.Report(Name, ex is UnauthorizedAccessException ? "access-denied" : "io", $"{path}: {ex.Message}");
-            return null;
-        }
+
+        return null;
     }
 
     /// <summary>Subdirectories (sysfs class entries are symbolic links to directories) in ordinal order.</summary>

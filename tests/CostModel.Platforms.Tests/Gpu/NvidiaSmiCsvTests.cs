@@ -168,4 +168,25 @@ public sealed class NvidiaSmiCsvTests
         Assert.Contains("clocks_throttle_reasons.active", NvidiaSmiQuery.Variants[1].Fields, StringComparison.Ordinal);
         Assert.False(NvidiaSmiQuery.Variants[2].WithMigMode);
     }
+
+    [Fact]
+    public void VRAM_used_above_total_or_beyond_any_GPU_is_Unknown_with_the_raw_text()
+    {
+        const string Answer =
+            "0, NVIDIA H100 80GB HBM3, 0, 90000, 81559, 30, 69.52, 0x0000000000000001, Disabled\n" +
+            "1, NVIDIA H100 80GB HBM3, 0, 8796093022207, 81559, 30, 69.52, 0x0000000000000001, Disabled\n";
+
+        NvidiaSmiParseResult result = NvidiaSmiCsv.Parse(Answer, withMigMode: true, At);
+
+        GpuDevice aboveTotal = result.Devices[0];
+        Assert.Equal(SignalQuality.Unknown, aboveTotal.MemoryUsedBytes.Quality);
+        Assert.Equal(aboveTotal.MemoryUsedBytes.Reason, aboveTotal.MemoryTotalBytes.Reason);
+        Assert.StartsWith("implausible VRAM used '90000 MiB' in nvidia-smi memory.used for GPU 0: above the VRAM total '81559 MiB'", aboveTotal.MemoryUsedBytes.Reason, StringComparison.Ordinal);
+
+        GpuDevice absurd = result.Devices[1];
+        Assert.Equal(SignalQuality.Unknown, absurd.MemoryUsedBytes.Quality);
+        Assert.StartsWith("implausible GPU memory '8796093022207' in nvidia-smi memory.used for GPU 1 (MiB)", absurd.MemoryUsedBytes.Reason, StringComparison.Ordinal);
+        Assert.Equal(85_520_809_984L, absurd.MemoryTotalBytes.Value);
+        Assert.Equal(2, result.Problems.Length);
+    }
 }

@@ -105,6 +105,35 @@ public sealed class LinuxComputeProbeTests : IDisposable
         Assert.Empty(_failures.Reports);
     }
 
+    [Theory]
+    [InlineData("5E+29 0.56 0.29 1/88 5284\n", "5E+29")]
+    [InlineData("4194305.00 0.56 0.29 1/88 5284\n", "4194305.00")]
+    public void An_implausible_load_average_is_Unknown_with_the_raw_text_not_a_load_per_core(string loadavg, string raw)
+    {
+        // Issue 12, finding 12: a load of 5E+29 was kept as Measured (1.25E+29 per core).
+        _tree.Write("proc/loadavg", loadavg);
+
+        ComputeFactors compute = Collect().Compute;
+
+        Assert.Equal(SignalQuality.Unknown, compute.LoadPerCore.Quality);
+        Assert.StartsWith($"implausible load average '{raw}' in {_tree.PathOf("proc/loadavg")} (plausible 0..4194304 tasks: ", compute.LoadPerCore.Reason, StringComparison.Ordinal);
+        Assert.Equal(("linux.compute", "out-of-range"), (_failures.Reports.Single().Probe, _failures.Reports.Single().Kind));
+        Assert.Equal(4.0, compute.EffectiveCores.Value);
+    }
+
+    [Fact]
+    public void A_heavy_but_real_load_is_kept()
+    {
+        // An NFS outage can leave thousands of tasks in uninterruptible sleep: still a real load.
+        _tree.Write("proc/loadavg", "5000.00 4000.00 2000.00 3/9000 12345\n");
+
+        ComputeFactors compute = Collect().Compute;
+
+        Assert.Equal(1250.0, compute.LoadPerCore.Value);
+        Assert.Equal(SignalQuality.Measured, compute.LoadPerCore.Quality);
+        Assert.Empty(_failures.Reports);
+    }
+
     [Fact]
     public void Proc_stat_deltas_count_busy_fields_once_and_do_not_add_guest_time_again()
     {

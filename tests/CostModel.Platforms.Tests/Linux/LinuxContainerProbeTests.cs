@@ -181,6 +181,72 @@ public sealed class LinuxContainerProbeTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("directory")]
+    [InlineData("permission")]
+    public void An_unreadable_cpu_max_makes_the_limit_and_throttling_Unknown_not_unlimited_and_zero(string how)
+    {
+        // Issue 12, finding 13: an unreadable cpu.max gave 0 throttled periods while cpu.stat
+        // went 10 -> 20, and a directory in its place read as "unlimited".
+        WriteV2Pod("50000 100000\n", FixtureTree.CpuStatV2(1_000_000, periods: 10, throttled: 10));
+        string cpuMax = _tree.PathOf($"{Group}/cpu.max");
+        MakeUnreadable(cpuMax, how);
+        using LinuxContainerProbe probe = Probe(out CgroupReader reader);
+        using (reader)
+        {
+            Collect(probe);
+            _tree.Write($"{Group}/cpu.stat", FixtureTree.CpuStatV2(2_000_000, periods: 20, throttled: 20));
+            _time.Advance(TimeSpan.FromSeconds(1));
+            ContainerFactors container = Collect(probe);
+
+            Assert.Equal(SignalQuality.Unknown, container.CpuLimitCores.Quality);
+            Assert.Contains(cpuMax, container.CpuLimitCores.Reason, StringComparison.Ordinal);
+            Assert.Equal(SignalQuality.Unknown, container.ThrottledPeriods.Quality);
+            Assert.Equal(SignalQuality.Unknown, container.ThrottledShare.Quality);
+            Assert.StartsWith("throttling cannot be attributed: the CPU quota could not be read", container.ThrottledPeriods.Reason, StringComparison.Ordinal);
+            Assert.Contains(cpuMax, container.ThrottledPeriods.Reason, StringComparison.Ordinal);
+
+            // The memory side does not depend on cpu.max.
+            Assert.Equal(1_073_741_824, container.MemoryLimitBytes.Value.Amount);
+        }
+    }
+
+    [Fact]
+    public void Memory_in_use_above_the_groups_own_limit_is_Unknown_with_both_numbers()
+    {
+        // Issue 12, finding 12: 8 GiB in use in a group limited to 1 GiB was kept as Measured.
+        WriteV2Pod("200000 100000\n", FixtureTree.CpuStatV2(1_000_000, periods: 100, throttled: 7));
+        _tree.Write($"{Group}/memory.current", "8589934592\n");
+        using LinuxContainerProbe probe = Probe(out CgroupReader reader);
+        using (reader)
+        {
+            ContainerFactors container = Collect(probe);
+
+            Assert.Equal(SignalQuality.Unknown, container.MemoryWorkingSetBytes.Quality);
+            Assert.Equal(
+                $"implausible memory usage '8589934592' in {_tree.PathOf($"{Group}/memory.current")}: above the memory limit '1073741824' in {_tree.PathOf($"{Group}/memory.max")} ({Plausible.CgroupMemoryOverLimitWhy})",
+                container.MemoryWorkingSetBytes.Reason);
+            Assert.Equal(("linux.container", "out-of-range"), (_failures.Reports.Single().Probe, _failures.Reports.Single().Kind));
+            Assert.Equal(1_073_741_824, container.MemoryLimitBytes.Value.Amount);
+        }
+    }
+
+    [Fact]
+    public void Memory_in_use_a_force_charge_above_the_limit_is_kept()
+    {
+        // The kernel force-charges an allocation that must not fail past memory.max: a few MiB over is real.
+        WriteV2Pod("200000 100000\n", FixtureTree.CpuStatV2(1_000_000, periods: 100, throttled: 7));
+        _tree.Write($"{Group}/memory.current", $"{1_073_741_824 + (16 << 20)}\n");
+        using LinuxContainerProbe probe = Probe(out CgroupReader reader);
+        using (reader)
+        {
+            ContainerFactors container = Collect(probe);
+
+            Assert.Equal(1_073_741_824 + (16 << 20) - 104_857_600, container.MemoryWorkingSetBytes.Value);
+            Assert.Empty(_failures.Reports);
+        }
+    }
+
     [Fact]
     public void Garbage_memory_limit_is_unknown_and_reported_while_other_readings_stand()
     {
@@ -276,7 +342,12 @@ public sealed class LinuxContainerProbeTests : IDisposable
         using LinuxContainerProbe probe = Probe(out CgroupReader reader);
         using (reader)
         {
-            Assert.Equal(SignalQuality.Unknown, Collect(probe).MemoryLimitBytes.Quality);
+            ContainerFactors broken = Collect(probe);
+            Assert.Equal(SignalQuality.Unknown, broken.MemoryLimitBytes.Quality);
+
+            // The working set is read at the level holding the limit: with the limit unknown it cannot be attributed.
+            Assert.Equal(SignalQuality.Unknown, broken.MemoryWorkingSetBytes.Quality);
+            Assert.Contains("memory limit could not be read", broken.MemoryWorkingSetBytes.Reason, StringComparison.Ordinal);
 
             _tree.Write($"{Group}/memory.max", "536870912\n");
             _time.Advance(TimeSpan.FromSeconds(1));
@@ -284,7 +355,11 @@ public sealed class LinuxContainerProbeTests : IDisposable
 
             Assert.Equal(536870912, fixedUp.MemoryLimitBytes.Value.Amount);
             Assert.Equal(_time.GetUtcNow(), fixedUp.MemoryLimitBytes.ObservedAt);
-            Assert.Single(_failures.Reports);
+            Assert.Equal(419_430_400 - 104_857_600, fixedUp.MemoryWorkingSetBytes.Value);
+
+            // The limit and the working set it left unattributed, both on the first pass only.
+            Assert.Equal(2, _failures.Reports.Count);
+            Assert.All(_failures.Reports, r => Assert.Equal("garbage", r.Kind));
         }
     }
 
@@ -345,5 +420,18 @@ public sealed class LinuxContainerProbeTests : IDisposable
                 Assert.InRange(container.MemoryWorkingSetBytes.Value, 1, long.MaxValue);
             }
         }
+    }
+
+    /// <summary>Makes a file unreadable: a directory in its place, or no permission (which root ignores: then the test is skipped).</summary>
+    private static void MakeUnreadable(string path, string how)
+    {
+        if (how == "directory")
+        {
+            SpecialFiles.MakeDirectory(path);
+            return;
+        }
+
+        Assert.SkipWhen(Environment.IsPrivilegedProcess, "running as root: file permissions do not stop root from reading");
+        File.SetUnixFileMode(path, UnixFileMode.None);
     }
 }

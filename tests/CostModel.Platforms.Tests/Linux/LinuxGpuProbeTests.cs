@@ -172,6 +172,111 @@ public sealed class LinuxGpuProbeTests : IDisposable
     }
 
     [Fact]
+    public void VRAM_used_beyond_any_GPU_is_Unknown_with_the_raw_text()
+    {
+        // Issue 12, finding 12: mem_info_vram_used of 2^63-1 (9.2E18 B) was kept as Measured.
+        string device = _sys.AddAmdRadeon();
+        GpuSysfsFixture.Write(device, "mem_info_vram_used", "9223372036854775807\n");
+        using LinuxGpuProbe probe = CreateProbe();
+
+        GpuDevice amd = Assert.Single(Collect(probe).Devices);
+
+        Assert.Equal(SignalQuality.Unknown, amd.MemoryUsedBytes.Quality);
+        Assert.StartsWith("implausible GPU memory '9223372036854775807' in ", amd.MemoryUsedBytes.Reason, StringComparison.Ordinal);
+        Assert.Contains("mem_info_vram_used (plausible 0..17592186044416 bytes: ", amd.MemoryUsedBytes.Reason, StringComparison.Ordinal);
+        Assert.Equal(17_163_091_968, amd.MemoryTotalBytes.Value);
+        Assert.Equal("out-of-range", _failures.Reports.Single().Kind);
+    }
+
+    [Fact]
+    public void VRAM_used_above_VRAM_total_makes_both_Unknown()
+    {
+        string device = _sys.AddAmdRadeon();
+        GpuSysfsFixture.Write(device, "mem_info_vram_used", "20000000000\n");
+        using LinuxGpuProbe probe = CreateProbe();
+
+        GpuDevice amd = Assert.Single(Collect(probe).Devices);
+
+        Assert.Equal(SignalQuality.Unknown, amd.MemoryUsedBytes.Quality);
+        Assert.Equal(amd.MemoryUsedBytes.Reason, amd.MemoryTotalBytes.Reason);
+        Assert.StartsWith("implausible VRAM used '20000000000' in ", amd.MemoryUsedBytes.Reason, StringComparison.Ordinal);
+        Assert.Contains("above the VRAM total '17163091968'", amd.MemoryUsedBytes.Reason, StringComparison.Ordinal);
+        Assert.Equal(SignalQuality.Measured, amd.Utilization.Quality);
+    }
+
+    [Fact]
+    public void A_GPU_temperature_below_minus_40_C_is_Unknown()
+    {
+        string device = _sys.AddAmdRadeon();
+        GpuSysfsFixture.Write(device, "hwmon/hwmon3/temp1_input", "-44000\n");
+        using LinuxGpuProbe probe = CreateProbe();
+
+        GpuDevice amd = Assert.Single(Collect(probe).Devices);
+
+        Assert.Equal(SignalQuality.Unknown, amd.TemperatureCelsius.Quality);
+        Assert.StartsWith("implausible temperature '-44000' in ", amd.TemperatureCelsius.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("directory")]
+    [InlineData("permission")]
+    public void A_card_whose_vendor_cannot_be_read_makes_the_count_Unknown_and_the_others_are_still_listed(string how)
+    {
+        // Issue 12, finding 13: an unreadable vendor skipped the card, leaving a Measured count.
+        _sys.AddAmdRadeon(0, "0000:03:00.0");
+        string second = _sys.AddAmdRadeon(1, "0000:04:00.0");
+        string vendor = Path.Combine(second, "vendor");
+        if (how == "directory")
+        {
+            SpecialFiles.MakeDirectory(vendor);
+        }
+        else
+        {
+            Assert.SkipWhen(Environment.IsPrivilegedProcess, "running as root: file permissions do not stop root from reading");
+            File.SetUnixFileMode(vendor, UnixFileMode.None);
+        }
+
+        using LinuxGpuProbe probe = CreateProbe();
+
+        GpuFactors gpu = Collect(probe);
+
+        Assert.Equal(SignalQuality.Unknown, gpu.DeviceCount.Quality);
+        Assert.StartsWith("cannot tell whether card1 is an AMD or Intel GPU: ", gpu.DeviceCount.Reason, StringComparison.Ordinal);
+        Assert.Equal("0000:03:00.0", Assert.Single(gpu.Devices).Name[^12..]);
+    }
+
+    [Fact]
+    public void An_empty_sys_root_with_NVML_does_not_count_the_NVIDIA_GPUs_as_all_of_them()
+    {
+        // Issue 12, finding 13: an empty sys root gave a Measured count although AMD and Intel were never searched.
+        var nvml = new FakeNvml();
+        nvml.Gpus.Add(new FakeNvmlGpu());
+        using var bare = new GpuSysfsFixture(mountSysfs: false);
+        using LinuxGpuProbe probe = CreateProbe(nvml, sysRoot: bare.Sys);
+
+        GpuFactors gpu = Collect(probe);
+
+        Assert.Equal(SignalQuality.Unknown, gpu.DeviceCount.Quality);
+        Assert.StartsWith("AMD and Intel GPUs not searched: ", gpu.DeviceCount.Reason, StringComparison.Ordinal);
+        Assert.Equal(GpuVendor.Nvidia, Assert.Single(gpu.Devices).Vendor);
+    }
+
+    [Fact]
+    public void A_PCI_function_whose_vendor_cannot_be_read_makes_the_count_Unknown_without_NVML()
+    {
+        _sys.AddPciFunction("0000:18:00.0", "0x10de", "0x2330", "0x030200", null);
+        string unknown = _sys.AddPciFunction("0000:3b:00.0", "0x10de", "0x2330", "0x030200", null);
+        SpecialFiles.MakeDirectory(Path.Combine(unknown, "vendor"));
+        using LinuxGpuProbe probe = CreateProbe();
+
+        GpuFactors gpu = Collect(probe);
+
+        Assert.Equal(SignalQuality.Unknown, gpu.DeviceCount.Quality);
+        Assert.StartsWith("NVIDIA GPUs on the PCI bus may be missed: cannot tell whether 0000:3b:00.0 is a GPU: ", gpu.DeviceCount.Reason, StringComparison.Ordinal);
+        Assert.Equal("NVIDIA GPU 0x2330 at 0000:18:00.0", Assert.Single(gpu.Devices).Name);
+    }
+
+    [Fact]
     public void Intel_integrated_GPU_is_listed_with_NotSupported_utilisation_and_its_throttle_flag()
     {
         _sys.AddPciFunction("0000:00:02.0", "0x8086", "0x46a6", "0x030000", "i915");

@@ -340,6 +340,153 @@ public sealed class LinuxPowerProbeTests : IDisposable
     }
 
     [Fact]
+    public void An_empty_sys_root_leaves_the_battery_count_Unknown_not_zero()
+    {
+        // Issue 12, finding 13: an empty sys root read as "Measured 0 batteries".
+        Directory.Delete(Path.Combine(_sys, "class"), recursive: true);
+
+        PowerFactors power = CollectOnce();
+
+        Assert.Equal(SignalQuality.Unknown, power.BatteryCount.Quality);
+        Assert.Equal($"{Path.Combine(_sys, "class")} does not exist (sysfs not mounted at {_sys}?): cannot tell whether there is a battery", power.BatteryCount.Reason);
+        Assert.Equal(SignalQuality.Unknown, power.BatteryPercent.Quality);
+        Assert.Equal(SignalQuality.Unknown, power.Source.Quality);
+        Assert.Equal(("linux.power", "missing"), (_failures.Reports.Single().Probe, _failures.Reports.Single().Kind));
+    }
+
+    [Theory]
+    [InlineData("directory")]
+    [InlineData("fifo")]
+    [InlineData("permission")]
+    public async Task A_battery_whose_type_cannot_be_read_makes_the_count_Unknown_not_zero(string how)
+    {
+        // Issue 12, finding 13: an unreadable BAT0/type was skipped, leaving "Measured 0 batteries".
+        AcAdapter("AC", online: 1);
+        string bat = ThinkPadBattery("BAT0", status: "Charging", energyNow: 30_000_000, energyFull: 50_000_000, powerNow: 20_000_000);
+        string type = Path.Combine(bat, "type");
+        if (how == "fifo")
+        {
+            SpecialFiles.SkipUnlessSupported();
+            SpecialFiles.MakeFifo(type);
+        }
+        else if (how == "directory")
+        {
+            SpecialFiles.MakeDirectory(type);
+        }
+        else
+        {
+            Assert.SkipWhen(Environment.IsPrivilegedProcess, "running as root: file permissions do not stop root from reading");
+            File.SetUnixFileMode(type, UnixFileMode.None);
+        }
+
+        PowerFactors power = await SpecialFiles.WithinGuard(CollectOnce);
+
+        Assert.Equal(SignalQuality.Unknown, power.BatteryCount.Quality);
+        Assert.StartsWith("cannot tell whether BAT0 is a battery: ", power.BatteryCount.Reason, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(SupplyRoot, "BAT0", "type"), power.BatteryCount.Reason, StringComparison.Ordinal);
+        Assert.Equal(power.BatteryCount.Reason, power.BatteryPercent.Reason);
+        Assert.Equal(SignalQuality.Unknown, power.ChargeState.Quality);
+
+        // An AC supply that reads online still says mains.
+        Assert.Equal(PowerSource.Mains, power.Source.Value);
+        Assert.Equal(SignalQuality.Measured, power.Source.Quality);
+    }
+
+    [Fact]
+    public void A_battery_whose_presence_cannot_be_read_makes_the_count_Unknown()
+    {
+        AcAdapter("AC", online: 0);
+        string bat = ThinkPadBattery("BAT0", status: "Discharging", energyNow: 30_000_000, energyFull: 50_000_000, powerNow: 10_000_000);
+        SpecialFiles.MakeDirectory(Path.Combine(bat, "present"));
+
+        PowerFactors power = CollectOnce();
+
+        Assert.Equal(SignalQuality.Unknown, power.BatteryCount.Quality);
+        Assert.Contains(Path.Combine(SupplyRoot, "BAT0", "present"), power.BatteryCount.Reason, StringComparison.Ordinal);
+        Assert.Equal(60, power.BatteryPercent.Value, 6);
+    }
+
+    [Fact]
+    public void A_huge_full_energy_makes_the_percentage_Unknown_not_a_tiny_Measured_value()
+    {
+        // Issue 12, finding 12: 1 uWh of 307 692 307 692 uWh read as 3.25E-10 % Measured.
+        AcAdapter("AC", online: 0);
+        ThinkPadBattery("BAT0", status: "Discharging", energyNow: 1, energyFull: 307_692_307_692, powerNow: 10_000_000);
+
+        PowerFactors power = CollectOnce();
+
+        Assert.Equal(SignalQuality.Unknown, power.BatteryPercent.Quality);
+        Assert.StartsWith($"implausible battery energy '307692307692' in {Path.Combine(SupplyRoot, "BAT0", "energy_full")} (plausible 0..100000000000 uWh: ", power.BatteryPercent.Reason, StringComparison.Ordinal);
+        Assert.Equal(SignalQuality.Unknown, power.RemainingWattHours.Quality);
+        Assert.Equal(SignalQuality.Unknown, power.TimeToEmptySeconds.Quality);
+        Assert.Equal(10.0, power.BatteryRateWatts.Value, 6);
+        Assert.Equal(1, power.BatteryCount.Value);
+    }
+
+    [Theory]
+    [InlineData("150")]
+    [InlineData("-3")]
+    public void A_capacity_outside_0_to_100_is_Unknown_not_clamped(string capacity)
+    {
+        AcAdapter("ADP1", online: 0);
+        string bat = Supply("BAT0");
+        Write(bat, "type", "Battery");
+        Write(bat, "status", "Discharging");
+        Write(bat, "capacity", capacity);
+
+        PowerFactors power = CollectOnce();
+
+        Assert.Equal(SignalQuality.Unknown, power.BatteryPercent.Quality);
+        Assert.StartsWith($"implausible battery capacity '{capacity}' in {Path.Combine(SupplyRoot, "BAT0", "capacity")} (plausible 0..100 %: ", power.BatteryPercent.Reason, StringComparison.Ordinal);
+        Assert.Equal("out-of-range", _failures.Reports.Single().Kind);
+    }
+
+    [Fact]
+    public void Energy_now_far_above_energy_full_is_Unknown_but_a_little_above_reads_full()
+    {
+        AcAdapter("AC", online: 0);
+        ThinkPadBattery("BAT0", status: "Discharging", energyNow: 51_000_000, energyFull: 50_000_000, powerNow: 10_000_000);
+        Assert.Equal(100.0, CollectOnce().BatteryPercent.Value);
+
+        Write(Path.Combine(SupplyRoot, "BAT0"), "energy_now", "90000000");
+        PowerFactors power = CollectOnce();
+
+        Assert.Equal(SignalQuality.Unknown, power.BatteryPercent.Quality);
+        Assert.Contains("implausible battery energy '90000000'", power.BatteryPercent.Reason, StringComparison.Ordinal);
+        Assert.Contains("'50000000'", power.BatteryPercent.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_power_supply_online_other_than_0_1_2_is_Unknown_never_mains()
+    {
+        // Issue 12, finding 12: online = -123456 read as Mains.
+        AcAdapter("AC", online: -123456);
+        ThinkPadBattery("BAT0", status: "Unknown", energyNow: 30_000_000, energyFull: 50_000_000, powerNow: 0);
+
+        PowerFactors power = CollectOnce();
+
+        Assert.Equal(SignalQuality.Unknown, power.Source.Quality);
+        Assert.StartsWith($"implausible power supply online state '-123456' in {Path.Combine(SupplyRoot, "AC", "online")} (plausible 0..2: ", power.Source.Reason, StringComparison.Ordinal);
+        Assert.Equal("out-of-range", _failures.Reports.Single().Kind);
+    }
+
+    [Fact]
+    public void A_programmable_supply_online_2_is_mains()
+    {
+        // USB Power Delivery: online 2 is "online, programmable voltage" (sysfs-class-power).
+        string usbc = Supply("ucsi-source-psy-USBC000:001");
+        Write(usbc, "type", "USB");
+        Write(usbc, "online", "2");
+        ThinkPadBattery("BAT0", status: "Charging", energyNow: 30_000_000, energyFull: 50_000_000, powerNow: 20_000_000);
+
+        PowerFactors power = CollectOnce();
+
+        Assert.Equal(PowerSource.Mains, power.Source.Value);
+        Assert.Equal(SignalQuality.Measured, power.Source.Quality);
+        Assert.Empty(_failures.Reports);
+    }
+
+    [Fact]
     public void Battery_added_later_is_found_after_the_rediscovery_interval()
     {
         AcAdapter("AC", online: 1);
@@ -405,9 +552,18 @@ public sealed class LinuxPowerProbeTests : IDisposable
     public void Probe_is_registered_for_dependency_injection()
     {
         var services = new ServiceCollection();
+        services.AddCostModel(o => o.NodeId = "test-node");
+        services.Configure<LinuxProbeOptions>(o =>
+        {
+            o.ProcRoot = Path.Combine(_sys, "proc");
+            o.SysRoot = _sys;
+            o.UseNetworkManager = false;
+            o.AllowNvidiaSmiFallback = false;
+        });
         LinuxProbes.Register(services);
+        using ServiceProvider provider = services.BuildServiceProvider();
 
-        Assert.Contains(services, d => d.ServiceType == typeof(ISignalProbe) && d.ImplementationType == typeof(LinuxPowerProbe));
+        Assert.Contains(provider.GetServices<ISignalProbe>(), p => p is LinuxPowerProbe);
     }
 
     [Fact]

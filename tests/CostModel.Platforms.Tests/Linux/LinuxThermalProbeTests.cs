@@ -173,6 +173,30 @@ public sealed class LinuxThermalProbeTests : IDisposable
     }
 
     [Fact]
+    public void A_zone_below_minus_40_C_is_a_broken_sensor_and_never_the_hottest()
+    {
+        // Issue 12, finding 12: a zone at -44 C became the hottest reading when it was the only one read.
+        Zone(0, "acpitz", -44_000, ("critical", 105_000));
+
+        ThermalFactors alone = CollectOnce();
+
+        Assert.Equal(SignalQuality.Unknown, alone.HottestCelsius.Quality);
+        Assert.StartsWith($"implausible temperature '-44000' in {Path.Combine(_sys, "class", "thermal", "thermal_zone0", "temp")} (millidegrees C) (plausible -40..150 C: ", alone.HottestCelsius.Reason, StringComparison.Ordinal);
+        Assert.Equal("out-of-range", _failures.Reports.Single().Kind);
+    }
+
+    [Fact]
+    public void A_zone_at_minus_40_C_is_kept_as_the_coldest_plausible_reading()
+    {
+        Zone(0, "acpitz", -40_000, ("critical", 105_000));
+
+        ThermalFactors thermal = CollectOnce();
+
+        Assert.Equal(-40.0, thermal.HottestCelsius.Value);
+        Assert.Empty(_failures.Reports);
+    }
+
+    [Fact]
     public void Only_absurd_temperatures_make_the_hottest_unknown()
     {
         Zone(0, "acpitz", 255_000, ("critical", 105_000));
@@ -180,7 +204,8 @@ public sealed class LinuxThermalProbeTests : IDisposable
         ThermalFactors thermal = CollectOnce();
 
         Assert.Equal(SignalQuality.Unknown, thermal.HottestCelsius.Quality);
-        Assert.Contains("outside -55..150 C", thermal.HottestCelsius.Reason, StringComparison.Ordinal);
+        Assert.Contains("implausible temperature '255000'", thermal.HottestCelsius.Reason, StringComparison.Ordinal);
+        Assert.Contains("plausible -40..150 C", thermal.HottestCelsius.Reason, StringComparison.Ordinal);
         Assert.Equal(SignalQuality.Unknown, thermal.Level.Quality);
     }
 
@@ -317,9 +342,18 @@ public sealed class LinuxThermalProbeTests : IDisposable
     public void Probe_is_registered_for_dependency_injection()
     {
         var services = new ServiceCollection();
+        services.AddCostModel(o => o.NodeId = "test-node");
+        services.Configure<LinuxProbeOptions>(o =>
+        {
+            o.ProcRoot = Path.Combine(_sys, "proc");
+            o.SysRoot = _sys;
+            o.UseNetworkManager = false;
+            o.AllowNvidiaSmiFallback = false;
+        });
         LinuxProbes.Register(services);
+        using ServiceProvider provider = services.BuildServiceProvider();
 
-        Assert.Contains(services, d => d.ServiceType == typeof(ISignalProbe) && d.ImplementationType == typeof(LinuxThermalProbe));
+        Assert.Contains(provider.GetServices<ISignalProbe>(), p => p is LinuxThermalProbe);
     }
 
     [Fact]

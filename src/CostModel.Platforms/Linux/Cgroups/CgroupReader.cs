@@ -44,6 +44,15 @@ internal sealed class CgroupReader : IDisposable
     private int _cpuHolder = -1;
     private int _memoryHolder = -1;
 
+    // The binding memory limit in bytes (valid while _memoryHolder >= 0).
+    private long _memoryLimitBytes;
+
+    // The last limit read when it failed (default otherwise): without the limit the group it
+    // applies to is not known, so throttling (working set) cannot be attributed and is Unknown
+    // with the same failure kind, never "no quota".
+    private CgroupResult<ResourceLimit> _cpuLimitFailure;
+    private CgroupResult<ResourceLimit> _memoryLimitFailure;
+
     // v2 keeps throttling and CPU time in one cpu.stat: usage_usec parsed by ReadThrottling at
     // this level, handed once to the next ReadCpuUsageNanoseconds of the same pass (-1 = none),
     // so that the container and compute probes do not both make the kernel generate the file.
@@ -101,12 +110,21 @@ internal sealed class CgroupReader : IDisposable
         _plan = fresh;
         _cpuHolder = -1;
         _memoryHolder = -1;
+        _cpuLimitFailure = default;
+        _memoryLimitFailure = default;
         _sharedUsageLevel = -1;
         Generation++;
     }
 
     /// <summary>The CPU quota in cores, smallest up the hierarchy (v2 <c>cpu.max</c>, v1 <c>cpu.cfs_quota_us</c>/<c>cpu.cfs_period_us</c>).</summary>
     public CgroupResult<ResourceLimit> ReadCpuLimit()
+    {
+        CgroupResult<ResourceLimit> result = ReadCpuLimitAtLevels();
+        _cpuLimitFailure = result.Status == CgroupStatus.Failed ? result : default;
+        return result;
+    }
+
+    private CgroupResult<ResourceLimit> ReadCpuLimitAtLevels()
     {
         _cpuHolder = -1;
         if (_plan.Cpu is not { } cpu)
@@ -215,6 +233,12 @@ internal sealed class CgroupReader : IDisposable
             return Failed<ThrottleCounters>("missing", problem);
         }
 
+        if (_cpuLimitFailure.Status == CgroupStatus.Failed)
+        {
+            // The quota may sit at any level: "no quota, nothing throttled" would be a guess.
+            return Failed<ThrottleCounters>(_cpuLimitFailure.FailureKind ?? "io", $"throttling cannot be attributed: the CPU quota could not be read ({_cpuLimitFailure.Text})");
+        }
+
         if (_cpuHolder < 0)
         {
             // No quota anywhere up the hierarchy: the scheduler has nothing to throttle against.
@@ -315,6 +339,13 @@ internal sealed class CgroupReader : IDisposable
     /// <summary>The memory limit in bytes, smallest up the hierarchy (v2 <c>memory.max</c>, v1 <c>memory.limit_in_bytes</c>).</summary>
     public CgroupResult<ResourceLimit> ReadMemoryLimit()
     {
+        CgroupResult<ResourceLimit> result = ReadMemoryLimitAtLevels();
+        _memoryLimitFailure = result.Status == CgroupStatus.Failed ? result : default;
+        return result;
+    }
+
+    private CgroupResult<ResourceLimit> ReadMemoryLimitAtLevels()
+    {
         _memoryHolder = -1;
         if (_plan.Memory is not { } memory)
         {
@@ -364,6 +395,7 @@ internal sealed class CgroupReader : IDisposable
         }
 
         _memoryHolder = holder;
+        _memoryLimitBytes = min;
         return holder < 0
             ? CgroupResult<ResourceLimit>.Ok(ResourceLimit.Unlimited, memory.UnlimitedSource)
             : CgroupResult<ResourceLimit>.Ok(ResourceLimit.Of(min), memory.Levels[holder].LimitSource);
@@ -382,6 +414,12 @@ internal sealed class CgroupReader : IDisposable
             return Failed<long>("missing", problem);
         }
 
+        if (_memoryLimitFailure.Status == CgroupStatus.Failed)
+        {
+            // The limit may sit at any level, and the working set is read at the level holding it.
+            return Failed<long>(_memoryLimitFailure.FailureKind ?? "io", $"the working set cannot be attributed: the memory limit could not be read ({_memoryLimitFailure.Text})");
+        }
+
         MemoryLevel level = memory.Levels[_memoryHolder >= 0 ? _memoryHolder : 0];
         if (level.Usage is null || level.Stat is null)
         {
@@ -398,6 +436,14 @@ internal sealed class CgroupReader : IDisposable
         if (!KernelText.TryParseInt64(usageText, out long usage) || usage < 0)
         {
             return Garbage<long>(level.Usage.Path, "expected a number of bytes");
+        }
+
+        if (_memoryHolder >= 0 && usage - Plausible.CgroupMemoryOverLimitSlackBytes > _memoryLimitBytes)
+        {
+            MemoryLevel holder = memory.Levels[_memoryHolder];
+            return Failed<long>(Plausible.OutOfRangeKind, Plausible.Exceeds(
+                "memory usage", level.Usage.Path, level.Usage.Excerpt(), "memory limit", holder.LimitSource,
+                _memoryLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), Plausible.CgroupMemoryOverLimitWhy));
         }
 
         if (!level.Stat.TryRead(out ReadOnlySpan<byte> stat))
@@ -650,7 +696,7 @@ internal sealed class CgroupReader : IDisposable
         {
             string mountInfoPath = System.IO.Path.Join(options.ProcRoot, "self", "mountinfo");
             string cgroupPath = System.IO.Path.Join(options.ProcRoot, "self", "cgroup");
-            if (!TryReadText(mountInfoPath, out string mountInfo, out string? kind, out string? error))
+            if (!KernelFile.TryReadText(mountInfoPath, out string mountInfo, out string? kind, out string? error))
             {
                 // No mountinfo at all: a procfs without mount information (or not Linux); nothing to read limits from.
                 return kind == "missing"
@@ -664,7 +710,7 @@ internal sealed class CgroupReader : IDisposable
                 return CgroupDiscoveryResult.None($"no cgroup file system is mounted (no cgroup or cgroup2 line in {mountInfoPath})");
             }
 
-            if (!TryReadText(cgroupPath, out string procCgroup, out kind, out error))
+            if (!KernelFile.TryReadText(cgroupPath, out string procCgroup, out kind, out error))
             {
                 return CgroupDiscoveryResult.None($"cgroups are mounted but {cgroupPath} cannot be read: {error}", kind);
             }
@@ -673,24 +719,7 @@ internal sealed class CgroupReader : IDisposable
                 mountInfo,
                 procCgroup,
                 mountPoint => CgroupDiscovery.Reroot(mountPoint, options.SysRoot, options.ProcRoot),
-                path => TryReadText(path, out string text, out _, out _) ? text : null);
-        }
-
-        private static bool TryReadText(string path, out string text, out string? kind, out string? error)
-        {
-            text = string.Empty;
-            kind = null;
-            error = null;
-            using var file = new KernelFile(path);
-            if (!file.TryRead(out ReadOnlySpan<byte> content))
-            {
-                kind = file.ErrorKind;
-                error = file.Error;
-                return false;
-            }
-
-            text = Encoding.UTF8.GetString(content);
-            return true;
+                path => KernelFile.TryReadText(path, out string text, out _, out _) ? text : null);
         }
 
         private static string? DirectoryProblem(CgroupHierarchy hierarchy, string controller) =>
@@ -811,9 +840,13 @@ internal sealed class CgroupReader : IDisposable
             return new CpusetPlan { OwnDir = cpuset.OwnDir };
         }
 
+        /// <summary>
+        /// Opens a file that exists, whatever it is: a directory or FIFO in place of <c>cpu.max</c>
+        /// must fail its reads (Unknown), not look like an absent file ("no limit at this level").
+        /// </summary>
         private KernelFile? OpenIfExists(string path, StringBuilder signature)
         {
-            if (!File.Exists(path))
+            if (!System.IO.Path.Exists(path))
             {
                 return null;
             }

@@ -39,7 +39,7 @@ internal readonly struct CgroupResult<T>
     /// <summary>The source (a path) when <see cref="Status"/> is Ok; otherwise the reason.</summary>
     public string Text { get; }
 
-    /// <summary>"missing", "access-denied", "io", "garbage", "out-of-range" when <see cref="Status"/> is Failed.</summary>
+    /// <summary>"missing", "access-denied", "not-a-file", "io", "garbage", "out-of-range" when <see cref="Status"/> is Failed.</summary>
     public string? FailureKind { get; }
 
     public bool IsOk => Status == CgroupStatus.Ok;

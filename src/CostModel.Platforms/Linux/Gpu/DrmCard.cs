@@ -58,7 +58,7 @@ internal sealed class DrmCard : IDisposable
         _probe = probeName;
         string device = Path.Combine(cardDir, "device");
         string runtimeStatus = Path.Combine(device, "power", "runtime_status");
-        _runtimeStatus = File.Exists(runtimeStatus) ? new KernelFile(runtimeStatus) : null;
+        _runtimeStatus = Path.Exists(runtimeStatus) ? new KernelFile(runtimeStatus) : null;
         Name = DescribeName(device, cardName, vendor);
 
         string? hwmon = FirstHwmon(device);
@@ -79,7 +79,7 @@ internal sealed class DrmCard : IDisposable
             // i915: card/gt/gt0/throttle_reason_status (kernel 5.18+); xe: device/tile0/gt0/freq0/throttle/status.
             string i915 = Path.Combine(cardDir, "gt", "gt0", "throttle_reason_status");
             string xe = Path.Combine(device, "tile0", "gt0", "freq0", "throttle", "status");
-            _throttle = Open(File.Exists(i915) ? i915 : xe, "this Intel driver publishes no throttle status (gt/gt0/throttle_reason_status or tile0/gt0/freq0/throttle/status)");
+            _throttle = Open(Path.Exists(i915) ? i915 : xe, "this Intel driver publishes no throttle status (gt/gt0/throttle_reason_status or tile0/gt0/freq0/throttle/status)");
         }
 
         if (hwmon is null)
@@ -96,9 +96,9 @@ internal sealed class DrmCard : IDisposable
         string average = Path.Combine(hwmon, "power1_average");
         string input = Path.Combine(hwmon, "power1_input");
         string energy = Path.Combine(hwmon, "energy1_input");
-        (string path, _powerKind) = File.Exists(average) ? (average, PowerKind.Microwatts)
-            : File.Exists(input) ? (input, PowerKind.Microwatts)
-            : File.Exists(energy) ? (energy, PowerKind.Microjoules)
+        (string path, _powerKind) = Path.Exists(average) ? (average, PowerKind.Microwatts)
+            : Path.Exists(input) ? (input, PowerKind.Microwatts)
+            : Path.Exists(energy) ? (energy, PowerKind.Microjoules)
             : (average, PowerKind.None);
         _power = Open(path, $"{cardName}'s hwmon has no power1_average, power1_input or energy1_input");
     }
@@ -124,14 +124,15 @@ internal sealed class DrmCard : IDisposable
     public GpuDevice Read(DateTimeOffset now, long timestamp, TimeProvider time)
     {
         _suspended = null;
+        ReadMemory(now, out Reading<long> used, out Reading<long> total);
         return new GpuDevice
         {
             Index = Number,
             Vendor = Vendor,
             Name = Name,
             Utilization = ReadUtilization(now),
-            MemoryUsedBytes = ReadBytes(_vramUsed, now),
-            MemoryTotalBytes = ReadBytes(_vramTotal, now),
+            MemoryUsedBytes = used,
+            MemoryTotalBytes = total,
             TemperatureCelsius = ReadTemperature(now),
             PowerWatts = ReadPower(now, timestamp, time),
             Throttled = ReadThrottle(now),
@@ -164,9 +165,23 @@ internal sealed class DrmCard : IDisposable
                 : Reading.Unknown<double>(reason, now);
         }
 
-        return percent is < 0 or > 100
-            ? OutOfRange<double>(file, percent, now)
-            : Reading.Measured(percent / 100.0, now, file.Path);
+        return Plausible.GpuBusyPercent.Contains(percent)
+            ? Reading.Measured(percent / 100.0, now, file.Path)
+            : Implausible<double>(Plausible.GpuBusyPercent, file, now);
+    }
+
+    /// <summary>VRAM used and total, each in range, and used not above total (else both are Unknown: either may be wrong).</summary>
+    private void ReadMemory(DateTimeOffset now, out Reading<long> used, out Reading<long> total)
+    {
+        used = ReadBytes(_vramUsed, now);
+        total = ReadBytes(_vramTotal, now);
+        if (used.HasValue && total.HasValue && used.RawValue > total.RawValue)
+        {
+            string reason = Plausible.Exceeds(
+                "VRAM used", _vramUsed.File!.Path, _vramUsed.File.Excerpt(), "VRAM total", _vramTotal.File!.Path, _vramTotal.File.Excerpt(), Plausible.GpuMemoryUsedWhy);
+            _failures.Report(_probe, Plausible.OutOfRangeKind, reason);
+            used = total = Reading.Unknown<long>(reason, now);
+        }
     }
 
     private Reading<long> ReadBytes(Sensor sensor, DateTimeOffset now)
@@ -181,7 +196,9 @@ internal sealed class DrmCard : IDisposable
             return Reading.Unknown<long>(reason, now);
         }
 
-        return bytes < 0 ? OutOfRange<long>(file, bytes, now) : Reading.Measured(bytes, now, file.Path);
+        return Plausible.GpuMemoryBytes.Contains(bytes)
+            ? Reading.Measured(bytes, now, file.Path)
+            : Implausible<long>(Plausible.GpuMemoryBytes, file, now);
     }
 
     private Reading<double> ReadTemperature(DateTimeOffset now)
@@ -197,9 +214,9 @@ internal sealed class DrmCard : IDisposable
         }
 
         double celsius = millidegrees / MilliPerUnit;
-        return celsius is < ThermalFactors.MinPlausibleCelsius or > ThermalFactors.MaxPlausibleCelsius
-            ? OutOfRange<double>(file, millidegrees, now)
-            : Reading.Measured(celsius, now, file.Path);
+        return Plausible.SensorCelsius.Contains(celsius)
+            ? Reading.Measured(celsius, now, file.Path)
+            : Implausible<double>(Plausible.SensorCelsius, file, now);
     }
 
     private Reading<double> ReadPower(DateTimeOffset now, long timestamp, TimeProvider time)
@@ -218,9 +235,9 @@ internal sealed class DrmCard : IDisposable
         if (_powerKind == PowerKind.Microwatts)
         {
             double watts = value / MicroPerUnit;
-            return watts is < 0 or > GpuDevice.MaxGpuWatts
-                ? OutOfRange<double>(file, value, now)
-                : Reading.Measured(watts, now, file.Path);
+            return Plausible.GpuPowerWatts.Contains(watts)
+                ? Reading.Measured(watts, now, file.Path)
+                : Implausible<double>(Plausible.GpuPowerWatts, file, now);
         }
 
         // Energy counter in microjoules: average power between two passes.
@@ -241,9 +258,15 @@ internal sealed class DrmCard : IDisposable
         }
 
         double averageWatts = (value - previous) / MicroPerUnit / elapsed.TotalSeconds;
-        return averageWatts > GpuDevice.MaxGpuWatts
-            ? OutOfRange<double>(file, value - previous, now)
-            : Reading.Estimated(averageWatts, now, file.Path);
+        if (!Plausible.GpuPowerWatts.Contains(averageWatts))
+        {
+            string raw = string.Create(CultureInfo.InvariantCulture, $"{previous} then {value} uJ over {elapsed.TotalSeconds:G6} s = {averageWatts:G6} W");
+            string implausible = Plausible.Reason(Plausible.GpuPowerWatts, file.Path, raw);
+            _failures.Report(_probe, Plausible.OutOfRangeKind, implausible);
+            return Reading.Unknown<double>(implausible, now);
+        }
+
+        return Reading.Estimated(averageWatts, now, file.Path);
     }
 
     private Reading<bool> ReadThrottle(DateTimeOffset now)
@@ -259,7 +282,9 @@ internal sealed class DrmCard : IDisposable
         }
 
         // Any of PL1/PL2/PL4 (power), thermal, PROCHOT, RATL, VR thermal alert or VR TDC: all heat or power.
-        return status is 0 or 1 ? Reading.Measured(status == 1, now, file.Path) : OutOfRange<bool>(file, status, now);
+        return Plausible.GpuThrottleStatus.Contains(status)
+            ? Reading.Measured(status == 1, now, file.Path)
+            : Implausible<bool>(Plausible.GpuThrottleStatus, file, now);
     }
 
     private bool TryReadInt64(KernelFile file, out long value, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? reason)
@@ -294,11 +319,11 @@ internal sealed class DrmCard : IDisposable
         return false;
     }
 
-    private Reading<T> OutOfRange<T>(KernelFile file, long value, DateTimeOffset now)
+    private Reading<T> Implausible<T>(PlausibleRange range, KernelFile file, DateTimeOffset now)
         where T : struct
     {
-        string reason = string.Create(CultureInfo.InvariantCulture, $"{file.Path} holds an implausible {value}");
-        _failures.Report(_probe, "out-of-range", reason);
+        string reason = Plausible.Reason(range, file.Path, file.Excerpt());
+        _failures.Report(_probe, Plausible.OutOfRangeKind, reason);
         return Reading.Unknown<T>(reason, now);
     }
 
@@ -324,7 +349,8 @@ internal sealed class DrmCard : IDisposable
     /// </summary>
     private Sensor Open(string path, string missingReason)
     {
-        if (!File.Exists(path))
+        // Path.Exists: a directory or FIFO in place of the file fails every read (Unknown), not "not provided".
+        if (!Path.Exists(path))
         {
             return Sensor.NotSupported(missingReason);
         }
@@ -397,7 +423,7 @@ internal sealed class DrmCard : IDisposable
     private static string FirstTemperature(string hwmon)
     {
         string temp1 = Path.Combine(hwmon, "temp1_input");
-        if (File.Exists(temp1))
+        if (Path.Exists(temp1))
         {
             return temp1;
         }

@@ -42,6 +42,12 @@ internal sealed class DrmGpuReader : IDisposable
     /// <summary>Why the last discovery could not look for cards, or null when it could.</summary>
     public string? SearchFailure { get; private set; }
 
+    /// <summary>
+    /// Why the last discovery may have missed a card (a card whose <c>device/vendor</c> could not
+    /// be read may be an AMD or Intel GPU), or null when every card was classified.
+    /// </summary>
+    public string? Incomplete { get; private set; }
+
     /// <summary>True after a read found a file gone (hot unplug, driver unbound).</summary>
     public bool NeedsRediscovery { get; private set; }
 
@@ -49,6 +55,7 @@ internal sealed class DrmGpuReader : IDisposable
     public void Discover()
     {
         NeedsRediscovery = false;
+        Incomplete = null;
         string drm = Path.Combine(_sysRoot, "class", "drm");
         var found = new List<DrmCard>();
         try
@@ -78,7 +85,15 @@ internal sealed class DrmGpuReader : IDisposable
             foreach ((int number, string name) in names)
             {
                 string cardDir = Path.Combine(drm, name);
-                string? vendorId = ReadText(Path.Combine(cardDir, "device", "vendor"));
+                if (!TryReadOptionalText(Path.Combine(cardDir, "device", "vendor"), out string? vendorId, out string? failure, out string? kind))
+                {
+                    // Not "no GPU": this card may be one. The others are still listed.
+                    Incomplete ??= $"cannot tell whether {name} is an AMD or Intel GPU: {failure}";
+                    _failures.Report(_probe, kind, failure);
+                    continue;
+                }
+
+                // No vendor file: not a PCI device (a virtual or platform display such as vkms or simpledrm).
                 GpuVendor vendor = vendorId switch
                 {
                     AmdVendorId => GpuVendor.Amd,
@@ -129,17 +144,36 @@ internal sealed class DrmGpuReader : IDisposable
         _cards = [];
     }
 
-    /// <summary>The trimmed content of a small sysfs file, or null when it cannot be read.</summary>
-    internal static string? ReadText(string path)
+    /// <summary>The trimmed content of a small sysfs file, or null when it cannot be read (for names, which have a fallback).</summary>
+    internal static string? ReadText(string path) =>
+        KernelFile.TryReadText(path, out string text, out _, out _) ? text : null;
+
+    /// <summary>
+    /// Reads an attribute that decides what a device is: true with the text, or with null when
+    /// the file does not exist; false when it exists but cannot be read (then nobody can tell).
+    /// </summary>
+    internal static bool TryReadOptionalText(
+        string path,
+        out string? text,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? failure,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? failureKind)
     {
-        try
+        text = null;
+        failure = failureKind = null;
+        if (KernelFile.TryReadText(path, out string content, out string? kind, out string? error))
         {
-            return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+            text = content;
+            return true;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+
+        if (kind == "missing")
         {
-            return null;
+            return true;
         }
+
+        failure = error ?? $"{path}: read failed";
+        failureKind = kind ?? "io";
+        return false;
     }
 
     private void Replace(List<DrmCard> found)

@@ -57,6 +57,7 @@ internal sealed class LinuxGpuProbe : ISignalProbe, IDisposable
     private const string WaitingForNvidiaSmi = "waiting for the first nvidia-smi answer";
 
     private readonly string _sysRoot;
+    private readonly IProbeFailureReporter _failures;
     private readonly NvmlGpuReader? _nvml;
     private readonly NvidiaSmiMonitor? _smi;
     private readonly string _nvidiaUnreadableReason;
@@ -68,6 +69,9 @@ internal sealed class LinuxGpuProbe : ISignalProbe, IDisposable
     private string _pciNvidiaReason;
     private string _countSource = "sysfs";
     private string? _countNotSupported;
+
+    // Why the count may be short (a vendor not searched, a device that could not be classified), or null.
+    private string? _countIncomplete;
     private long? _discoveredAt;
 
     public LinuxGpuProbe(IOptions<LinuxProbeOptions> options, IProbeFailureReporter failures, TimeProvider timeProvider)
@@ -82,6 +86,7 @@ internal sealed class LinuxGpuProbe : ISignalProbe, IDisposable
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(nvidia);
         _sysRoot = options.SysRoot;
+        _failures = failures;
         _drm = new DrmGpuReader(_sysRoot, failures, ProbeName);
 
         if (nvidia.LoadNvml(out string nvmlReason) is { } api)
@@ -205,22 +210,32 @@ internal sealed class LinuxGpuProbe : ISignalProbe, IDisposable
         _drm.Discover();
 
         string drmSource = Path.Combine(_sysRoot, "class", "drm");
-        string? nvidiaSource = _nvmlReady ? "nvml"
+        string nvidiaSource = _nvmlReady ? "nvml"
             : _smi is not null ? "nvidia-smi"
-            : pciFailure is null ? Path.Combine(_sysRoot, "bus", "pci", "devices")
-            : null;
+            : Path.Combine(_sysRoot, "bus", "pci", "devices");
+        _countNotSupported = null;
+        _countIncomplete = null;
         if (_drm.SearchFailure is { } drmFailure)
         {
-            _countNotSupported = _nvmlReady || _smi is not null ? null : $"cannot search for GPUs: {drmFailure}; {nvmlFailure ?? _nvidiaUnreadableReason}";
-            _countSource = $"{nvidiaSource ?? "nothing"} (AMD and Intel not searched: {drmFailure})";
+            if (_nvmlReady || _smi is not null)
+            {
+                // NVIDIA's GPUs are counted, AMD and Intel ones are not: the sum is not a count.
+                _countIncomplete = $"AMD and Intel GPUs not searched: {drmFailure}";
+            }
+            else
+            {
+                _countNotSupported = $"cannot search for GPUs: {drmFailure}; {nvmlFailure ?? _nvidiaUnreadableReason}";
+            }
         }
-        else
+
+        _countIncomplete ??= _drm.Incomplete
+            ?? (pciFailure is null ? null : $"NVIDIA GPUs on the PCI bus may be missed: {pciFailure}");
+        if (pciFailure is not null)
         {
-            _countNotSupported = null;
-            _countSource = nvidiaSource is null
-                ? $"{drmSource} (NVIDIA not searched: {pciFailure})"
-                : $"{nvidiaSource} + {drmSource}";
+            _failures.Report(ProbeName, "io", pciFailure);
         }
+
+        _countSource = $"{nvidiaSource} + {drmSource}";
     }
 
     private Reading<int> CountReading(int total, NvidiaSmiState? smi, DateTimeOffset now)
@@ -228,6 +243,11 @@ internal sealed class LinuxGpuProbe : ISignalProbe, IDisposable
         if (_countNotSupported is { } reason)
         {
             return Reading.NotSupported<int>(reason, now);
+        }
+
+        if (_countIncomplete is { } incomplete)
+        {
+            return Reading.Unknown<int>(incomplete, now);
         }
 
         if (smi is null)

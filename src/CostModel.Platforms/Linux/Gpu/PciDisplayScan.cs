@@ -20,7 +20,11 @@ internal static class PciDisplayScan
     private const int DisplayControllerClass = 0x03;
 
     /// <summary>Lists the display controllers of <paramref name="vendorId"/>, sorted by address (NVML's default order).</summary>
-    /// <returns>False when the PCI tree cannot be listed; <paramref name="error"/> says why.</returns>
+    /// <returns>
+    /// False when the PCI tree cannot be listed, or a function's <c>vendor</c> or <c>class</c>
+    /// exists but cannot be read (it may be such a controller); <paramref name="error"/> says why.
+    /// The functions that could be read are listed either way.
+    /// </returns>
     public static bool TryScan(string sysRoot, string vendorId, List<PciDisplayDevice> into, out string? error)
     {
         string devices = Path.Combine(sysRoot, "bus", "pci", "devices");
@@ -35,10 +39,24 @@ internal static class PciDisplayScan
 
             foreach (string entry in Directory.EnumerateFileSystemEntries(devices))
             {
-                if (!string.Equals(DrmGpuReader.ReadText(Path.Combine(entry, "vendor")), vendorId, StringComparison.OrdinalIgnoreCase)
-                    || DrmGpuReader.ReadText(Path.Combine(entry, "class")) is not { } pciClass
-                    || !TryParseClass(pciClass, out int classCode)
-                    || classCode >> 16 != DisplayControllerClass)
+                if (!DrmGpuReader.TryReadOptionalText(Path.Combine(entry, "vendor"), out string? vendor, out string? failure, out _))
+                {
+                    error ??= $"cannot tell whether {Path.GetFileName(entry)} is a GPU: {failure}";
+                    continue;
+                }
+
+                if (!string.Equals(vendor, vendorId, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                if (!DrmGpuReader.TryReadOptionalText(Path.Combine(entry, "class"), out string? pciClass, out failure, out _))
+                {
+                    error ??= $"cannot tell whether {Path.GetFileName(entry)} is a GPU: {failure}";
+                    continue;
+                }
+
+                if (pciClass is null || !TryParseClass(pciClass, out int classCode) || classCode >> 16 != DisplayControllerClass)
                 {
                     continue;
                 }
@@ -47,7 +65,7 @@ internal static class PciDisplayScan
             }
 
             into.Sort(static (a, b) => string.CompareOrdinal(a.Slot, b.Slot));
-            return true;
+            return error is null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
