@@ -1,5 +1,6 @@
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
+using CostModel;
 using CostModel.Collection;
 using CostModel.Factors;
 using CostModel.Platforms;
@@ -52,6 +53,15 @@ services.AddCostModel(configuration.GetSection("CostModel"))
     .AddPlatformProbes(configuration.GetSection("CostModel:Linux"));
 await using ServiceProvider provider = services.BuildServiceProvider();
 ICostCollector collector = provider.GetRequiredService<ICostCollector>();
+
+// How this configuration would gossip (the probe itself does not): on stderr with --json, so the JSON stays clean.
+CostModel.Gossip.GossipOptions gossip = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<CostModelOptions>>().Value.Gossip;
+string security = gossip.Keys.Count > 0
+    ? $"gossip: {gossip.Keys.Count} key(s), {(gossip.Encrypt ? "encrypted (AES-256-GCM)" : "signed, not encrypted (HMAC-SHA256)")}"
+    : gossip.AllowUnauthenticated
+        ? "gossip: WARNING no key (AllowUnauthenticated): anyone who can reach this node can read the mesh's state and forge any node's"
+        : "gossip: no key configured: gossip would refuse to start (set CostModel:Gossip:Keys, or AllowUnauthenticated on a trusted network)";
+(arguments.Json ? Console.Error : Console.Out).WriteLine(security);
 
 if (!arguments.Watch)
 {
