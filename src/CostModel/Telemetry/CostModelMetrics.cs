@@ -30,6 +30,8 @@ public sealed class CostModelMetrics
     private readonly Counter<long> _gossipPublished;
     private readonly Counter<long> _gossipSent;
     private readonly Counter<long> _meshChanges;
+    private readonly Counter<long> _meshEntriesUnreadable;
+    private readonly Counter<long> _subscriberFailures;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     /// <param name="meterFactory">The host's meter factory.</param>
@@ -55,6 +57,8 @@ public sealed class CostModelMetrics
         _gossipPublished = Meter.CreateCounter<long>("costmodel.gossip.published", "{publication}", "Publications of this node's factors, by reason.");
         _gossipSent = Meter.CreateCounter<long>("costmodel.gossip.sent", "{message}", "Gossip messages written for the host to send, by type.");
         _meshChanges = Meter.CreateCounter<long>("costmodel.mesh.changes", "{change}", "Mesh view changes, by kind.");
+        _meshEntriesUnreadable = Meter.CreateCounter<long>("costmodel.mesh.entries_unreadable", "{entry}", "Mesh view entries that could not be built and were left out of the view, by exception type.");
+        _subscriberFailures = Meter.CreateCounter<long>("costmodel.stream.subscriber_failures", "{exception}", "Exceptions thrown by subscribers of the library's event streams (caught, never thrown to the producer), by stream.");
         _passRetries = Meter.CreateCounter<long>("costmodel.collector.pass_retries", "{pass}", "Collection passes redone because the power source changed during the pass.");
     }
 
@@ -109,4 +113,8 @@ public sealed class CostModelMetrics
     internal void GossipSent(string type) => _gossipSent.Add(1, new KeyValuePair<string, object?>("type", type));
 
     internal void MeshChanged(string kind) => _meshChanges.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    internal void MeshEntryUnreadable(string reason) => _meshEntriesUnreadable.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    internal void SubscriberFailed(string stream) => _subscriberFailures.Add(1, new KeyValuePair<string, object?>("stream", stream));
 }

@@ -3,7 +3,11 @@ using System.Diagnostics.Metrics;
 
 namespace CostModel.Telemetry;
 
-/// <summary>Used only when the host registered no <see cref="IMeterFactory"/> (no <c>AddMetrics</c>).</summary>
+/// <summary>
+/// Used only when the host registered no <see cref="IMeterFactory"/> (no <c>AddMetrics</c>). A
+/// singleton of the container, which disposes it with itself: its meters, and their instruments,
+/// are unpublished then.
+/// </summary>
 internal sealed class OwnedMeterFactory : IMeterFactory
 {
     private readonly ConcurrentBag<Meter> _meters = [];
