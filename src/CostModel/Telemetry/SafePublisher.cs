@@ -35,9 +35,15 @@ namespace CostModel.Telemetry;
 /// Consequences for producers: an event may be delivered on another producer's thread, after
 /// <see cref="Publish"/> returns (never before every producer has returned), so its contents must not be
 /// reused by the producer afterwards (gossip messages are fresh arrays). Once every producer has returned,
-/// every event has been delivered. A thread that delivers may deliver other producers' events too; at most
-/// <see cref="MaxPending"/> wait, beyond that events are dropped and counted (bound
-/// <c>stream-pending</c>) rather than held without bound.
+/// every event has been delivered. A thread that delivers may deliver other producers' events too.
+/// </para>
+/// <para>
+/// At most <see cref="MaxPending"/> events wait. When a slow subscriber lets that many pile up,
+/// <see cref="Publish"/> (a producer holding no lock: the router) waits for room, so producers slow to
+/// the subscriber's pace as they would behind a lock, and nothing is lost; <see cref="Enqueue"/> (a
+/// producer under its own lock, which a subscriber may need) and a subscriber publishing to the stream it
+/// is being called from cannot wait without risking a deadlock: their event is dropped and counted
+/// (bound <c>stream-pending</c>).
 /// </para>
 /// </remarks>
 /// <typeparam name="T">The event.</typeparam>
@@ -51,13 +57,16 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
     public const int MaxPending = 16_384;
 
     private readonly Subject<T> _subject = new();
-    private readonly Lock _queueGate = new();
+    // An object, not a Lock: producers of Publish wait on it (Monitor.Wait) for room in a full queue.
+    private readonly object _queueGate = new();
     private readonly Queue<T> _pending = new();
     private readonly CostModelMetrics? _metrics;
     private readonly ILogger _logger;
 
     // Guarded by _queueGate.
     private bool _delivering;
+    private int _deliverer;
+    private int _waiting;
     private bool _completed;
     private bool _completionDelivered;
 
@@ -76,6 +85,18 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
     /// <summary>The stream's name in logs and metrics.</summary>
     public string Stream { get; }
 
+    /// <summary>Producers waiting in <see cref="Publish"/> for room in the queue (for tests).</summary>
+    internal int WaitingProducers
+    {
+        get
+        {
+            lock (_queueGate)
+            {
+                return _waiting;
+            }
+        }
+    }
+
     /// <summary>True when someone subscribes: producers may skip building events nobody reads.</summary>
     public bool HasObservers => _subject.HasObservers;
 
@@ -88,11 +109,61 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
         return _subject.Subscribe(new Guarded(this, observer));
     }
 
-    /// <summary>Queues <paramref name="value"/> and delivers what is queued (unless another thread is delivering: it will).</summary>
+    /// <summary>
+    /// Queues <paramref name="value"/> and delivers what is queued (unless another thread is delivering:
+    /// it will). Call holding no lock a subscriber might take: when <see cref="MaxPending"/> events wait,
+    /// this waits for room.
+    /// </summary>
     /// <param name="value">The event.</param>
     public void Publish(T value)
     {
-        Enqueue(value);
+        if (!_subject.HasObservers)
+        {
+            return;
+        }
+
+        bool dropped = false;
+        while (true)
+        {
+            lock (_queueGate)
+            {
+                if (_completed)
+                {
+                    return;
+                }
+
+                if (_pending.Count < MaxPending)
+                {
+                    _pending.Enqueue(value);
+                    break;
+                }
+
+                if (_delivering && _deliverer == Environment.CurrentManagedThreadId)
+                {
+                    // A subscriber publishing to its own stream: waiting would wait for itself.
+                    dropped = true;
+                    break;
+                }
+
+                if (_delivering)
+                {
+                    // Woken when the deliverer makes room (or stops, or the stream completes); then look again.
+                    _waiting++;
+                    Monitor.Wait(_queueGate);
+                    _waiting--;
+                    continue;
+                }
+            }
+
+            // Full and nobody delivering (producers queued under their locks and have yet to deliver): make room.
+            Deliver();
+        }
+
+        if (dropped)
+        {
+            Dropped();
+        }
+
         Deliver();
     }
 
@@ -125,8 +196,7 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
             }
         }
 
-        _metrics?.BoundExceeded("stream-pending");
-        Log.StreamEventDropped(_logger, Stream, MaxPending);
+        Dropped();
         return false;
     }
 
@@ -144,6 +214,7 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
             }
 
             _delivering = true;
+            _deliverer = Environment.CurrentManagedThreadId;
         }
 
         bool finished = false;
@@ -169,6 +240,11 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
                         _completionDelivered = true;
                         complete = true;
                     }
+                    else if (_pending.Count == MaxPending - 1)
+                    {
+                        // Room again: wake the producers waiting in Publish.
+                        Monitor.PulseAll(_queueGate);
+                    }
                 }
 
                 if (complete)
@@ -191,6 +267,7 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
                 lock (_queueGate)
                 {
                     _delivering = false;
+                    Monitor.PulseAll(_queueGate);
                 }
             }
         }
@@ -202,9 +279,16 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
         lock (_queueGate)
         {
             _completed = true;
+            Monitor.PulseAll(_queueGate);
         }
 
         Deliver();
+    }
+
+    private void Dropped()
+    {
+        _metrics?.BoundExceeded("stream-pending");
+        Log.StreamEventDropped(_logger, Stream, MaxPending);
     }
 
     private void SubscriberFailed(Exception exception, int failures)
