@@ -59,9 +59,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 5002, Level = LogLevel.Debug, Message = "A subscriber of {Stream} threw again ({Failures} failures)")]
     public static partial void SubscriberThrewAgain(ILogger logger, string stream, int failures, Exception exception);
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Debug, Message = "An event of {Stream} was dropped: {Pending} events already wait for a slow subscriber")]
-    public static partial void StreamEventDropped(ILogger logger, string stream, int pending);
-
-    [LoggerMessage(EventId = 5004, Level = LogLevel.Debug, Message = "Mesh view entry {NodeId} could not be built ({Reason}); it is left out of the view until it changes")]
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Debug, Message = "Mesh view entry {NodeId} could not be built ({Reason}); it is left out of the view until it changes")]
     public static partial void MeshEntryUnreadable(ILogger logger, string nodeId, string reason, Exception exception);
 }

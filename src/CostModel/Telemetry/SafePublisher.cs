@@ -18,6 +18,8 @@ namespace CostModel.Telemetry;
 /// <item><description><b>Failure-proof</b>: a subscriber's exception is logged and counted
 /// (<c>costmodel.stream.subscriber_failures</c>), the other subscribers still get the event, and
 /// nothing is thrown to the producer.</description></item>
+/// <item><description><b>Lossless and bounded</b>: no event is dropped; producers wait (outside their
+/// locks) while <see cref="MaxPending"/> events are queued.</description></item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -38,26 +40,29 @@ namespace CostModel.Telemetry;
 /// every event has been delivered. A thread that delivers may deliver other producers' events too.
 /// </para>
 /// <para>
-/// At most <see cref="MaxPending"/> events wait. When a slow subscriber lets that many pile up,
-/// <see cref="Publish"/> (a producer holding no lock: the router) waits for room, so producers slow to
-/// the subscriber's pace as they would behind a lock, and nothing is lost; <see cref="Enqueue"/> (a
-/// producer under its own lock, which a subscriber may need) and a subscriber publishing to the stream it
-/// is being called from cannot wait without risking a deadlock: their event is dropped and counted
-/// (bound <c>stream-pending</c>).
+/// Back-pressure: when a slow subscriber lets <see cref="MaxPending"/> events pile up, a producer
+/// arriving in <see cref="Deliver"/> (or <see cref="Publish"/>) waits until the deliverer has made room,
+/// so producers slow to the subscriber's pace as they would behind a lock. It waits there, never in
+/// <see cref="Enqueue"/>: a producer under its own lock (which the subscriber may need) must not wait,
+/// so the queue may pass the bound by what the producers enqueue before they reach
+/// <see cref="Deliver"/> (an event or a few each). A thread that is delivering any stream never waits
+/// (a subscriber that publishes would otherwise wait for itself, or two streams' deliverers for each
+/// other); it adds at most what its subscriber publishes.
 /// </para>
 /// </remarks>
 /// <typeparam name="T">The event.</typeparam>
 internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
 {
     /// <summary>
-    /// 16,384 events waiting for delivery at most. Producers publish a few events per request or
-    /// gossip message; a subscriber this far behind is stuck or far slower than its producers, and
-    /// holding more would only grow memory (16,384 route decisions, the largest event, are about 3 MiB).
+    /// 16,384 events queued before producers wait for the subscribers. Producers publish a few events
+    /// per request or gossip message; a subscriber this far behind is far slower than its producers, and
+    /// queueing more would only grow memory (16,384 route decisions, the largest event, are a few MiB).
     /// </summary>
     public const int MaxPending = 16_384;
 
     private readonly Subject<T> _subject = new();
-    // An object, not a Lock: producers of Publish wait on it (Monitor.Wait) for room in a full queue.
+
+    // An object, not a Lock: producers wait on it (Monitor.Wait) for room in a full queue.
     private readonly object _queueGate = new();
     private readonly Queue<T> _pending = new();
     private readonly CostModelMetrics? _metrics;
@@ -65,14 +70,13 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
 
     // Guarded by _queueGate.
     private bool _delivering;
-    private int _deliverer;
     private int _waiting;
     private bool _completed;
     private bool _completionDelivered;
 
     /// <summary>Creates a stream.</summary>
     /// <param name="stream">Its name in logs and metrics ("router.decisions", "mesh.changes").</param>
-    /// <param name="metrics">Where subscriber failures and dropped events are counted; null: not counted (a view built without the container).</param>
+    /// <param name="metrics">Where subscriber failures are counted; null: not counted (a view built without the container).</param>
     /// <param name="logger">Where subscriber failures are logged; null: nowhere.</param>
     public SafePublisher(string stream, CostModelMetrics? metrics, ILogger? logger)
     {
@@ -85,7 +89,10 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
     /// <summary>The stream's name in logs and metrics.</summary>
     public string Stream { get; }
 
-    /// <summary>Producers waiting in <see cref="Publish"/> for room in the queue (for tests).</summary>
+    /// <summary>True when someone subscribes: producers may skip building events nobody reads.</summary>
+    public bool HasObservers => _subject.HasObservers;
+
+    /// <summary>Producers waiting in <see cref="Deliver"/> for room in the queue (for tests).</summary>
     internal int WaitingProducers
     {
         get
@@ -97,9 +104,6 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
         }
     }
 
-    /// <summary>True when someone subscribes: producers may skip building events nobody reads.</summary>
-    public bool HasObservers => _subject.HasObservers;
-
     /// <summary>Subscribes; the observer's exceptions are caught, logged and counted.</summary>
     /// <param name="observer">The observer.</param>
     /// <returns>Its subscription.</returns>
@@ -110,68 +114,22 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
     }
 
     /// <summary>
-    /// Queues <paramref name="value"/> and delivers what is queued (unless another thread is delivering:
-    /// it will). Call holding no lock a subscriber might take: when <see cref="MaxPending"/> events wait,
-    /// this waits for room.
+    /// Queues <paramref name="value"/> and delivers what is queued (unless another thread is
+    /// delivering: it will). Call holding no lock a subscriber might take (see <see cref="Deliver"/>).
     /// </summary>
     /// <param name="value">The event.</param>
     public void Publish(T value)
     {
-        if (!_subject.HasObservers)
+        if (Enqueue(value))
         {
-            return;
-        }
-
-        bool dropped = false;
-        while (true)
-        {
-            lock (_queueGate)
-            {
-                if (_completed)
-                {
-                    return;
-                }
-
-                if (_pending.Count < MaxPending)
-                {
-                    _pending.Enqueue(value);
-                    break;
-                }
-
-                if (_delivering && _deliverer == Environment.CurrentManagedThreadId)
-                {
-                    // A subscriber publishing to its own stream: waiting would wait for itself.
-                    dropped = true;
-                    break;
-                }
-
-                if (_delivering)
-                {
-                    // Woken when the deliverer makes room (or stops, or the stream completes); then look again.
-                    _waiting++;
-                    Monitor.Wait(_queueGate);
-                    _waiting--;
-                    continue;
-                }
-            }
-
-            // Full and nobody delivering (producers queued under their locks and have yet to deliver): make room.
             Deliver();
         }
-
-        if (dropped)
-        {
-            Dropped();
-        }
-
-        Deliver();
     }
 
     /// <summary>
-    /// Queues <paramref name="value"/> without delivering it: call under the lock that decided it, so
-    /// events queue in the order decided, then call <see cref="Deliver"/> after releasing that lock.
-    /// Nothing is queued when nobody subscribes, after <see cref="Dispose"/>, or when
-    /// <see cref="MaxPending"/> events already wait (then it is counted as dropped).
+    /// Queues <paramref name="value"/> without delivering it and without waiting: call under the lock
+    /// that decided it, so events queue in the order decided, then call <see cref="Deliver"/> after
+    /// releasing that lock. Nothing is queued when nobody subscribes, or after <see cref="Dispose"/>.
     /// </summary>
     /// <param name="value">The event.</param>
     /// <returns>True when it was queued.</returns>
@@ -189,35 +147,38 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
                 return false;
             }
 
-            if (_pending.Count < MaxPending)
-            {
-                _pending.Enqueue(value);
-                return true;
-            }
+            _pending.Enqueue(value);
+            return true;
         }
-
-        Dropped();
-        return false;
     }
 
     /// <summary>
-    /// Delivers every queued event, in order, unless another thread is delivering (it delivers them).
-    /// Call outside the producer's own locks: subscribers run here.
+    /// Delivers every queued event, in order, unless another thread is delivering (it delivers them);
+    /// while that thread has <see cref="MaxPending"/> events queued, waits for it to make room first.
+    /// Call outside the producer's own locks: subscribers run here, and it may wait.
     /// </summary>
     public void Deliver()
     {
         lock (_queueGate)
         {
+            while (_delivering && _pending.Count >= MaxPending && !_completed && !Delivery.OnThisThread)
+            {
+                // Woken when the deliverer makes room or stops, or the stream completes; then look again.
+                _waiting++;
+                Monitor.Wait(_queueGate);
+                _waiting--;
+            }
+
             if (_delivering)
             {
                 return;
             }
 
             _delivering = true;
-            _deliverer = Environment.CurrentManagedThreadId;
         }
 
         bool finished = false;
+        Delivery.Enter();
         try
         {
             while (true)
@@ -234,16 +195,16 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
                             // after this finds nobody delivering, and its producer delivers it.
                             _delivering = false;
                             finished = true;
+                            WakeWaiting();
                             return;
                         }
 
                         _completionDelivered = true;
                         complete = true;
                     }
-                    else if (_pending.Count == MaxPending - 1)
+                    else if (_pending.Count < MaxPending)
                     {
-                        // Room again: wake the producers waiting in Publish.
-                        Monitor.PulseAll(_queueGate);
+                        WakeWaiting();
                     }
                 }
 
@@ -260,6 +221,8 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
         }
         finally
         {
+            Delivery.Exit();
+
             // Only an exception no subscriber guard catches (out of memory) gets here unfinished:
             // the next producer must still be able to deliver.
             if (!finished)
@@ -267,7 +230,7 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
                 lock (_queueGate)
                 {
                     _delivering = false;
-                    Monitor.PulseAll(_queueGate);
+                    WakeWaiting();
                 }
             }
         }
@@ -279,16 +242,19 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
         lock (_queueGate)
         {
             _completed = true;
-            Monitor.PulseAll(_queueGate);
+            WakeWaiting();
         }
 
         Deliver();
     }
 
-    private void Dropped()
+    /// <summary>Wakes the producers waiting for room (under the queue's lock); nothing to do when none wait.</summary>
+    private void WakeWaiting()
     {
-        _metrics?.BoundExceeded("stream-pending");
-        Log.StreamEventDropped(_logger, Stream, MaxPending);
+        if (_waiting > 0)
+        {
+            Monitor.PulseAll(_queueGate);
+        }
     }
 
     private void SubscriberFailed(Exception exception, int failures)
@@ -348,4 +314,19 @@ internal sealed class SafePublisher<T> : IObservable<T>, IDisposable
             }
         }
     }
+}
+
+/// <summary>Which threads are delivering some stream: they never wait for room (not generic, so shared by every stream's type).</summary>
+internal static class Delivery
+{
+    // How many SafePublisher<T>.Deliver loops this thread is inside (nested when a subscriber publishes to another stream).
+    [ThreadStatic]
+    private static int t_depth;
+
+    /// <summary>True on a thread that is delivering some stream's events.</summary>
+    public static bool OnThisThread => t_depth > 0;
+
+    public static void Enter() => t_depth++;
+
+    public static void Exit() => t_depth--;
 }

@@ -2,8 +2,10 @@ using System.Reactive.Linq;
 using CostModel.Mesh;
 using CostModel.Routing;
 using CostModel.Scoring;
+using CostModel.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CostModel.Tests.Routing;
@@ -87,6 +89,28 @@ public sealed class RouterForgettingTests
         back.Lease.Dispose();
         Assert.Equal(0, f.Internal.InFlight("a"));
         Assert.Equal(0, f.Internal.ActiveLeases);
+    }
+
+    [Fact]
+    public void Failures_reported_after_the_node_left_eject_nothing()
+    {
+        using var f = new RouterFixture();
+        using var ejections = new MetricCollector<long>(f.Services.GetRequiredService<CostModelMetrics>().Meter, "costmodel.router.ejections");
+        f.Add(f.Node("a"));
+        RouteDecision[] held = [.. Enumerable.Range(0, RoutingDefaults.EjectionConsecutiveFailures).Select(_ => f.Router.Route(RouterFixture.Request()))];
+        Assert.All(held, d => Assert.Equal("a", d.TargetId));
+        f.Add(f.Node("b"));
+        Assert.True(f.View.Remove("a"));
+
+        // Enough consecutive failures to eject "a", had it stayed.
+        foreach (RouteDecision d in held)
+        {
+            Assert.True(d.Lease.Complete(new RouteOutcome(false, 0.01, 0)));
+        }
+
+        Assert.Empty(ejections.GetMeasurementSnapshot());
+        Assert.Equal(0, f.Internal.ActiveLeases);
+        Assert.Equal("b", f.Router.Route(RouterFixture.Request()).TargetId);
     }
 
     [Fact]

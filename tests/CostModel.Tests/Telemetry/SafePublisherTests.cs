@@ -187,12 +187,12 @@ public sealed class SafePublisherTests : IDisposable
     }
 
     [Fact]
-    public async Task Publish_waits_for_room_behind_a_slow_subscriber_instead_of_dropping()
+    public async Task Behind_a_slow_subscriber_producers_wait_for_room_outside_their_locks_and_nothing_is_dropped()
     {
         using SafePublisher<int> publisher = Publisher();
-        using var bounds = new MetricCollector<long>(_metrics.Meter, "costmodel.bounds_exceeded");
         using var entered = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
+        var decisionGate = new Lock();
         var seen = new List<int>();
         using IDisposable subscription = publisher.Subscribe(Observer.Create<int>(value =>
         {
@@ -204,61 +204,67 @@ public sealed class SafePublisherTests : IDisposable
 
             seen.Add(value);
         }));
-        Task stuck = Task.Factory.StartNew(() => publisher.Publish(-1), TaskCreationOptions.LongRunning);
-        Assert.True(entered.Wait(Guard, TestContext.Current.CancellationToken));
-        for (int i = 0; i < SafePublisher<int>.MaxPending; i++)
-        {
-            Assert.True(publisher.Enqueue(i));
-        }
-
-        // A routing thread publishes into the full queue: it waits (polled, with a guard) ...
-        Task late = Task.Factory.StartNew(() => publisher.Publish(SafePublisher<int>.MaxPending), TaskCreationOptions.LongRunning);
-        Assert.True(SpinWait.SpinUntil(() => publisher.WaitingProducers == 1, Guard));
-        Assert.False(late.IsCompleted);
-
-        // ... until the subscriber catches up; then its event follows the others.
-        release.Set();
-        await Task.WhenAll(stuck, late).WaitAsync(Guard, TestContext.Current.CancellationToken);
-
-        Assert.Equal([-1, .. Enumerable.Range(0, SafePublisher<int>.MaxPending + 1)], seen);
-        Assert.Empty(bounds.GetMeasurementSnapshot());
-    }
-
-    [Fact]
-    public async Task Events_queued_under_a_lock_beyond_the_pending_bound_are_dropped_and_counted()
-    {
-        using SafePublisher<int> publisher = Publisher();
-        using var bounds = new MetricCollector<long>(_metrics.Meter, "costmodel.bounds_exceeded");
-        using var entered = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        int received = 0;
-        using IDisposable subscription = publisher.Subscribe(Observer.Create<int>(value =>
-        {
-            if (value == -1)
-            {
-                entered.Set();
-                release.Wait(Guard, TestContext.Current.CancellationToken);
-            }
-
-            received++;
-        }));
 
         // One producer delivers the first event and is held inside the subscriber.
         Task stuck = Task.Factory.StartNew(() => publisher.Publish(-1), TaskCreationOptions.LongRunning);
         Assert.True(entered.Wait(Guard, TestContext.Current.CancellationToken));
 
+        // Producers under their lock queue without waiting, up to the bound and past it.
         for (int i = 0; i < SafePublisher<int>.MaxPending; i++)
         {
-            Assert.True(publisher.Enqueue(i));
+            lock (decisionGate)
+            {
+                Assert.True(publisher.Enqueue(i));
+            }
         }
 
-        Assert.False(publisher.Enqueue(SafePublisher<int>.MaxPending));
-        release.Set();
-        await stuck.WaitAsync(Guard, TestContext.Current.CancellationToken);
+        // The next producer queues under its lock, then waits in Deliver (observed by polling, with a guard) ...
+        Task late = Task.Factory.StartNew(
+            () =>
+            {
+                lock (decisionGate)
+                {
+                    publisher.Enqueue(SafePublisher<int>.MaxPending);
+                }
 
-        Assert.Equal(1 + SafePublisher<int>.MaxPending, received);
-        CollectedMeasurement<long> dropped = Assert.Single(bounds.GetMeasurementSnapshot());
-        Assert.Equal("stream-pending", dropped.Tags["bound"]);
+                publisher.Deliver();
+            },
+            TaskCreationOptions.LongRunning);
+        Assert.True(SpinWait.SpinUntil(() => publisher.WaitingProducers == 1, Guard));
+        Assert.False(late.IsCompleted);
+
+        // ... holding no lock: the decision lock is free for others.
+        Assert.True(decisionGate.TryEnter());
+        decisionGate.Exit();
+
+        // Once the subscriber catches up, everything arrives, in order.
+        release.Set();
+        await Task.WhenAll(stuck, late).WaitAsync(Guard, TestContext.Current.CancellationToken);
+
+        Assert.Equal([-1, .. Enumerable.Range(0, SafePublisher<int>.MaxPending + 1)], seen);
+        Assert.Equal(0, publisher.WaitingProducers);
+    }
+
+    [Fact]
+    public async Task A_subscriber_that_fills_its_own_stream_past_the_bound_does_not_wait_for_itself()
+    {
+        using SafePublisher<int> publisher = Publisher();
+        int received = 0;
+        using IDisposable subscription = publisher.Subscribe(Observer.Create<int>(value =>
+        {
+            received++;
+            if (value == -1)
+            {
+                for (int i = 0; i <= SafePublisher<int>.MaxPending; i++)
+                {
+                    publisher.Publish(i);
+                }
+            }
+        }));
+
+        await Task.Run(() => publisher.Publish(-1), TestContext.Current.CancellationToken).WaitAsync(Guard, TestContext.Current.CancellationToken);
+
+        Assert.Equal(SafePublisher<int>.MaxPending + 2, received);
     }
 
     private static async Task RunTogether(int threads, Action<int> body)
