@@ -10,9 +10,11 @@ namespace CostModel.Mesh;
 /// The mesh view: the host (through <see cref="Upsert"/> and <see cref="Remove"/>) and the gossip
 /// adapter write it; readers get an immutable snapshot, rebuilt on the first read after a change.
 /// Thread-safe. Bounded to <see cref="MaxNodes"/> nodes. <see cref="Changes"/> reaches subscribers
-/// one change at a time, in the order the changes were made; a subscriber that throws is logged and
-/// counted, never thrown into the writer. An entry that cannot be built is left out of
-/// <see cref="Nodes"/> (logged and counted), never thrown to the reader.
+/// one change at a time, in the order the changes were made, on the thread of a writer (not
+/// necessarily the one that made the change); a subscriber that throws is logged and counted, never
+/// thrown into the writer. When 16,384 changes wait for a slow subscriber, writers wait for it, so
+/// call <see cref="Upsert"/> and <see cref="Remove"/> holding no lock a subscriber takes. An entry
+/// that cannot be built is left out of <see cref="Nodes"/> (logged and counted), never thrown to the reader.
 /// </summary>
 public sealed class MeshView : IMeshView, IDisposable
 {

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using CostModel.Routing;
 using CostModel.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,5 +46,29 @@ public sealed class MetricsOwnershipTests
         provider.Dispose();
 
         Assert.Equal(published, completed);
+    }
+
+    [Fact]
+    public void Without_AddMetrics_nothing_keeps_a_disposed_container_s_meter_alive()
+    {
+        // The fallback factory kept its meters in a ConcurrentBag, whose per-thread storage held the
+        // disposed meter and its instruments after the container was gone.
+        WeakReference meter = BuildUseAndDispose();
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(meter.IsAlive);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference BuildUseAndDispose()
+    {
+        var services = new ServiceCollection();
+        services.AddCostModel(o => o.NodeId = "n");
+        using ServiceProvider provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IRouter>().Route(new CostModel.Scoring.RequestProfile("m")).Lease.Dispose();
+        return new WeakReference(provider.GetRequiredService<CostModelMetrics>().Meter);
     }
 }
