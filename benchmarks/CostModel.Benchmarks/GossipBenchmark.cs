@@ -52,6 +52,10 @@ public class GossipBenchmark
             o.Gossip.Dissemination = GossipDissemination.Pull;
         }).AddGossip();
         _provider = services.BuildServiceProvider();
+
+        // As in a host that routes: the router listens to the view's changes, so every merge is
+        // also queued and delivered as an Updated change.
+        _ = _provider.GetRequiredService<CostModel.Routing.IRouter>();
         _receiver = _provider.GetRequiredService<GossipAdapter>();
         _sealing = GossipKeyring.FromBase64([key]);
         _signing = GossipKeyring.FromBase64([key], encrypt: false);

@@ -9,6 +9,7 @@ using CostModel.Routing;
 using CostModel.DependencyInjection;
 using CostModel.Telemetry;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
@@ -118,15 +119,21 @@ public static class CostModelServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CostModelOptions>, CostModelOptionsRangeValidator>());
         services.TryAddSingleton(TimeProvider.System);
         // Logging and metrics are the host's: without AddLogging, components log nowhere; without
-        // AddMetrics, the library owns a private meter factory so its instruments still exist.
-        services.TryAddSingleton(sp => new CostModelMetrics(sp.GetService<IMeterFactory>() ?? new OwnedMeterFactory()));
+        // AddMetrics, the library uses a private meter factory so its instruments still exist. That
+        // factory is a singleton the container creates (only when needed), so the container disposes
+        // it, and its meter with it: instruments do not outlive their container.
+        services.TryAddSingleton<OwnedMeterFactory>();
+        services.TryAddSingleton(sp => new CostModelMetrics(sp.GetService<IMeterFactory>() ?? sp.GetRequiredService<OwnedMeterFactory>()));
         services.TryAddSingleton<IProbeFailureReporter, LoggingProbeFailureReporter>();
         services.TryAddSingleton<ICostCollector, CostCollector>();
         services.TryAddSingleton<BandwidthEstimator>();
         services.TryAddSingleton<ICostScorer, DefaultCostScorer>();
         services.TryAddSingleton<IPriceCatalog, PriceCatalog>();
         services.TryAddSingleton<SpendTracker>();
-        services.TryAddSingleton(sp => new MeshView(sp.GetRequiredService<IOptions<CostModelOptions>>().Value.Gossip.MaxNodes));
+        services.TryAddSingleton(sp => new MeshView(
+            sp.GetRequiredService<IOptions<CostModelOptions>>().Value.Gossip.MaxNodes,
+            sp.GetRequiredService<CostModelMetrics>(),
+            sp.GetService<ILogger<MeshView>>()));
         services.TryAddSingleton<IMeshView>(sp => sp.GetRequiredService<MeshView>());
         services.TryAddSingleton<IRandomSource, SharedRandomSource>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteFilter, ContextLengthFilter>());

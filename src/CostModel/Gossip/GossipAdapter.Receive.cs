@@ -314,15 +314,15 @@ public sealed partial class GossipAdapter
             _metrics.GossipMerged("state");
             if (joined)
             {
-                _pendingChanges.Add(new MeshChange(node.NodeId, MeshChangeKind.Joined, now));
+                AddChangeLocked(new MeshChange(node.NodeId, MeshChangeKind.Joined, now));
             }
             else if (back.Change is { } change)
             {
-                _pendingChanges.Add(new MeshChange(node.NodeId, change, now));
+                AddChangeLocked(new MeshChange(node.NodeId, change, now));
             }
             else if (_view.HasChangeSubscribers)
             {
-                _pendingChanges.Add(new MeshChange(node.NodeId, MeshChangeKind.Updated, now));
+                AddChangeLocked(new MeshChange(node.NodeId, MeshChangeKind.Updated, now));
             }
 
             return WireRejection.None;
@@ -409,7 +409,7 @@ public sealed partial class GossipAdapter
             _metrics.GossipMerged("capabilities");
             if (node.HasState)
             {
-                _pendingChanges.Add(new MeshChange(node.NodeId, MeshChangeKind.Updated, now));
+                AddChangeLocked(new MeshChange(node.NodeId, MeshChangeKind.Updated, now));
             }
 
             return WireRejection.None;
@@ -465,7 +465,7 @@ public sealed partial class GossipAdapter
 
         _nodes.Remove(weakest.NodeId);
         _view.RemoveLocked(weakest.NodeId);
-        _pendingChanges.Add(new MeshChange(weakest.NodeId, MeshChangeKind.Removed, now));
+        AddChangeLocked(new MeshChange(weakest.NodeId, MeshChangeKind.Removed, now));
         _metrics.BoundExceeded("mesh-evicted");
         return true;
     }
@@ -498,7 +498,7 @@ public sealed partial class GossipAdapter
             node.Liveness = decision.Next;
             node.MarkChanged();
             _view.InvalidateLocked();
-            _pendingChanges.Add(new MeshChange(node.NodeId, change, now));
+            AddChangeLocked(new MeshChange(node.NodeId, change, now));
             if (decision.Remove)
             {
                 (removed ??= []).Add(node);

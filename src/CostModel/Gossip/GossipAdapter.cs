@@ -1,4 +1,3 @@
-using System.Reactive.Subjects;
 using System.Security.Cryptography;
 using System.Text;
 using CostModel.Collection;
@@ -36,7 +35,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private readonly TimeProvider _time;
     private readonly CostModelMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly Subject<GossipMessage> _outgoing = new();
+    private readonly SafePublisher<GossipMessage> _outgoing;
     private readonly Dictionary<string, GossipNode> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, GossipNode>.AlternateLookup<ReadOnlySpan<char>> _nodesBySpan;
     private readonly Dictionary<string, Tombstone> _tombstones = new(StringComparer.Ordinal);
@@ -51,7 +50,6 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private readonly long _startTimestamp;
     private readonly SenderProofs _proofs;
     private readonly TokenBucket _syncReplyBytes;
-    private readonly Lock _emitGate = new();
 
     private volatile Settings _settings;
     private GossipKeyring? _retiredKeyring;
@@ -99,6 +97,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         _time = time;
         _metrics = metrics;
         _logger = logger ?? (ILogger)NullLogger.Instance;
+        _outgoing = new SafePublisher<GossipMessage>("gossip.outgoing", metrics, _logger);
         _nodesBySpan = _nodes.GetAlternateLookup<ReadOnlySpan<char>>();
 
         CostModelOptions current = options.CurrentValue;
@@ -318,11 +317,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
 
         _timer?.Dispose();
         _optionsSubscription?.Dispose();
-        lock (_emitGate)
-        {
-            _outgoing.OnCompleted();
-            _outgoing.Dispose();
-        }
+        _outgoing.Dispose();
 
         lock (_view.Gate)
         {
@@ -335,30 +330,11 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private long ClockMilliseconds() => (long)_time.GetElapsedTime(_startTimestamp).TotalMilliseconds;
 
     /// <summary>
-    /// Hands a message to <see cref="Outgoing"/>'s subscribers, one at a time whichever thread calls
-    /// (the Rx contract), and never lets a subscriber's exception reach the round or the receive
-    /// that produced the message: it is logged and counted.
+    /// Hands a message (always a fresh array) to <see cref="Outgoing"/>'s subscribers: one
+    /// <c>OnNext</c> at a time whichever thread calls (the Rx contract), and a subscriber's exception
+    /// is logged and counted, never thrown into the round or the receive that produced the message.
     /// </summary>
-    private void Emit(GossipMessage message)
-    {
-        lock (_emitGate)
-        {
-            if (_disposed != 0)
-            {
-                return;
-            }
-
-            try
-            {
-                _outgoing.OnNext(message);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                Log.GossipSubscriberFailed(_logger, ex);
-                _metrics.GossipRejected("subscriber-failed");
-            }
-        }
-    }
+    private void Emit(GossipMessage message) => _outgoing.Publish(message);
 
     private void TickCore()
     {
@@ -475,6 +451,14 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         _ => "none",
     };
 
+    /// <summary>Records a change of the view, under its gate: queued there in the order decided (Suspect before Dead), delivered by <see cref="FlushChanges"/>.</summary>
+    private void AddChangeLocked(MeshChange change)
+    {
+        _pendingChanges.Add(change);
+        _view.EnqueueChangeLocked(change);
+    }
+
+    /// <summary>Logs and counts the changes recorded, then delivers them to the view's subscribers (outside the gate).</summary>
     private void FlushChanges()
     {
         MeshChange[] changes;
@@ -497,9 +481,9 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
                 Log.MeshChanged(_logger, change.NodeId, kind);
                 _metrics.MeshChanged(kind);
             }
-
-            _view.Publish(change);
         }
+
+        _view.DeliverChanges();
     }
 
     private int RetransmitLimit(Settings s) =>

@@ -1,13 +1,20 @@
 using System.Collections.Immutable;
-using System.Reactive.Subjects;
 using System.Runtime.InteropServices;
+using CostModel.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CostModel.Mesh;
 
 /// <summary>
 /// The mesh view: the host (through <see cref="Upsert"/> and <see cref="Remove"/>) and the gossip
 /// adapter write it; readers get an immutable snapshot, rebuilt on the first read after a change.
-/// Thread-safe. Bounded to <see cref="MaxNodes"/> nodes.
+/// Thread-safe. Bounded to <see cref="MaxNodes"/> nodes. <see cref="Changes"/> reaches subscribers
+/// one change at a time, in the order the changes were made, on the thread of a writer (not
+/// necessarily the one that made the change); a subscriber that throws is logged and counted, never
+/// thrown into the writer. When 16,384 changes wait for a slow subscriber, writers wait for it, so
+/// call <see cref="Upsert"/> and <see cref="Remove"/> holding no lock a subscriber takes. An entry
+/// that cannot be built is left out of <see cref="Nodes"/> (logged and counted), never thrown to the reader.
 /// </summary>
 public sealed class MeshView : IMeshView, IDisposable
 {
@@ -16,7 +23,9 @@ public sealed class MeshView : IMeshView, IDisposable
 
     private readonly List<Entry> _entries = [];
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
-    private readonly Subject<MeshChange> _changes = new();
+    private readonly SafePublisher<MeshChange> _changes;
+    private readonly CostModelMetrics? _metrics;
+    private readonly ILogger _logger;
 
     // Null after a change: the next read rebuilds it. The same instance until the next change, so
     // readers can tell "unchanged" by reference.
@@ -26,9 +35,21 @@ public sealed class MeshView : IMeshView, IDisposable
     /// <param name="maxNodes">The cap on nodes (default <see cref="MaxNodes"/>); new nodes beyond it are refused.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNodes"/> is below 1.</exception>
     public MeshView(int maxNodes = MaxNodes)
+        : this(maxNodes, null, null)
+    {
+    }
+
+    /// <summary>Creates an empty view that counts and logs what goes wrong (the container's view).</summary>
+    /// <param name="maxNodes">The cap on nodes.</param>
+    /// <param name="metrics">Where unreadable entries and subscriber failures are counted; null: nowhere.</param>
+    /// <param name="logger">Where they are logged; null: nowhere.</param>
+    internal MeshView(int maxNodes, CostModelMetrics? metrics, ILogger? logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxNodes, 1);
         Capacity = maxNodes;
+        _metrics = metrics;
+        _logger = logger ?? NullLogger.Instance;
+        _changes = new SafePublisher<MeshChange>("mesh.changes", metrics, _logger);
     }
 
     /// <summary>The cap on nodes.</summary>
@@ -55,6 +76,8 @@ public sealed class MeshView : IMeshView, IDisposable
     {
         ArgumentNullException.ThrowIfNull(node);
         MeshChangeKind kind;
+
+        // The change is queued under the lock that made it, so changes reach subscribers in the order made.
         lock (Gate)
         {
             if (_index.TryGetValue(node.NodeId, out int i))
@@ -75,9 +98,10 @@ public sealed class MeshView : IMeshView, IDisposable
             }
 
             _snapshot = null;
+            EnqueueChangeLocked(new MeshChange(node.NodeId, kind, at));
         }
 
-        Publish(new MeshChange(node.NodeId, kind, at));
+        DeliverChanges();
         return true;
     }
 
@@ -94,13 +118,16 @@ public sealed class MeshView : IMeshView, IDisposable
             {
                 return false;
             }
+
+            EnqueueChangeLocked(new MeshChange(nodeId, MeshChangeKind.Removed, at));
         }
 
-        Publish(new MeshChange(nodeId, MeshChangeKind.Removed, at));
+        DeliverChanges();
         return true;
     }
 
     /// <inheritdoc />
+    /// <remarks>Subscribers to <see cref="Changes"/> get the changes still queued, then their <c>OnCompleted</c>.</remarks>
     public void Dispose() => _changes.Dispose();
 
     /// <summary>Adds an entry whose node is built on demand (caller holds <see cref="Gate"/>). False when full or present.</summary>
@@ -144,11 +171,26 @@ public sealed class MeshView : IMeshView, IDisposable
     /// <summary>True when someone listens to <see cref="Changes"/> (so a writer can skip building "updated" events nobody reads).</summary>
     internal bool HasChangeSubscribers => _changes.HasObservers;
 
-    /// <summary>Publishes a change to subscribers (call outside <see cref="Gate"/>).</summary>
-    internal void Publish(MeshChange change) => _changes.OnNext(change);
+    /// <summary>
+    /// Queues a change for subscribers (caller holds <see cref="Gate"/>, so changes queue in the order
+    /// made); call <see cref="DeliverChanges"/> after releasing the gate.
+    /// </summary>
+    internal void EnqueueChangeLocked(MeshChange change) => _changes.Enqueue(change);
+
+    /// <summary>Delivers the queued changes to subscribers (call outside <see cref="Gate"/>: subscribers run here).</summary>
+    internal void DeliverChanges() => _changes.Deliver();
+
+    /// <summary>
+    /// Queues and delivers a change decided earlier (call outside <see cref="Gate"/>). Serialised and
+    /// safe, but ordered only by when it is called: a writer whose changes must keep the order it
+    /// decided them in uses <see cref="EnqueueChangeLocked"/> under the gate instead.
+    /// </summary>
+    internal void Publish(MeshChange change) => _changes.Publish(change);
 
     private IReadOnlyList<MeshNode> Rebuild()
     {
+        IReadOnlyList<MeshNode> snapshot;
+        List<(string NodeId, Exception Error)>? unreadable = null;
         lock (Gate)
         {
             if (_snapshot is { } current)
@@ -159,15 +201,47 @@ public sealed class MeshView : IMeshView, IDisposable
             var nodes = new List<MeshNode>(_entries.Count);
             foreach (Entry entry in _entries)
             {
-                if ((entry.Node ?? entry.Source!.Current()) is { } node)
+                if ((entry.Node ?? TryBuild(entry.Source!, ref unreadable)) is { } node)
                 {
                     nodes.Add(node);
                 }
             }
 
-            IReadOnlyList<MeshNode> snapshot = ImmutableCollectionsMarshal.AsImmutableArray(nodes.ToArray());
+            snapshot = ImmutableCollectionsMarshal.AsImmutableArray(nodes.ToArray());
             _snapshot = snapshot;
-            return snapshot;
+        }
+
+        // Reported outside the gate: a logger must not hold up the writers.
+        if (unreadable is not null)
+        {
+            foreach ((string nodeId, Exception error) in unreadable)
+            {
+                string reason = error.GetType().Name;
+                _metrics?.MeshEntryUnreadable(reason);
+                Log.MeshEntryUnreadable(_logger, nodeId, reason, error);
+            }
+        }
+
+        return snapshot;
+    }
+
+    /// <summary>
+    /// The entry's node, or null when it cannot be built (a corrupted kept state): the reader still
+    /// gets the rest of the view. The entry is left in place, not dropped: its writer (the gossip
+    /// adapter) owns it and removes it when the node goes, and a newer state may build; it is tried
+    /// again only when it changes (<see cref="MeshEntrySource.Current"/>), so a broken entry is
+    /// reported once per state, not on every read.
+    /// </summary>
+    private static MeshNode? TryBuild(MeshEntrySource source, ref List<(string NodeId, Exception Error)>? unreadable)
+    {
+        try
+        {
+            return source.Current();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            (unreadable ??= []).Add((source.NodeId, ex));
+            return null;
         }
     }
 
@@ -194,13 +268,18 @@ internal abstract class MeshEntrySource(string nodeId)
     /// <summary>Marks the entry changed (under the view's gate).</summary>
     public void MarkChanged() => Changed = true;
 
-    /// <summary>The node as of now (under the view's gate); null when there is nothing to show yet.</summary>
+    /// <summary>
+    /// The node as of now (under the view's gate); null when there is nothing to show yet. When
+    /// <see cref="Build"/> throws, the exception goes to the caller once and the entry reads as null
+    /// until it changes again (it is not rebuilt on every read).
+    /// </summary>
     public MeshNode? Current()
     {
         if (Changed)
         {
-            _built = Build();
             Changed = false;
+            _built = null;
+            _built = Build();
         }
 
         return _built;

@@ -1,4 +1,3 @@
-using System.Reactive.Subjects;
 using System.Runtime.CompilerServices;
 using CostModel.Budgets;
 using CostModel.Factors;
@@ -6,6 +5,7 @@ using CostModel.Mesh;
 using CostModel.Pricing;
 using CostModel.Scoring;
 using CostModel.Telemetry;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace CostModel.Routing;
@@ -21,6 +21,14 @@ namespace CostModel.Routing;
 /// explanation, a custom filter or a custom scorer; and the fast path (the built-in filters' tests
 /// called directly, the built-in scorer's per-candidate pricing over node terms prepared once per
 /// snapshot). See <c>docs/routing.md</c>, "Fast path".
+/// <para>
+/// What it remembers per target (in-flight work, learned speed, failures, ejection) is kept only
+/// while the target is listed: a node that leaves the view (a <see cref="MeshChangeKind.Removed"/>
+/// change, or a view snapshot that no longer lists it) or an endpoint dropped from the options is
+/// forgotten, with the affinity entries that pointed at it; its leases in flight still complete
+/// and release cleanly, and a node that comes back starts fresh. The state table is thus bounded
+/// by the view's own bound (see <see cref="MaxTargetStates"/>).
+/// </para>
 /// </summary>
 internal sealed class DefaultRouter : IRouter, IDisposable
 {
@@ -30,6 +38,15 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     // Decode speed is learned only from the part of the latency not predicted as network and prefill;
     // at least this share of the latency is attributed to decode.
     private const double MinDecodeShareOfLatency = 0.05;
+
+    /// <summary>
+    /// 1,048,576 targets remembered at most: the state table holds the nodes of the current view and
+    /// the configured endpoints, so the view's own cap bounds it (<see cref="MeshView.MaxNodes"/>, 4,096
+    /// by default; <c>Gossip:MaxNodes</c> is at most 1,000,000). This ceiling is for a host's own
+    /// <see cref="IMeshView"/> that lists more: its further nodes are routed with a state kept only for
+    /// that view (what they learn is lost when the view changes), counted as the bound <c>target-states</c>.
+    /// </summary>
+    internal const int MaxTargetStates = 1 << 20;
 
     [ThreadStatic]
     private static Scratch? t_scratch;
@@ -48,10 +65,16 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private readonly IRandomSource _random;
     private readonly LeaseTable _leases;
     private readonly AffinityTable _affinity = new();
+
+    // One state per listed target (nodes of the current view, configured endpoints); see the class remarks.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TargetState> _states = new(StringComparer.Ordinal);
-    private readonly Subject<RouteDecision> _decisions = new();
+    private readonly SafePublisher<RouteDecision> _decisions;
     private readonly IDisposable? _subscription;
+    private readonly IDisposable _removals;
     private readonly Lock _cacheGate = new();
+
+    // The endpoints' states as last configured (under _cacheGate): those of an endpoint dropped from the options are forgotten.
+    private TargetState[] _endpointStates = [];
 
     private volatile Settings _settings;
     private volatile ViewCache _viewCache = ViewCache.Empty;
@@ -67,7 +90,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         IOptionsMonitor<CostModelOptions> options,
         TimeProvider time,
         CostModelMetrics metrics,
-        IRandomSource random)
+        IRandomSource random,
+        ILogger<DefaultRouter>? logger = null)
     {
         _view = view;
         _scorer = scorer;
@@ -87,6 +111,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             _endpointCache = EndpointCache.Empty;
         });
         _nextSweep = time.GetTimestamp();
+        _decisions = new SafePublisher<RouteDecision>("router.decisions", metrics, logger);
+        _removals = view.Changes.Subscribe(new RemovalObserver(this));
     }
 
     public IObservable<RouteDecision> Decisions => _decisions;
@@ -97,12 +123,19 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
     internal int InFlight(string targetId) => _states.TryGetValue(targetId, out TargetState? s) ? s.InFlight : 0;
 
+    /// <summary>The targets whose state is remembered.</summary>
+    internal int TargetStates => _states.Count;
+
+    /// <summary>True when the target's state is remembered.</summary>
+    internal bool Remembers(string targetId) => _states.ContainsKey(targetId);
+
     /// <summary>True when a decision without an explanation takes the fast path (built-in scorer and filters only).</summary>
     internal bool FastPathEnabled => _defaultScorer is not null && _settings.Fast is not null;
 
     public void Dispose()
     {
         _subscription?.Dispose();
+        _removals.Dispose();
         _decisions.Dispose();
     }
 
@@ -207,9 +240,12 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         scratch.Clear();
+
+        // Serialised with other routing threads' decisions; a subscriber's exception is caught there,
+        // so the lease taken above reaches the caller, who releases it.
         if (_decisions.HasObservers)
         {
-            _decisions.OnNext(decision);
+            _decisions.Publish(decision);
         }
 
         return decision;
@@ -234,7 +270,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             _metrics.BoundExceeded("leases");
         }
 
-        if (request.AffinityKey is { } key && !_affinity.Set(key, state.TargetId, stamp, settings.AffinityTtlTicks, settings.Options.MaxAffinityKeys))
+        if (request.AffinityKey is { } key && !_affinity.Set(key, state, stamp, settings.AffinityTtlTicks, settings.Options.MaxAffinityKeys))
         {
             _metrics.BoundExceeded("affinity-keys");
         }
@@ -621,6 +657,12 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             _spend.Record(new CostBreakdown { ApiDollars = info.ApiDollars, EnergyDollars = info.OtherMoneyDollars });
         }
 
+        // The money was spent, but a target that left has nothing more to learn (and is not ejected).
+        if (target.IsForgotten)
+        {
+            return;
+        }
+
         if (target.Learn(in o, decode, stamp, settings.OutcomeDecayTicks, settings.FailureMemoryTicks, settings.Options.EjectionConsecutiveFailures))
         {
             TryEject(target, stamp, settings);
@@ -659,7 +701,67 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         {
             _metrics.LeasesExpired(expired);
         }
+
+        // Affinity entries of targets that left, and those past their time to live (otherwise only purged when the table is full).
+        _affinity.Purge(stamp, settings.AffinityTtlTicks);
     }
+
+    /// <summary>Forgets a node that left the view, unless an endpoint of the same id is configured (they share the state).</summary>
+    private void OnRemoved(string nodeId)
+    {
+        if (!IsConfiguredEndpoint(nodeId) && _states.TryRemove(nodeId, out TargetState? state))
+        {
+            state.Forget();
+        }
+    }
+
+    /// <summary>
+    /// Forgets <paramref name="state"/>: out of the table if it is still there (a node that comes back
+    /// gets a new state), and marked, so its leases learn nothing and affinity entries on it are purged.
+    /// </summary>
+    private void Forget(TargetState state)
+    {
+        _states.TryRemove(new KeyValuePair<string, TargetState>(state.TargetId, state));
+        state.Forget();
+    }
+
+    private bool IsConfiguredEndpoint(string targetId)
+    {
+        foreach (ApiEndpoint endpoint in _settings.Options.ApiEndpoints)
+        {
+            if (string.Equals(endpoint.Id, targetId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Marks the states <paramref name="next"/> lists and forgets those <paramref name="previous"/>
+    /// listed that it does not (under the cache lock). Every remembered node state is in the current
+    /// view cache, so this keeps the table to the view: O(both views), no lookup by id.
+    /// </summary>
+    private void ForgetUnlisted(ViewCache previous, ViewCache next)
+    {
+        foreach (TargetState state in next.States)
+        {
+            state.ListedInView = next.Id;
+        }
+
+        foreach (TargetState state in previous.States)
+        {
+            if (state.ListedInView != next.Id && !IsConfiguredEndpoint(state.TargetId))
+            {
+                Forget(state);
+            }
+        }
+    }
+
+    /// <summary>The state of a node of a view being built (under the cache lock); beyond <see cref="MaxTargetStates"/>, one kept only by that view.</summary>
+    private TargetState NodeState(string nodeId, int index) =>
+        index < MaxTargetStates ? _states.GetOrAdd(nodeId, static id => new TargetState(id)) : new TargetState(nodeId);
 
     private ViewCache CurrentView()
     {
@@ -678,13 +780,18 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 return cache;
             }
 
+            if (nodes.Count > MaxTargetStates)
+            {
+                _metrics.BoundExceeded("target-states");
+            }
+
             var states = new TargetState[nodes.Count];
             var offers = new Offer[nodes.Count][];
             var groups = new Dictionary<string, List<Slot>>(StringComparer.OrdinalIgnoreCase);
             for (int i = 0; i < nodes.Count; i++)
             {
                 MeshNode node = nodes[i];
-                states[i] = _states.GetOrAdd(node.NodeId, static id => new TargetState(id));
+                states[i] = NodeState(node.NodeId, i);
                 var list = new List<Offer>(node.Capabilities.Models.Length + node.Capabilities.Relays.Length);
                 foreach (ServedModel model in node.Capabilities.Models)
                 {
@@ -723,7 +830,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 all.AddRange(slots);
             }
 
+            ViewCache previous = _viewCache;
             cache = new ViewCache(nodes, states, offers, [.. all], indexed, [.. listed]);
+            ForgetUnlisted(previous, cache);
             _viewCache = cache;
             return cache;
         }
@@ -814,6 +923,16 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 prices[i] = _prices.Lookup(e.PriceModel ?? e.Model).Price;
             }
 
+            // An endpoint no longer configured is forgotten, unless a node of the view shares its id.
+            foreach (TargetState old in _endpointStates)
+            {
+                if (Array.IndexOf(states, old) < 0 && old.ListedInView != _viewCache.Id)
+                {
+                    Forget(old);
+                }
+            }
+
+            _endpointStates = states;
             cache = new EndpointCache(endpoints, table, [.. endpoints], states, models, prices);
             _endpointCache = cache;
             return cache;
@@ -993,6 +1112,28 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     }
 
     private readonly record struct Offer(ServedModel Model, int Hops);
+
+    /// <summary>Forgets each node the view removes (on the view's writer thread: a lookup and a flag, nothing more).</summary>
+    private sealed class RemovalObserver(DefaultRouter router) : IObserver<MeshChange>
+    {
+        public void OnNext(MeshChange value)
+        {
+            if (value.Kind == MeshChangeKind.Removed)
+            {
+                router.OnRemoved(value.NodeId);
+            }
+        }
+
+        public void OnError(Exception error)
+        {
+            // The view's stream does not fail; a host's view that does leaves the snapshot check (ForgetUnlisted) to forget nodes.
+        }
+
+        public void OnCompleted()
+        {
+            // The view was disposed: nothing more will be removed.
+        }
+    }
 
     /// <summary>A candidate with references: every candidate on the full path, API endpoints on the fast path.</summary>
     private struct Entry

@@ -14,7 +14,12 @@ public interface IRouter
     /// <returns>The decision; complete or dispose its <see cref="RouteDecision.Lease"/> when the request ends.</returns>
     RouteDecision Route(RequestProfile request, RouteExplanation? explanation = null);
 
-    /// <summary>Every decision, for observability (subscribers are called on the routing thread; keep them quick).</summary>
+    /// <summary>
+    /// Every decision, for observability. Subscribers are called one decision at a time, on a routing
+    /// thread (not necessarily the one that made the decision); keep them quick: when 16,384 decisions
+    /// wait for a slow subscriber, routing threads wait for it. A subscriber's exception is logged and
+    /// counted (<c>costmodel.stream.subscriber_failures</c>), never thrown into <see cref="Route"/>.
+    /// </summary>
     IObservable<RouteDecision> Decisions { get; }
 }
 

@@ -16,6 +16,21 @@ internal sealed class TargetState(string targetId)
 
     public string TargetId { get; } = targetId;
 
+    /// <summary>
+    /// True once the router forgot this target (it left the view or the configuration): its leases
+    /// still complete and release here, but nothing more is learned, and a target of the same id
+    /// that comes back gets a new state.
+    /// </summary>
+    public bool IsForgotten => Volatile.Read(ref _forgotten);
+
+    /// <summary>The id of the router's view cache that last listed this target (read and written under the router's cache lock).</summary>
+    public long ListedInView { get; set; } = -1;
+
+    private bool _forgotten;
+
+    /// <summary>Marks the state forgotten; the router calls it when it removes the state from its table.</summary>
+    public void Forget() => Volatile.Write(ref _forgotten, true);
+
     public int InFlight => Volatile.Read(ref _inFlight);
 
     // Outcome state, guarded by _gate.

@@ -31,6 +31,8 @@ public sealed class CostModelMetrics
     private readonly Counter<long> _gossipSent;
     private readonly Counter<long> _gossipProofs;
     private readonly Counter<long> _meshChanges;
+    private readonly Counter<long> _meshEntriesUnreadable;
+    private readonly Counter<long> _subscriberFailures;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     /// <param name="meterFactory">The host's meter factory.</param>
@@ -57,6 +59,8 @@ public sealed class CostModelMetrics
         _gossipSent = Meter.CreateCounter<long>("costmodel.gossip.sent", "{message}", "Gossip messages written for the host to send, by type.");
         _gossipProofs = Meter.CreateCounter<long>("costmodel.gossip.proofs", "{event}", "Senders proven live (proven) and messages held until their sender answered a challenge (held).");
         _meshChanges = Meter.CreateCounter<long>("costmodel.mesh.changes", "{change}", "Mesh view changes, by kind.");
+        _meshEntriesUnreadable = Meter.CreateCounter<long>("costmodel.mesh.entries_unreadable", "{entry}", "Mesh view entries that could not be built and were left out of the view, by exception type.");
+        _subscriberFailures = Meter.CreateCounter<long>("costmodel.stream.subscriber_failures", "{exception}", "Exceptions thrown by subscribers of the library's event streams (caught, never thrown to the producer), by stream.");
         _passRetries = Meter.CreateCounter<long>("costmodel.collector.pass_retries", "{pass}", "Collection passes redone because the power source changed during the pass.");
     }
 
@@ -113,4 +117,8 @@ public sealed class CostModelMetrics
     internal void GossipProof(string outcome) => _gossipProofs.Add(1, new KeyValuePair<string, object?>("event", outcome));
 
     internal void MeshChanged(string kind) => _meshChanges.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    internal void MeshEntryUnreadable(string reason) => _meshEntriesUnreadable.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    internal void SubscriberFailed(string stream) => _subscriberFailures.Add(1, new KeyValuePair<string, object?>("stream", stream));
 }

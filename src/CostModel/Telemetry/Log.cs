@@ -2,7 +2,10 @@ using Microsoft.Extensions.Logging;
 
 namespace CostModel.Telemetry;
 
-/// <summary>Source-generated log messages. Event ids are stable: 1xxx collection, 2xxx scoring, 3xxx routing, 4xxx gossip.</summary>
+/// <summary>
+/// Source-generated log messages. Event ids are stable: 1xxx collection, 2xxx scoring and pricing,
+/// 3xxx gossip (the routing range, taken first by gossip), 5xxx the mesh view and event streams.
+/// </summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Probe {Probe} failed ({Reason}): {Detail}")]
@@ -56,6 +59,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 3009, Level = LogLevel.Debug, Message = "Gossip from {From} held: the sender is not proven live; challenged")]
     public static partial void GossipUnproven(ILogger logger, string from);
 
-    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "A subscriber of the gossip adapter's Outgoing threw; the message was not sent by it")]
-    public static partial void GossipSubscriberFailed(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "A subscriber of {Stream} threw; the other subscribers got the event and the producer carried on")]
+    public static partial void SubscriberThrew(ILogger logger, string stream, Exception exception);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Debug, Message = "A subscriber of {Stream} threw again ({Failures} failures)")]
+    public static partial void SubscriberThrewAgain(ILogger logger, string stream, int failures, Exception exception);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Debug, Message = "Mesh view entry {NodeId} could not be built ({Reason}); it is left out of the view until it changes")]
+    public static partial void MeshEntryUnreadable(ILogger logger, string nodeId, string reason, Exception exception);
 }

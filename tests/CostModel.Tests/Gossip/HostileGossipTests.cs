@@ -432,7 +432,7 @@ public sealed class HostileGossipTests
     {
         var time = new FakeTimeProvider(Start);
         using var a = new GossipNodeFixture("a", time, o => o.Gossip.Dissemination = GossipDissemination.Push);
-        using var rejected = new MetricCollector<long>(a.Services.GetRequiredService<CostModelMetrics>().Meter, "costmodel.gossip.rejected");
+        using var failures = new MetricCollector<long>(a.Services.GetRequiredService<CostModelMetrics>().Meter, "costmodel.stream.subscriber_failures");
         using IDisposable bad = a.Adapter.Outgoing.Subscribe(_ => throw new InvalidOperationException("subscriber bug"));
         using GossipKeyring keyring = GossipKeyring.FromBase64([GossipNodeFixture.TestKey]);
         var stranger = new RawPeer("10.0.0.2:7946", a.Wire, time, keyring);
@@ -440,8 +440,9 @@ public sealed class HostileGossipTests
         a.Round(); // a push publication: its subscriber throws
         stranger.SendTo(a, stranger.Message(MessageType.Gossip, RawPeer.StateRecord("c", RawPeer.State(Start.ToUnixTimeMilliseconds(), 1, time.GetUtcNow().UtcTicks), time.GetUtcNow().UtcTicks)));
 
-        Assert.True(rejected.GetMeasurementSnapshot().Count(m => Equals(m.Tags["reason"], "subscriber-failed")) >= 2);
+        Assert.True(failures.GetMeasurementSnapshot().Count(m => Equals(m.Tags["stream"], "gossip.outgoing")) >= 2);
         Assert.Equal(1, a.Adapter.Statistics.Published);
+        Assert.NotNull(a.Find("c")); // the challenge still reached the wire's subscriber, and the echo proved the sender
     }
 
     [Fact]

@@ -14,13 +14,22 @@ internal sealed class RouterFixture : IDisposable
 
     private readonly ServiceProvider _provider;
 
-    public RouterFixture(Action<CostModelOptions>? configure = null, int seed = 1, FakeTimeProvider? time = null)
+    /// <param name="configure">Options.</param>
+    /// <param name="seed">The random source's seed.</param>
+    /// <param name="time">The clock (default: a fake one).</param>
+    /// <param name="view">A view the router reads instead of the container's <see cref="MeshView"/> (which <see cref="View"/> still is).</param>
+    public RouterFixture(Action<CostModelOptions>? configure = null, int seed = 1, FakeTimeProvider? time = null, IMeshView? view = null)
     {
         Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(Time);
         services.AddSingleton<IRandomSource>(new SeededRandomSource(seed));
         services.AddMetrics();
+        if (view is not null)
+        {
+            services.AddSingleton(view);
+        }
+
         services.AddCostModel(o =>
         {
             o.NodeId = "router";
