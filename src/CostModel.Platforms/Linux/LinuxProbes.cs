@@ -71,16 +71,6 @@ internal sealed class UnavailableProbe(string name, SignalGroup group, string re
     public void Collect(SnapshotBuilder snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        DateTimeOffset now = snapshot.TimeProvider.GetUtcNow();
-        switch (Group)
-        {
-            case SignalGroup.Power: snapshot.Power = UnknownGroups.Power(Reason, now); break;
-            case SignalGroup.Container: snapshot.Container = UnknownGroups.Container(Reason, now); break;
-            case SignalGroup.Compute: snapshot.Compute = UnknownGroups.Compute(Reason, now); break;
-            case SignalGroup.Gpu: snapshot.Gpu = UnknownGroups.Gpu(Reason, now); break;
-            case SignalGroup.Thermal: snapshot.Thermal = UnknownGroups.Thermal(Reason, now); break;
-            case SignalGroup.Network: snapshot.Network = UnknownGroups.Network(Reason, now); break;
-            default: break;
-        }
+        snapshot.SetUnknown(Group, Reason);
     }
 }

@@ -65,7 +65,7 @@ internal sealed class CostCollector : ICostCollector
         {
             if (!_probes.Any(p => p.Group == group))
             {
-                SetUnknown(_unprobed, group, $"no probe registered for the {group} group on this platform", null);
+                _unprobed.SetUnknown(group, $"no probe registered for the {group} group on this platform", null);
             }
         }
 
@@ -168,22 +168,7 @@ internal sealed class CostCollector : ICostCollector
             string reason = $"probe {probe.Name} failed: {ex.GetType().Name}: {ex.Message}";
             _metrics.ProbeFailed(probe.Name, ex.GetType().Name);
             Log.ProbeThrew(_logger, probe.Name, ex);
-            SetUnknown(builder, probe.Group, reason, _timeProvider.GetUtcNow());
-        }
-    }
-
-    private static void SetUnknown(SnapshotBuilder builder, SignalGroup group, string reason, DateTimeOffset? at)
-    {
-        switch (group)
-        {
-            case SignalGroup.Power: builder.Power = UnknownGroups.Power(reason, at); break;
-            case SignalGroup.Container: builder.Container = UnknownGroups.Container(reason, at); break;
-            case SignalGroup.Compute: builder.Compute = UnknownGroups.Compute(reason, at); break;
-            case SignalGroup.Gpu: builder.Gpu = UnknownGroups.Gpu(reason, at); break;
-            case SignalGroup.Thermal: builder.Thermal = UnknownGroups.Thermal(reason, at); break;
-            case SignalGroup.Network: builder.Network = UnknownGroups.Network(reason, at); break;
-            case SignalGroup.Pending: builder.Pending = UnknownGroups.Pending(reason, at); break;
-            default: break;
+            builder.SetUnknown(probe.Group, reason, _timeProvider.GetUtcNow());
         }
     }
 

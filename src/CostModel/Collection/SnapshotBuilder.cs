@@ -40,6 +40,31 @@ public sealed class SnapshotBuilder
     /// <summary>Queued and running work.</summary>
     public PendingWork Pending { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = EmptyGroups.Pending;
 
+    /// <summary>
+    /// Marks a whole group Unknown with one reason, stamped now: what a probe that cannot measure
+    /// at all this pass reports (the collector does the same for a probe that throws).
+    /// </summary>
+    /// <param name="group">The group.</param>
+    /// <param name="reason">Why nothing of it could be measured.</param>
+    /// <exception cref="ArgumentException"><paramref name="reason"/> is empty.</exception>
+    public void SetUnknown(SignalGroup group, string reason) => SetUnknown(group, reason, TimeProvider.GetUtcNow());
+
+    internal void SetUnknown(SignalGroup group, string reason, DateTimeOffset? at)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        switch (group)
+        {
+            case SignalGroup.Power: Power = UnknownGroups.Power(reason, at); break;
+            case SignalGroup.Container: Container = UnknownGroups.Container(reason, at); break;
+            case SignalGroup.Compute: Compute = UnknownGroups.Compute(reason, at); break;
+            case SignalGroup.Gpu: Gpu = UnknownGroups.Gpu(reason, at); break;
+            case SignalGroup.Thermal: Thermal = UnknownGroups.Thermal(reason, at); break;
+            case SignalGroup.Network: Network = UnknownGroups.Network(reason, at); break;
+            case SignalGroup.Pending: Pending = UnknownGroups.Pending(reason, at); break;
+            default: break;
+        }
+    }
+
     internal void CopyFrom(SnapshotBuilder other)
     {
         Power = other.Power;
