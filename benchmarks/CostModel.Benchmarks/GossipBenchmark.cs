@@ -45,12 +45,11 @@ public class GossipBenchmark
         string key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
-        services.AddCostModel(o =>
+        services.AddCostModel(o => o.NodeId = "receiver").AddGossip().Configure<GossipOptions>(o =>
         {
-            o.NodeId = "receiver";
-            o.Gossip.Keys = [key];
-            o.Gossip.Dissemination = GossipDissemination.Pull;
-        }).AddGossip();
+            o.Keys = [key];
+            o.Dissemination = GossipDissemination.Pull;
+        });
         _provider = services.BuildServiceProvider();
 
         // As in a host that routes: the router listens to the view's changes, so every merge is

@@ -31,29 +31,29 @@ if (arguments.Help)
 
 var services = new ServiceCollection();
 services.AddMetrics();
-services.AddCostModel(o =>
+services.AddCostModel(o => o.NodeId = arguments.NodeId)
+.AddPlatformProbes()
+.AddGossip()
+.Configure<GossipOptions>(g =>
 {
-    o.NodeId = arguments.NodeId;
     if (arguments.Key is { } key)
     {
-        o.Gossip.Keys = [key];
+        g.Keys = [key];
     }
 
-    o.Gossip.AllowUnauthenticated = arguments.AllowUnauthenticated;
+    g.AllowUnauthenticated = arguments.AllowUnauthenticated;
 
     // The UDP transport runs the rounds: the adapter answers its pulls.
-    o.Gossip.Dissemination = GossipDissemination.Pull;
+    g.Dissemination = GossipDissemination.Pull;
     if (arguments.Heartbeat is { } heartbeat)
     {
-        o.Gossip.MaxSilence = heartbeat;
-        o.Gossip.MinPublishInterval = heartbeat < o.Gossip.MinPublishInterval ? heartbeat : o.Gossip.MinPublishInterval;
+        g.MaxSilence = heartbeat;
+        g.MinPublishInterval = heartbeat < g.MinPublishInterval ? heartbeat : g.MinPublishInterval;
     }
 
-    o.Gossip.DeadAfter = arguments.DeadAfter ?? o.Gossip.DeadAfter;
-    o.Gossip.RemoveAfter = arguments.RemoveAfter ?? o.Gossip.RemoveAfter;
-})
-.AddPlatformProbes()
-.AddGossip();
+    g.DeadAfter = arguments.DeadAfter ?? g.DeadAfter;
+    g.RemoveAfter = arguments.RemoveAfter ?? g.RemoveAfter;
+});
 
 await using ServiceProvider provider = services.BuildServiceProvider();
 GossipAdapter adapter;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net.Sockets;
+using CostModel.DependencyInjection;
 using CostModel.Factors;
+using CostModel.Gossip;
 using CostModel.Mesh;
 using CostModel.Pricing;
 using CostModel.Routing;
@@ -38,11 +40,9 @@ internal static class Demo
         // One key for this run, shared by the four nodes in this process: gossip is sealed
         // (AES-256-GCM) as it must be on a real network, and the key dies with the run.
         string key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        void Shared(CostModelOptions o)
-        {
-            o.Routing.ApiEndpoints = [Scenario.Api];
-            o.Gossip.Keys = [key];
-        }
+        void Shared(ICostModelBuilder node) => node
+            .Configure<RoutingOptions>(r => r.ApiEndpoints = [Scenario.Api])
+            .Configure<GossipOptions>(g => g.Keys = [key]);
 
         // This machine is the seed; each simulated peer joins through it.
         var nodes = new List<DemoNode>();

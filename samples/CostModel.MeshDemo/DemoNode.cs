@@ -1,4 +1,5 @@
 using System.Net;
+using CostModel.Collection;
 using CostModel.DependencyInjection;
 using CostModel.Factors;
 using CostModel.Gossip;
@@ -66,7 +67,7 @@ internal sealed class DemoNode : IAsyncDisposable
     /// <param name="configure">Settings every node shares (the API endpoint).</param>
     /// <param name="random">The router's random source (seeded by the demo), or null for the default.</param>
     /// <param name="cancellationToken">Stops the join.</param>
-    public static async Task<DemoNode> StartAsync(string nodeId, ServedModel model, SimulatedMachine? machine, IPEndPoint? seed, Action<CostModelOptions> configure, IRandomSource? random, CancellationToken cancellationToken)
+    public static async Task<DemoNode> StartAsync(string nodeId, ServedModel model, SimulatedMachine? machine, IPEndPoint? seed, Action<ICostModelBuilder> configure, IRandomSource? random, CancellationToken cancellationToken)
     {
         var services = new ServiceCollection();
         services.AddMetrics();
@@ -75,22 +76,27 @@ internal sealed class DemoNode : IAsyncDisposable
             services.AddSingleton(random);
         }
 
-        ICostModelBuilder builder = services.AddCostModel(o =>
-        {
-            o.NodeId = nodeId;
-
-            // The UDP transport runs the gossip rounds and pulls what the adapter has to say.
-            o.Gossip.Dissemination = GossipDissemination.Pull;
-            o.Gossip.MaxSilence = Heartbeat;
-            if (machine is not null)
+        ICostModelBuilder builder = services.AddCostModel(o => o.NodeId = nodeId)
+            .Configure<GossipOptions>(g =>
             {
-                o.Collection.SampleInterval = SimulatedSampleInterval;
-                o.Collection.BatteryTrendWindow = SimulatedBatteryTrendWindow;
-                o.Gossip.MinPublishInterval = SimulatedSampleInterval;
-            }
+                // The UDP transport runs the gossip rounds and pulls what the adapter has to say.
+                g.Dissemination = GossipDissemination.Pull;
+                g.MaxSilence = Heartbeat;
+                if (machine is not null)
+                {
+                    g.MinPublishInterval = SimulatedSampleInterval;
+                }
+            });
+        if (machine is not null)
+        {
+            builder.Configure<CollectionOptions>(c =>
+            {
+                c.SampleInterval = SimulatedSampleInterval;
+                c.BatteryTrendWindow = SimulatedBatteryTrendWindow;
+            });
+        }
 
-            configure(o);
-        });
+        configure(builder);
         if (machine is null)
         {
             builder.AddPlatformProbes();

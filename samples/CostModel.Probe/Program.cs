@@ -55,7 +55,7 @@ await using ServiceProvider provider = services.BuildServiceProvider();
 ICostCollector collector = provider.GetRequiredService<ICostCollector>();
 
 // How this configuration would gossip (the probe itself does not): on stderr with --json, so the JSON stays clean.
-CostModel.Gossip.GossipOptions gossip = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<CostModelOptions>>().Value.Gossip;
+CostModel.Gossip.GossipOptions gossip = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<CostModel.Gossip.GossipOptions>>().Value;
 string security = gossip.Keys.Count > 0
     ? $"gossip: {gossip.Keys.Count} key(s), {(gossip.Encrypt ? "encrypted (AES-256-GCM)" : "signed, not encrypted (HMAC-SHA256)")}"
     : gossip.AllowUnauthenticated

@@ -127,15 +127,15 @@ internal sealed class GossipHost : IAsyncDisposable
     {
         var services = new ServiceCollection();
         services.AddMetrics();
-        services.AddCostModel(o =>
+        services.AddCostModel(o => o.NodeId = nodeId)
+        .Configure<CostModel.Pricing.PricingOptions>(o => o.UseBundledTable = true)
+        .Configure<GossipOptions>(o =>
         {
-            o.NodeId = nodeId;
-            o.Pricing.UseBundledTable = true;
-            o.Gossip.Keys = [key];
-            o.Gossip.Dissemination = GossipDissemination.Pull; // the transport runs the rounds
-            o.Gossip.MaxSilence = Heartbeat;
-            o.Gossip.MinPublishInterval = Heartbeat;
-            o.Gossip.DeadAfter = DeadAfter;
+            o.Keys = [key];
+            o.Dissemination = GossipDissemination.Pull; // the transport runs the rounds
+            o.MaxSilence = Heartbeat;
+            o.MinPublishInterval = Heartbeat;
+            o.DeadAfter = DeadAfter;
         })
         .AddProbe(new FakeProbe("test-power", SignalGroup.Power, b => b.Power = new PowerFactors { Source = Reading.Measured(PowerSource.Mains, TimeProvider.System.GetUtcNow(), "test") }))
         .AddProbe(new FakeProbe("test-compute", SignalGroup.Compute, b => b.Compute = new ComputeFactors { CpuUtilization = Reading.Measured(0.2, TimeProvider.System.GetUtcNow(), "test") }))

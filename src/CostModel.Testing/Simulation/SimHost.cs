@@ -47,17 +47,18 @@ internal sealed class SimHost : IDisposable
             .AddProbe(new FakeProbe("sim-thermal", SignalGroup.Thermal, b => b.Thermal = Node.ReadThermal(time.GetUtcNow())))
             .AddProbe(new FakeProbe("sim-network", SignalGroup.Network, b => b.Network = Node.ReadNetwork(time.GetUtcNow())))
             .AddProbe(new FakeProbe("sim-pending", SignalGroup.Pending, b => b.Pending = Node.ReadPending(time.GetUtcNow())))
-            .AddGossip();
-        services.Configure<CostModelOptions>(o =>
-        {
-            o.NodeId = spec.Id;
-            o.Gossip.Dissemination = GossipDissemination.Pull;
+            .AddGossip()
+            .Configure<CostModelOptions>(o => o.NodeId = spec.Id)
+            .Configure<GossipOptions>(g =>
+            {
+                g.Dissemination = GossipDissemination.Pull;
 
-            // One process, no attacker: the simulation measures routing, not cryptography. Senders
-            // still prove themselves by challenge, as in a real mesh (a key changes no message count).
-            o.Gossip.AllowUnauthenticated = true;
-            o.Pricing.UseBundledTable = false;
-            o.Routing.ApiEndpoints = [.. scenario.Apis.Select(a => new ApiEndpoint
+                // One process, no attacker: the simulation measures routing, not cryptography. Senders
+                // still prove themselves by challenge, as in a real mesh (a key changes no message count).
+                g.AllowUnauthenticated = true;
+            })
+            .Configure<PricingOptions>(p => p.UseBundledTable = false)
+            .Configure<RoutingOptions>(r => r.ApiEndpoints = [.. scenario.Apis.Select(a => new ApiEndpoint
             {
                 Id = a.Id,
                 Model = scenario.Model,
@@ -65,16 +66,23 @@ internal sealed class SimHost : IDisposable
                 RttSeconds = a.LatencySeconds,
                 DecodeTokensPerSecond = a.DecodeTokensPerSecond,
                 PrefillTokensPerSecond = a.PrefillTokensPerSecond,
-            })];
-            if (scenario.ApiDailyBudgetDollars is { } budget)
+            })])
+            .Configure<BudgetOptions>(b =>
             {
-                o.Budgets.SpendCaps.Add(new SpendCap { Name = "daily API budget", Window = TimeSpan.FromDays(1), MaxDollars = budget, Scope = SpendScope.Api });
-            }
-        });
+                if (scenario.ApiDailyBudgetDollars is { } budget)
+                {
+                    b.SpendCaps.Add(new SpendCap { Name = "daily API budget", Window = TimeSpan.FromDays(1), MaxDollars = budget, Scope = SpendScope.Api });
+                }
+            });
         _provider = services.BuildServiceProvider();
         try
         {
-            Options = _provider.GetRequiredService<IOptionsMonitor<CostModelOptions>>().CurrentValue;
+            _ = _provider.GetRequiredService<IOptions<CostModelOptions>>().Value;
+            Scoring = _provider.GetRequiredService<IOptions<ScoringOptions>>().Value;
+            _ = _provider.GetRequiredService<IOptions<RoutingOptions>>().Value;
+            _ = _provider.GetRequiredService<IOptions<PricingOptions>>().Value;
+            _ = _provider.GetRequiredService<IOptions<BudgetOptions>>().Value;
+            _ = _provider.GetRequiredService<IOptions<GossipOptions>>().Value;
         }
         catch (OptionsValidationException ex)
         {
@@ -82,7 +90,6 @@ internal sealed class SimHost : IDisposable
             throw new ScenarioException($"{scenario.Name}: costModel options are invalid for node '{spec.Id}': {ex.Message}", ex);
         }
 
-        Scoring = Options.Scoring;
         View = _provider.GetRequiredService<MeshView>();
         Adapter = _provider.GetRequiredService<GossipAdapter>();
         Router = _provider.GetRequiredService<IRouter>();
@@ -124,8 +131,6 @@ internal sealed class SimHost : IDisposable
     public string Id => Node.Id;
 
     public NodeModel Node { get; }
-
-    public CostModelOptions Options { get; }
 
     public ScoringOptions Scoring { get; }
 

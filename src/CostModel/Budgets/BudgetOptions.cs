@@ -9,6 +9,9 @@ namespace CostModel.Budgets;
 /// </remarks>
 public sealed class BudgetOptions
 {
+    /// <summary>The section below <c>CostModel</c> these options are bound from.</summary>
+    public const string SectionName = "Budgets";
+
     /// <summary>The caps; every one must have room for a request to spend.</summary>
     [Microsoft.Extensions.Options.ValidateEnumeratedItems]
     public List<SpendCap> SpendCaps { get; set; } = [];

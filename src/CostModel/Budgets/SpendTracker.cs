@@ -1,3 +1,4 @@
+using CostModel.DependencyInjection;
 using CostModel.Scoring;
 using Microsoft.Extensions.Options;
 
@@ -8,31 +9,30 @@ namespace CostModel.Budgets;
 /// The router asks <see cref="CanSpend"/> before choosing a paid target and reports what was
 /// actually spent with <see cref="Record"/>. Thread-safe.
 /// </summary>
-public sealed class SpendTracker
+public sealed class SpendTracker : IDisposable
 {
     private readonly TimeProvider _time;
 
-    private readonly IOptionsMonitor<CostModelOptions> _monitor;
+    // Read once per change: the router asks for every paid candidate.
+    private readonly LiveOptions<BudgetOptions> _options;
 
-    // Read once per change: the router asks for every paid candidate. First read lazily (the
-    // tracker may be built while the options are being validated).
-    private volatile BudgetOptions? _options;
-
-    private BudgetOptions Current => _options ??= _monitor.CurrentValue.Budgets;
+    private BudgetOptions Current => _options.Current;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (long WindowStartTicks, double Spent)> _spent = new(StringComparer.Ordinal);
 
     /// <summary>Creates a tracker over the configured caps.</summary>
-    /// <param name="options">The options holding <see cref="BudgetOptions"/>.</param>
+    /// <param name="options">The caps, followed live.</param>
     /// <param name="time">The clock.</param>
-    public SpendTracker(IOptionsMonitor<CostModelOptions> options, TimeProvider time)
+    public SpendTracker(IOptionsMonitor<BudgetOptions> options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
-        _monitor = options;
-        options.OnChange(o => _options = o.Budgets);
+        _options = new LiveOptions<BudgetOptions>(options);
         _time = time;
     }
+
+    /// <summary>Stops following option changes.</summary>
+    public void Dispose() => _options.Dispose();
 
     /// <summary>True when any spend cap is configured (without one, <see cref="CanSpend"/> is always true).</summary>
     internal bool HasCaps => Current.SpendCaps.Count > 0;

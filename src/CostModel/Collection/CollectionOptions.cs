@@ -5,6 +5,9 @@ namespace CostModel.Collection;
 /// <summary>How this node measures itself. Bound from the <c>CostModel:Collection</c> configuration section.</summary>
 public sealed class CollectionOptions
 {
+    /// <summary>The section below <c>CostModel</c> these options are bound from.</summary>
+    public const string SectionName = "Collection";
+
     /// <summary>Time between snapshots of the stream, 10 ms to 1 h. Default 1 s (<see cref="CollectionDefaults.SampleInterval"/>).</summary>
     public TimeSpan SampleInterval { get; set; } = CollectionDefaults.SampleInterval;
 

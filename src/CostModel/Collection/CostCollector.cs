@@ -18,7 +18,10 @@ internal sealed class CostCollector : ICostCollector
 {
     private readonly ISignalProbe[] _probes;
     private readonly ISignalProbe[] _powerProbes;
-    private readonly IOptionsMonitor<CostModelOptions> _options;
+    private readonly IOptionsMonitor<CollectionOptions> _options;
+
+    // Fixed at start (a reload cannot change it), so every snapshot carries the same id as gossip.
+    private readonly string _nodeId;
     private readonly TimeProvider _timeProvider;
     private readonly CostModelMetrics _metrics;
     private readonly ILogger _logger;
@@ -31,14 +34,18 @@ internal sealed class CostCollector : ICostCollector
 
     public CostCollector(
         IEnumerable<ISignalProbe> probes,
-        IOptionsMonitor<CostModelOptions> options,
+        IOptionsMonitor<CollectionOptions> options,
+        IOptions<CostModelOptions> node,
         TimeProvider timeProvider,
         CostModelMetrics metrics,
         ILogger<CostCollector>? logger = null)
     {
         logger ??= NullLogger<CostCollector>.Instance;
         ArgumentNullException.ThrowIfNull(probes);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(node);
         _options = options;
+        _nodeId = node.Value.NodeId;
         _timeProvider = timeProvider;
         _metrics = metrics;
         _logger = logger;
@@ -84,8 +91,8 @@ internal sealed class CostCollector : ICostCollector
     {
         lock (_gate)
         {
-            CostModelOptions options = _options.CurrentValue;
-            int maxRetries = options.Collection.MaxPassRetries;
+            CollectionOptions options = _options.CurrentValue;
+            int maxRetries = options.MaxPassRetries;
             for (int attempt = 0; ; attempt++)
             {
                 _builder.CopyFrom(_unprobed);
@@ -103,9 +110,9 @@ internal sealed class CostCollector : ICostCollector
                 Log.PassRedone(_logger, attempt + 1);
             }
 
-            ApplyOverrides(options.Collection);
+            ApplyOverrides(options);
             _metrics.SnapshotCollected();
-            return new NodeCostFactors(options.NodeId, _generation, ++_version, _timeProvider.GetUtcNow())
+            return new NodeCostFactors(_nodeId, _generation, ++_version, _timeProvider.GetUtcNow())
             {
                 Power = _builder.Power,
                 Container = _builder.Container,
@@ -128,8 +135,8 @@ internal sealed class CostCollector : ICostCollector
 
         return Observable.Defer(() =>
         {
-            TimeSpan period = interval ?? _options.CurrentValue.Collection.SampleInterval;
-            var trends = new TrendEstimator(_options.CurrentValue.Collection);
+            TimeSpan period = interval ?? _options.CurrentValue.SampleInterval;
+            var trends = new TrendEstimator(_options.CurrentValue);
             return Observable.Timer(TimeSpan.Zero, period, scheduler)
                 .Select(_ => trends.Add(Collect()));
         });

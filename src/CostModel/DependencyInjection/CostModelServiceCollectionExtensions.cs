@@ -7,6 +7,7 @@ using CostModel.Budgets;
 using CostModel.Mesh;
 using CostModel.Routing;
 using CostModel.DependencyInjection;
+using CostModel.Gossip;
 using CostModel.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -20,30 +21,74 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class CostModelServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the core services, with options bound from <paramref name="configuration"/> (usually
-    /// the <c>CostModel</c> section) and validated at start.
+    /// Adds the core services, with each component's options bound from its section below
+    /// <paramref name="configuration"/> (usually <c>CostModel</c>: <c>NodeId</c> at its root,
+    /// <c>Collection</c>, <c>Scoring</c>, <c>Pricing</c>, <c>Routing</c>, <c>Budgets</c>,
+    /// <c>Gossip</c> below it) and validated at start; docs/configuration.md lists every key.
     /// </summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="configuration">The configuration section to bind <see cref="CostModelOptions"/> from.</param>
-    /// <returns>A builder to add platform probes with (<c>.AddPlatformProbes()</c> from CostModel.Platforms).</returns>
+    /// <param name="configuration">The <c>CostModel</c> configuration section.</param>
+    /// <returns>A builder to add platform probes, gossip and parts with (<c>.AddPlatformProbes()</c> from CostModel.Platforms).</returns>
     public static ICostModelBuilder AddCostModel(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<CostModelOptions>().Bind(configuration);
-        return AddCore(services);
+        services.AddOptions<CollectionOptions>().Bind(configuration.GetSection(CollectionOptions.SectionName));
+        services.AddOptions<ScoringOptions>().Bind(configuration.GetSection(ScoringOptions.SectionName));
+        services.AddOptions<PricingOptions>().Bind(configuration.GetSection(PricingOptions.SectionName));
+        services.AddOptions<RoutingOptions>().Bind(configuration.GetSection(RoutingOptions.SectionName));
+        services.AddOptions<BudgetOptions>().Bind(configuration.GetSection(BudgetOptions.SectionName));
+        services.AddOptions<GossipOptions>().Bind(configuration.GetSection(GossipOptions.SectionName));
+        return AddCore(services, configuration);
     }
 
-    /// <summary>Adds the core services, with options set in code and validated at start.</summary>
+    /// <summary>
+    /// Adds the core services, with the node's identity set in code and every component's options
+    /// at their defaults; change those with <see cref="Configure{TOptions}"/> (or
+    /// <c>services.Configure&lt;RoutingOptions&gt;(...)</c>). Validated at start.
+    /// </summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="configure">Sets the options.</param>
-    /// <returns>A builder to add platform probes with.</returns>
+    /// <param name="configure">Sets the node's identity.</param>
+    /// <returns>A builder to add platform probes, gossip and parts with.</returns>
     public static ICostModelBuilder AddCostModel(this IServiceCollection services, Action<CostModelOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<CostModelOptions>().Configure(configure);
-        return AddCore(services);
+        return AddCore(services, configuration: null);
+    }
+
+    /// <summary>
+    /// Adds the core services with every option at its default (the node id is the machine name);
+    /// change them with <see cref="Configure{TOptions}"/>. Validated at start.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>A builder to add platform probes, gossip and parts with.</returns>
+    public static ICostModelBuilder AddCostModel(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<CostModelOptions>();
+        return AddCore(services, configuration: null);
+    }
+
+    /// <summary>
+    /// Configures one component's options in code (<see cref="CollectionOptions"/>,
+    /// <see cref="ScoringOptions"/>, <see cref="PricingOptions"/>, <see cref="RoutingOptions"/>,
+    /// <see cref="BudgetOptions"/>, <see cref="GossipOptions"/>, or a platform's): runs after the
+    /// configuration binding, so code wins where both set a value.
+    /// </summary>
+    /// <typeparam name="TOptions">The options type.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The builder.</returns>
+    public static ICostModelBuilder Configure<TOptions>(this ICostModelBuilder builder, Action<TOptions> configure)
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure(configure);
+        return builder;
     }
 
     /// <summary>Adds a routing filter; name it in <c>Routing:Filters</c> to use it.</summary>
@@ -106,17 +151,44 @@ public static class CostModelServiceCollectionExtensions
     public static ICostModelBuilder AddGossip(this ICostModelBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CostModelOptions>, GossipKeyRequiredValidator>());
-        builder.Services.TryAddSingleton<CostModel.Gossip.GossipAdapter>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GossipOptions>, GossipKeyRequiredValidator>());
+        builder.Services.TryAddSingleton(sp => new GossipAdapter(
+            sp.GetRequiredService<ICostCollector>(),
+            sp.GetRequiredService<MeshView>(),
+            sp.GetRequiredService<ICostScorer>(),
+            sp.GetRequiredService<IOptionsMonitor<GossipOptions>>(),
+            sp.GetRequiredService<IOptions<CostModelOptions>>(),
+            sp.GetRequiredService<IOptionsMonitor<CollectionOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<CostModelMetrics>(),
+            sp.GetService<ILogger<GossipAdapter>>()));
         builder.Services.TryAddSingleton<CostModel.Gossip.IGossipAdapter>(sp => sp.GetRequiredService<CostModel.Gossip.GossipAdapter>());
         return builder;
     }
 
-    private static CostModelBuilder AddCore(IServiceCollection services)
+    private static CostModelBuilder AddCore(IServiceCollection services, IConfiguration? configuration)
     {
-        services.AddOptions<CostModelOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CostModelOptions>, CostModelOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CostModelOptions>, CostModelOptionsRangeValidator>());
+        AddValidatedOptions<CostModelOptions, CostModelOptionsValidator, NodeIdValidator>(services);
+        AddValidatedOptions<CollectionOptions, CollectionOptionsValidator, CollectionOptionsRangeValidator>(services);
+        AddValidatedOptions<ScoringOptions, ScoringOptionsValidator, ScoringOptionsRangeValidator>(services);
+        AddValidatedOptions<PricingOptions, PricingOptionsValidator, PricingOptionsRangeValidator>(services);
+        AddValidatedOptions<RoutingOptions, RoutingOptionsValidator, RoutingOptionsRangeValidator>(services);
+        AddValidatedOptions<BudgetOptions, BudgetOptionsValidator, BudgetOptionsRangeValidator>(services);
+        AddValidatedOptions<GossipOptions, GossipOptionsValidator, GossipOptionsRangeValidator>(services);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RoutingOptions>, RouteFilterNameValidator>());
+
+        // Settings fixed at start (docs/configuration.md): the node's identity, the view's size and
+        // the table and buffer sizes components allocate once, the gossip timer's period and the way
+        // the host wires gossip. A reload changing one keeps the old value and says so.
+        FixAtStart<CostModelOptions>(services, new FixedSetting<CostModelOptions>("CostModel:NodeId", o => o.NodeId, (o, v) => o.NodeId = (string)v!));
+        FixAtStart<GossipOptions>(
+            services,
+            new("CostModel:Gossip:MaxNodes", o => o.MaxNodes, (o, v) => o.MaxNodes = (int)v!),
+            new("CostModel:Gossip:Mtu", o => o.Mtu, (o, v) => o.Mtu = (int)v!),
+            new("CostModel:Gossip:Dissemination", o => o.Dissemination, (o, v) => o.Dissemination = (GossipDissemination)v!),
+            new("CostModel:Gossip:Interval", o => o.Interval, (o, v) => o.Interval = (TimeSpan)v!));
+        FixAtStart<RoutingOptions>(services, new FixedSetting<RoutingOptions>("CostModel:Routing:MaxAffinityKeys", o => o.MaxAffinityKeys, (o, v) => o.MaxAffinityKeys = (int)v!));
+
         services.TryAddSingleton(TimeProvider.System);
         // Logging and metrics are the host's: without AddLogging, components log nowhere; without
         // AddMetrics, the library uses a private meter factory so its instruments still exist. That
@@ -131,7 +203,7 @@ public static class CostModelServiceCollectionExtensions
         services.TryAddSingleton<IPriceCatalog, PriceCatalog>();
         services.TryAddSingleton<SpendTracker>();
         services.TryAddSingleton(sp => new MeshView(
-            sp.GetRequiredService<IOptions<CostModelOptions>>().Value.Gossip.MaxNodes,
+            sp.GetRequiredService<IOptions<GossipOptions>>().Value.MaxNodes,
             sp.GetRequiredService<CostModelMetrics>(),
             sp.GetService<ILogger<MeshView>>()));
         services.TryAddSingleton<IMeshView>(sp => sp.GetRequiredService<MeshView>());
@@ -141,8 +213,37 @@ public static class CostModelServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteFilter, CostConstraintFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteFilter, SpendCapFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteFilter, EjectionFilter>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CostModelOptions>, RouteFilterNameValidator>());
         services.TryAddSingleton<IRouter, DefaultRouter>();
-        return new CostModelBuilder(services);
+        return new CostModelBuilder(services, configuration);
+    }
+
+    private static void AddValidatedOptions<
+        [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions,
+        [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TGenerated,
+        [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TRange>(IServiceCollection services)
+        where TOptions : class
+        where TGenerated : class, IValidateOptions<TOptions>
+        where TRange : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TGenerated>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TRange>());
+    }
+
+    /// <summary>Registers the settings of <typeparamref name="TOptions"/> that cannot change while running (one post-configure per options type, however often registration runs).</summary>
+    internal static void FixAtStart<TOptions>(IServiceCollection services, params FixedSetting<TOptions>[] settings)
+        where TOptions : class
+    {
+        if (services.Any(d => d.ServiceType == typeof(FixedSetting<TOptions>)))
+        {
+            return;
+        }
+
+        foreach (FixedSetting<TOptions> setting in settings)
+        {
+            services.AddSingleton(setting);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<TOptions>, FixedAtStart<TOptions>>());
     }
 }

@@ -43,7 +43,10 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private readonly Dictionary<string, long> _lastSyncReply = new(StringComparer.Ordinal);
     private readonly List<MeshChange> _pendingChanges = [];
     private readonly List<(GossipNode Node, bool Capabilities)> _candidates = [];
-    private readonly IDisposable? _optionsSubscription;
+    private readonly IDisposable? _gossipSubscription;
+    private readonly IDisposable? _collectionSubscription;
+    private readonly IOptionsMonitor<GossipOptions> _gossipOptions;
+    private readonly IOptionsMonitor<CollectionOptions> _collectionOptions;
     private readonly byte[] _selfIdUtf8;
     private readonly string _selfId;
     private readonly TrendEstimator _trends;
@@ -67,20 +70,24 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private GossipStatistics _stats;
     private int _disposed;
 
-    /// <summary>Creates the adapter (usually through <c>AddGossip()</c> on the CostModel builder).</summary>
+    /// <summary>Creates the adapter: <c>AddGossip()</c> on the CostModel builder registers it, over the library's own mesh view.</summary>
     /// <param name="collector">This node's collector.</param>
     /// <param name="view">The mesh view the router reads.</param>
     /// <param name="scorer">Prices the reference request that decides what is a significant change.</param>
-    /// <param name="options">Node id, collection interval and gossip options.</param>
+    /// <param name="gossip">Gossip options, followed live (but for those fixed at start).</param>
+    /// <param name="node">This node's identity (fixed at start).</param>
+    /// <param name="collection">The sample interval and trend windows, followed live.</param>
     /// <param name="time">The clock.</param>
     /// <param name="metrics">Counters.</param>
     /// <param name="logger">Debug logs of every rejection; null for none.</param>
     /// <exception cref="ArgumentException">The node id is longer than 64 UTF-8 bytes, or the options are invalid.</exception>
-    public GossipAdapter(
+    internal GossipAdapter(
         ICostCollector collector,
         MeshView view,
         ICostScorer scorer,
-        IOptionsMonitor<CostModelOptions> options,
+        IOptionsMonitor<GossipOptions> gossip,
+        IOptions<CostModelOptions> node,
+        IOptionsMonitor<CollectionOptions> collection,
         TimeProvider time,
         CostModelMetrics metrics,
         ILogger<GossipAdapter>? logger = null)
@@ -88,7 +95,9 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         ArgumentNullException.ThrowIfNull(collector);
         ArgumentNullException.ThrowIfNull(view);
         ArgumentNullException.ThrowIfNull(scorer);
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(gossip);
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(metrics);
         _collector = collector;
@@ -100,23 +109,25 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         _outgoing = new SafePublisher<GossipMessage>("gossip.outgoing", metrics, _logger);
         _nodesBySpan = _nodes.GetAlternateLookup<ReadOnlySpan<char>>();
 
-        CostModelOptions current = options.CurrentValue;
-        _selfId = current.NodeId;
+        _gossipOptions = gossip;
+        _collectionOptions = collection;
+        _selfId = node.Value.NodeId;
         _selfIdUtf8 = Encoding.UTF8.GetBytes(_selfId);
         if (_selfIdUtf8.Length > WireFormat.MaxNodeIdBytes)
         {
-            throw new ArgumentException($"The node id '{_selfId}' is {_selfIdUtf8.Length} UTF-8 bytes; gossip carries at most {WireFormat.MaxNodeIdBytes}.", nameof(options));
+            throw new ArgumentException($"The node id '{_selfId}' is {_selfIdUtf8.Length} UTF-8 bytes; gossip carries at most {WireFormat.MaxNodeIdBytes}.", nameof(node));
         }
 
         _capabilities = new NodeCapabilities(_selfId, 0);
-        _trends = new TrendEstimator(current.Collection);
-        _settings = Settings.From(current, time);
+        _trends = new TrendEstimator(collection.CurrentValue);
+        _settings = Settings.From(gossip.CurrentValue, collection.CurrentValue, time);
         _startTimestamp = time.GetTimestamp();
         _proofs = new SenderProofs(_settings.Options.MaxNodes, 0);
         _syncReplyBytes = new TokenBucket(SyncReplyBytesPerSecond, SyncReplyBytesPerSecond, 1_000, 0);
         LogKeyring(_settings);
         _gate = new SignificanceGate(scorer, _settings.Publish);
-        _optionsSubscription = options.OnChange(OnOptionsChanged);
+        _gossipSubscription = gossip.OnChange((_, _) => OnOptionsChanged());
+        _collectionSubscription = collection.OnChange((_, _) => OnOptionsChanged());
     }
 
     /// <inheritdoc />
@@ -316,7 +327,8 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         }
 
         _timer?.Dispose();
-        _optionsSubscription?.Dispose();
+        _gossipSubscription?.Dispose();
+        _collectionSubscription?.Dispose();
         _outgoing.Dispose();
 
         lock (_view.Gate)
@@ -502,11 +514,11 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         }
     }
 
-    private void OnOptionsChanged(CostModelOptions options, string? name)
+    private void OnOptionsChanged()
     {
         try
         {
-            Settings next = Settings.From(options, _time);
+            Settings next = Settings.From(_gossipOptions.CurrentValue, _collectionOptions.CurrentValue, _time);
             LogKeyring(next);
             lock (_view.Gate)
             {
@@ -548,12 +560,11 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         PublishSettings Publish)
     {
         /// <exception cref="ArgumentException">The options are invalid, or name no key without <see cref="GossipOptions.AllowUnauthenticated"/>.</exception>
-        public static Settings From(CostModelOptions options, TimeProvider time)
+        public static Settings From(GossipOptions g, CollectionOptions collection, TimeProvider time)
         {
-            GossipOptions g = options.Gossip;
             if (g.Keys.Count == 0 && !g.AllowUnauthenticated)
             {
-                throw new ArgumentException(GossipOptions.NoKeyMessage, nameof(options));
+                throw new ArgumentException(GossipOptions.NoKeyMessage, nameof(g));
             }
 
             GossipKeyring keyring = GossipKeyring.FromBase64(g.Keys, g.Encrypt);
@@ -580,7 +591,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
             // long, because every peer removes a silent node within that time of its last
             // heartbeat too, so nothing relays its last run after it.
             TimeSpan forgetAfter = g.DeadAfter + g.RemoveAfter;
-            return new Settings(g, keyring, hash, options.Collection.SampleInterval.Ticks,
+            return new Settings(g, keyring, hash, collection.SampleInterval.Ticks,
                 (long)g.MaxGenerationLead.TotalMilliseconds, (long)forgetAfter.TotalMilliseconds, forgetAfter, new LivenessPolicy(liveness), publish);
         }
     }

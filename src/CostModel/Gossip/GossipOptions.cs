@@ -5,6 +5,9 @@ namespace CostModel.Gossip;
 /// <summary>How this node gossips. Bound from <c>CostModel:Gossip</c>; every default is in <see cref="GossipDefaults"/>.</summary>
 public sealed class GossipOptions
 {
+    /// <summary>The section below <c>CostModel</c> these options are bound from.</summary>
+    public const string SectionName = "Gossip";
+
     /// <summary>Why gossip without a key is refused, and the two ways out (shared by the validator and the adapter).</summary>
     internal const string NoKeyMessage =
         "CostModel:Gossip:Keys is empty: gossip would be readable and forgeable by anyone who can reach this node. " +

@@ -17,7 +17,7 @@ internal sealed class PriceCatalog : IPriceCatalog, IDisposable
     internal const string BundledOrigin = "bundled";
     private const string BundledResource = "CostModel.Pricing.default-prices.json";
 
-    private readonly IOptionsMonitor<CostModelOptions> _options;
+    private readonly IOptionsMonitor<PricingOptions> _options;
     private readonly TimeProvider _time;
     private readonly CostModelMetrics _metrics;
     private readonly ILogger _logger;
@@ -28,18 +28,18 @@ internal sealed class PriceCatalog : IPriceCatalog, IDisposable
     private PriceTable? _fromSource;
     private volatile PriceTable _current;
 
-    public PriceCatalog(IOptionsMonitor<CostModelOptions> options, TimeProvider time, CostModelMetrics metrics, IPriceSource? source = null, ILogger<PriceCatalog>? logger = null)
+    public PriceCatalog(IOptionsMonitor<PricingOptions> options, TimeProvider time, CostModelMetrics metrics, IPriceSource? source = null, ILogger<PriceCatalog>? logger = null)
     {
         _options = options;
         _time = time;
         _metrics = metrics;
         _source = source;
         _logger = logger ?? NullLogger<PriceCatalog>.Instance;
-        _current = Build(options.CurrentValue.Pricing, previous: null);
-        _optionsSubscription = options.OnChange(o => Reload(o.Pricing));
+        _current = Build(options.CurrentValue, previous: null);
+        _optionsSubscription = options.OnChange(o => Reload(o));
         if (source is not null)
         {
-            TimeSpan every = options.CurrentValue.Pricing.RefreshInterval;
+            TimeSpan every = options.CurrentValue.RefreshInterval;
             _refreshTimer = time.CreateTimer(_ => _ = RefreshInBackgroundAsync(), null, every, every);
         }
     }
@@ -54,7 +54,7 @@ internal sealed class PriceCatalog : IPriceCatalog, IDisposable
             return new PriceLookup(PriceStatus.Known, row.TokenPrice, row);
         }
 
-        return _options.CurrentValue.Pricing.UnknownPriceFallback is { } fallback
+        return _options.CurrentValue.UnknownPriceFallback is { } fallback
             ? new PriceLookup(PriceStatus.Fallback, new TokenPrice(fallback.InputDollarsPerMillionTokens, fallback.OutputDollarsPerMillionTokens), null)
             : new PriceLookup(PriceStatus.Unknown, null, null);
     }
@@ -87,7 +87,7 @@ internal sealed class PriceCatalog : IPriceCatalog, IDisposable
         lock (_gate)
         {
             _fromSource = table;
-            _current = Build(_options.CurrentValue.Pricing, _current);
+            _current = Build(_options.CurrentValue, _current);
         }
 
         return true;

@@ -5,6 +5,9 @@ namespace CostModel.Pricing;
 /// <summary>Where API prices come from. Bound from <c>CostModel:Pricing</c>.</summary>
 public sealed class PricingOptions
 {
+    /// <summary>The section below <c>CostModel</c> these options are bound from.</summary>
+    public const string SectionName = "Pricing";
+
     /// <summary>Whether the bundled, dated table is used beneath the operator's files. Default true.</summary>
     public bool UseBundledTable { get; set; } = true;
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using CostModel.Budgets;
+using CostModel.DependencyInjection;
 using CostModel.Factors;
 using CostModel.Mesh;
 using CostModel.Scoring;
@@ -40,26 +41,21 @@ internal sealed class ContextLengthFilter : IRouteFilter
 }
 
 /// <summary>Dead nodes are out (hard); suspect nodes and stale snapshots are out (soft). API endpoints pass.</summary>
-internal sealed class LivenessFilter : IRouteFilter
+internal sealed class LivenessFilter : IRouteFilter, IDisposable
 {
-    private readonly IOptionsMonitor<CostModelOptions> _monitor;
+    // Read once per change, not per candidate (the filter is built while the options are being validated).
+    private readonly LiveOptions<RoutingOptions> _options;
 
-    // Read once per change, not per candidate; first read lazily (the filter is built while the
-    // options are being validated, when they cannot be read yet).
-    private volatile RoutingOptions? _options;
-
-    public LivenessFilter(IOptionsMonitor<CostModelOptions> options)
-    {
-        _monitor = options;
-        options.OnChange(o => _options = o.Routing);
-    }
+    public LivenessFilter(IOptionsMonitor<RoutingOptions> options) => _options = new LiveOptions<RoutingOptions>(options);
 
     public string Name => RouteFilterNames.Liveness;
 
     public bool NeedsCost => false;
 
     /// <summary>The maximum snapshot age in force.</summary>
-    internal TimeSpan MaxSnapshotAge => (_options ??= _monitor.CurrentValue.Routing).MaxSnapshotAge;
+    internal TimeSpan MaxSnapshotAge => _options.Current.MaxSnapshotAge;
+
+    public void Dispose() => _options.Dispose();
 
     public RouteFilterResult Evaluate(in RouteCandidate candidate, RequestProfile request, DateTimeOffset now) =>
         candidate.Node is { } node

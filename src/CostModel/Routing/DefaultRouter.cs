@@ -59,7 +59,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private readonly IPriceCatalog _prices;
     private readonly SpendTracker _spend;
     private readonly IRouteFilter[] _allFilters;
-    private readonly IOptionsMonitor<CostModelOptions> _options;
     private readonly TimeProvider _time;
     private readonly CostModelMetrics _metrics;
     private readonly IRandomSource _random;
@@ -87,7 +86,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         IPriceCatalog prices,
         SpendTracker spend,
         IEnumerable<IRouteFilter> filters,
-        IOptionsMonitor<CostModelOptions> options,
+        IOptionsMonitor<RoutingOptions> options,
         TimeProvider time,
         CostModelMetrics metrics,
         IRandomSource random,
@@ -99,15 +98,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         _prices = prices;
         _spend = spend;
         _allFilters = [.. filters];
-        _options = options;
         _time = time;
         _metrics = metrics;
         _random = random;
         _leases = new LeaseTable(RoutingDefaults.MaxLeases, OnReleased);
-        _settings = BuildSettings(options.CurrentValue.Routing);
+        _settings = BuildSettings(options.CurrentValue);
         _subscription = options.OnChange(o =>
         {
-            _settings = BuildSettings(o.Routing);
+            _settings = BuildSettings(o);
             _endpointCache = EndpointCache.Empty;
         });
         _nextSweep = time.GetTimestamp();

@@ -5,6 +5,9 @@ namespace CostModel.Routing;
 /// <summary>How the router filters, picks and learns. Bound from <c>CostModel:Routing</c>.</summary>
 public sealed class RoutingOptions
 {
+    /// <summary>The section below <c>CostModel</c> these options are bound from.</summary>
+    public const string SectionName = "Routing";
+
     /// <summary>
     /// The filters, by name, in order (<see cref="RouteFilterNames"/>; a host can register more).
     /// An unknown name fails validation at start. Default: every built-in filter.

@@ -1,3 +1,4 @@
+using CostModel.DependencyInjection;
 using System.Collections.Concurrent;
 using CostModel.Telemetry;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ namespace CostModel.Scoring;
 /// estimate by 1/(n + prior weight), never less than <see cref="MinWeight"/> (an EWMA that keeps
 /// adapting). The sample count is the confidence. Thread-safe; bounded to <see cref="MaxNodes"/> nodes.
 /// </summary>
-public sealed class BandwidthEstimator
+public sealed class BandwidthEstimator : IDisposable
 {
     /// <summary>The prior weighs as much as one observed transfer.</summary>
     public const double PriorWeightSamples = 1;
@@ -28,7 +29,7 @@ public sealed class BandwidthEstimator
     private readonly CostModelMetrics? _metrics;
 
     // Read once per options change: IOptionsMonitor.CurrentValue costs a dictionary lookup per call.
-    private volatile ScoringOptions _options;
+    private readonly LiveOptions<ScoringOptions> _options;
 
     // The prior as the scorer uses it (seconds per bit), replaced with the options.
     private volatile Sample _prior;
@@ -39,18 +40,16 @@ public sealed class BandwidthEstimator
     /// <summary>Creates an estimator whose prior comes from <see cref="ScoringOptions.BandwidthPriorBitsPerSecond"/>.</summary>
     /// <param name="options">The scoring options.</param>
     /// <param name="metrics">Counts refused transfers; optional.</param>
-    public BandwidthEstimator(IOptionsMonitor<CostModelOptions> options, CostModelMetrics? metrics = null)
+    public BandwidthEstimator(IOptionsMonitor<ScoringOptions> options, CostModelMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _options = options.CurrentValue.Scoring;
-        _prior = new Sample(_options.BandwidthPriorBitsPerSecond, 0);
-        options.OnChange(o =>
-        {
-            _options = o.Scoring;
-            _prior = new Sample(o.Scoring.BandwidthPriorBitsPerSecond, 0);
-        });
+        _options = new LiveOptions<ScoringOptions>(options, o => _prior = new Sample(o.BandwidthPriorBitsPerSecond, 0));
+        _prior = new Sample(_options.Current.BandwidthPriorBitsPerSecond, 0);
         _metrics = metrics;
     }
+
+    /// <summary>Stops following option changes.</summary>
+    public void Dispose() => _options.Dispose();
 
     /// <summary>Reports a completed transfer to or from <paramref name="nodeId"/>.</summary>
     /// <param name="nodeId">The peer.</param>
@@ -80,7 +79,7 @@ public sealed class BandwidthEstimator
                 return false;
             }
 
-            entry = _nodes.GetOrAdd(nodeId, _ => new Entry(_options.BandwidthPriorBitsPerSecond));
+            entry = _nodes.GetOrAdd(nodeId, _ => new Entry(_options.Current.BandwidthPriorBitsPerSecond));
             Interlocked.Increment(ref _membership);
         }
 

@@ -1,3 +1,4 @@
+using CostModel.DependencyInjection;
 using System.Runtime.CompilerServices;
 using CostModel.Factors;
 using Microsoft.Extensions.Options;
@@ -20,23 +21,21 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     private const double HalfChargePercent = 50;
 
     private readonly BandwidthEstimator _bandwidth;
-    private readonly IDisposable? _subscription;
 
     // The options are read once per change, not per score (IOptionsMonitor.CurrentValue costs a
     // dictionary lookup, a fifth of the scoring budget).
-    private volatile ScoringOptions _options;
+    private readonly LiveOptions<ScoringOptions> _options;
 
-    public DefaultCostScorer(IOptionsMonitor<CostModelOptions> options, BandwidthEstimator bandwidth)
+    public DefaultCostScorer(IOptionsMonitor<ScoringOptions> options, BandwidthEstimator bandwidth)
     {
         _bandwidth = bandwidth;
-        _options = options.CurrentValue.Scoring;
-        _subscription = options.OnChange(o => _options = o.Scoring);
+        _options = new LiveOptions<ScoringOptions>(options);
     }
 
-    public void Dispose() => _subscription?.Dispose();
+    public void Dispose() => _options.Dispose();
 
     /// <summary>The options in force (read once per change); prepared terms are valid only with this instance.</summary>
-    internal ScoringOptions Options => _options;
+    internal ScoringOptions Options => _options.Current;
 
     /// <summary>The bandwidth estimator the network term reads.</summary>
     internal BandwidthEstimator Bandwidth => _bandwidth;
@@ -50,7 +49,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     public CostBreakdown Score(in CostCandidate candidate, RequestProfile request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ScoringOptions o = _options;
+        ScoringOptions o = _options.Current;
         var r = new RequestTerms(request, o, candidate.HoldsPromptCache && candidate.Factors is not null);
         var m = new ModelTerms(candidate.Model, o);
         double decodeSecondsPerToken = candidate.ObservedDecodeTokensPerSecond is { } observed ? SecondsPer(observed) : 0;

@@ -3,12 +3,15 @@ using System.ComponentModel.DataAnnotations;
 namespace CostModel.Scoring;
 
 /// <summary>
-/// Prices and priors of the cost model, bound from <c>CostModel:Scoring</c> (<see cref="CostModelOptions.Scoring"/>). Every property
+/// Prices and priors of the cost model, bound from <c>CostModel:Scoring</c>. Every property
 /// starts at its <see cref="ScoringDefaults"/> value (the system default); what the operator
 /// configures here is the mesh-wide setting; a request's own fields override both.
 /// </summary>
 public sealed class ScoringOptions
 {
+    /// <summary>The section below <c>CostModel</c> these options are bound from.</summary>
+    public const string SectionName = "Scoring";
+
     /// <summary>Value of time of background requests, dollars per second of latency.</summary>
     [Range(0, 1_000)]
     public double BackgroundValueOfTimeDollarsPerSecond { get; set; } = ScoringDefaults.BackgroundValueOfTimeDollarsPerSecond;
@@ -140,46 +143,4 @@ public enum UnknownMeteredPolicy
 
     /// <summary>Price it as free (for meshes on wired LANs where nothing reports metering).</summary>
     AssumeNotMetered = 1,
-}
-
-/// <summary>Checks the time spans DataAnnotations cannot express without reflection.</summary>
-internal static class ScoringOptionsRangeValidator
-{
-    private static readonly TimeSpan MinAge = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan MaxAge = TimeSpan.FromHours(24);
-
-    public static void Validate(ScoringOptions options, List<string> failures)
-    {
-        Check(failures, nameof(options.PowerMaxAge), options.PowerMaxAge);
-        Check(failures, nameof(options.ThermalMaxAge), options.ThermalMaxAge);
-        Check(failures, nameof(options.ComputeMaxAge), options.ComputeMaxAge);
-        Check(failures, nameof(options.GpuMaxAge), options.GpuMaxAge);
-        Check(failures, nameof(options.NetworkMaxAge), options.NetworkMaxAge);
-        if (options.Nodes is null)
-        {
-            failures.Add("CostModel:Scoring:Nodes must not be null.");
-        }
-        else
-        {
-            foreach ((string node, NodeScoringOverride value) in options.Nodes)
-            {
-                if (value is null)
-                {
-                    failures.Add($"CostModel:Scoring:Nodes:{node} must not be empty.");
-                }
-                else if (value.ElectricityDollarsPerKilowattHour is { } price && (price < 0 || price > 100 || !double.IsFinite(price)))
-                {
-                    failures.Add($"CostModel:Scoring:Nodes:{node}:ElectricityDollarsPerKilowattHour must be between 0 and 100.");
-                }
-            }
-        }
-    }
-
-    private static void Check(List<string> failures, string key, TimeSpan value)
-    {
-        if (value < MinAge || value > MaxAge)
-        {
-            failures.Add($"CostModel:Scoring:{key} is {value}; it must be between {MinAge} and {MaxAge}.");
-        }
-    }
 }

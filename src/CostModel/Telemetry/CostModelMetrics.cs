@@ -30,6 +30,7 @@ public sealed class CostModelMetrics
     private readonly Counter<long> _gossipPublished;
     private readonly Counter<long> _gossipSent;
     private readonly Counter<long> _gossipProofs;
+    private readonly Counter<long> _optionsRefused;
     private readonly Counter<long> _meshChanges;
     private readonly Counter<long> _meshEntriesUnreadable;
     private readonly Counter<long> _subscriberFailures;
@@ -57,6 +58,7 @@ public sealed class CostModelMetrics
         _gossipMerged = Meter.CreateCounter<long>("costmodel.gossip.merged", "{record}", "Gossip records that changed the view, by kind.");
         _gossipPublished = Meter.CreateCounter<long>("costmodel.gossip.published", "{publication}", "Publications of this node's factors, by reason.");
         _gossipSent = Meter.CreateCounter<long>("costmodel.gossip.sent", "{message}", "Gossip messages written for the host to send, by type.");
+        _optionsRefused = Meter.CreateCounter<long>("costmodel.options.reload_refused", "{setting}", "Reloads refused for a setting fixed at start (the old value kept), by configuration key.");
         _gossipProofs = Meter.CreateCounter<long>("costmodel.gossip.proofs", "{event}", "Senders proven live (proven) and messages held until their sender answered a challenge (held).");
         _meshChanges = Meter.CreateCounter<long>("costmodel.mesh.changes", "{change}", "Mesh view changes, by kind.");
         _meshEntriesUnreadable = Meter.CreateCounter<long>("costmodel.mesh.entries_unreadable", "{entry}", "Mesh view entries that could not be built and were left out of the view, by exception type.");
@@ -113,6 +115,8 @@ public sealed class CostModelMetrics
     internal void GossipPublished(string reason) => _gossipPublished.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     internal void GossipSent(string type) => _gossipSent.Add(1, new KeyValuePair<string, object?>("type", type));
+
+    internal void OptionReloadRefused(string key) => _optionsRefused.Add(1, new KeyValuePair<string, object?>("key", key));
 
     internal void GossipProof(string outcome) => _gossipProofs.Add(1, new KeyValuePair<string, object?>("event", outcome));
 

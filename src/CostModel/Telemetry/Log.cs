@@ -4,7 +4,8 @@ namespace CostModel.Telemetry;
 
 /// <summary>
 /// Source-generated log messages. Event ids are stable: 1xxx collection, 2xxx scoring and pricing,
-/// 3xxx gossip (the routing range, taken first by gossip), 5xxx the mesh view and event streams.
+/// 3xxx gossip (the routing range, taken first by gossip), 5xxx the mesh view and event streams,
+/// 6xxx configuration.
 /// </summary>
 internal static partial class Log
 {
@@ -67,4 +68,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Debug, Message = "Mesh view entry {NodeId} could not be built ({Reason}); it is left out of the view until it changes")]
     public static partial void MeshEntryUnreadable(ILogger logger, string nodeId, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "{Key} cannot change while running: the reload's {Refused} is refused, {Kept} is kept (restart to apply it)")]
+    public static partial void OptionFixedAtStart(ILogger logger, string key, string refused, string kept);
 }

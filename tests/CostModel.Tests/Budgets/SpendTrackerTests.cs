@@ -16,7 +16,7 @@ public sealed class SpendTrackerTests : IDisposable
     {
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(_time);
-        services.AddCostModel(o => o.Budgets.SpendCaps.AddRange(caps));
+        services.AddCostModel().Configure<BudgetOptions>(o => o.SpendCaps.AddRange(caps));
         _provider = services.BuildServiceProvider();
         return _provider.GetRequiredService<SpendTracker>();
     }

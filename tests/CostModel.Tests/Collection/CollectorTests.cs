@@ -17,15 +17,12 @@ public sealed class CollectorTests : IDisposable
 
     public void Dispose() => _provider?.Dispose();
 
-    private ICostCollector Build(Action<CostModelOptions>? configure = null, params ISignalProbe[] probes)
+    private ICostCollector Build(Action<CollectionOptions>? configure = null, params ISignalProbe[] probes)
     {
         _services.AddSingleton<TimeProvider>(_time);
         _services.AddMetrics();
-        var builder = _services.AddCostModel(o =>
-        {
-            o.NodeId = "node-a";
-            configure?.Invoke(o);
-        });
+        var builder = _services.AddCostModel(o => o.NodeId = "node-a")
+            .Configure<CollectionOptions>(o => configure?.Invoke(o));
         foreach (ISignalProbe probe in probes)
         {
             builder.AddProbe(probe);
@@ -138,7 +135,7 @@ public sealed class CollectorTests : IDisposable
     {
         var flip = false;
         var compute = new FakeProbe("fake.compute", SignalGroup.Compute, _ => { });
-        ICostCollector collector = Build(o => o.Collection.MaxPassRetries = 2, Power(() => (flip = !flip) ? PowerSource.Mains : PowerSource.Battery), compute);
+        ICostCollector collector = Build(o => o.MaxPassRetries = 2, Power(() => (flip = !flip) ? PowerSource.Mains : PowerSource.Battery), compute);
 
         collector.Collect();
 
@@ -154,7 +151,7 @@ public sealed class CollectorTests : IDisposable
             Metered = Reading.Measured(false, b.TimeProvider.GetUtcNow(), "NetworkManager"),
         });
 
-        NodeCostFactors global = Build(o => o.Collection.Metered = true, network).Collect();
+        NodeCostFactors global = Build(o => o.Metered = true, network).Collect();
 
         Assert.Equal(SignalQuality.Overridden, global.Network.Metered.Quality);
         Assert.True(global.Network.Metered.Value);
@@ -170,7 +167,7 @@ public sealed class CollectorTests : IDisposable
             DefaultInterface = iface,
             Metered = Reading.Unknown<bool>("no NetworkManager", b.TimeProvider.GetUtcNow()),
         });
-        ICostCollector collector = Build(o => o.Collection.MeteredInterfaces["wwan0"] = true, network);
+        ICostCollector collector = Build(o => o.MeteredInterfaces["wwan0"] = true, network);
 
         Assert.True(collector.Collect().Network.Metered.Value);
         iface = "eth0";

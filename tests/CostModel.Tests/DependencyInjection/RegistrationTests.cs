@@ -1,4 +1,6 @@
 using CostModel.Collection;
+using CostModel.Factors;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -21,10 +23,11 @@ public sealed class RegistrationTests
         using ServiceProvider provider = services.BuildServiceProvider();
 
         CostModelOptions options = provider.GetRequiredService<IOptions<CostModelOptions>>().Value;
+        CollectionOptions collection = provider.GetRequiredService<IOptions<CollectionOptions>>().Value;
 
         Assert.Equal("desk-1", options.NodeId);
-        Assert.Equal(TimeSpan.FromSeconds(2), options.Collection.SampleInterval);
-        Assert.True(options.Collection.MeteredInterfaces["wwan0"]);
+        Assert.Equal(TimeSpan.FromSeconds(2), collection.SampleInterval);
+        Assert.True(collection.MeteredInterfaces["wwan0"]);
         Assert.NotNull(provider.GetRequiredService<ICostCollector>());
         Assert.Same(TimeProvider.System, provider.GetRequiredService<TimeProvider>());
     }
@@ -42,13 +45,13 @@ public sealed class RegistrationTests
             ("CostModel:Budgets:SpendCaps:0:MaxDollars", "5")).GetSection("CostModel"));
         using ServiceProvider provider = services.BuildServiceProvider();
 
-        CostModelOptions options = provider.GetRequiredService<IOptions<CostModelOptions>>().Value;
+        CostModel.Scoring.ScoringOptions scoring = provider.GetRequiredService<IOptions<CostModel.Scoring.ScoringOptions>>().Value;
 
-        Assert.Equal(0.31, options.Scoring.ElectricityDollarsPerKilowattHour);
-        Assert.Equal(CostModel.Scoring.UnknownMeteredPolicy.AssumeNotMetered, options.Scoring.UnknownMetered);
-        Assert.True(options.Scoring.Nodes["tether-laptop"].Metered);
-        Assert.Equal(20, options.Pricing.UnknownPriceFallback!.OutputDollarsPerMillionTokens);
-        Assert.Equal(5, Assert.Single(options.Budgets.SpendCaps).MaxDollars);
+        Assert.Equal(0.31, scoring.ElectricityDollarsPerKilowattHour);
+        Assert.Equal(CostModel.Scoring.UnknownMeteredPolicy.AssumeNotMetered, scoring.UnknownMetered);
+        Assert.True(scoring.Nodes["tether-laptop"].Metered);
+        Assert.Equal(20, provider.GetRequiredService<IOptions<CostModel.Pricing.PricingOptions>>().Value.UnknownPriceFallback!.OutputDollarsPerMillionTokens);
+        Assert.Equal(5, Assert.Single(provider.GetRequiredService<IOptions<CostModel.Budgets.BudgetOptions>>().Value.SpendCaps).MaxDollars);
         Assert.NotNull(provider.GetRequiredService<CostModel.Scoring.ICostScorer>());
         Assert.NotNull(provider.GetRequiredService<CostModel.Pricing.IPriceCatalog>());
     }
@@ -66,15 +69,17 @@ public sealed class RegistrationTests
             ("CostModel:Budgets:SpendCaps:0:MaxDollars", "-1")).GetSection("CostModel"));
         using ServiceProvider provider = services.BuildServiceProvider();
 
-        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(
+        // Each component's options fail on their own; the start-up validator reports them all at once.
+        AggregateException error = await Assert.ThrowsAsync<AggregateException>(
             () => provider.GetRequiredService<IAsyncStartupValidator>().ValidateAsync(TestContext.Current.CancellationToken));
+        string[] failures = [.. error.InnerExceptions.OfType<OptionsValidationException>().SelectMany(e => e.Failures)];
 
-        Assert.Contains(error.Failures, f => f.Contains("NodeId", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.Contains("SampleInterval", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.Contains("MaxPassRetries", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.Contains("BatteryReserveFloorPercent", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.Contains("PowerMaxAge", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.Contains("MaxDollars", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("NodeId", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("SampleInterval", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("MaxPassRetries", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("BatteryReserveFloorPercent", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("PowerMaxAge", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("MaxDollars", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -90,18 +95,57 @@ public sealed class RegistrationTests
     }
 
     [Fact]
-    public void Live_option_changes_reach_the_collector()
+    public void A_reload_reaches_the_collector_live_but_a_changed_node_id_is_refused_and_kept_everywhere()
     {
         var services = new ServiceCollection();
-        var config = new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("CostModel:NodeId", (string?)"before")]).Build();
-        services.AddCostModel(config.GetSection("CostModel"));
+        var logs = new Microsoft.Extensions.Logging.Testing.FakeLogCollector();
+        services.AddLogging(l => l.AddProvider(new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider(logs)));
+        var config = new ConfigurationBuilder().AddInMemoryCollection(
+        [
+            KeyValuePair.Create("CostModel:NodeId", (string?)"before"),
+            KeyValuePair.Create("CostModel:Gossip:AllowUnauthenticated", (string?)"true"),
+        ]).Build();
+        services.AddCostModel(config.GetSection("CostModel")).AddGossip();
         using ServiceProvider provider = services.BuildServiceProvider();
         ICostCollector collector = provider.GetRequiredService<ICostCollector>();
+        CostModel.Gossip.GossipAdapter adapter = provider.GetRequiredService<CostModel.Gossip.GossipAdapter>();
         Assert.Equal("before", collector.Collect().NodeId);
 
         config["CostModel:NodeId"] = "after";
+        config["CostModel:Collection:Metered"] = "true";
         config.Reload();
 
-        Assert.Equal("after", collector.Collect().NodeId);
+        // The live setting arrives; the fixed one stays, so the collector and gossip still agree.
+        NodeCostFactors snapshot = collector.Collect();
+        Assert.True(snapshot.Network.Metered.Value);
+        Assert.Equal("before", snapshot.NodeId);
+        Assert.Equal("before", adapter.NodeId);
+        Assert.Equal("before", provider.GetRequiredService<IOptionsMonitor<CostModelOptions>>().CurrentValue.NodeId);
+        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 6001 && r.Message.Contains("CostModel:NodeId", StringComparison.Ordinal) && r.Message.Contains("after", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_reload_changing_the_view_size_or_the_mtu_is_refused_and_the_rest_applies()
+    {
+        var services = new ServiceCollection();
+        var config = new ConfigurationBuilder().AddInMemoryCollection(
+        [
+            KeyValuePair.Create("CostModel:Gossip:AllowUnauthenticated", (string?)"true"),
+        ]).Build();
+        services.AddCostModel(config.GetSection("CostModel"));
+        using ServiceProvider provider = services.BuildServiceProvider();
+        IOptionsMonitor<CostModel.Gossip.GossipOptions> gossip = provider.GetRequiredService<IOptionsMonitor<CostModel.Gossip.GossipOptions>>();
+        using var refused = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(provider.GetRequiredService<CostModel.Telemetry.CostModelMetrics>().Meter, "costmodel.options.reload_refused");
+        Assert.Equal(CostModel.Gossip.GossipDefaults.MaxNodes, gossip.CurrentValue.MaxNodes);
+
+        config["CostModel:Gossip:MaxNodes"] = "10";
+        config["CostModel:Gossip:Mtu"] = "9000";
+        config["CostModel:Gossip:PhiThreshold"] = "12";
+        config.Reload();
+
+        Assert.Equal(CostModel.Gossip.GossipDefaults.MaxNodes, gossip.CurrentValue.MaxNodes);
+        Assert.Equal(CostModel.Gossip.GossipDefaults.Mtu, gossip.CurrentValue.Mtu);
+        Assert.Equal(12, gossip.CurrentValue.PhiThreshold);
+        Assert.Equal(["CostModel:Gossip:MaxNodes", "CostModel:Gossip:Mtu"], refused.GetMeasurementSnapshot().Select(m => (string)m.Tags["key"]!).Order(StringComparer.Ordinal));
     }
 }

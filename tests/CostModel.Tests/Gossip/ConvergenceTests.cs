@@ -43,7 +43,15 @@ public sealed class ConvergenceTests
         {
             string id = $"node-{i:0000}";
             var view = new MeshView();
-            var adapter = new GossipAdapter(new FixedCollector(id, time), view, shared.GetRequiredService<ICostScorer>(), new FixedOptions(id), time, shared.GetRequiredService<CostModelMetrics>());
+            var adapter = new GossipAdapter(
+                new FixedCollector(id, time),
+                view,
+                shared.GetRequiredService<ICostScorer>(),
+                new FixedOptions<GossipOptions>(new() { Dissemination = GossipDissemination.Pull, Keys = [GossipNodeFixture.TestKey] }),
+                Options.Create(new CostModelOptions { NodeId = id }),
+                new FixedOptions<CollectionOptions>(new()),
+                time,
+                shared.GetRequiredService<CostModelMetrics>());
             adapters.Add(adapter);
             views.Add(view);
             endpoints.Add(network.Attach(id, adapter, fanout: 3));
@@ -117,12 +125,12 @@ public sealed class ConvergenceTests
             throw new NotSupportedException("The adapter samples with Collect.");
     }
 
-    private sealed class FixedOptions(string nodeId) : IOptionsMonitor<CostModelOptions>
+    private sealed class FixedOptions<TOptions>(TOptions value) : IOptionsMonitor<TOptions>
     {
-        public CostModelOptions CurrentValue { get; } = new() { NodeId = nodeId, Gossip = { Dissemination = GossipDissemination.Pull, Keys = [GossipNodeFixture.TestKey] } };
+        public TOptions CurrentValue { get; } = value;
 
-        public CostModelOptions Get(string? name) => CurrentValue;
+        public TOptions Get(string? name) => CurrentValue;
 
-        public IDisposable? OnChange(Action<CostModelOptions, string?> listener) => null;
+        public IDisposable? OnChange(Action<TOptions, string?> listener) => null;
     }
 }

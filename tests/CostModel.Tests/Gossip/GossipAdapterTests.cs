@@ -103,10 +103,10 @@ public sealed class GossipAdapterTests
     {
         var time = new FakeTimeProvider(Start);
         string key = NewKey();
-        using var signed = new GossipNodeFixture("signed", time, o => o.Gossip.Keys = [key]);
-        using var wrong = new GossipNodeFixture("wrong", time, o => o.Gossip.Keys = [NewKey()]);
+        using var signed = new GossipNodeFixture("signed", time, o => o.Keys = [key]);
+        using var wrong = new GossipNodeFixture("wrong", time, o => o.Keys = [NewKey()]);
         using var open = new GossipNodeFixture("open", time, GossipNodeFixture.Unauthenticated);
-        using var receiver = new GossipNodeFixture("receiver", time, o => o.Gossip.Keys = [key]);
+        using var receiver = new GossipNodeFixture("receiver", time, o => o.Keys = [key]);
 
         wrong.GossipTo(receiver);
         open.GossipTo(receiver);
@@ -129,8 +129,8 @@ public sealed class GossipAdapterTests
     {
         var time = new FakeTimeProvider(Start);
         string key = NewKey();
-        using var a = new GossipNodeFixture("a", time, o => o.Gossip.Keys = [key]);
-        using var b = new GossipNodeFixture("b", time, o => o.Gossip.Keys = [key]);
+        using var a = new GossipNodeFixture("a", time, o => o.Keys = [key]);
+        using var b = new GossipNodeFixture("b", time, o => o.Keys = [key]);
         a.Round();
         byte[] message = a.Pull();
         IReadOnlyList<MeshNode> before = b.View.Nodes;
@@ -349,7 +349,7 @@ public sealed class GossipAdapterTests
     public void New_nodes_beyond_the_cap_are_refused_and_counted_when_every_entry_is_alive_and_heard_again()
     {
         var time = new FakeTimeProvider(Start);
-        using var b = new GossipNodeFixture("b", time, o => o.Gossip.MaxNodes = 3);
+        using var b = new GossipNodeFixture("b", time, o => o.MaxNodes = 3);
         var others = Enumerable.Range(0, 4).Select(i => new GossipNodeFixture($"n{i}", time)).ToList();
         try
         {
@@ -406,7 +406,7 @@ public sealed class GossipAdapterTests
     public void In_push_mode_the_timer_publishes_on_start_on_significant_change_and_as_a_heartbeat()
     {
         var time = new FakeTimeProvider(Start);
-        using var a = new GossipNodeFixture("a", time, o => o.Gossip.Dissemination = GossipDissemination.Push);
+        using var a = new GossipNodeFixture("a", time, o => o.Dissemination = GossipDissemination.Push);
         using var b = new GossipNodeFixture("b", time);
         var pushed = new List<GossipMessage>();
         using IDisposable subscription = a.Adapter.Outgoing.Subscribe(pushed.Add);

@@ -156,7 +156,7 @@ public sealed class GossipFuzzTests
         using var keyed = new GossipNodeFixture("keyed", time);
         using var keyedErrors = new InternalErrorCounter(keyed.Services.GetRequiredService<CostModelMetrics>().Meter);
         using var sealer = new GossipNodeFixture("sealer", time);
-        using var signer = new GossipNodeFixture("signer", time, o => o.Gossip.Encrypt = false);
+        using var signer = new GossipNodeFixture("signer", time, o => o.Encrypt = false);
         sealer.Round();
         signer.Round();
         byte[][] sealedMessages = [sealer.Pull(), signer.Pull()];

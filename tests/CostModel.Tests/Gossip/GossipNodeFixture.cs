@@ -2,6 +2,7 @@ using CostModel.Collection;
 using CostModel.Factors;
 using CostModel.Gossip;
 using CostModel.Mesh;
+using CostModel.Pricing;
 using CostModel.Routing;
 using CostModel.Testing.Fakes;
 using Microsoft.Extensions.Configuration;
@@ -41,7 +42,7 @@ internal sealed class GossipNodeFixture : IDisposable
     private readonly ServiceProvider _provider;
     private readonly IDisposable _wiring;
 
-    public GossipNodeFixture(string nodeId, FakeTimeProvider time, Action<CostModelOptions>? configure = null, int seed = 1, IEnumerable<KeyValuePair<string, string?>>? settings = null, TestWire? wire = null)
+    public GossipNodeFixture(string nodeId, FakeTimeProvider time, Action<GossipOptions>? configure = null, int seed = 1, IEnumerable<KeyValuePair<string, string?>>? settings = null, TestWire? wire = null)
     {
         Time = time;
         Wire = wire ?? TestWire.For(time);
@@ -53,14 +54,15 @@ internal sealed class GossipNodeFixture : IDisposable
         services.AddSingleton<TimeProvider>(time);
         services.AddSingleton<IRandomSource>(new SeededRandomSource(seed));
         services.AddMetrics();
-        services.Configure<CostModelOptions>(o =>
+        // Before the configuration binding, so settings given as configuration win (key rotation tests reload them).
+        services.Configure<CostModelOptions>(o => o.NodeId = nodeId);
+        services.Configure<PricingOptions>(o => o.UseBundledTable = true);
+        services.Configure<GossipOptions>(o =>
         {
-            o.NodeId = nodeId;
-            o.Pricing.UseBundledTable = true;
-            o.Gossip.Dissemination = GossipDissemination.Pull;
+            o.Dissemination = GossipDissemination.Pull;
             if (!keysInSettings)
             {
-                o.Gossip.Keys = [TestKey];
+                o.Keys = [TestKey];
             }
 
             configure?.Invoke(o);
@@ -83,10 +85,10 @@ internal sealed class GossipNodeFixture : IDisposable
     }
 
     /// <summary>Gossip without keys (for tests of framing and checksums, not of authentication).</summary>
-    public static void Unauthenticated(CostModelOptions options)
+    public static void Unauthenticated(GossipOptions options)
     {
-        options.Gossip.Keys = [];
-        options.Gossip.AllowUnauthenticated = true;
+        options.Keys = [];
+        options.AllowUnauthenticated = true;
     }
 
     /// <summary>The wire this node's addressed messages travel over.</summary>

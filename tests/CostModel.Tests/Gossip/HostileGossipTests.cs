@@ -138,11 +138,7 @@ public sealed class HostileGossipTests
         var allowed = new ServiceCollection();
         allowed.AddSingleton(logs);
         allowed.AddLogging(l => l.AddProvider(new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider(logs)));
-        allowed.AddCostModel(o =>
-        {
-            o.NodeId = "n";
-            o.Gossip.AllowUnauthenticated = true;
-        }).AddGossip();
+        allowed.AddCostModel(o => o.NodeId = "n").AddGossip().Configure<GossipOptions>(o => o.AllowUnauthenticated = true);
         using ServiceProvider open = allowed.BuildServiceProvider();
         Assert.NotNull(open.GetRequiredService<GossipAdapter>());
         Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 3008 && r.Level == LogLevel.Warning);
@@ -153,7 +149,7 @@ public sealed class HostileGossipTests
     {
         var time = new FakeTimeProvider(Start);
         using var sealer = new GossipNodeFixture("eavesdrop-me-please", time);
-        using var signer = new GossipNodeFixture("readable-node-name", time, o => o.Gossip.Encrypt = false);
+        using var signer = new GossipNodeFixture("readable-node-name", time, o => o.Encrypt = false);
         sealer.Round();
         signer.Round();
         byte[] sealedBytes = sealer.Pull();
@@ -360,7 +356,7 @@ public sealed class HostileGossipTests
         using var b = new GossipNodeFixture("b", time, o =>
         {
             GossipNodeFixture.Unauthenticated(o);
-            o.Gossip.MaxNodes = 64;
+            o.MaxNodes = 64;
         });
         b.Round();
         var forger = new RawPeer("10.6.6.6:7946", b.Wire, time, GossipKeyring.None);
@@ -412,7 +408,7 @@ public sealed class HostileGossipTests
         using var b = new GossipNodeFixture("b", time, o =>
         {
             GossipNodeFixture.Unauthenticated(o);
-            o.Gossip.Mtu = GossipDefaults.MaxMtu;
+            o.Mtu = GossipDefaults.MaxMtu;
         });
         var sender = new RawPeer("10.0.0.2:7946", b.Wire, time, GossipKeyring.None);
         long now = time.GetUtcNow().UtcTicks;
@@ -431,7 +427,7 @@ public sealed class HostileGossipTests
     public void A_throwing_outgoing_subscriber_never_reaches_receive_or_the_round_and_is_counted()
     {
         var time = new FakeTimeProvider(Start);
-        using var a = new GossipNodeFixture("a", time, o => o.Gossip.Dissemination = GossipDissemination.Push);
+        using var a = new GossipNodeFixture("a", time, o => o.Dissemination = GossipDissemination.Push);
         using var failures = new MetricCollector<long>(a.Services.GetRequiredService<CostModelMetrics>().Meter, "costmodel.stream.subscriber_failures");
         using IDisposable bad = a.Adapter.Outgoing.Subscribe(_ => throw new InvalidOperationException("subscriber bug"));
         using GossipKeyring keyring = GossipKeyring.FromBase64([GossipNodeFixture.TestKey]);

@@ -39,7 +39,7 @@ public sealed class PriceCatalogTests : IDisposable
         services.AddSingleton<TimeProvider>(_time);
         services.AddLogging(b => b.AddProvider(new FakeLoggerProvider(_logs)).SetMinimumLevel(LogLevel.Debug));
         services.AddMetrics();
-        var builder = services.AddCostModel(o => configure?.Invoke(o.Pricing));
+        var builder = services.AddCostModel().Configure<PricingOptions>(o => configure?.Invoke(o));
         if (source is not null)
         {
             builder.AddPriceSource(source);

@@ -11,7 +11,7 @@ public sealed class RouterEndToEndTests
     [Fact]
     public void Routes_to_a_priced_api_endpoint_when_no_node_serves_the_model()
     {
-        using var f = new RouterFixture(o => o.Routing.ApiEndpoints.Add(new ApiEndpoint { Id = "openai:gpt-4o", Model = "gpt-4o" }));
+        using var f = new RouterFixture(o => o.ApiEndpoints.Add(new ApiEndpoint { Id = "openai:gpt-4o", Model = "gpt-4o" }));
         f.Add(f.Node("local"));
 
         RouteDecision d = f.Router.Route(new RequestProfile("gpt-4o") { InputTokens = 1_000, OutputTokens = 500 });
@@ -24,7 +24,7 @@ public sealed class RouterEndToEndTests
     [Fact]
     public void An_endpoint_with_an_unknown_price_is_never_chosen()
     {
-        using var f = new RouterFixture(o => o.Routing.ApiEndpoints.Add(new ApiEndpoint { Id = "mystery", Model = "mystery-model" }));
+        using var f = new RouterFixture(o => o.ApiEndpoints.Add(new ApiEndpoint { Id = "mystery", Model = "mystery-model" }));
         var explanation = new RouteExplanation();
 
         RouteDecision d = f.Router.Route(new RequestProfile("mystery-model") { InputTokens = 10, OutputTokens = 10 }, explanation);
@@ -36,11 +36,9 @@ public sealed class RouterEndToEndTests
     [Fact]
     public void A_daily_spend_cap_stops_api_use_once_spent()
     {
-        using var f = new RouterFixture(o =>
-        {
-            o.Routing.ApiEndpoints.Add(new ApiEndpoint { Id = "api", Model = "gpt-4o" });
-            o.Budgets.SpendCaps.Add(new CostModel.Budgets.SpendCap { Name = "daily", MaxDollars = 0.02 });
-        });
+        using var f = new RouterFixture(
+            o => o.ApiEndpoints.Add(new ApiEndpoint { Id = "api", Model = "gpt-4o" }),
+            budgets: b => b.SpendCaps.Add(new CostModel.Budgets.SpendCap { Name = "daily", MaxDollars = 0.02 }));
         var request = new RequestProfile("gpt-4o") { InputTokens = 1_000, OutputTokens = 1_000 }; // 0.0125 $
 
         RouteDecision first = f.Router.Route(request);
@@ -57,7 +55,7 @@ public sealed class RouterEndToEndTests
         services.AddCostModel(new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("CostModel:Routing:Filters:0", (string?)"no-such-filter")]).Build().GetSection("CostModel"));
         using ServiceProvider provider = services.BuildServiceProvider();
 
-        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<CostModelOptions>>().Value);
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<RoutingOptions>>().Value);
         Assert.Contains("no-such-filter", error.Message, StringComparison.Ordinal);
     }
 

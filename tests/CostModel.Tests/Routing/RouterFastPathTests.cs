@@ -250,11 +250,9 @@ public sealed class RouterFastPathTests
     [Fact]
     public void A_custom_filter_or_scorer_takes_the_full_path()
     {
-        var filter = new ServicesWith(s => s.AddCostModel(o =>
-        {
-            o.NodeId = "n";
-            o.Routing.Filters.Add("custom");
-        }).AddRouteFilter(new PassFilter()));
+        var filter = new ServicesWith(s => s.AddCostModel(o => o.NodeId = "n")
+            .Configure<RoutingOptions>(o => o.Filters.Add("custom"))
+            .AddRouteFilter(new PassFilter()));
         var scorer = new ServicesWith(s =>
         {
             s.AddSingleton<ICostScorer>(new FlatScorer());

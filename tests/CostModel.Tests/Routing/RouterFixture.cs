@@ -1,5 +1,7 @@
+using CostModel.Budgets;
 using CostModel.Factors;
 using CostModel.Mesh;
+using CostModel.Pricing;
 using CostModel.Routing;
 using CostModel.Scoring;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,7 +20,7 @@ internal sealed class RouterFixture : IDisposable
     /// <param name="seed">The random source's seed.</param>
     /// <param name="time">The clock (default: a fake one).</param>
     /// <param name="view">A view the router reads instead of the container's <see cref="MeshView"/> (which <see cref="View"/> still is).</param>
-    public RouterFixture(Action<CostModelOptions>? configure = null, int seed = 1, FakeTimeProvider? time = null, IMeshView? view = null)
+    public RouterFixture(Action<RoutingOptions>? configure = null, int seed = 1, FakeTimeProvider? time = null, IMeshView? view = null, Action<BudgetOptions>? budgets = null)
     {
         Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
         var services = new ServiceCollection();
@@ -30,12 +32,10 @@ internal sealed class RouterFixture : IDisposable
             services.AddSingleton(view);
         }
 
-        services.AddCostModel(o =>
-        {
-            o.NodeId = "router";
-            o.Pricing.UseBundledTable = true;
-            configure?.Invoke(o);
-        });
+        services.AddCostModel(o => o.NodeId = "router")
+            .Configure<PricingOptions>(o => o.UseBundledTable = true)
+            .Configure<RoutingOptions>(o => configure?.Invoke(o))
+            .Configure<BudgetOptions>(o => budgets?.Invoke(o));
         _provider = services.BuildServiceProvider();
         View = _provider.GetRequiredService<MeshView>();
         Router = _provider.GetRequiredService<IRouter>();

@@ -104,7 +104,7 @@ public sealed class RouterLeaseAndHealthTests : IDisposable
     [InlineData(10, 0.0, 0.3)] // a latency-like 10 s memory forgets them between requests
     public void Failures_twenty_seconds_apart_are_remembered_for_the_failure_memory(int memorySeconds, double atLeast, double atMost)
     {
-        using var f = new RouterFixture(o => o.Routing.FailureMemory = TimeSpan.FromSeconds(memorySeconds));
+        using var f = new RouterFixture(o => o.FailureMemory = TimeSpan.FromSeconds(memorySeconds));
         for (int i = 0; i < 3; i++)
         {
             f.Add(f.Node("only", version: i + 1));

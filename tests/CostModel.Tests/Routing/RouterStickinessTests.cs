@@ -102,7 +102,7 @@ public sealed class RouterStickinessTests : IDisposable
     [Fact]
     public void The_affinity_table_stays_within_its_bound()
     {
-        using var f = new RouterFixture(o => o.Routing.MaxAffinityKeys = 10);
+        using var f = new RouterFixture(o => o.MaxAffinityKeys = 10);
         f.Add(f.Node("a"));
 
         for (int i = 0; i < 50; i++)

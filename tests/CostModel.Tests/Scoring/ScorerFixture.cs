@@ -16,11 +16,8 @@ internal sealed class ScorerFixture : IDisposable
     {
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
-        services.AddCostModel(o =>
-        {
-            o.NodeId = "router";
-            configure?.Invoke(o.Scoring);
-        });
+        services.AddCostModel(o => o.NodeId = "router")
+            .Configure<ScoringOptions>(o => configure?.Invoke(o));
         _provider = services.BuildServiceProvider();
         Scorer = _provider.GetRequiredService<ICostScorer>();
         Bandwidth = _provider.GetRequiredService<BandwidthEstimator>();
