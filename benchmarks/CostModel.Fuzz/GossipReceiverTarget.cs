@@ -48,6 +48,11 @@ internal sealed class GossipReceiverTarget : IDisposable
     {
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
+
+        // The host's meter factory, as a real host has (AddMetrics): the container disposes it, and
+        // the meter with it. Without one the library makes a factory of its own that nothing
+        // disposes, and every receiver this process replaces would leave its meter registered.
+        services.AddMetrics();
         services.AddCostModel(o =>
         {
             o.NodeId = ReceiverId;
