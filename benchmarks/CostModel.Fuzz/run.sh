@@ -86,11 +86,11 @@ stats="$work/findings/default/fuzzer_stats"
 echo "== figures ($stats)"
 grep -E '^(run_time|execs_done|execs_per_sec|corpus_count|bitmap_cvg|edges_found|total_edges|stability|saved_crashes|saved_hangs)\b' "$stats"
 
-mkdir -p "$here/crashes"
 found=0
 for crash in "$work/findings/default/crashes"/id:*; do
   [ -f "$crash" ] || continue
   found=$((found + 1))
+  mkdir -p "$here/crashes"
   cp "$crash" "$here/crashes/crash-$(sha1sum "$crash" | cut -c1-16)"
 done
 if [ "$found" -gt 0 ]; then
