@@ -1,0 +1,282 @@
+using CostModel.Factors;
+using CostModel.Gossip;
+using CostModel.Gossip.Wire;
+using CostModel.Mesh;
+using CostModel.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CostModel.Fuzz;
+
+/// <summary>
+/// One receiving <see cref="GossipAdapter"/>, built through DI as a host builds it, with one sender
+/// address proven by the real challenge and echo; <see cref="Run"/> delivers one fuzz input from
+/// that address and checks the receive path's invariants, throwing
+/// <see cref="InvariantViolationException"/> when one is broken.
+/// </summary>
+/// <remarks>
+/// The clock is a frozen <see cref="FakeTimeProvider"/>: the receiver's clock and the sender clock in
+/// every wrapped input (<see cref="FuzzInput.SenderClockMs"/>) never drift apart, so the sender
+/// stays proven and fresh for the whole run, and no timer (rounds, liveness, proof expiry) fires.
+/// What the fuzzer explores is what one peer's datagrams can do to a receiver, not time.
+/// </remarks>
+internal sealed class GossipReceiverTarget : IDisposable
+{
+    /// <summary>The proven sender's address: every input arrives from it.</summary>
+    public const string SenderAddress = "fuzz-sender:7946";
+
+    /// <summary>The receiver's node id.</summary>
+    public const string ReceiverId = "fuzz-target";
+
+    /// <summary>The frozen instant of the receiver's clock (and of the seed corpus's states).</summary>
+    public static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly ServiceProvider _provider;
+    private readonly GossipAdapter _adapter;
+    private readonly MeshView _view;
+    private readonly RejectionCounter _rejections;
+    private readonly IDisposable _outgoingSubscription;
+    private readonly byte[] _datagram = new byte[FuzzInput.MaxDatagram];
+    private readonly byte[] _scratch = new byte[FuzzInput.MaxDatagram];
+    private readonly char[] _id = new char[NodeCostFactors.MaxNodeIdLength];
+    private Cookie? _challenge;
+    private string? _outgoingViolation;
+
+    /// <summary>Builds the receiver and proves <see cref="SenderAddress"/>.</summary>
+    /// <exception cref="InvalidOperationException">The receiver did not challenge the sender, or did not take its echo.</exception>
+    public GossipReceiverTarget()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
+
+        // The host's meter factory, as a real host has (AddMetrics): the container disposes it, and
+        // the meter with it. Without one the library makes a factory of its own that nothing
+        // disposes, and every receiver this process replaces would leave its meter registered.
+        services.AddMetrics();
+        services.AddCostModel(o =>
+        {
+            o.NodeId = ReceiverId;
+            o.Gossip.AllowUnauthenticated = true;
+            o.Gossip.Dissemination = GossipDissemination.Pull;
+        }).AddGossip();
+        _provider = services.BuildServiceProvider();
+        _adapter = _provider.GetRequiredService<GossipAdapter>();
+        _view = _provider.GetRequiredService<MeshView>();
+        _rejections = new RejectionCounter(_provider.GetRequiredService<CostModelMetrics>().Meter);
+        _outgoingSubscription = _adapter.Outgoing.Subscribe(new OutgoingObserver(this));
+        Prove();
+    }
+
+    /// <summary>Inputs delivered so far.</summary>
+    public long Inputs { get; private set; }
+
+    /// <summary>Inputs the receiver accepted (<c>Receive</c> returned true).</summary>
+    public long Accepted { get; private set; }
+
+    /// <summary>The rejection reasons the last input was counted under, in order (empty when it was accepted cleanly).</summary>
+    public IReadOnlyList<string> LastReasons => _rejections.Reasons;
+
+    /// <summary>Nodes in the receiver's view now.</summary>
+    public int ViewCount => _view.Nodes.Count;
+
+    /// <summary>Delivers one fuzz input from the proven sender and checks every invariant.</summary>
+    /// <param name="input">The input (<see cref="FuzzInput"/> says how it is read).</param>
+    /// <returns>What <c>Receive</c> answered.</returns>
+    /// <exception cref="InvariantViolationException">An invariant was broken.</exception>
+    public bool Run(ReadOnlySpan<byte> input)
+    {
+        int length = FuzzInput.ToDatagram(input, _datagram, out _);
+        ReadOnlySpan<byte> datagram = _datagram.AsSpan(0, length);
+        long internalErrors = _rejections.InternalErrors;
+        _rejections.ClearReasons();
+        _outgoingViolation = null;
+
+        // Through the interface, as a transport calls it: the contract is "never throws".
+        bool accepted = ((IGossipAdapter)_adapter).Receive(datagram, SenderAddress);
+        Inputs++;
+
+        if (_rejections.InternalErrors != internalErrors)
+        {
+            throw new InvariantViolationException($"Receive's last-resort catch counted internal-error ({_rejections.InternalErrors - internalErrors} time(s)): an exception escaped the checks. Datagram: {Convert.ToHexString(datagram)}");
+        }
+
+        if (_outgoingViolation is { } outgoing)
+        {
+            throw new InvariantViolationException(outgoing);
+        }
+
+        CheckViewReads();
+        if (accepted)
+        {
+            Accepted++;
+            CheckAcceptedStatesBuild(datagram);
+        }
+
+        return accepted;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _outgoingSubscription.Dispose();
+        _rejections.Dispose();
+        _provider.Dispose();
+    }
+
+    // The first message from an unknown address is refused and answered with a challenge; the
+    // echo of that cookie, at the same sender clock, proves the address (docs/gossip-wire-format.md,
+    // "Proving senders"). Done once: afterwards every wrapped input is as fresh as the echo was.
+    private void Prove()
+    {
+        int length = FuzzInput.Seal(_datagram, MessageType.Gossip, []);
+        if (_adapter.Receive(_datagram.AsSpan(0, length), SenderAddress) || _challenge is not { } cookie)
+        {
+            throw new InvalidOperationException("The receiver did not challenge a sender it had never heard.");
+        }
+
+        byte[] echo = new byte[WireCodec.CookieRecordBytes];
+        WireCodec.TryWriteCookie(echo, RecordKind.Echo, cookie, out _);
+        length = FuzzInput.Seal(_datagram, MessageType.Gossip, echo);
+        if (!_adapter.Receive(_datagram.AsSpan(0, length), SenderAddress))
+        {
+            throw new InvalidOperationException("The receiver did not take the echo of its own challenge.");
+        }
+    }
+
+    // The router reads the view after any receive: building it must never throw, whatever was merged.
+    private void CheckViewReads()
+    {
+        try
+        {
+            foreach (MeshNode node in _view.Nodes)
+            {
+                if (string.IsNullOrEmpty(node.NodeId) || !string.Equals(node.Factors.NodeId, node.Capabilities.NodeId, StringComparison.Ordinal))
+                {
+                    throw new InvariantViolationException($"The view holds a node with an empty or mismatched id: '{node.NodeId}' / '{node.Capabilities.NodeId}'.");
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not InvariantViolationException)
+        {
+            // Rethrown with what it means here: reading the view is the router's path, not the receiver's.
+            throw new InvariantViolationException("Reading MeshView.Nodes threw after a receive.", ex);
+        }
+    }
+
+    // Every state of an accepted message must parse and build as factors: the factor model's own
+    // guards are an independent check of the wire validation that let the message in.
+    private void CheckAcceptedStatesBuild(ReadOnlySpan<byte> datagram)
+    {
+        WireRejection opened = WireCodec.TryOpen(datagram, GossipDefaults.MaxMtu, FuzzInput.ClusterHash, GossipKeyring.None, _scratch, out WireMessage message);
+        if (opened != WireRejection.None)
+        {
+            throw new InvariantViolationException($"Receive accepted a message that does not open ({opened}): {Convert.ToHexString(datagram)}");
+        }
+
+        ReadOnlySpan<byte> body = message.Body;
+        while (WireCodec.TryReadRecord(ref body, out byte kind, out ReadOnlySpan<byte> payload, out bool malformed) || malformed)
+        {
+            if (malformed)
+            {
+                throw new InvariantViolationException($"Receive accepted a message whose records are not framed: {Convert.ToHexString(datagram)}");
+            }
+
+            if (kind != (byte)RecordKind.NodeState)
+            {
+                continue;
+            }
+
+            WireRejection read = WireCodec.TryReadState(payload, Now.UtcTicks, _id, out int idLength, out WireNodeState state);
+            if (read != WireRejection.None)
+            {
+                throw new InvariantViolationException($"Receive accepted a message with a state record that does not read ({read}): {Convert.ToHexString(datagram)}");
+            }
+
+            string nodeId = new(_id.AsSpan(0, idLength));
+            NodeCostFactors factors;
+            try
+            {
+                factors = WireQuantizer.ToFactors(nodeId, state);
+            }
+            catch (Exception ex)
+            {
+                throw new InvariantViolationException($"Receive accepted a state of '{nodeId}' that WireQuantizer.ToFactors cannot build: {Convert.ToHexString(datagram)}", ex);
+            }
+
+            if (factors.Generation != state.Generation || factors.Version != state.Version)
+            {
+                throw new InvariantViolationException($"The factors built from an accepted state of '{nodeId}' changed its generation or version: {Convert.ToHexString(datagram)}");
+            }
+        }
+    }
+
+    // What the receiver sends (challenges, echoes, sync replies) must open at its peer, and every
+    // state and capabilities record in it must read there: a node must not relay what peers refuse.
+    private void CheckOutgoing(GossipMessage message)
+    {
+        if (message.To == SenderAddress)
+        {
+            ReadOnlySpan<byte> bytes = message.Payload.Span;
+            byte[] scratch = new byte[bytes.Length];
+            WireRejection opened = WireCodec.TryOpen(bytes, GossipDefaults.MaxMtu, FuzzInput.ClusterHash, GossipKeyring.None, scratch, out WireMessage reply);
+            if (opened != WireRejection.None)
+            {
+                _outgoingViolation ??= $"The receiver sent a message that does not open ({opened}): {Convert.ToHexString(bytes)}";
+                return;
+            }
+
+            ReadOnlySpan<byte> body = reply.Body;
+            while (WireCodec.TryReadRecord(ref body, out byte kind, out ReadOnlySpan<byte> payload, out bool malformed) || malformed)
+            {
+                if (malformed)
+                {
+                    _outgoingViolation ??= $"The receiver sent a message whose records are not framed: {Convert.ToHexString(bytes)}";
+                    return;
+                }
+
+                WireRejection read = (RecordKind)kind switch
+                {
+                    RecordKind.NodeState => WireCodec.TryReadState(payload, Now.UtcTicks, _id, out _, out _),
+                    RecordKind.Capabilities => WireCodec.TryReadCapabilities(payload, _id, out _, out _, out _),
+                    RecordKind.Challenge => CaptureChallenge(payload),
+                    RecordKind.Echo => WireCodec.TryReadCookie(payload, out _),
+                    _ => WireRejection.None,
+                };
+                if (read != WireRejection.None)
+                {
+                    _outgoingViolation ??= $"The receiver sent a record of kind {kind} that a peer refuses ({read}): {Convert.ToHexString(bytes)}";
+                    return;
+                }
+            }
+        }
+        else
+        {
+            // Pull dissemination and one sender: nothing is addressed elsewhere.
+            _outgoingViolation ??= $"The receiver sent a message to '{message.To ?? "(its gossip peers)"}', not to the sender it answers.";
+        }
+    }
+
+    private WireRejection CaptureChallenge(ReadOnlySpan<byte> payload)
+    {
+        WireRejection read = WireCodec.TryReadCookie(payload, out Cookie cookie);
+        if (read == WireRejection.None)
+        {
+            _challenge = cookie;
+        }
+
+        return read;
+    }
+
+    /// <summary>Checks each message the receiver sends, on the thread that sent it (the receive's own).</summary>
+    private sealed class OutgoingObserver(GossipReceiverTarget target) : IObserver<GossipMessage>
+    {
+        public void OnCompleted()
+        {
+            // The adapter completes Outgoing when it is disposed: nothing more to check.
+        }
+
+        public void OnError(Exception error) => target._outgoingViolation ??= $"Outgoing failed: {error}";
+
+        public void OnNext(GossipMessage value) => target.CheckOutgoing(value);
+    }
+}

@@ -1,0 +1,164 @@
+using System.Text;
+using CostModel.Factors;
+using CostModel.Gossip.Wire;
+
+namespace CostModel.Fuzz;
+
+/// <summary>
+/// The seed corpus: a handful of small inputs the receiver accepts, one per shape of message it
+/// handles (a state, a state with capabilities, a challenge, an echo, a sync request, and a whole
+/// datagram delivered unwrapped), so AFL starts from messages that reach the merge rather than from
+/// bytes that die at the first check. Written by <c>--write-corpus DIR</c>; each seed is checked
+/// against a fresh receiver first.
+/// </summary>
+internal static class SeedCorpus
+{
+    // One hour before the receiver's frozen clock: a node that started an hour ago.
+    private static readonly long Generation = GossipReceiverTarget.Now.AddHours(-1).ToUnixTimeMilliseconds();
+
+    /// <summary>The seeds, by file name.</summary>
+    public static IReadOnlyList<(string Name, byte[] Input)> Build()
+    {
+        long now = GossipReceiverTarget.Now.UtcTicks;
+        byte[] laptop = StateRecord("seed-laptop", Laptop(), now);
+        byte[] gpuBox = StateRecord("seed-gpu-box", GpuBox(), now);
+        byte[] capabilities = CapabilitiesRecord("seed-gpu-box");
+
+        // A cookie the receiver did not make: its echo is refused as proof (the secret is drawn per
+        // process, so no stored echo could ever be valid) but the message, fresh, is still taken.
+        var cookie = new Cookie(0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210);
+        byte[] challenge = CookieRecord(RecordKind.Challenge, cookie);
+        byte[] echo = CookieRecord(RecordKind.Echo, cookie);
+
+        byte[] sealedState = new byte[FuzzInput.MaxDatagram];
+        int sealedLength = FuzzInput.Seal(sealedState, MessageType.Gossip, StateRecord("seed-raw", Laptop(), now));
+
+        return
+        [
+            ("state", FuzzInput.Wrapped(MessageType.Gossip, laptop)),
+            ("state-capabilities", FuzzInput.Wrapped(MessageType.Gossip, [.. gpuBox, .. capabilities])),
+            ("challenge", FuzzInput.Wrapped(MessageType.Gossip, challenge)),
+            ("echo", FuzzInput.Wrapped(MessageType.Gossip, echo)),
+            ("sync-request", FuzzInput.Wrapped(MessageType.SyncRequest, laptop)),
+            ("raw-state", FuzzInput.Raw(sealedState.AsSpan(0, sealedLength))),
+        ];
+    }
+
+    /// <summary>Writes the seeds into <paramref name="directory"/>, each checked first: the receiver must accept it and break no invariant.</summary>
+    /// <returns>The paths written.</returns>
+    /// <exception cref="InvalidOperationException">A seed was refused: the wrapping or the seed itself is wrong.</exception>
+    public static IReadOnlyList<string> Write(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var written = new List<string>();
+        foreach ((string name, byte[] input) in Build())
+        {
+            using (var target = new GossipReceiverTarget())
+            {
+                if (!target.Run(input))
+                {
+                    throw new InvalidOperationException($"The seed '{name}' was refused: {string.Join(", ", target.LastReasons)}.");
+                }
+            }
+
+            string path = Path.Combine(directory, name);
+            File.WriteAllBytes(path, input);
+            written.Add(path);
+        }
+
+        return written;
+    }
+
+    private static byte[] StateRecord(string nodeId, NodeCostFactors factors, long nowTicks)
+    {
+        WireNodeState state = default;
+        WireQuantizer.FromFactors(factors, capabilitiesVersion: 1, ref state);
+        byte[] buffer = new byte[WireCodec.StateRecordBytes(Encoding.UTF8.GetByteCount(nodeId))];
+        if (!WireCodec.TryWriteState(buffer, Encoding.UTF8.GetBytes(nodeId), state, nowTicks, out _))
+        {
+            throw new InvalidOperationException($"The state of '{nodeId}' did not encode.");
+        }
+
+        return buffer;
+    }
+
+    private static byte[] CapabilitiesRecord(string nodeId)
+    {
+        var capabilities = new NodeCapabilities(nodeId, 1)
+        {
+            Models =
+            [
+                new ServedModel("llama-3.1-8b-instruct") { ParameterBillions = 8, QuantizationBits = 4, ContextTokens = 131_072, DecodeTokensPerSecond = 95, ParallelSlots = 4 },
+                new ServedModel("qwen2.5-coder-32b") { ParameterBillions = 32, PrefillTokensPerSecond = 2_400 },
+            ],
+            Relays = [new RelayRoute("mixtral-8x22b", "seed-laptop", 1)],
+        };
+        byte[] buffer = new byte[512];
+        if (!WireCodec.TryWriteCapabilities(buffer, Encoding.UTF8.GetBytes(nodeId), Generation, capabilities, out int written))
+        {
+            throw new InvalidOperationException($"The capabilities of '{nodeId}' did not encode.");
+        }
+
+        return buffer[..written];
+    }
+
+    private static byte[] CookieRecord(RecordKind kind, Cookie cookie)
+    {
+        byte[] record = new byte[WireCodec.CookieRecordBytes];
+        WireCodec.TryWriteCookie(record, kind, cookie, out _);
+        return record;
+    }
+
+    // A laptop on battery: most readings measured, trends estimated.
+    private static NodeCostFactors Laptop()
+    {
+        DateTimeOffset t = GossipReceiverTarget.Now.AddSeconds(-2);
+        const string Source = "seed";
+        return new NodeCostFactors("seed", Generation, 7, t)
+        {
+            Power = new PowerFactors
+            {
+                Source = Reading.Measured(PowerSource.Battery, t, Source),
+                ChargeState = Reading.Measured(ChargeState.Discharging, t, Source),
+                BatteryCount = Reading.Measured(1, t, Source),
+                BatteryPercent = Reading.Measured(63.5, t, Source),
+                BatteryRateWatts = Reading.Measured(14.2, t, Source),
+            },
+            Compute = new ComputeFactors { CpuUtilization = Reading.Measured(0.27, t, Source), MemoryPressure = Reading.Measured(0.1, t, Source) },
+            Thermal = new ThermalFactors { Level = Reading.Measured(ThermalLevel.Fair, t, Source), ThrottleRatio = Reading.Measured(0.0, t, Source), HottestCelsius = Reading.Measured(71.0, t, Source) },
+            Network = new NetworkFactors { Metered = Reading.Measured(false, t, Source), BandwidthBitsPerSecond = Reading.Estimated(250e6, t, Source) },
+            Container = new ContainerFactors { CpuLimitCores = Reading.Measured(ResourceLimit.Unlimited, t, Source) },
+            Pending = new PendingWork { QueueDepth = Reading.Measured(3, t, Source), InFlight = Reading.Measured(1, t, Source) },
+            Trends = new TrendFactors { BatteryPercentPerHour = Reading.Estimated(-22.0, t, Source), LoadSlopePerMinute = Reading.Estimated(0.02, t, Source) },
+        };
+    }
+
+    // A mains-powered box with two GPUs inside a CPU-limited container; some readings unknown or unsupported.
+    private static NodeCostFactors GpuBox()
+    {
+        DateTimeOffset t = GossipReceiverTarget.Now.AddSeconds(-30);
+        const string Source = "seed";
+        return new NodeCostFactors("seed", Generation, 41, t)
+        {
+            Power = new PowerFactors
+            {
+                Source = Reading.Measured(PowerSource.Mains, t, Source),
+                ChargeState = Reading.NotSupported<ChargeState>("no battery", t),
+                BatteryCount = Reading.Measured(0, t, Source),
+            },
+            Compute = new ComputeFactors { CpuUtilization = Reading.Measured(0.64, t, Source), MemoryPressure = Reading.Unknown<double>("psi unavailable", t) },
+            Gpu = new GpuFactors
+            {
+                DeviceCount = Reading.Measured(2, t, Source),
+                Devices =
+                [
+                    new GpuDevice { Utilization = Reading.Measured(0.91, t, Source), PowerWatts = Reading.Measured(310.0, t, Source) },
+                    new GpuDevice { Utilization = Reading.Measured(0.12, t, Source), PowerWatts = Reading.Measured(65.0, t, Source) },
+                ],
+            },
+            Thermal = new ThermalFactors { Level = Reading.Measured(ThermalLevel.Serious, t, Source), HottestCelsius = Reading.Measured(83.0, t, Source) },
+            Container = new ContainerFactors { CpuLimitCores = Reading.Measured(ResourceLimit.Of(12), t, Source) },
+            Pending = new PendingWork { QueueDepth = Reading.Measured(17, t, Source), InFlight = Reading.Measured(6, t, Source) },
+        };
+    }
+}
