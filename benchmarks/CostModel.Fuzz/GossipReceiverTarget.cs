@@ -49,16 +49,13 @@ internal sealed class GossipReceiverTarget : IDisposable
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
 
-        // The host's meter factory, as a real host has (AddMetrics): the container disposes it, and
-        // the meter with it. Without one the library makes a factory of its own that nothing
-        // disposes, and every receiver this process replaces would leave its meter registered.
+        // The host's meter factory, as a real host has (AddMetrics).
         services.AddMetrics();
-        services.AddCostModel(o =>
+        services.AddCostModel(o => o.NodeId = ReceiverId).AddGossip().Configure<GossipOptions>(o =>
         {
-            o.NodeId = ReceiverId;
-            o.Gossip.AllowUnauthenticated = true;
-            o.Gossip.Dissemination = GossipDissemination.Pull;
-        }).AddGossip();
+            o.AllowUnauthenticated = true;
+            o.Dissemination = GossipDissemination.Pull;
+        });
         _provider = services.BuildServiceProvider();
         _adapter = _provider.GetRequiredService<GossipAdapter>();
         _view = _provider.GetRequiredService<MeshView>();
