@@ -1,4 +1,6 @@
-using System.Globalization;
+using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
+using CostModel.Samples;
 using CostModel.Testing.Simulation;
 
 namespace CostModel.Simulation;
@@ -9,115 +11,89 @@ internal sealed record ReportOptions
     /// <summary>The default output folder.</summary>
     public const string DefaultOutDirectory = "artifacts/simulation";
 
-    /// <summary>What <c>--help</c> prints.</summary>
-    public const string Usage = """
+    private const string Description = """
         Decision-quality report: runs routing policies on the mesh simulator's scenarios.
-
-        usage: dotnet run -c Release --project benchmarks/CostModel.Simulation -- [options]
-
-          --scenario NAME|all|FILE   a built-in scenario, all of them (default), or a scenario JSON file;
-                                     several separated by commas
-          --policy ID[,ID...]        only these policies (default: all, costmodel first, oracle last)
-          --seed N                   the seed (default 1)
-          --out DIR                  where charts and report.md go (default artifacts/simulation)
-          --json FILE                the JSON report (default DIR/report.json)
-          --help                     this text
-
-        policies: costmodel, round-robin, random, least-in-flight, p2c, greedy-original,
-                  litellm-latency, litellm-cost, oracle
+        Run it with: dotnet run -c Release --project benchmarks/CostModel.Simulation -- [options]
         """;
 
     /// <summary>Scenario names, file paths or <c>all</c>.</summary>
-    public IReadOnlyList<string> Scenarios { get; init; } = ["all"];
+    public required IReadOnlyList<string> Scenarios { get; init; }
 
     /// <summary>The policies to run, in <see cref="RoutingPolicies.Ids"/> order.</summary>
-    public IReadOnlyList<string> Policies { get; init; } = RoutingPolicies.Ids;
+    public required IReadOnlyList<string> Policies { get; init; }
 
     /// <summary>The seed.</summary>
-    public int Seed { get; init; } = 1;
+    public int Seed { get; init; }
 
     /// <summary>The output folder.</summary>
-    public string OutDirectory { get; init; } = DefaultOutDirectory;
+    public required string OutDirectory { get; init; }
 
     /// <summary>The JSON report's path; null for <c>OutDirectory/report.json</c>.</summary>
     public string? JsonPath { get; init; }
 
-    /// <summary>True when <c>--help</c> was asked for.</summary>
-    public bool Help { get; init; }
-
-    /// <summary>Parses the command line.</summary>
+    /// <summary>Parses the command line; answers <c>--help</c> and usage errors itself.</summary>
     /// <param name="args">The arguments.</param>
-    /// <returns>The options.</returns>
-    /// <exception cref="ArgumentException">An argument is unknown, lacks its value or is invalid.</exception>
-    public static ReportOptions Parse(IReadOnlyList<string> args)
+    /// <param name="output">Where the help goes.</param>
+    /// <param name="error">Where usage errors go.</param>
+    /// <param name="exitCode">The code to exit with when the result is null: 0 after the help, 2 after a usage error.</param>
+    /// <returns>The options, or null when the program should end.</returns>
+    public static ReportOptions? Parse(IReadOnlyList<string> args, TextWriter output, TextWriter error, out int exitCode)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var options = new ReportOptions();
-        for (int i = 0; i < args.Count; i++)
+        var scenario = new Option<string>("--scenario")
         {
-            string arg = args[i];
-            switch (arg)
+            Description = "a built-in scenario, all of them, or a scenario JSON file; several separated by commas",
+            HelpName = "NAME|all|FILE",
+            DefaultValueFactory = _ => "all",
+        };
+        scenario.Validators.Add(result => NotEmpty(result.GetValueOrDefault<string>(), "--scenario", result.AddError));
+        scenario.CompletionSources.Add(["all", .. Scenario.BuiltInNames]);
+        var policy = new Option<string>("--policy")
+        {
+            Description = $"only these policies (default: all, costmodel first, oracle last): {string.Join(", ", RoutingPolicies.Ids)}",
+            HelpName = "ID[,ID...]",
+        };
+        policy.Validators.Add(result =>
+        {
+            string? value = result.GetValueOrDefault<string>();
+            if (NotEmpty(value, "--policy", result.AddError) && Split(value).FirstOrDefault(id => !RoutingPolicies.Ids.Contains(id)) is { } unknown)
             {
-                case "--help" or "-h" or "-?":
-                    options = options with { Help = true };
-                    break;
-                case "--scenario":
-                    options = options with { Scenarios = SplitList(Value(args, ref i)) };
-                    break;
-                case "--policy":
-                    options = options with { Policies = ParsePolicies(Value(args, ref i)) };
-                    break;
-                case "--seed":
-                    string seed = Value(args, ref i);
-                    if (!int.TryParse(seed, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
-                    {
-                        throw new ArgumentException($"--seed needs an integer, not '{seed}'.");
-                    }
-
-                    options = options with { Seed = n };
-                    break;
-                case "--out":
-                    options = options with { OutDirectory = Value(args, ref i) };
-                    break;
-                case "--json":
-                    options = options with { JsonPath = Value(args, ref i) };
-                    break;
-                default:
-                    throw new ArgumentException($"Unknown argument '{arg}' (see --help).");
+                result.AddError($"Unknown policy '{unknown}'; known: {string.Join(", ", RoutingPolicies.Ids)}.");
             }
-        }
+        });
+        policy.CompletionSources.Add([.. RoutingPolicies.Ids]);
+        Option<int> seed = CommandLineOptions.Integer("--seed", "N", "the seed", defaultValue: 1);
+        var outDirectory = new Option<string>("--out") { Description = "where charts and report.md go", HelpName = "DIR", DefaultValueFactory = _ => DefaultOutDirectory };
+        var json = new Option<string>("--json") { Description = "the JSON report (default DIR/report.json)", HelpName = "FILE" };
+        var command = new RootCommand(Description) { scenario, policy, seed, outDirectory, json };
 
-        return options;
-    }
-
-    private static string Value(IReadOnlyList<string> args, ref int i)
-    {
-        if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+        if (CommandLineOptions.Parse(command, args, out exitCode, output, error) is not { } parsed)
         {
-            throw new ArgumentException($"{args[i]} needs a value (see --help).");
+            return null;
         }
 
-        i++;
-        return args[i];
-    }
-
-    private static string[] SplitList(string value)
-    {
-        string[] items = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return items.Length == 0 ? throw new ArgumentException("An empty list was given.") : items;
-    }
-
-    private static List<string> ParsePolicies(string value)
-    {
-        string[] wanted = SplitList(value);
-        foreach (string id in wanted)
+        string[]? wanted = parsed.GetValue(policy) is { } list ? Split(list) : null;
+        return new ReportOptions
         {
-            if (!RoutingPolicies.Ids.Contains(id))
-            {
-                throw new ArgumentException($"Unknown policy '{id}'; known: {string.Join(", ", RoutingPolicies.Ids)}.");
-            }
+            Scenarios = Split(parsed.GetRequiredValue(scenario)),
+            // Always in RoutingPolicies.Ids order, whatever order they were named in.
+            Policies = wanted is null ? RoutingPolicies.Ids : [.. RoutingPolicies.Ids.Where(wanted.Contains)],
+            Seed = parsed.GetValue(seed),
+            OutDirectory = parsed.GetRequiredValue(outDirectory),
+            JsonPath = parsed.GetValue(json),
+        };
+    }
+
+    private static string[] Split(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static bool NotEmpty([NotNullWhen(true)] string? value, string name, Action<string> addError)
+    {
+        if (value is null || Split(value).Length == 0)
+        {
+            addError($"{name} needs at least one name, not an empty list.");
+            return false;
         }
 
-        return [.. RoutingPolicies.Ids.Where(wanted.Contains)];
+        return true;
     }
 }

@@ -20,7 +20,7 @@ internal sealed record ScenarioResults(Scenario Scenario, IReadOnlyList<Simulati
 internal static class ReportRunner
 {
     /// <summary>Runs the command line.</summary>
-    /// <param name="args">The arguments (see <see cref="ReportOptions.Usage"/>).</param>
+    /// <param name="args">The arguments (see <see cref="ReportOptions.Parse"/>, or run with <c>--help</c>).</param>
     /// <param name="output">Where the markdown goes.</param>
     /// <param name="error">Where errors go.</param>
     /// <returns>The exit code: 0 on success, 2 for a bad command line or scenario.</returns>
@@ -28,17 +28,14 @@ internal static class ReportRunner
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        ReportOptions options;
+        if (ReportOptions.Parse(args, output, error, out int exitCode) is not { } options)
+        {
+            return exitCode;
+        }
+
         List<(string Name, Func<Scenario> Create)> scenarios;
         try
         {
-            options = ReportOptions.Parse(args);
-            if (options.Help)
-            {
-                output.WriteLine(ReportOptions.Usage);
-                return 0;
-            }
-
             scenarios = ResolveScenarios(options.Scenarios);
         }
         catch (Exception e) when (e is ArgumentException or ScenarioException or IOException)

@@ -1,26 +1,24 @@
-using System.Globalization;
+using System.CommandLine;
+using CostModel.Samples;
 
 namespace CostModel.GossipNode;
 
 /// <summary>Command-line arguments of the gossip node.</summary>
 internal sealed record NodeArguments
 {
-    public const string Usage = """
-        Usage: CostModel.GossipNode --node-id ID [--port N] [--bind ADDRESS] [--seed HOST:PORT]...
-                                    (--key BASE64 | --allow-unauthenticated) [--model ID] [--decode TOKENS_PER_S]
-                                    [--heartbeat SECONDS] [--dead-after SECONDS] [--remove-after SECONDS]
-                                    [--duration SECONDS]
+    private const string Description = """
+        One mesh node: this machine's real factors, gossip over UDP, and a route each second.
         Prints one line per event: "ready ID PORT", "change ID KIND", "route TARGET ..." and
         "status ..." once a second. Runs until --duration ends, stdin closes or Ctrl+C.
         Every node of a mesh needs the same --key (e.g. from 'openssl rand -base64 32'); without
         one, --allow-unauthenticated lets anyone who reaches the port read and forge the mesh.
         """;
 
-    public string NodeId { get; private init; } = Environment.MachineName;
+    public required string NodeId { get; init; }
 
     public int Port { get; private init; }
 
-    public string Bind { get; private init; } = "127.0.0.1";
+    public required string Bind { get; init; }
 
     public IReadOnlyList<string> Seeds { get; private init; } = [];
 
@@ -28,55 +26,64 @@ internal sealed record NodeArguments
 
     public bool AllowUnauthenticated { get; private init; }
 
-    public string Model { get; private init; } = "llama-3.1-8b";
+    public required string Model { get; init; }
 
-    public double DecodeTokensPerSecond { get; private init; } = 20;
+    public double DecodeTokensPerSecond { get; private init; }
 
+    /// <summary>Null: the library's default applies (so for DeadAfter and RemoveAfter too).</summary>
     public TimeSpan? Heartbeat { get; private init; }
 
     public TimeSpan? DeadAfter { get; private init; }
 
     public TimeSpan? RemoveAfter { get; private init; }
 
+    /// <summary>Null: run until stdin closes or Ctrl+C.</summary>
     public TimeSpan? Duration { get; private init; }
 
-    public bool Help { get; private init; }
-
-    /// <exception cref="ArgumentException">An unknown flag or a bad value.</exception>
-    public static NodeArguments Parse(string[] args)
+    /// <summary>Parses the command line; answers <c>--help</c> and usage errors itself.</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="exitCode">The code to exit with when the result is null: 0 after the help, 2 after a usage error.</param>
+    /// <returns>The arguments, or null when the program should end.</returns>
+    public static NodeArguments? Parse(string[] args, out int exitCode)
     {
-        var result = new NodeArguments();
-        var seeds = new List<string>();
-        for (int i = 0; i < args.Length; i++)
+        var nodeId = new Option<string>("--node-id") { Description = "this node's id in the mesh", HelpName = "ID", DefaultValueFactory = _ => Environment.MachineName };
+        Option<int> port = CommandLineOptions.Integer("--port", "N", "UDP port; 0 takes a free one (the ready line names it)", 0, 65_535, defaultValue: 0);
+        var bind = new Option<string>("--bind") { Description = "the address to listen on", HelpName = "ADDRESS", DefaultValueFactory = _ => "127.0.0.1" };
+        var seeds = new Option<string[]>("--seed") { Description = "a node to join the mesh through; repeat for several", HelpName = "HOST:PORT" };
+        var key = new Option<string>("--key") { Description = "the mesh's key, the same on every node", HelpName = "BASE64" };
+        var allowUnauthenticated = new Option<bool>("--allow-unauthenticated") { Description = "gossip without a key, on a network where every host is trusted" };
+        var model = new Option<string>("--model") { Description = "the model this node serves", HelpName = "ID", DefaultValueFactory = _ => "llama-3.1-8b" };
+        Option<double> decode = CommandLineOptions.Positive("--decode", "TOKENS_PER_S", "its decode speed (prefill: ten times that)", defaultValue: 20);
+        Option<double> heartbeat = CommandLineOptions.Positive("--heartbeat", "SECONDS", "the longest this node stays silent");
+        Option<double> deadAfter = CommandLineOptions.Positive("--dead-after", "SECONDS", "silence after which a peer is dead");
+        Option<double> removeAfter = CommandLineOptions.Positive("--remove-after", "SECONDS", "how long a dead peer stays in the view");
+        Option<double> duration = CommandLineOptions.Positive("--duration", "SECONDS", "stop after this long");
+        var command = new RootCommand(Description)
         {
-            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-            double Number() => double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double n) && n > 0
-                ? n
-                : throw new ArgumentException($"{args[i - 1]} needs a positive number.");
-            if (args[i] == "--seed")
-            {
-                seeds.Add(Value());
-                continue;
-            }
+            nodeId, port, bind, seeds, key, allowUnauthenticated, model, decode, heartbeat, deadAfter, removeAfter, duration,
+        };
 
-            result = args[i] switch
-            {
-                "--node-id" => result with { NodeId = Value() },
-                "--port" => result with { Port = int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p <= 65_535 ? p : throw new ArgumentException("--port needs 0 to 65535.") },
-                "--bind" => result with { Bind = Value() },
-                "--key" => result with { Key = Value() },
-                "--allow-unauthenticated" => result with { AllowUnauthenticated = true },
-                "--model" => result with { Model = Value() },
-                "--decode" => result with { DecodeTokensPerSecond = Number() },
-                "--heartbeat" => result with { Heartbeat = TimeSpan.FromSeconds(Number()) },
-                "--dead-after" => result with { DeadAfter = TimeSpan.FromSeconds(Number()) },
-                "--remove-after" => result with { RemoveAfter = TimeSpan.FromSeconds(Number()) },
-                "--duration" => result with { Duration = TimeSpan.FromSeconds(Number()) },
-                "--help" or "-h" => result with { Help = true },
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'."),
-            };
+        if (CommandLineOptions.Parse(command, args, out exitCode) is not { } result)
+        {
+            return null;
         }
 
-        return result with { Seeds = seeds };
+        // The periods have no default here: when absent the library's own applies.
+        TimeSpan? Seconds(Option<double> option) => result.GetResult(option) is null ? null : TimeSpan.FromSeconds(result.GetValue(option));
+        return new NodeArguments
+        {
+            NodeId = result.GetRequiredValue(nodeId),
+            Port = result.GetValue(port),
+            Bind = result.GetRequiredValue(bind),
+            Seeds = result.GetValue(seeds) ?? [],
+            Key = result.GetValue(key),
+            AllowUnauthenticated = result.GetValue(allowUnauthenticated),
+            Model = result.GetRequiredValue(model),
+            DecodeTokensPerSecond = result.GetValue(decode),
+            Heartbeat = Seconds(heartbeat),
+            DeadAfter = Seconds(deadAfter),
+            RemoveAfter = Seconds(removeAfter),
+            Duration = Seconds(duration),
+        };
     }
 }

@@ -11,22 +11,10 @@ using CostModel.Scoring;
 using Microsoft.Extensions.DependencyInjection;
 
 // One mesh node per process: this machine's real collector, the gossip adapter over UDP and the router.
-NodeArguments arguments;
-try
+// --help and usage errors are answered while parsing (exit codes 0 and 2).
+if (NodeArguments.Parse(args, out int exitCode) is not { } arguments)
 {
-    arguments = NodeArguments.Parse(args);
-}
-catch (ArgumentException ex)
-{
-    Console.Error.WriteLine(ex.Message);
-    Console.Error.WriteLine(NodeArguments.Usage);
-    return 2;
-}
-
-if (arguments.Help)
-{
-    Console.WriteLine(NodeArguments.Usage);
-    return 0;
+    return exitCode;
 }
 
 var services = new ServiceCollection();

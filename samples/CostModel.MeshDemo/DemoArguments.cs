@@ -1,4 +1,5 @@
-using System.Globalization;
+using System.CommandLine;
+using CostModel.Samples;
 
 namespace CostModel.MeshDemo;
 
@@ -17,58 +18,47 @@ internal sealed record DemoArguments
     /// <summary>20 requests a second: beyond it the lines scroll faster than anyone reads them.</summary>
     public const double MaxRate = 20;
 
-    public const string Usage = """
-        Usage: CostModel.MeshDemo [--duration SECONDS] [--forever] [--rate N] [--seed N] [--help]
-
+    private const string Description = """
         A mesh on this machine: this machine (real probes) and simulated peers (laptop, desktop,
         gpu-box) gossip over UDP on 127.0.0.1; a paid API is priced from the bundled table.
         this-machine's router places a stream of requests, one line each; scripted events
         (laptop unplugged, desktop throttling, gpu-box freed) shift the decisions; a summary
         table ends the run.
-
-          --duration SECONDS  length of the script (default 40, at least 8)
-          --forever           loop the script until Ctrl+C
-          --rate N            requests per second (default 2, at most 20)
-          --seed N            seed of the request mix, the latency jitter and the router's tie-breaks (default 1)
-          --help              this text
         """;
 
-    public TimeSpan Duration { get; private init; } = TimeSpan.FromSeconds(DefaultDurationSeconds);
+    public TimeSpan Duration { get; private init; }
 
     public bool Forever { get; private init; }
 
-    public double Rate { get; private init; } = DefaultRate;
+    public double Rate { get; private init; }
 
-    public int Seed { get; private init; } = 1;
+    public int Seed { get; private init; }
 
-    public bool Help { get; private init; }
-
-    /// <exception cref="ArgumentException">An unknown flag or a bad value.</exception>
-    public static DemoArguments Parse(string[] args)
+    /// <summary>Parses the command line; answers <c>--help</c> and usage errors itself.</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="exitCode">The code to exit with when the result is null: 0 after the help, 2 after a usage error.</param>
+    /// <returns>The arguments, or null when the program should end.</returns>
+    public static DemoArguments? Parse(string[] args, out int exitCode)
     {
-        var result = new DemoArguments();
-        for (int i = 0; i < args.Length; i++)
-        {
-            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-            double Number(double min, double max)
-            {
-                string flag = args[i];
-                return double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double n) && n >= min && n <= max
-                    ? n
-                    : throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{flag} needs a number from {min} to {max}."));
-            }
+        Option<double> duration = CommandLineOptions.Number(
+            "--duration", "SECONDS", "length of the script in seconds, at least 8", MinDurationSeconds, TimeSpan.FromDays(1).TotalSeconds, DefaultDurationSeconds);
+        var forever = new Option<bool>("--forever") { Description = "loop the script until Ctrl+C" };
+        Option<double> rate = CommandLineOptions.Number("--rate", "N", "requests per second, at most 20", 0.1, MaxRate, DefaultRate);
+        Option<int> seed = CommandLineOptions.Integer(
+            "--seed", "N", "seed of the request mix, the latency jitter and the router's tie-breaks", defaultValue: 1);
+        var command = new RootCommand(Description) { duration, forever, rate, seed };
 
-            result = args[i] switch
-            {
-                "--duration" => result with { Duration = TimeSpan.FromSeconds(Number(MinDurationSeconds, TimeSpan.FromDays(1).TotalSeconds)) },
-                "--forever" => result with { Forever = true },
-                "--rate" => result with { Rate = Number(0.1, MaxRate) },
-                "--seed" => result with { Seed = int.TryParse(Value(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int s) ? s : throw new ArgumentException("--seed needs an integer.") },
-                "--help" or "-h" => result with { Help = true },
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'."),
-            };
+        if (CommandLineOptions.Parse(command, args, out exitCode) is not { } result)
+        {
+            return null;
         }
 
-        return result;
+        return new DemoArguments
+        {
+            Duration = TimeSpan.FromSeconds(result.GetValue(duration)),
+            Forever = result.GetValue(forever),
+            Rate = result.GetValue(rate),
+            Seed = result.GetValue(seed),
+        };
     }
 }

@@ -2,22 +2,11 @@ using CostModel.MeshDemo;
 
 // A mesh on this machine: the real node plus simulated peers gossiping over UDP on 127.0.0.1, a
 // stream of routed requests, scripted events that shift the decisions, and a summary.
-DemoArguments arguments;
-try
-{
-    arguments = DemoArguments.Parse(args);
-}
-catch (ArgumentException ex)
-{
-    Console.Error.WriteLine(ex.Message);
-    Console.Error.WriteLine(DemoArguments.Usage);
-    return 2;
-}
 
-if (arguments.Help)
+// --help and usage errors are answered while parsing (exit codes 0 and 2).
+if (DemoArguments.Parse(args, out int exitCode) is not { } arguments)
 {
-    Console.WriteLine(DemoArguments.Usage);
-    return 0;
+    return exitCode;
 }
 
 using var stop = new CancellationTokenSource();

@@ -1,66 +1,61 @@
-using System.Globalization;
+using System.CommandLine;
+using CostModel.Samples;
 
 namespace CostModel.Probe;
 
 /// <summary>Command-line arguments of the probe tool.</summary>
 internal sealed record ProbeArguments
 {
-    public const string Usage = """
-        CostModel.Probe: prints this machine's cost factors.
-          --json             one snapshot as JSON (the schema in docs/json-schema.md)
-          --watch            refresh every interval until Ctrl+C
-          --interval SEC     sampling interval in seconds (default 1)
-          --proc-root DIR    read procfs from DIR instead of /proc
-          --sys-root DIR     read sysfs from DIR instead of /sys
-          --help             this text
-        """;
+    public bool Json { get; private init; }
 
-    public bool Json { get; init; }
+    public bool Watch { get; private init; }
 
-    public bool Watch { get; init; }
+    public TimeSpan Interval { get; private init; }
 
-    public bool Help { get; init; }
+    public string? ProcRoot { get; private init; }
 
-    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+    public string? SysRoot { get; private init; }
 
-    public string? ProcRoot { get; init; }
-
-    public string? SysRoot { get; init; }
-
-    public static ProbeArguments Parse(string[] args)
+    /// <summary>Parses the command line; answers <c>--help</c> and usage errors itself.</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="exitCode">The code to exit with when the result is null: 0 after the help, 2 after a usage error.</param>
+    /// <returns>The arguments, or null when the program should end.</returns>
+    public static ProbeArguments? Parse(string[] args, out int exitCode)
     {
-        var result = new ProbeArguments();
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--json": result = result with { Json = true }; break;
-                case "--watch": result = result with { Watch = true }; break;
-                case "--help" or "-h": result = result with { Help = true }; break;
-                case "--proc-root": result = result with { ProcRoot = Directory(args, ref i) }; break;
-                case "--sys-root": result = result with { SysRoot = Directory(args, ref i) }; break;
-                case "--interval":
-                    string text = Value(args, ref i);
-                    if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) || seconds < 0.05 || seconds > 3600)
-                    {
-                        throw new ArgumentException($"--interval takes seconds between 0.05 and 3600, not '{text}'.");
-                    }
+        var json = new Option<bool>("--json") { Description = "one snapshot as JSON (the schema in docs/json-schema.md)" };
+        var watch = new Option<bool>("--watch") { Description = "refresh every interval until Ctrl+C" };
+        Option<double> interval = CommandLineOptions.Number("--interval", "SEC", "sampling interval in seconds", 0.05, 3600, defaultValue: 1);
+        Option<string> procRoot = Directory("--proc-root", "read procfs from DIR instead of /proc");
+        Option<string> sysRoot = Directory("--sys-root", "read sysfs from DIR instead of /sys");
+        var command = new RootCommand("Prints this machine's cost factors as a table, or as JSON.") { json, watch, interval, procRoot, sysRoot };
 
-                    result = result with { Interval = TimeSpan.FromSeconds(seconds) };
-                    break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
-            }
+        if (CommandLineOptions.Parse(command, args, out exitCode) is not { } result)
+        {
+            return null;
         }
 
-        return result;
+        return new ProbeArguments
+        {
+            Json = result.GetValue(json),
+            Watch = result.GetValue(watch),
+            Interval = TimeSpan.FromSeconds(result.GetValue(interval)),
+            ProcRoot = result.GetValue(procRoot),
+            SysRoot = result.GetValue(sysRoot),
+        };
     }
 
-    private static string Value(string[] args, ref int i) =>
-        ++i < args.Length ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value.");
-
-    private static string Directory(string[] args, ref int i)
+    // The path is passed on as typed (not made absolute): the probes resolve it as before.
+    private static Option<string> Directory(string name, string description)
     {
-        string path = Value(args, ref i);
-        return System.IO.Directory.Exists(path) ? path : throw new ArgumentException($"{args[i - 1]}: '{path}' is not a directory.");
+        var option = new Option<string>(name) { Description = description, HelpName = "DIR" };
+        option.Validators.Add(result =>
+        {
+            string? path = result.GetValueOrDefault<string>();
+            if (path is not null && !System.IO.Directory.Exists(path))
+            {
+                result.AddError($"{name}: '{path}' is not a directory.");
+            }
+        });
+        return option;
     }
 }

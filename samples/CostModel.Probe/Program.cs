@@ -9,23 +9,10 @@ using CostModel.Serialization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-// Usage: CostModel.Probe [--json] [--watch] [--interval SECONDS] [--proc-root DIR] [--sys-root DIR]
-ProbeArguments arguments;
-try
+// --help and usage errors are answered while parsing (exit codes 0 and 2).
+if (ProbeArguments.Parse(args, out int exitCode) is not { } arguments)
 {
-    arguments = ProbeArguments.Parse(args);
-}
-catch (ArgumentException ex)
-{
-    Console.Error.WriteLine(ex.Message);
-    Console.Error.WriteLine(ProbeArguments.Usage);
-    return 2;
-}
-
-if (arguments.Help)
-{
-    Console.WriteLine(ProbeArguments.Usage);
-    return 0;
+    return exitCode;
 }
 
 var settings = new Dictionary<string, string?>
