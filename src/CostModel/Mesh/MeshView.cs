@@ -24,6 +24,9 @@ public sealed class MeshView : IMeshView, IDisposable
     private readonly List<Entry> _entries = [];
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly SafePublisher<MeshChange> _changes;
+
+    // Copied on change, read under the gate: listeners are added twice in a process's life, not per removal.
+    private Action<string>[] _removalListeners = [];
     private readonly CostModelMetrics? _metrics;
     private readonly ILogger _logger;
 
@@ -152,6 +155,11 @@ public sealed class MeshView : IMeshView, IDisposable
             return false;
         }
 
+        foreach (Action<string> removed in _removalListeners)
+        {
+            removed(nodeId);
+        }
+
         int last = _entries.Count - 1;
         if (i != last)
         {
@@ -163,6 +171,23 @@ public sealed class MeshView : IMeshView, IDisposable
         _entries.RemoveAt(last);
         _snapshot = null;
         return true;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="removed"/> with each node id as it leaves the view, under
+    /// <see cref="Gate"/> (so it must be quick and must not read the view). For the library's own
+    /// listeners (the router forgets a node's state at once): unlike <see cref="Changes"/>, it makes
+    /// no writer build and deliver an event for every update just so removals are heard.
+    /// </summary>
+    /// <returns>Dispose to stop listening.</returns>
+    internal IDisposable ListenForRemovals(Action<string> removed)
+    {
+        lock (Gate)
+        {
+            _removalListeners = [.. _removalListeners, removed];
+        }
+
+        return new RemovalListener(this, removed);
     }
 
     /// <summary>Marks the view changed (caller holds <see cref="Gate"/>): the next read rebuilds the snapshot.</summary>
@@ -242,6 +267,17 @@ public sealed class MeshView : IMeshView, IDisposable
         {
             (unreadable ??= []).Add((source.NodeId, ex));
             return null;
+        }
+    }
+
+    private sealed class RemovalListener(MeshView view, Action<string> removed) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (view.Gate)
+            {
+                view._removalListeners = [.. view._removalListeners.Where(l => l != removed)];
+            }
         }
     }
 

@@ -110,7 +110,11 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         });
         _nextSweep = time.GetTimestamp();
         _decisions = new SafePublisher<RouteDecision>("router.decisions", metrics, logger);
-        _removals = view.Changes.Subscribe(new RemovalObserver(this));
+        // The library's own view says who leaves without an event per update; a host's view is
+        // followed through its change stream (and, whatever it says, through its snapshots).
+        _removals = view is MeshView own
+            ? own.ListenForRemovals(OnRemoved)
+            : view.Changes.Subscribe(new RemovalObserver(this));
     }
 
     public IObservable<RouteDecision> Decisions => _decisions;
