@@ -8,7 +8,7 @@ namespace CostModel.Platforms.Tests.Linux;
 public sealed class LinuxProbeOptionsTests
 {
     [Fact]
-    public async Task Missing_roots_and_an_absurd_timeout_are_reported_at_start()
+    public void Missing_roots_and_an_absurd_timeout_are_reported_at_start()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -25,8 +25,8 @@ public sealed class LinuxProbeOptionsTests
         services.AddCostModel(o => o.NodeId = "n").AddPlatformProbes(config.GetSection("CostModel:Linux"));
         using ServiceProvider provider = services.BuildServiceProvider();
 
-        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(
-            () => provider.GetRequiredService<IAsyncStartupValidator>().ValidateAsync(TestContext.Current.CancellationToken));
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(
+            () => provider.GetRequiredService<IStartupValidator>().Validate());
 
         Assert.Contains(error.Failures, f => f.Contains("/no/such/proc", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.Contains("/no/such/sys", StringComparison.Ordinal));
