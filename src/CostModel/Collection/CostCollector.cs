@@ -31,6 +31,7 @@ internal sealed class CostCollector : ICostCollector
     private readonly Lock _gate = new();
     private readonly long _generation;
     private long _version;
+    private long _lastCollectedTicks;
 
     public CostCollector(
         IEnumerable<ISignalProbe> probes,
@@ -87,6 +88,12 @@ internal sealed class CostCollector : ICostCollector
     /// <summary>The probes in the order they run (after replacement by name).</summary>
     internal IReadOnlyList<ISignalProbe> Probes => _probes;
 
+    /// <summary>When the last snapshot was taken (UTC, the injected clock), or null before the first: for the health check.</summary>
+    internal DateTimeOffset? LastCollectedAt => Volatile.Read(ref _lastCollectedTicks) is long ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+    /// <summary>The sample interval in force.</summary>
+    internal TimeSpan SampleInterval => _options.CurrentValue.SampleInterval;
+
     public NodeCostFactors Collect()
     {
         lock (_gate)
@@ -112,6 +119,7 @@ internal sealed class CostCollector : ICostCollector
 
             ApplyOverrides(options);
             _metrics.SnapshotCollected();
+            Volatile.Write(ref _lastCollectedTicks, _timeProvider.GetUtcNow().UtcTicks);
             return new NodeCostFactors(_nodeId, _generation, ++_version, _timeProvider.GetUtcNow())
             {
                 Power = _builder.Power,

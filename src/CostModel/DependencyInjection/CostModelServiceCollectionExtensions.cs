@@ -142,9 +142,11 @@ public static class CostModelServiceCollectionExtensions
     /// <summary>
     /// Adds the gossip adapter (<see cref="CostModel.Gossip.GossipAdapter"/>, also as
     /// <see cref="CostModel.Gossip.IGossipAdapter"/>): it samples this node, publishes on significant
-    /// change, merges what peers send into the mesh view and tracks their liveness. Wire it to a
-    /// transport and call <see cref="CostModel.Gossip.GossipAdapter.Start"/>. Options: <c>CostModel:Gossip</c>;
-    /// a key is required there (<c>Keys</c>) unless <c>AllowUnauthenticated</c> is set.
+    /// change, merges what peers send into the mesh view and tracks their liveness. In a Generic
+    /// Host its rounds start and stop with the host (a hosted service); elsewhere call
+    /// <see cref="CostModel.Gossip.GossipAdapter.Start"/>. Wire it to a transport (the UDP one adds
+    /// itself with <c>AddUdpGossipTransport()</c>). Options: <c>CostModel:Gossip</c>; a key is
+    /// required there (<c>Keys</c>) unless <c>AllowUnauthenticated</c> is set.
     /// </summary>
     /// <param name="builder">The builder.</param>
     /// <returns>The builder.</returns>
@@ -162,6 +164,7 @@ public static class CostModelServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<CostModelMetrics>(),
             sp.GetService<ILogger<GossipAdapter>>()));
+        builder.Services.AddHostedService<CostModel.Hosting.GossipHostedService>();
         builder.Services.TryAddSingleton<CostModel.Gossip.IGossipAdapter>(sp => sp.GetRequiredService<CostModel.Gossip.GossipAdapter>());
         return builder;
     }

@@ -160,13 +160,68 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         }
     }
 
-    /// <summary>Starts the timer. Idempotent.</summary>
+    /// <summary>
+    /// Starts the rounds: sampling this node, publishing, relaying (push) and checking liveness every
+    /// <see cref="GossipOptions.Interval"/>. Idempotent. In a Generic Host, <c>AddGossip()</c>'s hosted
+    /// service calls it at start and <see cref="Stop"/> at shutdown.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The adapter was disposed.</exception>
     public void Start()
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         lock (_view.Gate)
         {
             _timer ??= _time.CreateTimer(static state => ((GossipAdapter)state!).Tick(), this, TimeSpan.Zero, _settings.Options.Interval);
+        }
+    }
+
+    /// <summary>Stops the rounds (a round in progress finishes); <see cref="Receive"/> still works. Idempotent; <see cref="Start"/> starts them again.</summary>
+    public void Stop()
+    {
+        ITimer? timer;
+        lock (_view.Gate)
+        {
+            timer = _timer;
+            _timer = null;
+        }
+
+        timer?.Dispose();
+    }
+
+    /// <summary>True while the rounds run.</summary>
+    public bool IsRunning
+    {
+        get
+        {
+            lock (_view.Gate)
+            {
+                return _timer is not null;
+            }
+        }
+    }
+
+    /// <summary>Remote nodes in the view by liveness (for the health check): alive, suspect, dead.</summary>
+    internal (int Alive, int Suspect, int Dead) PeerLiveness()
+    {
+        lock (_view.Gate)
+        {
+            int alive = 0, suspect = 0, dead = 0;
+            foreach (GossipNode node in _nodes.Values)
+            {
+                if (!node.HasState)
+                {
+                    continue;
+                }
+
+                switch (node.Liveness)
+                {
+                    case NodeLiveness.Alive: alive++; break;
+                    case NodeLiveness.Suspect: suspect++; break;
+                    default: dead++; break;
+                }
+            }
+
+            return (alive, suspect, dead);
         }
     }
 

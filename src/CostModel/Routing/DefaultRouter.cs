@@ -110,6 +110,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         });
         _nextSweep = time.GetTimestamp();
         _decisions = new SafePublisher<RouteDecision>("router.decisions", metrics, logger);
+        metrics.ObserveRouter(() => _leases.Active, () => _affinity.Count, () => _states.Count);
         // The library's own view says who leaves without an event per update; a host's view is
         // followed through its change stream (and, whatever it says, through its snapshots).
         _removals = view is MeshView own
@@ -119,11 +120,15 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
     public IObservable<RouteDecision> Decisions => _decisions;
 
-    internal int ActiveLeases => _leases.Active;
+    public int ActiveLeases => _leases.Active;
 
     internal int AffinityKeys => _affinity.Count;
 
-    internal int InFlight(string targetId) => _states.TryGetValue(targetId, out TargetState? s) ? s.InFlight : 0;
+    public int InFlight(string targetId)
+    {
+        ArgumentNullException.ThrowIfNull(targetId);
+        return _states.TryGetValue(targetId, out TargetState? s) ? s.InFlight : 0;
+    }
 
     /// <summary>The targets whose state is remembered.</summary>
     internal int TargetStates => _states.Count;

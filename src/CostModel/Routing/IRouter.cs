@@ -21,6 +21,17 @@ public interface IRouter
     /// counted (<c>costmodel.stream.subscriber_failures</c>), never thrown into <see cref="Route"/>.
     /// </summary>
     IObservable<RouteDecision> Decisions { get; }
+
+    /// <summary>
+    /// Leases taken and not yet completed, disposed or expired: the requests this router has in
+    /// flight (also the gauge <c>costmodel.router.leases.active</c>).
+    /// </summary>
+    int ActiveLeases { get; }
+
+    /// <summary>Requests this router has in flight on one target (0 for a target it does not know).</summary>
+    /// <param name="targetId">A node or API endpoint id.</param>
+    /// <returns>The count.</returns>
+    int InFlight(string targetId);
 }
 
 /// <summary>The outcome of a routed request, reported through its lease.</summary>

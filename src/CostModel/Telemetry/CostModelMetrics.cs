@@ -116,6 +116,14 @@ public sealed class CostModelMetrics
 
     internal void GossipSent(string type) => _gossipSent.Add(1, new KeyValuePair<string, object?>("type", type));
 
+    /// <summary>Publishes the router's tables as observable gauges (read when a listener collects, never on the routing path).</summary>
+    internal void ObserveRouter(Func<int> activeLeases, Func<int> affinityKeys, Func<int> targetStates)
+    {
+        Meter.CreateObservableGauge("costmodel.router.leases.active", activeLeases, "{lease}", "Leases taken and not yet completed, disposed or expired.");
+        Meter.CreateObservableGauge("costmodel.router.affinity_keys", affinityKeys, "{key}", "Affinity keys remembered (conversations kept on their node).");
+        Meter.CreateObservableGauge("costmodel.router.targets", targetStates, "{target}", "Targets whose learned state (speed, failures, ejection) the router keeps.");
+    }
+
     internal void OptionReloadRefused(string key) => _optionsRefused.Add(1, new KeyValuePair<string, object?>("key", key));
 
     internal void GossipProof(string outcome) => _gossipProofs.Add(1, new KeyValuePair<string, object?>("event", outcome));

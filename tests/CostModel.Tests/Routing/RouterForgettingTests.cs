@@ -68,7 +68,7 @@ public sealed class RouterForgettingTests
         RouteDecision held = f.Router.Route(RouterFixture.Request());
         RouteDecision failed = f.Router.Route(RouterFixture.Request());
         Assert.True(failed.Lease.Complete(new RouteOutcome(false, 0.01, 0)));
-        Assert.Equal(1, f.Internal.InFlight("a"));
+        Assert.Equal(1, f.Router.InFlight("a"));
 
         Assert.True(f.View.Remove("a"));
         Assert.False(f.Internal.Remembers("a"));
@@ -77,7 +77,7 @@ public sealed class RouterForgettingTests
         // The lease taken before the node left still completes, once, and releases its count.
         Assert.True(held.Lease.Complete(new RouteOutcome(false, 0.01, 0)));
         Assert.False(held.Lease.Complete(new RouteOutcome(false, 0.01, 0)));
-        Assert.Equal(0, f.Internal.ActiveLeases);
+        Assert.Equal(0, f.Router.ActiveLeases);
 
         // Back (a restart, or an id reused): nothing of the old failures, nor of the late outcome, is carried over.
         f.Add(f.Node("a", version: 2));
@@ -85,10 +85,10 @@ public sealed class RouterForgettingTests
         RouteDecision back = f.Router.Route(RouterFixture.Request(), explanation);
         Assert.Equal("a", back.TargetId);
         Assert.Equal(0, Assert.Single(explanation.Candidates).FailureRate);
-        Assert.Equal(1, f.Internal.InFlight("a"));
+        Assert.Equal(1, f.Router.InFlight("a"));
         back.Lease.Dispose();
-        Assert.Equal(0, f.Internal.InFlight("a"));
-        Assert.Equal(0, f.Internal.ActiveLeases);
+        Assert.Equal(0, f.Router.InFlight("a"));
+        Assert.Equal(0, f.Router.ActiveLeases);
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class RouterForgettingTests
         }
 
         Assert.Empty(ejections.GetMeasurementSnapshot());
-        Assert.Equal(0, f.Internal.ActiveLeases);
+        Assert.Equal(0, f.Router.ActiveLeases);
         Assert.Equal("b", f.Router.Route(RouterFixture.Request()).TargetId);
     }
 
@@ -127,8 +127,8 @@ public sealed class RouterForgettingTests
         f.Time.Advance(RoutingDefaults.LeaseTimeout + TimeSpan.FromMinutes(3));
         f.Router.Route(RouterFixture.Request()).Lease.Dispose();
 
-        Assert.Equal(0, f.Internal.ActiveLeases);
-        Assert.Equal(0, f.Internal.InFlight("b"));
+        Assert.Equal(0, f.Router.ActiveLeases);
+        Assert.Equal(0, f.Router.InFlight("b"));
         Assert.False(f.Internal.Remembers("a"));
     }
 

@@ -19,14 +19,14 @@ public sealed class RouterLeaseAndHealthTests : IDisposable
             _f.Router.Route(RouterFixture.Request());
         }
 
-        Assert.Equal(20, _f.Internal.ActiveLeases);
-        Assert.Equal(20, _f.Internal.InFlight("a") + _f.Internal.InFlight("b"));
+        Assert.Equal(20, _f.Router.ActiveLeases);
+        Assert.Equal(20, _f.Router.InFlight("a") + _f.Router.InFlight("b"));
 
         _f.Time.Advance(RoutingDefaults.LeaseTimeout + TimeSpan.FromMinutes(3));
         _f.Router.Route(RouterFixture.Request()).Lease.Dispose();
 
-        Assert.Equal(0, _f.Internal.ActiveLeases);
-        Assert.Equal(0, _f.Internal.InFlight("a") + _f.Internal.InFlight("b"));
+        Assert.Equal(0, _f.Router.ActiveLeases);
+        Assert.Equal(0, _f.Router.InFlight("a") + _f.Router.InFlight("b"));
     }
 
     [Fact]
@@ -39,8 +39,8 @@ public sealed class RouterLeaseAndHealthTests : IDisposable
         Assert.False(d.Lease.Complete(new RouteOutcome(true, 1, 10)));
         d.Lease.Dispose();
 
-        Assert.Equal(0, _f.Internal.InFlight("a"));
-        Assert.Equal(0, _f.Internal.ActiveLeases);
+        Assert.Equal(0, _f.Router.InFlight("a"));
+        Assert.Equal(0, _f.Router.ActiveLeases);
     }
 
     [Fact]
@@ -222,10 +222,10 @@ public sealed class RouterLeaseAndHealthTests : IDisposable
         updater.Join();
 
         Assert.Null(failure);
-        Assert.Equal(0, _f.Internal.ActiveLeases);
+        Assert.Equal(0, _f.Router.ActiveLeases);
         for (int i = 0; i < 8; i++)
         {
-            Assert.Equal(0, _f.Internal.InFlight($"n{i}"));
+            Assert.Equal(0, _f.Router.InFlight($"n{i}"));
         }
     }
 }
