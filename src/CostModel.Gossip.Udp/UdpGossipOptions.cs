@@ -10,6 +10,9 @@ namespace CostModel.Gossip.Udp;
 /// </remarks>
 public sealed class UdpGossipOptions
 {
+    /// <summary>The section below <c>CostModel</c> these options are bound from by <c>AddUdpGossipTransport()</c>.</summary>
+    public const string SectionName = "Gossip:Udp";
+
     /// <summary>
     /// The default bind address: IPv4 loopback, reachable from this machine only. Anyone who can
     /// reach the socket can send it datagrams and receive replies, so a real mesh names its
@@ -123,8 +126,6 @@ public sealed class UdpGossipOptions
     /// <summary>Bytes of addressed messages sent to all strangers together; beyond it they are dropped and counted. Its burst must hold one MTU. Default <see cref="DefaultStrangerSendLimit"/>.</summary>
     public UdpRateLimit StrangerSendLimit { get; set; } = DefaultStrangerSendLimit;
 
-    /// <summary>The clock for gossip rounds and peer ages; <see cref="TimeProvider.System"/> by default.</summary>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Throws when a value is out of range; returns the parsed bind address.</summary>
     internal IPAddress Validate()
@@ -150,7 +151,6 @@ public sealed class UdpGossipOptions
         StrangerSendLimit.Validate(nameof(StrangerSendLimit));
         ArgumentOutOfRangeException.ThrowIfLessThan(StrangerSendLimitPerAddress.Burst, Mtu, nameof(StrangerSendLimitPerAddress));
         ArgumentOutOfRangeException.ThrowIfLessThan(StrangerSendLimit.Burst, Mtu, nameof(StrangerSendLimit));
-        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         foreach (string seed in SeedPeers)
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(seed, nameof(SeedPeers));

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
@@ -75,6 +76,7 @@ public sealed class UdpGossipTransport : IAsyncDisposable
     private readonly LogThrottle _receiveLimitedLog;
     private readonly LogThrottle _sendLimitedLog;
     private readonly List<Peer> _seedPeers = [];
+    private readonly Meter? _ownedMeter;
     private IDisposable? _subscription;
     private ITimer? _timer;
     private Task? _receiveLoop;
@@ -110,16 +112,21 @@ public sealed class UdpGossipTransport : IAsyncDisposable
     /// <param name="adapter">The gossip adapter whose bytes to move.</param>
     /// <param name="options">The options (read now; later changes have no effect).</param>
     /// <param name="logger">Where to log; none by default.</param>
+    /// <param name="meterFactory">
+    /// Where its counters go: on the <c>CostModel</c> meter of the host's factory
+    /// (<c>costmodel.gossip.udp.*</c>); null for a meter of its own, disposed with the transport.
+    /// </param>
+    /// <param name="time">The clock for gossip rounds, budgets and peer ages; <see cref="TimeProvider.System"/> when null.</param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     /// <exception cref="SocketException">The address and port cannot be bound.</exception>
-    public UdpGossipTransport(IGossipAdapter adapter, UdpGossipOptions options, ILogger<UdpGossipTransport>? logger = null)
+    public UdpGossipTransport(IGossipAdapter adapter, UdpGossipOptions options, ILogger<UdpGossipTransport>? logger = null, IMeterFactory? meterFactory = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(adapter);
         ArgumentNullException.ThrowIfNull(options);
         IPAddress bind = options.Validate();
         _adapter = adapter;
         _logger = logger ?? (ILogger)NullLogger.Instance;
-        _time = options.TimeProvider;
+        _time = time ?? TimeProvider.System;
         _interval = options.GossipInterval;
         _fanout = options.Fanout;
         _mtu = options.Mtu;
@@ -167,7 +174,13 @@ public sealed class UdpGossipTransport : IAsyncDisposable
             _stopping.Dispose();
             throw;
         }
+
+        _ownedMeter = meterFactory is null ? new Meter(MeterName) : null;
+        UdpMetrics.Observe(meterFactory?.Create(MeterName) ?? _ownedMeter!, this);
     }
+
+    /// <summary>The meter the transport's counters are on: the library's own (<c>CostModel</c>).</summary>
+    internal const string MeterName = "CostModel";
 
     /// <summary>The address and port the socket is bound to (the chosen port when <see cref="UdpGossipOptions.Port"/> is 0).</summary>
     public IPEndPoint LocalEndPoint { get; }
@@ -336,6 +349,7 @@ public sealed class UdpGossipTransport : IAsyncDisposable
         }
 
         _stopping.Dispose();
+        _ownedMeter?.Dispose();
     }
 
     private async Task ReceiveLoopAsync(CancellationToken stopping)

@@ -29,11 +29,11 @@ internal sealed class TransportHarness : IAsyncDisposable
 
     public async Task<(UdpGossipTransport Transport, RecordingAdapter Adapter)> StartAsync(Action<UdpGossipOptions>? configure = null, SignalingLogger? logger = null)
     {
-        var options = new UdpGossipOptions { BindAddress = "127.0.0.1", Port = 0, TimeProvider = Time };
+        var options = new UdpGossipOptions { BindAddress = "127.0.0.1", Port = 0 };
         configure?.Invoke(options);
         var adapter = new RecordingAdapter();
         _adapters.Add(adapter);
-        var transport = new UdpGossipTransport(adapter, options, logger);
+        var transport = new UdpGossipTransport(adapter, options, logger, time: Time);
         _transports.Add(transport);
         await transport.StartAsync(TestContext.Current.CancellationToken);
         return (transport, adapter);

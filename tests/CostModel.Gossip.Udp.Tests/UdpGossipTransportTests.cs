@@ -237,7 +237,7 @@ public sealed class UdpGossipTransportTests : IAsyncDisposable
     {
         var adapter = new RecordingAdapter();
         _adapters.Add(adapter);
-        var transport = new UdpGossipTransport(adapter, Options());
+        var transport = new UdpGossipTransport(adapter, Options(), time: _time);
         await transport.StartAsync(TestContext.Current.CancellationToken);
         IPEndPoint bound = transport.LocalEndPoint;
         Assert.False(transport.ReceiveLoop.IsCompleted);
@@ -318,9 +318,9 @@ public sealed class UdpGossipTransportTests : IAsyncDisposable
 
     private static string Text(IPEndPoint endPoint) => endPoint.ToString();
 
-    private UdpGossipOptions Options(Action<UdpGossipOptions>? configure = null)
+    private static UdpGossipOptions Options(Action<UdpGossipOptions>? configure = null)
     {
-        var options = new UdpGossipOptions { BindAddress = "127.0.0.1", Port = 0, TimeProvider = _time };
+        var options = new UdpGossipOptions { BindAddress = "127.0.0.1", Port = 0 };
         configure?.Invoke(options);
         return options;
     }
@@ -329,7 +329,7 @@ public sealed class UdpGossipTransportTests : IAsyncDisposable
     {
         var adapter = new RecordingAdapter();
         _adapters.Add(adapter);
-        var transport = new UdpGossipTransport(adapter, Options(configure), logger);
+        var transport = new UdpGossipTransport(adapter, Options(configure), logger, time: _time);
         _transports.Add(transport);
         await transport.StartAsync(TestContext.Current.CancellationToken);
         return (transport, adapter);

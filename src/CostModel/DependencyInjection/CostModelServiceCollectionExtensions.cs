@@ -91,6 +91,30 @@ public static class CostModelServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Marks a setting of <typeparamref name="TOptions"/> as fixed at start, as the library's own
+    /// are (the node id, the view's size): a reload that changes it keeps the first value, logged at
+    /// Warning (event 6001) and counted (<c>costmodel.options.reload_refused</c>), and the rest of the
+    /// reload applies. For settings a part reads once (a port, a buffer size), so that what the options
+    /// say and what runs never disagree. Call once per setting; repeated calls for one key are ignored.
+    /// </summary>
+    /// <typeparam name="TOptions">The options type.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="key">The configuration key, for the log ("CostModel:Gossip:Udp:Port").</param>
+    /// <param name="get">Reads the setting.</param>
+    /// <param name="set">Writes it back.</param>
+    /// <returns>The builder.</returns>
+    public static ICostModelBuilder FixAtStart<TOptions>(this ICostModelBuilder builder, string key, Func<TOptions, object?> get, Action<TOptions, object?> set)
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        ArgumentNullException.ThrowIfNull(get);
+        ArgumentNullException.ThrowIfNull(set);
+        AddFixedSetting(builder.Services, new FixedSetting<TOptions>(key, get, set));
+        return builder;
+    }
+
     /// <summary>Adds a routing filter; name it in <c>Routing:Filters</c> to use it.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="filter">The filter.</param>
@@ -237,16 +261,22 @@ public static class CostModelServiceCollectionExtensions
     internal static void FixAtStart<TOptions>(IServiceCollection services, params FixedSetting<TOptions>[] settings)
         where TOptions : class
     {
-        if (services.Any(d => d.ServiceType == typeof(FixedSetting<TOptions>)))
+        foreach (FixedSetting<TOptions> setting in settings)
+        {
+            AddFixedSetting(services, setting);
+        }
+    }
+
+    private static void AddFixedSetting<TOptions>(IServiceCollection services, FixedSetting<TOptions> setting)
+        where TOptions : class
+    {
+        // One per key however often registration runs (AddCostModel twice, a part added twice).
+        if (services.Any(d => d.ServiceType == typeof(FixedSetting<TOptions>) && d.ImplementationInstance is FixedSetting<TOptions> known && known.Key == setting.Key))
         {
             return;
         }
 
-        foreach (FixedSetting<TOptions> setting in settings)
-        {
-            services.AddSingleton(setting);
-        }
-
+        services.AddSingleton(setting);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<TOptions>, FixedAtStart<TOptions>>());
     }
 }
