@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using CostModel.Samples;
 
@@ -44,6 +45,44 @@ internal sealed record NodeArguments
     /// <param name="args">The command line.</param>
     /// <param name="exitCode">The code to exit with when the result is null: 0 after the help, 2 after a usage error.</param>
     /// <returns>The arguments, or null when the program should end.</returns>
+    /// <summary>
+    /// The flags as configuration keys (what an <c>appsettings.json</c> would say), laid over any
+    /// configuration file: the node is configured exactly as a host configures the library.
+    /// </summary>
+    public Dictionary<string, string?> ToConfiguration()
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["CostModel:NodeId"] = NodeId,
+            ["CostModel:Gossip:AllowUnauthenticated"] = AllowUnauthenticated ? "true" : null,
+
+            // The UDP transport runs the rounds: the adapter answers its pulls.
+            ["CostModel:Gossip:Dissemination"] = nameof(CostModel.Gossip.GossipDissemination.Pull),
+            ["CostModel:Gossip:DeadAfter"] = DeadAfter?.ToString("c", CultureInfo.InvariantCulture),
+            ["CostModel:Gossip:RemoveAfter"] = RemoveAfter?.ToString("c", CultureInfo.InvariantCulture),
+            ["CostModel:Gossip:Udp:BindAddress"] = Bind,
+            ["CostModel:Gossip:Udp:Port"] = Port.ToString(CultureInfo.InvariantCulture),
+        };
+        if (Key is { } key)
+        {
+            settings["CostModel:Gossip:Keys:0"] = key;
+        }
+
+        if (Heartbeat is { } heartbeat)
+        {
+            TimeSpan minPublish = heartbeat < CostModel.Gossip.GossipDefaults.MinPublishInterval ? heartbeat : CostModel.Gossip.GossipDefaults.MinPublishInterval;
+            settings["CostModel:Gossip:MaxSilence"] = heartbeat.ToString("c", CultureInfo.InvariantCulture);
+            settings["CostModel:Gossip:MinPublishInterval"] = minPublish.ToString("c", CultureInfo.InvariantCulture);
+        }
+
+        for (int i = 0; i < Seeds.Count; i++)
+        {
+            settings[$"CostModel:Gossip:Udp:SeedPeers:{i}"] = Seeds[i];
+        }
+
+        return settings;
+    }
+
     public static NodeArguments? Parse(string[] args, out int exitCode)
     {
         var nodeId = new Option<string>("--node-id") { Description = "this node's id in the mesh", HelpName = "ID", DefaultValueFactory = _ => Environment.MachineName };
