@@ -8,13 +8,14 @@ using CostModel.Mesh;
 using CostModel.Platforms;
 using CostModel.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace CostModel.MeshDemo;
 
 /// <summary>
-/// One mesh node in this process: its own DI container (collector, scorer, mesh view, gossip
-/// adapter, router) and its own UDP socket on 127.0.0.1. The real node reads this machine's probes;
-/// a simulated one reads a <see cref="SimulatedMachine"/>.
+/// One mesh node in this process: its own Generic Host (collector, scorer, mesh view, gossip
+/// adapter, router, and the UDP transport on 127.0.0.1, started and stopped by the host). The real
+/// node reads this machine's probes; a simulated one reads a <see cref="SimulatedMachine"/>.
 /// </summary>
 internal sealed class DemoNode : IAsyncDisposable
 {
@@ -31,17 +32,17 @@ internal sealed class DemoNode : IAsyncDisposable
     /// <summary>10 s battery trend window (the library's shortest; the default is 5 min): the script drains a battery in seconds, not hours.</summary>
     private static readonly TimeSpan SimulatedBatteryTrendWindow = TimeSpan.FromSeconds(10);
 
-    private readonly ServiceProvider _provider;
+    private readonly IHost _host;
     private readonly UdpGossipTransport _transport;
 
-    private DemoNode(ServiceProvider provider, UdpGossipTransport transport, SimulatedMachine? machine)
+    private DemoNode(IHost host, SimulatedMachine? machine)
     {
-        _provider = provider;
-        _transport = transport;
+        _host = host;
+        _transport = host.Services.GetRequiredService<UdpGossipTransport>();
         Machine = machine;
-        Adapter = provider.GetRequiredService<GossipAdapter>();
-        View = provider.GetRequiredService<MeshView>();
-        Router = provider.GetRequiredService<IRouter>();
+        Adapter = host.Services.GetRequiredService<GossipAdapter>();
+        View = host.Services.GetRequiredService<MeshView>();
+        Router = host.Services.GetRequiredService<IRouter>();
     }
 
     public string NodeId => Adapter.NodeId;
@@ -57,7 +58,7 @@ internal sealed class DemoNode : IAsyncDisposable
 
     public IPEndPoint EndPoint => _transport.LocalEndPoint;
 
-    public IServiceProvider Services => _provider;
+    public IServiceProvider Services => _host.Services;
 
     /// <summary>Builds a node, starts its adapter and joins the mesh through <paramref name="seed"/> (none for the first node).</summary>
     /// <param name="nodeId">The node id.</param>
@@ -69,7 +70,8 @@ internal sealed class DemoNode : IAsyncDisposable
     /// <param name="cancellationToken">Stops the join.</param>
     public static async Task<DemoNode> StartAsync(string nodeId, ServedModel model, SimulatedMachine? machine, IPEndPoint? seed, Action<ICostModelBuilder> configure, IRandomSource? random, CancellationToken cancellationToken)
     {
-        var services = new ServiceCollection();
+        HostApplicationBuilder hostBuilder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        IServiceCollection services = hostBuilder.Services;
         services.AddMetrics();
         if (random is not null)
         {
@@ -109,33 +111,26 @@ internal sealed class DemoNode : IAsyncDisposable
             }
         }
 
-        builder.AddGossip();
-        ServiceProvider provider = services.BuildServiceProvider();
-        UdpGossipTransport? transport = null;
-        try
+        builder.AddGossip().AddUdpGossipTransport().Configure<UdpGossipOptions>(o =>
         {
-            GossipAdapter adapter = provider.GetRequiredService<GossipAdapter>();
-            adapter.SetCapabilities(new NodeCapabilities(nodeId, 1) { Models = [model] });
-            var options = new UdpGossipOptions { BindAddress = IPAddress.Loopback.ToString(), Port = 0 };
+            o.BindAddress = IPAddress.Loopback.ToString();
+            o.Port = 0;
             if (seed is not null)
             {
-                options.SeedPeers.Add(seed.ToString());
+                o.SeedPeers.Add(seed.ToString());
             }
-
-            transport = new UdpGossipTransport(adapter, options);
-            var node = new DemoNode(provider, transport, machine);
-            adapter.Start();
-            await transport.StartAsync(cancellationToken).ConfigureAwait(false);
+        });
+        IHost host = hostBuilder.Build();
+        try
+        {
+            host.Services.GetRequiredService<GossipAdapter>().SetCapabilities(new NodeCapabilities(nodeId, 1) { Models = [model] });
+            var node = new DemoNode(host, machine);
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
             return node;
         }
         catch
         {
-            if (transport is not null)
-            {
-                await transport.DisposeAsync().ConfigureAwait(false);
-            }
-
-            await provider.DisposeAsync().ConfigureAwait(false);
+            host.Dispose();
             throw;
         }
     }
@@ -145,7 +140,7 @@ internal sealed class DemoNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _transport.DisposeAsync().ConfigureAwait(false);
-        await _provider.DisposeAsync().ConfigureAwait(false);
+        await _host.StopAsync().ConfigureAwait(false);
+        _host.Dispose();
     }
 }
