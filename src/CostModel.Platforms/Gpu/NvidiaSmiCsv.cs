@@ -92,7 +92,7 @@ internal static class NvidiaSmiCsv
 
             Reading<long> used = row.MiB(1, "memory.used");
             Reading<long> total = row.MiB(2, "memory.total");
-            if (used.HasValue && total.HasValue && used.RawValue > total.RawValue)
+            if (used.HasValue && total.HasValue && used.GetValueOrDefault(default) > total.GetValueOrDefault(default))
             {
                 // Either may be wrong: both are Unknown.
                 string reason = Plausible.Exceeds("VRAM used", $"nvidia-smi memory.used for GPU {index}", row.Text(1) + " MiB",

@@ -176,7 +176,7 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
         // Bounds: quota from the container probe (NotSupported = no cgroup fs = no quota), cpuset from the reader.
         Reading<ResourceLimit> quotaReading = snapshot.Container.CpuLimitCores;
         bool quotaKnown = quotaReading.HasValue || quotaReading.Quality == SignalQuality.NotSupported;
-        double quota = quotaReading.HasValue && !quotaReading.RawValue.IsUnlimited ? quotaReading.RawValue.Amount : double.PositiveInfinity;
+        double quota = quotaReading.HasValue && !quotaReading.GetValueOrDefault(default).IsUnlimited ? quotaReading.GetValueOrDefault(default).Amount : double.PositiveInfinity;
         double cpusetCount = cpuset.IsOk ? cpuset.Value : double.PositiveInfinity;
 
         Reading<double> effective;
@@ -442,7 +442,7 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
                 }
 
                 // A group can briefly run past its quota within a period boundary: clamp to 1.
-                double share = used / (effective.RawValue * wall.TotalNanoseconds);
+                double share = used / (effective.GetValueOrDefault(default) * wall.TotalNanoseconds);
                 return Reading.Estimated(Math.Clamp(share, 0, 1), now, usage.Text);
             }
         }
@@ -487,7 +487,7 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
             }
 
             double busyCores = (double)hostBusy / total * hostCores;
-            return Reading.Estimated(Math.Clamp(busyCores / effective.RawValue, 0, 1), now, HostFallbackSource);
+            return Reading.Estimated(Math.Clamp(busyCores / effective.GetValueOrDefault(default), 0, 1), now, HostFallbackSource);
         }
 
         return Share(hostBusy, hostIdle, _statPath, now);
@@ -540,14 +540,14 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
             return Reading.Unknown<double>(reason, now);
         }
 
-        if (!effective.HasValue || effective.RawValue <= 0)
+        if (!effective.HasValue || effective.GetValueOrDefault(default) <= 0)
         {
             return Reading.Unknown<double>(effective.Reason ?? "effective cores unknown", now);
         }
 
         return effective.Quality == SignalQuality.Measured
-            ? Reading.Measured(load / effective.RawValue, now, _loadAvgPath)
-            : Reading.Estimated(load / effective.RawValue, now, _loadAvgPath);
+            ? Reading.Measured(load / effective.GetValueOrDefault(default), now, _loadAvgPath)
+            : Reading.Estimated(load / effective.GetValueOrDefault(default), now, _loadAvgPath);
     }
 
     private Reading<double> Pressure(bool memory, DateTimeOffset now)
@@ -614,9 +614,9 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
         Reading<ResourceLimit> limitReading = container.MemoryLimitBytes;
         Reading<long> workingSet = container.MemoryWorkingSetBytes;
 
-        if (limitReading.HasValue && !limitReading.RawValue.IsUnlimited)
+        if (limitReading.HasValue && !limitReading.GetValueOrDefault(default).IsUnlimited)
         {
-            long limit = (long)limitReading.RawValue.Amount;
+            long limit = (long)limitReading.GetValueOrDefault(default).Amount;
 
             // A limit above the host's memory does not bind: the host's figures stand.
             bool binding = limit < total;
@@ -625,12 +625,12 @@ internal sealed class LinuxComputeProbe : ISignalProbe, IDisposable
                 : Reading.Measured(total, now, _memInfoPath);
             if (workingSet.HasValue)
             {
-                long left = Math.Max(0, limit - workingSet.RawValue);
+                long left = Math.Max(0, limit - workingSet.GetValueOrDefault(default));
                 availableReading = !hasAvailable
                     ? Reading.Measured(Math.Min(left, total), now, workingSet.Source!)
                     : Reading.Measured(Math.Min(available, left), now, left < available ? workingSet.Source! : _memInfoPath);
                 usedReading = binding
-                    ? Reading.Measured(workingSet.RawValue, now, workingSet.Source!)
+                    ? Reading.Measured(workingSet.GetValueOrDefault(default), now, workingSet.Source!)
                     : HostUsed(hasAvailable, total, available, now);
             }
             else

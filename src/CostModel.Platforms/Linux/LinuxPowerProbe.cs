@@ -205,8 +205,8 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
     private PowerFactors WithBatteries(DateTimeOffset now, int count, Reading<ChargeState> state, bool acOnline, string? acSource, string? acFailure)
     {
         Sources src = _sources;
-        bool discharging = state.HasValue && state.RawValue == ChargeState.Discharging;
-        bool charging = state.HasValue && state.RawValue == ChargeState.Charging;
+        bool discharging = state.HasValue && state.GetValueOrDefault(default) == ChargeState.Discharging;
+        bool charging = state.HasValue && state.GetValueOrDefault(default) == ChargeState.Charging;
 
         Reading<PowerSource> source =
             acOnline ? Reading.Measured(PowerSource.Mains, now, acSource!)
@@ -357,7 +357,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         }
         else if (remaining.HasValue && full.HasValue)
         {
-            Reading<double> missing = Reading.Estimated(Math.Max(0, full.RawValue - remaining.RawValue), now, TimeToFullSource);
+            Reading<double> missing = Reading.Estimated(Math.Max(0, full.GetValueOrDefault(default) - remaining.GetValueOrDefault(default)), now, TimeToFullSource);
             toFull = TimeAt(missing, rate, now, TimeToFullSource);
         }
         else
@@ -391,12 +391,12 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
             return rateW;
         }
 
-        if (rateW.RawValue <= 0)
+        if (rateW.GetValueOrDefault(default) <= 0)
         {
             return Reading.Unknown<double>(ZeroRateReason, now);
         }
 
-        double seconds = energyWh.RawValue / rateW.RawValue * SecondsPerHour;
+        double seconds = energyWh.GetValueOrDefault(default) / rateW.GetValueOrDefault(default) * SecondsPerHour;
         return seconds <= PowerFactors.MaxTimeSeconds
             ? Reading.Estimated(seconds, now, source)
             : Reading.Unknown<double>(TooLongReason, now);

@@ -27,6 +27,6 @@ public sealed record ComputeFactors
     /// <summary>Memory this process can use in total (host memory or the container's limit), in bytes.</summary>
     public Reading<long> MemoryTotalBytes { get; init => field = FactorGuard.NonNegative(value, nameof(MemoryTotalBytes)); }
 
-    // Rejects absurd values; the largest single systems have a few thousand hardware threads.
-    internal const double MaxCores = 65_536;
+    /// <summary>65,536 cores: the most the model accepts (the largest single systems have a few thousand hardware threads); beyond is a driver or parsing error.</summary>
+    public const double MaxCores = 65_536;
 }

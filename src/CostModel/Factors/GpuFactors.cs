@@ -45,9 +45,13 @@ public sealed record GpuDevice
     /// <summary>True when the driver reports the clocks held down for heat or power.</summary>
     public Reading<bool> Throttled { get; init; }
 
-    internal const int MaxNameLength = 64;
+    /// <summary>64 characters: the longest device name the model keeps.</summary>
+    public const int MaxNameLength = 64;
 
-    // A single accelerator board draws under 2 kW (an H200 NVL 600 W, a GB200 superchip 2.7 kW
-    // for two GPUs and a CPU); 5 kW rejects absurd values without limiting real hardware.
-    internal const double MaxGpuWatts = 5_000;
+    /// <summary>
+    /// 5 kW: the most one device may draw in the model. A single accelerator board draws under 2 kW
+    /// (an H200 NVL 600 W, a GB200 superchip 2.7 kW for two GPUs and a CPU); 5 kW rejects absurd
+    /// values without limiting real hardware.
+    /// </summary>
+    public const double MaxGpuWatts = 5_000;
 }

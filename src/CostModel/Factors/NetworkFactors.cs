@@ -25,6 +25,6 @@ public sealed record NetworkFactors
     /// <summary>How many observed transfers the bandwidth estimate rests on (0: the prior alone).</summary>
     public int BandwidthSampleCount { get; init => field = FactorGuard.NonNegative(value, nameof(BandwidthSampleCount)); }
 
-    // Linux IFNAMSIZ is 16; Windows interface aliases reach 256 but are truncated for display.
-    internal const int MaxInterfaceNameLength = 64;
+    /// <summary>64 characters: the longest interface name kept (Linux IFNAMSIZ is 16; Windows aliases reach 256 and are truncated for display).</summary>
+    public const int MaxInterfaceNameLength = 64;
 }

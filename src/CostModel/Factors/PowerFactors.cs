@@ -33,7 +33,12 @@ public sealed record PowerFactors
     // Bounds that reject absurd values, not physical limits of any particular machine:
     // a laptop draws well under 300 W and packs under 100 Wh (air-travel limit); a UPS or a
     // power station is far larger, so the bounds are 10 kW, 100 kWh and 30 days.
-    internal const double MaxBatteryRateWatts = 10_000;
-    internal const double MaxBatteryWattHours = 100_000;
-    internal const double MaxTimeSeconds = 30 * 24 * 3600;
+    /// <summary>10 kW: the largest battery charge or discharge rate the model accepts.</summary>
+    public const double MaxBatteryRateWatts = 10_000;
+
+    /// <summary>100 kWh: the largest battery energy the model accepts.</summary>
+    public const double MaxBatteryWattHours = 100_000;
+
+    /// <summary>30 days, in seconds: the longest time to empty or to full the model accepts.</summary>
+    public const double MaxTimeSeconds = 30 * 24 * 3600;
 }

@@ -15,8 +15,15 @@ public sealed record ThermalFactors
     /// <summary>Throttle events counted by the hardware since the previous snapshot.</summary>
     public Reading<long> ThrottleEvents { get; init => field = FactorGuard.NonNegative(value, nameof(ThrottleEvents)); }
 
-    // Silicon sensors read from about -40 C (cold start outdoors) to about 125 C (junction
-    // maximum of most CPUs and GPUs); outside -55..150 C a reading is a driver error.
-    internal const double MinPlausibleCelsius = -55;
-    internal const double MaxPlausibleCelsius = 150;
+    /// <summary>
+    /// -55 C: the lowest temperature the model accepts (a probe may be stricter). Silicon sensors
+    /// read from about -40 C (cold start outdoors); below -55 C a reading is a driver error.
+    /// </summary>
+    public const double MinPlausibleCelsius = -55;
+
+    /// <summary>
+    /// 150 C: the highest temperature the model accepts. Junction maxima of most CPUs and GPUs are
+    /// about 100 to 125 C; above 150 C a reading is a driver error.
+    /// </summary>
+    public const double MaxPlausibleCelsius = 150;
 }

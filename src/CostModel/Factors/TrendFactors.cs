@@ -9,9 +9,9 @@ public sealed record TrendFactors
     /// <summary>Change of CPU utilisation per minute (utilisation is 0 to 1): positive while load rises.</summary>
     public Reading<double> LoadSlopePerMinute { get; init => field = FactorGuard.Range(value, -MaxLoadSlopePerMinute, MaxLoadSlopePerMinute, nameof(LoadSlopePerMinute)); }
 
-    // Fast charging fills a phone in about 15 minutes (400 %/h); 3,600 %/h is an absurdity bound.
-    internal const double MaxPercentPerHour = 3_600;
+    /// <summary>3,600 %/h: the steepest battery trend the model accepts (fast charging fills a phone in about 15 minutes, 400 %/h).</summary>
+    public const double MaxPercentPerHour = 3_600;
 
-    // Utilisation spans 0..1; going from idle to full in one second is 60 per minute.
-    internal const double MaxLoadSlopePerMinute = 60;
+    /// <summary>60 per minute: the steepest load trend the model accepts (utilisation spans 0..1; idle to full in one second).</summary>
+    public const double MaxLoadSlopePerMinute = 60;
 }

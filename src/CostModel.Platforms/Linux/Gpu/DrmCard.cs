@@ -175,7 +175,7 @@ internal sealed class DrmCard : IDisposable
     {
         used = ReadBytes(_vramUsed, now);
         total = ReadBytes(_vramTotal, now);
-        if (used.HasValue && total.HasValue && used.RawValue > total.RawValue)
+        if (used.HasValue && total.HasValue && used.GetValueOrDefault(default) > total.GetValueOrDefault(default))
         {
             string reason = Plausible.Exceeds(
                 "VRAM used", _vramUsed.File!.Path, _vramUsed.File.Excerpt(), "VRAM total", _vramTotal.File!.Path, _vramTotal.File.Excerpt(), Plausible.GpuMemoryUsedWhy);
