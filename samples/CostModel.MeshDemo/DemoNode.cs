@@ -41,7 +41,7 @@ internal sealed class DemoNode : IAsyncDisposable
         _transport = host.Services.GetRequiredService<UdpGossipTransport>();
         Machine = machine;
         Adapter = host.Services.GetRequiredService<GossipAdapter>();
-        View = host.Services.GetRequiredService<MeshView>();
+        View = host.Services.GetRequiredService<IMeshView>();
         Router = host.Services.GetRequiredService<IRouter>();
     }
 
@@ -52,7 +52,7 @@ internal sealed class DemoNode : IAsyncDisposable
 
     public GossipAdapter Adapter { get; }
 
-    public MeshView View { get; }
+    public IMeshView View { get; }
 
     public IRouter Router { get; }
 

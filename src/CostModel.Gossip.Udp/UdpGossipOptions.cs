@@ -18,22 +18,22 @@ public sealed class UdpGossipOptions
     /// reach the socket can send it datagrams and receive replies, so a real mesh names its
     /// interface in <see cref="BindAddress"/> on purpose (issue 12: "open by default").
     /// </summary>
-    public const string DefaultBindAddress = "127.0.0.1";
+    public static readonly string DefaultBindAddress = "127.0.0.1";
 
     /// <summary>The default gossip fanout: 3 random peers per round, memberlist's <c>GossipNodes</c> default.</summary>
-    public const int DefaultFanout = 3;
+    public static readonly int DefaultFanout = 3;
 
     /// <summary>The default MTU: 1,400 bytes per datagram, memberlist's UDP buffer size (fits a 1,500-byte Ethernet frame with IP and UDP headers and room for tunnels).</summary>
-    public const int DefaultMtu = 1400;
+    public static readonly int DefaultMtu = 1400;
 
     /// <summary>The largest MTU: 65,507 bytes, the most a UDP datagram over IPv4 carries (65,535 less 20 of IP and 8 of UDP header).</summary>
     public const int MaxMtu = 65_507;
 
     /// <summary>The default bound on datagrams waiting for the adapter: 1,024 (ours: about 1.4 MiB at the default MTU, several seconds of a busy LAN mesh's gossip).</summary>
-    public const int DefaultMaxQueuedDatagrams = 1024;
+    public static readonly int DefaultMaxQueuedDatagrams = 1024;
 
     /// <summary>The default bound on known peers: 4,096 (ours: far above a LAN mesh, and a few hundred KiB at most).</summary>
-    public const int DefaultMaxPeers = 4096;
+    public static readonly int DefaultMaxPeers = 4096;
 
     /// <summary>The default gossip interval: 200 ms, memberlist's LAN <c>GossipInterval</c>.</summary>
     public static TimeSpan DefaultGossipInterval { get; } = TimeSpan.FromMilliseconds(200);

@@ -31,7 +31,7 @@ internal sealed class GossipHost : IAsyncDisposable
         _provider = provider;
         Adapter = adapter;
         Observed = new ObservingAdapter(adapter);
-        View = provider.GetRequiredService<MeshView>();
+        View = provider.GetRequiredService<IMeshView>();
         _changes = View.Changes.Subscribe(change =>
         {
             if (change.Kind is MeshChangeKind.Dead or MeshChangeKind.Removed)
@@ -47,7 +47,7 @@ internal sealed class GossipHost : IAsyncDisposable
 
     public ObservingAdapter Observed { get; }
 
-    public MeshView View { get; }
+    public IMeshView View { get; }
 
     public UdpGossipTransport Transport { get; private set; } = null!;
 

@@ -32,7 +32,7 @@ public sealed class HostedTransportTests
         Assert.Equal(IPAddress.Loopback, seedTransport.LocalEndPoint.Address);
 
         using IHost joiner = Build("joiner", seedTransport.LocalEndPoint.Port);
-        using var datagrams = new MetricCollector<long>(joiner.Services.GetRequiredService<CostModel.Telemetry.CostModelMetrics>().Meter, "costmodel.gossip.udp.datagrams");
+        using var datagrams = new MetricCollector<long>(joiner.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), CostModel.Telemetry.CostModelMeter.Name, "costmodel.gossip.udp.datagrams");
         await joiner.StartAsync(ct);
 
         await Task.WhenAll(SeesAliveAsync(seed, "joiner", ct), SeesAliveAsync(joiner, "seed", ct));

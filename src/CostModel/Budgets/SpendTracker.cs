@@ -9,7 +9,7 @@ namespace CostModel.Budgets;
 /// The router asks <see cref="CanSpend"/> before choosing a paid target and reports what was
 /// actually spent with <see cref="Record"/>. Thread-safe.
 /// </summary>
-public sealed class SpendTracker : IDisposable
+internal sealed class SpendTracker : IDisposable
 {
     private readonly TimeProvider _time;
 

@@ -55,7 +55,7 @@ public static class CollectionDefaults
     public static readonly TimeSpan SampleInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>2 redone passes: an unplug mid-pass is rare; two more passes cover a flapping connector without looping.</summary>
-    public const int MaxPassRetries = 2;
+    public static readonly int MaxPassRetries = 2;
 
     /// <summary>
     /// 5 min: Linux reports battery charge in steps of about 1 % (capacity) or finer (energy_now);

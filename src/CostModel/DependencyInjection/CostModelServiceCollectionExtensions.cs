@@ -226,6 +226,7 @@ public static class CostModelServiceCollectionExtensions
         services.TryAddSingleton<IProbeFailureReporter, LoggingProbeFailureReporter>();
         services.TryAddSingleton<ICostCollector, CostCollector>();
         services.TryAddSingleton<BandwidthEstimator>();
+        services.TryAddSingleton<IBandwidthEstimator>(sp => sp.GetRequiredService<BandwidthEstimator>());
         services.TryAddSingleton<ICostScorer, DefaultCostScorer>();
         services.TryAddSingleton<IPriceCatalog, PriceCatalog>();
         services.TryAddSingleton<SpendTracker>();
@@ -234,6 +235,7 @@ public static class CostModelServiceCollectionExtensions
             sp.GetRequiredService<CostModelMetrics>(),
             sp.GetService<ILogger<MeshView>>()));
         services.TryAddSingleton<IMeshView>(sp => sp.GetRequiredService<MeshView>());
+        services.TryAddSingleton<IMeshViewWriter>(sp => sp.GetRequiredService<MeshView>());
         services.TryAddSingleton<IRandomSource, SharedRandomSource>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteFilter, ContextLengthFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRouteFilter, LivenessFilter>());

@@ -106,13 +106,13 @@ public enum GossipDissemination
 public static class GossipDefaults
 {
     /// <summary>"costmodel".</summary>
-    public const string ClusterId = "costmodel";
+    public static readonly string ClusterId = "costmodel";
 
     /// <summary>64 characters.</summary>
     public const int MaxClusterIdLength = 64;
 
     /// <summary>1,400 bytes: memberlist's UDPBufferSize, safe under Ethernet's 1,500-byte MTU with IP and UDP headers.</summary>
-    public const int Mtu = 1_400;
+    public static readonly int Mtu = 1_400;
 
     /// <summary>508 bytes: the UDP payload every IPv4 path must carry (576 - 60 - 8); a capabilities record must still fit.</summary>
     public const int MinMtu = 508;
@@ -121,19 +121,19 @@ public static class GossipDefaults
     public const int MaxMtu = 65_507;
 
     /// <summary>4: memberlist's RetransmitMult (each update relayed 4 x log10(n + 1) times).</summary>
-    public const int RetransmitMultiplier = 4;
+    public static readonly int RetransmitMultiplier = 4;
 
     /// <summary>4,096 nodes: the design's cap on the mesh view.</summary>
-    public const int MaxNodes = 4_096;
+    public static readonly int MaxNodes = 4_096;
 
     /// <summary>64 records: ten times what fits a 1,400-byte datagram, a bound on parsing work per message.</summary>
-    public const int MaxRecordsPerMessage = 64;
+    public static readonly int MaxRecordsPerMessage = 64;
 
     /// <summary>10 %: half the router's 20 % hysteresis band, twice its 5 % spread tolerance.</summary>
-    public const double SignificanceThreshold = PublishSettings.DefaultThreshold;
+    public static readonly double SignificanceThreshold = PublishSettings.DefaultThreshold;
 
     /// <summary>8: Cassandra's phi_convict_threshold and chitchat's default.</summary>
-    public const double PhiThreshold = LivenessSettings.DefaultPhiThreshold;
+    public static readonly double PhiThreshold = LivenessSettings.DefaultPhiThreshold;
 
     /// <summary>200 ms: memberlist's LAN GossipInterval.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);

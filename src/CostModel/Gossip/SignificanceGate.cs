@@ -42,7 +42,7 @@ internal sealed record PublishSettings
     /// router's <see cref="RoutingDefaults.HysteresisEpsilonDollars"/>, so a nearly free reference
     /// cost (value of time and electricity configured to 0) does not publish on rounding.
     /// </summary>
-    public const double DefaultCostFloorDollars = RoutingDefaults.HysteresisEpsilonDollars;
+    public static readonly double DefaultCostFloorDollars = RoutingDefaults.HysteresisEpsilonDollars;
 
     /// <summary>
     /// 1 s between publications. memberlist gossips every 200 ms, but its messages are small

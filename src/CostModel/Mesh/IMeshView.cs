@@ -19,6 +19,26 @@ public interface IMeshView
     IObservable<MeshChange> Changes { get; }
 }
 
+/// <summary>
+/// Writes the library's mesh view for a host that learns of nodes itself (its own discovery, a
+/// static list) instead of, or beside, gossip. Registered by <c>AddCostModel</c>; the view it writes
+/// is the <see cref="IMeshView"/> the router reads.
+/// </summary>
+public interface IMeshViewWriter
+{
+    /// <summary>Adds a node or replaces the entry with the same id.</summary>
+    /// <param name="node">The node.</param>
+    /// <param name="at">When this happened, for the change stream (default: unknown, <see cref="DateTimeOffset.MinValue"/>).</param>
+    /// <returns>False when the view is full and the node is new (it is not added).</returns>
+    bool Upsert(MeshNode node, DateTimeOffset at = default);
+
+    /// <summary>Removes a node.</summary>
+    /// <param name="nodeId">The node id.</param>
+    /// <param name="at">When this happened, for the change stream.</param>
+    /// <returns>True when it was there.</returns>
+    bool Remove(string nodeId, DateTimeOffset at = default);
+}
+
 /// <summary>One node as this node knows it.</summary>
 public sealed record MeshNode
 {

@@ -16,7 +16,7 @@ namespace CostModel.Mesh;
 /// call <see cref="Upsert"/> and <see cref="Remove"/> holding no lock a subscriber takes. An entry
 /// that cannot be built is left out of <see cref="Nodes"/> (logged and counted), never thrown to the reader.
 /// </summary>
-public sealed class MeshView : IMeshView, IDisposable
+internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
 {
     /// <summary>4,096 nodes: the design's default cap on the mesh view.</summary>
     public const int MaxNodes = 4_096;

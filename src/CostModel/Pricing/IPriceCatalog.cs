@@ -6,7 +6,7 @@ namespace CostModel.Pricing;
 public interface IPriceCatalog
 {
     /// <summary>The table in use (the last good one: an invalid file never replaces it).</summary>
-    PriceTable Current { get; }
+    IPriceTable Current { get; }
 
     /// <summary>The price of a model: known, the operator's stated fallback, or unknown (the endpoint is then excluded).</summary>
     /// <param name="model">The model name, with or without a provider prefix.</param>
@@ -16,6 +16,25 @@ public interface IPriceCatalog
     /// <param name="cancellationToken">Cancels the fetch.</param>
     /// <returns>True when a new table was installed.</returns>
     Task<bool> RefreshAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// A dated price table, immutable: read from our own JSON format (docs/pricing.md) or from
+/// LiteLLM's community <c>model_prices_and_context_window.json</c>, merged over the bundled table.
+/// </summary>
+public interface IPriceTable
+{
+    /// <summary>Every row, in file order.</summary>
+    IReadOnlyList<ModelPrice> Prices { get; }
+
+    /// <summary>When the table was compiled; null when the file does not say (LiteLLM's format).</summary>
+    DateOnly? AsOf { get; }
+
+    /// <summary>Where the table came from ("bundled", a path, a host source).</summary>
+    string Origin { get; }
+
+    /// <summary>Rows of a LiteLLM file that carry no per-token price (image, audio, per-request models) and were left out.</summary>
+    int SkippedRows { get; }
 }
 
 /// <summary>The answer of <see cref="IPriceCatalog.Lookup"/>.</summary>

@@ -44,7 +44,10 @@ internal sealed class PriceCatalog : IPriceCatalog, IDisposable
         }
     }
 
-    public PriceTable Current => _current;
+    public IPriceTable Current => _current;
+
+    /// <summary>The table in use, with its lookup (for the router and tests).</summary>
+    internal PriceTable Table => _current;
 
     public PriceLookup Lookup(string model)
     {

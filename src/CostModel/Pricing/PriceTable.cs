@@ -10,7 +10,7 @@ namespace CostModel.Pricing;
 /// Model names are looked up case-insensitively, with or without a provider prefix
 /// (<c>openai/gpt-4o</c> and <c>gpt-4o</c>).
 /// </summary>
-public sealed class PriceTable
+internal sealed class PriceTable : IPriceTable
 {
     /// <summary>The format marker of our own files.</summary>
     public const string FormatMarker = "costmodel-prices/1";

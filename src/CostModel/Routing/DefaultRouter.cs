@@ -902,7 +902,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
     private EndpointCache CurrentEndpoints(Settings settings)
     {
-        PriceTable table = _prices.Current;
+        IPriceTable table = _prices.Current;
         EndpointCache cache = _endpointCache;
         if (ReferenceEquals(cache.Table, table) && ReferenceEquals(cache.Source, settings.Options.ApiEndpoints))
         {
@@ -1113,7 +1113,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             && ReferenceEquals(plan, currentPlan) && maxSnapshotAgeTicks == currentMaxSnapshotAgeTicks;
     }
 
-    private sealed record EndpointCache(List<ApiEndpoint>? Source, PriceTable? Table, ApiEndpoint[] Endpoints, TargetState[] States, ServedModel[] Models, TokenPrice?[] Prices)
+    private sealed record EndpointCache(List<ApiEndpoint>? Source, IPriceTable? Table, ApiEndpoint[] Endpoints, TargetState[] States, ServedModel[] Models, TokenPrice?[] Prices)
     {
         public static EndpointCache Empty { get; } = new(null, null, [], [], [], []);
     }

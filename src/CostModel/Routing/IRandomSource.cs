@@ -9,7 +9,7 @@ public interface IRandomSource
 }
 
 /// <summary>The default: <see cref="Random.Shared"/> (thread-safe, unseeded).</summary>
-public sealed class SharedRandomSource : IRandomSource
+internal sealed class SharedRandomSource : IRandomSource
 {
     /// <inheritdoc />
     public int NextInt(int maxExclusive) => Random.Shared.Next(maxExclusive);

@@ -134,22 +134,22 @@ public static class RouteFilterNames
 public static class RoutingDefaults
 {
     /// <summary>0.2: switch only when a challenger is 20 % cheaper (the design review's figure).</summary>
-    public const double HysteresisBand = 0.2;
+    public static readonly double HysteresisBand = 0.2;
 
     /// <summary>0.0001 $: a hundredth of a cent, so two nearly free candidates do not flap on rounding.</summary>
-    public const double HysteresisEpsilonDollars = 0.0001;
+    public static readonly double HysteresisEpsilonDollars = 0.0001;
 
     /// <summary>5 s: the Gateway API inference extension breaks prefix-cache stickiness when the penalty exceeds 5 s.</summary>
-    public const double AffinityBreakPenaltySeconds = 5;
+    public static readonly double AffinityBreakPenaltySeconds = 5;
 
     /// <summary>30 min: a conversation idle for half an hour has likely lost its KV cache anyway.</summary>
     public static readonly TimeSpan AffinityTtl = TimeSpan.FromMinutes(30);
 
     /// <summary>100,000 keys: about 10 MB of affinity state at most.</summary>
-    public const int MaxAffinityKeys = 100_000;
+    public static readonly int MaxAffinityKeys = 100_000;
 
     /// <summary>0.05: candidates within 5 % of the cheapest are near-equals (cost estimates are not more precise than that).</summary>
-    public const double SpreadTolerance = 0.05;
+    public static readonly double SpreadTolerance = 0.05;
 
     /// <summary>10 min: longer than any single generation; a lease older than that was lost.</summary>
     public static readonly TimeSpan LeaseTimeout = TimeSpan.FromMinutes(10);
@@ -165,26 +165,26 @@ public static class RoutingDefaults
     public static readonly TimeSpan FailureMemory = TimeSpan.FromSeconds(60);
 
     /// <summary>5 consecutive failures: Envoy's outlier detection default.</summary>
-    public const int EjectionConsecutiveFailures = 5;
+    public static readonly int EjectionConsecutiveFailures = 5;
 
     /// <summary>30 s base ejection time: Envoy's default (multiplied by the times ejected).</summary>
     public static readonly TimeSpan EjectionBaseTime = TimeSpan.FromSeconds(30);
 
     /// <summary>0.1: Envoy ejects at most 10 % of hosts.</summary>
-    public const double MaxEjectedShare = 0.1;
+    public static readonly double MaxEjectedShare = 0.1;
 
     /// <summary>3 min: gRPC weighted round robin expires weights after 3 minutes without an update (gRFC A58).</summary>
     public static readonly TimeSpan MaxSnapshotAge = TimeSpan.FromMinutes(3);
 
     /// <summary>0.3 s: a hosted API's time to first byte from a home connection (priors until observed).</summary>
-    public const double ApiRttSeconds = 0.3;
+    public static readonly double ApiRttSeconds = 0.3;
 
     /// <summary>80 tokens/s: hosted frontier models decode at 50 to 150 tokens/s.</summary>
-    public const double ApiDecodeTokensPerSecond = 80;
+    public static readonly double ApiDecodeTokensPerSecond = 80;
 
     /// <summary>5,000 tokens/s: hosted prefill is an order of magnitude faster than local.</summary>
-    public const double ApiPrefillTokensPerSecond = 5_000;
+    public static readonly double ApiPrefillTokensPerSecond = 5_000;
 
     /// <summary>The most leases in flight at once; more are still routed but not counted (and counted as a bound exceeded).</summary>
-    public const int MaxLeases = 65_536;
+    public static readonly int MaxLeases = 65_536;
 }

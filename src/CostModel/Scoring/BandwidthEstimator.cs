@@ -11,7 +11,7 @@ namespace CostModel.Scoring;
 /// estimate by 1/(n + prior weight), never less than <see cref="MinWeight"/> (an EWMA that keeps
 /// adapting). The sample count is the confidence. Thread-safe; bounded to <see cref="MaxNodes"/> nodes.
 /// </summary>
-public sealed class BandwidthEstimator : IDisposable
+internal sealed class BandwidthEstimator : IBandwidthEstimator, IDisposable
 {
     /// <summary>The prior weighs as much as one observed transfer.</summary>
     public const double PriorWeightSamples = 1;

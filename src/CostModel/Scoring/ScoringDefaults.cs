@@ -12,30 +12,30 @@ public static class ScoringDefaults
     /// 0.01 $/s ($36 an hour) for an ordinary request: about the hourly cost of a knowledge
     /// worker's time (US median wage about $30/h in 2025, BLS); waiting ten seconds is worth ten cents.
     /// </summary>
-    public const double NormalValueOfTimeDollarsPerSecond = 0.01;
+    public static readonly double NormalValueOfTimeDollarsPerSecond = 0.01;
 
     /// <summary>0.03 $/s for interactive requests: a person is actively waiting, so delay also costs attention (3 x the ordinary figure; tune with the simulator).</summary>
-    public const double InteractiveValueOfTimeDollarsPerSecond = 0.03;
+    public static readonly double InteractiveValueOfTimeDollarsPerSecond = 0.03;
 
     /// <summary>0.0005 $/s ($1.80 an hour) for background work: batch jobs can wait; energy and money then dominate.</summary>
-    public const double BackgroundValueOfTimeDollarsPerSecond = 0.0005;
+    public static readonly double BackgroundValueOfTimeDollarsPerSecond = 0.0005;
 
     // ---- Energy --------------------------------------------------------------------------
 
     /// <summary>0.17 $/kWh: US average residential electricity price 2025 (EIA Electric Power Monthly); EU households pay about 0.29 EUR/kWh.</summary>
-    public const double ElectricityDollarsPerKilowattHour = 0.17;
+    public static readonly double ElectricityDollarsPerKilowattHour = 0.17;
 
     /// <summary>
     /// 65 W: the marginal draw of running inference when the node reports no power figure of
     /// its own: a desktop CPU's TDP class (AMD 65 W, Intel 65 W parts); a laptop draws less, a GPU box more.
     /// </summary>
-    public const double ActiveWattsPrior = 65;
+    public static readonly double ActiveWattsPrior = 65;
 
     /// <summary>
     /// 3.3 $/kWh of battery wear: a $100 replacement battery of 60 Wh rated for 500 full cycles
     /// costs 100 / (0.06 kWh x 500) per kWh cycled (typical laptop cells, 300 to 1,000 cycles to 80 %).
     /// </summary>
-    public const double BatteryWearDollarsPerKilowattHour = 3.3;
+    public static readonly double BatteryWearDollarsPerKilowattHour = 3.3;
 
     /// <summary>
     /// 20 $/kWh of scarcity at half charge: at 50 % a 60 Wh laptop holds 30 Wh, about 3 hours of
@@ -43,56 +43,56 @@ public static class ScoringDefaults
     /// same job at 15 % costs eight times as much (see <see cref="BatteryReserveFloorPercent"/>).
     /// Chosen so a heavy request moves off a low battery to a busy desktop (simulator-tuned).
     /// </summary>
-    public const double BatteryScarcityDollarsPerKilowattHourAtHalf = 20;
+    public static readonly double BatteryScarcityDollarsPerKilowattHourAtHalf = 20;
 
     /// <summary>
     /// 4 h: the reference battery life. Draining faster than to reach the floor in 4 h raises
     /// scarcity in proportion (a battery that reaches its floor in 1 h is 4 x as scarce).
     /// </summary>
-    public const double ReferenceHoursToFloor = 4;
+    public static readonly double ReferenceHoursToFloor = 4;
 
     /// <summary>
     /// 0.25: the share of battery scarcity that remains while charging. The charger supplies the
     /// work's power, but the work slows the refill, so a charging laptop is cheaper than a draining one, not free.
     /// </summary>
-    public const double ChargingScarcityShare = 0.25;
+    public static readonly double ChargingScarcityShare = 0.25;
 
     /// <summary>10 %: the battery reserve floor below which non-urgent work is refused (Windows' default low-battery level is 10 %; macOS warns at 10 %).</summary>
-    public const double BatteryReserveFloorPercent = 10;
+    public static readonly double BatteryReserveFloorPercent = 10;
 
     /// <summary>1,000 $/kWh: the cap of battery scarcity near the floor, so urgent work below the floor stays priceable.</summary>
-    public const double MaxBatteryDollarsPerKilowattHour = 1_000;
+    public static readonly double MaxBatteryDollarsPerKilowattHour = 1_000;
 
     // ---- Network -------------------------------------------------------------------------
 
     /// <summary>10 $/GB on a metered link: typical mobile overage and pay-as-you-go prices (US carriers $10/GB; EU roaming caps a few EUR/GB).</summary>
-    public const double MeteredDollarsPerGigabyte = 10;
+    public static readonly double MeteredDollarsPerGigabyte = 10;
 
     /// <summary>10 Mbit/s: the pessimistic bandwidth prior for a peer never measured (a weak Wi-Fi or a 4G link), replaced by observed transfers.</summary>
-    public const double BandwidthPriorBitsPerSecond = 10e6;
+    public static readonly double BandwidthPriorBitsPerSecond = 10e6;
 
     /// <summary>
     /// 100 ms: the round-trip prior for a peer never measured; between Linkerd's 30 ms LAN prior and tower's
     /// pessimistic 1 s, at the scale of a transatlantic or mobile round trip.
     /// </summary>
-    public const double RttPriorSeconds = 0.1;
+    public static readonly double RttPriorSeconds = 0.1;
 
     // ---- Compute -------------------------------------------------------------------------
 
     /// <summary>Utilisation cap in the queueing inflation 1/(1-rho): 0.95 bounds the inflation at 20 x (a saturated node is very expensive, not infinite).</summary>
-    public const double MaxUtilization = 0.95;
+    public static readonly double MaxUtilization = 0.95;
 
     /// <summary>0.5: the utilisation assumed when a node's load is unknown or stale (half busy: neither preferred nor avoided).</summary>
-    public const double UnknownUtilizationPrior = 0.5;
+    public static readonly double UnknownUtilizationPrior = 0.5;
 
     /// <summary>Throttle ratio cap: 0.9 bounds thermal stretching at 10 x.</summary>
-    public const double MaxThrottleRatio = 0.9;
+    public static readonly double MaxThrottleRatio = 0.9;
 
     /// <summary>20 tokens/s decode prior for a model without an advertised or observed rate: a 7 to 8 B model at 4-bit on a recent laptop CPU.</summary>
-    public const double DecodeTokensPerSecondPrior = 20;
+    public static readonly double DecodeTokensPerSecondPrior = 20;
 
     /// <summary>200 tokens/s prefill prior: prefill runs about 10 x faster than decode on CPUs (llama.cpp figures).</summary>
-    public const double PrefillTokensPerSecondPrior = 200;
+    public static readonly double PrefillTokensPerSecondPrior = 200;
 
     // ---- Staleness (maximum age of each factor group) ----------------------------------
 

@@ -3,13 +3,13 @@ using System.Diagnostics.Metrics;
 namespace CostModel.Telemetry;
 
 /// <summary>
-/// The library's instruments, on one <see cref="Meter"/> named <see cref="MeterName"/> created
-/// through <see cref="IMeterFactory"/>. Names follow OpenTelemetry conventions.
+/// The library's instruments, on one <see cref="Meter"/> named <see cref="CostModelMeter.Name"/>
+/// created through <see cref="IMeterFactory"/>. Names follow OpenTelemetry conventions.
 /// </summary>
-public sealed class CostModelMetrics
+internal sealed class CostModelMetrics
 {
-    /// <summary>The meter's name; listen to it with OpenTelemetry or <c>dotnet-counters</c>.</summary>
-    public const string MeterName = "CostModel";
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = CostModelMeter.Name;
 
     private readonly Counter<long> _snapshots;
     private readonly Counter<long> _probeFailures;

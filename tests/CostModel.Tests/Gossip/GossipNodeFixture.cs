@@ -120,9 +120,9 @@ internal sealed class GossipNodeFixture : IDisposable
     public void Round() => Adapter.Tick();
 
     /// <summary>Pulls one message from this node (empty when it has nothing to say).</summary>
-    public byte[] Pull(int budget = GossipDefaults.Mtu)
+    public byte[] Pull(int? budget = null)
     {
-        byte[] buffer = new byte[budget];
+        byte[] buffer = new byte[budget ?? GossipDefaults.Mtu];
         int n = Adapter.WritePayload(buffer);
         return buffer[..n];
     }

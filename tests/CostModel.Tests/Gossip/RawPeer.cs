@@ -18,14 +18,14 @@ internal sealed class RawPeer
     private readonly long _start;
     private readonly byte[] _clusterHash;
 
-    public RawPeer(string address, TestWire wire, TimeProvider time, GossipKeyring keyring, string clusterId = GossipDefaults.ClusterId)
+    public RawPeer(string address, TestWire wire, TimeProvider time, GossipKeyring keyring, string? clusterId = null)
     {
         Address = address;
         _wire = wire;
         _time = time;
         _start = time.GetTimestamp();
         Keyring = keyring;
-        _clusterHash = SHA256.HashData(Encoding.UTF8.GetBytes(clusterId))[..WireFormat.ClusterHashBytes];
+        _clusterHash = SHA256.HashData(Encoding.UTF8.GetBytes(clusterId ?? GossipDefaults.ClusterId))[..WireFormat.ClusterHashBytes];
         wire.Attach(address, Receive);
     }
 
