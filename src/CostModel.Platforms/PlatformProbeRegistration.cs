@@ -13,19 +13,25 @@ public static class PlatformProbeRegistration
     /// <summary>
     /// Adds this platform's signal probes (Linux today; on macOS and Windows nothing yet, so
     /// every group stays Unknown with the reason "no probe registered"). Options are bound from
-    /// <paramref name="linuxSection"/> when given (usually <c>CostModel:Linux</c>).
+    /// <paramref name="linuxSection"/>, or by default from <c>Linux</c> below the section given to
+    /// <c>AddCostModel</c> (<c>CostModel:Linux</c>); the roots are fixed at start.
     /// </summary>
     /// <param name="builder">The builder from <c>AddCostModel</c>.</param>
-    /// <param name="linuxSection">Configuration of the Linux probes, or null for defaults.</param>
+    /// <param name="linuxSection">Configuration of the Linux probes; null for the default above (or defaults when the library is configured in code).</param>
     /// <returns>The builder.</returns>
     public static ICostModelBuilder AddPlatformProbes(this ICostModelBuilder builder, IConfiguration? linuxSection = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         OptionsBuilder<LinuxProbeOptions> options = builder.Services.AddOptions<LinuxProbeOptions>();
-        if (linuxSection is not null)
+        if ((linuxSection ?? builder.Configuration?.GetSection(LinuxProbeOptions.SectionName)) is { } section)
         {
-            options.Bind(linuxSection);
+            options.Bind(section);
         }
+
+        // The probes open their files under these roots once, when they are built.
+        builder
+            .FixAtStart<LinuxProbeOptions>("CostModel:Linux:ProcRoot", o => o.ProcRoot, (o, v) => o.ProcRoot = (string)v!)
+            .FixAtStart<LinuxProbeOptions>("CostModel:Linux:SysRoot", o => o.SysRoot, (o, v) => o.SysRoot = (string)v!);
 
         if (OperatingSystem.IsLinux())
         {

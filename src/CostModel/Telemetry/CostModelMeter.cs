@@ -1,6 +1,6 @@
 namespace CostModel.Telemetry;
 
-/// <summary>The meter every CostModel instrument is on (docs/configuration.md lists them).</summary>
+/// <summary>The meter every CostModel instrument is on (docs/configuration.md, "Metrics", lists them).</summary>
 public static class CostModelMeter
 {
     /// <summary>
