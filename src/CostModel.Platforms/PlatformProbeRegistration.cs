@@ -1,5 +1,6 @@
 using CostModel.DependencyInjection;
 using CostModel.Platforms.Linux;
+using CostModel.Platforms.Windows;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -11,8 +12,9 @@ namespace CostModel.Platforms;
 public static class PlatformProbeRegistration
 {
     /// <summary>
-    /// Adds this platform's signal probes (Linux today; on macOS and Windows nothing yet, so
-    /// every group stays Unknown with the reason "no probe registered"). Options are bound from
+    /// Adds this platform's signal probes: Linux (procfs, sysfs, cgroups, NVML, D-Bus) or Windows
+    /// (Win32, PDH, job objects, the network cost manager); on macOS nothing yet, so every group
+    /// stays Unknown with the reason "no probe registered". Linux options are bound from
     /// <paramref name="linuxSection"/>, or by default from <c>Linux</c> below the section given to
     /// <c>AddCostModel</c> (<c>CostModel:Linux</c>); the roots are fixed at start.
     /// </summary>
@@ -38,6 +40,10 @@ public static class PlatformProbeRegistration
             options.ValidateOnStart();
             builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LinuxProbeOptions>, LinuxProbeOptionsValidator>());
             LinuxProbes.Register(builder.Services);
+        }
+        else if (OperatingSystem.IsWindows())
+        {
+            WindowsProbes.Register(builder.Services);
         }
 
         return builder;

@@ -1,10 +1,7 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.Versioning;
 using CostModel.Collection;
-using CostModel.Factors;
 using CostModel.Platforms.Linux.Cgroups;
 using CostModel.Platforms.Linux.Gpu;
-using CostModel.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CostModel.Platforms.Linux;
@@ -13,64 +10,15 @@ namespace CostModel.Platforms.Linux;
 [SupportedOSPlatform("linux")]
 internal static class LinuxProbes
 {
-    /// <summary>The failure kind reported when a probe could not be constructed.</summary>
-    internal const string InitFailedKind = "init-failed";
-
     public static void Register(IServiceCollection services)
     {
         // One line per probe; a host replaces one by registering another probe with the same name.
-        Add<LinuxPowerProbe>(services, LinuxPowerProbe.ProbeName, SignalGroup.Power);
-        Add<LinuxThermalProbe>(services, LinuxThermalProbe.ProbeName, SignalGroup.Thermal);
-        Add<LinuxGpuProbe>(services, LinuxGpuProbe.ProbeName, SignalGroup.Gpu);
-        Add<LinuxNetworkProbe>(services, LinuxNetworkProbe.ProbeName, SignalGroup.Network);
+        ProbeFactory.Add<LinuxPowerProbe>(services, LinuxPowerProbe.ProbeName, SignalGroup.Power);
+        ProbeFactory.Add<LinuxThermalProbe>(services, LinuxThermalProbe.ProbeName, SignalGroup.Thermal);
+        ProbeFactory.Add<LinuxGpuProbe>(services, LinuxGpuProbe.ProbeName, SignalGroup.Gpu);
+        ProbeFactory.Add<LinuxNetworkProbe>(services, LinuxNetworkProbe.ProbeName, SignalGroup.Network);
         services.AddSingleton<CgroupReader>();
-        Add<LinuxContainerProbe>(services, LinuxContainerProbe.ProbeName, SignalGroup.Container);
-        Add<LinuxComputeProbe>(services, LinuxComputeProbe.ProbeName, SignalGroup.Compute);
-    }
-
-    /// <summary>
-    /// Builds a probe; when its constructor throws (it should not: discovery reports what it
-    /// cannot read), the failure is reported and an <see cref="UnavailableProbe"/> takes its place,
-    /// so that building the collector never fails because of a broken tree.
-    /// </summary>
-    internal static ISignalProbe Create(IServiceProvider services, string name, SignalGroup group, Func<IServiceProvider, ISignalProbe> factory)
-    {
-        try
-        {
-            return factory(services);
-        }
-#pragma warning disable CA1031 // A broken machine must not stop the collector from being built: the group reads Unknown with the reason.
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-#pragma warning restore CA1031
-        {
-            string reason = $"probe {name} could not start: {ex.GetType().Name}: {ex.Message}";
-            services.GetRequiredService<IProbeFailureReporter>().Report(name, InitFailedKind, reason);
-            return new UnavailableProbe(name, group, reason);
-        }
-    }
-
-    private static void Add<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TProbe>(IServiceCollection services, string name, SignalGroup group)
-        where TProbe : class, ISignalProbe =>
-        services.AddSingleton<ISignalProbe>(provider =>
-            Create(provider, name, group, static provider => ActivatorUtilities.CreateInstance<TProbe>(provider)));
-}
-
-/// <summary>Stands in for a probe whose constructor failed: every reading of its group is Unknown with the reason.</summary>
-/// <param name="name">The failed probe's name.</param>
-/// <param name="group">The failed probe's group.</param>
-/// <param name="reason">Why it could not start.</param>
-internal sealed class UnavailableProbe(string name, SignalGroup group, string reason) : ISignalProbe
-{
-    public string Name { get; } = name;
-
-    public SignalGroup Group { get; } = group;
-
-    /// <summary>Why the probe could not start.</summary>
-    public string Reason { get; } = reason;
-
-    public void Collect(SnapshotBuilder snapshot)
-    {
-        ArgumentNullException.ThrowIfNull(snapshot);
-        snapshot.SetUnknown(Group, Reason);
+        ProbeFactory.Add<LinuxContainerProbe>(services, LinuxContainerProbe.ProbeName, SignalGroup.Container);
+        ProbeFactory.Add<LinuxComputeProbe>(services, LinuxComputeProbe.ProbeName, SignalGroup.Compute);
     }
 }

@@ -124,7 +124,7 @@ public sealed class HostileTreeTests : IDisposable
     {
         using ServiceProvider services = _tree.BuildServices();
 
-        ISignalProbe probe = LinuxProbes.Create(services, LinuxPowerProbe.ProbeName, SignalGroup.Power,
+        ISignalProbe probe = ProbeFactory.Create(services, LinuxPowerProbe.ProbeName, SignalGroup.Power,
             _ => throw new NotSupportedException("Stream does not support seeking."));
         var snapshot = new SnapshotBuilder(_tree.Time);
         probe.Collect(snapshot);
@@ -135,7 +135,7 @@ public sealed class HostileTreeTests : IDisposable
         Assert.Equal(Reason, snapshot.Power.BatteryCount.Reason);
         Assert.Equal(SignalQuality.Unknown, snapshot.Power.Source.Quality);
         Assert.Equal(_tree.Time.GetUtcNow(), snapshot.Power.Source.ObservedAt);
-        Assert.Contains(_tree.Failures.Reports, r => r.Probe == "linux.power" && r.Kind == LinuxProbes.InitFailedKind && r.Detail == Reason);
+        Assert.Contains(_tree.Failures.Reports, r => r.Probe == "linux.power" && r.Kind == ProbeFactory.InitFailedKind && r.Detail == Reason);
     }
 
     private static (SignalQuality, string?) Describe<T>(Reading<T> reading)
