@@ -31,6 +31,7 @@ internal static class FactorTable
         Add("power.full", s.Power.FullWattHours, "Wh", F);
         Add("power.timeToEmpty", s.Power.TimeToEmptySeconds, "s", F);
         Add("power.timeToFull", s.Power.TimeToFullSeconds, "s", F);
+        Add("power.energySaver", s.Power.EnergySaver, "");
         Add("container.cpuLimit", s.Container.CpuLimitCores, "cores", Limit);
         Add("container.memoryLimit", s.Container.MemoryLimitBytes, "", ByteLimit);
         Add("container.workingSet", s.Container.MemoryWorkingSetBytes, "", Bytes);

@@ -48,6 +48,9 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
     private const string TimeToEmptySource = "remaining energy / discharge rate";
     private const string TimeToFullSource = "(full - remaining energy) / charge rate";
     private const string NotDischargingReason = "battery is not discharging";
+
+    /// <summary>Why <see cref="PowerFactors.EnergySaver"/> is Unknown on Linux: its source (power-profiles-daemon's active profile, over D-Bus) is not read yet.</summary>
+    internal const string EnergySaverNotReadReason = "the energy saver is not read on Linux yet (power-profiles-daemon's power-saver profile, over D-Bus)";
     private const string NotChargingReason = "battery is not charging";
     private const string ZeroRateReason = "battery rate reads 0 W; time cannot be estimated";
     private const string TooLongReason = "more than 30 days at the present rate";
@@ -177,6 +180,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
             FullWattHours = unknown,
             TimeToEmptySeconds = unknown,
             TimeToFullSeconds = unknown,
+            EnergySaver = Reading.Unknown<bool>(EnergySaverNotReadReason, now),
         };
     }
 
@@ -199,6 +203,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
             FullWattHours = none,
             TimeToEmptySeconds = none,
             TimeToFullSeconds = none,
+            EnergySaver = Reading.Unknown<bool>(EnergySaverNotReadReason, now),
         };
     }
 
@@ -376,6 +381,7 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
             FullWattHours = full,
             TimeToEmptySeconds = toEmpty,
             TimeToFullSeconds = toFull,
+            EnergySaver = Reading.Unknown<bool>(EnergySaverNotReadReason, now),
         };
     }
 

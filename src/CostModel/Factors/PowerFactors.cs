@@ -27,6 +27,14 @@ public sealed record PowerFactors
     /// <summary>Seconds until empty at the present rate, while discharging.</summary>
     public Reading<double> TimeToEmptySeconds { get; init => field = FactorGuard.Range(value, 0, MaxTimeSeconds, nameof(TimeToEmptySeconds)); }
 
+    /// <summary>
+    /// True while the operating system's energy or battery saver is on (Windows battery saver,
+    /// macOS Low Power Mode, Linux power-profiles-daemon's power-saver): the user or the OS asked
+    /// this machine to save energy, so the scorer prices its battery as scarcer
+    /// (<c>Scoring:EnergySaverBatteryPercent</c>). Unknown where the platform's probe does not read it.
+    /// </summary>
+    public Reading<bool> EnergySaver { get; init; }
+
     /// <summary>Seconds until full at the present rate, while charging.</summary>
     public Reading<double> TimeToFullSeconds { get; init => field = FactorGuard.Range(value, 0, MaxTimeSeconds, nameof(TimeToFullSeconds)); }
 

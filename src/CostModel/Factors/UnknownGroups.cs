@@ -14,6 +14,7 @@ internal static class UnknownGroups
         FullWattHours = Reading.Unknown<double>(reason, at),
         TimeToEmptySeconds = Reading.Unknown<double>(reason, at),
         TimeToFullSeconds = Reading.Unknown<double>(reason, at),
+        EnergySaver = Reading.Unknown<bool>(reason, at),
     };
 
     public static ComputeFactors Compute(string reason, DateTimeOffset? at) => new()

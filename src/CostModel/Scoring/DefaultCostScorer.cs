@@ -390,9 +390,15 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             percent = floor;
         }
 
+        // The energy saver on (the user or the OS asked this machine to save battery): its charge is
+        // priced as if no higher than the level at which the saver would have come on by itself.
+        double pricedPercent = fresh.Check(p.EnergySaver, o.PowerMaxAge) && p.EnergySaver.RawValue
+            ? Math.Min(percent, o.EnergySaverBatteryPercent)
+            : percent;
+
         if (IsCharging(p, ref fresh, o))
         {
-            return electricity + (o.ChargingScarcityShare * Scarcity(percent, floor, 1, o));
+            return electricity + (o.ChargingScarcityShare * Scarcity(pricedPercent, floor, 1, o));
         }
 
         // Only a measured charge refuses work: an assumed one prices it.
@@ -406,7 +412,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             drainFactor = Math.Max(1, o.ReferenceHoursToFloor / hoursToFloor);
         }
 
-        return Math.Min(o.MaxBatteryDollarsPerKilowattHour, o.BatteryWearDollarsPerKilowattHour + Scarcity(percent, floor, drainFactor, o));
+        return Math.Min(o.MaxBatteryDollarsPerKilowattHour, o.BatteryWearDollarsPerKilowattHour + Scarcity(pricedPercent, floor, drainFactor, o));
     }
 
     private static bool IsCharging(PowerFactors p, ref Freshness fresh, ScoringOptions o) =>

@@ -60,6 +60,14 @@ public static class ScoringDefaults
     /// <summary>10 %: the battery reserve floor below which non-urgent work is refused (Windows' default low-battery level is 10 %; macOS warns at 10 %).</summary>
     public static readonly double BatteryReserveFloorPercent = 10;
 
+    /// <summary>
+    /// 20 %: a node whose energy saver is on is priced as if its battery held at most this much.
+    /// Windows turns battery saver on by itself at 20 % by default (Settings, Power &amp; battery,
+    /// "Turn battery saver on automatically at"); a user who turns it on earlier is asking the
+    /// machine to behave as it would at that level, so the mesh should spare it as much.
+    /// </summary>
+    public static readonly double EnergySaverBatteryPercent = 20;
+
     /// <summary>1,000 $/kWh: the cap of battery scarcity near the floor, so urgent work below the floor stays priceable.</summary>
     public static readonly double MaxBatteryDollarsPerKilowattHour = 1_000;
 

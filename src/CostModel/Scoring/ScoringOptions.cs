@@ -52,6 +52,13 @@ public sealed class ScoringOptions
     [Range(0, 99)]
     public double BatteryReserveFloorPercent { get; set; } = ScoringDefaults.BatteryReserveFloorPercent;
 
+    /// <summary>
+    /// Battery level, percent, at which a node whose energy saver is on (<c>PowerFactors.EnergySaver</c>)
+    /// is priced at most: its battery scarcity is that of this charge when the real one is higher.
+    /// </summary>
+    [Range(0, 100)]
+    public double EnergySaverBatteryPercent { get; set; } = ScoringDefaults.EnergySaverBatteryPercent;
+
     /// <summary>Cap of the battery energy price, dollars per kWh.</summary>
     [Range(0, 1_000_000)]
     public double MaxBatteryDollarsPerKilowattHour { get; set; } = ScoringDefaults.MaxBatteryDollarsPerKilowattHour;

@@ -74,6 +74,12 @@ internal readonly record struct Cookie(ulong Low, ulong High)
 internal static class WireCodec
 {
     private const int NibbleBytes = (WireNodeState.ReadingCount + 1) / 2;
+
+    // Offsets in a state record after the node id: generation (6), version (4), capabilities
+    // version (4), then a quality nibble per reading, an age byte per group, then the values.
+    private const int QualitiesAt = 14;
+    private const int AgesAt = QualitiesAt + NibbleBytes;
+    private const int ValuesAt = AgesAt + WireNodeState.GroupCount;
     private const byte HasParameters = 0x01;
     private const byte HasQuantization = 0x02;
     private const byte HasContext = 0x04;
@@ -341,20 +347,20 @@ internal static class WireCodec
         WriteUInt48(p, s.Generation);
         BinaryPrimitives.WriteUInt32LittleEndian(p[6..], (uint)Math.Min(s.Version, uint.MaxValue));
         BinaryPrimitives.WriteUInt32LittleEndian(p[10..], (uint)Math.Min(s.CapabilitiesVersion, uint.MaxValue));
-        Span<byte> qualities = p.Slice(14, NibbleBytes);
+        Span<byte> qualities = p.Slice(QualitiesAt, NibbleBytes);
         qualities.Clear();
         for (int i = 0; i < WireNodeState.ReadingCount; i++)
         {
             qualities[i / 2] |= (byte)((byte)s.Qualities[i] << (i % 2 * 4));
         }
 
-        Span<byte> ages = p.Slice(24, WireNodeState.GroupCount);
+        Span<byte> ages = p.Slice(AgesAt, WireNodeState.GroupCount);
         for (int g = 0; g < WireNodeState.GroupCount; g++)
         {
             ages[g] = WireFormat.EncodeAge(nowTicks - s.ObservedTicks[g]);
         }
 
-        Span<byte> v = p[32..];
+        Span<byte> v = p[ValuesAt..];
         v[0] = (byte)((s.PowerSource & 0x0F) | (s.ChargeState << 4));
         v[1] = s.BatteryCount;
         BinaryPrimitives.WriteUInt16LittleEndian(v[2..], s.BatteryHundredthsPercent);
@@ -364,7 +370,7 @@ internal static class WireCodec
         v[9] = s.GpuCount;
         BinaryPrimitives.WriteUInt16LittleEndian(v[10..], s.GpuBusiestUtilization);
         BinaryPrimitives.WriteHalfLittleEndian(v[12..], s.GpuTotalWatts);
-        v[14] = (byte)((s.ThermalLevel & 0x0F) | (s.Metered ? 0x10 : 0));
+        v[14] = (byte)((s.ThermalLevel & 0x0F) | (s.Metered ? 0x10 : 0) | (s.EnergySaver ? 0x20 : 0));
         BinaryPrimitives.WriteUInt16LittleEndian(v[15..], s.ThrottleRatio);
         v[17] = s.HottestCelsiusOffset;
         BinaryPrimitives.WriteHalfLittleEndian(v[18..], s.BandwidthMegabitsPerSecond);
@@ -407,15 +413,15 @@ internal static class WireCodec
         s.CapabilitiesVersion = BinaryPrimitives.ReadUInt32LittleEndian(p[10..]);
         for (int i = 0; i < WireNodeState.ReadingCount; i++)
         {
-            s.Qualities[i] = (SignalQuality)((p[14 + (i / 2)] >> (i % 2 * 4)) & 0x0F);
+            s.Qualities[i] = (SignalQuality)((p[QualitiesAt + (i / 2)] >> (i % 2 * 4)) & 0x0F);
         }
 
         for (int g = 0; g < WireNodeState.GroupCount; g++)
         {
-            s.ObservedTicks[g] = receivedTicks - WireFormat.DecodeAge(p[24 + g]);
+            s.ObservedTicks[g] = receivedTicks - WireFormat.DecodeAge(p[AgesAt + g]);
         }
 
-        ReadOnlySpan<byte> v = p[32..];
+        ReadOnlySpan<byte> v = p[ValuesAt..];
         s.PowerSource = (byte)(v[0] & 0x0F);
         s.ChargeState = (byte)(v[0] >> 4);
         s.BatteryCount = v[1];
@@ -426,8 +432,15 @@ internal static class WireCodec
         s.GpuCount = v[9];
         s.GpuBusiestUtilization = BinaryPrimitives.ReadUInt16LittleEndian(v[10..]);
         s.GpuTotalWatts = BinaryPrimitives.ReadHalfLittleEndian(v[12..]);
+        if ((v[14] & 0xC0) != 0)
+        {
+            // Bits 6 and 7 of the thermal/metered/saver byte are reserved: an encoder of this version writes zeros.
+            return WireRejection.OutOfRange;
+        }
+
         s.ThermalLevel = (byte)(v[14] & 0x0F);
         s.Metered = (v[14] & 0x10) != 0;
+        s.EnergySaver = (v[14] & 0x20) != 0;
         s.ThrottleRatio = BinaryPrimitives.ReadUInt16LittleEndian(v[15..]);
         s.HottestCelsiusOffset = v[17];
         s.BandwidthMegabitsPerSecond = BinaryPrimitives.ReadHalfLittleEndian(v[18..]);

@@ -85,7 +85,7 @@ internal static class WireFormat
     public const int RecordHeaderBytes = 3;
 
     /// <summary>Everything of a state record after the node id: versions, qualities, ages and values.</summary>
-    public const int StateFixedBytes = 62;
+    public const int StateFixedBytes = 63;
 
     /// <summary>The longest node id on the wire, in UTF-8 bytes.</summary>
     public const int MaxNodeIdBytes = 64;

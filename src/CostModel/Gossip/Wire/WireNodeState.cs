@@ -26,6 +26,7 @@ internal enum WireReading
     InFlight = 17,
     BatteryPercentPerHour = 18,
     LoadSlopePerMinute = 19,
+    EnergySaver = 20,
 }
 
 /// <summary>The factor groups whose ages travel on the wire, in wire order. Append-only.</summary>
@@ -64,7 +65,7 @@ internal struct WireGroupTicks
 internal struct WireNodeState
 {
     /// <summary>Readings on the wire.</summary>
-    public const int ReadingCount = 20;
+    public const int ReadingCount = 21;
 
     /// <summary>Factor groups on the wire.</summary>
     public const int GroupCount = 8;
@@ -97,10 +98,12 @@ internal struct WireNodeState
     public ushort InFlight;
     public Half BatteryPercentPerHour;
     public Half LoadSlopePerMinute;
+    public bool EnergySaver;
 
     /// <summary>The group each reading's age comes from.</summary>
     public static WireGroup GroupOf(WireReading reading) => reading switch
     {
+        WireReading.EnergySaver => WireGroup.Power,
         <= WireReading.BatteryRateWatts => WireGroup.Power,
         <= WireReading.MemoryPressure => WireGroup.Compute,
         <= WireReading.GpuTotalWatts => WireGroup.Gpu,

@@ -41,6 +41,7 @@ internal static class WireQuantizer
         if (Take(ref s, WireReading.BatteryCount, p.BatteryCount)) { s.BatteryCount = (byte)Math.Min(p.BatteryCount.RawValue, byte.MaxValue); }
         if (Take(ref s, WireReading.BatteryPercent, p.BatteryPercent)) { s.BatteryHundredthsPercent = (ushort)Math.Round(p.BatteryPercent.RawValue * 100); }
         if (Take(ref s, WireReading.BatteryRateWatts, p.BatteryRateWatts)) { s.BatteryRateWatts = ToHalf(p.BatteryRateWatts.RawValue); }
+        if (Take(ref s, WireReading.EnergySaver, p.EnergySaver)) { s.EnergySaver = p.EnergySaver.RawValue; }
 
         if (Take(ref s, WireReading.CpuUtilization, f.Compute.CpuUtilization)) { s.CpuUtilization = Fraction16(f.Compute.CpuUtilization.RawValue); }
         if (Take(ref s, WireReading.MemoryPressure, f.Compute.MemoryPressure)) { s.MemoryPressure = Fraction8(f.Compute.MemoryPressure.RawValue); }
@@ -105,6 +106,7 @@ internal static class WireQuantizer
                 BatteryCount = Make(s, WireReading.BatteryCount, (int)s.BatteryCount),
                 BatteryPercent = Make(s, WireReading.BatteryPercent, s.BatteryHundredthsPercent / 100.0),
                 BatteryRateWatts = Make(s, WireReading.BatteryRateWatts, (double)s.BatteryRateWatts),
+                EnergySaver = Make(s, WireReading.EnergySaver, s.EnergySaver),
             },
             Compute = new ComputeFactors
             {
@@ -201,6 +203,7 @@ internal static class WireQuantizer
         if (Stray(s, WireReading.InFlight, s.InFlight != 0)) { return "in flight without a reading"; }
         if (Stray(s, WireReading.BatteryPercentPerHour, NonZero(s.BatteryPercentPerHour))) { return "battery trend without a reading"; }
         if (Stray(s, WireReading.LoadSlopePerMinute, NonZero(s.LoadSlopePerMinute))) { return "load trend without a reading"; }
+        if (Stray(s, WireReading.EnergySaver, s.EnergySaver)) { return "energy saver without a reading"; }
         return null;
     }
 
