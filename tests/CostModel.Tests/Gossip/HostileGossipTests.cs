@@ -506,6 +506,7 @@ public sealed class HostileGossipTests
             case WireReading.InFlight: s.InFlight = 1; break;
             case WireReading.BatteryPercentPerHour: s.BatteryPercentPerHour = Half.One; break;
             case WireReading.LoadSlopePerMinute: s.LoadSlopePerMinute = Half.NegativeInfinity; break;
+            case WireReading.EnergySaver: s.EnergySaver = true; break;
             default: throw new ArgumentOutOfRangeException(nameof(reading));
         }
     }

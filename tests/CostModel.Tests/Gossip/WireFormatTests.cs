@@ -21,6 +21,7 @@ public sealed class WireFormatTests
             BatteryCount = Reading.Measured(2, t, "p"),
             BatteryPercent = Reading.Measured(37.25, t, "p"),
             BatteryRateWatts = Reading.Measured(18.4, t, "p"),
+            EnergySaver = Reading.Measured(true, t, "p"),
         },
         Compute = new ComputeFactors
         {
@@ -87,6 +88,8 @@ public sealed class WireFormatTests
         Assert.Equal(2, got.Power.BatteryCount.Value);
         Assert.Equal(37.25, got.Power.BatteryPercent.Value, 2);                   // 0.01 %
         Assert.Equal(18.4, got.Power.BatteryRateWatts.Value, 18.4 * 0.0005);      // half: 2^-11 relative
+        Assert.True(got.Power.EnergySaver.Value);
+        Assert.Equal(SignalQuality.Measured, got.Power.EnergySaver.Quality);
         Assert.Equal(0.6137, got.Compute.CpuUtilization.Value, 1.0 / 65535);     // 1/65535
         Assert.Equal(0.25, got.Compute.MemoryPressure.Value, 1.0 / 255);         // 1/255
         Assert.Equal(SignalQuality.Estimated, got.Compute.MemoryPressure.Quality);
@@ -300,6 +303,31 @@ public sealed class WireFormatTests
         WireNodeState hot = state;
         hot.HottestCelsiusOffset = 250;
         Assert.NotNull(WireQuantizer.Validate(hot));
+        WireNodeState straySaver = state;
+        straySaver.Qualities[(int)WireReading.EnergySaver] = SignalQuality.Unknown;
+        Assert.NotNull(WireQuantizer.Validate(straySaver));   // "on" with no reading behind it
         Assert.Null(WireQuantizer.Validate(state));
+    }
+
+    [Theory]
+    [InlineData(0x40)]
+    [InlineData(0x80)]
+    public void The_reserved_bits_beside_the_energy_saver_are_refused(int bit)
+    {
+        var state = default(WireNodeState);
+        WireQuantizer.FromFactors(Full(Now), 0, ref state);
+        byte[] id = Encoding.UTF8.GetBytes("node-full");
+        byte[] buffer = new byte[256];
+        Assert.True(WireCodec.TryWriteState(buffer, id, state, Now.UtcTicks, out int written));
+        Span<byte> payload = buffer.AsSpan(WireFormat.RecordHeaderBytes, written - WireFormat.RecordHeaderBytes);
+        Span<char> chars = stackalloc char[64];
+        Assert.Equal(WireRejection.None, WireCodec.TryReadState(payload, Now.UtcTicks, chars, out _, out _));
+
+        // The flags byte is the 15th value byte: after the id (length + bytes), the 14 header bytes,
+        // the 11 quality nibble bytes and the 8 age bytes (docs/gossip-wire-format.md).
+        int flags = 1 + id.Length + 14 + 11 + WireNodeState.GroupCount + 14;
+        Assert.Equal(0x20, payload[flags] & 0x20);   // the saver bit this fixture set
+        payload[flags] |= (byte)bit;
+        Assert.Equal(WireRejection.OutOfRange, WireCodec.TryReadState(payload, Now.UtcTicks, chars, out _, out _));
     }
 }

@@ -117,6 +117,35 @@ public sealed class CostTermTests : IDisposable
     }
 
     [Fact]
+    public void A_battery_with_the_energy_saver_on_is_priced_no_higher_than_the_saver_threshold()
+    {
+        static NodeCostFactors Laptop(double percent, Reading<bool> saver)
+        {
+            NodeCostFactors laptop = ScorerFixture.Laptop("l", percent, ChargeState.Discharging, percentPerHour: 0);
+            return laptop with { Power = laptop.Power with { EnergySaver = saver } };
+        }
+
+        double Energy(double percent, Reading<bool> saver) => _f.Score(ScorerFixture.Node("l", Laptop(percent, saver)), Request()).EnergyDollars;
+
+        Reading<bool> on = Reading.Measured(true, ScorerFixture.Now, "SystemStatusFlag");
+        Reading<bool> off = Reading.Measured(false, ScorerFixture.Now, "SystemStatusFlag");
+        Reading<bool> unknown = Reading.Unknown<bool>("not read", ScorerFixture.Now);
+        double threshold = ScoringDefaults.EnergySaverBatteryPercent;
+
+        // At 90 % with the saver on, the charge is priced as the saver's threshold would be.
+        Assert.Equal(Energy(threshold, off), Energy(90, on), 12);
+        Assert.True(Energy(90, on) > Energy(90, off));
+
+        // Off or unknown changes nothing; below the threshold the real charge is already scarcer.
+        Assert.Equal(Energy(90, off), Energy(90, unknown), 12);
+        Assert.Equal(Energy(threshold - 5, off), Energy(threshold - 5, on), 12);
+
+        // A stale "on" is not trusted.
+        Reading<bool> stale = Reading.Measured(true, ScorerFixture.Now - TimeSpan.FromHours(1), "SystemStatusFlag");
+        Assert.Equal(Energy(90, off), Energy(90, stale), 12);
+    }
+
+    [Fact]
     public void Gpu_power_is_the_draw_when_reported()
     {
         NodeCostFactors box = ScorerFixture.Desktop() with

@@ -22,6 +22,7 @@ public sealed class JsonRoundTripTests
             FullWattHours = Reading.Measured(55.0, At, "energy_full"),
             TimeToEmptySeconds = Reading.Estimated(1676.0, At, "energy / rate"),
             TimeToFullSeconds = Reading.NotSupported<double>("discharging", At),
+            EnergySaver = Reading.Measured(true, At, "power-profiles-daemon"),
         },
         Compute = new ComputeFactors
         {
