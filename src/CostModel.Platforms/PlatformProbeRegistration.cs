@@ -1,5 +1,6 @@
 using CostModel.DependencyInjection;
 using CostModel.Platforms.Linux;
+using CostModel.Platforms.MacOS;
 using CostModel.Platforms.Windows;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,6 +45,10 @@ public static class PlatformProbeRegistration
         else if (OperatingSystem.IsWindows())
         {
             WindowsProbes.Register(builder.Services);
+        }
+        else if (OperatingSystem.IsMacOS())
+        {
+            MacProbes.Register(builder.Services);
         }
 
         return builder;
