@@ -66,6 +66,13 @@ internal sealed class AcceleratorReadings(IProbeFailureReporter failures, string
     internal const string NeuralEngineNotSupported =
         "the Apple Neural Engine publishes no utilisation through any public API (powermetrics reports its power only, and needs root)";
 
+    private const string DeviceUtilizationSource = StatisticsSource + " \"" + AcceleratorKeys.DeviceUtilization + "\"";
+    private const string GpuActivitySource = StatisticsSource + " \"" + AcceleratorKeys.GpuActivity + "\"";
+    private const string InUseSystemMemorySource = StatisticsSource + " \"" + AcceleratorKeys.InUseSystemMemory + "\"";
+    private const string VramUsedSource = StatisticsSource + " \"" + AcceleratorKeys.VramUsedBytes + "\"";
+    private const string TemperatureSource = StatisticsSource + " \"" + AcceleratorKeys.TemperatureCelsius + "\"";
+    private const string VramTotalSource = "IOKit IOAccelerator (or its PCI parent) \"" + AcceleratorKeys.VramTotalMB + "\"";
+
     private const double MinPercent = 0;
     private const double MaxPercent = 100;
 
@@ -75,31 +82,32 @@ internal sealed class AcceleratorReadings(IProbeFailureReporter failures, string
         ArgumentNullException.ThrowIfNull(service);
         string className = ClassName(service);
         GpuVendor vendor = Vendor(service, className);
-        bool hasStatistics = PropertyValues.TryGetDictionary(service, AcceleratorKeys.PerformanceStatistics, out IReadOnlyDictionary<string, object>? statistics);
-        string where = $"IOAccelerator {className}";
-        string missingStatistics = $"{where}: {PropertyValues.Describe(service, AcceleratorKeys.PerformanceStatistics)}";
-        if (!hasStatistics)
+        string name = Name(service, className, vendor);
+        string where = "IOAccelerator " + className;
+        if (!PropertyValues.TryGetDictionary(service, AcceleratorKeys.PerformanceStatistics, out IReadOnlyDictionary<string, object>? statistics))
         {
-            failures.Report(probe, "missing", missingStatistics);
+            string reason = $"{where}: {PropertyValues.Describe(service, AcceleratorKeys.PerformanceStatistics)}";
+            failures.Report(probe, service.ContainsKey(AcceleratorKeys.PerformanceStatistics) ? "garbage" : "missing", reason);
+            return Device(index, vendor, name, Reading.Unknown<double>(reason, now), Reading.Unknown<long>(reason, now), Reading.Unknown<long>(reason, now),
+                Reading.NotSupported<double>(TemperatureNotSupported, now), now);
         }
 
-        (Reading<long> used, Reading<long> total) = hasStatistics
-            ? Memory(service, statistics!, vendor, where, now)
-            : (Reading.Unknown<long>(missingStatistics, now), Reading.Unknown<long>(missingStatistics, now));
-
-        return new GpuDevice
-        {
-            Index = index,
-            Vendor = vendor,
-            Name = Name(service, className, vendor),
-            Utilization = hasStatistics ? Utilization(statistics!, where, now) : Reading.Unknown<double>(missingStatistics, now),
-            MemoryUsedBytes = used,
-            MemoryTotalBytes = total,
-            TemperatureCelsius = hasStatistics ? Temperature(statistics!, where, now) : Reading.NotSupported<double>(TemperatureNotSupported, now),
-            PowerWatts = Reading.NotSupported<double>(PowerNotSupported, now),
-            Throttled = Reading.NotSupported<bool>(ThrottledNotSupported, now),
-        };
+        (Reading<long> used, Reading<long> total) = Memory(service, statistics, vendor, where, now);
+        return Device(index, vendor, name, Utilization(statistics, where, now), used, total, Temperature(statistics, where, now), now);
     }
+
+    private static GpuDevice Device(int index, GpuVendor vendor, string name, Reading<double> utilization, Reading<long> used, Reading<long> total, Reading<double> temperature, DateTimeOffset now) => new()
+    {
+        Index = index,
+        Vendor = vendor,
+        Name = name,
+        Utilization = utilization,
+        MemoryUsedBytes = used,
+        MemoryTotalBytes = total,
+        TemperatureCelsius = temperature,
+        PowerWatts = Reading.NotSupported<double>(PowerNotSupported, now),
+        Throttled = Reading.NotSupported<bool>(ThrottledNotSupported, now),
+    };
 
     /// <summary>The driver class (<c>IOClass</c>, else the object's class as ioreg prints it), or "IOAccelerator".</summary>
     internal static string ClassName(IReadOnlyDictionary<string, object> service) =>
@@ -186,12 +194,12 @@ internal sealed class AcceleratorReadings(IProbeFailureReporter failures, string
         if (percent is < MinPercent or > MaxPercent)
         {
             // Seen on Intel Macs: exelban/stats issue 649, "Intel GPU reports more than 100% usage".
-            string reason = $"{where}: PerformanceStatistics: {PropertyValues.Describe(statistics, key)}, outside {MinPercent}..{MaxPercent}";
+            string reason = string.Create(CultureInfo.InvariantCulture, $"{where}: PerformanceStatistics: {PropertyValues.Describe(statistics, key)}, outside {MinPercent}..{MaxPercent}");
             failures.Report(probe, "out-of-range", reason);
             return Reading.Unknown<double>(reason, now);
         }
 
-        return Reading.Measured(percent / 100, now, $"{StatisticsSource} \"{key}\"");
+        return Reading.Measured(percent / 100, now, key == AcceleratorKeys.DeviceUtilization ? DeviceUtilizationSource : GpuActivitySource);
     }
 
     private (Reading<long> Used, Reading<long> Total) Memory(
@@ -201,9 +209,9 @@ internal sealed class AcceleratorReadings(IProbeFailureReporter failures, string
         bool vram = statistics.ContainsKey(AcceleratorKeys.VramUsedBytes);
         bool dedicated = vram || vendor is GpuVendor.Amd or GpuVendor.Nvidia;
         string usedKey = vram ? AcceleratorKeys.VramUsedBytes : AcceleratorKeys.InUseSystemMemory;
-        Reading<long> used = Bytes(statistics, usedKey, 1, $"{where}: PerformanceStatistics", $"{StatisticsSource} \"{usedKey}\"", now);
+        Reading<long> used = Bytes(statistics, usedKey, 1, where, "PerformanceStatistics: ", vram ? VramUsedSource : InUseSystemMemorySource, now);
         Reading<long> total = dedicated
-            ? Bytes(service, AcceleratorKeys.VramTotalMB, 1L << 20, where, $"IOKit {AcceleratorKeys.VramTotalMB}", now)
+            ? Bytes(service, AcceleratorKeys.VramTotalMB, 1L << 20, where, string.Empty, VramTotalSource, now)
             : Reading.NotSupported<long>(vendor is GpuVendor.Apple or GpuVendor.Intel
                 ? SharedMemoryTotalNotSupported
                 : $"{where}: an integrated GPU of an unknown vendor with no {AcceleratorKeys.VramUsedBytes}: the driver publishes no memory total", now);
@@ -211,18 +219,18 @@ internal sealed class AcceleratorReadings(IProbeFailureReporter failures, string
         return (used, total);
     }
 
-    private Reading<long> Bytes(IReadOnlyDictionary<string, object> properties, string key, long unitBytes, string where, string source, DateTimeOffset now)
+    private Reading<long> Bytes(IReadOnlyDictionary<string, object> properties, string key, long unitBytes, string where, string within, string source, DateTimeOffset now)
     {
         if (!PropertyValues.TryGetInt64(properties, key, out long raw))
         {
-            string reason = $"{where}: {PropertyValues.Describe(properties, key)}";
+            string reason = $"{where}: {within}{PropertyValues.Describe(properties, key)}";
             failures.Report(probe, properties.ContainsKey(key) ? "garbage" : "missing", reason);
             return Reading.Unknown<long>(reason, now);
         }
 
         if (raw < 0 || raw > MaxPlausibleMemoryBytes / unitBytes)
         {
-            string reason = $"{where}: {PropertyValues.Describe(properties, key)}, outside 0..{MaxPlausibleMemoryBytes / unitBytes}";
+            string reason = string.Create(CultureInfo.InvariantCulture, $"{where}: {within}{PropertyValues.Describe(properties, key)}, outside 0..{MaxPlausibleMemoryBytes / unitBytes}");
             failures.Report(probe, "out-of-range", reason);
             return Reading.Unknown<long>(reason, now);
         }
@@ -241,12 +249,12 @@ internal sealed class AcceleratorReadings(IProbeFailureReporter failures, string
         if (!PropertyValues.TryGetDouble(statistics, AcceleratorKeys.TemperatureCelsius, out double celsius)
             || celsius is < ThermalFactors.MinPlausibleCelsius or > ThermalFactors.MaxPlausibleCelsius)
         {
-            string reason = $"{where}: PerformanceStatistics: {PropertyValues.Describe(statistics, AcceleratorKeys.TemperatureCelsius)}, not a temperature in {ThermalFactors.MinPlausibleCelsius}..{ThermalFactors.MaxPlausibleCelsius} degrees C";
+            string reason = string.Create(CultureInfo.InvariantCulture, $"{where}: PerformanceStatistics: {PropertyValues.Describe(statistics, AcceleratorKeys.TemperatureCelsius)}, not a temperature in {ThermalFactors.MinPlausibleCelsius}..{ThermalFactors.MaxPlausibleCelsius} degrees C");
             failures.Report(probe, "out-of-range", reason);
             return Reading.Unknown<double>(reason, now);
         }
 
-        return Reading.Measured(celsius, now, $"{StatisticsSource} \"{AcceleratorKeys.TemperatureCelsius}\"");
+        return Reading.Measured(celsius, now, TemperatureSource);
     }
 
     private const string NativeAcceleratorsClass = "IOAccelerator";

@@ -60,6 +60,13 @@ internal sealed unsafe partial class NativeAccelerators : IMacAcceleratorSource
                     _ = IOKit.IOObjectRelease(service); // releasing a port name we own cannot fail in a way we could act on
                 }
             }
+
+            // A GPU that came or went during the walk (an eGPU, a driver restart) invalidates the
+            // iterator and the list may be short: the pass reads Unknown and the next one searches again.
+            if (IOIteratorIsValid(iterator) == 0)
+            {
+                throw new IOException(string.Create(CultureInfo.InvariantCulture, $"the registry changed while the {AcceleratorClass} services were listed (IOIteratorIsValid false after {found}); the next pass searches again"));
+            }
         }
         finally
         {
@@ -138,6 +145,10 @@ internal sealed unsafe partial class NativeAccelerators : IMacAcceleratorSource
         int nul = span.IndexOf((byte)0);
         return System.Text.Encoding.UTF8.GetString(nul >= 0 ? span[..nul] : span);
     }
+
+    /// <summary>False (0) when the registry changed since the iterator was made or reset (IOKitLib.h; <c>boolean_t</c> is an <c>int</c>).</summary>
+    [LibraryImport(IOKit.Library)]
+    private static partial int IOIteratorIsValid(uint iterator);
 
     /// <summary>The entry's class name into a <c>char[128]</c> (IOKitLib.h).</summary>
     [LibraryImport(IOKit.Library)]

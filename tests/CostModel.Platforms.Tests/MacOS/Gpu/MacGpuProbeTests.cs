@@ -180,6 +180,22 @@ public sealed class MacGpuProbeTests
         Assert.Equal("IOAccelerator", odd.Name);
         Assert.Equal(GpuVendor.Other, odd.Vendor);
         Assert.Equal("IOAccelerator IOAccelerator: PerformanceStatistics is the string \"not a dictionary\"", odd.Utilization.Reason);
+        Assert.Contains(_failures.Reports, r => r.Kind == "garbage" && r.Detail.Contains("not a dictionary", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_fixture_file_is_named_in_the_README_with_its_source_and_synthetic_ones_say_so()
+    {
+        string folder = Path.Combine(AppContext.BaseDirectory, "MacOS", "Fixtures", "gpu");
+        string readme = File.ReadAllText(Path.Combine(folder, "README.md"));
+        string[] fixtures = [.. Directory.GetFiles(folder, "*.plist").Select(Path.GetFileName).OfType<string>()];
+
+        Assert.NotEmpty(fixtures);
+        Assert.All(fixtures, f => Assert.Contains($"`{f}`", readme, StringComparison.Ordinal));
+        Assert.All(fixtures.Where(f => f.StartsWith("synthetic-", StringComparison.Ordinal)),
+            f => Assert.Contains("SYNTHETIC", File.ReadAllText(Path.Combine(folder, f)), StringComparison.Ordinal));
+        Assert.All(fixtures.Where(f => !f.StartsWith("synthetic-", StringComparison.Ordinal)),
+            f => Assert.Contains("https://github.com/", File.ReadAllText(Path.Combine(folder, f)), StringComparison.Ordinal));
     }
 
     [Fact]
