@@ -16,6 +16,7 @@ internal static class MacProbes
     public static void Register(IServiceCollection services)
     {
         // One line per probe; a host replaces one by registering another probe with the same name.
-        _ = services;
+        ProbeFactory.Add<Container.MacContainerProbe>(services, Container.MacContainerProbe.ProbeName, CostModel.Collection.SignalGroup.Container);
+        ProbeFactory.Add<Compute.MacComputeProbe>(services, Compute.MacComputeProbe.ProbeName, CostModel.Collection.SignalGroup.Compute);
     }
 }
