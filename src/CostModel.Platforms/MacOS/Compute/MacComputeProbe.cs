@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using CostModel.Collection;
 using CostModel.Factors;
@@ -173,7 +174,7 @@ internal sealed class MacComputeProbe : ISignalProbe, IDisposable
             return Failed<double>(read, TicksSource, now);
         }
 
-        Reading<double> utilization = _cpu.Sample(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_ticks), now, TicksSource, out string? anomaly);
+        Reading<double> utilization = _cpu.Sample(CollectionsMarshal.AsSpan(_ticks), now, TicksSource, out string? anomaly);
         if (anomaly is not null)
         {
             _failures.Report(ProbeName, Plausible.OutOfRangeKind, anomaly);
