@@ -59,12 +59,6 @@ internal static class MacMemory
     /// <summary>The reason <see cref="ComputeFactors.CpuPressure"/> is NotSupported.</summary>
     internal const string NoCpuPressure = "macOS has no PSI: no measure of time spent waiting for a CPU";
 
-    /// <summary><c>HOST_VM_INFO64_COUNT</c>: the whole rev1 <c>vm_statistics64</c> in <c>integer_t</c>s (152 / 4).</summary>
-    internal const uint FullCount = 38;
-
-    /// <summary>The number of <c>integer_t</c>s up to and including <c>external_page_count</c> (rev1 of <c>vm_statistics64</c>); a kernel that fills fewer has no file-backed count.</summary>
-    internal const uint CountWithExternalPages = 35;
-
     /// <summary>Checks <c>hw.memsize</c>; the reason when it is implausible.</summary>
     public static string? CheckTotal(long bytes) =>
         bytes is > 0 and <= MaxMemoryBytes
@@ -90,9 +84,9 @@ internal static class MacMemory
     public static string? TryAvailable(in VmStatistics64 vm, uint filledCount, long pageBytes, long totalBytes, out long available)
     {
         available = 0;
-        if (filledCount < CountWithExternalPages)
+        if (filledCount < VmStatistics64.IntegerCountWithExternalPages)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"host_statistics64(HOST_VM_INFO64) filled {filledCount} of {FullCount} integers: no file-backed page count (a kernel before vm_statistics64 rev1)");
+            return string.Create(CultureInfo.InvariantCulture, $"host_statistics64(HOST_VM_INFO64) filled {filledCount} of {VmStatistics64.IntegerCount} integers: no file-backed page count (a kernel before vm_statistics64 rev1)");
         }
 
         if (vm.SpeculativeCount > vm.FreeCount)

@@ -30,7 +30,7 @@ internal static unsafe partial class Mach
     /// <c>HOST_VM_INFO64_COUNT</c>: <c>sizeof(vm_statistics64) / sizeof(integer_t)</c> = 152 / 4.
     /// The kernel fills at most this many <c>integer_t</c>s and writes back how many it filled.
     /// </summary>
-    internal const uint HostVmInfo64Count = Compute.MacMemory.FullCount;
+    internal const uint HostVmInfo64Count = VmStatistics64.IntegerCount;
 
     /// <summary>
     /// <c>PROCESSOR_CPU_LOAD_INFO_COUNT</c>: <c>sizeof(processor_cpu_load_info) / sizeof(natural_t)</c>
@@ -105,6 +105,12 @@ internal readonly struct CpuLoadTicks(uint user, uint system, uint idle, uint ni
 [StructLayout(LayoutKind.Sequential)]
 internal struct VmStatistics64
 {
+    /// <summary><c>HOST_VM_INFO64_COUNT</c>: the whole rev1 structure in <c>integer_t</c>s, <c>sizeof(vm_statistics64) / sizeof(integer_t)</c> = 152 / 4.</summary>
+    internal const uint IntegerCount = 38;
+
+    /// <summary>The <c>integer_t</c>s up to and including <see cref="ExternalPageCount"/> (offset 136): a kernel that fills fewer has no file-backed count.</summary>
+    internal const uint IntegerCountWithExternalPages = 35;
+
     /// <summary>Free pages, including the speculative ones (<c>vm_stat</c> prints free − speculative).</summary>
     public uint FreeCount;
     public uint ActiveCount;

@@ -25,7 +25,7 @@ internal sealed class FakeComputeSource : IMacComputeSource
 
     public VmStatistics64 Vm { get; set; }
 
-    public uint VmFilledCount { get; set; } = MacMemory.FullCount;
+    public uint VmFilledCount { get; set; } = VmStatistics64.IntegerCount;
 
     public MacRead VmRead { get; set; } = MacRead.Ok;
 

@@ -42,6 +42,14 @@ public sealed class MacComputeProbeTests : IDisposable
     }
 
     [Fact]
+    public void Dependency_injection_sees_one_public_constructor_that_takes_only_the_failure_reporter()
+    {
+        // ProbeFactory builds probes with ActivatorUtilities, which picks among public constructors only.
+        System.Reflection.ConstructorInfo constructor = Assert.Single(typeof(MacComputeProbe).GetConstructors());
+        Assert.Equal([typeof(CostModel.Telemetry.IProbeFailureReporter)], constructor.GetParameters().Select(p => p.ParameterType));
+    }
+
+    [Fact]
     public void Recorded_M4_Pro_counts_all_fourteen_logical_cpus_and_names_its_performance_levels()
     {
         ComputeFactors compute = Collect();
@@ -170,6 +178,20 @@ public sealed class MacComputeProbeTests : IDisposable
         Assert.Contains("CPU 1's tick counters went backwards", backwards.Reason, StringComparison.Ordinal);
         Assert.Equal(("macos.compute", "out-of-range"), (_failures.Reports.Single().Probe, _failures.Reports.Single().Kind));
         Assert.Equal(20.0 / 200, next.Value, 12);
+    }
+
+    [Theory]
+    [InlineData(MacCpuTicks.MaxForwardDelta - 1, true)]
+    [InlineData(MacCpuTicks.MaxForwardDelta, false)]
+    public void A_delta_of_2_to_the_31_or_more_is_a_counter_going_backwards_not_a_wrap(uint delta, bool accepted)
+    {
+        _source.Ticks = [new(0, 0, 1000, 0)];
+        Collect();
+        _source.Ticks = [new(delta, 0, 1010, 0)];
+        Reading<double> utilization = Collect().CpuUtilization;
+
+        Assert.Equal(accepted, utilization.HasValue);
+        Assert.Equal(accepted ? 0 : 1, _failures.Reports.Count);
     }
 
     [Fact]

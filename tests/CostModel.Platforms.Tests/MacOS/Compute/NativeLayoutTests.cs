@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using CostModel.Platforms.MacOS.Compute;
 using CostModel.Platforms.MacOS.Native;
 
 namespace CostModel.Platforms.Tests.MacOS.Compute;
@@ -58,7 +57,7 @@ public sealed class NativeLayoutTests
         // <mach/host_info.h>: HOST_VM_INFO64_COUNT = sizeof(vm_statistics64_data_t) / sizeof(integer_t).
         Assert.Equal(152, Marshal.SizeOf<VmStatistics64>());
         Assert.Equal(0, Marshal.SizeOf<VmStatistics64>() % 8);
-        Assert.Equal(MacMemory.FullCount, (uint)(Marshal.SizeOf<VmStatistics64>() / sizeof(int)));
-        Assert.Equal(MacMemory.CountWithExternalPages, (uint)(((int)Marshal.OffsetOf<VmStatistics64>(nameof(VmStatistics64.ExternalPageCount)) + sizeof(uint)) / sizeof(int)));
+        Assert.Equal(VmStatistics64.IntegerCount, (uint)(Marshal.SizeOf<VmStatistics64>() / sizeof(int)));
+        Assert.Equal(VmStatistics64.IntegerCountWithExternalPages, (uint)(((int)Marshal.OffsetOf<VmStatistics64>(nameof(VmStatistics64.ExternalPageCount)) + sizeof(uint)) / sizeof(int)));
     }
 }
