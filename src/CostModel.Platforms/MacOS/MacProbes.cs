@@ -16,6 +16,8 @@ internal static class MacProbes
     public static void Register(IServiceCollection services)
     {
         // One line per probe; a host replaces one by registering another probe with the same name.
+        ProbeFactory.Add<Container.MacContainerProbe>(services, Container.MacContainerProbe.ProbeName, CostModel.Collection.SignalGroup.Container);
+        ProbeFactory.Add<Compute.MacComputeProbe>(services, Compute.MacComputeProbe.ProbeName, CostModel.Collection.SignalGroup.Compute);
         ProbeFactory.Add<Gpu.MacGpuProbe>(services, Gpu.MacGpuProbe.ProbeName, CostModel.Collection.SignalGroup.Gpu);
     }
 }
