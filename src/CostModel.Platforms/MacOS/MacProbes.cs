@@ -16,6 +16,6 @@ internal static class MacProbes
     public static void Register(IServiceCollection services)
     {
         // One line per probe; a host replaces one by registering another probe with the same name.
-        _ = services;
+        ProbeFactory.Add<Network.MacNetworkProbe>(services, Network.MacNetworkProbe.ProbeName, CostModel.Collection.SignalGroup.Network);
     }
 }
