@@ -31,30 +31,30 @@ internal sealed unsafe partial class NativeNetworkSource : IMacNetworkSource, ID
     /// <summary>The name configd shows for this session (<c>scutil</c>'s "list" of sessions).</summary>
     private const string SessionName = "CostModel.macos.network";
 
+    /// <summary><c>kSCStatusNoKey</c> (<c>&lt;SystemConfiguration/SCError.h&gt;</c>): the key has no value.</summary>
+    internal const int StatusNoKey = 1004;
+
+    /// <summary><c>kSCStatusNoStoreSession</c>: the session is gone (configd restarted).</summary>
+    internal const int StatusNoStoreSession = 2001;
+
+    /// <summary><c>kSCStatusNoStoreServer</c>: configd is not running.</summary>
+    internal const int StatusNoStoreServer = 2002;
+
     private nint _store;
+    private bool _disposed;
 
     /// <summary>Opens the dynamic-store session; throws <see cref="IOException"/> with <c>SCError()</c> when configd refuses it.</summary>
-    public NativeNetworkSource()
-    {
-        nint name = CfConvert.CreateString(SessionName);
-        try
-        {
-            _store = SCDynamicStoreCreate(0, name, 0, 0);
-        }
-        finally
-        {
-            CoreFoundation.CFRelease(name);
-        }
-
-        if (_store == 0)
-        {
-            throw new IOException(string.Create(CultureInfo.InvariantCulture, $"SCDynamicStoreCreate failed: SCError {SCError()}"));
-        }
-    }
+    public NativeNetworkSource() => _store = CreateStore();
 
     public IReadOnlyDictionary<string, object>? CopyStoreValue(string key)
     {
-        ObjectDisposedException.ThrowIf(_store == 0, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_store == 0)
+        {
+            // The previous session died with configd: open a new one (throws while configd is down).
+            _store = CreateStore();
+        }
+
         nint cfKey = CfConvert.CreateString(key);
         nint value;
         try
@@ -68,11 +68,20 @@ internal sealed unsafe partial class NativeNetworkSource : IMacNetworkSource, ID
 
         if (value == 0)
         {
-            // NULL is both "no such key" and a failure; SCError() tells them apart (kSCStatusNoKey = 1004).
+            // NULL is both "no such key" and a failure; SCError() tells them apart.
             int status = SCError();
-            return status is 0 or StatusNoKey
-                ? null
-                : throw new IOException(string.Create(CultureInfo.InvariantCulture, $"SCDynamicStoreCopyValue failed: SCError {status}"));
+            if (status is 0 or StatusNoKey)
+            {
+                return null;
+            }
+
+            if (status is StatusNoStoreSession or StatusNoStoreServer)
+            {
+                CoreFoundation.CFRelease(_store);
+                _store = 0;
+            }
+
+            throw new IOException(string.Create(CultureInfo.InvariantCulture, $"SCDynamicStoreCopyValue failed: SCError {status}"));
         }
 
         try
@@ -103,6 +112,7 @@ internal sealed unsafe partial class NativeNetworkSource : IMacNetworkSource, ID
 
     public void Dispose()
     {
+        _disposed = true;
         if (_store != 0)
         {
             CoreFoundation.CFRelease(_store);
@@ -110,8 +120,23 @@ internal sealed unsafe partial class NativeNetworkSource : IMacNetworkSource, ID
         }
     }
 
-    /// <summary><c>kSCStatusNoKey</c> (<c>&lt;SystemConfiguration/SystemConfiguration.h&gt;</c>).</summary>
-    private const int StatusNoKey = 1004;
+    private static nint CreateStore()
+    {
+        nint name = CfConvert.CreateString(SessionName);
+        nint store;
+        try
+        {
+            store = SCDynamicStoreCreate(0, name, 0, 0);
+        }
+        finally
+        {
+            CoreFoundation.CFRelease(name);
+        }
+
+        return store != 0
+            ? store
+            : throw new IOException(string.Create(CultureInfo.InvariantCulture, $"SCDynamicStoreCreate failed: SCError {SCError()}"));
+    }
 
     [LibraryImport(SystemConfigurationLibrary)]
     private static partial nint SCDynamicStoreCreate(nint allocator, nint name, nint callout, nint context);

@@ -141,6 +141,18 @@ public sealed class MacNetworkReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_store_value_that_cannot_be_converted_is_garbage()
+    {
+        _source.StoreFailure = new InvalidDataException("expected a CFDictionary, got type id 7");
+
+        NetworkFactors network = Collect(Reader());
+
+        Assert.Null(network.DefaultInterface);
+        Assert.Contains("State:/Network/Global/IPv6: expected a CFDictionary", network.ReceiveBytesPerSecond.Reason, StringComparison.Ordinal);
+        Assert.Equal(["garbage"], _failures.Kinds);
+    }
+
+    [Fact]
     public void The_store_is_read_every_five_seconds_not_every_pass()
     {
         MacNetworkReader reader = Reader();
