@@ -55,13 +55,6 @@ internal sealed unsafe partial class NativePathMonitor : IMacPathMonitor
         _id = (nint)Interlocked.Increment(ref _nextId);
 
         nint globalBlockClass = NativeLibrary.GetExport(NativeLibrary.Load(NativeNetworkSource.LibSystem), "_NSConcreteGlobalBlock");
-        var block = (BlockLiteral*)NativeMemory.AllocZeroed((nuint)sizeof(BlockLiteral));
-        block->Isa = globalBlockClass;
-        block->Flags = BlockLiteral.BlockIsGlobal | BlockLiteral.BlockHasSignature;
-        block->Invoke = (nint)(delegate* unmanaged<BlockLiteral*, nint, void>)&OnUpdate;
-        block->Descriptor = SharedDescriptor.Value;
-        block->Context = _id;
-
         _queue = DispatchQueueCreate(QueueLabel, 0);
         if (_queue == 0)
         {
@@ -75,6 +68,14 @@ internal sealed unsafe partial class NativePathMonitor : IMacPathMonitor
             _queue = 0;
             throw new InvalidOperationException("nw_path_monitor_create returned NULL");
         }
+
+        // Allocated only once nothing can fail any more, so that a failed start leaks nothing.
+        var block = (BlockLiteral*)NativeMemory.AllocZeroed((nuint)sizeof(BlockLiteral));
+        block->Isa = globalBlockClass;
+        block->Flags = BlockLiteral.BlockIsGlobal | BlockLiteral.BlockHasSignature;
+        block->Invoke = (nint)(delegate* unmanaged<BlockLiteral*, nint, void>)&OnUpdate;
+        block->Descriptor = SharedDescriptor.Value;
+        block->Context = _id;
 
         Monitors[_id] = this;
         PathMonitorSetQueue(_monitor, _queue);
