@@ -19,5 +19,6 @@ internal static class MacProbes
         ProbeFactory.Add<Container.MacContainerProbe>(services, Container.MacContainerProbe.ProbeName, CostModel.Collection.SignalGroup.Container);
         ProbeFactory.Add<Compute.MacComputeProbe>(services, Compute.MacComputeProbe.ProbeName, CostModel.Collection.SignalGroup.Compute);
         ProbeFactory.Add<Gpu.MacGpuProbe>(services, Gpu.MacGpuProbe.ProbeName, CostModel.Collection.SignalGroup.Gpu);
+        ProbeFactory.Add<Network.MacNetworkProbe>(services, Network.MacNetworkProbe.ProbeName, CostModel.Collection.SignalGroup.Network);
     }
 }
