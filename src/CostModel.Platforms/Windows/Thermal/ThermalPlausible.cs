@@ -20,9 +20,9 @@ internal static class ThermalPlausible
         "above 0 and at most 20 GHz, twice the overclocking record (about 9.1 GHz); shipping CPUs boost to about 6.2 GHz");
 
     /// <summary>
-    /// The most logical processors the probe sizes its buffer for: 2 048, the most Windows supports
-    /// (Windows Server 2022 and 2025 Datacenter: 2 048 logical processors; client Windows fewer).
-    /// A count above it is answered with this many entries and the call's status.
+    /// The most logical processors the probe sizes its buffer for: 2 048, the most Windows Server
+    /// supports since Windows Server 2022 (client editions support fewer); 48 KiB of entries. On a
+    /// larger machine the buffer stops here and the reading carries the call's status.
     /// </summary>
     internal const int MaxProcessors = 2048;
 
