@@ -14,6 +14,7 @@ internal static class WindowsProbes
     public static void Register(IServiceCollection services)
     {
         // One line per probe; a host replaces one by registering another probe with the same name.
-        _ = services;
+        ProbeFactory.Add<Power.WindowsPowerProbe>(services, Power.WindowsPowerProbe.ProbeName, SignalGroup.Power);
+        ProbeFactory.Add<Thermal.WindowsThermalProbe>(services, Thermal.WindowsThermalProbe.ProbeName, SignalGroup.Thermal);
     }
 }
