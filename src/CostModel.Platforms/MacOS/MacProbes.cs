@@ -16,6 +16,7 @@ internal static class MacProbes
     public static void Register(IServiceCollection services)
     {
         // One line per probe; a host replaces one by registering another probe with the same name.
-        _ = services;
+        ProbeFactory.Add<Power.MacPowerProbe>(services, Power.MacPowerProbe.ProbeName, Collection.SignalGroup.Power);
+        ProbeFactory.Add<Thermal.MacThermalProbe>(services, Thermal.MacThermalProbe.ProbeName, Collection.SignalGroup.Thermal);
     }
 }
