@@ -55,6 +55,19 @@ internal static partial class ObjC
     [LibraryImport(Library, EntryPoint = "objc_msgSend")]
     internal static partial nint SendReturningNInt(nint receiver, nint selector);
 
+    /// <summary>
+    /// Opens an autorelease pool on this thread (what <c>@autoreleasepool {</c> compiles to); pass
+    /// the token to <see cref="AutoreleasePoolPop"/>. A collector thread has no pool of its own, and
+    /// an object autoreleased there (a getter may return its result autoreleased) would stay in the
+    /// thread's implicit pool until the thread exits: a slow leak on every pass.
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "objc_autoreleasePoolPush")]
+    internal static partial nint AutoreleasePoolPush();
+
+    /// <summary>Releases what was autoreleased since the matching <see cref="AutoreleasePoolPush"/>.</summary>
+    [LibraryImport(Library, EntryPoint = "objc_autoreleasePoolPop")]
+    internal static partial void AutoreleasePoolPop(nint pool);
+
     /// <summary>Loads Foundation once; throws <see cref="InvalidOperationException"/> when it cannot be loaded.</summary>
     public static void EnsureFoundation()
     {
@@ -94,19 +107,35 @@ internal sealed class NativeProcessInfo : IMacProcessInfo
     public bool? IsLowPowerModeEnabled()
     {
         Selectors s = _selectors.Value;
-        nint info = ProcessInfo(s);
-        return ObjC.SendReturningBool(info, s.RespondsToSelector, s.IsLowPowerModeEnabled) == 0
-            ? null
-            : ObjC.SendReturningBool(info, s.IsLowPowerModeEnabled) != 0;
+        nint pool = ObjC.AutoreleasePoolPush();
+        try
+        {
+            nint info = ProcessInfo(s);
+            return ObjC.SendReturningBool(info, s.RespondsToSelector, s.IsLowPowerModeEnabled) == 0
+                ? null
+                : ObjC.SendReturningBool(info, s.IsLowPowerModeEnabled) != 0;
+        }
+        finally
+        {
+            ObjC.AutoreleasePoolPop(pool);
+        }
     }
 
     public long? ThermalState()
     {
         Selectors s = _selectors.Value;
-        nint info = ProcessInfo(s);
-        return ObjC.SendReturningBool(info, s.RespondsToSelector, s.ThermalState) == 0
-            ? null
-            : ObjC.SendReturningNInt(info, s.ThermalState);
+        nint pool = ObjC.AutoreleasePoolPush();
+        try
+        {
+            nint info = ProcessInfo(s);
+            return ObjC.SendReturningBool(info, s.RespondsToSelector, s.ThermalState) == 0
+                ? null
+                : ObjC.SendReturningNInt(info, s.ThermalState);
+        }
+        finally
+        {
+            ObjC.AutoreleasePoolPop(pool);
+        }
     }
 
     private static nint ProcessInfo(Selectors s)

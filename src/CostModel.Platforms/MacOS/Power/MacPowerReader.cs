@@ -114,7 +114,9 @@ internal sealed class MacPowerReader
     private readonly string _probe;
     private readonly Cadence _registry = new(RegistryInterval);
     private RegistryReadings _registryReadings = RegistryReadings.NotRead;
-    private string? _lastStateKey;
+    private bool _seenState;
+    private string? _lastProviding;
+    private Reading<ChargeState> _lastState;
 
     /// <summary>Creates the logic over its sources.</summary>
     /// <param name="sources">The power sources and the battery registry entry.</param>
@@ -192,13 +194,15 @@ internal sealed class MacPowerReader
         Reading<ChargeState> state = CombineState(counted, now);
 
         // A plug or unplug changes the current's sign and size at once: read the gauge again.
-        string stateKey = string.Concat(snapshot.ProvidingType, "|", state.HasValue ? state.Value.ToString() : "?");
-        if (_lastStateKey is not null && stateKey != _lastStateKey)
+        if (_seenState && (snapshot.ProvidingType != _lastProviding || state.HasValue != _lastState.HasValue
+            || (state.HasValue && state.Value != _lastState.Value)))
         {
             _registry.Expire();
         }
 
-        _lastStateKey = stateKey;
+        _seenState = true;
+        _lastProviding = snapshot.ProvidingType;
+        _lastState = state;
 
         RegistryReadings gauge;
         if (onUps)

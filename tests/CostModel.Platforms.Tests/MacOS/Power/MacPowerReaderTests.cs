@@ -195,6 +195,45 @@ public sealed class MacPowerReaderTests
     }
 
     [Fact]
+    public void On_AC_a_battery_macOS_calls_charged_is_full()
+    {
+        var sources = Machine("synthetic-iops-apple-silicon-ac.plist", "apple-silicon-ac-not-charging.plist", MacPowerReader.AcPower);
+        sources.Sources = [With(With(sources.Sources[0], MacPowerReader.IsChargedKey, true), MacPowerReader.CurrentCapacityKey, 100L)];
+
+        PowerFactors power = Read(sources);
+
+        Assert.Equal(ChargeState.Full, power.ChargeState.Value);
+        Assert.Equal(100, power.BatteryPercent.Value, 6);
+    }
+
+    [Fact]
+    public void An_Off_Line_power_source_leaves_the_charge_state_unknown_with_the_reason()
+    {
+        var sources = Machine("synthetic-iops-apple-silicon-ac.plist", "apple-silicon-ac-not-charging.plist", MacPowerReader.AcPower);
+        sources.Sources = [With(sources.Sources[0], MacPowerReader.StateKey, MacPowerReader.OffLine)];
+
+        PowerFactors power = Read(sources);
+
+        Assert.Equal(SignalQuality.Unknown, power.ChargeState.Quality);
+        Assert.Equal(MacPowerReader.OffLineReason, power.ChargeState.Reason);
+        Assert.Equal(MacPowerReader.OffLineReason, power.TimeToEmptySeconds.Reason);
+    }
+
+    [Fact]
+    public void A_registry_charge_far_above_full_makes_the_energy_unknown_but_keeps_the_rate()
+    {
+        var sources = Machine("synthetic-iops-apple-silicon-battery.plist", "synthetic-apple-silicon-battery.plist", MacPowerReader.BatteryPower);
+        sources.SmartBatteries = [With(sources.SmartBatteries[0], MacPowerReader.RawCurrentCapacityKey, 20000L)];
+
+        PowerFactors power = Read(sources);
+
+        Assert.Equal(SignalQuality.Unknown, power.RemainingWattHours.Quality);
+        Assert.Contains("above the AppleRawMaxCapacity x 1.25", power.RemainingWattHours.Reason, StringComparison.Ordinal);
+        Assert.True(power.BatteryRateWatts.HasValue);
+        Assert.Equal(["out-of-range"], _failures.Kinds);
+    }
+
+    [Fact]
     public void Time_to_empty_of_minus_one_is_unknown_while_macOS_is_still_calculating()
     {
         var sources = Machine("synthetic-iops-apple-silicon-battery.plist", "synthetic-apple-silicon-battery.plist", MacPowerReader.BatteryPower);
