@@ -8,11 +8,15 @@ namespace CostModel.Platforms.MacOS.Thermal;
 [SupportedOSPlatform("macos")]
 internal sealed unsafe partial class NativeCpuPowerStatus : IMacCpuPowerStatus
 {
+    /// <summary>libSystem, for <c>sysctlbyname</c>.</summary>
+    internal const string LibSystem = "/usr/lib/libSystem.B.dylib";
+
     /// <summary>
-    /// <see cref="RuntimeInformation.OSArchitecture"/>: the machine's architecture, Arm64 on Apple
-    /// silicon even for an x64 process under Rosetta 2.
+    /// The machine, not the process: <c>hw.optional.arm64</c> is 1 on Apple silicon, also for an
+    /// x64 process under Rosetta 2, and absent on Intel (sysctl(3)); where it cannot be read,
+    /// <see cref="RuntimeInformation.OSArchitecture"/>.
     /// </summary>
-    public bool IsAppleSilicon { get; } = RuntimeInformation.OSArchitecture == Architecture.Arm64;
+    public bool IsAppleSilicon { get; } = ReadIsAppleSilicon();
 
     public CpuPowerStatus Read()
     {
@@ -32,6 +36,19 @@ internal sealed unsafe partial class NativeCpuPowerStatus : IMacCpuPowerStatus
             CoreFoundation.CFRelease(status);
         }
     }
+
+    private static bool ReadIsAppleSilicon()
+    {
+        int value = 0;
+        nuint size = sizeof(int);
+        return SysctlByName("hw.optional.arm64", &value, &size, null, 0) == 0 && size == sizeof(int)
+            ? value == 1
+            : RuntimeInformation.OSArchitecture == Architecture.Arm64;
+    }
+
+    /// <summary>Reads a sysctl by name into <paramref name="oldp"/>; 0 on success, -1 with errno (ENOENT for an unknown name).</summary>
+    [LibraryImport(LibSystem, EntryPoint = "sysctlbyname", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SysctlByName(string name, void* oldp, nuint* oldlenp, void* newp, nuint newlen);
 
     /// <summary>Copies the CPU power status dictionary into <paramref name="cpuPowerStatus"/> (release it); an <c>IOReturn</c>, 0 on success.</summary>
     [LibraryImport(IOKit.Library)]
