@@ -1,4 +1,11 @@
 using System.Runtime.Versioning;
+using CostModel.Collection;
+using CostModel.Platforms.MacOS.Compute;
+using CostModel.Platforms.MacOS.Container;
+using CostModel.Platforms.MacOS.Gpu;
+using CostModel.Platforms.MacOS.Network;
+using CostModel.Platforms.MacOS.Power;
+using CostModel.Platforms.MacOS.Thermal;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CostModel.Platforms.MacOS;
@@ -15,10 +22,13 @@ internal static class MacProbes
 {
     public static void Register(IServiceCollection services)
     {
-        // One line per probe; a host replaces one by registering another probe with the same name.
-        ProbeFactory.Add<Container.MacContainerProbe>(services, Container.MacContainerProbe.ProbeName, CostModel.Collection.SignalGroup.Container);
-        ProbeFactory.Add<Compute.MacComputeProbe>(services, Compute.MacComputeProbe.ProbeName, CostModel.Collection.SignalGroup.Compute);
-        ProbeFactory.Add<Gpu.MacGpuProbe>(services, Gpu.MacGpuProbe.ProbeName, CostModel.Collection.SignalGroup.Gpu);
-        ProbeFactory.Add<Network.MacNetworkProbe>(services, Network.MacNetworkProbe.ProbeName, CostModel.Collection.SignalGroup.Network);
+        // One line per probe, in the Linux order (the container probe before compute, which reads
+        // its limits); a host replaces one by registering another probe with the same name.
+        ProbeFactory.Add<MacPowerProbe>(services, MacPowerProbe.ProbeName, SignalGroup.Power);
+        ProbeFactory.Add<MacThermalProbe>(services, MacThermalProbe.ProbeName, SignalGroup.Thermal);
+        ProbeFactory.Add<MacGpuProbe>(services, MacGpuProbe.ProbeName, SignalGroup.Gpu);
+        ProbeFactory.Add<MacNetworkProbe>(services, MacNetworkProbe.ProbeName, SignalGroup.Network);
+        ProbeFactory.Add<MacContainerProbe>(services, MacContainerProbe.ProbeName, SignalGroup.Container);
+        ProbeFactory.Add<MacComputeProbe>(services, MacComputeProbe.ProbeName, SignalGroup.Compute);
     }
 }
