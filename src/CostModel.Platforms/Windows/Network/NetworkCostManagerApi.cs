@@ -66,7 +66,12 @@ internal sealed partial class NetworkCostManagerApi : INetworkCostApi
     {
         if ((object?)_manager is ComObject com)
         {
-            com.FinalRelease();
+            // Released from the MTA like every other call; a host's STA thread (disposing the
+            // container) releases it directly rather than leaking it.
+            if (InMta(com, static c => { c.FinalRelease(); return 0; }) == ComResults.RpcEChangedMode)
+            {
+                com.FinalRelease();
+            }
         }
 
         _manager = null;
