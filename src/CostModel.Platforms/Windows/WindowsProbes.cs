@@ -16,5 +16,6 @@ internal static class WindowsProbes
         // One line per probe; a host replaces one by registering another probe with the same name.
         ProbeFactory.Add<Power.WindowsPowerProbe>(services, Power.WindowsPowerProbe.ProbeName, SignalGroup.Power);
         ProbeFactory.Add<Thermal.WindowsThermalProbe>(services, Thermal.WindowsThermalProbe.ProbeName, SignalGroup.Thermal);
+        ProbeFactory.Add<Network.WindowsNetworkProbe>(services, Network.WindowsNetworkProbe.ProbeName, SignalGroup.Network);
     }
 }
