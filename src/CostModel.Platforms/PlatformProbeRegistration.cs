@@ -13,9 +13,10 @@ namespace CostModel.Platforms;
 public static class PlatformProbeRegistration
 {
     /// <summary>
-    /// Adds this platform's signal probes: Linux (procfs, sysfs, cgroups, NVML, D-Bus) or Windows
-    /// (Win32, PDH, job objects, the network cost manager); on macOS nothing yet, so every group
-    /// stays Unknown with the reason "no probe registered". Linux options are bound from
+    /// Adds this platform's signal probes: Linux (procfs, sysfs, cgroups, NVML, D-Bus), Windows
+    /// (Win32, PDH, DXGI, job objects, the network cost manager) or macOS (IOKit, Mach, sysctl,
+    /// SystemConfiguration, Network.framework); on any other OS nothing, so every group stays
+    /// Unknown with the reason "no probe registered". Linux options are bound from
     /// <paramref name="linuxSection"/>, or by default from <c>Linux</c> below the section given to
     /// <c>AddCostModel</c> (<c>CostModel:Linux</c>); the roots are fixed at start.
     /// </summary>
