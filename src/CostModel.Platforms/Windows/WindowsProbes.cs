@@ -14,6 +14,6 @@ internal static class WindowsProbes
     public static void Register(IServiceCollection services)
     {
         // One line per probe; a host replaces one by registering another probe with the same name.
-        _ = services;
+        ProbeFactory.Add<Gpu.WindowsGpuProbe>(services, Gpu.WindowsGpuProbe.ProbeName, SignalGroup.Gpu);
     }
 }
