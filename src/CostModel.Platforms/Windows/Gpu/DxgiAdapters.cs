@@ -72,6 +72,9 @@ internal sealed unsafe partial class Win32DxgiAdapterSource : IDxgiAdapterSource
     /// <summary><c>DXGI_ERROR_NOT_FOUND</c>: no adapter at this ordinal (the end of the list).</summary>
     internal const int NotFound = unchecked((int)0x887A0002);
 
+    /// <summary><c>DXGI_ERROR_UNSUPPORTED</c>: what Wine's CreateDXGIFactory1 returns when wined3d has no display to use.</summary>
+    internal const int Unsupported = unchecked((int)0x887A0004);
+
     private static readonly Guid FactoryIid = new("770aae78-f26f-4dba-a829-253c83d1b387");
 
     public static Win32DxgiAdapterSource Instance { get; } = new();
@@ -88,6 +91,12 @@ internal sealed unsafe partial class Win32DxgiAdapterSource : IDxgiAdapterSource
         {
             // Server Core and Nano Server images without the graphics stack; Windows before 7.
             return new DxgiEnumeration([], $"dxgi.dll or CreateDXGIFactory1 is not available: {ex.Message}", NotSupported: true);
+        }
+
+        if (hr == Unsupported)
+        {
+            // No display driver this process can use (Wine without a display, a session without the graphics stack).
+            return new DxgiEnumeration([], "CreateDXGIFactory1 returned DXGI_ERROR_UNSUPPORTED (0x887A0004): no graphics stack is available to this process", NotSupported: true);
         }
 
         if (hr < 0 || factoryPointer == 0)

@@ -82,6 +82,10 @@ internal sealed class WindowsGpuProbe : ISignalProbe, IDisposable
     private string[] _nvidiaNoSensor = OtherNoSensor;
     private long? _nvmlDiscoveredAt;
     private bool _disposed;
+    private DxgiView? _countReasonView;
+    private bool _countReasonNvmlReady;
+    private bool _countNotSupported;
+    private string? _countReason;
 
     /// <summary>Creates the probe with the real Win32 APIs.</summary>
     [SupportedOSPlatform("windows")]
@@ -303,19 +307,23 @@ internal sealed class WindowsGpuProbe : ISignalProbe, IDisposable
 
     private Reading<int> CountReading(int total, DxgiView view, DateTimeOffset now)
     {
-        if (view.Failure is { } failure)
+        if (view.Failure is null)
         {
-            if (_nvmlReady)
-            {
-                return Reading.Unknown<int>("GPUs other than NVIDIA's not searched: " + failure, now);
-            }
-
-            return view.NotSupported && _nvml is null
-                ? Reading.NotSupported<int>($"cannot search for GPUs: {failure}; NVML: {_nvmlReason}", now)
-                : Reading.Unknown<int>(failure, now);
+            return Reading.Measured(total, now, _nvmlReady ? "nvml + dxgi" : "dxgi");
         }
 
-        return Reading.Measured(total, now, _nvmlReady ? "nvml + dxgi" : "dxgi");
+        // The reason is built once per enumeration and NVML state, not on every pass.
+        if (!ReferenceEquals(_countReasonView, view) || _countReasonNvmlReady != _nvmlReady)
+        {
+            _countReasonView = view;
+            _countReasonNvmlReady = _nvmlReady;
+            _countNotSupported = !_nvmlReady && view.NotSupported && _nvml is null;
+            _countReason = _nvmlReady ? "GPUs other than NVIDIA's not searched: " + view.Failure
+                : _countNotSupported ? $"cannot search for GPUs: {view.Failure}; NVML: {_nvmlReason}"
+                : view.Failure;
+        }
+
+        return _countNotSupported ? Reading.NotSupported<int>(_countReason!, now) : Reading.Unknown<int>(_countReason!, now);
     }
 
     private void RediscoverNvmlIfDue(TimeProvider time, long timestamp)
@@ -353,9 +361,10 @@ internal sealed class WindowsGpuProbe : ISignalProbe, IDisposable
     private DxgiView ListAdapters()
     {
         DxgiEnumeration listed = _dxgi.Enumerate();
-        if (!listed.Succeeded)
+        if (!listed.Succeeded && !listed.NotSupported)
         {
-            _failures.Report(ProbeName, listed.NotSupported ? "missing" : "io", listed.Failure!);
+            // A lasting absence (no dxgi.dll, no graphics stack) is a property of the machine, not a failure.
+            _failures.Report(ProbeName, "io", listed.Failure!);
         }
 
         return new DxgiView(listed, _failures);
