@@ -104,10 +104,33 @@ internal sealed unsafe partial class Win32DxgiAdapterSource : IDxgiAdapterSource
             return new DxgiEnumeration([], "CreateDXGIFactory1 failed: " + Hresult(hr), NotSupported: false);
         }
 
-        IDxgiFactory1 factory = ComInterfaceMarshaller<IDxgiFactory1>.ConvertToManaged((void*)factoryPointer)!;
-        ComInterfaceMarshaller<IDxgiFactory1>.Free((void*)factoryPointer);
         try
         {
+            return Enumerate(factoryPointer);
+        }
+        catch (Exception ex) when (ex is InvalidCastException or COMException)
+        {
+            // An object that does not answer QueryInterface for IDXGIFactory1/IDXGIAdapter1 as dxgi.h says:
+            // a broken shim. This runs on the probe's timer, where an exception would end the process.
+            return new DxgiEnumeration([], $"DXGI answered with an unexpected COM object: {ex.GetType().Name}: {ex.Message}", NotSupported: false);
+        }
+    }
+
+    private static DxgiEnumeration Enumerate(nint factoryPointer)
+    {
+        IDxgiFactory1 factory;
+        try
+        {
+            factory = ComInterfaceMarshaller<IDxgiFactory1>.ConvertToManaged((void*)factoryPointer)!;
+        }
+        finally
+        {
+            ComInterfaceMarshaller<IDxgiFactory1>.Free((void*)factoryPointer);
+        }
+
+        try
+        {
+            int hr;
             var adapters = ImmutableArray.CreateBuilder<DxgiAdapterInfo>();
             for (uint ordinal = 0; ordinal < MaxAdapters; ordinal++)
             {
@@ -122,8 +145,16 @@ internal sealed unsafe partial class Win32DxgiAdapterSource : IDxgiAdapterSource
                     return new DxgiEnumeration(adapters.ToImmutable(), string.Create(CultureInfo.InvariantCulture, $"IDXGIFactory1::EnumAdapters1({ordinal}) failed: {Hresult(hr)}"), NotSupported: false);
                 }
 
-                IDxgiAdapter1 adapter = ComInterfaceMarshaller<IDxgiAdapter1>.ConvertToManaged((void*)adapterPointer)!;
-                ComInterfaceMarshaller<IDxgiAdapter1>.Free((void*)adapterPointer);
+                IDxgiAdapter1 adapter;
+                try
+                {
+                    adapter = ComInterfaceMarshaller<IDxgiAdapter1>.ConvertToManaged((void*)adapterPointer)!;
+                }
+                finally
+                {
+                    ComInterfaceMarshaller<IDxgiAdapter1>.Free((void*)adapterPointer);
+                }
+
                 try
                 {
                     DxgiAdapterDesc1 desc = default;

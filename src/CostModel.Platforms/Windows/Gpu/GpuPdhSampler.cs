@@ -224,7 +224,7 @@ internal sealed class GpuPdhSampler : IDisposable
             _memoryArray.GetItem(i, out ReadOnlySpan<char> name, out uint itemStatus, out double value);
             if (!GpuInstanceName.TryParseAdapter(name, out long luid, out _))
             {
-                return Unattributable(MemoryCounterPath, name);
+                return Unattributable(MemoryCounterPath, memory: true, name);
             }
 
             if (!PdhStatus.IsValidItem(itemStatus))
@@ -268,7 +268,7 @@ internal sealed class GpuPdhSampler : IDisposable
             _engineArray.GetItem(i, out ReadOnlySpan<char> name, out uint itemStatus, out double value);
             if (!GpuInstanceName.TryParseEngine(name, out long luid, out uint physical, out uint engine, out _))
             {
-                return Unattributable(EngineCounterPath, name);
+                return Unattributable(EngineCounterPath, memory: false, name);
             }
 
             Accumulator a = Adapter(luid);
@@ -311,7 +311,7 @@ internal sealed class GpuPdhSampler : IDisposable
         return a;
     }
 
-    private PdhCounterOutcome Unattributable(string path, ReadOnlySpan<char> name)
+    private PdhCounterOutcome Unattributable(string path, bool memory, ReadOnlySpan<char> name)
     {
         // A name we cannot attribute to an adapter: any adapter's figure may be short, so none is given.
         string shown = name.Length > 80 ? string.Concat(name[..80], "...") : name.ToString();
@@ -319,7 +319,7 @@ internal sealed class GpuPdhSampler : IDisposable
         _failures.Report(_probe, "garbage", reason);
         foreach (Accumulator a in _adapters.Values)
         {
-            if (ReferenceEquals(path, MemoryCounterPath))
+            if (memory)
             {
                 a.HasMemory = false;
                 a.DedicatedBytes = 0;
