@@ -17,5 +17,6 @@ internal static class WindowsProbes
         ProbeFactory.Add<Power.WindowsPowerProbe>(services, Power.WindowsPowerProbe.ProbeName, SignalGroup.Power);
         ProbeFactory.Add<Thermal.WindowsThermalProbe>(services, Thermal.WindowsThermalProbe.ProbeName, SignalGroup.Thermal);
         ProbeFactory.Add<Network.WindowsNetworkProbe>(services, Network.WindowsNetworkProbe.ProbeName, SignalGroup.Network);
+        ProbeFactory.Add<Gpu.WindowsGpuProbe>(services, Gpu.WindowsGpuProbe.ProbeName, SignalGroup.Gpu);
     }
 }
