@@ -15,5 +15,7 @@ internal static class WindowsProbes
     {
         // One line per probe; a host replaces one by registering another probe with the same name.
         _ = services;
+        ProbeFactory.Add<Container.WindowsContainerProbe>(services, Container.WindowsContainerProbe.ProbeName, SignalGroup.Container);
+        ProbeFactory.Add<Compute.WindowsComputeProbe>(services, Compute.WindowsComputeProbe.ProbeName, SignalGroup.Compute);
     }
 }
