@@ -27,6 +27,8 @@ internal sealed class FakeJobApi : IWindowsJobApi
 
     public int Calls { get; private set; }
 
+    public string? MemoryLimitsUnreadable { get; set; }
+
     public bool TryIsProcessInJob(out bool inJob, out int error) => Answer(InJob, InJobError, out inJob, out error);
 
     public bool TryGetActiveProcessorCount(out int count, out int error) => Answer(Processors, 0, out count, out error);

@@ -199,6 +199,22 @@ public sealed class WindowsContainerProbeTests
     }
 
     [Fact]
+    public void Limits_a_system_answers_with_a_stub_are_Unknown_not_unlimited()
+    {
+        _api.InJob = true;
+        _api.MemoryLimitsUnreadable = "a stub answers zeros";
+        _api.Limits = new JobMemoryLimits(0, 0, 0, 0);
+
+        ContainerFactors container = Collect();
+
+        Assert.Equal(SignalQuality.Unknown, container.MemoryLimitBytes.Quality);
+        Assert.Equal("a stub answers zeros", container.MemoryLimitBytes.Reason);
+        Assert.Equal(SignalQuality.Unknown, container.MemoryWorkingSetBytes.Quality);
+        Assert.Contains("a stub answers zeros", container.MemoryWorkingSetBytes.Reason, StringComparison.Ordinal);
+        Assert.Equal(("windows.container", "not-implemented"), (_failures.Reports.Single().Probe, _failures.Reports.Single().Kind));
+    }
+
+    [Fact]
     public void A_failed_membership_check_makes_everything_Unknown_with_the_error_and_is_retried_on_the_next_pass()
     {
         _api.InJobError = AccessDenied;

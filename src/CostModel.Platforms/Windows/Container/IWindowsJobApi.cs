@@ -21,6 +21,13 @@ internal interface IWindowsJobApi
     bool TryQueryMemoryLimits(out JobMemoryLimits limits, out int error);
 
     /// <summary>
+    /// Why <see cref="TryQueryMemoryLimits"/> cannot be believed on this system although it
+    /// succeeds, or null when it can. Wine answers that query with zeros whatever limits were set,
+    /// which would read as "no memory limit".
+    /// </summary>
+    string? MemoryLimitsUnreadable { get; }
+
+    /// <summary>
     /// <c>QueryInformationJobObject(JobObjectMemoryUsageInformation)</c> (class 28,
     /// <c>JOBOBJECT_MEMORY_USAGE_INFORMATION.JobMemory</c>): the memory committed by the job's
     /// processes, which is what a job memory limit is checked against.

@@ -20,6 +20,10 @@ internal sealed unsafe partial class Win32JobApi : IWindowsJobApi
     private const int JobObjectCpuRateControlInformation = 15;
     private const int JobObjectMemoryUsageInformation = 28;
 
+    /// <summary>Why the extended limits are not believed under Wine.</summary>
+    internal const string WineLimitsStub =
+        "Wine answers QueryInformationJobObject(JobObjectExtendedLimitInformation) with zeros whatever limits were set (a stub in its ntdll), so the job's memory limit cannot be read";
+
     private readonly nint _process;
     private readonly nint _job;
 
@@ -36,7 +40,14 @@ internal sealed unsafe partial class Win32JobApi : IWindowsJobApi
     {
         _process = process;
         _job = job;
+
+        // Wine's ntdll exports wine_get_version; Windows' does not.
+        MemoryLimitsUnreadable = NativeLibrary.TryLoad("ntdll.dll", out nint ntdll) && NativeLibrary.TryGetExport(ntdll, "wine_get_version", out _)
+            ? WineLimitsStub
+            : null;
     }
+
+    public string? MemoryLimitsUnreadable { get; }
 
     public bool TryIsProcessInJob(out bool inJob, out int error)
     {

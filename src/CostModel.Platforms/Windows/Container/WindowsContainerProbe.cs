@@ -23,6 +23,9 @@ internal sealed class WindowsContainerProbe : ISignalProbe
     /// <summary>The probe's name.</summary>
     public const string ProbeName = "windows.container";
 
+    /// <summary>The failure kind reported when the system answers a query with a stub (Wine's job limits).</summary>
+    internal const string NotImplementedKind = "not-implemented";
+
     private const string NotInJob = "IsProcessInJob: the process is in no job object, so nothing limits it";
     private const string NotInJobUsage = "the process is in no job object: there is no job whose memory to count (the compute probe reads the machine's memory)";
     private const string NoThrottleCounter = "Windows keeps no count of the scheduling intervals in which a job reached its CPU hard cap (job objects have no throttling counter)";
@@ -235,6 +238,17 @@ internal sealed class WindowsContainerProbe : ISignalProbe
             _usageSource = UsageSource.None;
             _usageUnknownReason = $"the memory charged to the job cannot be attributed: its limit could not be read ({reason})";
             return false;
+        }
+
+        if (_api.MemoryLimitsUnreadable is { } unreadable)
+        {
+            // Reported once per limits read: the reading is Unknown, not "no limit".
+            _failures.Report(ProbeName, NotImplementedKind, unreadable);
+            string reason = unreadable;
+            _memoryLimit = Reading.Unknown<ResourceLimit>(reason, now);
+            _usageSource = UsageSource.None;
+            _usageUnknownReason = $"the memory charged to the job cannot be attributed: its limit could not be read ({reason})";
+            return true;
         }
 
         ResourceLimit limit = ResourceLimit.Unlimited;
