@@ -196,6 +196,20 @@ public sealed class WindowsComputeProbeTests
     }
 
     [Fact]
+    public void When_a_cap_goes_the_machine_counters_kept_meanwhile_give_utilisation_at_once()
+    {
+        Container = CappedAt(2);
+        Collect();
+        Container = CappedAt(16);
+        _api.Run(busy: 2 * TicksPerSecond, idle: 6 * TicksPerSecond);
+
+        ComputeFactors compute = CollectAfter(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(0.25, compute.CpuUtilization.Value, 9);
+        Assert.StartsWith("GetSystemTimes", compute.CpuUtilization.Source, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_cap_above_the_machine_does_not_bind()
     {
         Container = CappedAt(16);

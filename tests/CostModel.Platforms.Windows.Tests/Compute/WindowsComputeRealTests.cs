@@ -124,6 +124,39 @@ public sealed class WindowsComputeRealTests
         Assert.True(after.CpuUtilization.Value >= 0.8 / after.EffectiveCores.Value, $"a spinning thread is at least {0.8 / after.EffectiveCores.Value:F2} of the machine");
     }
 
+    [Theory]
+    [InlineData(1, "steady: the CPU calls every pass, memory every fifth")]
+    [InlineData(30, "every cadence due: job membership and limits, memory and the CPU calls every pass")]
+    public void A_pass_of_both_probes_allocates_only_their_two_records(int secondsBetweenPasses, string what)
+    {
+        Win32.Require();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var container = new WindowsContainerProbe(_failures);
+        var compute = new WindowsComputeProbe(_failures);
+        var snapshot = new SnapshotBuilder(time);
+        container.Collect(snapshot);
+        compute.Collect(snapshot);
+
+        const int Passes = 1000;
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        long started = Stopwatch.GetTimestamp();
+        for (int i = 0; i < Passes; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(secondsBetweenPasses));
+            container.Collect(snapshot);
+            compute.Collect(snapshot);
+        }
+
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
+        long bytesPerPass = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / Passes;
+        Log(string.Create(CultureInfo.InvariantCulture, $"{what}: {elapsed.TotalMicroseconds / Passes:F1} us and {bytesPerPass} bytes a pass of both probes{(Win32.IsWine ? " (under Wine)" : "")}"));
+
+        // The two factor records (ContainerFactors and ComputeFactors) and nothing else: no buffer, string or boxed value per pass.
+        Assert.InRange(bytesPerPass, 1, 1024);
+        Assert.Equal(SignalQuality.Estimated, snapshot.Compute.CpuUtilization.Quality);
+        Assert.Empty(_failures.Reports);
+    }
+
     /// <summary>The aggregate cpu line of /proc/stat: busy = user nice system irq softirq steal; idle = idle iowait (guest is inside user).</summary>
     private static (ulong Busy, ulong Idle) ProcStat()
     {

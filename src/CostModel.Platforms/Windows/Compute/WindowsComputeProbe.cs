@@ -221,11 +221,7 @@ internal sealed class WindowsComputeProbe : ISignalProbe
             return Reading.Unknown<double>(FirstSample, now);
         }
 
-        if (mode == Mode.Host && previousMode is not Mode.Host and not Mode.None)
-        {
-            return Reading.Unknown<double>(BoundChanged, now);
-        }
-
+        // The machine's counters are kept every pass, so they stay comparable when a cap comes or goes.
         long idle = (long)(host.Idle - previousHost.Idle);
         long kernel = (long)(host.Kernel - previousHost.Kernel);
         long user = (long)(host.User - previousHost.User);
