@@ -1,5 +1,11 @@
 using System.Runtime.Versioning;
 using CostModel.Collection;
+using CostModel.Platforms.Windows.Compute;
+using CostModel.Platforms.Windows.Container;
+using CostModel.Platforms.Windows.Gpu;
+using CostModel.Platforms.Windows.Network;
+using CostModel.Platforms.Windows.Power;
+using CostModel.Platforms.Windows.Thermal;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CostModel.Platforms.Windows;
@@ -13,10 +19,13 @@ internal static class WindowsProbes
 {
     public static void Register(IServiceCollection services)
     {
-        // One line per probe; a host replaces one by registering another probe with the same name.
-        ProbeFactory.Add<Power.WindowsPowerProbe>(services, Power.WindowsPowerProbe.ProbeName, SignalGroup.Power);
-        ProbeFactory.Add<Thermal.WindowsThermalProbe>(services, Thermal.WindowsThermalProbe.ProbeName, SignalGroup.Thermal);
-        ProbeFactory.Add<Network.WindowsNetworkProbe>(services, Network.WindowsNetworkProbe.ProbeName, SignalGroup.Network);
-        ProbeFactory.Add<Gpu.WindowsGpuProbe>(services, Gpu.WindowsGpuProbe.ProbeName, SignalGroup.Gpu);
+        // One line per probe, in the Linux order (the container probe before compute, which reads
+        // its limits); a host replaces one by registering another probe with the same name.
+        ProbeFactory.Add<WindowsPowerProbe>(services, WindowsPowerProbe.ProbeName, SignalGroup.Power);
+        ProbeFactory.Add<WindowsThermalProbe>(services, WindowsThermalProbe.ProbeName, SignalGroup.Thermal);
+        ProbeFactory.Add<WindowsGpuProbe>(services, WindowsGpuProbe.ProbeName, SignalGroup.Gpu);
+        ProbeFactory.Add<WindowsNetworkProbe>(services, WindowsNetworkProbe.ProbeName, SignalGroup.Network);
+        ProbeFactory.Add<WindowsContainerProbe>(services, WindowsContainerProbe.ProbeName, SignalGroup.Container);
+        ProbeFactory.Add<WindowsComputeProbe>(services, WindowsComputeProbe.ProbeName, SignalGroup.Compute);
     }
 }
