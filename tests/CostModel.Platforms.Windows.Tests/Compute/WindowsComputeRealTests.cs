@@ -153,7 +153,9 @@ public sealed class WindowsComputeRealTests
 
         // The two factor records (ContainerFactors and ComputeFactors) and nothing else: no buffer, string or boxed value per pass.
         Assert.InRange(bytesPerPass, 1, 1024);
-        Assert.Equal(SignalQuality.Estimated, snapshot.Compute.CpuUtilization.Quality);
+        // The OS counters tick every 10 to 16 ms, so back-to-back passes may see no time elapse.
+        Reading<double> utilization = snapshot.Compute.CpuUtilization;
+        Assert.True(utilization.HasValue || utilization.Reason == "no time elapsed between samples", utilization.Reason);
         Assert.Empty(_failures.Reports);
     }
 
