@@ -35,16 +35,10 @@ internal sealed class LinuxNetworkProbe : ISignalProbe, IDisposable
     /// <summary>ARPHRD_LOOPBACK (include/uapi/linux/if_arp.h): the sysfs <c>type</c> of a loopback interface.</summary>
     internal const int ArphrdLoopback = 772;
 
-    /// <summary>
-    /// 1e12 bytes/s (8 Tbit/s): ten times the fastest network adapters sold (800 Gbit/s, 1e11
-    /// bytes/s); a larger rate from two counter reads is a counter glitch, not traffic.
-    /// </summary>
-    internal const double MaxPlausibleBytesPerSecond = 1e12;
-
-    internal const string FirstSampleReason = "first sample; rate needs two";
+    internal const string FirstSampleReason = ByteCounterRates.FirstSampleReason;
     internal const string NoBandwidthReason = "no transfer observed; the scorer's estimator supplies it";
     internal const string NoDefaultRouteReason = "no default route (neither IPv4 nor IPv6)";
-    internal const string NoTimeElapsedReason = "no time passed since the previous sample; rate needs two";
+    internal const string NoTimeElapsedReason = ByteCounterRates.NoTimeElapsedReason;
     internal const string NetworkManagerDisabledReason = "NetworkManager lookup is disabled (CostModel:Linux:UseNetworkManager is false)";
 
     // Route flags (include/uapi/linux/route.h; /proc/net/ipv6_route uses the same bits).
@@ -361,7 +355,7 @@ internal sealed class LinuxNetworkProbe : ISignalProbe, IDisposable
             // Its route has probably gone with it: read the tables again on the next pass.
             if (status == DevLine.Missing)
             {
-                current.HasSample = false;
+                current.Rates.Forget();
                 _routes.Expire();
             }
 
@@ -369,57 +363,21 @@ internal sealed class LinuxNetworkProbe : ISignalProbe, IDisposable
             return;
         }
 
-        if (!current.HasSample || current.Recreated)
+        bool recreated = current.Recreated;
+        if (recreated)
         {
-            string reason = current.Recreated
-                ? $"{current.Name} was removed and added again; rate needs two new samples"
-                : FirstSampleReason;
-            Remember(current, rx, tx, timestamp);
-            receive = transmit = Reading.Unknown<double>(reason, now);
-            return;
+            current.Rates.Forget();
+            current.Recreated = false;
         }
 
-        double seconds = clock.GetElapsedTime(current.SampleTimestamp, timestamp).TotalSeconds;
-        if (seconds <= 0)
+        if (current.Rates.Next(current.Name, rx, tx, timestamp, clock, now, current.RateSource, out receive, out transmit) is { } implausible)
         {
-            // Keep the older sample so the next pass has an interval to divide by.
-            receive = transmit = Reading.Unknown<double>(NoTimeElapsedReason, now);
-            return;
+            receive = transmit = Reading.Unknown<double>(Fail("out-of-range", implausible), now);
         }
-
-        ulong previousRx = current.ReceiveBytes;
-        ulong previousTx = current.TransmitBytes;
-        Remember(current, rx, tx, timestamp);
-        if (rx < previousRx || tx < previousTx)
+        else if (recreated)
         {
-            // The driver reset its counters, the interface was recreated, or a 32-bit counter
-            // wrapped: the difference means nothing. Not a failure; the next pass has a rate again.
-            receive = transmit = Reading.Unknown<double>($"the byte counters of {current.Name} went backwards (interface reset or counter wrap); rate needs two new samples", now);
-            return;
+            receive = transmit = Reading.Unknown<double>($"{current.Name} was removed and added again; rate needs two new samples", now);
         }
-
-        double receiveRate = (rx - previousRx) / seconds;
-        double transmitRate = (tx - previousTx) / seconds;
-        if (receiveRate > MaxPlausibleBytesPerSecond || transmitRate > MaxPlausibleBytesPerSecond)
-        {
-            string reason = Fail("out-of-range", string.Create(CultureInfo.InvariantCulture,
-                $"the byte counters of {current.Name} grew by {rx - previousRx} and {tx - previousTx} bytes in {seconds:0.###} s, faster than {MaxPlausibleBytesPerSecond:0.#e0} bytes/s"));
-            receive = transmit = Reading.Unknown<double>(reason, now);
-            return;
-        }
-
-        // A rate from two counter reads is derived, hence Estimated (SignalQuality's own definition).
-        receive = Reading.Estimated(receiveRate, now, current.RateSource);
-        transmit = Reading.Estimated(transmitRate, now, current.RateSource);
-    }
-
-    private static void Remember(DefaultInterface current, ulong rx, ulong tx, long timestamp)
-    {
-        current.ReceiveBytes = rx;
-        current.TransmitBytes = tx;
-        current.SampleTimestamp = timestamp;
-        current.HasSample = true;
-        current.Recreated = false;
     }
 
     /// <summary>
@@ -571,7 +529,7 @@ internal sealed class LinuxNetworkProbe : ISignalProbe, IDisposable
         if (_default is { } current && FindFacts(current.NameUtf8) is var facts && (facts?.IfIndex ?? -1) != current.IfIndex)
         {
             current.IfIndex = facts?.IfIndex ?? -1;
-            current.Recreated = current.HasSample;
+            current.Recreated = current.Rates.HasSample;
             current.RateSource = RateSourceFor(current.Name, facts);
         }
     }
@@ -624,14 +582,8 @@ internal sealed class LinuxNetworkProbe : ISignalProbe, IDisposable
 
         public string RateSource { get; set; } = rateSource;
 
-        public bool HasSample { get; set; }
+        public ByteCounterRates Rates { get; } = new();
 
         public bool Recreated { get; set; }
-
-        public ulong ReceiveBytes { get; set; }
-
-        public ulong TransmitBytes { get; set; }
-
-        public long SampleTimestamp { get; set; }
     }
 }

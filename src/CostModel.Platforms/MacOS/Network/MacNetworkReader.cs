@@ -21,22 +21,15 @@ internal sealed class MacNetworkReader
     public const string ProbeName = "macos.network";
 
     /// <summary>
-    /// 1e12 bytes/s (8 Tbit/s): ten times the fastest network adapters sold (800 Gbit/s, 1e11
-    /// bytes/s), the bound the Linux probe uses; a larger rate from two counter reads is a counter
-    /// glitch, not traffic.
-    /// </summary>
-    internal const double MaxPlausibleBytesPerSecond = 1e12;
-
-    /// <summary>
-    /// 8e12 bits/s (8 Tbit/s): the same bound for a link speed; a larger <c>ifi_baudrate</c> is not
+    /// 8e12 bits/s (8 Tbit/s): the bound of <see cref="ByteCounterRates.MaxPlausibleBytesPerSecond"/> for a link speed; a larger <c>ifi_baudrate</c> is not
     /// a link any Mac has (the fastest ports are Thunderbolt 5 at 120 Gbit/s, 1.2e11).
     /// </summary>
     internal const double MaxPlausibleLinkBitsPerSecond = 8e12;
 
-    internal const string FirstSampleReason = "first sample; rate needs two";
+    internal const string FirstSampleReason = ByteCounterRates.FirstSampleReason;
     internal const string NoBandwidthReason = "no transfer observed; the scorer's estimator supplies it";
     internal const string NoPrimaryReason = "no primary interface (neither IPv4 nor IPv6 has a primary service)";
-    internal const string NoTimeElapsedReason = "no time passed since the previous sample; rate needs two";
+    internal const string NoTimeElapsedReason = ByteCounterRates.NoTimeElapsedReason;
     internal const string NoLinkSpeedReason = "ifi_baudrate is 0: the driver reports no link speed";
     internal const string NoSampleReason = "no counters read yet";
 
@@ -208,7 +201,7 @@ internal sealed class MacNetworkReader
                 // Gone since the store was read: start over when it returns, and ask the store again next pass.
                 reason = Fail("missing", string.Create(CultureInfo.InvariantCulture,
                     $"{current.Name} (index {current.Index}) is the primary interface but is not in the sysctl NET_RT_IFLIST2 interface list"));
-                current.HasSample = false;
+                current.Rates.Forget();
                 _routes.Expire();
             }
             else
@@ -225,45 +218,10 @@ internal sealed class MacNetworkReader
         UpdateLink(current, counters.BaudRate, now);
         ulong rx = counters.ReceiveBytes;
         ulong tx = counters.TransmitBytes;
-        if (!current.HasSample)
+        if (current.Rates.Next(current.Name, rx, tx, timestamp, clock, now, current.RateSource, out receive, out transmit) is { } implausible)
         {
-            Remember(current, rx, tx, timestamp);
-            receive = transmit = Reading.Unknown<double>(FirstSampleReason, now);
-            return;
+            receive = transmit = Reading.Unknown<double>(Fail("out-of-range", implausible), now);
         }
-
-        double seconds = clock.GetElapsedTime(current.SampleTimestamp, timestamp).TotalSeconds;
-        if (seconds <= 0)
-        {
-            // Keep the older sample so the next pass has an interval to divide by.
-            receive = transmit = Reading.Unknown<double>(NoTimeElapsedReason, now);
-            return;
-        }
-
-        ulong previousRx = current.ReceiveBytes;
-        ulong previousTx = current.TransmitBytes;
-        Remember(current, rx, tx, timestamp);
-        if (rx < previousRx || tx < previousTx)
-        {
-            // 64-bit counters do not wrap in practice: the interface was detached and attached
-            // again under the same index, or the driver reset them. Not a failure; never negative.
-            receive = transmit = Reading.Unknown<double>($"the byte counters of {current.Name} went backwards (interface reset); rate needs two new samples", now);
-            return;
-        }
-
-        double receiveRate = (rx - previousRx) / seconds;
-        double transmitRate = (tx - previousTx) / seconds;
-        if (receiveRate > MaxPlausibleBytesPerSecond || transmitRate > MaxPlausibleBytesPerSecond)
-        {
-            string reason = Fail("out-of-range", string.Create(CultureInfo.InvariantCulture,
-                $"the byte counters of {current.Name} grew by {rx - previousRx} and {tx - previousTx} bytes in {seconds:0.###} s, faster than {MaxPlausibleBytesPerSecond:0.#e0} bytes/s"));
-            receive = transmit = Reading.Unknown<double>(reason, now);
-            return;
-        }
-
-        // A rate from two counter reads is derived, hence Estimated (SignalQuality's own definition).
-        receive = Reading.Estimated(receiveRate, now, current.RateSource);
-        transmit = Reading.Estimated(transmitRate, now, current.RateSource);
     }
 
     /// <summary>Validates <c>ifi_baudrate</c> and rebuilds the rates' source text when it changed (rare: allocates then only).</summary>
@@ -328,14 +286,6 @@ internal sealed class MacNetworkReader
         return PathMetered.ToReading(update, now, _meteredSource);
     }
 
-    private static void Remember(PrimaryState current, ulong rx, ulong tx, long timestamp)
-    {
-        current.ReceiveBytes = rx;
-        current.TransmitBytes = tx;
-        current.SampleTimestamp = timestamp;
-        current.HasSample = true;
-    }
-
     private string Fail(string kind, string reason)
     {
         _failures.Report(ProbeName, kind, reason);
@@ -357,12 +307,6 @@ internal sealed class MacNetworkReader
 
         public string? LinkReason { get; set; }
 
-        public bool HasSample { get; set; }
-
-        public ulong ReceiveBytes { get; set; }
-
-        public ulong TransmitBytes { get; set; }
-
-        public long SampleTimestamp { get; set; }
+        public ByteCounterRates Rates { get; } = new();
     }
 }

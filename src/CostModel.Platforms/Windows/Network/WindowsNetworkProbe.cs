@@ -23,8 +23,8 @@ internal sealed class WindowsNetworkProbe : ISignalProbe, IDisposable
     /// <summary>The probe's name.</summary>
     public const string ProbeName = "windows.network";
 
-    internal const string FirstSampleReason = "first sample; rate needs two";
-    internal const string NoTimeElapsedReason = "no time passed since the previous sample; rate needs two";
+    internal const string FirstSampleReason = ByteCounterRates.FirstSampleReason;
+    internal const string NoTimeElapsedReason = ByteCounterRates.NoTimeElapsedReason;
     internal const string NoBandwidthReason = "no transfer observed; the scorer's estimator supplies it";
     internal const string LoopbackRouteReason = "no default route: the route to the internet leads to the loopback interface";
 
@@ -193,7 +193,7 @@ internal sealed class WindowsNetworkProbe : ISignalProbe, IDisposable
         {
             // Vanished (unplugged, a VPN disconnected) or failing: look the route up again next pass.
             _routes.Expire();
-            current.HasSample = false;
+            current.Rates.Forget();
             bool gone = Array.IndexOf(GoneErrors, error) >= 0;
             string reason = Fail(gone ? "missing" : "io", string.Create(CultureInfo.InvariantCulture,
                 $"{current.Name} carries the default route but GetIfEntry2 failed for interface {current.Index}: error {error}"));
@@ -218,54 +218,10 @@ internal sealed class WindowsNetworkProbe : ISignalProbe, IDisposable
 
         ulong rx = _row.InOctets;
         ulong tx = _row.OutOctets;
-        if (!current.HasSample)
+        if (current.Rates.Next(current.Name, rx, tx, timestamp, clock, now, current.RateSource, out receive, out transmit) is { } implausible)
         {
-            Remember(current, rx, tx, timestamp);
-            receive = transmit = Reading.Unknown<double>(FirstSampleReason, now);
-            return;
+            receive = transmit = Reading.Unknown<double>(Fail(Plausible.OutOfRangeKind, implausible), now);
         }
-
-        ulong previousRx = current.ReceiveBytes;
-        ulong previousTx = current.TransmitBytes;
-        if (rx < previousRx || tx < previousTx)
-        {
-            // A reset (driver restart) or a wrap: the difference means nothing. Start over from here.
-            string reason = string.Create(CultureInfo.InvariantCulture,
-                $"the octet counters of {current.Name} went backwards (received {previousRx} -> {rx}, sent {previousTx} -> {tx}); rate needs two new samples");
-            Remember(current, rx, tx, timestamp);
-            receive = transmit = Reading.Unknown<double>(reason, now);
-            return;
-        }
-
-        double seconds = clock.GetElapsedTime(current.SampleTimestamp, timestamp).TotalSeconds;
-        if (seconds <= 0)
-        {
-            receive = transmit = Reading.Unknown<double>(NoTimeElapsedReason, now);
-            return;
-        }
-
-        Remember(current, rx, tx, timestamp);
-        double receiveRate = (rx - previousRx) / seconds;
-        double transmitRate = (tx - previousTx) / seconds;
-        if (receiveRate > WindowsNetworkRanges.MaxPlausibleBytesPerSecond || transmitRate > WindowsNetworkRanges.MaxPlausibleBytesPerSecond)
-        {
-            string reason = Fail(Plausible.OutOfRangeKind, string.Create(CultureInfo.InvariantCulture,
-                $"the octet counters of {current.Name} grew by {rx - previousRx} and {tx - previousTx} bytes in {seconds:0.###} s, faster than {WindowsNetworkRanges.MaxPlausibleBytesPerSecond:0.#e0} bytes/s"));
-            receive = transmit = Reading.Unknown<double>(reason, now);
-            return;
-        }
-
-        // A rate from two counter reads is derived, hence Estimated (SignalQuality's own definition).
-        receive = Reading.Estimated(receiveRate, now, current.RateSource);
-        transmit = Reading.Estimated(transmitRate, now, current.RateSource);
-    }
-
-    private static void Remember(DefaultInterface current, ulong rx, ulong tx, long timestamp)
-    {
-        current.ReceiveBytes = rx;
-        current.TransmitBytes = tx;
-        current.SampleTimestamp = timestamp;
-        current.HasSample = true;
     }
 
     private static bool IsNoRoute(uint error) => Array.IndexOf(NoRouteErrors, error) >= 0;
@@ -325,13 +281,7 @@ internal sealed class WindowsNetworkProbe : ISignalProbe, IDisposable
 
         public string BandwidthReason { get; private set; }
 
-        public bool HasSample { get; set; }
-
-        public ulong ReceiveBytes { get; set; }
-
-        public ulong TransmitBytes { get; set; }
-
-        public long SampleTimestamp { get; set; }
+        public ByteCounterRates Rates { get; } = new();
 
         public void Rename(in MibIfRow2 row)
         {

@@ -6,12 +6,6 @@ namespace CostModel.Platforms.Windows.Network;
 internal static class WindowsNetworkRanges
 {
     /// <summary>
-    /// 1e12 bytes/s (8 Tbit/s), as on Linux: ten times the fastest network adapters sold (800
-    /// Gbit/s, 1e11 bytes/s); a larger rate from two counter reads is a counter glitch, not traffic.
-    /// </summary>
-    internal const double MaxPlausibleBytesPerSecond = 1e12;
-
-    /// <summary>
     /// A link speed of <c>MIB_IF_ROW2</c> (<c>ReceiveLinkSpeed</c>, <c>TransmitLinkSpeed</c>): 1 bit/s
     /// to 8e12 bits/s, ten times the fastest adapters sold (800 Gbit/s). 0 and ULONG64_MAX are the
     /// drivers' "not known" (a disconnected or virtual adapter) and are not failures.
