@@ -42,7 +42,6 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
     // charge in uAh, power in uW, current in uA, voltage in uV.
     private const double Micro = 1e-6;          // uWh -> Wh, uW -> W
     private const double MicroSquared = 1e-12;  // uA x uV -> W, uAh x uV -> Wh
-    private const double SecondsPerHour = 3600;
     private const double FullPercent = 100;
 
     private const string TimeToEmptySource = "remaining energy / discharge rate";
@@ -52,8 +51,6 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
     /// <summary>Why <see cref="PowerFactors.EnergySaver"/> is Unknown on Linux: its source (power-profiles-daemon's active profile, over D-Bus) is not read yet.</summary>
     internal const string EnergySaverNotReadReason = "the energy saver is not read on Linux yet (power-profiles-daemon's power-saver profile, over D-Bus)";
     private const string NotChargingReason = "battery is not charging";
-    private const string ZeroRateReason = "battery rate reads 0 W; time cannot be estimated";
-    private const string TooLongReason = "more than 30 days at the present rate";
     private const string StatusUnknownReason = "battery reports status Unknown";
     private const string AcOfflineBatterySource = "AC supplies report offline; battery status does not say Discharging";
     private const string ChargingWithoutAcSource = "battery status Charging, yet no AC supply reports online";
@@ -353,21 +350,16 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         }
 
         Reading<double> toEmpty = discharging
-            ? TimeAt(remaining, rate, now, TimeToEmptySource)
+            ? BatteryTimes.At(remaining, rate, now, TimeToEmptySource)
             : Reading.Unknown<double>(state.HasValue ? NotDischargingReason : state.Reason!, now);
         Reading<double> toFull;
         if (!charging)
         {
             toFull = Reading.Unknown<double>(state.HasValue ? NotChargingReason : state.Reason!, now);
         }
-        else if (remaining.HasValue && full.HasValue)
-        {
-            Reading<double> missing = Reading.Estimated(Math.Max(0, full.GetValueOrDefault(default) - remaining.GetValueOrDefault(default)), now, TimeToFullSource);
-            toFull = TimeAt(missing, rate, now, TimeToFullSource);
-        }
         else
         {
-            toFull = remaining.HasValue ? full : remaining;
+            toFull = BatteryTimes.UntilFull(remaining, full, rate, now, TimeToFullSource);
         }
 
         return new PowerFactors
@@ -385,28 +377,6 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
         };
     }
 
-    private static Reading<double> TimeAt(Reading<double> energyWh, Reading<double> rateW, DateTimeOffset now, string source)
-    {
-        if (!energyWh.HasValue)
-        {
-            return energyWh;
-        }
-
-        if (!rateW.HasValue)
-        {
-            return rateW;
-        }
-
-        if (rateW.GetValueOrDefault(default) <= 0)
-        {
-            return Reading.Unknown<double>(ZeroRateReason, now);
-        }
-
-        double seconds = energyWh.GetValueOrDefault(default) / rateW.GetValueOrDefault(default) * SecondsPerHour;
-        return seconds <= PowerFactors.MaxTimeSeconds
-            ? Reading.Estimated(seconds, now, source)
-            : Reading.Unknown<double>(TooLongReason, now);
-    }
 
     /// <summary>
     /// One state for all batteries: Discharging wins (energy leaves the packs), then Charging,

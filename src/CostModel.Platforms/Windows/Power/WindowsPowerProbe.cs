@@ -57,7 +57,6 @@ internal sealed class WindowsPowerProbe : ISignalProbe
     internal const string ZeroRateReason = "SYSTEM_BATTERY_STATE reports Rate 0 mW: Windows gives 0 for an idle battery and for one whose rate it does not know";
     internal const string NotDischargingReason = "battery is not discharging";
     internal const string NotChargingReason = "battery is not charging";
-    internal const string TooLongReason = "more than 30 days at the present rate";
     internal const string IdleOnBatteryReason = "SYSTEM_BATTERY_STATE reports neither charging nor discharging while on battery power";
     internal const string FullOrNotChargingReason = "GetSystemPowerStatus cannot tell a full battery from one that is not charging, and SYSTEM_BATTERY_STATE could not be read";
     internal const string AcOfflineNoBatteryReason = "Windows reports AC offline and no system battery";
@@ -91,9 +90,8 @@ internal sealed class WindowsPowerProbe : ISignalProbe
     private const string TimeToFullSource = "(MaxCapacity - RemainingCapacity) / charge rate";
     private const string EnergySaverSource = "GetSystemPowerStatus SystemStatusFlag (battery saver)";
 
-    // SYSTEM_BATTERY_STATE units: capacities mWh, rate mW; times in seconds.
+    // SYSTEM_BATTERY_STATE units: capacities mWh, rate mW; times in seconds (BatteryTimes derives them).
     private const double MilliPerUnit = 1000;
-    private const double SecondsPerHour = 3600;
     private const double FullPercent = 100;
 
     private readonly IWindowsPowerApi _api;
@@ -320,14 +318,9 @@ internal sealed class WindowsPowerProbe : ISignalProbe
         {
             toFull = Reading.Unknown<double>(state.HasValue ? NotChargingReason : state.Reason!, now);
         }
-        else if (remaining.HasValue && full.HasValue)
-        {
-            Reading<double> missing = Reading.Estimated(Math.Max(0, full.GetValueOrDefault(default) - remaining.GetValueOrDefault(default)), now, TimeToFullSource);
-            toFull = TimeAt(missing, rate, now, TimeToFullSource);
-        }
         else
         {
-            toFull = remaining.HasValue ? full : remaining;
+            toFull = BatteryTimes.UntilFull(remaining, full, rate, now, TimeToFullSource);
         }
 
         return new PowerFactors
@@ -517,26 +510,9 @@ internal sealed class WindowsPowerProbe : ISignalProbe
                 : Reading.Unknown<double>(Implausible(PowerPlausible.TimeSeconds, LifeTimeSource, seconds), pass.Now);
         }
 
-        return TimeAt(remaining, rate, pass.Now, TimeToEmptySource);
+        return BatteryTimes.At(remaining, rate, pass.Now, TimeToEmptySource);
     }
 
-    private static Reading<double> TimeAt(Reading<double> energyWh, Reading<double> rateW, DateTimeOffset now, string source)
-    {
-        if (!energyWh.HasValue)
-        {
-            return energyWh;
-        }
-
-        if (!rateW.HasValue)
-        {
-            return rateW;
-        }
-
-        double seconds = energyWh.GetValueOrDefault(default) / rateW.GetValueOrDefault(default) * SecondsPerHour;
-        return seconds <= PowerFactors.MaxTimeSeconds
-            ? Reading.Estimated(seconds, now, source)
-            : Reading.Unknown<double>(TooLongReason, now);
-    }
 
     private string Implausible(PlausibleRange range, string source, long raw) =>
         Report(Plausible.OutOfRangeKind, Plausible.Reason(range, source, Raw(raw)));
