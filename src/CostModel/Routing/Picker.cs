@@ -1,0 +1,111 @@
+using System.Runtime.CompilerServices;
+using CostModel.Telemetry;
+
+namespace CostModel.Routing;
+
+/// <summary>
+/// Chooses among the priced candidates of one decision: panic when soft filters left nothing, the
+/// cheapest admitted candidate, the affinity key's incumbent kept within the hysteresis band (and
+/// the break penalty), otherwise a randomised choice among near-equals of the cheapest by power of
+/// two choices on in-flight work. Reads the scratch the pricing filled; writes nothing there.
+/// </summary>
+internal sealed class Picker(CostModelMetrics metrics, IRandomSource random)
+{
+    /// <summary>
+    /// The chosen candidate's place in <paramref name="scratch"/>, or -1 when none may take the
+    /// request; <paramref name="flags"/> say what the choice did, <paramref name="eligible"/> how many
+    /// candidates passed every filter.
+    /// </summary>
+    public int Choose(RouteScratch scratch, string? incumbentId, RoutingOptions options, out RouteNotes flags, out int eligible)
+    {
+        int count = scratch.Count;
+        ReadOnlySpan<byte> verdicts = scratch.Verdicts.AsSpan(0, count);
+        eligible = verdicts.Count(Verdict.Eligible);
+        flags = RouteNotes.None;
+        bool panic = eligible == 0 && verdicts.Contains(Verdict.SoftRejected);
+        if (panic)
+        {
+            flags |= RouteNotes.Panic;
+            metrics.RoutePanic();
+        }
+
+        // The cheapest eligible (or, in panic, soft-rejected) candidate, the first of equals, and
+        // those that may be its near-equals.
+        byte admit = panic ? Verdict.SoftRejected : Verdict.Eligible;
+        int best = PickerScan.Scan(verdicts, scratch.Adjusted, admit, options.SpreadTolerance, options.HysteresisEpsilonDollars, scratch.Near, out scratch.MaybeNear);
+        return best >= 0 ? Pick(scratch, best, admit, incumbentId, options, ref flags) : -1;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int Pick(RouteScratch scratch, int best, byte admit, string? incumbentId, RoutingOptions o, ref RouteNotes flags)
+    {
+        byte[] verdicts = scratch.Verdicts;
+        double[] adjusted = scratch.Adjusted;
+        double cheapest = adjusted[best];
+        if (incumbentId is not null)
+        {
+            int incumbent = -1;
+            for (int i = 0; i < scratch.Count; i++)
+            {
+                if (verdicts[i] <= admit && string.Equals(scratch.StateAt(i).TargetId, incumbentId, StringComparison.Ordinal))
+                {
+                    incumbent = i;
+                    break;
+                }
+            }
+
+            if (incumbent < 0)
+            {
+                flags |= RouteNotes.StickinessBroken;
+                metrics.AffinityBroken();
+            }
+            else if (incumbent == best)
+            {
+                return best;
+            }
+            else
+            {
+                double held = adjusted[incumbent];
+                if (cheapest < (held * (1 - o.HysteresisBand)) - o.HysteresisEpsilonDollars)
+                {
+                    flags |= RouteNotes.Switched;
+                    metrics.AffinitySwitched();
+                    return best;
+                }
+
+                // Within the band, but the incumbent costs more than the bound allows (a long request).
+                double penalty = held - cheapest;
+                if (penalty > o.AffinityBreakPenaltySeconds * scratch.Costs[incumbent].ValueOfTimeDollarsPerSecond)
+                {
+                    flags |= RouteNotes.StickinessBroken;
+                    metrics.AffinityBroken();
+                    return best;
+                }
+
+                flags |= RouteNotes.StickyKept;
+                return incumbent;
+            }
+        }
+
+        // Near-equals: within the tolerance of the cheapest; power of two choices on in-flight work.
+        int[] nearby = scratch.Near;
+        int near = PickerScan.Near(verdicts.AsSpan(0, scratch.Count), adjusted, admit, cheapest, o.SpreadTolerance, o.HysteresisEpsilonDollars, nearby, scratch.MaybeNear);
+
+        if (near <= 1)
+        {
+            return best;
+        }
+
+        flags |= RouteNotes.RandomTieBreak;
+        int a = nearby[random.NextInt(near)];
+        int b = nearby[random.NextInt(near - 1)];
+        if (b == a)
+        {
+            b = nearby[near - 1];
+        }
+
+        int inFlightA = scratch.StateAt(a).InFlight;
+        int inFlightB = scratch.StateAt(b).InFlight;
+        return inFlightA != inFlightB ? (inFlightA < inFlightB ? a : b) : (adjusted[a] <= adjusted[b] ? a : b);
+    }
+}

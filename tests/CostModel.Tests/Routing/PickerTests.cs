@@ -1,0 +1,102 @@
+using CostModel.Factors;
+using CostModel.Routing;
+using CostModel.Scoring;
+using CostModel.Telemetry;
+
+namespace CostModel.Tests.Routing;
+
+/// <summary>The picker alone, over a scratch filled by hand: verdicts and totals in, one choice and its notes out.</summary>
+public sealed class PickerTests : IDisposable
+{
+    private readonly OwnedMeterFactory _meters = new();
+    private readonly CostModelMetrics _metrics;
+
+    public PickerTests() => _metrics = new CostModelMetrics(_meters);
+
+    public void Dispose() => _meters.Dispose();
+
+    [Fact]
+    public void The_cheapest_eligible_candidate_wins_and_rejected_ones_are_never_chosen()
+    {
+        RouteScratch scratch = Scratch((Verdict.HardRejected, 0.1), (Verdict.Eligible, 2.0), (Verdict.SoftRejected, 0.5), (Verdict.Eligible, 1.0));
+
+        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, out RouteNotes flags, out int eligible);
+
+        Assert.Equal(3, chosen);
+        Assert.Equal(2, eligible);
+        Assert.Equal(RouteNotes.None, flags);
+    }
+
+    [Fact]
+    public void Only_soft_rejections_left_means_panic_among_them()
+    {
+        RouteScratch scratch = Scratch((Verdict.HardRejected, 0.1), (Verdict.SoftRejected, 2.0), (Verdict.SoftRejected, 1.5));
+
+        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, out RouteNotes flags, out int eligible);
+
+        Assert.Equal(2, chosen);
+        Assert.Equal(0, eligible);
+        Assert.Equal(RouteNotes.Panic, flags);
+    }
+
+    [Fact]
+    public void Only_hard_rejections_leave_no_choice()
+    {
+        RouteScratch scratch = Scratch((Verdict.HardRejected, 0.1), (Verdict.HardRejected, 2.0));
+
+        Assert.Equal(-1, Picker().Choose(scratch, null, new RoutingOptions(), out RouteNotes flags, out _));
+        Assert.Equal(RouteNotes.None, flags);
+    }
+
+    [Fact]
+    public void The_incumbent_is_kept_within_the_band_and_left_beyond_it()
+    {
+        var options = new RoutingOptions { HysteresisBand = 0.2, HysteresisEpsilonDollars = 0, SpreadTolerance = 0 };
+
+        // The challenger (t0) is 10 % cheaper than the incumbent (t1): within a 20 % band.
+        RouteScratch within = Scratch((Verdict.Eligible, 0.90), (Verdict.Eligible, 1.0));
+        Assert.Equal(1, Picker().Choose(within, "t1", options, out RouteNotes kept, out _));
+        Assert.Equal(RouteNotes.StickyKept, kept);
+
+        // 30 % cheaper: past the band.
+        RouteScratch beyond = Scratch((Verdict.Eligible, 0.70), (Verdict.Eligible, 1.0));
+        Assert.Equal(0, Picker().Choose(beyond, "t1", options, out RouteNotes switched, out _));
+        Assert.Equal(RouteNotes.Switched, switched);
+
+        // The incumbent filtered out: stickiness broken.
+        RouteScratch gone = Scratch((Verdict.Eligible, 0.90), (Verdict.HardRejected, 1.0));
+        Assert.Equal(0, Picker().Choose(gone, "t1", options, out RouteNotes broken, out _));
+        Assert.Equal(RouteNotes.StickinessBroken, broken);
+    }
+
+    [Fact]
+    public void Near_equals_are_spread_to_the_one_with_less_work_in_flight()
+    {
+        RouteScratch scratch = Scratch((Verdict.Eligible, 1.00), (Verdict.Eligible, 1.01), (Verdict.Eligible, 5.0));
+        scratch.StateAt(0).Placed();
+        scratch.StateAt(0).Placed();
+
+        // Two near-equals: power of two choices compares both, whatever the random draws.
+        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0.05, HysteresisEpsilonDollars = 0 }, out RouteNotes flags, out _);
+
+        Assert.Equal(1, chosen);
+        Assert.Equal(RouteNotes.RandomTieBreak, flags);
+    }
+
+    private Picker Picker() => new(_metrics, new SeededRandomSource(1));
+
+    /// <summary>Targets t0, t1, ... with the given verdicts and totals (costs priced at 1 $/s of latency).</summary>
+    private static RouteScratch Scratch(params (byte Verdict, double Total)[] candidates)
+    {
+        var scratch = new RouteScratch();
+        for (int i = 0; i < candidates.Length; i++)
+        {
+            scratch.AddEntry(null, null, new TargetState($"t{i}"), new ServedModel("m"), 0, null);
+            scratch.Verdicts[i] = candidates[i].Verdict;
+            scratch.Adjusted[i] = candidates[i].Total;
+            scratch.Costs[i] = new CostBreakdown { ComputeLatencySeconds = candidates[i].Total, ValueOfTimeDollarsPerSecond = 1 };
+        }
+
+        return scratch;
+    }
+}
