@@ -309,7 +309,7 @@ public sealed partial class GossipAdapter
             LivenessDecision back = LivenessPolicy.OnHeartbeat(node.Liveness);
             node.Liveness = back.Next;
             node.MarkChanged();
-            _view.InvalidateLocked();
+            _view.InvalidateLocked(node.NodeId);
             _stats = _stats with { Merged = _stats.Merged + 1 };
             _metrics.GossipMerged("state");
             if (joined)
@@ -404,7 +404,7 @@ public sealed partial class GossipAdapter
             node.CapabilitiesHeardAt = _time.GetTimestamp();
             node.CapabilityTransmits = RetransmitLimit(s);
             node.MarkChanged();
-            _view.InvalidateLocked();
+            _view.InvalidateLocked(node.NodeId);
             _stats = _stats with { Merged = _stats.Merged + 1 };
             _metrics.GossipMerged("capabilities");
             if (node.HasState)
@@ -497,7 +497,7 @@ public sealed partial class GossipAdapter
 
             node.Liveness = decision.Next;
             node.MarkChanged();
-            _view.InvalidateLocked();
+            _view.InvalidateLocked(node.NodeId);
             AddChangeLocked(new MeshChange(node.NodeId, change, now));
             if (decision.Remove)
             {

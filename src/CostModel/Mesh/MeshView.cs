@@ -25,8 +25,8 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly SafePublisher<MeshChange> _changes;
 
-    // Copied on change, read under the gate: listeners are added twice in a process's life, not per removal.
-    private Action<string>[] _removalListeners = [];
+    // Copied on change, read under the gate: listeners are added once or twice in a process's life, not per change.
+    private IMeshViewListener[] _listeners = [];
     private readonly CostModelMetrics? _metrics;
     private readonly ILogger _logger;
 
@@ -87,6 +87,7 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
             {
                 _entries[i] = new Entry(node, null);
                 kind = MeshChangeKind.Updated;
+                TellChangedLocked(node.NodeId);
             }
             else
             {
@@ -98,6 +99,7 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
                 _index.Add(node.NodeId, _entries.Count);
                 _entries.Add(new Entry(node, null));
                 kind = MeshChangeKind.Joined;
+                TellReshapedLocked();
             }
 
             _snapshot = null;
@@ -144,6 +146,7 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
         _index.Add(source.NodeId, _entries.Count);
         _entries.Add(new Entry(null, source));
         _snapshot = null;
+        TellReshapedLocked();
         return true;
     }
 
@@ -155,9 +158,9 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
             return false;
         }
 
-        foreach (Action<string> removed in _removalListeners)
+        foreach (IMeshViewListener listener in _listeners)
         {
-            removed(nodeId);
+            listener.NodeRemoved(nodeId);
         }
 
         int last = _entries.Count - 1;
@@ -170,28 +173,64 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
 
         _entries.RemoveAt(last);
         _snapshot = null;
+        TellReshapedLocked();
         return true;
     }
 
     /// <summary>
-    /// Calls <paramref name="removed"/> with each node id as it leaves the view, under
-    /// <see cref="Gate"/> (so it must be quick and must not read the view). For the library's own
-    /// listeners (the router forgets a node's state at once): unlike <see cref="Changes"/>, it makes
-    /// no writer build and deliver an event for every update just so removals are heard.
+    /// Tells <paramref name="listener"/>, under <see cref="Gate"/>, which nodes change and which leave
+    /// (so it must be quick and must not read the view). For the library's own listeners (the router
+    /// follows the view node by node and forgets a node's state at once): unlike <see cref="Changes"/>,
+    /// it makes no writer build and deliver an event for every update.
     /// </summary>
     /// <returns>Dispose to stop listening.</returns>
-    internal IDisposable ListenForRemovals(Action<string> removed)
+    internal IDisposable Listen(IMeshViewListener listener)
     {
         lock (Gate)
         {
-            _removalListeners = [.. _removalListeners, removed];
+            _listeners = [.. _listeners, listener];
         }
 
-        return new RemovalListener(this, removed);
+        return new Listening(this, listener);
     }
 
-    /// <summary>Marks the view changed (caller holds <see cref="Gate"/>): the next read rebuilds the snapshot.</summary>
-    internal void InvalidateLocked() => _snapshot = null;
+    /// <summary>
+    /// The node of <paramref name="nodeId"/> as a snapshot read now would show it (built from its kept
+    /// form if it changed); null when the view does not list it (absent, nothing to show yet, or an
+    /// entry that cannot be built, which is logged and counted as <see cref="Nodes"/> does).
+    /// </summary>
+    internal MeshNode? Find(string nodeId)
+    {
+        MeshNode? node;
+        List<(string NodeId, Exception Error)>? unreadable = null;
+        lock (Gate)
+        {
+            if (!_index.TryGetValue(nodeId, out int i))
+            {
+                return null;
+            }
+
+            Entry entry = _entries[i];
+            node = entry.Node ?? TryBuild(entry.Source!, ref unreadable);
+        }
+
+        Report(unreadable);
+        return node;
+    }
+
+    /// <summary>Marks the view changed (caller holds <see cref="Gate"/>): the next read rebuilds the snapshot. Listeners read the whole view again.</summary>
+    internal void InvalidateLocked()
+    {
+        _snapshot = null;
+        TellReshapedLocked();
+    }
+
+    /// <summary>Marks one node's entry changed (caller holds <see cref="Gate"/>): the next read rebuilds the snapshot; listeners hear which node.</summary>
+    internal void InvalidateLocked(string nodeId)
+    {
+        _snapshot = null;
+        TellChangedLocked(nodeId);
+    }
 
     /// <summary>True when someone listens to <see cref="Changes"/> (so a writer can skip building "updated" events nobody reads).</summary>
     internal bool HasChangeSubscribers => _changes.HasObservers;
@@ -236,7 +275,13 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
             _snapshot = snapshot;
         }
 
-        // Reported outside the gate: a logger must not hold up the writers.
+        Report(unreadable);
+        return snapshot;
+    }
+
+    /// <summary>Logs and counts entries that could not be built; called outside the gate (a logger must not hold up the writers).</summary>
+    private void Report(List<(string NodeId, Exception Error)>? unreadable)
+    {
         if (unreadable is not null)
         {
             foreach ((string nodeId, Exception error) in unreadable)
@@ -246,8 +291,22 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
                 Log.MeshEntryUnreadable(_logger, nodeId, reason, error);
             }
         }
+    }
 
-        return snapshot;
+    private void TellChangedLocked(string nodeId)
+    {
+        foreach (IMeshViewListener listener in _listeners)
+        {
+            listener.NodeChanged(nodeId);
+        }
+    }
+
+    private void TellReshapedLocked()
+    {
+        foreach (IMeshViewListener listener in _listeners)
+        {
+            listener.ViewReshaped();
+        }
     }
 
     /// <summary>
@@ -270,13 +329,13 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
         }
     }
 
-    private sealed class RemovalListener(MeshView view, Action<string> removed) : IDisposable
+    private sealed class Listening(MeshView view, IMeshViewListener listener) : IDisposable
     {
         public void Dispose()
         {
             lock (view.Gate)
             {
-                view._removalListeners = [.. view._removalListeners.Where(l => l != removed)];
+                view._listeners = [.. view._listeners.Where(l => l != listener)];
             }
         }
     }
@@ -285,6 +344,22 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
     {
         public string NodeId => Node?.NodeId ?? Source!.NodeId;
     }
+}
+
+/// <summary>
+/// Hears, under the view's gate, how the view changes node by node (<see cref="MeshView.Listen"/>):
+/// each call must be quick and must not read the view.
+/// </summary>
+internal interface IMeshViewListener
+{
+    /// <summary>The entry of <paramref name="nodeId"/> was replaced or changed; it keeps its place in the view.</summary>
+    void NodeChanged(string nodeId);
+
+    /// <summary>A node joined or left, places moved, or entries changed without saying which: read the whole view again.</summary>
+    void ViewReshaped();
+
+    /// <summary><paramref name="nodeId"/> left the view (followed by <see cref="ViewReshaped"/>).</summary>
+    void NodeRemoved(string nodeId);
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using CostModel.Factors;
 using CostModel.Mesh;
@@ -13,31 +14,93 @@ internal readonly record struct ModelOffer(ServedModel Model, int Hops);
 /// <summary>One candidate of a model in the per-model index: the node's place in the view, the node, its state, the model as served, relay hops.</summary>
 internal readonly record struct CandidateSlot(int NodeIndex, MeshNode Node, TargetState State, ServedModel Model, int Hops);
 
-/// <summary>A model's candidates in the view's index: their slots, and where their prepared terms start.</summary>
-internal sealed class ModelGroup(int index, int start, CandidateSlot[] slots)
+/// <summary>A model's candidates in the view's index: where their slots (and their prepared terms) start, and how many.</summary>
+internal sealed class ModelGroup(int index, int start, int count)
 {
-    public static ModelGroup None { get; } = new(-1, 0, []);
+    public static ModelGroup None { get; } = new(-1, 0, 0);
 
     /// <summary>Its place in <see cref="IndexedView.Listed"/>; -1 for <see cref="None"/>.</summary>
     public int Index { get; } = index;
 
     public int Start { get; } = start;
 
-    public CandidateSlot[] Slots { get; } = slots;
+    public int Count { get; } = count;
 }
 
-/// <summary>One snapshot of the mesh view, indexed: each node's state and offers, and each model's candidates (consecutive slots).</summary>
-internal sealed record IndexedView(IReadOnlyList<MeshNode> Nodes, TargetState[] States, ModelOffer[][] Offers, CandidateSlot[] Slots, Dictionary<string, ModelGroup> Groups, ModelGroup[] Listed)
+/// <summary>
+/// The mesh view indexed: each node's place, state and slots, and each model's candidates
+/// (consecutive slots). Its shape (which nodes, in which places, offering which models) is fixed;
+/// a node's snapshot replaced with the same offers is written in place (its node, its slots' node
+/// and model, its prepared terms) inside a write of <see cref="BeginWrite"/>'s sequence, so a
+/// reader checks with <see cref="BeginRead"/> and <see cref="EndRead"/> that what it read is one
+/// version (a seqlock: readers never wait for each other, and retry only when a write overlapped).
+/// </summary>
+internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] nodes, TargetState[] states, Dictionary<string, int> places, int[][] nodeSlots, CandidateSlot[] slots, Dictionary<string, ModelGroup> groups, ModelGroup[] listed)
 {
     private static long s_lastId;
 
-    public static IndexedView Empty { get; } = new([], [], [], [], new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase), []);
+    // Odd while a write is in progress; every write adds two.
+    private long _sequence;
+
+    public static IndexedView Empty { get; } = new(null, [], [], new Dictionary<string, int>(StringComparer.Ordinal), [], [], new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase), []);
 
     /// <summary>Unique among all routers' views: a thread's scratch remembers its last model lookup by it (<see cref="RouteScratch.GroupOf"/>) without holding the view.</summary>
     public long Id { get; } = Interlocked.Increment(ref s_lastId);
 
-    /// <summary>The terms last prepared for this view (null until the first priced decision).</summary>
+    /// <summary>The snapshot of a host's view this index follows (compared by reference per decision); null for the library's own view, followed node by node.</summary>
+    public IReadOnlyList<MeshNode>? Source { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); } = source;
+
+    /// <summary>The node at each place, as last applied (written in place).</summary>
+    public MeshNode[] Nodes { get; } = nodes;
+
+    /// <summary>The state of the node at each place.</summary>
+    public TargetState[] States { get; } = states;
+
+    /// <summary>Node id to place.</summary>
+    public Dictionary<string, int> Places { get; } = places;
+
+    /// <summary>For each place, its offers' slots, in the order of its models, then its relays.</summary>
+    public int[][] NodeSlots { get; } = nodeSlots;
+
+    /// <summary>Every candidate, each model's consecutively (written in place).</summary>
+    public CandidateSlot[] Slots { get; } = slots;
+
+    public Dictionary<string, ModelGroup> Groups { get; } = groups;
+
+    public ModelGroup[] Listed { get; } = listed;
+
+    /// <summary>The terms prepared for this index (null until the first decision priced with the built-in scorer).</summary>
     public PreparedTerms? Prepared { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
+
+    /// <summary>The sequence before reading: waits (on the writers' lock) while a write is in progress.</summary>
+    public long BeginRead(Lock writers)
+    {
+        long sequence = Volatile.Read(ref _sequence);
+        while ((sequence & 1) != 0)
+        {
+            // Writers write holding the lock: once it is free, the write is over.
+            using (writers.EnterScope())
+            {
+                sequence = Volatile.Read(ref _sequence);
+            }
+        }
+
+        return sequence;
+    }
+
+    /// <summary>True when nothing was written since <see cref="BeginRead"/> returned <paramref name="sequence"/>: what was read in between is one version.</summary>
+    public bool EndRead(long sequence)
+    {
+        // The reads before this must not move after the sequence's second read.
+        Interlocked.MemoryBarrier();
+        return Volatile.Read(ref _sequence) == sequence;
+    }
+
+    /// <summary>Starts a write (caller holds the writers' lock).</summary>
+    public void BeginWrite() => Interlocked.Increment(ref _sequence);
+
+    /// <summary>Ends a write.</summary>
+    public void EndWrite() => Interlocked.Increment(ref _sequence);
 }
 
 /// <summary>The configured API endpoints as last read: their states, their models and their prices from the catalog.</summary>
@@ -47,20 +110,34 @@ internal sealed record EndpointList(List<ApiEndpoint>? Source, IPriceTable? Tabl
 }
 
 /// <summary>
-/// The candidates: the mesh view indexed by model (rebuilt when the view's snapshot changes), the
-/// configured endpoints with their prices (re-read when the options or the price table change), and
-/// the terms prepared for them. Keeps the target table to what is listed: a node the view drops and
+/// The candidates: the mesh view indexed by model, the configured endpoints with their prices (read
+/// again when the options or the price table change), and the terms prepared for them. A change of
+/// one node (a new snapshot with the same offers) is applied in place: that node's slots and terms
+/// only. Nodes joining or leaving, or a node's offers changing, rebuild the index. The library's own
+/// view says node by node what changed (<see cref="IMeshViewListener"/>), so the index never reads
+/// its whole snapshot for an update; a host's view is followed through its snapshots, compared with
+/// the last one node by node. Keeps the target table to what is listed: a node the view drops and
 /// an endpoint the options drop are forgotten.
 /// </summary>
 internal sealed class CandidateIndex : IDisposable
 {
     private readonly IMeshView _view;
+    private readonly MeshView? _own;
     private readonly TargetTable _targets;
     private readonly IPriceCatalog _prices;
     private readonly CostModelMetrics _metrics;
     private readonly Func<RoutingOptions> _options;
-    private readonly IDisposable _removals;
+    private readonly IDisposable _listening;
+
+    // Writers of the index (and of the endpoint list) hold it; readers never do.
     private readonly Lock _gate = new();
+
+    // The library's view's changes not applied yet, written under its gate: the ids of nodes
+    // changed in place, and whether the view was reshaped. _pending is read per decision.
+    private HashSet<string> _changed = new(StringComparer.Ordinal);
+    private HashSet<string> _applying = new(StringComparer.Ordinal);
+    private bool _reshaped = true;
+    private volatile bool _pending = true;
 
     // The endpoints' states as last configured (under _gate): those of an endpoint dropped from the options are forgotten.
     private TargetState[] _endpointStates = [];
@@ -80,92 +157,37 @@ internal sealed class CandidateIndex : IDisposable
         _metrics = metrics;
         _options = options;
 
-        // The library's own view says who leaves without an event per update; a host's view is
-        // followed through its change stream (and, whatever it says, through its snapshots).
-        _removals = view is MeshView own
-            ? own.ListenForRemovals(OnRemoved)
-            : view.Changes.Subscribe(new RemovalObserver(this));
+        // The library's own view says what changes node by node; a host's view is followed through
+        // its change stream for removals and through its snapshots for everything.
+        if (view is MeshView own)
+        {
+            _own = own;
+            _listening = own.Listen(new Listener(this));
+        }
+        else
+        {
+            _listening = view.Changes.Subscribe(new RemovalObserver(this));
+        }
     }
 
-    public void Dispose() => _removals.Dispose();
+    public void Dispose() => _listening.Dispose();
+
+    /// <summary>The lock writers of the index hold (a reader that finds a write in progress waits on it).</summary>
+    public Lock Writers => _gate;
 
     /// <summary>Drops the endpoint list, so the next decision reads the options' endpoints again.</summary>
     public void EndpointsChanged() => _endpoints = EndpointList.Empty;
 
-    /// <summary>The view's index, rebuilt when the view's snapshot is a new one.</summary>
-    public IndexedView Current()
+    /// <summary>The view's index with every change made so far applied (<paramref name="now"/>: the time terms of a changed node are prepared for).</summary>
+    public IndexedView Current(DateTimeOffset now)
     {
-        IReadOnlyList<MeshNode> nodes = _view.Nodes;
-        IndexedView cache = _current;
-        if (ReferenceEquals(cache.Nodes, nodes))
+        IndexedView current = _current;
+        if (_own is not null)
         {
-            return cache;
+            return _pending ? Refresh(now) : current;
         }
 
-        lock (_gate)
-        {
-            cache = _current;
-            if (ReferenceEquals(cache.Nodes, nodes))
-            {
-                return cache;
-            }
-
-            if (nodes.Count > TargetTable.MaxTargetStates)
-            {
-                _metrics.BoundExceeded("target-states");
-            }
-
-            var states = new TargetState[nodes.Count];
-            var offers = new ModelOffer[nodes.Count][];
-            var groups = new Dictionary<string, List<CandidateSlot>>(StringComparer.OrdinalIgnoreCase);
-            for (int i = 0; i < nodes.Count; i++)
-            {
-                MeshNode node = nodes[i];
-                states[i] = _targets.ForNode(node.NodeId, i);
-                var list = new List<ModelOffer>(node.Capabilities.Models.Length + node.Capabilities.Relays.Length);
-                foreach (ServedModel model in node.Capabilities.Models)
-                {
-                    list.Add(new ModelOffer(model, 0));
-                }
-
-                foreach (RelayRoute relay in node.Capabilities.Relays)
-                {
-                    list.Add(new ModelOffer(new ServedModel(relay.ModelId), relay.HopCount));
-                }
-
-                offers[i] = [.. list];
-
-                // The per-model index keeps the view's order: nodes in view order, each node's offers in order.
-                foreach (ModelOffer offer in offers[i])
-                {
-                    if (!groups.TryGetValue(offer.Model.ModelId, out List<CandidateSlot>? group))
-                    {
-                        group = [];
-                        groups.Add(offer.Model.ModelId, group);
-                    }
-
-                    group.Add(new CandidateSlot(i, node, states[i], offer.Model, offer.Hops));
-                }
-            }
-
-            // Each model's candidates take consecutive places in the prepared terms.
-            var indexed = new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase);
-            var listed = new List<ModelGroup>();
-            var all = new List<CandidateSlot>();
-            foreach ((string model, List<CandidateSlot> slots) in groups)
-            {
-                var group = new ModelGroup(listed.Count, all.Count, [.. slots]);
-                indexed.Add(model, group);
-                listed.Add(group);
-                all.AddRange(slots);
-            }
-
-            IndexedView previous = _current;
-            cache = new IndexedView(nodes, states, offers, [.. all], indexed, [.. listed]);
-            ForgetUnlisted(previous, cache);
-            _current = cache;
-            return cache;
-        }
+        return ReferenceEquals(current.Source, _view.Nodes) ? current : Refresh(now);
     }
 
     /// <summary>
@@ -177,7 +199,7 @@ internal sealed class CandidateIndex : IDisposable
     public PreparedTerms Terms(IndexedView view, DefaultCostScorer scorer, FilterPlan plan, long maxSnapshotAgeTicks, DateTimeOffset now)
     {
         PreparedTerms? prepared = view.Prepared;
-        return prepared is not null && prepared.HoldsFor(scorer, plan, maxSnapshotAgeTicks, now.UtcTicks) ? prepared : Prepare(view, scorer, plan, maxSnapshotAgeTicks, now);
+        return prepared is not null && prepared.HoldsFor(scorer, plan, maxSnapshotAgeTicks, now.UtcTicks) ? prepared : PrepareAll(view, scorer, plan, maxSnapshotAgeTicks, now);
     }
 
     /// <summary>The configured endpoints, read again when the options or the price table changed.</summary>
@@ -228,46 +250,261 @@ internal sealed class CandidateIndex : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private PreparedTerms Prepare(IndexedView view, DefaultCostScorer scorer, FilterPlan plan, long maxSnapshotAgeTicks, DateTimeOffset now)
+    private PreparedTerms PrepareAll(IndexedView view, DefaultCostScorer scorer, FilterPlan plan, long maxSnapshotAgeTicks, DateTimeOffset now)
     {
-        long ticks = now.UtcTicks;
         lock (_gate)
         {
             PreparedTerms? prepared = view.Prepared;
-            if (prepared is not null && prepared.HoldsFor(scorer, plan, maxSnapshotAgeTicks, ticks))
+            if (prepared is not null && prepared.HoldsFor(scorer, plan, maxSnapshotAgeTicks, now.UtcTicks))
             {
                 return prepared;
             }
 
-            // Membership first: an entry added after this read bumps it and the terms are prepared again.
-            ScoringOptions o = scorer.Options;
-            long membership = scorer.Bandwidth.Membership;
-            int count = view.Nodes.Count;
-            var terms = new NodeTerms[count];
-            var links = new BandwidthEstimator.Entry?[count];
-            long from = long.MinValue;
-            long until = long.MaxValue;
-            for (int i = 0; i < count; i++)
+            // In place once there are terms (no allocation when the options or the clock move on).
+            view.BeginWrite();
+            try
             {
-                MeshNode node = view.Nodes[i];
-                view.States[i].See(node.Factors.Generation, node.Factors.Version);
-                terms[i] = view.States[i].Prepare(node.Factors, o, now, out long preparedAt, out long preparedUntil);
-                links[i] = node.IsLocal ? null : scorer.Bandwidth.Find(node.NodeId);
-                from = Math.Max(from, preparedAt);
-                until = Math.Min(until, preparedUntil);
+                prepared ??= new PreparedTerms(new CandidateTerms[view.Slots.Length]);
+                prepared.PrepareAll(view, scorer, plan, maxSnapshotAgeTicks, now);
+                view.Prepared = prepared;
+            }
+            finally
+            {
+                view.EndWrite();
             }
 
-            var candidates = new CandidateTerms[view.Slots.Length];
-            for (int i = 0; i < candidates.Length; i++)
-            {
-                CandidateSlot slot = view.Slots[i];
-                candidates[i] = new CandidateTerms(in slot, new TargetTerms(in terms[slot.NodeIndex], new ModelTerms(slot.Model, o), slot.Node.IsLocal, slot.Hops, null, o), links[slot.NodeIndex], plan, maxSnapshotAgeTicks);
-            }
-
-            prepared = new PreparedTerms(o, plan, maxSnapshotAgeTicks, membership, from, until, candidates);
-            view.Prepared = prepared;
             return prepared;
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private IndexedView Refresh(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            return _own is { } own ? ApplyChanges(own, now) : ApplySnapshot(_view.Nodes, now);
+        }
+    }
+
+    /// <summary>The library's view: the nodes changed since the last call, in place, unless the view was reshaped (caller holds the gate).</summary>
+    private IndexedView ApplyChanges(MeshView own, DateTimeOffset now)
+    {
+        bool reshaped;
+        lock (own.Gate)
+        {
+            (_changed, _applying) = (_applying, _changed);
+            reshaped = _reshaped;
+            _reshaped = false;
+            _pending = false;
+        }
+
+        IndexedView current = _current;
+        try
+        {
+            if (!reshaped)
+            {
+                foreach (string nodeId in _applying)
+                {
+                    // A node the view shows and the index does not place, or the reverse, means a new shape
+                    // (a node the view does not show yet, such as a gossip entry without capabilities, changes nothing).
+                    bool placed = current.Places.TryGetValue(nodeId, out int place);
+                    MeshNode? node = own.Find(nodeId);
+                    if (placed ? node is null || !TryUpdate(current, place, node, now) : node is not null)
+                    {
+                        reshaped = true;
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _applying.Clear();
+        }
+
+        // A change made after the swap above is applied again by the next decision (the snapshot read here may include it already).
+        return reshaped ? Rebuild(_view.Nodes) : current;
+    }
+
+    /// <summary>A host's view: a new snapshot with the same nodes in the same places is applied node by node, in place (caller holds the gate).</summary>
+    private IndexedView ApplySnapshot(IReadOnlyList<MeshNode> nodes, DateTimeOffset now)
+    {
+        IndexedView current = _current;
+        if (ReferenceEquals(current.Source, nodes))
+        {
+            return current;
+        }
+
+        if (current.Source is not null && nodes.Count == current.Nodes.Length && SamePlaces(current, nodes))
+        {
+            bool applied = true;
+            for (int place = 0; place < nodes.Count && applied; place++)
+            {
+                applied = TryUpdate(current, place, nodes[place], now);
+            }
+
+            if (applied)
+            {
+                current.Source = nodes;
+                return current;
+            }
+        }
+
+        return Rebuild(nodes);
+    }
+
+    private static bool SamePlaces(IndexedView current, IReadOnlyList<MeshNode> nodes)
+    {
+        for (int place = 0; place < nodes.Count; place++)
+        {
+            MeshNode node = nodes[place];
+            MeshNode known = current.Nodes[place];
+            if (!ReferenceEquals(node, known) && !string.Equals(node.NodeId, known.NodeId, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="node"/>, a new snapshot of the node at <paramref name="place"/>, into
+    /// the index and its prepared terms; false (nothing written) when its offers differ, so the
+    /// index must be rebuilt. Caller holds the gate.
+    /// </summary>
+    private static bool TryUpdate(IndexedView view, int place, MeshNode node, DateTimeOffset now)
+    {
+        MeshNode known = view.Nodes[place];
+        if (ReferenceEquals(known, node))
+        {
+            return true;
+        }
+
+        if (!SameOffers(known.Capabilities, node.Capabilities) || !string.Equals(known.NodeId, node.NodeId, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        view.BeginWrite();
+        try
+        {
+            view.Nodes[place] = node;
+            int[] slots = view.NodeSlots[place];
+            ImmutableArray<ServedModel> models = node.Capabilities.Models;
+            for (int k = 0; k < slots.Length; k++)
+            {
+                // A relay's model is its id alone, unchanged (SameOffers).
+                ref CandidateSlot slot = ref view.Slots[slots[k]];
+                slot = slot with { Node = node, Model = k < models.Length ? models[k] : slot.Model };
+            }
+
+            view.Prepared?.PrepareNode(view, place, now);
+        }
+        finally
+        {
+            view.EndWrite();
+        }
+
+        return true;
+    }
+
+    /// <summary>True when two capabilities put a node in the same places of the index: the same models (by the index's comparison) and the same relays, in order.</summary>
+    internal static bool SameOffers(NodeCapabilities a, NodeCapabilities b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
+        if (a.Models.Length != b.Models.Length || a.Relays.Length != b.Relays.Length)
+        {
+            return false;
+        }
+
+        for (int k = 0; k < a.Models.Length; k++)
+        {
+            if (!string.Equals(a.Models[k].ModelId, b.Models[k].ModelId, StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+
+        for (int k = 0; k < a.Relays.Length; k++)
+        {
+            if (!string.Equals(a.Relays[k].ModelId, b.Relays[k].ModelId, StringComparison.Ordinal) || a.Relays[k].HopCount != b.Relays[k].HopCount)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Indexes a whole snapshot (caller holds the gate): a new index, its terms prepared at the next priced decision.</summary>
+    private IndexedView Rebuild(IReadOnlyList<MeshNode> nodes)
+    {
+        if (nodes.Count > TargetTable.MaxTargetStates)
+        {
+            _metrics.BoundExceeded("target-states");
+        }
+
+        var states = new TargetState[nodes.Count];
+        var places = new Dictionary<string, int>(nodes.Count, StringComparer.Ordinal);
+        var nodeSlots = new int[nodes.Count][];
+        var groups = new Dictionary<string, List<(int Place, int Offer, ServedModel Model, int Hops)>>(StringComparer.OrdinalIgnoreCase);
+        for (int place = 0; place < nodes.Count; place++)
+        {
+            MeshNode node = nodes[place];
+            states[place] = _targets.ForNode(node.NodeId, place);
+            places.TryAdd(node.NodeId, place);
+            nodeSlots[place] = new int[node.Capabilities.Models.Length + node.Capabilities.Relays.Length];
+
+            // The per-model index keeps the view's order: nodes in view order, each node's offers in order.
+            int offer = 0;
+            foreach (ServedModel model in node.Capabilities.Models)
+            {
+                Group(groups, model.ModelId).Add((place, offer++, model, 0));
+            }
+
+            foreach (RelayRoute relay in node.Capabilities.Relays)
+            {
+                Group(groups, relay.ModelId).Add((place, offer++, new ServedModel(relay.ModelId), relay.HopCount));
+            }
+        }
+
+        // Each model's candidates take consecutive places.
+        var indexed = new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase);
+        var listed = new List<ModelGroup>();
+        var all = new List<CandidateSlot>();
+        foreach ((string model, List<(int Place, int Offer, ServedModel Model, int Hops)> offers) in groups)
+        {
+            var group = new ModelGroup(listed.Count, all.Count, offers.Count);
+            indexed.Add(model, group);
+            listed.Add(group);
+            foreach ((int place, int offer, ServedModel served, int hops) in offers)
+            {
+                nodeSlots[place][offer] = all.Count;
+                all.Add(new CandidateSlot(place, nodes[place], states[place], served, hops));
+            }
+        }
+
+        IndexedView previous = _current;
+        var next = new IndexedView(_own is null ? nodes : null, [.. nodes], states, places, nodeSlots, [.. all], indexed, [.. listed]);
+        ForgetUnlisted(previous, next);
+        _current = next;
+        return next;
+    }
+
+    private static List<(int Place, int Offer, ServedModel Model, int Hops)> Group(Dictionary<string, List<(int Place, int Offer, ServedModel Model, int Hops)>> groups, string model)
+    {
+        if (!groups.TryGetValue(model, out List<(int Place, int Offer, ServedModel Model, int Hops)>? group))
+        {
+            group = [];
+            groups.Add(model, group);
+        }
+
+        return group;
     }
 
     /// <summary>
@@ -311,6 +548,24 @@ internal sealed class CandidateIndex : IDisposable
         }
 
         return false;
+    }
+
+    /// <summary>Hears the library's view under its gate: notes what to apply at the next decision, forgets a node that leaves.</summary>
+    private sealed class Listener(CandidateIndex index) : IMeshViewListener
+    {
+        public void NodeChanged(string nodeId)
+        {
+            index._changed.Add(nodeId);
+            index._pending = true;
+        }
+
+        public void ViewReshaped()
+        {
+            index._reshaped = true;
+            index._pending = true;
+        }
+
+        public void NodeRemoved(string nodeId) => index.OnRemoved(nodeId);
     }
 
     /// <summary>Forgets each node a host's view removes (on the view's writer thread: a lookup and a flag, nothing more).</summary>

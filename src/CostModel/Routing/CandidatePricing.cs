@@ -97,17 +97,20 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
     /// </summary>
     private void EvaluateFull(RouteScratch scratch, IndexedView view, EndpointList endpoints, RouterSettings settings, RequestProfile request, DateTimeOffset now, long stamp)
     {
-        // Candidates.
-        for (int n = 0; n < view.Nodes.Count; n++)
+        // Candidates: the model's slots, copied as one version of the index (a node's snapshot replaced meanwhile means copying again).
+        ModelGroup group = scratch.GroupOf(view, request.Model);
+        long sequence;
+        do
         {
-            foreach (ModelOffer offer in view.Offers[n])
+            sequence = view.BeginRead(index.Writers);
+            scratch.Count = 0;
+            for (int s = group.Start; s < group.Start + group.Count; s++)
             {
-                if (string.Equals(offer.Model.ModelId, request.Model, StringComparison.OrdinalIgnoreCase))
-                {
-                    scratch.AddEntry(view.Nodes[n], null, view.States[n], offer.Model, offer.Hops, null);
-                }
+                CandidateSlot slot = view.Slots[s];
+                scratch.AddEntry(slot.Node, null, slot.State, slot.Model, slot.Hops, null);
             }
         }
+        while (!view.EndRead(sequence));
 
         AddEndpoints(scratch, endpoints, request);
 
@@ -174,18 +177,22 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
     {
         TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
         PreparedTerms candidateTerms = index.Terms(view, fast, plan, maxSnapshotAge.Ticks, now);
-        ScoringOptions o = candidateTerms.Options;
-        var r = new RequestTerms(request, o);
         BandwidthEstimator bandwidth = fast.Bandwidth;
         SpendCapFilter? spendCaps = plan.SpendCaps is { } caps && caps.Active ? caps : null;
         ModelGroup group = scratch.GroupOf(view, request.Model);
-        CandidateSlot[] slots = group.Slots;
-        int count = slots.Length;
-        scratch.UseSlots(slots, endpoints.Endpoints.Length);
-        ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, count);
+        int count = group.Count;
+        scratch.UseSlots(view.Slots, group, endpoints.Endpoints.Length);
 
-        var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, ContextLengthFilter.Tokens(request), stamp, settings.FailureMemoryTicks);
-        PriceNodes(prepared, in inputs, scratch.Verdicts.AsSpan(0, count), scratch.Adjusted.AsSpan(0, count), scratch.Costs.AsSpan(0, count), scratch.FollowUps.AsSpan(0, count));
+        // One version of the terms: a node's snapshot written in place meanwhile means pricing again.
+        long sequence;
+        do
+        {
+            sequence = view.BeginRead(index.Writers);
+            ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, count);
+            var inputs = new NodeInputs(new RequestTerms(request, candidateTerms.Options), plan, spendCaps, bandwidth.Prior, now.UtcTicks, ContextLengthFilter.Tokens(request), stamp, settings.FailureMemoryTicks);
+            PriceNodes(prepared, in inputs, scratch.Verdicts.AsSpan(0, count), scratch.Adjusted.AsSpan(0, count), scratch.Costs.AsSpan(0, count), scratch.FollowUps.AsSpan(0, count));
+        }
+        while (!view.EndRead(sequence));
 
         // API endpoints are few: the full scorer prices them, and they keep an entry each (liveness passes them).
         if (endpoints.Endpoints.Length > 0)

@@ -126,7 +126,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         scratch.Clear();
 
         // Candidates, filters and prices.
-        _pricing.Evaluate(scratch, _index.Current(), _index.Endpoints(settings.Options), settings, request, explanation is not null, now, stamp);
+        _pricing.Evaluate(scratch, _index.Current(now), _index.Endpoints(settings.Options), settings, request, explanation is not null, now, stamp);
 
         // The affinity key's incumbent, looked up once: its cache is credited, then the picker weighs it.
         string? incumbentId = request.AffinityKey is { } key ? _affinity.Get(key, stamp, settings.AffinityTtlTicks) : null;

@@ -44,6 +44,7 @@ internal sealed class RouteScratch
     private const int InitialCapacity = 64;
 
     private CandidateSlot[] _slots = [];
+    private int _start;
     private long _groupView = -1;
     private string? _groupModel;
     private int _groupIndex;
@@ -60,9 +61,9 @@ internal sealed class RouteScratch
     /// <summary>How many candidates the picker's scan (<see cref="PickerScan.Scan"/>) left in <see cref="Near"/> as maybe near the cheapest.</summary>
     public int MaybeNear;
 
-    public TargetState StateAt(int i) => i < SlotCount ? _slots[i].State : Entries[i].State;
+    public TargetState StateAt(int i) => i < SlotCount ? _slots[_start + i].State : Entries[i].State;
 
-    public ServedModel ModelAt(int i) => i < SlotCount ? _slots[i].Model : Entries[i].Model;
+    public ServedModel ModelAt(int i) => i < SlotCount ? _slots[_start + i].Model : Entries[i].Model;
 
     public bool IsEndpointAt(int i) => i >= SlotCount && Entries[i].Endpoint is not null;
 
@@ -71,20 +72,21 @@ internal sealed class RouteScratch
     {
         if (i < SlotCount)
         {
-            CandidateSlot slot = _slots[i];
+            CandidateSlot slot = _slots[_start + i];
             return CandidatePricing.CostCandidateOf(slot.Node, null, slot.State, slot.Model, slot.Hops, null);
         }
 
         return CandidatePricing.CostCandidateOf(in Entries[i]);
     }
 
-    /// <summary>Takes the index's slots as the first candidates, with room for <paramref name="more"/> entries after them.</summary>
-    public void UseSlots(CandidateSlot[] slots, int more)
+    /// <summary>Takes the index's slots of one model (<paramref name="group"/>) as the first candidates, with room for <paramref name="more"/> entries after them.</summary>
+    public void UseSlots(CandidateSlot[] slots, ModelGroup group, int more)
     {
-        Reserve(slots.Length + more);
+        Reserve(group.Count + more);
         _slots = slots;
-        SlotCount = slots.Length;
-        Count = slots.Length;
+        _start = group.Start;
+        SlotCount = group.Count;
+        Count = group.Count;
     }
 
     public void AddEntry(MeshNode? node, ApiEndpoint? endpoint, TargetState state, ServedModel model, int hops, TokenPrice? price)
@@ -118,6 +120,7 @@ internal sealed class RouteScratch
         // Drop references so the scratch does not keep old views alive.
         Array.Clear(Entries, SlotCount, Count - SlotCount);
         _slots = [];
+        _start = 0;
         SlotCount = 0;
         Count = 0;
     }

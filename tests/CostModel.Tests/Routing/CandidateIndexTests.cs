@@ -33,31 +33,91 @@ public sealed class CandidateIndexTests : IDisposable
         _view.Upsert(WithRelay(_f.Node("b"), "other-model", hops: 2));
         _view.Upsert(_f.Node("c"));
 
-        IndexedView indexed = _index.Current();
+        IndexedView indexed = Current();
 
         ModelGroup model = indexed.Groups[RouterFixture.Model.ToUpperInvariant()];
-        Assert.Equal(["a", "b", "c"], model.Slots.Select(s => s.Node.NodeId));
-        ModelGroup relayed = indexed.Groups["other-model"];
-        CandidateSlot relay = Assert.Single(relayed.Slots);
+        Assert.Equal(["a", "b", "c"], Slots(indexed, model).Select(s => s.Node.NodeId));
+        CandidateSlot relay = Assert.Single(Slots(indexed, indexed.Groups["other-model"]));
         Assert.Equal(("b", 2), (relay.Node.NodeId, relay.Hops));
 
-        // The groups are consecutive in the one array of slots.
-        Assert.Equal(indexed.Slots.Length, indexed.Listed.Sum(g => g.Slots.Length));
-        foreach (ModelGroup group in indexed.Listed)
+        // The groups cover the one array of slots, each consecutively, and each node knows its slots.
+        Assert.Equal(indexed.Slots.Length, indexed.Listed.Sum(g => g.Count));
+        Assert.Equal([indexed.Groups[RouterFixture.Model].Start + 1, indexed.Groups["other-model"].Start], indexed.NodeSlots[1]);
+    }
+
+    [Fact]
+    public void A_new_snapshot_of_one_node_with_the_same_offers_is_written_in_place()
+    {
+        _view.Upsert(_f.Node("a"));
+        _view.Upsert(_f.Node("b"));
+        IndexedView first = Current();
+
+        MeshNode newer = _f.Node("b", cpu: 0.9, version: 2);
+        _view.Upsert(newer);
+        IndexedView after = Current();
+
+        Assert.Same(first, after);
+        Assert.Same(newer, after.Nodes[1]);
+        Assert.Same(newer, after.Slots[after.NodeSlots[1][0]].Node);
+        Assert.Equal(_view.Nodes, after.Nodes);
+    }
+
+    [Fact]
+    public void A_node_whose_offers_change_or_that_joins_rebuilds_the_index()
+    {
+        _view.Upsert(_f.Node("a"));
+        IndexedView first = Current();
+
+        _view.Upsert(WithRelay(_f.Node("a", version: 2), "other-model", hops: 1));
+        IndexedView reshaped = Current();
+        Assert.NotSame(first, reshaped);
+        Assert.True(reshaped.Groups.ContainsKey("other-model"));
+
+        _view.Upsert(_f.Node("b"));
+        IndexedView joined = Current();
+        Assert.NotSame(reshaped, joined);
+        Assert.Equal(["a", "b"], joined.Nodes.Select(n => n.NodeId));
+    }
+
+    [Fact]
+    public void After_any_mix_of_changes_the_index_shows_what_the_view_shows()
+    {
+        var random = new Random(5);
+        for (int step = 0; step < 500; step++)
         {
-            Assert.Equal(group.Slots, indexed.Slots.AsSpan(group.Start, group.Slots.Length).ToArray());
+            string id = $"n{random.Next(12)}";
+            int action = random.Next(10);
+            if (action == 0)
+            {
+                _view.Remove(id);
+            }
+            else
+            {
+                MeshNode node = _f.Node(id, cpu: random.NextDouble(), version: step + 2);
+                _view.Upsert(action == 1 ? WithRelay(node, "other-model", hops: 1 + random.Next(3)) : node);
+            }
+
+            if (random.Next(3) == 0)
+            {
+                IndexedView indexed = Current();
+                Assert.Equal(_view.Nodes, indexed.Nodes);
+                foreach (CandidateSlot slot in indexed.Slots)
+                {
+                    Assert.Same(indexed.Nodes[slot.NodeIndex], slot.Node);
+                }
+            }
         }
     }
 
     [Fact]
-    public void The_same_snapshot_gives_the_same_index_and_a_new_one_a_new_index()
+    public void The_same_view_gives_the_same_index_and_a_joined_node_a_new_index()
     {
         _view.Upsert(_f.Node("a"));
-        IndexedView first = _index.Current();
+        IndexedView first = Current();
 
-        Assert.Same(first, _index.Current());
-        _view.Upsert(_f.Node("a", version: 2));
-        Assert.NotSame(first, _index.Current());
+        Assert.Same(first, Current());
+        _view.Upsert(_f.Node("b"));
+        Assert.NotSame(first, Current());
     }
 
     [Fact]
@@ -65,14 +125,14 @@ public sealed class CandidateIndexTests : IDisposable
     {
         _view.Upsert(_f.Node("a"));
         _view.Upsert(_f.Node("b"));
-        TargetState a = _index.Current().States[0];
+        TargetState a = Current().States[0];
 
         _view.Remove("a");
         Assert.True(a.IsForgotten);
         Assert.False(_targets.Remembers("a"));
 
         _view.Upsert(_f.Node("a"));
-        TargetState back = _index.Current().States.Single(s => s.TargetId == "a");
+        TargetState back = Current().States.Single(s => s.TargetId == "a");
         Assert.NotSame(a, back);
         Assert.False(back.IsForgotten);
     }
@@ -91,6 +151,10 @@ public sealed class CandidateIndexTests : IDisposable
         Assert.Empty(_index.Endpoints(_options).States);
         Assert.True(api.IsForgotten);
     }
+
+    private static IEnumerable<CandidateSlot> Slots(IndexedView indexed, ModelGroup group) => indexed.Slots.Skip(group.Start).Take(group.Count);
+
+    private IndexedView Current() => _index.Current(_f.Time.GetUtcNow());
 
     private static MeshNode WithRelay(MeshNode node, string model, int hops) =>
         node with { Capabilities = node.Capabilities with { Relays = [new RelayRoute(model, "via", hops)] } };
