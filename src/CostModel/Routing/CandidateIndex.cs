@@ -91,8 +91,8 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
     /// <summary>True when nothing was written since <see cref="BeginRead"/> returned <paramref name="sequence"/>: what was read in between is one version.</summary>
     public bool EndRead(long sequence)
     {
-        // The reads before this must not move after the sequence's second read.
-        Interlocked.MemoryBarrier();
+        // The reads before this must not move after the sequence's second read (free on x64; a barrier on Arm64).
+        Volatile.ReadBarrier();
         return Volatile.Read(ref _sequence) == sequence;
     }
 
@@ -103,10 +103,62 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
     public void EndWrite() => Interlocked.Increment(ref _sequence);
 }
 
-/// <summary>The configured API endpoints as last read: their states, their models and their prices from the catalog.</summary>
+/// <summary>
+/// The configured API endpoints as last read: their states, their models and their prices from the
+/// catalog (a new list when the options or the price table change), and their terms.
+/// </summary>
 internal sealed record EndpointList(List<ApiEndpoint>? Source, IPriceTable? Table, ApiEndpoint[] Endpoints, TargetState[] States, ServedModel[] Models, TokenPrice?[] Prices)
 {
     public static EndpointList Empty { get; } = new(null, null, [], [], [], []);
+
+    /// <summary>The terms last prepared for these endpoints (null until the first priced decision).</summary>
+    public EndpointTerms? Prepared { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
+
+    /// <summary>The endpoints' terms under the scorer's options and bandwidth entries: those prepared before while they hold, otherwise new ones.</summary>
+    public EndpointTerms Terms(DefaultCostScorer scorer)
+    {
+        EndpointTerms? prepared = Prepared;
+        if (prepared is not null && prepared.HoldsFor(scorer))
+        {
+            return prepared;
+        }
+
+        prepared = new EndpointTerms(this, scorer);
+        Prepared = prepared;
+        return prepared;
+    }
+}
+
+/// <summary>
+/// The request-independent terms of each configured endpoint under one set of scoring options: its
+/// model's terms and its bandwidth entry (valid while the estimator's membership holds). Immutable;
+/// replaced when the options or the bandwidth entries change, as the list itself is when the prices do.
+/// </summary>
+internal sealed class EndpointTerms
+{
+    private readonly long _membership;
+
+    public EndpointTerms(EndpointList endpoints, DefaultCostScorer scorer)
+    {
+        // Membership first: an entry added after this read bumps it and the terms are prepared again.
+        _membership = scorer.Bandwidth.Membership;
+        Options = scorer.Options;
+        Models = new ModelTerms[endpoints.Endpoints.Length];
+        Links = new BandwidthEstimator.Entry?[endpoints.Endpoints.Length];
+        for (int e = 0; e < Models.Length; e++)
+        {
+            Models[e] = new ModelTerms(endpoints.Models[e], Options);
+            Links[e] = scorer.Bandwidth.Find(endpoints.States[e].TargetId);
+        }
+    }
+
+    public ScoringOptions Options { get; }
+
+    public ModelTerms[] Models { get; }
+
+    public BandwidthEstimator.Entry?[] Links { get; }
+
+    public bool HoldsFor(DefaultCostScorer scorer) => ReferenceEquals(Options, scorer.Options) && _membership == scorer.Bandwidth.Membership;
 }
 
 /// <summary>

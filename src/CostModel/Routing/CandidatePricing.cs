@@ -194,10 +194,10 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
         }
         while (!view.EndRead(sequence));
 
-        // API endpoints are few: the full scorer prices them, and they keep an entry each (liveness passes them).
+        // API endpoints are few: they keep an entry each (liveness passes them).
         if (endpoints.Endpoints.Length > 0)
         {
-            EvaluateEndpointsFast(scratch, endpoints, plan, fast, spendCaps, request, settings, now, stamp);
+            EvaluateEndpointsFast(scratch, endpoints, plan, fast, spendCaps, request, settings, stamp);
         }
     }
 
@@ -285,19 +285,33 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
         return spendCaps is not null && spendCaps.Exceeds(in cost) ? Math.Max(verdict, plan.OverSpendCap) : verdict;
     }
 
+    /// <summary>
+    /// The API endpoints of the requested model: the built-in filters' tests, and the built-in
+    /// scorer's endpoint pricing over terms prepared per endpoint list (their prices), options and
+    /// bandwidth entries; the same arithmetic as <see cref="DefaultCostScorer.Score"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void EvaluateEndpointsFast(RouteScratch scratch, EndpointList endpoints, FilterPlan plan, DefaultCostScorer fast, SpendCapFilter? spendCaps, RequestProfile request, RouterSettings settings, DateTimeOffset now, long stamp)
+    private static void EvaluateEndpointsFast(RouteScratch scratch, EndpointList endpoints, FilterPlan plan, DefaultCostScorer fast, SpendCapFilter? spendCaps, RequestProfile request, RouterSettings settings, long stamp)
     {
         byte[] verdicts = scratch.Verdicts;
         double[] adjusted = scratch.Adjusted;
         CostBreakdown[] costs = scratch.Costs;
-        int first = scratch.Count;
-        AddEndpoints(scratch, endpoints, request);
-        for (int i = first; i < scratch.Count; i++)
+        EndpointTerms terms = endpoints.Terms(fast);
+        var r = new RequestTerms(request, terms.Options);
+        long tokens = ContextLengthFilter.Tokens(request);
+        for (int e = 0; e < endpoints.Endpoints.Length; e++)
         {
-            ref CandidateEntry entry = ref scratch.Entries[i];
-            byte verdict = ContextLengthFilter.Exceeds(entry.Model.ContextTokens, ContextLengthFilter.Tokens(request)) ? plan.ContextExceeded : Verdict.Eligible;
-            if (entry.State.IsEjected(stamp))
+            ApiEndpoint endpoint = endpoints.Endpoints[e];
+            if (!string.Equals(endpoint.Model, request.Model, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            TargetState state = endpoints.States[e];
+            int i = scratch.Count;
+            scratch.AddEntry(null, endpoint, state, endpoints.Models[e], 0, endpoints.Prices[e]);
+            byte verdict = ContextLengthFilter.Exceeds(endpoints.Models[e].ContextTokens, tokens) ? plan.ContextExceeded : Verdict.Eligible;
+            if (state.IsEjected(stamp))
             {
                 verdict = Math.Max(verdict, plan.Ejected);
             }
@@ -305,14 +319,15 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
             if (verdict != Verdict.HardRejected)
             {
                 ref CostBreakdown cost = ref costs[i];
-                cost = fast.Score(CostCandidateOf(in entry), request, now);
+                (double secondsPerBit, int samples) = fast.Bandwidth.Link(terms.Links[e]);
+                cost = DefaultCostScorer.PriceEndpoint(in terms.Models[e], in r, terms.Options, false, 0, endpoint.RttSeconds, secondsPerBit, samples, state.DecodeSecondsPerToken, endpoints.Prices[e]);
                 verdict = Math.Max(verdict, plan.Exclusion(cost.Exclusion));
                 if (spendCaps is not null && spendCaps.Exceeds(in cost))
                 {
                     verdict = Math.Max(verdict, plan.OverSpendCap);
                 }
 
-                adjusted[i] = AdjustedTotal(in cost, FailureRate(entry.State, stamp, settings));
+                adjusted[i] = AdjustedTotal(in cost, FailureRate(state, stamp, settings));
             }
 
             verdicts[i] = verdict;

@@ -2,6 +2,7 @@ using CostModel.Factors;
 using CostModel.Mesh;
 using CostModel.Pricing;
 using CostModel.Routing;
+using CostModel.Scoring;
 using CostModel.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -150,6 +151,23 @@ public sealed class CandidateIndexTests : IDisposable
         _index.EndpointsChanged();
         Assert.Empty(_index.Endpoints(_options).States);
         Assert.True(api.IsForgotten);
+    }
+
+    [Fact]
+    public void Endpoint_terms_are_prepared_once_and_again_when_a_bandwidth_entry_appears()
+    {
+        _options.ApiEndpoints = [new ApiEndpoint { Id = "api", Model = "gpt-4o" }];
+        var scorer = (DefaultCostScorer)_f.Services.GetRequiredService<ICostScorer>();
+        EndpointList listed = _index.Endpoints(_options);
+        EndpointTerms first = listed.Terms(scorer);
+
+        Assert.Same(first, listed.Terms(scorer));
+        Assert.Null(Assert.Single(first.Links));
+
+        scorer.Bandwidth.ReportTransfer("api", 1_000_000, TimeSpan.FromMilliseconds(100));
+        EndpointTerms next = listed.Terms(scorer);
+        Assert.NotSame(first, next);
+        Assert.NotNull(Assert.Single(next.Links));
     }
 
     private static IEnumerable<CandidateSlot> Slots(IndexedView indexed, ModelGroup group) => indexed.Slots.Skip(group.Start).Take(group.Count);
