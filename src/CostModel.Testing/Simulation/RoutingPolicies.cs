@@ -170,7 +170,7 @@ internal sealed class CostModelPolicy : Policy
             ExcludeMetered = c?.ExcludeMetered ?? false,
         };
         RouteDecision decision = router.Router.Route(profile, _explanation);
-        Tally(decision);
+        Tally();
         if (!decision.HasTarget)
         {
             decision.Lease.Dispose();
@@ -196,28 +196,35 @@ internal sealed class CostModelPolicy : Policy
         };
     }
 
-    /// <summary>Counts what the decision assumed, from its explanation: the chosen cost's assumptions and the reasons candidates were set aside.</summary>
-    private void Tally(RouteDecision decision)
+    /// <summary>
+    /// Counts what the decision assumed, from its explanation: the assumptions in the costs of the
+    /// candidates it compared (an assumption about a candidate it passed over shaped it too), and
+    /// the reasons candidates were set aside.
+    /// </summary>
+    private void Tally()
     {
         _decisions++;
         bool stale = false;
         bool priceUnknown = false;
+        CostAssumptions a = CostAssumptions.None;
         foreach (CandidateExplanation candidate in _explanation.Candidates)
         {
             priceUnknown |= candidate.Cost.Exclusion == CostExclusion.UnknownPrice;
-            stale |= candidate.FilteredBy == RouteFilterNames.Liveness && candidate.Reason?.Contains(StaleReason, StringComparison.Ordinal) == true;
+
+            // The liveness filter's soft rejections: suspect (missed heartbeats) or a snapshot past the maximum age.
+            stale |= candidate.FilteredBy == RouteFilterNames.Liveness && candidate.Soft;
+            if (candidate.FilteredBy is null)
+            {
+                a |= candidate.Cost.Assumptions;
+            }
         }
 
-        CostAssumptions a = decision.HasTarget ? decision.Cost.Assumptions : CostAssumptions.None;
         _stale += stale ? 1 : 0;
         _priceUnknown += priceUnknown ? 1 : 0;
         _unknownLoad += (a & CostAssumptions.LoadUnknown) != 0 ? 1 : 0;
         _bandwidthPrior += (a & CostAssumptions.BandwidthPrior) != 0 ? 1 : 0;
         _other += (a & ~(CostAssumptions.LoadUnknown | CostAssumptions.BandwidthPrior)) != 0 ? 1 : 0;
     }
-
-    // The liveness filter's reason for a node whose snapshot is older than the maximum age.
-    private const string StaleReason = "older than";
 }
 
 internal sealed class RoundRobinPolicy : Policy

@@ -109,25 +109,25 @@ public sealed record SimulationMetrics
     public AssumptionShares? Assumptions { get; init; }
 }
 
-/// <summary>The share (0 to 1) of the library router's decisions that carried each assumption, read from its explanations.</summary>
+/// <summary>The share (0 to 1) of the library router's decisions that carried each assumption, read from its explanations: an assumption in the cost of any candidate it compared, or a reason it set one aside.</summary>
 public sealed record AssumptionShares
 {
     /// <summary>Decisions counted.</summary>
     public int Decisions { get; init; }
 
-    /// <summary>Decisions in which a candidate was set aside because its snapshot was older than the maximum age (its gossip was stale).</summary>
+    /// <summary>Decisions in which a candidate was set aside because its gossip was stale: suspect (missed heartbeats) or its snapshot older than the maximum age.</summary>
     public double Stale { get; init; }
 
-    /// <summary>Decisions whose chosen target's load was unknown or stale (the scorer assumed its utilisation prior).</summary>
+    /// <summary>Decisions comparing a candidate whose load was unknown or past its maximum age (the scorer assumed its utilisation prior).</summary>
     public double UnknownLoad { get; init; }
 
-    /// <summary>Decisions whose chosen target's bandwidth or round trip came from the pessimistic prior.</summary>
+    /// <summary>Decisions comparing a candidate whose bandwidth or round trip came from the pessimistic prior.</summary>
     public double BandwidthPrior { get; init; }
 
     /// <summary>Decisions in which an API endpoint was excluded because its price is unknown.</summary>
     public double PriceUnknown { get; init; }
 
-    /// <summary>Decisions whose chosen target's cost carried any other assumption (throughput prior, thermal, battery, power source, metered, power draw).</summary>
+    /// <summary>Decisions comparing a candidate whose cost carried any other assumption (throughput prior, thermal, battery, power source, metered, power draw).</summary>
     public double Other { get; init; }
 }
 
@@ -151,6 +151,9 @@ public sealed record RequestRecord
 
     /// <summary>Urgency: background, normal, interactive.</summary>
     public required string Urgency { get; init; }
+
+    /// <summary>The model it asked for.</summary>
+    public string Model { get; init; } = "";
 
     /// <summary>The new turn's prompt tokens (the same under every policy).</summary>
     public int InputTokens { get; init; }

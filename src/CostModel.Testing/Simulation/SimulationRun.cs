@@ -752,6 +752,7 @@ internal sealed class SimulationRun : IDisposable
                 Target = r.Target,
                 AffinityKey = r.AffinityKey,
                 Urgency = r.Urgency.ToString().ToLowerInvariant(),
+                Model = r.Model,
                 InputTokens = r.InputTokens,
                 HistoryTokens = r.HistoryTokens,
                 OutputTokens = r.OutputTokens,
