@@ -62,7 +62,7 @@ public sealed class ReportRunnerTests : IDisposable
         Assert.StartsWith("| round-robin |", table[3], StringComparison.Ordinal);
         Assert.All(table, row => Assert.Equal(MarkdownReport.Columns.Count + 1, row.Count(c => c == '|')));
         Assert.Contains(lines, l => l.StartsWith("- zero battery-floor violations whenever an alternative exists: met", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("- lowest one-currency total of all non-oracle policies: ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("- lowest one-currency total of all non-oracle policies that keep the scenario's hard limits (battery floor, spend cap): ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("- one-currency total within 10 % of the oracle's: not evaluated", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("- route flaps no more than the oracle's + 10 %: not evaluated", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("costmodel's decisions that carried an assumption (", StringComparison.Ordinal));
