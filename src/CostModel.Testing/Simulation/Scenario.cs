@@ -7,8 +7,9 @@ namespace CostModel.Testing.Simulation;
 
 /// <summary>
 /// A mesh to simulate: its nodes, paid API endpoints, workload and timed events, plus the
-/// CostModel options every node runs with. Loaded from JSON (<see cref="Load(string)"/>; the
-/// schema with every field, unit and default is in <c>docs/simulation.md</c>) or built in code.
+/// CostModel options every node runs with. Loaded from JSON (<see cref="Load(string)"/>; every
+/// field, unit and default is in <c>docs/simulation.md</c>, the JSON schema in
+/// <c>docs/scenario.schema.json</c>) or built in code.
 /// </summary>
 public sealed class Scenario
 {
@@ -33,7 +34,7 @@ public sealed class Scenario
     /// <summary>Virtual time at which the workload starts (default <see cref="DefaultStart"/>).</summary>
     public DateTimeOffset? Start { get; set; }
 
-    /// <summary>The model every request asks for (default <c>llama-3.1-8b</c>).</summary>
+    /// <summary>The model every request asks for when the workload has no mix, and the model of an API endpoint that names none (default <c>llama-3.1-8b</c>).</summary>
     public string Model { get; set; } = SimulationDefaults.Model;
 
     /// <summary>One-way delay of a gossip message on the in-memory network, milliseconds (default 5).</summary>
@@ -58,13 +59,13 @@ public sealed class Scenario
     /// <summary>The mesh nodes.</summary>
     public List<SimulatedNode> Nodes { get; set; } = [];
 
-    /// <summary>The paid API endpoints serving <see cref="Model"/>.</summary>
+    /// <summary>The paid API endpoints (each serves its own model, <see cref="Model"/> by default).</summary>
     public List<SimulatedApi> Apis { get; set; } = [];
 
     /// <summary>The requests.</summary>
     public Workload Workload { get; set; } = new();
 
-    /// <summary>Timed events: unplug, plug, crash, fail-fast, slow, recover, partition, heal.</summary>
+    /// <summary>Timed events: faults, power, partitions, background load, heat and throttling, battery and charger, prices, gossip freezes (<see cref="ScenarioEventKind"/>).</summary>
     public List<ScenarioEvent> Events { get; set; } = [];
 
     /// <summary>The names of the built-in scenarios, in order.</summary>
@@ -467,7 +468,7 @@ public sealed class SimulatedLink
     public bool Metered { get; set; }
 }
 
-/// <summary>A paid API endpoint serving the scenario's model.</summary>
+/// <summary>A paid API endpoint: the model it serves, its true price and how that price reaches the routers.</summary>
 public sealed class SimulatedApi
 {
     /// <summary>The endpoint id (shares one id space with the nodes).</summary>
