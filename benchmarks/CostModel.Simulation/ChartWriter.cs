@@ -120,7 +120,7 @@ internal static class ChartWriter
             double[] latencies = [.. r.Requests.Where(q => q.Succeeded).Select(q => Math.Max(q.LatencySeconds, 1e-3)).Order()];
             var series = new LineSeries
             {
-                Title = F($"{r.Policy} (p95 {r.Metrics.P95LatencySeconds:0.0} s)"),
+                Title = F($"{r.Policy} (p95 {r.Metrics.P95LatencySeconds:0.0} s, total {r.Metrics.TotalDollars:0.000} $)"),
                 StrokeThickness = r.Policy == RoutingPolicies.CostModel ? 3 : 1.5,
                 LineStyle = r.Policy == RoutingPolicies.Oracle ? LineStyle.Dash : LineStyle.Solid,
                 Color = PolicyColor(r.Policy),

@@ -4,14 +4,15 @@ using CostModel.Testing.Simulation;
 
 namespace CostModel.Simulation;
 
-/// <summary>The markdown report: per scenario a table (policies x metrics) and the goal lines for <c>costmodel</c>.</summary>
+/// <summary>The markdown report: per scenario a table (policies x metrics, the one-currency total and its terms first), costmodel's assumption shares and its goal lines.</summary>
 internal static class MarkdownReport
 {
     /// <summary>The table's header cells, in column order.</summary>
     public static readonly IReadOnlyList<string> Columns =
     [
-        "policy", "p50 s", "p95 s", "p99 s", "completed", "failed", "battery Wh", "floor violations",
-        "API $", "metered GB", "flaps", "max burst share", "unplug reaction s",
+        "policy", "total $", "latency $", "energy $", "battery $", "metered $", "API $",
+        "p50 s", "p95 s", "p99 s", "completed", "failed", "battery Wh", "floor violations",
+        "metered GB", "flaps", "max burst share", "unplug reaction s",
     ];
 
     /// <summary>Writes the report.</summary>
@@ -35,6 +36,11 @@ internal static class MarkdownReport
             foreach (SimulationResult r in s.Results)
             {
                 Append(md, $"| {string.Join(" | ", Cells(r))} |\n");
+            }
+
+            if (s.Of(RoutingPolicies.CostModel)?.Metrics.Assumptions is { Decisions: > 0 } a)
+            {
+                Append(md, F($"\ncostmodel's decisions that carried an assumption ({a.Decisions} decisions): stale gossip {a.Stale:P1}, unknown load {a.UnknownLoad:P1}, bandwidth prior {a.BandwidthPrior:P1}, price unknown {a.PriceUnknown:P1}, other {a.Other:P1}.\n"));
             }
 
             IReadOnlyList<GoalResult> goals = GoalCheck.Evaluate(s);
@@ -63,6 +69,12 @@ internal static class MarkdownReport
         return
         [
             r.Policy,
+            F($"{m.TotalDollars:0.0000}"),
+            F($"{m.LatencyDollars:0.0000}"),
+            F($"{m.EnergyDollars:0.0000}"),
+            F($"{m.BatteryDollars:0.0000}"),
+            F($"{m.MeteredDollars:0.0000}"),
+            F($"{m.ApiDollars:0.0000}"),
             F($"{m.P50LatencySeconds:0.0}"),
             F($"{m.P95LatencySeconds:0.0}"),
             F($"{m.P99LatencySeconds:0.0}"),
@@ -70,7 +82,6 @@ internal static class MarkdownReport
             F($"{m.FailedRequests}"),
             F($"{m.BatteryWattHoursDrained:0.00}"),
             F($"{m.BatteryFloorViolations}"),
-            F($"{m.ApiDollars:0.0000}"),
             F($"{m.MeteredGigabytes:0.000}"),
             F($"{m.RouteFlaps}/{m.AffinityFollowUps}"),
             m.MaxBurstShare is double share ? F($"{share:0.00}") : "-",

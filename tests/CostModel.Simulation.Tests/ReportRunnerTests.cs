@@ -9,7 +9,8 @@ public sealed class ReportRunnerTests : IDisposable
     [
         "scenario", "policy", "p50LatencySeconds", "p95LatencySeconds", "p99LatencySeconds", "completedRequests",
         "failedRequests", "batteryWattHoursDrained", "batteryFloorViolations", "apiDollars", "meteredGigabytes",
-        "routeFlaps", "maxBurstShare", "unplugReactionSeconds",
+        "routeFlaps", "maxBurstShare", "unplugReactionSeconds", "latencyDollars", "energyDollars", "batteryDollars",
+        "meteredDollars", "totalDollars", "assumptions",
     ];
 
     private readonly string _out = Path.Combine(Path.GetTempPath(), "costmodel-report-" + Guid.NewGuid().ToString("N"));
@@ -45,6 +46,9 @@ public sealed class ReportRunnerTests : IDisposable
         Assert.All(rows, r => Assert.All(RequiredFields, f => Assert.True(r.TryGetProperty(f, out _), $"missing {f}")));
         Assert.Equal(JsonValueKind.Null, rows[0].GetProperty("maxBurstShare").ValueKind);
         Assert.True(rows[0].GetProperty("completedRequests").GetInt32() > 0);
+        Assert.True(rows[0].GetProperty("totalDollars").GetDouble() > 0);
+        Assert.True(rows[0].GetProperty("assumptions").GetProperty("decisions").GetInt32() > 0);
+        Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("assumptions").ValueKind);
 
         // Markdown: one table with a header, a separator and a row per policy, then the goal lines.
         string markdown = output.ToString();
@@ -53,12 +57,15 @@ public sealed class ReportRunnerTests : IDisposable
         Assert.Single(lines, l => l.StartsWith("### laptop-unplugged", StringComparison.Ordinal));
         string[] table = [.. lines.Where(l => l.StartsWith('|'))];
         Assert.Equal(4, table.Length);
-        Assert.StartsWith("| policy | p50 s | p95 s | p99 s |", table[0], StringComparison.Ordinal);
+        Assert.StartsWith("| policy | total $ | latency $ | energy $ | battery $ | metered $ | API $ | p50 s |", table[0], StringComparison.Ordinal);
         Assert.StartsWith("| costmodel |", table[2], StringComparison.Ordinal);
         Assert.StartsWith("| round-robin |", table[3], StringComparison.Ordinal);
         Assert.All(table, row => Assert.Equal(MarkdownReport.Columns.Count + 1, row.Count(c => c == '|')));
         Assert.Contains(lines, l => l.StartsWith("- zero battery-floor violations whenever an alternative exists: met", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("- route flaps <= 10 % of greedy-original's: not evaluated", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("- lowest one-currency total of all non-oracle policies that keep the scenario's hard limits (battery floor, spend cap): ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("- one-currency total within 10 % of the oracle's: not evaluated", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("- route flaps no more than the oracle's + 10 %: not evaluated", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("costmodel's decisions that carried an assumption (", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("- max burst share <= 1.5x fair share: n/a", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("Wall time: ", StringComparison.Ordinal));
 
@@ -98,6 +105,14 @@ public sealed class ReportRunnerTests : IDisposable
         Assert.Contains("no-such-scenario", error.ToString(), StringComparison.Ordinal);
         Assert.Equal(2, ReportRunner.Run(["--policy", "fastest"], TextWriter.Null, TextWriter.Null));
         Assert.Equal(2, ReportRunner.Run(["--seed"], TextWriter.Null, TextWriter.Null));
+    }
+
+    [Fact]
+    public void A_missed_total_goal_says_which_terms_made_the_difference()
+    {
+        var ours = new Testing.Simulation.SimulationMetrics { LatencyDollars = 1.5, EnergyDollars = 0.1, ApiDollars = 0.2, FailedRequests = 3 };
+        var theirs = new Testing.Simulation.SimulationMetrics { LatencyDollars = 1.0, EnergyDollars = 0.1, ApiDollars = 0.3, FailedRequests = 1 };
+        Assert.Equal("latency +0.5000 $, api -0.1000 $; failed requests 3 vs 1", GoalCheck.Why(ours, theirs));
     }
 
     [Fact]

@@ -76,14 +76,87 @@ internal abstract class Policy
     }
 
     protected static int InFlight(SimHost router, string target) => router.InFlight.GetValueOrDefault(target);
+
+    /// <summary>The share of decisions that carried each assumption; null for a policy without explanations.</summary>
+    public virtual AssumptionShares? AssumptionShares() => null;
+
+    /// <summary>
+    /// The router's live candidates that serve the request's model and meet its hard constraints as
+    /// the router can see them (advertised size, reported metered links, listed API prices): what
+    /// a deployment of any baseline is configured to offer such a request.
+    /// </summary>
+    protected static List<Target> Eligible(SimulationRun run, SimHost router, SimRequest request)
+    {
+        List<Target> all = run.Candidates(router);
+        all.RemoveAll(t => !Fits(run.Scenario, router, t, request, truth: false));
+        return all;
+    }
+
+    /// <summary>True when the target serves the request's model and meets its class's constraints (seen by the router, or the truth for the oracle).</summary>
+    protected static bool Fits(Scenario scenario, SimHost router, Target t, SimRequest request, bool truth)
+    {
+        RequestClass? c = request.Class;
+        if (t.Api is { } api)
+        {
+            if (!string.Equals(api.ModelIn(scenario), request.Model, StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+
+            if (c is null)
+            {
+                return true;
+            }
+
+            double dollars = ((request.PromptTokens * api.InputDollarsPerMillionTokens) + (request.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
+            return Quality(c, api.ParameterBillions, api.QuantizationBits)
+                && !(c.ExcludeMetered && router.Node.Link.Metered)
+                && !(c.MaxDollarsPerRequest is { } max && dollars > max);
+        }
+
+        if (truth || t.Seen is null)
+        {
+            SimulatedModel? m = t.Node!.Node.Find(request.Model);
+            return m is not null && (c is null || (Quality(c, m.ParameterBillions, m.QuantizationBits)
+                && !(c.ExcludeMetered && !ReferenceEquals(t.Node, router) && (t.Node.Node.Link.Metered || router.Node.Link.Metered))));
+        }
+
+        ServedModel? seen = t.Seen.Capabilities.Models.FirstOrDefault(x => string.Equals(x.ModelId, request.Model, StringComparison.OrdinalIgnoreCase));
+        if (seen is null)
+        {
+            return false;
+        }
+
+        if (c is null)
+        {
+            return true;
+        }
+
+        NetworkFactors net = t.Seen.Factors.Network;
+        bool metered = !t.Seen.IsLocal && ((net.Metered.HasValue && net.Metered.RawValue) || router.Node.Link.Metered);
+        return Quality(c, seen.ParameterBillions, seen.QuantizationBits) && !(c.ExcludeMetered && metered);
+    }
+
+    private static bool Quality(RequestClass c, double? parameterBillions, double? bits) =>
+        !(c.MinParameterBillions is { } minSize && !(parameterBillions >= minSize))
+        && !(c.MinQuantizationBits is { } minBits && !(bits >= minBits));
 }
 
 /// <summary>The library's router, called as a host calls it; the lease is completed when the request ends.</summary>
 internal sealed class CostModelPolicy : Policy
 {
+    private readonly RouteExplanation _explanation = new();
+    private int _decisions;
+    private int _stale;
+    private int _unknownLoad;
+    private int _bandwidthPrior;
+    private int _priceUnknown;
+    private int _other;
+
     public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
     {
-        var profile = new RequestProfile(run.Scenario.Model)
+        RequestClass? c = request.Class;
+        var profile = new RequestProfile(request.Model)
         {
             InputTokens = request.PromptTokens,
             CachedPromptTokens = request.CachedTokens,
@@ -91,8 +164,13 @@ internal sealed class CostModelPolicy : Policy
             PayloadBytes = request.PayloadBytes,
             Urgency = request.Urgency,
             AffinityKey = request.AffinityKey,
+            MinParameterBillions = c?.MinParameterBillions,
+            MinQuantizationBits = c?.MinQuantizationBits,
+            MaxDollarsPerRequest = c?.MaxDollarsPerRequest,
+            ExcludeMetered = c?.ExcludeMetered ?? false,
         };
-        RouteDecision decision = router.Router.Route(profile);
+        RouteDecision decision = router.Router.Route(profile, _explanation);
+        Tally();
         if (!decision.HasTarget)
         {
             decision.Lease.Dispose();
@@ -103,13 +181,57 @@ internal sealed class CostModelPolicy : Policy
         request.HasLease = true;
         return decision.TargetId;
     }
+
+    public override AssumptionShares? AssumptionShares()
+    {
+        double Share(int n) => _decisions == 0 ? 0 : Math.Round((double)n / _decisions, 6);
+        return new AssumptionShares
+        {
+            Decisions = _decisions,
+            Stale = Share(_stale),
+            UnknownLoad = Share(_unknownLoad),
+            BandwidthPrior = Share(_bandwidthPrior),
+            PriceUnknown = Share(_priceUnknown),
+            Other = Share(_other),
+        };
+    }
+
+    /// <summary>
+    /// Counts what the decision assumed, from its explanation: the assumptions in the costs of the
+    /// candidates it compared (an assumption about a candidate it passed over shaped it too), and
+    /// the reasons candidates were set aside.
+    /// </summary>
+    private void Tally()
+    {
+        _decisions++;
+        bool stale = false;
+        bool priceUnknown = false;
+        CostAssumptions a = CostAssumptions.None;
+        foreach (CandidateExplanation candidate in _explanation.Candidates)
+        {
+            priceUnknown |= candidate.Cost.Exclusion == CostExclusion.UnknownPrice;
+
+            // The liveness filter's soft rejections: suspect (missed heartbeats) or a snapshot past the maximum age.
+            stale |= candidate.FilteredBy == RouteFilterNames.Liveness && candidate.Soft;
+            if (candidate.FilteredBy is null)
+            {
+                a |= candidate.Cost.Assumptions;
+            }
+        }
+
+        _stale += stale ? 1 : 0;
+        _priceUnknown += priceUnknown ? 1 : 0;
+        _unknownLoad += (a & CostAssumptions.LoadUnknown) != 0 ? 1 : 0;
+        _bandwidthPrior += (a & CostAssumptions.BandwidthPrior) != 0 ? 1 : 0;
+        _other += (a & ~(CostAssumptions.LoadUnknown | CostAssumptions.BandwidthPrior)) != 0 ? 1 : 0;
+    }
 }
 
 internal sealed class RoundRobinPolicy : Policy
 {
     public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
     {
-        List<Target> c = run.Candidates(router);
+        List<Target> c = Eligible(run, router, request);
         if (c.Count == 0)
         {
             return null;
@@ -124,7 +246,7 @@ internal sealed class RandomPolicy : Policy
 {
     public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
     {
-        List<Target> c = run.Candidates(router);
+        List<Target> c = Eligible(run, router, request);
         return c.Count == 0 ? null : c[router.Random.Next(c.Count)].Id;
     }
 }
@@ -133,7 +255,7 @@ internal sealed class LeastInFlightPolicy : Policy
 {
     public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
     {
-        List<Target> c = run.Candidates(router);
+        List<Target> c = Eligible(run, router, request);
         string? best = null;
         int bestCount = int.MaxValue;
         foreach (Target t in c)
@@ -154,7 +276,7 @@ internal sealed class PowerOfTwoPolicy : Policy
 {
     public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
     {
-        List<Target> c = run.Candidates(router);
+        List<Target> c = Eligible(run, router, request);
         if (c.Count <= 1)
         {
             return c.Count == 0 ? null : c[0].Id;
@@ -187,7 +309,7 @@ internal sealed class GreedyOriginalPolicy : Policy
     {
         string? best = null;
         double bestScore = double.PositiveInfinity;
-        foreach (Target t in run.Candidates(router))
+        foreach (Target t in Eligible(run, router, request))
         {
             double score;
             if (t.Api is { } api)
@@ -196,7 +318,7 @@ internal sealed class GreedyOriginalPolicy : Policy
             }
             else
             {
-                ServedModel? m = t.Seen!.Capabilities.Models.FirstOrDefault(x => string.Equals(x.ModelId, run.Scenario.Model, StringComparison.OrdinalIgnoreCase));
+                ServedModel? m = t.Seen!.Capabilities.Models.FirstOrDefault(x => string.Equals(x.ModelId, request.Model, StringComparison.OrdinalIgnoreCase));
                 double prefill = m?.PrefillTokensPerSecond ?? router.Scoring.PrefillTokensPerSecondPrior;
                 double decode = m?.DecodeTokensPerSecond ?? router.Scoring.DecodeTokensPerSecondPrior;
                 double latency = (request.PromptTokens / prefill) + (request.OutputTokens / decode);
@@ -231,7 +353,7 @@ internal sealed class LiteLlmLatencyPolicy : Policy
     {
         string? best = null;
         double bestLatency = double.PositiveInfinity;
-        foreach (Target t in run.Candidates(router))
+        foreach (Target t in Eligible(run, router, request))
         {
             if (!router.LatencyPerToken.TryGetValue(t.Id, out double latency))
             {
@@ -265,7 +387,7 @@ internal sealed class LiteLlmCostPolicy : Policy
     {
         string? best = null;
         double bestPrice = double.PositiveInfinity;
-        foreach (Target t in run.Candidates(router))
+        foreach (Target t in Eligible(run, router, request))
         {
             double price = t.Api is { } api ? api.InputDollarsPerMillionTokens + api.OutputDollarsPerMillionTokens : 0;
             if (price < bestPrice)
@@ -302,6 +424,11 @@ internal sealed class OraclePolicy : Policy
         double valueOfTime = o.ValueOfTime(request.Urgency);
         foreach (Target t in run.AllTargets(router))
         {
+            if (!Fits(run.Scenario, router, t, request, truth: true))
+            {
+                continue;
+            }
+
             double latency = run.TrueLatency(router, t, request);
             if (double.IsInfinity(latency))
             {
@@ -326,7 +453,7 @@ internal sealed class OraclePolicy : Policy
             else
             {
                 NodeModel n = t.Node!.Node;
-                double service = n.ServiceSeconds(request.PrefillTokensOn(t.Id), request.OutputTokens);
+                double service = n.ServiceSeconds(request);
                 double watts = (n.Power.ActiveWatts - n.Power.IdleWatts) / n.Slots;
                 double price = o.ElectricityDollarsPerKilowattHour;
                 if (n.HasBattery && !n.PluggedIn)

@@ -7,8 +7,9 @@ namespace CostModel.Testing.Simulation;
 
 /// <summary>
 /// A mesh to simulate: its nodes, paid API endpoints, workload and timed events, plus the
-/// CostModel options every node runs with. Loaded from JSON (<see cref="Load(string)"/>; the
-/// schema with every field, unit and default is in <c>docs/simulation.md</c>) or built in code.
+/// CostModel options every node runs with. Loaded from JSON (<see cref="Load(string)"/>; every
+/// field, unit and default is in <c>docs/simulation.md</c>, the JSON schema in
+/// <c>docs/scenario.schema.json</c>) or built in code.
 /// </summary>
 public sealed class Scenario
 {
@@ -33,7 +34,7 @@ public sealed class Scenario
     /// <summary>Virtual time at which the workload starts (default <see cref="DefaultStart"/>).</summary>
     public DateTimeOffset? Start { get; set; }
 
-    /// <summary>The model every request asks for (default <c>llama-3.1-8b</c>).</summary>
+    /// <summary>The model every request asks for when the workload has no mix, and the model of an API endpoint that names none (default <c>llama-3.1-8b</c>).</summary>
     public string Model { get; set; } = SimulationDefaults.Model;
 
     /// <summary>One-way delay of a gossip message on the in-memory network, milliseconds (default 5).</summary>
@@ -58,13 +59,13 @@ public sealed class Scenario
     /// <summary>The mesh nodes.</summary>
     public List<SimulatedNode> Nodes { get; set; } = [];
 
-    /// <summary>The paid API endpoints serving <see cref="Model"/>.</summary>
+    /// <summary>The paid API endpoints (each serves its own model, <see cref="Model"/> by default).</summary>
     public List<SimulatedApi> Apis { get; set; } = [];
 
     /// <summary>The requests.</summary>
     public Workload Workload { get; set; } = new();
 
-    /// <summary>Timed events: unplug, plug, crash, fail-fast, slow, recover, partition, heal.</summary>
+    /// <summary>Timed events: faults, power, partitions, background load, heat and throttling, battery and charger, prices, gossip freezes (<see cref="ScenarioEventKind"/>).</summary>
     public List<ScenarioEvent> Events { get; set; } = [];
 
     /// <summary>The names of the built-in scenarios, in order.</summary>
@@ -217,6 +218,7 @@ public sealed class Scenario
             SimulatedLink l = n.Network ?? new();
             Check(NonNegative(l.RttMilliseconds), $"{at}.network.rttMilliseconds: must be 0 or more");
             Check(Positive(l.BandwidthMegabitsPerSecond), $"{at}.network.bandwidthMegabitsPerSecond: must be positive");
+            ScenarioChecks.Node(errors, at, n);
         }
 
         for (int i = 0; i < (Apis?.Count ?? 0); i++)
@@ -234,7 +236,10 @@ public sealed class Scenario
             Check(NonNegative(a.InputDollarsPerMillionTokens) && NonNegative(a.OutputDollarsPerMillionTokens), $"{at}: prices must be 0 or more");
             Check(NonNegative(a.LatencySeconds) && a.LatencySeconds <= 60, $"{at}.latencySeconds: must be in [0, 60]");
             Check(Positive(a.DecodeTokensPerSecond) && Positive(a.PrefillTokensPerSecond), $"{at}: token rates must be positive");
+            ScenarioChecks.Api(errors, at, a);
         }
+
+        ScenarioChecks.CostModelSection(errors, CostModel);
 
         Workload w = Workload ?? new();
         Check(NonNegative(w.RequestsPerMinute), "workload.requestsPerMinute: must be 0 or more");
@@ -268,6 +273,8 @@ public sealed class Scenario
             }
         }
 
+        ScenarioChecks.Mix(errors, this, w);
+
         for (int i = 0; i < (Events?.Count ?? 0); i++)
         {
             ScenarioEvent? e = Events![i];
@@ -287,6 +294,10 @@ public sealed class Scenario
                     Check(Nodes?.Any(n => n?.Id == id) == true, $"{at}.nodes: '{id}' is not a node");
                 }
             }
+            else if (e.Kind is ScenarioEventKind.Price)
+            {
+                ScenarioChecks.PriceEvent(errors, at, e, Apis);
+            }
             else if (e.Kind is not ScenarioEventKind.Heal)
             {
                 SimulatedNode? target = Nodes?.FirstOrDefault(n => n?.Id == e.Node);
@@ -300,6 +311,8 @@ public sealed class Scenario
                 {
                     Check(e.Factor is > 1 and <= 1_000, $"{at}.factor: a slow node divides its token rates by a factor in (1, 1000]");
                 }
+
+                ScenarioChecks.NodeEvent(errors, at, e, target);
             }
         }
 
@@ -371,6 +384,15 @@ public sealed class SimulatedNode
 
     /// <summary>The node's network link.</summary>
     public SimulatedLink Network { get; set; } = new();
+
+    /// <summary>How the node's gossip travels (delay, loss), apart from its requests; null for the scenario's defaults.</summary>
+    public SimulatedGossip? Gossip { get; set; }
+
+    /// <summary>Noise of the node's probes; null for the defaults.</summary>
+    public SimulatedNoise? Noise { get; set; }
+
+    /// <summary>Set when the node runs inference on a GPU; null for a CPU node.</summary>
+    public SimulatedGpu? Gpu { get; set; }
 }
 
 /// <summary>A model a node serves, with its true throughput.</summary>
@@ -446,7 +468,7 @@ public sealed class SimulatedLink
     public bool Metered { get; set; }
 }
 
-/// <summary>A paid API endpoint serving the scenario's model.</summary>
+/// <summary>A paid API endpoint: the model it serves, its true price and how that price reaches the routers.</summary>
 public sealed class SimulatedApi
 {
     /// <summary>The endpoint id (shares one id space with the nodes).</summary>
@@ -466,6 +488,27 @@ public sealed class SimulatedApi
 
     /// <summary>Prompt speed, tokens per second (default 5000).</summary>
     public double PrefillTokensPerSecond { get; set; } = SimulationDefaults.ApiPrefillTokensPerSecond;
+
+    /// <summary>The model the endpoint serves; null for the scenario's <see cref="Scenario.Model"/>.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>How its price reaches the catalog: known (default), stale or unknown.</summary>
+    public ApiPriceStatus Price { get; set; }
+
+    /// <summary>For a stale price: what the out-of-date table lists per million prompt tokens (required then, refused otherwise).</summary>
+    public double? ListedInputDollarsPerMillionTokens { get; set; }
+
+    /// <summary>For a stale price: what the out-of-date table lists per million generated tokens (required then, refused otherwise).</summary>
+    public double? ListedOutputDollarsPerMillionTokens { get; set; }
+
+    /// <summary>Published parameters, billions (for quality floors); null when unpublished (a floor then refuses it).</summary>
+    public double? ParameterBillions { get; set; }
+
+    /// <summary>Bits per weight as served (16 for most hosted models); null when unpublished.</summary>
+    public double? QuantizationBits { get; set; }
+
+    /// <summary>The model this endpoint serves in <paramref name="scenario"/>.</summary>
+    internal string ModelIn(Scenario scenario) => Model ?? scenario.Model;
 }
 
 /// <summary>The requests: Poisson arrivals at each router, bursts, sizes, urgency and conversations.</summary>
@@ -507,6 +550,9 @@ public sealed class Workload
 
     /// <summary>Bursts: many requests at several routers at once.</summary>
     public List<Burst> Bursts { get; set; } = [];
+
+    /// <summary>The request mix: classes by model and constraints; empty for every request asking for the scenario's model without constraints.</summary>
+    public List<RequestClass> Mix { get; set; } = [];
 }
 
 /// <summary>A burst: each listed router receives a number of requests within a short window.</summary>
@@ -552,6 +598,22 @@ public sealed class ScenarioEvent
 
     /// <summary>For <see cref="ScenarioEventKind.Slow"/>: token rates are divided by this.</summary>
     public double? Factor { get; set; }
+
+    /// <summary>
+    /// The new value of a setting event: a load or heat share (0 to 1) for <c>load</c>, <c>gpuLoad</c>
+    /// and <c>heat</c>; a throttle ratio (0 to 0.9) for <c>throttle</c>; percent for <c>battery</c>;
+    /// watts for <c>charger</c>.
+    /// </summary>
+    public double? Value { get; set; }
+
+    /// <summary>For <see cref="ScenarioEventKind.Price"/>: the API endpoint whose price changes.</summary>
+    public string? Api { get; set; }
+
+    /// <summary>For <see cref="ScenarioEventKind.Price"/>: the new true price per million prompt tokens, dollars (the routers' table does not learn it).</summary>
+    public double? InputDollarsPerMillionTokens { get; set; }
+
+    /// <summary>For <see cref="ScenarioEventKind.Price"/>: the new true price per million generated tokens, dollars.</summary>
+    public double? OutputDollarsPerMillionTokens { get; set; }
 }
 
 /// <summary>Kinds of scenario events.</summary>
@@ -581,6 +643,33 @@ public enum ScenarioEventKind
 
     /// <summary>Every partition ends.</summary>
     Heal = 7,
+
+    /// <summary>The node's CPU background load becomes <see cref="ScenarioEvent.Value"/> (0 to 1).</summary>
+    Load = 8,
+
+    /// <summary>The node's GPU background load becomes <see cref="ScenarioEvent.Value"/> (0 to 1; the node needs a <c>gpu</c>).</summary>
+    GpuLoad = 9,
+
+    /// <summary>The node's heat jumps to <see cref="ScenarioEvent.Value"/> (0 cold to 1 full-load steady state), then follows its load again.</summary>
+    Heat = 10,
+
+    /// <summary>The node is throttled by at least <see cref="ScenarioEvent.Value"/> (0 to 0.9) whatever its heat, until a throttle event with 0.</summary>
+    Throttle = 11,
+
+    /// <summary>The node's battery charge becomes <see cref="ScenarioEvent.Value"/> percent (the node needs a battery).</summary>
+    Battery = 12,
+
+    /// <summary>The node's charger delivers <see cref="ScenarioEvent.Value"/> watts into the battery (0: a charger too weak to charge).</summary>
+    Charger = 13,
+
+    /// <summary>An API endpoint's true price changes; the routers' price table keeps what it listed (a price goes stale).</summary>
+    Price = 14,
+
+    /// <summary>The node's gossip freezes: it neither sends nor receives gossip, but serves requests (its picture goes stale).</summary>
+    GossipFreeze = 15,
+
+    /// <summary>The node's gossip resumes.</summary>
+    GossipThaw = 16,
 }
 
 /// <summary>Defaults of the scenario schema and the node model, each with its unit and reason.</summary>
@@ -684,6 +773,24 @@ public static class SimulationDefaults
 
     /// <summary>4,096 tokens: half of llama.cpp's common 8,192-token context, leaving room for the new turn and its answer.</summary>
     public const int MaxHistoryTokens = 4_096;
+
+    /// <summary>0.03: a CPU utilisation sample over one second wobbles by a few points (one standard deviation).</summary>
+    public const double CpuNoise = 0.03;
+
+    /// <summary>0.1 percent points: a battery gauge reads to about a tenth of a percent.</summary>
+    public const double BatteryNoisePercent = 0.1;
+
+    /// <summary>0.02: a frequency-based throttle ratio reads to a couple of points.</summary>
+    public const double ThrottleNoise = 0.02;
+
+    /// <summary>0.95: the largest share of the processor background work takes from inference, so a saturated machine is very slow, not infinitely slow.</summary>
+    public const double MaxBackgroundShare = 0.95;
+
+    /// <summary>600,000 ms: the longest per-node gossip delay (ten minutes: far past every staleness bound).</summary>
+    public const double MaxGossipDelayMilliseconds = 600_000;
+
+    /// <summary>180 days: the age of a price table holding a stale price, twice the library's 90-day <c>Pricing:MaxTableAge</c>, so the library flags it.</summary>
+    public const int StalePriceTableAgeDays = 180;
 }
 
 /// <summary>Source-generated JSON for scenarios (AOT-safe), camelCase.</summary>

@@ -47,6 +47,7 @@ internal sealed class SimHost : IDisposable
             .AddProbe(new FakeProbe("sim-thermal", SignalGroup.Thermal, b => b.Thermal = Node.ReadThermal(time.GetUtcNow())))
             .AddProbe(new FakeProbe("sim-network", SignalGroup.Network, b => b.Network = Node.ReadNetwork(time.GetUtcNow())))
             .AddProbe(new FakeProbe("sim-pending", SignalGroup.Pending, b => b.Pending = Node.ReadPending(time.GetUtcNow())))
+            .AddProbe(new FakeProbe("sim-gpu", SignalGroup.Gpu, b => b.Gpu = Node.ReadGpu(time.GetUtcNow())))
             .AddGossip()
             .Configure<CostModelOptions>(o => o.NodeId = spec.Id)
             .Configure<GossipOptions>(g =>
@@ -58,15 +59,7 @@ internal sealed class SimHost : IDisposable
                 g.AllowUnauthenticated = true;
             })
             .Configure<PricingOptions>(p => p.UseBundledTable = false)
-            .Configure<RoutingOptions>(r => r.ApiEndpoints = [.. scenario.Apis.Select(a => new ApiEndpoint
-            {
-                Id = a.Id,
-                Model = scenario.Model,
-                PriceModel = a.Id,
-                RttSeconds = a.LatencySeconds,
-                DecodeTokensPerSecond = a.DecodeTokensPerSecond,
-                PrefillTokensPerSecond = a.PrefillTokensPerSecond,
-            })])
+            .Configure<RoutingOptions>(r => r.ApiEndpoints = ScenarioRuntime.Endpoints(scenario))
             .Configure<BudgetOptions>(b =>
             {
                 if (scenario.ApiDailyBudgetDollars is { } budget)
@@ -99,29 +92,12 @@ internal sealed class SimHost : IDisposable
         {
             // The source answers synchronously (a completed task): the table is installed before this returns.
             _ = catalog.RefreshAsync().GetAwaiter().GetResult();
-            foreach (SimulatedApi api in scenario.Apis)
-            {
-                if (catalog.Lookup(api.Id).Status != PriceStatus.Known)
-                {
-                    throw new InvalidOperationException($"The simulated price of '{api.Id}' did not reach the catalog.");
-                }
-            }
+            ScenarioRuntime.CheckPrices(catalog, scenario);
         }
 
-        if (Node.Model is { } m)
+        if (Node.Models.Count > 0)
         {
-            Adapter.SetCapabilities(new NodeCapabilities(spec.Id, 1)
-            {
-                Models = [new ServedModel(m.Id)
-                {
-                    ParameterBillions = m.ParameterBillions,
-                    QuantizationBits = m.QuantizationBits,
-                    ContextTokens = m.ContextTokens,
-                    PrefillTokensPerSecond = m.PrefillTokensPerSecond,
-                    DecodeTokensPerSecond = m.DecodeTokensPerSecond,
-                    ParallelSlots = m.ParallelSlots,
-                }],
-            });
+            Adapter.SetCapabilities(Node.Capabilities());
         }
 
         Endpoint = network.Attach(spec.Id, Adapter);
@@ -196,37 +172,6 @@ internal sealed class SimHost : IDisposable
             default:
                 into[prefix] = element.GetRawText();
                 break;
-        }
-    }
-
-    /// <summary>The scenario's API prices as a price table the real catalog installs.</summary>
-    private sealed class ScenarioPriceSource(Scenario scenario) : IPriceSource
-    {
-        public Task<(string Json, string Origin)?> FetchAsync(CancellationToken cancellationToken)
-        {
-            using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer))
-            {
-                w.WriteStartObject();
-                w.WriteString("format", "costmodel-prices/1");
-                w.WriteString("asOf", scenario.StartTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-                w.WriteStartArray("prices");
-                foreach (SimulatedApi api in scenario.Apis)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("provider", "simulation");
-                    w.WriteString("model", api.Id);
-                    w.WriteNumber("inputDollarsPerMillionTokens", api.InputDollarsPerMillionTokens);
-                    w.WriteNumber("outputDollarsPerMillionTokens", api.OutputDollarsPerMillionTokens);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-
-            string json = System.Text.Encoding.UTF8.GetString(buffer.ToArray());
-            return Task.FromResult<(string Json, string Origin)?>((json, "scenario " + scenario.Name));
         }
     }
 }

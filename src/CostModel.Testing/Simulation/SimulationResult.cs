@@ -85,6 +85,50 @@ public sealed record SimulationMetrics
 
     /// <summary>Requests sent to paid API endpoints.</summary>
     public int ApiRequests { get; init; }
+
+    /// <summary>
+    /// Every request's latency priced at its value of time, dollars: seconds to the last byte back
+    /// times the scenario's value of time for its urgency; a failed request is charged at least the
+    /// scenario's request timeout (its sender waited, and must send it again).
+    /// </summary>
+    public double LatencyDollars { get; init; }
+
+    /// <summary>Electricity of the work on mains (energy above idle) at the scenario's electricity price, dollars.</summary>
+    public double EnergyDollars { get; init; }
+
+    /// <summary>Battery energy spent on the work (above idle) at the scenario's battery wear price, dollars.</summary>
+    public double BatteryDollars { get; init; }
+
+    /// <summary>Metered traffic at the scenario's price per gigabyte, dollars.</summary>
+    public double MeteredDollars { get; init; }
+
+    /// <summary>The one-currency total: latency + energy + battery + metered + API dollars.</summary>
+    public double TotalDollars { get; init; }
+
+    /// <summary>For <c>costmodel</c>: the share of its decisions that carried each assumption; null for the other policies.</summary>
+    public AssumptionShares? Assumptions { get; init; }
+}
+
+/// <summary>The share (0 to 1) of the library router's decisions that carried each assumption, read from its explanations: an assumption in the cost of any candidate it compared, or a reason it set one aside.</summary>
+public sealed record AssumptionShares
+{
+    /// <summary>Decisions counted.</summary>
+    public int Decisions { get; init; }
+
+    /// <summary>Decisions in which a candidate was set aside because its gossip was stale: suspect (missed heartbeats) or its snapshot older than the maximum age.</summary>
+    public double Stale { get; init; }
+
+    /// <summary>Decisions comparing a candidate whose load was unknown or past its maximum age (the scorer assumed its utilisation prior).</summary>
+    public double UnknownLoad { get; init; }
+
+    /// <summary>Decisions comparing a candidate whose bandwidth or round trip came from the pessimistic prior.</summary>
+    public double BandwidthPrior { get; init; }
+
+    /// <summary>Decisions in which an API endpoint was excluded because its price is unknown.</summary>
+    public double PriceUnknown { get; init; }
+
+    /// <summary>Decisions comparing a candidate whose cost carried any other assumption (throughput prior, thermal, battery, power source, metered, power draw).</summary>
+    public double Other { get; init; }
 }
 
 /// <summary>One request.</summary>
@@ -107,6 +151,9 @@ public sealed record RequestRecord
 
     /// <summary>Urgency: background, normal, interactive.</summary>
     public required string Urgency { get; init; }
+
+    /// <summary>The model it asked for.</summary>
+    public string Model { get; init; } = "";
 
     /// <summary>The new turn's prompt tokens (the same under every policy).</summary>
     public int InputTokens { get; init; }
@@ -141,4 +188,5 @@ public sealed record DecisionBucket(double BucketStartSeconds, string Target, in
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(SimulationResult))]
 [JsonSerializable(typeof(SimulationMetrics))]
+[JsonSerializable(typeof(AssumptionShares))]
 internal sealed partial class SimulationJsonContext : JsonSerializerContext;

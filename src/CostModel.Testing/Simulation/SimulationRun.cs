@@ -63,6 +63,7 @@ internal sealed class SimulationRun : IDisposable
         _endTicks = _startTicks + TimeSpan.FromSeconds(scenario.DurationSeconds).Ticks;
         _time = new FakeTimeProvider(start - TimeSpan.FromSeconds(scenario.WarmupSeconds));
         _network = new InMemoryNetwork(_time, seed) { DefaultConditions = new LinkConditions { Delay = TimeSpan.FromMilliseconds(scenario.GossipDelayMilliseconds) } };
+        ScenarioRuntime.ApplyGossip(_network, scenario);
         foreach (SimulatedApi api in scenario.Apis)
         {
             _apis.Add(api.Id, api);
@@ -153,14 +154,14 @@ internal sealed class SimulationRun : IDisposable
         foreach (MeshNode n in router.View.Nodes)
         {
             if (n.Liveness == NodeLiveness.Alive && _byId.TryGetValue(n.NodeId, out SimHost? host)
-                && n.Capabilities.Models.Any(m => string.Equals(m.ModelId, Scenario.Model, StringComparison.OrdinalIgnoreCase)))
+                && n.Capabilities.Models.Length > 0)
             {
                 list.Add(new Target(n.NodeId, host, null, n));
             }
         }
 
         list.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
-        foreach (SimulatedApi api in Scenario.Apis)
+        foreach (SimulatedApi api in _apis.Values)
         {
             list.Add(new Target(api.Id, null, api, null));
         }
@@ -173,13 +174,13 @@ internal sealed class SimulationRun : IDisposable
     {
         foreach (SimHost h in _hosts)
         {
-            if (h.Node.Model is not null)
+            if (h.Node.Models.Count > 0)
             {
                 yield return new Target(h.Id, h, null, null);
             }
         }
 
-        foreach (SimulatedApi api in Scenario.Apis)
+        foreach (SimulatedApi api in _apis.Values)
         {
             yield return new Target(api.Id, null, api, null);
         }
@@ -223,12 +224,12 @@ internal sealed class SimulationRun : IDisposable
         foreach (SimRequest q in n.Waiting)
         {
             double s = free.Dequeue();
-            double e = s + n.ServiceSeconds(q.PrefillTokensOn(q.Target), q.OutputTokens);
+            double e = s + n.ServiceSeconds(q);
             free.Enqueue(e, e);
         }
 
         double startAt = Math.Max(arrive, free.Dequeue());
-        return startAt + n.ServiceSeconds(r.PrefillTokensOn(target.Id), r.OutputTokens) + back - Now;
+        return startAt + n.ServiceSeconds(r) + back - Now;
     }
 
     private static long Ticks(double seconds) => TimeSpan.FromSeconds(seconds).Ticks;
@@ -350,7 +351,7 @@ internal sealed class SimulationRun : IDisposable
         {
             r.ToApi = true;
             _apiRequests++;
-            double dollars = ApiDollars(api, r);
+            double dollars = r.ApiDollars = ApiDollars(api, r);
             _apiInFlightDollars[router.Id] = _apiInFlightDollars.GetValueOrDefault(router.Id) + dollars;
             if (router.Node.Link.Metered)
             {
@@ -412,7 +413,7 @@ internal sealed class SimulationRun : IDisposable
         while (n.Running < n.Slots && n.Waiting.Count > 0)
         {
             SimRequest r = n.Waiting.Dequeue();
-            double service = n.ServiceSeconds(r.PrefillTokensOn(r.Target), r.OutputTokens);
+            double service = n.ServiceSeconds(r);
             n.Running++;
             n.Active.Add(r);
             r.ServiceEndTicks = _time.GetUtcNow().UtcTicks + Ticks(service);
@@ -460,7 +461,7 @@ internal sealed class SimulationRun : IDisposable
         router.InFlight[r.Target] = router.InFlight.GetValueOrDefault(r.Target) - 1;
         if (r.ToApi)
         {
-            double dollars = ApiDollars(_apis[r.Target], r);
+            double dollars = r.ApiDollars;
             _apiInFlightDollars[router.Id] -= dollars;
             if (success)
             {
@@ -549,7 +550,13 @@ internal sealed class SimulationRun : IDisposable
                 ApplyCuts();
                 break;
             default:
-                throw new InvalidOperationException($"Unknown scenario event {e.Kind}.");
+                if (!ScenarioRuntime.Apply(e, host?.Node, _apis))
+                {
+                    throw new InvalidOperationException($"Unknown scenario event {e.Kind}.");
+                }
+
+                ApplyCuts();
+                break;
         }
     }
 
@@ -588,7 +595,7 @@ internal sealed class SimulationRun : IDisposable
 
         foreach (SimHost h in _hosts)
         {
-            if (h.Node.IsDown)
+            if (h.Node.IsDown || h.Node.GossipFrozen)
             {
                 _network.Partition(h.Id);
             }
@@ -673,6 +680,11 @@ internal sealed class SimulationRun : IDisposable
     /// <summary>True when the target could serve the request well now: reachable, up, not failing, not on battery at its floor (for non-interactive work).</summary>
     private bool Qualifies(SimHost router, Target t, SimRequest r)
     {
+        if (!ScenarioRuntime.Serves(Scenario, t, r))
+        {
+            return false;
+        }
+
         if (t.Api is not null)
         {
             return true;
@@ -718,6 +730,7 @@ internal sealed class SimulationRun : IDisposable
             UnplugReactionSeconds = UnplugReaction(),
             ApiRequests = _apiRequests,
         };
+        metrics = OneCurrency.Price(metrics, Scenario, _hosts, _requests, _policy);
 
         var buckets = new List<DecisionBucket>();
         foreach (var group in _decisions.GroupBy(d => (Bucket: Math.Floor(d.Time / MeshSimulator.DecisionBucketSeconds), d.Target)).OrderBy(g => g.Key.Bucket).ThenBy(g => g.Key.Target, StringComparer.Ordinal))
@@ -739,6 +752,7 @@ internal sealed class SimulationRun : IDisposable
                 Target = r.Target,
                 AffinityKey = r.AffinityKey,
                 Urgency = r.Urgency.ToString().ToLowerInvariant(),
+                Model = r.Model,
                 InputTokens = r.InputTokens,
                 HistoryTokens = r.HistoryTokens,
                 OutputTokens = r.OutputTokens,

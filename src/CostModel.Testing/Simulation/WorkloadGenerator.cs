@@ -65,12 +65,18 @@ internal static class WorkloadGenerator
 
         drafts.Sort((a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.Order.CompareTo(b.Order));
         var requests = new List<SimRequest>(drafts.Count);
+        double mixTotal = w.Mix.Sum(c => c.Share);
         foreach ((double time, int router, _, int burstIndex) in drafts)
         {
+            // A class is drawn only when the workload has a mix, so a scenario without one draws
+            // exactly the same requests as before mixes existed.
+            RequestClass? c = w.Mix.Count > 0 ? Pick(random, w.Mix, mixTotal) : null;
             double u = random.NextDouble();
-            Urgency urgency = u < w.InteractiveShare ? Urgency.Interactive : u < w.InteractiveShare + w.BackgroundShare ? Urgency.Background : Urgency.Normal;
-            string? key = random.NextDouble() < w.ConversationShare
-                ? string.Create(CultureInfo.InvariantCulture, $"{allRouters[router]}/conversation-{random.Next(w.ConversationsPerRouter)}")
+            Urgency urgency = c?.Urgency ?? (u < w.InteractiveShare ? Urgency.Interactive : u < w.InteractiveShare + w.BackgroundShare ? Urgency.Background : Urgency.Normal);
+            string? key = random.NextDouble() < (c?.ConversationShare ?? w.ConversationShare)
+                ? c is null
+                    ? string.Create(CultureInfo.InvariantCulture, $"{allRouters[router]}/conversation-{random.Next(w.ConversationsPerRouter)}")
+                    : string.Create(CultureInfo.InvariantCulture, $"{allRouters[router]}/{c.Model}/conversation-{random.Next(w.ConversationsPerRouter)}")
                 : null;
             requests.Add(new SimRequest
             {
@@ -84,10 +90,28 @@ internal static class WorkloadGenerator
                 Urgency = urgency,
                 AffinityKey = key,
                 Burst = burstIndex,
+                Model = c?.Model ?? scenario.Model,
+                Class = c,
             });
         }
 
         return requests;
+    }
+
+    /// <summary>A class of the mix, in proportion to the shares.</summary>
+    private static RequestClass Pick(Random random, List<RequestClass> mix, double total)
+    {
+        double x = random.NextDouble() * total;
+        foreach (RequestClass c in mix)
+        {
+            x -= c.Share;
+            if (x < 0)
+            {
+                return c;
+            }
+        }
+
+        return mix[^1];
     }
 
     /// <summary>Log-uniform in [min, max]; uniform when min is 0.</summary>

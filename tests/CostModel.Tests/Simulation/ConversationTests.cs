@@ -22,6 +22,9 @@ public sealed class ConversationTests
             new SimulatedNode
             {
                 Id = "desk",
+
+                // No other work: background load takes its share of the processor, and these tests count exact service times.
+                BaseLoad = 0,
                 Models = [new SimulatedModel { Id = SimulationDefaults.Model, PrefillTokensPerSecond = Prefill, DecodeTokensPerSecond = Decode }],
                 Power = new SimulatedPower { IdleWatts = 40, ActiveWatts = 150 },
             },

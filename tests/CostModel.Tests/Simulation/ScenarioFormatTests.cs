@@ -1,0 +1,307 @@
+using CostModel.Factors;
+using CostModel.Testing.Simulation;
+
+namespace CostModel.Tests.Simulation;
+
+/// <summary>
+/// The scenario format as a user's what-if tool: per-node gossip, noise, setting events, several
+/// models with a request mix, API prices known, stale or unknown, and the refusals of scenarios
+/// that contradict themselves.
+/// </summary>
+public sealed class ScenarioFormatTests
+{
+    private const int Seed = 5;
+    private const string Model = SimulationDefaults.Model;
+    private static readonly DateTimeOffset T0 = new(2026, 3, 10, 9, 0, 0, TimeSpan.Zero);
+
+    [Theory]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "costModel": { "Routing": { "ApiEndpoints": [ { "Id": "e", "Model": "m" } ] } } }""", "costModel.routing.apiEndpoints: set by the simulator")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "costModel": { "pricing": { "useBundledTable": true } } }""", "costModel.pricing.useBundledTable")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "apis": [ { "id": "e" }, { "id": "e" } ] }""", "apis[1].id: 'e' is used twice")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "events": [ { "atSeconds": 1, "kind": "load", "node": "b", "value": 0.5 } ] }""", "events[0].node: 'b' is not a node")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "events": [ { "atSeconds": 1, "kind": "load", "node": "a", "value": 1.5 } ] }""", "events[0].value: a load event needs a value in [0, 1]")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "events": [ { "atSeconds": 1, "kind": "load", "node": "a" } ] }""", "events[0].value")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "events": [ { "atSeconds": 1, "kind": "gpuLoad", "node": "a", "value": 0.5 } ] }""", "events[0].node: 'a' has no gpu")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "events": [ { "atSeconds": 1, "kind": "battery", "node": "a", "value": 50 } ] }""", "events[0].node: 'a' has no battery")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "events": [ { "atSeconds": 1, "kind": "crash", "node": "a", "value": 3 } ] }""", "events[0].value: a crash event takes no value")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "events": [ { "atSeconds": 1, "kind": "price", "api": "nope", "inputDollarsPerMillionTokens": 1 } ] }""", "events[0].api: 'nope' is not an API endpoint")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "apis": [ { "id": "e", "price": "stale" } ] }""", "apis[0].listedInputDollarsPerMillionTokens and listedOutputDollarsPerMillionTokens")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "apis": [ { "id": "e", "listedInputDollarsPerMillionTokens": 1 } ] }""", "apis[0].listedInputDollarsPerMillionTokens: only a stale price")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a", "gossip": { "lossShare": 1 } } ] }""", "nodes[0].gossip.lossShare")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a", "gossip": { "delayMilliseconds": 0 } } ] }""", "nodes[0].gossip.delayMilliseconds")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a", "noise": { "cpuUtilization": -0.1 } } ] }""", "nodes[0].noise.cpuUtilization")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a", "models": [ { "id": "m" }, { "id": "M" } ] } ] }""", "nodes[0].models[1].id: 'M' is served twice")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "mix": [ { "model": "other" } ] } }""", "workload.mix[0].model: no node or API endpoint serves 'other'")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "mix": [ { "model": "m", "share": 0 } ] } }""", "workload.mix[0].share")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "mix": [ { "model": "m", "urgency": "soon" } ] } }""", "not a valid scenario")]
+    public void A_scenario_that_contradicts_itself_is_refused_naming_the_field(string json, string expected)
+    {
+        ScenarioException ex = Assert.Throws<ScenarioException>(() => Scenario.Parse(json, "mine.json"));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_new_field_survives_a_round_trip_through_the_json()
+    {
+        Scenario s = Scenario.Parse(WhatIfJson);
+        Scenario again = Scenario.Parse(s.ToJson());
+        Assert.Equal(s.ToJson(), again.ToJson());
+        Assert.Equal(ApiPriceStatus.Stale, again.Apis[1].Price);
+        Assert.Equal(CostModel.Scoring.Urgency.Background, again.Workload.Mix[1].Urgency);
+        Assert.Equal(30_000, again.Nodes[1].Gossip!.DelayMilliseconds);
+    }
+
+    [Fact]
+    public void An_endpoint_with_an_unknown_price_is_never_chosen_by_the_library_and_every_decision_says_so()
+    {
+        Scenario s = ApiScenario(ApiPriceStatus.Unknown, costModel: null);
+        SimulationResult r = MeshSimulator.Run(s, RoutingPolicies.CostModel, Seed);
+        Assert.DoesNotContain(r.Requests, q => q.Target == "cheap-api");
+        Assert.Contains(r.Requests, q => q.Target == "known-api");
+        AssumptionShares a = r.Metrics.Assumptions!;
+        Assert.True(a.Decisions > 0);
+        Assert.Equal(1, a.PriceUnknown);
+    }
+
+    [Fact]
+    public void An_unknown_price_with_the_operators_fallback_is_priced_by_it_as_the_library_does()
+    {
+        Scenario s = ApiScenario(ApiPriceStatus.Unknown, costModel: """{ "Pricing": { "UnknownPriceFallback": { "InputDollarsPerMillionTokens": 0.01, "OutputDollarsPerMillionTokens": 0.01 } } }""");
+        SimulationResult r = MeshSimulator.Run(s, RoutingPolicies.CostModel, Seed);
+        Assert.Contains(r.Requests, q => q.Target == "cheap-api");
+        Assert.Equal(0, r.Metrics.Assumptions!.PriceUnknown);
+    }
+
+    [Fact]
+    public void A_stale_price_misleads_the_router_but_the_endpoint_charges_its_true_price()
+    {
+        // The table lists the endpoint as nearly free; it really costs 100 times the known one.
+        Scenario s = ApiScenario(ApiPriceStatus.Stale, costModel: null);
+        SimulationResult r = MeshSimulator.Run(s, RoutingPolicies.CostModel, Seed);
+        var toCheap = r.Requests.Where(q => q.Target == "cheap-api").ToList();
+        Assert.NotEmpty(toCheap);
+        double floor = toCheap.Where(q => q.Succeeded).Sum(q => ((q.InputTokens + q.HistoryTokens) * 15.0) + (q.OutputTokens * 60.0)) / 1e6;
+        Assert.True(r.Metrics.ApiDollars >= floor * 0.999, $"charged {r.Metrics.ApiDollars} $, the true price of what went there is at least {floor} $");
+    }
+
+    [Fact]
+    public void A_price_event_changes_what_the_endpoint_charges_from_then_on()
+    {
+        Scenario s = ApiScenario(ApiPriceStatus.Known, costModel: null);
+        s.Nodes.Clear();
+        s.Nodes.Add(new SimulatedNode { Id = "router" });
+        SimulationResult before = MeshSimulator.Run(s, RoutingPolicies.LiteLlmCost, Seed);
+        s.Events.Add(new ScenarioEvent { AtSeconds = 0, Kind = ScenarioEventKind.Price, Api = "cheap-api", InputDollarsPerMillionTokens = 15, OutputDollarsPerMillionTokens = 60 });
+        SimulationResult after = MeshSimulator.Run(s, RoutingPolicies.LiteLlmCost, Seed);
+        Assert.True(after.Metrics.ApiDollars > 10 * before.Metrics.ApiDollars, $"{before.Metrics.ApiDollars} $ then {after.Metrics.ApiDollars} $");
+    }
+
+    [Fact]
+    public void A_frozen_gossip_makes_the_routers_picture_stale_while_the_node_still_serves()
+    {
+        Scenario s = ThreeDesks();
+        SimulationResult fresh = MeshSimulator.Run(s, RoutingPolicies.CostModel, Seed);
+        Assert.Equal(0, fresh.Metrics.Assumptions!.Stale);
+
+        s.Events.Add(new ScenarioEvent { AtSeconds = 0, Kind = ScenarioEventKind.GossipFreeze, Node = "b" });
+        SimulationResult frozen = MeshSimulator.Run(s, RoutingPolicies.CostModel, Seed);
+        // Suspect first (missed heartbeats), then dead: b is set aside, first softly.
+        Assert.True(frozen.Metrics.Assumptions!.Stale > 0, $"stale share {frozen.Metrics.Assumptions.Stale}");
+
+        // Requests are not cut: b's own requests (it routes too) still complete on b.
+        Assert.Contains(frozen.Requests, q => q.Router == "b" && q.Target == "b" && q.Succeeded);
+    }
+
+    [Theory]
+    [InlineData(2_000, true)]
+
+    // One way 20 s: the sender's proof comes back after the library's 10 s challenge window, so b is never heard.
+    [InlineData(20_000, false)]
+    public void A_slow_gossip_path_to_one_node_changes_only_what_the_others_know_of_it(double delayMilliseconds, bool heard)
+    {
+        Scenario s = ThreeDesks();
+        s.Nodes[1].Gossip = new SimulatedGossip { DelayMilliseconds = delayMilliseconds };
+        SimulationResult r = MeshSimulator.Run(s, RoutingPolicies.CostModel, Seed);
+        Assert.Equal(heard, r.Requests.Any(q => q.Router != "b" && q.Target == "b"));
+        Assert.Contains(r.Requests, q => q.Router == "b" && q.Target == "b" && q.Succeeded);
+        Assert.True(r.Metrics.CompletedRequests > 0.9 * r.Metrics.Requests);
+    }
+
+    [Fact]
+    public void The_request_mix_names_each_requests_model_and_the_quality_floor_holds()
+    {
+        Scenario s = Scenario.Parse(WhatIfJson);
+        s.Events.Clear();
+        foreach (string policy in new[] { RoutingPolicies.CostModel, RoutingPolicies.RoundRobin, RoutingPolicies.Oracle })
+        {
+            SimulationResult r = MeshSimulator.Run(s, policy, Seed);
+            var big = r.Requests.Where(q => q.Model == "llama-3.1-70b").ToList();
+            var small = r.Requests.Where(q => q.Model == Model).ToList();
+            Assert.NotEmpty(big);
+            Assert.NotEmpty(small);
+            Assert.All(big, q => Assert.True(q.Target is null or "gpu-box" or "big-api", $"{policy}: {q.Model} went to {q.Target}"));
+
+            // The floor class (70 B, 8 bits) never lands on the 4.5-bit local copy.
+            Assert.All(big.Where(q => q.Urgency == "interactive"), q => Assert.NotEqual("gpu-box", q.Target));
+        }
+    }
+
+    [Fact]
+    public void A_mix_is_deterministic_for_a_seed()
+    {
+        Scenario s = Scenario.Parse(WhatIfJson);
+        Assert.Equal(MeshSimulator.Run(s, RoutingPolicies.CostModel, Seed).ToJson(), MeshSimulator.Run(s, RoutingPolicies.CostModel, Seed).ToJson());
+    }
+
+    [Fact]
+    public void The_one_currency_total_is_the_sum_of_its_terms_and_prices_latency_at_the_value_of_time()
+    {
+        SimulationResult r = MeshSimulator.Run(Scenario.Parse(WhatIfJson), RoutingPolicies.CostModel, Seed);
+        SimulationMetrics m = r.Metrics;
+        Assert.Equal(m.LatencyDollars + m.EnergyDollars + m.BatteryDollars + m.MeteredDollars + m.ApiDollars, m.TotalDollars, 5);
+        Assert.True(m.LatencyDollars > 0);
+        Assert.True(m.EnergyDollars > 0);
+
+        // Background requests are worth 0.0005 $/s, normal ones 0.01 $/s, interactive 0.03 $/s (the library's defaults).
+        double expected = r.Requests.Sum(q => (q.Succeeded ? q.LatencySeconds : Math.Max(q.LatencySeconds, 30)) * q.Urgency switch { "background" => 0.0005, "interactive" => 0.03, _ => 0.01 });
+        Assert.Equal(expected, m.LatencyDollars, 2);
+    }
+
+    [Fact]
+    public void Only_the_costmodel_policy_reports_assumption_shares()
+    {
+        Scenario s = ThreeDesks();
+        Assert.NotNull(MeshSimulator.Run(s, RoutingPolicies.CostModel, Seed).Metrics.Assumptions);
+        Assert.Null(MeshSimulator.Run(s, RoutingPolicies.RoundRobin, Seed).Metrics.Assumptions);
+    }
+
+    [Fact]
+    public void Background_load_takes_its_share_of_the_processor_and_shows_in_the_readings()
+    {
+        var spec = new SimulatedNode { Id = "d", BaseLoad = 0, Models = [new SimulatedModel { Id = "m", PrefillTokensPerSecond = 100, DecodeTokensPerSecond = 10 }], Noise = new SimulatedNoise { CpuUtilization = 0 } };
+        var node = new NodeModel(spec, "m", T0, 1);
+        Assert.Equal(2, node.ServiceSeconds(100, 10), 9);
+        Assert.True(ScenarioRuntime.Apply(new ScenarioEvent { Kind = ScenarioEventKind.Load, Node = "d", Value = 0.5 }, node, []));
+        Assert.Equal(4, node.ServiceSeconds(100, 10), 9);
+        Assert.Equal(0.5, node.ReadCompute(T0).CpuUtilization.Value, 9);
+    }
+
+    [Fact]
+    public void A_gpu_node_reports_its_load_on_the_gpu_and_a_gpu_load_event_slows_it()
+    {
+        var spec = new SimulatedNode { Id = "g", BaseLoad = 0.2, Gpu = new SimulatedGpu(), Models = [new SimulatedModel { Id = "m", PrefillTokensPerSecond = 100, DecodeTokensPerSecond = 10 }], Noise = new SimulatedNoise { CpuUtilization = 0 } };
+        var node = new NodeModel(spec, "m", T0, 1);
+        Assert.Equal(2, node.ServiceSeconds(100, 10), 9);          // CPU load does not slow GPU inference
+        node.Running = 1;
+        GpuFactors gpu = node.ReadGpu(T0);
+        Assert.Equal(1, gpu.Devices[0].Utilization.Value, 9);
+        Assert.Equal(0.2, node.ReadCompute(T0).CpuUtilization.Value, 9);
+        ScenarioRuntime.Apply(new ScenarioEvent { Kind = ScenarioEventKind.GpuLoad, Node = "g", Value = 0.75 }, node, []);
+        Assert.Equal(8, node.ServiceSeconds(100, 10), 9);
+    }
+
+    [Fact]
+    public void Heat_throttle_battery_and_charger_events_set_the_node_state()
+    {
+        var spec = new SimulatedNode
+        {
+            Id = "l",
+            BaseLoad = 0,
+            Models = [new SimulatedModel { Id = "m", PrefillTokensPerSecond = 100, DecodeTokensPerSecond = 10 }],
+            Thermal = new SimulatedThermal { ThrottleAbove = 0.5, MaxThrottleRatio = 0.4 },
+            Power = new SimulatedPower { BatteryWattHours = 50, BatteryPercent = 80, ChargeWatts = 45 },
+            Noise = new SimulatedNoise { BatteryPercent = 0, ThrottleRatio = 0 },
+        };
+        var node = new NodeModel(spec, "m", T0, 1);
+        ScenarioRuntime.Apply(new ScenarioEvent { Kind = ScenarioEventKind.Heat, Value = 1 }, node, []);
+        Assert.Equal(0.4, node.ThrottleRatio, 9);
+        ScenarioRuntime.Apply(new ScenarioEvent { Kind = ScenarioEventKind.Heat, Value = 0 }, node, []);
+        ScenarioRuntime.Apply(new ScenarioEvent { Kind = ScenarioEventKind.Throttle, Value = 0.5 }, node, []);
+        Assert.Equal(4, node.ServiceSeconds(100, 10), 9);
+        ScenarioRuntime.Apply(new ScenarioEvent { Kind = ScenarioEventKind.Battery, Value = 20 }, node, []);
+        Assert.Equal(20, node.ReadPower(T0).BatteryPercent.Value, 9);
+        ScenarioRuntime.Apply(new ScenarioEvent { Kind = ScenarioEventKind.Charger, Value = 0 }, node, []);
+        node.Update(T0.AddHours(1));
+        Assert.Equal(20, node.BatteryPercent, 9);                    // plugged in, but a dead charger charges nothing
+    }
+
+    [Fact]
+    public void Zero_noise_reads_the_exact_truth()
+    {
+        var spec = new SimulatedNode { Id = "d", BaseLoad = 0.37, Power = new SimulatedPower { BatteryWattHours = 50, BatteryPercent = 63.5, PluggedIn = false }, Noise = new SimulatedNoise { CpuUtilization = 0, BatteryPercent = 0, ThrottleRatio = 0 } };
+        var node = new NodeModel(spec, "m", T0, 9);
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(0.37, node.ReadCompute(T0).CpuUtilization.Value, 12);
+            Assert.Equal(63.5, node.ReadPower(T0).BatteryPercent.Value, 12);
+        }
+    }
+
+    /// <summary>A router-only node, a slow desk, a known API and a cheap second API whose price status varies.</summary>
+    private static Scenario ApiScenario(ApiPriceStatus cheap, string? costModel)
+    {
+        string listed = cheap == ApiPriceStatus.Stale ? """, "listedInputDollarsPerMillionTokens": 0.001, "listedOutputDollarsPerMillionTokens": 0.001""" : "";
+        string section = costModel is null ? "" : $""", "costModel": {costModel}""";
+        return Scenario.Parse($$"""
+        {
+          "name": "api-prices",
+          "durationSeconds": 120,
+          "nodes": [ { "id": "desk", "models": [ { "id": "{{Model}}", "decodeTokensPerSecond": 5 } ] } ],
+          "apis": [
+            { "id": "known-api", "inputDollarsPerMillionTokens": 0.15, "outputDollarsPerMillionTokens": 0.6 },
+            { "id": "cheap-api", "price": "{{cheap.ToString().ToLowerInvariant()}}", "inputDollarsPerMillionTokens": {{(cheap == ApiPriceStatus.Stale ? 15 : 0.01)}}, "outputDollarsPerMillionTokens": {{(cheap == ApiPriceStatus.Stale ? 60 : 0.01)}}{{listed}} }
+          ],
+          "workload": { "requestsPerMinute": 20 }{{section}}
+        }
+        """);
+    }
+
+    private static Scenario ThreeDesks() => new()
+    {
+        Name = "three-desks",
+        DurationSeconds = 120,
+        Nodes =
+        [
+            new SimulatedNode { Id = "a", Models = [new SimulatedModel { Id = Model }] },
+            new SimulatedNode { Id = "b", Models = [new SimulatedModel { Id = Model, DecodeTokensPerSecond = 40 }] },
+            new SimulatedNode { Id = "c", Models = [new SimulatedModel { Id = Model }] },
+        ],
+        Workload = new Workload { RequestsPerMinute = 6 },
+    };
+
+    private const string WhatIfJson = """
+    {
+      "name": "what-if",
+      "durationSeconds": 180,
+      "nodes": [
+        { "id": "laptop", "models": [ { "id": "llama-3.1-8b" } ], "noise": { "cpuUtilization": 0.1 },
+          "power": { "batteryWattHours": 60, "batteryPercent": 50, "pluggedIn": true } },
+        { "id": "gpu-box", "gpu": { "baseLoad": 0.1 }, "gossip": { "delayMilliseconds": 30000 },
+          "models": [ { "id": "llama-3.1-8b", "decodeTokensPerSecond": 90, "prefillTokensPerSecond": 3000 },
+                      { "id": "llama-3.1-70b", "parameterBillions": 70, "decodeTokensPerSecond": 15, "prefillTokensPerSecond": 600 } ],
+          "power": { "idleWatts": 60, "activeWatts": 400 } }
+      ],
+      "apis": [
+        { "id": "small-api" },
+        { "id": "big-api", "model": "llama-3.1-70b", "parameterBillions": 70, "quantizationBits": 16, "price": "stale",
+          "inputDollarsPerMillionTokens": 0.9, "outputDollarsPerMillionTokens": 0.9,
+          "listedInputDollarsPerMillionTokens": 0.6, "listedOutputDollarsPerMillionTokens": 0.6 }
+      ],
+      "workload": {
+        "requestsPerMinute": 12,
+        "mix": [
+          { "model": "llama-3.1-8b", "share": 3, "excludeMetered": true },
+          { "model": "llama-3.1-70b", "share": 1, "urgency": "background", "maxDollarsPerRequest": 0.01 },
+          { "model": "llama-3.1-70b", "share": 1, "urgency": "interactive", "minParameterBillions": 70, "minQuantizationBits": 8 }
+        ]
+      },
+      "events": [
+        { "atSeconds": 30, "kind": "gpuLoad", "node": "gpu-box", "value": 0.6 },
+        { "atSeconds": 60, "kind": "unplug", "node": "laptop" },
+        { "atSeconds": 90, "kind": "gossipFreeze", "node": "laptop" },
+        { "atSeconds": 120, "kind": "price", "api": "small-api", "outputDollarsPerMillionTokens": 1.2 },
+        { "atSeconds": 150, "kind": "gossipThaw", "node": "laptop" }
+      ]
+    }
+    """;
+}
