@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4609, Level = LogLevel.Information, Message = "Read {Entries} entries of key-value bucket {Bucket} ({Refused} not well-formed); handed to the adapter, which proves each node before believing it")]
     public static partial void KeyValueRead(ILogger logger, int entries, string bucket, int refused);
 
+    [LoggerMessage(EventId = 4611, Level = LogLevel.Debug, Message = "No node answered the sync request on {SyncSubject}: this node is the first of the mesh up")]
+    public static partial void NoResponders(ILogger logger, string syncSubject);
+
     [LoggerMessage(EventId = 4610, Level = LogLevel.Information, Message = "NATS server {Server} enters lame-duck mode: the client moves to another server of the cluster or reconnects when it returns")]
     public static partial void LameDuck(ILogger logger, string server);
 }

@@ -329,6 +329,13 @@ public sealed class NatsGossipTransport : IAsyncDisposable
         {
             await foreach (NatsMsg<byte[]> message in sub.Msgs.ReadAllAsync(stopping).ConfigureAwait(false))
             {
+                if (message.HasNoResponders)
+                {
+                    // The server's answer to a sync request no other node heard: this node is the first up.
+                    Log.NoResponders(_logger, _syncSubject);
+                    continue;
+                }
+
                 OnReceived(message.Data, message.ReplyTo);
             }
         }
