@@ -40,14 +40,15 @@ internal sealed class NatsNode : IAsyncDisposable
     /// <param name="heartbeat">The longest silence (and the least time between publications).</param>
     /// <param name="configure">Changes to the transport's options.</param>
     /// <param name="key">The mesh key; the tests' own by default.</param>
-    public static async Task<NatsNode> StartAsync(string nodeId, string url, TimeSpan heartbeat, Action<NatsGossipOptions>? configure = null, string? key = null)
+    /// <param name="logger">Where the transport logs; none by default.</param>
+    public static async Task<NatsNode> StartAsync(string nodeId, string url, TimeSpan heartbeat, Action<NatsGossipOptions>? configure = null, string? key = null, Microsoft.Extensions.Logging.ILogger<NatsGossipTransport>? logger = null)
     {
         ServiceProvider provider = Build(nodeId, key ?? Key, heartbeat);
         var options = new NatsGossipOptions { Url = url, Mesh = "test" };
         configure?.Invoke(options);
         GossipAdapter adapter = provider.GetRequiredService<GossipAdapter>();
         adapter.SetCapabilities(new NodeCapabilities(nodeId, 1) { Models = [new ServedModel("llama-3.1-8b") { DecodeTokensPerSecond = 20, ParallelSlots = 2 }] });
-        var node = new NatsNode(provider, new NatsGossipTransport(adapter, options));
+        var node = new NatsNode(provider, new NatsGossipTransport(adapter, options, logger));
         await node.Transport.StartAsync(TestContext.Current.CancellationToken);
         adapter.Start();
         return node;

@@ -17,13 +17,15 @@ internal sealed class NatsServer : IAsyncDisposable
 
     private readonly string _executable;
     private readonly string _store;
+    private readonly string? _config;
     private Process? _process;
 
-    private NatsServer(string executable, int port, string store)
+    private NatsServer(string executable, int port, string store, string? config)
     {
         _executable = executable;
         Port = port;
         _store = store;
+        _config = config;
     }
 
     public int Port { get; }
@@ -31,7 +33,8 @@ internal sealed class NatsServer : IAsyncDisposable
     public string Url => $"nats://127.0.0.1:{Port}";
 
     /// <summary>Starts a server, or skips the test with the reason when none can be started.</summary>
-    public static async Task<NatsServer> StartAsync()
+    /// <param name="config">Lines of a server configuration file (limits, users, permissions); none by default.</param>
+    public static async Task<NatsServer> StartAsync(string? config = null)
     {
         string? executable = Find();
         if (executable is null)
@@ -40,7 +43,14 @@ internal sealed class NatsServer : IAsyncDisposable
         }
 
         string store = Directory.CreateTempSubdirectory("costmodel-nats-").FullName;
-        var server = new NatsServer(executable, FreePort(), store);
+        string? configFile = null;
+        if (config is not null)
+        {
+            configFile = Path.Combine(store, "server.conf");
+            await File.WriteAllTextAsync(configFile, config, TestContext.Current.CancellationToken);
+        }
+
+        var server = new NatsServer(executable, FreePort(), store, configFile);
         try
         {
             await server.StartAgainAsync();
@@ -63,6 +73,12 @@ internal sealed class NatsServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (_config is not null)
+        {
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(_config);
+        }
+
         foreach (string a in new[] { "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", _store })
         {
             info.ArgumentList.Add(a);
