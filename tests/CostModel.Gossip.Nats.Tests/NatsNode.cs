@@ -41,7 +41,8 @@ internal sealed class NatsNode : IAsyncDisposable
     /// <param name="configure">Changes to the transport's options.</param>
     /// <param name="key">The mesh key; the tests' own by default.</param>
     /// <param name="logger">Where the transport logs; none by default.</param>
-    public static async Task<NatsNode> StartAsync(string nodeId, string url, TimeSpan heartbeat, Action<NatsGossipOptions>? configure = null, string? key = null, Microsoft.Extensions.Logging.ILogger<NatsGossipTransport>? logger = null)
+    /// <param name="startAdapter">False to leave the adapter's rounds stopped (it still receives, proves and merges): a quiet node.</param>
+    public static async Task<NatsNode> StartAsync(string nodeId, string url, TimeSpan heartbeat, Action<NatsGossipOptions>? configure = null, string? key = null, Microsoft.Extensions.Logging.ILogger<NatsGossipTransport>? logger = null, bool startAdapter = true)
     {
         ServiceProvider provider = Build(nodeId, key ?? Key, heartbeat);
         var options = new NatsGossipOptions { Url = url, Mesh = "test" };
@@ -50,7 +51,11 @@ internal sealed class NatsNode : IAsyncDisposable
         adapter.SetCapabilities(new NodeCapabilities(nodeId, 1) { Models = [new ServedModel("llama-3.1-8b") { DecodeTokensPerSecond = 20, ParallelSlots = 2 }] });
         var node = new NatsNode(provider, new NatsGossipTransport(adapter, options, logger));
         await node.Transport.StartAsync(TestContext.Current.CancellationToken);
-        adapter.Start();
+        if (startAdapter)
+        {
+            adapter.Start();
+        }
+
         return node;
     }
 
