@@ -68,6 +68,7 @@ public sealed class NatsGossipTransport : IAsyncDisposable
     private readonly LogThrottle _oversizeLog;
     private readonly LogThrottle _noSenderLog;
     private readonly LogThrottle _droppedLog;
+    private readonly LogThrottle _slowConsumerLog;
     private readonly LogThrottle _queueFullLog;
     private readonly LogThrottle _sendFailedLog;
     private readonly LogThrottle _reconnectFailedLog;
@@ -147,6 +148,7 @@ public sealed class NatsGossipTransport : IAsyncDisposable
         _oversizeLog = new LogThrottle(_time);
         _noSenderLog = new LogThrottle(_time);
         _droppedLog = new LogThrottle(_time);
+        _slowConsumerLog = new LogThrottle(_time);
         _queueFullLog = new LogThrottle(_time);
         _sendFailedLog = new LogThrottle(_time);
         _reconnectFailedLog = new LogThrottle(_time);
@@ -610,7 +612,7 @@ public sealed class NatsGossipTransport : IAsyncDisposable
             EnqueueSyncRequest();
         }
 
-        if (_store is { } store)
+        if (_store is not null)
         {
             // The server may have lost the entry (a restart without its store): written again at once.
             Interlocked.Exchange(ref _lastPutPublication, -1);
@@ -636,7 +638,7 @@ public sealed class NatsGossipTransport : IAsyncDisposable
     private ValueTask OnSlowConsumerAsync(object? sender, NatsSlowConsumerEventArgs args)
     {
         Interlocked.Increment(ref _slowConsumers);
-        Trouble(_droppedLog, "slow-consumer", $"{args.Message}: the adapter falls behind the server; messages beyond the queue are dropped and counted");
+        Trouble(_slowConsumerLog, "slow-consumer", $"{args.Message}: the adapter falls behind the server; messages beyond the queue are dropped and counted");
         return ValueTask.CompletedTask;
     }
 

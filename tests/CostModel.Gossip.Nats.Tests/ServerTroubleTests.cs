@@ -49,6 +49,25 @@ public sealed class ServerTroubleTests
     }
 
     [Fact]
+    public async Task A_flood_beyond_the_pending_bound_is_dropped_counted_and_logged_once_as_a_slow_consumer()
+    {
+        await using NatsServer server = await NatsServer.StartAsync();
+        var logger = new FakeLogger<NatsGossipTransport>();
+        await using NatsNode node = await NatsNode.StartAsync("slow", server.Url, Beat, o => o.MaxPendingMessages = 1, logger: logger);
+        await using var raw = new NATS.Client.Core.NatsConnection(NATS.Client.Core.NatsOpts.Default with { Url = server.Url });
+        byte[] junk = new byte[100];
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        for (int i = 0; i < 20_000; i++)
+        {
+            await raw.PublishAsync("costmodel.test.state", junk, replyTo: "costmodel.test.inbox.flood", cancellationToken: ct);
+        }
+
+        await Poll.UntilAsync(() => node.Transport.Stats is { ReceivedDropped: > 0, SlowConsumers: >= 1 }, node.Describe);
+        Assert.True(node.Transport.Stats.Connected, node.Describe());
+        Assert.Single(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("slow-consumer", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_wrong_password_fails_the_start_with_the_reason_and_without_the_password()
     {
         await using NatsServer server = await NatsServer.StartAsync($$"""authorization { user: "node", password: "{{Password}}" }""");
