@@ -8,8 +8,8 @@ namespace CostModel.GossipNode;
 internal sealed record NodeArguments
 {
     private const string Description = """
-        One mesh node: this machine's real factors, gossip over UDP, and a route each second.
-        Prints one line per event: "ready ID PORT", "change ID KIND", "route TARGET ..." and
+        One mesh node: this machine's real factors, gossip over UDP (or through a NATS server with
+        --nats), and a route each second. Prints one line per event: "ready ID PORT" ("ready ID nats"), "change ID KIND", "route TARGET ..." and
         "status ..." once a second. Runs until --duration ends, stdin closes or Ctrl+C.
         Every node of a mesh needs the same --key (e.g. from 'openssl rand -base64 32'); without
         one, --allow-unauthenticated lets anyone who reaches the port read and forge the mesh.
@@ -24,6 +24,9 @@ internal sealed record NodeArguments
     public IReadOnlyList<string> Seeds { get; private init; } = [];
 
     public string? Key { get; private init; }
+
+    /// <summary>Null: gossip over UDP. Else the NATS server's URL: gossip through it (--port, --bind and --seed are then unused).</summary>
+    public string? Nats { get; private init; }
 
     public bool AllowUnauthenticated { get; private init; }
 
@@ -55,14 +58,24 @@ internal sealed record NodeArguments
         {
             ["CostModel:NodeId"] = NodeId,
             ["CostModel:Gossip:AllowUnauthenticated"] = AllowUnauthenticated ? "true" : null,
-
-            // The UDP transport runs the rounds: the adapter answers its pulls.
-            ["CostModel:Gossip:Dissemination"] = nameof(CostModel.Gossip.GossipDissemination.Pull),
             ["CostModel:Gossip:DeadAfter"] = DeadAfter?.ToString("c", CultureInfo.InvariantCulture),
             ["CostModel:Gossip:RemoveAfter"] = RemoveAfter?.ToString("c", CultureInfo.InvariantCulture),
-            ["CostModel:Gossip:Udp:BindAddress"] = Bind,
-            ["CostModel:Gossip:Udp:Port"] = Port.ToString(CultureInfo.InvariantCulture),
         };
+        if (Nats is { } url)
+        {
+            // Through NATS the adapter pushes and relays nothing: the server delivers each message to every node.
+            settings["CostModel:Gossip:Dissemination"] = nameof(CostModel.Gossip.GossipDissemination.Push);
+            settings["CostModel:Gossip:RetransmitMultiplier"] = "0";
+            settings["CostModel:Gossip:Nats:Url"] = url;
+        }
+        else
+        {
+            // The UDP transport runs the rounds: the adapter answers its pulls.
+            settings["CostModel:Gossip:Dissemination"] = nameof(CostModel.Gossip.GossipDissemination.Pull);
+            settings["CostModel:Gossip:Udp:BindAddress"] = Bind;
+            settings["CostModel:Gossip:Udp:Port"] = Port.ToString(CultureInfo.InvariantCulture);
+        }
+
         if (Key is { } key)
         {
             settings["CostModel:Gossip:Keys:0"] = key;
@@ -89,6 +102,7 @@ internal sealed record NodeArguments
         Option<int> port = CommandLineOptions.Integer("--port", "N", "UDP port; 0 takes a free one (the ready line names it)", 0, 65_535, defaultValue: 0);
         var bind = new Option<string>("--bind") { Description = "the address to listen on", HelpName = "ADDRESS", DefaultValueFactory = _ => "127.0.0.1" };
         var seeds = new Option<string[]>("--seed") { Description = "a node to join the mesh through; repeat for several", HelpName = "HOST:PORT" };
+        var nats = new Option<string>("--nats") { Description = "gossip through this NATS server instead of UDP (e.g. nats://127.0.0.1:4222)", HelpName = "URL" };
         var key = new Option<string>("--key") { Description = "the mesh's key, the same on every node", HelpName = "BASE64" };
         var allowUnauthenticated = new Option<bool>("--allow-unauthenticated") { Description = "gossip without a key, on a network where every host is trusted" };
         var model = new Option<string>("--model") { Description = "the model this node serves", HelpName = "ID", DefaultValueFactory = _ => "llama-3.1-8b" };
@@ -99,7 +113,7 @@ internal sealed record NodeArguments
         Option<double> duration = CommandLineOptions.Positive("--duration", "SECONDS", "stop after this long");
         var command = new RootCommand(Description)
         {
-            nodeId, port, bind, seeds, key, allowUnauthenticated, model, decode, heartbeat, deadAfter, removeAfter, duration,
+            nodeId, port, bind, seeds, nats, key, allowUnauthenticated, model, decode, heartbeat, deadAfter, removeAfter, duration,
         };
 
         if (CommandLineOptions.Parse(command, args, out exitCode) is not { } result)
@@ -116,6 +130,7 @@ internal sealed record NodeArguments
             Bind = result.GetRequiredValue(bind),
             Seeds = result.GetValue(seeds) ?? [],
             Key = result.GetValue(key),
+            Nats = result.GetValue(nats),
             AllowUnauthenticated = result.GetValue(allowUnauthenticated),
             Model = result.GetRequiredValue(model),
             DecodeTokensPerSecond = result.GetValue(decode),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CostModel.Factors;
 using CostModel.Gossip;
+using CostModel.Gossip.Nats;
 using CostModel.Gossip.Udp;
 using CostModel.Mesh;
 using CostModel.Routing;
@@ -11,24 +12,27 @@ namespace CostModel.GossipNode;
 
 /// <summary>
 /// What the sample prints, one line per event: <c>change ID KIND</c> as the view changes,
-/// <c>ready ID PORT</c> once the transport listens, then every second a <c>route ...</c> line (one
+/// <c>ready ID PORT</c> once the transport listens (<c>ready ID nats</c> through NATS), then every second a <c>route ...</c> line (one
 /// request routed, its lease released: this sample runs no model) and a <c>status ...</c> line.
 /// </summary>
 internal sealed class NodeReporter : BackgroundService
 {
     private readonly NodeArguments _arguments;
     private readonly GossipAdapter _adapter;
-    private readonly UdpGossipTransport _transport;
+    private readonly UdpGossipTransport? _udp;
+    private readonly NatsGossipTransport? _nats;
     private readonly IMeshView _view;
     private readonly IRouter _router;
     private readonly IDisposable _changes;
     private readonly Lock _output = new();
 
-    public NodeReporter(NodeArguments arguments, GossipAdapter adapter, UdpGossipTransport transport, IMeshView view, IRouter router)
+    public NodeReporter(NodeArguments arguments, GossipAdapter adapter, IServiceProvider services, IMeshView view, IRouter router)
     {
         _arguments = arguments;
         _adapter = adapter;
-        _transport = transport;
+        // One of the two transports is registered, as --nats chose.
+        _udp = (UdpGossipTransport?)services.GetService(typeof(UdpGossipTransport));
+        _nats = (NatsGossipTransport?)services.GetService(typeof(NatsGossipTransport));
         _view = view;
         _router = router;
 
@@ -60,7 +64,7 @@ internal sealed class NodeReporter : BackgroundService
             Say("warning gossip runs without a key (--allow-unauthenticated): anyone who reaches this port can read and forge the mesh's state");
         }
 
-        Say($"ready {_arguments.NodeId} {_transport.LocalEndPoint.Port.ToString(CultureInfo.InvariantCulture)}");
+        Say($"ready {_arguments.NodeId} {(_udp is null ? "nats" : _udp.LocalEndPoint.Port.ToString(CultureInfo.InvariantCulture))}");
         var request = new RequestProfile(_arguments.Model) { InputTokens = 500, OutputTokens = 200, PayloadBytes = 4_000 };
         using var ticker = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
@@ -72,7 +76,7 @@ internal sealed class NodeReporter : BackgroundService
                 Say($"route {decision}");
                 GossipStatistics stats = _adapter.Statistics;
                 Say(string.Create(CultureInfo.InvariantCulture,
-                    $"status alive={Peers(NodeLiveness.Alive)} suspect={Peers(NodeLiveness.Suspect)} dead={Peers(NodeLiveness.Dead)} received={stats.Received} rejected={stats.Rejected} merged={stats.Merged} published={stats.Published} sent={_transport.Stats.DatagramsSent}"));
+                    $"status alive={Peers(NodeLiveness.Alive)} suspect={Peers(NodeLiveness.Suspect)} dead={Peers(NodeLiveness.Dead)} received={stats.Received} rejected={stats.Rejected} merged={stats.Merged} published={stats.Published} sent={_udp?.Stats.DatagramsSent ?? _nats?.Stats.MessagesSent ?? 0}"));
             }
         }
         catch (OperationCanceledException)

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 // One mesh node per process, as a Generic Host runs one: this machine's real collector, the gossip
-// adapter and the UDP transport (started and stopped by the host), and a reporter that routes once
+// adapter and the UDP transport (or, with --nats, the NATS one; started and stopped by the host), and a reporter that routes once
 // a second and prints what it sees. --help and usage errors are answered while parsing (exit codes 0 and 2).
 if (NodeArguments.Parse(args, out int exitCode) is not { } arguments)
 {
@@ -18,10 +18,18 @@ builder.Configuration
     .AddJsonFile("appsettings.json", optional: true)
     .AddInMemoryCollection(arguments.ToConfiguration());
 builder.Services.AddMetrics();
-builder.Services.AddCostModel(builder.Configuration.GetSection("CostModel"))
+CostModel.DependencyInjection.ICostModelBuilder costModel = builder.Services.AddCostModel(builder.Configuration.GetSection("CostModel"))
     .AddPlatformProbes()
-    .AddGossip()
-    .AddUdpGossipTransport();
+    .AddGossip();
+if (arguments.Nats is null)
+{
+    costModel.AddUdpGossipTransport();
+}
+else
+{
+    costModel.AddNatsGossipTransport();
+}
+
 builder.Services.AddSingleton(arguments);
 builder.Services.AddHostedService<NodeReporter>();
 

@@ -247,7 +247,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         lock (_view.Gate)
         {
             _capabilities = capabilities with { Version = Math.Max(capabilities.Version, _capabilities.Version + 1) };
-            _selfCapabilityTransmits = RetransmitLimit(s);
+            _selfCapabilityTransmits = SelfTransmitLimit(s);
             _self.CapabilitiesVersion = _capabilities.Version;
             local = _local;
         }
@@ -271,6 +271,41 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         lock (_view.Gate)
         {
             return WriteDisseminationLocked(destination[..budget], s, _time.GetUtcNow().UtcTicks);
+        }
+    }
+
+    /// <summary>
+    /// Writes this node's latest state and capabilities as one sealed gossip message, for a store
+    /// that nodes joining later or outside watchers read (a transport's key-value bucket). Relay
+    /// counts and statistics are untouched: it is a copy of what was published, not a new publication.
+    /// </summary>
+    /// <param name="destination">The space offered; at most the MTU is used.</param>
+    /// <returns>Bytes written: 0 when nothing fits, or before this node's first publication.</returns>
+    public int WriteState(Span<byte> destination)
+    {
+        Settings s = _settings;
+        Span<byte> message = destination[..Math.Min(destination.Length, s.Options.Mtu)];
+        lock (_view.Gate)
+        {
+            if (!_selfPublished || message.Length < WireFormat.Overhead(s.Keyring.Protection) + WireCodec.StateRecordBytes(1))
+            {
+                return 0;
+            }
+
+            int at = WireCodec.WriteHeader(message, MessageType.Gossip, s.ClusterHash, s.Keyring, ClockMilliseconds());
+            int end = message.Length - WireFormat.TrailerBytes(s.Keyring.Protection);
+            if (!WireCodec.TryWriteState(message[at..end], _selfIdUtf8, _self, _time.GetUtcNow().UtcTicks, out int written))
+            {
+                return 0;
+            }
+
+            at += written;
+            if (WireCodec.TryWriteCapabilities(message[at..end], _selfIdUtf8, _self.Generation, _capabilities, out written))
+            {
+                at += written;
+            }
+
+            return WireCodec.Seal(message, at, s.Keyring);
         }
     }
 
@@ -495,7 +530,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         WireQuantizer.FromFactors(local, _capabilities.Version, ref _self);
         _self.Version = ++_selfVersion;
         _selfPublished = true;
-        _selfTransmits = RetransmitLimit(s);
+        _selfTransmits = SelfTransmitLimit(s);
 
         // Capabilities ride every heartbeat once, so a peer that missed them catches up within the maximum silence.
         if (reason is PublishReason.Heartbeat or PublishReason.First)
@@ -555,6 +590,9 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
 
     private int RetransmitLimit(Settings s) =>
         s.Options.RetransmitMultiplier * (int)Math.Ceiling(Math.Log10(_nodes.Count + 2));
+
+    /// <summary>This node's own updates go out at least once, even when nothing is relayed (<see cref="GossipOptions.RetransmitMultiplier"/> 0).</summary>
+    private int SelfTransmitLimit(Settings s) => Math.Max(1, RetransmitLimit(s));
 
     /// <summary>Says how messages are protected: at Debug with keys, as a warning without (anyone who reaches this node can read and forge the mesh's state).</summary>
     private void LogKeyring(Settings s)

@@ -53,8 +53,12 @@ public sealed class GossipOptions
     /// <summary>How often the adapter runs: samples due, liveness, pushed relays (default 200 ms: memberlist's LAN gossip interval).</summary>
     public TimeSpan Interval { get; set; } = GossipDefaults.Interval;
 
-    /// <summary>Each update is relayed this many times the log10 of the mesh size (default 4: memberlist's RetransmitMult).</summary>
-    [Range(1, 100)]
+    /// <summary>
+    /// Each update is relayed this many times the log10 of the mesh size (default 4: memberlist's
+    /// RetransmitMult). 0: other nodes' updates are never relayed and this node's own are sent once,
+    /// for a transport that delivers every message to every node itself (a broker such as NATS).
+    /// </summary>
+    [Range(0, 100)]
     public int RetransmitMultiplier { get; set; } = GossipDefaults.RetransmitMultiplier;
 
     /// <summary>The most nodes in the view; new nodes beyond it are refused and counted (default 4,096).</summary>
