@@ -101,7 +101,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         _time = time;
         _metrics = metrics;
         _random = random;
-        _leases = new LeaseTable(RoutingDefaults.MaxLeases, OnReleased);
+        _leases = new LeaseTable(RoutingDefaults.MaxLeases, OnReleased, spend);
         _settings = BuildSettings(options.CurrentValue);
         _subscription = options.OnChange(o =>
         {
@@ -200,7 +200,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             {
                 CostBreakdown cost = _scorer.Score(scratch.CostCandidateAt(i) with { HoldsPromptCache = true }, request, now);
                 scratch.Costs[i] = cost;
-                scratch.Adjusted[i] = AdjustedTotal(in cost, FailureRate(scratch.StateAt(i), stamp, settings));
+                scratch.Adjusted[i] = AdjustedTotal(in cost, FailureRate(scratch.StateAt(i), stamp, settings)) + settings.Slowdown.ExtraDollars(scratch.StateAt(i), in cost, stamp);
                 return;
             }
         }
@@ -228,6 +228,17 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         int best = PickerScan.Scan(verdicts, scratch.Adjusted, admit, o.SpreadTolerance, o.HysteresisEpsilonDollars, scratch.Near, out scratch.MaybeNear);
 
         int chosen = best >= 0 ? Pick(scratch, best, admit, incumbentId, settings, ref flags) : -1;
+
+        // The pick's money is reserved against the spend caps; a pick whose cap another routing thread
+        // filled since the candidates were priced is out, and the picker picks again (docs/routing.md, "Spend reservation").
+        SpendReservation spend = default;
+        while (chosen >= 0 && !TryReserveSpend(scratch, chosen, request, settings, out spend))
+        {
+            scratch.Verdicts[chosen] = HardRejected;
+            best = PickerScan.Scan(verdicts, scratch.Adjusted, admit, o.SpreadTolerance, o.HysteresisEpsilonDollars, scratch.Near, out scratch.MaybeNear);
+            chosen = best >= 0 ? Pick(scratch, best, admit, incumbentId, settings, ref flags) : -1;
+        }
+
         if (chosen < 0)
         {
             flags |= RouteNotes.NoRoute;
@@ -235,7 +246,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             return Publish(scratch, explanation, new RouteDecision { Flags = flags, CandidateCount = count, FilteredCount = count }, incumbentId);
         }
 
-        return Publish(scratch, explanation, Place(scratch, chosen, request, settings, stamp, flags, count - eligible, incumbentId), incumbentId);
+        return Publish(scratch, explanation, Place(scratch, chosen, request, settings, stamp, flags, count - eligible, incumbentId, in spend), incumbentId);
+    }
+
+    /// <summary>Reserves the money of candidate <paramref name="chosen"/>'s predicted cost; false when a spend cap the router enforces has no room for it.</summary>
+    private bool TryReserveSpend(Scratch scratch, int chosen, RequestProfile request, Settings settings, out SpendReservation spend)
+    {
+        spend = SpendReservation.For(in scratch.Costs[chosen], scratch.IsEndpointAt(chosen) ? scratch.Entries[chosen].Price : null, request.OutputTokens);
+        return spend.IsEmpty || _spend.TryReserve(in spend, SpendReservation.EnforcedBy(settings.PostScore));
     }
 
     /// <summary>Fills the explanation, clears the scratch and streams the decision.</summary>
@@ -259,7 +277,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     }
 
     /// <summary>Places the request on the chosen candidate: its lease and the affinity key.</summary>
-    private RouteDecision Place(Scratch scratch, int chosen, RequestProfile request, Settings settings, long stamp, RouteNotes flags, int filtered, string? incumbentId)
+    private RouteDecision Place(Scratch scratch, int chosen, RequestProfile request, Settings settings, long stamp, RouteNotes flags, int filtered, string? incumbentId, in SpendReservation spend)
     {
         ref readonly CostBreakdown cost = ref scratch.Costs[chosen];
         TargetState state = scratch.StateAt(chosen);
@@ -270,8 +288,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         var info = new LeaseInfo(
             stamp + (long)(settings.Options.LeaseTimeout.TotalSeconds * _time.TimestampFrequency),
             cost.NetworkLatencySeconds + prefillSeconds,
-            cost.ApiDollars,
-            cost.EnergyDollars + cost.NetworkDollars);
+            spend,
+            cost.LatencySeconds);
         if (!_leases.TryAcquire(state, in info, out RouteLease lease))
         {
             _metrics.BoundExceeded("leases");
@@ -348,7 +366,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 candidate = candidate with { Cost = cost };
                 Reject(ref entry, settings.PostScore, in candidate, request, now);
                 entry.FailureRate = FailureRate(entry.State, stamp, settings);
-                adjusted = AdjustedTotal(in cost, entry.FailureRate);
+                adjusted = AdjustedTotal(in cost, entry.FailureRate) + settings.Slowdown.ExtraDollars(entry.State, in cost, stamp);
             }
 
             scratch.Costs[i] = cost;
@@ -379,7 +397,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         scratch.UseSlots(slots, endpoints.Endpoints.Length);
         ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, count);
 
-        var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, ContextLengthFilter.Tokens(request), stamp, settings.FailureMemoryTicks);
+        var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, ContextLengthFilter.Tokens(request), stamp, settings.FailureMemoryTicks, settings.Slowdown);
         PriceNodes(prepared, in inputs, scratch.Verdicts.AsSpan(0, count), scratch.Adjusted.AsSpan(0, count), scratch.Costs.AsSpan(0, count), scratch.FollowUps.AsSpan(0, count));
 
         // API endpoints are few: the full scorer prices them, and they keep an entry each (liveness passes them).
@@ -433,7 +451,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 BandwidthEstimator.Sample link = candidate.Link?.Current ?? inputs.Prior;
                 ref CostBreakdown cost = ref costs[i];
                 adjusted[i] = DefaultCostScorer.PriceNode(out cost, in candidate.Target, in inputs.Request, link.SecondsPerBit, link.Samples, state.PlacedSinceSeen, state.DecodeSecondsPerToken);
-                if (state.HasFailures || cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
+                if (state.HasFailures || state.IsSlowed || cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
                 {
                     followUps[noted++] = i;
                 }
@@ -451,6 +469,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             {
                 adjusted[i] = WithRetries(in cost, state, inputs.Stamp, inputs.FailureMemoryTicks);
             }
+
+            // The latency beyond its predictions that a slowed target showed (docs/routing.md, "Slowdown detection").
+            adjusted[i] += inputs.Slowdown.ExtraDollars(state, in cost, inputs.Stamp);
 
             // Filters after scoring.
             if (cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
@@ -500,7 +521,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                     verdict = Math.Max(verdict, plan.OverSpendCap);
                 }
 
-                adjusted[i] = AdjustedTotal(in cost, FailureRate(entry.State, stamp, settings));
+                adjusted[i] = AdjustedTotal(in cost, FailureRate(entry.State, stamp, settings)) + settings.Slowdown.ExtraDollars(entry.State, in cost, stamp);
             }
 
             verdicts[i] = verdict;
@@ -659,17 +680,13 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             decode = o.OutputTokens / decodeSeconds;
         }
 
-        if (o.Succeeded && (info.ApiDollars > 0 || info.OtherMoneyDollars > 0))
-        {
-            _spend.Record(new CostBreakdown { ApiDollars = info.ApiDollars, EnergyDollars = info.OtherMoneyDollars });
-        }
-
-        // The money was spent, but a target that left has nothing more to learn (and is not ejected).
+        // A target that left has nothing more to learn (and is not ejected); its spend was settled by the lease table.
         if (target.IsForgotten)
         {
             return;
         }
 
+        settings.Slowdown.Learn(target, in info, in o, stamp);
         if (target.Learn(in o, decode, stamp, settings.OutcomeDecayTicks, settings.FailureMemoryTicks, settings.Options.EjectionConsecutiveFailures))
         {
             TryEject(target, stamp, settings);
@@ -959,7 +976,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             (long)(options.AffinityTtl.TotalSeconds * frequency),
             options.OutcomeDecay.TotalSeconds * frequency,
             options.FailureMemory.TotalSeconds * frequency,
-            (long)(Math.Max(1, options.LeaseTimeout.TotalSeconds / 4) * frequency));
+            (long)(Math.Max(1, options.LeaseTimeout.TotalSeconds / 4) * frequency),
+            Slowdown.From(options, frequency));
     }
 
     private const byte Eligible = 0;
@@ -967,7 +985,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private const byte HardRejected = 2;
 
     /// <summary>What <see cref="PriceNodes"/> reads besides the candidates: the same for every candidate of one decision.</summary>
-    private readonly struct NodeInputs(in RequestTerms request, FastPlan plan, SpendCapFilter? spendCaps, BandwidthEstimator.Sample prior, long nowUtcTicks, long tokens, long stamp, double failureMemoryTicks)
+    private readonly struct NodeInputs(in RequestTerms request, FastPlan plan, SpendCapFilter? spendCaps, BandwidthEstimator.Sample prior, long nowUtcTicks, long tokens, long stamp, double failureMemoryTicks, Slowdown slowdown)
     {
         public readonly RequestTerms Request = request;
         public readonly FastPlan Plan = plan;
@@ -977,11 +995,12 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public readonly long Tokens = tokens;
         public readonly long Stamp = stamp;
         public readonly double FailureMemoryTicks = failureMemoryTicks;
+        public readonly Slowdown Slowdown = slowdown;
         public readonly byte ContextExceeded = plan.ContextExceeded;
         public readonly byte Ejected = plan.Ejected;
     }
 
-    private sealed record Settings(RoutingOptions Options, IRouteFilter[] PreScore, IRouteFilter[] PostScore, FastPlan? Fast, long AffinityTtlTicks, double OutcomeDecayTicks, double FailureMemoryTicks, long SweepIntervalTicks);
+    private sealed record Settings(RoutingOptions Options, IRouteFilter[] PreScore, IRouteFilter[] PostScore, FastPlan? Fast, long AffinityTtlTicks, double OutcomeDecayTicks, double FailureMemoryTicks, long SweepIntervalTicks, Slowdown Slowdown);
 
     /// <summary>
     /// The configured built-in filters as the fast path applies them: each filter's verdict for every
