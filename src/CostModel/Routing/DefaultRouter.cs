@@ -166,6 +166,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         Scratch scratch = t_scratch ??= new Scratch();
         scratch.Clear();
         ViewCache view = CurrentView();
+        scratch.Requester = view.Local?.Factors;
         EndpointCache endpoints = CurrentEndpoints(settings);
         if (explanation is null && settings.Fast is { } fast && _defaultScorer is { } scorer)
         {
@@ -362,7 +363,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             Reject(ref entry, settings.PreScore, in candidate, request, now);
             if (entry.RejectedBy is null || entry.Soft)
             {
-                cost = _scorer.Score(CostCandidateOf(in entry), request, now);
+                cost = _scorer.Score(scratch.CostCandidateAt(i), request, now);
                 candidate = candidate with { Cost = cost };
                 Reject(ref entry, settings.PostScore, in candidate, request, now);
                 entry.FailureRate = FailureRate(entry.State, stamp, settings);
@@ -388,7 +389,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         TimeSpan maxSnapshotAge = plan.Liveness?.MaxSnapshotAge ?? TimeSpan.MaxValue;
         PreparedTerms candidateTerms = CurrentTerms(view, scorer, plan, maxSnapshotAge.Ticks, now);
         ScoringOptions o = candidateTerms.Options;
-        var r = new RequestTerms(request, o);
+        var r = new RequestTerms(request, o, requesterLink: DefaultCostScorer.RequesterLinkOf(scratch.Requester, now, o));
         BandwidthEstimator bandwidth = scorer.Bandwidth;
         SpendCapFilter? spendCaps = plan.SpendCaps is { } caps && caps.Active ? caps : null;
         ModelGroup group = scratch.GroupOf(view, request.Model);
@@ -514,7 +515,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             if (verdict != HardRejected)
             {
                 ref CostBreakdown cost = ref costs[i];
-                cost = scorer.Score(CostCandidateOf(in entry), request, now);
+                cost = scorer.Score(scratch.CostCandidateAt(i), request, now);
                 verdict = Math.Max(verdict, plan.Exclusion(cost.Exclusion));
                 if (spendCaps is not null && spendCaps.Exceeds(in cost))
                 {
@@ -1074,6 +1075,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         /// <summary>Unique among all routers' views: a thread's scratch remembers its last model lookup by it (<see cref="Scratch.GroupOf"/>) without holding the view.</summary>
         public long Id { get; } = Interlocked.Increment(ref s_lastId);
 
+        /// <summary>The routing node itself in this view (its link is the requester's: see <see cref="CostCandidate.RequesterFactors"/>); null when the view lists none.</summary>
+        public MeshNode? Local { get; } = Nodes.FirstOrDefault(n => n.IsLocal);
+
         /// <summary>The terms last prepared for this view (null until the first fast decision).</summary>
         public PreparedTerms? Prepared { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
     }
@@ -1199,6 +1203,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         public int Count;
         public int SlotCount;
 
+        /// <summary>The routing node's own factors for this decision (the view's local node), null for none.</summary>
+        public NodeCostFactors? Requester;
+
         /// <summary>How many candidates the picker's scan (<see cref="PickerScan.Scan"/>) left in <see cref="Near"/> as maybe near the cheapest.</summary>
         public int MaybeNear;
 
@@ -1214,10 +1221,10 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             if (i < SlotCount)
             {
                 Slot slot = _slots[i];
-                return CostCandidateOf(slot.Node, null, slot.State, slot.Model, slot.Hops, null);
+                return CostCandidateOf(slot.Node, null, slot.State, slot.Model, slot.Hops, null) with { RequesterFactors = Requester };
             }
 
-            return CostCandidateOf(in Entries[i]);
+            return CostCandidateOf(in Entries[i]) with { RequesterFactors = Requester };
         }
 
         /// <summary>Takes the fast path's slots as the first candidates, with room for <paramref name="more"/> entries after them.</summary>
@@ -1262,6 +1269,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             _slots = [];
             SlotCount = 0;
             Count = 0;
+            Requester = null;
         }
 
         private void Reserve(int capacity)
