@@ -17,7 +17,7 @@ public sealed class SlowdownTests
     public void A_target_that_keeps_its_predictions_is_not_slowed()
     {
         var state = new TargetState("a");
-        Outcome(state, observed: 1.4, predicted: 1, atSeconds: 0);
+        Outcome(state, observed: 1.9, predicted: 1, atSeconds: 0);
         Outcome(state, observed: 0.5, predicted: 1, atSeconds: 1);
 
         Assert.False(state.IsSlowed);
@@ -35,10 +35,10 @@ public sealed class SlowdownTests
         double afterTwo = state.SlowdownAt(0, Defaults.MemoryTicks);
         Outcome(state, observed: 4, predicted: 1, atSeconds: 0);
 
-        // The ratio less the 0.5 tolerance (3.5), half per outcome: 2.25, 2.875, 3.1875.
-        Assert.Equal(2.25, afterOne, 9);
-        Assert.Equal(2.875, afterTwo, 9);
-        Assert.Equal(3.1875, state.SlowdownAt(0, Defaults.MemoryTicks), 9);
+        // The ratio less the tolerance of 1 (3), half per outcome: 2, 2.5, 2.75.
+        Assert.Equal(2, afterOne, 9);
+        Assert.Equal(2.5, afterTwo, 9);
+        Assert.Equal(2.75, state.SlowdownAt(0, Defaults.MemoryTicks), 9);
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class SlowdownTests
         }
 
         Assert.False(recovered.IsSlowed);
-        Assert.Equal(1 + (1.875 * Math.Exp(-1)), idle.SlowdownAt((long)(30 * Frequency), Defaults.MemoryTicks), 9);
+        Assert.Equal(1 + (1.5 * Math.Exp(-1)), idle.SlowdownAt((long)(30 * Frequency), Defaults.MemoryTicks), 9);
         Assert.True(idle.SlowdownAt((long)(150 * Frequency), Defaults.MemoryTicks) < 1.02);
     }
 
@@ -71,7 +71,7 @@ public sealed class SlowdownTests
 
         Outcome(state, observed: 1_000, predicted: 1, atSeconds: 0);
 
-        Assert.Equal(1 + (0.5 * (RoutingDefaults.MaxSlowdownRatio - 1)), state.SlowdownAt(0, Defaults.MemoryTicks), 9);
+        Assert.Equal(1 + (RoutingDefaults.SlowdownWeight * (RoutingDefaults.MaxSlowdownRatio - 1)), state.SlowdownAt(0, Defaults.MemoryTicks), 9);
     }
 
     [Fact]
