@@ -53,6 +53,12 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
     /// <summary>The node at each place, as last applied (written in place).</summary>
     public MeshNode[] Nodes { get; } = nodes;
 
+    // The routing node's own place (its id keeps its place while this index lives); -1 for none.
+    private readonly int _localPlace = Array.FindIndex(nodes, n => n.IsLocal);
+
+    /// <summary>The routing node itself, as last applied (its link is the requester's: <see cref="CostCandidate.RequesterFactors"/>); null when the view lists none.</summary>
+    public MeshNode? Local => _localPlace >= 0 ? Nodes[_localPlace] : null;
+
     /// <summary>The state of the node at each place.</summary>
     public TargetState[] States { get; } = states;
 

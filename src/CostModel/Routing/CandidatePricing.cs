@@ -29,6 +29,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
     /// <summary>Fills <paramref name="scratch"/> with the candidates of <paramref name="request"/>, their verdicts, costs and totals.</summary>
     public void Evaluate(RouteScratch scratch, IndexedView view, EndpointList endpoints, RouterSettings settings, RequestProfile request, bool explain, DateTimeOffset now, long stamp)
     {
+        scratch.Requester = view.Local?.Factors;
         if (!explain && settings.Plan is { } plan && _defaultScorer is { } fast)
         {
             EvaluateFast(scratch, view, endpoints, plan, fast, request, settings, now, stamp);
@@ -53,7 +54,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
             {
                 CostBreakdown cost = scorer.Score(scratch.CostCandidateAt(i) with { HoldsPromptCache = true }, request, now);
                 scratch.Costs[i] = cost;
-                scratch.Adjusted[i] = AdjustedTotal(in cost, FailureRate(scratch.StateAt(i), stamp, settings));
+                scratch.Adjusted[i] = AdjustedTotal(in cost, FailureRate(scratch.StateAt(i), stamp, settings)) + settings.Slowdown.ExtraDollars(scratch.StateAt(i), in cost, stamp);
                 return;
             }
         }
@@ -132,11 +133,11 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
             Reject(ref entry, settings.PreScore, in candidate, request, now);
             if (entry.RejectedBy is null || entry.Soft)
             {
-                cost = scorer.Score(CostCandidateOf(in entry), request, now);
+                cost = scorer.Score(scratch.CostCandidateAt(i), request, now);
                 candidate = candidate with { Cost = cost };
                 Reject(ref entry, settings.PostScore, in candidate, request, now);
                 entry.FailureRate = FailureRate(entry.State, stamp, settings);
-                adjusted = AdjustedTotal(in cost, entry.FailureRate);
+                adjusted = AdjustedTotal(in cost, entry.FailureRate) + settings.Slowdown.ExtraDollars(entry.State, in cost, stamp);
             }
 
             scratch.Costs[i] = cost;
@@ -189,7 +190,8 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
         {
             sequence = view.BeginRead(index.Writers);
             ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, count);
-            var inputs = new NodeInputs(new RequestTerms(request, candidateTerms.Options), plan, spendCaps, bandwidth.Prior, now.UtcTicks, ContextLengthFilter.Tokens(request), stamp, settings.FailureMemoryTicks);
+            var r = new RequestTerms(request, candidateTerms.Options, requesterLink: DefaultCostScorer.RequesterLinkOf(scratch.Requester, now, candidateTerms.Options));
+            var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, ContextLengthFilter.Tokens(request), stamp, settings.FailureMemoryTicks, settings.Slowdown);
             PriceNodes(prepared, in inputs, scratch.Verdicts.AsSpan(0, count), scratch.Adjusted.AsSpan(0, count), scratch.Costs.AsSpan(0, count), scratch.FollowUps.AsSpan(0, count));
         }
         while (!view.EndRead(sequence));
@@ -197,14 +199,15 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
         // API endpoints are few: they keep an entry each (liveness passes them).
         if (endpoints.Endpoints.Length > 0)
         {
-            EvaluateEndpointsFast(scratch, endpoints, plan, fast, spendCaps, request, settings, stamp);
+            EvaluateEndpointsFast(scratch, endpoints, plan, fast, spendCaps, request, settings, now, stamp);
         }
     }
 
     /// <summary>
     /// The fast path's loop over the mesh nodes of the requested model: filters, pricing and the
     /// adjusted total of each, with only what it reads in <paramref name="inputs"/>. The loop makes
-    /// no call: a candidate that needs one (its target failed before, so its retries are priced in;
+    /// no call: a candidate that needs one (its target failed before, so its retries are priced in,
+    /// or showed a slowdown, so its excess latency is;
     /// the scorer excluded it, or a spend cap is set, so the filters after scoring judge it) is
     /// noted in <paramref name="followUps"/> and finished after the loop. A call in the loop would
     /// make the JIT keep the loop's values in memory instead of registers, which costs more than
@@ -245,7 +248,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
                 BandwidthEstimator.Sample link = candidate.Link?.Current ?? inputs.Prior;
                 ref CostBreakdown cost = ref costs[i];
                 adjusted[i] = DefaultCostScorer.PriceNode(out cost, in candidate.Target, in inputs.Request, link.SecondsPerBit, link.Samples, state.PlacedSinceSeen, state.DecodeSecondsPerToken);
-                if (state.HasFailures || cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
+                if (state.HasFailures || state.IsSlowed || cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
                 {
                     followUps[noted++] = i;
                 }
@@ -263,6 +266,9 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
             {
                 adjusted[i] = WithRetries(in cost, state, inputs.Stamp, inputs.FailureMemoryTicks);
             }
+
+            // The latency beyond its predictions that a slowed target showed (docs/routing.md, "Slowdown detection").
+            adjusted[i] += inputs.Slowdown.ExtraDollars(state, in cost, inputs.Stamp);
 
             // Filters after scoring.
             if (cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
@@ -291,13 +297,13 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
     /// bandwidth entries; the same arithmetic as <see cref="DefaultCostScorer.Score"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void EvaluateEndpointsFast(RouteScratch scratch, EndpointList endpoints, FilterPlan plan, DefaultCostScorer fast, SpendCapFilter? spendCaps, RequestProfile request, RouterSettings settings, long stamp)
+    private static void EvaluateEndpointsFast(RouteScratch scratch, EndpointList endpoints, FilterPlan plan, DefaultCostScorer fast, SpendCapFilter? spendCaps, RequestProfile request, RouterSettings settings, DateTimeOffset now, long stamp)
     {
         byte[] verdicts = scratch.Verdicts;
         double[] adjusted = scratch.Adjusted;
         CostBreakdown[] costs = scratch.Costs;
         EndpointTerms terms = endpoints.Terms(fast);
-        var r = new RequestTerms(request, terms.Options);
+        var r = new RequestTerms(request, terms.Options, requesterLink: DefaultCostScorer.RequesterLinkOf(scratch.Requester, now, terms.Options));
         long tokens = ContextLengthFilter.Tokens(request);
         for (int e = 0; e < endpoints.Endpoints.Length; e++)
         {
@@ -327,7 +333,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
                     verdict = Math.Max(verdict, plan.OverSpendCap);
                 }
 
-                adjusted[i] = AdjustedTotal(in cost, FailureRate(state, stamp, settings));
+                adjusted[i] = AdjustedTotal(in cost, FailureRate(state, stamp, settings)) + settings.Slowdown.ExtraDollars(state, in cost, stamp);
             }
 
             verdicts[i] = verdict;
@@ -347,7 +353,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
     }
 
     /// <summary>What <see cref="PriceNodes"/> reads besides the candidates: the same for every candidate of one decision.</summary>
-    private readonly struct NodeInputs(in RequestTerms request, FilterPlan plan, SpendCapFilter? spendCaps, BandwidthEstimator.Sample prior, long nowUtcTicks, long tokens, long stamp, double failureMemoryTicks)
+    private readonly struct NodeInputs(in RequestTerms request, FilterPlan plan, SpendCapFilter? spendCaps, BandwidthEstimator.Sample prior, long nowUtcTicks, long tokens, long stamp, double failureMemoryTicks, Slowdown slowdown)
     {
         public readonly RequestTerms Request = request;
         public readonly FilterPlan Plan = plan;
@@ -357,6 +363,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
         public readonly long Tokens = tokens;
         public readonly long Stamp = stamp;
         public readonly double FailureMemoryTicks = failureMemoryTicks;
+        public readonly Slowdown Slowdown = slowdown;
         public readonly byte ContextExceeded = plan.ContextExceeded;
         public readonly byte Ejected = plan.Ejected;
     }

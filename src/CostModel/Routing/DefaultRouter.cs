@@ -35,6 +35,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private readonly TimeProvider _time;
     private readonly CostModelMetrics _metrics;
     private readonly LeaseTable _leases;
+    private readonly SpendTracker _spend;
     private readonly AffinityTable _affinity = new();
     private readonly TargetTable _targets = new();
     private readonly CandidateIndex _index;
@@ -62,8 +63,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         _time = time;
         _metrics = metrics;
         _settings = RouterSettings.Build(options.CurrentValue, _allFilters, time.TimestampFrequency);
-        var learner = new OutcomeLearner(_targets, spend, time, metrics, () => _settings);
-        _leases = new LeaseTable(RoutingDefaults.MaxLeases, learner.OnReleased);
+        var learner = new OutcomeLearner(_targets, time, metrics, () => _settings);
+        _leases = new LeaseTable(RoutingDefaults.MaxLeases, learner.OnReleased, spend);
+        _spend = spend;
         _index = new CandidateIndex(view, _targets, prices, metrics, () => _settings.Options);
         _pricing = new CandidatePricing(scorer, _index);
         _picker = new Picker(metrics, random);
@@ -137,6 +139,16 @@ internal sealed class DefaultRouter : IRouter, IDisposable
 
         // The pick, then the placement.
         int chosen = _picker.Choose(scratch, incumbentId, settings.Options, out RouteNotes flags, out int eligible);
+
+        // The pick's money is reserved against the spend caps; a pick whose cap another routing thread
+        // filled since the candidates were priced is out, and the picker picks again (docs/routing.md, "Spend reservation").
+        SpendReservation spend = default;
+        while (chosen >= 0 && !TryReserveSpend(scratch, chosen, request, settings, out spend))
+        {
+            scratch.Verdicts[chosen] = Verdict.HardRejected;
+            chosen = _picker.Choose(scratch, incumbentId, settings.Options, out flags, out eligible);
+        }
+
         if (chosen < 0)
         {
             flags |= RouteNotes.NoRoute;
@@ -144,7 +156,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             return Publish(scratch, explanation, new RouteDecision { Flags = flags, CandidateCount = scratch.Count, FilteredCount = scratch.Count }, incumbentId);
         }
 
-        return Publish(scratch, explanation, Place(scratch, chosen, request, settings, stamp, flags, scratch.Count - eligible, incumbentId), incumbentId);
+        return Publish(scratch, explanation, Place(scratch, chosen, request, settings, stamp, flags, scratch.Count - eligible, incumbentId, in spend), incumbentId);
+    }
+
+    /// <summary>Reserves the money of candidate <paramref name="chosen"/>'s predicted cost; false when a spend cap the router enforces has no room for it.</summary>
+    private bool TryReserveSpend(RouteScratch scratch, int chosen, RequestProfile request, RouterSettings settings, out SpendReservation spend)
+    {
+        spend = SpendReservation.For(in scratch.Costs[chosen], scratch.IsEndpointAt(chosen) ? scratch.Entries[chosen].Price : null, request.OutputTokens);
+        return spend.IsEmpty || _spend.TryReserve(in spend, SpendReservation.EnforcedBy(settings.PostScore));
     }
 
     /// <summary>Fills the explanation, clears the scratch and streams the decision.</summary>
@@ -168,7 +187,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     }
 
     /// <summary>Places the request on the chosen candidate: its lease and the affinity key.</summary>
-    private RouteDecision Place(RouteScratch scratch, int chosen, RequestProfile request, RouterSettings settings, long stamp, RouteNotes flags, int filtered, string? incumbentId)
+    private RouteDecision Place(RouteScratch scratch, int chosen, RequestProfile request, RouterSettings settings, long stamp, RouteNotes flags, int filtered, string? incumbentId, in SpendReservation spend)
     {
         ref readonly CostBreakdown cost = ref scratch.Costs[chosen];
         TargetState state = scratch.StateAt(chosen);
@@ -179,8 +198,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         var info = new LeaseInfo(
             stamp + (long)(settings.Options.LeaseTimeout.TotalSeconds * _time.TimestampFrequency),
             cost.NetworkLatencySeconds + prefillSeconds,
-            cost.ApiDollars,
-            cost.EnergyDollars + cost.NetworkDollars);
+            spend,
+            cost.LatencySeconds);
         if (!_leases.TryAcquire(state, in info, out RouteLease lease))
         {
             _metrics.BoundExceeded("leases");

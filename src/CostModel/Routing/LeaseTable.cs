@@ -1,8 +1,13 @@
+using CostModel.Budgets;
+
 namespace CostModel.Routing;
 
 /// <summary>
 /// The leases in flight, in a fixed array of slots with generations (a lease handle is a slot and
 /// a generation: no allocation per request). A lease released twice, or after it expired, is ignored.
+/// Each lease owns its request's spend reservation (<see cref="LeaseInfo.Spend"/>, reserved by the
+/// router when it placed the request): settled with the actual cost when the lease completes,
+/// released when it is disposed or expires, or at once when no lease could be taken; exactly once.
 /// </summary>
 internal sealed class LeaseTable
 {
@@ -12,19 +17,25 @@ internal sealed class LeaseTable
     private readonly Stack<int> _free = new();
     private readonly List<(TargetState Target, LeaseInfo Info)> _expired = [];
     private readonly Action<TargetState, LeaseInfo, RouteOutcome?> _released;
+    private readonly SpendTracker? _spend;
     private readonly int _capacity;
     private Slot[] _slots = [];
     private int _active;
 
     /// <summary>Creates a table that grows by doubling up to <paramref name="capacity"/> slots.</summary>
-    public LeaseTable(int capacity, Action<TargetState, LeaseInfo, RouteOutcome?> released)
+    /// <param name="capacity">The most leases in flight.</param>
+    /// <param name="released">Called after a lease is completed or disposed (not when it expires).</param>
+    /// <param name="spend">The spend tracker that holds the leases' reservations; null for none.</param>
+    public LeaseTable(int capacity, Action<TargetState, LeaseInfo, RouteOutcome?> released, SpendTracker? spend = null)
     {
         _capacity = capacity;
         _released = released;
+        _spend = spend;
     }
 
     public int Active => Volatile.Read(ref _active);
 
+    /// <summary>Takes a lease for a request placed on <paramref name="target"/>, which then owns its spend reservation; false when the table is full (the reservation is released).</summary>
     public bool TryAcquire(TargetState target, in LeaseInfo info, out RouteLease lease)
     {
         lock (_gate)
@@ -33,6 +44,8 @@ internal sealed class LeaseTable
             {
                 if (_slots.Length >= _capacity)
                 {
+                    // Untracked work: no completion will come to settle it.
+                    _spend?.Release(info.Spend);
                     lease = default;
                     return false;
                 }
@@ -81,9 +94,12 @@ internal sealed class LeaseTable
                 }
             }
 
-            foreach ((TargetState target, LeaseInfo _) in _expired)
+            foreach ((TargetState target, LeaseInfo info) in _expired)
             {
                 target.Released();
+
+                // Nothing is known of the request: what it would have cost is no longer held against the caps.
+                _spend?.Release(info.Spend);
             }
 
             return _expired.Count;
@@ -112,6 +128,18 @@ internal sealed class LeaseTable
             Free(slot, ref s);
         }
 
+        if (_spend is not null)
+        {
+            if (outcome is { } o)
+            {
+                _spend.Settle(info.Spend, info.Spend.ActualApiDollars(in o), info.Spend.ActualOtherMoneyDollars(in o));
+            }
+            else
+            {
+                _spend.Release(info.Spend);
+            }
+        }
+
         target.Released();
         _released(target, info, outcome);
         return true;
@@ -136,6 +164,6 @@ internal sealed class LeaseTable
 /// <summary>What a lease remembers from its decision.</summary>
 /// <param name="Deadline">When it expires (TimeProvider timestamp).</param>
 /// <param name="OverheadSeconds">Predicted non-decode time (network and prefill), subtracted before learning decode speed.</param>
-/// <param name="ApiDollars">The API money predicted, recorded against spend caps on success.</param>
-/// <param name="OtherMoneyDollars">Energy and metered traffic predicted, recorded against "all money" caps on success.</param>
-internal readonly record struct LeaseInfo(long Deadline, double OverheadSeconds, double ApiDollars, double OtherMoneyDollars);
+/// <param name="Spend">The money reserved against the spend caps until the lease completes, is disposed or expires.</param>
+/// <param name="PredictedSeconds">The latency predicted for the request, seconds (network and compute): outcomes slower than it raise the target's price (<see cref="TargetState.SlowdownAt"/>).</param>
+internal readonly record struct LeaseInfo(long Deadline, double OverheadSeconds, SpendReservation Spend, double PredictedSeconds = 0);

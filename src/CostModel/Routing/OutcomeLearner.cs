@@ -1,16 +1,15 @@
-using CostModel.Budgets;
-using CostModel.Scoring;
 using CostModel.Telemetry;
 
 namespace CostModel.Routing;
 
 /// <summary>
 /// What the router learns when a lease ends (the <see cref="LeaseTable"/>'s release callback): the
-/// money spent (recorded against the spend caps), the decode speed the outcome showed, failures,
-/// and ejection after consecutive failures (bounded to a share of the targets). A lease released
-/// without an outcome (disposed, expired) teaches nothing.
+/// decode speed the outcome showed, its latency against the prediction (<see cref="Slowdown"/>),
+/// failures, and ejection after consecutive failures (bounded to a share of the targets). A lease
+/// released without an outcome (disposed, expired) teaches nothing; the money is the lease
+/// table's (it settles the request's spend reservation).
 /// </summary>
-internal sealed class OutcomeLearner(TargetTable targets, SpendTracker spend, TimeProvider time, CostModelMetrics metrics, Func<RouterSettings> settings)
+internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, CostModelMetrics metrics, Func<RouterSettings> settings)
 {
     /// <summary>
     /// 0.05: decode speed is learned only from the part of the latency not predicted as network
@@ -35,16 +34,13 @@ internal sealed class OutcomeLearner(TargetTable targets, SpendTracker spend, Ti
             decode = o.OutputTokens / decodeSeconds;
         }
 
-        if (o.Succeeded && (info.ApiDollars > 0 || info.OtherMoneyDollars > 0))
-        {
-            spend.Record(new CostBreakdown { ApiDollars = info.ApiDollars, EnergyDollars = info.OtherMoneyDollars });
-        }
-
-        // The money was spent, but a target that left has nothing more to learn (and is not ejected).
+        // A target that left has nothing more to learn (and is not ejected); its spend was settled by the lease table.
         if (target.IsForgotten)
         {
             return;
         }
+
+        current.Slowdown.Learn(target, in info, in o, stamp);
 
         if (target.Learn(in o, decode, stamp, current.OutcomeDecayTicks, current.FailureMemoryTicks, current.Options.EjectionConsecutiveFailures))
         {

@@ -76,6 +76,11 @@ public sealed class RouteExplanation
             else
             {
                 text.Append(c, $" total {candidate.AdjustedTotalDollars:0.######} $ = latency {k.LatencySeconds:0.###} s (net {k.NetworkLatencySeconds:0.###} + compute {k.ComputeLatencySeconds:0.###}) x {k.ValueOfTimeDollarsPerSecond} $/s + energy {k.EnergyDollars:0.######} + network {k.NetworkDollars:0.######} + api {k.ApiDollars:0.######} + quality {k.QualityDollars:0.######}");
+                if (k.RequesterLinkDollars > 0)
+                {
+                    text.Append(c, $"; network includes {k.RequesterLinkDollars:0.######} $ on this node's own metered link");
+                }
+
                 if (candidate.FailureRate > 0)
                 {
                     text.Append(c, $"; / (1 - failure rate {candidate.FailureRate:0.##})");

@@ -58,6 +58,9 @@ internal sealed class RouteScratch
     public int Count;
     public int SlotCount;
 
+    /// <summary>The routing node's own factors for this decision (the view's local node), null for none.</summary>
+    public NodeCostFactors? Requester;
+
     /// <summary>How many candidates the picker's scan (<see cref="PickerScan.Scan"/>) left in <see cref="Near"/> as maybe near the cheapest.</summary>
     public int MaybeNear;
 
@@ -73,10 +76,10 @@ internal sealed class RouteScratch
         if (i < SlotCount)
         {
             CandidateSlot slot = _slots[_start + i];
-            return CandidatePricing.CostCandidateOf(slot.Node, null, slot.State, slot.Model, slot.Hops, null);
+            return CandidatePricing.CostCandidateOf(slot.Node, null, slot.State, slot.Model, slot.Hops, null) with { RequesterFactors = Requester };
         }
 
-        return CandidatePricing.CostCandidateOf(in Entries[i]);
+        return CandidatePricing.CostCandidateOf(in Entries[i]) with { RequesterFactors = Requester };
     }
 
     /// <summary>Takes the index's slots of one model (<paramref name="group"/>) as the first candidates, with room for <paramref name="more"/> entries after them.</summary>
@@ -123,6 +126,7 @@ internal sealed class RouteScratch
         _start = 0;
         SlotCount = 0;
         Count = 0;
+        Requester = null;
     }
 
     private void Reserve(int capacity)

@@ -50,6 +50,31 @@ public sealed class RoutingOptions
     /// </summary>
     public TimeSpan FailureMemory { get; set; } = RoutingDefaults.FailureMemory;
 
+    /// <summary>
+    /// The weight (0 to 1) of one outcome in a target's slowdown, the average of how much slower than
+    /// predicted its requests were: the higher, the fewer slow outcomes it takes to price a slowed node
+    /// up (and the fewer normal ones to price it back). 0 turns slowdown detection off.
+    /// </summary>
+    [Range(0, 1)]
+    public double SlowdownWeight { get; set; } = RoutingDefaults.SlowdownWeight;
+
+    /// <summary>
+    /// The part of a request's observed / predicted latency taken as prediction noise: a ratio up to
+    /// 1 + this counts as on time; above it, the excess counts (a ratio of 4 with 1 counts as 3).
+    /// </summary>
+    [Range(0, 100)]
+    public double SlowdownTolerance { get; set; } = RoutingDefaults.SlowdownTolerance;
+
+    /// <summary>The largest observed / predicted latency ratio one outcome counts for (a request stuck behind a long queue must not price a node away for good).</summary>
+    [Range(1, 1_000)]
+    public double MaxSlowdownRatio { get; set; } = RoutingDefaults.MaxSlowdownRatio;
+
+    /// <summary>
+    /// How long a target's slowdown is remembered without new outcomes: its excess over 1 fades with
+    /// this time constant, so a node priced away for being slow is tried again after a few of these.
+    /// </summary>
+    public TimeSpan SlowdownMemory { get; set; } = RoutingDefaults.SlowdownMemory;
+
     /// <summary>Consecutive failures that eject a node.</summary>
     [Range(1, 1_000)]
     public int EjectionConsecutiveFailures { get; set; } = RoutingDefaults.EjectionConsecutiveFailures;
@@ -163,6 +188,38 @@ public static class RoutingDefaults
     /// fail-fast node between requests (simulator, crash-and-fail-fast; see docs/cost-model.md).
     /// </summary>
     public static readonly TimeSpan FailureMemory = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// 0.5: half per outcome, so three slow outcomes carry 7/8 of the weight: a node that slows 4x is
+    /// priced at 2x after one outcome and 2.5x after two (with <see cref="SlowdownTolerance"/> 1),
+    /// within the "few requests" Envoy's outlier detection takes for errors (5 consecutive), and one
+    /// noisy outcome moves it only half way.
+    /// </summary>
+    public static readonly double SlowdownWeight = 0.5;
+
+    /// <summary>
+    /// 1: a request up to twice its predicted latency is on time. The queue ahead of a request is
+    /// known only as of the node's last snapshot plus this router's own placements, so on a busy node
+    /// the latency of a request scatters well above its prediction without the node being slow. In
+    /// the simulator (seeds 1 to 3) a tolerance of 0.5 counted that scatter on api-budget's two slow,
+    /// queueing nodes as slowdown (p95 +33 to +36 s on seeds 1 and 2); 1 costs nothing there and keeps
+    /// the gain on a node slowed 4x (docs/routing.md, "Slowdown detection").
+    /// </summary>
+    public static readonly double SlowdownTolerance = 1;
+
+    /// <summary>
+    /// 4: one outcome counts for at most four times its prediction: a request that waited behind a
+    /// burst would otherwise count for tens; 4 still prices a node slowed 4x (less the tolerance) at
+    /// the 3x its outcomes show. 10 made api-budget's p95 worse by the same scatter as above.
+    /// </summary>
+    public static readonly double MaxSlowdownRatio = 4;
+
+    /// <summary>
+    /// 30 s: three times <see cref="OutcomeDecay"/>, the time the learned decode speed takes to follow
+    /// a lasting change (after which predictions are right again and the slowdown returns to 1 by
+    /// outcomes).
+    /// </summary>
+    public static readonly TimeSpan SlowdownMemory = TimeSpan.FromSeconds(30);
 
     /// <summary>5 consecutive failures: Envoy's outlier detection default.</summary>
     public static readonly int EjectionConsecutiveFailures = 5;

@@ -23,6 +23,7 @@ internal sealed class RoutingOptionsRangeValidator : IValidateOptions<RoutingOpt
         OptionsChecks.Range(failures, "CostModel:Routing:LeaseTimeout", options.LeaseTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         OptionsChecks.Range(failures, "CostModel:Routing:OutcomeDecay", options.OutcomeDecay, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         OptionsChecks.Range(failures, "CostModel:Routing:FailureMemory", options.FailureMemory, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        OptionsChecks.Range(failures, "CostModel:Routing:SlowdownMemory", options.SlowdownMemory, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         OptionsChecks.Range(failures, "CostModel:Routing:EjectionBaseTime", options.EjectionBaseTime, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
         OptionsChecks.Range(failures, "CostModel:Routing:MaxSnapshotAge", options.MaxSnapshotAge, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         var ids = new HashSet<string>(StringComparer.Ordinal);

@@ -69,6 +69,75 @@ internal sealed class TargetState(string targetId)
 
     public int ConsecutiveFailures { get; private set; }
 
+    // The slowdown: an average, weighted per outcome, of how much slower than predicted the target's
+    // successful requests were (observed / predicted latency, less the tolerance, at least 1), and
+    // when it was last learned; its excess over 1 fades with time (under _gate for writes).
+    private double _slowdown = 1;
+    private long _lastSlowdown = long.MinValue;
+
+    /// <summary>
+    /// True once an outcome was slower than predicted past the tolerance: the router's fast path
+    /// looks at <see cref="SlowdownAt"/> only for these targets (most never are).
+    /// </summary>
+    public bool IsSlowed => Volatile.Read(ref _slowdown) > 1;
+
+    /// <summary>
+    /// How many times slower than predicted this target's requests are expected to be at
+    /// <paramref name="now"/>: 1 for a target that keeps its predictions; above 1 after outcomes
+    /// slower than predicted, the excess fading with <paramref name="memoryTicks"/> without new
+    /// outcomes, so a node priced away is tried again later instead of being starved forever.
+    /// </summary>
+    /// <remarks>Lock-free, as <see cref="FailureRateAt"/>: a reader that sees one new and one old value is off by one outcome's weight.</remarks>
+    public double SlowdownAt(long now, double memoryTicks)
+    {
+        double slowdown = Volatile.Read(ref _slowdown);
+        if (slowdown <= 1)
+        {
+            return 1;
+        }
+
+        return 1 + ((slowdown - 1) * Math.Exp(-Math.Max(0, now - Volatile.Read(ref _lastSlowdown)) / memoryTicks));
+    }
+
+    /// <summary>
+    /// Learns how a successful request's latency compared with its prediction: the ratio, less
+    /// <paramref name="tolerance"/> (prediction noise) and at most <paramref name="maxRatio"/>, joins
+    /// the faded average with <paramref name="weight"/>. Outcomes as fast as predicted (or faster)
+    /// pull it back to 1 at the same pace, so a node that recovers is priced as before within a few
+    /// requests.
+    /// </summary>
+    /// <param name="observedSeconds">The request's latency.</param>
+    /// <param name="predictedSeconds">The latency predicted when it was placed (0 or less: nothing is learned).</param>
+    /// <param name="now">The outcome's time, in timestamp ticks.</param>
+    /// <param name="memoryTicks">Fading time of the excess, in timestamp ticks.</param>
+    /// <param name="weight">The weight of one outcome, 0 to 1.</param>
+    /// <param name="tolerance">The part of the ratio above 1 taken as prediction noise.</param>
+    /// <param name="maxRatio">The largest ratio one outcome counts for.</param>
+    public void LearnLatency(double observedSeconds, double predictedSeconds, long now, double memoryTicks, double weight, double tolerance, double maxRatio)
+    {
+        if (!(predictedSeconds > 0) || !(observedSeconds >= 0) || !double.IsFinite(observedSeconds))
+        {
+            return;
+        }
+
+        double sample = Math.Clamp((observedSeconds / predictedSeconds) - tolerance, 1, Math.Max(1, maxRatio));
+        lock (_gate)
+        {
+            // Nothing to learn from a target that keeps its predictions: the common case stays lock-light.
+            if (_slowdown <= 1 && sample <= 1)
+            {
+                return;
+            }
+
+            double current = SlowdownAt(now, memoryTicks);
+            double next = current + (weight * (sample - current));
+
+            // Within a thousandth of 1 is 1: the router's fast path then skips this target again.
+            Volatile.Write(ref _slowdown, next < 1.001 ? 1 : next);
+            Volatile.Write(ref _lastSlowdown, now);
+        }
+    }
+
     public int TimesEjected { get; private set; }
 
     public bool IsEjected(long now) => Volatile.Read(ref _ejectedUntil) > now;

@@ -180,7 +180,8 @@ internal readonly struct RequestTerms
     /// <param name="request">The request.</param>
     /// <param name="options">The scoring options in force.</param>
     /// <param name="holdsPromptCache">True to price prefill for a node whose KV cache holds the request's cached prompt tokens.</param>
-    public RequestTerms(RequestProfile request, ScoringOptions options, bool holdsPromptCache = false)
+    /// <param name="requesterLink">The routing node's own link (<see cref="DefaultCostScorer.RequesterLinkOf"/>); default: not metered.</param>
+    public RequestTerms(RequestProfile request, ScoringOptions options, bool holdsPromptCache = false, RequesterLink requesterLink = default)
     {
         Request = request;
         ValueOfTime = request.ValueOfTimeDollarsPerSecond ?? options.ValueOfTime(request.Urgency);
@@ -189,6 +190,8 @@ internal readonly struct RequestTerms
         OutputTokens = request.OutputTokens;
         PayloadBits = request.PayloadBytes * DefaultCostScorer.BitsPerByte;
         MeteredDollars = request.PayloadBytes / DefaultCostScorer.BytesPerGigabyte * options.MeteredDollarsPerGigabyte;
+        RequesterLinkDollars = requesterLink.Metered ? MeteredDollars : 0;
+        RequesterLinkAssumptions = requesterLink.Assumptions;
         MaxMoneyDollars = request.MaxDollarsPerRequest ?? options.MaxDollarsPerRequest ?? double.PositiveInfinity;
         HasQualityFloor = request.MinParameterBillions is not null || request.MinQuantizationBits is not null;
         Interactive = request.Urgency == Urgency.Interactive;
@@ -222,6 +225,12 @@ internal readonly struct RequestTerms
     /// <summary>What the payload costs on a metered link, dollars.</summary>
     public double MeteredDollars { get; }
 
+    /// <summary>What the payload costs on the routing node's own link when it leaves for another node or an API, dollars (0 when that link is not metered).</summary>
+    public double RequesterLinkDollars { get; }
+
+    /// <summary>The assumptions behind <see cref="RequesterLinkDollars"/> (<see cref="CostAssumptions.MeteredUnknown"/> when the policy priced an unknown link), for every remote candidate.</summary>
+    public CostAssumptions RequesterLinkAssumptions { get; }
+
     /// <summary>The most money the request may cost (the request's, else the mesh's), dollars; infinity for no cap.</summary>
     public double MaxMoneyDollars { get; }
 
@@ -246,3 +255,8 @@ internal readonly struct RequestTerms
     /// <summary>The exclusions this request could trigger (matched against a target's <see cref="TargetTerms.ExclusionChecks"/>).</summary>
     public ExclusionChecks ExclusionChecks { get; }
 }
+
+/// <summary>The routing node's own link as the scorer prices it: metered or not, and what was assumed to say so.</summary>
+/// <param name="Metered">True when the link is (or, by the unknown-metered policy, is assumed) metered.</param>
+/// <param name="Assumptions">What stood in for an unknown reading (<see cref="CostAssumptions.MeteredUnknown"/>), or none.</param>
+internal readonly record struct RequesterLink(bool Metered, CostAssumptions Assumptions);

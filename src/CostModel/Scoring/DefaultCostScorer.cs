@@ -50,7 +50,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         ScoringOptions o = _options.Current;
-        var r = new RequestTerms(request, o, candidate.HoldsPromptCache && candidate.Factors is not null);
+        var r = new RequestTerms(request, o, candidate.HoldsPromptCache && candidate.Factors is not null, RequesterLinkOf(candidate.RequesterFactors, now, o));
         var m = new ModelTerms(candidate.Model, o);
         double decodeSecondsPerToken = candidate.ObservedDecodeTokensPerSecond is { } observed ? SecondsPer(observed) : 0;
         (double secondsPerBit, int samples) = candidate.IsLocal ? (0, 0) : _bandwidth.Link(_bandwidth.Find(candidate.TargetId));
@@ -128,6 +128,11 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             assumptions |= LiveAssumptions(in t, observed, bandwidthSamples);
         }
 
+        if (!t.IsLocal)
+        {
+            assumptions |= r.RequesterLinkAssumptions;
+        }
+
         // Most requests set no floor and most nodes are neither below their battery reserve nor metered.
         CostExclusion exclusion = (t.ExclusionChecks & r.ExclusionChecks) != ExclusionChecks.None ? Exclusion(in t, in r) : CostExclusion.None;
         double networkSeconds = t.IsLocal ? 0 : NetworkSeconds(t.HopFactor, t.RttSeconds, r.PayloadBits, secondsPerBit);
@@ -151,8 +156,9 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         // Energy: watts x time x the price of this node's energy right now.
         double energyDollars = computeSeconds * t.Node.EnergyDollarsPerSecond;
 
-        // Metered traffic: the request's bytes over the target's link.
-        double networkDollars = t.MeteredLink ? r.MeteredDollars : 0;
+        // Metered traffic: the request's bytes over the target's link, and over the routing node's own.
+        double requesterLinkDollars = RequesterLinkDollars(t.IsLocal, in r);
+        double networkDollars = (t.MeteredLink ? r.MeteredDollars : 0) + requesterLinkDollars;
 
         // A mesh node charges no API money; the sums below are CostBreakdown's own, term for term.
         const double apiDollars = 0;
@@ -168,6 +174,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             ComputeLatencySeconds = computeSeconds,
             EnergyDollars = energyDollars,
             NetworkDollars = networkDollars,
+            RequesterLinkDollars = requesterLinkDollars,
             ApiDollars = apiDollars,
             QualityDollars = qualityDollars,
             ValueOfTimeDollarsPerSecond = r.ValueOfTime,
@@ -180,7 +187,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     /// <summary>Prices a request on a paid endpoint: its latency is the network and its service time; its cost the tokens.</summary>
     internal static CostBreakdown PriceEndpoint(in ModelTerms m, in RequestTerms r, ScoringOptions o, bool isLocal, int relayHops, double? observedRttSeconds, double secondsPerBit, int bandwidthSamples, double observedDecodeSecondsPerToken, TokenPrice? price)
     {
-        CostAssumptions assumptions = CostAssumptions.None;
+        CostAssumptions assumptions = isLocal ? CostAssumptions.None : r.RequesterLinkAssumptions;
         bool observed = observedDecodeSecondsPerToken > 0;
         if (BandwidthPriorAssumed(isLocal, observedRttSeconds, bandwidthSamples))
         {
@@ -201,10 +208,13 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         }
 
         double api = ((r.PromptTokens * p.InputDollarsPerMillionTokens) + (r.OutputTokens * p.OutputDollarsPerMillionTokens)) / TokensPerMillion;
+        double requesterLinkDollars = RequesterLinkDollars(isLocal, in r);
         return Finish(new CostBreakdown
         {
             NetworkLatencySeconds = networkSeconds,
             ComputeLatencySeconds = serviceSeconds,
+            NetworkDollars = requesterLinkDollars,
+            RequesterLinkDollars = requesterLinkDollars,
             ApiDollars = api,
             QualityDollars = QualityDollars(in m, in r),
             ValueOfTimeDollarsPerSecond = r.ValueOfTime,
@@ -212,6 +222,33 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             Exclusion = exclusion,
         }, in r);
     }
+
+    /// <summary>
+    /// The routing node's own link, from its snapshot (<paramref name="requester"/>; null when the
+    /// view has none: then nothing is charged): metered by the same rules as any node's link (the
+    /// operator's override for its id, its fresh reading, else the unknown-metered policy).
+    /// </summary>
+    internal static RequesterLink RequesterLinkOf(NodeCostFactors? requester, DateTimeOffset now, ScoringOptions o)
+    {
+        if (requester is null)
+        {
+            return default;
+        }
+
+        var fresh = new Freshness(now);
+        CostAssumptions assumptions = CostAssumptions.None;
+        bool metered = IsMetered(requester.NodeId, requester, ref fresh, o, ref assumptions);
+        return new RequesterLink(metered, assumptions);
+    }
+
+    /// <summary>
+    /// The requester's own link (docs/cost-model.md, "The requester's link"): a request sent from a
+    /// routing node on a metered link to any other node or to an API pays for its payload there
+    /// (the bytes that leave and the reply's bytes that come back), on top of what the target's link
+    /// charges; run on the routing node itself, it pays nothing for it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double RequesterLinkDollars(bool isLocal, in RequestTerms r) => isLocal ? 0 : r.RequesterLinkDollars;
 
     /// <summary>True when the network term rests on the bandwidth prior: a remote target without an observed round trip or without a transfer seen.</summary>
     internal static bool BandwidthPriorAssumed(bool isLocal, double? observedRttSeconds, int bandwidthSamples) =>

@@ -45,6 +45,13 @@ public readonly record struct CostCandidate
     public TokenPrice? Price { get; init; }
 
     /// <summary>
+    /// The routing node's own latest factors (the local node of the router's view); null when the
+    /// view has none. A request sent from it to any other target crosses its link: the built-in
+    /// scorer charges the payload there when that link is metered (<see cref="CostBreakdown.RequesterLinkDollars"/>).
+    /// </summary>
+    public NodeCostFactors? RequesterFactors { get; init; }
+
+    /// <summary>
     /// True when the target is the node that served the request's affinity key last, so its KV cache
     /// holds the request's <see cref="RequestProfile.CachedPromptTokens"/> and it prefills only the
     /// rest. The router sets it; the default scorer ignores it for API endpoints.
@@ -72,8 +79,11 @@ public readonly record struct CostBreakdown
     /// <summary>Energy priced in dollars (electricity on mains, scarcity on battery).</summary>
     public double EnergyDollars { get; init; }
 
-    /// <summary>Metered traffic priced in dollars.</summary>
+    /// <summary>Metered traffic priced in dollars: over the target's link and the routing node's own (<see cref="RequesterLinkDollars"/>).</summary>
     public double NetworkDollars { get; init; }
+
+    /// <summary>Of <see cref="NetworkDollars"/>, the part paid on the routing node's own metered link for the payload sent to a remote target or an API and the reply received, dollars (0 for the routing node itself).</summary>
+    public double RequesterLinkDollars { get; init; }
 
     /// <summary>Tokens priced by a paid API, in dollars.</summary>
     public double ApiDollars { get; init; }

@@ -75,4 +75,109 @@ public sealed class SpendTrackerTests : IDisposable
         // New hour (room in the hourly cap), but the day's 3 dollars are spent until midnight.
         Assert.False(tracker.CanSpend(Api(0.5)));
     }
+
+    private static SpendReservation Reservation(double api, double other = 0, double perOutputToken = 0, int outputTokens = 0) =>
+        new(api, other, perOutputToken, outputTokens);
+
+    [Fact]
+    public void What_is_reserved_counts_against_the_cap_until_it_is_settled_or_released()
+    {
+        SpendTracker tracker = Build(new SpendCap { Name = "daily", MaxDollars = 1 });
+
+        Assert.True(tracker.TryReserve(Reservation(0.6), enforceCaps: true));
+        Assert.False(tracker.CanSpend(Api(0.5)));
+        Assert.False(tracker.TryReserve(Reservation(0.5), enforceCaps: true));
+        Assert.Equal(0.6, tracker.ReservedDollars(SpendScope.Api), 12);
+
+        tracker.Release(Reservation(0.6));
+
+        Assert.Equal(0, tracker.ReservedDollars(SpendScope.Api));
+        Assert.True(tracker.CanSpend(Api(1)));
+        Assert.Equal(0, tracker.Status()[0].SpentDollars);
+    }
+
+    [Fact]
+    public void Settling_records_the_actual_cost_not_the_reserved_one()
+    {
+        SpendTracker tracker = Build(new SpendCap { Name = "daily", MaxDollars = 1 });
+        SpendReservation reservation = Reservation(0.2);
+        Assert.True(tracker.TryReserve(reservation, enforceCaps: true));
+
+        tracker.Settle(reservation, apiDollars: 0.35, otherMoneyDollars: 0);
+
+        Assert.Equal(0, tracker.ReservedDollars(SpendScope.Api));
+        Assert.Equal(0.35, tracker.Status()[0].SpentDollars, 12);
+        Assert.True(tracker.CanSpend(Api(0.65)));
+        Assert.False(tracker.CanSpend(Api(0.66)));
+    }
+
+    [Fact]
+    public void Without_enforcement_a_reservation_past_the_cap_is_counted_not_refused()
+    {
+        SpendTracker tracker = Build(new SpendCap { Name = "daily", MaxDollars = 1 });
+
+        Assert.True(tracker.TryReserve(Reservation(1.5), enforceCaps: false));
+
+        Assert.Equal(1.5, tracker.ReservedDollars(SpendScope.Api));
+        Assert.False(tracker.CanSpend(Api(0.01)));
+    }
+
+    [Fact]
+    public void An_all_money_cap_counts_reserved_energy_and_traffic_and_an_api_cap_does_not()
+    {
+        SpendTracker tracker = Build(
+            new SpendCap { Name = "api", MaxDollars = 1, Scope = SpendScope.Api },
+            new SpendCap { Name = "all", MaxDollars = 1, Scope = SpendScope.All });
+
+        Assert.True(tracker.TryReserve(Reservation(0, other: 0.8), enforceCaps: true));
+
+        Assert.Equal(0, tracker.ReservedDollars(SpendScope.Api));
+        Assert.Equal(0.8, tracker.ReservedDollars(SpendScope.All), 12);
+        Assert.False(tracker.TryReserve(Reservation(0.3), enforceCaps: true)); // the "all" cap: 0.8 + 0.3 > 1
+        Assert.True(tracker.TryReserve(Reservation(0.2), enforceCaps: true));
+    }
+
+    [Fact]
+    public void A_request_in_flight_across_midnight_counts_against_the_new_day_and_is_billed_there()
+    {
+        SpendTracker tracker = Build(new SpendCap { Name = "daily", MaxDollars = 1 }); // the clock is at 22:00 UTC
+        tracker.Record(Api(0.9));
+        Assert.True(tracker.TryReserve(Reservation(0.1), enforceCaps: true));
+
+        _time.Advance(TimeSpan.FromHours(2)); // a new day: yesterday's 0.9 $ no longer counts, the reservation does
+
+        Assert.True(tracker.CanSpend(Api(0.9)));
+        Assert.False(tracker.CanSpend(Api(0.91)));
+        tracker.Settle(Reservation(0.1), 0.1, 0);
+        Assert.Equal(0.1, tracker.Status()[0].SpentDollars, 12);
+    }
+
+    [Fact]
+    public void Concurrent_reservations_never_pass_the_cap_together()
+    {
+        SpendTracker tracker = Build(new SpendCap { Name = "daily", MaxDollars = 1 });
+        int reserved = 0;
+
+        Parallel.For(0, 1_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ =>
+        {
+            if (tracker.TryReserve(Reservation(0.03), enforceCaps: true))
+            {
+                Interlocked.Increment(ref reserved);
+            }
+        });
+
+        Assert.Equal(33, reserved); // 33 x 0.03 = 0.99; a 34th would make 1.02
+    }
+
+    [Fact]
+    public void A_reservation_settles_the_tokens_actually_generated_at_the_endpoints_price()
+    {
+        // 1,000 prompt tokens at 2.5 $/M and 500 predicted output tokens at 10 $/M.
+        var reservation = SpendReservation.For(new CostBreakdown { ApiDollars = 0.0075 }, new TokenPrice(2.5, 10), 500);
+
+        Assert.Equal(0.0025 + 0.008, reservation.ActualApiDollars(new CostModel.Routing.RouteOutcome(true, 3, 800)), 12);
+        Assert.Equal(0.0025 + 0.001, reservation.ActualApiDollars(new CostModel.Routing.RouteOutcome(true, 3, 100)), 12);
+        Assert.Equal(0.0075, reservation.ActualApiDollars(new CostModel.Routing.RouteOutcome(true, 3, 0)), 12); // no count reported: as predicted
+        Assert.Equal(0, reservation.ActualApiDollars(new CostModel.Routing.RouteOutcome(false, 3, 0)));
+    }
 }

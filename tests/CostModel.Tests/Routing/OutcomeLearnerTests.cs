@@ -1,4 +1,3 @@
-using CostModel.Budgets;
 using CostModel.Routing;
 using CostModel.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,10 +5,10 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace CostModel.Tests.Routing;
 
-/// <summary>What a released lease teaches, alone: decode speed, failures and ejection, spend.</summary>
+/// <summary>What a released lease teaches, alone: decode speed, failures and ejection (the spend is the lease table's: SpendReservationRouterTests).</summary>
 public sealed class OutcomeLearnerTests : IDisposable
 {
-    private readonly RouterFixture _f = new(budgets: b => b.SpendCaps.Add(new SpendCap { Name = "daily", MaxDollars = 10 }));
+    private readonly RouterFixture _f = new();
     private readonly TargetTable _targets = new();
     private readonly RoutingOptions _options = new() { EjectionConsecutiveFailures = 3, MaxEjectedShare = 0.5 };
 
@@ -21,7 +20,7 @@ public sealed class OutcomeLearnerTests : IDisposable
         TargetState target = _targets.ForNode("a", 0);
 
         // 10 s, 2 s of it predicted as network and prefill: 200 tokens in 8 s.
-        Learner().OnReleased(target, new LeaseInfo(0, 2, 0, 0), new RouteOutcome(true, 10, 200));
+        Learner().OnReleased(target, new LeaseInfo(0, 2, default), new RouteOutcome(true, 10, 200));
 
         Assert.Equal(25, target.DecodeTokensPerSecond, 9);
     }
@@ -31,7 +30,7 @@ public sealed class OutcomeLearnerTests : IDisposable
     {
         TargetState target = _targets.ForNode("a", 0);
 
-        Learner().OnReleased(target, new LeaseInfo(0, 0, 1, 0), null);
+        Learner().OnReleased(target, new LeaseInfo(0, 0, default), null);
 
         Assert.Equal(0, target.DecodeTokensPerSecond);
         Assert.False(target.HasFailures);
@@ -58,17 +57,16 @@ public sealed class OutcomeLearnerTests : IDisposable
     }
 
     [Fact]
-    public void A_forgotten_target_still_records_its_spend_but_learns_nothing()
+    public void A_forgotten_target_learns_nothing()
     {
         TargetState target = _targets.ForNode("a", 0);
         _targets.Forget(target);
-        SpendTracker spend = _f.Services.GetRequiredService<SpendTracker>();
 
-        Learner().OnReleased(target, new LeaseInfo(0, 0, 0.5, 0), new RouteOutcome(true, 1, 10));
-        Learner().OnReleased(target, new LeaseInfo(0, 0, 0.5, 0), new RouteOutcome(false, 1, 0));
+        Learner().OnReleased(target, new LeaseInfo(0, 0, default, PredictedSeconds: 0.1), new RouteOutcome(true, 1, 10));
+        Learner().OnReleased(target, new LeaseInfo(0, 0, default), new RouteOutcome(false, 1, 0));
 
-        Assert.Equal(0.5, Assert.Single(spend.Status()).SpentDollars, 9);
         Assert.Equal(0, target.DecodeTokensPerSecond);
+        Assert.False(target.IsSlowed);
         Assert.False(target.HasFailures);
     }
 
@@ -76,6 +74,6 @@ public sealed class OutcomeLearnerTests : IDisposable
     {
         FakeTimeProvider time = _f.Time;
         RoutingOptions options = _options;
-        return new OutcomeLearner(_targets, _f.Services.GetRequiredService<SpendTracker>(), time, _f.Services.GetRequiredService<CostModelMetrics>(), () => RouterSettings.Build(options, [], time.TimestampFrequency));
+        return new OutcomeLearner(_targets, time, _f.Services.GetRequiredService<CostModelMetrics>(), () => RouterSettings.Build(options, [], time.TimestampFrequency));
     }
 }
