@@ -62,6 +62,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private readonly TimeProvider _time;
     private readonly CostModelMetrics _metrics;
     private readonly IRandomSource _random;
+    private readonly HerdSpread _herd;
     private readonly LeaseTable _leases;
     private readonly AffinityTable _affinity = new();
 
@@ -102,6 +103,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         _metrics = metrics;
         _random = random;
         _leases = new LeaseTable(RoutingDefaults.MaxLeases, OnReleased);
+        _herd = new HerdSpread(time);
         _settings = BuildSettings(options.CurrentValue);
         _subscription = options.OnChange(o =>
         {
@@ -157,6 +159,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         Settings settings = _settings;
         DateTimeOffset now = _time.GetUtcNow();
         long stamp = _time.GetTimestamp();
+        _herd.Arrived();
         if (stamp >= Volatile.Read(ref _nextSweep))
         {
             Sweep(stamp, settings);
@@ -599,6 +602,14 @@ internal sealed class DefaultRouter : IRouter, IDisposable
                 flags |= RouteNotes.StickyKept;
                 return incumbent;
             }
+        }
+
+        // A burst the others may be placing too: drawn from its cheapest spread (HerdSpread).
+        int herd = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, _herd.ExpectedHerd(scratch.Count), _random, scratch.Near);
+        if (herd >= 0)
+        {
+            flags |= RouteNotes.RandomTieBreak;
+            return herd;
         }
 
         // Near-equals: within the tolerance of the cheapest; power of two choices on in-flight work.

@@ -177,6 +177,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             ValueOfTimeDollarsPerSecond = r.ValueOfTime,
             Assumptions = assumptions,
             Exclusion = exclusion,
+            QueueStepDollars = slotSeconds * t.Model.SlotsInverse / (1 - other) * r.ValueOfTime,
         };
         return CostBreakdown.Total(CostBreakdown.Latency(networkSeconds, computeSeconds), r.ValueOfTime, energyDollars, networkDollars, apiDollars, qualityDollars);
     }
