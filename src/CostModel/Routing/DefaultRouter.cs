@@ -605,11 +605,11 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         // A burst the others may be placing too: drawn from its cheapest spread (HerdSpread).
-        int herd = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, _herd.ExpectedHerd(scratch.Count), _random, scratch.Near);
+        int herd = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, _herd.ExpectedHerd(scratch.Count), _random, scratch.Near, out int rival, out double share, out double rivalShare);
         if (herd >= 0)
         {
             flags |= RouteNotes.RandomTieBreak;
-            return herd;
+            return HerdSpread.KeepFirst(scratch.StateAt(herd).InFlight, share, scratch.StateAt(rival).InFlight, rivalShare) ? herd : rival;
         }
 
         // Near-equals: within the tolerance of the cheapest; power of two choices on in-flight work.

@@ -35,6 +35,14 @@ internal sealed class HerdSpread
     public static readonly TimeSpan UsualRateTimeConstant = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// 2 requests per recent time constant (<see cref="ArrivalRateMeter.DefaultTimeConstant"/>, 2 s):
+    /// the rise of the recent rate above the usual one that is Poisson clumping, not a surge. At
+    /// 6 requests a minute two arrive within 2 s every few minutes; three within 2 s in under 0.1 %
+    /// of such windows.
+    /// </summary>
+    public const double ClumpRequests = 2;
+
+    /// <summary>
     /// 1 request: below this expected herd the cheapest takes the request (nothing to spread; the
     /// picker's near-equals decide, as without this estimate).
     /// </summary>
@@ -48,6 +56,7 @@ internal sealed class HerdSpread
 
     private readonly ArrivalRateMeter _recent;
     private readonly ArrivalRateMeter _usual;
+    private readonly double _recentSeconds;
 
     /// <summary>Creates the estimator.</summary>
     /// <param name="time">The router's clock.</param>
@@ -55,6 +64,7 @@ internal sealed class HerdSpread
     {
         _recent = new ArrivalRateMeter(time);
         _usual = new ArrivalRateMeter(time, UsualRateTimeConstant);
+        _recentSeconds = _recent.TimeConstant.TotalSeconds;
     }
 
     /// <summary>Counts a request this router is asked to route.</summary>
@@ -65,12 +75,12 @@ internal sealed class HerdSpread
     }
 
     /// <summary>
-    /// The requests the mesh is expected to place while this router's view is stale: this router's
-    /// recent rate, plus its surge above its usual rate at each of the other routers, over
-    /// <see cref="StaleWindow"/>. A surge at one router is taken as a surge at every router (a
-    /// burst hits many at once, and no router sees the others' surge before their nodes report it);
-    /// traffic at the usual rate is already in the nodes' reported arrival rates, which the prices
-    /// extrapolate.
+    /// The requests the other routers are expected to place while this router's view is stale: this
+    /// router's surge (its recent rate above its usual rate, less <see cref="ClumpRequests"/>) at
+    /// each of them, over <see cref="StaleWindow"/>. A surge at one router is taken as a surge at
+    /// every router (a burst hits many at once, and no router sees the others' surge before their
+    /// nodes report it); traffic at the usual rate is already in the nodes' reported arrival rates,
+    /// which the prices extrapolate, and this router's own placements are in its prices.
     /// </summary>
     /// <param name="routers">How many routers may be placing: the candidates (every mesh node serving the model may route too; the few API endpoints count alike), at least 1.</param>
     /// <returns>The expected herd, requests.</returns>
@@ -78,15 +88,17 @@ internal sealed class HerdSpread
     {
         double recent = _recent.Read().RawValue;
         double usual = _usual.Read().RawValue;
-        double surge = recent > usual ? recent - usual : 0;
+        double surge = recent - usual - (ClumpRequests / _recentSeconds);
+        surge = surge > 0 ? surge : 0;
         int others = routers > 1 ? routers - 1 : 0;
-        return (recent + (others * surge)) * StaleWindow.TotalSeconds;
+        return others * surge * StaleWindow.TotalSeconds;
     }
 
     /// <summary>
-    /// Draws the target from the water-filling allocation of <paramref name="herd"/> requests over the
-    /// admitted candidates, or returns -1 when the herd is below <see cref="MinHerd"/>, or when it all
-    /// goes to one candidate.
+    /// Draws two candidates from the water-filling allocation of <paramref name="herd"/> requests over
+    /// the admitted candidates (the caller keeps the one with fewer of its own requests in flight per
+    /// share: two choices, as in the picker's spread, which evens out one router's own draws), or
+    /// returns -1 when the herd is below <see cref="MinHerd"/>, or when it all goes to one candidate.
     /// </summary>
     /// <param name="verdicts">The candidates' verdicts.</param>
     /// <param name="totals">The candidates' adjusted totals.</param>
@@ -96,9 +108,15 @@ internal sealed class HerdSpread
     /// <param name="herd">The expected herd (<see cref="ExpectedHerd"/>).</param>
     /// <param name="random">The random source.</param>
     /// <param name="work">Room for every candidate.</param>
-    /// <returns>The chosen candidate, or -1.</returns>
-    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, IRandomSource random, Span<int> work)
+    /// <param name="rival">The second draw (may be the first again).</param>
+    /// <param name="share">The first draw's share of the herd, requests.</param>
+    /// <param name="rivalShare">The second draw's share.</param>
+    /// <returns>The first draw, or -1.</returns>
+    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
     {
+        rival = -1;
+        share = 0;
+        rivalShare = 0;
         if (!(herd >= MinHerd))
         {
             return -1;
@@ -136,17 +154,36 @@ internal sealed class HerdSpread
             sum += Share(totals[work[k]], costs[work[k]].QueueStepDollars, level, herd);
         }
 
-        double draw = random.NextInt(DrawResolution) / (double)DrawResolution * sum;
-        for (int k = 0; k < kept; k++)
+        int first = Pick(totals, costs, work[..kept], level, herd, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out share);
+        rival = Pick(totals, costs, work[..kept], level, herd, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out rivalShare);
+        return first;
+    }
+
+    /// <summary>True when the first draw has no more of this router's requests in flight per share of the herd than the second.</summary>
+    /// <param name="aInFlight">This router's requests in flight on the first draw.</param>
+    /// <param name="aShare">Its share.</param>
+    /// <param name="bInFlight">On the second draw.</param>
+    /// <param name="bShare">Its share.</param>
+    /// <returns>True to keep the first draw.</returns>
+    public static bool KeepFirst(int aInFlight, double aShare, int bInFlight, double bShare) =>
+        aInFlight * bShare <= bInFlight * aShare;
+
+    /// <summary>The candidate where the cumulative shares pass <paramref name="draw"/>.</summary>
+    private static int Pick(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double level, double herd, double draw, out double share)
+    {
+        for (int k = 0; k < kept.Length; k++)
         {
-            draw -= Share(totals[work[k]], costs[work[k]].QueueStepDollars, level, herd);
+            share = Share(totals[kept[k]], costs[kept[k]].QueueStepDollars, level, herd);
+            draw -= share;
             if (draw < 0)
             {
-                return work[k];
+                return kept[k];
             }
         }
 
-        return work[kept - 1];
+        int last = kept[^1];
+        share = Share(totals[last], costs[last].QueueStepDollars, level, herd);
+        return last;
     }
 
     /// <summary>Requests a candidate takes below the level; a candidate without a queue step (no queue: an API endpoint) could take the whole herd once below it.</summary>

@@ -184,11 +184,14 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
 
     /// <summary>
     /// The work ahead of a new request on a node, in service times of that request per slot, at
-    /// least 1 (docs/routing.md, "Work other routers placed"). The node's report (in service and
-    /// queued) drains by one service time per service time elapsed since the node observed it;
-    /// the requests that arrived since are not in it: at least the ones this router placed
-    /// (<paramref name="placedRequests"/>), and every router's at the node's reported arrival rate
-    /// over the same age, whichever is more; then this request's own slot.
+    /// least 1 (docs/routing.md, "Work other routers placed"): the node's report (in service and
+    /// queued), plus what its queue grew by since it observed it, plus this request's own slot.
+    /// The growth is the arrivals at the node's reported rate over the report's age less what its
+    /// slots served meanwhile (one service time per service time elapsed, this request's service
+    /// time standing for each one's, as in the queue term), or the requests this router placed since
+    /// (<paramref name="placedRequests"/>), whichever is more. The reported work itself is not
+    /// drained: a request's size says nothing of the sizes ahead of it, so a short request would
+    /// see a queue of long ones drain too fast.
     /// </summary>
     /// <param name="n">The node's terms.</param>
     /// <param name="slotsInverse">1 / the node's parallel slots.</param>
@@ -200,19 +203,16 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double QueueAhead(in NodeTerms n, double slotsInverse, double busy, int placedRequests, double slotSeconds, long nowUtcTicks)
     {
-        double reported = busy + (n.Queued * slotsInverse);
-        double unseen = placedRequests;
+        double grown = placedRequests * slotsInverse;
         long observed = n.PendingObservedUtcTicks;
-        if (observed != 0 && nowUtcTicks > observed)
+        if (observed != 0 && nowUtcTicks > observed && slotSeconds > 0)
         {
             double age = (nowUtcTicks - observed) / (double)TimeSpan.TicksPerSecond;
-            double arrived = n.ArrivalsPerSecond * age;
-            unseen = arrived > unseen ? arrived : unseen;
-            reported -= slotSeconds > 0 ? age / slotSeconds : 0;
-            reported = reported > 0 ? reported : 0;
+            double net = (n.ArrivalsPerSecond * age * slotsInverse) - (age / slotSeconds);
+            grown = net > grown ? net : grown;
         }
 
-        double ahead = reported + ((unseen + 1) * slotsInverse);
+        double ahead = busy + (n.Queued * slotsInverse) + grown + slotsInverse;
         return ahead > 1 ? ahead : 1;
     }
 
