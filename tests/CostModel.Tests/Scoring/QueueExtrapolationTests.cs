@@ -35,39 +35,43 @@ public sealed class QueueExtrapolationTests : IDisposable
     [Fact]
     public void Requests_arriving_at_the_reported_rate_since_the_report_are_queued_ahead()
     {
-        // Idle when reported, 5 requests a second since: 2 s later about 10 arrived; with this one,
-        // 11 on 4 slots: it waits for 7 completions, one every 6 / 4 s, then runs 6 s.
+        // Idle when reported, 5 requests a second since: 2 s later about 10 arrived (2.5 service
+        // times on 4 slots), of which a third of a service time was served; then this one's slot.
         Assert.Equal(6, Compute(Node(0, 0, 5), 0), 9);
-        Assert.Equal(6 * (11 / 4.0), Compute(Node(0, 0, 5), 2), 9);
+        Assert.Equal(6 * ((10 / 4.0) - (2 / 6.0) + 0.25), Compute(Node(0, 0, 5), 2), 9);
     }
 
     [Fact]
-    public void The_reported_work_drains_by_one_service_time_per_service_time_elapsed()
+    public void The_reported_work_is_not_drained_below_the_report()
     {
         // 4 serving and 4 queued on 4 slots, no arrivals: 2 service times ahead when reported (plus a
-        // quarter for this one); 6 s (one service time) later, one is left.
+        // quarter for this one), and still 6 s later: the sizes of the requests ahead are unknown.
         Assert.Equal(6 * (2 + 0.25), Compute(Node(4, 4, 0), 0), 9);
-        Assert.Equal(6 * (1 + 0.25), Compute(Node(4, 4, 0), 6), 9);
+        Assert.Equal(6 * (2 + 0.25), Compute(Node(4, 4, 0), 6), 9);
+    }
 
-        // Long after, the report has drained away: an idle node again, never a negative queue.
-        Assert.Equal(6, Compute(Node(4, 4, 0), 14), 9);
+    [Fact]
+    public void Arrivals_the_slots_keep_up_with_add_nothing()
+    {
+        // 0.5 a second on 4 slots is an eighth of a service time a second; 4 / 6 are served.
+        Assert.Equal(Compute(Node(2, 0, 0), 3), Compute(Node(2, 0, 0.5), 3), 9);
     }
 
     [Fact]
     public void This_routers_own_placements_count_when_they_are_more_than_the_reported_rate_explains()
     {
-        // 0.5 a second over 2 s is one; this router alone placed three since.
+        // 0.5 a second over 2 s is one, which the slots served; this router alone placed three since.
         Assert.Equal(6 * ((3 + 1) / 4.0), Compute(Node(0, 0, 0.5, placed: 3), 2), 9);
 
         // Fewer placed than the rate explains: the rate counts (its arrivals include these).
-        Assert.Equal(6 * ((10 + 1) / 4.0), Compute(Node(0, 0, 5, placed: 3), 2), 9);
+        Assert.Equal(6 * ((10 / 4.0) - (2 / 6.0) + 0.25), Compute(Node(0, 0, 5, placed: 3), 2), 9);
     }
 
     [Fact]
     public void A_stale_report_extrapolates_nothing()
     {
         // Past the load's maximum age (15 s) the pending work is unknown: neither queue nor rate counts.
-        Assert.Equal(6, Compute(Node(4, 40, 50), 16), 9);
+        Assert.Equal(Compute(Node(0, 0, 0), 16), Compute(Node(4, 40, 50), 16), 9);
     }
 
     [Fact]
