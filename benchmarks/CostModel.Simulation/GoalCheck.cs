@@ -54,6 +54,12 @@ internal static class GoalCheck
     /// <summary>The largest burst share, in fair shares.</summary>
     public const double MaxBurstShare = 1.5;
 
+    /// <summary>The largest burst share at most this multiple of the oracle's (issue 17: the oracle too gives fast nodes more than a fair share).</summary>
+    public const double OracleBurstShareFactor = 2.0;
+
+    /// <summary>The p95 latency of the burst's requests at most this multiple of the oracle's (issue 17).</summary>
+    public const double OracleBurstP95Factor = 1.5;
+
     /// <summary>The goals, in the issue's order; empty when <c>costmodel</c> was not run.</summary>
     /// <param name="s">The scenario's results.</param>
     /// <returns>The goals.</returns>
@@ -67,7 +73,7 @@ internal static class GoalCheck
         }
 
         SimulationMetrics m = ours.Metrics;
-        return [Lowest(s, m), NearOracle(s, m), BatteryFloor(s.Scenario, m), Budget(s.Scenario, m), Flaps(s, m), Burst(m)];
+        return [Lowest(s, m), NearOracle(s, m), BatteryFloor(s.Scenario, m), Budget(s.Scenario, m), Flaps(s, m), Burst(m), BurstVersusOracle(s, ours)];
     }
 
     /// <summary>Where two totals differ, largest difference first: "latency +0.12 $, api -0.03 $".</summary>
@@ -199,6 +205,44 @@ internal static class GoalCheck
         return m.MaxBurstShare is not double share
             ? new(goal, Verdict.NotApplicable, "no bursts")
             : new(goal, share <= MaxBurstShare ? Verdict.Met : Verdict.NotMet, F($"{share:0.00}x"));
+    }
+
+    private static GoalResult BurstVersusOracle(ScenarioResults s, SimulationResult ours)
+    {
+        string goal = F($"burst share <= {OracleBurstShareFactor:0.0}x the oracle's and burst p95 <= {OracleBurstP95Factor:0.0}x the oracle's");
+        if (ours.Metrics.MaxBurstShare is not double share)
+        {
+            return new(goal, Verdict.NotApplicable, "no bursts");
+        }
+
+        double p95 = BurstP95(s.Scenario, ours);
+        if (s.Of(RoutingPolicies.Oracle) is not { Metrics.MaxBurstShare: double oracleShare } oracle)
+        {
+            return new(goal, Verdict.NotEvaluated, F($"share {share:0.00}x, burst p95 {p95:0.0} s; oracle not run"));
+        }
+
+        double oracleP95 = BurstP95(s.Scenario, oracle);
+        bool met = share <= OracleBurstShareFactor * oracleShare && p95 <= OracleBurstP95Factor * oracleP95;
+        return new(goal, met ? Verdict.Met : Verdict.NotMet,
+            F($"share {share:0.00}x vs oracle {oracleShare:0.00}x ({share / oracleShare:0.00}x); burst p95 {p95:0.0} s vs oracle {oracleP95:0.0} s ({p95 / oracleP95:0.00}x)"));
+    }
+
+    /// <summary>
+    /// The 95th percentile latency (nearest rank) of the completed requests that arrived within a
+    /// burst's window (its start to its end), every burst together; 0 when none completed.
+    /// </summary>
+    /// <param name="scenario">The scenario (its bursts).</param>
+    /// <param name="result">One policy's run.</param>
+    /// <returns>Seconds.</returns>
+    public static double BurstP95(Scenario scenario, SimulationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(result);
+        double[] latencies = [.. result.Requests
+            .Where(r => r.Succeeded && scenario.Workload.Bursts.Any(b => r.ArrivalSeconds >= b.AtSeconds && r.ArrivalSeconds <= b.AtSeconds + b.WithinSeconds))
+            .Select(r => r.LatencySeconds)
+            .Order()];
+        return latencies.Length == 0 ? 0 : latencies[Math.Clamp((int)Math.Ceiling(0.95 * latencies.Length) - 1, 0, latencies.Length - 1)];
     }
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -124,6 +124,9 @@ internal sealed class NodeModel
 
     public Queue<SimRequest> Waiting { get; } = new();
 
+    /// <summary>Counts the requests reaching the node, for the arrival rate its pending-work probe reports.</summary>
+    public ArrivalRateMeter? Arrivals { get; init; }
+
     public List<SimRequest> Active { get; } = [];
 
     public bool IsDown => Fault == NodeFault.Crashed || Dead;
@@ -341,6 +344,7 @@ internal sealed class NodeModel
     {
         QueueDepth = Reading.Measured(Waiting.Count, t, "simulator"),
         InFlight = Reading.Measured(Running, t, "simulator"),
+        ArrivalsPerSecond = Arrivals?.Read() ?? Reading.Unknown<double>("no arrival meter", t),
     };
 
     private double Gaussian()

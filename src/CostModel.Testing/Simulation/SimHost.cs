@@ -28,7 +28,7 @@ internal sealed class SimHost : IDisposable
 
     public SimHost(Scenario scenario, SimulatedNode spec, int index, FakeTimeProvider time, InMemoryNetwork network, int seed)
     {
-        Node = new NodeModel(spec, scenario.Model, time.GetUtcNow(), seed ^ (0x5EED * (index + 1)));
+        Node = new NodeModel(spec, scenario.Model, time.GetUtcNow(), seed ^ (0x5EED * (index + 1))) { Arrivals = new ArrivalRateMeter(time) };
         Random = new Random(unchecked((seed * 31) + index));
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         if (scenario.CostModel is { } section)

@@ -404,6 +404,7 @@ internal sealed class SimulationRun : IDisposable
             return;
         }
 
+        n.Arrivals?.Record();
         n.Waiting.Enqueue(r);
         TryStart(n);
     }

@@ -280,7 +280,7 @@ internal sealed class SignificanceGate
             }
 
             PublishReason change = Categorical(published, current) ? PublishReason.Categorical
-                : Significant(_publishedCost, cost) ? PublishReason.Significant
+                : Significant(_publishedCost, cost) || ArrivalsMoved(published.Pending.ArrivalsPerSecond, current.Pending.ArrivalsPerSecond) ? PublishReason.Significant
                 : PublishReason.None;
 
             TimeSpan elapsed = now - _publishedAt;
@@ -350,6 +350,31 @@ internal sealed class SignificanceGate
 
         // A NaN total (never expected from the scorer) is treated as a change, not silently ignored.
         return !(change <= Settings.Threshold);
+    }
+
+    /// <summary>
+    /// True when the node's arrival rate moved enough to move its price as peers see it: they
+    /// extrapolate the queue with it over a snapshot's age (up to <see cref="PublishSettings.MaxSilence"/>),
+    /// which the reference cost, priced at the snapshot's capture, does not show. Significant when it
+    /// moved by more than the threshold relative to the published rate and by at least one request
+    /// over the maximum silence (so a trickle's noise does not publish), or turned known or unknown.
+    /// </summary>
+    private bool ArrivalsMoved(Reading<double> published, Reading<double> current)
+    {
+        bool had = published.TryGetValue(out double before);
+        bool has = current.TryGetValue(out double after);
+        if (had != has)
+        {
+            return true;
+        }
+
+        if (!has)
+        {
+            return false;
+        }
+
+        double change = Math.Abs(after - before);
+        return change * Settings.MaxSilence.TotalSeconds >= 1 && change > Settings.Threshold * before;
     }
 
     private static bool Categorical(NodeCostFactors published, NodeCostFactors current) =>

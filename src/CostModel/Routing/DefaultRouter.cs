@@ -41,6 +41,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private readonly CandidateIndex _index;
     private readonly CandidatePricing _pricing;
     private readonly Picker _picker;
+    private readonly HerdSpread _herd;
     private readonly SafePublisher<RouteDecision> _decisions;
     private readonly IDisposable? _subscription;
 
@@ -68,7 +69,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         _spend = spend;
         _index = new CandidateIndex(view, _targets, prices, metrics, () => _settings.Options);
         _pricing = new CandidatePricing(scorer, _index);
-        _picker = new Picker(metrics, random);
+        _herd = new HerdSpread(time);
+        _picker = new Picker(metrics, random, _herd);
         _subscription = options.OnChange(o =>
         {
             _settings = RouterSettings.Build(o, _allFilters, _time.TimestampFrequency);
@@ -118,6 +120,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         RouterSettings settings = _settings;
         DateTimeOffset now = _time.GetUtcNow();
         long stamp = _time.GetTimestamp();
+        _herd.Arrived();
         if (stamp >= Volatile.Read(ref _nextSweep))
         {
             Sweep(stamp, settings);

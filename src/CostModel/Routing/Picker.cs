@@ -6,10 +6,10 @@ namespace CostModel.Routing;
 /// <summary>
 /// Chooses among the priced candidates of one decision: panic when soft filters left nothing, the
 /// cheapest admitted candidate, the affinity key's incumbent kept within the hysteresis band (and
-/// the break penalty), otherwise a randomised choice among near-equals of the cheapest by power of
-/// two choices on in-flight work. Reads the scratch the pricing filled; writes nothing there.
+/// the break penalty), in a burst a draw from its cheapest spread (<see cref="HerdSpread"/>), otherwise a randomised choice among near-equals of the cheapest by power of
+/// two choices on in-flight work. Reads the scratch the pricing filled; writes only its work arrays there (Near, FollowUps).
 /// </summary>
-internal sealed class Picker(CostModelMetrics metrics, IRandomSource random)
+internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, HerdSpread herd)
 {
     /// <summary>
     /// The chosen candidate's place in <paramref name="scratch"/>, or -1 when none may take the
@@ -85,6 +85,15 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random)
                 flags |= RouteNotes.StickyKept;
                 return incumbent;
             }
+        }
+
+        // A burst the others may be placing too: drawn from its cheapest spread (HerdSpread). Its work
+        // array is the pricing's follow-ups (done with by now), not Near: Near holds the scan's maybe-near list.
+        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd.ExpectedHerd(scratch.Count), random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
+        if (drawn >= 0)
+        {
+            flags |= RouteNotes.RandomTieBreak;
+            return HerdSpread.KeepFirst(scratch.StateAt(drawn).InFlight, share, scratch.StateAt(rival).InFlight, rivalShare) ? drawn : rival;
         }
 
         // Near-equals: within the tolerance of the cheapest; power of two choices on in-flight work.

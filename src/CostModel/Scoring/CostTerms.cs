@@ -18,6 +18,12 @@ internal readonly struct NodeTerms
     /// <summary>Requests in service on the node, by its own fresh report (0 otherwise: then all its load counts as contention).</summary>
     public int InFlight { get; init; }
 
+    /// <summary>Requests arriving at the node per second from every router, by its own fresh report (0 otherwise).</summary>
+    public double ArrivalsPerSecond { get; init; }
+
+    /// <summary>When the node observed its queue (UTC ticks; 0 when unknown): the queue is extrapolated over the age since.</summary>
+    public long PendingObservedUtcTicks { get; init; }
+
     /// <summary>How much thermal throttling stretches compute: 1 / (1 - throttle ratio).</summary>
     public double ThrottleStretch { get; init; }
 

@@ -61,7 +61,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
 
         NodeTerms n = Prepare(candidate.TargetId, f, now, o, out _);
         var t = new TargetTerms(in n, in m, candidate.IsLocal, candidate.RelayHops, candidate.ObservedRttSeconds, o);
-        PriceNode(out CostBreakdown cost, in t, in r, secondsPerBit, samples, candidate.PlacedRequests, decodeSecondsPerToken);
+        PriceNode(out CostBreakdown cost, in t, in r, secondsPerBit, samples, candidate.PlacedRequests, decodeSecondsPerToken, now.UtcTicks);
         return cost;
     }
 
@@ -83,6 +83,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         double utilisation = Utilisation(f, ref fresh, o, ref assumptions);
         int queued = fresh.Check(f.Pending.QueueDepth, o.ComputeMaxAge) ? f.Pending.QueueDepth.RawValue : 0;
         int inFlight = fresh.Check(f.Pending.InFlight, o.ComputeMaxAge) ? f.Pending.InFlight.RawValue : 0;
+        double arrivals = fresh.Check(f.Pending.ArrivalsPerSecond, o.ComputeMaxAge) ? f.Pending.ArrivalsPerSecond.RawValue : 0;
         double throttle = 0;
         if (fresh.Check(f.Thermal.ThrottleRatio, o.ThermalMaxAge))
         {
@@ -102,6 +103,8 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             Utilisation = utilisation,
             Queued = queued,
             InFlight = inFlight,
+            ArrivalsPerSecond = arrivals,
+            PendingObservedUtcTicks = queued > 0 || inFlight > 0 || arrivals > 0 ? f.Pending.QueueDepth.ObservedUtcTicks : 0,
             ThrottleStretch = 1 / (1 - throttle),
             EnergyDollarsPerSecond = watts / JoulesPerKilowattHour * dollarsPerKwh,
             Metered = metered,
@@ -119,7 +122,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     /// router's loop would otherwise read them back).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static double PriceNode(out CostBreakdown cost, in TargetTerms t, in RequestTerms r, double secondsPerBit, int bandwidthSamples, int placedRequests, double observedDecodeSecondsPerToken)
+    internal static double PriceNode(out CostBreakdown cost, in TargetTerms t, in RequestTerms r, double secondsPerBit, int bandwidthSamples, int placedRequests, double observedDecodeSecondsPerToken, long nowUtcTicks)
     {
         bool observed = observedDecodeSecondsPerToken > 0;
         CostAssumptions assumptions = t.Assumptions;
@@ -138,20 +141,21 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         double networkSeconds = t.IsLocal ? 0 : NetworkSeconds(t.HopFactor, t.RttSeconds, r.PayloadBits, secondsPerBit);
         double serviceSeconds = ServiceSeconds(in r, t.Model.PrefillSecondsPerToken, observed ? observedDecodeSecondsPerToken : t.Model.DecodeSecondsPerToken);
 
-        // Queueing, two parts (docs/cost-model.md, "Compute"). The work ahead: the node's requests in
-        // service and queued plus those placed since its snapshot, per slot; an arrival waits for
-        // (that x slots - slots + 1) completions, one every service / slots: x (occupancy + 1/slots),
-        // at least 1. Contention: the utilisation that is not the node's own inference (measured
-        // load less the slots its reported in-flight requests fill) shares the processor, 1/(1 - rho),
-        // rho capped. Throttling stretches the rest. Clamped by comparisons (Math.Min/Max's NaN
-        // handling costs a dozen instructions per candidate; readings are finite, counts integers).
+        // Queueing, two parts (docs/cost-model.md, "Compute"). The work ahead (QueueAhead): the
+        // node's requests in service and queued, extrapolated over the report's age, per slot; an
+        // arrival waits for (that x slots - slots + 1) completions, one every service / slots:
+        // x (occupancy + 1/slots), at least 1. Contention: the utilisation that is not the node's
+        // own inference (measured load less the slots its reported in-flight requests fill) shares
+        // the processor, 1/(1 - rho), rho capped. Throttling stretches the rest. Clamped by
+        // comparisons (Math.Min/Max's NaN handling costs a dozen instructions per candidate;
+        // readings are finite, counts integers).
         double busy = t.Node.InFlight * t.Model.SlotsInverse;
         double other = t.Node.Utilisation - busy;
         other = other > 0 ? other : 0;
         other = other < r.MaxUtilization ? other : r.MaxUtilization;
-        double ahead = busy + ((t.Node.Queued + placedRequests + 1) * t.Model.SlotsInverse);
-        ahead = ahead > 1 ? ahead : 1;
-        double computeSeconds = serviceSeconds * t.Node.ThrottleStretch * ahead / (1 - other);
+        double slotSeconds = serviceSeconds * t.Node.ThrottleStretch;
+        double ahead = QueueAhead(in t.Node, t.Model.SlotsInverse, busy, placedRequests, slotSeconds, nowUtcTicks);
+        double computeSeconds = slotSeconds * ahead / (1 - other);
 
         // Energy: watts x time x the price of this node's energy right now.
         double energyDollars = computeSeconds * t.Node.EnergyDollarsPerSecond;
@@ -180,8 +184,43 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             ValueOfTimeDollarsPerSecond = r.ValueOfTime,
             Assumptions = assumptions,
             Exclusion = exclusion,
+            QueueStepDollars = slotSeconds * t.Model.SlotsInverse / (1 - other) * r.ValueOfTime,
         };
         return CostBreakdown.Total(CostBreakdown.Latency(networkSeconds, computeSeconds), r.ValueOfTime, energyDollars, networkDollars, apiDollars, qualityDollars);
+    }
+
+    /// <summary>
+    /// The work ahead of a new request on a node, in service times of that request per slot, at
+    /// least 1 (docs/routing.md, "Work other routers placed"): the node's report (in service and
+    /// queued), plus what its queue grew by since it observed it, plus this request's own slot.
+    /// The growth is the arrivals at the node's reported rate over the report's age less what its
+    /// slots served meanwhile (one service time per service time elapsed, this request's service
+    /// time standing for each one's, as in the queue term), or the requests this router placed since
+    /// (<paramref name="placedRequests"/>), whichever is more. The reported work itself is not
+    /// drained: a request's size says nothing of the sizes ahead of it, so a short request would
+    /// see a queue of long ones drain too fast.
+    /// </summary>
+    /// <param name="n">The node's terms.</param>
+    /// <param name="slotsInverse">1 / the node's parallel slots.</param>
+    /// <param name="busy">The reported in-flight requests per slot.</param>
+    /// <param name="placedRequests">Requests this router placed since the report.</param>
+    /// <param name="slotSeconds">This request's service time on one slot (throttling included), seconds.</param>
+    /// <param name="nowUtcTicks">Now.</param>
+    /// <returns>The occupancy ahead, at least 1.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static double QueueAhead(in NodeTerms n, double slotsInverse, double busy, int placedRequests, double slotSeconds, long nowUtcTicks)
+    {
+        double grown = placedRequests * slotsInverse;
+        long observed = n.PendingObservedUtcTicks;
+        if (observed != 0 && nowUtcTicks > observed && slotSeconds > 0)
+        {
+            double age = (nowUtcTicks - observed) / (double)TimeSpan.TicksPerSecond;
+            double net = (n.ArrivalsPerSecond * age * slotsInverse) - (age / slotSeconds);
+            grown = net > grown ? net : grown;
+        }
+
+        double ahead = busy + (n.Queued * slotsInverse) + grown + slotsInverse;
+        return ahead > 1 ? ahead : 1;
     }
 
     /// <summary>Prices a request on a paid endpoint: its latency is the network and its service time; its cost the tokens.</summary>

@@ -100,6 +100,13 @@ public readonly record struct CostBreakdown
     /// <summary>Why the candidate must not take this request at any price; <see cref="CostExclusion.None"/> when it may.</summary>
     public CostExclusion Exclusion { get; init; }
 
+    /// <summary>
+    /// Dollars one more request ahead in the target's queue adds to this total (its service time
+    /// per slot at the value of time); 0 for a target without a queue (an API endpoint) or when the
+    /// scorer does not say. The picker spreads a burst by it.
+    /// </summary>
+    internal double QueueStepDollars { get; init; }
+
     /// <summary>Money actually spent (energy, metered traffic, API), dollars: what budgets and price caps compare.</summary>
     public double MoneyDollars => Money(EnergyDollars, NetworkDollars, ApiDollars);
 

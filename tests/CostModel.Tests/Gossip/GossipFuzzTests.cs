@@ -298,6 +298,10 @@ public sealed class GossipFuzzTests
                     _ => Encoding.UTF8.GetBytes("node\u0007bell"),
                 }, nowTicks);
             case Breakage.TruncatedRecord:
+                // With an arrival rate known: a state without one cut to the older layout (before the
+                // rate was appended) IS a valid older state, which receivers accept by design.
+                state.Qualities[(int)WireReading.ArrivalsPerSecond] = SignalQuality.Measured;
+                state.ArrivalsPerSecond = (Half)2;
                 byte[] record = RawPeer.StateRecord(id, state, nowTicks);
                 int keep = random.Next(WireFormat.RecordHeaderBytes + 1, record.Length);
                 byte[] shortened = record[..keep];

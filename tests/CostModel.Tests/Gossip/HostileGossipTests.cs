@@ -507,6 +507,7 @@ public sealed class HostileGossipTests
             case WireReading.BatteryPercentPerHour: s.BatteryPercentPerHour = Half.One; break;
             case WireReading.LoadSlopePerMinute: s.LoadSlopePerMinute = Half.NegativeInfinity; break;
             case WireReading.EnergySaver: s.EnergySaver = true; break;
+            case WireReading.ArrivalsPerSecond: s.ArrivalsPerSecond = Half.Epsilon; break;
             default: throw new ArgumentOutOfRangeException(nameof(reading));
         }
     }

@@ -49,7 +49,7 @@ public sealed class WireFormatTests
             BandwidthBitsPerSecond = Reading.Measured(940e6, t, "n"),
         },
         Container = new ContainerFactors { CpuLimitCores = Reading.Measured(ResourceLimit.Of(2.5), t, "k") },
-        Pending = new PendingWork { QueueDepth = Reading.Measured(12, t, "q"), InFlight = Reading.Measured(3, t, "q") },
+        Pending = new PendingWork { QueueDepth = Reading.Measured(12, t, "q"), InFlight = Reading.Measured(3, t, "q"), ArrivalsPerSecond = Reading.Estimated(7.25, t, "q") },
         Trends = new TrendFactors
         {
             BatteryPercentPerHour = Reading.Estimated(-14.5, t, "trend"),
@@ -106,6 +106,8 @@ public sealed class WireFormatTests
         Assert.Equal(2.5, got.Container.CpuLimitCores.Value.Amount, 2.5 * 0.0005);
         Assert.Equal(12, got.Pending.QueueDepth.Value);
         Assert.Equal(3, got.Pending.InFlight.Value);
+        Assert.Equal(7.25, got.Pending.ArrivalsPerSecond.Value);
+        Assert.Equal(SignalQuality.Estimated, got.Pending.ArrivalsPerSecond.Quality);
         Assert.Equal(-14.5, got.Trends.BatteryPercentPerHour.Value, 14.5 * 0.0005);
         Assert.Equal(0.02, got.Trends.LoadSlopePerMinute.Value, 0.02 * 0.0005);
 
@@ -134,7 +136,7 @@ public sealed class WireFormatTests
     }
 
     [Fact]
-    public void A_state_with_the_longest_node_id_fits_128_bytes()
+    public void A_state_with_the_longest_node_id_fits_130_bytes()
     {
         string id = new('x', WireFormat.MaxNodeIdBytes);
         NodeCostFactors sent = Full(Now) with { NodeId = id };

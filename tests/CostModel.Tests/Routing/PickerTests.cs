@@ -2,6 +2,7 @@ using CostModel.Factors;
 using CostModel.Routing;
 using CostModel.Scoring;
 using CostModel.Telemetry;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CostModel.Tests.Routing;
 
@@ -83,7 +84,7 @@ public sealed class PickerTests : IDisposable
         Assert.Equal(RouteNotes.RandomTieBreak, flags);
     }
 
-    private Picker Picker() => new(_metrics, new SeededRandomSource(1));
+    private Picker Picker() => new(_metrics, new SeededRandomSource(1), new HerdSpread(new FakeTimeProvider()));
 
     /// <summary>Targets t0, t1, ... with the given verdicts and totals (costs priced at 1 $/s of latency).</summary>
     private static RouteScratch Scratch(params (byte Verdict, double Total)[] candidates)

@@ -50,6 +50,10 @@ public sealed class RouterChurnTests
 
         for (int round = 0; round < 20; round++)
         {
+            // Requests a few seconds apart: two decisions per round at one instant would be a surge,
+            // which the picker spreads (HerdSpread) instead of taking the cheapest.
+            f.Time.Advance(TimeSpan.FromSeconds(5));
+
             // One node at a time turns busy or idle (each node idle at its own load: no ties).
             string id = ((char)('a' + (round % 3))).ToString();
             host.Replace(f.Node(id, cpu: round % 2 == 0 ? 0.95 : 0.01 + (0.02 * (round % 3)), version: round + 2));

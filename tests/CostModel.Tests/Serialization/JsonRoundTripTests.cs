@@ -79,7 +79,7 @@ public sealed class JsonRoundTripTests
             ThrottledPeriods = Reading.Measured(7L, At, "cpu.stat"),
             ThrottledShare = Reading.Measured(0.7, At, "cpu.stat"),
         },
-        Pending = new PendingWork { QueueDepth = Reading.Measured(3, At, "host"), InFlight = Reading.Measured(1, At, "host") },
+        Pending = new PendingWork { QueueDepth = Reading.Measured(3, At, "host"), InFlight = Reading.Measured(1, At, "host"), ArrivalsPerSecond = Reading.Estimated(2.5, At, "host") },
         Trends = new TrendFactors
         {
             BatteryPercentPerHour = Reading.Estimated(-24.0, At, "slope"),
@@ -140,6 +140,23 @@ public sealed class JsonRoundTripTests
         string json = CostModelJson.Serialize(FullSnapshot()).Replace("15.5", "150.5", StringComparison.Ordinal);
         JsonException error = Assert.Throws<JsonException>(() => CostModelJson.DeserializeFactors(json));
         Assert.Contains("BatteryPercent", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("20000")]
+    [InlineData("1e400")]
+    public void An_absurd_arrival_rate_in_json_is_a_json_error(string value)
+    {
+        string json = """{"nodeId":"n","generation":1,"version":1,"capturedAt":"2026-11-27T12:00:00Z","pending":{"arrivalsPerSecond":{"quality":"estimated","value":VALUE,"observedAt":"2026-11-27T12:00:00Z"}}}""".Replace("VALUE", value, StringComparison.Ordinal);
+        Assert.Throws<JsonException>(() => CostModelJson.DeserializeFactors(json));
+    }
+
+    [Fact]
+    public void An_arrival_rate_in_json_reads_back()
+    {
+        NodeCostFactors copy = CostModelJson.DeserializeFactors("""{"nodeId":"n","generation":1,"version":1,"capturedAt":"2026-11-27T12:00:00Z","pending":{"arrivalsPerSecond":{"quality":"estimated","value":4.5,"observedAt":"2026-11-27T12:00:00Z"}}}""");
+        Assert.Equal(4.5, copy.Pending.ArrivalsPerSecond.Value);
     }
 
     [Theory]

@@ -80,6 +80,9 @@ internal static class WireCodec
     private const int QualitiesAt = 14;
     private const int AgesAt = QualitiesAt + NibbleBytes;
     private const int ValuesAt = AgesAt + WireNodeState.GroupCount;
+
+    // The arrival rate, appended to the values (offset from their start).
+    private const int ArrivalsAt = 30;
     private const byte HasParameters = 0x01;
     private const byte HasQuantization = 0x02;
     private const byte HasContext = 0x04;
@@ -379,6 +382,7 @@ internal static class WireCodec
         BinaryPrimitives.WriteUInt16LittleEndian(v[24..], s.InFlight);
         BinaryPrimitives.WriteHalfLittleEndian(v[26..], s.BatteryPercentPerHour);
         BinaryPrimitives.WriteHalfLittleEndian(v[28..], s.LoadSlopePerMinute);
+        BinaryPrimitives.WriteHalfLittleEndian(v[ArrivalsAt..], s.ArrivalsPerSecond);
         return true;
     }
 
@@ -397,8 +401,9 @@ internal static class WireCodec
         }
 
         ReadOnlySpan<byte> p = payload[consumed..];
-        if (p.Length < WireFormat.StateFixedBytes)
+        if (p.Length < WireFormat.StateMinimumBytes || (p.Length > WireFormat.StateMinimumBytes && p.Length < WireFormat.StateFixedBytes))
         {
+            // Shorter than the older layout, or cut inside the appended arrival rate: neither layout.
             return WireRejection.MalformedRecord;
         }
 
@@ -449,6 +454,19 @@ internal static class WireCodec
         s.InFlight = BinaryPrimitives.ReadUInt16LittleEndian(v[24..]);
         s.BatteryPercentPerHour = BinaryPrimitives.ReadHalfLittleEndian(v[26..]);
         s.LoadSlopePerMinute = BinaryPrimitives.ReadHalfLittleEndian(v[28..]);
+
+        // Appended after the first version-2 layout: a shorter state (an older sender) has no
+        // arrival rate; its quality nibble was the spare one, written 0 (Unknown).
+        if (v.Length >= ArrivalsAt + 2)
+        {
+            s.ArrivalsPerSecond = BinaryPrimitives.ReadHalfLittleEndian(v[ArrivalsAt..]);
+        }
+        else if (s.Qualities[(int)WireReading.ArrivalsPerSecond] != SignalQuality.Unknown)
+        {
+            // An older sender wrote that nibble 0: a quality without its value is a state cut short.
+            return WireRejection.MalformedRecord;
+        }
+
         return WireQuantizer.Validate(s) is null ? WireRejection.None : WireRejection.OutOfRange;
     }
 

@@ -84,14 +84,17 @@ internal static class WireFormat
     /// <summary>Kind and a 16-bit length before each record.</summary>
     public const int RecordHeaderBytes = 3;
 
-    /// <summary>Everything of a state record after the node id: versions, qualities, ages and values.</summary>
-    public const int StateFixedBytes = 63;
+    /// <summary>Everything of a state record after the node id as this version writes it: versions, qualities, ages and values (the arrival rate last).</summary>
+    public const int StateFixedBytes = 65;
+
+    /// <summary>The shortest state accepted after the node id: the layout before the arrival rate was appended (read as Unknown when absent).</summary>
+    public const int StateMinimumBytes = 63;
 
     /// <summary>The longest node id on the wire, in UTF-8 bytes.</summary>
     public const int MaxNodeIdBytes = 64;
 
-    /// <summary>128 bytes: the bound on one node state; the layout keeps it with the longest id.</summary>
-    public const int MaxStateBytes = 128;
+    /// <summary>130 bytes: one node state with the longest id (the 128 bytes, plus the 2-byte arrival rate appended since); ten still fit one 1,400-byte message.</summary>
+    public const int MaxStateBytes = 130;
 
     /// <summary>The largest generation the 48-bit field holds (Unix milliseconds until the year 10889).</summary>
     public const long MaxGeneration = (1L << 48) - 1;

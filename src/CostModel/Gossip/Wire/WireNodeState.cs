@@ -27,6 +27,7 @@ internal enum WireReading
     BatteryPercentPerHour = 18,
     LoadSlopePerMinute = 19,
     EnergySaver = 20,
+    ArrivalsPerSecond = 21,
 }
 
 /// <summary>The factor groups whose ages travel on the wire, in wire order. Append-only.</summary>
@@ -65,7 +66,7 @@ internal struct WireGroupTicks
 internal struct WireNodeState
 {
     /// <summary>Readings on the wire.</summary>
-    public const int ReadingCount = 21;
+    public const int ReadingCount = 22;
 
     /// <summary>Factor groups on the wire.</summary>
     public const int GroupCount = 8;
@@ -99,11 +100,13 @@ internal struct WireNodeState
     public Half BatteryPercentPerHour;
     public Half LoadSlopePerMinute;
     public bool EnergySaver;
+    public Half ArrivalsPerSecond;
 
     /// <summary>The group each reading's age comes from.</summary>
     public static WireGroup GroupOf(WireReading reading) => reading switch
     {
         WireReading.EnergySaver => WireGroup.Power,
+        WireReading.ArrivalsPerSecond => WireGroup.Pending,
         <= WireReading.BatteryRateWatts => WireGroup.Power,
         <= WireReading.MemoryPressure => WireGroup.Compute,
         <= WireReading.GpuTotalWatts => WireGroup.Gpu,

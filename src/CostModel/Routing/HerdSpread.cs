@@ -1,0 +1,224 @@
+using CostModel.Factors;
+using CostModel.Scoring;
+
+namespace CostModel.Routing;
+
+/// <summary>
+/// Spreads a burst the way the mesh should absorb it, when this router cannot see what the others
+/// are placing (docs/routing.md, "Work other routers placed"). Every router decides on reports a
+/// few seconds old; in a burst, all of them see the same cheapest node and pile onto it before its
+/// next report shows the queue. So each router estimates how many requests the mesh places while
+/// its view is stale (the herd, <see cref="ExpectedHerd"/>), fills the candidates' queues with
+/// that many in the cheapest way (water-filling: each candidate's price rises by its queue step per
+/// request, <see cref="CostBreakdown.QueueStepDollars"/>, until the marginal prices are equal), and
+/// draws its target with the probability of the share each candidate got. Routers that each draw
+/// from that allocation put, in expectation, the herd where a single omniscient router would have.
+/// A small herd (a quiet mesh or fresh reports) leaves every request to the cheapest: the picker's
+/// near-equals then decide, as before.
+/// </summary>
+/// <remarks>Thread-safe; allocation-free (the caller lends the work spans).</remarks>
+internal sealed class HerdSpread
+{
+    /// <summary>
+    /// 2.8 s: how stale a router's view of a node is when the node's queue jumps. The node samples
+    /// its pending work once a second (<see cref="Collection.CollectionDefaults.SampleInterval"/>), publishes at
+    /// most once a second (the gossip publication interval), and the state reaches every node of a
+    /// mesh of about fifty in four gossip rounds of 200 ms (fanout 3: 3^4 = 81). Until then every
+    /// router prices the node by the old report.
+    /// </summary>
+    public static readonly TimeSpan StaleWindow = TimeSpan.FromSeconds(2.8);
+
+    /// <summary>
+    /// 60 s: the time constant of this router's usual arrival rate, against which a surge is measured
+    /// (a minute of traffic; a burst of a few seconds barely moves it).
+    /// </summary>
+    public static readonly TimeSpan UsualRateTimeConstant = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// 2 requests per recent time constant (<see cref="ArrivalRateMeter.DefaultTimeConstant"/>, 2 s):
+    /// the rise of the recent rate above the usual one that is Poisson clumping, not a surge. At
+    /// 6 requests a minute two arrive within 2 s every few minutes; three within 2 s in under 0.1 %
+    /// of such windows.
+    /// </summary>
+    public const double ClumpRequests = 2;
+
+    /// <summary>
+    /// 1 request: below this expected herd the cheapest takes the request (nothing to spread; the
+    /// picker's near-equals decide, as without this estimate).
+    /// </summary>
+    public const double MinHerd = 1;
+
+    /// <summary>The water level's bisection steps: 40 halvings narrow the level to 10^-12 of its range, below a total's rounding.</summary>
+    private const int LevelSteps = 40;
+
+    /// <summary>2^30: the resolution of a uniform draw from <see cref="IRandomSource.NextInt"/>.</summary>
+    private const int DrawResolution = 1 << 30;
+
+    private readonly ArrivalRateMeter _recent;
+    private readonly ArrivalRateMeter _usual;
+    private readonly double _recentSeconds;
+
+    /// <summary>Creates the estimator.</summary>
+    /// <param name="time">The router's clock.</param>
+    public HerdSpread(TimeProvider time)
+    {
+        _recent = new ArrivalRateMeter(time);
+        _usual = new ArrivalRateMeter(time, UsualRateTimeConstant);
+        _recentSeconds = _recent.TimeConstant.TotalSeconds;
+    }
+
+    /// <summary>Counts a request this router is asked to route.</summary>
+    public void Arrived()
+    {
+        _recent.Record();
+        _usual.Record();
+    }
+
+    /// <summary>
+    /// The requests the other routers are expected to place while this router's view is stale: this
+    /// router's surge (its recent rate above its usual rate, less <see cref="ClumpRequests"/>) at
+    /// each of them, over <see cref="StaleWindow"/>. A surge at one router is taken as a surge at
+    /// every router (a burst hits many at once, and no router sees the others' surge before their
+    /// nodes report it); traffic at the usual rate is already in the nodes' reported arrival rates,
+    /// which the prices extrapolate, and this router's own placements are in its prices.
+    /// </summary>
+    /// <param name="routers">How many routers may be placing: the candidates (every mesh node serving the model may route too; the few API endpoints count alike), at least 1.</param>
+    /// <returns>The expected herd, requests.</returns>
+    public double ExpectedHerd(int routers)
+    {
+        double recent = _recent.Read().RawValue;
+        double usual = _usual.Read().RawValue;
+        double surge = recent - usual - (ClumpRequests / _recentSeconds);
+        surge = surge > 0 ? surge : 0;
+        int others = routers > 1 ? routers - 1 : 0;
+        return others * surge * StaleWindow.TotalSeconds;
+    }
+
+    /// <summary>
+    /// Draws two candidates from the water-filling allocation of <paramref name="herd"/> requests over
+    /// the admitted candidates (the caller keeps the one with fewer of its own requests in flight per
+    /// share: two choices, as in the picker's spread, which evens out one router's own draws), or
+    /// returns -1 when the herd is below <see cref="MinHerd"/>, or when it all goes to one candidate.
+    /// </summary>
+    /// <param name="verdicts">The candidates' verdicts.</param>
+    /// <param name="totals">The candidates' adjusted totals.</param>
+    /// <param name="costs">The candidates' costs (their queue steps).</param>
+    /// <param name="admit">The worst verdict admitted.</param>
+    /// <param name="best">The cheapest admitted candidate.</param>
+    /// <param name="herd">The expected herd (<see cref="ExpectedHerd"/>).</param>
+    /// <param name="random">The random source.</param>
+    /// <param name="work">Room for every candidate.</param>
+    /// <param name="rival">The second draw (may be the first again).</param>
+    /// <param name="share">The first draw's share of the herd, requests.</param>
+    /// <param name="rivalShare">The second draw's share.</param>
+    /// <returns>The first draw, or -1.</returns>
+    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
+    {
+        rival = -1;
+        share = 0;
+        rivalShare = 0;
+        if (!(herd >= MinHerd))
+        {
+            return -1;
+        }
+
+        double cheapest = totals[best];
+        double bestStep = costs[best].QueueStepDollars;
+        if (!(bestStep > 0) || !double.IsFinite(cheapest))
+        {
+            // The cheapest has no queue (an API endpoint, or a custom scorer's price): it takes the herd.
+            return -1;
+        }
+
+        // The level can rise no higher than the cheapest alone absorbing the herd; only candidates
+        // below that level take a share.
+        double top = cheapest + (herd * bestStep);
+        int kept = 0;
+        for (int i = 0; i < verdicts.Length; i++)
+        {
+            if (verdicts[i] <= admit && totals[i] < top)
+            {
+                work[kept++] = i;
+            }
+        }
+
+        if (kept <= 1)
+        {
+            return -1;
+        }
+
+        double level = Level(totals, costs, work[..kept], cheapest, top, herd);
+        double sum = 0;
+        for (int k = 0; k < kept; k++)
+        {
+            sum += Share(totals[work[k]], costs[work[k]].QueueStepDollars, level, herd);
+        }
+
+        int first = Pick(totals, costs, work[..kept], level, herd, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out share);
+        rival = Pick(totals, costs, work[..kept], level, herd, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out rivalShare);
+        return first;
+    }
+
+    /// <summary>True when the first draw has no more of this router's requests in flight per share of the herd than the second.</summary>
+    /// <param name="aInFlight">This router's requests in flight on the first draw.</param>
+    /// <param name="aShare">Its share.</param>
+    /// <param name="bInFlight">On the second draw.</param>
+    /// <param name="bShare">Its share.</param>
+    /// <returns>True to keep the first draw.</returns>
+    public static bool KeepFirst(int aInFlight, double aShare, int bInFlight, double bShare) =>
+        aInFlight * bShare <= bInFlight * aShare;
+
+    /// <summary>The candidate where the cumulative shares pass <paramref name="draw"/>.</summary>
+    private static int Pick(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double level, double herd, double draw, out double share)
+    {
+        for (int k = 0; k < kept.Length; k++)
+        {
+            share = Share(totals[kept[k]], costs[kept[k]].QueueStepDollars, level, herd);
+            draw -= share;
+            if (draw < 0)
+            {
+                return kept[k];
+            }
+        }
+
+        int last = kept[^1];
+        share = Share(totals[last], costs[last].QueueStepDollars, level, herd);
+        return last;
+    }
+
+    /// <summary>Requests a candidate takes below the level; a candidate without a queue step (no queue: an API endpoint) could take the whole herd once below it.</summary>
+    private static double Share(double total, double step, double level, double herd)
+    {
+        if (total >= level)
+        {
+            return 0;
+        }
+
+        return step > 0 ? (level - total) / step : herd;
+    }
+
+    /// <summary>The water level at which the candidates' shares add up to the herd (bisection; the shares grow with the level).</summary>
+    private static double Level(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double low, double high, double herd)
+    {
+        for (int step = 0; step < LevelSteps; step++)
+        {
+            double mid = (low + high) / 2;
+            double filled = 0;
+            foreach (int i in kept)
+            {
+                filled += Share(totals[i], costs[i].QueueStepDollars, mid, herd);
+            }
+
+            if (filled < herd)
+            {
+                low = mid;
+            }
+            else
+            {
+                high = mid;
+            }
+        }
+
+        return high;
+    }
+}

@@ -1,0 +1,121 @@
+using CostModel.Routing;
+using CostModel.Scoring;
+using CostModel.Testing.Fakes;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CostModel.Tests.Routing;
+
+/// <summary>Spreading a burst by the water-filling allocation of the expected herd (HerdSpread).</summary>
+public sealed class HerdSpreadTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 10, 9, 0, 0, TimeSpan.Zero);
+    private const byte Eligible = 0;
+
+    private static CostBreakdown Step(double dollars) => new() { QueueStepDollars = dollars };
+
+    private static int[] Counts(double[] totals, CostBreakdown[] costs, double herd, int draws = 20_000)
+    {
+        byte[] verdicts = new byte[totals.Length];
+        int best = Array.IndexOf(totals, totals.Min());
+        var random = new SeededRandomSource(7);
+        int[] work = new int[totals.Length];
+        int[] counts = new int[totals.Length];
+        for (int i = 0; i < draws; i++)
+        {
+            int chosen = HerdSpread.Draw(verdicts, totals, costs, Eligible, best, herd, random, work, out _, out _, out _);
+            counts[chosen < 0 ? best : chosen]++;
+        }
+
+        return counts;
+    }
+
+    [Fact]
+    public void Below_one_expected_request_the_cheapest_is_left_to_the_picker()
+    {
+        double[] totals = [1.0, 1.0];
+        CostBreakdown[] costs = [Step(0.1), Step(0.1)];
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 0.9, new SeededRandomSource(1), new int[2], out _, out _, out _));
+    }
+
+    [Fact]
+    public void A_herd_is_drawn_in_proportion_to_its_cheapest_allocation()
+    {
+        // Herd 30; A costs 1.0 and rises 0.1 a request, B 2.0 rising 0.2, C 10 (never reached).
+        // Level L: (L - 1) / 0.1 + (L - 2) / 0.2 = 30 -> L = 3.333: A takes 23.3, B 6.7.
+        double[] totals = [1.0, 2.0, 10.0];
+        CostBreakdown[] costs = [Step(0.1), Step(0.2), Step(0.1)];
+        int[] counts = Counts(totals, costs, 30);
+
+        Assert.Equal(0, counts[2]);
+        Assert.Equal(23.33 / 30, counts[0] / 20_000.0, 0.02);
+        Assert.Equal(6.67 / 30, counts[1] / 20_000.0, 0.02);
+    }
+
+    [Fact]
+    public void A_small_herd_stays_on_the_cheapest_when_it_can_absorb_it()
+    {
+        // Herd 5 on A (rises 0.1 a request): its price reaches 1.5, still below B's 2.0.
+        double[] totals = [1.0, 2.0];
+        CostBreakdown[] costs = [Step(0.1), Step(0.1)];
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 5, new SeededRandomSource(1), new int[2], out _, out _, out _));
+    }
+
+    [Fact]
+    public void Rejected_candidates_take_no_share()
+    {
+        double[] totals = [1.0, 1.0, 1.0];
+        CostBreakdown[] costs = [Step(0.1), Step(0.1), Step(0.1)];
+        byte[] verdicts = [Eligible, 2, Eligible];
+        var random = new SeededRandomSource(3);
+        int[] work = new int[3];
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.NotEqual(1, HerdSpread.Draw(verdicts, totals, costs, Eligible, 0, 50, random, work, out _, out _, out _));
+        }
+    }
+
+    [Fact]
+    public void A_cheapest_without_a_queue_takes_the_herd()
+    {
+        // An API endpoint (no queue step) cheapest: nothing to spread.
+        double[] totals = [1.0, 1.2];
+        CostBreakdown[] costs = [Step(0), Step(0.1)];
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 100, new SeededRandomSource(1), new int[2], out _, out _, out _));
+    }
+
+    [Fact]
+    public void Of_two_draws_the_one_with_fewer_own_requests_per_share_is_kept()
+    {
+        Assert.True(HerdSpread.KeepFirst(2, 20, 1, 5));   // 0.1 per share against 0.2
+        Assert.False(HerdSpread.KeepFirst(2, 5, 1, 5));
+        Assert.True(HerdSpread.KeepFirst(0, 1, 0, 1));    // a tie keeps the first
+    }
+
+    [Fact]
+    public void A_surge_at_this_router_is_expected_at_every_router_and_usual_traffic_is_not()
+    {
+        var time = new FakeTimeProvider(T0);
+        var spread = new HerdSpread(time);
+
+        // Usual traffic: one request every 10 s for ten minutes; the recent and usual rates agree.
+        for (int i = 0; i < 60; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+            spread.Arrived();
+        }
+
+        double usual = spread.ExpectedHerd(48);
+        Assert.True(usual < HerdSpread.MinHerd, $"usual traffic expects a herd of {usual}");
+
+        // Six requests within a second: a surge of several a second here, taken at 47 other routers.
+        for (int i = 0; i < 6; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(150));
+            spread.Arrived();
+        }
+
+        double burst = spread.ExpectedHerd(48);
+        Assert.True(burst > 100, $"a burst expects a herd of {burst}");
+        Assert.True(spread.ExpectedHerd(1) < burst / 20, "a router alone expects only its own requests");
+    }
+}

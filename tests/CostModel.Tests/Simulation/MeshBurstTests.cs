@@ -1,0 +1,51 @@
+using CostModel.Testing.Simulation;
+
+namespace CostModel.Tests.Simulation;
+
+/// <summary>Issue 17's burst goal on the 48-node scenario: every node routing, a burst of 288 requests within 2 s.</summary>
+public sealed class MeshBurstTests
+{
+    private const int Seed = 1;
+
+    private static double BurstP95(Scenario scenario, SimulationResult result)
+    {
+        Burst burst = scenario.Workload.Bursts[0];
+        double[] latencies = [.. result.Requests
+            .Where(r => r.Succeeded && r.ArrivalSeconds >= burst.AtSeconds && r.ArrivalSeconds <= burst.AtSeconds + burst.WithinSeconds)
+            .Select(r => r.LatencySeconds)
+            .Order()];
+        return latencies[(int)Math.Ceiling(0.95 * latencies.Length) - 1];
+    }
+
+    [Fact]
+    public void The_scale_scenarios_are_built_in_with_every_node_routing_and_one_burst()
+    {
+        foreach ((string name, int nodes) in new[] { ("mesh-burst-48", 48), ("mesh-burst-100", 100), ("mesh-burst-500", 500) })
+        {
+            Scenario s = Scenario.BuiltIn(name);
+            Assert.Equal(nodes, s.Nodes.Count);
+            Assert.Empty(s.Workload.Routers);
+            Assert.Single(s.Workload.Bursts);
+        }
+    }
+
+    [Fact]
+    public void Routers_that_each_see_the_others_only_by_gossip_do_not_herd_a_burst_onto_the_fastest_nodes()
+    {
+        // The workload up to the burst's end; what is in flight then still completes.
+        Scenario scenario = Scenario.BuiltIn("mesh-burst-48");
+        Burst burst = scenario.Workload.Bursts[0];
+        scenario.DurationSeconds = burst.AtSeconds + burst.WithinSeconds;
+
+        SimulationResult ours = MeshSimulator.Run(scenario, RoutingPolicies.CostModel, Seed);
+        SimulationResult oracle = MeshSimulator.Run(scenario, RoutingPolicies.Oracle, Seed);
+
+        Assert.Equal(0, ours.Metrics.FailedRequests);
+        double share = ours.Metrics.MaxBurstShare!.Value;
+        double oracleShare = oracle.Metrics.MaxBurstShare!.Value;
+        Assert.True(share <= 2 * oracleShare, $"max burst share {share}x, oracle {oracleShare}x");
+        double p95 = BurstP95(scenario, ours);
+        double oracleP95 = BurstP95(scenario, oracle);
+        Assert.True(p95 <= 1.5 * oracleP95, $"burst p95 {p95} s, oracle {oracleP95} s");
+    }
+}
