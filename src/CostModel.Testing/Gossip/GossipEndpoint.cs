@@ -1,3 +1,4 @@
+using System.Buffers;
 using CostModel.Gossip;
 
 namespace CostModel.Testing.Gossip;
@@ -49,20 +50,32 @@ public sealed class GossipEndpoint : IDisposable
     public int GossipRound()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        byte[] buffer = NewBuffer();
-        int written = Adapter.WritePayload(buffer);
-        if (written <= 0)
-        {
-            return 0;
-        }
+        int mtu = _network.DefaultConditions.Mtu;
 
-        List<string> peers = _network.PickPeers(Address, Fanout);
-        foreach (string peer in peers)
+        // Pooled: Send copies the bytes before it returns, and a round started from a receive callback
+        // rents its own. Cleared, so that what is sent never depends on what the pool held before.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(mtu);
+        try
         {
-            _network.Send(Address, peer, buffer.AsSpan(0, written));
-        }
+            buffer.AsSpan(0, mtu).Clear();
+            int written = Adapter.WritePayload(buffer.AsSpan(0, mtu));
+            if (written <= 0)
+            {
+                return 0;
+            }
 
-        return peers.Count;
+            List<string> peers = _network.PickPeers(Address, Fanout);
+            foreach (string peer in peers)
+            {
+                _network.Send(Address, peer, buffer.AsSpan(0, written));
+            }
+
+            return peers.Count;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Sends <see cref="IGossipAdapter.WriteSyncRequest"/>'s bytes to a seed, as a joining node does.</summary>

@@ -2,7 +2,6 @@ using CostModel.Gossip;
 using CostModel.Mesh;
 using CostModel.Scoring;
 using CostModel.Testing.Gossip;
-using Microsoft.Extensions.Time.Testing;
 
 namespace CostModel.Testing.Simulation;
 
@@ -37,7 +36,7 @@ internal sealed class SimulationRun : IDisposable
     private readonly Dictionary<int, Dictionary<string, int>> _burstCounts = [];
     private readonly Dictionary<int, int> _burstLiveNodes = [];
     private readonly Dictionary<string, double> _apiInFlightDollars = new(StringComparer.Ordinal);
-    private readonly FakeTimeProvider _time;
+    private readonly VirtualClock _time;
     private readonly InMemoryNetwork _network;
     private readonly Policy _policy;
     private readonly long _startTicks;
@@ -61,7 +60,7 @@ internal sealed class SimulationRun : IDisposable
         DateTimeOffset start = scenario.StartTime;
         _startTicks = start.UtcTicks;
         _endTicks = _startTicks + TimeSpan.FromSeconds(scenario.DurationSeconds).Ticks;
-        _time = new FakeTimeProvider(start - TimeSpan.FromSeconds(scenario.WarmupSeconds));
+        _time = new VirtualClock(start - TimeSpan.FromSeconds(scenario.WarmupSeconds));
         _network = new InMemoryNetwork(_time, seed) { DefaultConditions = new LinkConditions { Delay = TimeSpan.FromMilliseconds(scenario.GossipDelayMilliseconds) } };
         foreach (SimulatedApi api in scenario.Apis)
         {

@@ -42,7 +42,8 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private readonly Queue<string> _tombstoneOrder = new();
     private readonly Dictionary<string, long> _lastSyncReply = new(StringComparer.Ordinal);
     private readonly List<MeshChange> _pendingChanges = [];
-    private readonly List<(GossipNode Node, bool Capabilities)> _candidates = [];
+    private readonly List<(GossipNode Node, bool Capabilities)> _sent = [];
+    private readonly RelayQueue _relays = new();
     private readonly IDisposable? _gossipSubscription;
     private readonly IDisposable? _collectionSubscription;
     private readonly IOptionsMonitor<GossipOptions> _gossipOptions;
@@ -66,6 +67,10 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private int _selfTransmits;
     private int _selfCapabilityTransmits;
     private long _nextSampleTicks;
+
+    // The earliest timestamp at which a remote node's liveness can change (LivenessPolicy.NextChange):
+    // the liveness pass over every node runs only from then. Lowered by every heartbeat; 0 forces a pass.
+    private long _nextLivenessCheck;
     private int _ticking;
     private GossipStatistics _stats;
     private int _disposed;
@@ -463,20 +468,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     {
         lock (_view.Gate)
         {
-            if (_selfTransmits > 0 || _selfCapabilityTransmits > 0)
-            {
-                return true;
-            }
-
-            foreach (GossipNode node in _nodes.Values)
-            {
-                if (node.StateTransmits > 0 || node.CapabilityTransmits > 0)
-                {
-                    return true;
-                }
-            }
-
-            return false;
+            return _selfTransmits > 0 || _selfCapabilityTransmits > 0 || _relays.Count > 0;
         }
     }
 
@@ -583,6 +575,9 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
                 _retiredKeyring = ReferenceEquals(_settings.Keyring, next.Keyring) ? null : _settings.Keyring;
                 _settings = next;
                 _gate = new SignificanceGate(_scorer, next.Publish);
+
+                // New thresholds move every deadline: the next round looks at every node again.
+                _nextLivenessCheck = 0;
             }
         }
         catch (ArgumentException ex)
