@@ -1,4 +1,3 @@
-using System.Buffers;
 using CostModel.Gossip;
 
 namespace CostModel.Testing.Gossip;
@@ -22,6 +21,7 @@ public sealed class GossipEndpoint : IDisposable
     private readonly InMemoryNetwork _network;
     private readonly IDisposable _subscription;
     private int _disposed;
+    private byte[]? _roundBuffer;
 
     internal GossipEndpoint(InMemoryNetwork network, string address, IGossipAdapter adapter, int fanout)
     {
@@ -52,13 +52,14 @@ public sealed class GossipEndpoint : IDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         int mtu = _network.DefaultConditions.Mtu;
 
-        // Pooled: Send copies the bytes before it returns, and a round started from a receive callback
-        // rents its own. Cleared, so that what is sent never depends on what the pool held before.
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(mtu);
+        // One buffer per endpoint, reused: Send copies the bytes before it returns. A round started
+        // while this one is sending (from a receive callback) takes a fresh buffer. Cleared, so that
+        // what is sent never depends on an earlier round's bytes.
+        byte[] buffer = Interlocked.Exchange(ref _roundBuffer, null) is { } reused && reused.Length == mtu ? reused : new byte[mtu];
         try
         {
-            buffer.AsSpan(0, mtu).Clear();
-            int written = Adapter.WritePayload(buffer.AsSpan(0, mtu));
+            buffer.AsSpan().Clear();
+            int written = Adapter.WritePayload(buffer);
             if (written <= 0)
             {
                 return 0;
@@ -74,7 +75,7 @@ public sealed class GossipEndpoint : IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Volatile.Write(ref _roundBuffer, buffer);
         }
     }
 
