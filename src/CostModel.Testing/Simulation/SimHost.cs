@@ -25,7 +25,7 @@ internal sealed class SimHost : IDisposable
 {
     private readonly ServiceProvider _provider;
 
-    public SimHost(Scenario scenario, SimulatedNode spec, int index, VirtualClock time, InMemoryNetwork network, int seed)
+    public SimHost(Scenario scenario, SimulatedNode spec, int index, VirtualClock time, InMemoryNetwork network, int seed, CapabilitiesInterner? sharedCapabilities = null)
     {
         Node = new NodeModel(spec, scenario.Model, time.GetUtcNow(), seed ^ (0x5EED * (index + 1)));
         Random = new Random(unchecked((seed * 31) + index));
@@ -91,6 +91,7 @@ internal sealed class SimHost : IDisposable
 
         View = _provider.GetRequiredService<MeshView>();
         Adapter = _provider.GetRequiredService<GossipAdapter>();
+        Adapter.SharedCapabilities = sharedCapabilities;
         Router = _provider.GetRequiredService<IRouter>();
         Bandwidth = _provider.GetRequiredService<BandwidthEstimator>();
         IPriceCatalog catalog = _provider.GetRequiredService<IPriceCatalog>();

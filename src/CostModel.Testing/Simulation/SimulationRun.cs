@@ -38,6 +38,9 @@ internal sealed class SimulationRun : IDisposable
     private readonly Dictionary<string, double> _apiInFlightDollars = new(StringComparer.Ordinal);
     private readonly VirtualClock _time;
     private readonly InMemoryNetwork _network;
+
+    // The nodes' capabilities, decoded once for the whole mesh rather than once per node that hears them.
+    private readonly CapabilitiesInterner _capabilities = new();
     private readonly Policy _policy;
     private readonly long _startTicks;
     private readonly long _endTicks;
@@ -71,7 +74,7 @@ internal sealed class SimulationRun : IDisposable
         {
             for (int i = 0; i < scenario.Nodes.Count; i++)
             {
-                var host = new SimHost(scenario, scenario.Nodes[i], i, _time, _network, seed);
+                var host = new SimHost(scenario, scenario.Nodes[i], i, _time, _network, seed, _capabilities);
                 _hosts.Add(host);
                 _byId.Add(host.Id, host);
             }
@@ -91,6 +94,12 @@ internal sealed class SimulationRun : IDisposable
     public string PolicyId { get; }
 
     public int Seed { get; }
+
+    /// <summary>The simulated nodes, in the scenario's order.</summary>
+    internal IReadOnlyList<SimHost> Hosts => _hosts;
+
+    /// <summary>The in-memory network the nodes gossip over.</summary>
+    internal InMemoryNetwork GossipNetwork => _network;
 
     private double Now => TimeSpan.FromTicks(_time.GetUtcNow().UtcTicks - _startTicks).TotalSeconds;
 

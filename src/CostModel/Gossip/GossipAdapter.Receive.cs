@@ -213,6 +213,14 @@ public sealed partial class GossipAdapter
 
                     break;
                 case RecordKind.Capabilities:
+                    // Most capabilities received are relays of ones already held: those are counted
+                    // stale from the record's start, without decoding (and allocating) their models.
+                    if (WireCodec.TryPeekCapabilities(record, id, out idLength, out long peekedGeneration, out long peekedVersion) == WireRejection.None
+                        && IsHeldCapabilities(id[..idLength], peekedGeneration, peekedVersion))
+                    {
+                        break;
+                    }
+
                     if (WireCodec.TryReadCapabilities(record, id, out idLength, out long generation, out NodeCapabilities? capabilities) == WireRejection.None)
                     {
                         rejection = MergeCapabilities(id[..idLength], generation, capabilities!, s, now);
@@ -369,6 +377,34 @@ public sealed partial class GossipAdapter
         return incoming.Generation < knownGeneration && knownAlive ? RunOrder.LowerWhileAlive : RunOrder.Restarted;
     }
 
+    /// <summary>
+    /// True when <see cref="MergeCapabilities"/> would take capabilities with this generation and
+    /// version as nothing new (this node's own, or stale against what is held); counts them as it would.
+    /// </summary>
+    private bool IsHeldCapabilities(ReadOnlySpan<char> id, long generation, long version)
+    {
+        if (id.SequenceEqual(_selfId))
+        {
+            return true;
+        }
+
+        lock (_view.Gate)
+        {
+            if (!_nodesBySpan.TryGetValue(id, out GossipNode? node) || !IsStaleCapabilities(node, generation, version))
+            {
+                return false;
+            }
+
+            _stats = _stats with { Stale = _stats.Stale + 1 };
+            return true;
+        }
+    }
+
+    private static bool IsStaleCapabilities(GossipNode node, long generation, long version) =>
+        (node.HasState && generation != node.State.Generation)
+        || (node.Capabilities is { } known && (generation < node.CapabilitiesGeneration
+            || (generation == node.CapabilitiesGeneration && version <= known.Version)));
+
     private WireRejection MergeCapabilities(ReadOnlySpan<char> id, long generation, NodeCapabilities capabilities, Settings s, DateTimeOffset now)
     {
         if (id.SequenceEqual(_selfId))
@@ -393,15 +429,13 @@ public sealed partial class GossipAdapter
                 }
             }
 
-            if ((node.HasState && generation != node.State.Generation)
-                || (node.Capabilities is { } known && (generation < node.CapabilitiesGeneration
-                    || (generation == node.CapabilitiesGeneration && capabilities.Version <= known.Version))))
+            if (IsStaleCapabilities(node, generation, capabilities.Version))
             {
                 _stats = _stats with { Stale = _stats.Stale + 1 };
                 return WireRejection.None;
             }
 
-            node.Capabilities = capabilities;
+            node.Capabilities = SharedCapabilities?.Intern(generation, capabilities) ?? capabilities;
             node.CapabilitiesGeneration = generation;
             node.CapabilitiesHeardAt = _time.GetTimestamp();
             if (!node.HasState)
@@ -491,6 +525,7 @@ public sealed partial class GossipAdapter
         // No node's liveness can change before the earliest deadline: the pass over every node waits for it.
         if (timestamp >= _nextLivenessCheck)
         {
+            _livenessPasses++;
             long next = long.MaxValue;
             foreach (GossipNode node in _nodes.Values)
             {

@@ -9,10 +9,10 @@ namespace CostModel.Gossip;
 public sealed partial class GossipAdapter
 {
     // A message is taken as full after this many records in a row did not fit in what is left of it:
-    // records are 70 to 300 bytes, so a run of misses means the space left is smaller than almost any
-    // record, and walking on would cost a look at every queued record for nothing. Records passed
-    // over stay queued for the next message.
-    private const int MaxConsecutiveMisses = 16;
+    // records are about 70 to 300 bytes, so a few misses in a row mean the space left is smaller than
+    // almost any record, and walking on would cost a look at every queued record for nothing (in a
+    // large mesh the queue holds most of the view). Records passed over stay queued for the next message.
+    private const int MaxConsecutiveMisses = 4;
 
     // Writes one Gossip message with the updates relayed fewest times so far (this node's first):
     // the relay queue's buckets from the most transmits left down, states before capabilities at
@@ -54,6 +54,7 @@ public sealed partial class GossipAdapter
                      node is not null && records < s.Options.MaxRecordsPerMessage && misses < MaxConsecutiveMisses;
                      node = RelayQueue.NextOf(node, capabilities))
                 {
+                    _relayRecordsVisited++;
                     written = 0;
                     bool fits = capabilities
                         ? node.Capabilities is { } known && WireCodec.TryWriteCapabilities(destination[at..end], node.NodeIdUtf8, node.CapabilitiesGeneration, known, out written)

@@ -71,6 +71,10 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     // The earliest timestamp at which a remote node's liveness can change (LivenessPolicy.NextChange):
     // the liveness pass over every node runs only from then. Lowered by every heartbeat; 0 forces a pass.
     private long _nextLivenessCheck;
+
+    // Work counters for the scale regression tests: passes over every node, and records looked at while filling messages.
+    private long _livenessPasses;
+    private long _relayRecordsVisited;
     private int _ticking;
     private GossipStatistics _stats;
     private int _disposed;
@@ -204,6 +208,28 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// How much work the rounds did, for tests that guard against per-round costs growing with the
+    /// mesh: liveness passes over every node, and queued records looked at while filling messages.
+    /// </summary>
+    internal (long LivenessPasses, long RelayRecordsVisited) WorkCounters
+    {
+        get
+        {
+            lock (_view.Gate)
+            {
+                return (_livenessPasses, _relayRecordsVisited);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Capabilities shared with other adapters of this process (the simulator's nodes, each with its
+    /// own container): a node's capabilities of one generation and version are then held once, not
+    /// once per node that heard them. Null (the default): each adapter holds its own.
+    /// </summary>
+    internal CapabilitiesInterner? SharedCapabilities { get; set; }
 
     /// <summary>Remote nodes in the view by liveness (for the health check): alive, suspect, dead.</summary>
     internal (int Alive, int Suspect, int Dead) PeerLiveness()

@@ -60,7 +60,10 @@ internal sealed class PhiAccrualDetector
     private const int InitialCapacity = 8;
 
     private readonly int _window;
-    private double[] _intervalsMs;
+    // Single precision: intervals are milliseconds of up to MaxRecordedInterval (seconds), where a
+    // float is exact to well under a microsecond; half the memory of doubles, which counts when
+    // each node of a large mesh keeps a window for every other.
+    private float[] _intervalsMs;
     private readonly double _ticksPerMillisecond;
     private readonly double _timeSpanTicksPerTick;
     private readonly double _minStdDevMs;
@@ -90,7 +93,7 @@ internal sealed class PhiAccrualDetector
         _ticksPerMillisecond = timeProvider.TimestampFrequency / MillisecondsPerSecond;
         _timeSpanTicksPerTick = (double)TimeSpan.TicksPerSecond / timeProvider.TimestampFrequency;
         _window = settings.SampleWindow;
-        _intervalsMs = new double[Math.Min(InitialCapacity, _window)];
+        _intervalsMs = new float[Math.Min(InitialCapacity, _window)];
         _minStdDevMs = settings.MinStandardDeviation.TotalMilliseconds;
         _pauseMs = settings.AcceptableHeartbeatPause.TotalMilliseconds;
         _maxIntervalMs = settings.MaxRecordedInterval.TotalMilliseconds;
@@ -329,7 +332,8 @@ internal sealed class PhiAccrualDetector
             Array.Resize(ref _intervalsMs, Math.Min(_window, _count * 2));
         }
 
-        double[] window = _intervalsMs;
+        float[] window = _intervalsMs;
+        float sample = (float)intervalMs;
         if (_count == window.Length)
         {
             double oldest = window[_next];
@@ -341,9 +345,11 @@ internal sealed class PhiAccrualDetector
             _count++;
         }
 
-        window[_next] = intervalMs;
-        _sum += intervalMs;
-        _sumOfSquares += intervalMs * intervalMs;
+        window[_next] = sample;
+
+        // The sums take the sample as stored, so that they match what Resum recomputes.
+        _sum += sample;
+        _sumOfSquares += (double)sample * sample;
         if (++_next == window.Length && window.Length == _window)
         {
             _next = 0;
