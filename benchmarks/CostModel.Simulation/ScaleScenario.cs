@@ -13,14 +13,15 @@ namespace CostModel.Simulation;
 /// (2 slots); 6 and 7 a laptop with a 60 Wh battery (6 on mains, 7 unplugged at 80 %), which
 /// throttles when hot; 8 a slow small-form-factor box behind a metered link; 9 a router only (a
 /// phone or a client with no model). Speeds vary by up to +/- 20 % from a generator seeded by the
-/// node count, so the mesh is the same for a given size. Every node sends 3 requests a minute (half
-/// the simulator's default: a 1,000-node mesh then receives 50 a second, within its capacity);
-/// one API endpoint. Events: 20 % into the run the first desktop crashes, at 40 % the first
-/// plugged-in laptop is unplugged, at 60 % the crashed desktop recovers.
+/// node count, so the mesh is the same for a given size. Every node gossips; a share of them
+/// (<see cref="DefaultRouterShare"/>, spread evenly: by default the router-only clients) sends the
+/// requests, 3 a minute per node of the mesh in all (half the simulator's default: a 1,000-node mesh
+/// receives 50 a second, within its capacity); one API endpoint. Events: 20 % into the run the first
+/// desktop crashes, at 40 % the first plugged-in laptop is unplugged, at 60 % the crashed desktop recovers.
 /// </remarks>
 internal static class ScaleScenario
 {
-    /// <summary>The command-line name prefix: <c>scale:1000</c> or <c>scale:1000:60</c>.</summary>
+    /// <summary>The command-line name prefix: <c>scale:1000</c>, <c>scale:1000:60</c> or <c>scale:1000:60:1</c>.</summary>
     public const string Prefix = "scale:";
 
     /// <summary>The default virtual duration: 60 s, the scale goal (1,000 nodes, 60 s).</summary>
@@ -29,14 +30,22 @@ internal static class ScaleScenario
     /// <summary>The most nodes a generated scenario may have: the gossip view's default cap (4,096) is the library's bound, 10,000 is the simulator's.</summary>
     public const int MaxNodes = 10_000;
 
-    // Three requests a minute per router: half the simulator's default of 6, so that a large mesh
-    // is loaded, not saturated (1,000 nodes: 50 requests/s against ~900 serving nodes).
-    private const double RequestsPerMinute = 3;
+    /// <summary>
+    /// 0.1: one node in ten sends requests (the clients). Each router holds a routing view of the
+    /// whole mesh (about 1.6 KB per node it sees), so the share of routers sets most of a large
+    /// run's memory: at 1,000 nodes every node routing needs some 1.6 GB for the views alone.
+    /// </summary>
+    public const double DefaultRouterShare = 0.1;
+
+    // Three requests a minute per node of the mesh, shared by the routers: half the simulator's
+    // default of 6, so that a large mesh is loaded, not saturated (1,000 nodes: 50 requests/s
+    // against ~900 serving nodes).
+    private const double RequestsPerMinutePerNode = 3;
 
     // +/- 20 % around each machine kind's speed: near-equal nodes, not identical ones.
     private const double SpeedSpread = 0.2;
 
-    /// <summary>Parses <c>scale:N</c> or <c>scale:N:SECONDS</c>; null when <paramref name="name"/> is not a scale name.</summary>
+    /// <summary>Parses <c>scale:N</c>, <c>scale:N:SECONDS</c> or <c>scale:N:SECONDS:ROUTER_SHARE</c>; null when <paramref name="name"/> is not a scale name.</summary>
     /// <param name="name">The command-line scenario name.</param>
     /// <returns>The scenario, or null when the name does not start with <see cref="Prefix"/>.</returns>
     /// <exception cref="ArgumentException">The name starts with the prefix but its numbers are missing or out of range.</exception>
@@ -49,31 +58,43 @@ internal static class ScaleScenario
         }
 
         string[] parts = name[Prefix.Length..].Split(':');
-        if (parts.Length is < 1 or > 2
+        if (parts.Length is < 1 or > 3
             || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int nodes)
             || nodes is < 1 or > MaxNodes)
         {
-            throw new ArgumentException($"'{name}': expected scale:NODES or scale:NODES:SECONDS with 1 to {MaxNodes} nodes.", nameof(name));
+            throw new ArgumentException($"'{name}': expected scale:NODES[:SECONDS[:ROUTER_SHARE]] with 1 to {MaxNodes} nodes.", nameof(name));
         }
 
         double seconds = DefaultDurationSeconds;
-        if (parts.Length == 2
+        if (parts.Length >= 2
             && (!double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out seconds) || !(seconds > 0) || seconds > SimulationDefaults.MaxDurationSeconds))
         {
             throw new ArgumentException($"'{name}': the duration must be a number of seconds in (0, {SimulationDefaults.MaxDurationSeconds}].", nameof(name));
         }
 
-        return Generate(nodes, seconds);
+        double share = DefaultRouterShare;
+        if (parts.Length == 3
+            && (!double.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out share) || !(share > 0) || share > 1))
+        {
+            throw new ArgumentException($"'{name}': the router share must be in (0, 1].", nameof(name));
+        }
+
+        return Generate(nodes, seconds, share);
     }
 
     /// <summary>The scale scenario with <paramref name="nodes"/> nodes and <paramref name="durationSeconds"/> of workload.</summary>
     /// <param name="nodes">1 to <see cref="MaxNodes"/>.</param>
     /// <param name="durationSeconds">Virtual workload time.</param>
+    /// <param name="routerShare">The share of nodes that send requests, in (0, 1]; at least one node does.</param>
     /// <returns>A valid scenario named <c>scale-N</c>.</returns>
-    public static Scenario Generate(int nodes, double durationSeconds = DefaultDurationSeconds)
+    public static Scenario Generate(int nodes, double durationSeconds = DefaultDurationSeconds, double routerShare = DefaultRouterShare)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nodes, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(nodes, MaxNodes);
+        if (!(routerShare > 0) || routerShare > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(routerShare), routerShare, "The router share must be in (0, 1].");
+        }
         var random = new Random(nodes);
         double Vary(double value) => Math.Round(value * (1 + (SpeedSpread * ((2 * random.NextDouble()) - 1))), 1);
         SimulatedModel Model(double prefill, double decode, int slots) => new()
@@ -90,7 +111,6 @@ internal static class ScaleScenario
             Description = string.Create(CultureInfo.InvariantCulture, $"Generated scale scenario: {nodes} nodes (GPU boxes, desktops, laptops, metered boxes, router-only clients), one API, a crash, an unplug and a recovery."),
             DurationSeconds = durationSeconds,
             Apis = [new SimulatedApi { Id = "cloud-api" }],
-            Workload = new Workload { RequestsPerMinute = RequestsPerMinute },
         };
 
         int digits = nodes.ToString(CultureInfo.InvariantCulture).Length;
@@ -142,7 +162,20 @@ internal static class ScaleScenario
             }
 
             scenario.Nodes.Add(node);
+
+            // Spread evenly: node i routes when the running count of routers steps up at it (share 0.1: nodes 9, 19, ...).
+            if (Math.Floor((i + 1) * routerShare) > Math.Floor(i * routerShare))
+            {
+                scenario.Workload.Routers.Add(id);
+            }
         }
+
+        if (scenario.Workload.Routers.Count == 0)
+        {
+            scenario.Workload.Routers.Add(scenario.Nodes[^1].Id);
+        }
+
+        scenario.Workload.RequestsPerMinute = RequestsPerMinutePerNode * nodes / scenario.Workload.Routers.Count;
 
         if (firstDesktop is not null)
         {
