@@ -90,6 +90,11 @@ internal static class ReportRunner
             {
                 scenarios.Add((name, () => Scenario.BuiltIn(name)));
             }
+            else if (ScaleScenario.TryParse(name) is not null)
+            {
+                // Generated (see ScaleScenario): scale:NODES or scale:NODES:SECONDS.
+                scenarios.Add((name, () => ScaleScenario.TryParse(name)!));
+            }
             else if (File.Exists(name))
             {
                 // Read once; every run parses its own copy (runs go in parallel).
@@ -99,7 +104,7 @@ internal static class ReportRunner
             }
             else
             {
-                throw new ArgumentException($"'{name}' is neither a built-in scenario ({string.Join(", ", Scenario.BuiltInNames)}) nor a file.");
+                throw new ArgumentException($"'{name}' is neither a built-in scenario ({string.Join(", ", Scenario.BuiltInNames)}), a generated one (scale:NODES[:SECONDS]) nor a file.");
             }
         }
 

@@ -21,6 +21,7 @@ public sealed class GossipEndpoint : IDisposable
     private readonly InMemoryNetwork _network;
     private readonly IDisposable _subscription;
     private int _disposed;
+    private byte[]? _roundBuffer;
 
     internal GossipEndpoint(InMemoryNetwork network, string address, IGossipAdapter adapter, int fanout)
     {
@@ -49,20 +50,33 @@ public sealed class GossipEndpoint : IDisposable
     public int GossipRound()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        byte[] buffer = NewBuffer();
-        int written = Adapter.WritePayload(buffer);
-        if (written <= 0)
-        {
-            return 0;
-        }
+        int mtu = _network.DefaultConditions.Mtu;
 
-        List<string> peers = _network.PickPeers(Address, Fanout);
-        foreach (string peer in peers)
+        // One buffer per endpoint, reused: Send copies the bytes before it returns. A round started
+        // while this one is sending (from a receive callback) takes a fresh buffer. Cleared, so that
+        // what is sent never depends on an earlier round's bytes.
+        byte[] buffer = Interlocked.Exchange(ref _roundBuffer, null) is { } reused && reused.Length == mtu ? reused : new byte[mtu];
+        try
         {
-            _network.Send(Address, peer, buffer.AsSpan(0, written));
-        }
+            buffer.AsSpan().Clear();
+            int written = Adapter.WritePayload(buffer);
+            if (written <= 0)
+            {
+                return 0;
+            }
 
-        return peers.Count;
+            List<string> peers = _network.PickPeers(Address, Fanout);
+            foreach (string peer in peers)
+            {
+                _network.Send(Address, peer, buffer.AsSpan(0, written));
+            }
+
+            return peers.Count;
+        }
+        finally
+        {
+            Volatile.Write(ref _roundBuffer, buffer);
+        }
     }
 
     /// <summary>Sends <see cref="IGossipAdapter.WriteSyncRequest"/>'s bytes to a seed, as a joining node does.</summary>

@@ -44,6 +44,7 @@ public sealed class InMemoryNetwork : IDisposable
     private readonly ITimer _timer;
     private readonly Dictionary<string, PayloadReceiver> _endpoints = new(StringComparer.Ordinal);
     private readonly List<string> _addresses = []; // in the order added, so that seeded peer choice is reproducible
+    private readonly Dictionary<string, int> _addressIndex = new(StringComparer.Ordinal); // position in _addresses
     private readonly Dictionary<(string From, string To), LinkConditions> _links = [];
     private readonly List<HashSet<string>> _cuts = [];
     private readonly Dictionary<string, Counters> _counters = new(StringComparer.Ordinal);
@@ -151,6 +152,7 @@ public sealed class InMemoryNetwork : IDisposable
                 throw new ArgumentException($"An endpoint with address '{address}' already exists.", nameof(address));
             }
 
+            _addressIndex.Add(address, _addresses.Count);
             _addresses.Add(address);
         }
     }
@@ -163,7 +165,19 @@ public sealed class InMemoryNetwork : IDisposable
         ArgumentNullException.ThrowIfNull(address);
         lock (_gate)
         {
-            return _endpoints.Remove(address) && _addresses.Remove(address);
+            if (!_endpoints.Remove(address) || !_addressIndex.Remove(address, out int at))
+            {
+                return false;
+            }
+
+            // Later addresses move up one place.
+            _addresses.RemoveAt(at);
+            for (int i = at; i < _addresses.Count; i++)
+            {
+                _addressIndex[_addresses[i]] = i;
+            }
+
+            return true;
         }
     }
 
@@ -299,16 +313,23 @@ public sealed class InMemoryNetwork : IDisposable
     {
         lock (_gate)
         {
-            List<string> candidates = _addresses.FindAll(a => !string.Equals(a, self, StringComparison.Ordinal));
-            int take = Math.Min(count, candidates.Count);
+            // A partial Fisher-Yates shuffle of the other addresses (in the order added), done
+            // sparsely: only the few positions swapped are remembered, so a pick costs O(count)
+            // whatever the network's size, with the same draws and the same peers as shuffling a copy.
+            int selfAt = _addressIndex.GetValueOrDefault(self, -1);
+            int others = selfAt < 0 ? _addresses.Count : _addresses.Count - 1;
+            int take = Math.Min(count, others);
+            var picked = new List<string>(take);
+            var swapped = new Dictionary<int, int>(take * 2);
             for (int i = 0; i < take; i++)
             {
-                int j = _random.Next(i, candidates.Count);
-                (candidates[i], candidates[j]) = (candidates[j], candidates[i]);
+                int j = _random.Next(i, others);
+                int atJ = swapped.GetValueOrDefault(j, j);
+                swapped[j] = swapped.GetValueOrDefault(i, i);
+                picked.Add(_addresses[selfAt >= 0 && atJ >= selfAt ? atJ + 1 : atJ]);
             }
 
-            candidates.RemoveRange(take, candidates.Count - take);
-            return candidates;
+            return picked;
         }
     }
 

@@ -13,7 +13,6 @@ using CostModel.Testing.Gossip;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 
 namespace CostModel.Testing.Simulation;
 
@@ -26,7 +25,7 @@ internal sealed class SimHost : IDisposable
 {
     private readonly ServiceProvider _provider;
 
-    public SimHost(Scenario scenario, SimulatedNode spec, int index, FakeTimeProvider time, InMemoryNetwork network, int seed)
+    public SimHost(Scenario scenario, SimulatedNode spec, int index, VirtualClock time, InMemoryNetwork network, int seed, CapabilitiesInterner? sharedCapabilities = null)
     {
         Node = new NodeModel(spec, scenario.Model, time.GetUtcNow(), seed ^ (0x5EED * (index + 1))) { Arrivals = new ArrivalRateMeter(time) };
         Random = new Random(unchecked((seed * 31) + index));
@@ -85,6 +84,7 @@ internal sealed class SimHost : IDisposable
 
         View = _provider.GetRequiredService<MeshView>();
         Adapter = _provider.GetRequiredService<GossipAdapter>();
+        Adapter.SharedCapabilities = sharedCapabilities;
         Router = _provider.GetRequiredService<IRouter>();
         Bandwidth = _provider.GetRequiredService<BandwidthEstimator>();
         IPriceCatalog catalog = _provider.GetRequiredService<IPriceCatalog>();

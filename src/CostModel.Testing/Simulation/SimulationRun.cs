@@ -2,7 +2,6 @@ using CostModel.Gossip;
 using CostModel.Mesh;
 using CostModel.Scoring;
 using CostModel.Testing.Gossip;
-using Microsoft.Extensions.Time.Testing;
 
 namespace CostModel.Testing.Simulation;
 
@@ -37,8 +36,11 @@ internal sealed class SimulationRun : IDisposable
     private readonly Dictionary<int, Dictionary<string, int>> _burstCounts = [];
     private readonly Dictionary<int, int> _burstLiveNodes = [];
     private readonly Dictionary<string, double> _apiInFlightDollars = new(StringComparer.Ordinal);
-    private readonly FakeTimeProvider _time;
+    private readonly VirtualClock _time;
     private readonly InMemoryNetwork _network;
+
+    // The nodes' capabilities, decoded once for the whole mesh rather than once per node that hears them.
+    private readonly CapabilitiesInterner _capabilities = new();
     private readonly Policy _policy;
     private readonly long _startTicks;
     private readonly long _endTicks;
@@ -61,7 +63,7 @@ internal sealed class SimulationRun : IDisposable
         DateTimeOffset start = scenario.StartTime;
         _startTicks = start.UtcTicks;
         _endTicks = _startTicks + TimeSpan.FromSeconds(scenario.DurationSeconds).Ticks;
-        _time = new FakeTimeProvider(start - TimeSpan.FromSeconds(scenario.WarmupSeconds));
+        _time = new VirtualClock(start - TimeSpan.FromSeconds(scenario.WarmupSeconds));
         _network = new InMemoryNetwork(_time, seed) { DefaultConditions = new LinkConditions { Delay = TimeSpan.FromMilliseconds(scenario.GossipDelayMilliseconds) } };
         ScenarioRuntime.ApplyGossip(_network, scenario);
         foreach (SimulatedApi api in scenario.Apis)
@@ -73,7 +75,7 @@ internal sealed class SimulationRun : IDisposable
         {
             for (int i = 0; i < scenario.Nodes.Count; i++)
             {
-                var host = new SimHost(scenario, scenario.Nodes[i], i, _time, _network, seed);
+                var host = new SimHost(scenario, scenario.Nodes[i], i, _time, _network, seed, _capabilities);
                 _hosts.Add(host);
                 _byId.Add(host.Id, host);
             }
@@ -93,6 +95,12 @@ internal sealed class SimulationRun : IDisposable
     public string PolicyId { get; }
 
     public int Seed { get; }
+
+    /// <summary>The simulated nodes, in the scenario's order.</summary>
+    internal IReadOnlyList<SimHost> Hosts => _hosts;
+
+    /// <summary>The in-memory network the nodes gossip over.</summary>
+    internal InMemoryNetwork GossipNetwork => _network;
 
     private double Now => TimeSpan.FromTicks(_time.GetUtcNow().UtcTicks - _startTicks).TotalSeconds;
 

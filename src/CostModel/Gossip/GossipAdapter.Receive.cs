@@ -213,6 +213,14 @@ public sealed partial class GossipAdapter
 
                     break;
                 case RecordKind.Capabilities:
+                    // Most capabilities received are relays of ones already held: those are counted
+                    // stale from the record's start, without decoding (and allocating) their models.
+                    if (WireCodec.TryPeekCapabilities(record, id, out idLength, out long peekedGeneration, out long peekedVersion) == WireRejection.None
+                        && IsHeldCapabilities(id[..idLength], peekedGeneration, peekedVersion))
+                    {
+                        break;
+                    }
+
                     if (WireCodec.TryReadCapabilities(record, id, out idLength, out long generation, out NodeCapabilities? capabilities) == WireRejection.None)
                     {
                         rejection = MergeCapabilities(id[..idLength], generation, capabilities!, s, now);
@@ -295,6 +303,7 @@ public sealed partial class GossipAdapter
                     if (node.CapabilitiesGeneration != state.Generation)
                     {
                         node.Capabilities = null;
+                        _relays.Set(node, capabilities: true, 0);
                     }
                 }
             }
@@ -304,10 +313,11 @@ public sealed partial class GossipAdapter
             node.HasState = true;
             node.StatesThisRun++;
             node.LastHeardTicks = now.UtcTicks;
-            node.StateTransmits = RetransmitLimit(s);
+            _relays.Set(node, capabilities: false, RetransmitLimit(s));
             node.Detector.Heartbeat(_time.GetTimestamp());
             LivenessDecision back = LivenessPolicy.OnHeartbeat(node.Liveness);
             node.Liveness = back.Next;
+            _nextLivenessCheck = Math.Min(_nextLivenessCheck, s.Liveness.NextChange(node.Liveness, node.Detector));
             node.MarkChanged();
             _view.InvalidateLocked(node.NodeId);
             _stats = _stats with { Merged = _stats.Merged + 1 };
@@ -367,6 +377,34 @@ public sealed partial class GossipAdapter
         return incoming.Generation < knownGeneration && knownAlive ? RunOrder.LowerWhileAlive : RunOrder.Restarted;
     }
 
+    /// <summary>
+    /// True when <see cref="MergeCapabilities"/> would take capabilities with this generation and
+    /// version as nothing new (this node's own, or stale against what is held); counts them as it would.
+    /// </summary>
+    private bool IsHeldCapabilities(ReadOnlySpan<char> id, long generation, long version)
+    {
+        if (id.SequenceEqual(_selfId))
+        {
+            return true;
+        }
+
+        lock (_view.Gate)
+        {
+            if (!_nodesBySpan.TryGetValue(id, out GossipNode? node) || !IsStaleCapabilities(node, generation, version))
+            {
+                return false;
+            }
+
+            _stats = _stats with { Stale = _stats.Stale + 1 };
+            return true;
+        }
+    }
+
+    private static bool IsStaleCapabilities(GossipNode node, long generation, long version) =>
+        (node.HasState && generation != node.State.Generation)
+        || (node.Capabilities is { } known && (generation < node.CapabilitiesGeneration
+            || (generation == node.CapabilitiesGeneration && version <= known.Version)));
+
     private WireRejection MergeCapabilities(ReadOnlySpan<char> id, long generation, NodeCapabilities capabilities, Settings s, DateTimeOffset now)
     {
         if (id.SequenceEqual(_selfId))
@@ -391,18 +429,21 @@ public sealed partial class GossipAdapter
                 }
             }
 
-            if ((node.HasState && generation != node.State.Generation)
-                || (node.Capabilities is { } known && (generation < node.CapabilitiesGeneration
-                    || (generation == node.CapabilitiesGeneration && capabilities.Version <= known.Version))))
+            if (IsStaleCapabilities(node, generation, capabilities.Version))
             {
                 _stats = _stats with { Stale = _stats.Stale + 1 };
                 return WireRejection.None;
             }
 
-            node.Capabilities = capabilities;
+            node.Capabilities = SharedCapabilities?.Intern(generation, capabilities) ?? capabilities;
             node.CapabilitiesGeneration = generation;
             node.CapabilitiesHeardAt = _time.GetTimestamp();
-            node.CapabilityTransmits = RetransmitLimit(s);
+            if (!node.HasState)
+            {
+                _nextLivenessCheck = Math.Min(_nextLivenessCheck, node.CapabilitiesHeardAt + CapabilitiesForgetAfter(s) + 1);
+            }
+
+            _relays.Set(node, capabilities: true, RetransmitLimit(s));
             node.MarkChanged();
             _view.InvalidateLocked(node.NodeId);
             _stats = _stats with { Merged = _stats.Merged + 1 };
@@ -464,45 +505,64 @@ public sealed partial class GossipAdapter
         }
 
         _nodes.Remove(weakest.NodeId);
+        _relays.RemoveNode(weakest);
         _view.RemoveLocked(weakest.NodeId);
         AddChangeLocked(new MeshChange(weakest.NodeId, MeshChangeKind.Removed, now));
         _metrics.BoundExceeded("mesh-evicted");
         return true;
     }
 
+    /// <summary>How long (in timestamp units) a node heard of only through its capabilities stays in the view.</summary>
+    private long CapabilitiesForgetAfter(Settings s) =>
+        (long)((s.Liveness.Settings.DeadAfter + s.Liveness.Settings.RemoveAfter).TotalSeconds * _time.TimestampFrequency);
+
     private void CheckLivenessLocked(Settings s, DateTimeOffset now)
     {
         long timestamp = _time.GetTimestamp();
         List<GossipNode>? removed = null;
-        long forgetAfter = (long)((s.Liveness.Settings.DeadAfter + s.Liveness.Settings.RemoveAfter).TotalSeconds * _time.TimestampFrequency);
-        foreach (GossipNode node in _nodes.Values)
+        long forgetAfter = CapabilitiesForgetAfter(s);
+
+        // No node's liveness can change before the earliest deadline: the pass over every node waits for it.
+        if (timestamp >= _nextLivenessCheck)
         {
-            if (!node.HasState)
+            _livenessPasses++;
+            long next = long.MaxValue;
+            foreach (GossipNode node in _nodes.Values)
             {
-                // Heard of only through its capabilities (its states lost or never sent): it holds a
-                // place in the bounded view, so it goes when a silent node with state would be removed.
-                if (timestamp - node.CapabilitiesHeardAt > forgetAfter)
+                if (!node.HasState)
                 {
-                    (removed ??= []).Add(node);
+                    // Heard of only through its capabilities (its states lost or never sent): it holds a
+                    // place in the bounded view, so it goes when a silent node with state would be removed.
+                    if (timestamp - node.CapabilitiesHeardAt > forgetAfter)
+                    {
+                        (removed ??= []).Add(node);
+                    }
+                    else
+                    {
+                        next = Math.Min(next, node.CapabilitiesHeardAt + forgetAfter + 1);
+                    }
+
+                    continue;
                 }
 
-                continue;
+                LivenessDecision decision = s.Liveness.Decide(node.Liveness, node.Detector, timestamp);
+                if (decision.Change is { } change)
+                {
+                    node.Liveness = decision.Next;
+                    node.MarkChanged();
+                    _view.InvalidateLocked(node.NodeId);
+                    AddChangeLocked(new MeshChange(node.NodeId, change, now));
+                    if (decision.Remove)
+                    {
+                        (removed ??= []).Add(node);
+                        continue;
+                    }
+                }
+
+                next = Math.Min(next, s.Liveness.NextChange(node.Liveness, node.Detector));
             }
 
-            LivenessDecision decision = s.Liveness.Decide(node.Liveness, node.Detector, timestamp);
-            if (decision.Change is not { } change)
-            {
-                continue;
-            }
-
-            node.Liveness = decision.Next;
-            node.MarkChanged();
-            _view.InvalidateLocked(node.NodeId);
-            AddChangeLocked(new MeshChange(node.NodeId, change, now));
-            if (decision.Remove)
-            {
-                (removed ??= []).Add(node);
-            }
+            _nextLivenessCheck = next;
         }
 
         ExpireTombstonesLocked(s, now);
@@ -521,6 +581,7 @@ public sealed partial class GossipAdapter
         foreach (GossipNode node in removed)
         {
             _nodes.Remove(node.NodeId);
+            _relays.RemoveNode(node);
             _view.RemoveLocked(node.NodeId);
 
             // A tombstone keeps a removed node's last run out while peers may still relay it; one that never sent a state has none to keep out.

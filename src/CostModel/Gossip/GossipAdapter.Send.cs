@@ -8,29 +8,22 @@ namespace CostModel.Gossip;
 /// </content>
 public sealed partial class GossipAdapter
 {
-    // Writes one Gossip message with the updates relayed fewest times so far (this node's first).
+    // A message is taken as full after this many records in a row did not fit in what is left of it:
+    // records are about 70 to 300 bytes, so a few misses in a row mean the space left is smaller than
+    // almost any record, and walking on would cost a look at every queued record for nothing (in a
+    // large mesh the queue holds most of the view). Records passed over stay queued for the next message.
+    private const int MaxConsecutiveMisses = 4;
+
+    // Writes one Gossip message with the updates relayed fewest times so far (this node's first):
+    // the relay queue's buckets from the most transmits left down, states before capabilities at
+    // each level, each bucket in the order its records reached it.
     private int WriteDisseminationLocked(Span<byte> destination, Settings s, long nowTicks)
     {
-        _candidates.Clear();
-        foreach (GossipNode node in _nodes.Values)
-        {
-            if (node.StateTransmits > 0 && node.HasState)
-            {
-                _candidates.Add((node, false));
-            }
-
-            if (node.CapabilityTransmits > 0 && node.Capabilities is not null)
-            {
-                _candidates.Add((node, true));
-            }
-        }
-
-        if (_candidates.Count == 0 && _selfTransmits <= 0 && _selfCapabilityTransmits <= 0)
+        if (_relays.Count == 0 && _selfTransmits <= 0 && _selfCapabilityTransmits <= 0)
         {
             return 0;
         }
 
-        _candidates.Sort(static (a, b) => Transmits(b).CompareTo(Transmits(a)));
         int at = WireCodec.WriteHeader(destination, MessageType.Gossip, s.ClusterHash, s.Keyring, ClockMilliseconds());
         int headerEnd = at;
         int end = destination.Length - WireFormat.TrailerBytes(s.Keyring.Protection);
@@ -49,28 +42,40 @@ public sealed partial class GossipAdapter
             records++;
         }
 
-        foreach ((GossipNode node, bool capabilities) in _candidates)
+        // Taken from the queue once the message is written, so that a record moved down a bucket is not met again in this message.
+        _sent.Clear();
+        int misses = 0;
+        for (int transmits = _relays.Highest; transmits >= 1 && records < s.Options.MaxRecordsPerMessage && misses < MaxConsecutiveMisses; transmits--)
         {
-            if (records >= s.Options.MaxRecordsPerMessage)
+            for (int kind = 0; kind < 2; kind++)
             {
-                break;
-            }
-
-            if (capabilities)
-            {
-                if (WireCodec.TryWriteCapabilities(destination[at..end], node.NodeIdUtf8, node.CapabilitiesGeneration, node.Capabilities!, out written))
+                bool capabilities = kind == 1;
+                for (GossipNode? node = _relays.First(transmits, capabilities);
+                     node is not null && records < s.Options.MaxRecordsPerMessage && misses < MaxConsecutiveMisses;
+                     node = RelayQueue.NextOf(node, capabilities))
                 {
+                    _relayRecordsVisited++;
+                    written = 0;
+                    bool fits = capabilities
+                        ? node.Capabilities is { } known && WireCodec.TryWriteCapabilities(destination[at..end], node.NodeIdUtf8, node.CapabilitiesGeneration, known, out written)
+                        : node.HasState && WireCodec.TryWriteState(destination[at..end], node.NodeIdUtf8, node.State, nowTicks, out written);
+                    if (!fits)
+                    {
+                        misses++;
+                        continue;
+                    }
+
                     at += written;
-                    node.CapabilityTransmits--;
                     records++;
+                    misses = 0;
+                    _sent.Add((node, capabilities));
                 }
             }
-            else if (WireCodec.TryWriteState(destination[at..end], node.NodeIdUtf8, node.State, nowTicks, out written))
-            {
-                at += written;
-                node.StateTransmits--;
-                records++;
-            }
+        }
+
+        foreach ((GossipNode node, bool capabilities) in _sent)
+        {
+            _relays.Sent(node, capabilities);
         }
 
         if (at == headerEnd)
@@ -82,9 +87,6 @@ public sealed partial class GossipAdapter
         _metrics.GossipSent("gossip");
         return WireCodec.Seal(destination, at, s.Keyring);
     }
-
-    private static int Transmits((GossipNode Node, bool Capabilities) item) =>
-        item.Capabilities ? item.Node.CapabilityTransmits : item.Node.StateTransmits;
 
     /// <summary>
     /// Answers a proven sender's sync request with this node's full state, in as many messages as

@@ -34,9 +34,17 @@ internal sealed class GossipNode(string nodeId, byte[] nodeIdUtf8, PhiAccrualDet
     /// <summary>When its last state was merged (UTC ticks on this node's clock).</summary>
     public long LastHeardTicks { get; set; }
 
-    public int StateTransmits { get; set; }
+    /// <summary>Its state's place in the adapter's <see cref="RelayQueue"/> and the transmits it has left.</summary>
+    public RelayLinks StateLinks;
 
-    public int CapabilityTransmits { get; set; }
+    /// <summary>Its capabilities' place in the adapter's <see cref="RelayQueue"/> and the transmits they have left.</summary>
+    public RelayLinks CapabilityLinks;
+
+    /// <summary>How many more times its state is to be relayed (set through the <see cref="RelayQueue"/>).</summary>
+    public int StateTransmits => StateLinks.Transmits;
+
+    /// <summary>How many more times its capabilities are to be relayed (set through the <see cref="RelayQueue"/>).</summary>
+    public int CapabilityTransmits => CapabilityLinks.Transmits;
 
     protected override MeshNode? Build() => HasState
         ? new MeshNode(WireQuantizer.ToFactors(NodeId, State), Capabilities ?? new NodeCapabilities(NodeId, 0)) { Liveness = Liveness }

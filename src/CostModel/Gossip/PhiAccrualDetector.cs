@@ -60,7 +60,10 @@ internal sealed class PhiAccrualDetector
     private const int InitialCapacity = 8;
 
     private readonly int _window;
-    private double[] _intervalsMs;
+    // Single precision: intervals are milliseconds of up to MaxRecordedInterval (seconds), where a
+    // float is exact to well under a microsecond; half the memory of doubles, which counts when
+    // each node of a large mesh keeps a window for every other.
+    private float[] _intervalsMs;
     private readonly double _ticksPerMillisecond;
     private readonly double _timeSpanTicksPerTick;
     private readonly double _minStdDevMs;
@@ -90,7 +93,7 @@ internal sealed class PhiAccrualDetector
         _ticksPerMillisecond = timeProvider.TimestampFrequency / MillisecondsPerSecond;
         _timeSpanTicksPerTick = (double)TimeSpan.TicksPerSecond / timeProvider.TimestampFrequency;
         _window = settings.SampleWindow;
-        _intervalsMs = new double[Math.Min(InitialCapacity, _window)];
+        _intervalsMs = new float[Math.Min(InitialCapacity, _window)];
         _minStdDevMs = settings.MinStandardDeviation.TotalMilliseconds;
         _pauseMs = settings.AcceptableHeartbeatPause.TotalMilliseconds;
         _maxIntervalMs = settings.MaxRecordedInterval.TotalMilliseconds;
@@ -215,6 +218,73 @@ internal sealed class PhiAccrualDetector
         }
     }
 
+    /// <summary>
+    /// The earliest timestamp at which <see cref="Phi"/> can reach a threshold if no heartbeat
+    /// arrives first, given the threshold's point <paramref name="deviations"/> on the standard
+    /// scale (<see cref="DeviationsAt"/>); a little early rather than late (by
+    /// <see cref="DeadlineMarginMilliseconds"/>), and <see cref="long.MaxValue"/> before the first
+    /// heartbeat (phi stays 0).
+    /// </summary>
+    /// <param name="deviations">From <see cref="DeviationsAt"/>.</param>
+    /// <returns>A timestamp of the constructor's time provider.</returns>
+    public long TimestampAtDeviations(double deviations)
+    {
+        lock (_gate)
+        {
+            if (!_heard)
+            {
+                return long.MaxValue;
+            }
+
+            double meanMs = (_sum / _count) + _pauseMs;
+            double stdDevMs = Math.Max(StdDevMs(), _minStdDevMs);
+            return AfterLastArrival(meanMs + (deviations * stdDevMs));
+        }
+    }
+
+    /// <summary>
+    /// The earliest timestamp at which <see cref="Silence"/> can reach <paramref name="silence"/>
+    /// if no heartbeat arrives first; a little early rather than late (by
+    /// <see cref="DeadlineMarginMilliseconds"/>), and <see cref="long.MaxValue"/> before the first heartbeat.
+    /// </summary>
+    /// <param name="silence">The silence.</param>
+    /// <returns>A timestamp of the constructor's time provider.</returns>
+    public long TimestampAtSilence(TimeSpan silence)
+    {
+        lock (_gate)
+        {
+            return _heard ? AfterLastArrival(silence.TotalMilliseconds) : long.MaxValue;
+        }
+    }
+
+    /// <summary>
+    /// Where phi reaches <paramref name="threshold"/> on the standard scale: the least y with
+    /// <c>PhiOf(y, 0, 1) &gt;= threshold</c>, so that a node silent for mean + y x deviation has
+    /// phi at or above the threshold. Found by bisection on the same formula <see cref="Phi"/> uses.
+    /// </summary>
+    /// <param name="threshold">Greater than 0, at most <see cref="MaxPhi"/>.</param>
+    /// <returns>The point, in standard deviations (negative when the threshold is below phi at the mean).</returns>
+    public static double DeviationsAt(double threshold)
+    {
+        // phi(-100) is 0 to double precision and phi(100) is past MaxPhi: the crossing lies between.
+        double low = -BisectionBound;
+        double high = BisectionBound;
+        for (int i = 0; i < BisectionSteps; i++)
+        {
+            double middle = (low + high) / 2;
+            if (PhiOf(middle, 0, 1) >= threshold)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle;
+            }
+        }
+
+        return high;
+    }
+
     /// <summary>Phi of a silence under a normal distribution, in Akka's logistic approximation, computed without overflow.</summary>
     /// <param name="silenceMs">The silence, milliseconds.</param>
     /// <param name="meanMs">The expected interval, milliseconds.</param>
@@ -229,6 +299,21 @@ internal sealed class PhiAccrualDetector
         double lnOnePlusExp = z > 0 ? z + double.LogP1(Math.Exp(-z)) : double.LogP1(Math.Exp(z));
         double phi = lnOnePlusExp / Math.Log(10);
         return double.IsNaN(phi) ? MaxPhi : Math.Clamp(phi, 0, MaxPhi);
+    }
+
+    // Deadlines are moved this much earlier, so that rounding (of the deviation point, of the
+    // timestamp conversion) can only make a check run early, never late.
+    internal const double DeadlineMarginMilliseconds = 1;
+
+    private const double BisectionBound = 100;
+
+    // 200 halvings of [-100, 100]: far below double precision.
+    private const int BisectionSteps = 200;
+
+    private long AfterLastArrival(double milliseconds)
+    {
+        double ticks = Math.Max(0, milliseconds - DeadlineMarginMilliseconds) * _ticksPerMillisecond;
+        return ticks >= long.MaxValue - _lastArrival ? long.MaxValue : _lastArrival + (long)ticks;
     }
 
     private double StdDevMs()
@@ -247,7 +332,8 @@ internal sealed class PhiAccrualDetector
             Array.Resize(ref _intervalsMs, Math.Min(_window, _count * 2));
         }
 
-        double[] window = _intervalsMs;
+        float[] window = _intervalsMs;
+        float sample = (float)intervalMs;
         if (_count == window.Length)
         {
             double oldest = window[_next];
@@ -259,9 +345,11 @@ internal sealed class PhiAccrualDetector
             _count++;
         }
 
-        window[_next] = intervalMs;
-        _sum += intervalMs;
-        _sumOfSquares += intervalMs * intervalMs;
+        window[_next] = sample;
+
+        // The sums take the sample as stored, so that they match what Resum recomputes.
+        _sum += sample;
+        _sumOfSquares += (double)sample * sample;
         if (++_next == window.Length && window.Length == _window)
         {
             _next = 0;

@@ -80,6 +80,11 @@ internal sealed class SenderProofs
     private readonly long _challengeIntervalMs = (long)ChallengeInterval.TotalMilliseconds;
     private readonly int _maxSenders;
 
+    // No proof was accepted before this (a lower bound: acceptance times only move forward), so
+    // Expire need not look at the proofs until this is more than the idle time ago. Without it,
+    // every round of a node that has heard from n senders would look at all n.
+    private long _earliestAcceptedMs = long.MaxValue;
+
     /// <summary>Creates the tables.</summary>
     /// <param name="maxSenders">The most proven senders remembered (the view's cap: one address per node).</param>
     /// <param name="nowMs">This node's clock now.</param>
@@ -143,6 +148,7 @@ internal sealed class SenderProofs
 
         proof.ReferenceOffsetMs = offsetMs;
         proof.LastAcceptedMs = nowMs;
+        _earliestAcceptedMs = Math.Min(_earliestAcceptedMs, nowMs);
 
         List<HeldMessage>? released = null;
         for (int i = _held.Count - 1; i >= 0; i--)
@@ -220,20 +226,29 @@ internal sealed class SenderProofs
     /// <returns>How many held messages expired unproven.</returns>
     public int Expire(long nowMs, long proofIdleMs)
     {
-        List<string>? idle = null;
-        foreach ((string from, Proof proof) in _proofs)
+        if (nowMs - _earliestAcceptedMs > proofIdleMs)
         {
-            if (nowMs - proof.LastAcceptedMs > proofIdleMs)
+            List<string>? idle = null;
+            long earliest = long.MaxValue;
+            foreach ((string from, Proof proof) in _proofs)
             {
-                (idle ??= []).Add(from);
+                if (nowMs - proof.LastAcceptedMs > proofIdleMs)
+                {
+                    (idle ??= []).Add(from);
+                }
+                else
+                {
+                    earliest = Math.Min(earliest, proof.LastAcceptedMs);
+                }
             }
-        }
 
-        if (idle is not null)
-        {
-            foreach (string from in idle)
+            _earliestAcceptedMs = earliest;
+            if (idle is not null)
             {
-                _proofs.Remove(from);
+                foreach (string from in idle)
+                {
+                    _proofs.Remove(from);
+                }
             }
         }
 

@@ -539,6 +539,37 @@ internal static class WireCodec
         return true;
     }
 
+    /// <summary>
+    /// Reads only the node id, generation and version of a capabilities record, so that a receiver
+    /// can tell a record it already holds without decoding (and allocating) its models. The record
+    /// must still pass <see cref="TryReadCapabilities"/> before anything of it is believed.
+    /// </summary>
+    /// <param name="payload">The record's payload.</param>
+    /// <param name="nodeId">Receives the node id (at least <see cref="NodeCostFactors.MaxNodeIdLength"/> characters).</param>
+    /// <param name="nodeIdLength">The node id's length.</param>
+    /// <param name="generation">The generation the capabilities belong to.</param>
+    /// <param name="version">The capabilities' version.</param>
+    /// <returns>None, or why the record's start is unreadable.</returns>
+    public static WireRejection TryPeekCapabilities(ReadOnlySpan<byte> payload, Span<char> nodeId, out int nodeIdLength, out long generation, out long version)
+    {
+        generation = 0;
+        version = 0;
+        WireRejection idResult = TryReadNodeId(payload, nodeId, out nodeIdLength, out int at);
+        if (idResult != WireRejection.None)
+        {
+            return idResult;
+        }
+
+        if (payload.Length - at < 11)
+        {
+            return WireRejection.MalformedRecord;
+        }
+
+        generation = ReadUInt48(payload[at..]);
+        version = BinaryPrimitives.ReadUInt32LittleEndian(payload[(at + 6)..]);
+        return WireRejection.None;
+    }
+
     /// <summary>Reads a capabilities payload. Allocates the capabilities (only done when their version is new).</summary>
     public static WireRejection TryReadCapabilities(ReadOnlySpan<byte> payload, Span<char> nodeId, out int nodeIdLength, out long generation, out NodeCapabilities? capabilities)
     {

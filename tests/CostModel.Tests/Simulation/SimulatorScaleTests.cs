@@ -1,0 +1,57 @@
+using CostModel.Gossip;
+using CostModel.Testing.Simulation;
+
+namespace CostModel.Tests.Simulation;
+
+/// <summary>
+/// Regression guards for the simulator at scale, as counts of work rather than timings: at a fixed
+/// mesh size, a gossip round must not look at every node of the view (a liveness pass, a scan and
+/// sort of the relay candidates), which made a run grow with the square of the node count.
+/// </summary>
+public sealed class SimulatorScaleTests
+{
+    private const int Nodes = 60;
+    private const double Seconds = 30;
+
+    [Fact]
+    public void A_round_looks_at_the_relay_queue_not_the_whole_view_and_liveness_passes_are_rare()
+    {
+        using var run = new SimulationRun(Mesh(), RoutingPolicies.CostModel, seed: 1);
+        SimulationResult result = run.Run();
+        Assert.True(result.Metrics.CompletedRequests > 0);
+
+        double rounds = (Seconds + SimulationDefaults.WarmupSeconds) / GossipDefaults.Interval.TotalSeconds;
+        foreach (SimHost host in run.Hosts)
+        {
+            (long passes, long visited) = host.Adapter.WorkCounters;
+
+            // Before: a pass over all 59 other nodes every round (200 passes), and every queued record
+            // of the view (up to two per node) looked at and sorted for each message. Now: a pass only
+            // when some node's liveness can change, and about as many records looked at as a message
+            // carries (some 17 at this MTU) plus a few that did not fit.
+            Assert.True(passes <= rounds / 4, $"{host.Id}: {passes} liveness passes in {rounds} rounds");
+            Assert.True(visited / rounds <= Nodes * 0.6, $"{host.Id}: {visited / rounds:0.0} records looked at per round in a mesh of {Nodes}");
+        }
+
+        // Gossip traffic stays linear: each node sends its fanout per round, plus proofs and replies.
+        double perNodeRound = run.GossipNetwork.Total.Sent.Messages / rounds / Nodes;
+        Assert.InRange(perNodeRound, 1, 4.5);
+    }
+
+    /// <summary>A mesh of equal desktops, each one a router too.</summary>
+    private static Scenario Mesh()
+    {
+        var scenario = new Scenario { Name = "scale-guard", DurationSeconds = Seconds, Workload = new Workload { RequestsPerMinute = 3 } };
+        for (int i = 0; i < Nodes; i++)
+        {
+            scenario.Nodes.Add(new SimulatedNode
+            {
+                Id = $"node-{i:D2}",
+                Models = [new SimulatedModel { Id = SimulationDefaults.Model, PrefillTokensPerSecond = 400, DecodeTokensPerSecond = 30, ParallelSlots = 2 }],
+            });
+        }
+
+        scenario.Validate(scenario.Name);
+        return scenario;
+    }
+}
