@@ -62,6 +62,9 @@ public sealed class WireArrivalRateTests
     {
         byte[] payload = Payload(RawPeer.State(1_795_780_800_000, 1, Now.UtcTicks));
         Assert.Equal(WireRejection.MalformedRecord, Read(payload[..^3], out _));
+
+        // Half the appended rate: cut, not an older layout.
+        Assert.Equal(WireRejection.MalformedRecord, Read(payload[..^1], out _));
     }
 
     [Theory]

@@ -401,8 +401,9 @@ internal static class WireCodec
         }
 
         ReadOnlySpan<byte> p = payload[consumed..];
-        if (p.Length < WireFormat.StateMinimumBytes)
+        if (p.Length < WireFormat.StateMinimumBytes || (p.Length > WireFormat.StateMinimumBytes && p.Length < WireFormat.StateFixedBytes))
         {
+            // Shorter than the older layout, or an appended field cut in two.
             return WireRejection.MalformedRecord;
         }
 
