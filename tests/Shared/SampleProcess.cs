@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 
-namespace CostModel.Gossip.Nats.Tests;
+namespace CostModel.Tests.Shared;
 
 /// <summary>
 /// A sample run as a separate OS process (<c>dotnet samples/X/bin/.../X.dll</c>) whose output lines
@@ -126,7 +126,7 @@ internal sealed class SampleProcess : IAsyncDisposable
 
     private static string SampleDll(string sample)
     {
-        // tests/CostModel.Gossip.Nats.Tests/bin/<Configuration>/net10.0/ -> samples/<sample>/bin/<Configuration>/net10.0/
+        // tests/<test project>/bin/<Configuration>/net10.0/ -> samples/<sample>/bin/<Configuration>/net10.0/
         var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         string framework = here.Name;
         string configuration = here.Parent!.Name;
