@@ -43,6 +43,24 @@ internal sealed class HerdSpread
     public const double ClumpRequests = 2;
 
     /// <summary>
+    /// 96 requests: the most a burst's first requests may add up to across the mesh before they are
+    /// counted (the other routers x <see cref="ClumpRequests"/>, each placing its first ones on the
+    /// cheapest and its near-equals). At 48 other routers (mesh-burst-48's 96) the spread still met
+    /// issue 17's burst goal; at 99 (198 requests, a third of mesh-burst-100's burst) the fastest
+    /// nodes took 2.2x the oracle's share. Beyond it <see cref="LargeMeshClumpRequests"/> applies.
+    /// </summary>
+    public const double UncountedHerd = 96;
+
+    /// <summary>
+    /// 1.5 requests per recent time constant: in a mesh whose uncounted first requests would pass
+    /// <see cref="UncountedHerd"/>, a surge is a second request within about 1.4 s (2 s x ln 2) of
+    /// the first, and once it is one the herd counts the router's whole rise above its usual rate,
+    /// first requests included (the other routers placed theirs in the same stale window). A false
+    /// surge there spreads a few requests over a hundred nodes; a missed one herds hundreds.
+    /// </summary>
+    public const double LargeMeshClumpRequests = 1.5;
+
+    /// <summary>
     /// 1 request: below this expected herd the cheapest takes the request (nothing to spread; the
     /// picker's near-equals decide, as without this estimate).
     /// </summary>
@@ -76,8 +94,9 @@ internal sealed class HerdSpread
 
     /// <summary>
     /// The requests the other routers are expected to place while this router's view is stale: this
-    /// router's surge (its recent rate above its usual rate, less <see cref="ClumpRequests"/>) at
-    /// each of them, over <see cref="StaleWindow"/>. A surge at one router is taken as a surge at
+    /// router's surge (its recent rate above its usual rate, less <see cref="ClumpRequests"/>; in a
+    /// mesh of more than <see cref="UncountedHerd"/> / <see cref="ClumpRequests"/> other routers, the
+    /// whole rise once it passes <see cref="LargeMeshClumpRequests"/>) at each of them, over <see cref="StaleWindow"/>. A surge at one router is taken as a surge at
     /// every router (a burst hits many at once, and no router sees the others' surge before their
     /// nodes report it); traffic at the usual rate is already in the nodes' reported arrival rates,
     /// which the prices extrapolate, and this router's own placements are in its prices.
@@ -88,9 +107,21 @@ internal sealed class HerdSpread
     {
         double recent = _recent.Read().RawValue;
         double usual = _usual.Read().RawValue;
-        double surge = recent - usual - (ClumpRequests / _recentSeconds);
-        surge = surge > 0 ? surge : 0;
+        double rise = recent - usual;
         int others = routers > 1 ? routers - 1 : 0;
+        double surge;
+        if (others * ClumpRequests > UncountedHerd)
+        {
+            // A large mesh: a rise past the lower allowance is a surge, counted in full.
+            surge = rise > LargeMeshClumpRequests / _recentSeconds ? rise : 0;
+        }
+        else
+        {
+            // A small mesh: the allowance is Poisson clumping, discounted from the rise.
+            surge = rise - (ClumpRequests / _recentSeconds);
+            surge = surge > 0 ? surge : 0;
+        }
+
         return others * surge * StaleWindow.TotalSeconds;
     }
 

@@ -64,6 +64,12 @@ public enum RouteNotes
 
     /// <summary>No candidate could take the request; there is no target.</summary>
     NoRoute = 32,
+
+    /// <summary>
+    /// The router expected a herd of other routers' requests (a burst, docs/routing.md "Work other
+    /// routers placed") and drew the target from the cheapest allocation of that herd; set with <see cref="RandomTieBreak"/>.
+    /// </summary>
+    HerdDraw = 64,
 }
 
 /// <summary>A routing decision: where and at what cost. A struct: routing allocates nothing.</summary>

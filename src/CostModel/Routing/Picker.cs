@@ -92,7 +92,7 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
         int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd.ExpectedHerd(scratch.Count), random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
         if (drawn >= 0)
         {
-            flags |= RouteNotes.RandomTieBreak;
+            flags |= RouteNotes.RandomTieBreak | RouteNotes.HerdDraw;
             return HerdSpread.KeepFirst(scratch.StateAt(drawn).InFlight, share, scratch.StateAt(rival).InFlight, rivalShare) ? drawn : rival;
         }
 

@@ -118,4 +118,32 @@ public sealed class HerdSpreadTests
         Assert.True(burst > 100, $"a burst expects a herd of {burst}");
         Assert.True(spread.ExpectedHerd(1) < burst / 20, "a router alone expects only its own requests");
     }
+    [Fact]
+    public void In_a_large_mesh_a_second_quick_request_is_a_surge_counted_from_the_first_and_in_a_small_one_it_is_clumping()
+    {
+        var time = new FakeTimeProvider(T0);
+        var spread = new HerdSpread(time);
+
+        // Usual traffic: one request a minute for ten minutes.
+        for (int i = 0; i < 10; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(60));
+            spread.Arrived();
+        }
+
+        // A burst's first two requests, 0.3 s apart.
+        time.Advance(TimeSpan.FromSeconds(60));
+        spread.Arrived();
+        time.Advance(TimeSpan.FromMilliseconds(300));
+        spread.Arrived();
+
+        // 48 routers: 47 x 2 uncounted first requests are within the allowance; Poisson clumping.
+        Assert.True(spread.ExpectedHerd(48) < HerdSpread.MinHerd, $"48 routers expect a herd of {spread.ExpectedHerd(48)}");
+
+        // 100 routers: a surge, and the herd counts the whole rise, both requests, at each of the 99
+        // others: a recent rate of about 0.93/s (2 requests per 2 s, less 0.3 s of decay) over the
+        // 2.8 s window, about 250. Discounting the allowance would leave about 50.
+        double herd = spread.ExpectedHerd(100);
+        Assert.InRange(herd, 200, 99 * 1.0 * HerdSpread.StaleWindow.TotalSeconds);
+    }
 }

@@ -84,6 +84,31 @@ public sealed class PickerTests : IDisposable
         Assert.Equal(RouteNotes.RandomTieBreak, flags);
     }
 
+    [Fact]
+    public void A_draw_from_an_expected_herd_is_noted_as_one()
+    {
+        // Three candidates whose price rises 0.1 $ a request; this router just saw six requests in 0.9 s.
+        RouteScratch scratch = Scratch((Verdict.Eligible, 1.0), (Verdict.Eligible, 1.2), (Verdict.Eligible, 1.4));
+        for (int i = 0; i < 3; i++)
+        {
+            scratch.Costs[i] = scratch.Costs[i] with { QueueStepDollars = 0.1 };
+        }
+
+        var time = new FakeTimeProvider();
+        var herd = new HerdSpread(time);
+        for (int i = 0; i < 6; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(150));
+            herd.Arrived();
+        }
+
+        var picker = new Picker(_metrics, new SeededRandomSource(1), herd);
+        Assert.True(herd.ExpectedHerd(3) >= HerdSpread.MinHerd);
+        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, out RouteNotes flags, out _);
+
+        Assert.Equal(RouteNotes.HerdDraw | RouteNotes.RandomTieBreak, flags);
+    }
+
     private Picker Picker() => new(_metrics, new SeededRandomSource(1), new HerdSpread(new FakeTimeProvider()));
 
     /// <summary>Targets t0, t1, ... with the given verdicts and totals (costs priced at 1 $/s of latency).</summary>

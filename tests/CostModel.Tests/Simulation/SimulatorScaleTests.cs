@@ -34,8 +34,10 @@ public sealed class SimulatorScaleTests
         }
 
         // Gossip traffic stays linear: each node sends its fanout per round, plus proofs and replies.
+        // The replies follow the routing (which nodes' states change): 4.39 with main's burst rule,
+        // 4.54 with the large-mesh rule (HerdSpread.LargeMeshClumpRequests 1.5), 4.77 with 1.75.
         double perNodeRound = run.GossipNetwork.Total.Sent.Messages / rounds / Nodes;
-        Assert.InRange(perNodeRound, 1, 4.5);
+        Assert.InRange(perNodeRound, 1, 5);
     }
 
     /// <summary>A mesh of equal desktops, each one a router too.</summary>
