@@ -12,8 +12,29 @@ internal static class BatteryTimes
 {
     internal const string ZeroRateReason = "battery rate reads 0 W; time cannot be estimated";
     internal const string TooLongReason = "more than 30 days at the present rate";
+    internal const string NotDischargingReason = "battery is not discharging";
+    internal const string NotChargingReason = "battery is not charging";
 
     private const double SecondsPerHour = 3600;
+
+    /// <summary>
+    /// The rule every power probe applies to its battery times: a time to empty only while
+    /// discharging, a time to full only while charging. True, with the Unknown reading that says
+    /// why (not in that state, or the state's own reason when it is unknown), when the battery is
+    /// not in <paramref name="wanted"/>; false when the caller works the time out.
+    /// </summary>
+    public static bool NotIn(Reading<ChargeState> state, ChargeState wanted, DateTimeOffset now, out Reading<double> unknown)
+    {
+        if (state.TryGetValue(out ChargeState actual) && actual == wanted)
+        {
+            unknown = default;
+            return false;
+        }
+
+        string reason = !state.HasValue ? state.Reason! : wanted == ChargeState.Discharging ? NotDischargingReason : NotChargingReason;
+        unknown = Reading.Unknown<double>(reason, now);
+        return true;
+    }
 
     /// <summary>Seconds to move <paramref name="energyWh"/> at <paramref name="rateW"/>.</summary>
     public static Reading<double> At(Reading<double> energyWh, Reading<double> rateW, DateTimeOffset now, string source)

@@ -46,11 +46,9 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
 
     private const string TimeToEmptySource = "remaining energy / discharge rate";
     private const string TimeToFullSource = "(full - remaining energy) / charge rate";
-    private const string NotDischargingReason = "battery is not discharging";
 
     /// <summary>Why <see cref="PowerFactors.EnergySaver"/> is Unknown on Linux: its source (power-profiles-daemon's active profile, over D-Bus) is not read yet.</summary>
     internal const string EnergySaverNotReadReason = "the energy saver is not read on Linux yet (power-profiles-daemon's power-saver profile, over D-Bus)";
-    private const string NotChargingReason = "battery is not charging";
     private const string StatusUnknownReason = "battery reports status Unknown";
     private const string AcOfflineBatterySource = "AC supplies report offline; battery status does not say Discharging";
     private const string ChargingWithoutAcSource = "battery status Charging, yet no AC supply reports online";
@@ -349,18 +347,12 @@ internal sealed class LinuxPowerProbe : ISignalProbe, IDisposable
             rate = Reading.Measured(watts, now, src.Rate);
         }
 
-        Reading<double> toEmpty = discharging
-            ? BatteryTimes.At(remaining, rate, now, TimeToEmptySource)
-            : Reading.Unknown<double>(state.HasValue ? NotDischargingReason : state.Reason!, now);
-        Reading<double> toFull;
-        if (!charging)
-        {
-            toFull = Reading.Unknown<double>(state.HasValue ? NotChargingReason : state.Reason!, now);
-        }
-        else
-        {
-            toFull = BatteryTimes.UntilFull(remaining, full, rate, now, TimeToFullSource);
-        }
+        Reading<double> toEmpty = BatteryTimes.NotIn(state, ChargeState.Discharging, now, out Reading<double> notDischarging)
+            ? notDischarging
+            : BatteryTimes.At(remaining, rate, now, TimeToEmptySource);
+        Reading<double> toFull = BatteryTimes.NotIn(state, ChargeState.Charging, now, out Reading<double> notCharging)
+            ? notCharging
+            : BatteryTimes.UntilFull(remaining, full, rate, now, TimeToFullSource);
 
         return new PowerFactors
         {

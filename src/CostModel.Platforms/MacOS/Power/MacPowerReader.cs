@@ -85,8 +85,8 @@ internal sealed class MacPowerReader
     internal const string NoSmartBatteryReason = "no AppleSmartBattery registry entry with a battery installed, although the power sources list an internal battery";
     internal const string ZeroCurrentReason = "AppleSmartBattery Amperage reads 0 mA (idle on AC, or not measured): the battery rate is unknown";
     internal const string StillCalculatingReason = "macOS is still calculating the time (-1, IOPSKeys.h)";
-    internal const string NotDischargingReason = "battery is not discharging";
-    internal const string NotChargingReason = "battery is not charging";
+    internal const string NotDischargingReason = BatteryTimes.NotDischargingReason;
+    internal const string NotChargingReason = BatteryTimes.NotChargingReason;
     internal const string SeveralBatteriesTimeReason = "several batteries: macOS reports a time per battery, and they do not add up";
     internal const string OffLineReason = "the power source is Off Line";
     internal const string LowPowerModeMissingReason = "NSProcessInfo does not respond to isLowPowerModeEnabled (Low Power Mode on a Mac needs macOS 12 or later)";
@@ -383,12 +383,12 @@ internal sealed class MacPowerReader
     /// <summary>macOS's own estimates: <c>Time to Empty</c> while discharging, <c>Time to Full Charge</c> while charging.</summary>
     private (Reading<double> ToEmpty, Reading<double> ToFull) Times(List<IReadOnlyDictionary<string, object>> counted, Reading<ChargeState> state, DateTimeOffset now)
     {
-        bool discharging = state.HasValue && state.Value == ChargeState.Discharging;
-        bool charging = state.HasValue && state.Value == ChargeState.Charging;
-        Reading<double> toEmpty = discharging ? Minutes(counted, TimeToEmptyKey, TimeToEmptySource, now)
-            : Reading.Unknown<double>(state.HasValue ? NotDischargingReason : state.Reason!, now);
-        Reading<double> toFull = charging ? Minutes(counted, TimeToFullKey, TimeToFullSource, now)
-            : Reading.Unknown<double>(state.HasValue ? NotChargingReason : state.Reason!, now);
+        Reading<double> toEmpty = BatteryTimes.NotIn(state, ChargeState.Discharging, now, out Reading<double> notDischarging)
+            ? notDischarging
+            : Minutes(counted, TimeToEmptyKey, TimeToEmptySource, now);
+        Reading<double> toFull = BatteryTimes.NotIn(state, ChargeState.Charging, now, out Reading<double> notCharging)
+            ? notCharging
+            : Minutes(counted, TimeToFullKey, TimeToFullSource, now);
         return (toEmpty, toFull);
     }
 

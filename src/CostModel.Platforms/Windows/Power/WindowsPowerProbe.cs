@@ -55,8 +55,8 @@ internal sealed class WindowsPowerProbe : ISignalProbe
     internal const string RemainingUnknownReason = "SYSTEM_BATTERY_STATE reports RemainingCapacity 0xFFFFFFFF (BATTERY_UNKNOWN_CAPACITY)";
     internal const string RateUnknownReason = "SYSTEM_BATTERY_STATE reports Rate 0x80000000 (BATTERY_UNKNOWN_RATE)";
     internal const string ZeroRateReason = "SYSTEM_BATTERY_STATE reports Rate 0 mW: Windows gives 0 for an idle battery and for one whose rate it does not know";
-    internal const string NotDischargingReason = "battery is not discharging";
-    internal const string NotChargingReason = "battery is not charging";
+    internal const string NotDischargingReason = BatteryTimes.NotDischargingReason;
+    internal const string NotChargingReason = BatteryTimes.NotChargingReason;
     internal const string IdleOnBatteryReason = "SYSTEM_BATTERY_STATE reports neither charging nor discharging while on battery power";
     internal const string FullOrNotChargingReason = "GetSystemPowerStatus cannot tell a full battery from one that is not charging, and SYSTEM_BATTERY_STATE could not be read";
     internal const string AcOfflineNoBatteryReason = "Windows reports AC offline and no system battery";
@@ -307,21 +307,12 @@ internal sealed class WindowsPowerProbe : ISignalProbe
         Reading<ChargeState> state = State(pass, source, remaining, full, percent);
         Reading<double> rate = Rate(pass);
 
-        bool discharging = state.TryGetValue(out ChargeState s) && s == ChargeState.Discharging;
-        bool charging = state.HasValue && s == ChargeState.Charging;
-        Reading<double> toEmpty = discharging
-            ? TimeToEmpty(pass, remaining, rate)
-            : Reading.Unknown<double>(state.HasValue ? NotDischargingReason : state.Reason!, now);
-
-        Reading<double> toFull;
-        if (!charging)
-        {
-            toFull = Reading.Unknown<double>(state.HasValue ? NotChargingReason : state.Reason!, now);
-        }
-        else
-        {
-            toFull = BatteryTimes.UntilFull(remaining, full, rate, now, TimeToFullSource);
-        }
+        Reading<double> toEmpty = BatteryTimes.NotIn(state, ChargeState.Discharging, now, out Reading<double> notDischarging)
+            ? notDischarging
+            : TimeToEmpty(pass, remaining, rate);
+        Reading<double> toFull = BatteryTimes.NotIn(state, ChargeState.Charging, now, out Reading<double> notCharging)
+            ? notCharging
+            : BatteryTimes.UntilFull(remaining, full, rate, now, TimeToFullSource);
 
         return new PowerFactors
         {
