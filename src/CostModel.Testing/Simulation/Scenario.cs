@@ -617,7 +617,7 @@ public sealed class ScenarioEvent
 }
 
 /// <summary>Kinds of scenario events.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<ScenarioEventKind>))]
+[JsonConverter(typeof(CamelCaseEnumConverter<ScenarioEventKind>))]
 public enum ScenarioEventKind
 {
     /// <summary>The node's power cord is pulled: it runs on its battery.</summary>
@@ -793,7 +793,17 @@ public static class SimulationDefaults
     public const int StalePriceTableAgeDays = 180;
 }
 
-/// <summary>Source-generated JSON for scenarios (AOT-safe), camelCase.</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+/// <summary>
+/// Source-generated JSON for scenarios (AOT-safe), camelCase; absent parts are not written as nulls,
+/// so what <see cref="Scenario.ToJson"/> writes is valid against docs/scenario.schema.json.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(Scenario))]
 internal sealed partial class ScenarioJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// Enum values as the scenario format spells them (camelCase: <c>failFast</c>, <c>gpuLoad</c>), read
+/// case-insensitively; numbers are refused, so <c>"kind": 99</c> is an error rather than an undefined kind.
+/// </summary>
+internal sealed class CamelCaseEnumConverter<TEnum>() : JsonStringEnumConverter<TEnum>(JsonNamingPolicy.CamelCase, allowIntegerValues: false)
+    where TEnum : struct, Enum;

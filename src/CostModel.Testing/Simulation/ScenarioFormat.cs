@@ -41,7 +41,7 @@ public sealed class SimulatedGpu
 }
 
 /// <summary>How an API endpoint's price reaches the routers' price catalog.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<ApiPriceStatus>))]
+[JsonConverter(typeof(CamelCaseEnumConverter<ApiPriceStatus>))]
 public enum ApiPriceStatus
 {
     /// <summary>The catalog's table lists the true price, dated the scenario's start.</summary>
@@ -85,7 +85,7 @@ public sealed class RequestClass
     public bool ExcludeMetered { get; set; }
 
     /// <summary>The urgency of every request of the class; null to draw it by the workload's shares.</summary>
-    [JsonConverter(typeof(JsonStringEnumConverter<Urgency>))]
+    [JsonConverter(typeof(CamelCaseEnumConverter<Urgency>))]
     public Urgency? Urgency { get; set; }
 
     /// <summary>Share of the class's requests that continue a conversation (carry an affinity key); null for the workload's.</summary>

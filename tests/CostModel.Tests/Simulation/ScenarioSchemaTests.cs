@@ -30,6 +30,15 @@ public sealed class ScenarioSchemaTests
         Assert.True(result.IsValid, $"{name}: {Errors(result)}");
     }
 
+    [Theory]
+    [MemberData(nameof(BuiltInNames))]
+    public void What_Scenario_ToJson_writes_is_valid_against_the_schema(string name)
+    {
+        string json = Scenario.BuiltIn(name).ToJson();
+        EvaluationResults result = Evaluate(json);
+        Assert.True(result.IsValid, $"{name}: {Errors(result)}");
+    }
+
     [Fact]
     public void A_scenario_using_every_new_part_of_the_format_is_valid_against_the_schema()
     {
@@ -65,6 +74,7 @@ public sealed class ScenarioSchemaTests
     [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "events": [ { "kind": "load", "node": "a", "value": 2 } ] }""")]
     [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "costModel": { "routing": { "apiEndpoints": [] } } }""")]
     [InlineData("""{ "name": "x", "nodes": [ { "id": "a", "colour": "red" } ] }""")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "events": [ { "kind": 2, "node": "a" } ] }""")]
     public void What_the_loader_refuses_the_schema_refuses_too(string json)
     {
         Assert.Throws<ScenarioException>(() => Scenario.Parse(json));
