@@ -371,9 +371,12 @@ internal sealed class SimulationRun : IDisposable
         }
 
         SimHost host = _byId[target];
-        if (!ReferenceEquals(host, router) && (host.Node.Link.Metered || router.Node.Link.Metered))
+        if (!ReferenceEquals(host, router))
         {
-            _meteredBytes += r.PayloadBytes;
+            // Each metered end pays for the bytes it moves: the router's link sends them, the
+            // target's receives them (the library prices both: CostBreakdown.MeteredDollars and
+            // RequesterLinkDollars).
+            _meteredBytes += (host.Node.Link.Metered ? r.PayloadBytes : 0) + (router.Node.Link.Metered ? r.PayloadBytes : 0);
         }
 
         if (!CanReach(router.Id, host.Id) || host.Node.IsDown)

@@ -146,6 +146,26 @@ public sealed class MeshSimulatorTests
     }
 
     [Fact]
+    public void A_request_between_two_metered_links_is_paid_on_both()
+    {
+        Scenario scenario = Scenario.Parse("""
+        {
+          "name": "two-tethers", "durationSeconds": 60,
+          "nodes": [
+            { "id": "phone", "network": { "metered": true } },
+            { "id": "laptop", "models": [ { "id": "llama-3.1-8b" } ], "network": { "metered": true } }
+          ],
+          "workload": { "routers": [ "phone" ], "requestsPerMinute": 6, "payloadBytes": { "min": 1000000, "max": 1000000 } }
+        }
+        """);
+        SimulationResult result = MeshSimulator.Run(scenario, RoutingPolicies.RoundRobin, Seed);
+        int sent = result.Requests.Count(r => r.Target == "laptop");
+        Assert.True(sent > 0, "the phone has no model: every request goes to the laptop");
+        // 1 MB leaves the phone's tether and 1 MB arrives over the laptop's: 2 MB per request.
+        Assert.Equal(sent * 0.002, result.Metrics.MeteredGigabytes, 6);
+    }
+
+    [Fact]
     public void An_unknown_policy_is_refused()
     {
         ArgumentException ex = Assert.Throws<ArgumentException>(() => MeshSimulator.Run(Scenario.BuiltIn("home-mesh"), "fastest", 1));
