@@ -1,5 +1,6 @@
 using CostModel.DependencyInjection;
 using System.Collections.Concurrent;
+using CostModel.Mesh;
 using CostModel.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +10,9 @@ namespace CostModel.Scoring;
 /// Per-node bandwidth learned from transfers the host observed, blended with the pessimistic
 /// prior: the prior counts as <see cref="PriorWeightSamples"/> sample, then each transfer moves the
 /// estimate by 1/(n + prior weight), never less than <see cref="MinWeight"/> (an EWMA that keeps
-/// adapting). The sample count is the confidence. Thread-safe; bounded to <see cref="MaxNodes"/> nodes.
+/// adapting). The sample count is the confidence. Thread-safe; bounded to <see cref="MaxNodes"/> nodes,
+/// and, given the mesh view, a node removed from the view is forgotten, so the table follows the
+/// mesh instead of filling with nodes that left (once full, a new node's transfers would never count).
 /// </summary>
 internal sealed class BandwidthEstimator : IBandwidthEstimator, IDisposable
 {
@@ -37,19 +40,28 @@ internal sealed class BandwidthEstimator : IBandwidthEstimator, IDisposable
     // Counts nodes added and forgotten (not samples): a reader holding entries found before checks it.
     private long _membership;
 
+    // The view's removals, forgotten here; null without a view.
+    private readonly IDisposable? _removals;
+
     /// <summary>Creates an estimator whose prior comes from <see cref="ScoringOptions.BandwidthPriorBitsPerSecond"/>.</summary>
     /// <param name="options">The scoring options.</param>
     /// <param name="metrics">Counts refused transfers; optional.</param>
-    public BandwidthEstimator(IOptionsMonitor<ScoringOptions> options, CostModelMetrics? metrics = null)
+    /// <param name="view">The mesh view whose removed nodes are forgotten; null: only <see cref="Forget"/> forgets.</param>
+    public BandwidthEstimator(IOptionsMonitor<ScoringOptions> options, CostModelMetrics? metrics = null, IMeshView? view = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = new LiveOptions<ScoringOptions>(options, o => _prior = new Sample(o.BandwidthPriorBitsPerSecond, 0));
         _prior = new Sample(_options.Current.BandwidthPriorBitsPerSecond, 0);
         _metrics = metrics;
+        _removals = view?.Changes.Subscribe(new RemovalObserver(this));
     }
 
-    /// <summary>Stops following option changes.</summary>
-    public void Dispose() => _options.Dispose();
+    /// <summary>Stops following option changes and the view.</summary>
+    public void Dispose()
+    {
+        _removals?.Dispose();
+        _options.Dispose();
+    }
 
     /// <summary>Reports a completed transfer to or from <paramref name="nodeId"/>.</summary>
     /// <param name="nodeId">The peer.</param>
@@ -127,6 +139,29 @@ internal sealed class BandwidthEstimator : IBandwidthEstimator, IDisposable
     {
         Sample current = entry?.Current ?? _prior;
         return (current.SecondsPerBit, current.Samples);
+    }
+
+    // Forgets what the view removed. The view's publisher logs and counts a subscriber's failure, so
+    // nothing here needs to catch.
+    private sealed class RemovalObserver(BandwidthEstimator owner) : IObserver<MeshChange>
+    {
+        public void OnNext(MeshChange value)
+        {
+            if (value.Kind == MeshChangeKind.Removed)
+            {
+                owner.Forget(value.NodeId);
+            }
+        }
+
+        public void OnError(Exception error)
+        {
+            // The view never reports errors to subscribers (it logs its own); nothing to forget.
+        }
+
+        public void OnCompleted()
+        {
+            // The view ends with the container: the estimator keeps what it knows until it goes too.
+        }
     }
 
     internal sealed class Entry(double prior)

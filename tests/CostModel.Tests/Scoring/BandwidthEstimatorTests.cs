@@ -1,4 +1,6 @@
 using CostModel.Scoring;
+using CostModel.Tests.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CostModel.Tests.Scoring;
 
@@ -48,6 +50,22 @@ public sealed class BandwidthEstimatorTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => _f.Bandwidth.ReportTransfer("p", -1, TimeSpan.FromSeconds(1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => _f.Bandwidth.ReportTransfer("p", 1_000_000, TimeSpan.Zero));
         Assert.Throws<ArgumentException>(() => _f.Bandwidth.ReportTransfer(" ", 1_000_000, TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public void A_node_removed_from_the_mesh_view_is_forgotten_so_the_table_follows_the_mesh()
+    {
+        using var router = new RouterFixture();
+        BandwidthEstimator bandwidth = router.Services.GetRequiredService<BandwidthEstimator>();
+        Assert.True(router.View.Upsert(router.Node("gone")));
+        Assert.True(router.View.Upsert(router.Node("stays")));
+        bandwidth.ReportTransfer("gone", 1_000_000, TimeSpan.FromSeconds(1));
+        bandwidth.ReportTransfer("stays", 1_000_000, TimeSpan.FromSeconds(1));
+
+        Assert.True(router.View.Remove("gone"));
+
+        Assert.Equal(0, bandwidth.Estimate("gone").Samples);
+        Assert.Equal(1, bandwidth.Estimate("stays").Samples);
     }
 
     [Fact]
