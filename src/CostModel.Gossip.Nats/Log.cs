@@ -35,6 +35,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 4611, Level = LogLevel.Debug, Message = "No node answered the sync request on {SyncSubject}: this node is the first of the mesh up")]
     public static partial void NoResponders(ILogger logger, string syncSubject);
 
+    [LoggerMessage(EventId = 4612, Level = LogLevel.Warning, Message = "No NATS server reached at {Url} ({Reason}): the node starts alone and keeps trying, next in {Retry}")]
+    public static partial void NotReachedAtStart(ILogger logger, string url, string reason, TimeSpan retry);
+
+    [LoggerMessage(EventId = 4613, Level = LogLevel.Information, Message = "NATS server reached at {Url} after {Attempts} failed attempts: joining the mesh")]
+    public static partial void ReachedLate(ILogger logger, string url, long attempts);
+
     [LoggerMessage(EventId = 4610, Level = LogLevel.Information, Message = "NATS server {Server} enters lame-duck mode: the client moves to another server of the cluster or reconnects when it returns")]
     public static partial void LameDuck(ILogger logger, string server);
 }

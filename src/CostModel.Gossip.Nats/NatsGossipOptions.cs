@@ -83,8 +83,20 @@ public sealed class NatsGossipOptions
     /// <summary>The largest message accepted from the server, in bytes; larger ones are dropped and counted. Default <see cref="DefaultMaxMessageBytes"/>.</summary>
     public int MaxMessageBytes { get; set; } = DefaultMaxMessageBytes;
 
-    /// <summary>How long the start may take to connect; the host's start fails with the reason after it. Default <see cref="DefaultConnectTimeout"/>.</summary>
+    /// <summary>How long one attempt to connect may take; the host's start fails with the reason after it unless <see cref="StartWithoutServer"/>. Default <see cref="DefaultConnectTimeout"/>.</summary>
     public TimeSpan ConnectTimeout { get; set; } = DefaultConnectTimeout;
+
+    /// <summary>
+    /// True (the default) to let the start complete when no server can be reached (refused, or no
+    /// answer within <see cref="ConnectTimeout"/>): the node runs alone, the failure is logged at
+    /// Warning and counted (<see cref="NatsGossipStats.ConnectFailures"/>), and the transport keeps
+    /// trying in the background, 1 s after the failure then doubling to 30 s between attempts,
+    /// until it connects and joins the mesh (a whole site powered up at once must not lose the nodes
+    /// that came up before their server). A server that answers and refuses (authentication, TLS)
+    /// still fails the start: that is a configuration error, not an outage. False: any failure to
+    /// connect fails the start with the reason.
+    /// </summary>
+    public bool StartWithoutServer { get; set; } = true;
 
     /// <summary>The connection's name, shown by the server's monitoring; null (the default) for <c>costmodel-gossip</c>.</summary>
     public string? ConnectionName { get; set; }

@@ -57,6 +57,9 @@ public readonly record struct NatsGossipStats
     /// <summary>Reconnect attempts that failed.</summary>
     public long ReconnectFailures { get; init; }
 
+    /// <summary>Attempts of the first connection that failed (<see cref="NatsGossipOptions.StartWithoutServer"/>: the start went on and the transport kept trying).</summary>
+    public long ConnectFailures { get; init; }
+
     /// <summary>Slow-consumer episodes: a subscription's queue filled.</summary>
     public long SlowConsumers { get; init; }
 

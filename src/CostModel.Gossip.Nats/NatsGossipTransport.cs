@@ -45,6 +45,12 @@ public sealed class NatsGossipTransport : IAsyncDisposable
     /// <summary>The connection name when none is configured.</summary>
     private const string DefaultConnectionName = "costmodel-gossip";
 
+    /// <summary>The first retry after a start that reached no server: 1 s, a server being restarted is usually back by then.</summary>
+    internal static readonly TimeSpan FirstConnectRetry = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between attempts to reach a server: 30 s, a node joins within half a minute of its server coming up (the client's own reconnects wait at most seconds; this is for a server that may be gone for hours).</summary>
+    internal static readonly TimeSpan MaxConnectRetry = TimeSpan.FromSeconds(30);
+
     /// <summary>Room for any message the adapter writes: its largest MTU.</summary>
     private const int AdapterBufferBytes = GossipDefaults.MaxMtu;
 
@@ -76,10 +82,12 @@ public sealed class NatsGossipTransport : IAsyncDisposable
     private readonly LogThrottle _serverErrorLog;
     private readonly LogThrottle _keyValueLog;
     private readonly LogThrottle _invalidAddressLog;
+    private readonly LogThrottle _connectFailedLog;
+    private readonly bool _startWithoutServer;
     private readonly Meter? _ownedMeter;
     private readonly List<Task> _loops = [];
     private readonly List<INatsSub<byte[]>> _subscriptions = [];
-    private INatsKVStore? _store;
+    private volatile INatsKVStore? _store;
     private string? _key;
     private IDisposable? _outgoing;
     private int _started;
@@ -105,6 +113,7 @@ public sealed class NatsGossipTransport : IAsyncDisposable
     private long _disconnects;
     private long _reconnects;
     private long _reconnectFailures;
+    private long _connectFailures;
     private long _slowConsumers;
     private long _permissionErrors;
     private long _serverErrors;
@@ -156,6 +165,8 @@ public sealed class NatsGossipTransport : IAsyncDisposable
         _serverErrorLog = new LogThrottle(_time);
         _keyValueLog = new LogThrottle(_time);
         _invalidAddressLog = new LogThrottle(_time);
+        _connectFailedLog = new LogThrottle(_time);
+        _startWithoutServer = options.StartWithoutServer;
         _sendQueue = Channel.CreateBounded<Outbound>(new BoundedChannelOptions(options.MaxQueuedSends)
         {
             SingleReader = true,
@@ -199,6 +210,7 @@ public sealed class NatsGossipTransport : IAsyncDisposable
         Disconnects = Interlocked.Read(ref _disconnects),
         Reconnects = Interlocked.Read(ref _reconnects),
         ReconnectFailures = Interlocked.Read(ref _reconnectFailures),
+        ConnectFailures = Interlocked.Read(ref _connectFailures),
         SlowConsumers = Interlocked.Read(ref _slowConsumers),
         PermissionErrors = Interlocked.Read(ref _permissionErrors),
         ServerErrors = Interlocked.Read(ref _serverErrors),
@@ -212,14 +224,16 @@ public sealed class NatsGossipTransport : IAsyncDisposable
     /// <summary>
     /// Connects, subscribes to the state and sync subjects and this node's inbox, subscribes to
     /// <see cref="IGossipAdapter.Outgoing"/>, reads the key-value bucket (when configured) and asks
-    /// the mesh for its full state (when <see cref="NatsGossipOptions.SyncOnConnect"/>).
+    /// the mesh for its full state (when <see cref="NatsGossipOptions.SyncOnConnect"/>). With
+    /// <see cref="NatsGossipOptions.StartWithoutServer"/>, a server that cannot be reached does not
+    /// fail the start: the transport keeps trying in the background and does all this once it connects.
     /// </summary>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>A task that completes once the transport runs.</returns>
     /// <exception cref="InvalidOperationException">It was started before.</exception>
     /// <exception cref="ObjectDisposedException">It was disposed.</exception>
-    /// <exception cref="TimeoutException">The server was not reached within <see cref="NatsGossipOptions.ConnectTimeout"/>.</exception>
-    /// <exception cref="NatsException">The server refused the connection (authentication, TLS) or a subscription.</exception>
+    /// <exception cref="TimeoutException">The server was not reached within <see cref="NatsGossipOptions.ConnectTimeout"/> (without <see cref="NatsGossipOptions.StartWithoutServer"/>).</exception>
+    /// <exception cref="NatsException">The server refused the connection (authentication, TLS) or a subscription; or, without <see cref="NatsGossipOptions.StartWithoutServer"/>, could not be reached.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -228,23 +242,83 @@ public sealed class NatsGossipTransport : IAsyncDisposable
             throw new InvalidOperationException("The transport is already started.");
         }
 
-        await _connection.ConnectAsync().AsTask().WaitAsync(_connectTimeout, _time, cancellationToken).ConfigureAwait(false);
         CancellationToken stopping = _stopping.Token;
+        try
+        {
+            await ConnectOnceAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (_startWithoutServer && IsUnreachable(e) && !cancellationToken.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref _connectFailures);
+            Log.NotReachedAtStart(_logger, _url, Reason(e), FirstConnectRetry);
+            StartSending();
+            _loops.Add(Task.Run(() => ConnectInBackgroundAsync(stopping), CancellationToken.None));
+            return;
+        }
+
+        StartSending();
+        await JoinAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>True for a failure to reach any server (refused, no answer in time); false for a server that answered and refused (authentication, TLS): a configuration error.</summary>
+    internal static bool IsUnreachable(Exception e) =>
+        e is TimeoutException || (e is NatsException && e is not NatsServerException && e.InnerException is null or System.Net.Sockets.SocketException or IOException or TimeoutException);
+
+    private Task ConnectOnceAsync(CancellationToken cancellationToken) =>
+        _connection.ConnectAsync().AsTask().WaitAsync(_connectTimeout, _time, cancellationToken);
+
+    /// <summary>Tries to connect, 1 s after the failed start then doubling to 30 s, until it connects (then joins the mesh) or the transport is disposed.</summary>
+    private async Task ConnectInBackgroundAsync(CancellationToken stopping)
+    {
+        TimeSpan wait = FirstConnectRetry;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(wait, _time, stopping).ConfigureAwait(false);
+                try
+                {
+                    await ConnectOnceAsync(stopping).ConfigureAwait(false);
+                    long failures = Interlocked.Read(ref _connectFailures);
+                    Log.ReachedLate(_logger, _url, failures);
+                    await JoinAsync(stopping).ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception e) when (e is not OutOfMemoryException && !stopping.IsCancellationRequested)
+                {
+                    // Not reached yet, or reached and refused (then the cause is logged for the operator to fix): tried again.
+                    Interlocked.Increment(ref _connectFailures);
+                    wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, MaxConnectRetry.Ticks));
+                    Trouble(_connectFailedLog, "connect-failed", $"{Reason(e)}; next attempt in {wait.TotalSeconds:0} s");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Disposed before the server was reached.
+        }
+    }
+
+    /// <summary>The send loop and the adapter's stream: messages published while no server is connected are dropped and counted, as during a reconnect.</summary>
+    private void StartSending()
+    {
+        _loops.Add(Task.Run(() => SendLoopAsync(_stopping.Token), CancellationToken.None));
+        _outgoing = _adapter.Outgoing.Subscribe(OnOutgoing, OnOutgoingError, OnOutgoingCompleted);
+    }
+
+    /// <summary>Once connected: subscriptions, the bucket and the sync request.</summary>
+    private async Task JoinAsync(CancellationToken cancellationToken)
+    {
         await SubscribeAsync(_stateSubject, queueGroup: null, cancellationToken).ConfigureAwait(false);
         await SubscribeAsync(_syncSubject, queueGroup: _syncSubject, cancellationToken).ConfigureAwait(false);
         await SubscribeAsync(Inbox, queueGroup: null, cancellationToken).ConfigureAwait(false);
         if (_keyValue)
         {
             var kv = new NatsKVContext(new NatsJSContext(_connection));
-            _store = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_bucket) { MaxAge = _keyValueTtl, History = 1 }, cancellationToken).ConfigureAwait(false);
+            INatsKVStore store = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_bucket) { MaxAge = _keyValueTtl, History = 1 }, cancellationToken).ConfigureAwait(false);
             _key = KeyValueEntry.KeyFor(_stateSource!.NodeId);
-        }
-
-        _loops.Add(Task.Run(() => SendLoopAsync(stopping), CancellationToken.None));
-        _outgoing = _adapter.Outgoing.Subscribe(OnOutgoing, OnOutgoingError, OnOutgoingCompleted);
-        if (_store is not null)
-        {
-            await ReadKeyValueAsync(_store, cancellationToken).ConfigureAwait(false);
+            _store = store;
+            await ReadKeyValueAsync(store, cancellationToken).ConfigureAwait(false);
         }
 
         if (_syncOnConnect)
@@ -254,6 +328,8 @@ public sealed class NatsGossipTransport : IAsyncDisposable
 
         Log.Started(_logger, _url, _connection.ServerInfo?.Name ?? "?", _connection.ServerInfo?.MaxPayload ?? 0, _stateSubject, _syncSubject, Inbox, _keyValue ? _bucket : "none");
     }
+
+    private static string Reason(Exception e) => e.InnerException is { } inner ? $"{e.Message}: {inner.Message}" : e.Message;
 
     /// <summary>Stops publishing and receiving, unsubscribes and closes the connection; messages still queued are not sent.</summary>
     /// <returns>A task that completes when everything has stopped.</returns>

@@ -14,7 +14,7 @@ internal static class NatsMetrics
         meter.CreateObservableCounter("costmodel.gossip.nats.messages", () => Messages(transport.Stats), "{message}", "Messages published, received and delivered to the adapter, by direction.");
         meter.CreateObservableCounter("costmodel.gossip.nats.bytes", () => Bytes(transport.Stats), "By", "Bytes published and received, by direction.");
         meter.CreateObservableCounter("costmodel.gossip.nats.dropped", () => Dropped(transport.Stats), "{message}", "Messages dropped before or instead of the adapter or the server, by reason.");
-        meter.CreateObservableCounter("costmodel.gossip.nats.events", () => Events(transport.Stats), "{event}", "Connection and server events: disconnected, reconnected, reconnect-failed, slow-consumer, permission-denied, server-error, sync-request.");
+        meter.CreateObservableCounter("costmodel.gossip.nats.events", () => Events(transport.Stats), "{event}", "Connection and server events: disconnected, reconnected, reconnect-failed, connect-failed, slow-consumer, permission-denied, server-error, sync-request.");
         meter.CreateObservableCounter("costmodel.gossip.nats.kv", () => KeyValue(transport.Stats), "{operation}", "Key-value bucket operations: put, read, error.");
         meter.CreateObservableGauge("costmodel.gossip.nats.connected", () => transport.Stats.Connected ? 1 : 0, "{connection}", "1 while connected to a NATS server.");
     }
@@ -51,6 +51,7 @@ internal static class NatsMetrics
         Tag(s.Disconnects, "event", "disconnected"),
         Tag(s.Reconnects, "event", "reconnected"),
         Tag(s.ReconnectFailures, "event", "reconnect-failed"),
+        Tag(s.ConnectFailures, "event", "connect-failed"),
         Tag(s.SlowConsumers, "event", "slow-consumer"),
         Tag(s.PermissionErrors, "event", "permission-denied"),
         Tag(s.ServerErrors, "event", "server-error"),

@@ -116,6 +116,43 @@ public sealed class NatsMeshTests
     }
 
     [Fact]
+    public async Task A_node_started_while_its_server_is_down_runs_alone_then_joins_when_the_server_comes_up()
+    {
+        await using NatsServer server = await NatsServer.StartAsync();
+        await using NatsNode a = await NatsNode.StartAsync("a", server.Url, FastBeat);
+        await server.KillAsync();
+
+        // A long heartbeat: b publishes at start, into the void, and not again for ten minutes; a
+        // must still hear it once b connects (b's sync and its proof of a carry its state).
+        await using NatsNode b = await NatsNode.StartAsync("b", server.Url, TimeSpan.FromMinutes(10));
+        Assert.False(b.Transport.Stats.Connected);
+        Assert.True(b.Transport.Stats.ConnectFailures >= 1, b.Describe());
+        await Poll.UntilAsync(() => b.Adapter.Statistics.Published >= 1, b.Describe);
+        long published = b.Adapter.Statistics.Published;
+
+        await server.StartAgainAsync();
+        await Poll.UntilAsync(() => a.SeesAlive(["b"]) && b.SeesAlive(["a"]), () => $"{a.Describe()}; {b.Describe()}");
+        Assert.True(b.Transport.Stats.Connected);
+        Assert.Equal(published, b.Adapter.Statistics.Published);
+    }
+
+    [Fact]
+    public async Task Without_StartWithoutServer_a_start_that_reaches_no_server_fails()
+    {
+        await using NatsServer server = await NatsServer.StartAsync();
+        await server.KillAsync();
+        GossipAdapter adapter = NatsNode.AdapterOnly("n", NatsNode.Key, out IDisposable owner);
+        using (owner)
+        {
+            var options = new NatsGossipOptions { Url = server.Url, Mesh = "test", StartWithoutServer = false, ConnectTimeout = TimeSpan.FromSeconds(5) };
+            await using var transport = new NatsGossipTransport(adapter, options);
+            Exception e = await Assert.ThrowsAnyAsync<Exception>(() => transport.StartAsync(TestContext.Current.CancellationToken));
+            Assert.True(NatsGossipTransport.IsUnreachable(e), e.ToString());
+            Assert.Equal(0, transport.Stats.ConnectFailures);
+        }
+    }
+
+    [Fact]
     public async Task Messages_sealed_with_another_key_published_straight_to_the_subject_are_rejected()
     {
         await using NatsServer server = await NatsServer.StartAsync();
