@@ -41,6 +41,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4613, Level = LogLevel.Information, Message = "NATS server reached at {Url} after {Attempts} failed attempts: joining the mesh")]
     public static partial void ReachedLate(ILogger logger, string url, long attempts);
 
+    [LoggerMessage(EventId = 4614, Level = LogLevel.Debug, Message = "The transport was disposed before it reached a server or while it joined ({Exception}): it stops there")]
+    public static partial void StoppedBeforeJoining(ILogger logger, string exception);
+
     [LoggerMessage(EventId = 4610, Level = LogLevel.Information, Message = "NATS server {Server} enters lame-duck mode: the client moves to another server of the cluster or reconnects when it returns")]
     public static partial void LameDuck(ILogger logger, string server);
 }

@@ -252,7 +252,11 @@ public sealed class NatsGossipTransport : IAsyncDisposable
             Interlocked.Increment(ref _connectFailures);
             Log.NotReachedAtStart(_logger, _url, Reason(e), FirstConnectRetry);
             StartSending();
-            _loops.Add(Task.Run(() => ConnectInBackgroundAsync(stopping), CancellationToken.None));
+            lock (_loops)
+            {
+                _loops.Add(Task.Run(() => ConnectInBackgroundAsync(stopping), CancellationToken.None));
+            }
+
             return;
         }
 
@@ -293,16 +297,22 @@ public sealed class NatsGossipTransport : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (Exception e) when (stopping.IsCancellationRequested && e is not OutOfMemoryException)
         {
-            // Disposed before the server was reached.
+            // Disposed before the server was reached, or while joining: nothing more to do.
+            string kind = e.GetType().Name;
+            Log.StoppedBeforeJoining(_logger, kind);
         }
     }
 
     /// <summary>The send loop and the adapter's stream: messages published while no server is connected are dropped and counted, as during a reconnect.</summary>
     private void StartSending()
     {
-        _loops.Add(Task.Run(() => SendLoopAsync(_stopping.Token), CancellationToken.None));
+        lock (_loops)
+        {
+            _loops.Add(Task.Run(() => SendLoopAsync(_stopping.Token), CancellationToken.None));
+        }
+
         _outgoing = _adapter.Outgoing.Subscribe(OnOutgoing, OnOutgoingError, OnOutgoingCompleted);
     }
 
@@ -343,12 +353,21 @@ public sealed class NatsGossipTransport : IAsyncDisposable
         _outgoing?.Dispose();
         _sendQueue.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
-        foreach (INatsSub<byte[]> sub in _subscriptions)
+        // The background start may still be joining (it stops at the cancellation): snapshots.
+        Task[] loops;
+        INatsSub<byte[]>[] subscriptions;
+        lock (_loops)
+        {
+            loops = [.. _loops];
+            subscriptions = [.. _subscriptions];
+        }
+
+        foreach (INatsSub<byte[]> sub in subscriptions)
         {
             await sub.DisposeAsync().ConfigureAwait(false);
         }
 
-        await Task.WhenAll(_loops).ConfigureAwait(false);
+        await Task.WhenAll(loops).ConfigureAwait(false);
         _connection.ConnectionDisconnected -= OnDisconnectedAsync;
         _connection.ConnectionOpened -= OnOpenedAsync;
         _connection.ReconnectFailed -= OnReconnectFailedAsync;
@@ -397,8 +416,11 @@ public sealed class NatsGossipTransport : IAsyncDisposable
     private async Task SubscribeAsync(string subject, string? queueGroup, CancellationToken cancellationToken)
     {
         INatsSub<byte[]> sub = await _connection.SubscribeCoreAsync<byte[]>(subject, queueGroup, cancellationToken: cancellationToken).ConfigureAwait(false);
-        _subscriptions.Add(sub);
-        _loops.Add(Task.Run(() => ReceiveLoopAsync(sub, _stopping.Token), CancellationToken.None));
+        lock (_loops)
+        {
+            _subscriptions.Add(sub);
+            _loops.Add(Task.Run(() => ReceiveLoopAsync(sub, _stopping.Token), CancellationToken.None));
+        }
     }
 
     private async Task ReceiveLoopAsync(INatsSub<byte[]> sub, CancellationToken stopping)

@@ -137,6 +137,22 @@ public sealed class NatsMeshTests
     }
 
     [Fact]
+    public async Task A_transport_still_trying_to_reach_its_server_is_disposed_cleanly()
+    {
+        await using NatsServer server = await NatsServer.StartAsync();
+        await server.KillAsync();
+        GossipAdapter adapter = NatsNode.AdapterOnly("n", NatsNode.Key, out IDisposable owner);
+        using (owner)
+        {
+            var transport = new NatsGossipTransport(adapter, new NatsGossipOptions { Url = server.Url, Mesh = "test" });
+            await transport.StartAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(1, transport.Stats.ConnectFailures);
+            await transport.DisposeAsync();
+            Assert.False(transport.Stats.Connected);
+        }
+    }
+
+    [Fact]
     public async Task Without_StartWithoutServer_a_start_that_reaches_no_server_fails()
     {
         await using NatsServer server = await NatsServer.StartAsync();
