@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using CostModel.Factors;
-using CostModel.Platforms.Linux;
 
 namespace CostModel.Platforms.Gpu;
 

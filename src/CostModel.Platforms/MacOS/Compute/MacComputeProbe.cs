@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using CostModel.Collection;
 using CostModel.Factors;
-using CostModel.Platforms.Linux;
 using CostModel.Platforms.MacOS.Native;
 using CostModel.Telemetry;
 

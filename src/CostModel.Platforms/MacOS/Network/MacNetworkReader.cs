@@ -1,7 +1,6 @@
 using System.Globalization;
 using CostModel.Collection;
 using CostModel.Factors;
-using CostModel.Platforms.Linux;
 using CostModel.Telemetry;
 
 namespace CostModel.Platforms.MacOS.Network;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using CostModel.Factors;
-using CostModel.Platforms.Linux;
 using CostModel.Platforms.MacOS.Native;
 using CostModel.Telemetry;
 

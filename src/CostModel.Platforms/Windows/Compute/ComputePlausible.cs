@@ -1,5 +1,4 @@
 using CostModel.Factors;
-using CostModel.Platforms.Linux;
 
 namespace CostModel.Platforms.Windows.Compute;
 

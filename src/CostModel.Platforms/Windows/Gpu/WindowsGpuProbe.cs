@@ -5,7 +5,6 @@ using System.Runtime.Versioning;
 using CostModel.Collection;
 using CostModel.Factors;
 using CostModel.Platforms.Gpu;
-using CostModel.Platforms.Linux;
 using CostModel.Telemetry;
 
 namespace CostModel.Platforms.Windows.Gpu;

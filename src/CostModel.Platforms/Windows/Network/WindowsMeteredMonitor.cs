@@ -1,6 +1,5 @@
 using System.Globalization;
 using CostModel.Factors;
-using CostModel.Platforms.Linux;
 using CostModel.Telemetry;
 
 namespace CostModel.Platforms.Windows.Network;

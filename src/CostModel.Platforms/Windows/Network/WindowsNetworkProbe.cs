@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Runtime.Versioning;
 using CostModel.Collection;
 using CostModel.Factors;
-using CostModel.Platforms.Linux;
 using CostModel.Telemetry;
 
 namespace CostModel.Platforms.Windows.Network;

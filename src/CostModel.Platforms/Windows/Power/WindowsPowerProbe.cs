@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Runtime.Versioning;
 using CostModel.Collection;
 using CostModel.Factors;
-using CostModel.Platforms.Linux;
 using CostModel.Telemetry;
 
 namespace CostModel.Platforms.Windows.Power;

@@ -1,4 +1,3 @@
-using CostModel.Platforms.Linux;
 
 namespace CostModel.Platforms.Windows.Thermal;
 

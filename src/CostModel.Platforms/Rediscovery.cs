@@ -1,4 +1,4 @@
-namespace CostModel.Platforms.Linux;
+namespace CostModel.Platforms;
 
 /// <summary>
 /// When a probe enumerates its devices again (supplies, sensors, interfaces, cgroups). The probe

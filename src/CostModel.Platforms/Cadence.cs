@@ -1,4 +1,4 @@
-namespace CostModel.Platforms.Linux;
+namespace CostModel.Platforms;
 
 /// <summary>
 /// When a slowly changing signal is read again. A probe keeps the readings it built from the last
@@ -19,7 +19,7 @@ internal sealed class Cadence
     /// 30 s for limits (CPU quota and period, memory limit, cpuset): they change only when an
     /// operator or orchestrator changes them (<c>docker update</c>, a pod resize), which is as rare
     /// as a process moving to another cgroup, so they follow the cgroup rediscovery interval
-    /// (<see cref="Cgroups.CgroupReader.RediscoverInterval"/>).
+    /// (<see cref="Linux.Cgroups.CgroupReader.RediscoverInterval"/>).
     /// </summary>
     public static readonly TimeSpan LimitsInterval = TimeSpan.FromSeconds(30);
 

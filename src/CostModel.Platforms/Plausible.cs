@@ -1,7 +1,7 @@
 using System.Globalization;
 using CostModel.Factors;
 
-namespace CostModel.Platforms.Linux;
+namespace CostModel.Platforms;
 
 /// <summary>
 /// The values a kernel file can hold on a working machine: a range with its unit and the reason
@@ -20,7 +20,7 @@ internal sealed record PlausibleRange(string What, double Min, double Max, strin
 }
 
 /// <summary>
-/// The plausible ranges of the values the Linux probes read, and the one builder of the
+/// The plausible ranges of the values the platform probes read (Linux, Windows, macOS, GPUs), and the one builder of the
 /// "implausible value" reasons (the probes report them with the failure kind "out-of-range").
 /// </summary>
 internal static class Plausible
@@ -158,7 +158,7 @@ internal static class Plausible
     /// <summary>The reason for a value outside <paramref name="range"/>: what, the raw text, where, and the range with its reason.</summary>
     /// <param name="range">The range it is outside of.</param>
     /// <param name="source">The file (or API) it came from.</param>
-    /// <param name="raw">The raw text as read (an excerpt for a file, see <see cref="KernelFile.Excerpt"/>).</param>
+    /// <param name="raw">The raw text as read (an excerpt for a file, see <see cref="Linux.KernelFile.Excerpt"/>).</param>
     public static string Reason(PlausibleRange range, string source, string raw) =>
         string.Create(CultureInfo.InvariantCulture,
             $"implausible {range.What} '{raw}' in {source} (plausible {range.Min:G}..{range.Max:G}{(range.Unit.Length == 0 ? "" : " " + range.Unit)}: {range.Why})");
