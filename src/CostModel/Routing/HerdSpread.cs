@@ -29,6 +29,12 @@ internal sealed class HerdSpread
     public static readonly TimeSpan StaleWindow = TimeSpan.FromSeconds(2.8);
 
     /// <summary>
+    /// 2 s: the time constant of this router's recent arrival rate, the nodes' own
+    /// (<see cref="ArrivalRateMeter.DefaultTimeConstant"/>: twice the publication interval).
+    /// </summary>
+    public static readonly TimeSpan RecentTimeConstant = ArrivalRateMeter.DefaultTimeConstant;
+
+    /// <summary>
     /// 60 s: the time constant of this router's usual arrival rate, against which a surge is measured
     /// (a minute of traffic; a burst of a few seconds barely moves it).
     /// </summary>
@@ -66,30 +72,67 @@ internal sealed class HerdSpread
     /// </summary>
     public const double MinHerd = 1;
 
-    /// <summary>The water level's bisection steps: 40 halvings narrow the level to 10^-12 of its range, below a total's rounding.</summary>
-    private const int LevelSteps = 40;
-
     /// <summary>2^30: the resolution of a uniform draw from <see cref="IRandomSource.NextInt"/>.</summary>
     private const int DrawResolution = 1 << 30;
 
-    private readonly ArrivalRateMeter _recent;
-    private readonly ArrivalRateMeter _usual;
-    private readonly double _recentSeconds;
+    // The level's work: the totals and queue steps of the candidates below the herd's top, sorted
+    // (one pair per routing thread, grown to the largest mesh seen; no allocation once grown).
+    [ThreadStatic]
+    private static double[]? t_levelTotals;
+    [ThreadStatic]
+    private static double[]? t_levelSteps;
+
+    // One lock over both counts (this router's arrivals decaying with the recent and the usual time
+    // constants) and the time they were decayed to: one acquisition and, when the clock moved, two
+    // exponentials per decision (the router passes the time it read; this class reads no clock then).
+    private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
+    private readonly double _recentSeconds = RecentTimeConstant.TotalSeconds;
+    private readonly double _usualSeconds = UsualRateTimeConstant.TotalSeconds;
+    private double _recentCount;
+    private double _usualCount;
+    private long _atTicks;
 
     /// <summary>Creates the estimator.</summary>
-    /// <param name="time">The router's clock.</param>
+    /// <param name="time">The router's clock (read only by the overloads that take no time).</param>
     public HerdSpread(TimeProvider time)
     {
-        _recent = new ArrivalRateMeter(time);
-        _usual = new ArrivalRateMeter(time, UsualRateTimeConstant);
-        _recentSeconds = _recent.TimeConstant.TotalSeconds;
+        ArgumentNullException.ThrowIfNull(time);
+        _time = time;
+        _atTicks = time.GetUtcNow().UtcTicks;
     }
 
-    /// <summary>Counts a request this router is asked to route.</summary>
-    public void Arrived()
+    /// <summary>Counts a request this router is asked to route, now by its clock.</summary>
+    public void Arrived() => Arrived(_time.GetUtcNow());
+
+    /// <summary>
+    /// Counts a request this router is asked to route at <paramref name="now"/> (the time the router
+    /// read for the decision) and returns its surge then (<see cref="Rise()"/>, the request counted).
+    /// </summary>
+    /// <param name="now">The decision's time.</param>
+    /// <returns>The recent rate above the usual one, requests per second.</returns>
+    public double Arrived(DateTimeOffset now)
     {
-        _recent.Record();
-        _usual.Record();
+        long ticks = now.UtcTicks;
+        lock (_gate)
+        {
+            DecayTo(ticks);
+            _recentCount++;
+            _usualCount++;
+            return RiseNow();
+        }
+    }
+
+    /// <summary>This router's recent arrival rate above its usual one now by its clock, requests per second (negative after a surge).</summary>
+    /// <returns>The rise.</returns>
+    public double Rise()
+    {
+        long ticks = _time.GetUtcNow().UtcTicks;
+        lock (_gate)
+        {
+            DecayTo(ticks);
+            return RiseNow();
+        }
     }
 
     /// <summary>
@@ -103,22 +146,26 @@ internal sealed class HerdSpread
     /// </summary>
     /// <param name="routers">How many routers may be placing: the candidates (every mesh node serving the model may route too; the few API endpoints count alike), at least 1.</param>
     /// <returns>The expected herd, requests.</returns>
-    public double ExpectedHerd(int routers)
+    public double ExpectedHerd(int routers) => Herd(Rise(), routers);
+
+    /// <summary>The expected herd (<see cref="ExpectedHerd"/>) of a router whose recent rate is <paramref name="rise"/> above its usual one.</summary>
+    /// <param name="rise">The rise (<see cref="Arrived(DateTimeOffset)"/>, <see cref="Rise()"/>), requests per second.</param>
+    /// <param name="routers">How many routers may be placing, at least 1.</param>
+    /// <returns>The expected herd, requests.</returns>
+    public static double Herd(double rise, int routers)
     {
-        double recent = _recent.Read().RawValue;
-        double usual = _usual.Read().RawValue;
-        double rise = recent - usual;
         int others = routers > 1 ? routers - 1 : 0;
+        double recentSeconds = RecentTimeConstant.TotalSeconds;
         double surge;
         if (others * ClumpRequests > UncountedHerd)
         {
             // A large mesh: a rise past the lower allowance is a surge, counted in full.
-            surge = rise > LargeMeshClumpRequests / _recentSeconds ? rise : 0;
+            surge = rise > LargeMeshClumpRequests / recentSeconds ? rise : 0;
         }
         else
         {
             // A small mesh: the allowance is Poisson clumping, discounted from the rise.
-            surge = rise - (ClumpRequests / _recentSeconds);
+            surge = rise - (ClumpRequests / recentSeconds);
             surge = surge > 0 ? surge : 0;
         }
 
@@ -178,7 +225,7 @@ internal sealed class HerdSpread
             return -1;
         }
 
-        double level = Level(totals, costs, work[..kept], cheapest, top, herd);
+        double level = Level(totals, costs, work[..kept], herd);
         double sum = 0;
         for (int k = 0; k < kept; k++)
         {
@@ -188,6 +235,23 @@ internal sealed class HerdSpread
         int first = Pick(totals, costs, work[..kept], level, herd, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out share);
         rival = Pick(totals, costs, work[..kept], level, herd, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out rivalShare);
         return first;
+    }
+
+    // The recent rate (capped as a node's meter caps it) less the usual one; under the lock.
+    private double RiseNow() =>
+        Math.Min(_recentCount / _recentSeconds, PendingWork.MaxArrivalsPerSecond) - Math.Min(_usualCount / _usualSeconds, PendingWork.MaxArrivalsPerSecond);
+
+    // Decays both counts to nowTicks, under the lock: nothing when the clock has not moved, and a
+    // clock set back leaves the counts as they are (no growth from a negative interval).
+    private void DecayTo(long nowTicks)
+    {
+        if (nowTicks > _atTicks)
+        {
+            double seconds = (nowTicks - _atTicks) / (double)TimeSpan.TicksPerSecond;
+            _recentCount *= Math.Exp(-seconds / _recentSeconds);
+            _usualCount *= Math.Exp(-seconds / _usualSeconds);
+            _atTicks = nowTicks;
+        }
     }
 
     /// <summary>True when the first draw has no more of this router's requests in flight per share of the herd than the second.</summary>
@@ -228,28 +292,52 @@ internal sealed class HerdSpread
         return step > 0 ? (level - total) / step : herd;
     }
 
-    /// <summary>The water level at which the candidates' shares add up to the herd (bisection; the shares grow with the level).</summary>
-    private static double Level(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double low, double high, double herd)
+    /// <summary>
+    /// The water level at which the candidates' shares add up to the herd: the candidates sorted by
+    /// total, then walked from the cheapest while the level the ones so far would reach with the
+    /// whole herd, (herd + sum of total / step) / (sum of 1 / step), is above the next one's total.
+    /// O(n log n) for the sort, O(n) for the walk. A candidate without a queue step absorbs the
+    /// whole herd once the level passes it: the level stops just above its total.
+    /// </summary>
+    internal static double Level(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double herd)
     {
-        for (int step = 0; step < LevelSteps; step++)
+        int n = kept.Length;
+        if (t_levelTotals is null || t_levelTotals.Length < n)
         {
-            double mid = (low + high) / 2;
-            double filled = 0;
-            foreach (int i in kept)
-            {
-                filled += Share(totals[i], costs[i].QueueStepDollars, mid, herd);
-            }
-
-            if (filled < herd)
-            {
-                low = mid;
-            }
-            else
-            {
-                high = mid;
-            }
+            int size = Math.Max(n, (t_levelTotals?.Length ?? 0) * 2);
+            t_levelTotals = new double[size];
+            t_levelSteps = new double[size];
         }
 
-        return high;
+        Span<double> sortedTotals = t_levelTotals.AsSpan(0, n);
+        Span<double> sortedSteps = t_levelSteps.AsSpan(0, n);
+        for (int k = 0; k < n; k++)
+        {
+            sortedTotals[k] = totals[kept[k]];
+            sortedSteps[k] = costs[kept[k]].QueueStepDollars;
+        }
+
+        sortedTotals.Sort(sortedSteps);
+        double inverseSteps = 0;
+        double weightedTotals = 0;
+        for (int k = 0; k < n; k++)
+        {
+            double total = sortedTotals[k];
+            if (inverseSteps > 0 && (herd + weightedTotals) / inverseSteps <= total)
+            {
+                break;
+            }
+
+            double step = sortedSteps[k];
+            if (!(step > 0))
+            {
+                return Math.BitIncrement(total);
+            }
+
+            inverseSteps += 1 / step;
+            weightedTotals += total / step;
+        }
+
+        return (herd + weightedTotals) / inverseSteps;
     }
 }

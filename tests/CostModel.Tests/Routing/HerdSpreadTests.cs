@@ -146,4 +146,71 @@ public sealed class HerdSpreadTests
         double herd = spread.ExpectedHerd(100);
         Assert.InRange(herd, 200, 99 * 1.0 * HerdSpread.StaleWindow.TotalSeconds);
     }
+
+    [Theory]
+    [InlineData(1, 10, 5.0)]
+    [InlineData(2, 100, 40.0)]
+    [InlineData(3, 1000, 300.0)]
+    [InlineData(4, 1000, 3.0)]
+    public void The_water_level_is_where_the_candidates_shares_add_up_to_the_herd(int seed, int candidates, double herd)
+    {
+        // Candidates in no particular order, prices and queue steps of a mixed mesh.
+        var random = new Random(seed);
+        double[] totals = new double[candidates];
+        CostBreakdown[] costs = new CostBreakdown[candidates];
+        int[] kept = new int[candidates];
+        for (int i = 0; i < candidates; i++)
+        {
+            totals[i] = 0.01 + (random.NextDouble() * 0.05);
+            costs[i] = Step(0.0005 + (random.NextDouble() * 0.005));
+            kept[i] = i;
+        }
+
+        double level = HerdSpread.Level(totals, costs, kept, herd);
+
+        double filled = 0;
+        for (int i = 0; i < candidates; i++)
+        {
+            filled += Math.Max(0, (level - totals[i]) / costs[i].QueueStepDollars);
+        }
+
+        Assert.Equal(herd, filled, 1e-9 * herd);
+        Assert.True(level > totals.Min(), "the cheapest takes a share");
+    }
+
+    [Fact]
+    public void A_candidate_without_a_queue_stops_the_level_just_above_its_price_and_takes_the_rest()
+    {
+        // A rises 0.1 a request from 1.0; the endpoint E costs 1.5 flat; B at 3.0 is never reached.
+        // Herd 30: A alone would rise to 4.0, past E, so the level stops at E (A takes 5, E the rest).
+        double[] totals = [3.0, 1.5, 1.0];
+        CostBreakdown[] costs = [Step(0.1), Step(0), Step(0.1)];
+
+        double level = HerdSpread.Level(totals, costs, [0, 1, 2], 30);
+
+        Assert.True(level > 1.5 && level < 1.5 + 1e-12, $"level {level}");
+    }
+
+    [Fact]
+    public void The_rise_an_arrival_returns_is_the_one_read_at_its_time_and_the_herd_follows_from_it()
+    {
+        var time = new FakeTimeProvider(T0);
+        var spread = new HerdSpread(time);
+        double rise = 0;
+        for (int i = 0; i < 6; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(150));
+            rise = spread.Arrived(time.GetUtcNow());
+        }
+
+        Assert.Equal(spread.Rise(), rise, 12);
+        Assert.Equal(spread.ExpectedHerd(48), HerdSpread.Herd(rise, 48), 9);
+        Assert.True(HerdSpread.Herd(rise, 48) > 100);
+
+        // A decision timed before the last one (a clock set back, another thread's older reading)
+        // leaves the counts as they are (no growth from a negative interval): the request adds 1/2 s
+        // to the recent rate and 1/60 s to the usual one.
+        double again = spread.Arrived(T0);
+        Assert.Equal((1 / 2.0) - (1 / 60.0), again - rise, 9);
+    }
 }
