@@ -213,4 +213,65 @@ public sealed class HerdSpreadTests
         double again = spread.Arrived(T0);
         Assert.Equal((1 / 2.0) - (1 / 60.0), again - rise, 9);
     }
+
+    [Fact]
+    public void Requests_placed_before_the_surge_on_the_cheapest_leave_its_share_to_the_next_ones()
+    {
+        // A and B (near-equals at 1.0) rise 0.1 a request, C at 1.5 too. Herd 10 alone: level 1.5,
+        // A and B take 5 each and C none. With 10 placed before on A and B (5 each), the level of 20
+        // is 1.8333: A and B take 8.33 each, less their 5, C 3.33.
+        double[] totals = [1.0, 1.0, 1.5];
+        CostBreakdown[] costs = [Step(0.1), Step(0.1), Step(0.1)];
+        byte[] verdicts = new byte[3];
+        var random = new SeededRandomSource(5);
+        int[] work = new int[3];
+        int[] counts = new int[3];
+        const int Draws = 20_000;
+        for (int i = 0; i < Draws; i++)
+        {
+            int chosen = HerdSpread.Draw(verdicts, totals, costs, Eligible, 0, 10, 10, 1.05, random, work, out _, out double share, out _);
+            counts[chosen]++;
+            Assert.True(share > 0);
+        }
+
+        Assert.Equal(3.33 / 10, counts[0] / (double)Draws, 0.02);
+        Assert.Equal(3.33 / 10, counts[1] / (double)Draws, 0.02);
+        Assert.Equal(3.33 / 10, counts[2] / (double)Draws, 0.02);
+    }
+
+    [Fact]
+    public void A_near_equal_that_already_holds_more_than_its_allocation_is_not_drawn()
+    {
+        // A at 1.0 and B at 1.2 are near-equals (limit 1.25) holding 20 placed before each; C at 3.0
+        // is not. Herd 2 more: the level of 42 is 3.133, where A's allocation is 21.3 (1.3 left), B's
+        // 19.3 (none left: it holds more) and C's 1.3.
+        double[] totals = [1.0, 1.2, 3.0];
+        CostBreakdown[] costs = [Step(0.1), Step(0.1), Step(0.1)];
+        var random = new SeededRandomSource(9);
+        int[] work = new int[3];
+        int[] counts = new int[3];
+        for (int i = 0; i < 10_000; i++)
+        {
+            counts[HerdSpread.Draw(new byte[3], totals, costs, Eligible, 0, 2, 40, 1.25, random, work, out _, out _, out _)]++;
+        }
+
+        Assert.Equal(0, counts[1]);
+        Assert.Equal(0.5, counts[0] / 10_000.0, 0.03);
+    }
+
+    [Theory]
+    [InlineData(4, 0)]     // a 4-node mesh: its first requests are a few a node
+    [InlineData(16, 0)]    // 15 other routers: below the prefill's mesh size
+    [InlineData(17, 16)]   // 16 others: one first request each
+    [InlineData(48, 47)]
+    [InlineData(100, 0)]   // a large mesh: the herd counts the first requests itself
+    public void The_first_requests_of_a_surge_are_prefilled_only_in_a_mid_sized_mesh_that_counts_one(int routers, double expected)
+    {
+        // A surge well past the clumping allowance (6 requests in 1 s against a quiet usual rate).
+        const double Rise = 2.5;
+        Assert.Equal(expected, HerdSpread.Prefilled(Rise, routers));
+
+        // No surge counted: nothing prefilled at any size.
+        Assert.Equal(0, HerdSpread.Prefilled(0.9, routers));
+    }
 }
