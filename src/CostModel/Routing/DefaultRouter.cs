@@ -120,7 +120,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         RouterSettings settings = _settings;
         DateTimeOffset now = _time.GetUtcNow();
         long stamp = _time.GetTimestamp();
-        _herd.Arrived();
+        double rise = _herd.Arrived(now);
         if (stamp >= Volatile.Read(ref _nextSweep))
         {
             Sweep(stamp, settings);
@@ -141,7 +141,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         // The pick, then the placement.
-        int chosen = _picker.Choose(scratch, incumbentId, settings.Options, out RouteNotes flags, out int eligible);
+        int chosen = _picker.Choose(scratch, incumbentId, settings.Options, rise, out RouteNotes flags, out int eligible);
 
         // The pick's money is reserved against the spend caps; a pick whose cap another routing thread
         // filled since the candidates were priced is out, and the picker picks again (docs/routing.md, "Spend reservation").
@@ -149,8 +149,11 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         while (chosen >= 0 && !TryReserveSpend(scratch, chosen, request, settings, out spend))
         {
             scratch.Verdicts[chosen] = Verdict.HardRejected;
-            chosen = _picker.Choose(scratch, incumbentId, settings.Options, out flags, out eligible);
+            chosen = _picker.Choose(scratch, incumbentId, settings.Options, rise, out flags, out eligible);
         }
+
+        // The decision's notes counted once, whatever the reservations made the picker choose again.
+        _picker.Count(flags);
 
         if (chosen < 0)
         {

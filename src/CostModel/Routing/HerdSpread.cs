@@ -29,6 +29,12 @@ internal sealed class HerdSpread
     public static readonly TimeSpan StaleWindow = TimeSpan.FromSeconds(2.8);
 
     /// <summary>
+    /// 2 s: the time constant of this router's recent arrival rate, the nodes' own
+    /// (<see cref="ArrivalRateMeter.DefaultTimeConstant"/>: twice the publication interval).
+    /// </summary>
+    public static readonly TimeSpan RecentTimeConstant = ArrivalRateMeter.DefaultTimeConstant;
+
+    /// <summary>
     /// 60 s: the time constant of this router's usual arrival rate, against which a surge is measured
     /// (a minute of traffic; a burst of a few seconds barely moves it).
     /// </summary>
@@ -66,30 +72,88 @@ internal sealed class HerdSpread
     /// </summary>
     public const double MinHerd = 1;
 
-    /// <summary>The water level's bisection steps: 40 halvings narrow the level to 10^-12 of its range, below a total's rounding.</summary>
-    private const int LevelSteps = 40;
+    /// <summary>
+    /// 1 request per other router: what <see cref="Prefilled"/> takes the other routers to have put
+    /// on the cheapest and its near-equals before they counted the surge. Each places about two
+    /// within the allowance, but when this router counts its surge (its third quick request) some of
+    /// the others' second ones are still to come; measured on mesh-burst-48, seeds 1 to 8, 2 a router
+    /// spread too far (the 2-slot desktops took up to 14 burst requests each, overall p95 40.8 s and
+    /// 40.5 s at seeds 1 and 2 against 38.7 s and 38.0 s without), 1 a router lowered the max burst
+    /// share at every seed (9.5x -> 7.3x at seed 1, 12.8x -> 9.8x at seed 3) and the overall p95 at
+    /// five of eight (docs/routing.md, "Work other routers placed").
+    /// </summary>
+    public const double PrefilledRequests = 1;
+
+    /// <summary>
+    /// 16 other routers: from here (32 first requests within the allowance, a few fair shares of a
+    /// fast node) the first requests are the burst's first wave and <see cref="Prefilled"/> counts
+    /// them. Below it they are a few per node, and spreading more in the 4-node built-in scenarios,
+    /// where a surge seen at one router is often a clump, moved failed requests and p95 in
+    /// crash-and-fail-fast, stale-partition and thermal-throttle (seeds 1 to 3).
+    /// </summary>
+    public const int MinPrefillOthers = 16;
 
     /// <summary>2^30: the resolution of a uniform draw from <see cref="IRandomSource.NextInt"/>.</summary>
     private const int DrawResolution = 1 << 30;
 
-    private readonly ArrivalRateMeter _recent;
-    private readonly ArrivalRateMeter _usual;
-    private readonly double _recentSeconds;
+    // The level's work: the totals and queue steps of the candidates below the herd's top, sorted
+    // (one pair per routing thread, grown to the largest mesh seen; no allocation once grown).
+    [ThreadStatic]
+    private static double[]? t_levelTotals;
+    [ThreadStatic]
+    private static double[]? t_levelSteps;
+
+    // One lock over both counts (this router's arrivals decaying with the recent and the usual time
+    // constants) and the time they were decayed to: one acquisition and, when the clock moved, two
+    // exponentials per decision (the router passes the time it read; this class reads no clock then).
+    private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
+    private readonly double _recentSeconds = RecentTimeConstant.TotalSeconds;
+    private readonly double _usualSeconds = UsualRateTimeConstant.TotalSeconds;
+    private double _recentCount;
+    private double _usualCount;
+    private long _atTicks;
 
     /// <summary>Creates the estimator.</summary>
-    /// <param name="time">The router's clock.</param>
+    /// <param name="time">The router's clock (read only by the overloads that take no time).</param>
     public HerdSpread(TimeProvider time)
     {
-        _recent = new ArrivalRateMeter(time);
-        _usual = new ArrivalRateMeter(time, UsualRateTimeConstant);
-        _recentSeconds = _recent.TimeConstant.TotalSeconds;
+        ArgumentNullException.ThrowIfNull(time);
+        _time = time;
+        _atTicks = time.GetUtcNow().UtcTicks;
     }
 
-    /// <summary>Counts a request this router is asked to route.</summary>
-    public void Arrived()
+    /// <summary>Counts a request this router is asked to route, now by its clock.</summary>
+    public void Arrived() => Arrived(_time.GetUtcNow());
+
+    /// <summary>
+    /// Counts a request this router is asked to route at <paramref name="now"/> (the time the router
+    /// read for the decision) and returns its surge then (<see cref="Rise()"/>, the request counted).
+    /// </summary>
+    /// <param name="now">The decision's time.</param>
+    /// <returns>The recent rate above the usual one, requests per second.</returns>
+    public double Arrived(DateTimeOffset now)
     {
-        _recent.Record();
-        _usual.Record();
+        long ticks = now.UtcTicks;
+        lock (_gate)
+        {
+            DecayTo(ticks);
+            _recentCount++;
+            _usualCount++;
+            return RiseNow();
+        }
+    }
+
+    /// <summary>This router's recent arrival rate above its usual one now by its clock, requests per second (negative after a surge).</summary>
+    /// <returns>The rise.</returns>
+    public double Rise()
+    {
+        long ticks = _time.GetUtcNow().UtcTicks;
+        lock (_gate)
+        {
+            DecayTo(ticks);
+            return RiseNow();
+        }
     }
 
     /// <summary>
@@ -103,22 +167,26 @@ internal sealed class HerdSpread
     /// </summary>
     /// <param name="routers">How many routers may be placing: the candidates (every mesh node serving the model may route too; the few API endpoints count alike), at least 1.</param>
     /// <returns>The expected herd, requests.</returns>
-    public double ExpectedHerd(int routers)
+    public double ExpectedHerd(int routers) => Herd(Rise(), routers);
+
+    /// <summary>The expected herd (<see cref="ExpectedHerd"/>) of a router whose recent rate is <paramref name="rise"/> above its usual one.</summary>
+    /// <param name="rise">The rise (<see cref="Arrived(DateTimeOffset)"/>, <see cref="Rise()"/>), requests per second.</param>
+    /// <param name="routers">How many routers may be placing, at least 1.</param>
+    /// <returns>The expected herd, requests.</returns>
+    public static double Herd(double rise, int routers)
     {
-        double recent = _recent.Read().RawValue;
-        double usual = _usual.Read().RawValue;
-        double rise = recent - usual;
         int others = routers > 1 ? routers - 1 : 0;
+        double recentSeconds = RecentTimeConstant.TotalSeconds;
         double surge;
         if (others * ClumpRequests > UncountedHerd)
         {
             // A large mesh: a rise past the lower allowance is a surge, counted in full.
-            surge = rise > LargeMeshClumpRequests / _recentSeconds ? rise : 0;
+            surge = rise > LargeMeshClumpRequests / recentSeconds ? rise : 0;
         }
         else
         {
             // A small mesh: the allowance is Poisson clumping, discounted from the rise.
-            surge = rise - (ClumpRequests / _recentSeconds);
+            surge = rise - (ClumpRequests / recentSeconds);
             surge = surge > 0 ? surge : 0;
         }
 
@@ -126,10 +194,37 @@ internal sealed class HerdSpread
     }
 
     /// <summary>
+    /// The requests the other routers placed on the cheapest and its near-equals before they saw
+    /// the surge, when this router counts one in a mesh of <see cref="MinPrefillOthers"/> to
+    /// <see cref="UncountedHerd"/> / <see cref="ClumpRequests"/> other routers:
+    /// <see cref="PrefilledRequests"/> each (their first requests are within the clumping allowance,
+    /// which <see cref="Herd"/> discounts, and went where a quiet mesh's would). 0 when no surge is
+    /// counted, in a smaller mesh, and in a large one (its herd counts the first requests).
+    /// </summary>
+    /// <param name="rise">The rise, requests per second.</param>
+    /// <param name="routers">How many routers may be placing, at least 1.</param>
+    /// <returns>The requests placed before the surge was seen.</returns>
+    public static double Prefilled(double rise, int routers)
+    {
+        int others = routers > 1 ? routers - 1 : 0;
+        return others >= MinPrefillOthers && others * ClumpRequests <= UncountedHerd && Herd(rise, routers) >= MinHerd ? others * PrefilledRequests : 0;
+    }
+
+    /// <summary>
+    /// <see cref="Draw(ReadOnlySpan{byte}, ReadOnlySpan{double}, ReadOnlySpan{CostBreakdown}, byte, int, double, double, double, IRandomSource, Span{int}, out int, out double, out double)"/>
+    /// with nothing placed before the herd.
+    /// </summary>
+    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare) =>
+        Draw(verdicts, totals, costs, admit, best, herd, 0, double.NegativeInfinity, random, work, out rival, out share, out rivalShare);
+
+    /// <summary>
     /// Draws two candidates from the water-filling allocation of <paramref name="herd"/> requests over
     /// the admitted candidates (the caller keeps the one with fewer of its own requests in flight per
     /// share: two choices, as in the picker's spread, which evens out one router's own draws), or
     /// returns -1 when the herd is below <see cref="MinHerd"/>, or when it all goes to one candidate.
+    /// With <paramref name="prefilled"/> requests already placed on the cheapest and its near-equals
+    /// (<see cref="Prefilled"/>, split evenly among them), the allocation is that of the herd plus
+    /// those, and each near-equal's share is what it takes beyond its part of them.
     /// </summary>
     /// <param name="verdicts">The candidates' verdicts.</param>
     /// <param name="totals">The candidates' adjusted totals.</param>
@@ -137,13 +232,15 @@ internal sealed class HerdSpread
     /// <param name="admit">The worst verdict admitted.</param>
     /// <param name="best">The cheapest admitted candidate.</param>
     /// <param name="herd">The expected herd (<see cref="ExpectedHerd"/>).</param>
+    /// <param name="prefilled">Requests already placed on the cheapest and its near-equals (<see cref="Prefilled"/>).</param>
+    /// <param name="nearLimit">The most a near-equal of the cheapest costs (<see cref="PickerScan.NearLimit"/>).</param>
     /// <param name="random">The random source.</param>
     /// <param name="work">Room for every candidate.</param>
     /// <param name="rival">The second draw (may be the first again).</param>
     /// <param name="share">The first draw's share of the herd, requests.</param>
     /// <param name="rivalShare">The second draw's share.</param>
     /// <returns>The first draw, or -1.</returns>
-    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
+    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, double prefilled, double nearLimit, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
     {
         rival = -1;
         share = 0;
@@ -161,15 +258,18 @@ internal sealed class HerdSpread
             return -1;
         }
 
-        // The level can rise no higher than the cheapest alone absorbing the herd; only candidates
-        // below that level take a share.
-        double top = cheapest + (herd * bestStep);
+        // The level can rise no higher than the cheapest alone absorbing the herd (and what was
+        // placed before it); only candidates below that level take a share.
+        double filled = herd + (prefilled > 0 ? prefilled : 0);
+        double top = cheapest + (filled * bestStep);
         int kept = 0;
+        int near = 0;
         for (int i = 0; i < verdicts.Length; i++)
         {
             if (verdicts[i] <= admit && totals[i] < top)
             {
                 work[kept++] = i;
+                near += totals[i] <= nearLimit ? 1 : 0;
             }
         }
 
@@ -178,16 +278,39 @@ internal sealed class HerdSpread
             return -1;
         }
 
-        double level = Level(totals, costs, work[..kept], cheapest, top, herd);
+        var allocation = new Allocation(Level(totals, costs, work[..kept], filled), filled, nearLimit, near > 0 ? (filled - herd) / near : 0);
         double sum = 0;
         for (int k = 0; k < kept; k++)
         {
-            sum += Share(totals[work[k]], costs[work[k]].QueueStepDollars, level, herd);
+            sum += allocation.Share(totals[work[k]], costs[work[k]].QueueStepDollars);
         }
 
-        int first = Pick(totals, costs, work[..kept], level, herd, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out share);
-        rival = Pick(totals, costs, work[..kept], level, herd, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out rivalShare);
+        if (!(sum > 0))
+        {
+            // What was placed before already fills the allocation: nothing left to spread.
+            return -1;
+        }
+
+        int first = Pick(totals, costs, work[..kept], in allocation, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out share);
+        rival = Pick(totals, costs, work[..kept], in allocation, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out rivalShare);
         return first;
+    }
+
+    // The recent rate (capped as a node's meter caps it) less the usual one; under the lock.
+    private double RiseNow() =>
+        Math.Min(_recentCount / _recentSeconds, PendingWork.MaxArrivalsPerSecond) - Math.Min(_usualCount / _usualSeconds, PendingWork.MaxArrivalsPerSecond);
+
+    // Decays both counts to nowTicks, under the lock: nothing when the clock has not moved, and a
+    // clock set back leaves the counts as they are (no growth from a negative interval).
+    private void DecayTo(long nowTicks)
+    {
+        if (nowTicks > _atTicks)
+        {
+            double seconds = (nowTicks - _atTicks) / (double)TimeSpan.TicksPerSecond;
+            _recentCount *= Math.Exp(-seconds / _recentSeconds);
+            _usualCount *= Math.Exp(-seconds / _usualSeconds);
+            _atTicks = nowTicks;
+        }
     }
 
     /// <summary>True when the first draw has no more of this router's requests in flight per share of the herd than the second.</summary>
@@ -200,11 +323,11 @@ internal sealed class HerdSpread
         aInFlight * bShare <= bInFlight * aShare;
 
     /// <summary>The candidate where the cumulative shares pass <paramref name="draw"/>.</summary>
-    private static int Pick(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double level, double herd, double draw, out double share)
+    private static int Pick(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, in Allocation allocation, double draw, out double share)
     {
         for (int k = 0; k < kept.Length; k++)
         {
-            share = Share(totals[kept[k]], costs[kept[k]].QueueStepDollars, level, herd);
+            share = allocation.Share(totals[kept[k]], costs[kept[k]].QueueStepDollars);
             draw -= share;
             if (draw < 0)
             {
@@ -212,44 +335,89 @@ internal sealed class HerdSpread
             }
         }
 
-        int last = kept[^1];
-        share = Share(totals[last], costs[last].QueueStepDollars, level, herd);
-        return last;
-    }
-
-    /// <summary>Requests a candidate takes below the level; a candidate without a queue step (no queue: an API endpoint) could take the whole herd once below it.</summary>
-    private static double Share(double total, double step, double level, double herd)
-    {
-        if (total >= level)
+        // Rounding left the draw past the last share: the last candidate with one.
+        for (int k = kept.Length - 1; k >= 0; k--)
         {
-            return 0;
-        }
-
-        return step > 0 ? (level - total) / step : herd;
-    }
-
-    /// <summary>The water level at which the candidates' shares add up to the herd (bisection; the shares grow with the level).</summary>
-    private static double Level(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double low, double high, double herd)
-    {
-        for (int step = 0; step < LevelSteps; step++)
-        {
-            double mid = (low + high) / 2;
-            double filled = 0;
-            foreach (int i in kept)
+            share = allocation.Share(totals[kept[k]], costs[kept[k]].QueueStepDollars);
+            if (share > 0)
             {
-                filled += Share(totals[i], costs[i].QueueStepDollars, mid, herd);
-            }
-
-            if (filled < herd)
-            {
-                low = mid;
-            }
-            else
-            {
-                high = mid;
+                return kept[k];
             }
         }
 
-        return high;
+        share = 0;
+        return kept[^1];
+    }
+
+    /// <summary>
+    /// The water-filling allocation: the level, the requests it holds (<see cref="Filled"/>), and the
+    /// part of them placed before on each near-equal of the cheapest (<see cref="PerNear"/>).
+    /// </summary>
+    private readonly record struct Allocation(double Level, double Filled, double NearLimit, double PerNear)
+    {
+        /// <summary>
+        /// Requests a candidate takes below the level, less its part of those placed before; a
+        /// candidate without a queue step (no queue: an API endpoint) could take them all once below it.
+        /// </summary>
+        public double Share(double total, double step)
+        {
+            if (total >= Level)
+            {
+                return 0;
+            }
+
+            double below = step > 0 ? (Level - total) / step : Filled;
+            double left = total <= NearLimit ? below - PerNear : below;
+            return left > 0 ? left : 0;
+        }
+    }
+
+    /// <summary>
+    /// The water level at which the candidates' shares add up to the herd: the candidates sorted by
+    /// total, then walked from the cheapest while the level the ones so far would reach with the
+    /// whole herd, (herd + sum of total / step) / (sum of 1 / step), is above the next one's total.
+    /// O(n log n) for the sort, O(n) for the walk. A candidate without a queue step absorbs the
+    /// whole herd once the level passes it: the level stops just above its total.
+    /// </summary>
+    internal static double Level(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double herd)
+    {
+        int n = kept.Length;
+        if (t_levelTotals is null || t_levelTotals.Length < n)
+        {
+            int size = Math.Max(n, (t_levelTotals?.Length ?? 0) * 2);
+            t_levelTotals = new double[size];
+            t_levelSteps = new double[size];
+        }
+
+        Span<double> sortedTotals = t_levelTotals.AsSpan(0, n);
+        Span<double> sortedSteps = t_levelSteps.AsSpan(0, n);
+        for (int k = 0; k < n; k++)
+        {
+            sortedTotals[k] = totals[kept[k]];
+            sortedSteps[k] = costs[kept[k]].QueueStepDollars;
+        }
+
+        sortedTotals.Sort(sortedSteps);
+        double inverseSteps = 0;
+        double weightedTotals = 0;
+        for (int k = 0; k < n; k++)
+        {
+            double total = sortedTotals[k];
+            if (inverseSteps > 0 && (herd + weightedTotals) / inverseSteps <= total)
+            {
+                break;
+            }
+
+            double step = sortedSteps[k];
+            if (!(step > 0))
+            {
+                return Math.BitIncrement(total);
+            }
+
+            inverseSteps += 1 / step;
+            weightedTotals += total / step;
+        }
+
+        return (herd + weightedTotals) / inverseSteps;
     }
 }

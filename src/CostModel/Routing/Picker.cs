@@ -12,11 +12,26 @@ namespace CostModel.Routing;
 internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, HerdSpread herd)
 {
     /// <summary>
+    /// <see cref="Choose(RouteScratch, string?, RoutingOptions, double, out RouteNotes, out int)"/>
+    /// with this router's surge read from its clock now (for a caller that counted no arrival just
+    /// before; the router passes the rise its arrival returned).
+    /// </summary>
+    public int Choose(RouteScratch scratch, string? incumbentId, RoutingOptions options, out RouteNotes flags, out int eligible) =>
+        Choose(scratch, incumbentId, options, herd.Rise(), out flags, out eligible);
+
+    /// <summary>
     /// The chosen candidate's place in <paramref name="scratch"/>, or -1 when none may take the
     /// request; <paramref name="flags"/> say what the choice did, <paramref name="eligible"/> how many
-    /// candidates passed every filter.
+    /// candidates passed every filter. Counts nothing: the router counts the decision's notes once
+    /// (<see cref="Count"/>), however many times a failed spend reservation made it choose.
     /// </summary>
-    public int Choose(RouteScratch scratch, string? incumbentId, RoutingOptions options, out RouteNotes flags, out int eligible)
+    /// <param name="scratch">The priced candidates.</param>
+    /// <param name="incumbentId">The affinity key's incumbent, or null.</param>
+    /// <param name="options">The routing options.</param>
+    /// <param name="rise">This router's recent arrival rate above its usual one (<see cref="HerdSpread.Arrived(DateTimeOffset)"/>), requests per second.</param>
+    /// <param name="flags">What the choice did.</param>
+    /// <param name="eligible">How many candidates passed every filter.</param>
+    public int Choose(RouteScratch scratch, string? incumbentId, RoutingOptions options, double rise, out RouteNotes flags, out int eligible)
     {
         int count = scratch.Count;
         ReadOnlySpan<byte> verdicts = scratch.Verdicts.AsSpan(0, count);
@@ -26,18 +41,37 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
         if (panic)
         {
             flags |= RouteNotes.Panic;
-            metrics.RoutePanic();
         }
 
         // The cheapest eligible (or, in panic, soft-rejected) candidate, the first of equals, and
         // those that may be its near-equals.
         byte admit = panic ? Verdict.SoftRejected : Verdict.Eligible;
         int best = PickerScan.Scan(verdicts, scratch.Adjusted, admit, options.SpreadTolerance, options.HysteresisEpsilonDollars, scratch.Near, out scratch.MaybeNear);
-        return best >= 0 ? Pick(scratch, best, admit, incumbentId, options, ref flags) : -1;
+        return best >= 0 ? Pick(scratch, best, admit, incumbentId, options, rise, ref flags) : -1;
+    }
+
+    /// <summary>Counts a decision's notes in the metrics (panic, affinity switched or broken): once per decision.</summary>
+    /// <param name="flags">The notes of the decision's last choice.</param>
+    public void Count(RouteNotes flags)
+    {
+        if ((flags & RouteNotes.Panic) != 0)
+        {
+            metrics.RoutePanic();
+        }
+
+        if ((flags & RouteNotes.Switched) != 0)
+        {
+            metrics.AffinitySwitched();
+        }
+
+        if ((flags & RouteNotes.StickinessBroken) != 0)
+        {
+            metrics.AffinityBroken();
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int Pick(RouteScratch scratch, int best, byte admit, string? incumbentId, RoutingOptions o, ref RouteNotes flags)
+    private int Pick(RouteScratch scratch, int best, byte admit, string? incumbentId, RoutingOptions o, double rise, ref RouteNotes flags)
     {
         byte[] verdicts = scratch.Verdicts;
         double[] adjusted = scratch.Adjusted;
@@ -57,7 +91,6 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
             if (incumbent < 0)
             {
                 flags |= RouteNotes.StickinessBroken;
-                metrics.AffinityBroken();
             }
             else if (incumbent == best)
             {
@@ -69,7 +102,6 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
                 if (cheapest < (held * (1 - o.HysteresisBand)) - o.HysteresisEpsilonDollars)
                 {
                     flags |= RouteNotes.Switched;
-                    metrics.AffinitySwitched();
                     return best;
                 }
 
@@ -78,7 +110,6 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
                 if (penalty > o.AffinityBreakPenaltySeconds * scratch.Costs[incumbent].ValueOfTimeDollarsPerSecond)
                 {
                     flags |= RouteNotes.StickinessBroken;
-                    metrics.AffinityBroken();
                     return best;
                 }
 
@@ -89,7 +120,8 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
 
         // A burst the others may be placing too: drawn from its cheapest spread (HerdSpread). Its work
         // array is the pricing's follow-ups (done with by now), not Near: Near holds the scan's maybe-near list.
-        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd.ExpectedHerd(scratch.Count), random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
+        double nearLimit = PickerScan.NearLimit(cheapest, o.SpreadTolerance, o.HysteresisEpsilonDollars);
+        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, HerdSpread.Herd(rise, scratch.Count), HerdSpread.Prefilled(rise, scratch.Count), nearLimit, random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
         if (drawn >= 0)
         {
             flags |= RouteNotes.RandomTieBreak | RouteNotes.HerdDraw;

@@ -146,4 +146,132 @@ public sealed class HerdSpreadTests
         double herd = spread.ExpectedHerd(100);
         Assert.InRange(herd, 200, 99 * 1.0 * HerdSpread.StaleWindow.TotalSeconds);
     }
+
+    [Theory]
+    [InlineData(1, 10, 5.0)]
+    [InlineData(2, 100, 40.0)]
+    [InlineData(3, 1000, 300.0)]
+    [InlineData(4, 1000, 3.0)]
+    public void The_water_level_is_where_the_candidates_shares_add_up_to_the_herd(int seed, int candidates, double herd)
+    {
+        // Candidates in no particular order, prices and queue steps of a mixed mesh.
+        var random = new Random(seed);
+        double[] totals = new double[candidates];
+        CostBreakdown[] costs = new CostBreakdown[candidates];
+        int[] kept = new int[candidates];
+        for (int i = 0; i < candidates; i++)
+        {
+            totals[i] = 0.01 + (random.NextDouble() * 0.05);
+            costs[i] = Step(0.0005 + (random.NextDouble() * 0.005));
+            kept[i] = i;
+        }
+
+        double level = HerdSpread.Level(totals, costs, kept, herd);
+
+        double filled = 0;
+        for (int i = 0; i < candidates; i++)
+        {
+            filled += Math.Max(0, (level - totals[i]) / costs[i].QueueStepDollars);
+        }
+
+        Assert.Equal(herd, filled, 1e-9 * herd);
+        Assert.True(level > totals.Min(), "the cheapest takes a share");
+    }
+
+    [Fact]
+    public void A_candidate_without_a_queue_stops_the_level_just_above_its_price_and_takes_the_rest()
+    {
+        // A rises 0.1 a request from 1.0; the endpoint E costs 1.5 flat; B at 3.0 is never reached.
+        // Herd 30: A alone would rise to 4.0, past E, so the level stops at E (A takes 5, E the rest).
+        double[] totals = [3.0, 1.5, 1.0];
+        CostBreakdown[] costs = [Step(0.1), Step(0), Step(0.1)];
+
+        double level = HerdSpread.Level(totals, costs, [0, 1, 2], 30);
+
+        Assert.True(level > 1.5 && level < 1.5 + 1e-12, $"level {level}");
+    }
+
+    [Fact]
+    public void The_rise_an_arrival_returns_is_the_one_read_at_its_time_and_the_herd_follows_from_it()
+    {
+        var time = new FakeTimeProvider(T0);
+        var spread = new HerdSpread(time);
+        double rise = 0;
+        for (int i = 0; i < 6; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(150));
+            rise = spread.Arrived(time.GetUtcNow());
+        }
+
+        Assert.Equal(spread.Rise(), rise, 12);
+        Assert.Equal(spread.ExpectedHerd(48), HerdSpread.Herd(rise, 48), 9);
+        Assert.True(HerdSpread.Herd(rise, 48) > 100);
+
+        // A decision timed before the last one (a clock set back, another thread's older reading)
+        // leaves the counts as they are (no growth from a negative interval): the request adds 1/2 s
+        // to the recent rate and 1/60 s to the usual one.
+        double again = spread.Arrived(T0);
+        Assert.Equal((1 / 2.0) - (1 / 60.0), again - rise, 9);
+    }
+
+    [Fact]
+    public void Requests_placed_before_the_surge_on_the_cheapest_leave_its_share_to_the_next_ones()
+    {
+        // A and B (near-equals at 1.0) rise 0.1 a request, C at 1.5 too. Herd 10 alone: level 1.5,
+        // A and B take 5 each and C none. With 10 placed before on A and B (5 each), the level of 20
+        // is 1.8333: A and B take 8.33 each, less their 5, C 3.33.
+        double[] totals = [1.0, 1.0, 1.5];
+        CostBreakdown[] costs = [Step(0.1), Step(0.1), Step(0.1)];
+        byte[] verdicts = new byte[3];
+        var random = new SeededRandomSource(5);
+        int[] work = new int[3];
+        int[] counts = new int[3];
+        const int Draws = 20_000;
+        for (int i = 0; i < Draws; i++)
+        {
+            int chosen = HerdSpread.Draw(verdicts, totals, costs, Eligible, 0, 10, 10, 1.05, random, work, out _, out double share, out _);
+            counts[chosen]++;
+            Assert.True(share > 0);
+        }
+
+        Assert.Equal(3.33 / 10, counts[0] / (double)Draws, 0.02);
+        Assert.Equal(3.33 / 10, counts[1] / (double)Draws, 0.02);
+        Assert.Equal(3.33 / 10, counts[2] / (double)Draws, 0.02);
+    }
+
+    [Fact]
+    public void A_near_equal_that_already_holds_more_than_its_allocation_is_not_drawn()
+    {
+        // A at 1.0 and B at 1.2 are near-equals (limit 1.25) holding 20 placed before each; C at 3.0
+        // is not. Herd 2 more: the level of 42 is 3.133, where A's allocation is 21.3 (1.3 left), B's
+        // 19.3 (none left: it holds more) and C's 1.3.
+        double[] totals = [1.0, 1.2, 3.0];
+        CostBreakdown[] costs = [Step(0.1), Step(0.1), Step(0.1)];
+        var random = new SeededRandomSource(9);
+        int[] work = new int[3];
+        int[] counts = new int[3];
+        for (int i = 0; i < 10_000; i++)
+        {
+            counts[HerdSpread.Draw(new byte[3], totals, costs, Eligible, 0, 2, 40, 1.25, random, work, out _, out _, out _)]++;
+        }
+
+        Assert.Equal(0, counts[1]);
+        Assert.Equal(0.5, counts[0] / 10_000.0, 0.03);
+    }
+
+    [Theory]
+    [InlineData(4, 0)]     // a 4-node mesh: its first requests are a few a node
+    [InlineData(16, 0)]    // 15 other routers: below the prefill's mesh size
+    [InlineData(17, 16)]   // 16 others: one first request each
+    [InlineData(48, 47)]
+    [InlineData(100, 0)]   // a large mesh: the herd counts the first requests itself
+    public void The_first_requests_of_a_surge_are_prefilled_only_in_a_mid_sized_mesh_that_counts_one(int routers, double expected)
+    {
+        // A surge well past the clumping allowance (6 requests in 1 s against a quiet usual rate).
+        const double Rise = 2.5;
+        Assert.Equal(expected, HerdSpread.Prefilled(Rise, routers));
+
+        // No surge counted: nothing prefilled at any size.
+        Assert.Equal(0, HerdSpread.Prefilled(0.9, routers));
+    }
 }

@@ -2,6 +2,7 @@ using CostModel.Factors;
 using CostModel.Routing;
 using CostModel.Scoring;
 using CostModel.Telemetry;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CostModel.Tests.Routing;
@@ -107,6 +108,24 @@ public sealed class PickerTests : IDisposable
         picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, out RouteNotes flags, out _);
 
         Assert.Equal(RouteNotes.HerdDraw | RouteNotes.RandomTieBreak, flags);
+    }
+
+    [Fact]
+    public void Choosing_counts_nothing_and_the_decisions_notes_are_counted_once()
+    {
+        // The router may choose again after a failed spend reservation: the panic is one decision's.
+        using var panics = new MetricCollector<long>(_metrics.Meter, "costmodel.router.panic");
+        RouteScratch scratch = Scratch((Verdict.SoftRejected, 2.0), (Verdict.SoftRejected, 1.5));
+        Picker picker = Picker();
+
+        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, 0, out RouteNotes first, out _);
+        scratch.Verdicts[1] = Verdict.HardRejected;
+        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, 0, out RouteNotes again, out _);
+        Assert.Empty(panics.GetMeasurementSnapshot());
+
+        picker.Count(again);
+        Assert.Equal(RouteNotes.Panic, first);
+        Assert.Equal(1, panics.GetMeasurementSnapshot().EvaluateAsCounter());
     }
 
     private Picker Picker() => new(_metrics, new SeededRandomSource(1), new HerdSpread(new FakeTimeProvider()));
