@@ -71,7 +71,11 @@ public sealed record SimulationMetrics
     /// <summary>Bytes moved over metered links, gigabytes (10^9 bytes).</summary>
     public double MeteredGigabytes { get; init; }
 
-    /// <summary>Requests of a conversation that went to another target than the previous request while the previous target still qualified.</summary>
+    /// <summary>
+    /// Requests of a conversation sent elsewhere than the node whose KV cache held the conversation's
+    /// history (the node that served its last successful turn) while that node still qualified. A
+    /// turn after one answered by an API, or after the history outgrew the cache, moves nothing.
+    /// </summary>
     public int RouteFlaps { get; init; }
 
     /// <summary>Requests that carried an affinity key after the first of their conversation (the flaps' denominator).</summary>

@@ -28,7 +28,7 @@ internal sealed class SimulationRun : IDisposable
     private readonly Dictionary<string, SimulatedApi> _apis = new(StringComparer.Ordinal);
     private readonly PriorityQueue<SimEvent, (long Ticks, long Sequence)> _events = new();
     private readonly List<HashSet<string>> _partitions = [];
-    private readonly Dictionary<string, string> _lastTarget = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _conversationsRouted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Conversation> _conversations = new(StringComparer.Ordinal);
     private readonly List<SimRequest> _requests;
     private readonly List<(double Time, string Target, bool NonInteractive)> _decisions = [];
@@ -662,16 +662,17 @@ internal sealed class SimulationRun : IDisposable
 
         if (r.AffinityKey is { } key)
         {
-            if (_lastTarget.TryGetValue(key, out string? last))
+            if (!_conversationsRouted.Add(key))
             {
                 _followUps++;
-                if (!string.Equals(last, target, StringComparison.Ordinal) && Qualifies(router, Find(last), r))
+                // A flap moves the conversation off the node whose KV cache holds its history while
+                // that node still qualified; leaving an API (it keeps no cache) or a node whose cache
+                // the history outgrew costs nothing that staying would have saved.
+                if (r.CachedOn is { } holder && !string.Equals(holder, target, StringComparison.Ordinal) && Qualifies(router, Find(holder), r))
                 {
                     _flaps++;
                 }
             }
-
-            _lastTarget[key] = target;
         }
 
         if (r.Burst >= 0 && node is not null)

@@ -1,4 +1,5 @@
 using CostModel.Budgets;
+using CostModel.Factors;
 using CostModel.Mesh;
 using CostModel.Pricing;
 using CostModel.Scoring;
@@ -200,12 +201,19 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         int prefillTokens = string.Equals(state.TargetId, incumbentId, StringComparison.Ordinal) && !scratch.IsEndpointAt(chosen)
             ? request.InputTokens - request.CachedPromptTokens
             : request.InputTokens;
-        double prefillSeconds = prefillTokens / Math.Max(scratch.ModelAt(chosen).PrefillTokensPerSecond ?? ScoringDefaults.PrefillTokensPerSecondPrior, 1e-9);
+        ServedModel model = scratch.ModelAt(chosen);
+        double prefillSeconds = prefillTokens / Math.Max(model.PrefillTokensPerSecond ?? ScoringDefaults.PrefillTokensPerSecondPrior, 1e-9);
+        double decodeSeconds = state.DecodeSecondsPerToken > 0
+            ? request.OutputTokens * state.DecodeSecondsPerToken
+            : request.OutputTokens / Math.Max(model.DecodeTokensPerSecond ?? ScoringDefaults.DecodeTokensPerSecondPrior, 1e-9);
+        double service = prefillSeconds + decodeSeconds;
         var info = new LeaseInfo(
             stamp + (long)(settings.Options.LeaseTimeout.TotalSeconds * _time.TimestampFrequency),
             cost.NetworkLatencySeconds + prefillSeconds,
             spend,
-            cost.LatencySeconds);
+            cost.LatencySeconds,
+            cost.NetworkLatencySeconds,
+            service > 0 ? Math.Max(1, cost.ComputeLatencySeconds / service) : 1);
         if (!_leases.TryAcquire(state, in info, out RouteLease lease))
         {
             _metrics.BoundExceeded("leases");

@@ -166,4 +166,12 @@ internal sealed class LeaseTable
 /// <param name="OverheadSeconds">Predicted non-decode time (network and prefill), subtracted before learning decode speed.</param>
 /// <param name="Spend">The money reserved against the spend caps until the lease completes, is disposed or expires.</param>
 /// <param name="PredictedSeconds">The latency predicted for the request, seconds (network and compute): outcomes slower than it raise the target's price (<see cref="TargetState.SlowdownAt"/>).</param>
-internal readonly record struct LeaseInfo(long Deadline, double OverheadSeconds, SpendReservation Spend, double PredictedSeconds = 0);
+/// <param name="NetworkSeconds">The predicted network part of <paramref name="OverheadSeconds"/>, seconds.</param>
+/// <param name="Stretch">
+/// The predicted compute latency over the predicted service time (prefill and decode at the speeds
+/// priced), at least 1: the wait for the work ahead, the contention and the throttling the price
+/// counted. Decode speed is learned only from an outcome with a small stretch, its compute time
+/// divided by it, so a queue is not learned as a slow decoder (<see cref="OutcomeLearner.MaxLearningStretch"/>,
+/// docs/routing.md "Leases and outcomes"); 1 for an API endpoint.
+/// </param>
+internal readonly record struct LeaseInfo(long Deadline, double OverheadSeconds, SpendReservation Spend, double PredictedSeconds = 0, double NetworkSeconds = 0, double Stretch = 1);

@@ -17,6 +17,18 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
     /// </summary>
     internal const double MinDecodeShareOfLatency = 0.05;
 
+    /// <summary>
+    /// 1.5: decode speed is learned only from an outcome whose predicted compute time was at most
+    /// this multiple of its service time (work ahead, contention, throttling). Behind a longer wait
+    /// the latency is mostly the wait, and a queue learned as a slow decoder was priced twice (its
+    /// wait by the queue term, again through the speed): the price noise that moved conversations
+    /// off their KV cache. 1.5 keeps learning on a node up to a third busy with other work. In the
+    /// simulator's built-in scenarios (seeds 1 to 3, with the slowdown's noise bound below) the
+    /// router flapped 68 times against 97 when every outcome's stretch was divided out and 146 when
+    /// none was, with lower totals (docs/routing.md, "Why conversations moved").
+    /// </summary>
+    internal const double MaxLearningStretch = 1.5;
+
     /// <summary>Learns from a released lease (called by the lease table, outside its lock).</summary>
     public void OnReleased(TargetState target, LeaseInfo info, RouteOutcome? outcome)
     {
@@ -30,8 +42,17 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
         double decode = 0;
         if (o.Succeeded && o.OutputTokens > 0 && o.LatencySeconds > 0)
         {
-            double decodeSeconds = Math.Max(o.LatencySeconds - info.OverheadSeconds, o.LatencySeconds * MinDecodeShareOfLatency);
-            decode = o.OutputTokens / decodeSeconds;
+            // Only an outcome priced to start at once on a mostly free processor speaks of the decoder
+            // (behind a queue its latency is mostly the wait), and only one within the slowdown's noise:
+            // a larger excess is the slowdown's to price, and learned as decode speed too it would be
+            // priced twice. Its compute time over the contention and throttling the price counted
+            // (Stretch) is its own service; less its prefill, its decode.
+            if (info.Stretch <= MaxLearningStretch && !current.Slowdown.Beyond(o.LatencySeconds, info.PredictedSeconds))
+            {
+                double service = Math.Max(0, o.LatencySeconds - info.NetworkSeconds) / Math.Max(1, info.Stretch);
+                double decodeSeconds = Math.Max(service - (info.OverheadSeconds - info.NetworkSeconds), service * MinDecodeShareOfLatency);
+                decode = o.OutputTokens / decodeSeconds;
+            }
         }
 
         // A target that left has nothing more to learn (and is not ejected); its spend was settled by the lease table.

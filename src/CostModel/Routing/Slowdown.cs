@@ -26,6 +26,14 @@ internal readonly record struct Slowdown(double MemoryTicks, double Weight, doub
     public double ExtraDollars(TargetState state, in CostBreakdown cost, long now) =>
         state.IsSlowed ? (state.SlowdownAt(now, MemoryTicks) - 1) * cost.LatencySeconds * cost.ValueOfTimeDollarsPerSecond : 0;
 
+    /// <summary>
+    /// True when <paramref name="observedSeconds"/> is slower than <paramref name="predictedSeconds"/>
+    /// by more than the noise (observed / predicted above 1 + <see cref="Tolerance"/>): an excess the
+    /// slowdown prices, so decode speed is not learned from it (<see cref="OutcomeLearner"/>). False without a prediction.
+    /// </summary>
+    public bool Beyond(double observedSeconds, double predictedSeconds) =>
+        predictedSeconds > 0 && observedSeconds > predictedSeconds * (1 + Tolerance);
+
     /// <summary>Learns from a completed request: its latency against the one predicted when it was placed (successes only: failures have their own rate).</summary>
     public void Learn(TargetState state, in LeaseInfo info, in RouteOutcome outcome, long now)
     {

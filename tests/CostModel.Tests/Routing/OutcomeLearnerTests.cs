@@ -26,6 +26,53 @@ public sealed class OutcomeLearnerTests : IDisposable
     }
 
     [Fact]
+    public void The_contention_the_price_counted_is_not_learned_as_slow_decoding()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+
+        // Priced at 1.25x its service (a processor a fifth busy): 0.5 s network, then 1.25 x (1.5 s prefill + 8 s decode).
+        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 12.375, NetworkSeconds: 0.5, Stretch: 1.25), new RouteOutcome(true, 12.375, 200));
+
+        // 200 tokens in 8 s; counting the contention as decoding would have learned 200 / 10.375 s.
+        Assert.Equal(25, target.DecodeTokensPerSecond, 9);
+    }
+
+    [Fact]
+    public void An_outcome_priced_behind_a_queue_teaches_no_decode_speed()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+
+        // Priced at 3x its 10 s of service (two requests ahead); it took a third longer, within the noise.
+        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 30, Stretch: 3), new RouteOutcome(true, 40, 200));
+
+        Assert.Equal(0, target.DecodeTokensPerSecond);
+    }
+
+    [Fact]
+    public void A_wait_within_the_noise_of_the_prediction_is_learned_as_slower_decoding()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+
+        // Priced to start at once (10 s: 2 s prefill, 8 s decode); it took 18 s: 16 s of it decoding, as far as the router can tell.
+        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10), new RouteOutcome(true, 18, 200));
+
+        Assert.Equal(12.5, target.DecodeTokensPerSecond, 9);
+    }
+
+    [Fact]
+    public void An_outcome_slower_than_the_noise_is_priced_by_the_slowdown_alone()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+
+        // Priced to start at once (10 s); it took 30 s, three times the prediction: the slowdown prices
+        // the excess, and the decode speed does not price it a second time.
+        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10), new RouteOutcome(true, 30, 200));
+
+        Assert.True(target.IsSlowed);
+        Assert.Equal(0, target.DecodeTokensPerSecond);
+    }
+
+    [Fact]
     public void A_release_without_an_outcome_teaches_nothing()
     {
         TargetState target = _targets.ForNode("a", 0);
@@ -68,6 +115,22 @@ public sealed class OutcomeLearnerTests : IDisposable
         Assert.Equal(0, target.DecodeTokensPerSecond);
         Assert.False(target.IsSlowed);
         Assert.False(target.HasFailures);
+    }
+
+    [Fact]
+    public void An_outcome_on_a_shared_processor_that_took_as_long_as_priced_leaves_its_price_unchanged()
+    {
+        // A fifth of the processor is other work: the price stretches the 12.5 s of service 1.25x.
+        _f.Add(_f.Node("a", cpu: 0.2));
+        RouteDecision first = _f.Router.Route(RouterFixture.Request());
+        first.Lease.Complete(new RouteOutcome(true, first.Cost.LatencySeconds, 200));
+        _f.Time.Advance(TimeSpan.FromSeconds(1));
+
+        RouteDecision second = _f.Router.Route(RouterFixture.Request());
+
+        // Learning the stretch as decode speed (200 tokens in about 13 s, not 10 s) would have priced the next one a quarter higher.
+        Assert.Equal(15.625, first.Cost.ComputeLatencySeconds, 6);
+        Assert.Equal(first.Cost.ComputeLatencySeconds, second.Cost.ComputeLatencySeconds, 6);
     }
 
     private OutcomeLearner Learner()

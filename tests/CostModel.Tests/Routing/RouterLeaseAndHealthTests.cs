@@ -91,7 +91,7 @@ public sealed class RouterLeaseAndHealthTests : IDisposable
         // One failure against the one assumed success: half its requests are expected to fail, so it costs twice.
         Assert.Equal(0.5, fast.FailureRate, 9);
         Assert.Equal(fast.Cost.TotalDollars * 2, fast.AdjustedTotalDollars, 9);
-        next.Lease.Complete(new RouteOutcome(true, 12, 200));
+        next.Lease.Complete(new RouteOutcome(true, next.Cost.LatencySeconds, 200)); // as priced: it teaches no other speed
 
         // The failure fades with time (FailureMemory 60 s), so the node is tried again rather than starved.
         _f.Time.Advance(TimeSpan.FromMinutes(5));

@@ -95,6 +95,34 @@ public sealed class MeshSimulatorTests
     }
 
     [Fact]
+    public void Only_a_move_off_the_node_holding_the_conversations_cache_counts_as_a_flap()
+    {
+        // The oracle sends api-budget's interactive turns to the API until the cap holds, then to the
+        // nodes: moves off the API (it keeps no KV cache) that the flap count must leave out.
+        Scenario scenario = Scenario.BuiltIn("api-budget");
+        SimulationResult oracle = MeshSimulator.Run(scenario, RoutingPolicies.Oracle, Seed);
+        HashSet<string> apis = [.. scenario.Apis.Select(a => a.Id)];
+        int offApi = 0;
+        int offNode = 0;
+        foreach (IGrouping<string?, RequestRecord> conversation in oracle.Requests.Where(r => r.AffinityKey is not null && r.Target is not null).GroupBy(r => r.AffinityKey))
+        {
+            RequestRecord? previous = null;
+            foreach (RequestRecord turn in conversation.OrderBy(r => r.SentSeconds))
+            {
+                if (previous is { Succeeded: true } && previous.Target != turn.Target)
+                {
+                    _ = apis.Contains(previous.Target!) ? offApi++ : offNode++;
+                }
+
+                previous = turn;
+            }
+        }
+
+        Assert.True(offApi > 0, "the oracle never left the API: the case is not exercised");
+        Assert.InRange(oracle.Metrics.RouteFlaps, 0, offNode);
+    }
+
+    [Fact]
     public void The_api_spend_of_each_router_stays_within_its_daily_budget()
     {
         Scenario scenario = Scenario.BuiltIn("api-budget");
