@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CostModel.Gossip;
 
 /// <summary>
@@ -33,8 +35,11 @@ namespace CostModel.Gossip;
 /// last arrival but is not recorded, as Cassandra does. Silence before the last arrival counts as 0.
 /// </para>
 /// <para>
-/// Thread-safe (one lock per detector; the gossip receive path and the liveness timer may
-/// call it concurrently). No call allocates.
+/// Not thread-safe: the gossip adapter calls it under its view's gate (as it does
+/// <see cref="SenderProofs"/>), so a lock of its own would only add one object per remote node
+/// (each node of a large mesh keeps a detector for every other). Only <see cref="Heartbeat"/>
+/// allocates, and only while the window is still growing. What every detector of one adapter
+/// shares (the settings and the clock's conversions) is held once, not copied into each.
 /// </para>
 /// </remarks>
 internal sealed class PhiAccrualDetector
@@ -54,21 +59,19 @@ internal sealed class PhiAccrualDetector
 
     private const double MillisecondsPerSecond = 1_000;
 
-    private readonly Lock _gate = new();
     // Grows by doubling up to the window: a node heard a few times (as in a large, young mesh, where
     // each node tracks every other) holds a few samples, not the whole window.
     private const int InitialCapacity = 8;
 
-    private readonly int _window;
+    // What every detector made with the same settings shares (an adapter makes all of its detectors with one settings object).
+    private static readonly ConditionalWeakTable<LivenessSettings, Parameters> s_parameters = [];
+
+    private readonly Parameters _p;
+
     // Single precision: intervals are milliseconds of up to MaxRecordedInterval (seconds), where a
     // float is exact to well under a microsecond; half the memory of doubles, which counts when
     // each node of a large mesh keeps a window for every other.
     private float[] _intervalsMs;
-    private readonly double _ticksPerMillisecond;
-    private readonly double _timeSpanTicksPerTick;
-    private readonly double _minStdDevMs;
-    private readonly double _pauseMs;
-    private readonly double _maxIntervalMs;
 
     private int _next;
     private int _count;
@@ -89,14 +92,8 @@ internal sealed class PhiAccrualDetector
             throw new ArgumentException("The time provider's timestamp frequency must be positive.", nameof(timeProvider));
         }
 
-        Settings = settings;
-        _ticksPerMillisecond = timeProvider.TimestampFrequency / MillisecondsPerSecond;
-        _timeSpanTicksPerTick = (double)TimeSpan.TicksPerSecond / timeProvider.TimestampFrequency;
-        _window = settings.SampleWindow;
-        _intervalsMs = new float[Math.Min(InitialCapacity, _window)];
-        _minStdDevMs = settings.MinStandardDeviation.TotalMilliseconds;
-        _pauseMs = settings.AcceptableHeartbeatPause.TotalMilliseconds;
-        _maxIntervalMs = settings.MaxRecordedInterval.TotalMilliseconds;
+        _p = Parameters.For(settings, timeProvider.TimestampFrequency);
+        _intervalsMs = new float[Math.Min(InitialCapacity, _p.Window)];
 
         double expected = settings.MaxSilence.TotalMilliseconds;
         double deviation = expected * BootstrapDeviationShare;
@@ -105,96 +102,52 @@ internal sealed class PhiAccrualDetector
     }
 
     /// <summary>The settings.</summary>
-    public LivenessSettings Settings { get; }
+    public LivenessSettings Settings => _p.Settings;
 
     /// <summary>Interval samples held (the two bootstrap samples included); at most <see cref="LivenessSettings.SampleWindow"/>.</summary>
-    public int SampleCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _count;
-            }
-        }
-    }
+    public int SampleCount => _count;
 
     /// <summary>True once a heartbeat has arrived.</summary>
-    public bool HasHeartbeat
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _heard;
-            }
-        }
-    }
+    public bool HasHeartbeat => _heard;
 
     /// <summary>The mean of the held intervals, in milliseconds (without the acceptable pause).</summary>
-    public double MeanIntervalMilliseconds
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _sum / _count;
-            }
-        }
-    }
+    public double MeanIntervalMilliseconds => _sum / _count;
 
     /// <summary>The standard deviation of the held intervals, in milliseconds (before the minimum is applied).</summary>
-    public double StandardDeviationMilliseconds
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return StdDevMs();
-            }
-        }
-    }
+    public double StandardDeviationMilliseconds => StdDevMs();
 
     /// <summary>Records that a message arrived from the node.</summary>
     /// <param name="timestamp">The arrival, as <see cref="TimeProvider.GetTimestamp"/>.</param>
     public void Heartbeat(long timestamp)
     {
-        lock (_gate)
+        if (!_heard)
         {
-            if (!_heard)
-            {
-                _heard = true;
-                _lastArrival = timestamp;
-                return;
-            }
-
-            long ticks = timestamp - _lastArrival;
-            if (ticks <= 0)
-            {
-                // A duplicate or an older message: no interval, and the last arrival stays the later one.
-                return;
-            }
-
+            _heard = true;
             _lastArrival = timestamp;
-            double intervalMs = ticks / _ticksPerMillisecond;
-            if (intervalMs <= _maxIntervalMs)
-            {
-                Add(intervalMs);
-            }
+            return;
+        }
+
+        long ticks = timestamp - _lastArrival;
+        if (ticks <= 0)
+        {
+            // A duplicate or an older message: no interval, and the last arrival stays the later one.
+            return;
+        }
+
+        _lastArrival = timestamp;
+        double intervalMs = ticks / _p.TicksPerMillisecond;
+        if (intervalMs <= _p.MaxIntervalMs)
+        {
+            Add(intervalMs);
         }
     }
 
     /// <summary>Time since the last heartbeat; zero before the first one or when <paramref name="nowTimestamp"/> is before it.</summary>
     /// <param name="nowTimestamp">Now, as <see cref="TimeProvider.GetTimestamp"/>.</param>
-    public TimeSpan Silence(long nowTimestamp)
-    {
-        lock (_gate)
-        {
-            return _heard && nowTimestamp > _lastArrival
-                ? new TimeSpan((long)((nowTimestamp - _lastArrival) * _timeSpanTicksPerTick))
-                : TimeSpan.Zero;
-        }
-    }
+    public TimeSpan Silence(long nowTimestamp) =>
+        _heard && nowTimestamp > _lastArrival
+            ? new TimeSpan((long)((nowTimestamp - _lastArrival) * _p.TimeSpanTicksPerTick))
+            : TimeSpan.Zero;
 
     /// <summary>
     /// The suspicion that the node has failed: -log10 of the probability that a live node would
@@ -204,18 +157,15 @@ internal sealed class PhiAccrualDetector
     /// <returns>Phi (1: a 10 % chance of a false suspicion; 8: 10^-8).</returns>
     public double Phi(long nowTimestamp)
     {
-        lock (_gate)
+        if (!_heard)
         {
-            if (!_heard)
-            {
-                return 0;
-            }
-
-            double silenceMs = nowTimestamp > _lastArrival ? (nowTimestamp - _lastArrival) / _ticksPerMillisecond : 0;
-            double meanMs = (_sum / _count) + _pauseMs;
-            double stdDevMs = Math.Max(StdDevMs(), _minStdDevMs);
-            return PhiOf(silenceMs, meanMs, stdDevMs);
+            return 0;
         }
+
+        double silenceMs = nowTimestamp > _lastArrival ? (nowTimestamp - _lastArrival) / _p.TicksPerMillisecond : 0;
+        double meanMs = (_sum / _count) + _p.PauseMs;
+        double stdDevMs = Math.Max(StdDevMs(), _p.MinStdDevMs);
+        return PhiOf(silenceMs, meanMs, stdDevMs);
     }
 
     /// <summary>
@@ -229,17 +179,14 @@ internal sealed class PhiAccrualDetector
     /// <returns>A timestamp of the constructor's time provider.</returns>
     public long TimestampAtDeviations(double deviations)
     {
-        lock (_gate)
+        if (!_heard)
         {
-            if (!_heard)
-            {
-                return long.MaxValue;
-            }
-
-            double meanMs = (_sum / _count) + _pauseMs;
-            double stdDevMs = Math.Max(StdDevMs(), _minStdDevMs);
-            return AfterLastArrival(meanMs + (deviations * stdDevMs));
+            return long.MaxValue;
         }
+
+        double meanMs = (_sum / _count) + _p.PauseMs;
+        double stdDevMs = Math.Max(StdDevMs(), _p.MinStdDevMs);
+        return AfterLastArrival(meanMs + (deviations * stdDevMs));
     }
 
     /// <summary>
@@ -249,13 +196,8 @@ internal sealed class PhiAccrualDetector
     /// </summary>
     /// <param name="silence">The silence.</param>
     /// <returns>A timestamp of the constructor's time provider.</returns>
-    public long TimestampAtSilence(TimeSpan silence)
-    {
-        lock (_gate)
-        {
-            return _heard ? AfterLastArrival(silence.TotalMilliseconds) : long.MaxValue;
-        }
-    }
+    public long TimestampAtSilence(TimeSpan silence) =>
+        _heard ? AfterLastArrival(silence.TotalMilliseconds) : long.MaxValue;
 
     /// <summary>
     /// Where phi reaches <paramref name="threshold"/> on the standard scale: the least y with
@@ -312,7 +254,7 @@ internal sealed class PhiAccrualDetector
 
     private long AfterLastArrival(double milliseconds)
     {
-        double ticks = Math.Max(0, milliseconds - DeadlineMarginMilliseconds) * _ticksPerMillisecond;
+        double ticks = Math.Max(0, milliseconds - DeadlineMarginMilliseconds) * _p.TicksPerMillisecond;
         return ticks >= long.MaxValue - _lastArrival ? long.MaxValue : _lastArrival + (long)ticks;
     }
 
@@ -326,10 +268,10 @@ internal sealed class PhiAccrualDetector
 
     private void Add(double intervalMs)
     {
-        if (_count == _intervalsMs.Length && _count < _window)
+        if (_count == _intervalsMs.Length && _count < _p.Window)
         {
             // Before the first wrap the samples are in order, so growing keeps the ring intact.
-            Array.Resize(ref _intervalsMs, Math.Min(_window, _count * 2));
+            Array.Resize(ref _intervalsMs, Math.Min(_p.Window, _count * 2));
         }
 
         float[] window = _intervalsMs;
@@ -350,7 +292,7 @@ internal sealed class PhiAccrualDetector
         // The sums take the sample as stored, so that they match what Resum recomputes.
         _sum += sample;
         _sumOfSquares += (double)sample * sample;
-        if (++_next == window.Length && window.Length == _window)
+        if (++_next == window.Length && window.Length == _p.Window)
         {
             _next = 0;
             Resum();
@@ -372,5 +314,44 @@ internal sealed class PhiAccrualDetector
 
         _sum = sum;
         _sumOfSquares = sumOfSquares;
+    }
+
+    /// <summary>The settings and clock conversions, held once for every detector made with them.</summary>
+    private sealed class Parameters
+    {
+        private Parameters(LivenessSettings settings, long frequency)
+        {
+            Settings = settings;
+            Frequency = frequency;
+            TicksPerMillisecond = frequency / MillisecondsPerSecond;
+            TimeSpanTicksPerTick = (double)TimeSpan.TicksPerSecond / frequency;
+            Window = settings.SampleWindow;
+            MinStdDevMs = settings.MinStandardDeviation.TotalMilliseconds;
+            PauseMs = settings.AcceptableHeartbeatPause.TotalMilliseconds;
+            MaxIntervalMs = settings.MaxRecordedInterval.TotalMilliseconds;
+        }
+
+        public LivenessSettings Settings { get; }
+
+        public long Frequency { get; }
+
+        public double TicksPerMillisecond { get; }
+
+        public double TimeSpanTicksPerTick { get; }
+
+        public int Window { get; }
+
+        public double MinStdDevMs { get; }
+
+        public double PauseMs { get; }
+
+        public double MaxIntervalMs { get; }
+
+        /// <summary>The parameters held for these settings when made for this clock, else new ones (held when none were).</summary>
+        public static Parameters For(LivenessSettings settings, long frequency)
+        {
+            Parameters held = s_parameters.GetValue(settings, key => new Parameters(key, frequency));
+            return held.Frequency == frequency ? held : new Parameters(settings, frequency);
+        }
     }
 }
