@@ -15,8 +15,16 @@ namespace CostModel.Gossip;
 /// </para>
 /// <para>
 /// <b>Model.</b> Inter-arrival intervals are assumed normally distributed with the mean and
-/// standard deviation of the last <see cref="LivenessSettings.SampleWindow"/> samples (a ring
-/// buffer that grows by doubling until it holds the window, then is reused). The mean is extended by <see cref="LivenessSettings.AcceptableHeartbeatPause"/>
+/// standard deviation of the last <see cref="LivenessSettings.SampleWindow"/> samples, kept as
+/// running sums rather than a buffer of samples (800 bytes at the default window of 200, for
+/// every remote node: each node of a large mesh keeps a detector for every other). Until the
+/// window is full, and while the two bootstrap seeds leave it, the figures are exactly the
+/// window's (the seeds' values are known, so they are taken out of the sums as a ring of samples
+/// would drop them). From then on a new sample weighs 1/<see cref="LivenessSettings.SampleWindow"/>
+/// and older ones fade geometrically (an exponentially weighted mean and variance on the
+/// window's time scale) instead of dropping out one by one: a regular history gives the same
+/// figures, a changing one moves to its new rhythm over about a window of samples, as before.
+/// The mean is extended by <see cref="LivenessSettings.AcceptableHeartbeatPause"/>
 /// and the deviation is at least <see cref="LivenessSettings.MinStandardDeviation"/>. Then
 /// phi = -log10(1 - F(t)), with F the normal CDF in Akka's logistic approximation
 /// F(y) = 1 / (1 + e^(-y(1.5976 + 0.070566 y^2))) (Bowling et al., 2009), evaluated in log space so
@@ -37,8 +45,7 @@ namespace CostModel.Gossip;
 /// <para>
 /// Not thread-safe: the gossip adapter calls it under its view's gate (as it does
 /// <see cref="SenderProofs"/>), so a lock of its own would only add one object per remote node
-/// (each node of a large mesh keeps a detector for every other). Only <see cref="Heartbeat"/>
-/// allocates, and only while the window is still growing. What every detector of one adapter
+/// (each node of a large mesh keeps a detector for every other). No call allocates. What every detector of one adapter
 /// shares (the settings and the clock's conversions) is held once, not copied into each.
 /// </para>
 /// </remarks>
@@ -59,24 +66,18 @@ internal sealed class PhiAccrualDetector
 
     private const double MillisecondsPerSecond = 1_000;
 
-    // Grows by doubling up to the window: a node heard a few times (as in a large, young mesh, where
-    // each node tracks every other) holds a few samples, not the whole window.
-    private const int InitialCapacity = 8;
-
     // What every detector made with the same settings shares (an adapter makes all of its detectors with one settings object).
     private static readonly ConditionalWeakTable<LivenessSettings, Parameters> s_parameters = [];
 
     private readonly Parameters _p;
 
-    // Single precision: intervals are milliseconds of up to MaxRecordedInterval (seconds), where a
-    // float is exact to well under a microsecond; half the memory of doubles, which counts when
-    // each node of a large mesh keeps a window for every other.
-    private float[] _intervalsMs;
-
-    private int _next;
+    // Samples in the window (the seeds included while they are in it), their sum and sum of squares (milliseconds).
     private int _count;
     private double _sum;
     private double _sumOfSquares;
+
+    // Bootstrap seeds still in the window: 2, then 1, then 0 as the first real samples overflow it.
+    private byte _seeds;
     private long _lastArrival;
     private bool _heard;
 
@@ -93,27 +94,25 @@ internal sealed class PhiAccrualDetector
         }
 
         _p = Parameters.For(settings, timeProvider.TimestampFrequency);
-        _intervalsMs = new float[Math.Min(InitialCapacity, _p.Window)];
 
-        double expected = settings.MaxSilence.TotalMilliseconds;
-        double deviation = expected * BootstrapDeviationShare;
-        Add(expected - deviation);
-        Add(expected + deviation);
+        Add(_p.FirstSeedMs);
+        Add(_p.SecondSeedMs);
+        _seeds = 2;
     }
 
     /// <summary>The settings.</summary>
     public LivenessSettings Settings => _p.Settings;
 
-    /// <summary>Interval samples held (the two bootstrap samples included); at most <see cref="LivenessSettings.SampleWindow"/>.</summary>
+    /// <summary>Interval samples in the window (the two bootstrap samples included while they are); at most <see cref="LivenessSettings.SampleWindow"/>.</summary>
     public int SampleCount => _count;
 
     /// <summary>True once a heartbeat has arrived.</summary>
     public bool HasHeartbeat => _heard;
 
-    /// <summary>The mean of the held intervals, in milliseconds (without the acceptable pause).</summary>
+    /// <summary>The mean of the intervals, in milliseconds (without the acceptable pause).</summary>
     public double MeanIntervalMilliseconds => _sum / _count;
 
-    /// <summary>The standard deviation of the held intervals, in milliseconds (before the minimum is applied).</summary>
+    /// <summary>The standard deviation of the intervals, in milliseconds (before the minimum is applied).</summary>
     public double StandardDeviationMilliseconds => StdDevMs();
 
     /// <summary>Records that a message arrived from the node.</summary>
@@ -266,54 +265,39 @@ internal sealed class PhiAccrualDetector
         return Math.Sqrt(Math.Max(0, (_sumOfSquares / _count) - (mean * mean)));
     }
 
+    /// <summary>
+    /// Adds a sample. Below a full window, to the sums. In a full window, the oldest bootstrap seed
+    /// still in it leaves first (its value is known: the sums then hold exactly what a ring of the
+    /// last samples would); once both have left, the sample weighs w = 1/window against the
+    /// window's mean m and variance v: m' = m + w d, v' = (1 - w)(v + w d^2), with d = sample - m.
+    /// </summary>
     private void Add(double intervalMs)
     {
-        if (_count == _intervalsMs.Length && _count < _p.Window)
+        if (_count == _p.Window && _seeds > 0)
         {
-            // Before the first wrap the samples are in order, so growing keeps the ring intact.
-            Array.Resize(ref _intervalsMs, Math.Min(_p.Window, _count * 2));
+            double seed = _seeds == 2 ? _p.FirstSeedMs : _p.SecondSeedMs;
+            _sum -= seed;
+            _sumOfSquares -= seed * seed;
+            _count--;
+            _seeds--;
         }
 
-        float[] window = _intervalsMs;
-        float sample = (float)intervalMs;
-        if (_count == window.Length)
-        {
-            double oldest = window[_next];
-            _sum -= oldest;
-            _sumOfSquares -= oldest * oldest;
-        }
-        else
+        if (_count < _p.Window)
         {
             _count++;
+            _sum += intervalMs;
+            _sumOfSquares += intervalMs * intervalMs;
+            return;
         }
 
-        window[_next] = sample;
-
-        // The sums take the sample as stored, so that they match what Resum recomputes.
-        _sum += sample;
-        _sumOfSquares += (double)sample * sample;
-        if (++_next == window.Length && window.Length == _p.Window)
-        {
-            _next = 0;
-            Resum();
-        }
-    }
-
-    // Once per pass over the window, the running sums are recomputed from the samples, so the
-    // rounding of many additions and subtractions cannot accumulate (amortised O(1) per sample).
-    private void Resum()
-    {
-        double sum = 0;
-        double sumOfSquares = 0;
-        for (int i = 0; i < _count; i++)
-        {
-            double x = _intervalsMs[i];
-            sum += x;
-            sumOfSquares += x * x;
-        }
-
-        _sum = sum;
-        _sumOfSquares = sumOfSquares;
+        double weight = 1.0 / _count;
+        double mean = _sum / _count;
+        double variance = Math.Max(0, (_sumOfSquares / _count) - (mean * mean));
+        double difference = intervalMs - mean;
+        mean += weight * difference;
+        variance = (1 - weight) * (variance + (weight * difference * difference));
+        _sum = mean * _count;
+        _sumOfSquares = (variance + (mean * mean)) * _count;
     }
 
     /// <summary>The settings and clock conversions, held once for every detector made with them.</summary>
@@ -329,6 +313,9 @@ internal sealed class PhiAccrualDetector
             MinStdDevMs = settings.MinStandardDeviation.TotalMilliseconds;
             PauseMs = settings.AcceptableHeartbeatPause.TotalMilliseconds;
             MaxIntervalMs = settings.MaxRecordedInterval.TotalMilliseconds;
+            double expected = settings.MaxSilence.TotalMilliseconds;
+            FirstSeedMs = expected - (expected * BootstrapDeviationShare);
+            SecondSeedMs = expected + (expected * BootstrapDeviationShare);
         }
 
         public LivenessSettings Settings { get; }
@@ -346,6 +333,11 @@ internal sealed class PhiAccrualDetector
         public double PauseMs { get; }
 
         public double MaxIntervalMs { get; }
+
+        /// <summary>The bootstrap seeds: the heartbeat interval minus and plus a quarter of it.</summary>
+        public double FirstSeedMs { get; }
+
+        public double SecondSeedMs { get; }
 
         /// <summary>The parameters held for these settings when made for this clock, else new ones (held when none were).</summary>
         public static Parameters For(LivenessSettings settings, long frequency)
