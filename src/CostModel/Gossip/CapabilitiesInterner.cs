@@ -7,7 +7,9 @@ namespace CostModel.Gossip;
 /// <summary>
 /// One copy of each node's capabilities per generation and version, shared by the gossip adapters
 /// of one process that opt in (<see cref="GossipAdapter.SharedCapabilities"/>): a simulator hosting
-/// a thousand nodes otherwise holds a thousand decoded copies of every node's capabilities.
+/// a thousand nodes otherwise holds a thousand decoded copies of every node's capabilities. Those
+/// adapters also share the decoding of each exact capabilities record (<see cref="TryRead"/>) and
+/// one copy of each node id with its UTF-8 bytes (<see cref="InternId"/>).
 /// </summary>
 /// <remarks>
 /// A node publishes new capabilities with a new version, so within one mesh a node id, generation
