@@ -22,6 +22,7 @@ public sealed class GossipEndpoint : IDisposable
     private readonly IDisposable _subscription;
     private int _disposed;
     private byte[]? _roundBuffer;
+    private List<string>? _roundPeers;
 
     internal GossipEndpoint(InMemoryNetwork network, string address, IGossipAdapter adapter, int fanout)
     {
@@ -65,13 +66,17 @@ public sealed class GossipEndpoint : IDisposable
                 return 0;
             }
 
-            List<string> peers = _network.PickPeers(Address, Fanout);
+            // The peer list is reused like the buffer (a round per node every 200 ms adds up in a large mesh).
+            List<string> peers = Interlocked.Exchange(ref _roundPeers, null) ?? new List<string>(Fanout);
+            _network.PickPeers(Address, Fanout, peers);
             foreach (string peer in peers)
             {
                 _network.Send(Address, peer, buffer.AsSpan(0, written));
             }
 
-            return peers.Count;
+            int sent = peers.Count;
+            Volatile.Write(ref _roundPeers, peers);
+            return sent;
         }
         finally
         {

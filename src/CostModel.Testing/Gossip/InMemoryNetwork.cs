@@ -38,6 +38,12 @@ public delegate void PayloadReceiver(ReadOnlySpan<byte> payload, string from);
 /// </remarks>
 public sealed class InMemoryNetwork : IDisposable
 {
+    // 2 KiB: the pooled buffer, larger than a gossip message at the default 1,400-byte MTU; larger payloads get their own array.
+    private const int PooledBufferBytes = 2_048;
+
+    // 65,536 buffers (128 MiB): more than a 5,000-node mesh keeps in flight at a 5 ms delay; beyond it, buffers go to the collector.
+    private const int MaxPooledBuffers = 65_536;
+
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly Lock _gate = new();
@@ -50,6 +56,12 @@ public sealed class InMemoryNetwork : IDisposable
     private readonly Dictionary<string, Counters> _counters = new(StringComparer.Ordinal);
     private readonly Counters _total = new();
     private readonly PriorityQueue<InFlight, (DateTimeOffset Due, long Sequence)> _inFlight = new();
+    // Buffers of messages in flight, reused: every message of a gossip round is in flight at once
+    // (the links' delay), so a shared array pool would run dry and allocate anyway.
+    private readonly Stack<byte[]> _buffers = new();
+
+    // Positions swapped by the sparse shuffle of PickPeers, reused (cleared per pick, under the gate).
+    private readonly Dictionary<int, int> _swapped = [];
     private LinkConditions _defaultConditions = LinkConditions.Perfect;
     private long _sequence;
     private bool _draining;
@@ -274,12 +286,11 @@ public sealed class InMemoryNetwork : IDisposable
             }
 
             DateTimeOffset now = _time.GetUtcNow();
-            byte[] copy = payload.ToArray();
-            Enqueue(from, to, copy, link, now);
+            Enqueue(from, to, Copy(payload), payload.Length, link, now);
             if (Happens(link.DuplicationProbability))
             {
                 Count(sender, Outcome.Duplicated, count);
-                Enqueue(from, to, copy, link, now);
+                Enqueue(from, to, Copy(payload), payload.Length, link, now);
             }
 
             deliverNow = ArmTimer(now);
@@ -311,6 +322,15 @@ public sealed class InMemoryNetwork : IDisposable
     /// <summary>Up to <paramref name="count"/> distinct random endpoints other than <paramref name="self"/>.</summary>
     internal List<string> PickPeers(string self, int count)
     {
+        var picked = new List<string>(count);
+        PickPeers(self, count, picked);
+        return picked;
+    }
+
+    /// <summary>Adds up to <paramref name="count"/> distinct random endpoints other than <paramref name="self"/> to <paramref name="picked"/> (cleared first).</summary>
+    internal void PickPeers(string self, int count, List<string> picked)
+    {
+        picked.Clear();
         lock (_gate)
         {
             // A partial Fisher-Yates shuffle of the other addresses (in the order added), done
@@ -319,8 +339,8 @@ public sealed class InMemoryNetwork : IDisposable
             int selfAt = _addressIndex.GetValueOrDefault(self, -1);
             int others = selfAt < 0 ? _addresses.Count : _addresses.Count - 1;
             int take = Math.Min(count, others);
-            var picked = new List<string>(take);
-            var swapped = new Dictionary<int, int>(take * 2);
+            Dictionary<int, int> swapped = _swapped;
+            swapped.Clear();
             for (int i = 0; i < take; i++)
             {
                 int j = _random.Next(i, others);
@@ -328,8 +348,6 @@ public sealed class InMemoryNetwork : IDisposable
                 swapped[j] = swapped.GetValueOrDefault(i, i);
                 picked.Add(_addresses[selfAt >= 0 && atJ >= selfAt ? atJ + 1 : atJ]);
             }
-
-            return picked;
         }
     }
 
@@ -348,7 +366,29 @@ public sealed class InMemoryNetwork : IDisposable
         return true;
     }
 
-    private void Enqueue(string from, string to, byte[] payload, LinkConditions link, DateTimeOffset now)
+    /// <summary>
+    /// A copy of a payload in a pooled buffer, returned to the pool once the message is delivered or
+    /// dropped: a large simulated mesh sends thousands of messages a virtual second, and a fresh array
+    /// for each was the largest share of its allocations (and of its collector's work).
+    /// </summary>
+    private byte[] Copy(ReadOnlySpan<byte> payload)
+    {
+        byte[] copy = payload.Length <= PooledBufferBytes && _buffers.TryPop(out byte[]? pooled) ? pooled
+            : new byte[Math.Max(payload.Length, PooledBufferBytes)];
+        payload.CopyTo(copy);
+        return copy;
+    }
+
+    /// <summary>Takes back a delivered or dropped message's buffer (under the gate).</summary>
+    private void Recycle(byte[] buffer)
+    {
+        if (buffer.Length == PooledBufferBytes && _buffers.Count < MaxPooledBuffers)
+        {
+            _buffers.Push(buffer);
+        }
+    }
+
+    private void Enqueue(string from, string to, byte[] payload, int length, LinkConditions link, DateTimeOffset now)
     {
         TimeSpan delay = link.Delay;
         if (link.Jitter > TimeSpan.Zero)
@@ -356,7 +396,7 @@ public sealed class InMemoryNetwork : IDisposable
             delay += TimeSpan.FromTicks((long)(link.Jitter.Ticks * _random.NextDouble()));
         }
 
-        _inFlight.Enqueue(new InFlight(from, to, payload), (now + delay, _sequence++));
+        _inFlight.Enqueue(new InFlight(from, to, payload, length), (now + delay, _sequence++));
     }
 
     /// <summary>Arms the timer for the earliest message; true when one is due already (the caller delivers, outside the lock).</summary>
@@ -414,17 +454,29 @@ public sealed class InMemoryNetwork : IDisposable
                     }
 
                     _inFlight.Dequeue();
-                    var count = new MessageCount(1, message.Payload.Length);
+                    var count = new MessageCount(1, message.Length);
                     if (!_endpoints.TryGetValue(message.To, out receiver))
                     {
                         Count(CountersFor(message.From), Outcome.UnknownEndpoint, count);
+                        Recycle(message.Payload);
                         continue;
                     }
 
                     Count(CountersFor(message.To), Outcome.Delivered, count);
                 }
 
-                receiver(message.Payload, message.From);
+                try
+                {
+                    receiver(message.Payload.AsSpan(0, message.Length), message.From);
+                }
+                finally
+                {
+                    // The receiver sees the bytes only during its call (PayloadReceiver's contract): the buffer goes back now.
+                    lock (_gate)
+                    {
+                        Recycle(message.Payload);
+                    }
+                }
             }
         }
         finally
@@ -473,7 +525,8 @@ public sealed class InMemoryNetwork : IDisposable
         UnknownEndpoint,
     }
 
-    private readonly record struct InFlight(string From, string To, byte[] Payload);
+    /// <summary>A message on its way: <see cref="Payload"/> is a pooled buffer of which the first <see cref="Length"/> bytes are the message.</summary>
+    private readonly record struct InFlight(string From, string To, byte[] Payload, int Length);
 
     private sealed class Counters
     {

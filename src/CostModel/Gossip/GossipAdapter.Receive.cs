@@ -130,7 +130,7 @@ public sealed partial class GossipAdapter
     }
 
     /// <summary>The first pass: every record framed, in range and within bounds; what the message asks and answers.</summary>
-    private static WireRejection Inspect(ReadOnlySpan<byte> body, Settings s, DateTimeOffset now, out Inspection inspection)
+    private WireRejection Inspect(ReadOnlySpan<byte> body, Settings s, DateTimeOffset now, out Inspection inspection)
     {
         inspection = default;
         long nowTicks = now.UtcTicks;
@@ -162,7 +162,7 @@ public sealed partial class GossipAdapter
                     inspection.HasNews = true;
                     break;
                 case RecordKind.Capabilities:
-                    rejection = WireCodec.TryReadCapabilities(record, id, out _, out long generation, out _);
+                    rejection = ReadCapabilities(record, id, out _, out long generation, out _);
                     if (rejection == WireRejection.None && generation > maxGeneration)
                     {
                         rejection = WireRejection.GenerationTooFarAhead;
@@ -206,7 +206,15 @@ public sealed partial class GossipAdapter
             switch ((RecordKind)kind)
             {
                 case RecordKind.NodeState:
-                    if (WireCodec.TryReadState(record, nowTicks, id, out int idLength, out WireNodeState state) == WireRejection.None)
+                    // Most states received in a large mesh are relays of versions already held: those
+                    // are counted stale from the record's start, without decoding the rest again.
+                    if (WireCodec.TryPeekState(record, id, out int idLength, out long stateGeneration, out long stateVersion) == WireRejection.None
+                        && IsHeldState(id[..idLength], stateGeneration, stateVersion))
+                    {
+                        break;
+                    }
+
+                    if (WireCodec.TryReadState(record, nowTicks, id, out idLength, out WireNodeState state) == WireRejection.None)
                     {
                         rejection = MergeState(id[..idLength], ref state, s, now);
                     }
@@ -221,7 +229,7 @@ public sealed partial class GossipAdapter
                         break;
                     }
 
-                    if (WireCodec.TryReadCapabilities(record, id, out idLength, out long generation, out NodeCapabilities? capabilities) == WireRejection.None)
+                    if (ReadCapabilities(record, id, out idLength, out long generation, out NodeCapabilities? capabilities) == WireRejection.None)
                     {
                         rejection = MergeCapabilities(id[..idLength], generation, capabilities!, s, now);
                     }
@@ -242,6 +250,15 @@ public sealed partial class GossipAdapter
         }
     }
 
+    /// <summary>Reads a capabilities record: through the shared interner when there is one (each exact record decoded once per process), else decoded here.</summary>
+    private WireRejection ReadCapabilities(ReadOnlySpan<byte> record, Span<char> id, out int idLength, out long generation, out NodeCapabilities? capabilities) =>
+        SharedCapabilities is { } shared
+            ? shared.TryRead(record, id, out idLength, out generation, out capabilities)
+            : WireCodec.TryReadCapabilities(record, id, out idLength, out generation, out capabilities);
+
+    /// <summary>A node id heard of for the first time, as a string: the shared copy when this adapter shares its peers' data (a simulator), else a new one.</summary>
+    private string NewNodeId(ReadOnlySpan<char> id) => SharedCapabilities is { } shared ? shared.InternId(id, out _) : new string(id);
+
     private WireRejection MergeState(ReadOnlySpan<char> id, ref WireNodeState state, Settings s, DateTimeOffset now)
     {
         if (id.SequenceEqual(_selfId))
@@ -255,7 +272,7 @@ public sealed partial class GossipAdapter
             bool joined;
             if (!_nodesBySpan.TryGetValue(id, out GossipNode? node))
             {
-                string nodeId = new(id);
+                string nodeId = NewNodeId(id);
                 if (_tombstones.TryGetValue(nodeId, out Tombstone buried))
                 {
                     RunOrder order = Order(buried.Generation, buried.Version, buried.ObservedTicks, knownAlive: false, state, observed);
@@ -378,6 +395,32 @@ public sealed partial class GossipAdapter
     }
 
     /// <summary>
+    /// True when <see cref="MergeState"/> would take a state of this generation and version as nothing
+    /// new without looking further (this node's own, or an older or equal version of the run held);
+    /// counts it as it would. A state of another run is left to <see cref="MergeState"/> (runs are
+    /// ordered by their observation times, which only the full record carries).
+    /// </summary>
+    private bool IsHeldState(ReadOnlySpan<char> id, long generation, long version)
+    {
+        if (id.SequenceEqual(_selfId))
+        {
+            return true;
+        }
+
+        lock (_view.Gate)
+        {
+            if (!_nodesBySpan.TryGetValue(id, out GossipNode? node) || !node.HasState
+                || generation != node.State.Generation || version > node.State.Version)
+            {
+                return false;
+            }
+
+            _stats = _stats with { Stale = _stats.Stale + 1 };
+            return true;
+        }
+    }
+
+    /// <summary>
     /// True when <see cref="MergeCapabilities"/> would take capabilities with this generation and
     /// version as nothing new (this node's own, or stale against what is held); counts them as it would.
     /// </summary>
@@ -416,7 +459,7 @@ public sealed partial class GossipAdapter
         {
             if (!_nodesBySpan.TryGetValue(id, out GossipNode? node))
             {
-                string nodeId = new(id);
+                string nodeId = NewNodeId(id);
                 if (_tombstones.TryGetValue(nodeId, out Tombstone buried) && generation == buried.Generation)
                 {
                     return WireRejection.OldGeneration;
@@ -460,7 +503,17 @@ public sealed partial class GossipAdapter
     /// <summary>Adds a node to the adapter and the view; in a full view, may first remove the weakest gossip entry.</summary>
     private bool TryAdmitLocked(string nodeId, Settings s, DateTimeOffset now, bool mayEvict, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GossipNode? node)
     {
-        node = new GossipNode(nodeId, Encoding.UTF8.GetBytes(nodeId), new PhiAccrualDetector(s.Liveness.Settings, _time));
+        byte[] utf8;
+        if (SharedCapabilities is { } shared)
+        {
+            shared.InternId(nodeId, out utf8);
+        }
+        else
+        {
+            utf8 = Encoding.UTF8.GetBytes(nodeId);
+        }
+
+        node = new GossipNode(nodeId, utf8, new PhiAccrualDetector(s.Liveness.Settings, _time));
         if (!_view.TryAddSourceLocked(node) && !(mayEvict && EvictWeakestLocked(now) && _view.TryAddSourceLocked(node)))
         {
             _metrics.BoundExceeded("mesh-nodes");

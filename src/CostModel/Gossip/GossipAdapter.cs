@@ -227,7 +227,8 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     /// <summary>
     /// Capabilities shared with other adapters of this process (the simulator's nodes, each with its
     /// own container): a node's capabilities of one generation and version are then held once, not
-    /// once per node that heard them. Null (the default): each adapter holds its own.
+    /// once per node that heard them, each exact capabilities record is decoded once, and node ids
+    /// are held once with their UTF-8 bytes. Null (the default): each adapter holds its own.
     /// </summary>
     internal CapabilitiesInterner? SharedCapabilities { get; set; }
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CostModel.Gossip;
 
 /// <summary>
@@ -13,8 +15,16 @@ namespace CostModel.Gossip;
 /// </para>
 /// <para>
 /// <b>Model.</b> Inter-arrival intervals are assumed normally distributed with the mean and
-/// standard deviation of the last <see cref="LivenessSettings.SampleWindow"/> samples (a ring
-/// buffer that grows by doubling until it holds the window, then is reused). The mean is extended by <see cref="LivenessSettings.AcceptableHeartbeatPause"/>
+/// standard deviation of the last <see cref="LivenessSettings.SampleWindow"/> samples, kept as
+/// running sums rather than a buffer of samples (800 bytes at the default window of 200, for
+/// every remote node: each node of a large mesh keeps a detector for every other). Until the
+/// window is full, and while the two bootstrap seeds leave it, the figures are exactly the
+/// window's (the seeds' values are known, so they are taken out of the sums as a ring of samples
+/// would drop them). From then on a new sample weighs 1/<see cref="LivenessSettings.SampleWindow"/>
+/// and older ones fade geometrically (an exponentially weighted mean and variance on the
+/// window's time scale) instead of dropping out one by one: a regular history gives the same
+/// figures, a changing one moves to its new rhythm over about a window of samples, as before.
+/// The mean is extended by <see cref="LivenessSettings.AcceptableHeartbeatPause"/>
 /// and the deviation is at least <see cref="LivenessSettings.MinStandardDeviation"/>. Then
 /// phi = -log10(1 - F(t)), with F the normal CDF in Akka's logistic approximation
 /// F(y) = 1 / (1 + e^(-y(1.5976 + 0.070566 y^2))) (Bowling et al., 2009), evaluated in log space so
@@ -33,8 +43,10 @@ namespace CostModel.Gossip;
 /// last arrival but is not recorded, as Cassandra does. Silence before the last arrival counts as 0.
 /// </para>
 /// <para>
-/// Thread-safe (one lock per detector; the gossip receive path and the liveness timer may
-/// call it concurrently). No call allocates.
+/// Not thread-safe: the gossip adapter calls it under its view's gate (as it does
+/// <see cref="SenderProofs"/>), so a lock of its own would only add one object per remote node
+/// (each node of a large mesh keeps a detector for every other). No call allocates. What every detector of one adapter
+/// shares (the settings and the clock's conversions) is held once, not copied into each.
 /// </para>
 /// </remarks>
 internal sealed class PhiAccrualDetector
@@ -54,26 +66,18 @@ internal sealed class PhiAccrualDetector
 
     private const double MillisecondsPerSecond = 1_000;
 
-    private readonly Lock _gate = new();
-    // Grows by doubling up to the window: a node heard a few times (as in a large, young mesh, where
-    // each node tracks every other) holds a few samples, not the whole window.
-    private const int InitialCapacity = 8;
+    // What every detector made with the same settings shares (an adapter makes all of its detectors with one settings object).
+    private static readonly ConditionalWeakTable<LivenessSettings, Parameters> s_parameters = [];
 
-    private readonly int _window;
-    // Single precision: intervals are milliseconds of up to MaxRecordedInterval (seconds), where a
-    // float is exact to well under a microsecond; half the memory of doubles, which counts when
-    // each node of a large mesh keeps a window for every other.
-    private float[] _intervalsMs;
-    private readonly double _ticksPerMillisecond;
-    private readonly double _timeSpanTicksPerTick;
-    private readonly double _minStdDevMs;
-    private readonly double _pauseMs;
-    private readonly double _maxIntervalMs;
+    private readonly Parameters _p;
 
-    private int _next;
+    // Samples in the window (the seeds included while they are in it), their sum and sum of squares (milliseconds).
     private int _count;
     private double _sum;
     private double _sumOfSquares;
+
+    // Bootstrap seeds still in the window: 2, then 1, then 0 as the first real samples overflow it.
+    private byte _seeds;
     private long _lastArrival;
     private bool _heard;
 
@@ -89,112 +93,60 @@ internal sealed class PhiAccrualDetector
             throw new ArgumentException("The time provider's timestamp frequency must be positive.", nameof(timeProvider));
         }
 
-        Settings = settings;
-        _ticksPerMillisecond = timeProvider.TimestampFrequency / MillisecondsPerSecond;
-        _timeSpanTicksPerTick = (double)TimeSpan.TicksPerSecond / timeProvider.TimestampFrequency;
-        _window = settings.SampleWindow;
-        _intervalsMs = new float[Math.Min(InitialCapacity, _window)];
-        _minStdDevMs = settings.MinStandardDeviation.TotalMilliseconds;
-        _pauseMs = settings.AcceptableHeartbeatPause.TotalMilliseconds;
-        _maxIntervalMs = settings.MaxRecordedInterval.TotalMilliseconds;
+        _p = Parameters.For(settings, timeProvider.TimestampFrequency);
 
-        double expected = settings.MaxSilence.TotalMilliseconds;
-        double deviation = expected * BootstrapDeviationShare;
-        Add(expected - deviation);
-        Add(expected + deviation);
+        Add(_p.FirstSeedMs);
+        Add(_p.SecondSeedMs);
+        _seeds = 2;
     }
 
     /// <summary>The settings.</summary>
-    public LivenessSettings Settings { get; }
+    public LivenessSettings Settings => _p.Settings;
 
-    /// <summary>Interval samples held (the two bootstrap samples included); at most <see cref="LivenessSettings.SampleWindow"/>.</summary>
-    public int SampleCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _count;
-            }
-        }
-    }
+    /// <summary>Interval samples in the window (the two bootstrap samples included while they are); at most <see cref="LivenessSettings.SampleWindow"/>.</summary>
+    public int SampleCount => _count;
 
     /// <summary>True once a heartbeat has arrived.</summary>
-    public bool HasHeartbeat
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _heard;
-            }
-        }
-    }
+    public bool HasHeartbeat => _heard;
 
-    /// <summary>The mean of the held intervals, in milliseconds (without the acceptable pause).</summary>
-    public double MeanIntervalMilliseconds
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _sum / _count;
-            }
-        }
-    }
+    /// <summary>The mean of the intervals, in milliseconds (without the acceptable pause).</summary>
+    public double MeanIntervalMilliseconds => _sum / _count;
 
-    /// <summary>The standard deviation of the held intervals, in milliseconds (before the minimum is applied).</summary>
-    public double StandardDeviationMilliseconds
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return StdDevMs();
-            }
-        }
-    }
+    /// <summary>The standard deviation of the intervals, in milliseconds (before the minimum is applied).</summary>
+    public double StandardDeviationMilliseconds => StdDevMs();
 
     /// <summary>Records that a message arrived from the node.</summary>
     /// <param name="timestamp">The arrival, as <see cref="TimeProvider.GetTimestamp"/>.</param>
     public void Heartbeat(long timestamp)
     {
-        lock (_gate)
+        if (!_heard)
         {
-            if (!_heard)
-            {
-                _heard = true;
-                _lastArrival = timestamp;
-                return;
-            }
-
-            long ticks = timestamp - _lastArrival;
-            if (ticks <= 0)
-            {
-                // A duplicate or an older message: no interval, and the last arrival stays the later one.
-                return;
-            }
-
+            _heard = true;
             _lastArrival = timestamp;
-            double intervalMs = ticks / _ticksPerMillisecond;
-            if (intervalMs <= _maxIntervalMs)
-            {
-                Add(intervalMs);
-            }
+            return;
+        }
+
+        long ticks = timestamp - _lastArrival;
+        if (ticks <= 0)
+        {
+            // A duplicate or an older message: no interval, and the last arrival stays the later one.
+            return;
+        }
+
+        _lastArrival = timestamp;
+        double intervalMs = ticks / _p.TicksPerMillisecond;
+        if (intervalMs <= _p.MaxIntervalMs)
+        {
+            Add(intervalMs);
         }
     }
 
     /// <summary>Time since the last heartbeat; zero before the first one or when <paramref name="nowTimestamp"/> is before it.</summary>
     /// <param name="nowTimestamp">Now, as <see cref="TimeProvider.GetTimestamp"/>.</param>
-    public TimeSpan Silence(long nowTimestamp)
-    {
-        lock (_gate)
-        {
-            return _heard && nowTimestamp > _lastArrival
-                ? new TimeSpan((long)((nowTimestamp - _lastArrival) * _timeSpanTicksPerTick))
-                : TimeSpan.Zero;
-        }
-    }
+    public TimeSpan Silence(long nowTimestamp) =>
+        _heard && nowTimestamp > _lastArrival
+            ? new TimeSpan((long)((nowTimestamp - _lastArrival) * _p.TimeSpanTicksPerTick))
+            : TimeSpan.Zero;
 
     /// <summary>
     /// The suspicion that the node has failed: -log10 of the probability that a live node would
@@ -204,18 +156,15 @@ internal sealed class PhiAccrualDetector
     /// <returns>Phi (1: a 10 % chance of a false suspicion; 8: 10^-8).</returns>
     public double Phi(long nowTimestamp)
     {
-        lock (_gate)
+        if (!_heard)
         {
-            if (!_heard)
-            {
-                return 0;
-            }
-
-            double silenceMs = nowTimestamp > _lastArrival ? (nowTimestamp - _lastArrival) / _ticksPerMillisecond : 0;
-            double meanMs = (_sum / _count) + _pauseMs;
-            double stdDevMs = Math.Max(StdDevMs(), _minStdDevMs);
-            return PhiOf(silenceMs, meanMs, stdDevMs);
+            return 0;
         }
+
+        double silenceMs = nowTimestamp > _lastArrival ? (nowTimestamp - _lastArrival) / _p.TicksPerMillisecond : 0;
+        double meanMs = (_sum / _count) + _p.PauseMs;
+        double stdDevMs = Math.Max(StdDevMs(), _p.MinStdDevMs);
+        return PhiOf(silenceMs, meanMs, stdDevMs);
     }
 
     /// <summary>
@@ -229,17 +178,14 @@ internal sealed class PhiAccrualDetector
     /// <returns>A timestamp of the constructor's time provider.</returns>
     public long TimestampAtDeviations(double deviations)
     {
-        lock (_gate)
+        if (!_heard)
         {
-            if (!_heard)
-            {
-                return long.MaxValue;
-            }
-
-            double meanMs = (_sum / _count) + _pauseMs;
-            double stdDevMs = Math.Max(StdDevMs(), _minStdDevMs);
-            return AfterLastArrival(meanMs + (deviations * stdDevMs));
+            return long.MaxValue;
         }
+
+        double meanMs = (_sum / _count) + _p.PauseMs;
+        double stdDevMs = Math.Max(StdDevMs(), _p.MinStdDevMs);
+        return AfterLastArrival(meanMs + (deviations * stdDevMs));
     }
 
     /// <summary>
@@ -249,13 +195,8 @@ internal sealed class PhiAccrualDetector
     /// </summary>
     /// <param name="silence">The silence.</param>
     /// <returns>A timestamp of the constructor's time provider.</returns>
-    public long TimestampAtSilence(TimeSpan silence)
-    {
-        lock (_gate)
-        {
-            return _heard ? AfterLastArrival(silence.TotalMilliseconds) : long.MaxValue;
-        }
-    }
+    public long TimestampAtSilence(TimeSpan silence) =>
+        _heard ? AfterLastArrival(silence.TotalMilliseconds) : long.MaxValue;
 
     /// <summary>
     /// Where phi reaches <paramref name="threshold"/> on the standard scale: the least y with
@@ -312,7 +253,7 @@ internal sealed class PhiAccrualDetector
 
     private long AfterLastArrival(double milliseconds)
     {
-        double ticks = Math.Max(0, milliseconds - DeadlineMarginMilliseconds) * _ticksPerMillisecond;
+        double ticks = Math.Max(0, milliseconds - DeadlineMarginMilliseconds) * _p.TicksPerMillisecond;
         return ticks >= long.MaxValue - _lastArrival ? long.MaxValue : _lastArrival + (long)ticks;
     }
 
@@ -324,53 +265,85 @@ internal sealed class PhiAccrualDetector
         return Math.Sqrt(Math.Max(0, (_sumOfSquares / _count) - (mean * mean)));
     }
 
+    /// <summary>
+    /// Adds a sample. Below a full window, to the sums. In a full window, the oldest bootstrap seed
+    /// still in it leaves first (its value is known: the sums then hold exactly what a ring of the
+    /// last samples would); once both have left, the sample weighs w = 1/window against the
+    /// window's mean m and variance v: m' = m + w d, v' = (1 - w)(v + w d^2), with d = sample - m.
+    /// </summary>
     private void Add(double intervalMs)
     {
-        if (_count == _intervalsMs.Length && _count < _window)
+        if (_count == _p.Window && _seeds > 0)
         {
-            // Before the first wrap the samples are in order, so growing keeps the ring intact.
-            Array.Resize(ref _intervalsMs, Math.Min(_window, _count * 2));
+            double seed = _seeds == 2 ? _p.FirstSeedMs : _p.SecondSeedMs;
+            _sum -= seed;
+            _sumOfSquares -= seed * seed;
+            _count--;
+            _seeds--;
         }
 
-        float[] window = _intervalsMs;
-        float sample = (float)intervalMs;
-        if (_count == window.Length)
-        {
-            double oldest = window[_next];
-            _sum -= oldest;
-            _sumOfSquares -= oldest * oldest;
-        }
-        else
+        if (_count < _p.Window)
         {
             _count++;
+            _sum += intervalMs;
+            _sumOfSquares += intervalMs * intervalMs;
+            return;
         }
 
-        window[_next] = sample;
-
-        // The sums take the sample as stored, so that they match what Resum recomputes.
-        _sum += sample;
-        _sumOfSquares += (double)sample * sample;
-        if (++_next == window.Length && window.Length == _window)
-        {
-            _next = 0;
-            Resum();
-        }
+        double weight = 1.0 / _count;
+        double mean = _sum / _count;
+        double variance = Math.Max(0, (_sumOfSquares / _count) - (mean * mean));
+        double difference = intervalMs - mean;
+        mean += weight * difference;
+        variance = (1 - weight) * (variance + (weight * difference * difference));
+        _sum = mean * _count;
+        _sumOfSquares = (variance + (mean * mean)) * _count;
     }
 
-    // Once per pass over the window, the running sums are recomputed from the samples, so the
-    // rounding of many additions and subtractions cannot accumulate (amortised O(1) per sample).
-    private void Resum()
+    /// <summary>The settings and clock conversions, held once for every detector made with them.</summary>
+    private sealed class Parameters
     {
-        double sum = 0;
-        double sumOfSquares = 0;
-        for (int i = 0; i < _count; i++)
+        private Parameters(LivenessSettings settings, long frequency)
         {
-            double x = _intervalsMs[i];
-            sum += x;
-            sumOfSquares += x * x;
+            Settings = settings;
+            Frequency = frequency;
+            TicksPerMillisecond = frequency / MillisecondsPerSecond;
+            TimeSpanTicksPerTick = (double)TimeSpan.TicksPerSecond / frequency;
+            Window = settings.SampleWindow;
+            MinStdDevMs = settings.MinStandardDeviation.TotalMilliseconds;
+            PauseMs = settings.AcceptableHeartbeatPause.TotalMilliseconds;
+            MaxIntervalMs = settings.MaxRecordedInterval.TotalMilliseconds;
+            double expected = settings.MaxSilence.TotalMilliseconds;
+            FirstSeedMs = expected - (expected * BootstrapDeviationShare);
+            SecondSeedMs = expected + (expected * BootstrapDeviationShare);
         }
 
-        _sum = sum;
-        _sumOfSquares = sumOfSquares;
+        public LivenessSettings Settings { get; }
+
+        public long Frequency { get; }
+
+        public double TicksPerMillisecond { get; }
+
+        public double TimeSpanTicksPerTick { get; }
+
+        public int Window { get; }
+
+        public double MinStdDevMs { get; }
+
+        public double PauseMs { get; }
+
+        public double MaxIntervalMs { get; }
+
+        /// <summary>The bootstrap seeds: the heartbeat interval minus and plus a quarter of it.</summary>
+        public double FirstSeedMs { get; }
+
+        public double SecondSeedMs { get; }
+
+        /// <summary>The parameters held for these settings when made for this clock, else new ones (held when none were).</summary>
+        public static Parameters For(LivenessSettings settings, long frequency)
+        {
+            Parameters held = s_parameters.GetValue(settings, key => new Parameters(key, frequency));
+            return held.Frequency == frequency ? held : new Parameters(settings, frequency);
+        }
     }
 }

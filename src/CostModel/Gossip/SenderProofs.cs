@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using CostModel.Gossip.Wire;
@@ -122,7 +124,8 @@ internal sealed class SenderProofs
     /// <param name="nowMs">This node's clock now.</param>
     public bool TryAcceptFresh(string from, long offsetMs, long nowMs)
     {
-        if (!_proofs.TryGetValue(from, out Proof? proof) || !WithinTolerance(offsetMs - proof.ReferenceOffsetMs))
+        ref Proof proof = ref CollectionsMarshal.GetValueRefOrNullRef(_proofs, from);
+        if (Unsafe.IsNullRef(ref proof) || !WithinTolerance(offsetMs - proof.ReferenceOffsetMs))
         {
             return false;
         }
@@ -135,19 +138,12 @@ internal sealed class SenderProofs
     /// <returns>The messages held for this sender, to be judged again against the new reference.</returns>
     public List<HeldMessage>? Prove(string from, long offsetMs, long nowMs)
     {
-        if (!_proofs.TryGetValue(from, out Proof? proof))
+        if (!_proofs.ContainsKey(from) && _proofs.Count >= _maxSenders)
         {
-            if (_proofs.Count >= _maxSenders)
-            {
-                EvictLongestSilent();
-            }
-
-            proof = new Proof();
-            _proofs.Add(from, proof);
+            EvictLongestSilent();
         }
 
-        proof.ReferenceOffsetMs = offsetMs;
-        proof.LastAcceptedMs = nowMs;
+        _proofs[from] = new Proof(offsetMs, nowMs);
         _earliestAcceptedMs = Math.Min(_earliestAcceptedMs, nowMs);
 
         List<HeldMessage>? released = null;
@@ -166,7 +162,7 @@ internal sealed class SenderProofs
 
     /// <summary>True when a held message's offset is fresh against its sender's current reference.</summary>
     public bool IsFresh(string from, long offsetMs) =>
-        _proofs.TryGetValue(from, out Proof? proof) && WithinTolerance(offsetMs - proof.ReferenceOffsetMs);
+        _proofs.TryGetValue(from, out Proof proof) && WithinTolerance(offsetMs - proof.ReferenceOffsetMs);
 
     /// <summary>Keeps a copy of a message until its sender proves itself.</summary>
     /// <returns>False when the sender already has <see cref="MaxHeldPerSender"/> held (the message is dropped); when the table is full the oldest held message gives way.</returns>
@@ -301,12 +297,13 @@ internal sealed class SenderProofs
         }
     }
 
-    private sealed class Proof
+    // A struct in the dictionary, updated in place: one object fewer per proven sender (each node of a large mesh proves every other).
+    private struct Proof(long referenceOffsetMs, long lastAcceptedMs)
     {
         /// <summary>This node's clock minus the sender's, as the proving echo showed them.</summary>
-        public long ReferenceOffsetMs { get; set; }
+        public long ReferenceOffsetMs = referenceOffsetMs;
 
-        public long LastAcceptedMs { get; set; }
+        public long LastAcceptedMs = lastAcceptedMs;
     }
 }
 

@@ -49,6 +49,26 @@ public sealed class InMemoryNetworkTests : IDisposable
     }
 
     [Fact]
+    public void Reused_buffers_deliver_each_message_exactly_as_sent()
+    {
+        // In-flight copies live in pooled buffers: a short message after a long one, both in flight
+        // together and then one after the other, must not carry the longer one's bytes or length.
+        AddEndpoints("a", "b");
+        _network.DefaultConditions = new LinkConditions { Delay = TimeSpan.FromMilliseconds(5) };
+        byte[] longer = [.. Enumerable.Range(1, 900).Select(i => (byte)i)];
+
+        _network.Send("a", "b", longer);
+        _network.Send("a", "b", [42, 43]);
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        _network.Send("a", "b", [7]);
+        _network.Send("a", "b", []);
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+
+        Assert.Equal([longer, [42, 43], [7], []], _received["b"].Select(r => r.Payload));
+        Assert.Equal(900 + 2 + 1, _network.Total.Delivered.Bytes);
+    }
+
+    [Fact]
     public void A_per_link_condition_overrides_the_default_in_one_direction_only()
     {
         AddEndpoints("a", "b");

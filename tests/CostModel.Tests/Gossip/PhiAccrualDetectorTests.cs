@@ -137,6 +137,53 @@ public sealed class PhiAccrualDetectorTests
     }
 
     [Fact]
+    public void Below_a_full_window_the_figures_are_exactly_those_of_the_seeds_and_the_samples()
+    {
+        PhiAccrualDetector detector = NewDetector();
+        detector.Heartbeat(Now);
+        double[] intervals = [1, 2, 3, 7];
+        foreach (double interval in intervals)
+        {
+            Beat(detector, interval);
+        }
+
+        // The default 5 s heartbeat: seeds of 3.75 s and 6.25 s.
+        double[] all = [3_750, 6_250, .. intervals.Select(i => i * 1_000)];
+        double mean = all.Average();
+        Assert.Equal(6, detector.SampleCount);
+        Assert.Equal(mean, detector.MeanIntervalMilliseconds, 6);
+        Assert.Equal(Math.Sqrt(all.Select(x => (x - mean) * (x - mean)).Average()), detector.StandardDeviationMilliseconds, 6);
+    }
+
+    [Fact]
+    public void In_a_full_window_a_new_rhythm_takes_over_within_about_a_window_of_samples()
+    {
+        // A 20-sample window of 5 s heartbeats, then the node beats every 2 s: the mean moves
+        // toward 2 s, by a share 1/20 of the gap per sample, and the old rhythm fades.
+        PhiAccrualDetector detector = NewDetector(new LivenessSettings { SampleWindow = 20 });
+        detector.Heartbeat(Now);
+        for (int i = 0; i < 40; i++)
+        {
+            Beat(detector, 5);
+        }
+
+        Assert.Equal(5_000, detector.MeanIntervalMilliseconds, 6);
+        Beat(detector, 2);
+        Assert.Equal(5_000 - (3_000 / 20.0), detector.MeanIntervalMilliseconds, 6);
+        Assert.True(detector.StandardDeviationMilliseconds > 500, "a sudden change shows as deviation");
+
+        for (int i = 0; i < 80; i++)
+        {
+            Beat(detector, 2);
+        }
+
+        Assert.Equal(20, detector.SampleCount);
+        Assert.InRange(detector.MeanIntervalMilliseconds, 2_000, 2_050);
+        Assert.InRange(detector.StandardDeviationMilliseconds, 0, 400);
+        Assert.True(detector.Phi(In(15)) >= 8, "a node now expected every 2 s is suspect after 15 s of silence");
+    }
+
+    [Fact]
     public void Equal_timestamps_add_no_sample_and_phi_is_never_NaN()
     {
         PhiAccrualDetector detector = NewDetector();

@@ -387,6 +387,39 @@ internal static class WireCodec
     }
 
     /// <summary>
+    /// Reads only the node id, generation and version of a state record, so that a receiver can tell
+    /// a state it already holds (most records a node receives in a large mesh are relays of versions
+    /// it has) without decoding the rest. The record must still pass <see cref="TryReadState"/>
+    /// before anything of it is believed.
+    /// </summary>
+    /// <param name="payload">The record's payload.</param>
+    /// <param name="nodeId">Receives the node id (at least <see cref="NodeCostFactors.MaxNodeIdLength"/> characters).</param>
+    /// <param name="nodeIdLength">The node id's length.</param>
+    /// <param name="generation">The state's generation.</param>
+    /// <param name="version">The state's version.</param>
+    /// <returns>None, or why the record's start is unreadable.</returns>
+    public static WireRejection TryPeekState(ReadOnlySpan<byte> payload, Span<char> nodeId, out int nodeIdLength, out long generation, out long version)
+    {
+        generation = 0;
+        version = 0;
+        WireRejection idResult = TryReadNodeId(payload, nodeId, out nodeIdLength, out int consumed);
+        if (idResult != WireRejection.None)
+        {
+            return idResult;
+        }
+
+        ReadOnlySpan<byte> p = payload[consumed..];
+        if (p.Length < WireFormat.StateMinimumBytes)
+        {
+            return WireRejection.MalformedRecord;
+        }
+
+        generation = ReadUInt48(p);
+        version = BinaryPrimitives.ReadUInt32LittleEndian(p[6..]);
+        return WireRejection.None;
+    }
+
+    /// <summary>
     /// Reads a state payload: the node id (as chars into <paramref name="nodeId"/>) and the state with
     /// observation times on this node's clock (<paramref name="receivedTicks"/> minus each age).
     /// Longer payloads (a newer minor layout) are read up to what this version knows.
