@@ -72,27 +72,6 @@ internal sealed class HerdSpread
     /// </summary>
     public const double MinHerd = 1;
 
-    /// <summary>
-    /// 1 request per other router: what <see cref="Prefilled"/> takes the other routers to have put
-    /// on the cheapest and its near-equals before they counted the surge. Each places about two
-    /// within the allowance, but when this router counts its surge (its third quick request) some of
-    /// the others' second ones are still to come; measured on mesh-burst-48, seeds 1 to 8, 2 a router
-    /// spread too far (the 2-slot desktops took up to 14 burst requests each, overall p95 40.8 s and
-    /// 40.5 s at seeds 1 and 2 against 38.7 s and 38.0 s without), 1 a router lowered the max burst
-    /// share at every seed (9.5x -> 7.3x at seed 1, 12.8x -> 9.8x at seed 3) and the overall p95 at
-    /// five of eight (docs/routing.md, "Work other routers placed").
-    /// </summary>
-    public const double PrefilledRequests = 1;
-
-    /// <summary>
-    /// 16 other routers: from here (32 first requests within the allowance, a few fair shares of a
-    /// fast node) the first requests are the burst's first wave and <see cref="Prefilled"/> counts
-    /// them. Below it they are a few per node, and spreading more in the 4-node built-in scenarios,
-    /// where a surge seen at one router is often a clump, moved failed requests and p95 in
-    /// crash-and-fail-fast, stale-partition and thermal-throttle (seeds 1 to 3).
-    /// </summary>
-    public const int MinPrefillOthers = 16;
-
     /// <summary>2^30: the resolution of a uniform draw from <see cref="IRandomSource.NextInt"/>.</summary>
     private const int DrawResolution = 1 << 30;
 
@@ -194,37 +173,10 @@ internal sealed class HerdSpread
     }
 
     /// <summary>
-    /// The requests the other routers placed on the cheapest and its near-equals before they saw
-    /// the surge, when this router counts one in a mesh of <see cref="MinPrefillOthers"/> to
-    /// <see cref="UncountedHerd"/> / <see cref="ClumpRequests"/> other routers:
-    /// <see cref="PrefilledRequests"/> each (their first requests are within the clumping allowance,
-    /// which <see cref="Herd"/> discounts, and went where a quiet mesh's would). 0 when no surge is
-    /// counted, in a smaller mesh, and in a large one (its herd counts the first requests).
-    /// </summary>
-    /// <param name="rise">The rise, requests per second.</param>
-    /// <param name="routers">How many routers may be placing, at least 1.</param>
-    /// <returns>The requests placed before the surge was seen.</returns>
-    public static double Prefilled(double rise, int routers)
-    {
-        int others = routers > 1 ? routers - 1 : 0;
-        return others >= MinPrefillOthers && others * ClumpRequests <= UncountedHerd && Herd(rise, routers) >= MinHerd ? others * PrefilledRequests : 0;
-    }
-
-    /// <summary>
-    /// <see cref="Draw(ReadOnlySpan{byte}, ReadOnlySpan{double}, ReadOnlySpan{CostBreakdown}, byte, int, double, double, double, IRandomSource, Span{int}, out int, out double, out double)"/>
-    /// with nothing placed before the herd.
-    /// </summary>
-    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare) =>
-        Draw(verdicts, totals, costs, admit, best, herd, 0, double.NegativeInfinity, random, work, out rival, out share, out rivalShare);
-
-    /// <summary>
     /// Draws two candidates from the water-filling allocation of <paramref name="herd"/> requests over
     /// the admitted candidates (the caller keeps the one with fewer of its own requests in flight per
     /// share: two choices, as in the picker's spread, which evens out one router's own draws), or
     /// returns -1 when the herd is below <see cref="MinHerd"/>, or when it all goes to one candidate.
-    /// With <paramref name="prefilled"/> requests already placed on the cheapest and its near-equals
-    /// (<see cref="Prefilled"/>, split evenly among them), the allocation is that of the herd plus
-    /// those, and each near-equal's share is what it takes beyond its part of them.
     /// </summary>
     /// <param name="verdicts">The candidates' verdicts.</param>
     /// <param name="totals">The candidates' adjusted totals.</param>
@@ -232,15 +184,13 @@ internal sealed class HerdSpread
     /// <param name="admit">The worst verdict admitted.</param>
     /// <param name="best">The cheapest admitted candidate.</param>
     /// <param name="herd">The expected herd (<see cref="ExpectedHerd"/>).</param>
-    /// <param name="prefilled">Requests already placed on the cheapest and its near-equals (<see cref="Prefilled"/>).</param>
-    /// <param name="nearLimit">The most a near-equal of the cheapest costs (<see cref="PickerScan.NearLimit"/>).</param>
     /// <param name="random">The random source.</param>
     /// <param name="work">Room for every candidate.</param>
     /// <param name="rival">The second draw (may be the first again).</param>
     /// <param name="share">The first draw's share of the herd, requests.</param>
     /// <param name="rivalShare">The second draw's share.</param>
     /// <returns>The first draw, or -1.</returns>
-    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, double prefilled, double nearLimit, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
+    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
     {
         rival = -1;
         share = 0;
@@ -258,18 +208,15 @@ internal sealed class HerdSpread
             return -1;
         }
 
-        // The level can rise no higher than the cheapest alone absorbing the herd (and what was
-        // placed before it); only candidates below that level take a share.
-        double filled = herd + (prefilled > 0 ? prefilled : 0);
-        double top = cheapest + (filled * bestStep);
+        // The level can rise no higher than the cheapest alone absorbing the herd; only candidates
+        // below that level take a share.
+        double top = cheapest + (herd * bestStep);
         int kept = 0;
-        int near = 0;
         for (int i = 0; i < verdicts.Length; i++)
         {
             if (verdicts[i] <= admit && totals[i] < top)
             {
                 work[kept++] = i;
-                near += totals[i] <= nearLimit ? 1 : 0;
             }
         }
 
@@ -278,21 +225,15 @@ internal sealed class HerdSpread
             return -1;
         }
 
-        var allocation = new Allocation(Level(totals, costs, work[..kept], filled), filled, nearLimit, near > 0 ? (filled - herd) / near : 0);
+        double level = Level(totals, costs, work[..kept], herd);
         double sum = 0;
         for (int k = 0; k < kept; k++)
         {
-            sum += allocation.Share(totals[work[k]], costs[work[k]].QueueStepDollars);
+            sum += Share(totals[work[k]], costs[work[k]].QueueStepDollars, level, herd);
         }
 
-        if (!(sum > 0))
-        {
-            // What was placed before already fills the allocation: nothing left to spread.
-            return -1;
-        }
-
-        int first = Pick(totals, costs, work[..kept], in allocation, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out share);
-        rival = Pick(totals, costs, work[..kept], in allocation, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out rivalShare);
+        int first = Pick(totals, costs, work[..kept], level, herd, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out share);
+        rival = Pick(totals, costs, work[..kept], level, herd, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out rivalShare);
         return first;
     }
 
@@ -323,11 +264,11 @@ internal sealed class HerdSpread
         aInFlight * bShare <= bInFlight * aShare;
 
     /// <summary>The candidate where the cumulative shares pass <paramref name="draw"/>.</summary>
-    private static int Pick(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, in Allocation allocation, double draw, out double share)
+    private static int Pick(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double level, double herd, double draw, out double share)
     {
         for (int k = 0; k < kept.Length; k++)
         {
-            share = allocation.Share(totals[kept[k]], costs[kept[k]].QueueStepDollars);
+            share = Share(totals[kept[k]], costs[kept[k]].QueueStepDollars, level, herd);
             draw -= share;
             if (draw < 0)
             {
@@ -335,41 +276,20 @@ internal sealed class HerdSpread
             }
         }
 
-        // Rounding left the draw past the last share: the last candidate with one.
-        for (int k = kept.Length - 1; k >= 0; k--)
-        {
-            share = allocation.Share(totals[kept[k]], costs[kept[k]].QueueStepDollars);
-            if (share > 0)
-            {
-                return kept[k];
-            }
-        }
-
-        share = 0;
-        return kept[^1];
+        int last = kept[^1];
+        share = Share(totals[last], costs[last].QueueStepDollars, level, herd);
+        return last;
     }
 
-    /// <summary>
-    /// The water-filling allocation: the level, the requests it holds (<see cref="Filled"/>), and the
-    /// part of them placed before on each near-equal of the cheapest (<see cref="PerNear"/>).
-    /// </summary>
-    private readonly record struct Allocation(double Level, double Filled, double NearLimit, double PerNear)
+    /// <summary>Requests a candidate takes below the level; a candidate without a queue step (no queue: an API endpoint) could take the whole herd once below it.</summary>
+    private static double Share(double total, double step, double level, double herd)
     {
-        /// <summary>
-        /// Requests a candidate takes below the level, less its part of those placed before; a
-        /// candidate without a queue step (no queue: an API endpoint) could take them all once below it.
-        /// </summary>
-        public double Share(double total, double step)
+        if (total >= level)
         {
-            if (total >= Level)
-            {
-                return 0;
-            }
-
-            double below = step > 0 ? (Level - total) / step : Filled;
-            double left = total <= NearLimit ? below - PerNear : below;
-            return left > 0 ? left : 0;
+            return 0;
         }
+
+        return step > 0 ? (level - total) / step : herd;
     }
 
     /// <summary>
