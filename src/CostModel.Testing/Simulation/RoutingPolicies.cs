@@ -93,7 +93,7 @@ internal abstract class Policy
     }
 
     /// <summary>True when the target serves the request's model and meets its class's constraints (seen by the router, or the truth for the oracle).</summary>
-    protected static bool Fits(Scenario scenario, SimHost router, Target t, SimRequest request, bool truth)
+    internal static bool Fits(Scenario scenario, SimHost router, Target t, SimRequest request, bool truth)
     {
         RequestClass? c = request.Class;
         if (t.Api is { } api)

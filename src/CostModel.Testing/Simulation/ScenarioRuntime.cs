@@ -125,11 +125,6 @@ internal static class ScenarioRuntime
         }
     }
 
-    /// <summary>True when the target serves the request's model (a node by its true models, an endpoint by its model).</summary>
-    public static bool Serves(Scenario scenario, Target t, SimRequest r) => t.Api is { } api
-        ? string.Equals(api.ModelIn(scenario), r.Model, StringComparison.OrdinalIgnoreCase)
-        : t.Node!.Node.Serves(r.Model);
-
     private static LinkConditions Link(SimulatedGossip a, SimulatedGossip? b, TimeSpan fallback)
     {
         TimeSpan delayA = a.DelayMilliseconds is { } da ? TimeSpan.FromMilliseconds(da) : fallback;

@@ -693,7 +693,9 @@ internal sealed class SimulationRun : IDisposable
     /// <summary>True when the target could serve the request well now: reachable, up, not failing, not on battery at its floor (for non-interactive work).</summary>
     private bool Qualifies(SimHost router, Target t, SimRequest r)
     {
-        if (!ScenarioRuntime.Serves(Scenario, t, r))
+        // The truth about the model and the request's class (quality floor, price cap, metered
+        // exclusion), as the oracle sees it: a node below the request's quality floor never qualifies.
+        if (!Policy.Fits(Scenario, router, t, r, truth: true))
         {
             return false;
         }

@@ -194,6 +194,36 @@ public sealed class MeshSimulatorTests
     }
 
     [Fact]
+    public void A_follow_up_that_the_cache_holder_cannot_serve_under_its_quality_floor_is_no_flap()
+    {
+        // One conversation key per router and model: a background turn (no floor, no money) runs on
+        // the 4-bit desktop, an interactive turn (8 bits at least) on the 16-bit API. Leaving the
+        // desktop for the API is forced by the floor, not a flap; leaving the API moves no cache.
+        Scenario scenario = Scenario.Parse("""
+        {
+          "name": "floor-forces-moves", "durationSeconds": 600,
+          "nodes": [
+            { "id": "router" },
+            { "id": "desk", "models": [ { "id": "m", "parameterBillions": 8, "quantizationBits": 4 } ] }
+          ],
+          "apis": [ { "id": "api", "model": "m", "parameterBillions": 8, "quantizationBits": 16, "inputDollarsPerMillionTokens": 1, "outputDollarsPerMillionTokens": 1 } ],
+          "workload": {
+            "routers": [ "router" ], "requestsPerMinute": 6, "conversationsPerRouter": 1,
+            "mix": [
+              { "model": "m", "share": 1, "urgency": "background", "maxDollarsPerRequest": 0, "conversationShare": 1 },
+              { "model": "m", "share": 1, "urgency": "interactive", "minQuantizationBits": 8, "conversationShare": 1 }
+            ]
+          }
+        }
+        """);
+        SimulationResult result = MeshSimulator.Run(scenario, RoutingPolicies.RoundRobin, Seed);
+        RequestRecord[] turns = [.. result.Requests.Where(r => r.Succeeded).OrderBy(r => r.SentSeconds)];
+        Assert.Contains(turns.Zip(turns.Skip(1)), p => p.First.Target == "desk" && p.Second.Target == "api");
+        Assert.True(result.Metrics.AffinityFollowUps > 10);
+        Assert.Equal(0, result.Metrics.RouteFlaps);
+    }
+
+    [Fact]
     public void An_unknown_policy_is_refused()
     {
         ArgumentException ex = Assert.Throws<ArgumentException>(() => MeshSimulator.Run(Scenario.BuiltIn("home-mesh"), "fastest", 1));
