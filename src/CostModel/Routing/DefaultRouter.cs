@@ -213,7 +213,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             spend,
             cost.LatencySeconds,
             cost.NetworkLatencySeconds,
-            service > 0 ? Math.Max(1, cost.ComputeLatencySeconds / service) : 1);
+            service > 0 ? Math.Max(1, cost.ComputeLatencySeconds / service) : 1,
+            DecodeFromPrior: state.DecodeSecondsPerToken <= 0 && model.DecodeTokensPerSecond is null);
         if (!_leases.TryAcquire(state, in info, out RouteLease lease))
         {
             _metrics.BoundExceeded("leases");

@@ -174,4 +174,9 @@ internal sealed class LeaseTable
 /// divided by it, so a queue is not learned as a slow decoder (<see cref="OutcomeLearner.MaxLearningStretch"/>,
 /// docs/routing.md "Leases and outcomes"); 1 for an API endpoint.
 /// </param>
-internal readonly record struct LeaseInfo(long Deadline, double OverheadSeconds, SpendReservation Spend, double PredictedSeconds = 0, double NetworkSeconds = 0, double Stretch = 1);
+/// <param name="DecodeFromPrior">
+/// True when the decode time was priced on the library's prior (the target reported no decode
+/// speed and none was learned yet): its outcomes are then the only evidence of its speed, learned
+/// even when slower than the slowdown's noise (<see cref="OutcomeLearner"/>).
+/// </param>
+internal readonly record struct LeaseInfo(long Deadline, double OverheadSeconds, SpendReservation Spend, double PredictedSeconds = 0, double NetworkSeconds = 0, double Stretch = 1, bool DecodeFromPrior = false);

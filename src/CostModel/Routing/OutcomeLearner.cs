@@ -45,9 +45,12 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
             // Only an outcome priced to start at once on a mostly free processor speaks of the decoder
             // (behind a queue its latency is mostly the wait), and only one within the slowdown's noise:
             // a larger excess is the slowdown's to price, and learned as decode speed too it would be
-            // priced twice. Its compute time over the contention and throttling the price counted
-            // (Stretch) is its own service; less its prefill, its decode.
-            if (info.Stretch <= MaxLearningStretch && !current.Slowdown.Beyond(o.LatencySeconds, info.PredictedSeconds))
+            // priced twice. Except on the prior: a target that reports no decode speed has no other
+            // evidence of it, and a slow one (a CPU-only box at a tenth of the prior) would otherwise
+            // be priced at most MaxSlowdownRatio above the prior for ever. Its compute time over the
+            // contention and throttling the price counted (Stretch) is its own service; less its
+            // prefill, its decode.
+            if (info.Stretch <= MaxLearningStretch && (info.DecodeFromPrior || !current.Slowdown.Beyond(o.LatencySeconds, info.PredictedSeconds)))
             {
                 double service = Math.Max(0, o.LatencySeconds - info.NetworkSeconds) / Math.Max(1, info.Stretch);
                 double decodeSeconds = Math.Max(service - (info.OverheadSeconds - info.NetworkSeconds), service * MinDecodeShareOfLatency);

@@ -73,6 +73,19 @@ public sealed class OutcomeLearnerTests : IDisposable
     }
 
     [Fact]
+    public void A_target_priced_on_the_decode_prior_learns_its_speed_even_far_slower_than_predicted()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+
+        // It reports no decode speed: priced on the prior (10 s); it took 82 s, 2 s prefill and 200
+        // tokens in 80 s. Its outcomes are the only evidence of its speed, so the speed is learned
+        // (the slowdown alone would price it at most MaxSlowdownRatio above the prior).
+        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10, DecodeFromPrior: true), new RouteOutcome(true, 82, 200));
+
+        Assert.Equal(2.5, target.DecodeTokensPerSecond, 9);
+    }
+
+    [Fact]
     public void A_release_without_an_outcome_teaches_nothing()
     {
         TargetState target = _targets.ForNode("a", 0);

@@ -1,3 +1,4 @@
+using CostModel.Factors;
 using CostModel.Mesh;
 using CostModel.Routing;
 using CostModel.Scoring;
@@ -9,6 +10,26 @@ public sealed class RouterLeaseAndHealthTests : IDisposable
     private readonly RouterFixture _f = new();
 
     public void Dispose() => _f.Dispose();
+
+    [Fact]
+    public void A_node_that_reports_no_decode_speed_is_priced_on_what_its_outcomes_show_even_far_slower_than_the_prior()
+    {
+        // A CPU-only box that reports no decode speed: priced on the library's prior until its
+        // outcomes teach it; it decodes ten times slower than the prior.
+        MeshNode reported = _f.Node("cpu-box");
+        ServedModel model = reported.Capabilities.Models[0] with { DecodeTokensPerSecond = null };
+        _f.Add(new MeshNode(reported.Factors, reported.Capabilities with { Models = [model] }));
+
+        RouteDecision first = _f.Router.Route(RouterFixture.Request());
+        Assert.Equal("cpu-box", first.TargetId);
+        double priorDecodeSeconds = 200 / ScoringDefaults.DecodeTokensPerSecondPrior;
+        Assert.True(first.Lease.Complete(new RouteOutcome(true, first.Cost.LatencySeconds + (9 * priorDecodeSeconds), 200)));
+
+        // The speed is learned (the slowdown alone would price it at most MaxSlowdownRatio above).
+        RouteDecision second = _f.Router.Route(RouterFixture.Request());
+        second.Lease.Dispose();
+        Assert.True(second.Cost.LatencySeconds > first.Cost.LatencySeconds + (8 * priorDecodeSeconds), $"{first.Cost.LatencySeconds} s, then {second.Cost.LatencySeconds} s");
+    }
 
     [Fact]
     public void Leases_never_completed_expire_and_counts_return_to_zero()
