@@ -9,16 +9,8 @@ namespace CostModel.Routing;
 /// the break penalty), in a burst a draw from its cheapest spread (<see cref="HerdSpread"/>), otherwise a randomised choice among near-equals of the cheapest by power of
 /// two choices on in-flight work. Reads the scratch the pricing filled; writes only its work arrays there (Near, FollowUps).
 /// </summary>
-internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, HerdSpread herd)
+internal sealed class Picker(CostModelMetrics metrics, IRandomSource random)
 {
-    /// <summary>
-    /// <see cref="Choose(RouteScratch, string?, RoutingOptions, double, out RouteNotes, out int)"/>
-    /// with this router's surge read from its clock now (for a caller that counted no arrival just
-    /// before; the router passes the rise its arrival returned).
-    /// </summary>
-    public int Choose(RouteScratch scratch, string? incumbentId, RoutingOptions options, out RouteNotes flags, out int eligible) =>
-        Choose(scratch, incumbentId, options, herd.Rise(), out flags, out eligible);
-
     /// <summary>
     /// The chosen candidate's place in <paramref name="scratch"/>, or -1 when none may take the
     /// request; <paramref name="flags"/> say what the choice did, <paramref name="eligible"/> how many

@@ -22,7 +22,7 @@ public sealed class PickerTests : IDisposable
     {
         RouteScratch scratch = Scratch((Verdict.HardRejected, 0.1), (Verdict.Eligible, 2.0), (Verdict.SoftRejected, 0.5), (Verdict.Eligible, 1.0));
 
-        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, out RouteNotes flags, out int eligible);
+        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: 0, out RouteNotes flags, out int eligible);
 
         Assert.Equal(3, chosen);
         Assert.Equal(2, eligible);
@@ -34,7 +34,7 @@ public sealed class PickerTests : IDisposable
     {
         RouteScratch scratch = Scratch((Verdict.HardRejected, 0.1), (Verdict.SoftRejected, 2.0), (Verdict.SoftRejected, 1.5));
 
-        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, out RouteNotes flags, out int eligible);
+        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: 0, out RouteNotes flags, out int eligible);
 
         Assert.Equal(2, chosen);
         Assert.Equal(0, eligible);
@@ -46,7 +46,7 @@ public sealed class PickerTests : IDisposable
     {
         RouteScratch scratch = Scratch((Verdict.HardRejected, 0.1), (Verdict.HardRejected, 2.0));
 
-        Assert.Equal(-1, Picker().Choose(scratch, null, new RoutingOptions(), out RouteNotes flags, out _));
+        Assert.Equal(-1, Picker().Choose(scratch, null, new RoutingOptions(), rise: 0, out RouteNotes flags, out _));
         Assert.Equal(RouteNotes.None, flags);
     }
 
@@ -57,17 +57,17 @@ public sealed class PickerTests : IDisposable
 
         // The challenger (t0) is 10 % cheaper than the incumbent (t1): within a 20 % band.
         RouteScratch within = Scratch((Verdict.Eligible, 0.90), (Verdict.Eligible, 1.0));
-        Assert.Equal(1, Picker().Choose(within, "t1", options, out RouteNotes kept, out _));
+        Assert.Equal(1, Picker().Choose(within, "t1", options, rise: 0, out RouteNotes kept, out _));
         Assert.Equal(RouteNotes.StickyKept, kept);
 
         // 30 % cheaper: past the band.
         RouteScratch beyond = Scratch((Verdict.Eligible, 0.70), (Verdict.Eligible, 1.0));
-        Assert.Equal(0, Picker().Choose(beyond, "t1", options, out RouteNotes switched, out _));
+        Assert.Equal(0, Picker().Choose(beyond, "t1", options, rise: 0, out RouteNotes switched, out _));
         Assert.Equal(RouteNotes.Switched, switched);
 
         // The incumbent filtered out: stickiness broken.
         RouteScratch gone = Scratch((Verdict.Eligible, 0.90), (Verdict.HardRejected, 1.0));
-        Assert.Equal(0, Picker().Choose(gone, "t1", options, out RouteNotes broken, out _));
+        Assert.Equal(0, Picker().Choose(gone, "t1", options, rise: 0, out RouteNotes broken, out _));
         Assert.Equal(RouteNotes.StickinessBroken, broken);
     }
 
@@ -79,7 +79,7 @@ public sealed class PickerTests : IDisposable
         scratch.StateAt(0).Placed();
 
         // Two near-equals: power of two choices compares both, whatever the random draws.
-        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0.05, HysteresisEpsilonDollars = 0 }, out RouteNotes flags, out _);
+        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0.05, HysteresisEpsilonDollars = 0 }, rise: 0, out RouteNotes flags, out _);
 
         Assert.Equal(1, chosen);
         Assert.Equal(RouteNotes.RandomTieBreak, flags);
@@ -103,9 +103,9 @@ public sealed class PickerTests : IDisposable
             herd.Arrived();
         }
 
-        var picker = new Picker(_metrics, new SeededRandomSource(1), herd);
+        var picker = new Picker(_metrics, new SeededRandomSource(1));
         Assert.True(herd.ExpectedHerd(3) >= HerdSpread.MinHerd);
-        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, out RouteNotes flags, out _);
+        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: herd.Rise(), out RouteNotes flags, out _);
 
         Assert.Equal(RouteNotes.HerdDraw | RouteNotes.RandomTieBreak, flags);
     }
@@ -118,9 +118,9 @@ public sealed class PickerTests : IDisposable
         RouteScratch scratch = Scratch((Verdict.SoftRejected, 2.0), (Verdict.SoftRejected, 1.5));
         Picker picker = Picker();
 
-        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, 0, out RouteNotes first, out _);
+        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: 0, out RouteNotes first, out _);
         scratch.Verdicts[1] = Verdict.HardRejected;
-        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, 0, out RouteNotes again, out _);
+        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: 0, out RouteNotes again, out _);
         Assert.Empty(panics.GetMeasurementSnapshot());
 
         picker.Count(again);
@@ -128,7 +128,7 @@ public sealed class PickerTests : IDisposable
         Assert.Equal(1, panics.GetMeasurementSnapshot().EvaluateAsCounter());
     }
 
-    private Picker Picker() => new(_metrics, new SeededRandomSource(1), new HerdSpread(new FakeTimeProvider()));
+    private Picker Picker() => new(_metrics, new SeededRandomSource(1));
 
     /// <summary>Targets t0, t1, ... with the given verdicts and totals (costs priced at 1 $/s of latency).</summary>
     private static RouteScratch Scratch(params (byte Verdict, double Total)[] candidates)
