@@ -83,6 +83,8 @@ internal static class WireCodec
 
     // The arrival rate, appended to the values (offset from their start).
     private const int ArrivalsAt = 30;
+    // A capabilities record after its node id: generation (6 bytes), version (4), model count (1).
+    private const int CapabilitiesHeadBytes = 11;
     private const byte HasParameters = 0x01;
     private const byte HasQuantization = 0x02;
     private const byte HasContext = 0x04;
@@ -573,6 +575,31 @@ internal static class WireCodec
     }
 
     /// <summary>
+    /// The start every capabilities record has: node id, generation (48 bits), version (32 bits) and
+    /// model count (8 bits, 11 bytes with the two before it); <paramref name="at"/> is just past them.
+    /// </summary>
+    private static WireRejection TryReadCapabilitiesHead(ReadOnlySpan<byte> payload, Span<char> nodeId, out int nodeIdLength, out long generation, out long version, out int at)
+    {
+        generation = 0;
+        version = 0;
+        WireRejection idResult = TryReadNodeId(payload, nodeId, out nodeIdLength, out at);
+        if (idResult != WireRejection.None)
+        {
+            return idResult;
+        }
+
+        if (payload.Length - at < CapabilitiesHeadBytes)
+        {
+            return WireRejection.MalformedRecord;
+        }
+
+        generation = ReadUInt48(payload[at..]);
+        version = BinaryPrimitives.ReadUInt32LittleEndian(payload[(at + 6)..]);
+        at += CapabilitiesHeadBytes;
+        return WireRejection.None;
+    }
+
+    /// <summary>
     /// Reads only the node id, generation and version of a capabilities record, so that a receiver
     /// can tell a record it already holds without decoding (and allocating) its models. The record
     /// must still pass <see cref="TryReadCapabilities"/> before anything of it is believed.
@@ -583,46 +610,20 @@ internal static class WireCodec
     /// <param name="generation">The generation the capabilities belong to.</param>
     /// <param name="version">The capabilities' version.</param>
     /// <returns>None, or why the record's start is unreadable.</returns>
-    public static WireRejection TryPeekCapabilities(ReadOnlySpan<byte> payload, Span<char> nodeId, out int nodeIdLength, out long generation, out long version)
-    {
-        generation = 0;
-        version = 0;
-        WireRejection idResult = TryReadNodeId(payload, nodeId, out nodeIdLength, out int at);
-        if (idResult != WireRejection.None)
-        {
-            return idResult;
-        }
-
-        if (payload.Length - at < 11)
-        {
-            return WireRejection.MalformedRecord;
-        }
-
-        generation = ReadUInt48(payload[at..]);
-        version = BinaryPrimitives.ReadUInt32LittleEndian(payload[(at + 6)..]);
-        return WireRejection.None;
-    }
+    public static WireRejection TryPeekCapabilities(ReadOnlySpan<byte> payload, Span<char> nodeId, out int nodeIdLength, out long generation, out long version) =>
+        TryReadCapabilitiesHead(payload, nodeId, out nodeIdLength, out generation, out version, out _);
 
     /// <summary>Reads a capabilities payload. Allocates the capabilities (only done when their version is new).</summary>
     public static WireRejection TryReadCapabilities(ReadOnlySpan<byte> payload, Span<char> nodeId, out int nodeIdLength, out long generation, out NodeCapabilities? capabilities)
     {
-        generation = 0;
         capabilities = null;
-        WireRejection idResult = TryReadNodeId(payload, nodeId, out nodeIdLength, out int at);
-        if (idResult != WireRejection.None)
+        WireRejection head = TryReadCapabilitiesHead(payload, nodeId, out nodeIdLength, out generation, out long version, out int at);
+        if (head != WireRejection.None)
         {
-            return idResult;
+            return head;
         }
 
-        if (payload.Length - at < 11)
-        {
-            return WireRejection.MalformedRecord;
-        }
-
-        generation = ReadUInt48(payload[at..]);
-        long version = BinaryPrimitives.ReadUInt32LittleEndian(payload[(at + 6)..]);
-        int modelCount = payload[at + 10];
-        at += 11;
+        int modelCount = payload[at - 1]; // the head's last byte
         if (modelCount > NodeCapabilities.MaxModels)
         {
             return WireRejection.OutOfRange;
