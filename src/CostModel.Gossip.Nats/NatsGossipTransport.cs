@@ -415,6 +415,15 @@ public sealed class NatsGossipTransport : IAsyncDisposable
 
     private async Task SubscribeAsync(string subject, string? queueGroup, CancellationToken cancellationToken)
     {
+        lock (_loops)
+        {
+            // A background join retried after a later step failed (the bucket) keeps what it has.
+            if (_subscriptions.Exists(existing => string.Equals(existing.Subject, subject, StringComparison.Ordinal)))
+            {
+                return;
+            }
+        }
+
         INatsSub<byte[]> sub = await _connection.SubscribeCoreAsync<byte[]>(subject, queueGroup, cancellationToken: cancellationToken).ConfigureAwait(false);
         lock (_loops)
         {
