@@ -214,13 +214,15 @@ internal sealed class TargetState(string targetId)
     /// <param name="decayTicks">Decay time of the decode-speed average, in timestamp ticks.</param>
     /// <param name="memoryTicks">Fading time of the failure and success counts, in timestamp ticks.</param>
     /// <param name="failureThreshold">Consecutive failures that call for ejection.</param>
-    public bool Learn(in RouteOutcome outcome, double decodeSample, long now, double decayTicks, double memoryTicks, int failureThreshold)
+    /// <param name="maxSampleWeight">The most weight one decode sample gets in the average (the first is taken whole).</param>
+    public bool Learn(in RouteOutcome outcome, double decodeSample, long now, double decayTicks, double memoryTicks, int failureThreshold, double maxSampleWeight = 1)
     {
         lock (_gate)
         {
-            // Decode speed: a time-decayed EWMA (Finagle/linkerd style), weight 1 - exp(-dt / tau).
+            // Decode speed: a time-decayed EWMA (Finagle/linkerd style), weight 1 - exp(-dt / tau), at
+            // most maxSampleWeight: after a quiet spell one sample would otherwise replace the average.
             bool first = _lastOutcome == long.MinValue;
-            double weight = first ? 1 : 1 - Math.Exp(-(now - _lastOutcome) / decayTicks);
+            double weight = first ? 1 : Math.Min(maxSampleWeight, 1 - Math.Exp(-(now - _lastOutcome) / decayTicks));
 
             // Failure rate: both counts fade to now, then this outcome adds one.
             double fade = first ? 0 : Math.Exp(-Math.Max(0, now - _lastOutcome) / memoryTicks);
