@@ -48,12 +48,16 @@ internal sealed class TargetState(string targetId)
 
     /// <summary>
     /// The share of recent outcomes that failed, at <paramref name="now"/>: failures / (failures +
-    /// successes + one assumed success), both counts fading with <paramref name="memoryTicks"/>.
-    /// Without new outcomes it fades, so a node that failed is retried later instead of being
-    /// starved forever; while requests keep failing it climbs towards 1.
+    /// successes + one assumed success), both counts fading with <paramref name="memoryTicks"/>; or,
+    /// when more, the current run of consecutive failures c as c / (c + one assumed success), faded
+    /// alike. The run is what a node that turned bad shows first: its earlier successes held one
+    /// failure down to a fifth or so of the rate, so a node failing every request in 5 ms while
+    /// gossiping as idle stayed the cheapest for a minute (crash-and-fail-fast: 7 to 10 requests a
+    /// seed sent to it; docs/routing.md, "Failures after a silent crash"). With the run, one failure
+    /// prices it at twice its cost, two at three times. Without new outcomes both fade, so a node
+    /// that failed is retried later instead of being starved forever; while requests keep failing
+    /// it climbs towards 1.
     /// </summary>
-    /// <remarks>Lock-free: the router reads it for every candidate; the fields are written under the lock and a
-    /// reader that sees one new and one old value is off by at most one outcome.</remarks>
     public double FailureRateAt(long now, double memoryTicks)
     {
         double failures = Volatile.Read(ref _failures);
@@ -64,10 +68,20 @@ internal sealed class TargetState(string targetId)
 
         double successes = Volatile.Read(ref _successes);
         double fade = Math.Exp(-Math.Max(0, now - Volatile.Read(ref _lastOutcome)) / memoryTicks);
-        return failures * fade / (((failures + successes) * fade) + PriorSuccesses);
+        double rate = failures * fade / (((failures + successes) * fade) + PriorSuccesses);
+        double run = Volatile.Read(ref _consecutiveFailures) * fade;
+        double streak = run / (run + PriorSuccesses);
+        return streak > rate ? streak : rate;
     }
 
-    public int ConsecutiveFailures { get; private set; }
+    // The failures since the last success or ejection (written under _gate, read lock-free by FailureRateAt).
+    private int _consecutiveFailures;
+
+    public int ConsecutiveFailures
+    {
+        get => Volatile.Read(ref _consecutiveFailures);
+        private set => Volatile.Write(ref _consecutiveFailures, value);
+    }
 
     // The slowdown: an average, weighted per outcome, of how much slower than predicted the target's
     // successful requests were (observed / predicted latency, less the tolerance, at least 1), and

@@ -163,6 +163,53 @@ public sealed class OutcomeLearnerTests : IDisposable
     }
 
     [Fact]
+    public void A_node_that_turns_bad_is_priced_by_its_run_of_failures_not_by_its_earlier_successes()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+        OutcomeLearner learner = Learner();
+        long memory = (long)(RoutingDefaults.FailureMemory.TotalSeconds * _f.Time.TimestampFrequency);
+
+        // Six successes, then it fails every request (fail-fast, gossiping as idle).
+        for (int i = 0; i < 6; i++)
+        {
+            learner.OnReleased(target, default, new RouteOutcome(true, 10, 0));
+        }
+
+        learner.OnReleased(target, default, new RouteOutcome(false, 0.005, 0));
+        long now = _f.Time.GetTimestamp();
+
+        // The counts alone: 1 / (1 + 6 + 1) = 0.125; the run of one failure: 1 / (1 + 1) = 0.5.
+        Assert.Equal(0.5, target.FailureRateAt(now, memory), 9);
+
+        learner.OnReleased(target, default, new RouteOutcome(false, 0.005, 0));
+        Assert.Equal(2.0 / 3, target.FailureRateAt(now, memory), 9);
+
+        // A success ends the run: the faded counts price it again (2 failures of 9 outcomes, one assumed success).
+        learner.OnReleased(target, default, new RouteOutcome(true, 10, 0));
+        Assert.Equal(0.2, target.FailureRateAt(now, memory), 9);
+    }
+
+    [Fact]
+    public void A_run_of_failures_fades_without_new_outcomes()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+        long memory = (long)(RoutingDefaults.FailureMemory.TotalSeconds * _f.Time.TimestampFrequency);
+        OutcomeLearner learner = Learner();
+        for (int i = 0; i < 3; i++)
+        {
+            learner.OnReleased(target, default, new RouteOutcome(true, 10, 0));
+        }
+
+        learner.OnReleased(target, default, new RouteOutcome(false, 0.005, 0));
+
+        // One failure-memory later the run of one counts e^-1 of a failure against the assumed
+        // success (the counts alone: e^-1 against 4 e^-1 + 1).
+        _f.Time.Advance(RoutingDefaults.FailureMemory);
+        double run = Math.Exp(-1);
+        Assert.Equal(run / (run + 1), target.FailureRateAt(_f.Time.GetTimestamp(), memory), 9);
+    }
+
+    [Fact]
     public void A_release_without_an_outcome_teaches_nothing()
     {
         TargetState target = _targets.ForNode("a", 0);
