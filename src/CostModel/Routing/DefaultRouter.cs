@@ -207,13 +207,15 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             ? request.OutputTokens * state.DecodeSecondsPerToken
             : request.OutputTokens / Math.Max(model.DecodeTokensPerSecond ?? ScoringDefaults.DecodeTokensPerSecondPrior, 1e-9);
         double service = prefillSeconds + decodeSeconds;
+        LeaseInfo.WaitAndService(in cost, model.ParallelSlots ?? 1, service, out double wait, out double slowed);
         var info = new LeaseInfo(
             stamp + (long)(settings.Options.LeaseTimeout.TotalSeconds * _time.TimestampFrequency),
             cost.NetworkLatencySeconds + prefillSeconds,
             spend,
             cost.LatencySeconds,
             cost.NetworkLatencySeconds,
-            service > 0 ? Math.Max(1, cost.ComputeLatencySeconds / service) : 1,
+            wait,
+            slowed,
             DecodeFromPrior: state.DecodeSecondsPerToken <= 0 && model.DecodeTokensPerSecond is null);
         if (!_leases.TryAcquire(state, in info, out RouteLease lease))
         {

@@ -1,4 +1,5 @@
 using CostModel.Budgets;
+using CostModel.Scoring;
 
 namespace CostModel.Routing;
 
@@ -167,16 +168,50 @@ internal sealed class LeaseTable
 /// <param name="Spend">The money reserved against the spend caps until the lease completes, is disposed or expires.</param>
 /// <param name="PredictedSeconds">The latency predicted for the request, seconds (network and compute): outcomes slower than it raise the target's price (<see cref="TargetState.SlowdownAt"/>).</param>
 /// <param name="NetworkSeconds">The predicted network part of <paramref name="OverheadSeconds"/>, seconds.</param>
-/// <param name="Stretch">
-/// The predicted compute latency over the predicted service time (prefill and decode at the speeds
-/// priced), at least 1: the wait for the work ahead, the contention and the throttling the price
-/// counted. Decode speed is learned only from an outcome with a small stretch, its compute time
-/// divided by it, so a queue is not learned as a slow decoder (<see cref="OutcomeLearner.MaxLearningStretch"/>,
-/// docs/routing.md "Leases and outcomes"); 1 for an API endpoint.
+/// <param name="WaitStretch">
+/// The wait for the work ahead the price counted, in service times of this request, at least 1
+/// (1: a free slot, no work ahead; <see cref="WaitAndService"/>). Decode speed is learned only from an
+/// outcome priced with no work ahead: a wait priced and not waited, divided out, was learned as a
+/// decoder faster than the node's; one waited and not priced, as a slower one
+/// (<see cref="OutcomeLearner.MaxLearningWait"/>, docs/routing.md "Leases and outcomes"). 1 for an API endpoint.
+/// </param>
+/// <param name="ServiceStretch">
+/// What slows the service itself in the price, at least 1: the contention of other work on the
+/// processor and the throttling. Divided out of the outcome's latency before decode speed is learned,
+/// so a busy or throttled node is not learned as a slow decoder. 1 for an API endpoint.
 /// </param>
 /// <param name="DecodeFromPrior">
 /// True when the decode time was priced on the library's prior (the target reported no decode
 /// speed and none was learned yet): its outcomes are then the only evidence of its speed, learned
 /// even when slower than the slowdown's noise (<see cref="OutcomeLearner"/>).
 /// </param>
-internal readonly record struct LeaseInfo(long Deadline, double OverheadSeconds, SpendReservation Spend, double PredictedSeconds = 0, double NetworkSeconds = 0, double Stretch = 1, bool DecodeFromPrior = false);
+internal readonly record struct LeaseInfo(long Deadline, double OverheadSeconds, SpendReservation Spend, double PredictedSeconds = 0, double NetworkSeconds = 0, double WaitStretch = 1, double ServiceStretch = 1, bool DecodeFromPrior = false)
+{
+    /// <summary>
+    /// Splits a node candidate's priced compute time into the wait for the work ahead and what slows
+    /// the service itself (<see cref="WaitStretch"/>, <see cref="ServiceStretch"/>). The price is
+    /// service x throttling / (1 - contention) x work ahead (<see cref="Scoring.DefaultCostScorer"/>),
+    /// and its <see cref="CostBreakdown.QueueStepDollars"/> is one slot's share of the first three at the
+    /// value of time, so the pace of one slot is that x slots / value of time. Once per decision,
+    /// for the chosen candidate only.
+    /// </summary>
+    /// <param name="cost">The chosen candidate's cost.</param>
+    /// <param name="slots">Its parallel slots, at least 1.</param>
+    /// <param name="serviceSeconds">Its predicted service time (prefill and decode at the speeds priced), seconds.</param>
+    /// <param name="waitStretch">The work ahead, in service times, at least 1; all of the stretch when the pace is unknown (no value of time, an API endpoint's cost).</param>
+    /// <param name="serviceStretch">Contention and throttling, at least 1; 1 when the pace is unknown.</param>
+    public static void WaitAndService(in CostBreakdown cost, int slots, double serviceSeconds, out double waitStretch, out double serviceStretch)
+    {
+        double stretch = serviceSeconds > 0 ? Math.Max(1, cost.ComputeLatencySeconds / serviceSeconds) : 1;
+        double pace = cost.ValueOfTimeDollarsPerSecond > 0 ? cost.QueueStepDollars / cost.ValueOfTimeDollarsPerSecond * Math.Max(1, slots) : 0;
+        if (!(pace > 0) || !(serviceSeconds > 0) || !double.IsFinite(pace))
+        {
+            waitStretch = stretch;
+            serviceStretch = 1;
+            return;
+        }
+
+        serviceStretch = Math.Clamp(pace / serviceSeconds, 1, stretch);
+        waitStretch = Math.Max(1, stretch / serviceStretch);
+    }
+}

@@ -18,16 +18,27 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
     internal const double MinDecodeShareOfLatency = 0.05;
 
     /// <summary>
-    /// 1.5: decode speed is learned only from an outcome whose predicted compute time was at most
-    /// this multiple of its service time (work ahead, contention, throttling). Behind a longer wait
-    /// the latency is mostly the wait, and a queue learned as a slow decoder was priced twice (its
-    /// wait by the queue term, again through the speed): the price noise that moved conversations
-    /// off their KV cache. 1.5 keeps learning on a node up to a third busy with other work. In the
-    /// simulator's built-in scenarios (seeds 1 to 3, with the slowdown's noise bound below) the
-    /// router flapped 68 times against 97 when every outcome's stretch was divided out and 146 when
-    /// none was, with lower totals (docs/routing.md, "Why conversations moved").
+    /// 1 (plus a millionth for rounding): decode speed is learned only from an outcome priced with no
+    /// work ahead (<see cref="LeaseInfo.WaitStretch"/>: a free slot). Its latency is then its own
+    /// service, slowed only by the contention and throttling the price counted, which are divided
+    /// out. The rule before (any outcome priced within 1.5x of its service time, every stretch divided
+    /// out) learned a wait that was priced but did not happen as fast decoding: in near-equal-nodes
+    /// (seed 3) a desktop advertising 30 tokens/s was learned at 42 from outcomes priced behind half a
+    /// slot of work, then priced 9.9 s for requests that took 12.7 s, and three conversations moved
+    /// to it (docs/routing.md, "Why conversations moved").
     /// </summary>
-    internal const double MaxLearningStretch = 1.5;
+    internal const double MaxLearningWait = 1.000001;
+
+    /// <summary>
+    /// 0.3: one outcome moves the learned decode speed by at most this share of the way to its
+    /// sample, however long since the last one (the time-decayed weight, 1 - exp(-dt / OutcomeDecay),
+    /// is otherwise near 1 after a quiet spell). An outcome's latency also holds waits no router can
+    /// see (another router's request reaching the node first), so one sample must not replace what
+    /// several showed: three outcomes move it about two thirds of the way (1 - 0.7^3), six about
+    /// nine tenths. Measured with 0.3 only, no sweep (simulator, seeds 1 to 6, docs/routing.md).
+    /// The first outcome is taken whole (there is nothing to average with).
+    /// </summary>
+    internal const double MaxDecodeSampleWeight = 0.3;
 
     /// <summary>Learns from a released lease (called by the lease table, outside its lock).</summary>
     public void OnReleased(TargetState target, LeaseInfo info, RouteOutcome? outcome)
@@ -42,17 +53,17 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
         double decode = 0;
         if (o.Succeeded && o.OutputTokens > 0 && o.LatencySeconds > 0)
         {
-            // Only an outcome priced to start at once on a mostly free processor speaks of the decoder
-            // (behind a queue its latency is mostly the wait), and only one within the slowdown's noise:
-            // a larger excess is the slowdown's to price, and learned as decode speed too it would be
-            // priced twice. Except on the prior: a target that reports no decode speed has no other
-            // evidence of it, and a slow one (a CPU-only box at a tenth of the prior) would otherwise
-            // be priced at most MaxSlowdownRatio above the prior for ever. Its compute time over the
-            // contention and throttling the price counted (Stretch) is its own service; less its
-            // prefill, its decode.
-            if (info.Stretch <= MaxLearningStretch && (info.DecodeFromPrior || !current.Slowdown.Beyond(o.LatencySeconds, info.PredictedSeconds)))
+            // Only an outcome priced with no work ahead speaks of the decoder: behind priced work its
+            // latency is mostly a wait that may or may not have happened. And only one within the
+            // slowdown's noise: a larger excess is the slowdown's to price, and learned as decode speed
+            // too it would be priced twice. Except on the prior: a target that reports no decode speed
+            // has no other evidence of it, and a slow one (a CPU-only box at a tenth of the prior) would
+            // otherwise be priced at most MaxSlowdownRatio above the prior for ever. Its compute time
+            // over the contention and throttling the price counted (ServiceStretch) is its own service;
+            // less its prefill, its decode.
+            if (info.WaitStretch <= MaxLearningWait && (info.DecodeFromPrior || !current.Slowdown.Beyond(o.LatencySeconds, info.PredictedSeconds)))
             {
-                double service = Math.Max(0, o.LatencySeconds - info.NetworkSeconds) / Math.Max(1, info.Stretch);
+                double service = Math.Max(0, o.LatencySeconds - info.NetworkSeconds) / Math.Max(1, info.ServiceStretch);
                 double decodeSeconds = Math.Max(service - (info.OverheadSeconds - info.NetworkSeconds), service * MinDecodeShareOfLatency);
                 decode = o.OutputTokens / decodeSeconds;
             }
@@ -66,7 +77,7 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
 
         current.Slowdown.Learn(target, in info, in o, stamp);
 
-        if (target.Learn(in o, decode, stamp, current.OutcomeDecayTicks, current.FailureMemoryTicks, current.Options.EjectionConsecutiveFailures))
+        if (target.Learn(in o, decode, stamp, current.OutcomeDecayTicks, current.FailureMemoryTicks, current.Options.EjectionConsecutiveFailures, MaxDecodeSampleWeight))
         {
             TryEject(target, stamp, current);
         }

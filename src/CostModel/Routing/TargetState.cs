@@ -48,12 +48,16 @@ internal sealed class TargetState(string targetId)
 
     /// <summary>
     /// The share of recent outcomes that failed, at <paramref name="now"/>: failures / (failures +
-    /// successes + one assumed success), both counts fading with <paramref name="memoryTicks"/>.
-    /// Without new outcomes it fades, so a node that failed is retried later instead of being
-    /// starved forever; while requests keep failing it climbs towards 1.
+    /// successes + one assumed success), both counts fading with <paramref name="memoryTicks"/>; or,
+    /// when more, the current run of consecutive failures c as c / (c + one assumed success), faded
+    /// alike. The run is what a node that turned bad shows first: its earlier successes held one
+    /// failure down to a fifth or so of the rate, so a node failing every request in 5 ms while
+    /// gossiping as idle stayed the cheapest for a minute (crash-and-fail-fast: 7 to 10 requests a
+    /// seed sent to it; docs/routing.md, "Failures after a silent crash"). With the run, one failure
+    /// prices it at twice its cost, two at three times. Without new outcomes both fade, so a node
+    /// that failed is retried later instead of being starved forever; while requests keep failing
+    /// it climbs towards 1.
     /// </summary>
-    /// <remarks>Lock-free: the router reads it for every candidate; the fields are written under the lock and a
-    /// reader that sees one new and one old value is off by at most one outcome.</remarks>
     public double FailureRateAt(long now, double memoryTicks)
     {
         double failures = Volatile.Read(ref _failures);
@@ -64,10 +68,20 @@ internal sealed class TargetState(string targetId)
 
         double successes = Volatile.Read(ref _successes);
         double fade = Math.Exp(-Math.Max(0, now - Volatile.Read(ref _lastOutcome)) / memoryTicks);
-        return failures * fade / (((failures + successes) * fade) + PriorSuccesses);
+        double rate = failures * fade / (((failures + successes) * fade) + PriorSuccesses);
+        double run = Volatile.Read(ref _consecutiveFailures) * fade;
+        double streak = run / (run + PriorSuccesses);
+        return streak > rate ? streak : rate;
     }
 
-    public int ConsecutiveFailures { get; private set; }
+    // The failures since the last success or ejection (written under _gate, read lock-free by FailureRateAt).
+    private int _consecutiveFailures;
+
+    public int ConsecutiveFailures
+    {
+        get => Volatile.Read(ref _consecutiveFailures);
+        private set => Volatile.Write(ref _consecutiveFailures, value);
+    }
 
     // The slowdown: an average, weighted per outcome, of how much slower than predicted the target's
     // successful requests were (observed / predicted latency, less the tolerance, at least 1), and
@@ -214,13 +228,15 @@ internal sealed class TargetState(string targetId)
     /// <param name="decayTicks">Decay time of the decode-speed average, in timestamp ticks.</param>
     /// <param name="memoryTicks">Fading time of the failure and success counts, in timestamp ticks.</param>
     /// <param name="failureThreshold">Consecutive failures that call for ejection.</param>
-    public bool Learn(in RouteOutcome outcome, double decodeSample, long now, double decayTicks, double memoryTicks, int failureThreshold)
+    /// <param name="maxSampleWeight">The most weight one decode sample gets in the average (the first is taken whole).</param>
+    public bool Learn(in RouteOutcome outcome, double decodeSample, long now, double decayTicks, double memoryTicks, int failureThreshold, double maxSampleWeight = 1)
     {
         lock (_gate)
         {
-            // Decode speed: a time-decayed EWMA (Finagle/linkerd style), weight 1 - exp(-dt / tau).
+            // Decode speed: a time-decayed EWMA (Finagle/linkerd style), weight 1 - exp(-dt / tau), at
+            // most maxSampleWeight: after a quiet spell one sample would otherwise replace the average.
             bool first = _lastOutcome == long.MinValue;
-            double weight = first ? 1 : 1 - Math.Exp(-(now - _lastOutcome) / decayTicks);
+            double weight = first ? 1 : Math.Min(maxSampleWeight, 1 - Math.Exp(-(now - _lastOutcome) / decayTicks));
 
             // Failure rate: both counts fade to now, then this outcome adds one.
             double fade = first ? 0 : Math.Exp(-Math.Max(0, now - _lastOutcome) / memoryTicks);

@@ -1,4 +1,5 @@
 using CostModel.Routing;
+using CostModel.Scoring;
 using CostModel.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -31,7 +32,7 @@ public sealed class OutcomeLearnerTests : IDisposable
         TargetState target = _targets.ForNode("a", 0);
 
         // Priced at 1.25x its service (a processor a fifth busy): 0.5 s network, then 1.25 x (1.5 s prefill + 8 s decode).
-        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 12.375, NetworkSeconds: 0.5, Stretch: 1.25), new RouteOutcome(true, 12.375, 200));
+        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 12.375, NetworkSeconds: 0.5, ServiceStretch: 1.25), new RouteOutcome(true, 12.375, 200));
 
         // 200 tokens in 8 s; counting the contention as decoding would have learned 200 / 10.375 s.
         Assert.Equal(25, target.DecodeTokensPerSecond, 9);
@@ -43,9 +44,85 @@ public sealed class OutcomeLearnerTests : IDisposable
         TargetState target = _targets.ForNode("a", 0);
 
         // Priced at 3x its 10 s of service (two requests ahead); it took a third longer, within the noise.
-        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 30, Stretch: 3), new RouteOutcome(true, 40, 200));
+        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 30, WaitStretch: 3), new RouteOutcome(true, 40, 200));
 
         Assert.Equal(0, target.DecodeTokensPerSecond);
+    }
+
+    [Fact]
+    public void An_outcome_priced_behind_half_a_slot_of_work_teaches_no_decode_speed()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+
+        // Priced at 1.5x its 10 s of service (two slots, one request queued ahead); it took 10 s: the
+        // wait did not happen. Dividing the wait out would learn 200 tokens in 4.7 s, not in 8 s.
+        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 15, WaitStretch: 1.5), new RouteOutcome(true, 10, 200));
+
+        Assert.Equal(0, target.DecodeTokensPerSecond);
+    }
+
+    [Fact]
+    public void One_outcome_after_a_quiet_spell_moves_the_decode_speed_only_part_of_the_way()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+        OutcomeLearner learner = Learner();
+
+        // 200 tokens in 8 s (25 a second), then a minute later 200 in 16 s (12.5 a second, within the noise of its 10 s prediction).
+        learner.OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10), new RouteOutcome(true, 10, 200));
+        _f.Time.Advance(TimeSpan.FromMinutes(1));
+        learner.OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10), new RouteOutcome(true, 18, 200));
+
+        // The time-decayed weight alone (1 - exp(-60 s / 10 s)) would have moved it to about 12.5.
+        Assert.Equal(25 + (OutcomeLearner.MaxDecodeSampleWeight * (12.5 - 25)), target.DecodeTokensPerSecond, 9);
+    }
+
+    [Fact]
+    public void A_wait_priced_and_not_waited_is_not_learned_as_fast_decoding_through_the_router()
+    {
+        // Two slots, nothing else running: the third request this router places waits behind half a slot.
+        _f.Add(_f.Node("a", cpu: 0, slots: 2));
+        RouteDecision first = _f.Router.Route(RouterFixture.Request());
+        RouteDecision second = _f.Router.Route(RouterFixture.Request());
+        RouteDecision third = _f.Router.Route(RouterFixture.Request());
+        first.Lease.Dispose();
+        second.Lease.Dispose();
+
+        // It took as long as a request on a free slot: the queue it was priced behind was gone.
+        third.Lease.Complete(new RouteOutcome(true, first.Cost.LatencySeconds, 200));
+        _f.Time.Advance(TimeSpan.FromSeconds(1));
+        RouteDecision fourth = _f.Router.Route(RouterFixture.Request());
+
+        Assert.Equal(1.5 * first.Cost.ComputeLatencySeconds, third.Cost.ComputeLatencySeconds, 6);
+        Assert.Equal(first.Cost.ComputeLatencySeconds, fourth.Cost.ComputeLatencySeconds, 6);
+    }
+
+    [Fact]
+    public void A_price_splits_into_the_wait_for_work_ahead_and_what_slows_the_service()
+    {
+        // 10 s of service on two slots, a fifth of the processor other work (1.25x), throttled by a
+        // fifth (1.25x), one slot's work ahead and half the other's (1.5x): 23.4375 s priced.
+        var cost = new CostBreakdown
+        {
+            ComputeLatencySeconds = 10 * 1.25 * 1.25 * 1.5,
+            ValueOfTimeDollarsPerSecond = 0.01,
+            QueueStepDollars = 10 * 1.25 * 1.25 / 2 * 0.01,
+        };
+
+        LeaseInfo.WaitAndService(in cost, 2, 10, out double wait, out double service);
+
+        Assert.Equal(1.5, wait, 9);
+        Assert.Equal(1.5625, service, 9);
+    }
+
+    [Fact]
+    public void Without_a_value_of_time_the_whole_stretch_is_taken_as_wait()
+    {
+        var cost = new CostBreakdown { ComputeLatencySeconds = 12.5 };
+
+        LeaseInfo.WaitAndService(in cost, 2, 10, out double wait, out double service);
+
+        Assert.Equal(1.25, wait, 9);
+        Assert.Equal(1, service);
     }
 
     [Fact]
@@ -83,6 +160,53 @@ public sealed class OutcomeLearnerTests : IDisposable
         Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10, DecodeFromPrior: true), new RouteOutcome(true, 82, 200));
 
         Assert.Equal(2.5, target.DecodeTokensPerSecond, 9);
+    }
+
+    [Fact]
+    public void A_node_that_turns_bad_is_priced_by_its_run_of_failures_not_by_its_earlier_successes()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+        OutcomeLearner learner = Learner();
+        long memory = (long)(RoutingDefaults.FailureMemory.TotalSeconds * _f.Time.TimestampFrequency);
+
+        // Six successes, then it fails every request (fail-fast, gossiping as idle).
+        for (int i = 0; i < 6; i++)
+        {
+            learner.OnReleased(target, default, new RouteOutcome(true, 10, 0));
+        }
+
+        learner.OnReleased(target, default, new RouteOutcome(false, 0.005, 0));
+        long now = _f.Time.GetTimestamp();
+
+        // The counts alone: 1 / (1 + 6 + 1) = 0.125; the run of one failure: 1 / (1 + 1) = 0.5.
+        Assert.Equal(0.5, target.FailureRateAt(now, memory), 9);
+
+        learner.OnReleased(target, default, new RouteOutcome(false, 0.005, 0));
+        Assert.Equal(2.0 / 3, target.FailureRateAt(now, memory), 9);
+
+        // A success ends the run: the faded counts price it again (2 failures of 9 outcomes, one assumed success).
+        learner.OnReleased(target, default, new RouteOutcome(true, 10, 0));
+        Assert.Equal(0.2, target.FailureRateAt(now, memory), 9);
+    }
+
+    [Fact]
+    public void A_run_of_failures_fades_without_new_outcomes()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+        long memory = (long)(RoutingDefaults.FailureMemory.TotalSeconds * _f.Time.TimestampFrequency);
+        OutcomeLearner learner = Learner();
+        for (int i = 0; i < 3; i++)
+        {
+            learner.OnReleased(target, default, new RouteOutcome(true, 10, 0));
+        }
+
+        learner.OnReleased(target, default, new RouteOutcome(false, 0.005, 0));
+
+        // One failure-memory later the run of one counts e^-1 of a failure against the assumed
+        // success (the counts alone: e^-1 against 4 e^-1 + 1).
+        _f.Time.Advance(RoutingDefaults.FailureMemory);
+        double run = Math.Exp(-1);
+        Assert.Equal(run / (run + 1), target.FailureRateAt(_f.Time.GetTimestamp(), memory), 9);
     }
 
     [Fact]
