@@ -186,6 +186,18 @@ public sealed class NatsGossipTransport : IAsyncDisposable
         NatsMetrics.Observe(meterFactory?.Create(MeterName) ?? _ownedMeter!, this);
     }
 
+    /// <summary>The subjects subscribed to now (each once: a join retried after a later step failed keeps them).</summary>
+    internal int Subscriptions
+    {
+        get
+        {
+            lock (_loops)
+            {
+                return _subscriptions.Count;
+            }
+        }
+    }
+
     /// <summary>This node's inbox: the subject messages addressed to it arrive on, and the reply subject of everything it publishes.</summary>
     public string Inbox { get; }
 

@@ -137,6 +137,23 @@ public sealed class NatsMeshTests
     }
 
     [Fact]
+    public async Task A_join_retried_after_the_bucket_failed_subscribes_to_each_subject_once()
+    {
+        // A server without JetStream: the key-value bucket cannot be made, so the background join
+        // connects, subscribes, fails at the bucket and is tried again (1 s, then 2 s later). Each
+        // retry must keep the subscriptions it has: a second one would deliver every message twice.
+        await using NatsServer server = await NatsServer.StartAsync(jetStream: false);
+        await server.KillAsync();
+        await using NatsNode b = await NatsNode.StartAsync("b", server.Url, FastBeat, o => o.KeyValue = true);
+        Assert.Equal(1, b.Transport.Stats.ConnectFailures);
+        await server.StartAgainAsync();
+
+        // Connected and subscribed, then at least two joins refused at the bucket.
+        await Poll.UntilAsync(() => b.Transport.Stats.Connected && b.Transport.Stats.ConnectFailures >= 3, b.Describe);
+        Assert.Equal(3, b.Transport.Subscriptions);
+    }
+
+    [Fact]
     public async Task A_transport_still_trying_to_reach_its_server_is_disposed_cleanly()
     {
         await using NatsServer server = await NatsServer.StartAsync();

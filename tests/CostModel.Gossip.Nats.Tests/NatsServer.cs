@@ -6,7 +6,7 @@ namespace CostModel.Gossip.Nats.Tests;
 
 /// <summary>
 /// A real <c>nats-server</c> (Debian's package; <c>.ci/run</c> installs it) on a free loopback port
-/// with JetStream and a temporary store, started by a test and stopped after it. A test that cannot
+/// with JetStream and a temporary store (or without JetStream), started by a test and stopped after it. A test that cannot
 /// start one skips with the reason. <see cref="KillAsync"/> and <see cref="StartAgainAsync"/> restart
 /// it on the same port and store, as an operator's restart does.
 /// </summary>
@@ -18,14 +18,16 @@ internal sealed class NatsServer : IAsyncDisposable
     private readonly string _executable;
     private readonly string _store;
     private readonly string? _config;
+    private readonly bool _jetStream;
     private Process? _process;
 
-    private NatsServer(string executable, int port, string store, string? config)
+    private NatsServer(string executable, int port, string store, string? config, bool jetStream)
     {
         _executable = executable;
         Port = port;
         _store = store;
         _config = config;
+        _jetStream = jetStream;
     }
 
     public int Port { get; }
@@ -34,7 +36,8 @@ internal sealed class NatsServer : IAsyncDisposable
 
     /// <summary>Starts a server, or skips the test with the reason when none can be started.</summary>
     /// <param name="config">Lines of a server configuration file (limits, users, permissions); none by default.</param>
-    public static async Task<NatsServer> StartAsync(string? config = null)
+    /// <param name="jetStream">False for a server without JetStream (no key-value buckets), as many operators run it.</param>
+    public static async Task<NatsServer> StartAsync(string? config = null, bool jetStream = true)
     {
         string? executable = Find();
         if (executable is null)
@@ -50,7 +53,7 @@ internal sealed class NatsServer : IAsyncDisposable
             await File.WriteAllTextAsync(configFile, config, TestContext.Current.CancellationToken);
         }
 
-        var server = new NatsServer(executable, FreePort(), store, configFile);
+        var server = new NatsServer(executable, FreePort(), store, configFile, jetStream);
         try
         {
             await server.StartAgainAsync();
@@ -79,9 +82,17 @@ internal sealed class NatsServer : IAsyncDisposable
             info.ArgumentList.Add(_config);
         }
 
-        foreach (string a in new[] { "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", _store })
+        foreach (string a in new[] { "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(a);
+        }
+
+        if (_jetStream)
+        {
+            foreach (string a in new[] { "-js", "-sd", _store })
+            {
+                info.ArgumentList.Add(a);
+            }
         }
 
         _process = Process.Start(info) ?? throw new InvalidOperationException("Process.Start returned null");
