@@ -112,7 +112,7 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random)
 
         // A burst the others may be placing too: drawn from its cheapest spread (HerdSpread). Its work
         // array is the pricing's follow-ups (done with by now), not Near: Near holds the scan's maybe-near list.
-        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, HerdSpread.Herd(rise, scratch.Count), random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
+        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, HerdSpread.Herd(rise, scratch.Count), HerdSpread.Placed(rise, scratch.Count), random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
         if (drawn >= 0)
         {
             flags |= RouteNotes.RandomTieBreak | RouteNotes.HerdDraw;
