@@ -11,7 +11,8 @@ namespace CostModel.Routing;
 /// its view is stale (the herd, <see cref="ExpectedHerd"/>), fills the candidates' queues with
 /// that many in the cheapest way (water-filling: each candidate's price rises by its queue step per
 /// request, <see cref="CostBreakdown.QueueStepDollars"/>, until the marginal prices are equal), and
-/// draws its target with the probability of the share each candidate got. Routers that each draw
+/// draws its target with the probability of each candidate's share of the band its own request adds
+/// to that herd (<see cref="Placed"/>: the k-th requests of all routers fill the k-th band). Routers that each draw
 /// from that allocation put, in expectation, the herd where a single omniscient router would have.
 /// A small herd (a quiet mesh or fresh reports) leaves every request to the cheapest: the picker's
 /// near-equals then decide, as before.
