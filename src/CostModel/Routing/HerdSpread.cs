@@ -11,7 +11,8 @@ namespace CostModel.Routing;
 /// its view is stale (the herd, <see cref="ExpectedHerd"/>), fills the candidates' queues with
 /// that many in the cheapest way (water-filling: each candidate's price rises by its queue step per
 /// request, <see cref="CostBreakdown.QueueStepDollars"/>, until the marginal prices are equal), and
-/// draws its target with the probability of the share each candidate got. Routers that each draw
+/// draws its target with the probability of each candidate's share of the band its own request adds
+/// to that herd (<see cref="Placed"/>: the k-th requests of all routers fill the k-th band). Routers that each draw
 /// from that allocation put, in expectation, the herd where a single omniscient router would have.
 /// A small herd (a quiet mesh or fresh reports) leaves every request to the cheapest: the picker's
 /// near-equals then decide, as before.
@@ -173,24 +174,44 @@ internal sealed class HerdSpread
     }
 
     /// <summary>
-    /// Draws two candidates from the water-filling allocation of <paramref name="herd"/> requests over
-    /// the admitted candidates (the caller keeps the one with fewer of its own requests in flight per
-    /// share: two choices, as in the picker's spread, which evens out one router's own draws), or
-    /// returns -1 when the herd is below <see cref="MinHerd"/>, or when it all goes to one candidate.
+    /// The part of the expected herd (<see cref="Herd"/>) that the other routers placed before this
+    /// router's request: the herd of the rise without this request's arrival (1 /
+    /// <see cref="RecentTimeConstant"/> of recent rate, 1 / <see cref="UsualRateTimeConstant"/> of
+    /// usual rate). Each request of a surge then stands for the band of the herd its own arrival
+    /// adds, and a router's successive requests sweep the allocation from the cheapest places up,
+    /// as every other router's do.
+    /// </summary>
+    /// <param name="rise">The rise with this request counted (<see cref="Arrived(DateTimeOffset)"/>), requests per second.</param>
+    /// <param name="routers">How many routers may be placing, at least 1.</param>
+    /// <returns>The herd placed before this request, requests.</returns>
+    public static double Placed(double rise, int routers) =>
+        Herd(rise - (1 / RecentTimeConstant.TotalSeconds) + (1 / UsualRateTimeConstant.TotalSeconds), routers);
+
+    /// <summary>
+    /// Draws two candidates from this request's band of the water-filling allocation of the herd
+    /// over the admitted candidates: what each candidate takes of <paramref name="herd"/> requests
+    /// beyond what it takes of the <paramref name="placed"/> ones before it (the caller keeps the one
+    /// with fewer of its own requests in flight per share: two choices, as in the picker's spread,
+    /// which evens out one router's own draws). Every router's k-th request of a surge draws from
+    /// the k-th band, so together the routers fill the allocation of the whole herd once, cheapest
+    /// places first, instead of each drawing from the allocation of the herd it expected so far
+    /// (the early ones, expecting little, all drew from the cheapest places). Returns -1 when the
+    /// herd is below <see cref="MinHerd"/>, or when it all goes to the cheapest.
     /// </summary>
     /// <param name="verdicts">The candidates' verdicts.</param>
     /// <param name="totals">The candidates' adjusted totals.</param>
     /// <param name="costs">The candidates' costs (their queue steps).</param>
     /// <param name="admit">The worst verdict admitted.</param>
     /// <param name="best">The cheapest admitted candidate.</param>
-    /// <param name="herd">The expected herd (<see cref="ExpectedHerd"/>).</param>
+    /// <param name="herd">The expected herd with this request (<see cref="Herd"/>).</param>
+    /// <param name="placed">The herd placed before this request (<see cref="Placed"/>; 0 draws from the whole allocation).</param>
     /// <param name="random">The random source.</param>
     /// <param name="work">Room for every candidate.</param>
     /// <param name="rival">The second draw (may be the first again).</param>
-    /// <param name="share">The first draw's share of the herd, requests.</param>
+    /// <param name="share">The first draw's share of the band, requests.</param>
     /// <param name="rivalShare">The second draw's share.</param>
     /// <returns>The first draw, or -1.</returns>
-    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
+    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, double placed, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
     {
         rival = -1;
         share = 0;
@@ -225,15 +246,23 @@ internal sealed class HerdSpread
             return -1;
         }
 
-        double level = Level(totals, costs, work[..kept], herd);
+        placed = placed > 0 ? Math.Min(placed, herd) : 0;
+        Span<int> candidates = work[..kept];
+        double level = Levels(totals, costs, candidates, herd, placed, out double below);
         double sum = 0;
         for (int k = 0; k < kept; k++)
         {
-            sum += Share(totals[work[k]], costs[work[k]].QueueStepDollars, level, herd);
+            sum += Band(totals[candidates[k]], costs[candidates[k]].QueueStepDollars, level, below, herd, placed);
         }
 
-        int first = Pick(totals, costs, work[..kept], level, herd, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out share);
-        rival = Pick(totals, costs, work[..kept], level, herd, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out rivalShare);
+        if (!(sum > 0))
+        {
+            // Nothing left between the two levels (the band rounded away): the cheapest takes it.
+            return -1;
+        }
+
+        int first = Pick(totals, costs, candidates, level, below, herd, placed, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out share);
+        rival = Pick(totals, costs, candidates, level, below, herd, placed, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out rivalShare);
         return first;
     }
 
@@ -263,12 +292,12 @@ internal sealed class HerdSpread
     public static bool KeepFirst(int aInFlight, double aShare, int bInFlight, double bShare) =>
         aInFlight * bShare <= bInFlight * aShare;
 
-    /// <summary>The candidate where the cumulative shares pass <paramref name="draw"/>.</summary>
-    private static int Pick(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double level, double herd, double draw, out double share)
+    /// <summary>The candidate where the cumulative band shares pass <paramref name="draw"/>.</summary>
+    private static int Pick(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double level, double below, double herd, double placed, double draw, out double share)
     {
         for (int k = 0; k < kept.Length; k++)
         {
-            share = Share(totals[kept[k]], costs[kept[k]].QueueStepDollars, level, herd);
+            share = Band(totals[kept[k]], costs[kept[k]].QueueStepDollars, level, below, herd, placed);
             draw -= share;
             if (draw < 0)
             {
@@ -276,10 +305,23 @@ internal sealed class HerdSpread
             }
         }
 
-        int last = kept[^1];
-        share = Share(totals[last], costs[last].QueueStepDollars, level, herd);
-        return last;
+        // Rounding left the draw unspent: the last candidate with a share.
+        for (int k = kept.Length - 1; k >= 0; k--)
+        {
+            share = Band(totals[kept[k]], costs[kept[k]].QueueStepDollars, level, below, herd, placed);
+            if (share > 0)
+            {
+                return kept[k];
+            }
+        }
+
+        share = 0;
+        return kept[^1];
     }
+
+    /// <summary>A candidate's share of the band: what it takes below the herd's level less what it takes below the placed herd's.</summary>
+    private static double Band(double total, double step, double level, double below, double herd, double placed) =>
+        Math.Max(0, Share(total, step, level, herd) - Share(total, step, below, placed));
 
     /// <summary>Requests a candidate takes below the level; a candidate without a queue step (no queue: an API endpoint) could take the whole herd once below it.</summary>
     private static double Share(double total, double step, double level, double herd)
@@ -293,13 +335,12 @@ internal sealed class HerdSpread
     }
 
     /// <summary>
-    /// The water level at which the candidates' shares add up to the herd: the candidates sorted by
-    /// total, then walked from the cheapest while the level the ones so far would reach with the
-    /// whole herd, (herd + sum of total / step) / (sum of 1 / step), is above the next one's total.
-    /// O(n log n) for the sort, O(n) for the walk. A candidate without a queue step absorbs the
-    /// whole herd once the level passes it: the level stops just above its total.
+    /// The water levels at which the candidates' shares add up to <paramref name="herd"/> (returned)
+    /// and to <paramref name="placed"/> (<paramref name="below"/>): the candidates sorted by total
+    /// once, then walked from the cheapest for each (<see cref="Walk"/>). O(n log n) for the sort,
+    /// O(n) for each walk.
     /// </summary>
-    internal static double Level(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double herd)
+    internal static double Levels(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, ReadOnlySpan<int> kept, double herd, double placed, out double below)
     {
         int n = kept.Length;
         if (t_levelTotals is null || t_levelTotals.Length < n)
@@ -318,9 +359,21 @@ internal sealed class HerdSpread
         }
 
         sortedTotals.Sort(sortedSteps);
+        below = placed > 0 ? Walk(sortedTotals, sortedSteps, placed) : sortedTotals[0];
+        return Walk(sortedTotals, sortedSteps, herd);
+    }
+
+    /// <summary>
+    /// The level over candidates sorted by total: walked from the cheapest while the level the ones
+    /// so far would reach with the whole herd, (herd + sum of total / step) / (sum of 1 / step), is
+    /// above the next one's total. A candidate without a queue step absorbs the whole herd once the
+    /// level passes it: the level stops just above its total.
+    /// </summary>
+    private static double Walk(ReadOnlySpan<double> sortedTotals, ReadOnlySpan<double> sortedSteps, double herd)
+    {
         double inverseSteps = 0;
         double weightedTotals = 0;
-        for (int k = 0; k < n; k++)
+        for (int k = 0; k < sortedTotals.Length; k++)
         {
             double total = sortedTotals[k];
             if (inverseSteps > 0 && (herd + weightedTotals) / inverseSteps <= total)

@@ -6,7 +6,7 @@ namespace CostModel.Routing;
 /// <summary>
 /// Chooses among the priced candidates of one decision: panic when soft filters left nothing, the
 /// cheapest admitted candidate, the affinity key's incumbent kept within the hysteresis band (and
-/// the break penalty), in a burst a draw from its cheapest spread (<see cref="HerdSpread"/>), otherwise a randomised choice among near-equals of the cheapest by power of
+/// the break penalty), in a burst a draw from this request's band of its cheapest spread (<see cref="HerdSpread"/>), otherwise a randomised choice among near-equals of the cheapest by power of
 /// two choices on in-flight work. Reads the scratch the pricing filled; writes only its work arrays there (Near, FollowUps).
 /// </summary>
 internal sealed class Picker(CostModelMetrics metrics, IRandomSource random)
@@ -110,9 +110,10 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random)
             }
         }
 
-        // A burst the others may be placing too: drawn from its cheapest spread (HerdSpread). Its work
+        // A burst the others may be placing too: drawn from this request's band of its cheapest spread
+        // (HerdSpread: the allocation of the herd with it less that of the herd placed before it). Its work
         // array is the pricing's follow-ups (done with by now), not Near: Near holds the scan's maybe-near list.
-        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, HerdSpread.Herd(rise, scratch.Count), random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
+        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, HerdSpread.Herd(rise, scratch.Count), HerdSpread.Placed(rise, scratch.Count), random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
         if (drawn >= 0)
         {
             flags |= RouteNotes.RandomTieBreak | RouteNotes.HerdDraw;

@@ -13,7 +13,7 @@ public sealed class HerdSpreadTests
 
     private static CostBreakdown Step(double dollars) => new() { QueueStepDollars = dollars };
 
-    private static int[] Counts(double[] totals, CostBreakdown[] costs, double herd, int draws = 20_000)
+    private static int[] Counts(double[] totals, CostBreakdown[] costs, double herd, double placed = 0, int draws = 20_000)
     {
         byte[] verdicts = new byte[totals.Length];
         int best = Array.IndexOf(totals, totals.Min());
@@ -22,7 +22,7 @@ public sealed class HerdSpreadTests
         int[] counts = new int[totals.Length];
         for (int i = 0; i < draws; i++)
         {
-            int chosen = HerdSpread.Draw(verdicts, totals, costs, Eligible, best, herd, random, work, out _, out _, out _);
+            int chosen = HerdSpread.Draw(verdicts, totals, costs, Eligible, best, herd, placed, random, work, out _, out _, out _);
             counts[chosen < 0 ? best : chosen]++;
         }
 
@@ -34,7 +34,7 @@ public sealed class HerdSpreadTests
     {
         double[] totals = [1.0, 1.0];
         CostBreakdown[] costs = [Step(0.1), Step(0.1)];
-        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 0.9, new SeededRandomSource(1), new int[2], out _, out _, out _));
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 0.9, 0, new SeededRandomSource(1), new int[2], out _, out _, out _));
     }
 
     [Fact]
@@ -52,12 +52,70 @@ public sealed class HerdSpreadTests
     }
 
     [Fact]
+    public void A_request_draws_from_the_band_of_the_herd_its_arrival_adds()
+    {
+        // As above, A at 1.0 rising 0.1 and B at 2.0 rising 0.2. The 20 requests placed before this
+        // one fill up to 2.667 (A 16.67, B 3.33); the herd of 30 to 3.333 (A 23.33, B 6.67). This
+        // request's band of 10: A 6.67, B 3.33, so B is drawn a third of the time, not 22 %.
+        double[] totals = [1.0, 2.0, 10.0];
+        CostBreakdown[] costs = [Step(0.1), Step(0.2), Step(0.1)];
+        int[] counts = Counts(totals, costs, 30, placed: 20);
+
+        Assert.Equal(0, counts[2]);
+        Assert.Equal(6.67 / 10, counts[0] / 20_000.0, 0.02);
+        Assert.Equal(3.33 / 10, counts[1] / 20_000.0, 0.02);
+    }
+
+    [Fact]
+    public void Requests_drawn_band_by_band_fill_the_allocation_of_the_whole_herd()
+    {
+        // Thirty requests, the k-th drawn from the band (k - 1, k]: together they are placed as the
+        // allocation of 30 (A 23.33, B 6.67), where each drawing from the allocation of the herd so
+        // far (1, 2, ... 30) would put 26.0 on A: the early ones, expecting little, all take A.
+        double[] totals = [1.0, 2.0];
+        CostBreakdown[] costs = [Step(0.1), Step(0.2)];
+        double banded = 0;
+        double sofar = 0;
+        const int Draws = 4_000;
+        for (int k = 1; k <= 30; k++)
+        {
+            banded += Counts(totals, costs, k, placed: k - 1, draws: Draws)[0] / (double)Draws;
+            sofar += Counts(totals, costs, k, draws: Draws)[0] / (double)Draws;
+        }
+
+        Assert.Equal(23.33, banded, 0.5);
+        Assert.True(sofar > 25.5, $"drawn from the herd so far, A took {sofar:0.0} of 30");
+    }
+
+    [Fact]
+    public void The_herd_placed_before_a_request_is_the_herd_without_its_arrival()
+    {
+        var time = new FakeTimeProvider(T0);
+        var spread = new HerdSpread(time);
+        double rise = 0;
+        for (int i = 0; i < 4; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(200));
+            rise = spread.Arrived(time.GetUtcNow());
+        }
+
+        // A mesh of 100: the fourth request's band is what its arrival (1/2 s of recent rate less
+        // 1/60 s of usual rate) adds to the herd; the requests before it took the herd below.
+        double before = rise - (1 / 2.0) + (1 / 60.0);
+        Assert.Equal(HerdSpread.Herd(before, 100), HerdSpread.Placed(rise, 100), 9);
+        Assert.Equal(99 * (1 / 2.0 - (1 / 60.0)) * HerdSpread.StaleWindow.TotalSeconds, HerdSpread.Herd(rise, 100) - HerdSpread.Placed(rise, 100), 6);
+
+        // The first request of a burst stands for no band: nothing is placed before it.
+        Assert.Equal(0, HerdSpread.Placed(1 / 2.0, 100));
+    }
+
+    [Fact]
     public void A_small_herd_stays_on_the_cheapest_when_it_can_absorb_it()
     {
         // Herd 5 on A (rises 0.1 a request): its price reaches 1.5, still below B's 2.0.
         double[] totals = [1.0, 2.0];
         CostBreakdown[] costs = [Step(0.1), Step(0.1)];
-        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 5, new SeededRandomSource(1), new int[2], out _, out _, out _));
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 5, 0, new SeededRandomSource(1), new int[2], out _, out _, out _));
     }
 
     [Fact]
@@ -70,7 +128,7 @@ public sealed class HerdSpreadTests
         int[] work = new int[3];
         for (int i = 0; i < 1000; i++)
         {
-            Assert.NotEqual(1, HerdSpread.Draw(verdicts, totals, costs, Eligible, 0, 50, random, work, out _, out _, out _));
+            Assert.NotEqual(1, HerdSpread.Draw(verdicts, totals, costs, Eligible, 0, 50, 0, random, work, out _, out _, out _));
         }
     }
 
@@ -80,7 +138,7 @@ public sealed class HerdSpreadTests
         // An API endpoint (no queue step) cheapest: nothing to spread.
         double[] totals = [1.0, 1.2];
         CostBreakdown[] costs = [Step(0), Step(0.1)];
-        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 100, new SeededRandomSource(1), new int[2], out _, out _, out _));
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 100, 0, new SeededRandomSource(1), new int[2], out _, out _, out _));
     }
 
     [Fact]
@@ -166,7 +224,7 @@ public sealed class HerdSpreadTests
             kept[i] = i;
         }
 
-        double level = HerdSpread.Level(totals, costs, kept, herd);
+        double level = HerdSpread.Levels(totals, costs, kept, herd, 0, out _);
 
         double filled = 0;
         for (int i = 0; i < candidates; i++)
@@ -186,7 +244,7 @@ public sealed class HerdSpreadTests
         double[] totals = [3.0, 1.5, 1.0];
         CostBreakdown[] costs = [Step(0.1), Step(0), Step(0.1)];
 
-        double level = HerdSpread.Level(totals, costs, [0, 1, 2], 30);
+        double level = HerdSpread.Levels(totals, costs, [0, 1, 2], 30, 0, out _);
 
         Assert.True(level > 1.5 && level < 1.5 + 1e-12, $"level {level}");
     }
