@@ -25,13 +25,14 @@ public sealed class SimulatorScaleTests
         {
             (long passes, long checks, long visited) = host.Adapter.WorkCounters;
 
-            // Before: a pass over all 59 other nodes every round (200 passes), and every queued record
-            // of the view (up to two per node) looked at and sorted for each message. Now: a pass only
-            // when some node's liveness can change, and about as many records looked at as a message
+            // At first: a pass over all 59 other nodes every round (200 passes), and every queued
+            // record of the view (up to two per node) looked at and sorted for each message. Then a
+            // pass over every node whenever the earliest deadline came (up to 50 passes of 59 nodes;
+            // in a 1,000-node mesh nearly every round). Now only the nodes due are looked at, most of
+            // them to be queued again under a deadline that heartbeats moved on (186 looks in 68 of
+            // the 200 rounds, node-00, seed 1), and about as many records looked at as a message
             // carries (some 17 at this MTU) plus a few that did not fit.
-            Assert.True(passes <= rounds / 4, $"{host.Id}: {passes} liveness passes in {rounds} rounds");
-
-            // Only the nodes due are looked at: a few a round at most, not the whole view whenever one is due.
+            Assert.True(passes <= rounds / 2, $"{host.Id}: {passes} rounds looked at liveness, of {rounds}");
             Assert.True(checks <= rounds, $"{host.Id}: {checks} liveness checks in {rounds} rounds");
             Assert.True(visited / rounds <= Nodes * 0.6, $"{host.Id}: {visited / rounds:0.0} records looked at per round in a mesh of {Nodes}");
         }
