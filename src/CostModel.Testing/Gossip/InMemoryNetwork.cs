@@ -60,7 +60,7 @@ public sealed class InMemoryNetwork : IDisposable
     private readonly List<HashSet<string>> _cuts = [];
     private readonly Dictionary<string, Counters> _counters = new(StringComparer.Ordinal);
     private readonly Counters _total = new();
-    private readonly PriorityQueue<InFlight, (DateTimeOffset Due, long Sequence)> _inFlight = new();
+    private readonly InFlightQueue _inFlight = new();
     // Buffers of messages in flight, reused: every message of a gossip round is in flight at once
     // (the links' delay), so a shared array pool would run dry and allocate anyway.
     private readonly Stack<byte[]> _buffers = new();
@@ -688,6 +688,70 @@ public sealed class InMemoryNetwork : IDisposable
 
     /// <summary>A message on its way: <see cref="Payload"/> is a pooled buffer of which the first <see cref="Length"/> bytes are the message.</summary>
     private readonly record struct InFlight(string From, string To, byte[] Payload, int Length);
+
+    /// <summary>
+    /// Messages in flight in (due time, sequence) order, as a priority queue of both would give them,
+    /// but queued per due time: every message sent at one moment over links of one delay is due at
+    /// one moment, and those are first in, first out (sequence numbers only grow), so a message costs
+    /// O(1) to queue and take instead of O(log n) sifts through every message in flight.
+    /// </summary>
+    private sealed class InFlightQueue
+    {
+        private readonly PriorityQueue<Queue<(InFlight Message, long Sequence)>, long> _dueTimes = new();
+        private readonly Dictionary<long, Queue<(InFlight Message, long Sequence)>> _byDue = [];
+        private readonly Stack<Queue<(InFlight Message, long Sequence)>> _spare = new();
+
+        public int Count { get; private set; }
+
+        public void Enqueue(InFlight message, (DateTimeOffset Due, long Sequence) at)
+        {
+            long due = at.Due.UtcTicks;
+            if (!_byDue.TryGetValue(due, out Queue<(InFlight Message, long Sequence)>? queue))
+            {
+                queue = _spare.TryPop(out Queue<(InFlight Message, long Sequence)>? spare) ? spare : new();
+                _byDue.Add(due, queue);
+                _dueTimes.Enqueue(queue, due);
+            }
+
+            queue.Enqueue((message, at.Sequence));
+            Count++;
+        }
+
+        public bool TryPeek(out InFlight message, out (DateTimeOffset Due, long Sequence) at)
+        {
+            if (_dueTimes.TryPeek(out Queue<(InFlight Message, long Sequence)>? queue, out long due))
+            {
+                (message, long sequence) = queue.Peek();
+                at = (new DateTimeOffset(due, TimeSpan.Zero), sequence);
+                return true;
+            }
+
+            message = default;
+            at = default;
+            return false;
+        }
+
+        public void Dequeue()
+        {
+            Queue<(InFlight Message, long Sequence)> queue = _dueTimes.Peek();
+            queue.Dequeue();
+            Count--;
+            if (queue.Count == 0)
+            {
+                _dueTimes.TryDequeue(out _, out long due);
+                _byDue.Remove(due);
+                _spare.Push(queue);
+            }
+        }
+
+        public void Clear()
+        {
+            _dueTimes.Clear();
+            _byDue.Clear();
+            _spare.Clear();
+            Count = 0;
+        }
+    }
 
     /// <summary>
     /// The messages of one wave (<see cref="ParallelDelivery"/>) grouped by receiver, and what each
