@@ -1,3 +1,3 @@
 using CostModel.Simulation;
 
-return ReportRunner.Run(args, Console.Out, Console.Error);
+return YoungGeneration.RunAgainWithBudget(args) ?? ReportRunner.Run(args, Console.Out, Console.Error);
