@@ -75,7 +75,6 @@ internal static class ReportRunner
         output.WriteLine();
         output.WriteLine($"JSON: {jsonPath}");
         output.WriteLine($"Charts: {string.Join(", ", charts)}");
-        error.WriteLine(CollectorSummary());
         return 0;
     }
 
@@ -87,9 +86,10 @@ internal static class ReportRunner
     internal static readonly string[] ScaleRuns = ["mesh-burst-100", "mesh-burst-500"];
 
     /// <summary>
-    /// The collector's share of the run, on the error stream (so the report stays the same for a
-    /// seed): collections per generation, pause time, bytes allocated and the heap's peak, for
-    /// comparing runtime settings (docs/simulation.md, "Scale").
+    /// The collector's share of the process so far (the command line writes it to the error stream
+    /// after a report, so the report stays the same for a seed): collections per generation, pause
+    /// time, bytes allocated and the heap after the last collection, for comparing runtime settings
+    /// (docs/simulation.md, "Scale").
     /// </summary>
     internal static string CollectorSummary()
     {
