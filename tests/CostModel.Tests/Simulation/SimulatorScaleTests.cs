@@ -14,7 +14,7 @@ public sealed class SimulatorScaleTests
     private const double Seconds = 30;
 
     [Fact]
-    public void A_round_looks_at_the_relay_queue_not_the_whole_view_and_liveness_passes_are_rare()
+    public void A_round_looks_at_the_relay_queue_not_the_whole_view_and_at_the_liveness_of_the_nodes_due_only()
     {
         using var run = new SimulationRun(Mesh(), RoutingPolicies.CostModel, seed: 1);
         SimulationResult result = run.Run();
