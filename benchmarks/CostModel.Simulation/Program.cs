@@ -1,3 +1,14 @@
 using CostModel.Simulation;
 
-return ReportRunner.Run(args, Console.Out, Console.Error);
+if (YoungGeneration.RunAgainWithBudget(args) is { } childExitCode)
+{
+    return childExitCode;
+}
+
+int exitCode = ReportRunner.Run(args, Console.Out, Console.Error);
+if (exitCode == 0)
+{
+    await Console.Error.WriteLineAsync(ReportRunner.CollectorSummary());
+}
+
+return exitCode;

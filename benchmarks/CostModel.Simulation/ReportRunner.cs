@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using System.Text.Json;
 using CostModel.Testing.Simulation;
 
@@ -83,6 +84,20 @@ internal static class ReportRunner
     /// hours on two cores; <c>mesh-burst-48</c> stays in).
     /// </summary>
     internal static readonly string[] ScaleRuns = ["mesh-burst-100", "mesh-burst-500"];
+
+    /// <summary>
+    /// The collector's share of the process so far (the command line writes it to the error stream
+    /// after a report, so the report stays the same for a seed): collections per generation, pause
+    /// time, bytes allocated and the heap after the last collection, for comparing runtime settings
+    /// (docs/simulation.md, "Scale").
+    /// </summary>
+    internal static string CollectorSummary()
+    {
+        GCMemoryInfo last = GC.GetGCMemoryInfo(GCKind.Any);
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"Collector: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2 collections; paused {GC.GetTotalPauseDuration().TotalSeconds:0.0} s; allocated {GC.GetTotalAllocatedBytes() / 1e6:0} MB; heap after the last {last.HeapSizeBytes / 1e6:0} MB ({(GCSettings.IsServerGC ? "server" : "workstation")}, {(GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "not concurrent" : GCSettings.LatencyMode.ToString())}).");
+    }
 
     private static List<(string Name, Func<Scenario> Create)> ResolveScenarios(IReadOnlyList<string> names)
     {

@@ -119,9 +119,6 @@ public sealed class GossipEndpoint : IDisposable
             return;
         }
 
-        foreach (string peer in _network.PickPeers(Address, Fanout))
-        {
-            _network.Send(Address, peer, message.Payload.Span);
-        }
+        _network.SendToPeers(Address, Fanout, message.Payload.Span);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using CostModel.Gossip;
 
 namespace CostModel.Testing.Gossip;
@@ -34,7 +35,11 @@ public delegate void PayloadReceiver(ReadOnlySpan<byte> payload, string from);
 /// flight makes it an unknown-endpoint drop at delivery. Partitions apply at send: messages already
 /// in flight still arrive.
 /// </para>
-/// <para>Thread-safe: a simulator may send from several threads; receive callbacks are never run concurrently with each other.</para>
+/// <para>
+/// Thread-safe: a simulator may send from several threads; receive callbacks are never run
+/// concurrently with each other, except for different receivers when <see cref="ParallelDelivery"/>
+/// is on (the simulator's own setting).
+/// </para>
 /// </remarks>
 public sealed class InMemoryNetwork : IDisposable
 {
@@ -55,13 +60,20 @@ public sealed class InMemoryNetwork : IDisposable
     private readonly List<HashSet<string>> _cuts = [];
     private readonly Dictionary<string, Counters> _counters = new(StringComparer.Ordinal);
     private readonly Counters _total = new();
-    private readonly PriorityQueue<InFlight, (DateTimeOffset Due, long Sequence)> _inFlight = new();
+    private readonly InFlightQueue _inFlight = new();
     // Buffers of messages in flight, reused: every message of a gossip round is in flight at once
     // (the links' delay), so a shared array pool would run dry and allocate anyway.
     private readonly Stack<byte[]> _buffers = new();
 
     // Positions swapped by the sparse shuffle of PickPeers, reused (cleared per pick, under the gate).
     private readonly Dictionary<int, int> _swapped = [];
+
+    // The sends of a receive callback run by ParallelDelivery, kept until the wave is done (see Wave).
+    [ThreadStatic]
+    private static Wave.Sends? t_sends;
+
+    // Reused by ParallelDelivery's waves (only the draining pass touches it).
+    private readonly Wave _wave = new();
     private LinkConditions _defaultConditions = LinkConditions.Perfect;
     private long _sequence;
     private bool _draining;
@@ -123,6 +135,17 @@ public sealed class InMemoryNetwork : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Delivers the messages due at one moment to different receivers in parallel (each receiver's
+    /// in their order, on one thread), for a simulator hosting many independent nodes on several
+    /// cores. The outcome is the same as one by one: what the callbacks send is kept and sent after
+    /// the wave, in the order the messages were due and each callback sent it, so sequence numbers,
+    /// random draws (loss, duplication, jitter, peer choice) and counters come out as they would
+    /// have. The receivers must share no state but through thread-safe, order-free means (the
+    /// simulator's nodes share interned capabilities and ids). Off by default.
+    /// </summary>
+    internal bool ParallelDelivery { get; set; }
 
     /// <summary>The traffic of the whole network.</summary>
     public TrafficCounters Total
@@ -264,41 +287,80 @@ public sealed class InMemoryNetwork : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(from);
         ArgumentException.ThrowIfNullOrEmpty(to);
+        if (Deferred() is { } sends)
+        {
+            sends.Add(from, to, 0, Pooled(payload), payload.Length);
+            return;
+        }
+
         bool deliverNow;
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var count = new MessageCount(1, payload.Length);
-            Counters sender = CountersFor(from);
-            Count(sender, Outcome.Sent, count);
-            LinkConditions link = _links.GetValueOrDefault((from, to)) ?? _defaultConditions;
-
-            Outcome? drop =
-                !_endpoints.ContainsKey(to) ? Outcome.UnknownEndpoint
-                : !CanReach(from, to) ? Outcome.Partitioned
-                : payload.Length > link.Mtu ? Outcome.Oversize
-                : Happens(link.LossProbability) ? Outcome.Lost
-                : null;
-            if (drop is { } reason)
-            {
-                Count(sender, reason, count);
-                return;
-            }
-
-            DateTimeOffset now = _time.GetUtcNow();
-            Enqueue(from, to, Copy(payload), payload.Length, link, now);
-            if (Happens(link.DuplicationProbability))
-            {
-                Count(sender, Outcome.Duplicated, count);
-                Enqueue(from, to, Copy(payload), payload.Length, link, now);
-            }
-
-            deliverNow = ArmTimer(now);
+            SendLocked(from, to, payload);
+            deliverNow = ArmTimer(_time.GetUtcNow());
         }
 
         if (deliverNow)
         {
             Drain();
+        }
+    }
+
+    /// <summary>Sends a copy of <paramref name="payload"/> to up to <paramref name="fanout"/> random endpoints other than <paramref name="from"/> (<see cref="PickPeers(string, int, List{string})"/>).</summary>
+    internal void SendToPeers(string from, int fanout, ReadOnlySpan<byte> payload)
+    {
+        if (Deferred() is { } sends)
+        {
+            sends.Add(from, null, fanout, Pooled(payload), payload.Length);
+            return;
+        }
+
+        foreach (string peer in PickPeers(from, fanout))
+        {
+            Send(from, peer, payload);
+        }
+    }
+
+    /// <summary>The sends being kept by the wave this thread runs a receive callback of; null when not in one of this network's waves.</summary>
+    private Wave.Sends? Deferred() => t_sends is { } sends && ReferenceEquals(sends.Network, this) ? sends : null;
+
+    /// <summary>A copy of a payload in a pooled buffer (taking the gate).</summary>
+    private byte[] Pooled(ReadOnlySpan<byte> payload)
+    {
+        lock (_gate)
+        {
+            return Copy(payload);
+        }
+    }
+
+    /// <summary>Counts and checks one message and queues a copy of it (or drops it). Caller holds the gate.</summary>
+    private void SendLocked(string from, string to, ReadOnlySpan<byte> payload)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int length = payload.Length;
+        var count = new MessageCount(1, length);
+        Counters sender = CountersFor(from);
+        Count(sender, Outcome.Sent, count);
+        LinkConditions link = _links.GetValueOrDefault((from, to)) ?? _defaultConditions;
+
+        Outcome? drop =
+            !_endpoints.ContainsKey(to) ? Outcome.UnknownEndpoint
+            : !CanReach(from, to) ? Outcome.Partitioned
+            : length > link.Mtu ? Outcome.Oversize
+            : Happens(link.LossProbability) ? Outcome.Lost
+            : null;
+        if (drop is { } reason)
+        {
+            Count(sender, reason, count);
+            return;
+        }
+
+        DateTimeOffset now = _time.GetUtcNow();
+        Enqueue(from, to, Copy(payload), length, link, now);
+        if (Happens(link.DuplicationProbability))
+        {
+            Count(sender, Outcome.Duplicated, count);
+            Enqueue(from, to, Copy(payload), length, link, now);
         }
     }
 
@@ -431,6 +493,12 @@ public sealed class InMemoryNetwork : IDisposable
             _draining = true;
         }
 
+        if (ParallelDelivery)
+        {
+            DrainInWaves();
+            return;
+        }
+
         bool finished = false;
         try
         {
@@ -497,6 +565,99 @@ public sealed class InMemoryNetwork : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Drain"/> for <see cref="ParallelDelivery"/>: every message due now is one wave,
+    /// delivered per receiver in parallel; what the callbacks sent is then sent in the order one by
+    /// one delivery would have sent it, and the next wave is what that made due.
+    /// </summary>
+    private void DrainInWaves()
+    {
+        Wave wave = _wave;
+        ExceptionDispatchInfo? failure = null;
+        try
+        {
+            while (failure is null)
+            {
+                lock (_gate)
+                {
+                    DateTimeOffset now = _time.GetUtcNow();
+                    wave.Clear();
+                    while (!_disposed && _inFlight.TryPeek(out InFlight message, out (DateTimeOffset Due, long Sequence) next) && next.Due <= now)
+                    {
+                        _inFlight.Dequeue();
+                        var count = new MessageCount(1, message.Length);
+                        if (!_endpoints.TryGetValue(message.To, out PayloadReceiver? receiver))
+                        {
+                            Count(CountersFor(message.From), Outcome.UnknownEndpoint, count);
+                            Recycle(message.Payload);
+                            continue;
+                        }
+
+                        Count(CountersFor(message.To), Outcome.Delivered, count);
+                        wave.Add(this, message, receiver);
+                    }
+
+                    if (wave.Count == 0)
+                    {
+                        return;
+                    }
+                }
+
+                failure = wave.Deliver();
+                lock (_gate)
+                {
+                    for (int i = 0; i < wave.Count; i++)
+                    {
+                        Recycle(wave.Message(i).Payload);
+                        foreach (Wave.Send send in wave.SendsOf(i))
+                        {
+                            if (!_disposed)
+                            {
+                                if (send.To is { } to)
+                                {
+                                    SendLocked(send.From, to, send.Payload.AsSpan(0, send.Length));
+                                }
+                                else
+                                {
+                                    foreach (string peer in PickPeers(send.From, send.Fanout))
+                                    {
+                                        SendLocked(send.From, peer, send.Payload.AsSpan(0, send.Length));
+                                    }
+                                }
+                            }
+
+                            Recycle(send.Payload);
+                        }
+                    }
+
+                    wave.Clear();
+                }
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _draining = false;
+                if (!_disposed)
+                {
+                    DateTimeOffset now = _time.GetUtcNow();
+                    if (failure is not null && _inFlight.TryPeek(out _, out (DateTimeOffset Due, long Sequence) next) && next.Due <= now)
+                    {
+                        // A receive callback threw: the rest is left queued for the timer, as one by one.
+                        _timer.Change(TimeSpan.FromTicks(1), Timeout.InfiniteTimeSpan);
+                    }
+                    else
+                    {
+                        ArmTimer(now);
+                    }
+                }
+            }
+        }
+
+        failure?.Throw();
+    }
+
     private Counters CountersFor(string address)
     {
         if (!_counters.TryGetValue(address, out Counters? counters))
@@ -527,6 +688,193 @@ public sealed class InMemoryNetwork : IDisposable
 
     /// <summary>A message on its way: <see cref="Payload"/> is a pooled buffer of which the first <see cref="Length"/> bytes are the message.</summary>
     private readonly record struct InFlight(string From, string To, byte[] Payload, int Length);
+
+    /// <summary>
+    /// Messages in flight in (due time, sequence) order, as a priority queue of both would give them,
+    /// but queued per due time: every message sent at one moment over links of one delay is due at
+    /// one moment, and those are first in, first out (sequence numbers only grow), so a message costs
+    /// O(1) to queue and take instead of O(log n) sifts through every message in flight.
+    /// </summary>
+    private sealed class InFlightQueue
+    {
+        private readonly PriorityQueue<Queue<(InFlight Message, long Sequence)>, long> _dueTimes = new();
+        private readonly Dictionary<long, Queue<(InFlight Message, long Sequence)>> _byDue = [];
+        private readonly Stack<Queue<(InFlight Message, long Sequence)>> _spare = new();
+
+        public int Count { get; private set; }
+
+        public void Enqueue(InFlight message, (DateTimeOffset Due, long Sequence) at)
+        {
+            long due = at.Due.UtcTicks;
+            if (!_byDue.TryGetValue(due, out Queue<(InFlight Message, long Sequence)>? queue))
+            {
+                queue = _spare.TryPop(out Queue<(InFlight Message, long Sequence)>? spare) ? spare : new();
+                _byDue.Add(due, queue);
+                _dueTimes.Enqueue(queue, due);
+            }
+
+            queue.Enqueue((message, at.Sequence));
+            Count++;
+        }
+
+        public bool TryPeek(out InFlight message, out (DateTimeOffset Due, long Sequence) at)
+        {
+            if (_dueTimes.TryPeek(out Queue<(InFlight Message, long Sequence)>? queue, out long due))
+            {
+                (message, long sequence) = queue.Peek();
+                at = (new DateTimeOffset(due, TimeSpan.Zero), sequence);
+                return true;
+            }
+
+            message = default;
+            at = default;
+            return false;
+        }
+
+        public void Dequeue()
+        {
+            Queue<(InFlight Message, long Sequence)> queue = _dueTimes.Peek();
+            queue.Dequeue();
+            Count--;
+            if (queue.Count == 0)
+            {
+                _dueTimes.TryDequeue(out _, out long due);
+                _byDue.Remove(due);
+                _spare.Push(queue);
+            }
+        }
+
+        public void Clear()
+        {
+            _dueTimes.Clear();
+            _byDue.Clear();
+            _spare.Clear();
+            Count = 0;
+        }
+    }
+
+    /// <summary>
+    /// The messages of one wave (<see cref="ParallelDelivery"/>) grouped by receiver, and what each
+    /// callback sent, kept in message order. Reused from wave to wave.
+    /// </summary>
+    private sealed class Wave
+    {
+        private readonly List<InFlight> _messages = [];
+        private readonly List<PayloadReceiver> _receivers = [];
+        private readonly List<Sends> _sends = [];
+        private readonly Dictionary<string, int> _groupOf = new(StringComparer.Ordinal);
+        private readonly List<List<int>> _groups = [];
+        private int _groupCount;
+
+        public int Count => _messages.Count;
+
+        public InFlight Message(int i) => _messages[i];
+
+        public List<Send> SendsOf(int i) => _sends[i].Items;
+
+        public void Add(InMemoryNetwork network, InFlight message, PayloadReceiver receiver)
+        {
+            int i = _messages.Count;
+            _messages.Add(message);
+            _receivers.Add(receiver);
+            if (_sends.Count <= i)
+            {
+                _sends.Add(new Sends(network));
+            }
+
+            if (!_groupOf.TryGetValue(message.To, out int group))
+            {
+                group = _groupCount++;
+                _groupOf.Add(message.To, group);
+                if (_groups.Count < _groupCount)
+                {
+                    _groups.Add([]);
+                }
+            }
+
+            _groups[group].Add(i);
+        }
+
+        /// <summary>Runs the callbacks, each receiver's in order on one thread; the first failure, if any (the others still run).</summary>
+        public ExceptionDispatchInfo? Deliver()
+        {
+            ExceptionDispatchInfo? failure = null;
+            if (_groupCount == 1)
+            {
+                DeliverGroup(0, ref failure);
+                return failure;
+            }
+
+            Lock gate = new();
+            Parallel.For(0, _groupCount, group =>
+            {
+                ExceptionDispatchInfo? own = null;
+                DeliverGroup(group, ref own);
+                if (own is not null)
+                {
+                    lock (gate)
+                    {
+                        failure ??= own;
+                    }
+                }
+            });
+            return failure;
+        }
+
+        public void Clear()
+        {
+            _messages.Clear();
+            _receivers.Clear();
+            foreach (Sends sends in _sends)
+            {
+                sends.Items.Clear();
+            }
+
+            for (int g = 0; g < _groupCount; g++)
+            {
+                _groups[g].Clear();
+            }
+
+            _groupOf.Clear();
+            _groupCount = 0;
+        }
+
+        private void DeliverGroup(int group, ref ExceptionDispatchInfo? failure)
+        {
+            foreach (int i in _groups[group])
+            {
+                InFlight message = _messages[i];
+                t_sends = _sends[i];
+                try
+                {
+                    _receivers[i](message.Payload.AsSpan(0, message.Length), message.From);
+                }
+                catch (Exception ex)
+                {
+                    // Thrown again once the wave is done (as one by one would have thrown it); this receiver's later messages are not delivered.
+                    failure = ExceptionDispatchInfo.Capture(ex);
+                    return;
+                }
+                finally
+                {
+                    t_sends = null;
+                }
+            }
+        }
+
+        /// <summary>What one receive callback sent: to one address, or (no address) to <see cref="Send.Fanout"/> random peers.</summary>
+        public readonly record struct Send(string From, string? To, int Fanout, byte[] Payload, int Length);
+
+        /// <summary>The sends of one callback.</summary>
+        public sealed class Sends(InMemoryNetwork network)
+        {
+            public InMemoryNetwork Network { get; } = network;
+
+            public List<Send> Items { get; } = [];
+
+            public void Add(string from, string? to, int fanout, byte[] payload, int length) => Items.Add(new Send(from, to, fanout, payload, length));
+        }
+    }
 
     private sealed class Counters
     {

@@ -334,7 +334,7 @@ public sealed partial class GossipAdapter
             node.Detector.Heartbeat(_time.GetTimestamp());
             LivenessDecision back = LivenessPolicy.OnHeartbeat(node.Liveness);
             node.Liveness = back.Next;
-            _nextLivenessCheck = Math.Min(_nextLivenessCheck, s.Liveness.NextChange(node.Liveness, node.Detector));
+            ScheduleLivenessLocked(node, s.Liveness.NextChange(node.Liveness, node.Detector));
             node.MarkChanged();
             _view.InvalidateLocked(node.NodeId);
             _stats = _stats with { Merged = _stats.Merged + 1 };
@@ -483,7 +483,7 @@ public sealed partial class GossipAdapter
             node.CapabilitiesHeardAt = _time.GetTimestamp();
             if (!node.HasState)
             {
-                _nextLivenessCheck = Math.Min(_nextLivenessCheck, node.CapabilitiesHeardAt + CapabilitiesForgetAfter(s) + 1);
+                ScheduleLivenessLocked(node, node.CapabilitiesHeardAt + CapabilitiesForgetAfter(s) + 1);
             }
 
             _relays.Set(node, capabilities: true, RetransmitLimit(s));
@@ -558,6 +558,7 @@ public sealed partial class GossipAdapter
         }
 
         _nodes.Remove(weakest.NodeId);
+        weakest.LivenessDeadline = long.MaxValue;
         _relays.RemoveNode(weakest);
         _view.RemoveLocked(weakest.NodeId);
         AddChangeLocked(new MeshChange(weakest.NodeId, MeshChangeKind.Removed, now));
@@ -575,48 +576,62 @@ public sealed partial class GossipAdapter
         List<GossipNode>? removed = null;
         long forgetAfter = CapabilitiesForgetAfter(s);
 
-        // No node's liveness can change before the earliest deadline: the pass over every node waits for it.
-        if (timestamp >= _nextLivenessCheck)
+        // No node's liveness can change before its deadline: only the nodes due are looked at, each
+        // once a round (a node looked at and not changed is queued again under its deadline now).
+        _livenessDue.Clear();
+        while (_livenessQueue.TryPeek(out GossipNode? queued, out long deadline) && deadline <= timestamp)
+        {
+            _livenessQueue.Dequeue();
+            if (queued.LivenessDeadline == deadline)
+            {
+                // Not outdated (by an earlier deadline, or the node's leaving the view).
+                queued.LivenessDeadline = long.MaxValue;
+                _livenessDue.Add(queued);
+            }
+        }
+
+        if (_livenessDue.Count > 0)
         {
             _livenessPasses++;
-            long next = long.MaxValue;
-            foreach (GossipNode node in _nodes.Values)
+            _livenessChecks += _livenessDue.Count;
+        }
+
+        foreach (GossipNode node in _livenessDue)
+        {
+            if (!node.HasState)
             {
-                if (!node.HasState)
+                // Heard of only through its capabilities (its states lost or never sent): it holds a
+                // place in the bounded view, so it goes when a silent node with state would be removed.
+                if (timestamp - node.CapabilitiesHeardAt > forgetAfter)
                 {
-                    // Heard of only through its capabilities (its states lost or never sent): it holds a
-                    // place in the bounded view, so it goes when a silent node with state would be removed.
-                    if (timestamp - node.CapabilitiesHeardAt > forgetAfter)
-                    {
-                        (removed ??= []).Add(node);
-                    }
-                    else
-                    {
-                        next = Math.Min(next, node.CapabilitiesHeardAt + forgetAfter + 1);
-                    }
-
-                    continue;
+                    (removed ??= []).Add(node);
+                }
+                else
+                {
+                    ScheduleLivenessLocked(node, node.CapabilitiesHeardAt + forgetAfter + 1);
                 }
 
-                LivenessDecision decision = s.Liveness.Decide(node.Liveness, node.Detector, timestamp);
-                if (decision.Change is { } change)
-                {
-                    node.Liveness = decision.Next;
-                    node.MarkChanged();
-                    _view.InvalidateLocked(node.NodeId);
-                    AddChangeLocked(new MeshChange(node.NodeId, change, now));
-                    if (decision.Remove)
-                    {
-                        (removed ??= []).Add(node);
-                        continue;
-                    }
-                }
-
-                next = Math.Min(next, s.Liveness.NextChange(node.Liveness, node.Detector));
+                continue;
             }
 
-            _nextLivenessCheck = next;
+            LivenessDecision decision = s.Liveness.Decide(node.Liveness, node.Detector, timestamp);
+            if (decision.Change is { } change)
+            {
+                node.Liveness = decision.Next;
+                node.MarkChanged();
+                _view.InvalidateLocked(node.NodeId);
+                AddChangeLocked(new MeshChange(node.NodeId, change, now));
+                if (decision.Remove)
+                {
+                    (removed ??= []).Add(node);
+                    continue;
+                }
+            }
+
+            ScheduleLivenessLocked(node, s.Liveness.NextChange(node.Liveness, node.Detector));
         }
+
+        _livenessDue.Clear();
 
         ExpireTombstonesLocked(s, now);
         long nowMs = ClockMilliseconds();
@@ -634,6 +649,7 @@ public sealed partial class GossipAdapter
         foreach (GossipNode node in removed)
         {
             _nodes.Remove(node.NodeId);
+            node.LivenessDeadline = long.MaxValue;
             _relays.RemoveNode(node);
             _view.RemoveLocked(node.NodeId);
 
@@ -642,6 +658,45 @@ public sealed partial class GossipAdapter
             {
                 Bury(node, s, now);
             }
+        }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="node"/> to have its liveness looked at from <paramref name="deadline"/>
+    /// (timestamp ticks) when that is earlier than the deadline it is queued under; a later deadline
+    /// is left to be found when the earlier one comes due. Outdated entries are dropped when they
+    /// would outnumber the nodes, so the queue stays within twice the view.
+    /// </summary>
+    private void ScheduleLivenessLocked(GossipNode node, long deadline)
+    {
+        if (deadline >= node.LivenessDeadline)
+        {
+            return;
+        }
+
+        node.LivenessDeadline = deadline;
+        _livenessQueue.Enqueue(node, deadline);
+        if (_livenessQueue.Count > (2 * _nodes.Count) + MinLivenessQueueSlack)
+        {
+            _livenessQueue.Clear();
+            foreach (GossipNode known in _nodes.Values)
+            {
+                if (known.LivenessDeadline != long.MaxValue)
+                {
+                    _livenessQueue.Enqueue(known, known.LivenessDeadline);
+                }
+            }
+        }
+    }
+
+    /// <summary>Makes every node due now (new liveness settings move every deadline).</summary>
+    private void ScheduleEveryNodeLocked()
+    {
+        _livenessQueue.Clear();
+        foreach (GossipNode node in _nodes.Values)
+        {
+            node.LivenessDeadline = long.MinValue;
+            _livenessQueue.Enqueue(node, long.MinValue);
         }
     }
 

@@ -29,6 +29,10 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     // addresses and starts afresh when full (a flood of forged addresses costs replies, not memory).
     private const int MaxTrackedPeers = 4_096;
 
+    // 16 entries: outdated entries the liveness queue may hold beyond twice the view before it is
+    // rebuilt, so that a view of a few nodes is not rebuilt for every lowered deadline.
+    private const int MinLivenessQueueSlack = 16;
+
     private readonly ICostCollector _collector;
     private readonly MeshView _view;
     private readonly ICostScorer _scorer;
@@ -68,12 +72,18 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private int _selfCapabilityTransmits;
     private long _nextSampleTicks;
 
-    // The earliest timestamp at which a remote node's liveness can change (LivenessPolicy.NextChange):
-    // the liveness pass over every node runs only from then. Lowered by every heartbeat; 0 forces a pass.
-    private long _nextLivenessCheck;
+    // Each remote node under the earliest timestamp at which its liveness can change
+    // (LivenessPolicy.NextChange, GossipNode.LivenessDeadline): a round looks only at the nodes due,
+    // not at every node of the view (in a large mesh some node is nearly always due, so a pass over
+    // all of them ran nearly every round). Heartbeats only lower a node's deadline here; a later one
+    // is found when the earlier comes due.
+    private readonly PriorityQueue<GossipNode, long> _livenessQueue = new();
+    private readonly List<GossipNode> _livenessDue = [];
 
-    // Work counters for the scale regression tests: passes over every node, and records looked at while filling messages.
+    // Work counters for the scale regression tests: rounds that looked at some node's liveness, nodes
+    // looked at, and records looked at while filling messages.
     private long _livenessPasses;
+    private long _livenessChecks;
     private long _relayRecordsVisited;
     private int _ticking;
     private GossipStatistics _stats;
@@ -211,15 +221,16 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
 
     /// <summary>
     /// How much work the rounds did, for tests that guard against per-round costs growing with the
-    /// mesh: liveness passes over every node, and queued records looked at while filling messages.
+    /// mesh: rounds that looked at some node's liveness, nodes whose liveness was looked at, and
+    /// queued records looked at while filling messages.
     /// </summary>
-    internal (long LivenessPasses, long RelayRecordsVisited) WorkCounters
+    internal (long LivenessPasses, long LivenessChecks, long RelayRecordsVisited) WorkCounters
     {
         get
         {
             lock (_view.Gate)
             {
-                return (_livenessPasses, _relayRecordsVisited);
+                return (_livenessPasses, _livenessChecks, _relayRecordsVisited);
             }
         }
     }
@@ -642,7 +653,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
                 _gate = new SignificanceGate(_scorer, next.Publish);
 
                 // New thresholds move every deadline: the next round looks at every node again.
-                _nextLivenessCheck = 0;
+                ScheduleEveryNodeLocked();
             }
         }
         catch (ArgumentException ex)

@@ -34,6 +34,13 @@ internal sealed class GossipNode(string nodeId, byte[] nodeIdUtf8, PhiAccrualDet
     /// <summary>When its last state was merged (UTC ticks on this node's clock).</summary>
     public long LastHeardTicks { get; set; }
 
+    /// <summary>
+    /// The deadline it is queued under in the adapter's liveness queue (timestamp ticks; at or before
+    /// the earliest moment its liveness can change); <see cref="long.MaxValue"/> while not queued. An
+    /// entry of the queue under another deadline is an outdated one and is skipped.
+    /// </summary>
+    public long LivenessDeadline { get; set; } = long.MaxValue;
+
     /// <summary>Its state's place in the adapter's <see cref="RelayQueue"/> and the transmits it has left.</summary>
     public RelayLinks StateLinks;
 

@@ -87,6 +87,11 @@ internal sealed class SenderProofs
     // every round of a node that has heard from n senders would look at all n.
     private long _earliestAcceptedMs = long.MaxValue;
 
+    // No challenge time kept is older than this (a lower bound): the times older than the challenge
+    // interval limit nothing any more and are dropped (Expire), so the table holds the last second's
+    // challenges, not one for every peer ever challenged (each node of a large mesh challenges every other).
+    private long _oldestChallengeMs = long.MaxValue;
+
     /// <summary>Creates the tables.</summary>
     /// <param name="maxSenders">The most proven senders remembered (the view's cap: one address per node).</param>
     /// <param name="nowMs">This node's clock now.</param>
@@ -212,16 +217,39 @@ internal sealed class SenderProofs
         }
 
         _lastChallenge[from] = nowMs;
+        _oldestChallengeMs = Math.Min(_oldestChallengeMs, nowMs);
         return true;
     }
 
     /// <summary>Takes one message from the node-wide budget (an echo owed to a sender not proven yet); false when it is spent.</summary>
     public bool TryTakeBudget(long nowMs) => _challenges.TryTake(1, nowMs);
 
-    /// <summary>Forgets proofs idle longer than <paramref name="proofIdleMs"/> and held messages older than a challenge window.</summary>
+    /// <summary>How many challenge times are kept (each limits challenges to its address for <see cref="ChallengeInterval"/>).</summary>
+    public int ChallengeTimesCount => _lastChallenge.Count;
+
+    /// <summary>Forgets proofs idle longer than <paramref name="proofIdleMs"/>, challenge times older than the challenge interval and held messages older than a challenge window.</summary>
     /// <returns>How many held messages expired unproven.</returns>
     public int Expire(long nowMs, long proofIdleMs)
     {
+        if (nowMs - _oldestChallengeMs >= _challengeIntervalMs)
+        {
+            // A time this old no longer holds back a challenge (TryChallenge): dropping it changes nothing.
+            long oldest = long.MaxValue;
+            foreach ((string address, long at) in _lastChallenge)
+            {
+                if (nowMs - at >= _challengeIntervalMs)
+                {
+                    _lastChallenge.Remove(address);
+                }
+                else
+                {
+                    oldest = Math.Min(oldest, at);
+                }
+            }
+
+            _oldestChallengeMs = oldest;
+        }
+
         if (nowMs - _earliestAcceptedMs > proofIdleMs)
         {
             List<string>? idle = null;

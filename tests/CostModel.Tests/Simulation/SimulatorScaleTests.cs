@@ -14,7 +14,7 @@ public sealed class SimulatorScaleTests
     private const double Seconds = 30;
 
     [Fact]
-    public void A_round_looks_at_the_relay_queue_not_the_whole_view_and_liveness_passes_are_rare()
+    public void A_round_looks_at_the_relay_queue_not_the_whole_view_and_at_the_liveness_of_the_nodes_due_only()
     {
         using var run = new SimulationRun(Mesh(), RoutingPolicies.CostModel, seed: 1);
         SimulationResult result = run.Run();
@@ -23,13 +23,17 @@ public sealed class SimulatorScaleTests
         double rounds = (Seconds + SimulationDefaults.WarmupSeconds) / GossipDefaults.Interval.TotalSeconds;
         foreach (SimHost host in run.Hosts)
         {
-            (long passes, long visited) = host.Adapter.WorkCounters;
+            (long passes, long checks, long visited) = host.Adapter.WorkCounters;
 
-            // Before: a pass over all 59 other nodes every round (200 passes), and every queued record
-            // of the view (up to two per node) looked at and sorted for each message. Now: a pass only
-            // when some node's liveness can change, and about as many records looked at as a message
+            // At first: a pass over all 59 other nodes every round (200 passes), and every queued
+            // record of the view (up to two per node) looked at and sorted for each message. Then a
+            // pass over every node whenever the earliest deadline came (up to 50 passes of 59 nodes;
+            // in a 1,000-node mesh nearly every round). Now only the nodes due are looked at, most of
+            // them to be queued again under a deadline that heartbeats moved on (186 looks in 68 of
+            // the 200 rounds, node-00, seed 1), and about as many records looked at as a message
             // carries (some 17 at this MTU) plus a few that did not fit.
-            Assert.True(passes <= rounds / 4, $"{host.Id}: {passes} liveness passes in {rounds} rounds");
+            Assert.True(passes <= rounds / 2, $"{host.Id}: {passes} rounds looked at liveness, of {rounds}");
+            Assert.True(checks <= rounds, $"{host.Id}: {checks} liveness checks in {rounds} rounds");
             Assert.True(visited / rounds <= Nodes * 0.6, $"{host.Id}: {visited / rounds:0.0} records looked at per round in a mesh of {Nodes}");
         }
 
