@@ -18,9 +18,9 @@ public sealed partial class GossipAdapter
     // rarely (a node's whole life may have one), a node whose capabilities a router lacks is no
     // candidate of it, and in a mesh whose messages are full, new states never stop coming: written
     // after the states of their level, capabilities starved (a 500-node simulated mesh: after 150 s
-    // each node knew what 135 to 265 of the 500 served; CapabilitiesSpreadTests). A share, not all
-    // of the room: when a large mesh starts, every node has every other's capabilities to relay, and
-    // the relayed states that carry liveness must still get through.
+    // each node knew what 135 to 265 of the 500 served; the test: ConvergenceTests, a busy mesh).
+    // A share, not all of the room: when a large mesh starts, every node has every other's
+    // capabilities to relay, and the relayed states that carry liveness must still get through.
     private const int CapabilityRoomShare = 4;
 
     // Writes one Gossip message with the updates relayed fewest times so far (this node's first):
