@@ -36,23 +36,10 @@ public class RouterBenchmark
         _provider = services.BuildServiceProvider();
         var view = _provider.GetRequiredService<MeshView>();
         DateTimeOffset now = _provider.GetRequiredService<TimeProvider>().GetUtcNow().AddDays(3650); // fresh for the whole run (the steady clock moves 25 ms a read)
-        var random = new Random(7);
-        for (int i = 0; i < Candidates; i++)
-        {
-            string id = $"node-{i:0000}";
-            var factors = new NodeCostFactors(id, 1, 1, now)
-            {
-                Power = new PowerFactors { Source = Reading.Measured(PowerSource.Mains, now, "b"), BatteryCount = Reading.Measured(0, now, "b") },
-                Compute = new ComputeFactors { CpuUtilization = Reading.Measured(random.NextDouble() * 0.8, now, "b") },
-                Thermal = new ThermalFactors { ThrottleRatio = Reading.Measured(0.0, now, "b") },
-                Network = new NetworkFactors { Metered = Reading.Measured(false, now, "b") },
-            };
-            var capabilities = new NodeCapabilities(id, 1) { Models = [new ServedModel("llama-3.1-8b") { DecodeTokensPerSecond = 20, PrefillTokensPerSecond = 200, ParallelSlots = 4, ContextTokens = 8192 }] };
-            view.Upsert(new MeshNode(factors, capabilities));
-        }
+        RouterBenchMesh.Fill(view, Candidates, now);
 
         _router = _provider.GetRequiredService<IRouter>();
-        _request = new RequestProfile("llama-3.1-8b") { InputTokens = 500, OutputTokens = 200, PayloadBytes = 4_000 };
+        _request = RouterBenchMesh.Request();
         _inFlight = new int[Candidates];
         _random = new Random(11);
         _router.Route(_request).Lease.Dispose(); // build the view cache

@@ -45,14 +45,14 @@ public class RouterChurnBenchmark
         _snapshots = new MeshNode[Candidates][];
         for (int i = 0; i < Candidates; i++)
         {
-            string id = $"node-{i:0000}";
-            var capabilities = new NodeCapabilities(id, 1) { Models = [new ServedModel("llama-3.1-8b") { DecodeTokensPerSecond = 20, PrefillTokensPerSecond = 200, ParallelSlots = 4, ContextTokens = 8192 }] };
-            _snapshots[i] = [.. Enumerable.Range(1, 2).Select(version => new MeshNode(Factors(id, version, random.NextDouble() * 0.8, now), capabilities))];
+            string id = RouterBenchMesh.NodeId(i);
+            NodeCapabilities capabilities = RouterBenchMesh.Capabilities(id);
+            _snapshots[i] = [.. Enumerable.Range(1, 2).Select(version => new MeshNode(RouterBenchMesh.Factors(id, version, random.NextDouble() * 0.8, now), capabilities))];
             _writer.Upsert(_snapshots[i][0]);
         }
 
         _router = _provider.GetRequiredService<IRouter>();
-        _request = new RequestProfile("llama-3.1-8b") { InputTokens = 500, OutputTokens = 200, PayloadBytes = 4_000 };
+        _request = RouterBenchMesh.Request();
         _router.Route(_request).Lease.Dispose(); // build the index and its terms
         clock.Warm(() => _router.Route(_request).Lease.Dispose()); // the router's usual arrival rate is the steady one
     }
@@ -75,12 +75,4 @@ public class RouterChurnBenchmark
         decision.Lease.Dispose();
         return decision.TargetId;
     }
-
-    private static NodeCostFactors Factors(string id, long version, double cpu, DateTimeOffset now) => new(id, 1, version, now)
-    {
-        Power = new PowerFactors { Source = Reading.Measured(PowerSource.Mains, now, "b"), BatteryCount = Reading.Measured(0, now, "b") },
-        Compute = new ComputeFactors { CpuUtilization = Reading.Measured(cpu, now, "b") },
-        Thermal = new ThermalFactors { ThrottleRatio = Reading.Measured(0.0, now, "b") },
-        Network = new NetworkFactors { Metered = Reading.Measured(false, now, "b") },
-    };
 }

@@ -38,23 +38,10 @@ public class RouterSurgeBenchmark
         _provider = services.BuildServiceProvider();
         var view = _provider.GetRequiredService<MeshView>();
         DateTimeOffset now = clock.GetUtcNow().AddDays(36500); // fresh for the whole run (the burst clock moves two minutes a burst)
-        var random = new Random(7);
-        for (int i = 0; i < Candidates; i++)
-        {
-            string id = $"node-{i:0000}";
-            var factors = new NodeCostFactors(id, 1, 1, now)
-            {
-                Power = new PowerFactors { Source = Reading.Measured(PowerSource.Mains, now, "b"), BatteryCount = Reading.Measured(0, now, "b") },
-                Compute = new ComputeFactors { CpuUtilization = Reading.Measured(random.NextDouble() * 0.8, now, "b") },
-                Thermal = new ThermalFactors { ThrottleRatio = Reading.Measured(0.0, now, "b") },
-                Network = new NetworkFactors { Metered = Reading.Measured(false, now, "b") },
-            };
-            var capabilities = new NodeCapabilities(id, 1) { Models = [new ServedModel("llama-3.1-8b") { DecodeTokensPerSecond = 20, PrefillTokensPerSecond = 200, ParallelSlots = 4, ContextTokens = 8192 }] };
-            view.Upsert(new MeshNode(factors, capabilities));
-        }
+        RouterBenchMesh.Fill(view, Candidates, now);
 
         _router = _provider.GetRequiredService<IRouter>();
-        _request = new RequestProfile("llama-3.1-8b") { InputTokens = 500, OutputTokens = 200, PayloadBytes = 4_000 };
+        _request = RouterBenchMesh.Request();
 
         // Ten virtual minutes of bursts (the usual rate settles), then how many decisions were herd draws.
         int drawn = 0;
