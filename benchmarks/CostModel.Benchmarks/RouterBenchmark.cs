@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using CostModel.Factors;
 using CostModel.Mesh;
 using CostModel.Routing;
 using CostModel.Scoring;
