@@ -20,6 +20,13 @@ internal readonly record struct SpendReservation(double ApiDollars, double Other
     /// <summary>True when the request costs no money: nothing is reserved.</summary>
     public bool IsEmpty => !(ApiDollars > 0) && !(OtherMoneyDollars > 0);
 
+    /// <summary>
+    /// True when <see cref="SpendTracker.TryReserve"/> counted this reservation against the caps
+    /// (some cap was configured then); only a held reservation is taken back by
+    /// <see cref="SpendTracker.Settle"/> or <see cref="SpendTracker.Release"/>.
+    /// </summary>
+    public bool Held { get; init; }
+
     /// <summary>The reservation of a placed request: the money of its predicted cost.</summary>
     /// <param name="cost">The chosen target's predicted cost.</param>
     /// <param name="price">The endpoint's token price; null for a mesh node.</param>

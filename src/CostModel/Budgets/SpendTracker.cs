@@ -85,24 +85,27 @@ internal sealed class SpendTracker : IDisposable
     /// <see cref="Settle"/> or <see cref="Release"/>. With <paramref name="enforceCaps"/>, refuses
     /// (and reserves nothing) when a cap has no room for it any more: the check and the reservation
     /// are one step, so requests placed by several routing threads at once cannot together pass a cap
-    /// that <see cref="CanSpend"/> said each fits.
+    /// that <see cref="CanSpend"/> said each fits. Without any cap configured nothing is counted
+    /// (no lock, no clock read: the routing path of a mesh without caps pays nothing for them); a
+    /// request placed then and completing after a cap is configured counts against it when it
+    /// completes (<see cref="Settle"/> records its actual cost), not while in flight.
     /// </summary>
-    /// <param name="reservation">The request's reservation.</param>
+    /// <param name="reservation">The request's reservation; marked <see cref="SpendReservation.Held"/> when counted.</param>
     /// <param name="enforceCaps">True to refuse what a cap has no room for (the router's spend-caps filter is configured); false to reserve whatever the caps say.</param>
-    /// <returns>True when reserved (always, for a request that costs no money).</returns>
-    public bool TryReserve(in SpendReservation reservation, bool enforceCaps)
+    /// <returns>True when reserved or nothing needed reserving (a request that costs no money, or no cap configured).</returns>
+    public bool TryReserve(ref SpendReservation reservation, bool enforceCaps)
     {
-        if (reservation.IsEmpty)
+        BudgetOptions options = Current;
+        List<SpendCap> caps = options.SpendCaps;
+        if (reservation.IsEmpty || caps.Count == 0)
         {
             return true;
         }
 
-        BudgetOptions options = Current;
-        List<SpendCap> caps = options.SpendCaps;
         long now = _time.GetUtcNow().UtcTicks;
         lock (_gate)
         {
-            if (enforceCaps && caps.Count > 0)
+            if (enforceCaps)
             {
                 string[] keys = KeysOf(options);
                 for (int i = 0; i < caps.Count && i < keys.Length; i++)
@@ -119,8 +122,10 @@ internal sealed class SpendTracker : IDisposable
             _reservedApi += reservation.ApiDollars;
             _reservedOther += reservation.OtherMoneyDollars;
             _reservations++;
-            return true;
         }
+
+        reservation = reservation with { Held = true };
+        return true;
     }
 
     /// <summary>Releases a reservation without spending (the request was cancelled, or its lease expired with no outcome).</summary>
@@ -133,7 +138,7 @@ internal sealed class SpendTracker : IDisposable
     /// <param name="otherMoneyDollars">The energy and metered traffic actually paid for.</param>
     public void Settle(in SpendReservation reservation, double apiDollars, double otherMoneyDollars)
     {
-        if (!reservation.IsEmpty)
+        if (reservation.Held)
         {
             lock (_gate)
             {
@@ -174,6 +179,11 @@ internal sealed class SpendTracker : IDisposable
     {
         BudgetOptions options = Current;
         List<SpendCap> caps = options.SpendCaps;
+        if (caps.Count == 0)
+        {
+            return;
+        }
+
         long now = _time.GetUtcNow().UtcTicks;
         lock (_gate)
         {

@@ -170,7 +170,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private bool TryReserveSpend(RouteScratch scratch, int chosen, RequestProfile request, RouterSettings settings, out SpendReservation spend)
     {
         spend = SpendReservation.For(in scratch.Costs[chosen], scratch.IsEndpointAt(chosen) ? scratch.Entries[chosen].Price : null, request.OutputTokens);
-        return spend.IsEmpty || _spend.TryReserve(in spend, SpendReservation.EnforcedBy(settings.PostScore));
+        return _spend.TryReserve(ref spend, settings.EnforcesSpendCaps);
     }
 
     /// <summary>Fills the explanation, clears the scratch and streams the decision.</summary>

@@ -23,4 +23,7 @@ internal sealed record RouterSettings(RoutingOptions Options, IRouteFilter[] Pre
             (long)(Math.Max(1, options.LeaseTimeout.TotalSeconds / 4) * timestampFrequency),
             Slowdown.From(options, timestampFrequency));
     }
+
+    /// <summary>True when the <c>spend-caps</c> filter is configured: a placement the caps have no room for is refused (<see cref="Budgets.SpendReservation.EnforcedBy"/>), worked out once per options change.</summary>
+    public bool EnforcesSpendCaps { get; } = Budgets.SpendReservation.EnforcedBy(PostScore);
 }

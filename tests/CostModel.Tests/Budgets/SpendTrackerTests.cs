@@ -1,6 +1,7 @@
 using CostModel.Budgets;
 using CostModel.Scoring;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CostModel.Tests.Budgets;
@@ -84,12 +85,16 @@ public sealed class SpendTrackerTests : IDisposable
     {
         SpendTracker tracker = Build(new SpendCap { Name = "daily", MaxDollars = 1 });
 
-        Assert.True(tracker.TryReserve(Reservation(0.6), enforceCaps: true));
+        SpendReservation held = Reservation(0.6);
+        Assert.True(tracker.TryReserve(ref held, enforceCaps: true));
+        Assert.True(held.Held);
         Assert.False(tracker.CanSpend(Api(0.5)));
-        Assert.False(tracker.TryReserve(Reservation(0.5), enforceCaps: true));
+        SpendReservation refused = Reservation(0.5);
+        Assert.False(tracker.TryReserve(ref refused, enforceCaps: true));
+        Assert.False(refused.Held);
         Assert.Equal(0.6, tracker.ReservedDollars(SpendScope.Api), 12);
 
-        tracker.Release(Reservation(0.6));
+        tracker.Release(held);
 
         Assert.Equal(0, tracker.ReservedDollars(SpendScope.Api));
         Assert.True(tracker.CanSpend(Api(1)));
@@ -101,7 +106,7 @@ public sealed class SpendTrackerTests : IDisposable
     {
         SpendTracker tracker = Build(new SpendCap { Name = "daily", MaxDollars = 1 });
         SpendReservation reservation = Reservation(0.2);
-        Assert.True(tracker.TryReserve(reservation, enforceCaps: true));
+        Assert.True(tracker.TryReserve(ref reservation, enforceCaps: true));
 
         tracker.Settle(reservation, apiDollars: 0.35, otherMoneyDollars: 0);
 
@@ -116,7 +121,8 @@ public sealed class SpendTrackerTests : IDisposable
     {
         SpendTracker tracker = Build(new SpendCap { Name = "daily", MaxDollars = 1 });
 
-        Assert.True(tracker.TryReserve(Reservation(1.5), enforceCaps: false));
+        SpendReservation reservation = Reservation(1.5);
+        Assert.True(tracker.TryReserve(ref reservation, enforceCaps: false));
 
         Assert.Equal(1.5, tracker.ReservedDollars(SpendScope.Api));
         Assert.False(tracker.CanSpend(Api(0.01)));
@@ -129,12 +135,15 @@ public sealed class SpendTrackerTests : IDisposable
             new SpendCap { Name = "api", MaxDollars = 1, Scope = SpendScope.Api },
             new SpendCap { Name = "all", MaxDollars = 1, Scope = SpendScope.All });
 
-        Assert.True(tracker.TryReserve(Reservation(0, other: 0.8), enforceCaps: true));
+        SpendReservation energy = Reservation(0, other: 0.8);
+        Assert.True(tracker.TryReserve(ref energy, enforceCaps: true));
 
         Assert.Equal(0, tracker.ReservedDollars(SpendScope.Api));
         Assert.Equal(0.8, tracker.ReservedDollars(SpendScope.All), 12);
-        Assert.False(tracker.TryReserve(Reservation(0.3), enforceCaps: true)); // the "all" cap: 0.8 + 0.3 > 1
-        Assert.True(tracker.TryReserve(Reservation(0.2), enforceCaps: true));
+        SpendReservation tooMuch = Reservation(0.3);
+        Assert.False(tracker.TryReserve(ref tooMuch, enforceCaps: true)); // the "all" cap: 0.8 + 0.3 > 1
+        SpendReservation fits = Reservation(0.2);
+        Assert.True(tracker.TryReserve(ref fits, enforceCaps: true));
     }
 
     [Fact]
@@ -142,13 +151,14 @@ public sealed class SpendTrackerTests : IDisposable
     {
         SpendTracker tracker = Build(new SpendCap { Name = "daily", MaxDollars = 1 }); // the clock is at 22:00 UTC
         tracker.Record(Api(0.9));
-        Assert.True(tracker.TryReserve(Reservation(0.1), enforceCaps: true));
+        SpendReservation reservation = Reservation(0.1);
+        Assert.True(tracker.TryReserve(ref reservation, enforceCaps: true));
 
         _time.Advance(TimeSpan.FromHours(2)); // a new day: yesterday's 0.9 $ no longer counts, the reservation does
 
         Assert.True(tracker.CanSpend(Api(0.9)));
         Assert.False(tracker.CanSpend(Api(0.91)));
-        tracker.Settle(Reservation(0.1), 0.1, 0);
+        tracker.Settle(reservation, 0.1, 0);
         Assert.Equal(0.1, tracker.Status()[0].SpentDollars, 12);
     }
 
@@ -160,13 +170,32 @@ public sealed class SpendTrackerTests : IDisposable
 
         Parallel.For(0, 1_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ =>
         {
-            if (tracker.TryReserve(Reservation(0.03), enforceCaps: true))
+            SpendReservation reservation = Reservation(0.03);
+            if (tracker.TryReserve(ref reservation, enforceCaps: true))
             {
                 Interlocked.Increment(ref reserved);
             }
         });
 
         Assert.Equal(33, reserved); // 33 x 0.03 = 0.99; a 34th would make 1.02
+    }
+
+    [Fact]
+    public void Without_a_cap_nothing_is_held_and_a_cap_configured_meanwhile_counts_the_request_when_it_completes()
+    {
+        var monitor = new ChangingOptions(new BudgetOptions());
+        using var tracker = new SpendTracker(monitor, _time);
+        SpendReservation reservation = Reservation(0.4);
+
+        Assert.True(tracker.TryReserve(ref reservation, enforceCaps: true));
+        Assert.False(reservation.Held);
+
+        monitor.Set(new BudgetOptions { SpendCaps = [new SpendCap { Name = "daily", MaxDollars = 1 }] });
+        Assert.Equal(0, tracker.ReservedDollars(SpendScope.Api)); // placed before the cap: not in flight against it
+        tracker.Settle(reservation, apiDollars: 0.4, otherMoneyDollars: 0);
+
+        Assert.Equal(0, tracker.ReservedDollars(SpendScope.Api));
+        Assert.Equal(0.4, tracker.Status()[0].SpentDollars, 12);
     }
 
     [Fact]
@@ -179,5 +208,27 @@ public sealed class SpendTrackerTests : IDisposable
         Assert.Equal(0.0025 + 0.001, reservation.ActualApiDollars(new CostModel.Routing.RouteOutcome(true, 3, 100)), 12);
         Assert.Equal(0.0075, reservation.ActualApiDollars(new CostModel.Routing.RouteOutcome(true, 3, 0)), 12); // no count reported: as predicted
         Assert.Equal(0, reservation.ActualApiDollars(new CostModel.Routing.RouteOutcome(false, 3, 0)));
+    }
+
+    /// <summary>Options a test changes while the tracker follows them.</summary>
+    private sealed class ChangingOptions(BudgetOptions value) : IOptionsMonitor<BudgetOptions>
+    {
+        private Action<BudgetOptions, string?>? _listeners;
+
+        public BudgetOptions CurrentValue { get; private set; } = value;
+
+        public BudgetOptions Get(string? name) => CurrentValue;
+
+        public IDisposable? OnChange(Action<BudgetOptions, string?> listener)
+        {
+            _listeners += listener;
+            return null;
+        }
+
+        public void Set(BudgetOptions options)
+        {
+            CurrentValue = options;
+            _listeners?.Invoke(options, Options.DefaultName);
+        }
     }
 }
