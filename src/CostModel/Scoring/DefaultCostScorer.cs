@@ -141,21 +141,22 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         double networkSeconds = t.IsLocal ? 0 : NetworkSeconds(t.HopFactor, t.RttSeconds, r.PayloadBits, secondsPerBit);
         double serviceSeconds = ServiceSeconds(in r, t.Model.PrefillSecondsPerToken, observed ? observedDecodeSecondsPerToken : t.Model.DecodeSecondsPerToken);
 
-        // Queueing, two parts (docs/cost-model.md, "Compute"). The work ahead (QueueAhead): the
+        // Queueing, two parts (docs/cost-model.md, "Compute"). The work ahead (WorkAhead): the
         // node's requests in service and queued, extrapolated over the report's age, per slot; an
         // arrival waits for (that x slots - slots + 1) completions, one every service / slots:
         // x (occupancy + 1/slots), at least 1. Contention: the utilisation that is not the node's
         // own inference (measured load less the slots its reported in-flight requests fill) shares
         // the processor, 1/(1 - rho), rho capped. Throttling stretches the rest. Clamped by
         // comparisons (Math.Min/Max's NaN handling costs a dozen instructions per candidate;
-        // readings are finite, counts integers).
+        // readings are finite, counts integers). One division per candidate, the contention's: the
+        // loop over a thousand candidates is bound by dividers, not by the other arithmetic.
         double busy = t.Node.InFlight * t.Model.SlotsInverse;
         double other = t.Node.Utilisation - busy;
         other = other > 0 ? other : 0;
         other = other < r.MaxUtilization ? other : r.MaxUtilization;
         double slotSeconds = serviceSeconds * t.Node.ThrottleStretch;
-        double ahead = QueueAhead(in t.Node, t.Model.SlotsInverse, busy, placedRequests, slotSeconds, nowUtcTicks);
-        double computeSeconds = slotSeconds * ahead / (1 - other);
+        double contention = 1 / (1 - other);
+        double computeSeconds = WorkAhead(in t.Node, t.Model.SlotsInverse, busy, placedRequests, slotSeconds, nowUtcTicks) * contention;
 
         // Energy: watts x time x the price of this node's energy right now.
         double energyDollars = computeSeconds * t.Node.EnergyDollarsPerSecond;
@@ -184,21 +185,22 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             ValueOfTimeDollarsPerSecond = r.ValueOfTime,
             Assumptions = assumptions,
             Exclusion = exclusion,
-            QueueStepDollars = slotSeconds * t.Model.SlotsInverse / (1 - other) * r.ValueOfTime,
+            QueueStepDollars = slotSeconds * t.Model.SlotsInverse * contention * r.ValueOfTime,
         };
         return CostBreakdown.Total(CostBreakdown.Latency(networkSeconds, computeSeconds), r.ValueOfTime, energyDollars, networkDollars, apiDollars, qualityDollars);
     }
 
     /// <summary>
-    /// The work ahead of a new request on a node, in service times of that request per slot, at
-    /// least 1 (docs/routing.md, "Work other routers placed"): the node's report (in service and
-    /// queued), plus what its queue grew by since it observed it, plus this request's own slot.
-    /// The growth is the arrivals at the node's reported rate over the report's age less what its
-    /// slots served meanwhile (one service time per service time elapsed, this request's service
-    /// time standing for each one's, as in the queue term), or the requests this router placed since
-    /// (<paramref name="placedRequests"/>), whichever is more. The reported work itself is not
-    /// drained: a request's size says nothing of the sizes ahead of it, so a short request would
-    /// see a queue of long ones drain too fast.
+    /// The work ahead of a new request on a node and its own, in seconds of this request's service
+    /// on one slot (docs/routing.md, "Work other routers placed"): the node's report (in service and
+    /// queued), plus what its queue grew by since it observed it, plus this request's own slot; at
+    /// least one service time. The growth is the arrivals at the node's reported rate over the
+    /// report's age less what its slots served meanwhile (one service time per service time
+    /// elapsed, this request's service time standing for each one's, as in the queue term), or the
+    /// requests this router placed since (<paramref name="placedRequests"/>), whichever is more.
+    /// The reported work itself is not drained: a request's size says nothing of the sizes ahead of
+    /// it, so a short request would see a queue of long ones drain too fast. Kept in seconds, not in
+    /// service times, so that the age needs no division by the service time.
     /// </summary>
     /// <param name="n">The node's terms.</param>
     /// <param name="slotsInverse">1 / the node's parallel slots.</param>
@@ -206,22 +208,27 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     /// <param name="placedRequests">Requests this router placed since the report.</param>
     /// <param name="slotSeconds">This request's service time on one slot (throttling included), seconds.</param>
     /// <param name="nowUtcTicks">Now.</param>
-    /// <returns>The occupancy ahead, at least 1.</returns>
+    /// <returns>The occupancy ahead times <paramref name="slotSeconds"/>, at least <paramref name="slotSeconds"/>.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static double QueueAhead(in NodeTerms n, double slotsInverse, double busy, int placedRequests, double slotSeconds, long nowUtcTicks)
+    internal static double WorkAhead(in NodeTerms n, double slotsInverse, double busy, int placedRequests, double slotSeconds, long nowUtcTicks)
     {
-        double grown = placedRequests * slotsInverse;
+        double perRequest = slotsInverse * slotSeconds;
+        double grown = placedRequests * perRequest;
         long observed = n.PendingObservedUtcTicks;
-        if (observed != 0 && nowUtcTicks > observed && slotSeconds > 0)
+        if (observed != 0 && nowUtcTicks > observed)
         {
-            double age = (nowUtcTicks - observed) / (double)TimeSpan.TicksPerSecond;
-            double net = (n.ArrivalsPerSecond * age * slotsInverse) - (age / slotSeconds);
+            // Arrivals x (service per slot) - the age served: (rate x age / slots - age / service) x service.
+            double age = (nowUtcTicks - observed) * SecondsPerTick;
+            double net = age * ((n.ArrivalsPerSecond * perRequest) - 1);
             grown = net > grown ? net : grown;
         }
 
-        double ahead = busy + (n.Queued * slotsInverse) + grown + slotsInverse;
-        return ahead > 1 ? ahead : 1;
+        double work = (slotSeconds * busy) + (n.Queued * perRequest) + grown + perRequest;
+        return work > slotSeconds ? work : slotSeconds;
     }
+
+    /// <summary>1e-7: seconds per <see cref="TimeSpan"/> tick (a multiplication where a division by <see cref="TimeSpan.TicksPerSecond"/> would cost a divider per candidate).</summary>
+    private const double SecondsPerTick = 1.0 / TimeSpan.TicksPerSecond;
 
     /// <summary>Prices a request on a paid endpoint: its latency is the network and its service time; its cost the tokens.</summary>
     internal static CostBreakdown PriceEndpoint(in ModelTerms m, in RequestTerms r, ScoringOptions o, bool isLocal, int relayHops, double? observedRttSeconds, double secondsPerBit, int bandwidthSamples, double observedDecodeSecondsPerToken, TokenPrice? price)

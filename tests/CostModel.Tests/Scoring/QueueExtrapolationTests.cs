@@ -3,7 +3,7 @@ using CostModel.Scoring;
 
 namespace CostModel.Tests.Scoring;
 
-/// <summary>The queue a router cannot see yet: the node's report extrapolated over its age (DefaultCostScorer.QueueAhead).</summary>
+/// <summary>The queue a router cannot see yet: the node's report extrapolated over its age (DefaultCostScorer.WorkAhead).</summary>
 public sealed class QueueExtrapolationTests : IDisposable
 {
     private static readonly DateTimeOffset Reported = ScorerFixture.Now;
