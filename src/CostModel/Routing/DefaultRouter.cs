@@ -216,7 +216,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             cost.NetworkLatencySeconds,
             wait,
             slowed,
-            DecodeFromPrior: state.DecodeSecondsPerToken <= 0 && model.DecodeTokensPerSecond is null);
+            DecodeFromPrior: state.DecodeSecondsPerToken <= 0 && model.DecodeTokensPerSecond is null,
+            NetworkFromPrior: LeaseInfo.PricedNetworkOnPrior(in cost));
         if (!_leases.TryAcquire(state, in info, out RouteLease lease))
         {
             _metrics.BoundExceeded("leases");

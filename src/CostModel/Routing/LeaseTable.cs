@@ -185,8 +185,19 @@ internal sealed class LeaseTable
 /// speed and none was learned yet): its outcomes are then the only evidence of its speed, learned
 /// even when slower than the slowdown's noise (<see cref="OutcomeLearner"/>).
 /// </param>
-internal readonly record struct LeaseInfo(long Deadline, double OverheadSeconds, SpendReservation Spend, double PredictedSeconds = 0, double NetworkSeconds = 0, double WaitStretch = 1, double ServiceStretch = 1, bool DecodeFromPrior = false)
+/// <param name="NetworkFromPrior">
+/// True when <paramref name="NetworkSeconds"/> rests on the bandwidth or round-trip prior
+/// (<see cref="CostAssumptions.BandwidthPrior"/>: no transfer to the target measured yet). The
+/// outcome's latency less a guessed network time is not its service: decode speed is not learned
+/// from it unless that guess is a small part of the prediction
+/// (<see cref="OutcomeLearner.MaxPriorNetworkShare"/>).
+/// </param>
+internal readonly record struct LeaseInfo(long Deadline, double OverheadSeconds, SpendReservation Spend, double PredictedSeconds = 0, double NetworkSeconds = 0, double WaitStretch = 1, double ServiceStretch = 1, bool DecodeFromPrior = false, bool NetworkFromPrior = false)
 {
+    /// <summary>True when the chosen candidate's network time was priced on a prior (<see cref="NetworkFromPrior"/>): once per decision.</summary>
+    /// <param name="cost">The chosen candidate's cost.</param>
+    public static bool PricedNetworkOnPrior(in CostBreakdown cost) => (cost.Assumptions & CostAssumptions.BandwidthPrior) != 0;
+
     /// <summary>
     /// Splits a node candidate's priced compute time into the wait for the work ahead and what slows
     /// the service itself (<see cref="WaitStretch"/>, <see cref="ServiceStretch"/>). The price is

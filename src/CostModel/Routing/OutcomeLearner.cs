@@ -40,6 +40,20 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
     /// </summary>
     internal const double MaxDecodeSampleWeight = 0.3;
 
+    /// <summary>
+    /// 0.1: decode speed is learned from an outcome whose network time was priced on the bandwidth
+    /// prior (<see cref="LeaseInfo.NetworkFromPrior"/>) only when that guess is at most this share of
+    /// the predicted latency. The prior is pessimistic by design (10 Mbit/s, 100 ms), so the guess
+    /// can exceed the real transfer by nearly all of it, and what it over-counts as network is
+    /// learned as fast decoding. With the simulator's default payloads (2 to 20 kB) the guess is
+    /// about 0.1 s of requests taking seconds (1 to 2 %), and decode speed is learned as before; in
+    /// tethered-laptop (0.5 to 8 MB) a router's first request to the desktop was priced 3.9 s of
+    /// network that took 0.4 s, and the 3.5 s left over taught 69 tokens/s for a 30 tokens/s node,
+    /// priced 2.9 s for 4.3 s afterwards (seed 3; docs/routing.md, "Leases and outcomes"). The next
+    /// outcome, priced with the transfer the host reported, teaches it.
+    /// </summary>
+    internal const double MaxPriorNetworkShare = 0.1;
+
     /// <summary>Learns from a released lease (called by the lease table, outside its lock).</summary>
     public void OnReleased(TargetState target, LeaseInfo info, RouteOutcome? outcome)
     {
@@ -58,10 +72,13 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
             // slowdown's noise: a larger excess is the slowdown's to price, and learned as decode speed
             // too it would be priced twice. Except on the prior: a target that reports no decode speed
             // has no other evidence of it, and a slow one (a CPU-only box at a tenth of the prior) would
-            // otherwise be priced at most MaxSlowdownRatio above the prior for ever. Its compute time
+            // otherwise be priced at most MaxSlowdownRatio above the prior for ever. And only one whose
+            // network time was measured, or guessed as a small part of it: a large transfer priced on
+            // the bandwidth prior leaves a remainder that is not the service. Its compute time
             // over the contention and throttling the price counted (ServiceStretch) is its own service;
             // less its prefill, its decode.
-            if (info.WaitStretch <= MaxLearningWait && (info.DecodeFromPrior || !current.Slowdown.Beyond(o.LatencySeconds, info.PredictedSeconds)))
+            if (info.WaitStretch <= MaxLearningWait && NetworkKnown(in info)
+                && (info.DecodeFromPrior || !current.Slowdown.Beyond(o.LatencySeconds, info.PredictedSeconds)))
             {
                 double service = Math.Max(0, o.LatencySeconds - info.NetworkSeconds) / Math.Max(1, info.ServiceStretch);
                 double decodeSeconds = Math.Max(service - (info.OverheadSeconds - info.NetworkSeconds), service * MinDecodeShareOfLatency);
@@ -82,6 +99,10 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
             TryEject(target, stamp, current);
         }
     }
+
+    /// <summary>True when the lease's predicted network time is measured, or a guess too small to matter (<see cref="MaxPriorNetworkShare"/>).</summary>
+    private static bool NetworkKnown(in LeaseInfo info) =>
+        !info.NetworkFromPrior || info.NetworkSeconds <= MaxPriorNetworkShare * info.PredictedSeconds;
 
     /// <summary>Ejects <paramref name="target"/> for a time growing with its ejections, unless that would eject more than the allowed share of targets (or all but one).</summary>
     private void TryEject(TargetState target, long stamp, RouterSettings current)

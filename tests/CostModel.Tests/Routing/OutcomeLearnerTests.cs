@@ -163,6 +163,48 @@ public sealed class OutcomeLearnerTests : IDisposable
     }
 
     [Fact]
+    public void An_outcome_whose_network_time_was_a_large_guess_teaches_no_decode_speed()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+
+        // tethered-laptop, seed 3: 8 MB priced on the bandwidth prior at 3.9 s of network of 11.5 s
+        // predicted; it took 7.45 s, 0.4 s of it network. Less the guess, 187 tokens would have been
+        // learned at 69 a second on a node decoding 30.
+        Learner().OnReleased(target, new LeaseInfo(0, 3.9 + 0.83, default, PredictedSeconds: 11.5, NetworkSeconds: 3.9, NetworkFromPrior: true), new RouteOutcome(true, 7.45, 187));
+
+        Assert.Equal(0, target.DecodeTokensPerSecond);
+    }
+
+    [Fact]
+    public void An_outcome_whose_network_guess_is_a_small_part_of_its_prediction_still_teaches_decode_speed()
+    {
+        TargetState target = _targets.ForNode("a", 0);
+
+        // A few kilobytes on the prior: 0.1 s of network of 10 s predicted, 1.9 s prefill; 200 tokens in 8 s.
+        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10, NetworkSeconds: 0.1, NetworkFromPrior: true), new RouteOutcome(true, 10, 200));
+
+        Assert.Equal(25, target.DecodeTokensPerSecond, 9);
+    }
+
+    [Fact]
+    public void A_large_request_priced_on_the_bandwidth_prior_leaves_the_next_price_unchanged_through_the_router()
+    {
+        _f.Add(_f.Node("a", cpu: 0, slots: 2));
+        RequestProfile large = RouterFixture.Request() with { PayloadBytes = 8_000_000 };
+        RouteDecision first = _f.Router.Route(large);
+
+        // The network was a guess (no transfer measured), a third of the price; the request took
+        // the compute priced and almost no network.
+        first.Lease.Complete(new RouteOutcome(true, first.Cost.ComputeLatencySeconds + 0.1, 200));
+        _f.Time.Advance(TimeSpan.FromSeconds(1));
+        RouteDecision second = _f.Router.Route(large);
+
+        Assert.True((first.Cost.Assumptions & CostAssumptions.BandwidthPrior) != 0);
+        Assert.True(first.Cost.NetworkLatencySeconds > OutcomeLearner.MaxPriorNetworkShare * first.Cost.LatencySeconds);
+        Assert.Equal(first.Cost.ComputeLatencySeconds, second.Cost.ComputeLatencySeconds, 6);
+    }
+
+    [Fact]
     public void A_node_that_turns_bad_is_priced_by_its_run_of_failures_not_by_its_earlier_successes()
     {
         TargetState target = _targets.ForNode("a", 0);
