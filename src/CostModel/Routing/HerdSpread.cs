@@ -73,6 +73,15 @@ internal sealed class HerdSpread
     /// </summary>
     public const double MinHerd = 1;
 
+    /// <summary>
+    /// 1 request per <see cref="StaleWindow"/>: a router whose usual rate is below this is quiet, and
+    /// in a large mesh draws even its requests outside a surge from the allocation of the usual herd
+    /// (<see cref="UsualHerd"/>). A router at least this busy does not: the draw would cost each of its
+    /// many decisions a pass over the candidates, and a quiet router's few decisions cost little in all
+    /// (at most about one per stale window).
+    /// </summary>
+    public const double QuietRequestsPerWindow = 1;
+
     /// <summary>2^30: the resolution of a uniform draw from <see cref="IRandomSource.NextInt"/>.</summary>
     private const int DrawResolution = 1 << 30;
 
@@ -93,6 +102,9 @@ internal sealed class HerdSpread
     private double _recentCount;
     private double _usualCount;
     private long _atTicks;
+
+    // The usual rate as of the last arrival, written under the lock, read without it (UsualRate).
+    private double _usualRate;
 
     /// <summary>Creates the estimator.</summary>
     /// <param name="time">The router's clock (read only by the overloads that take no time).</param>
@@ -120,9 +132,13 @@ internal sealed class HerdSpread
             DecayTo(ticks);
             _recentCount++;
             _usualCount++;
+            Volatile.Write(ref _usualRate, Math.Min(_usualCount / _usualSeconds, PendingWork.MaxArrivalsPerSecond));
             return RiseNow();
         }
     }
+
+    /// <summary>This router's usual arrival rate (time constant <see cref="UsualRateTimeConstant"/>) as of its last arrival, requests per second: what <see cref="UsualHerd"/> takes.</summary>
+    public double UsualRate => Volatile.Read(ref _usualRate);
 
     /// <summary>This router's recent arrival rate above its usual one now by its clock, requests per second (negative after a surge).</summary>
     /// <returns>The rise.</returns>
@@ -171,6 +187,35 @@ internal sealed class HerdSpread
         }
 
         return others * surge * StaleWindow.TotalSeconds;
+    }
+
+    /// <summary>
+    /// The requests the other routers place at their usual rate while this router's view is stale,
+    /// taken in a mesh where a burst's first requests would pass <see cref="UncountedHerd"/> (the
+    /// size beyond which <see cref="LargeMeshClumpRequests"/> applies) by a quiet router (usual rate
+    /// below <see cref="QuietRequestsPerWindow"/>); 0 otherwise. No router can tell a burst's first
+    /// request from usual traffic: below the surge threshold each placed it on the cheapest and its
+    /// near-equals, the same few nodes at every router (all see the same reports), and at 500 routers
+    /// those first requests were a sixth of the burst. The reports' arrival rates already price where
+    /// the usual traffic goes on average, not where its next requests land; drawing a request outside
+    /// a surge from the allocation of this usual herd spreads it over the places that the mesh's
+    /// next requests fill anyway (in a quiet mesh of 500 at 1 request a minute a router, 23 requests:
+    /// the fast nodes, near-equals all), so a burst's first requests, one a router, are spread as
+    /// widely as that allocation instead of piling on the cheapest (docs/routing.md, "The fifth round").
+    /// </summary>
+    /// <param name="usualRate">This router's usual rate (<see cref="UsualRate"/>), requests per second.</param>
+    /// <param name="routers">How many routers may be placing (the candidates), at least 1.</param>
+    /// <returns>The usual herd, requests (0 in a small mesh or at a busy router).</returns>
+    public static double UsualHerd(double usualRate, int routers)
+    {
+        int others = routers > 1 ? routers - 1 : 0;
+        double perWindow = usualRate * StaleWindow.TotalSeconds;
+        if (!(others * ClumpRequests > UncountedHerd) || !(perWindow < QuietRequestsPerWindow) || !(perWindow > 0))
+        {
+            return 0;
+        }
+
+        return others * perWindow;
     }
 
     /// <summary>

@@ -9,7 +9,10 @@ namespace CostModel.Routing;
 /// the break penalty), in a burst a draw from this request's band of its cheapest spread (<see cref="HerdSpread"/>), otherwise a randomised choice among near-equals of the cheapest by power of
 /// two choices on in-flight work. Reads the scratch the pricing filled; writes only its work arrays there (Near, FollowUps).
 /// </summary>
-internal sealed class Picker(CostModelMetrics metrics, IRandomSource random)
+/// <param name="metrics">The metrics the decisions' notes are counted in.</param>
+/// <param name="random">The random source of the draws.</param>
+/// <param name="spread">The router's herd estimator, for its usual rate (<see cref="HerdSpread.UsualHerd"/>); null draws only in a surge.</param>
+internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, HerdSpread? spread = null)
 {
     /// <summary>
     /// The chosen candidate's place in <paramref name="scratch"/>, or -1 when none may take the
@@ -113,7 +116,17 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random)
         // A burst the others may be placing too: drawn from this request's band of its cheapest spread
         // (HerdSpread: the allocation of the herd with it less that of the herd placed before it). Its work
         // array is the pricing's follow-ups (done with by now), not Near: Near holds the scan's maybe-near list.
-        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, HerdSpread.Herd(rise, scratch.Count), HerdSpread.Placed(rise, scratch.Count), random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
+        // Outside a surge, a quiet router of a large mesh draws from the allocation of the usual herd
+        // (HerdSpread.UsualHerd: a burst's first requests cannot be told from usual traffic); elsewhere it is 0.
+        double herd = HerdSpread.Herd(rise, scratch.Count);
+        double placed = HerdSpread.Placed(rise, scratch.Count);
+        if (herd < HerdSpread.MinHerd && spread is not null)
+        {
+            herd = HerdSpread.UsualHerd(spread.UsualRate, scratch.Count);
+            placed = 0;
+        }
+
+        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd, placed, random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
         if (drawn >= 0)
         {
             flags |= RouteNotes.RandomTieBreak | RouteNotes.HerdDraw;

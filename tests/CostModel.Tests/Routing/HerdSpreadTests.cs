@@ -271,4 +271,32 @@ public sealed class HerdSpreadTests
         double again = spread.Arrived(T0);
         Assert.Equal((1 / 2.0) - (1 / 60.0), again - rise, 9);
     }
+
+    [Fact]
+    public void A_quiet_router_of_a_large_mesh_expects_the_usual_herd_and_a_busy_router_or_a_small_mesh_none()
+    {
+        // One request a minute at each of 500 routers: 499 x (1/60) x 2.8 s = 23.3 requests placed while
+        // the view is stale. At 48 routers the first requests (47 x 2 = 94) stay within the uncounted
+        // herd of 96; at 1 request a second a router is busy (2.8 a stale window).
+        Assert.Equal(499 / 60.0 * 2.8, HerdSpread.UsualHerd(1 / 60.0, 500), 9);
+        Assert.Equal(0, HerdSpread.UsualHerd(1 / 60.0, 48));
+        Assert.Equal(0, HerdSpread.UsualHerd(1.0, 500));
+        Assert.Equal(0, HerdSpread.UsualHerd(0, 500));
+    }
+
+    [Fact]
+    public void The_usual_rate_is_the_one_of_the_last_arrival()
+    {
+        var time = new FakeTimeProvider(T0);
+        var herd = new HerdSpread(time);
+        Assert.Equal(0, herd.UsualRate);
+
+        herd.Arrived();
+        Assert.Equal(1 / 60.0, herd.UsualRate, 9);
+
+        // 60 s later, a second arrival: the first decayed by e^-1.
+        time.Advance(TimeSpan.FromSeconds(60));
+        herd.Arrived();
+        Assert.Equal((1 + Math.Exp(-1)) / 60, herd.UsualRate, 9);
+    }
 }

@@ -110,6 +110,46 @@ public sealed class PickerTests : IDisposable
         Assert.Equal(RouteNotes.HerdDraw | RouteNotes.RandomTieBreak, flags);
     }
 
+    [Theory]
+    [InlineData(60, true)]
+    [InlineData(40, false)]
+    public void Outside_a_surge_a_quiet_router_of_a_large_mesh_draws_from_the_usual_herd_and_of_a_small_mesh_takes_the_cheapest(int candidates, bool spreads)
+    {
+        // Prices 1.00, 1.05, 1.10, ... rising 0.1 $ a request; the router saw one request (1 a minute
+        // usual, no surge). At 60 routers the usual herd is 59 / 60 x 2.8 = 2.75 requests: the draw
+        // reaches the first three. At 40 the mesh's first requests (39 x 2) stay uncounted: the cheapest.
+        (byte, double)[] priced = [.. Enumerable.Range(0, candidates).Select(i => (Verdict.Eligible, 1.0 + (0.05 * i)))];
+        RouteScratch scratch = Scratch(priced);
+        for (int i = 0; i < candidates; i++)
+        {
+            scratch.Costs[i] = scratch.Costs[i] with { QueueStepDollars = 0.1 };
+        }
+
+        var herd = new HerdSpread(new FakeTimeProvider());
+        double rise = herd.Arrived(new FakeTimeProvider().GetUtcNow());
+        Assert.True(HerdSpread.Herd(rise, candidates) < HerdSpread.MinHerd);
+        var picker = new Picker(_metrics, new SeededRandomSource(1), herd);
+
+        var chosen = new HashSet<int>();
+        RouteNotes all = RouteNotes.None;
+        for (int k = 0; k < 200; k++)
+        {
+            chosen.Add(picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0, HysteresisEpsilonDollars = 0 }, rise, out RouteNotes flags, out _));
+            all |= flags;
+        }
+
+        if (spreads)
+        {
+            Assert.Equal([0, 1, 2], chosen.Order());
+            Assert.Equal(RouteNotes.HerdDraw | RouteNotes.RandomTieBreak, all);
+        }
+        else
+        {
+            Assert.Equal([0], chosen);
+            Assert.Equal(RouteNotes.None, all);
+        }
+    }
+
     [Fact]
     public void Choosing_counts_nothing_and_the_decisions_notes_are_counted_once()
     {
