@@ -270,7 +270,7 @@ public sealed partial class GossipAdapter
         lock (_view.Gate)
         {
             bool joined;
-            if (!_nodesBySpan.TryGetValue(id, out GossipNode? node))
+            if (!_peers.TryFind(id, out int slot))
             {
                 string nodeId = NewNodeId(id);
                 if (_tombstones.TryGetValue(nodeId, out Tombstone buried))
@@ -285,20 +285,21 @@ public sealed partial class GossipAdapter
 
                 // Only a node heard of just now may take the place of a weak entry in a full view.
                 bool alive = now.UtcTicks - observed <= s.Options.MaxSilence.Ticks;
-                if (!TryAdmitLocked(nodeId, s, now, mayEvict: alive, out node))
+                if (!TryAdmitLocked(nodeId, s, now, mayEvict: alive, out slot))
                 {
                     return WireRejection.ViewFull;
                 }
 
                 joined = true;
             }
-            else if (!node.HasState)
+            else if (!_peers[slot].HasState)
             {
                 joined = true;
             }
             else
             {
-                RunOrder order = Order(node.State.Generation, node.State.Version, WireQuantizer.NewestObservation(node.State), node.Liveness == NodeLiveness.Alive, state, observed);
+                ref readonly PeerRecord known = ref _peers[slot];
+                RunOrder order = Order(known.State.Generation, known.State.Version, WireQuantizer.NewestObservation(known.State), known.Liveness == NodeLiveness.Alive, state, observed);
                 if (order == RunOrder.Stale)
                 {
                     // A replay, a duplicate, a reordered older message or a relay of a superseded run: the newest state stays.
@@ -315,27 +316,29 @@ public sealed partial class GossipAdapter
                 if (joined)
                 {
                     // The node restarted: its old capabilities no longer hold until new ones arrive.
-                    node.Detector = new PhiAccrualDetector(s.Liveness.Settings, _time);
-                    node.StatesThisRun = 0;
-                    if (node.CapabilitiesGeneration != state.Generation)
+                    ref PeerRecord restarted = ref _peers[slot];
+                    restarted.Detector = PhiWindow.Start(s.Phi);
+                    restarted.StatesThisRun = 0;
+                    if (restarted.CapabilitiesGeneration != state.Generation)
                     {
-                        node.Capabilities = null;
-                        _relays.Set(node, capabilities: true, 0);
+                        restarted.Capabilities = null;
+                        _relays.Set(slot, capabilities: true, 0);
                     }
                 }
             }
 
+            ref PeerRecord node = ref _peers[slot];
             _tombstones.Remove(node.NodeId);
             node.State = state;
             node.HasState = true;
             node.StatesThisRun++;
             node.LastHeardTicks = now.UtcTicks;
-            _relays.Set(node, capabilities: false, RetransmitLimit(s));
-            node.Detector.Heartbeat(_time.GetTimestamp());
+            _relays.Set(slot, capabilities: false, RetransmitLimit(s));
+            node.Detector.Heartbeat(s.Phi, _time.GetTimestamp());
             LivenessDecision back = LivenessPolicy.OnHeartbeat(node.Liveness);
             node.Liveness = back.Next;
-            ScheduleLivenessLocked(node, s.Liveness.NextChange(node.Liveness, node.Detector));
-            node.MarkChanged();
+            ScheduleLivenessLocked(slot, s.Liveness.NextChange(node.Liveness, node.Detector, s.Phi));
+            node.Changed = true;
             _view.InvalidateLocked(node.NodeId);
             _stats = _stats with { Merged = _stats.Merged + 1 };
             _metrics.GossipMerged("state");
@@ -409,8 +412,13 @@ public sealed partial class GossipAdapter
 
         lock (_view.Gate)
         {
-            if (!_nodesBySpan.TryGetValue(id, out GossipNode? node) || !node.HasState
-                || generation != node.State.Generation || version > node.State.Version)
+            if (!_peers.TryFind(id, out int slot))
+            {
+                return false;
+            }
+
+            ref readonly PeerRecord node = ref _peers[slot];
+            if (!node.HasState || generation != node.State.Generation || version > node.State.Version)
             {
                 return false;
             }
@@ -433,7 +441,7 @@ public sealed partial class GossipAdapter
 
         lock (_view.Gate)
         {
-            if (!_nodesBySpan.TryGetValue(id, out GossipNode? node) || !IsStaleCapabilities(node, generation, version))
+            if (!_peers.TryFind(id, out int slot) || !IsStaleCapabilities(_peers[slot], generation, version))
             {
                 return false;
             }
@@ -443,7 +451,7 @@ public sealed partial class GossipAdapter
         }
     }
 
-    private static bool IsStaleCapabilities(GossipNode node, long generation, long version) =>
+    private static bool IsStaleCapabilities(in PeerRecord node, long generation, long version) =>
         (node.HasState && generation != node.State.Generation)
         || (node.Capabilities is { } known && (generation < node.CapabilitiesGeneration
             || (generation == node.CapabilitiesGeneration && version <= known.Version)));
@@ -457,7 +465,7 @@ public sealed partial class GossipAdapter
 
         lock (_view.Gate)
         {
-            if (!_nodesBySpan.TryGetValue(id, out GossipNode? node))
+            if (!_peers.TryFind(id, out int slot))
             {
                 string nodeId = NewNodeId(id);
                 if (_tombstones.TryGetValue(nodeId, out Tombstone buried) && generation == buried.Generation)
@@ -466,12 +474,13 @@ public sealed partial class GossipAdapter
                 }
 
                 // Capabilities alone prove nothing about liveness: they never push another node out.
-                if (!TryAdmitLocked(nodeId, s, now, mayEvict: false, out node))
+                if (!TryAdmitLocked(nodeId, s, now, mayEvict: false, out slot))
                 {
                     return WireRejection.ViewFull;
                 }
             }
 
+            ref PeerRecord node = ref _peers[slot];
             if (IsStaleCapabilities(node, generation, capabilities.Version))
             {
                 _stats = _stats with { Stale = _stats.Stale + 1 };
@@ -483,11 +492,11 @@ public sealed partial class GossipAdapter
             node.CapabilitiesHeardAt = _time.GetTimestamp();
             if (!node.HasState)
             {
-                ScheduleLivenessLocked(node, node.CapabilitiesHeardAt + CapabilitiesForgetAfter(s) + 1);
+                ScheduleLivenessLocked(slot, node.CapabilitiesHeardAt + CapabilitiesForgetAfter(s) + 1);
             }
 
-            _relays.Set(node, capabilities: true, RetransmitLimit(s));
-            node.MarkChanged();
+            _relays.Set(slot, capabilities: true, RetransmitLimit(s));
+            node.Changed = true;
             _view.InvalidateLocked(node.NodeId);
             _stats = _stats with { Merged = _stats.Merged + 1 };
             _metrics.GossipMerged("capabilities");
@@ -501,7 +510,7 @@ public sealed partial class GossipAdapter
     }
 
     /// <summary>Adds a node to the adapter and the view; in a full view, may first remove the weakest gossip entry.</summary>
-    private bool TryAdmitLocked(string nodeId, Settings s, DateTimeOffset now, bool mayEvict, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GossipNode? node)
+    private bool TryAdmitLocked(string nodeId, Settings s, DateTimeOffset now, bool mayEvict, out int slot)
     {
         byte[] utf8;
         if (SharedCapabilities is { } shared)
@@ -513,15 +522,17 @@ public sealed partial class GossipAdapter
             utf8 = Encoding.UTF8.GetBytes(nodeId);
         }
 
-        node = new GossipNode(nodeId, utf8, new PhiAccrualDetector(s.Liveness.Settings, _time));
-        if (!_view.TryAddSourceLocked(node) && !(mayEvict && EvictWeakestLocked(now) && _view.TryAddSourceLocked(node)))
+        // Found by id only once the view took it (after any eviction), as the id dictionary's order follows.
+        slot = _peers.Reserve(nodeId, utf8, PhiWindow.Start(s.Phi));
+        if (!_view.TryAddEntryLocked(nodeId, _peers, slot) && !(mayEvict && EvictWeakestLocked(now) && _view.TryAddEntryLocked(nodeId, _peers, slot)))
         {
+            _peers.Remove(slot);
             _metrics.BoundExceeded("mesh-nodes");
-            node = null;
+            slot = RelayQueue.NoSlot;
             return false;
         }
 
-        _nodes.Add(nodeId, node);
+        _peers.Index(slot);
         return true;
     }
 
@@ -533,10 +544,11 @@ public sealed partial class GossipAdapter
     /// </summary>
     private bool EvictWeakestLocked(DateTimeOffset now)
     {
-        GossipNode? weakest = null;
+        int weakest = RelayQueue.NoSlot;
         int weakestRank = int.MaxValue;
-        foreach (GossipNode node in _nodes.Values)
+        foreach (int slot in _peers.Slots)
         {
+            ref readonly PeerRecord node = ref _peers[slot];
             int rank = node.Liveness switch
             {
                 NodeLiveness.Dead => 0,
@@ -545,23 +557,23 @@ public sealed partial class GossipAdapter
                 _ when node.StatesThisRun <= 1 => 3,
                 _ => int.MaxValue,
             };
-            if (rank < weakestRank || (rank == weakestRank && rank != int.MaxValue && node.LastHeardTicks < weakest!.LastHeardTicks))
+            if (rank < weakestRank || (rank == weakestRank && rank != int.MaxValue && node.LastHeardTicks < _peers[weakest].LastHeardTicks))
             {
-                weakest = node;
+                weakest = slot;
                 weakestRank = rank;
             }
         }
 
-        if (weakest is null || weakestRank == int.MaxValue)
+        if (weakest == RelayQueue.NoSlot || weakestRank == int.MaxValue)
         {
             return false;
         }
 
-        _nodes.Remove(weakest.NodeId);
-        weakest.LivenessDeadline = long.MaxValue;
+        string weakestId = _peers[weakest].NodeId;
         _relays.RemoveNode(weakest);
-        _view.RemoveLocked(weakest.NodeId);
-        AddChangeLocked(new MeshChange(weakest.NodeId, MeshChangeKind.Removed, now));
+        _peers.Remove(weakest);
+        _view.RemoveLocked(weakestId);
+        AddChangeLocked(new MeshChange(weakestId, MeshChangeKind.Removed, now));
         _metrics.BoundExceeded("mesh-evicted");
         return true;
     }
@@ -573,19 +585,21 @@ public sealed partial class GossipAdapter
     private void CheckLivenessLocked(Settings s, DateTimeOffset now)
     {
         long timestamp = _time.GetTimestamp();
-        List<GossipNode>? removed = null;
+        List<int>? removed = null;
         long forgetAfter = CapabilitiesForgetAfter(s);
 
         // No node's liveness can change before its deadline: only the nodes due are looked at, each
         // once a round (a node looked at and not changed is queued again under its deadline now).
         _livenessDue.Clear();
-        while (_livenessQueue.TryPeek(out GossipNode? queued, out long deadline) && deadline <= timestamp)
+        while (_livenessQueue.TryPeek(out int queued, out long deadline) && deadline <= timestamp)
         {
             _livenessQueue.Dequeue();
-            if (queued.LivenessDeadline == deadline)
+            if (_peers[queued].LivenessDeadline == deadline)
             {
-                // Not outdated (by an earlier deadline, or the node's leaving the view).
-                queued.LivenessDeadline = long.MaxValue;
+                // Not outdated (by an earlier deadline, or the node's leaving the view: a freed
+                // slot's deadline is long.MaxValue; a slot given to another node since is that
+                // node's, whose own entry under the same deadline is then the outdated one).
+                _peers[queued].LivenessDeadline = long.MaxValue;
                 _livenessDue.Add(queued);
             }
         }
@@ -596,39 +610,40 @@ public sealed partial class GossipAdapter
             _livenessChecks += _livenessDue.Count;
         }
 
-        foreach (GossipNode node in _livenessDue)
+        foreach (int slot in _livenessDue)
         {
+            ref PeerRecord node = ref _peers[slot];
             if (!node.HasState)
             {
                 // Heard of only through its capabilities (its states lost or never sent): it holds a
                 // place in the bounded view, so it goes when a silent node with state would be removed.
                 if (timestamp - node.CapabilitiesHeardAt > forgetAfter)
                 {
-                    (removed ??= []).Add(node);
+                    (removed ??= []).Add(slot);
                 }
                 else
                 {
-                    ScheduleLivenessLocked(node, node.CapabilitiesHeardAt + forgetAfter + 1);
+                    ScheduleLivenessLocked(slot, node.CapabilitiesHeardAt + forgetAfter + 1);
                 }
 
                 continue;
             }
 
-            LivenessDecision decision = s.Liveness.Decide(node.Liveness, node.Detector, timestamp);
+            LivenessDecision decision = s.Liveness.Decide(node.Liveness, node.Detector, s.Phi, timestamp);
             if (decision.Change is { } change)
             {
                 node.Liveness = decision.Next;
-                node.MarkChanged();
+                node.Changed = true;
                 _view.InvalidateLocked(node.NodeId);
                 AddChangeLocked(new MeshChange(node.NodeId, change, now));
                 if (decision.Remove)
                 {
-                    (removed ??= []).Add(node);
+                    (removed ??= []).Add(slot);
                     continue;
                 }
             }
 
-            ScheduleLivenessLocked(node, s.Liveness.NextChange(node.Liveness, node.Detector));
+            ScheduleLivenessLocked(slot, s.Liveness.NextChange(node.Liveness, node.Detector, s.Phi));
         }
 
         _livenessDue.Clear();
@@ -646,44 +661,46 @@ public sealed partial class GossipAdapter
             return;
         }
 
-        foreach (GossipNode node in removed)
+        foreach (int slot in removed)
         {
-            _nodes.Remove(node.NodeId);
-            node.LivenessDeadline = long.MaxValue;
-            _relays.RemoveNode(node);
-            _view.RemoveLocked(node.NodeId);
+            string nodeId = _peers[slot].NodeId;
+            _relays.RemoveNode(slot);
+            _view.RemoveLocked(nodeId);
 
             // A tombstone keeps a removed node's last run out while peers may still relay it; one that never sent a state has none to keep out.
-            if (node.HasState)
+            if (_peers[slot].HasState)
             {
-                Bury(node, s, now);
+                Bury(_peers[slot], s, now);
             }
+
+            _peers.Remove(slot);
         }
     }
 
     /// <summary>
-    /// Queues <paramref name="node"/> to have its liveness looked at from <paramref name="deadline"/>
+    /// Queues the node in <paramref name="slot"/> to have its liveness looked at from <paramref name="deadline"/>
     /// (timestamp ticks) when that is earlier than the deadline it is queued under; a later deadline
     /// is left to be found when the earlier one comes due. Outdated entries are dropped when they
     /// would outnumber the nodes, so the queue stays within twice the view.
     /// </summary>
-    private void ScheduleLivenessLocked(GossipNode node, long deadline)
+    private void ScheduleLivenessLocked(int slot, long deadline)
     {
+        ref PeerRecord node = ref _peers[slot];
         if (deadline >= node.LivenessDeadline)
         {
             return;
         }
 
         node.LivenessDeadline = deadline;
-        _livenessQueue.Enqueue(node, deadline);
-        if (_livenessQueue.Count > (2 * _nodes.Count) + MinLivenessQueueSlack)
+        _livenessQueue.Enqueue(slot, deadline);
+        if (_livenessQueue.Count > (2 * _peers.Count) + MinLivenessQueueSlack)
         {
             _livenessQueue.Clear();
-            foreach (GossipNode known in _nodes.Values)
+            foreach (int known in _peers.Slots)
             {
-                if (known.LivenessDeadline != long.MaxValue)
+                if (_peers[known].LivenessDeadline != long.MaxValue)
                 {
-                    _livenessQueue.Enqueue(known, known.LivenessDeadline);
+                    _livenessQueue.Enqueue(known, _peers[known].LivenessDeadline);
                 }
             }
         }
@@ -693,14 +710,14 @@ public sealed partial class GossipAdapter
     private void ScheduleEveryNodeLocked()
     {
         _livenessQueue.Clear();
-        foreach (GossipNode node in _nodes.Values)
+        foreach (int slot in _peers.Slots)
         {
-            node.LivenessDeadline = long.MinValue;
-            _livenessQueue.Enqueue(node, long.MinValue);
+            _peers[slot].LivenessDeadline = long.MinValue;
+            _livenessQueue.Enqueue(slot, long.MinValue);
         }
     }
 
-    private void Bury(GossipNode node, Settings s, DateTimeOffset now)
+    private void Bury(in PeerRecord node, Settings s, DateTimeOffset now)
     {
         var tombstone = new Tombstone(node.State.Generation, node.State.Version, WireQuantizer.NewestObservation(node.State), now.UtcTicks);
         if (_tombstones.TryAdd(node.NodeId, tombstone))

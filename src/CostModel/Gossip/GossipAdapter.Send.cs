@@ -60,9 +60,9 @@ public sealed partial class GossipAdapter
         WriteRelays(destination, ref at, end, end, ref stateWalk, ref records, s, nowTicks);
         WriteRelays(destination, ref at, end, end, ref capabilityWalk, ref records, s, nowTicks);
 
-        foreach ((GossipNode node, bool capabilities) in _sent)
+        foreach ((int slot, bool capabilities) in _sent)
         {
-            _relays.Sent(node, capabilities);
+            _relays.Sent(slot, capabilities);
         }
 
         if (at == headerEnd)
@@ -84,10 +84,12 @@ public sealed partial class GossipAdapter
     private void WriteRelays(Span<byte> destination, ref int at, int stopAt, int end, ref RelayWalk walk, ref int records, Settings s, long nowTicks)
     {
         int misses = 0;
-        while (walk.Current is { } node && at < stopAt && records < s.Options.MaxRecordsPerMessage && misses < MaxConsecutiveMisses)
+        int slot;
+        while ((slot = walk.Current) != RelayQueue.NoSlot && at < stopAt && records < s.Options.MaxRecordsPerMessage && misses < MaxConsecutiveMisses)
         {
             _relayRecordsVisited++;
             int written = 0;
+            ref readonly PeerRecord node = ref _peers[slot];
             bool fits = walk.Capabilities
                 ? node.Capabilities is { } known && WireCodec.TryWriteCapabilities(destination[at..end], node.NodeIdUtf8, node.CapabilitiesGeneration, known, out written)
                 : node.HasState && WireCodec.TryWriteState(destination[at..end], node.NodeIdUtf8, node.State, nowTicks, out written);
@@ -101,7 +103,7 @@ public sealed partial class GossipAdapter
             at += written;
             records++;
             misses = 0;
-            _sent.Add((node, walk.Capabilities));
+            _sent.Add((slot, walk.Capabilities));
         }
     }
 
@@ -116,20 +118,21 @@ public sealed partial class GossipAdapter
             _queue = queue;
             Capabilities = capabilities;
             _transmits = queue.Highest + 1;
+            Current = RelayQueue.NoSlot;
             NextBucket();
         }
 
         /// <summary>True for a walk over capabilities, false for states.</summary>
         public bool Capabilities { get; }
 
-        /// <summary>The record the walk stands at; null once it has passed the last.</summary>
-        public GossipNode? Current { get; private set; }
+        /// <summary>The slot of the record the walk stands at; <see cref="RelayQueue.NoSlot"/> once it has passed the last.</summary>
+        public int Current { get; private set; }
 
         /// <summary>Moves to the next record.</summary>
         public void Next()
         {
-            Current = Current is { } node ? RelayQueue.NextOf(node, Capabilities) : null;
-            if (Current is null)
+            Current = Current != RelayQueue.NoSlot ? _queue.NextOf(Current, Capabilities) : RelayQueue.NoSlot;
+            if (Current == RelayQueue.NoSlot)
             {
                 NextBucket();
             }
@@ -137,7 +140,7 @@ public sealed partial class GossipAdapter
 
         private void NextBucket()
         {
-            while (Current is null && --_transmits >= 1)
+            while (Current == RelayQueue.NoSlot && --_transmits >= 1)
             {
                 Current = _queue.First(_transmits, Capabilities);
             }
@@ -175,16 +178,17 @@ public sealed partial class GossipAdapter
             }
 
             writer.Add((d) => WireCodec.TryWriteCapabilities(d, _selfIdUtf8, _self.Generation, _capabilities, out int n) ? n : 0);
-            foreach (GossipNode node in _nodes.Values)
+            foreach (int slot in _peers.Slots)
             {
-                if (node.HasState && node.Liveness != NodeLiveness.Dead)
+                // Each write runs at once, within this iteration: the record is read where it stands.
+                if (_peers[slot].HasState && _peers[slot].Liveness != NodeLiveness.Dead)
                 {
-                    writer.Add((d) => WireCodec.TryWriteState(d, node.NodeIdUtf8, node.State, nowTicks, out int n) ? n : 0);
+                    writer.Add((d) => WireCodec.TryWriteState(d, _peers[slot].NodeIdUtf8, _peers[slot].State, nowTicks, out int n) ? n : 0);
                 }
 
-                if (node.Capabilities is { } capabilities)
+                if (_peers[slot].Capabilities is { } capabilities)
                 {
-                    writer.Add((d) => WireCodec.TryWriteCapabilities(d, node.NodeIdUtf8, node.CapabilitiesGeneration, capabilities, out int n) ? n : 0);
+                    writer.Add((d) => WireCodec.TryWriteCapabilities(d, _peers[slot].NodeIdUtf8, _peers[slot].CapabilitiesGeneration, capabilities, out int n) ? n : 0);
                 }
             }
 

@@ -40,14 +40,13 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private readonly CostModelMetrics _metrics;
     private readonly ILogger _logger;
     private readonly SafePublisher<GossipMessage> _outgoing;
-    private readonly Dictionary<string, GossipNode> _nodes = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, GossipNode>.AlternateLookup<ReadOnlySpan<char>> _nodesBySpan;
+    private readonly PeerTable _peers = new();
     private readonly Dictionary<string, Tombstone> _tombstones = new(StringComparer.Ordinal);
     private readonly Queue<string> _tombstoneOrder = new();
     private readonly Dictionary<string, long> _lastSyncReply = new(StringComparer.Ordinal);
     private readonly List<MeshChange> _pendingChanges = [];
-    private readonly List<(GossipNode Node, bool Capabilities)> _sent = [];
-    private readonly RelayQueue _relays = new();
+    private readonly List<(int Slot, bool Capabilities)> _sent = [];
+    private readonly RelayQueue _relays;
     private readonly IDisposable? _gossipSubscription;
     private readonly IDisposable? _collectionSubscription;
     private readonly IOptionsMonitor<GossipOptions> _gossipOptions;
@@ -73,12 +72,12 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private long _nextSampleTicks;
 
     // Each remote node under the earliest timestamp at which its liveness can change
-    // (LivenessPolicy.NextChange, GossipNode.LivenessDeadline): a round looks only at the nodes due,
+    // (LivenessPolicy.NextChange, PeerRecord.LivenessDeadline), by slot: a round looks only at the nodes due,
     // not at every node of the view (in a large mesh some node is nearly always due, so a pass over
     // all of them ran nearly every round). Heartbeats only lower a node's deadline here; a later one
     // is found when the earlier comes due.
-    private readonly PriorityQueue<GossipNode, long> _livenessQueue = new();
-    private readonly List<GossipNode> _livenessDue = [];
+    private readonly PriorityQueue<int, long> _livenessQueue = new();
+    private readonly List<int> _livenessDue = [];
 
     // Work counters for the scale regression tests: rounds that looked at some node's liveness, nodes
     // looked at, and records looked at while filling messages.
@@ -126,7 +125,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         _metrics = metrics;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _outgoing = new SafePublisher<GossipMessage>("gossip.outgoing", metrics, _logger);
-        _nodesBySpan = _nodes.GetAlternateLookup<ReadOnlySpan<char>>();
+        _relays = new RelayQueue(_peers);
 
         _gossipOptions = gossip;
         _collectionOptions = collection;
@@ -249,8 +248,9 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         lock (_view.Gate)
         {
             int alive = 0, suspect = 0, dead = 0;
-            foreach (GossipNode node in _nodes.Values)
+            foreach (int slot in _peers.Slots)
             {
+                ref readonly PeerRecord node = ref _peers[slot];
                 if (!node.HasState)
                 {
                     continue;
@@ -444,9 +444,9 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     {
         lock (_view.Gate)
         {
-            if (_nodes.TryGetValue(nodeId, out GossipNode? node))
+            if (_peers.TryFind(nodeId, out int slot))
             {
-                node.State.Version = 0;
+                _peers[slot].State.Version = 0;
             }
         }
     }
@@ -619,7 +619,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     }
 
     private int RetransmitLimit(Settings s) =>
-        s.Options.RetransmitMultiplier * (int)Math.Ceiling(Math.Log10(_nodes.Count + 2));
+        s.Options.RetransmitMultiplier * (int)Math.Ceiling(Math.Log10(_peers.Count + 2));
 
     /// <summary>This node's own updates go out at least once, even when nothing is relayed (<see cref="GossipOptions.RetransmitMultiplier"/> 0).</summary>
     private int SelfTransmitLimit(Settings s) => Math.Max(1, RetransmitLimit(s));
@@ -683,6 +683,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         long ProofIdleMilliseconds,
         TimeSpan TombstoneLifetime,
         LivenessPolicy Liveness,
+        PhiParameters Phi,
         PublishSettings Publish)
     {
         /// <exception cref="ArgumentException">The options are invalid, or name no key without <see cref="GossipOptions.AllowUnauthenticated"/>.</exception>
@@ -718,7 +719,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
             // heartbeat too, so nothing relays its last run after it.
             TimeSpan forgetAfter = g.DeadAfter + g.RemoveAfter;
             return new Settings(g, keyring, hash, collection.SampleInterval.Ticks,
-                (long)g.MaxGenerationLead.TotalMilliseconds, (long)forgetAfter.TotalMilliseconds, forgetAfter, new LivenessPolicy(liveness), publish);
+                (long)g.MaxGenerationLead.TotalMilliseconds, (long)forgetAfter.TotalMilliseconds, forgetAfter, new LivenessPolicy(liveness), PhiParameters.For(liveness, time), publish);
         }
     }
 }

@@ -193,13 +193,20 @@ internal sealed class LivenessPolicy
     public long NextChange(NodeLiveness current, PhiAccrualDetector detector)
     {
         ArgumentNullException.ThrowIfNull(detector);
-        return current switch
-        {
-            NodeLiveness.Alive => Math.Min(detector.TimestampAtDeviations(_suspectDeviations), detector.TimestampAtSilence(Settings.DeadAfter)),
-            NodeLiveness.Suspect => detector.TimestampAtSilence(Settings.DeadAfter),
-            _ => detector.TimestampAtSilence(Settings.DeadAfter + Settings.RemoveAfter),
-        };
+        return NextChange(current, detector.Window, detector.Parameters);
     }
+
+    /// <summary>As <see cref="NextChange(NodeLiveness, PhiAccrualDetector)"/>, for a detector's state kept inline (the gossip adapter's records).</summary>
+    /// <param name="current">The node's liveness now.</param>
+    /// <param name="window">The node's detector state.</param>
+    /// <param name="p">The detector's settings and clock conversions.</param>
+    /// <returns>A timestamp of the detector's time provider.</returns>
+    public long NextChange(NodeLiveness current, in PhiWindow window, PhiParameters p) => current switch
+    {
+        NodeLiveness.Alive => Math.Min(window.TimestampAtDeviations(p, _suspectDeviations), window.TimestampAtSilence(p, Settings.DeadAfter)),
+        NodeLiveness.Suspect => window.TimestampAtSilence(p, Settings.DeadAfter),
+        _ => window.TimestampAtSilence(p, Settings.DeadAfter + Settings.RemoveAfter),
+    };
 
     /// <summary>Decides a node's next state from its detector.</summary>
     /// <param name="current">The node's liveness now.</param>
@@ -209,8 +216,17 @@ internal sealed class LivenessPolicy
     public LivenessDecision Decide(NodeLiveness current, PhiAccrualDetector detector, long nowTimestamp)
     {
         ArgumentNullException.ThrowIfNull(detector);
-        return Decide(current, detector.Phi(nowTimestamp), detector.Silence(nowTimestamp));
+        return Decide(current, detector.Window, detector.Parameters, nowTimestamp);
     }
+
+    /// <summary>As <see cref="Decide(NodeLiveness, PhiAccrualDetector, long)"/>, for a detector's state kept inline (the gossip adapter's records).</summary>
+    /// <param name="current">The node's liveness now.</param>
+    /// <param name="window">The node's detector state.</param>
+    /// <param name="p">The detector's settings and clock conversions.</param>
+    /// <param name="nowTimestamp">Now, as <see cref="TimeProvider.GetTimestamp"/> of the detector's time provider.</param>
+    /// <returns>The next state, whether to remove the node and the change to report.</returns>
+    public LivenessDecision Decide(NodeLiveness current, in PhiWindow window, PhiParameters p, long nowTimestamp) =>
+        Decide(current, window.Phi(p, nowTimestamp), window.Silence(p, nowTimestamp));
 
     /// <summary>Decides a node's next state from its phi and its silence.</summary>
     /// <param name="current">The node's liveness now.</param>

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace CostModel.Gossip;
 
 /// <summary>
@@ -61,25 +59,10 @@ internal sealed class PhiAccrualDetector
     private const double LogisticLinear = 1.5976;
     private const double LogisticCubic = 0.070566;
 
-    // Akka's bootstrap: two samples at the expected interval minus and plus a quarter of it.
-    private const double BootstrapDeviationShare = 0.25;
+    private readonly PhiParameters _p;
 
-    private const double MillisecondsPerSecond = 1_000;
-
-    // What every detector made with the same settings shares (an adapter makes all of its detectors with one settings object).
-    private static readonly ConditionalWeakTable<LivenessSettings, Parameters> s_parameters = [];
-
-    private readonly Parameters _p;
-
-    // Samples in the window (the seeds included while they are in it), their sum and sum of squares (milliseconds).
-    private int _count;
-    private double _sum;
-    private double _sumOfSquares;
-
-    // Bootstrap seeds still in the window: 2, then 1, then 0 as the first real samples overflow it.
-    private byte _seeds;
-    private long _lastArrival;
-    private bool _heard;
+    // The window's sums and the last arrival: the same struct the gossip adapter keeps inline per remote node.
+    private PhiWindow _window;
 
     /// <summary>Creates a detector for one remote node, seeded with the bootstrap samples.</summary>
     /// <param name="settings">The window, minimum deviation, acceptable pause and heartbeat interval.</param>
@@ -88,65 +71,38 @@ internal sealed class PhiAccrualDetector
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        if (timeProvider.TimestampFrequency <= 0)
-        {
-            throw new ArgumentException("The time provider's timestamp frequency must be positive.", nameof(timeProvider));
-        }
-
-        _p = Parameters.For(settings, timeProvider.TimestampFrequency);
-
-        Add(_p.FirstSeedMs);
-        Add(_p.SecondSeedMs);
-        _seeds = 2;
+        _p = PhiParameters.For(settings, timeProvider);
+        _window = PhiWindow.Start(_p);
     }
 
     /// <summary>The settings.</summary>
     public LivenessSettings Settings => _p.Settings;
 
     /// <summary>Interval samples in the window (the two bootstrap samples included while they are); at most <see cref="LivenessSettings.SampleWindow"/>.</summary>
-    public int SampleCount => _count;
+    public int SampleCount => _window.SampleCount;
 
     /// <summary>True once a heartbeat has arrived.</summary>
-    public bool HasHeartbeat => _heard;
+    public bool HasHeartbeat => _window.HasHeartbeat;
 
     /// <summary>The mean of the intervals, in milliseconds (without the acceptable pause).</summary>
-    public double MeanIntervalMilliseconds => _sum / _count;
+    public double MeanIntervalMilliseconds => _window.MeanIntervalMilliseconds;
 
     /// <summary>The standard deviation of the intervals, in milliseconds (before the minimum is applied).</summary>
-    public double StandardDeviationMilliseconds => StdDevMs();
+    public double StandardDeviationMilliseconds => _window.StandardDeviationMilliseconds;
+
+    /// <summary>The settings and clock conversions this detector works with.</summary>
+    internal PhiParameters Parameters => _p;
+
+    /// <summary>The window's state (read-only), as <see cref="LivenessPolicy"/> reads it.</summary>
+    internal ref readonly PhiWindow Window => ref _window;
 
     /// <summary>Records that a message arrived from the node.</summary>
     /// <param name="timestamp">The arrival, as <see cref="TimeProvider.GetTimestamp"/>.</param>
-    public void Heartbeat(long timestamp)
-    {
-        if (!_heard)
-        {
-            _heard = true;
-            _lastArrival = timestamp;
-            return;
-        }
-
-        long ticks = timestamp - _lastArrival;
-        if (ticks <= 0)
-        {
-            // A duplicate or an older message: no interval, and the last arrival stays the later one.
-            return;
-        }
-
-        _lastArrival = timestamp;
-        double intervalMs = ticks / _p.TicksPerMillisecond;
-        if (intervalMs <= _p.MaxIntervalMs)
-        {
-            Add(intervalMs);
-        }
-    }
+    public void Heartbeat(long timestamp) => _window.Heartbeat(_p, timestamp);
 
     /// <summary>Time since the last heartbeat; zero before the first one or when <paramref name="nowTimestamp"/> is before it.</summary>
     /// <param name="nowTimestamp">Now, as <see cref="TimeProvider.GetTimestamp"/>.</param>
-    public TimeSpan Silence(long nowTimestamp) =>
-        _heard && nowTimestamp > _lastArrival
-            ? new TimeSpan((long)((nowTimestamp - _lastArrival) * _p.TimeSpanTicksPerTick))
-            : TimeSpan.Zero;
+    public TimeSpan Silence(long nowTimestamp) => _window.Silence(_p, nowTimestamp);
 
     /// <summary>
     /// The suspicion that the node has failed: -log10 of the probability that a live node would
@@ -154,18 +110,7 @@ internal sealed class PhiAccrualDetector
     /// </summary>
     /// <param name="nowTimestamp">Now, as <see cref="TimeProvider.GetTimestamp"/>.</param>
     /// <returns>Phi (1: a 10 % chance of a false suspicion; 8: 10^-8).</returns>
-    public double Phi(long nowTimestamp)
-    {
-        if (!_heard)
-        {
-            return 0;
-        }
-
-        double silenceMs = nowTimestamp > _lastArrival ? (nowTimestamp - _lastArrival) / _p.TicksPerMillisecond : 0;
-        double meanMs = (_sum / _count) + _p.PauseMs;
-        double stdDevMs = Math.Max(StdDevMs(), _p.MinStdDevMs);
-        return PhiOf(silenceMs, meanMs, stdDevMs);
-    }
+    public double Phi(long nowTimestamp) => _window.Phi(_p, nowTimestamp);
 
     /// <summary>
     /// The earliest timestamp at which <see cref="Phi"/> can reach a threshold if no heartbeat
@@ -176,17 +121,7 @@ internal sealed class PhiAccrualDetector
     /// </summary>
     /// <param name="deviations">From <see cref="DeviationsAt"/>.</param>
     /// <returns>A timestamp of the constructor's time provider.</returns>
-    public long TimestampAtDeviations(double deviations)
-    {
-        if (!_heard)
-        {
-            return long.MaxValue;
-        }
-
-        double meanMs = (_sum / _count) + _p.PauseMs;
-        double stdDevMs = Math.Max(StdDevMs(), _p.MinStdDevMs);
-        return AfterLastArrival(meanMs + (deviations * stdDevMs));
-    }
+    public long TimestampAtDeviations(double deviations) => _window.TimestampAtDeviations(_p, deviations);
 
     /// <summary>
     /// The earliest timestamp at which <see cref="Silence"/> can reach <paramref name="silence"/>
@@ -195,8 +130,7 @@ internal sealed class PhiAccrualDetector
     /// </summary>
     /// <param name="silence">The silence.</param>
     /// <returns>A timestamp of the constructor's time provider.</returns>
-    public long TimestampAtSilence(TimeSpan silence) =>
-        _heard ? AfterLastArrival(silence.TotalMilliseconds) : long.MaxValue;
+    public long TimestampAtSilence(TimeSpan silence) => _window.TimestampAtSilence(_p, silence);
 
     /// <summary>
     /// Where phi reaches <paramref name="threshold"/> on the standard scale: the least y with
@@ -250,100 +184,4 @@ internal sealed class PhiAccrualDetector
 
     // 200 halvings of [-100, 100]: far below double precision.
     private const int BisectionSteps = 200;
-
-    private long AfterLastArrival(double milliseconds)
-    {
-        double ticks = Math.Max(0, milliseconds - DeadlineMarginMilliseconds) * _p.TicksPerMillisecond;
-        return ticks >= long.MaxValue - _lastArrival ? long.MaxValue : _lastArrival + (long)ticks;
-    }
-
-    private double StdDevMs()
-    {
-        double mean = _sum / _count;
-
-        // Equal samples can leave a rounding residue just below zero.
-        return Math.Sqrt(Math.Max(0, (_sumOfSquares / _count) - (mean * mean)));
-    }
-
-    /// <summary>
-    /// Adds a sample. Below a full window, to the sums. In a full window, the oldest bootstrap seed
-    /// still in it leaves first (its value is known: the sums then hold exactly what a ring of the
-    /// last samples would); once both have left, the sample weighs w = 1/window against the
-    /// window's mean m and variance v: m' = m + w d, v' = (1 - w)(v + w d^2), with d = sample - m.
-    /// </summary>
-    private void Add(double intervalMs)
-    {
-        if (_count == _p.Window && _seeds > 0)
-        {
-            double seed = _seeds == 2 ? _p.FirstSeedMs : _p.SecondSeedMs;
-            _sum -= seed;
-            _sumOfSquares -= seed * seed;
-            _count--;
-            _seeds--;
-        }
-
-        if (_count < _p.Window)
-        {
-            _count++;
-            _sum += intervalMs;
-            _sumOfSquares += intervalMs * intervalMs;
-            return;
-        }
-
-        double weight = 1.0 / _count;
-        double mean = _sum / _count;
-        double variance = Math.Max(0, (_sumOfSquares / _count) - (mean * mean));
-        double difference = intervalMs - mean;
-        mean += weight * difference;
-        variance = (1 - weight) * (variance + (weight * difference * difference));
-        _sum = mean * _count;
-        _sumOfSquares = (variance + (mean * mean)) * _count;
-    }
-
-    /// <summary>The settings and clock conversions, held once for every detector made with them.</summary>
-    private sealed class Parameters
-    {
-        private Parameters(LivenessSettings settings, long frequency)
-        {
-            Settings = settings;
-            Frequency = frequency;
-            TicksPerMillisecond = frequency / MillisecondsPerSecond;
-            TimeSpanTicksPerTick = (double)TimeSpan.TicksPerSecond / frequency;
-            Window = settings.SampleWindow;
-            MinStdDevMs = settings.MinStandardDeviation.TotalMilliseconds;
-            PauseMs = settings.AcceptableHeartbeatPause.TotalMilliseconds;
-            MaxIntervalMs = settings.MaxRecordedInterval.TotalMilliseconds;
-            double expected = settings.MaxSilence.TotalMilliseconds;
-            FirstSeedMs = expected - (expected * BootstrapDeviationShare);
-            SecondSeedMs = expected + (expected * BootstrapDeviationShare);
-        }
-
-        public LivenessSettings Settings { get; }
-
-        public long Frequency { get; }
-
-        public double TicksPerMillisecond { get; }
-
-        public double TimeSpanTicksPerTick { get; }
-
-        public int Window { get; }
-
-        public double MinStdDevMs { get; }
-
-        public double PauseMs { get; }
-
-        public double MaxIntervalMs { get; }
-
-        /// <summary>The bootstrap seeds: the heartbeat interval minus and plus a quarter of it.</summary>
-        public double FirstSeedMs { get; }
-
-        public double SecondSeedMs { get; }
-
-        /// <summary>The parameters held for these settings when made for this clock, else new ones (held when none were).</summary>
-        public static Parameters For(LivenessSettings settings, long frequency)
-        {
-            Parameters held = s_parameters.GetValue(settings, key => new Parameters(key, frequency));
-            return held.Frequency == frequency ? held : new Parameters(settings, frequency);
-        }
-    }
 }

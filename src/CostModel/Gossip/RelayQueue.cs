@@ -1,11 +1,14 @@
 namespace CostModel.Gossip;
 
-/// <summary>What a <see cref="RelayQueue"/> keeps of one record of one node: its place in the queue and the transmits it has left.</summary>
+/// <summary>What a <see cref="RelayQueue"/> keeps of one record of one node: its neighbours in the queue (slots of the <see cref="PeerTable"/>, <see cref="RelayQueue.NoSlot"/> for none) and the transmits it has left.</summary>
 internal struct RelayLinks
 {
-    public GossipNode? Previous;
-    public GossipNode? Next;
+    public int Previous;
+    public int Next;
     public int Transmits;
+
+    /// <summary>Not queued: no neighbours, no transmits left.</summary>
+    public static RelayLinks None => new() { Previous = RelayQueue.NoSlot, Next = RelayQueue.NoSlot };
 }
 
 /// <summary>
@@ -15,16 +18,21 @@ internal struct RelayLinks
 /// sort of every node in the view (which made a round O(n log n) per node, O(n^2 log n) per mesh).
 /// </summary>
 /// <remarks>
-/// Each bucket is a first-in, first-out list threaded through the nodes themselves
-/// (<see cref="GossipNode.StateLinks"/>, <see cref="GossipNode.CapabilityLinks"/>): no allocation
+/// Each bucket is a first-in, first-out list threaded through the nodes' records by slot
+/// (<see cref="PeerRecord.StateLinks"/>, <see cref="PeerRecord.CapabilityLinks"/>): no allocation
 /// per update. A record sent goes to the back of the next lower bucket, so records with as many
 /// transmits left take turns. Not thread-safe: the adapter calls it under the view's gate.
 /// </remarks>
-internal sealed class RelayQueue
+internal sealed class RelayQueue(PeerTable peers)
 {
-    // Index: transmits left (0 is never used: a record with none left is in no bucket). Grown on demand.
-    private Bucket[] _state = new Bucket[16];
-    private Bucket[] _capabilities = new Bucket[16];
+    /// <summary>No slot: the end of a bucket's list.</summary>
+    public const int NoSlot = -1;
+
+    // 16 buckets to start with, grown on demand. Index: transmits left (0 is never used: a record with none left is in no bucket).
+    private const int InitialBuckets = 16;
+
+    private Bucket[] _state = NewBuckets(InitialBuckets);
+    private Bucket[] _capabilities = NewBuckets(InitialBuckets);
     private int _highest;
 
     /// <summary>Records queued, states and capabilities together.</summary>
@@ -34,102 +42,114 @@ internal sealed class RelayQueue
     public int Highest => Count == 0 ? 0 : _highest;
 
     /// <summary>Sets how many more times a record is to be relayed; 0 (or less) takes it out of the queue. A record already queued moves to the back of its new bucket.</summary>
-    public void Set(GossipNode node, bool capabilities, int transmits)
+    public void Set(int slot, bool capabilities, int transmits)
     {
-        Remove(node, capabilities);
+        Remove(slot, capabilities);
         if (transmits <= 0)
         {
             return;
         }
 
-        ref RelayLinks links = ref LinksOf(node, capabilities);
-        links.Transmits = transmits;
         Bucket[] buckets = BucketsOf(capabilities, transmits);
         ref Bucket bucket = ref buckets[transmits];
+        ref RelayLinks links = ref LinksOf(slot, capabilities);
+        links.Transmits = transmits;
         links.Previous = bucket.Tail;
-        links.Next = null;
-        if (bucket.Tail is { } tail)
+        links.Next = NoSlot;
+        if (bucket.Tail != NoSlot)
         {
-            LinksOf(tail, capabilities).Next = node;
+            LinksOf(bucket.Tail, capabilities).Next = slot;
         }
         else
         {
-            bucket.Head = node;
+            bucket.Head = slot;
         }
 
-        bucket.Tail = node;
+        bucket.Tail = slot;
         Count++;
         _highest = Math.Max(_highest, transmits);
     }
 
     /// <summary>One transmit of the record was sent: it moves to the back of the bucket below (or leaves the queue after its last).</summary>
-    public void Sent(GossipNode node, bool capabilities) => Set(node, capabilities, LinksOf(node, capabilities).Transmits - 1);
+    public void Sent(int slot, bool capabilities) => Set(slot, capabilities, LinksOf(slot, capabilities).Transmits - 1);
 
     /// <summary>Takes both of a node's records out of the queue (the node leaves the view).</summary>
-    public void RemoveNode(GossipNode node)
+    public void RemoveNode(int slot)
     {
-        Remove(node, capabilities: false);
-        Remove(node, capabilities: true);
+        Remove(slot, capabilities: false);
+        Remove(slot, capabilities: true);
     }
 
-    /// <summary>The first record of the kind queued with exactly <paramref name="transmits"/> left; null when none.</summary>
-    public GossipNode? First(int transmits, bool capabilities)
+    /// <summary>The first record of the kind queued with exactly <paramref name="transmits"/> left; <see cref="NoSlot"/> when none.</summary>
+    public int First(int transmits, bool capabilities)
     {
         Bucket[] buckets = capabilities ? _capabilities : _state;
-        return transmits > 0 && transmits < buckets.Length ? buckets[transmits].Head : null;
+        return transmits > 0 && transmits < buckets.Length ? buckets[transmits].Head : NoSlot;
     }
 
-    /// <summary>The record after <paramref name="node"/> in its bucket; null at the end.</summary>
-    public static GossipNode? NextOf(GossipNode node, bool capabilities) => LinksOf(node, capabilities).Next;
+    /// <summary>The record after <paramref name="slot"/>'s in its bucket; <see cref="NoSlot"/> at the end.</summary>
+    public int NextOf(int slot, bool capabilities) => LinksOf(slot, capabilities).Next;
 
-    private static ref RelayLinks LinksOf(GossipNode node, bool capabilities) =>
-        ref capabilities ? ref node.CapabilityLinks : ref node.StateLinks;
+    private static Bucket[] NewBuckets(int length)
+    {
+        var buckets = new Bucket[length];
+        Array.Fill(buckets, new Bucket { Head = NoSlot, Tail = NoSlot });
+        return buckets;
+    }
+
+    private ref RelayLinks LinksOf(int slot, bool capabilities)
+    {
+        ref PeerRecord record = ref peers[slot];
+        return ref capabilities ? ref record.CapabilityLinks : ref record.StateLinks;
+    }
 
     private Bucket[] BucketsOf(bool capabilities, int transmits)
     {
         ref Bucket[] buckets = ref capabilities ? ref _capabilities : ref _state;
         if (transmits >= buckets.Length)
         {
-            Array.Resize(ref buckets, Math.Max(transmits + 1, buckets.Length * 2));
+            Bucket[] grown = NewBuckets(Math.Max(transmits + 1, buckets.Length * 2));
+            buckets.CopyTo(grown, 0);
+            buckets = grown;
         }
 
         return buckets;
     }
 
-    private void Remove(GossipNode node, bool capabilities)
+    private void Remove(int slot, bool capabilities)
     {
-        ref RelayLinks links = ref LinksOf(node, capabilities);
+        ref RelayLinks links = ref LinksOf(slot, capabilities);
         if (links.Transmits <= 0)
         {
             return;
         }
 
         ref Bucket bucket = ref (capabilities ? _capabilities : _state)[links.Transmits];
-        if (links.Previous is { } previous)
+        if (links.Previous != NoSlot)
         {
-            LinksOf(previous, capabilities).Next = links.Next;
+            LinksOf(links.Previous, capabilities).Next = links.Next;
         }
         else
         {
             bucket.Head = links.Next;
         }
 
-        if (links.Next is { } next)
+        if (links.Next != NoSlot)
         {
-            LinksOf(next, capabilities).Previous = links.Previous;
+            LinksOf(links.Next, capabilities).Previous = links.Previous;
         }
         else
         {
             bucket.Tail = links.Previous;
         }
 
-        links = default;
+        links = RelayLinks.None;
         Count--;
     }
 
     private struct Bucket
     {
-        public GossipNode? Head;
-        public GossipNode? Tail;
+        public int Head;
+        public int Tail;
     }
 }

@@ -85,7 +85,7 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
         {
             if (_index.TryGetValue(node.NodeId, out int i))
             {
-                _entries[i] = new Entry(node, null);
+                _entries[i] = new Entry(node, null, 0);
                 kind = MeshChangeKind.Updated;
                 TellChangedLocked(node.NodeId);
             }
@@ -97,7 +97,7 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
                 }
 
                 _index.Add(node.NodeId, _entries.Count);
-                _entries.Add(new Entry(node, null));
+                _entries.Add(new Entry(node, null, 0));
                 kind = MeshChangeKind.Joined;
                 TellReshapedLocked();
             }
@@ -136,15 +136,22 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
     public void Dispose() => _changes.Dispose();
 
     /// <summary>Adds an entry whose node is built on demand (caller holds <see cref="Gate"/>). False when full or present.</summary>
-    internal bool TryAddSourceLocked(MeshEntrySource source)
+    internal bool TryAddSourceLocked(MeshEntrySource source) => TryAddEntryLocked(source.NodeId, source, 0);
+
+    /// <summary>
+    /// Adds an entry kept as record <paramref name="key"/> of <paramref name="store"/> and built on
+    /// demand (caller holds <see cref="Gate"/>): the gossip adapter's per-node records, one store for
+    /// all of them. False when full or present.
+    /// </summary>
+    internal bool TryAddEntryLocked(string nodeId, MeshEntryStore store, int key)
     {
-        if (_entries.Count >= Capacity || _index.ContainsKey(source.NodeId))
+        if (_entries.Count >= Capacity || _index.ContainsKey(nodeId))
         {
             return false;
         }
 
-        _index.Add(source.NodeId, _entries.Count);
-        _entries.Add(new Entry(null, source));
+        _index.Add(nodeId, _entries.Count);
+        _entries.Add(new Entry(null, store, key));
         _snapshot = null;
         TellReshapedLocked();
         return true;
@@ -211,7 +218,7 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
             }
 
             Entry entry = _entries[i];
-            node = entry.Node ?? TryBuild(entry.Source!, ref unreadable);
+            node = entry.Node ?? TryBuild(entry, ref unreadable);
         }
 
         Report(unreadable);
@@ -265,7 +272,7 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
             var nodes = new List<MeshNode>(_entries.Count);
             foreach (Entry entry in _entries)
             {
-                if ((entry.Node ?? TryBuild(entry.Source!, ref unreadable)) is { } node)
+                if ((entry.Node ?? TryBuild(entry, ref unreadable)) is { } node)
                 {
                     nodes.Add(node);
                 }
@@ -313,18 +320,18 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
     /// The entry's node, or null when it cannot be built (a corrupted kept state): the reader still
     /// gets the rest of the view. The entry is left in place, not dropped: its writer (the gossip
     /// adapter) owns it and removes it when the node goes, and a newer state may build; it is tried
-    /// again only when it changes (<see cref="MeshEntrySource.Current"/>), so a broken entry is
+    /// again only when it changes (<see cref="MeshEntryStore.Current"/>), so a broken entry is
     /// reported once per state, not on every read.
     /// </summary>
-    private static MeshNode? TryBuild(MeshEntrySource source, ref List<(string NodeId, Exception Error)>? unreadable)
+    private static MeshNode? TryBuild(Entry entry, ref List<(string NodeId, Exception Error)>? unreadable)
     {
         try
         {
-            return source.Current();
+            return entry.Store!.Current(entry.Key);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            (unreadable ??= []).Add((source.NodeId, ex));
+            (unreadable ??= []).Add((entry.NodeId, ex));
             return null;
         }
     }
@@ -340,9 +347,10 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
         }
     }
 
-    private readonly record struct Entry(MeshNode? Node, MeshEntrySource? Source)
+    /// <summary>An entry: a node given as it is, or record <see cref="Key"/> of a store that builds it on demand.</summary>
+    private readonly record struct Entry(MeshNode? Node, MeshEntryStore? Store, int Key)
     {
-        public string NodeId => Node?.NodeId ?? Source!.NodeId;
+        public string NodeId => Node?.NodeId ?? Store!.NodeIdOf(Key);
     }
 }
 
@@ -363,10 +371,32 @@ internal interface IMeshViewListener
 }
 
 /// <summary>
-/// An entry of the view kept in another form (the gossip adapter keeps wire states) and turned
-/// into a <see cref="MeshNode"/> only when the view is read after it changed.
+/// Entries of the view kept in another form (the gossip adapter keeps wire states), each under a
+/// key of the store's choosing, and turned into a <see cref="MeshNode"/> only when the view is read
+/// after they changed. Called under the view's gate.
 /// </summary>
-internal abstract class MeshEntrySource(string nodeId)
+internal abstract class MeshEntryStore
+{
+    /// <summary>The node id of the entry kept under <paramref name="key"/>.</summary>
+    /// <param name="key">The entry's key in this store.</param>
+    /// <returns>The node id.</returns>
+    public abstract string NodeIdOf(int key);
+
+    /// <summary>
+    /// The node of the entry under <paramref name="key"/> as of now; null when there is nothing to
+    /// show yet. An entry whose build throws passes the exception to the caller once and reads as
+    /// null until it changes again (it is not rebuilt on every read).
+    /// </summary>
+    /// <param name="key">The entry's key in this store.</param>
+    /// <returns>The node, or null.</returns>
+    public abstract MeshNode? Current(int key);
+}
+
+/// <summary>
+/// One entry of the view kept in another form and turned into a <see cref="MeshNode"/> only when
+/// the view is read after it changed (a store of one entry, its key unused).
+/// </summary>
+internal abstract class MeshEntrySource(string nodeId) : MeshEntryStore
 {
     private MeshNode? _built;
 
@@ -395,6 +425,12 @@ internal abstract class MeshEntrySource(string nodeId)
 
         return _built;
     }
+
+    /// <inheritdoc />
+    public sealed override string NodeIdOf(int key) => NodeId;
+
+    /// <inheritdoc />
+    public sealed override MeshNode? Current(int key) => Current();
 
     /// <summary>Builds the node from the kept form.</summary>
     protected abstract MeshNode? Build();
