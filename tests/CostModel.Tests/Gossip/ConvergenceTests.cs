@@ -40,66 +40,28 @@ public sealed class ConvergenceTests
         using var shared = Shared();
         using var network = new InMemoryNetwork(time, seed: 1127);
         network.DefaultConditions = new LinkConditions { LossProbability = loss, Delay = Hop };
-        var adapters = new List<GossipAdapter>(Nodes);
-        var views = new List<MeshView>(Nodes);
-        var endpoints = new List<GossipEndpoint>(Nodes);
-        for (int i = 0; i < Nodes; i++)
+        using var mesh = new TestMesh(time, network, shared, Nodes, i => $"node-{i:0000}", id => new FixedCollector(id, time), new GossipOptions { Dissemination = GossipDissemination.Pull, Keys = [GossipNodeFixture.TestKey] });
+
+        // node-0000 publishes (its first snapshot); nobody else has anything to say.
+        mesh.Adapters[0].Tick();
+        int reachedAt = -1;
+        for (int round = 1; round <= maxRounds; round++)
         {
-            string id = $"node-{i:0000}";
-            var view = new MeshView();
-            var adapter = new GossipAdapter(
-                new FixedCollector(id, time),
-                view,
-                shared.GetRequiredService<ICostScorer>(),
-                new FixedOptions<GossipOptions>(new() { Dissemination = GossipDissemination.Pull, Keys = [GossipNodeFixture.TestKey] }),
-                Options.Create(new CostModelOptions { NodeId = id }),
-                new FixedOptions<CollectionOptions>(new()),
-                time,
-                shared.GetRequiredService<CostModelMetrics>());
-            adapters.Add(adapter);
-            views.Add(view);
-            endpoints.Add(network.Attach(id, adapter, fanout: 3));
-        }
-
-        try
-        {
-            // node-0000 publishes (its first snapshot); nobody else has anything to say.
-            adapters[0].Tick();
-            int reachedAt = -1;
-            for (int round = 1; round <= maxRounds; round++)
+            mesh.Round();
+            int knowing = mesh.Views.Count(v => v.Nodes.Any(n => n.NodeId == "node-0000"));
+            if (knowing >= 0.99 * (Nodes - 1))
             {
-                foreach (GossipEndpoint endpoint in endpoints)
-                {
-                    endpoint.GossipRound();
-                }
-
-                // Link by link through the round, so replies (challenges, echoes) travel within it as on a LAN.
-                for (TimeSpan elapsed = TimeSpan.Zero; elapsed < Round; elapsed += Hop)
-                {
-                    time.Advance(Hop);
-                }
-
-                int knowing = views.Count(v => v.Nodes.Any(n => n.NodeId == "node-0000"));
-                if (knowing >= 0.99 * (Nodes - 1))
-                {
-                    reachedAt = round;
-                    break;
-                }
-            }
-
-            Assert.True(reachedAt > 0, $"not at 99 % after {maxRounds} rounds");
-            TestContext.Current.TestOutputHelper?.WriteLine($"loss {loss:P0}: 99 % of {Nodes} nodes after {reachedAt} rounds; {network.Total.Sent.Messages} messages sent, {network.Total.Lost.Messages} lost");
-            Assert.True(network.Total.Delivered.Messages > 0);
-            if (loss > 0)
-            {
-                Assert.True(network.Total.Lost.Messages > 0, "the lossy network lost nothing");
+                reachedAt = round;
+                break;
             }
         }
-        finally
+
+        Assert.True(reachedAt > 0, $"not at 99 % after {maxRounds} rounds");
+        TestContext.Current.TestOutputHelper?.WriteLine($"loss {loss:P0}: 99 % of {Nodes} nodes after {reachedAt} rounds; {network.Total.Sent.Messages} messages sent, {network.Total.Lost.Messages} lost");
+        Assert.True(network.Total.Delivered.Messages > 0);
+        if (loss > 0)
         {
-            endpoints.ForEach(e => e.Dispose());
-            adapters.ForEach(a => a.Dispose());
-            views.ForEach(v => v.Dispose());
+            Assert.True(network.Total.Lost.Messages > 0, "the lossy network lost nothing");
         }
     }
 
@@ -118,59 +80,26 @@ public sealed class ConvergenceTests
         using var shared = Shared();
         using var network = new InMemoryNetwork(time, seed: 1206);
         network.DefaultConditions = new LinkConditions { Delay = Hop };
-        var adapters = new List<GossipAdapter>(BusyNodes);
-        var views = new List<MeshView>(BusyNodes);
-        var endpoints = new List<GossipEndpoint>(BusyNodes);
-        for (int i = 0; i < BusyNodes; i++)
-        {
-            string id = $"node-{i:000}";
-            var view = new MeshView();
 
-            // Eight records a message: a few nodes' new states fill it, as many do in a large mesh.
-            var options = new GossipOptions { Dissemination = GossipDissemination.Pull, Keys = [GossipNodeFixture.TestKey], MaxRecordsPerMessage = 8 };
-            var adapter = new GossipAdapter(
-                new ChangingCollector(id, time),
-                view,
-                shared.GetRequiredService<ICostScorer>(),
-                new FixedOptions<GossipOptions>(options),
-                Options.Create(new CostModelOptions { NodeId = id }),
-                new FixedOptions<CollectionOptions>(new()),
-                time,
-                shared.GetRequiredService<CostModelMetrics>());
-            adapter.SetCapabilities(new NodeCapabilities(id, 1) { Models = [new ServedModel("llama-3.1-8b") { DecodeTokensPerSecond = 20 }] });
-            adapters.Add(adapter);
-            views.Add(view);
-            endpoints.Add(network.Attach(id, adapter, fanout: 3));
+        // Eight records a message: a few nodes' new states fill it, as many do in a large mesh.
+        var options = new GossipOptions { Dissemination = GossipDissemination.Pull, Keys = [GossipNodeFixture.TestKey], MaxRecordsPerMessage = 8 };
+        using var mesh = new TestMesh(time, network, shared, BusyNodes, i => $"node-{i:000}", id => new ChangingCollector(id, time), options);
+        foreach (GossipAdapter adapter in mesh.Adapters)
+        {
+            adapter.SetCapabilities(new NodeCapabilities(adapter.NodeId, 1) { Models = [new ServedModel("llama-3.1-8b") { DecodeTokensPerSecond = 20 }] });
         }
 
-        try
+        // 30 s of rounds, every node publishing a changed state every round.
+        for (int round = 0; round < 150; round++)
         {
-            // 30 s of rounds, every node publishing a changed state every round.
-            for (int round = 0; round < 150; round++)
-            {
-                adapters.ForEach(a => a.Tick());
-                foreach (GossipEndpoint endpoint in endpoints)
-                {
-                    endpoint.GossipRound();
-                }
-
-                for (TimeSpan elapsed = TimeSpan.Zero; elapsed < Round; elapsed += Hop)
-                {
-                    time.Advance(Hop);
-                }
-            }
-
-            int[] known = [.. views.Select(v => v.Nodes.Count(n => !n.IsLocal && n.Capabilities.Models.Length > 0))];
-            int[] states = [.. views.Select(v => v.Nodes.Count(n => !n.IsLocal))];
-            Assert.True(states.Min() == BusyNodes - 1, $"states: every node should know all {BusyNodes - 1} others, the least knows {states.Min()}");
-            Assert.True(known.Min() == BusyNodes - 1, $"capabilities: the least-informed node knows what {known.Min()} of {BusyNodes - 1} serve (mean {known.Average():0.0})");
+            mesh.Adapters.ForEach(a => a.Tick());
+            mesh.Round();
         }
-        finally
-        {
-            endpoints.ForEach(e => e.Dispose());
-            adapters.ForEach(a => a.Dispose());
-            views.ForEach(v => v.Dispose());
-        }
+
+        int[] known = [.. mesh.Views.Select(v => v.Nodes.Count(n => !n.IsLocal && n.Capabilities.Models.Length > 0))];
+        int[] states = [.. mesh.Views.Select(v => v.Nodes.Count(n => !n.IsLocal))];
+        Assert.True(states.Min() == BusyNodes - 1, $"states: every node should know all {BusyNodes - 1} others, the least knows {states.Min()}");
+        Assert.True(known.Min() == BusyNodes - 1, $"capabilities: the least-informed node knows what {known.Min()} of {BusyNodes - 1} serve (mean {known.Average():0.0})");
     }
 
     private static ServiceProvider Shared()
@@ -218,6 +147,60 @@ public sealed class ConvergenceTests
 
         public IObservable<NodeCostFactors> Observe(IScheduler scheduler, TimeSpan? interval = null) =>
             throw new NotSupportedException("The adapter samples with Collect.");
+    }
+
+    /// <summary>Real adapters, each with its view and endpoint on the in-memory network, fanout 3.</summary>
+    private sealed class TestMesh : IDisposable
+    {
+        private readonly FakeTimeProvider _time;
+        private readonly List<GossipEndpoint> _endpoints = [];
+
+        public TestMesh(FakeTimeProvider time, InMemoryNetwork network, ServiceProvider shared, int nodes, Func<int, string> idOf, Func<string, ICostCollector> collectorOf, GossipOptions options)
+        {
+            _time = time;
+            for (int i = 0; i < nodes; i++)
+            {
+                string id = idOf(i);
+                var view = new MeshView();
+                var adapter = new GossipAdapter(
+                    collectorOf(id),
+                    view,
+                    shared.GetRequiredService<ICostScorer>(),
+                    new FixedOptions<GossipOptions>(options),
+                    Options.Create(new CostModelOptions { NodeId = id }),
+                    new FixedOptions<CollectionOptions>(new()),
+                    time,
+                    shared.GetRequiredService<CostModelMetrics>());
+                Adapters.Add(adapter);
+                Views.Add(view);
+                _endpoints.Add(network.Attach(id, adapter, fanout: 3));
+            }
+        }
+
+        public List<GossipAdapter> Adapters { get; } = [];
+
+        public List<MeshView> Views { get; } = [];
+
+        /// <summary>One gossip round from every node, then the round's time link by link, so replies (challenges, echoes) travel within it as on a LAN.</summary>
+        public void Round()
+        {
+            foreach (GossipEndpoint endpoint in _endpoints)
+            {
+                endpoint.GossipRound();
+            }
+
+            for (TimeSpan elapsed = TimeSpan.Zero; elapsed < ConvergenceTests.Round; elapsed += Hop)
+            {
+                _time.Advance(Hop);
+            }
+        }
+
+        public void Dispose()
+        {
+            _endpoints.ForEach(e => e.Dispose());
+            Adapters.ForEach(a => a.Dispose());
+            Views.ForEach(v => v.Dispose());
+        }
     }
 
     private sealed class FixedOptions<TOptions>(TOptions value) : IOptionsMonitor<TOptions>

@@ -29,6 +29,19 @@ public sealed class HerdSpreadTests
         return counts;
     }
 
+    /// <summary>Counts <paramref name="count"/> arrivals, one every <paramref name="every"/>, and returns the rise after the last.</summary>
+    private static double Arrive(HerdSpread spread, FakeTimeProvider time, int count, TimeSpan every)
+    {
+        double rise = 0;
+        for (int i = 0; i < count; i++)
+        {
+            time.Advance(every);
+            rise = spread.Arrived(time.GetUtcNow());
+        }
+
+        return rise;
+    }
+
     [Fact]
     public void Below_one_expected_request_the_cheapest_is_left_to_the_picker()
     {
@@ -92,12 +105,7 @@ public sealed class HerdSpreadTests
     {
         var time = new FakeTimeProvider(T0);
         var spread = new HerdSpread(time);
-        double rise = 0;
-        for (int i = 0; i < 4; i++)
-        {
-            time.Advance(TimeSpan.FromMilliseconds(200));
-            rise = spread.Arrived(time.GetUtcNow());
-        }
+        double rise = Arrive(spread, time, 4, TimeSpan.FromMilliseconds(200));
 
         // A mesh of 100: the fourth request's band is what its arrival (1/2 s of recent rate less
         // 1/60 s of usual rate) adds to the herd; the requests before it took the herd below.
@@ -156,26 +164,19 @@ public sealed class HerdSpreadTests
         var spread = new HerdSpread(time);
 
         // Usual traffic: one request every 10 s for ten minutes; the recent and usual rates agree.
-        for (int i = 0; i < 60; i++)
-        {
-            time.Advance(TimeSpan.FromSeconds(10));
-            spread.Arrived();
-        }
+        Arrive(spread, time, 60, TimeSpan.FromSeconds(10));
 
         double usual = spread.ExpectedHerd(48);
         Assert.True(usual < HerdSpread.MinHerd, $"usual traffic expects a herd of {usual}");
 
         // Six requests within a second: a surge of several a second here, taken at 47 other routers.
-        for (int i = 0; i < 6; i++)
-        {
-            time.Advance(TimeSpan.FromMilliseconds(150));
-            spread.Arrived();
-        }
+        Arrive(spread, time, 6, TimeSpan.FromMilliseconds(150));
 
         double burst = spread.ExpectedHerd(48);
         Assert.True(burst > 100, $"a burst expects a herd of {burst}");
         Assert.True(spread.ExpectedHerd(1) < burst / 20, "a router alone expects only its own requests");
     }
+
     [Fact]
     public void In_a_large_mesh_a_second_quick_request_is_a_surge_counted_from_the_first_and_in_a_small_one_it_is_clumping()
     {
@@ -183,11 +184,7 @@ public sealed class HerdSpreadTests
         var spread = new HerdSpread(time);
 
         // Usual traffic: one request a minute for ten minutes.
-        for (int i = 0; i < 10; i++)
-        {
-            time.Advance(TimeSpan.FromSeconds(60));
-            spread.Arrived();
-        }
+        Arrive(spread, time, 10, TimeSpan.FromSeconds(60));
 
         // A burst's first two requests, 0.3 s apart.
         time.Advance(TimeSpan.FromSeconds(60));
@@ -254,12 +251,7 @@ public sealed class HerdSpreadTests
     {
         var time = new FakeTimeProvider(T0);
         var spread = new HerdSpread(time);
-        double rise = 0;
-        for (int i = 0; i < 6; i++)
-        {
-            time.Advance(TimeSpan.FromMilliseconds(150));
-            rise = spread.Arrived(time.GetUtcNow());
-        }
+        double rise = Arrive(spread, time, 6, TimeSpan.FromMilliseconds(150));
 
         Assert.Equal(spread.Rise(), rise, 12);
         Assert.Equal(spread.ExpectedHerd(48), HerdSpread.Herd(rise, 48), 9);
