@@ -31,6 +31,9 @@ internal sealed record ReportOptions
     /// <summary>The JSON report's path; null for <c>OutDirectory/report.json</c>.</summary>
     public string? JsonPath { get; init; }
 
+    /// <summary>The memory budget, MiB (<see cref="MemoryBudget"/>); 0 for none.</summary>
+    public int MemoryBudgetMebibytes { get; init; } = MemoryBudget.DefaultMebibytes;
+
     /// <summary>Parses the command line; answers <c>--help</c> and usage errors itself.</summary>
     /// <param name="args">The arguments.</param>
     /// <param name="output">Where the help goes.</param>
@@ -65,7 +68,13 @@ internal sealed record ReportOptions
         Option<int> seed = CommandLineOptions.Integer("--seed", "N", "the seed", defaultValue: 1);
         var outDirectory = new Option<string>("--out") { Description = "where charts and report.md go", HelpName = "DIR", DefaultValueFactory = _ => DefaultOutDirectory };
         var json = new Option<string>("--json") { Description = "the JSON report (default DIR/report.json)", HelpName = "FILE" };
-        var command = new RootCommand(Description) { scenario, policy, seed, outDirectory, json };
+        Option<int> memoryBudget = CommandLineOptions.Integer(
+            "--memory-budget",
+            "MIB",
+            "resident memory above which the runner collects and compacts its heap (a soft limit: it slows a larger run, never stops it); 0 for none",
+            min: 0,
+            defaultValue: MemoryBudget.DefaultMebibytes);
+        var command = new RootCommand(Description) { scenario, policy, seed, outDirectory, json, memoryBudget };
 
         if (CommandLineOptions.Parse(command, args, out exitCode, output, error) is not { } parsed)
         {
@@ -81,6 +90,7 @@ internal sealed record ReportOptions
             Seed = parsed.GetValue(seed),
             OutDirectory = parsed.GetRequiredValue(outDirectory),
             JsonPath = parsed.GetValue(json),
+            MemoryBudgetMebibytes = parsed.GetValue(memoryBudget),
         };
     }
 

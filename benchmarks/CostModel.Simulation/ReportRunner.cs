@@ -46,7 +46,17 @@ internal static class ReportRunner
         }
 
         var clock = Stopwatch.StartNew();
-        IReadOnlyList<ScenarioResults> results = Simulate(scenarios, options.Policies, options.Seed);
+        IReadOnlyList<ScenarioResults> results;
+        using (MemoryBudget? budget = MemoryBudget.Start(options.MemoryBudgetMebibytes, TimeProvider.System))
+        {
+            results = Simulate(scenarios, options.Policies, options.Seed);
+            if (budget is { Collections: > 0 })
+            {
+                // The error stream, as the collector's summary: the report stays the same for a seed.
+                error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Memory budget {budget.Mebibytes} MiB: {budget.Collections} aggressive collections."));
+            }
+        }
+
         TimeSpan simulated = clock.Elapsed;
 
         Directory.CreateDirectory(options.OutDirectory);

@@ -14,18 +14,24 @@ namespace CostModel.Simulation;
 /// its last decision (seconds apart), and every node forms a state per peer during the run. With
 /// the runtime's budget (about 30 MB a young collection here) those views outlived the young
 /// generation and died in the older ones: 120 young and 35 older collections in a 1,000-node, 60 s
-/// run, 23 s of pauses in 90 s of CPU; with 256 MiB, 27 and 17, 8 s of pauses in 71 s of CPU and
-/// 90 MB less peak memory (load ~11; docs/simulation.md, "Scale"). Checked again in the fourth
-/// round: a smaller budget raises the peak (64 MiB: 1.77 GB against 1.61 GB), as more views then
-/// die in the rarely collected old generation.
+/// run, 23 s of pauses in 90 s of CPU; with 256 MiB, 27 and 17, 8 s of pauses in 71 s of CPU
+/// (load ~11; docs/simulation.md, "Scale"). In the fifth round the budget became 64 MiB with the
+/// <see cref="MemoryBudget"/> beside it: a smaller young generation alone raised the peak (64 MiB:
+/// 1.77 GB against 1.61 GB, the views then dying in the rarely collected old generation), which
+/// the budget's collections now clear.
 /// </remarks>
 internal static class YoungGeneration
 {
     /// <summary>The environment variable the runtime reads the young generation's budget from.</summary>
     public const string Variable = "DOTNET_GCgen0size";
 
-    /// <summary>256 MiB (hexadecimal, as the runtime reads it): a large mesh's views die young within it.</summary>
-    public const string Gen0Budget = "0x10000000";
+    /// <summary>
+    /// 64 MiB (hexadecimal, as the runtime reads it). With 256 MiB (until the fifth round) more
+    /// routers' views died young, but the young generation alone took a quarter of the 1 GiB a
+    /// 1,000-node run may use; the views that now outlive it are collected by the
+    /// <see cref="MemoryBudget"/> when the process nears its budget.
+    /// </summary>
+    public const string Gen0Budget = "0x4000000";
 
     /// <summary>
     /// Runs the runner again as a child process with <see cref="Variable"/> set and returns its exit
