@@ -44,7 +44,11 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private readonly Dictionary<string, Tombstone> _tombstones = new(StringComparer.Ordinal);
     private readonly Queue<string> _tombstoneOrder = new();
     private readonly Dictionary<string, long> _lastSyncReply = new(StringComparer.Ordinal);
+    // The changes to log and count (every kind but Updated, which is neither), and whether any change
+    // at all waits in the view's queue for FlushChanges to deliver: updates are most changes, and
+    // copying each batch of them out to skip them cost an array per received message.
     private readonly List<MeshChange> _pendingChanges = [];
+    private bool _changesQueued;
     private readonly List<(int Slot, bool Capabilities)> _sent = [];
     private readonly RelayQueue _relays;
     private readonly IDisposable? _gossipSubscription;
@@ -586,7 +590,12 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     /// <summary>Records a change of the view, under its gate: queued there in the order decided (Suspect before Dead), delivered by <see cref="FlushChanges"/>.</summary>
     private void AddChangeLocked(MeshChange change)
     {
-        _pendingChanges.Add(change);
+        if (change.Kind != MeshChangeKind.Updated)
+        {
+            _pendingChanges.Add(change);
+        }
+
+        _changesQueued = true;
         _view.EnqueueChangeLocked(change);
     }
 
@@ -596,27 +605,37 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         MeshChange[] changes;
         lock (_view.Gate)
         {
-            if (_pendingChanges.Count == 0)
+            if (!_changesQueued)
             {
                 return;
             }
 
-            changes = [.. _pendingChanges];
+            _changesQueued = false;
+            changes = _pendingChanges.Count == 0 ? [] : [.. _pendingChanges];
             _pendingChanges.Clear();
         }
 
         foreach (MeshChange change in changes)
         {
-            if (change.Kind != MeshChangeKind.Updated)
-            {
-                string kind = change.Kind.ToString();
-                Log.MeshChanged(_logger, change.NodeId, kind);
-                _metrics.MeshChanged(kind);
-            }
+            string kind = KindName(change.Kind);
+            Log.MeshChanged(_logger, change.NodeId, kind);
+            _metrics.MeshChanged(kind);
         }
 
         _view.DeliverChanges();
     }
+
+    // The kinds' names without boxing the enum (its ToString would, once per change).
+    private static string KindName(MeshChangeKind kind) => kind switch
+    {
+        MeshChangeKind.Joined => nameof(MeshChangeKind.Joined),
+        MeshChangeKind.Updated => nameof(MeshChangeKind.Updated),
+        MeshChangeKind.Suspect => nameof(MeshChangeKind.Suspect),
+        MeshChangeKind.Dead => nameof(MeshChangeKind.Dead),
+        MeshChangeKind.Recovered => nameof(MeshChangeKind.Recovered),
+        MeshChangeKind.Removed => nameof(MeshChangeKind.Removed),
+        _ => kind.ToString(),
+    };
 
     private int RetransmitLimit(Settings s) =>
         s.Options.RetransmitMultiplier * (int)Math.Ceiling(Math.Log10(_peers.Count + 2));
