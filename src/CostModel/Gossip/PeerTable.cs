@@ -49,12 +49,21 @@ internal struct PeerRecord
     /// <summary>States merged of its current run: a node heard only once may give way in a full view.</summary>
     public int StatesThisRun;
 
-    public NodeLiveness Liveness;
+    // NodeLiveness is an int enum (public); its three values fit a byte, which with the two flags
+    // below packs the record's tail into 8 bytes instead of 16 (8 MB of a 1,000-node simulation).
+    private byte _liveness;
 
     public bool HasState;
 
     /// <summary>True when the record changed since <see cref="Built"/> was built.</summary>
     public bool Changed;
+
+    /// <summary>Its liveness as this node judges it.</summary>
+    public NodeLiveness Liveness
+    {
+        readonly get => (NodeLiveness)_liveness;
+        set => _liveness = (byte)value;
+    }
 
     /// <summary>How many more times its state is to be relayed (set through the <see cref="RelayQueue"/>).</summary>
     public readonly int StateTransmits => StateLinks.Transmits;
