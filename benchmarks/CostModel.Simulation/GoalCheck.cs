@@ -60,6 +60,9 @@ internal static class GoalCheck
     /// <summary>The p95 latency of the burst's requests at most this multiple of the oracle's (issue 17).</summary>
     public const double OracleBurstP95Factor = 1.5;
 
+    /// <summary>4: the decimals of the dollar differences shown in a goal's "why" (a hundredth of a cent).</summary>
+    private const int ShownDecimals = 4;
+
     /// <summary>The goals, in the issue's order; empty when <c>costmodel</c> was not run.</summary>
     /// <param name="s">The scenario's results.</param>
     /// <returns>The goals.</returns>
@@ -93,7 +96,8 @@ internal static class GoalCheck
             ("api", ours.ApiDollars - theirs.ApiDollars),
         ];
         string failed = ours.FailedRequests != theirs.FailedRequests ? F($"; failed requests {ours.FailedRequests} vs {theirs.FailedRequests}") : "";
-        return string.Join(", ", terms.Where(t => t.Delta != 0).OrderByDescending(t => Math.Abs(t.Delta)).Take(3).Select(t => F($"{t.Term} {t.Delta:+0.0000;-0.0000} $"))) + failed;
+        // Terms that round to nothing at the four decimals shown are left out (a negative one printed as "-+0.0000").
+        return string.Join(", ", terms.Where(t => Math.Round(t.Delta, ShownDecimals) != 0).OrderByDescending(t => Math.Abs(t.Delta)).Take(3).Select(t => F($"{t.Term} {t.Delta:+0.0000;-0.0000} $"))) + failed;
     }
 
     private static GoalResult Lowest(ScenarioResults s, SimulationMetrics m)

@@ -113,6 +113,18 @@ public sealed class ReportRunnerTests : IDisposable
         var ours = new Testing.Simulation.SimulationMetrics { LatencyDollars = 1.5, EnergyDollars = 0.1, ApiDollars = 0.2, FailedRequests = 3 };
         var theirs = new Testing.Simulation.SimulationMetrics { LatencyDollars = 1.0, EnergyDollars = 0.1, ApiDollars = 0.3, FailedRequests = 1 };
         Assert.Equal("latency +0.5000 $, api -0.1000 $; failed requests 3 vs 1", GoalCheck.Why(ours, theirs));
+
+        // A term that rounds to nothing at four decimals is left out, not printed as "-+0.0000".
+        var tiny = new Testing.Simulation.SimulationMetrics { LatencyDollars = 1.5, EnergyDollars = 0.1 - 4e-6 };
+        Assert.Equal("latency +0.5000 $", GoalCheck.Why(tiny, theirs with { FailedRequests = 0, ApiDollars = 0 }));
+    }
+
+    [Fact]
+    public void A_negative_memory_budget_is_a_usage_error()
+    {
+        var error = new StringWriter();
+        Assert.Equal(2, ReportRunner.Run(["--memory-budget", "-1"], TextWriter.Null, error));
+        Assert.Contains("--memory-budget", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
