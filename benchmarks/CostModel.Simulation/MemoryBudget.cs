@@ -24,7 +24,7 @@ internal sealed class MemoryBudget : IDisposable
     /// </summary>
     public const int DefaultMebibytes = 960;
 
-    /// <summary>250 ms: how often the working set is read (a read of <c>/proc/self/statm</c> on Linux, some microseconds).</summary>
+    /// <summary>250 ms: how often the working set is read (<see cref="Environment.WorkingSet"/>, from <c>/proc</c> on Linux: cheap at four reads a second, and a check this often overshoots the budget by only what the run allocates in a quarter second).</summary>
     public static readonly TimeSpan CheckInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
