@@ -248,7 +248,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
                 BandwidthEstimator.Sample link = candidate.Link?.Current ?? inputs.Prior;
                 ref CostBreakdown cost = ref costs[i];
                 adjusted[i] = DefaultCostScorer.PriceNode(out cost, in candidate.Target, in inputs.Request, link.SecondsPerBit, link.Samples, state.PlacedSinceSeen, state.DecodeSecondsPerToken, inputs.NowUtcTicks);
-                if (state.HasFailures || state.IsSlowed || cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
+                if (state.RaisedByOutcomes || cost.Exclusion != CostExclusion.None || inputs.SpendCaps is not null)
                 {
                     followUps[noted++] = i;
                 }

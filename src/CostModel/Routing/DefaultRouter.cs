@@ -209,7 +209,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         double service = prefillSeconds + decodeSeconds;
         LeaseInfo.WaitAndService(in cost, model.ParallelSlots ?? 1, service, out double wait, out double slowed);
         var info = new LeaseInfo(
-            stamp + (long)(settings.Options.LeaseTimeout.TotalSeconds * _time.TimestampFrequency),
+            stamp + settings.LeaseTimeoutTicks,
             cost.NetworkLatencySeconds + prefillSeconds,
             spend,
             cost.LatencySeconds,

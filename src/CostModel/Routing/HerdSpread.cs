@@ -92,13 +92,16 @@ internal sealed class HerdSpread
     [ThreadStatic]
     private static double[]? t_levelSteps;
 
+    // The two time constants in seconds, static so that the JIT takes them as constants: the
+    // division by the recent one (2 s) is then a multiplication by 0.5, the same bits for no divider.
+    private static readonly double RecentSeconds = RecentTimeConstant.TotalSeconds;
+    private static readonly double UsualSeconds = UsualRateTimeConstant.TotalSeconds;
+
     // One lock over both counts (this router's arrivals decaying with the recent and the usual time
     // constants) and the time they were decayed to: one acquisition and, when the clock moved, two
     // exponentials per decision (the router passes the time it read; this class reads no clock then).
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
-    private readonly double _recentSeconds = RecentTimeConstant.TotalSeconds;
-    private readonly double _usualSeconds = UsualRateTimeConstant.TotalSeconds;
     private double _recentCount;
     private double _usualCount;
     private long _atTicks;
@@ -132,8 +135,9 @@ internal sealed class HerdSpread
             DecayTo(ticks);
             _recentCount++;
             _usualCount++;
-            Volatile.Write(ref _usualRate, Math.Min(_usualCount / _usualSeconds, PendingWork.MaxArrivalsPerSecond));
-            return RiseNow();
+            double usualRate = Rate(_usualCount, UsualSeconds);
+            Volatile.Write(ref _usualRate, usualRate);
+            return Rate(_recentCount, RecentSeconds) - usualRate;
         }
     }
 
@@ -148,7 +152,7 @@ internal sealed class HerdSpread
         lock (_gate)
         {
             DecayTo(ticks);
-            return RiseNow();
+            return Rate(_recentCount, RecentSeconds) - Rate(_usualCount, UsualSeconds);
         }
     }
 
@@ -311,9 +315,9 @@ internal sealed class HerdSpread
         return first;
     }
 
-    // The recent rate (capped as a node's meter caps it) less the usual one; under the lock.
-    private double RiseNow() =>
-        Math.Min(_recentCount / _recentSeconds, PendingWork.MaxArrivalsPerSecond) - Math.Min(_usualCount / _usualSeconds, PendingWork.MaxArrivalsPerSecond);
+    // A count's rate over its time constant, capped as a node's meter caps it.
+    private static double Rate(double count, double timeConstantSeconds) =>
+        Math.Min(count / timeConstantSeconds, PendingWork.MaxArrivalsPerSecond);
 
     // Decays both counts to nowTicks, under the lock: nothing when the clock has not moved, and a
     // clock set back leaves the counts as they are (no growth from a negative interval).
@@ -322,8 +326,8 @@ internal sealed class HerdSpread
         if (nowTicks > _atTicks)
         {
             double seconds = (nowTicks - _atTicks) / (double)TimeSpan.TicksPerSecond;
-            _recentCount *= Math.Exp(-seconds / _recentSeconds);
-            _usualCount *= Math.Exp(-seconds / _usualSeconds);
+            _recentCount *= Math.Exp(-seconds / RecentSeconds);
+            _usualCount *= Math.Exp(-seconds / UsualSeconds);
             _atTicks = nowTicks;
         }
     }

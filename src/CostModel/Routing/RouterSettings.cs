@@ -5,7 +5,7 @@ namespace CostModel.Routing;
 /// configured filters split into those before and after scoring, the built-in filters' plan, and
 /// the durations in timestamp ticks.
 /// </summary>
-internal sealed record RouterSettings(RoutingOptions Options, IRouteFilter[] PreScore, IRouteFilter[] PostScore, FilterPlan? Plan, long AffinityTtlTicks, double OutcomeDecayTicks, double FailureMemoryTicks, long SweepIntervalTicks, Slowdown Slowdown)
+internal sealed record RouterSettings(RoutingOptions Options, IRouteFilter[] PreScore, IRouteFilter[] PostScore, FilterPlan? Plan, long AffinityTtlTicks, long LeaseTimeoutTicks, double OutcomeDecayTicks, double FailureMemoryTicks, long SweepIntervalTicks, Slowdown Slowdown)
 {
     /// <summary>Builds the settings of <paramref name="options"/> from the registered filters, on a clock of <paramref name="timestampFrequency"/> ticks per second.</summary>
     public static RouterSettings Build(RoutingOptions options, IRouteFilter[] registered, double timestampFrequency)
@@ -18,6 +18,7 @@ internal sealed record RouterSettings(RoutingOptions Options, IRouteFilter[] Pre
             [.. chosen.Where(f => f.NeedsCost)],
             FilterPlan.For(chosen),
             (long)(options.AffinityTtl.TotalSeconds * timestampFrequency),
+            (long)(options.LeaseTimeout.TotalSeconds * timestampFrequency),
             options.OutcomeDecay.TotalSeconds * timestampFrequency,
             options.FailureMemory.TotalSeconds * timestampFrequency,
             (long)(Math.Max(1, options.LeaseTimeout.TotalSeconds / 4) * timestampFrequency),

@@ -149,6 +149,7 @@ internal sealed class TargetState(string targetId)
             // Within a thousandth of 1 is 1: the router's fast path then skips this target again.
             Volatile.Write(ref _slowdown, next < 1.001 ? 1 : next);
             Volatile.Write(ref _lastSlowdown, now);
+            Volatile.Write(ref _raisedByOutcomes, _failures > 0 || _slowdown > 1);
         }
     }
 
@@ -200,6 +201,18 @@ internal sealed class TargetState(string targetId)
     /// </summary>
     public bool HasFailures => Volatile.Read(ref _failures) > 0;
 
+    // HasFailures || IsSlowed, written under _gate with either of them: the fast path reads this one
+    // field per candidate instead of those two (the slowdown lies on another cache line than the
+    // rest the loop reads; benchmarks/README.md, "Router, sixth round").
+    private bool _raisedByOutcomes;
+
+    /// <summary>
+    /// True when <see cref="HasFailures"/> or <see cref="IsSlowed"/>: outcomes raised this target's
+    /// price (the expected cost of retries, the slowdown), and the router's fast path finishes its
+    /// pricing after the loop. Most targets are neither.
+    /// </summary>
+    public bool RaisedByOutcomes => Volatile.Read(ref _raisedByOutcomes);
+
     public void Placed()
     {
         Interlocked.Increment(ref _inFlight);
@@ -241,6 +254,7 @@ internal sealed class TargetState(string targetId)
             // Failure rate: both counts fade to now, then this outcome adds one.
             double fade = first ? 0 : Math.Exp(-Math.Max(0, now - _lastOutcome) / memoryTicks);
             Volatile.Write(ref _failures, (_failures * fade) + (outcome.Succeeded ? 0 : 1));
+            Volatile.Write(ref _raisedByOutcomes, _failures > 0 || _slowdown > 1);
             Volatile.Write(ref _successes, (_successes * fade) + (outcome.Succeeded ? 1 : 0));
             Volatile.Write(ref _lastOutcome, now);
             if (outcome.Succeeded)

@@ -75,6 +75,28 @@ public sealed class SlowdownTests
     }
 
     [Fact]
+    public void Raised_by_outcomes_is_set_by_a_slowdown_or_a_failure_and_cleared_with_the_slowdown()
+    {
+        var slowed = new TargetState("a");
+        var failed = new TargetState("b");
+        Assert.False(slowed.RaisedByOutcomes);
+
+        Outcome(slowed, observed: 4, predicted: 1, atSeconds: 0);
+        failed.Learn(new RouteOutcome(false, 1, 0), 0, 0, Frequency, Frequency, failureThreshold: 5);
+        Assert.True(slowed.RaisedByOutcomes);
+        Assert.True(failed.RaisedByOutcomes);
+        Assert.False(failed.IsSlowed);
+
+        for (int i = 0; i < 12; i++)
+        {
+            Outcome(slowed, observed: 1, predicted: 1, atSeconds: 0);
+        }
+
+        Assert.False(slowed.IsSlowed);
+        Assert.False(slowed.RaisedByOutcomes);
+    }
+
+    [Fact]
     public void A_weight_of_zero_turns_detection_off()
     {
         Slowdown off = Slowdown.From(new RoutingOptions { SlowdownWeight = 0 }, Frequency);
