@@ -141,8 +141,9 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             _pricing.CreditPromptCache(scratch, request, incumbentId, settings, now, stamp);
         }
 
-        // The pick, then the placement.
-        int chosen = _picker.Choose(scratch, incumbentId, settings.Options, rise, out RouteNotes flags, out int eligible);
+        // The pick, then the placement (a large mesh's herd draw weighs the request by its work).
+        double work = HerdSpread.IsLargeMesh(scratch.Count) ? HerdSpread.Work(request) : 0;
+        int chosen = _picker.Choose(scratch, incumbentId, settings.Options, rise, work, out RouteNotes flags, out int eligible);
 
         // The pick's money is reserved against the spend caps; a pick whose cap another routing thread
         // filled since the candidates were priced is out, and the picker picks again (docs/routing.md, "Spend reservation").
@@ -150,7 +151,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         while (chosen >= 0 && !TryReserveSpend(scratch, chosen, request, settings, out spend))
         {
             scratch.Verdicts[chosen] = Verdict.HardRejected;
-            chosen = _picker.Choose(scratch, incumbentId, settings.Options, rise, out flags, out eligible);
+            chosen = _picker.Choose(scratch, incumbentId, settings.Options, rise, work, out flags, out eligible);
         }
 
         // The decision's notes counted once, whatever the reservations made the picker choose again.

@@ -15,7 +15,8 @@ namespace CostModel.Routing;
 /// to that herd (<see cref="Placed"/>: the k-th requests of all routers fill the k-th band). Routers that each draw
 /// from that allocation put, in expectation, the herd where a single omniscient router would have.
 /// A small herd (a quiet mesh or fresh reports) leaves every request to the cheapest: the picker's
-/// near-equals then decide, as before.
+/// near-equals then decide, as before. In a large mesh the herd is taken in units of the request's
+/// own weight (<see cref="Weigh"/>), so light requests reach further than heavy ones.
 /// </summary>
 /// <remarks>Thread-safe; allocation-free (the caller lends the work spans).</remarks>
 internal sealed class HerdSpread
@@ -82,6 +83,21 @@ internal sealed class HerdSpread
     /// </summary>
     public const double QuietRequestsPerWindow = 1;
 
+    /// <summary>
+    /// 0.25: the least a request's weight counts against the router's usual weight
+    /// (<see cref="Weigh"/>): a background request (a twentieth of a normal one's value of time by
+    /// default) sees at most four times the herd, not twenty, so the band stays within the herd's
+    /// reach rather than covering every candidate.
+    /// </summary>
+    public const double MinWeightRatio = 0.25;
+
+    /// <summary>
+    /// 4: the most a request's weight counts against the router's usual weight (<see cref="Weigh"/>):
+    /// a long interactive request sees at least a quarter of the herd, so it is still drawn, not left
+    /// to the cheapest with every other heavy request.
+    /// </summary>
+    public const double MaxWeightRatio = 4;
+
     /// <summary>2^30: the resolution of a uniform draw from <see cref="IRandomSource.NextInt"/>.</summary>
     private const int DrawResolution = 1 << 30;
 
@@ -104,6 +120,8 @@ internal sealed class HerdSpread
     private readonly TimeProvider _time;
     private double _recentCount;
     private double _usualCount;
+    private double _usualWeight;
+    private double _usualWeighed;
     private long _atTicks;
 
     // The usual rate as of the last arrival, written under the lock, read without it (UsualRate).
@@ -178,7 +196,7 @@ internal sealed class HerdSpread
         int others = routers > 1 ? routers - 1 : 0;
         double recentSeconds = RecentTimeConstant.TotalSeconds;
         double surge;
-        if (others * ClumpRequests > UncountedHerd)
+        if (IsLargeMesh(routers))
         {
             // A large mesh: a rise past the lower allowance is a surge, counted in full.
             surge = rise > LargeMeshClumpRequests / recentSeconds ? rise : 0;
@@ -214,12 +232,56 @@ internal sealed class HerdSpread
     {
         int others = routers > 1 ? routers - 1 : 0;
         double perWindow = usualRate * StaleWindow.TotalSeconds;
-        if (!(others * ClumpRequests > UncountedHerd) || !(perWindow < QuietRequestsPerWindow) || !(perWindow > 0))
+        if (!IsLargeMesh(routers) || !(perWindow < QuietRequestsPerWindow) || !(perWindow > 0))
         {
             return 0;
         }
 
         return others * perWindow;
+    }
+
+    /// <summary>
+    /// A request's work in seconds at the scoring priors (<see cref="ScoringDefaults.PrefillTokensPerSecondPrior"/>,
+    /// <see cref="ScoringDefaults.DecodeTokensPerSecondPrior"/>): a measure of its size the same on every node,
+    /// of which only ratios are used (<see cref="Weigh"/>).
+    /// </summary>
+    /// <param name="request">The request.</param>
+    /// <returns>Its work, seconds at the priors.</returns>
+    public static double Work(RequestProfile request) =>
+        (request.InputTokens / ScoringDefaults.PrefillTokensPerSecondPrior) + (request.OutputTokens / ScoringDefaults.DecodeTokensPerSecondPrior);
+
+    /// <summary>True in a mesh whose uncounted first requests would pass <see cref="UncountedHerd"/> (more than 49 routers).</summary>
+    /// <param name="routers">How many routers may be placing (the candidates).</param>
+    /// <returns>True when the mesh is that large.</returns>
+    public static bool IsLargeMesh(int routers) => (routers > 1 ? routers - 1 : 0) * ClumpRequests > UncountedHerd;
+
+    /// <summary>
+    /// Counts a request's weight (its value of time x its <see cref="Work"/>) in this router's usual
+    /// weight (time constant <see cref="UsualRateTimeConstant"/>) and returns its weight over that
+    /// usual one, within <see cref="MinWeightRatio"/> and <see cref="MaxWeightRatio"/> (1 without a
+    /// weight). The picker of a large mesh divides the herd by it: the herd's requests weigh, on
+    /// average, the usual weight, so in units of this request's own queue step (its service at its
+    /// value) the herd is that many times deeper for a light request (short, or of little value:
+    /// it reaches slower places, and delays fewer of the herd's requests there) and shallower for a
+    /// heavy one (it stays on the fast places), as the oracle's placements are sorted: short requests
+    /// on the slow machines, long ones behind the fast ones' queues (docs/routing.md, "The sixth round").
+    /// </summary>
+    /// <param name="weight">The request's value of time x work, dollars.</param>
+    /// <returns>The ratio.</returns>
+    public double Weigh(double weight)
+    {
+        if (!(weight > 0) || !double.IsFinite(weight))
+        {
+            return 1;
+        }
+
+        lock (_gate)
+        {
+            // The counts were decayed to this decision's time by its arrival (Arrived).
+            _usualWeight += weight;
+            _usualWeighed++;
+            return Math.Clamp(weight * _usualWeighed / _usualWeight, MinWeightRatio, MaxWeightRatio);
+        }
     }
 
     /// <summary>
@@ -327,7 +389,10 @@ internal sealed class HerdSpread
         {
             double seconds = (nowTicks - _atTicks) / (double)TimeSpan.TicksPerSecond;
             _recentCount *= Math.Exp(-seconds / RecentSeconds);
-            _usualCount *= Math.Exp(-seconds / UsualSeconds);
+            double fade = Math.Exp(-seconds / UsualSeconds);
+            _usualCount *= fade;
+            _usualWeight *= fade;
+            _usualWeighed *= fade;
             _atTicks = nowTicks;
         }
     }

@@ -24,9 +24,10 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
     /// <param name="incumbentId">The affinity key's incumbent, or null.</param>
     /// <param name="options">The routing options.</param>
     /// <param name="rise">This router's recent arrival rate above its usual one (<see cref="HerdSpread.Arrived(DateTimeOffset)"/>), requests per second.</param>
+    /// <param name="work">The request's work (<see cref="HerdSpread.Work"/>): in a large mesh, its weight against the usual one scales the herd.</param>
     /// <param name="flags">What the choice did.</param>
     /// <param name="eligible">How many candidates passed every filter.</param>
-    public int Choose(RouteScratch scratch, string? incumbentId, RoutingOptions options, double rise, out RouteNotes flags, out int eligible)
+    public int Choose(RouteScratch scratch, string? incumbentId, RoutingOptions options, double rise, double work, out RouteNotes flags, out int eligible)
     {
         int count = scratch.Count;
         ReadOnlySpan<byte> verdicts = scratch.Verdicts.AsSpan(0, count);
@@ -42,7 +43,7 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
         // those that may be its near-equals.
         byte admit = panic ? Verdict.SoftRejected : Verdict.Eligible;
         int best = PickerScan.Scan(verdicts, scratch.Adjusted, admit, options.SpreadTolerance, options.HysteresisEpsilonDollars, scratch.Near, out scratch.MaybeNear);
-        return best >= 0 ? Pick(scratch, best, admit, incumbentId, options, rise, ref flags) : -1;
+        return best >= 0 ? Pick(scratch, best, admit, incumbentId, options, rise, work, ref flags) : -1;
     }
 
     /// <summary>Counts a decision's notes in the metrics (panic, affinity switched or broken): once per decision.</summary>
@@ -66,7 +67,7 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int Pick(RouteScratch scratch, int best, byte admit, string? incumbentId, RoutingOptions o, double rise, ref RouteNotes flags)
+    private int Pick(RouteScratch scratch, int best, byte admit, string? incumbentId, RoutingOptions o, double rise, double work, ref RouteNotes flags)
     {
         byte[] verdicts = scratch.Verdicts;
         double[] adjusted = scratch.Adjusted;
@@ -124,6 +125,17 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
         {
             herd = HerdSpread.UsualHerd(spread.UsualRate, scratch.Count);
             placed = 0;
+        }
+
+        if (herd >= HerdSpread.MinHerd && spread is not null && HerdSpread.IsLargeMesh(scratch.Count))
+        {
+            // In a large mesh, the herd in units of this request's own weight (HerdSpread.Weigh: value of
+            // time x work against the usual weight of the requests drawn): a light request reaches further,
+            // a heavy one less. Nothing is weighed without a herd (a busy router's usual decision). A pick
+            // made again after a failed spend reservation weighs again (rare; the mean moves a little).
+            double ratio = spread.Weigh(work * scratch.Costs[best].ValueOfTimeDollarsPerSecond);
+            herd /= ratio;
+            placed /= ratio;
         }
 
         int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd, placed, random, scratch.FollowUps, out int rival, out double share, out double rivalShare);

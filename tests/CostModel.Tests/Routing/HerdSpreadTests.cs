@@ -43,6 +43,28 @@ public sealed class HerdSpreadTests
     }
 
     [Fact]
+    public void A_weight_counts_against_the_usual_one_within_its_bounds()
+    {
+        var spread = new HerdSpread(new FakeTimeProvider(T0));
+
+        Assert.Equal(1, spread.Weigh(2));                      // the first: the usual weight is its own
+        Assert.Equal(1, spread.Weigh(0));                      // no weight: not counted
+        Assert.Equal(2 / 3.0, spread.Weigh(1), 12);            // 1 against (2 + 1) / 2
+        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01));
+        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01));
+        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01));
+        Assert.Equal(HerdSpread.MaxWeightRatio, spread.Weigh(100)); // 100 against 103.03 / 6
+    }
+
+    [Fact]
+    public void A_request_s_work_is_its_tokens_at_the_scoring_priors()
+    {
+        var request = new RequestProfile("m") { InputTokens = 400, OutputTokens = 60 };
+
+        Assert.Equal((400 / ScoringDefaults.PrefillTokensPerSecondPrior) + (60 / ScoringDefaults.DecodeTokensPerSecondPrior), HerdSpread.Work(request), 12);
+    }
+
+    [Fact]
     public void Below_one_expected_request_the_cheapest_is_left_to_the_picker()
     {
         double[] totals = [1.0, 1.0];

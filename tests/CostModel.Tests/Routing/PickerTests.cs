@@ -22,7 +22,7 @@ public sealed class PickerTests : IDisposable
     {
         RouteScratch scratch = Scratch((Verdict.HardRejected, 0.1), (Verdict.Eligible, 2.0), (Verdict.SoftRejected, 0.5), (Verdict.Eligible, 1.0));
 
-        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: 0, out RouteNotes flags, out int eligible);
+        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: 0, work: 0, out RouteNotes flags, out int eligible);
 
         Assert.Equal(3, chosen);
         Assert.Equal(2, eligible);
@@ -34,7 +34,7 @@ public sealed class PickerTests : IDisposable
     {
         RouteScratch scratch = Scratch((Verdict.HardRejected, 0.1), (Verdict.SoftRejected, 2.0), (Verdict.SoftRejected, 1.5));
 
-        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: 0, out RouteNotes flags, out int eligible);
+        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: 0, work: 0, out RouteNotes flags, out int eligible);
 
         Assert.Equal(2, chosen);
         Assert.Equal(0, eligible);
@@ -46,7 +46,7 @@ public sealed class PickerTests : IDisposable
     {
         RouteScratch scratch = Scratch((Verdict.HardRejected, 0.1), (Verdict.HardRejected, 2.0));
 
-        Assert.Equal(-1, Picker().Choose(scratch, null, new RoutingOptions(), rise: 0, out RouteNotes flags, out _));
+        Assert.Equal(-1, Picker().Choose(scratch, null, new RoutingOptions(), rise: 0, work: 0, out RouteNotes flags, out _));
         Assert.Equal(RouteNotes.None, flags);
     }
 
@@ -57,17 +57,17 @@ public sealed class PickerTests : IDisposable
 
         // The challenger (t0) is 10 % cheaper than the incumbent (t1): within a 20 % band.
         RouteScratch within = Scratch((Verdict.Eligible, 0.90), (Verdict.Eligible, 1.0));
-        Assert.Equal(1, Picker().Choose(within, "t1", options, rise: 0, out RouteNotes kept, out _));
+        Assert.Equal(1, Picker().Choose(within, "t1", options, rise: 0, work: 0, out RouteNotes kept, out _));
         Assert.Equal(RouteNotes.StickyKept, kept);
 
         // 30 % cheaper: past the band.
         RouteScratch beyond = Scratch((Verdict.Eligible, 0.70), (Verdict.Eligible, 1.0));
-        Assert.Equal(0, Picker().Choose(beyond, "t1", options, rise: 0, out RouteNotes switched, out _));
+        Assert.Equal(0, Picker().Choose(beyond, "t1", options, rise: 0, work: 0, out RouteNotes switched, out _));
         Assert.Equal(RouteNotes.Switched, switched);
 
         // The incumbent filtered out: stickiness broken.
         RouteScratch gone = Scratch((Verdict.Eligible, 0.90), (Verdict.HardRejected, 1.0));
-        Assert.Equal(0, Picker().Choose(gone, "t1", options, rise: 0, out RouteNotes broken, out _));
+        Assert.Equal(0, Picker().Choose(gone, "t1", options, rise: 0, work: 0, out RouteNotes broken, out _));
         Assert.Equal(RouteNotes.StickinessBroken, broken);
     }
 
@@ -79,7 +79,7 @@ public sealed class PickerTests : IDisposable
         scratch.StateAt(0).Placed();
 
         // Two near-equals: power of two choices compares both, whatever the random draws.
-        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0.05, HysteresisEpsilonDollars = 0 }, rise: 0, out RouteNotes flags, out _);
+        int chosen = Picker().Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0.05, HysteresisEpsilonDollars = 0 }, rise: 0, work: 0, out RouteNotes flags, out _);
 
         Assert.Equal(1, chosen);
         Assert.Equal(RouteNotes.RandomTieBreak, flags);
@@ -105,7 +105,7 @@ public sealed class PickerTests : IDisposable
 
         var picker = new Picker(_metrics, new SeededRandomSource(1));
         Assert.True(herd.ExpectedHerd(3) >= HerdSpread.MinHerd);
-        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: herd.Rise(), out RouteNotes flags, out _);
+        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: herd.Rise(), work: 0, out RouteNotes flags, out _);
 
         Assert.Equal(RouteNotes.HerdDraw | RouteNotes.RandomTieBreak, flags);
     }
@@ -134,7 +134,7 @@ public sealed class PickerTests : IDisposable
         RouteNotes all = RouteNotes.None;
         for (int k = 0; k < 200; k++)
         {
-            chosen.Add(picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0, HysteresisEpsilonDollars = 0 }, rise, out RouteNotes flags, out _));
+            chosen.Add(picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0, HysteresisEpsilonDollars = 0 }, rise, work: 0, out RouteNotes flags, out _));
             all |= flags;
         }
 
@@ -151,6 +151,41 @@ public sealed class PickerTests : IDisposable
     }
 
     [Fact]
+    public void In_a_large_mesh_a_light_request_reaches_further_than_a_heavy_one()
+    {
+        // As above at 60 routers (usual herd 2.75: the first three). After 200 heavy requests (work
+        // 10 at 1 $/s) a light one (work 1) weighs a tenth of the usual, counted as a quarter
+        // (MinWeightRatio): its herd is 11, whose level (1.307) reaches the first seven.
+        (byte, double)[] priced = [.. Enumerable.Range(0, 60).Select(i => (Verdict.Eligible, 1.0 + (0.05 * i)))];
+        RouteScratch scratch = Scratch(priced);
+        for (int i = 0; i < 60; i++)
+        {
+            scratch.Costs[i] = scratch.Costs[i] with { QueueStepDollars = 0.1 };
+        }
+
+        var herd = new HerdSpread(new FakeTimeProvider());
+        double rise = herd.Arrived(new FakeTimeProvider().GetUtcNow());
+        var picker = new Picker(_metrics, new SeededRandomSource(1), herd);
+        var options = new RoutingOptions { SpreadTolerance = 0, HysteresisEpsilonDollars = 0 };
+
+        var heavy = new HashSet<int>();
+        for (int k = 0; k < 200; k++)
+        {
+            heavy.Add(picker.Choose(scratch, null, options, rise, work: 10, out _, out _));
+        }
+
+        var light = new HashSet<int>();
+        for (int k = 0; k < 200; k++)
+        {
+            light.Add(picker.Choose(scratch, null, options, rise, work: 1, out _, out _));
+        }
+
+        Assert.Equal([0, 1, 2], heavy.Order());
+        Assert.Contains(light, i => i >= 3);
+        Assert.All(light, i => Assert.InRange(i, 0, 6));
+    }
+
+    [Fact]
     public void Choosing_counts_nothing_and_the_decisions_notes_are_counted_once()
     {
         // The router may choose again after a failed spend reservation: the panic is one decision's.
@@ -158,9 +193,9 @@ public sealed class PickerTests : IDisposable
         RouteScratch scratch = Scratch((Verdict.SoftRejected, 2.0), (Verdict.SoftRejected, 1.5));
         Picker picker = Picker();
 
-        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: 0, out RouteNotes first, out _);
+        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: 0, work: 0, out RouteNotes first, out _);
         scratch.Verdicts[1] = Verdict.HardRejected;
-        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: 0, out RouteNotes again, out _);
+        picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0 }, rise: 0, work: 0, out RouteNotes again, out _);
         Assert.Empty(panics.GetMeasurementSnapshot());
 
         picker.Count(again);
