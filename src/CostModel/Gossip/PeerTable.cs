@@ -168,11 +168,7 @@ internal sealed class PeerTable : MeshEntryStore
 
     /// <summary>Makes a reserved slot's node found by its id.</summary>
     /// <param name="slot">A slot from <see cref="Reserve"/>.</param>
-    public void Index(int slot)
-    {
-        PeerTableGrowth.BeforeAdd(_slots);
-        _slots.Add(this[slot].NodeId, slot);
-    }
+    public void Index(int slot) => PeerTableGrowth.Add(_slots, this[slot].NodeId, slot);
 
     /// <summary>Reserves and indexes a slot at once.</summary>
     /// <param name="nodeId">The node id.</param>

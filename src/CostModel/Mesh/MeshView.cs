@@ -96,8 +96,7 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
                     return false;
                 }
 
-                PeerTableGrowth.BeforeAdd(_index);
-                _index.Add(node.NodeId, _entries.Count);
+                PeerTableGrowth.Add(_index, node.NodeId, _entries.Count);
                 _entries.Add(new Entry(node, null, 0));
                 kind = MeshChangeKind.Joined;
                 TellReshapedLocked();
@@ -151,8 +150,7 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
             return false;
         }
 
-        PeerTableGrowth.BeforeAdd(_index);
-        _index.Add(nodeId, _entries.Count);
+        PeerTableGrowth.Add(_index, nodeId, _entries.Count);
         _entries.Add(new Entry(null, store, key));
         _snapshot = null;
         TellReshapedLocked();

@@ -18,6 +18,19 @@ internal static class PeerTableGrowth
     /// <summary>16 entries: the least a table grows by (a small mesh grows in few steps).</summary>
     public const int MinGrowth = 16;
 
+    /// <summary>Adds an entry, growing <paramref name="table"/> by a quarter first when it is full (<see cref="Dictionary{TKey, TValue}.Add"/> otherwise).</summary>
+    /// <typeparam name="TKey">The key type.</typeparam>
+    /// <typeparam name="TValue">The value type.</typeparam>
+    /// <param name="table">The table.</param>
+    /// <param name="key">The key, not yet in the table.</param>
+    /// <param name="value">The value.</param>
+    public static void Add<TKey, TValue>(Dictionary<TKey, TValue> table, TKey key, TValue value)
+        where TKey : notnull
+    {
+        BeforeAdd(table);
+        table.Add(key, value);
+    }
+
     /// <summary>Makes room for one more entry, growing <paramref name="table"/> by a quarter when it is full.</summary>
     /// <typeparam name="TKey">The key type.</typeparam>
     /// <typeparam name="TValue">The value type.</typeparam>

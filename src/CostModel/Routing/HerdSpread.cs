@@ -193,22 +193,20 @@ internal sealed class HerdSpread
     /// <returns>The expected herd, requests.</returns>
     public static double Herd(double rise, int routers)
     {
-        int others = routers > 1 ? routers - 1 : 0;
-        double recentSeconds = RecentTimeConstant.TotalSeconds;
         double surge;
         if (IsLargeMesh(routers))
         {
             // A large mesh: a rise past the lower allowance is a surge, counted in full.
-            surge = rise > LargeMeshClumpRequests / recentSeconds ? rise : 0;
+            surge = rise > LargeMeshClumpRequests / RecentSeconds ? rise : 0;
         }
         else
         {
             // A small mesh: the allowance is Poisson clumping, discounted from the rise.
-            surge = rise - (ClumpRequests / recentSeconds);
+            surge = rise - (ClumpRequests / RecentSeconds);
             surge = surge > 0 ? surge : 0;
         }
 
-        return others * surge * StaleWindow.TotalSeconds;
+        return Others(routers) * surge * StaleWindow.TotalSeconds;
     }
 
     /// <summary>
@@ -230,14 +228,13 @@ internal sealed class HerdSpread
     /// <returns>The usual herd, requests (0 in a small mesh or at a busy router).</returns>
     public static double UsualHerd(double usualRate, int routers)
     {
-        int others = routers > 1 ? routers - 1 : 0;
         double perWindow = usualRate * StaleWindow.TotalSeconds;
         if (!IsLargeMesh(routers) || !(perWindow < QuietRequestsPerWindow) || !(perWindow > 0))
         {
             return 0;
         }
 
-        return others * perWindow;
+        return Others(routers) * perWindow;
     }
 
     /// <summary>
@@ -253,7 +250,7 @@ internal sealed class HerdSpread
     /// <summary>True in a mesh whose uncounted first requests would pass <see cref="UncountedHerd"/> (more than 49 routers).</summary>
     /// <param name="routers">How many routers may be placing (the candidates).</param>
     /// <returns>True when the mesh is that large.</returns>
-    public static bool IsLargeMesh(int routers) => (routers > 1 ? routers - 1 : 0) * ClumpRequests > UncountedHerd;
+    public static bool IsLargeMesh(int routers) => Others(routers) * ClumpRequests > UncountedHerd;
 
     /// <summary>
     /// Counts a request's weight (its value of time x its <see cref="Work"/>) in this router's usual
@@ -296,7 +293,7 @@ internal sealed class HerdSpread
     /// <param name="routers">How many routers may be placing, at least 1.</param>
     /// <returns>The herd placed before this request, requests.</returns>
     public static double Placed(double rise, int routers) =>
-        Herd(rise - (1 / RecentTimeConstant.TotalSeconds) + (1 / UsualRateTimeConstant.TotalSeconds), routers);
+        Herd(rise - (1 / RecentSeconds) + (1 / UsualSeconds), routers);
 
     /// <summary>
     /// Draws two candidates from this request's band of the water-filling allocation of the herd
@@ -376,6 +373,9 @@ internal sealed class HerdSpread
         rival = Pick(totals, costs, candidates, level, below, herd, placed, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out rivalShare);
         return first;
     }
+
+    // The routers other than this one among those that may be placing.
+    private static int Others(int routers) => routers > 1 ? routers - 1 : 0;
 
     // A count's rate over its time constant, capped as a node's meter caps it.
     private static double Rate(double count, double timeConstantSeconds) =>
