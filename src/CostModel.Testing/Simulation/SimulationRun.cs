@@ -459,11 +459,19 @@ internal sealed class SimulationRun : IDisposable
         r.Succeeded = success;
         r.LatencySeconds = Now - r.ArrivalSeconds;
         _outstanding--;
+        Settle(r, success);
+
+        // The person reads the answer, then sends the conversation's next turn: after the router
+        // heard the outcome, so the next turn is not priced behind the one just answered.
         if (r.AffinityKey is { } key)
         {
             Answered(key, r, success);
         }
+    }
 
+    /// <summary>A request's router hears its outcome: its in-flight count, API spend and lease settle.</summary>
+    private void Settle(SimRequest r, bool success)
+    {
         if (r.Target is null)
         {
             return;

@@ -224,6 +224,32 @@ public sealed class MeshSimulatorTests
     }
 
     [Fact]
+    public void A_conversations_next_turn_is_routed_after_its_router_heard_the_last_answer()
+    {
+        // One conversation, so its turns never overlap, on two equal nodes: least-in-flight keeps the
+        // first node while its count is 0. Routed before the router heard the answer, the turn saw its
+        // own previous turn still in flight there and moved every time.
+        Scenario scenario = Scenario.Parse("""
+        {
+          "name": "one-conversation", "durationSeconds": 600,
+          "nodes": [
+            { "id": "router" },
+            { "id": "a", "models": [ { "id": "m", "parameterBillions": 8, "quantizationBits": 4 } ] },
+            { "id": "b", "models": [ { "id": "m", "parameterBillions": 8, "quantizationBits": 4 } ] }
+          ],
+          "workload": {
+            "routers": [ "router" ], "requestsPerMinute": 6, "conversationsPerRouter": 1,
+            "mix": [ { "model": "m", "share": 1, "conversationShare": 1 } ]
+          }
+        }
+        """);
+        SimulationResult result = MeshSimulator.Run(scenario, RoutingPolicies.LeastInFlight, Seed);
+        Assert.True(result.Metrics.AffinityFollowUps > 10, $"{result.Metrics.AffinityFollowUps} follow-ups");
+        Assert.Single(result.Requests.Where(r => r.Succeeded).Select(r => r.Target).Distinct());
+        Assert.Equal(0, result.Metrics.RouteFlaps);
+    }
+
+    [Fact]
     public void An_unknown_policy_is_refused()
     {
         ArgumentException ex = Assert.Throws<ArgumentException>(() => MeshSimulator.Run(Scenario.BuiltIn("home-mesh"), "fastest", 1));
