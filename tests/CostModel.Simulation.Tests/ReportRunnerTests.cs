@@ -119,6 +119,24 @@ public sealed class ReportRunnerTests : IDisposable
         Assert.Equal("latency +0.5000 $", GoalCheck.Why(tiny, theirs with { FailedRequests = 0, ApiDollars = 0 }));
     }
 
+    [Theory]
+    [InlineData("herding-burst", "**not met**")]
+    [InlineData("mesh-burst-48", "n/a")]
+    public void The_fair_share_burst_bound_applies_where_the_nodes_are_alike(string scenarioName, string verdict)
+    {
+        // The same 3-fair-share burst: a miss over four equal desktops; over GPU boxes and small
+        // machines (20 times apart) no target, the bound against the oracle's share applies there.
+        Testing.Simulation.Scenario scenario = Testing.Simulation.Scenario.BuiltIn(scenarioName);
+        var ours = new Testing.Simulation.SimulationResult
+        {
+            Scenario = scenarioName, Policy = "costmodel", Seed = 1, Requests = [], Battery = [], Decisions = [],
+            Metrics = new Testing.Simulation.SimulationMetrics { MaxBurstShare = 3 },
+        };
+        GoalResult burst = Assert.Single(GoalCheck.Evaluate(new ScenarioResults(scenario, [ours])), g => g.Goal.StartsWith("max burst share", StringComparison.Ordinal));
+        Assert.Equal(verdict, burst.VerdictText);
+        Assert.StartsWith("3.00x", burst.Figures, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_negative_memory_budget_is_a_usage_error()
     {
