@@ -138,4 +138,56 @@ public sealed class SlowdownTests
         f.Add(f.Node("a", cpu: 0.1, version: 2), f.Node("b", cpu: 0.6, version: 2)); // fresh reports, as before
         Assert.Equal("a", f.Router.Route(request, explanation).TargetId);
     }
+
+    [Fact]
+    public void A_request_in_flight_past_twice_its_prediction_raises_its_target_as_an_outcome_that_slow_would()
+    {
+        var state = new TargetState("a");
+
+        // Within the noise (up to twice the prediction) nothing; at 4x, what one outcome at 4x gives (2).
+        Assert.False(Defaults.Overdue(state, ageSeconds: 1.9, predictedSeconds: 1, now: 0));
+        Assert.False(state.IsSlowed);
+        Assert.True(Defaults.Overdue(state, ageSeconds: 4, predictedSeconds: 1, now: 0));
+        Assert.True(state.RaisedByOutcomes);
+        Assert.Equal(2, state.SlowdownAt(0, Defaults.MemoryTicks), 9);
+
+        // It only raises: the same request seen again no older, or a younger one, leaves it; older, it follows the age.
+        Assert.False(Defaults.Overdue(state, ageSeconds: 4, predictedSeconds: 1, now: 0));
+        Assert.False(Defaults.Overdue(state, ageSeconds: 3, predictedSeconds: 1, now: 0));
+        Assert.Equal(2, state.SlowdownAt(0, Defaults.MemoryTicks), 9);
+        Assert.True(Defaults.Overdue(state, ageSeconds: 5, predictedSeconds: 1, now: 0));
+        Assert.Equal(2.5, state.SlowdownAt(0, Defaults.MemoryTicks), 9);
+
+        // No prediction, or detection off: nothing.
+        var other = new TargetState("b");
+        Assert.False(Defaults.Overdue(other, ageSeconds: 100, predictedSeconds: 0, now: 0));
+        Assert.False((Defaults with { Weight = 0 }).Overdue(other, ageSeconds: 100, predictedSeconds: 1, now: 0));
+        Assert.False(other.IsSlowed);
+    }
+
+    [Theory]
+    [InlineData(0.5, "b")]
+    [InlineData(0.0, "a")]
+    public void The_router_moves_off_a_node_whose_request_runs_past_twice_its_prediction_before_it_completes(double weight, string third)
+    {
+        using var f = new RouterFixture(o => o.SlowdownWeight = weight);
+        f.Add(f.Node("a", cpu: 0.1), f.Node("b", cpu: 0.3));
+        var request = RouterFixture.Request();
+        RouteDecision first = f.Router.Route(request);
+        Assert.Equal("a", first.TargetId);
+        double predicted = first.Cost.LatencySeconds;
+
+        // At 1.9 times its prediction the first request is within the noise: a takes the next one too.
+        f.Time.Advance(TimeSpan.FromSeconds(1.9 * predicted));
+        f.Add(f.Node("a", cpu: 0.1, version: 2), f.Node("b", cpu: 0.3, version: 2));
+        RouteDecision second = f.Router.Route(request);
+        Assert.Equal("a", second.TargetId);
+        second.Lease.Complete(new RouteOutcome(true, second.Cost.LatencySeconds, 0));
+
+        // At 4 times, still running: a is priced as slowed (with detection on) before any outcome says so.
+        f.Time.Advance(TimeSpan.FromSeconds(2.1 * predicted));
+        f.Add(f.Node("a", cpu: 0.1, version: 3), f.Node("b", cpu: 0.3, version: 3));
+        Assert.Equal(third, f.Router.Route(request).TargetId);
+        first.Lease.Complete(new RouteOutcome(true, 4 * predicted, 0));
+    }
 }
