@@ -47,16 +47,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private readonly IDisposable? _subscription;
 
     private volatile RouterSettings _settings;
-    /// <summary>
-    /// 1 s: how often the router looks for leases in flight past their prediction (the gossip's
-    /// publication interval, at which a node's report would show its queue; a pass over the leases in
-    /// flight under their lock, at most once a second whatever the decision rate).
-    /// </summary>
-    internal static readonly TimeSpan OverdueCheckInterval = TimeSpan.FromSeconds(1);
-
     private long _nextSweep;
-    private long _nextOverdueCheck;
-    private readonly long _overdueCheckTicks;
 
     public DefaultRouter(
         IMeshView view,
@@ -87,8 +78,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             _index.EndpointsChanged();
         });
         _nextSweep = time.GetTimestamp();
-        _nextOverdueCheck = _nextSweep;
-        _overdueCheckTicks = (long)(OverdueCheckInterval.TotalSeconds * time.TimestampFrequency);
         _decisions = new SafePublisher<RouteDecision>("router.decisions", metrics, logger);
         metrics.ObserveRouter(() => _leases.Active, () => _affinity.Count, () => _targets.Count);
     }
@@ -136,11 +125,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         if (stamp >= Volatile.Read(ref _nextSweep))
         {
             Sweep(stamp, settings);
-        }
-
-        if (stamp >= Volatile.Read(ref _nextOverdueCheck))
-        {
-            CheckOverdue(stamp, settings);
         }
 
         explanation?.Reset(request);
@@ -235,7 +219,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             slowed,
             DecodeFromPrior: state.DecodeSecondsPerToken <= 0 && model.DecodeTokensPerSecond is null,
             NetworkFromPrior: LeaseInfo.PricedNetworkOnPrior(in cost));
-        if (!_leases.TryAcquire(state, in info, stamp, out RouteLease lease))
+        if (!_leases.TryAcquire(state, in info, out RouteLease lease))
         {
             _metrics.BoundExceeded("leases");
         }
@@ -267,17 +251,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         }
 
         explanation.Finish(chosen, flags, incumbentId);
-    }
-
-    /// <summary>Prices the leases in flight past their prediction (<see cref="LeaseTable.Overdue"/>), once per <see cref="OverdueCheckInterval"/>.</summary>
-    private void CheckOverdue(long stamp, RouterSettings settings)
-    {
-        Volatile.Write(ref _nextOverdueCheck, stamp + _overdueCheckTicks);
-        int raised = _leases.Overdue(stamp, _time.TimestampFrequency, settings.Slowdown);
-        if (raised > 0)
-        {
-            _metrics.LeasesOverdue(raised);
-        }
     }
 
     /// <summary>Expires leases past their deadline and purges dead affinity entries, once per sweep interval (a quarter of the lease timeout).</summary>

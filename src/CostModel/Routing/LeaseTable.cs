@@ -36,8 +36,8 @@ internal sealed class LeaseTable
 
     public int Active => Volatile.Read(ref _active);
 
-    /// <summary>Takes a lease for a request placed on <paramref name="target"/> at <paramref name="placedAt"/> (timestamp ticks), which then owns its spend reservation; false when the table is full (the reservation is released).</summary>
-    public bool TryAcquire(TargetState target, in LeaseInfo info, long placedAt, out RouteLease lease)
+    /// <summary>Takes a lease for a request placed on <paramref name="target"/>, which then owns its spend reservation; false when the table is full (the reservation is released).</summary>
+    public bool TryAcquire(TargetState target, in LeaseInfo info, out RouteLease lease)
     {
         lock (_gate)
         {
@@ -67,7 +67,6 @@ internal sealed class LeaseTable
             s.Generation++;
             s.Target = target;
             s.Info = info;
-            s.PlacedAt = placedAt;
             _active++;
             lease = new RouteLease(this, slot, s.Generation);
         }
@@ -106,34 +105,6 @@ internal sealed class LeaseTable
 
             return _expired.Count;
         }
-    }
-
-    /// <summary>
-    /// Prices what the leases in flight already show: each one older than its prediction by more
-    /// than the slowdown's noise raises its target's slowdown as an outcome that slow would
-    /// (<see cref="Slowdown.Overdue"/>). A request on a node that slowed down, hung or was cut off
-    /// then moves the next decisions before it completes or times out. Returns how many targets
-    /// were raised.
-    /// </summary>
-    /// <param name="now">The time, timestamp ticks.</param>
-    /// <param name="ticksPerSecond">The clock's timestamp frequency.</param>
-    /// <param name="slowdown">The slowdown's settings.</param>
-    public int Overdue(long now, double ticksPerSecond, in Slowdown slowdown)
-    {
-        int raised = 0;
-        lock (_gate)
-        {
-            for (int i = 0; i < _slots.Length; i++)
-            {
-                ref Slot s = ref _slots[i];
-                if (s.Target is not null && slowdown.Overdue(s.Target, (now - s.PlacedAt) / ticksPerSecond, s.Info.PredictedSeconds, now))
-                {
-                    raised++;
-                }
-            }
-        }
-
-        return raised;
     }
 
     private bool Finish(int slot, int generation, RouteOutcome? outcome)
@@ -188,7 +159,6 @@ internal sealed class LeaseTable
         public int Generation;
         public TargetState? Target;
         public LeaseInfo Info;
-        public long PlacedAt;
     }
 }
 

@@ -34,15 +34,6 @@ internal readonly record struct Slowdown(double MemoryTicks, double Weight, doub
     public bool Beyond(double observedSeconds, double predictedSeconds) =>
         predictedSeconds > 0 && observedSeconds > predictedSeconds * (1 + Tolerance);
 
-    /// <summary>
-    /// Learns from a request still in flight (<see cref="TargetState.SlowdownAtLeast"/>): once it is
-    /// older than its prediction by more than the noise, its age so far prices the target as an
-    /// outcome that slow would, before it completes.
-    /// </summary>
-    /// <returns>True when the target's slowdown was raised.</returns>
-    public bool Overdue(TargetState state, double ageSeconds, double predictedSeconds, long now) =>
-        Beyond(ageSeconds, predictedSeconds) && state.SlowdownAtLeast(ageSeconds, predictedSeconds, now, MemoryTicks, Weight, Tolerance, MaxRatio);
-
     /// <summary>Learns from a completed request: its latency against the one predicted when it was placed (successes only: failures have their own rate).</summary>
     public void Learn(TargetState state, in LeaseInfo info, in RouteOutcome outcome, long now)
     {

@@ -134,7 +134,7 @@ internal sealed class TargetState(string targetId)
             return;
         }
 
-        double sample = SlowdownSample(observedSeconds, predictedSeconds, tolerance, maxRatio);
+        double sample = Math.Clamp((observedSeconds / predictedSeconds) - tolerance, 1, Math.Max(1, maxRatio));
         lock (_gate)
         {
             // Nothing to learn from a target that keeps its predictions: the common case stays lock-light.
@@ -152,53 +152,6 @@ internal sealed class TargetState(string targetId)
             Volatile.Write(ref _raisedByOutcomes, _failures > 0 || _slowdown > 1);
         }
     }
-
-    /// <summary>
-    /// A request still in flight <paramref name="ageSeconds"/> after it was placed, against its
-    /// prediction: raises the slowdown to at least what one outcome that slow would make of a
-    /// target that kept its predictions (1 + weight x (ratio less the tolerance - 1)), so the router
-    /// prices the latency the request already shows before it completes (docs/routing.md, "Slowdown
-    /// detection"). It only raises: called again as the request ages, it follows the age, and the
-    /// outcome, when it comes, is learned as usual (<see cref="LearnLatency"/>).
-    /// </summary>
-    /// <param name="ageSeconds">How long the request has been in flight.</param>
-    /// <param name="predictedSeconds">The latency predicted when it was placed (0 or less: nothing happens).</param>
-    /// <param name="now">The time, in timestamp ticks.</param>
-    /// <param name="memoryTicks">Fading time of the excess, in timestamp ticks.</param>
-    /// <param name="weight">The weight of one outcome, 0 to 1.</param>
-    /// <param name="tolerance">The part of the ratio above 1 taken as prediction noise.</param>
-    /// <param name="maxRatio">The largest ratio one outcome counts for.</param>
-    /// <returns>True when the slowdown was raised.</returns>
-    public bool SlowdownAtLeast(double ageSeconds, double predictedSeconds, long now, double memoryTicks, double weight, double tolerance, double maxRatio)
-    {
-        if (!(predictedSeconds > 0) || !(ageSeconds >= 0) || !double.IsFinite(ageSeconds))
-        {
-            return false;
-        }
-
-        double floor = 1 + (weight * (SlowdownSample(ageSeconds, predictedSeconds, tolerance, maxRatio) - 1));
-        if (!(floor >= 1.001))
-        {
-            return false;
-        }
-
-        lock (_gate)
-        {
-            if (SlowdownAt(now, memoryTicks) >= floor)
-            {
-                return false;
-            }
-
-            Volatile.Write(ref _slowdown, floor);
-            Volatile.Write(ref _lastSlowdown, now);
-            Volatile.Write(ref _raisedByOutcomes, true);
-            return true;
-        }
-    }
-
-    // An outcome's latency against its prediction, less the noise, within 1 and the largest ratio counted.
-    private static double SlowdownSample(double observedSeconds, double predictedSeconds, double tolerance, double maxRatio) =>
-        Math.Clamp((observedSeconds / predictedSeconds) - tolerance, 1, Math.Max(1, maxRatio));
 
     public int TimesEjected { get; private set; }
 

@@ -24,7 +24,6 @@ internal sealed class CostModelMetrics
     private readonly Counter<long> _panics;
     private readonly Counter<long> _noRoute;
     private readonly Counter<long> _leasesExpired;
-    private readonly Counter<long> _leasesOverdue;
     private readonly Counter<long> _gossipReceived;
     private readonly Counter<long> _gossipRejected;
     private readonly Counter<long> _gossipMerged;
@@ -54,7 +53,6 @@ internal sealed class CostModelMetrics
         _panics = Meter.CreateCounter<long>("costmodel.router.panic", "{decision}", "Decisions in panic mode (soft filters left nothing).");
         _noRoute = Meter.CreateCounter<long>("costmodel.router.no_route", "{decision}", "Requests no candidate could take.");
         _leasesExpired = Meter.CreateCounter<long>("costmodel.router.leases_expired", "{lease}", "Leases never completed that expired.");
-        _leasesOverdue = Meter.CreateCounter<long>("costmodel.router.leases_overdue", "{lease}", "Leases in flight past their prediction that raised their target's slowdown (once per raise).");
         _gossipReceived = Meter.CreateCounter<long>("costmodel.gossip.received", "{message}", "Gossip messages handed to the adapter.");
         _gossipRejected = Meter.CreateCounter<long>("costmodel.gossip.rejected", "{item}", "Gossip messages or records refused, by reason.");
         _gossipMerged = Meter.CreateCounter<long>("costmodel.gossip.merged", "{record}", "Gossip records that changed the view, by kind.");
@@ -99,8 +97,6 @@ internal sealed class CostModelMetrics
     internal void NoRoute() => _noRoute.Add(1);
 
     internal void LeasesExpired(int count) => _leasesExpired.Add(count);
-
-    internal void LeasesOverdue(int count) => _leasesOverdue.Add(count);
 
     internal void PriceLoadFailed(string kind) => _priceLoadFailures.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
