@@ -66,7 +66,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         _metrics = metrics;
         _settings = RouterSettings.Build(options.CurrentValue, _allFilters, time.TimestampFrequency);
         var learner = new OutcomeLearner(_targets, time, metrics, () => _settings);
-        _leases = new LeaseTable(RoutingDefaults.MaxLeases, learner.OnReleased, spend);
+        _leases = new LeaseTable(RoutingDefaults.MaxLeases, learner.OnCompleted, spend);
         _spend = spend;
         _index = new CandidateIndex(view, _targets, prices, metrics, () => _settings.Options);
         _pricing = new CandidatePricing(scorer, _index);

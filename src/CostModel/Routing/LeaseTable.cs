@@ -17,7 +17,7 @@ internal sealed class LeaseTable
 
     private readonly Stack<int> _free = new();
     private readonly List<(TargetState Target, LeaseInfo Info)> _expired = [];
-    private readonly Action<TargetState, LeaseInfo, RouteOutcome?> _released;
+    private readonly Action<TargetState, LeaseInfo, RouteOutcome> _completed;
     private readonly SpendTracker? _spend;
     private readonly int _capacity;
     private Slot[] _slots = [];
@@ -25,12 +25,12 @@ internal sealed class LeaseTable
 
     /// <summary>Creates a table that grows by doubling up to <paramref name="capacity"/> slots.</summary>
     /// <param name="capacity">The most leases in flight.</param>
-    /// <param name="released">Called after a lease is completed or disposed (not when it expires).</param>
+    /// <param name="completed">Called after a lease is completed with an outcome, outside the lock (not when it is disposed or expires: nothing is known then, and a disposed lease costs no call and no copy of its record).</param>
     /// <param name="spend">The spend tracker that holds the leases' reservations; null for none.</param>
-    public LeaseTable(int capacity, Action<TargetState, LeaseInfo, RouteOutcome?> released, SpendTracker? spend = null)
+    public LeaseTable(int capacity, Action<TargetState, LeaseInfo, RouteOutcome> completed, SpendTracker? spend = null)
     {
         _capacity = capacity;
-        _released = released;
+        _completed = completed;
         _spend = spend;
     }
 
@@ -142,14 +142,18 @@ internal sealed class LeaseTable
         }
 
         target.Released();
-        _released(target, info, outcome);
+        if (outcome is { } completed)
+        {
+            _completed(target, info, completed);
+        }
+
         return true;
     }
 
     private void Free(int slot, ref Slot s)
     {
+        // The record holds no reference (nothing for the collector to keep): the next lease of the slot overwrites it.
         s.Target = null;
-        s.Info = default;
         _active--;
         _free.Push(slot);
     }

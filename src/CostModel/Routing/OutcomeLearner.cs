@@ -3,11 +3,12 @@ using CostModel.Telemetry;
 namespace CostModel.Routing;
 
 /// <summary>
-/// What the router learns when a lease ends (the <see cref="LeaseTable"/>'s release callback): the
-/// decode speed the outcome showed, its latency against the prediction (<see cref="Slowdown"/>),
-/// failures, and ejection after consecutive failures (bounded to a share of the targets). A lease
-/// released without an outcome (disposed, expired) teaches nothing; the money is the lease
-/// table's (it settles the request's spend reservation).
+/// What the router learns when a lease completes with an outcome (the <see cref="LeaseTable"/>'s
+/// completion callback): the decode speed the outcome showed, its latency against the prediction
+/// (<see cref="Slowdown"/>), failures, and ejection after consecutive failures (bounded to a share of
+/// the targets). A lease released without an outcome (disposed, expired) teaches nothing, and the
+/// lease table does not call this for it; the money is the lease table's (it settles the request's
+/// spend reservation).
 /// </summary>
 internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, CostModelMetrics metrics, Func<RouterSettings> settings)
 {
@@ -54,14 +55,9 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
     /// </summary>
     internal const double MaxPriorNetworkShare = 0.1;
 
-    /// <summary>Learns from a released lease (called by the lease table, outside its lock).</summary>
-    public void OnReleased(TargetState target, LeaseInfo info, RouteOutcome? outcome)
+    /// <summary>Learns from a lease completed with an outcome (called by the lease table, outside its lock).</summary>
+    public void OnCompleted(TargetState target, LeaseInfo info, RouteOutcome o)
     {
-        if (outcome is not { } o)
-        {
-            return;
-        }
-
         RouterSettings current = settings();
         long stamp = time.GetTimestamp();
         double decode = 0;
