@@ -129,14 +129,11 @@ internal sealed class HerdSpread
     // The quantum in ticks, static for the same reason.
     private static readonly long DecayQuantumTicks = DecayQuantum.Ticks;
 
-    // One spin lock (_held: 0 free, 1 held; Enter, Exit) over both counts (this router's arrivals
-    // decaying with the recent and the usual time constants), the usual weight and the time they were
-    // decayed to: one interlocked exchange per decision and, once the clock moved a quantum, two
-    // exponentials (the router passes the time it read; this class reads no clock then). The section
-    // is a few dozen instructions without a wait, so a spin lock fits it; System.Threading.Lock took a
-    // second interlocked operation and the thread's id, about 10 ns a decision (benchmarks/README.md,
-    // "Router, seventh round").
-    private int _held;
+    // One gate over both counts (this router's arrivals decaying with the recent and the usual time
+    // constants), the usual weight and the time they were decayed to: one entry per decision and, once
+    // the clock moved a quantum, two exponentials (the router passes the time it read; this class
+    // reads no clock then).
+    private readonly SpinGate _gate = new();
     private readonly TimeProvider _time;
     private double _recentCount;
     private double _usualCount;
@@ -168,8 +165,7 @@ internal sealed class HerdSpread
     public double Arrived(DateTimeOffset now)
     {
         long ticks = now.UtcTicks;
-        Enter();
-        try
+        using (_gate.Enter())
         {
             DecayTo(ticks);
             _recentCount++;
@@ -177,10 +173,6 @@ internal sealed class HerdSpread
             double usualRate = Rate(_usualCount, UsualSeconds);
             Volatile.Write(ref _usualRate, usualRate);
             return Rate(_recentCount, RecentSeconds) - usualRate;
-        }
-        finally
-        {
-            Exit();
         }
     }
 
@@ -192,15 +184,10 @@ internal sealed class HerdSpread
     public double Rise()
     {
         long ticks = _time.GetUtcNow().UtcTicks;
-        Enter();
-        try
+        using (_gate.Enter())
         {
             DecayTo(ticks);
             return Rate(_recentCount, RecentSeconds) - Rate(_usualCount, UsualSeconds);
-        }
-        finally
-        {
-            Exit();
         }
     }
 
@@ -302,17 +289,12 @@ internal sealed class HerdSpread
             return 1;
         }
 
-        Enter();
-        try
+        using (_gate.Enter())
         {
             // The counts were decayed to this decision's time by its arrival (Arrived).
             _usualWeight += weight;
             _usualWeighed++;
             return Math.Clamp(weight * _usualWeighed / _usualWeight, MinWeightRatio, MaxWeightRatio);
-        }
-        finally
-        {
-            Exit();
         }
     }
 
@@ -415,19 +397,6 @@ internal sealed class HerdSpread
     // A count's rate over its time constant, capped as a node's meter caps it.
     private static double Rate(double count, double timeConstantSeconds) =>
         Math.Min(count / timeConstantSeconds, PendingWork.MaxArrivalsPerSecond);
-
-    // Takes the lock: spins while another thread holds it (SpinWait yields the processor after a few tries).
-    private void Enter()
-    {
-        var spin = default(SpinWait);
-        while (Interlocked.CompareExchange(ref _held, 1, 0) != 0)
-        {
-            spin.SpinOnce();
-        }
-    }
-
-    // Releases the lock: the section's writes are visible before it (a release write).
-    private void Exit() => Volatile.Write(ref _held, 0);
 
     // Decays the counts and the usual weight to nowTicks, under the lock, once the clock has moved at
     // least DecayQuantum since they were last decayed (before that, nothing: an arrival meanwhile is

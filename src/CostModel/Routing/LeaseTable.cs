@@ -12,7 +12,7 @@ namespace CostModel.Routing;
 /// </summary>
 internal sealed class LeaseTable
 {
-    private readonly Lock _gate = new();
+    private readonly SpinGate _gate = new();
     private const int InitialSlots = 256;
 
     private readonly Stack<int> _free = new();
@@ -39,7 +39,7 @@ internal sealed class LeaseTable
     /// <summary>Takes a lease for a request placed on <paramref name="target"/>, which then owns its spend reservation; false when the table is full (the reservation is released).</summary>
     public bool TryAcquire(TargetState target, in LeaseInfo info, out RouteLease lease)
     {
-        lock (_gate)
+        using (_gate.Enter())
         {
             if (!_free.TryPop(out int slot))
             {
@@ -82,7 +82,7 @@ internal sealed class LeaseTable
     /// <summary>Releases every lease whose deadline passed (no outcome is learned); returns how many.</summary>
     public int Expire(long now)
     {
-        lock (_gate)
+        using (_gate.Enter())
         {
             _expired.Clear();
             for (int i = 0; i < _slots.Length; i++)
@@ -111,7 +111,7 @@ internal sealed class LeaseTable
     {
         TargetState target;
         LeaseInfo info;
-        lock (_gate)
+        using (_gate.Enter())
         {
             if ((uint)slot >= (uint)_slots.Length)
             {
