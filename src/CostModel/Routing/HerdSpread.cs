@@ -141,7 +141,7 @@ internal sealed class HerdSpread
     private double _usualWeighed;
     private long _atTicks;
 
-    // The usual rate as of the last arrival, written under the lock, read without it (UsualRate).
+    // The usual rate as of the last arrival, written under the gate, read without it (UsualRate).
     private double _usualRate;
 
     /// <summary>Creates the estimator.</summary>
@@ -398,7 +398,7 @@ internal sealed class HerdSpread
     private static double Rate(double count, double timeConstantSeconds) =>
         Math.Min(count / timeConstantSeconds, PendingWork.MaxArrivalsPerSecond);
 
-    // Decays the counts and the usual weight to nowTicks, under the lock, once the clock has moved at
+    // Decays the counts and the usual weight to nowTicks, under the gate, once the clock has moved at
     // least DecayQuantum since they were last decayed (before that, nothing: an arrival meanwhile is
     // counted as of the last decay); a clock set back leaves them as they are (no growth from a
     // negative interval).

@@ -25,7 +25,7 @@ internal sealed class LeaseTable
 
     /// <summary>Creates a table that grows by doubling up to <paramref name="capacity"/> slots.</summary>
     /// <param name="capacity">The most leases in flight.</param>
-    /// <param name="completed">Called after a lease is completed with an outcome, outside the lock (not when it is disposed or expires: nothing is known then, and a disposed lease costs no call and no copy of its record).</param>
+    /// <param name="completed">Called after a lease is completed with an outcome, outside the gate (not when it is disposed or expires: nothing is known then, and a disposed lease costs no call and no copy of its record).</param>
     /// <param name="spend">The spend tracker that holds the leases' reservations; null for none.</param>
     public LeaseTable(int capacity, Action<TargetState, LeaseInfo, RouteOutcome> completed, SpendTracker? spend = null)
     {

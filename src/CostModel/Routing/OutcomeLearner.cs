@@ -55,7 +55,7 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
     /// </summary>
     internal const double MaxPriorNetworkShare = 0.1;
 
-    /// <summary>Learns from a lease completed with an outcome (called by the lease table, outside its lock).</summary>
+    /// <summary>Learns from a lease completed with an outcome (called by the lease table, outside its gate).</summary>
     public void OnCompleted(TargetState target, LeaseInfo info, RouteOutcome o)
     {
         RouterSettings current = settings();
