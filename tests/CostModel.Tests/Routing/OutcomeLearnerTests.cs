@@ -32,7 +32,7 @@ public sealed class OutcomeLearnerTests : IDisposable
         TargetState target = _targets.ForNode("a", 0);
 
         // Priced at 1.25x its service (a processor a fifth busy): 0.5 s network, then 1.25 x (1.5 s prefill + 8 s decode).
-        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 12.375, NetworkSeconds: 0.5, ServiceStretch: 1.25), new RouteOutcome(true, 12.375, 200));
+        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 12.375, NetworkSeconds: 0.5, Priced: new PricedService(ComputeSeconds: 1.25, ServiceSeconds: 1, QueueStepDollars: 1.25, ValueOfTimeDollarsPerSecond: 1)), new RouteOutcome(true, 12.375, 200));
 
         // 200 tokens in 8 s; counting the contention as decoding would have learned 200 / 10.375 s.
         Assert.Equal(25, target.DecodeTokensPerSecond, 9);
@@ -44,7 +44,7 @@ public sealed class OutcomeLearnerTests : IDisposable
         TargetState target = _targets.ForNode("a", 0);
 
         // Priced at 3x its 10 s of service (two requests ahead); it took a third longer, within the noise.
-        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 30, WaitStretch: 3), new RouteOutcome(true, 40, 200));
+        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 30, Priced: new PricedService(ComputeSeconds: 3, ServiceSeconds: 1)), new RouteOutcome(true, 40, 200));
 
         Assert.Equal(0, target.DecodeTokensPerSecond);
     }
@@ -56,7 +56,7 @@ public sealed class OutcomeLearnerTests : IDisposable
 
         // Priced at 1.5x its 10 s of service (two slots, one request queued ahead); it took 10 s: the
         // wait did not happen. Dividing the wait out would learn 200 tokens in 4.7 s, not in 8 s.
-        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 15, WaitStretch: 1.5), new RouteOutcome(true, 10, 200));
+        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 15, Priced: new PricedService(ComputeSeconds: 1.5, ServiceSeconds: 1)), new RouteOutcome(true, 10, 200));
 
         Assert.Equal(0, target.DecodeTokensPerSecond);
     }
@@ -108,7 +108,7 @@ public sealed class OutcomeLearnerTests : IDisposable
             QueueStepDollars = 10 * 1.25 * 1.25 / 2 * 0.01,
         };
 
-        LeaseInfo.WaitAndService(in cost, 2, 10, out double wait, out double service);
+        PricedService.Of(in cost, 2, 10).Split(out double wait, out double service);
 
         Assert.Equal(1.5, wait, 9);
         Assert.Equal(1.5625, service, 9);
@@ -119,7 +119,7 @@ public sealed class OutcomeLearnerTests : IDisposable
     {
         var cost = new CostBreakdown { ComputeLatencySeconds = 12.5 };
 
-        LeaseInfo.WaitAndService(in cost, 2, 10, out double wait, out double service);
+        PricedService.Of(in cost, 2, 10).Split(out double wait, out double service);
 
         Assert.Equal(1.25, wait, 9);
         Assert.Equal(1, service);
