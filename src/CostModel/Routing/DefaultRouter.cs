@@ -66,7 +66,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         _metrics = metrics;
         _settings = RouterSettings.Build(options.CurrentValue, _allFilters, time.TimestampFrequency);
         var learner = new OutcomeLearner(_targets, time, metrics, () => _settings);
-        _leases = new LeaseTable(RoutingDefaults.MaxLeases, learner.OnReleased, spend);
+        _leases = new LeaseTable(RoutingDefaults.MaxLeases, learner.OnCompleted, spend);
         _spend = spend;
         _index = new CandidateIndex(view, _targets, prices, metrics, () => _settings.Options);
         _pricing = new CandidatePricing(scorer, _index);
@@ -208,15 +208,13 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             ? request.OutputTokens * state.DecodeSecondsPerToken
             : request.OutputTokens / Math.Max(model.DecodeTokensPerSecond ?? ScoringDefaults.DecodeTokensPerSecondPrior, 1e-9);
         double service = prefillSeconds + decodeSeconds;
-        LeaseInfo.WaitAndService(in cost, model.ParallelSlots ?? 1, service, out double wait, out double slowed);
         var info = new LeaseInfo(
             stamp + settings.LeaseTimeoutTicks,
             cost.NetworkLatencySeconds + prefillSeconds,
             spend,
             cost.LatencySeconds,
             cost.NetworkLatencySeconds,
-            wait,
-            slowed,
+            PricedService.Of(in cost, model.ParallelSlots ?? 1, service),
             DecodeFromPrior: state.DecodeSecondsPerToken <= 0 && model.DecodeTokensPerSecond is null,
             NetworkFromPrior: LeaseInfo.PricedNetworkOnPrior(in cost));
         if (!_leases.TryAcquire(state, in info, out RouteLease lease))

@@ -98,6 +98,19 @@ internal sealed class HerdSpread
     /// </summary>
     public const double MaxWeightRatio = 4;
 
+    /// <summary>
+    /// 1 ms: the arrival counts are decayed only once the clock has moved at least this much since
+    /// they last were; an arrival within it is counted as of that last decay. A router deciding more
+    /// than a thousand times a second then works out the two exponentials once a millisecond instead
+    /// of per decision. Error bound: every arrival's weight in a count is off by a factor between
+    /// e^(-quantum / time constant) and e^(quantum / time constant) (it is decayed from the last decay
+    /// before it, up to the last decay before the reading), so each count, and each rate, is within
+    /// 0.05 % of the exact decay for the recent rate (1 ms / <see cref="RecentTimeConstant"/>, 2 s) and
+    /// 0.0017 % for the usual rate and weight (1 ms / <see cref="UsualRateTimeConstant"/>, 60 s):
+    /// far below the surge's allowance of <see cref="ClumpRequests"/> requests.
+    /// </summary>
+    public static readonly TimeSpan DecayQuantum = TimeSpan.FromMilliseconds(1);
+
     /// <summary>2^30: the resolution of a uniform draw from <see cref="IRandomSource.NextInt"/>.</summary>
     private const int DrawResolution = 1 << 30;
 
@@ -113,10 +126,14 @@ internal sealed class HerdSpread
     private static readonly double RecentSeconds = RecentTimeConstant.TotalSeconds;
     private static readonly double UsualSeconds = UsualRateTimeConstant.TotalSeconds;
 
-    // One lock over both counts (this router's arrivals decaying with the recent and the usual time
-    // constants) and the time they were decayed to: one acquisition and, when the clock moved, two
-    // exponentials per decision (the router passes the time it read; this class reads no clock then).
-    private readonly Lock _gate = new();
+    // The quantum in ticks, static for the same reason.
+    private static readonly long DecayQuantumTicks = DecayQuantum.Ticks;
+
+    // One gate over both counts (this router's arrivals decaying with the recent and the usual time
+    // constants), the usual weight and the time they were decayed to: one entry per decision and, once
+    // the clock moved a quantum, two exponentials (the router passes the time it read; this class
+    // reads no clock then).
+    private readonly SpinGate _gate = new();
     private readonly TimeProvider _time;
     private double _recentCount;
     private double _usualCount;
@@ -124,7 +141,7 @@ internal sealed class HerdSpread
     private double _usualWeighed;
     private long _atTicks;
 
-    // The usual rate as of the last arrival, written under the lock, read without it (UsualRate).
+    // The usual rate as of the last arrival, written under the gate, read without it (UsualRate).
     private double _usualRate;
 
     /// <summary>Creates the estimator.</summary>
@@ -148,7 +165,7 @@ internal sealed class HerdSpread
     public double Arrived(DateTimeOffset now)
     {
         long ticks = now.UtcTicks;
-        lock (_gate)
+        using (_gate.Enter())
         {
             DecayTo(ticks);
             _recentCount++;
@@ -167,7 +184,7 @@ internal sealed class HerdSpread
     public double Rise()
     {
         long ticks = _time.GetUtcNow().UtcTicks;
-        lock (_gate)
+        using (_gate.Enter())
         {
             DecayTo(ticks);
             return Rate(_recentCount, RecentSeconds) - Rate(_usualCount, UsualSeconds);
@@ -272,7 +289,7 @@ internal sealed class HerdSpread
             return 1;
         }
 
-        lock (_gate)
+        using (_gate.Enter())
         {
             // The counts were decayed to this decision's time by its arrival (Arrived).
             _usualWeight += weight;
@@ -381,11 +398,13 @@ internal sealed class HerdSpread
     private static double Rate(double count, double timeConstantSeconds) =>
         Math.Min(count / timeConstantSeconds, PendingWork.MaxArrivalsPerSecond);
 
-    // Decays both counts to nowTicks, under the lock: nothing when the clock has not moved, and a
-    // clock set back leaves the counts as they are (no growth from a negative interval).
+    // Decays the counts and the usual weight to nowTicks, under the gate, once the clock has moved at
+    // least DecayQuantum since they were last decayed (before that, nothing: an arrival meanwhile is
+    // counted as of the last decay); a clock set back leaves them as they are (no growth from a
+    // negative interval).
     private void DecayTo(long nowTicks)
     {
-        if (nowTicks > _atTicks)
+        if (nowTicks - _atTicks >= DecayQuantumTicks)
         {
             double seconds = (nowTicks - _atTicks) / (double)TimeSpan.TicksPerSecond;
             _recentCount *= Math.Exp(-seconds / RecentSeconds);

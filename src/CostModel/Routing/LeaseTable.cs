@@ -12,12 +12,12 @@ namespace CostModel.Routing;
 /// </summary>
 internal sealed class LeaseTable
 {
-    private readonly Lock _gate = new();
+    private readonly SpinGate _gate = new();
     private const int InitialSlots = 256;
 
     private readonly Stack<int> _free = new();
     private readonly List<(TargetState Target, LeaseInfo Info)> _expired = [];
-    private readonly Action<TargetState, LeaseInfo, RouteOutcome?> _released;
+    private readonly Action<TargetState, LeaseInfo, RouteOutcome> _completed;
     private readonly SpendTracker? _spend;
     private readonly int _capacity;
     private Slot[] _slots = [];
@@ -25,12 +25,12 @@ internal sealed class LeaseTable
 
     /// <summary>Creates a table that grows by doubling up to <paramref name="capacity"/> slots.</summary>
     /// <param name="capacity">The most leases in flight.</param>
-    /// <param name="released">Called after a lease is completed or disposed (not when it expires).</param>
+    /// <param name="completed">Called after a lease is completed with an outcome, outside the gate (not when it is disposed or expires: nothing is known then, and a disposed lease costs no call and no copy of its record).</param>
     /// <param name="spend">The spend tracker that holds the leases' reservations; null for none.</param>
-    public LeaseTable(int capacity, Action<TargetState, LeaseInfo, RouteOutcome?> released, SpendTracker? spend = null)
+    public LeaseTable(int capacity, Action<TargetState, LeaseInfo, RouteOutcome> completed, SpendTracker? spend = null)
     {
         _capacity = capacity;
-        _released = released;
+        _completed = completed;
         _spend = spend;
     }
 
@@ -39,7 +39,7 @@ internal sealed class LeaseTable
     /// <summary>Takes a lease for a request placed on <paramref name="target"/>, which then owns its spend reservation; false when the table is full (the reservation is released).</summary>
     public bool TryAcquire(TargetState target, in LeaseInfo info, out RouteLease lease)
     {
-        lock (_gate)
+        using (_gate.Enter())
         {
             if (!_free.TryPop(out int slot))
             {
@@ -82,7 +82,7 @@ internal sealed class LeaseTable
     /// <summary>Releases every lease whose deadline passed (no outcome is learned); returns how many.</summary>
     public int Expire(long now)
     {
-        lock (_gate)
+        using (_gate.Enter())
         {
             _expired.Clear();
             for (int i = 0; i < _slots.Length; i++)
@@ -111,7 +111,7 @@ internal sealed class LeaseTable
     {
         TargetState target;
         LeaseInfo info;
-        lock (_gate)
+        using (_gate.Enter())
         {
             if ((uint)slot >= (uint)_slots.Length)
             {
@@ -142,14 +142,18 @@ internal sealed class LeaseTable
         }
 
         target.Released();
-        _released(target, info, outcome);
+        if (outcome is { } completed)
+        {
+            _completed(target, info, completed);
+        }
+
         return true;
     }
 
     private void Free(int slot, ref Slot s)
     {
+        // The record holds no reference (nothing for the collector to keep): the next lease of the slot overwrites it.
         s.Target = null;
-        s.Info = default;
         _active--;
         _free.Push(slot);
     }
@@ -168,17 +172,9 @@ internal sealed class LeaseTable
 /// <param name="Spend">The money reserved against the spend caps until the lease completes, is disposed or expires.</param>
 /// <param name="PredictedSeconds">The latency predicted for the request, seconds (network and compute): outcomes slower than it raise the target's price (<see cref="TargetState.SlowdownAt"/>).</param>
 /// <param name="NetworkSeconds">The predicted network part of <paramref name="OverheadSeconds"/>, seconds.</param>
-/// <param name="WaitStretch">
-/// The wait for the work ahead the price counted, in service times of this request, at least 1
-/// (1: a free slot, no work ahead; <see cref="WaitAndService"/>). Decode speed is learned only from an
-/// outcome priced with no work ahead: a wait priced and not waited, divided out, was learned as a
-/// decoder faster than the node's; one waited and not priced, as a slower one
-/// (<see cref="OutcomeLearner.MaxLearningWait"/>, docs/routing.md "Leases and outcomes"). 1 for an API endpoint.
-/// </param>
-/// <param name="ServiceStretch">
-/// What slows the service itself in the price, at least 1: the contention of other work on the
-/// processor and the throttling. Divided out of the outcome's latency before decode speed is learned,
-/// so a busy or throttled node is not learned as a slow decoder. 1 for an API endpoint.
+/// <param name="Priced">
+/// What the price counted of the request's service (<see cref="PricedService"/>), split into the wait
+/// for the work ahead and what slows the service itself only when an outcome is learned from.
 /// </param>
 /// <param name="DecodeFromPrior">
 /// True when the decode time was priced on the library's prior (the target reported no decode
@@ -192,29 +188,59 @@ internal sealed class LeaseTable
 /// from it unless that guess is a small part of the prediction
 /// (<see cref="OutcomeLearner.MaxPriorNetworkShare"/>).
 /// </param>
-internal readonly record struct LeaseInfo(long Deadline, double OverheadSeconds, SpendReservation Spend, double PredictedSeconds = 0, double NetworkSeconds = 0, double WaitStretch = 1, double ServiceStretch = 1, bool DecodeFromPrior = false, bool NetworkFromPrior = false)
+internal readonly record struct LeaseInfo(long Deadline, double OverheadSeconds, SpendReservation Spend, double PredictedSeconds = 0, double NetworkSeconds = 0, PricedService Priced = default, bool DecodeFromPrior = false, bool NetworkFromPrior = false)
 {
     /// <summary>True when the chosen candidate's network time was priced on a prior (<see cref="NetworkFromPrior"/>): once per decision.</summary>
     /// <param name="cost">The chosen candidate's cost.</param>
     public static bool PricedNetworkOnPrior(in CostBreakdown cost) => (cost.Assumptions & CostAssumptions.BandwidthPrior) != 0;
+}
+
+/// <summary>
+/// What a placed request's price counted of its service, kept with its lease as the price's parts,
+/// and split (<see cref="Split"/>: four divisions) only when an outcome is learned from, not on the
+/// decision's path (a lease disposed or expired needs no split). The default is a price without
+/// parts: a stretch of 1 both ways.
+/// </summary>
+/// <param name="ComputeSeconds">The priced compute time (<see cref="CostBreakdown.ComputeLatencySeconds"/>), seconds.</param>
+/// <param name="ServiceSeconds">The predicted service time (prefill and decode at the speeds priced), seconds.</param>
+/// <param name="QueueStepDollars">The price's queue step (<see cref="CostBreakdown.QueueStepDollars"/>); 0 for none (an API endpoint).</param>
+/// <param name="ValueOfTimeDollarsPerSecond">The price's value of time; 0 for none.</param>
+/// <param name="Slots">The target's parallel slots, at least 1.</param>
+internal readonly record struct PricedService(double ComputeSeconds, double ServiceSeconds, double QueueStepDollars = 0, double ValueOfTimeDollarsPerSecond = 0, int Slots = 1)
+{
+    /// <summary>The parts of the chosen candidate's price: once per decision, no arithmetic.</summary>
+    /// <param name="cost">The chosen candidate's cost.</param>
+    /// <param name="slots">Its parallel slots, at least 1.</param>
+    /// <param name="serviceSeconds">Its predicted service time, seconds.</param>
+    /// <returns>The parts.</returns>
+    public static PricedService Of(in CostBreakdown cost, int slots, double serviceSeconds) =>
+        new(cost.ComputeLatencySeconds, serviceSeconds, cost.QueueStepDollars, cost.ValueOfTimeDollarsPerSecond, slots);
 
     /// <summary>
     /// Splits a node candidate's priced compute time into the wait for the work ahead and what slows
-    /// the service itself (<see cref="WaitStretch"/>, <see cref="ServiceStretch"/>). The price is
-    /// service x throttling / (1 - contention) x work ahead (<see cref="Scoring.DefaultCostScorer"/>),
-    /// and its <see cref="CostBreakdown.QueueStepDollars"/> is one slot's share of the first three at the
-    /// value of time, so the pace of one slot is that x slots / value of time. Once per decision,
-    /// for the chosen candidate only.
+    /// the service itself. The price is service x throttling / (1 - contention) x work ahead
+    /// (<see cref="Scoring.DefaultCostScorer"/>), and its <see cref="CostBreakdown.QueueStepDollars"/> is
+    /// one slot's share of the first three at the value of time, so the pace of one slot is that x
+    /// slots / value of time.
     /// </summary>
-    /// <param name="cost">The chosen candidate's cost.</param>
-    /// <param name="slots">Its parallel slots, at least 1.</param>
-    /// <param name="serviceSeconds">Its predicted service time (prefill and decode at the speeds priced), seconds.</param>
-    /// <param name="waitStretch">The work ahead, in service times, at least 1; all of the stretch when the pace is unknown (no value of time, an API endpoint's cost).</param>
-    /// <param name="serviceStretch">Contention and throttling, at least 1; 1 when the pace is unknown.</param>
-    public static void WaitAndService(in CostBreakdown cost, int slots, double serviceSeconds, out double waitStretch, out double serviceStretch)
+    /// <param name="waitStretch">
+    /// The wait for the work ahead the price counted, in service times of this request, at least 1
+    /// (1: a free slot, no work ahead); all of the stretch when the pace is unknown (no value of time,
+    /// an API endpoint's cost). Decode speed is learned only from an outcome priced with no work
+    /// ahead: a wait priced and not waited, divided out, was learned as a decoder faster than the
+    /// node's; one waited and not priced, as a slower one (<see cref="OutcomeLearner.MaxLearningWait"/>,
+    /// docs/routing.md "Leases and outcomes").
+    /// </param>
+    /// <param name="serviceStretch">
+    /// What slows the service itself in the price, at least 1 (1 when the pace is unknown): the
+    /// contention of other work on the processor and the throttling. Divided out of the outcome's
+    /// latency before decode speed is learned, so a busy or throttled node is not learned as a slow decoder.
+    /// </param>
+    public void Split(out double waitStretch, out double serviceStretch)
     {
-        double stretch = serviceSeconds > 0 ? Math.Max(1, cost.ComputeLatencySeconds / serviceSeconds) : 1;
-        double pace = cost.ValueOfTimeDollarsPerSecond > 0 ? cost.QueueStepDollars / cost.ValueOfTimeDollarsPerSecond * Math.Max(1, slots) : 0;
+        double serviceSeconds = ServiceSeconds;
+        double stretch = serviceSeconds > 0 ? Math.Max(1, ComputeSeconds / serviceSeconds) : 1;
+        double pace = ValueOfTimeDollarsPerSecond > 0 ? QueueStepDollars / ValueOfTimeDollarsPerSecond * Math.Max(1, Slots) : 0;
         if (!(pace > 0) || !(serviceSeconds > 0) || !double.IsFinite(pace))
         {
             waitStretch = stretch;

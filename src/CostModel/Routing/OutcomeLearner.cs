@@ -3,11 +3,12 @@ using CostModel.Telemetry;
 namespace CostModel.Routing;
 
 /// <summary>
-/// What the router learns when a lease ends (the <see cref="LeaseTable"/>'s release callback): the
-/// decode speed the outcome showed, its latency against the prediction (<see cref="Slowdown"/>),
-/// failures, and ejection after consecutive failures (bounded to a share of the targets). A lease
-/// released without an outcome (disposed, expired) teaches nothing; the money is the lease
-/// table's (it settles the request's spend reservation).
+/// What the router learns when a lease completes with an outcome (the <see cref="LeaseTable"/>'s
+/// completion callback): the decode speed the outcome showed, its latency against the prediction
+/// (<see cref="Slowdown"/>), failures, and ejection after consecutive failures (bounded to a share of
+/// the targets). A lease released without an outcome (disposed, expired) teaches nothing, and the
+/// lease table does not call this for it; the money is the lease table's (it settles the request's
+/// spend reservation).
 /// </summary>
 internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, CostModelMetrics metrics, Func<RouterSettings> settings)
 {
@@ -19,7 +20,7 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
 
     /// <summary>
     /// 1 (plus a millionth for rounding): decode speed is learned only from an outcome priced with no
-    /// work ahead (<see cref="LeaseInfo.WaitStretch"/>: a free slot). Its latency is then its own
+    /// work ahead (the wait stretch of <see cref="PricedService.Split"/>: a free slot). Its latency is then its own
     /// service, slowed only by the contention and throttling the price counted, which are divided
     /// out. The rule before (any outcome priced within 1.5x of its service time, every stretch divided
     /// out) learned a wait that was priced but did not happen as fast decoding: in near-equal-nodes
@@ -54,14 +55,9 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
     /// </summary>
     internal const double MaxPriorNetworkShare = 0.1;
 
-    /// <summary>Learns from a released lease (called by the lease table, outside its lock).</summary>
-    public void OnReleased(TargetState target, LeaseInfo info, RouteOutcome? outcome)
+    /// <summary>Learns from a lease completed with an outcome (called by the lease table, outside its gate).</summary>
+    public void OnCompleted(TargetState target, LeaseInfo info, RouteOutcome o)
     {
-        if (outcome is not { } o)
-        {
-            return;
-        }
-
         RouterSettings current = settings();
         long stamp = time.GetTimestamp();
         double decode = 0;
@@ -75,12 +71,13 @@ internal sealed class OutcomeLearner(TargetTable targets, TimeProvider time, Cos
             // otherwise be priced at most MaxSlowdownRatio above the prior for ever. And only one whose
             // network time was measured, or guessed as a small part of it: a large transfer priced on
             // the bandwidth prior leaves a remainder that is not the service. Its compute time
-            // over the contention and throttling the price counted (ServiceStretch) is its own service;
+            // over the contention and throttling the price counted (the service stretch) is its own service;
             // less its prefill, its decode.
-            if (info.WaitStretch <= MaxLearningWait && NetworkKnown(in info)
+            info.Priced.Split(out double waitStretch, out double serviceStretch);
+            if (waitStretch <= MaxLearningWait && NetworkKnown(in info)
                 && (info.DecodeFromPrior || !current.Slowdown.Beyond(o.LatencySeconds, info.PredictedSeconds)))
             {
-                double service = Math.Max(0, o.LatencySeconds - info.NetworkSeconds) / Math.Max(1, info.ServiceStretch);
+                double service = Math.Max(0, o.LatencySeconds - info.NetworkSeconds) / Math.Max(1, serviceStretch);
                 double decodeSeconds = Math.Max(service - (info.OverheadSeconds - info.NetworkSeconds), service * MinDecodeShareOfLatency);
                 decode = o.OutputTokens / decodeSeconds;
             }

@@ -299,6 +299,72 @@ public sealed class HerdSpreadTests
     }
 
     [Fact]
+    public void Arrivals_within_the_decay_quantum_are_all_counted_as_of_the_last_decay()
+    {
+        // Five arrivals within 0.8 ms of the counts' last decay (the estimator's creation): none
+        // decays them, so the rates are exactly 5 over each time constant. An exact decay would
+        // leave the recent rate about 0.001/s lower.
+        var time = new FakeTimeProvider(T0);
+        var spread = new HerdSpread(time);
+        double rise = spread.Arrived(T0);
+        for (int i = 1; i < 5; i++)
+        {
+            rise = spread.Arrived(T0 + TimeSpan.FromMilliseconds(0.2 * i));
+        }
+
+        Assert.True(HerdSpread.DecayQuantum > TimeSpan.FromMilliseconds(0.8));
+        Assert.Equal((5 / 2.0) - (5 / 60.0), rise, 12);
+        Assert.Equal(5 / 60.0, spread.UsualRate, 12);
+
+        // A quantum after the last decay the counts decay again, from the time of that decay (T0).
+        time.Advance(HerdSpread.DecayQuantum);
+        double decayed = HerdSpread.DecayQuantum.TotalSeconds;
+        Assert.Equal((5 / 2.0 * Math.Exp(-decayed / 2)) - (5 / 60.0 * Math.Exp(-decayed / 60)), spread.Rise(), 12);
+    }
+
+    [Fact]
+    public void The_rates_stay_within_the_quantum_s_bound_of_the_exact_decay()
+    {
+        // Arrivals at uneven intervals, from a tenth of the quantum to fifty quanta: after each, the
+        // recent and usual rates against the exact decay of every arrival so far.
+        var time = new FakeTimeProvider(T0);
+        var spread = new HerdSpread(time);
+        var random = new Random(11);
+        var arrivals = new List<DateTimeOffset>();
+        double quantum = HerdSpread.DecayQuantum.TotalSeconds;
+        double recentBound = Math.Exp(quantum / HerdSpread.RecentTimeConstant.TotalSeconds) - 1;
+        double usualBound = Math.Exp(quantum / HerdSpread.UsualRateTimeConstant.TotalSeconds) - 1;
+        double worstRecent = 0;
+        for (int i = 0; i < 2_000; i++)
+        {
+            double every = random.Next(4) == 0 ? quantum * 50 * random.NextDouble() : quantum * (0.1 + random.NextDouble());
+            time.Advance(TimeSpan.FromSeconds(every));
+            DateTimeOffset now = time.GetUtcNow();
+            arrivals.Add(now);
+            double rise = spread.Arrived(now);
+
+            double recent = 0;
+            double usual = 0;
+            foreach (DateTimeOffset at in arrivals)
+            {
+                double age = (now - at).TotalSeconds;
+                recent += Math.Exp(-age / HerdSpread.RecentTimeConstant.TotalSeconds);
+                usual += Math.Exp(-age / HerdSpread.UsualRateTimeConstant.TotalSeconds);
+            }
+
+            double exactRecentRate = recent / HerdSpread.RecentTimeConstant.TotalSeconds;
+            double exactUsualRate = usual / HerdSpread.UsualRateTimeConstant.TotalSeconds;
+            double recentError = Math.Abs(rise + spread.UsualRate - exactRecentRate) / exactRecentRate;
+            Assert.True(recentError <= recentBound, $"arrival {i}: recent rate off by {recentError:P4}, bound {recentBound:P4}");
+            Assert.True(Math.Abs(spread.UsualRate - exactUsualRate) <= usualBound * exactUsualRate, $"arrival {i}: usual rate {spread.UsualRate} against {exactUsualRate}");
+            worstRecent = Math.Max(worstRecent, recentError);
+        }
+
+        // The quantum did approximate (the rule is exercised, not an exact decay by another name).
+        Assert.True(worstRecent > recentBound / 10, $"worst recent error {worstRecent:P4}");
+    }
+
+    [Fact]
     public void The_usual_rate_is_the_one_of_the_last_arrival()
     {
         var time = new FakeTimeProvider(T0);

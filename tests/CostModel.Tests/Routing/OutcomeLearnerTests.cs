@@ -21,7 +21,7 @@ public sealed class OutcomeLearnerTests : IDisposable
         TargetState target = _targets.ForNode("a", 0);
 
         // 10 s, 2 s of it predicted as network and prefill: 200 tokens in 8 s.
-        Learner().OnReleased(target, new LeaseInfo(0, 2, default), new RouteOutcome(true, 10, 200));
+        Learner().OnCompleted(target, new LeaseInfo(0, 2, default), new RouteOutcome(true, 10, 200));
 
         Assert.Equal(25, target.DecodeTokensPerSecond, 9);
     }
@@ -32,7 +32,7 @@ public sealed class OutcomeLearnerTests : IDisposable
         TargetState target = _targets.ForNode("a", 0);
 
         // Priced at 1.25x its service (a processor a fifth busy): 0.5 s network, then 1.25 x (1.5 s prefill + 8 s decode).
-        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 12.375, NetworkSeconds: 0.5, ServiceStretch: 1.25), new RouteOutcome(true, 12.375, 200));
+        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 12.375, NetworkSeconds: 0.5, Priced: new PricedService(ComputeSeconds: 1.25, ServiceSeconds: 1, QueueStepDollars: 1.25, ValueOfTimeDollarsPerSecond: 1)), new RouteOutcome(true, 12.375, 200));
 
         // 200 tokens in 8 s; counting the contention as decoding would have learned 200 / 10.375 s.
         Assert.Equal(25, target.DecodeTokensPerSecond, 9);
@@ -44,7 +44,7 @@ public sealed class OutcomeLearnerTests : IDisposable
         TargetState target = _targets.ForNode("a", 0);
 
         // Priced at 3x its 10 s of service (two requests ahead); it took a third longer, within the noise.
-        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 30, WaitStretch: 3), new RouteOutcome(true, 40, 200));
+        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 30, Priced: new PricedService(ComputeSeconds: 3, ServiceSeconds: 1)), new RouteOutcome(true, 40, 200));
 
         Assert.Equal(0, target.DecodeTokensPerSecond);
     }
@@ -56,7 +56,7 @@ public sealed class OutcomeLearnerTests : IDisposable
 
         // Priced at 1.5x its 10 s of service (two slots, one request queued ahead); it took 10 s: the
         // wait did not happen. Dividing the wait out would learn 200 tokens in 4.7 s, not in 8 s.
-        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 15, WaitStretch: 1.5), new RouteOutcome(true, 10, 200));
+        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 15, Priced: new PricedService(ComputeSeconds: 1.5, ServiceSeconds: 1)), new RouteOutcome(true, 10, 200));
 
         Assert.Equal(0, target.DecodeTokensPerSecond);
     }
@@ -68,9 +68,9 @@ public sealed class OutcomeLearnerTests : IDisposable
         OutcomeLearner learner = Learner();
 
         // 200 tokens in 8 s (25 a second), then a minute later 200 in 16 s (12.5 a second, within the noise of its 10 s prediction).
-        learner.OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10), new RouteOutcome(true, 10, 200));
+        learner.OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10), new RouteOutcome(true, 10, 200));
         _f.Time.Advance(TimeSpan.FromMinutes(1));
-        learner.OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10), new RouteOutcome(true, 18, 200));
+        learner.OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10), new RouteOutcome(true, 18, 200));
 
         // The time-decayed weight alone (1 - exp(-60 s / 10 s)) would have moved it to about 12.5.
         Assert.Equal(25 + (OutcomeLearner.MaxDecodeSampleWeight * (12.5 - 25)), target.DecodeTokensPerSecond, 9);
@@ -108,7 +108,7 @@ public sealed class OutcomeLearnerTests : IDisposable
             QueueStepDollars = 10 * 1.25 * 1.25 / 2 * 0.01,
         };
 
-        LeaseInfo.WaitAndService(in cost, 2, 10, out double wait, out double service);
+        PricedService.Of(in cost, 2, 10).Split(out double wait, out double service);
 
         Assert.Equal(1.5, wait, 9);
         Assert.Equal(1.5625, service, 9);
@@ -119,7 +119,7 @@ public sealed class OutcomeLearnerTests : IDisposable
     {
         var cost = new CostBreakdown { ComputeLatencySeconds = 12.5 };
 
-        LeaseInfo.WaitAndService(in cost, 2, 10, out double wait, out double service);
+        PricedService.Of(in cost, 2, 10).Split(out double wait, out double service);
 
         Assert.Equal(1.25, wait, 9);
         Assert.Equal(1, service);
@@ -131,7 +131,7 @@ public sealed class OutcomeLearnerTests : IDisposable
         TargetState target = _targets.ForNode("a", 0);
 
         // Priced to start at once (10 s: 2 s prefill, 8 s decode); it took 18 s: 16 s of it decoding, as far as the router can tell.
-        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10), new RouteOutcome(true, 18, 200));
+        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10), new RouteOutcome(true, 18, 200));
 
         Assert.Equal(12.5, target.DecodeTokensPerSecond, 9);
     }
@@ -143,7 +143,7 @@ public sealed class OutcomeLearnerTests : IDisposable
 
         // Priced to start at once (10 s); it took 30 s, three times the prediction: the slowdown prices
         // the excess, and the decode speed does not price it a second time.
-        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10), new RouteOutcome(true, 30, 200));
+        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10), new RouteOutcome(true, 30, 200));
 
         Assert.True(target.IsSlowed);
         Assert.Equal(0, target.DecodeTokensPerSecond);
@@ -157,7 +157,7 @@ public sealed class OutcomeLearnerTests : IDisposable
         // It reports no decode speed: priced on the prior (10 s); it took 82 s, 2 s prefill and 200
         // tokens in 80 s. Its outcomes are the only evidence of its speed, so the speed is learned
         // (the slowdown alone would price it at most MaxSlowdownRatio above the prior).
-        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10, DecodeFromPrior: true), new RouteOutcome(true, 82, 200));
+        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10, DecodeFromPrior: true), new RouteOutcome(true, 82, 200));
 
         Assert.Equal(2.5, target.DecodeTokensPerSecond, 9);
     }
@@ -170,7 +170,7 @@ public sealed class OutcomeLearnerTests : IDisposable
         // tethered-laptop, seed 3: 8 MB priced on the bandwidth prior at 3.9 s of network of 11.5 s
         // predicted; it took 7.45 s, 0.4 s of it network. Less the guess, 187 tokens would have been
         // learned at 69 a second on a node decoding 30.
-        Learner().OnReleased(target, new LeaseInfo(0, 3.9 + 0.83, default, PredictedSeconds: 11.5, NetworkSeconds: 3.9, NetworkFromPrior: true), new RouteOutcome(true, 7.45, 187));
+        Learner().OnCompleted(target, new LeaseInfo(0, 3.9 + 0.83, default, PredictedSeconds: 11.5, NetworkSeconds: 3.9, NetworkFromPrior: true), new RouteOutcome(true, 7.45, 187));
 
         Assert.Equal(0, target.DecodeTokensPerSecond);
     }
@@ -181,7 +181,7 @@ public sealed class OutcomeLearnerTests : IDisposable
         TargetState target = _targets.ForNode("a", 0);
 
         // A few kilobytes on the prior: 0.1 s of network of 10 s predicted, 1.9 s prefill; 200 tokens in 8 s.
-        Learner().OnReleased(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10, NetworkSeconds: 0.1, NetworkFromPrior: true), new RouteOutcome(true, 10, 200));
+        Learner().OnCompleted(target, new LeaseInfo(0, 2, default, PredictedSeconds: 10, NetworkSeconds: 0.1, NetworkFromPrior: true), new RouteOutcome(true, 10, 200));
 
         Assert.Equal(25, target.DecodeTokensPerSecond, 9);
     }
@@ -214,20 +214,20 @@ public sealed class OutcomeLearnerTests : IDisposable
         // Six successes, then it fails every request (fail-fast, gossiping as idle).
         for (int i = 0; i < 6; i++)
         {
-            learner.OnReleased(target, default, new RouteOutcome(true, 10, 0));
+            learner.OnCompleted(target, default, new RouteOutcome(true, 10, 0));
         }
 
-        learner.OnReleased(target, default, new RouteOutcome(false, 0.005, 0));
+        learner.OnCompleted(target, default, new RouteOutcome(false, 0.005, 0));
         long now = _f.Time.GetTimestamp();
 
         // The counts alone: 1 / (1 + 6 + 1) = 0.125; the run of one failure: 1 / (1 + 1) = 0.5.
         Assert.Equal(0.5, target.FailureRateAt(now, memory), 9);
 
-        learner.OnReleased(target, default, new RouteOutcome(false, 0.005, 0));
+        learner.OnCompleted(target, default, new RouteOutcome(false, 0.005, 0));
         Assert.Equal(2.0 / 3, target.FailureRateAt(now, memory), 9);
 
         // A success ends the run: the faded counts price it again (2 failures of 9 outcomes, one assumed success).
-        learner.OnReleased(target, default, new RouteOutcome(true, 10, 0));
+        learner.OnCompleted(target, default, new RouteOutcome(true, 10, 0));
         Assert.Equal(0.2, target.FailureRateAt(now, memory), 9);
     }
 
@@ -239,10 +239,10 @@ public sealed class OutcomeLearnerTests : IDisposable
         OutcomeLearner learner = Learner();
         for (int i = 0; i < 3; i++)
         {
-            learner.OnReleased(target, default, new RouteOutcome(true, 10, 0));
+            learner.OnCompleted(target, default, new RouteOutcome(true, 10, 0));
         }
 
-        learner.OnReleased(target, default, new RouteOutcome(false, 0.005, 0));
+        learner.OnCompleted(target, default, new RouteOutcome(false, 0.005, 0));
 
         // One failure-memory later the run of one counts e^-1 of a failure against the assumed
         // success (the counts alone: e^-1 against 4 e^-1 + 1).
@@ -252,14 +252,27 @@ public sealed class OutcomeLearnerTests : IDisposable
     }
 
     [Fact]
-    public void A_release_without_an_outcome_teaches_nothing()
+    public void Only_a_lease_completed_with_an_outcome_reaches_the_learner()
     {
+        // The lease table calls the learner for a completion only: a disposed or expired lease has no
+        // outcome to teach, and a second completion of the same lease is ignored.
         TargetState target = _targets.ForNode("a", 0);
+        var completions = new List<(TargetState Target, RouteOutcome Outcome)>();
+        var leases = new LeaseTable(4, (t, _, o) => completions.Add((t, o)));
+        var info = new LeaseInfo(Deadline: 100, OverheadSeconds: 0, default);
 
-        Learner().OnReleased(target, new LeaseInfo(0, 0, default), null);
+        Assert.True(leases.TryAcquire(target, in info, out RouteLease disposed));
+        disposed.Dispose();
+        Assert.True(leases.TryAcquire(target, in info, out _));
+        Assert.Equal(1, leases.Expire(now: 100));
+        Assert.Empty(completions);
+        Assert.Equal(0, target.InFlight);
 
-        Assert.Equal(0, target.DecodeTokensPerSecond);
-        Assert.False(target.HasFailures);
+        Assert.True(leases.TryAcquire(target, in info, out RouteLease completed));
+        Assert.True(completed.Complete(new RouteOutcome(true, 2, 20)));
+        Assert.False(completed.Complete(new RouteOutcome(false, 1, 0)));
+        Assert.Equal((target, new RouteOutcome(true, 2, 20)), Assert.Single(completions));
+        Assert.Equal(0, target.InFlight);
     }
 
     [Fact]
@@ -273,7 +286,7 @@ public sealed class OutcomeLearnerTests : IDisposable
         {
             for (int i = 0; i < 3; i++)
             {
-                learner.OnReleased(state, default, new RouteOutcome(false, 1, 0));
+                learner.OnCompleted(state, default, new RouteOutcome(false, 1, 0));
             }
         }
 
@@ -288,8 +301,8 @@ public sealed class OutcomeLearnerTests : IDisposable
         TargetState target = _targets.ForNode("a", 0);
         _targets.Forget(target);
 
-        Learner().OnReleased(target, new LeaseInfo(0, 0, default, PredictedSeconds: 0.1), new RouteOutcome(true, 1, 10));
-        Learner().OnReleased(target, new LeaseInfo(0, 0, default), new RouteOutcome(false, 1, 0));
+        Learner().OnCompleted(target, new LeaseInfo(0, 0, default, PredictedSeconds: 0.1), new RouteOutcome(true, 1, 10));
+        Learner().OnCompleted(target, new LeaseInfo(0, 0, default), new RouteOutcome(false, 1, 0));
 
         Assert.Equal(0, target.DecodeTokensPerSecond);
         Assert.False(target.IsSlowed);
