@@ -12,7 +12,8 @@ namespace CostModel.Routing;
 /// <param name="metrics">The metrics the decisions' notes are counted in.</param>
 /// <param name="random">The random source of the draws.</param>
 /// <param name="spread">The router's herd estimator, for its usual rate (<see cref="HerdSpread.UsualHerd"/>); null draws only in a surge.</param>
-internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, HerdSpread? spread = null)
+/// <param name="strata">Where the router's herd draws fall (<see cref="HerdStrata"/>: stratified across routers); null draws them at random.</param>
+internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, HerdSpread? spread = null, HerdStrata? strata = null)
 {
     /// <summary>
     /// The chosen candidate's place in <paramref name="scratch"/>, or -1 when none may take the
@@ -121,10 +122,15 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
         // (HerdSpread.UsualHerd: a burst's first requests cannot be told from usual traffic); elsewhere it is 0.
         double herd = HerdSpread.Herd(rise, scratch.Count);
         double placed = HerdSpread.Placed(rise, scratch.Count);
-        if (herd < HerdSpread.MinHerd && spread is not null)
+        bool surge = herd >= HerdSpread.MinHerd;
+        if (!surge)
         {
-            herd = HerdSpread.UsualHerd(spread.UsualRate, scratch.Count);
-            placed = 0;
+            strata?.Calm();
+            if (spread is not null)
+            {
+                herd = HerdSpread.UsualHerd(spread.UsualRate, scratch.Count);
+                placed = 0;
+            }
         }
 
         if (herd >= HerdSpread.MinHerd && spread is not null && HerdSpread.IsLargeMesh(scratch.Count))
@@ -138,11 +144,30 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
             placed /= ratio;
         }
 
-        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd, placed, random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
-        if (drawn >= 0)
+        if (herd >= HerdSpread.MinHerd)
         {
-            flags |= RouteNotes.RandomTieBreak | RouteNotes.HerdDraw;
-            return HerdSpread.KeepFirst(scratch.StateAt(drawn).InFlight, share, scratch.StateAt(rival).InFlight, rivalShare) ? drawn : rival;
+            // Where the draw falls: stratified across the routers (HerdStrata: this router's rank among the
+            // candidates' ids, an offset every router takes alike), the band laid out by id; the rival half a
+            // turn away. Without this router's own node in its view, at random.
+            double quantile = 0;
+            HerdStrata.DrawOrder? order = strata?.Next(scratch, surge, out quantile);
+            double rivalQuantile;
+            if (order is null)
+            {
+                quantile = HerdStrata.RandomQuantile(random);
+                rivalQuantile = HerdStrata.RandomQuantile(random);
+            }
+            else
+            {
+                rivalQuantile = HerdStrata.Opposite(quantile);
+            }
+
+            int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd, placed, order is null ? default : order.Candidates, quantile, rivalQuantile, scratch.FollowUps, out int rival, out double share, out double rivalShare);
+            if (drawn >= 0)
+            {
+                flags |= RouteNotes.RandomTieBreak | RouteNotes.HerdDraw;
+                return HerdSpread.KeepFirst(scratch.StateAt(drawn).InFlight, share, scratch.StateAt(rival).InFlight, rivalShare) ? drawn : rival;
+            }
         }
 
         // Near-equals: within the tolerance of the cheapest; power of two choices on in-flight work.
