@@ -314,14 +314,14 @@ internal sealed class HerdSpread
     /// <param name="herd">The expected herd with this request (<see cref="Herd"/>).</param>
     /// <param name="placed">The herd placed before this request (<see cref="Placed"/>; 0 draws from the whole allocation).</param>
     /// <param name="order">The first candidates in the order of the band's layout (<see cref="HerdStrata.DrawOrder.Candidates"/>; the candidates after them follow in place); empty: all in place.</param>
-    /// <param name="quantile">Where in the band the first draw falls, in [0, 1).</param>
-    /// <param name="rivalQuantile">Where the second draw falls.</param>
+    /// <param name="quantile">Where in the band the first draw falls, in [0, 1) (<see cref="HerdStrata"/>; the second half a turn away, <see cref="HerdStrata.Opposite"/>); NaN: both at random.</param>
+    /// <param name="random">The random source of draws at random.</param>
     /// <param name="work">Room for every candidate.</param>
     /// <param name="rival">The second draw (may be the first again).</param>
     /// <param name="share">The first draw's share of the band, requests.</param>
     /// <param name="rivalShare">The second draw's share.</param>
     /// <returns>The first draw, or -1.</returns>
-    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, double placed, ReadOnlySpan<int> order, double quantile, double rivalQuantile, Span<int> work, out int rival, out double share, out double rivalShare)
+    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, double placed, ReadOnlySpan<int> order, double quantile, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
     {
         rival = -1;
         share = 0;
@@ -380,8 +380,11 @@ internal sealed class HerdSpread
             return -1;
         }
 
-        int first = Pick(totals, costs, candidates, level, below, herd, placed, quantile * sum, out share);
-        rival = Pick(totals, costs, candidates, level, below, herd, placed, rivalQuantile * sum, out rivalShare);
+        bool atRandom = double.IsNaN(quantile);
+        double firstAt = atRandom ? HerdStrata.RandomQuantile(random) : quantile;
+        double rivalAt = atRandom ? HerdStrata.RandomQuantile(random) : HerdStrata.Opposite(quantile);
+        int first = Pick(totals, costs, candidates, level, below, herd, placed, firstAt * sum, out share);
+        rival = Pick(totals, costs, candidates, level, below, herd, placed, rivalAt * sum, out rivalShare);
         return first;
     }
 

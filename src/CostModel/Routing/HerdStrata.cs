@@ -39,8 +39,10 @@ internal sealed class HerdStrata(TimeProvider time)
 
     private static readonly long WindowTicks = HerdSpread.StaleWindow.Ticks;
 
-    // The draws of this router's current surge: reset by a decision outside a surge.
-    private int _surgeDraws;
+    // The draws of this router's current surge and the time of its last one (under the lock).
+    private readonly Lock _gate = new();
+    private long _surgeDraws;
+    private long _lastSurgeTicks;
 
     /// <summary>
     /// The quantile of this router's next draw from the herd's allocation, in [0, 1), and the
@@ -62,17 +64,22 @@ internal sealed class HerdStrata(TimeProvider time)
         }
 
         DrawOrder order = DrawOrder.Of(scratch, own);
-        long step = surge ? Interlocked.Increment(ref _surgeDraws) : time.GetUtcNow().UtcTicks / WindowTicks;
+        long now = time.GetUtcNow().UtcTicks;
+        long step = surge ? SurgeDraw(now) : now / WindowTicks;
         quantile = Quantile(order.Rank, order.Routers, step);
         return order;
     }
 
-    /// <summary>Ends this router's surge (a decision without a surge's herd): the next surge counts its draws from the first again.</summary>
-    public void Calm()
+    // The count of this surge draw: the first again after a stale window without one (a decision
+    // outside the surge between two draws, a clumping lull, does not start a new count: the same
+    // quantile twice would put the router's own draws on one place).
+    private long SurgeDraw(long nowTicks)
     {
-        if (Volatile.Read(ref _surgeDraws) != 0)
+        lock (_gate)
         {
-            Volatile.Write(ref _surgeDraws, 0);
+            _surgeDraws = nowTicks - _lastSurgeTicks > WindowTicks || nowTicks < _lastSurgeTicks ? 1 : _surgeDraws + 1;
+            _lastSurgeTicks = nowTicks;
+            return _surgeDraws;
         }
     }
 

@@ -123,14 +123,10 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
         double herd = HerdSpread.Herd(rise, scratch.Count);
         double placed = HerdSpread.Placed(rise, scratch.Count);
         bool surge = herd >= HerdSpread.MinHerd;
-        if (!surge)
+        if (!surge && spread is not null)
         {
-            strata?.Calm();
-            if (spread is not null)
-            {
-                herd = HerdSpread.UsualHerd(spread.UsualRate, scratch.Count);
-                placed = 0;
-            }
+            herd = HerdSpread.UsualHerd(spread.UsualRate, scratch.Count);
+            placed = 0;
         }
 
         if (herd >= HerdSpread.MinHerd && spread is not null && HerdSpread.IsLargeMesh(scratch.Count))
@@ -144,30 +140,22 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
             placed /= ratio;
         }
 
-        if (herd >= HerdSpread.MinHerd)
+        // Where the draw falls: in a large mesh stratified across the routers (HerdStrata: this router's rank
+        // among the candidates' ids and an offset every router takes alike; the band laid out by id), elsewhere
+        // or without this router's own node in its view at random (NaN).
+        double quantile = double.NaN;
+        ReadOnlySpan<int> order = default;
+        if (herd >= HerdSpread.MinHerd && strata is not null && HerdSpread.IsLargeMesh(scratch.Count) && strata.Next(scratch, surge, out double stratified) is { } drawOrder)
         {
-            // Where the draw falls: stratified across the routers (HerdStrata: this router's rank among the
-            // candidates' ids, an offset every router takes alike), the band laid out by id; the rival half a
-            // turn away. Without this router's own node in its view, at random.
-            double quantile = 0;
-            HerdStrata.DrawOrder? order = strata?.Next(scratch, surge, out quantile);
-            double rivalQuantile;
-            if (order is null)
-            {
-                quantile = HerdStrata.RandomQuantile(random);
-                rivalQuantile = HerdStrata.RandomQuantile(random);
-            }
-            else
-            {
-                rivalQuantile = HerdStrata.Opposite(quantile);
-            }
+            quantile = stratified;
+            order = drawOrder.Candidates;
+        }
 
-            int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd, placed, order is null ? default : order.Candidates, quantile, rivalQuantile, scratch.FollowUps, out int rival, out double share, out double rivalShare);
-            if (drawn >= 0)
-            {
-                flags |= RouteNotes.RandomTieBreak | RouteNotes.HerdDraw;
-                return HerdSpread.KeepFirst(scratch.StateAt(drawn).InFlight, share, scratch.StateAt(rival).InFlight, rivalShare) ? drawn : rival;
-            }
+        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd, placed, order, quantile, random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
+        if (drawn >= 0)
+        {
+            flags |= RouteNotes.RandomTieBreak | RouteNotes.HerdDraw;
+            return HerdSpread.KeepFirst(scratch.StateAt(drawn).InFlight, share, scratch.StateAt(rival).InFlight, rivalShare) ? drawn : rival;
         }
 
         // Near-equals: within the tolerance of the cheapest; power of two choices on in-flight work.
