@@ -25,6 +25,9 @@ internal sealed class ModelGroup(int index, int start, int count)
     public int Start { get; } = start;
 
     public int Count { get; } = count;
+
+    /// <summary>The order of a herd draw over these candidates (built on the first draw; a view's ids never change in place).</summary>
+    public HerdStrata.DrawOrder? DrawOrder { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
 }
 
 /// <summary>

@@ -100,6 +100,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
     {
         // Candidates: the model's slots, copied as one version of the index (a node's snapshot replaced meanwhile means copying again).
         ModelGroup group = scratch.GroupOf(view, request.Model);
+        scratch.Group = group;
         long sequence;
         do
         {

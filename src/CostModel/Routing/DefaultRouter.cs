@@ -71,7 +71,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         _index = new CandidateIndex(view, _targets, prices, metrics, () => _settings.Options);
         _pricing = new CandidatePricing(scorer, _index);
         _herd = new HerdSpread(time);
-        _picker = new Picker(metrics, random, _herd);
+        _picker = new Picker(metrics, random, _herd, new HerdStrata(time));
         _subscription = options.OnChange(o =>
         {
             _settings = RouterSettings.Build(o, _allFilters, _time.TimestampFrequency);

@@ -111,9 +111,6 @@ internal sealed class HerdSpread
     /// </summary>
     public static readonly TimeSpan DecayQuantum = TimeSpan.FromMilliseconds(1);
 
-    /// <summary>2^30: the resolution of a uniform draw from <see cref="IRandomSource.NextInt"/>.</summary>
-    private const int DrawResolution = 1 << 30;
-
     // The level's work: the totals and queue steps of the candidates below the herd's top, sorted
     // (one pair per routing thread, grown to the largest mesh seen; no allocation once grown).
     [ThreadStatic]
@@ -315,13 +312,16 @@ internal sealed class HerdSpread
     /// <summary>
     /// Draws two candidates from this request's band of the water-filling allocation of the herd
     /// over the admitted candidates: what each candidate takes of <paramref name="herd"/> requests
-    /// beyond what it takes of the <paramref name="placed"/> ones before it (the caller keeps the one
-    /// with fewer of its own requests in flight per share: two choices, as in the picker's spread,
-    /// which evens out one router's own draws). Every router's k-th request of a surge draws from
-    /// the k-th band, so together the routers fill the allocation of the whole herd once, cheapest
-    /// places first, instead of each drawing from the allocation of the herd it expected so far
-    /// (the early ones, expecting little, all drew from the cheapest places). Returns -1 when the
-    /// herd is below <see cref="MinHerd"/>, or when it all goes to the cheapest.
+    /// beyond what it takes of the <paramref name="placed"/> ones before it, laid out in
+    /// <paramref name="order"/> and drawn at two quantiles (the caller keeps the one with fewer of its
+    /// own requests in flight per share: two choices, as in the picker's spread, which evens out one
+    /// router's own draws). Every router's k-th request of a surge draws from the k-th band, so
+    /// together the routers fill the allocation of the whole herd once, cheapest places first,
+    /// instead of each drawing from the allocation of the herd it expected so far (the early ones,
+    /// expecting little, all drew from the cheapest places); with the quantiles stratified across the
+    /// routers (<see cref="HerdStrata"/>) each candidate takes its share of their draws within about
+    /// one request. Returns -1 when the herd is below <see cref="MinHerd"/>, or when it all goes to
+    /// the cheapest.
     /// </summary>
     /// <param name="verdicts">The candidates' verdicts.</param>
     /// <param name="totals">The candidates' adjusted totals.</param>
@@ -330,13 +330,15 @@ internal sealed class HerdSpread
     /// <param name="best">The cheapest admitted candidate.</param>
     /// <param name="herd">The expected herd with this request (<see cref="Herd"/>).</param>
     /// <param name="placed">The herd placed before this request (<see cref="Placed"/>; 0 draws from the whole allocation).</param>
-    /// <param name="random">The random source.</param>
+    /// <param name="order">The first candidates in the order of the band's layout (<see cref="HerdStrata.DrawOrder.Candidates"/>; the candidates after them follow in place); empty: all in place.</param>
+    /// <param name="quantile">Where in the band the first draw falls, in [0, 1) (<see cref="HerdStrata"/>; the second half a turn away, <see cref="HerdStrata.Opposite"/>); NaN: both at random.</param>
+    /// <param name="random">The random source of draws at random.</param>
     /// <param name="work">Room for every candidate.</param>
     /// <param name="rival">The second draw (may be the first again).</param>
     /// <param name="share">The first draw's share of the band, requests.</param>
     /// <param name="rivalShare">The second draw's share.</param>
     /// <returns>The first draw, or -1.</returns>
-    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, double placed, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
+    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, double placed, ReadOnlySpan<int> order, double quantile, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
     {
         rival = -1;
         share = 0;
@@ -358,7 +360,16 @@ internal sealed class HerdSpread
         // below that level take a share.
         double top = cheapest + (herd * bestStep);
         int kept = 0;
-        for (int i = 0; i < verdicts.Length; i++)
+        for (int k = 0; k < order.Length; k++)
+        {
+            int i = order[k];
+            if (verdicts[i] <= admit && totals[i] < top)
+            {
+                work[kept++] = i;
+            }
+        }
+
+        for (int i = order.Length; i < verdicts.Length; i++)
         {
             if (verdicts[i] <= admit && totals[i] < top)
             {
@@ -386,8 +397,11 @@ internal sealed class HerdSpread
             return -1;
         }
 
-        int first = Pick(totals, costs, candidates, level, below, herd, placed, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out share);
-        rival = Pick(totals, costs, candidates, level, below, herd, placed, random.NextInt(DrawResolution) / (double)DrawResolution * sum, out rivalShare);
+        bool atRandom = double.IsNaN(quantile);
+        double firstAt = atRandom ? HerdStrata.RandomQuantile(random) : quantile;
+        double rivalAt = atRandom ? HerdStrata.RandomQuantile(random) : HerdStrata.Opposite(quantile);
+        int first = Pick(totals, costs, candidates, level, below, herd, placed, firstAt * sum, out share);
+        rival = Pick(totals, costs, candidates, level, below, herd, placed, rivalAt * sum, out rivalShare);
         return first;
     }
 

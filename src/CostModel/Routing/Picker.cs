@@ -12,7 +12,8 @@ namespace CostModel.Routing;
 /// <param name="metrics">The metrics the decisions' notes are counted in.</param>
 /// <param name="random">The random source of the draws.</param>
 /// <param name="spread">The router's herd estimator, for its usual rate (<see cref="HerdSpread.UsualHerd"/>); null draws only in a surge.</param>
-internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, HerdSpread? spread = null)
+/// <param name="strata">Where the router's herd draws fall (<see cref="HerdStrata"/>: stratified across routers); null draws them at random.</param>
+internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, HerdSpread? spread = null, HerdStrata? strata = null)
 {
     /// <summary>
     /// The chosen candidate's place in <paramref name="scratch"/>, or -1 when none may take the
@@ -121,7 +122,8 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
         // (HerdSpread.UsualHerd: a burst's first requests cannot be told from usual traffic); elsewhere it is 0.
         double herd = HerdSpread.Herd(rise, scratch.Count);
         double placed = HerdSpread.Placed(rise, scratch.Count);
-        if (herd < HerdSpread.MinHerd && spread is not null)
+        bool surge = herd >= HerdSpread.MinHerd;
+        if (!surge && spread is not null)
         {
             herd = HerdSpread.UsualHerd(spread.UsualRate, scratch.Count);
             placed = 0;
@@ -138,7 +140,18 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
             placed /= ratio;
         }
 
-        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd, placed, random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
+        // Where the draw falls: in a large mesh stratified across the routers (HerdStrata: this router's rank
+        // among the candidates' ids and an offset every router takes alike; the band laid out by id), elsewhere
+        // or without this router's own node in its view at random (NaN).
+        double quantile = double.NaN;
+        ReadOnlySpan<int> order = default;
+        if (herd >= HerdSpread.MinHerd && strata is not null && HerdSpread.IsLargeMesh(scratch.Count) && strata.Next(scratch, surge, out double stratified) is { } drawOrder)
+        {
+            quantile = stratified;
+            order = drawOrder.Candidates;
+        }
+
+        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd, placed, order, quantile, random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
         if (drawn >= 0)
         {
             flags |= RouteNotes.RandomTieBreak | RouteNotes.HerdDraw;

@@ -61,6 +61,9 @@ internal sealed class RouteScratch
     /// <summary>The routing node's own factors for this decision (the view's local node), null for none.</summary>
     public NodeCostFactors? Requester;
 
+    /// <summary>The view's candidates of the requested model: the first <see cref="ModelGroup.Count"/> candidates (<see cref="ModelGroup.None"/> when there are none, or the scratch was filled by hand).</summary>
+    public ModelGroup Group = ModelGroup.None;
+
     /// <summary>How many candidates the picker's scan (<see cref="PickerScan.Scan"/>) left in <see cref="Near"/> as maybe near the cheapest.</summary>
     public int MaybeNear;
 
@@ -88,6 +91,7 @@ internal sealed class RouteScratch
         Reserve(group.Count + more);
         _slots = slots;
         _start = group.Start;
+        Group = group;
         SlotCount = group.Count;
         Count = group.Count;
     }
@@ -127,6 +131,7 @@ internal sealed class RouteScratch
         SlotCount = 0;
         Count = 0;
         Requester = null;
+        Group = ModelGroup.None;
     }
 
     private void Reserve(int capacity)

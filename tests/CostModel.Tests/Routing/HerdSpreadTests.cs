@@ -22,7 +22,7 @@ public sealed class HerdSpreadTests
         int[] counts = new int[totals.Length];
         for (int i = 0; i < draws; i++)
         {
-            int chosen = HerdSpread.Draw(verdicts, totals, costs, Eligible, best, herd, placed, random, work, out _, out _, out _);
+            int chosen = HerdSpread.Draw(verdicts, totals, costs, Eligible, best, herd, placed, default, double.NaN, random, work, out _, out _, out _);
             counts[chosen < 0 ? best : chosen]++;
         }
 
@@ -69,7 +69,7 @@ public sealed class HerdSpreadTests
     {
         double[] totals = [1.0, 1.0];
         CostBreakdown[] costs = [Step(0.1), Step(0.1)];
-        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 0.9, 0, new SeededRandomSource(1), new int[2], out _, out _, out _));
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 0.9, 0, default, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public sealed class HerdSpreadTests
         // Herd 5 on A (rises 0.1 a request): its price reaches 1.5, still below B's 2.0.
         double[] totals = [1.0, 2.0];
         CostBreakdown[] costs = [Step(0.1), Step(0.1)];
-        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 5, 0, new SeededRandomSource(1), new int[2], out _, out _, out _));
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 5, 0, default, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public sealed class HerdSpreadTests
         int[] work = new int[3];
         for (int i = 0; i < 1000; i++)
         {
-            Assert.NotEqual(1, HerdSpread.Draw(verdicts, totals, costs, Eligible, 0, 50, 0, random, work, out _, out _, out _));
+            Assert.NotEqual(1, HerdSpread.Draw(verdicts, totals, costs, Eligible, 0, 50, 0, default, double.NaN, random, work, out _, out _, out _));
         }
     }
 
@@ -168,7 +168,7 @@ public sealed class HerdSpreadTests
         // An API endpoint (no queue step) cheapest: nothing to spread.
         double[] totals = [1.0, 1.2];
         CostBreakdown[] costs = [Step(0), Step(0.1)];
-        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 100, 0, new SeededRandomSource(1), new int[2], out _, out _, out _));
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 100, 0, default, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
     }
 
     [Fact]

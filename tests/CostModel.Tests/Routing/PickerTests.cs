@@ -151,6 +151,42 @@ public sealed class PickerTests : IDisposable
     }
 
     [Fact]
+    public void In_a_large_mesh_the_routers_draws_are_stratified_and_fill_the_usual_herd_s_allocation_within_one_request()
+    {
+        // Sixty routers t0 to t59, each quiet (one request, the usual herd 2.75) over the same sixty candidates
+        // priced 1.00, 1.05, ... rising 0.1 $ a request, at the same moment. The allocation's level is 1.1417:
+        // the first three take 1.417, 0.917 and 0.417 of 2.75, so of sixty draws 30.9, 20.0 and 9.1.
+        (byte, double)[] priced = [.. Enumerable.Range(0, 60).Select(i => (Verdict.Eligible, 1.0 + (0.05 * i)))];
+        RouteScratch scratch = Scratch(priced);
+        for (int i = 0; i < 60; i++)
+        {
+            scratch.Costs[i] = scratch.Costs[i] with { QueueStepDollars = 0.1 };
+        }
+
+        var time = new FakeTimeProvider();
+        var random = new SeededRandomSource(1);
+        int[] counts = new int[60];
+        for (int router = 0; router < 60; router++)
+        {
+            var herd = new HerdSpread(time);
+            double rise = herd.Arrived(time.GetUtcNow());
+            var picker = new Picker(_metrics, random, herd, new HerdStrata(time));
+
+            // Each router's own view: its own model group, and its own node.
+            scratch.Group = new ModelGroup(0, 0, 60);
+            scratch.Requester = new NodeCostFactors($"t{router}", 1, 1, time.GetUtcNow());
+            counts[picker.Choose(scratch, null, new RoutingOptions { SpreadTolerance = 0, HysteresisEpsilonDollars = 0 }, rise, work: 0, out RouteNotes flags, out _)]++;
+            Assert.Equal(RouteNotes.HerdDraw | RouteNotes.RandomTieBreak, flags);
+        }
+
+        // Drawn at random (the same routers without HerdStrata) the second candidate took 17, not 19 to 21.
+        Assert.InRange(counts[0], 30, 32);
+        Assert.InRange(counts[1], 19, 21);
+        Assert.InRange(counts[2], 8, 10);
+        Assert.Equal(60, counts[0] + counts[1] + counts[2]);
+    }
+
+    [Fact]
     public void In_a_large_mesh_a_light_request_reaches_further_than_a_heavy_one()
     {
         // As above at 60 routers (usual herd 2.75: the first three). After 200 heavy requests (work
