@@ -156,12 +156,7 @@ public sealed class PickerTests : IDisposable
         // Sixty routers t0 to t59, each quiet (one request, the usual herd 2.75) over the same sixty candidates
         // priced 1.00, 1.05, ... rising 0.1 $ a request, at the same moment. The allocation's level is 1.1417:
         // the first three take 1.417, 0.917 and 0.417 of 2.75, so of sixty draws 30.9, 20.0 and 9.1.
-        (byte, double)[] priced = [.. Enumerable.Range(0, 60).Select(i => (Verdict.Eligible, 1.0 + (0.05 * i)))];
-        RouteScratch scratch = Scratch(priced);
-        for (int i = 0; i < 60; i++)
-        {
-            scratch.Costs[i] = scratch.Costs[i] with { QueueStepDollars = 0.1 };
-        }
+        RouteScratch scratch = Ladder(60);
 
         var time = new FakeTimeProvider();
         var random = new SeededRandomSource(1);
@@ -192,12 +187,7 @@ public sealed class PickerTests : IDisposable
         // As above at 60 routers (usual herd 2.75: the first three). After 200 heavy requests (work
         // 10 at 1 $/s) a light one (work 1) weighs a tenth of the usual, counted as a quarter
         // (MinWeightRatio): its herd is 11, whose level (1.307) reaches the first seven.
-        (byte, double)[] priced = [.. Enumerable.Range(0, 60).Select(i => (Verdict.Eligible, 1.0 + (0.05 * i)))];
-        RouteScratch scratch = Scratch(priced);
-        for (int i = 0; i < 60; i++)
-        {
-            scratch.Costs[i] = scratch.Costs[i] with { QueueStepDollars = 0.1 };
-        }
+        RouteScratch scratch = Ladder(60);
 
         var herd = new HerdSpread(new FakeTimeProvider());
         double rise = herd.Arrived(new FakeTimeProvider().GetUtcNow());
@@ -240,6 +230,18 @@ public sealed class PickerTests : IDisposable
     }
 
     private Picker Picker() => new(_metrics, new SeededRandomSource(1));
+
+    // Candidates priced 1.00, 1.05, 1.10, ... each rising 0.1 $ a request queued (the large-mesh tests' ladder).
+    private static RouteScratch Ladder(int count)
+    {
+        RouteScratch scratch = Scratch([.. Enumerable.Range(0, count).Select(i => (Verdict.Eligible, 1.0 + (0.05 * i)))]);
+        for (int i = 0; i < count; i++)
+        {
+            scratch.Costs[i] = scratch.Costs[i] with { QueueStepDollars = 0.1 };
+        }
+
+        return scratch;
+    }
 
     /// <summary>Targets t0, t1, ... with the given verdicts and totals (costs priced at 1 $/s of latency).</summary>
     private static RouteScratch Scratch(params (byte Verdict, double Total)[] candidates)
