@@ -277,7 +277,7 @@ internal sealed class NodeModel
 
         double percent = Math.Clamp(BatteryPercent + (Gaussian() * Noise.BatteryPercent), 0, 100);
         bool full = ChargeWattHours >= Power.BatteryWattHours;
-        ChargeState state = !PluggedIn ? ChargeState.Discharging : full ? ChargeState.Full : ChargeState.Charging;
+        ChargeState state = !PluggedIn ? ChargeState.Discharging : full ? ChargeState.Full : ChargeWatts > 0 ? ChargeState.Charging : ChargeState.NotCharging;
         double rate = !PluggedIn ? Watts : full ? 0 : ChargeWatts;
         return new PowerFactors
         {

@@ -484,18 +484,49 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             return electricity + (o.ChargingScarcityShare * Scarcity(pricedPercent, floor, 1, o));
         }
 
-        // Only a measured charge refuses work: an assumed one prices it.
-        belowReserve = percentKnown && percent <= floor;
+        // How fast the charge falls, percent per hour (0: not falling, or not known to).
+        double drain = fresh.Check(f.Trends.BatteryPercentPerHour, o.PowerMaxAge) ? Math.Max(0, -f.Trends.BatteryPercentPerHour.RawValue) : 0;
+
+        // Only a measured charge refuses work: an assumed one prices it. A falling one is judged where
+        // it will be a look-ahead from now: work started now runs on after this reading.
+        belowReserve = percentKnown && (percent <= floor || (drain > 0 && ReachesFloor(p.BatteryPercent, drain, floor, ref fresh, o)));
 
         // Draining faster than the reference pace raises scarcity in proportion.
         double drainFactor = 1;
-        if (fresh.Check(f.Trends.BatteryPercentPerHour, o.PowerMaxAge) && f.Trends.BatteryPercentPerHour.RawValue < 0 && percent > floor)
+        if (drain > 0 && percent > floor)
         {
-            double hoursToFloor = (percent - floor) / -f.Trends.BatteryPercentPerHour.RawValue;
+            double hoursToFloor = (percent - floor) / drain;
             drainFactor = Math.Max(1, o.ReferenceHoursToFloor / hoursToFloor);
         }
 
         return Math.Min(o.MaxBatteryDollarsPerKilowattHour, o.BatteryWearDollarsPerKilowattHour + Scarcity(pricedPercent, floor, drainFactor, o));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="charge"/>, above the floor when observed and falling since at
+    /// <paramref name="drainPercentPerHour"/> (the charge's trend, <see cref="TrendFactors.BatteryPercentPerHour"/>:
+    /// the discharge rate over the full capacity until the trend's window has filled), is at or below
+    /// <paramref name="floor"/> a <see cref="ScoringOptions.BatteryReserveLookAhead"/> from now. When it
+    /// is not yet, the terms hold only until the instant it will be (<see cref="Freshness.Until"/>).
+    /// </summary>
+    private static bool ReachesFloor(in Reading<double> charge, double drainPercentPerHour, double floor, ref Freshness fresh, ScoringOptions o)
+    {
+        long observed = charge.ObservedUtcTicks;
+        if (observed == 0 || o.BatteryReserveLookAhead <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        // Refused from this long after the observation (ticks; kept apart from the instant, whose
+        // magnitude a double would round to 128 ticks).
+        double refusedAfter = ((charge.RawValue - floor) / drainPercentPerHour * TimeSpan.TicksPerHour) - o.BatteryReserveLookAhead.Ticks;
+        if (fresh.NowUtcTicks - observed >= refusedAfter)
+        {
+            return true;
+        }
+
+        fresh.Until(refusedAfter >= long.MaxValue - observed ? long.MaxValue : observed + (long)Math.Ceiling(refusedAfter) - 1);
+        return false;
     }
 
     private static bool IsCharging(PowerFactors p, ref Freshness fresh, ScoringOptions o) =>
@@ -546,6 +577,11 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     private struct Freshness(DateTimeOffset now)
     {
         public long UntilUtcTicks = long.MaxValue;
+
+        public readonly long NowUtcTicks => now.UtcTicks;
+
+        /// <summary>Ends the terms' span at <paramref name="utcTicks"/> at the latest: something they decided changes then.</summary>
+        public void Until(long utcTicks) => UntilUtcTicks = Math.Min(UntilUtcTicks, utcTicks);
 
         public bool Check<T>(in Reading<T> reading, TimeSpan maxAge)
             where T : struct

@@ -57,6 +57,17 @@ public static class ScoringDefaults
     /// </summary>
     public static readonly double ChargingScarcityShare = 0.25;
 
+    /// <summary>
+    /// 30 s: how far ahead a draining battery's charge is judged against its reserve floor. A charge
+    /// is taken where its measured trend puts it this long after now (and after the reading's own age),
+    /// so work is not started on a battery that will cross the floor while the work runs: a background
+    /// or ordinary request runs some seconds to a minute (the simulator's built-in scenarios: 5 to 60 s).
+    /// It also keeps a gauge's jitter around the floor (0.1 point in the simulator, 1 point on an integer
+    /// gauge) from letting work back on between two readings: at a laptop's typical 20 to 120 %/h drain
+    /// the floor is judged 0.2 to 1 point early. 0 judges the reading as it is.
+    /// </summary>
+    public static readonly TimeSpan BatteryReserveLookAhead = TimeSpan.FromSeconds(30);
+
     /// <summary>10 %: the battery reserve floor below which non-urgent work is refused (Windows' default low-battery level is 10 %; macOS warns at 10 %).</summary>
     public static readonly double BatteryReserveFloorPercent = 10;
 

@@ -53,6 +53,13 @@ public sealed class ScoringOptions
     public double BatteryReserveFloorPercent { get; set; } = ScoringDefaults.BatteryReserveFloorPercent;
 
     /// <summary>
+    /// How far ahead a draining battery is judged against <see cref="BatteryReserveFloorPercent"/>: its
+    /// charge is taken where its measured trend puts it this long from now, so non-urgent work is not
+    /// started on a battery that crosses the floor while it runs. Zero to one hour; 0 judges the reading as it is.
+    /// </summary>
+    public TimeSpan BatteryReserveLookAhead { get; set; } = ScoringDefaults.BatteryReserveLookAhead;
+
+    /// <summary>
     /// Battery level, percent, at which a node whose energy saver is on (<c>PowerFactors.EnergySaver</c>)
     /// is priced at most: its battery scarcity is that of this charge when the real one is higher.
     /// </summary>

@@ -13,6 +13,9 @@ internal sealed class ScoringOptionsRangeValidator : IValidateOptions<ScoringOpt
     private static readonly TimeSpan MinAge = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxAge = TimeSpan.FromHours(24);
 
+    /// <summary>1 h: a look-ahead past a laptop's whole battery life would refuse every battery.</summary>
+    private static readonly TimeSpan MaxReserveLookAhead = TimeSpan.FromHours(1);
+
     public ValidateOptionsResult Validate(string? name, ScoringOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -22,6 +25,7 @@ internal sealed class ScoringOptionsRangeValidator : IValidateOptions<ScoringOpt
         OptionsChecks.Range(failures, "CostModel:Scoring:ComputeMaxAge", options.ComputeMaxAge, MinAge, MaxAge);
         OptionsChecks.Range(failures, "CostModel:Scoring:GpuMaxAge", options.GpuMaxAge, MinAge, MaxAge);
         OptionsChecks.Range(failures, "CostModel:Scoring:NetworkMaxAge", options.NetworkMaxAge, MinAge, MaxAge);
+        OptionsChecks.Range(failures, "CostModel:Scoring:BatteryReserveLookAhead", options.BatteryReserveLookAhead, TimeSpan.Zero, MaxReserveLookAhead);
         if (options.Nodes is null)
         {
             failures.Add("CostModel:Scoring:Nodes must not be null.");

@@ -66,6 +66,7 @@ public sealed class RegistrationTests
             ("CostModel:Collection:MaxPassRetries", "99"),
             ("CostModel:Scoring:BatteryReserveFloorPercent", "150"),
             ("CostModel:Scoring:PowerMaxAge", "00:00:00"),
+            ("CostModel:Scoring:BatteryReserveLookAhead", "-00:00:01"),
             ("CostModel:Budgets:SpendCaps:0:MaxDollars", "-1")).GetSection("CostModel"));
         using ServiceProvider provider = services.BuildServiceProvider();
 
@@ -79,6 +80,7 @@ public sealed class RegistrationTests
         Assert.Contains(failures, f => f.Contains("MaxPassRetries", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("BatteryReserveFloorPercent", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("PowerMaxAge", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("BatteryReserveLookAhead", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("MaxDollars", StringComparison.Ordinal));
     }
 

@@ -153,4 +153,33 @@ public sealed class ScenarioAndNodeModelTests
         Assert.InRange(node.ReadCompute(T0).CpuUtilization.Value, 0.35, 0.65);
         Assert.True(node.ReadNetwork(T0).Metered.Value);
     }
+
+    [Theory]
+    [InlineData(true, 45.0, 40.0, ChargeState.Charging, 45.0)]
+    [InlineData(true, 0.0, 40.0, ChargeState.NotCharging, 0.0)] // a charger that delivers nothing: Linux's "Not charging"
+    [InlineData(true, 45.0, 100.0, ChargeState.Full, 0.0)]
+    [InlineData(false, 45.0, 40.0, ChargeState.Discharging, -1.0)]
+    public void A_plugged_in_battery_reports_charging_only_while_its_charger_charges_it(bool plugged, double chargeWatts, double percent, ChargeState expected, double expectedRate)
+    {
+        var spec = new SimulatedNode
+        {
+            Id = "laptop",
+            Models = [new SimulatedModel { Id = "m" }],
+            Power = new SimulatedPower { BatteryWattHours = 50, BatteryPercent = percent, PluggedIn = plugged, ChargeWatts = chargeWatts },
+        };
+        var node = new NodeModel(spec, "m", T0, 3);
+
+        PowerFactors p = node.ReadPower(T0);
+
+        Assert.Equal(expected, p.ChargeState.Value);
+        Assert.Equal(plugged ? PowerSource.Mains : PowerSource.Battery, p.Source.Value);
+        if (expectedRate >= 0)
+        {
+            Assert.Equal(expectedRate, p.BatteryRateWatts.Value);
+        }
+        else
+        {
+            Assert.True(p.BatteryRateWatts.Value > 0, "a discharging battery reports the draw it supplies");
+        }
+    }
 }
