@@ -289,6 +289,19 @@ public sealed class HerdSpreadTests
         Assert.Equal((1 / 2.0) - (1 / 60.0), again - rise, 9);
     }
 
+    [Theory]
+    [InlineData(5, false)]
+    [InlineData(17, false)]
+    [InlineData(18, true)]
+    [InlineData(48, true)]
+    public void A_mesh_is_large_once_its_routers_first_requests_pass_the_uncounted_herd(int routers, bool large)
+    {
+        // The other routers' first two requests: 16 x 2 = 32 at 17 routers, within UncountedHerd; 34 at 18.
+        // The 4- and 5-node meshes, where a false surge spread onto a crashed or cut-off node, stay small;
+        // mesh-burst-48 (94 first requests, 41 to 76 % of its burst's gap to the oracle) is large.
+        Assert.Equal(large, HerdSpread.IsLargeMesh(routers));
+    }
+
     [Fact]
     public void A_quiet_router_of_a_large_mesh_expects_the_usual_herd_and_a_busy_router_or_a_small_mesh_none()
     {
