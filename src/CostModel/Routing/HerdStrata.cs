@@ -18,8 +18,9 @@ namespace CostModel.Routing;
 /// a surge still spreads its own draws (the golden-ratio steps fill [0, 1) evenly). A draw outside a
 /// surge (a quiet router's draw from the usual herd) takes its offset from the time's
 /// <see cref="HerdSpread.StaleWindow"/>, the same at every router at a time. Only the picker of a
-/// mesh of more than 49 routers draws here (<see cref="HerdSpread.IsLargeMesh"/>): at 48 nodes the
-/// stratified draws raised the p95 (docs/routing.md). Where routers see
+/// large mesh (more than 17 routers, <see cref="HerdSpread.IsLargeMesh"/>) draws here, where a
+/// burst's first requests are counted too; with them uncounted, at 48 nodes, the stratified draws
+/// raised the p95 (docs/routing.md, the seventh round). Where routers see
 /// different candidates (partial views) their ranks and orders differ and the draws are back
 /// towards independent ones; where the router's own node is unknown, the random source draws.
 /// </para>

@@ -214,8 +214,11 @@ public sealed class HerdSpreadTests
         time.Advance(TimeSpan.FromMilliseconds(300));
         spread.Arrived();
 
-        // 48 routers: 47 x 2 uncounted first requests are within the allowance; Poisson clumping.
-        Assert.True(spread.ExpectedHerd(48) < HerdSpread.MinHerd, $"48 routers expect a herd of {spread.ExpectedHerd(48)}");
+        // 16 routers: 15 x 2 uncounted first requests are within the allowance; Poisson clumping.
+        Assert.True(spread.ExpectedHerd(16) < HerdSpread.MinHerd, $"16 routers expect a herd of {spread.ExpectedHerd(16)}");
+
+        // 48 routers: large since the eighth round (47 x 2 = 94 first requests pass UncountedHerd, 32).
+        Assert.InRange(spread.ExpectedHerd(48), 47 * 0.8 * HerdSpread.StaleWindow.TotalSeconds, 47 * 1.0 * HerdSpread.StaleWindow.TotalSeconds);
 
         // 100 routers: a surge, and the herd counts the whole rise, both requests, at each of the 99
         // others: a recent rate of about 0.93/s (2 requests per 2 s, less 0.3 s of decay) over the
@@ -286,14 +289,28 @@ public sealed class HerdSpreadTests
         Assert.Equal((1 / 2.0) - (1 / 60.0), again - rise, 9);
     }
 
+    [Theory]
+    [InlineData(5, false)]
+    [InlineData(17, false)]
+    [InlineData(18, true)]
+    [InlineData(48, true)]
+    public void A_mesh_is_large_once_its_routers_first_requests_pass_the_uncounted_herd(int routers, bool large)
+    {
+        // The other routers' first two requests: 16 x 2 = 32 at 17 routers, within UncountedHerd; 34 at 18.
+        // The 4- and 5-node meshes, where a false surge spread onto a crashed or cut-off node, stay small;
+        // mesh-burst-48 (94 first requests, 41 to 76 % of its burst's gap to the oracle) is large.
+        Assert.Equal(large, HerdSpread.IsLargeMesh(routers));
+    }
+
     [Fact]
     public void A_quiet_router_of_a_large_mesh_expects_the_usual_herd_and_a_busy_router_or_a_small_mesh_none()
     {
         // One request a minute at each of 500 routers: 499 x (1/60) x 2.8 s = 23.3 requests placed while
-        // the view is stale. At 48 routers the first requests (47 x 2 = 94) stay within the uncounted
-        // herd of 96; at 1 request a second a router is busy (2.8 a stale window).
+        // the view is stale; at 48 routers 2.2. At 16 routers the first requests (15 x 2 = 30) stay within
+        // the uncounted herd of 32; at 1 request a second a router is busy (2.8 a stale window).
         Assert.Equal(499 / 60.0 * 2.8, HerdSpread.UsualHerd(1 / 60.0, 500), 9);
-        Assert.Equal(0, HerdSpread.UsualHerd(1 / 60.0, 48));
+        Assert.Equal(47 / 60.0 * 2.8, HerdSpread.UsualHerd(1 / 60.0, 48), 9);
+        Assert.Equal(0, HerdSpread.UsualHerd(1 / 60.0, 16));
         Assert.Equal(0, HerdSpread.UsualHerd(1.0, 500));
         Assert.Equal(0, HerdSpread.UsualHerd(0, 500));
     }

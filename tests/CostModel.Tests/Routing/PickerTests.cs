@@ -112,12 +112,12 @@ public sealed class PickerTests : IDisposable
 
     [Theory]
     [InlineData(60, true)]
-    [InlineData(40, false)]
+    [InlineData(16, false)]
     public void Outside_a_surge_a_quiet_router_of_a_large_mesh_draws_from_the_usual_herd_and_of_a_small_mesh_takes_the_cheapest(int candidates, bool spreads)
     {
         // Prices 1.00, 1.05, 1.10, ... rising 0.1 $ a request; the router saw one request (1 a minute
         // usual, no surge). At 60 routers the usual herd is 59 / 60 x 2.8 = 2.75 requests: the draw
-        // reaches the first three. At 40 the mesh's first requests (39 x 2) stay uncounted: the cheapest.
+        // reaches the first three. At 16 the mesh's first requests (15 x 2) stay uncounted: the cheapest.
         (byte, double)[] priced = [.. Enumerable.Range(0, candidates).Select(i => (Verdict.Eligible, 1.0 + (0.05 * i)))];
         RouteScratch scratch = Scratch(priced);
         for (int i = 0; i < candidates; i++)
