@@ -128,6 +128,17 @@ internal readonly struct TargetTerms
 
         Assumptions = always;
         UnlessLive = unlessLive;
+
+        // The queue term's parts that depend on the node and model alone (docs/cost-model.md,
+        // "Compute"), worked out here, once per snapshot, not per request: the slots the node's
+        // reported in-flight requests fill, and the contention of the rest of its load. Clamped by
+        // comparisons (Math.Min/Max's NaN handling costs a dozen instructions; readings are
+        // finite, counts integers).
+        Busy = node.InFlight * model.SlotsInverse;
+        double other = node.Utilisation - Busy;
+        other = other > 0 ? other : 0;
+        other = other < options.MaxUtilization ? other : options.MaxUtilization;
+        Contention = 1 / (1 - other);
         ExclusionChecks = Scoring.ExclusionChecks.QualityFloor
             | (node.BelowReserve ? Scoring.ExclusionChecks.BatteryReserve : Scoring.ExclusionChecks.None)
             | (node.Metered ? Scoring.ExclusionChecks.Metered : Scoring.ExclusionChecks.None);
@@ -155,6 +166,16 @@ internal readonly struct TargetTerms
 
     /// <summary>The exclusions that could apply to this target (the quality floor always could), matched against the request's.</summary>
     public readonly ExclusionChecks ExclusionChecks;
+
+    /// <summary>The node's reported in-flight requests per slot (<see cref="NodeTerms.InFlight"/> x <see cref="ModelTerms.SlotsInverse"/>).</summary>
+    public readonly double Busy;
+
+    /// <summary>
+    /// How the node's other work stretches compute: 1 / (1 - rho), rho the measured utilisation
+    /// less <see cref="Busy"/>, between 0 and <see cref="ScoringOptions.MaxUtilization"/> (the
+    /// pricing's only division, once per target instead of per candidate and request).
+    /// </summary>
+    public readonly double Contention;
 
     /// <summary>True for the local node (no network term).</summary>
     public readonly bool IsLocal;
@@ -204,7 +225,6 @@ internal readonly struct RequestTerms
         ExcludeMetered = request.ExcludeMetered;
         DollarsPerBillionParameters = request.DollarsPerBillionParameters;
         DollarsPerQuantizationBit = request.DollarsPerQuantizationBit;
-        MaxUtilization = options.MaxUtilization;
         ExclusionChecks = (HasQualityFloor ? ExclusionChecks.QualityFloor : ExclusionChecks.None)
             | (Interactive ? ExclusionChecks.None : ExclusionChecks.BatteryReserve)
             | (ExcludeMetered ? ExclusionChecks.Metered : ExclusionChecks.None);
@@ -254,9 +274,6 @@ internal readonly struct RequestTerms
 
     /// <summary>The priced preference for precision, dollars per bit per weight.</summary>
     public double DollarsPerQuantizationBit { get; }
-
-    /// <summary>The cap on utilisation in the queueing term (from the options).</summary>
-    public double MaxUtilization { get; }
 
     /// <summary>The exclusions this request could trigger (matched against a target's <see cref="TargetTerms.ExclusionChecks"/>).</summary>
     public ExclusionChecks ExclusionChecks { get; }
