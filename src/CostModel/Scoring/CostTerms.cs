@@ -52,8 +52,8 @@ internal readonly struct ModelTerms
         PrefillSecondsPerToken = DefaultCostScorer.SecondsPer(PrefillKnown ? prefill : options.PrefillTokensPerSecondPrior);
         DecodeSecondsPerToken = DefaultCostScorer.SecondsPer(DecodeKnown ? decode : options.DecodeTokensPerSecondPrior);
         SlotsInverse = 1.0 / Math.Max(1, model.ParallelSlots ?? 1);
-        ParameterBillions = model.ParameterBillions ?? double.NaN;
-        QuantizationBits = model.QuantizationBits ?? double.NaN;
+        ParameterBillionsKnown = model.ParameterBillions is not null;
+        QuantizationBitsKnown = model.QuantizationBits is not null;
         ParameterBillionsOrZero = model.ParameterBillions ?? 0;
         QuantizationBitsOrZero = model.QuantizationBits ?? 0;
     }
@@ -64,6 +64,12 @@ internal readonly struct ModelTerms
     /// <summary>True when the target advertises its decode speed.</summary>
     public bool DecodeKnown { get; }
 
+    /// <summary>True when the target advertises its model's size (an unknown size meets no floor).</summary>
+    public bool ParameterBillionsKnown { get; }
+
+    /// <summary>True when the target advertises its model's bits per weight (unknown bits meet no floor).</summary>
+    public bool QuantizationBitsKnown { get; }
+
     /// <summary>Seconds per prompt token (advertised, or the prior).</summary>
     public double PrefillSecondsPerToken { get; }
 
@@ -72,12 +78,6 @@ internal readonly struct ModelTerms
 
     /// <summary>1 / parallel slots (at least one).</summary>
     public double SlotsInverse { get; }
-
-    /// <summary>Parameters in billions; NaN when unknown (it then meets no floor).</summary>
-    public double ParameterBillions { get; }
-
-    /// <summary>Bits per weight; NaN when unknown.</summary>
-    public double QuantizationBits { get; }
 
     /// <summary>Parameters in billions, 0 when unknown (for the priced preference).</summary>
     public double ParameterBillionsOrZero { get; }
@@ -158,15 +158,6 @@ internal readonly struct TargetTerms
     /// <summary>The round trip per hop: observed, else the prior, in seconds.</summary>
     public readonly double RttSeconds;
 
-    /// <summary>The assumptions made whatever the live values.</summary>
-    public readonly CostAssumptions Assumptions;
-
-    /// <summary>The assumptions made unless a live value lifts them: <see cref="CostAssumptions.BandwidthPrior"/> unless a transfer was seen, <see cref="CostAssumptions.ThroughputPrior"/> unless a decode speed was observed.</summary>
-    public readonly CostAssumptions UnlessLive;
-
-    /// <summary>The exclusions that could apply to this target (the quality floor always could), matched against the request's.</summary>
-    public readonly ExclusionChecks ExclusionChecks;
-
     /// <summary>The node's reported in-flight requests per slot (<see cref="NodeTerms.InFlight"/> x <see cref="ModelTerms.SlotsInverse"/>).</summary>
     public readonly double Busy;
 
@@ -176,6 +167,15 @@ internal readonly struct TargetTerms
     /// pricing's only division, once per target instead of per candidate and request).
     /// </summary>
     public readonly double Contention;
+
+    /// <summary>The assumptions made whatever the live values.</summary>
+    public readonly CostAssumptions Assumptions;
+
+    /// <summary>The assumptions made unless a live value lifts them: <see cref="CostAssumptions.BandwidthPrior"/> unless a transfer was seen, <see cref="CostAssumptions.ThroughputPrior"/> unless a decode speed was observed.</summary>
+    public readonly CostAssumptions UnlessLive;
+
+    /// <summary>The exclusions that could apply to this target (the quality floor always could), matched against the request's.</summary>
+    public readonly ExclusionChecks ExclusionChecks;
 
     /// <summary>True for the local node (no network term).</summary>
     public readonly bool IsLocal;

@@ -361,13 +361,13 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static CostExclusion QualityExclusion(in ModelTerms m, in RequestTerms r)
     {
-        // An unknown size (NaN) never meets a floor.
-        if (r.Request.MinParameterBillions is { } minParameters && !(m.ParameterBillions >= minParameters))
+        // An unknown size never meets a floor.
+        if (r.Request.MinParameterBillions is { } minParameters && !(m.ParameterBillionsKnown && m.ParameterBillionsOrZero >= minParameters))
         {
             return CostExclusion.QualityFloor;
         }
 
-        if (r.Request.MinQuantizationBits is { } minBits && !(m.QuantizationBits >= minBits))
+        if (r.Request.MinQuantizationBits is { } minBits && !(m.QuantizationBitsKnown && m.QuantizationBitsOrZero >= minBits))
         {
             return CostExclusion.QualityFloor;
         }
