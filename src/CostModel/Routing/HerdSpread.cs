@@ -101,8 +101,8 @@ internal sealed class HerdSpread
     /// <summary>
     /// 1 ms: the arrival counts are decayed only once the clock has moved at least this much since
     /// they last were; an arrival within it is counted as of that last decay. A router deciding more
-    /// than a thousand times a second then works out the decay (<see cref="RecentFadePower"/>) once a
-    /// millisecond instead of per decision. Error bound: every arrival's weight in a count is off by a factor between
+    /// than a thousand times a second then works out the two exponentials once a millisecond instead
+    /// of per decision. Error bound: every arrival's weight in a count is off by a factor between
     /// e^(-quantum / time constant) and e^(quantum / time constant) (it is decayed from the last decay
     /// before it, up to the last decay before the reading), so each count, and each rate, is within
     /// 0.05 % of the exact decay for the recent rate (1 ms / <see cref="RecentTimeConstant"/>, 2 s) and
@@ -126,28 +126,10 @@ internal sealed class HerdSpread
     // The quantum in ticks, static for the same reason.
     private static readonly long DecayQuantumTicks = DecayQuantum.Ticks;
 
-    /// <summary>
-    /// 30: the usual rate's time constant in units of the recent one's (60 s / 2 s), when that is a
-    /// whole number from 1 to <see cref="MaxRecentFadePower"/>; 0 otherwise. The recent count's fade
-    /// over an interval is then the usual count's fade to this power,
-    /// e^(-t / 2 s) = (e^(-t / 60 s))^30: one exponential per decay instead of two, the other worked
-    /// out by squaring (<see cref="Power"/>: seven multiplications for 30). Error bound, relative, for
-    /// an interval of up to a minute: the power takes the exponential's error (at most 2^-52) 30
-    /// times and its own roundings (2^-53 each) at most 29 times, so the recent fade is within 2e-14
-    /// of its own exponential; a count decayed a billion times (a quantum of 1 ms for twelve days)
-    /// drifts by at most 2e-5 of itself, against the quantum's 0.05 % (<see cref="DecayQuantum"/>).
-    /// Over a longer interval the recent count falls below e^-30 of itself either way. With 0 the
-    /// recent fade takes its own exponential.
-    /// </summary>
-    internal static readonly int RecentFadePower = WholeRatio(UsualSeconds / RecentSeconds);
-
-    /// <summary>64: the largest <see cref="RecentFadePower"/> taken as a power (six squarings; the error grows with it).</summary>
-    internal const int MaxRecentFadePower = 64;
-
     // One gate over both counts (this router's arrivals decaying with the recent and the usual time
     // constants), the usual weight and the time they were decayed to: one entry per decision and, once
-    // the clock moved a quantum, one exponential and a power of it (RecentFadePower; the router passes
-    // the time it read; this class reads no clock then).
+    // the clock moved a quantum, two exponentials (the router passes the time it read; this class
+    // reads no clock then).
     private readonly SpinGate _gate = new();
     private readonly TimeProvider _time;
     private double _recentCount;
@@ -430,29 +412,6 @@ internal sealed class HerdSpread
     private static double Rate(double count, double timeConstantSeconds) =>
         Math.Min(count / timeConstantSeconds, PendingWork.MaxArrivalsPerSecond);
 
-    /// <summary><paramref name="x"/> to the power <paramref name="n"/> (at least 1), by squaring: a multiplication per bit of <paramref name="n"/> and one per bit set.</summary>
-    /// <param name="x">The base.</param>
-    /// <param name="n">The power, at least 1.</param>
-    /// <returns>x^n.</returns>
-    internal static double Power(double x, int n)
-    {
-        double result = (n & 1) != 0 ? x : 1;
-        for (n >>= 1; n > 0; n >>= 1)
-        {
-            x *= x;
-            if ((n & 1) != 0)
-            {
-                result *= x;
-            }
-        }
-
-        return result;
-    }
-
-    // The ratio of the two time constants as a power for the recent fade (RecentFadePower), or 0.
-    private static int WholeRatio(double ratio) =>
-        ratio >= 1 && ratio <= MaxRecentFadePower && ratio == Math.Floor(ratio) ? (int)ratio : 0;
-
     // Decays the counts and the usual weight to nowTicks, under the gate, once the clock has moved at
     // least DecayQuantum since they were last decayed (before that, nothing: an arrival meanwhile is
     // counted as of the last decay); a clock set back leaves them as they are (no growth from a
@@ -462,8 +421,8 @@ internal sealed class HerdSpread
         if (nowTicks - _atTicks >= DecayQuantumTicks)
         {
             double seconds = (nowTicks - _atTicks) / (double)TimeSpan.TicksPerSecond;
+            _recentCount *= Math.Exp(-seconds / RecentSeconds);
             double fade = Math.Exp(-seconds / UsualSeconds);
-            _recentCount *= RecentFadePower > 0 ? Power(fade, RecentFadePower) : Math.Exp(-seconds / RecentSeconds);
             _usualCount *= fade;
             _usualWeight *= fade;
             _usualWeighed *= fade;

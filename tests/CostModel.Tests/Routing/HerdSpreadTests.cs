@@ -365,29 +365,6 @@ public sealed class HerdSpreadTests
     }
 
     [Fact]
-    public void The_recent_fade_is_the_usual_fade_to_the_ratio_of_the_time_constants_within_its_bound()
-    {
-        // 60 s / 2 s: the recent count's fade is the usual one's to the 30th power, one exponential a decay.
-        Assert.Equal(30, HerdSpread.RecentFadePower);
-        Assert.Equal(HerdSpread.UsualRateTimeConstant.TotalSeconds, HerdSpread.RecentFadePower * HerdSpread.RecentTimeConstant.TotalSeconds);
-
-        // Over intervals from a tenth of a millisecond to a minute, within the documented 2e-14 of the
-        // recent fade's own exponential; the power by squaring agrees with Math.Pow for every power allowed.
-        var random = new Random(5);
-        for (int i = 0; i < 10_000; i++)
-        {
-            double seconds = i == 0 ? 60 : Math.Pow(10, -4 + (random.NextDouble() * 5.7));
-            double usualFade = Math.Exp(-seconds / HerdSpread.UsualRateTimeConstant.TotalSeconds);
-            double recentFade = Math.Exp(-seconds / HerdSpread.RecentTimeConstant.TotalSeconds);
-            double error = Math.Abs(HerdSpread.Power(usualFade, HerdSpread.RecentFadePower) - recentFade) / recentFade;
-            Assert.True(error <= 2e-14, $"{seconds} s: the recent fade off by {error:E2}");
-
-            int n = 1 + random.Next(HerdSpread.MaxRecentFadePower);
-            Assert.Equal(Math.Pow(usualFade, n), HerdSpread.Power(usualFade, n), 1e-15 * n);
-        }
-    }
-
-    [Fact]
     public void The_usual_rate_is_the_one_of_the_last_arrival()
     {
         var time = new FakeTimeProvider(T0);
