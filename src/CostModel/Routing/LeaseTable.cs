@@ -75,9 +75,54 @@ internal sealed class LeaseTable
         return true;
     }
 
-    public bool Complete(int slot, int generation, RouteOutcome outcome) => Finish(slot, generation, outcome);
+    /// <summary>Completes a lease with its outcome: its reservation is settled with the actual cost and the outcome learned from; false when it was already finished.</summary>
+    public bool Complete(int slot, int generation, RouteOutcome outcome)
+    {
+        TargetState target;
+        LeaseInfo info;
+        using (_gate.Enter())
+        {
+            if (!IsLive(slot, generation))
+            {
+                return false;
+            }
 
-    public void Release(int slot, int generation) => Finish(slot, generation, null);
+            ref Slot s = ref _slots[slot];
+            target = s.Target!;
+            info = s.Info;
+            Free(slot, ref s);
+        }
+
+        _spend?.Settle(info.Spend, info.Spend.ActualApiDollars(in outcome), info.Spend.ActualOtherMoneyDollars(in outcome));
+        target.Released();
+        _completed(target, info, outcome);
+        return true;
+    }
+
+    /// <summary>
+    /// Releases a lease without an outcome (disposed): its reservation is released and nothing is
+    /// learned, so only the reservation is copied out of the record, not the whole of it.
+    /// </summary>
+    public void Release(int slot, int generation)
+    {
+        TargetState target;
+        SpendReservation spend;
+        using (_gate.Enter())
+        {
+            if (!IsLive(slot, generation))
+            {
+                return;
+            }
+
+            ref Slot s = ref _slots[slot];
+            target = s.Target!;
+            spend = s.Info.Spend;
+            Free(slot, ref s);
+        }
+
+        _spend?.Release(in spend);
+        target.Released();
+    }
 
     /// <summary>Releases every lease whose deadline passed (no outcome is learned); returns how many.</summary>
     public int Expire(long now)
@@ -107,48 +152,9 @@ internal sealed class LeaseTable
         }
     }
 
-    private bool Finish(int slot, int generation, RouteOutcome? outcome)
-    {
-        TargetState target;
-        LeaseInfo info;
-        using (_gate.Enter())
-        {
-            if ((uint)slot >= (uint)_slots.Length)
-            {
-                return false;
-            }
-
-            ref Slot s = ref _slots[slot];
-            if (s.Generation != generation || s.Target is null)
-            {
-                return false;
-            }
-
-            target = s.Target;
-            info = s.Info;
-            Free(slot, ref s);
-        }
-
-        if (_spend is not null)
-        {
-            if (outcome is { } o)
-            {
-                _spend.Settle(info.Spend, info.Spend.ActualApiDollars(in o), info.Spend.ActualOtherMoneyDollars(in o));
-            }
-            else
-            {
-                _spend.Release(info.Spend);
-            }
-        }
-
-        target.Released();
-        if (outcome is { } completed)
-        {
-            _completed(target, info, completed);
-        }
-
-        return true;
-    }
+    // True when the slot holds the lease of this generation (under the gate).
+    private bool IsLive(int slot, int generation) =>
+        (uint)slot < (uint)_slots.Length && _slots[slot].Generation == generation && _slots[slot].Target is not null;
 
     private void Free(int slot, ref Slot s)
     {

@@ -122,16 +122,32 @@ internal sealed class RouteScratch
         return group;
     }
 
+    /// <summary>
+    /// Forgets the decision's candidates and drops their references, so the scratch does not keep old
+    /// views alive. The router clears before and after every decision, so each reference is written
+    /// only when it is set (a reference store costs a write barrier; the fast path adds no entries).
+    /// </summary>
     public void Clear()
     {
-        // Drop references so the scratch does not keep old views alive.
-        Array.Clear(Entries, SlotCount, Count - SlotCount);
-        _slots = [];
+        if (Count > SlotCount)
+        {
+            Array.Clear(Entries, SlotCount, Count - SlotCount);
+        }
+
+        if (_slots.Length != 0)
+        {
+            _slots = [];
+        }
+
+        if (!ReferenceEquals(Group, ModelGroup.None))
+        {
+            Group = ModelGroup.None;
+        }
+
         _start = 0;
         SlotCount = 0;
         Count = 0;
         Requester = null;
-        Group = ModelGroup.None;
     }
 
     private void Reserve(int capacity)

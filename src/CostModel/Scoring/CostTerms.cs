@@ -52,8 +52,8 @@ internal readonly struct ModelTerms
         PrefillSecondsPerToken = DefaultCostScorer.SecondsPer(PrefillKnown ? prefill : options.PrefillTokensPerSecondPrior);
         DecodeSecondsPerToken = DefaultCostScorer.SecondsPer(DecodeKnown ? decode : options.DecodeTokensPerSecondPrior);
         SlotsInverse = 1.0 / Math.Max(1, model.ParallelSlots ?? 1);
-        ParameterBillions = model.ParameterBillions ?? double.NaN;
-        QuantizationBits = model.QuantizationBits ?? double.NaN;
+        ParameterBillionsKnown = model.ParameterBillions is not null;
+        QuantizationBitsKnown = model.QuantizationBits is not null;
         ParameterBillionsOrZero = model.ParameterBillions ?? 0;
         QuantizationBitsOrZero = model.QuantizationBits ?? 0;
     }
@@ -64,6 +64,12 @@ internal readonly struct ModelTerms
     /// <summary>True when the target advertises its decode speed.</summary>
     public bool DecodeKnown { get; }
 
+    /// <summary>True when the target advertises its model's size (an unknown size meets no floor).</summary>
+    public bool ParameterBillionsKnown { get; }
+
+    /// <summary>True when the target advertises its model's bits per weight (unknown bits meet no floor).</summary>
+    public bool QuantizationBitsKnown { get; }
+
     /// <summary>Seconds per prompt token (advertised, or the prior).</summary>
     public double PrefillSecondsPerToken { get; }
 
@@ -72,12 +78,6 @@ internal readonly struct ModelTerms
 
     /// <summary>1 / parallel slots (at least one).</summary>
     public double SlotsInverse { get; }
-
-    /// <summary>Parameters in billions; NaN when unknown (it then meets no floor).</summary>
-    public double ParameterBillions { get; }
-
-    /// <summary>Bits per weight; NaN when unknown.</summary>
-    public double QuantizationBits { get; }
 
     /// <summary>Parameters in billions, 0 when unknown (for the priced preference).</summary>
     public double ParameterBillionsOrZero { get; }
@@ -128,6 +128,17 @@ internal readonly struct TargetTerms
 
         Assumptions = always;
         UnlessLive = unlessLive;
+
+        // The queue term's parts that depend on the node and model alone (docs/cost-model.md,
+        // "Compute"), worked out here, once per snapshot, not per request: the slots the node's
+        // reported in-flight requests fill, and the contention of the rest of its load. Clamped by
+        // comparisons (Math.Min/Max's NaN handling costs a dozen instructions; readings are
+        // finite, counts integers).
+        Busy = node.InFlight * model.SlotsInverse;
+        double other = node.Utilisation - Busy;
+        other = other > 0 ? other : 0;
+        other = other < options.MaxUtilization ? other : options.MaxUtilization;
+        Contention = 1 / (1 - other);
         ExclusionChecks = Scoring.ExclusionChecks.QualityFloor
             | (node.BelowReserve ? Scoring.ExclusionChecks.BatteryReserve : Scoring.ExclusionChecks.None)
             | (node.Metered ? Scoring.ExclusionChecks.Metered : Scoring.ExclusionChecks.None);
@@ -146,6 +157,16 @@ internal readonly struct TargetTerms
 
     /// <summary>The round trip per hop: observed, else the prior, in seconds.</summary>
     public readonly double RttSeconds;
+
+    /// <summary>The node's reported in-flight requests per slot (<see cref="NodeTerms.InFlight"/> x <see cref="ModelTerms.SlotsInverse"/>).</summary>
+    public readonly double Busy;
+
+    /// <summary>
+    /// How the node's other work stretches compute: 1 / (1 - rho), rho the measured utilisation
+    /// less <see cref="Busy"/>, between 0 and <see cref="ScoringOptions.MaxUtilization"/> (the
+    /// pricing's only division, once per target instead of per candidate and request).
+    /// </summary>
+    public readonly double Contention;
 
     /// <summary>The assumptions made whatever the live values.</summary>
     public readonly CostAssumptions Assumptions;
@@ -204,7 +225,6 @@ internal readonly struct RequestTerms
         ExcludeMetered = request.ExcludeMetered;
         DollarsPerBillionParameters = request.DollarsPerBillionParameters;
         DollarsPerQuantizationBit = request.DollarsPerQuantizationBit;
-        MaxUtilization = options.MaxUtilization;
         ExclusionChecks = (HasQualityFloor ? ExclusionChecks.QualityFloor : ExclusionChecks.None)
             | (Interactive ? ExclusionChecks.None : ExclusionChecks.BatteryReserve)
             | (ExcludeMetered ? ExclusionChecks.Metered : ExclusionChecks.None);
@@ -254,9 +274,6 @@ internal readonly struct RequestTerms
 
     /// <summary>The priced preference for precision, dollars per bit per weight.</summary>
     public double DollarsPerQuantizationBit { get; }
-
-    /// <summary>The cap on utilisation in the queueing term (from the options).</summary>
-    public double MaxUtilization { get; }
 
     /// <summary>The exclusions this request could trigger (matched against a target's <see cref="TargetTerms.ExclusionChecks"/>).</summary>
     public ExclusionChecks ExclusionChecks { get; }

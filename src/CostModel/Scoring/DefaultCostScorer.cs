@@ -115,7 +115,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
 
     /// <summary>
     /// Prices a request on a mesh node from its target's terms: the per-candidate part of
-    /// <see cref="Score"/>, shared with the router's fast path (a handful of multiply-adds and one
+    /// <see cref="Score"/>, shared with the router's fast path (a handful of multiply-adds, no
     /// division; what does not depend on the request or on live counts was done by
     /// <see cref="TargetTerms"/>). Writes the breakdown to <paramref name="cost"/> and returns its
     /// <see cref="CostBreakdown.TotalDollars"/>, summed from the terms before they are stored (the
@@ -146,17 +146,12 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         // arrival waits for (that x slots - slots + 1) completions, one every service / slots:
         // x (occupancy + 1/slots), at least 1. Contention: the utilisation that is not the node's
         // own inference (measured load less the slots its reported in-flight requests fill) shares
-        // the processor, 1/(1 - rho), rho capped. Throttling stretches the rest. Clamped by
-        // comparisons (Math.Min/Max's NaN handling costs a dozen instructions per candidate;
-        // readings are finite, counts integers). One division per candidate, the contention's: the
-        // loop over a thousand candidates is bound by dividers, not by the other arithmetic.
-        double busy = t.Node.InFlight * t.Model.SlotsInverse;
-        double other = t.Node.Utilisation - busy;
-        other = other > 0 ? other : 0;
-        other = other < r.MaxUtilization ? other : r.MaxUtilization;
+        // the processor, 1/(1 - rho), rho capped: the target's (TargetTerms.Contention, worked out
+        // once per snapshot, so the loop over the candidates makes no division). Throttling
+        // stretches the rest.
         double slotSeconds = serviceSeconds * t.Node.ThrottleStretch;
-        double contention = 1 / (1 - other);
-        double computeSeconds = WorkAhead(in t.Node, t.Model.SlotsInverse, busy, placedRequests, slotSeconds, nowUtcTicks) * contention;
+        double contention = t.Contention;
+        double computeSeconds = WorkAhead(in t.Node, t.Model.SlotsInverse, t.Busy, placedRequests, slotSeconds, nowUtcTicks) * contention;
 
         // Energy: watts x time x the price of this node's energy right now.
         double energyDollars = computeSeconds * t.Node.EnergyDollarsPerSecond;
@@ -366,13 +361,13 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static CostExclusion QualityExclusion(in ModelTerms m, in RequestTerms r)
     {
-        // An unknown size (NaN) never meets a floor.
-        if (r.Request.MinParameterBillions is { } minParameters && !(m.ParameterBillions >= minParameters))
+        // An unknown size never meets a floor.
+        if (r.Request.MinParameterBillions is { } minParameters && !(m.ParameterBillionsKnown && m.ParameterBillionsOrZero >= minParameters))
         {
             return CostExclusion.QualityFloor;
         }
 
-        if (r.Request.MinQuantizationBits is { } minBits && !(m.QuantizationBits >= minBits))
+        if (r.Request.MinQuantizationBits is { } minBits && !(m.QuantizationBitsKnown && m.QuantizationBitsOrZero >= minBits))
         {
             return CostExclusion.QualityFloor;
         }

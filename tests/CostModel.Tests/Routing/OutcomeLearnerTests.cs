@@ -263,7 +263,9 @@ public sealed class OutcomeLearnerTests : IDisposable
 
         Assert.True(leases.TryAcquire(target, in info, out RouteLease disposed));
         disposed.Dispose();
+        disposed.Dispose();
         Assert.True(leases.TryAcquire(target, in info, out _));
+        Assert.False(disposed.Complete(new RouteOutcome(true, 2, 20)));
         Assert.Equal(1, leases.Expire(now: 100));
         Assert.Empty(completions);
         Assert.Equal(0, target.InFlight);

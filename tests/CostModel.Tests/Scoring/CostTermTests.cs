@@ -215,6 +215,12 @@ public sealed class CostTermTests : IDisposable
 
         CostCandidate unknownSize = node with { Model = new ServedModel("mystery") };
         Assert.Equal(CostExclusion.QualityFloor, _f.Score(unknownSize, Request() with { MinParameterBillions = 1 }).Exclusion);
+
+        // Unknown is not zero: a floor of zero is met by an advertised zero, never by an unknown size or precision.
+        CostCandidate zero = node with { Model = new ServedModel("zero") { ParameterBillions = 0, QuantizationBits = 1 } };
+        Assert.Equal(CostExclusion.None, _f.Score(zero, Request() with { MinParameterBillions = 0, MinQuantizationBits = 0 }).Exclusion);
+        Assert.Equal(CostExclusion.QualityFloor, _f.Score(unknownSize, Request() with { MinParameterBillions = 0 }).Exclusion);
+        Assert.Equal(CostExclusion.QualityFloor, _f.Score(unknownSize, Request() with { MinQuantizationBits = 0 }).Exclusion);
     }
 
     [Fact]
