@@ -187,6 +187,41 @@ public sealed class RouterLeaseAndHealthTests : IDisposable
     }
 
     [Fact]
+    public void A_draining_laptop_is_refused_when_its_trend_reaches_the_floor_within_the_look_ahead_without_a_new_report()
+    {
+        // 10.6 % falling 60 %/h: at the 10 % floor 36 s after its reading, so refused from 6 s on
+        // (BatteryReserveLookAhead 30 s). Its snapshot never changes; the prepared terms must expire.
+        MeshNode laptop = _f.Node("laptop", cpu: 0.0, batteryPercent: 10.6);
+        laptop = new MeshNode(laptop.Factors with { Trends = new TrendFactors { BatteryPercentPerHour = Reading.Estimated(-60.0, _f.Time.GetUtcNow(), "test") } }, laptop.Capabilities);
+        _f.Add(laptop, _f.Node("desktop", cpu: 0.6));
+
+        // Priced (its scarcity near the floor is high), not refused.
+        var explanation = new RouteExplanation();
+        _f.Router.Route(RouterFixture.Request(), explanation).Lease.Dispose();
+        Assert.Null(explanation.Candidates.Single(c => c.TargetId == "laptop").FilteredBy);
+
+        _f.Time.Advance(TimeSpan.FromSeconds(6));
+        _f.Router.Route(RouterFixture.Request(), explanation).Lease.Dispose();
+
+        CandidateExplanation refused = explanation.Candidates.Single(c => c.TargetId == "laptop");
+        Assert.Equal(RouteFilterNames.CostConstraints, refused.FilteredBy);
+        Assert.True(refused.Soft);
+
+        // The same one tick before the refusal, through the fast path (no explanation) too: a fresh
+        // router on the same view prices it then, and refuses it from the instant on.
+        using var early = new RouterFixture();
+        early.Add(laptop, early.Node("desktop", cpu: 0.99));
+        early.Time.Advance(TimeSpan.FromSeconds(6) - TimeSpan.FromTicks(1));
+        RouteDecision beforeRefusal = early.Router.Route(RouterFixture.Request());
+        beforeRefusal.Lease.Dispose();
+        early.Time.Advance(TimeSpan.FromTicks(1));
+        RouteDecision atRefusal = early.Router.Route(RouterFixture.Request());
+        atRefusal.Lease.Dispose();
+        Assert.Equal("laptop", beforeRefusal.TargetId);
+        Assert.Equal("desktop", atRefusal.TargetId);
+    }
+
+    [Fact]
     public void Context_too_long_is_a_hard_filter()
     {
         _f.Add(_f.Node("a"));
