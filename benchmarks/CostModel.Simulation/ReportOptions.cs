@@ -20,9 +20,10 @@ internal sealed record ReportOptions
     public const int DefaultRouterSeeds = 1;
 
     /// <summary>
-    /// At most 32 router seeds: every one reruns every scenario and policy (the built-ins take
-    /// 20 to 40 s a seed on two cores, 32 of them 10 to 20 minutes), and 32 already give the mean
-    /// to about a sixth of one run's spread (1/sqrt(32)). More is most likely a typo.
+    /// At most 32 router seeds: every one reruns every scenario and policy (<c>--scenario all</c>
+    /// took 24 to 60 s a router seed on two cores, 2026-12-06, so 32 of them 13 to 32 minutes), and
+    /// 32 already give the mean to about a sixth of one run's standard deviation (1/sqrt(32)). More
+    /// is most likely a typo.
     /// </summary>
     public const int MaxRouterSeeds = 32;
 

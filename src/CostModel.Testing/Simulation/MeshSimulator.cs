@@ -48,7 +48,8 @@ public static class MeshSimulator
     /// <see cref="CostModel.Routing.IRandomSource"/> and of the baseline policies (random, p2c).
     /// Equal to <paramref name="seed"/>, the result is that of <see cref="Run(Scenario, string, int)"/>.
     /// Each node's draws are seeded from it and the node's position, so router seeds a few apart
-    /// can share a stream between two nodes: take them some thousands apart for unrelated draws.
+    /// can hand one node's stream to another: take them 1000 or more apart, as the report runner's
+    /// <c>--router-seeds</c> does, for unrelated draws.
     /// </param>
     /// <returns>The metrics and time series (<see cref="SimulationResult.Seed"/> is <paramref name="seed"/>).</returns>
     /// <exception cref="ScenarioException">The scenario or its options are invalid.</exception>
