@@ -203,5 +203,6 @@ public sealed class ReportRunnerTests : IDisposable
         var output = new StringWriter();
         Assert.Equal(0, ReportRunner.Run(["--help"], output, TextWriter.Null));
         Assert.Contains("--scenario <NAME|all|FILE>", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--router-seeds <N>", output.ToString(), StringComparison.Ordinal);
     }
 }
