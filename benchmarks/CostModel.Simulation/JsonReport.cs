@@ -9,7 +9,9 @@ namespace CostModel.Simulation;
 /// The JSON report: an array with one object per scenario and policy, holding <c>scenario</c>,
 /// <c>policy</c>, <c>seed</c> and every field of <see cref="SimulationMetrics"/> (camelCase, units in
 /// the names). The metrics are written from the simulator's own record, so the report cannot drift
-/// from it.
+/// from it. A report over several router seeds (<c>--router-seeds</c>) holds every run, per
+/// scenario the scenario seed's router seed first, and each object has a <c>routerSeed</c> after
+/// <c>seed</c>; a plain report has no such field (the same file as before the option).
 /// </summary>
 internal static class JsonReport
 {
@@ -22,25 +24,43 @@ internal static class JsonReport
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
             writer.WriteStartArray();
-            foreach (SimulationResult r in scenarios.SelectMany(s => s.Results))
+            foreach (ScenarioResults s in scenarios)
             {
-                writer.WriteStartObject();
-                writer.WriteString("scenario", r.Scenario);
-                writer.WriteString("policy", r.Policy);
-                writer.WriteNumber("seed", r.Seed);
-                JsonElement metrics = JsonSerializer.SerializeToElement(r.Metrics, ReportJsonContext.Default.SimulationMetrics);
-                foreach (JsonProperty field in metrics.EnumerateObject())
+                bool spread = s.OtherRouterSeeds.Count > 0;
+                WriteRuns(writer, s.Results, spread ? s.Results[0].Seed : null);
+                foreach (RouterSeedResults other in s.OtherRouterSeeds)
                 {
-                    field.WriteTo(writer);
+                    WriteRuns(writer, other.Results, other.RouterSeed);
                 }
-
-                writer.WriteEndObject();
             }
 
             writer.WriteEndArray();
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WriteRuns(Utf8JsonWriter writer, IReadOnlyList<SimulationResult> results, int? routerSeed)
+    {
+        foreach (SimulationResult r in results)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("scenario", r.Scenario);
+            writer.WriteString("policy", r.Policy);
+            writer.WriteNumber("seed", r.Seed);
+            if (routerSeed is int value)
+            {
+                writer.WriteNumber("routerSeed", value);
+            }
+
+            JsonElement metrics = JsonSerializer.SerializeToElement(r.Metrics, ReportJsonContext.Default.SimulationMetrics);
+            foreach (JsonProperty field in metrics.EnumerateObject())
+            {
+                field.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+        }
     }
 }
 

@@ -4,7 +4,11 @@ using CostModel.Testing.Simulation;
 
 namespace CostModel.Simulation;
 
-/// <summary>The markdown report: per scenario a table (policies x metrics, the one-currency total and its terms first), costmodel's assumption shares and its goal lines.</summary>
+/// <summary>
+/// The markdown report: per scenario a table (policies x metrics, the one-currency total and its
+/// terms first), costmodel's assumption shares and its goal lines, and over several router seeds a
+/// spread table after them (<see cref="SpreadColumns"/>).
+/// </summary>
 internal static class MarkdownReport
 {
     /// <summary>The table's header cells, in column order.</summary>
@@ -14,6 +18,9 @@ internal static class MarkdownReport
         "p50 s", "p95 s", "p99 s", "completed", "failed", "battery Wh", "floor violations",
         "metered GB", "flaps", "max burst share", "unplug reaction s",
     ];
+
+    /// <summary>The router-seed spread table's header cells, in column order.</summary>
+    public static readonly IReadOnlyList<string> SpreadColumns = ["policy", "total $", "p95 s", "flaps"];
 
     /// <summary>Writes the report.</summary>
     /// <param name="scenarios">The results.</param>
@@ -53,10 +60,55 @@ internal static class MarkdownReport
                 }
             }
 
+            if (s.OtherRouterSeeds.Count > 0)
+            {
+                AppendSpread(md, s);
+            }
+
             md.Append('\n');
         }
 
         return md.ToString();
+    }
+
+    /// <summary>One row of the spread table: a policy's mean (min to max) over the router seeds.</summary>
+    /// <param name="runs">The policy's results, one per router seed.</param>
+    /// <returns>The cells, in <see cref="SpreadColumns"/> order.</returns>
+    public static IReadOnlyList<string> SpreadCells(IReadOnlyList<SimulationResult> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        return
+        [
+            runs[0].Policy,
+            Spread(runs, m => m.TotalDollars, "0.0000", "0.0000"),
+            Spread(runs, m => m.P95LatencySeconds, "0.0", "0.0"),
+            Spread(runs, m => m.RouteFlaps, "0.0", "0"),
+        ];
+    }
+
+    /// <summary>
+    /// The router-seed spread: the goals stay judged on the first router seed, the table's (so the
+    /// option adds to a report and never changes a verdict), and the spread says how much of a
+    /// margin the routers' draws alone could make or take.
+    /// </summary>
+    private static void AppendSpread(StringBuilder md, ScenarioResults s)
+    {
+        int[] seeds = [s.Results[0].Seed, .. s.OtherRouterSeeds.Select(o => o.RouterSeed)];
+        Append(md, F($"\nRouter-seed spread over {seeds.Length} router seeds ({string.Join(", ", seeds)}; the table and goals above are router seed {seeds[0]}'s), the same workload and truth: mean (min to max).\n\n"));
+        Append(md, $"| {string.Join(" | ", SpreadColumns)} |\n");
+        Append(md, $"|{string.Concat(SpreadColumns.Select((_, i) => i == 0 ? "---|" : "---:|"))}\n");
+        for (int p = 0; p < s.Results.Count; p++)
+        {
+            SimulationResult[] runs = [s.Results[p], .. s.OtherRouterSeeds.Select(o => o.Results[p])];
+            Append(md, $"| {string.Join(" | ", SpreadCells(runs))} |\n");
+        }
+    }
+
+    private static string Spread(IReadOnlyList<SimulationResult> runs, Func<SimulationMetrics, double> metric, string meanFormat, string rangeFormat)
+    {
+        double[] values = [.. runs.Select(r => metric(r.Metrics))];
+        string Text(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+        return $"{Text(values.Average(), meanFormat)} ({Text(values.Min(), rangeFormat)} to {Text(values.Max(), rangeFormat)})";
     }
 
     /// <summary>One row's cells.</summary>

@@ -16,6 +16,17 @@ internal sealed record ReportOptions
         Run it with: dotnet run -c Release --project benchmarks/CostModel.Simulation -- [options]
         """;
 
+    /// <summary>1 router seed, the scenario seed itself: the report of a plain run.</summary>
+    public const int DefaultRouterSeeds = 1;
+
+    /// <summary>
+    /// At most 32 router seeds: every one reruns every scenario and policy (<c>--scenario all</c>
+    /// took 24 to 60 s a router seed on two cores, 2026-12-06, so 32 of them 13 to 32 minutes), and
+    /// 32 already give the mean to about a sixth of one run's standard deviation (1/sqrt(32)). More
+    /// is most likely a typo.
+    /// </summary>
+    public const int MaxRouterSeeds = 32;
+
     /// <summary>Scenario names, file paths or <c>all</c>.</summary>
     public required IReadOnlyList<string> Scenarios { get; init; }
 
@@ -24,6 +35,12 @@ internal sealed record ReportOptions
 
     /// <summary>The seed.</summary>
     public int Seed { get; init; }
+
+    /// <summary>
+    /// How many router seeds each scenario and policy runs with (<see cref="ReportRunner.RouterSeeds"/>):
+    /// the first is <see cref="Seed"/>, the report's tables and goals; more add a spread table.
+    /// </summary>
+    public int RouterSeedCount { get; init; } = DefaultRouterSeeds;
 
     /// <summary>The output folder.</summary>
     public required string OutDirectory { get; init; }
@@ -66,6 +83,13 @@ internal sealed record ReportOptions
         });
         policy.CompletionSources.Add([.. RoutingPolicies.Ids]);
         Option<int> seed = CommandLineOptions.Integer("--seed", "N", "the seed", defaultValue: 1);
+        Option<int> routerSeeds = CommandLineOptions.Integer(
+            "--router-seeds",
+            "N",
+            "run each scenario and policy with N router seeds (the seed, then others 1000 apart): the same workload and truth, only the routers' random draws reshuffled; the tables and goals stay the first's, a spread table (mean, min to max) follows each scenario",
+            min: 1,
+            max: MaxRouterSeeds,
+            defaultValue: DefaultRouterSeeds);
         var outDirectory = new Option<string>("--out") { Description = "where charts and report.md go", HelpName = "DIR", DefaultValueFactory = _ => DefaultOutDirectory };
         var json = new Option<string>("--json") { Description = "the JSON report (default DIR/report.json)", HelpName = "FILE" };
         Option<int> memoryBudget = CommandLineOptions.Integer(
@@ -74,7 +98,7 @@ internal sealed record ReportOptions
             "resident memory above which the runner collects and compacts its heap (a soft limit: it slows a larger run, never stops it); 0 for none",
             min: 0,
             defaultValue: MemoryBudget.DefaultMebibytes);
-        var command = new RootCommand(Description) { scenario, policy, seed, outDirectory, json, memoryBudget };
+        var command = new RootCommand(Description) { scenario, policy, seed, routerSeeds, outDirectory, json, memoryBudget };
 
         if (CommandLineOptions.Parse(command, args, out exitCode, output, error) is not { } parsed)
         {
@@ -88,6 +112,7 @@ internal sealed record ReportOptions
             // Always in RoutingPolicies.Ids order, whatever order they were named in.
             Policies = wanted is null ? RoutingPolicies.Ids : [.. RoutingPolicies.Ids.Where(wanted.Contains)],
             Seed = parsed.GetValue(seed),
+            RouterSeedCount = parsed.GetValue(routerSeeds),
             OutDirectory = parsed.GetRequiredValue(outDirectory),
             JsonPath = parsed.GetValue(json),
             MemoryBudgetMebibytes = parsed.GetValue(memoryBudget),

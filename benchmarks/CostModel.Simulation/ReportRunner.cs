@@ -8,14 +8,25 @@ namespace CostModel.Simulation;
 
 /// <summary>The results of every policy on one scenario, in policy order.</summary>
 /// <param name="Scenario">The scenario (a copy; read only).</param>
-/// <param name="Results">One result per policy, in <see cref="RoutingPolicies.Ids"/> order.</param>
+/// <param name="Results">One result per policy, in <see cref="RoutingPolicies.Ids"/> order, the routers' draws seeded by the scenario seed.</param>
 internal sealed record ScenarioResults(Scenario Scenario, IReadOnlyList<SimulationResult> Results)
 {
+    /// <summary>
+    /// The runs with the other router seeds (<c>--router-seeds</c>), in their order, each one result
+    /// per policy in the order of <see cref="Results"/>; empty for a plain report.
+    /// </summary>
+    public IReadOnlyList<RouterSeedResults> OtherRouterSeeds { get; init; } = [];
+
     /// <summary>The result of a policy, or null when it was not run.</summary>
     /// <param name="policy">The policy id.</param>
     /// <returns>The result or null.</returns>
     public SimulationResult? Of(string policy) => Results.FirstOrDefault(r => r.Policy == policy);
 }
+
+/// <summary>The results of every policy on one scenario with one router seed.</summary>
+/// <param name="RouterSeed">The router seed (<see cref="MeshSimulator.Run(Scenario, string, int, int)"/>).</param>
+/// <param name="Results">One result per policy, in the order of <see cref="ScenarioResults.Results"/>.</param>
+internal sealed record RouterSeedResults(int RouterSeed, IReadOnlyList<SimulationResult> Results);
 
 /// <summary>Runs the report: simulations in parallel, then markdown to the console and a file, JSON, and charts.</summary>
 internal static class ReportRunner
@@ -49,7 +60,7 @@ internal static class ReportRunner
         IReadOnlyList<ScenarioResults> results;
         using (MemoryBudget? budget = MemoryBudget.Start(options.MemoryBudgetMebibytes, TimeProvider.System))
         {
-            results = Simulate(scenarios, options.Policies, options.Seed);
+            results = Simulate(scenarios, options.Policies, options.Seed, RouterSeeds(options.Seed, options.RouterSeedCount));
             if (budget is { Collections: > 0 })
             {
                 // The error stream, as the collector's summary: the report stays the same for a seed.
@@ -79,7 +90,7 @@ internal static class ReportRunner
 
         TimeSpan total = clock.Elapsed;
         string markdown = MarkdownReport.Write(results, options.Seed)
-            + string.Create(CultureInfo.InvariantCulture, $"Wall time: {total.TotalSeconds:0.0} s ({simulated.TotalSeconds:0.0} s simulating {results.Sum(r => r.Results.Count)} runs on {Environment.ProcessorCount} cores, the rest charts and files).\n");
+            + string.Create(CultureInfo.InvariantCulture, $"Wall time: {total.TotalSeconds:0.0} s ({simulated.TotalSeconds:0.0} s simulating {results.Sum(r => r.Results.Count * (1 + r.OtherRouterSeeds.Count))} runs on {Environment.ProcessorCount} cores, the rest charts and files).\n");
         File.WriteAllText(Path.Combine(options.OutDirectory, "report.md"), markdown);
         output.Write(markdown);
         output.WriteLine();
@@ -87,6 +98,23 @@ internal static class ReportRunner
         output.WriteLine($"Charts: {string.Join(", ", charts)}");
         return 0;
     }
+
+    /// <summary>
+    /// 1000: the report's router seeds lie this far apart. Each node's draws are seeded from the
+    /// router seed and the node's position (<c>routerSeed x 31 + i</c> for the baseline policies,
+    /// <c>routerSeed + 7919 (i + 1)</c> for the library router), so router seeds 1 apart would hand
+    /// node i's stream to node i + 31; 1000 apart, no two nodes share one in a mesh under 31,000
+    /// nodes with up to <see cref="ReportOptions.MaxRouterSeeds"/> router seeds (7919 is prime), and
+    /// the seeds stay readable (1, 1001, 2001...).
+    /// </summary>
+    internal const int RouterSeedStride = 1000;
+
+    /// <summary>The router seeds of a report: the scenario seed, then others <see cref="RouterSeedStride"/> apart.</summary>
+    /// <param name="seed">The scenario seed.</param>
+    /// <param name="count">How many (at least 1).</param>
+    /// <returns>The router seeds, <paramref name="seed"/> first.</returns>
+    internal static int[] RouterSeeds(int seed, int count) =>
+        [.. Enumerable.Range(0, count).Select(k => unchecked(seed + (k * RouterSeedStride)))];
 
     /// <summary>
     /// The built-in scenarios left out of <c>all</c>, named one by one instead: the larger meshes of
@@ -143,16 +171,22 @@ internal static class ReportRunner
         return scenarios;
     }
 
-    private static ScenarioResults[] Simulate(List<(string Name, Func<Scenario> Create)> scenarios, IReadOnlyList<string> policies, int seed)
+    private static ScenarioResults[] Simulate(List<(string Name, Func<Scenario> Create)> scenarios, IReadOnlyList<string> policies, int seed, int[] routerSeeds)
     {
-        var jobs = (from s in Enumerable.Range(0, scenarios.Count) from p in Enumerable.Range(0, policies.Count) select (s, p)).ToArray();
-        var results = new SimulationResult[scenarios.Count, policies.Count];
+        var jobs = (
+            from s in Enumerable.Range(0, scenarios.Count)
+            from r in Enumerable.Range(0, routerSeeds.Length)
+            from p in Enumerable.Range(0, policies.Count)
+            select (s, r, p)).ToArray();
+        var results = new SimulationResult[scenarios.Count, routerSeeds.Length, policies.Count];
         Parallel.ForEach(
             jobs,
             new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            job => results[job.s, job.p] = MeshSimulator.Run(scenarios[job.s].Create(), policies[job.p], seed));
-        return [.. Enumerable.Range(0, scenarios.Count).Select(s => new ScenarioResults(
-            scenarios[s].Create(),
-            [.. Enumerable.Range(0, policies.Count).Select(p => results[s, p])]))];
+            job => results[job.s, job.r, job.p] = MeshSimulator.Run(scenarios[job.s].Create(), policies[job.p], seed, routerSeeds[job.r]));
+        SimulationResult[] Row(int s, int r) => [.. Enumerable.Range(0, policies.Count).Select(p => results[s, r, p])];
+        return [.. Enumerable.Range(0, scenarios.Count).Select(s => new ScenarioResults(scenarios[s].Create(), Row(s, 0))
+        {
+            OtherRouterSeeds = [.. Enumerable.Range(1, routerSeeds.Length - 1).Select(r => new RouterSeedResults(routerSeeds[r], Row(s, r)))],
+        })];
     }
 }

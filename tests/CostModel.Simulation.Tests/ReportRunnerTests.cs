@@ -146,10 +146,63 @@ public sealed class ReportRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Router_seeds_add_a_spread_table_and_leave_the_plain_report_as_it_was()
+    {
+        string[] plainArgs = ["--scenario", "laptop-unplugged", "--policy", "round-robin,costmodel,random", "--out", Path.Combine(_out, "plain")];
+        var plain = new StringWriter();
+        Assert.Equal(0, ReportRunner.Run(plainArgs, plain, TextWriter.Null));
+        var spread = new StringWriter();
+        Assert.Equal(0, ReportRunner.Run([.. plainArgs[..^1], Path.Combine(_out, "spread"), "--router-seeds", "3"], spread, TextWriter.Null));
+
+        // The tables and goals are the first router seed's, the plain report's, word for word.
+        string plainText = plain.ToString();
+        string spreadText = spread.ToString();
+        int marker = spreadText.IndexOf("\nRouter-seed spread over 3 router seeds (1, 1001, 2001;", StringComparison.Ordinal);
+        Assert.True(marker > 0, spreadText);
+        Assert.Equal(plainText[..plainText.IndexOf("\nWall time", StringComparison.Ordinal)], spreadText[..marker]);
+        Assert.DoesNotContain("Router-seed spread", plainText, StringComparison.Ordinal);
+
+        // One spread row per policy; round-robin draws nothing, so its range is one value.
+        string[] rows = [.. spreadText[marker..].Split('\n').Where(l => l.StartsWith('|')).Skip(2).TakeWhile(l => l.StartsWith('|'))];
+        Assert.Equal(["costmodel", "round-robin", "random"], rows.Select(r => r.Split('|', StringSplitOptions.TrimEntries)[1]));
+        Assert.All(rows, row => Assert.Equal(MarkdownReport.SpreadColumns.Count + 1, row.Count(c => c == '|')));
+        string total = rows[1].Split('|', StringSplitOptions.TrimEntries)[2];
+        string[] parts = total.Split([" (", " to ", ")"], StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, parts.Length);
+        Assert.Single(parts.Distinct());
+
+        // JSON: every run, each with its router seed; the plain report has no such field.
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_out, "spread", "report.json")));
+        Assert.Equal([1, 1, 1, 1001, 1001, 1001, 2001, 2001, 2001], doc.RootElement.EnumerateArray().Select(r => r.GetProperty("routerSeed").GetInt32()));
+        Assert.All(doc.RootElement.EnumerateArray(), r => Assert.Equal(1, r.GetProperty("seed").GetInt32()));
+        using JsonDocument plainDoc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_out, "plain", "report.json")));
+        Assert.All(plainDoc.RootElement.EnumerateArray(), r => Assert.False(r.TryGetProperty("routerSeed", out _)));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("33")]
+    [InlineData("many")]
+    public void A_router_seed_count_outside_1_to_32_is_a_usage_error(string count)
+    {
+        var error = new StringWriter();
+        Assert.Equal(2, ReportRunner.Run(["--router-seeds", count], TextWriter.Null, error));
+        Assert.Contains($"--router-seeds needs an integer from 1 to {ReportOptions.MaxRouterSeeds}, not '{count}'.", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Router_seeds_lie_a_stride_apart_from_the_scenario_seed()
+    {
+        Assert.Equal([3], ReportRunner.RouterSeeds(3, 1));
+        Assert.Equal([3, 1003, 2003, 3003], ReportRunner.RouterSeeds(3, 4));
+    }
+
+    [Fact]
     public void Help_prints_the_usage()
     {
         var output = new StringWriter();
         Assert.Equal(0, ReportRunner.Run(["--help"], output, TextWriter.Null));
         Assert.Contains("--scenario <NAME|all|FILE>", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--router-seeds <N>", output.ToString(), StringComparison.Ordinal);
     }
 }

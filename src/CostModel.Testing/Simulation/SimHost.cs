@@ -26,10 +26,19 @@ internal sealed class SimHost : IDisposable
     private readonly ServiceProvider _provider;
     private IRouter? _router;
 
-    public SimHost(Scenario scenario, SimulatedNode spec, int index, VirtualClock time, InMemoryNetwork network, int seed, CapabilitiesInterner? sharedCapabilities = null)
+    /// <summary>Builds the node.</summary>
+    /// <param name="scenario">The scenario.</param>
+    /// <param name="spec">The node's entry in the scenario.</param>
+    /// <param name="index">The node's position in the scenario (each node's seeds differ by it).</param>
+    /// <param name="time">The virtual clock.</param>
+    /// <param name="network">The gossip network to attach to.</param>
+    /// <param name="seed">The scenario seed: the node model's noise.</param>
+    /// <param name="routerSeed">The router seed: the baseline policies' <see cref="Random"/> and the library router's <see cref="IRandomSource"/>.</param>
+    /// <param name="sharedCapabilities">The mesh's shared capabilities decoder, or null for the node's own.</param>
+    public SimHost(Scenario scenario, SimulatedNode spec, int index, VirtualClock time, InMemoryNetwork network, int seed, int routerSeed, CapabilitiesInterner? sharedCapabilities = null)
     {
         Node = new NodeModel(spec, scenario.Model, time.GetUtcNow(), seed ^ (0x5EED * (index + 1))) { Arrivals = new ArrivalRateMeter(time) };
-        Random = new Random(unchecked((seed * 31) + index));
+        Random = new Random(unchecked((routerSeed * 31) + index));
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         if (scenario.CostModel is { } section)
         {
@@ -39,7 +48,7 @@ internal sealed class SimHost : IDisposable
         IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
-        services.AddSingleton<IRandomSource>(new SeededRandomSource(unchecked(seed + (7919 * (index + 1)))));
+        services.AddSingleton<IRandomSource>(new SeededRandomSource(unchecked(routerSeed + (7919 * (index + 1)))));
         services.AddSingleton<IPriceSource>(new ScenarioPriceSource(scenario));
         services.AddCostModel(configuration.GetSection(CostModelOptions.SectionName))
             .AddProbe(new FakeProbe("sim-power", SignalGroup.Power, b => b.Power = Node.ReadPower(time.GetUtcNow())))

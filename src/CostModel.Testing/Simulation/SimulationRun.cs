@@ -7,7 +7,9 @@ namespace CostModel.Testing.Simulation;
 
 /// <summary>
 /// One run: the event queue in virtual time, the nodes, the policy and the measurements.
-/// Single-threaded; every random draw comes from a seeded source, so a seed fixes the outcome.
+/// Single-threaded; every random draw comes from a seeded source, so the two seeds fix the outcome:
+/// the scenario seed the workload, the probes' noise and the gossip network's draws, the router seed
+/// the routers' draws (the baseline policies' and the library router's).
 /// </summary>
 internal sealed class SimulationRun : IDisposable
 {
@@ -54,7 +56,7 @@ internal sealed class SimulationRun : IDisposable
     private double _apiDollars;
     private int _apiRequests;
 
-    public SimulationRun(Scenario scenario, string policyId, int seed)
+    public SimulationRun(Scenario scenario, string policyId, int seed, int routerSeed)
     {
         Scenario = scenario;
         PolicyId = policyId;
@@ -75,7 +77,7 @@ internal sealed class SimulationRun : IDisposable
         {
             for (int i = 0; i < scenario.Nodes.Count; i++)
             {
-                var host = new SimHost(scenario, scenario.Nodes[i], i, _time, _network, seed, _capabilities);
+                var host = new SimHost(scenario, scenario.Nodes[i], i, _time, _network, seed, routerSeed, _capabilities);
                 _hosts.Add(host);
                 _byId.Add(host.Id, host);
             }

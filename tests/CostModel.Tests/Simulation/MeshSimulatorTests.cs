@@ -30,6 +30,37 @@ public sealed class MeshSimulatorTests
         Assert.NotEqual(a.ToJson(), b.ToJson());
     }
 
+    [Theory]
+    [InlineData(RoutingPolicies.CostModel)]
+    [InlineData(RoutingPolicies.Random)]
+    public void The_router_seed_equal_to_the_seed_gives_the_plain_runs_result(string policy)
+    {
+        Scenario scenario = Short("home-mesh", 120);
+        SimulationResult plain = MeshSimulator.Run(scenario, policy, Seed);
+        SimulationResult same = MeshSimulator.Run(scenario, policy, Seed, routerSeed: Seed);
+        Assert.Equal(plain.ToJson(), same.ToJson());
+    }
+
+    [Fact]
+    public void Another_router_seed_keeps_the_requests_and_reshuffles_only_the_routers_draws()
+    {
+        Scenario scenario = Scenario.BuiltIn("herding-burst");
+        SimulationResult a = MeshSimulator.Run(scenario, RoutingPolicies.CostModel, Seed);
+        SimulationResult b = MeshSimulator.Run(scenario, RoutingPolicies.CostModel, Seed, routerSeed: Seed + 1000);
+
+        // The same requests: who sends them, when, how large, how urgent.
+        Assert.Equal(Workload(a), Workload(b));
+        Assert.Equal(a.Seed, b.Seed);
+
+        // In the burst the router's random draws pick among near-equal nodes: other draws, other targets.
+        Assert.NotEqual(a.Requests.Select(r => r.Target), b.Requests.Select(r => r.Target));
+
+        // A policy that draws nothing sees the same truth, noise and gossip: the very same result.
+        Assert.Equal(
+            MeshSimulator.Run(scenario, RoutingPolicies.LeastInFlight, Seed).ToJson(),
+            MeshSimulator.Run(scenario, RoutingPolicies.LeastInFlight, Seed, routerSeed: Seed + 1000).ToJson());
+    }
+
     [Fact]
     public void Every_policy_sees_the_same_workload()
     {
@@ -258,6 +289,9 @@ public sealed class MeshSimulatorTests
 
     // The scale scenarios (mesh-burst-*: 48 to 500 nodes) run in MeshBurstTests and the report, not for every policy here.
     public static TheoryData<string> BuiltIns() => [.. Scenario.BuiltInNames.Where(n => !n.StartsWith("mesh-burst-", StringComparison.Ordinal))];
+
+    private static string Workload(SimulationResult result) =>
+        string.Join(",", result.Requests.Select(r => $"{r.Router}@{r.ArrivalSeconds}:{r.Model}:{r.InputTokens}+{r.HistoryTokens}/{r.OutputTokens}/{r.Urgency}/{r.AffinityKey}"));
 
     private static Scenario Short(string name, double seconds)
     {

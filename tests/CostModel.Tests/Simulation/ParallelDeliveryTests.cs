@@ -42,7 +42,7 @@ public sealed class ParallelDeliveryTests
     {
         Scenario scenario = Scenario.BuiltIn(name);
         scenario.DurationSeconds = seconds;
-        using var run = new SimulationRun(scenario, RoutingPolicies.CostModel, seed: 3);
+        using var run = new SimulationRun(scenario, RoutingPolicies.CostModel, seed: 3, routerSeed: 3);
         run.GossipNetwork.ParallelDelivery = parallel;
         SimulationResult result = run.Run();
         return (result.ToJson(), run.GossipNetwork.Total.Sent.Messages);

@@ -16,7 +16,7 @@ public sealed class SimulatorScaleTests
     [Fact]
     public void A_round_looks_at_the_relay_queue_not_the_whole_view_and_at_the_liveness_of_the_nodes_due_only()
     {
-        using var run = new SimulationRun(Mesh(), RoutingPolicies.CostModel, seed: 1);
+        using var run = new SimulationRun(Mesh(), RoutingPolicies.CostModel, seed: 1, routerSeed: 1);
         SimulationResult result = run.Run();
         Assert.True(result.Metrics.CompletedRequests > 0);
 
