@@ -499,8 +499,8 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
 
     /// <summary>
     /// Whether <paramref name="charge"/>, above the floor when observed and falling since at
-    /// <paramref name="drainPercentPerHour"/> (the charge's trend, <see cref="TrendFactors.BatteryPercentPerHour"/>:
-    /// the discharge rate over the full capacity until the trend's window has filled), is at or below
+    /// <paramref name="drainPercentPerHour"/> (the charge's trend, <see cref="TrendFactors.BatteryPercentPerHour"/>,
+    /// Unknown until its window has filled, and then nothing is looked ahead to), is at or below
     /// <paramref name="floor"/> a <see cref="ScoringOptions.BatteryReserveLookAhead"/> from now. When it
     /// is not yet, the terms hold only until the instant it will be (<see cref="Freshness.Until"/>).
     /// </summary>
@@ -590,8 +590,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
             long observed = reading.ObservedUtcTicks;
             if (observed != 0)
             {
-                long until = observed > long.MaxValue - maxAge.Ticks ? long.MaxValue : observed + maxAge.Ticks;
-                UntilUtcTicks = Math.Min(UntilUtcTicks, until);
+                Until(observed > long.MaxValue - maxAge.Ticks ? long.MaxValue : observed + maxAge.Ticks);
             }
 
             return true;
