@@ -208,7 +208,16 @@ internal static class GoalCheck
         double bound = OracleFlapFactor * theirs;
         bool met = m.RouteFlaps <= bound;
         string figures = F($"{m.RouteFlaps} flaps of {m.AffinityFollowUps} follow-ups vs the oracle's {theirs}; bound {bound:0.#}");
-        return new(goal, met ? Verdict.Met : Verdict.NotMet, met ? figures : figures + "; each flap moved a conversation off the node holding its KV cache while that node still qualified");
+        return new(goal, met ? Verdict.Met : Verdict.NotMet, met ? figures : figures + WhyFlaps(m));
+    }
+
+    // A missed flap goal says which moves the truth justified: the oracle's run keeps its conversations
+    // where the truth puts them from the first turn, so a move another policy makes when its holder
+    // turns dear (a game takes its GPU) is a flap the oracle never has to make.
+    private static string WhyFlaps(SimulationMetrics m)
+    {
+        int unjustified = m.RouteFlaps - m.JustifiedRouteFlaps;
+        return F($"; each flap moved a conversation off the node holding its KV cache while that node still qualified: {m.JustifiedRouteFlaps} of {m.RouteFlaps} left a holder that was not the cheapest by the truth then (the oracle, asked at that instant, leaves it too), {unjustified} left the truly cheapest");
     }
 
     private static GoalResult Burst(Scenario scenario, SimulationMetrics m)

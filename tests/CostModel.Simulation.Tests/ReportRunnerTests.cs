@@ -9,7 +9,7 @@ public sealed class ReportRunnerTests : IDisposable
     [
         "scenario", "policy", "p50LatencySeconds", "p95LatencySeconds", "p99LatencySeconds", "completedRequests",
         "failedRequests", "batteryWattHoursDrained", "batteryFloorViolations", "apiDollars", "meteredGigabytes",
-        "routeFlaps", "maxBurstShare", "unplugReactionSeconds", "latencyDollars", "energyDollars", "batteryDollars",
+        "routeFlaps", "justifiedRouteFlaps", "maxBurstShare", "unplugReactionSeconds", "latencyDollars", "energyDollars", "batteryDollars",
         "meteredDollars", "totalDollars", "assumptions",
     ];
 
@@ -135,6 +135,29 @@ public sealed class ReportRunnerTests : IDisposable
         GoalResult burst = Assert.Single(GoalCheck.Evaluate(new ScenarioResults(scenario, [ours])), g => g.Goal.StartsWith("max burst share", StringComparison.Ordinal));
         Assert.Equal(verdict, burst.VerdictText);
         Assert.StartsWith("3.00x", burst.Figures, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missed_flap_goal_says_how_many_moves_the_truth_justified()
+    {
+        Testing.Simulation.Scenario scenario = Testing.Simulation.Scenario.BuiltIn("near-equal-nodes");
+        Testing.Simulation.SimulationResult Result(string policy, int flaps, int justified) => new()
+        {
+            Scenario = scenario.Name, Policy = policy, Seed = 1, Requests = [], Battery = [], Decisions = [],
+            Metrics = new Testing.Simulation.SimulationMetrics { AffinityFollowUps = 90, RouteFlaps = flaps, JustifiedRouteFlaps = justified },
+        };
+
+        GoalResult Flaps(int ours, int justified, int oracle) => Assert.Single(
+            GoalCheck.Evaluate(new ScenarioResults(scenario, [Result("costmodel", ours, justified), Result("oracle", oracle, oracle)])),
+            g => g.Goal.StartsWith("route flaps", StringComparison.Ordinal));
+
+        GoalResult missed = Flaps(4, 3, 1);
+        Assert.Equal("**not met**", missed.VerdictText);
+        Assert.EndsWith("3 of 4 left a holder that was not the cheapest by the truth then (the oracle, asked at that instant, leaves it too), 1 left the truly cheapest", missed.Figures, StringComparison.Ordinal);
+
+        GoalResult met = Flaps(1, 0, 1);
+        Assert.Equal("met", met.VerdictText);
+        Assert.DoesNotContain("by the truth", met.Figures, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -414,7 +414,13 @@ internal sealed class OraclePolicy : Policy
     private const double JoulesPerKilowattHour = 3.6e6;
     private const double HalfChargePercent = 50;
 
-    public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
+    public override string? Choose(SimulationRun run, SimHost router, SimRequest request) => TrueCheapest(run, router, request);
+
+    /// <summary>
+    /// The cheapest target by the truth at this instant, as the oracle picks it; side-effect free,
+    /// so the simulator also asks it to judge another policy's decision (a route flap the truth justified).
+    /// </summary>
+    internal static string? TrueCheapest(SimulationRun run, SimHost router, SimRequest request)
     {
         string? best = null;
         double bestCost = double.PositiveInfinity;

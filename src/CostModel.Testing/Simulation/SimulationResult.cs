@@ -78,6 +78,13 @@ public sealed record SimulationMetrics
     /// </summary>
     public int RouteFlaps { get; init; }
 
+    /// <summary>
+    /// The route flaps the truth justified: at the decision the holder was not the cheapest target by
+    /// the simulator's truth (the oracle policy, asked at that instant with the same state, would have
+    /// left it too). The rest moved a conversation off the truly cheapest node.
+    /// </summary>
+    public int JustifiedRouteFlaps { get; init; }
+
     /// <summary>Requests that carried an affinity key after the first of their conversation (the flaps' denominator).</summary>
     public int AffinityFollowUps { get; init; }
 

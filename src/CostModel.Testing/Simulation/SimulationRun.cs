@@ -51,6 +51,7 @@ internal sealed class SimulationRun : IDisposable
     private int _outstanding;
     private int _violations;
     private int _flaps;
+    private int _justifiedFlaps;
     private int _followUps;
     private double _meteredBytes;
     private double _apiDollars;
@@ -681,6 +682,12 @@ internal sealed class SimulationRun : IDisposable
                 if (r.CachedOn is { } holder && !string.Equals(holder, target, StringComparison.Ordinal) && Qualifies(router, Find(holder), r))
                 {
                     _flaps++;
+
+                    // Judged by the truth at this instant: the oracle, asked now, leaves the holder too.
+                    if (!string.Equals(OraclePolicy.TrueCheapest(this, router, r), holder, StringComparison.Ordinal))
+                    {
+                        _justifiedFlaps++;
+                    }
                 }
             }
         }
@@ -751,6 +758,7 @@ internal sealed class SimulationRun : IDisposable
             MeteredGigabytes = Round(_meteredBytes / BytesPerGigabyte),
             RouteFlaps = _flaps,
             AffinityFollowUps = _followUps,
+            JustifiedRouteFlaps = _justifiedFlaps,
             MaxBurstShare = burstShare is { } b ? Round(b) : null,
             UnplugReactionSeconds = UnplugReaction(),
             ApiRequests = _apiRequests,

@@ -154,6 +154,20 @@ public sealed class MeshSimulatorTests
     }
 
     [Fact]
+    public void A_flap_is_judged_by_the_truth_at_its_instant_so_the_oracles_are_all_justified_and_a_greedy_routers_are_not()
+    {
+        // The oracle moves a conversation only to the truly cheapest target, so each of its flaps left a
+        // holder that was not the cheapest; greedy-original chases reported prices and leaves truly
+        // cheapest holders too.
+        Scenario scenario = Scenario.BuiltIn("near-equal-nodes");
+        SimulationResult oracle = MeshSimulator.Run(scenario, RoutingPolicies.Oracle, Seed);
+        SimulationResult greedy = MeshSimulator.Run(scenario, RoutingPolicies.GreedyOriginal, Seed);
+        Assert.True(oracle.Metrics.RouteFlaps > 0, "the oracle never flapped: the case is not exercised");
+        Assert.Equal(oracle.Metrics.RouteFlaps, oracle.Metrics.JustifiedRouteFlaps);
+        Assert.InRange(greedy.Metrics.JustifiedRouteFlaps, 0, greedy.Metrics.RouteFlaps - 1);
+    }
+
+    [Fact]
     public void The_api_spend_of_each_router_stays_within_its_daily_budget()
     {
         Scenario scenario = Scenario.BuiltIn("api-budget");
