@@ -305,13 +305,26 @@ internal sealed class HerdSpread
     /// <see cref="RecentTimeConstant"/> of recent rate, 1 / <see cref="UsualRateTimeConstant"/> of
     /// usual rate). Each request of a surge then stands for the band of the herd its own arrival
     /// adds, and a router's successive requests sweep the allocation from the cheapest places up,
-    /// as every other router's do.
+    /// as every other router's do. In a large mesh (<see cref="IsLargeMesh"/>), once this request's
+    /// rise is a surge the rise without it counts in full, below <see cref="LargeMeshClumpRequests"/>
+    /// too: the herd counts a surge's first requests there, so the herd placed before the second
+    /// request holds the first ones (which a quiet router drew from the usual herd's allocation, the
+    /// cheapest places), and the second request's band starts above them instead of at the cheapest
+    /// again (docs/routing.md, "The ninth round").
     /// </summary>
     /// <param name="rise">The rise with this request counted (<see cref="Arrived(DateTimeOffset)"/>), requests per second.</param>
     /// <param name="routers">How many routers may be placing, at least 1.</param>
-    /// <returns>The herd placed before this request, requests.</returns>
-    public static double Placed(double rise, int routers) =>
-        Herd(rise - (1 / RecentSeconds) + (1 / UsualSeconds), routers);
+    /// <returns>The herd placed before this request, requests (0 when this request's rise is no surge).</returns>
+    public static double Placed(double rise, int routers)
+    {
+        double before = rise - (1 / RecentSeconds) + (1 / UsualSeconds);
+        if (!IsLargeMesh(routers))
+        {
+            return Herd(before, routers);
+        }
+
+        return rise > LargeMeshClumpRequests / RecentSeconds && before > 0 ? Others(routers) * before * StaleWindow.TotalSeconds : 0;
+    }
 
     /// <summary>
     /// Draws two candidates from this request's band of the water-filling allocation of the herd

@@ -140,6 +140,29 @@ public sealed class HerdSpreadTests
     }
 
     [Fact]
+    public void In_a_large_mesh_the_second_request_of_a_surge_finds_the_first_ones_placed()
+    {
+        var time = new FakeTimeProvider(T0);
+        var spread = new HerdSpread(time);
+        double rise = Arrive(spread, time, 2, TimeSpan.FromMilliseconds(200));
+
+        // A mesh of 100: two requests within 0.2 s are a surge (past 1.5 requests per 2 s), whose
+        // herd counts the first requests; so does the herd placed before the second request, although
+        // the rise without it is under the threshold: the second request's band starts above the
+        // other routers' first requests.
+        double before = rise - (1 / 2.0) + (1 / 60.0);
+        Assert.True(rise > HerdSpread.LargeMeshClumpRequests / 2.0 && before < HerdSpread.LargeMeshClumpRequests / 2.0, $"rise {rise}");
+        Assert.Equal(0, HerdSpread.Herd(before, 100));
+        Assert.Equal(99 * before * HerdSpread.StaleWindow.TotalSeconds, HerdSpread.Placed(rise, 100), 9);
+        Assert.True(HerdSpread.Placed(rise, 100) < HerdSpread.Herd(rise, 100));
+
+        // A mesh of 10 keeps the clumping allowance discounted: nothing is placed before a rise that
+        // is no surge there.
+        Assert.Equal(0, HerdSpread.Herd(rise, 10));
+        Assert.Equal(0, HerdSpread.Placed(rise, 10));
+    }
+
+    [Fact]
     public void A_small_herd_stays_on_the_cheapest_when_it_can_absorb_it()
     {
         // Herd 5 on A (rises 0.1 a request): its price reaches 1.5, still below B's 2.0.
