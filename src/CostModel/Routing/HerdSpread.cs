@@ -224,7 +224,7 @@ internal sealed class HerdSpread
             surge = surge > 0 ? surge : 0;
         }
 
-        return Others(routers) * surge * StaleWindow.TotalSeconds;
+        return OverStaleWindow(surge, routers);
     }
 
     /// <summary>
@@ -323,7 +323,7 @@ internal sealed class HerdSpread
             return Herd(before, routers);
         }
 
-        return rise > LargeMeshClumpRequests / RecentSeconds && before > 0 ? Others(routers) * before * StaleWindow.TotalSeconds : 0;
+        return rise > LargeMeshClumpRequests / RecentSeconds && before > 0 ? OverStaleWindow(before, routers) : 0;
     }
 
     /// <summary>
@@ -424,6 +424,9 @@ internal sealed class HerdSpread
 
     // The routers other than this one among those that may be placing.
     private static int Others(int routers) => routers > 1 ? routers - 1 : 0;
+
+    // The requests the other routers place at a surge of this rate (requests per second each) over the stale window.
+    private static double OverStaleWindow(double surge, int routers) => Others(routers) * surge * StaleWindow.TotalSeconds;
 
     // A count's rate over its time constant, capped as a node's meter caps it.
     private static double Rate(double count, double timeConstantSeconds) =>
