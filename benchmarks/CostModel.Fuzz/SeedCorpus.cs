@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using CostModel.Factors;
 using CostModel.Gossip.Wire;
@@ -8,8 +9,11 @@ namespace CostModel.Fuzz;
 /// The seed corpus: a handful of small inputs the receiver accepts, one per shape of message it
 /// handles (a state, a state with capabilities, a challenge, an echo, a sync request, and a whole
 /// datagram delivered unwrapped), so AFL starts from messages that reach the merge rather than from
-/// bytes that die at the first check. Written by <c>--write-corpus DIR</c>; each seed is checked
-/// against a fresh receiver first.
+/// bytes that die at the first check. States come in each layout a receiver reads: this version's
+/// (with an arrival rate known, and without), and the older one without the arrival rate (a prefix
+/// of this one). Written by <c>--write-corpus DIR</c>, which <c>run.sh</c> calls before every fresh
+/// run, so the seeds always follow the wire format they are built with; each seed is checked against
+/// a fresh receiver first.
 /// </summary>
 internal static class SeedCorpus
 {
@@ -23,6 +27,7 @@ internal static class SeedCorpus
         byte[] laptop = StateRecord("seed-laptop", Laptop(), now);
         byte[] gpuBox = StateRecord("seed-gpu-box", GpuBox(), now);
         byte[] capabilities = CapabilitiesRecord("seed-gpu-box");
+        byte[] busy = StateRecord("seed-busy", Busy(), now);
 
         // A cookie the receiver did not make: its echo is refused as proof (the secret is drawn per
         // process, so no stored echo could ever be valid) but the message, fresh, is still taken.
@@ -41,6 +46,8 @@ internal static class SeedCorpus
             ("echo", FuzzInput.Wrapped(MessageType.Gossip, echo)),
             ("sync-request", FuzzInput.Wrapped(MessageType.SyncRequest, laptop)),
             ("raw-state", FuzzInput.Raw(sealedState.AsSpan(0, sealedLength))),
+            ("state-arrivals", FuzzInput.Wrapped(MessageType.Gossip, busy)),
+            ("state-before-arrivals", FuzzInput.Wrapped(MessageType.Gossip, CutTo(laptop, WireFormat.StateMinimumBytes))),
         ];
     }
 
@@ -67,6 +74,17 @@ internal static class SeedCorpus
         }
 
         return written;
+    }
+
+    // A state record of this version cut to an older layout's length after the node id, its record
+    // length rewritten: what a sender of that version wrote (the older layout is a prefix of this one).
+    private static byte[] CutTo(byte[] record, int bytesAfterId)
+    {
+        int idBytes = record[WireFormat.RecordHeaderBytes];
+        int payload = 1 + idBytes + bytesAfterId;
+        byte[] cut = record[..(WireFormat.RecordHeaderBytes + payload)];
+        BinaryPrimitives.WriteUInt16LittleEndian(cut.AsSpan(1), (ushort)payload);
+        return cut;
     }
 
     private static byte[] StateRecord(string nodeId, NodeCostFactors factors, long nowTicks)
@@ -134,6 +152,13 @@ internal static class SeedCorpus
     }
 
     // A mains-powered box with two GPUs inside a CPU-limited container; some readings unknown or unsupported.
+    // The laptop with its server's arrival meter: the field appended last to the state layout.
+    private static NodeCostFactors Busy()
+    {
+        NodeCostFactors laptop = Laptop();
+        return laptop with { Pending = laptop.Pending with { ArrivalsPerSecond = Reading.Estimated(3.5, laptop.CapturedAt, "seed") } };
+    }
+
     private static NodeCostFactors GpuBox()
     {
         DateTimeOffset t = GossipReceiverTarget.Now.AddSeconds(-30);

@@ -43,12 +43,18 @@ fi
 echo "== publishing Release"
 rm -rf "$work/app"
 dotnet publish "$here/CostModel.Fuzz.csproj" -c Release -o "$work/app" --nologo -v quiet
+# The seeds, written by this build (each checked to be accepted), so that they follow the wire
+# format of the code being fuzzed: a committed copy went stale when the state layout grew, and AFL
+# then started from records every receiver refused.
+echo "== writing the seed corpus"
+rm -rf "$work/seeds"
+dotnet "$work/app/CostModel.Fuzz.dll" --write-corpus "$work/seeds" >/dev/null
 echo "== instrumenting CostModel.dll"
 "$work/tools/sharpfuzz" "$work/app/CostModel.dll"
 
 # --- fuzz ------------------------------------------------------------------------------------
 if [ "${FUZZ_FRESH:-0}" = 1 ]; then rm -rf "$work/findings"; fi
-inputs="$here/corpus"
+inputs="$work/seeds"
 if [ -f "$work/findings/default/fuzzer_stats" ]; then
   inputs=-   # AFL's "resume": the queue already in the findings folder is the corpus
   echo "== resuming the findings in $work/findings (FUZZ_FRESH=1 starts over)"
