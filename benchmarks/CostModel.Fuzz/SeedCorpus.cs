@@ -151,7 +151,6 @@ internal static class SeedCorpus
         };
     }
 
-    // A mains-powered box with two GPUs inside a CPU-limited container; some readings unknown or unsupported.
     // The laptop with its server's arrival meter: the field appended last to the state layout.
     private static NodeCostFactors Busy()
     {
@@ -159,6 +158,7 @@ internal static class SeedCorpus
         return laptop with { Pending = laptop.Pending with { ArrivalsPerSecond = Reading.Estimated(3.5, laptop.CapturedAt, "seed") } };
     }
 
+    // A mains-powered box with two GPUs inside a CPU-limited container; some readings unknown or unsupported.
     private static NodeCostFactors GpuBox()
     {
         DateTimeOffset t = GossipReceiverTarget.Now.AddSeconds(-30);
