@@ -11,6 +11,8 @@ namespace CostModel.Tests.Gossip;
 /// </summary>
 public sealed class FuzzSeedCorpusTests : IDisposable
 {
+    // 2 min: each run of the fuzzer takes about a second; the bound only ends a hung process, on a
+    // two-core machine shared with the rest of the suite.
     private static readonly TimeSpan ProcessTimeout = TimeSpan.FromMinutes(2);
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "costmodel-fuzz-seeds-" + Guid.NewGuid().ToString("N"));
