@@ -23,16 +23,32 @@ namespace CostModel.Fuzz;
 /// AFL keeps an input for the coverage it showed, and an input whose path depended on a counter
 /// would show different coverage each time it ran.
 /// </para>
+/// <para>
+/// Byte 0 equal to <see cref="ClockTag"/> delivers nothing: it moves the receiver's clock and the
+/// proven sender's forward together by (byte 1 + 1) x <see cref="ClockStep"/> (one step without a
+/// byte 1), firing whatever timers fall due (gossip rounds, liveness, tombstone and proof expiry),
+/// so that inputs which follow meet a receiver whose state has aged. Message type 127 is one of the
+/// unknown types; the others (3 to 126) still reach the receiver.
+/// </para>
 /// </remarks>
 internal static class FuzzInput
 {
     /// <summary>The bit of byte 0 that says "deliver the rest unwrapped".</summary>
     public const byte RawFlag = 0x80;
 
+    /// <summary>Byte 0 of an input that only moves the clocks forward.</summary>
+    public const byte ClockTag = 0x7F;
+
     /// <summary>
-    /// The sender clock written into every wrapped message: the value the proven sender had when it
-    /// answered the challenge, so every wrapped input is exactly as fresh as that answer. (The
-    /// receiver's clock is frozen too, so the offset between the two never moves.)
+    /// 250 ms: one step of a clock input, about a gossip round (200 ms); a byte's 256 steps (64 s)
+    /// pass the defaults' dead-after (30 s) and remove-after (60 s) in one input.
+    /// </summary>
+    public static readonly TimeSpan ClockStep = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The sender clock written into a wrapped message before any clock input: the value the proven
+    /// sender had when it answered the challenge. Clock inputs move it with the receiver's clock, so
+    /// the offset between the two never changes and every wrapped input is as fresh as that answer.
     /// </summary>
     public const long SenderClockMs = 60_000;
 
@@ -45,8 +61,9 @@ internal static class FuzzInput
     /// <summary>Turns an input into the bytes to deliver; returns their length in <paramref name="datagram"/>.</summary>
     /// <param name="input">The fuzz input.</param>
     /// <param name="datagram">At least <see cref="MaxDatagram"/> bytes.</param>
+    /// <param name="senderClockMs">The proven sender's clock now (<see cref="SenderClockMs"/> plus the time clock inputs moved).</param>
     /// <param name="wrapped">True when the input was wrapped in a header and checksum; false when delivered raw.</param>
-    public static int ToDatagram(ReadOnlySpan<byte> input, Span<byte> datagram, out bool wrapped)
+    public static int ToDatagram(ReadOnlySpan<byte> input, Span<byte> datagram, long senderClockMs, out bool wrapped)
     {
         if (input.IsEmpty || (input[0] & RawFlag) != 0)
         {
@@ -61,14 +78,22 @@ internal static class FuzzInput
         int overhead = WireFormat.Overhead(WireProtection.None);
         ReadOnlySpan<byte> body = input[1..];
         body = body[..Math.Min(body.Length, MaxDatagram - overhead)];
-        return Seal(datagram, (MessageType)input[0], body);
+        return Seal(datagram, (MessageType)input[0], body, senderClockMs);
     }
 
+    /// <summary>The time a clock input (byte 0 <see cref="ClockTag"/>) moves the clocks by; zero for any other input.</summary>
+    public static TimeSpan ClockAdvance(ReadOnlySpan<byte> input) =>
+        input.IsEmpty || input[0] != ClockTag ? TimeSpan.Zero : ClockStep * (input.Length > 1 ? input[1] + 1 : 1);
+
     /// <summary>Writes an unauthenticated message of the proven sender: header, records, CRC-32.</summary>
+    /// <param name="destination">The buffer.</param>
+    /// <param name="type">The message type.</param>
+    /// <param name="records">The records.</param>
+    /// <param name="senderClockMs">The sender's clock (<see cref="SenderClockMs"/> before any clock input).</param>
     /// <returns>The message's length.</returns>
-    public static int Seal(Span<byte> destination, MessageType type, ReadOnlySpan<byte> records)
+    public static int Seal(Span<byte> destination, MessageType type, ReadOnlySpan<byte> records, long senderClockMs = SenderClockMs)
     {
-        int at = WireCodec.WriteHeader(destination, type, ClusterHash, GossipKeyring.None, SenderClockMs);
+        int at = WireCodec.WriteHeader(destination, type, ClusterHash, GossipKeyring.None, senderClockMs);
         records.CopyTo(destination[at..]);
         return WireCodec.Seal(destination, at + records.Length, GossipKeyring.None);
     }
@@ -81,6 +106,9 @@ internal static class FuzzInput
         records.CopyTo(input.AsSpan(1));
         return input;
     }
+
+    /// <summary>Makes a fuzz input that moves the clocks forward by <paramref name="steps"/> x <see cref="ClockStep"/> (1 to 256).</summary>
+    public static byte[] Clock(int steps) => [ClockTag, (byte)(Math.Clamp(steps, 1, 256) - 1)];
 
     /// <summary>Makes a fuzz input that delivers <paramref name="datagram"/> unwrapped.</summary>
     public static byte[] Raw(ReadOnlySpan<byte> datagram)

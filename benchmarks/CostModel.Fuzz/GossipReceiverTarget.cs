@@ -15,10 +15,12 @@ namespace CostModel.Fuzz;
 /// <see cref="InvariantViolationException"/> when one is broken.
 /// </summary>
 /// <remarks>
-/// The clock is a frozen <see cref="FakeTimeProvider"/>: the receiver's clock and the sender clock in
-/// every wrapped input (<see cref="FuzzInput.SenderClockMs"/>) never drift apart, so the sender
-/// stays proven and fresh for the whole run, and no timer (rounds, liveness, proof expiry) fires.
-/// What the fuzzer explores is what one peer's datagrams can do to a receiver, not time.
+/// The clock is a <see cref="FakeTimeProvider"/> that only clock inputs move
+/// (<see cref="FuzzInput.ClockTag"/>): the receiver's clock and the sender clock in every wrapped
+/// input move together, so the offset between them never changes; when a move lets the sender's
+/// proof lapse, the sender proves itself again (as a real peer answers a challenge) before the next
+/// input. The timers that fall due on a move (rounds, liveness, tombstone and proof expiry) run on
+/// the receiver as they would in a host, and what they send is checked as a receive's replies are.
 /// </remarks>
 internal sealed class GossipReceiverTarget : IDisposable
 {
@@ -28,9 +30,13 @@ internal sealed class GossipReceiverTarget : IDisposable
     /// <summary>The receiver's node id.</summary>
     public const string ReceiverId = "fuzz-target";
 
-    /// <summary>The frozen instant of the receiver's clock (and of the seed corpus's states).</summary>
+    /// <summary>The receiver's clock at its start, before any clock input (and the seed corpus's states' time).</summary>
     public static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
 
+    // What the adapter counts when a round throws (its timer callback's last-resort catch).
+    private const string RoundFailed = "round-failed";
+
+    private readonly FakeTimeProvider _time = new(Now);
     private readonly ServiceProvider _provider;
     private readonly GossipAdapter _adapter;
     private readonly MeshView _view;
@@ -47,7 +53,7 @@ internal sealed class GossipReceiverTarget : IDisposable
     public GossipReceiverTarget()
     {
         var services = new ServiceCollection();
-        services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
+        services.AddSingleton<TimeProvider>(_time);
 
         // The host's meter factory, as a real host has (AddMetrics).
         services.AddMetrics();
@@ -62,6 +68,15 @@ internal sealed class GossipReceiverTarget : IDisposable
         _rejections = new RejectionCounter(_provider.GetRequiredService<CostModelMetrics>().Meter);
         _outgoingSubscription = _adapter.Outgoing.Subscribe(new OutgoingObserver(this));
         Prove();
+
+        // The rounds, as a host's AddGossip() hosted service starts them: the first runs now, the
+        // others only when a clock input moves the clock (sampling, publishing, liveness,
+        // tombstones), never on a message.
+        _adapter.Start();
+        if (_outgoingViolation is { } first)
+        {
+            throw new InvalidOperationException(first);
+        }
     }
 
     /// <summary>Inputs delivered so far.</summary>
@@ -82,7 +97,13 @@ internal sealed class GossipReceiverTarget : IDisposable
     /// <exception cref="InvariantViolationException">An invariant was broken.</exception>
     public bool Run(ReadOnlySpan<byte> input)
     {
-        int length = FuzzInput.ToDatagram(input, _datagram, out _);
+        TimeSpan advance = FuzzInput.ClockAdvance(input);
+        if (advance > TimeSpan.Zero)
+        {
+            return MoveClock(advance);
+        }
+
+        int length = FuzzInput.ToDatagram(input, _datagram, SenderClockMs, out _);
         ReadOnlySpan<byte> datagram = _datagram.AsSpan(0, length);
         long internalErrors = _rejections.InternalErrors;
         _rejections.ClearReasons();
@@ -120,24 +141,80 @@ internal sealed class GossipReceiverTarget : IDisposable
         _provider.Dispose();
     }
 
+    /// <summary>The time clock inputs moved the clocks by so far.</summary>
+    public TimeSpan Elapsed => _time.GetUtcNow() - Now;
+
+    // The proven sender's clock now: where it stood when it answered the challenge, moved as the receiver's.
+    private long SenderClockMs => FuzzInput.SenderClockMs + (long)Elapsed.TotalMilliseconds;
+
+    // A clock input: both clocks move, the receiver's due timers run (what they send is checked by the
+    // outgoing observer), the view must still read, and the sender proves itself again if its proof
+    // lapsed. Counted as accepted when nothing broke: no message was offered.
+    private bool MoveClock(TimeSpan advance)
+    {
+        long internalErrors = _rejections.InternalErrors;
+        _rejections.ClearReasons();
+        _outgoingViolation = null;
+        _time.Advance(advance);
+        Inputs++;
+        ProveAgainIfLapsed();
+        if (_rejections.InternalErrors != internalErrors || _rejections.Reasons.Contains(RoundFailed))
+        {
+            throw new InvariantViolationException($"A round or a receive reached a last-resort catch ({string.Join(", ", _rejections.Reasons)}) after the clock moved {advance}.");
+        }
+
+        if (_outgoingViolation is { } outgoing)
+        {
+            throw new InvariantViolationException(outgoing);
+        }
+
+        CheckViewReads();
+        Accepted++;
+        return true;
+    }
+
     // The first message from an unknown address is refused and answered with a challenge; the
     // echo of that cookie, at the same sender clock, proves the address (docs/gossip-wire-format.md,
-    // "Proving senders"). Done once: afterwards every wrapped input is as fresh as the echo was.
+    // "Proving senders"). Done once at the start; afterwards every wrapped input is as fresh as the
+    // echo was, until a clock input lets the proof lapse (ProveAgainIfLapsed).
     private void Prove()
     {
-        int length = FuzzInput.Seal(_datagram, MessageType.Gossip, []);
-        if (_adapter.Receive(_datagram.AsSpan(0, length), SenderAddress) || _challenge is not { } cookie)
+        if (TryProve() is not Proof.ByEcho)
         {
-            throw new InvalidOperationException("The receiver did not challenge a sender it had never heard.");
+            throw new InvalidOperationException("The receiver did not challenge a sender it had never heard, or did not take the echo of its own challenge.");
+        }
+    }
+
+    // An empty message from the sender: taken while its proof holds; refused with a challenge once it
+    // lapsed, which the echo answers.
+    private void ProveAgainIfLapsed()
+    {
+        if (TryProve() is Proof.Failed)
+        {
+            throw new InvariantViolationException($"The sender could not prove itself again after the clock moved to +{Elapsed}: a peer that answers every challenge is shut out.");
+        }
+    }
+
+    // Whether the sender is proven afterwards, and how: an empty message taken as it is (still
+    // proven), or refused, challenged, and the echo taken.
+    private Proof TryProve()
+    {
+        _challenge = null;
+        int length = FuzzInput.Seal(_datagram, MessageType.Gossip, [], SenderClockMs);
+        if (_adapter.Receive(_datagram.AsSpan(0, length), SenderAddress))
+        {
+            return Proof.StillProven;
+        }
+
+        if (_challenge is not { } cookie)
+        {
+            return Proof.Failed;
         }
 
         byte[] echo = new byte[WireCodec.CookieRecordBytes];
         WireCodec.TryWriteCookie(echo, RecordKind.Echo, cookie, out _);
-        length = FuzzInput.Seal(_datagram, MessageType.Gossip, echo);
-        if (!_adapter.Receive(_datagram.AsSpan(0, length), SenderAddress))
-        {
-            throw new InvalidOperationException("The receiver did not take the echo of its own challenge.");
-        }
+        length = FuzzInput.Seal(_datagram, MessageType.Gossip, echo, SenderClockMs);
+        return _adapter.Receive(_datagram.AsSpan(0, length), SenderAddress) ? Proof.ByEcho : Proof.Failed;
     }
 
     // The router reads the view after any receive: building it must never throw, whatever was merged.
@@ -183,7 +260,7 @@ internal sealed class GossipReceiverTarget : IDisposable
                 continue;
             }
 
-            WireRejection read = WireCodec.TryReadState(payload, Now.UtcTicks, _id, out int idLength, out WireNodeState state);
+            WireRejection read = WireCodec.TryReadState(payload, _time.GetUtcNow().UtcTicks, _id, out int idLength, out WireNodeState state);
             if (read != WireRejection.None)
             {
                 throw new InvariantViolationException($"Receive accepted a message with a state record that does not read ({read}): {Convert.ToHexString(datagram)}");
@@ -233,7 +310,7 @@ internal sealed class GossipReceiverTarget : IDisposable
 
                 WireRejection read = (RecordKind)kind switch
                 {
-                    RecordKind.NodeState => WireCodec.TryReadState(payload, Now.UtcTicks, _id, out _, out _),
+                    RecordKind.NodeState => WireCodec.TryReadState(payload, _time.GetUtcNow().UtcTicks, _id, out _, out _),
                     RecordKind.Capabilities => WireCodec.TryReadCapabilities(payload, _id, out _, out _, out _),
                     RecordKind.Challenge => CaptureChallenge(payload),
                     RecordKind.Echo => WireCodec.TryReadCookie(payload, out _),
@@ -262,6 +339,13 @@ internal sealed class GossipReceiverTarget : IDisposable
         }
 
         return read;
+    }
+
+    private enum Proof
+    {
+        Failed,
+        StillProven,
+        ByEcho,
     }
 
     /// <summary>Checks each message the receiver sends, on the thread that sent it (the receive's own).</summary>

@@ -11,7 +11,7 @@ namespace CostModel.Fuzz;
 /// datagram delivered unwrapped), so AFL starts from messages that reach the merge rather than from
 /// bytes that die at the first check. States come in each layout a receiver reads: this version's
 /// (with an arrival rate known, and without), and the older one without the arrival rate (a prefix
-/// of this one). Written by <c>--write-corpus DIR</c>, which <c>run.sh</c> calls before every fresh
+/// of this one). Two clock inputs (a second, a minute) move the receiver's time. Written by <c>--write-corpus DIR</c>, which <c>run.sh</c> calls before every fresh
 /// run, so the seeds always follow the wire format they are built with; each seed is checked against
 /// a fresh receiver first.
 /// </summary>
@@ -48,6 +48,8 @@ internal static class SeedCorpus
             ("raw-state", FuzzInput.Raw(sealedState.AsSpan(0, sealedLength))),
             ("state-arrivals", FuzzInput.Wrapped(MessageType.Gossip, busy)),
             ("state-before-arrivals", FuzzInput.Wrapped(MessageType.Gossip, CutTo(laptop, WireFormat.StateMinimumBytes))),
+            ("clock-second", FuzzInput.Clock(4)),
+            ("clock-minute", FuzzInput.Clock(256)),
         ];
     }
 
