@@ -17,7 +17,7 @@ namespace CostModel.Fuzz;
 /// </summary>
 internal static class SeedCorpus
 {
-    // One hour before the receiver's frozen clock: a node that started an hour ago.
+    // One hour before the receiver's starting clock: a node that started an hour ago.
     private static readonly long Generation = GossipReceiverTarget.Now.AddHours(-1).ToUnixTimeMilliseconds();
 
     /// <summary>The seeds, by file name.</summary>
