@@ -124,15 +124,5 @@ internal sealed class SampleProcess : IAsyncDisposable
         }
     }
 
-    private static string SampleDll(string sample)
-    {
-        // tests/<test project>/bin/<Configuration>/net10.0/ -> samples/<sample>/bin/<Configuration>/net10.0/
-        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        string framework = here.Name;
-        string configuration = here.Parent!.Name;
-        DirectoryInfo root = here.Parent.Parent!.Parent!.Parent!.Parent!;
-        string dll = Path.Combine(root.FullName, "samples", sample, "bin", configuration, framework, sample + ".dll");
-        Assert.True(File.Exists(dll), $"the sample was not built at {dll}");
-        return dll;
-    }
+    private static string SampleDll(string sample) => BuiltAssembly.PathOf("samples", sample);
 }

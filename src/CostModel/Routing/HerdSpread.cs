@@ -215,7 +215,7 @@ internal sealed class HerdSpread
         if (IsLargeMesh(routers))
         {
             // A large mesh: a rise past the lower allowance is a surge, counted in full.
-            surge = rise > LargeMeshClumpRequests / RecentSeconds ? rise : 0;
+            surge = IsLargeMeshSurge(rise) ? rise : 0;
         }
         else
         {
@@ -323,7 +323,7 @@ internal sealed class HerdSpread
             return Herd(before, routers);
         }
 
-        return rise > LargeMeshClumpRequests / RecentSeconds && before > 0 ? OverStaleWindow(before, routers) : 0;
+        return IsLargeMeshSurge(rise) && before > 0 ? OverStaleWindow(before, routers) : 0;
     }
 
     /// <summary>
@@ -424,6 +424,9 @@ internal sealed class HerdSpread
 
     // The routers other than this one among those that may be placing.
     private static int Others(int routers) => routers > 1 ? routers - 1 : 0;
+
+    // True when a large mesh's rise is a surge: past LargeMeshClumpRequests per recent time constant.
+    private static bool IsLargeMeshSurge(double rise) => rise > LargeMeshClumpRequests / RecentSeconds;
 
     // The requests the other routers place at a surge of this rate (requests per second each) over the stale window.
     private static double OverStaleWindow(double surge, int routers) => Others(routers) * surge * StaleWindow.TotalSeconds;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CostModel.Tests.Shared;
 
 namespace CostModel.Tests.Gossip;
 
@@ -70,15 +71,5 @@ public sealed class FuzzSeedCorpusTests : IDisposable
         return (process.ExitCode, output.Result + error.Result);
     }
 
-    private static string FuzzerDll()
-    {
-        // tests/CostModel.Tests/bin/<Configuration>/net10.0/ -> benchmarks/CostModel.Fuzz/bin/<Configuration>/net10.0/
-        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        string framework = here.Name;
-        string configuration = here.Parent!.Name;
-        DirectoryInfo root = here.Parent.Parent!.Parent!.Parent!.Parent!;
-        string dll = Path.Combine(root.FullName, "benchmarks", "CostModel.Fuzz", "bin", configuration, framework, "CostModel.Fuzz.dll");
-        Assert.True(File.Exists(dll), $"the fuzzer was not built at {dll}");
-        return dll;
-    }
+    private static string FuzzerDll() => BuiltAssembly.PathOf("benchmarks", "CostModel.Fuzz");
 }
