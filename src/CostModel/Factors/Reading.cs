@@ -54,6 +54,9 @@ public readonly struct Reading<T> : IEquatable<Reading<T>>
     /// <summary>Why there is no value, or null when there is one.</summary>
     public string? Reason => HasValue ? null : _note ?? NotCollected;
 
+    // The source or the reason, as Source and Reason read them (equality and hashing compare this).
+    private string? Note => HasValue ? _note : _note ?? NotCollected;
+
     /// <summary>Gets the value when there is one.</summary>
     /// <param name="value">The value, or <c>default</c> when there is none.</param>
     /// <returns>True when the reading has a value.</returns>
@@ -102,10 +105,15 @@ public readonly struct Reading<T> : IEquatable<Reading<T>>
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Compares what a reader sees: quality, time, the source or the reason, and the value when there
+    /// is one. So <c>default</c> (whose reason reads "not collected") equals a reading made Unknown
+    /// with that reason, and equals itself after a round trip through JSON, which writes the reason.
+    /// </remarks>
     public bool Equals(Reading<T> other) =>
         Quality == other.Quality
         && _observedUtcTicks == other._observedUtcTicks
-        && string.Equals(_note, other._note, StringComparison.Ordinal)
+        && string.Equals(Note, other.Note, StringComparison.Ordinal)
         && (!HasValue || EqualityComparer<T>.Default.Equals(_value, other._value));
 
     /// <inheritdoc />
@@ -113,7 +121,7 @@ public readonly struct Reading<T> : IEquatable<Reading<T>>
 
     /// <inheritdoc />
     public override int GetHashCode() =>
-        HashCode.Combine(Quality, _observedUtcTicks, _note, HasValue ? _value : default);
+        HashCode.Combine(Quality, _observedUtcTicks, Note, HasValue ? _value : default);
 
     /// <summary>Equality of quality, time, provenance and value.</summary>
     public static bool operator ==(Reading<T> left, Reading<T> right) => left.Equals(right);

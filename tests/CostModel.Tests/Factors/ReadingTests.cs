@@ -21,6 +21,22 @@ public sealed class ReadingTests
     }
 
     [Fact]
+    public void Equality_compares_what_a_reader_sees_the_default_reason_included()
+    {
+        Reading<double> unset = default;
+        Reading<double> saidSo = Reading.Unknown<double>("not collected");
+
+        // Same quality, time and reason as read: equal, with equal hashes.
+        Assert.Equal(unset, saidSo);
+        Assert.Equal(unset.GetHashCode(), saidSo.GetHashCode());
+
+        // Another reason, time or quality still tells them apart.
+        Assert.NotEqual(unset, Reading.Unknown<double>("probe failed"));
+        Assert.NotEqual(unset, Reading.Unknown<double>("not collected", At));
+        Assert.NotEqual(unset, Reading.NotSupported<double>("not collected"));
+    }
+
+    [Fact]
     public void Not_supported_keeps_its_reason_and_has_no_value()
     {
         Reading<double> reading = Reading.NotSupported<double>("no system battery", At);

@@ -172,6 +172,20 @@ public sealed class JsonRoundTripTests
     }
 
     [Fact]
+    public void A_reading_left_unset_round_trips_equal()
+    {
+        // The JSON writes an unset reading's reason ("not collected"); reading it back must give a
+        // reading equal to the unset one, or a snapshot with a reading nobody filled in would not
+        // round-trip equal (a new reading added to a group, left unset in a test's snapshot).
+        var original = new PowerFactors { BatteryPercent = Reading.Measured(40.0, At, "test") };
+
+        NodeCostFactors copy = CostModelJson.DeserializeFactors(CostModelJson.Serialize(new NodeCostFactors("n", 1, 2, At) { Power = original }));
+
+        Assert.Equal(original.BatteryRateWatts, copy.Power.BatteryRateWatts);
+        Assert.Equal(original, copy.Power);
+    }
+
+    [Fact]
     public void Missing_groups_read_back_as_unknown()
     {
         NodeCostFactors copy = CostModelJson.DeserializeFactors("""{"nodeId":"n","generation":1,"version":2,"capturedAt":"2026-11-27T12:00:00Z"}""");
