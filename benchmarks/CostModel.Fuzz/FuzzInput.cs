@@ -28,7 +28,20 @@ namespace CostModel.Fuzz;
 /// proven sender's forward together by (byte 1 + 1) x <see cref="ClockStep"/> (one step without a
 /// byte 1), firing whatever timers fall due (gossip rounds, liveness, tombstone and proof expiry),
 /// so that inputs which follow meet a receiver whose state has aged. Message type 127 is one of the
-/// unknown types; the others (3 to 126) still reach the receiver.
+/// unknown types; the others (3 to 125) still reach the receiver.
+/// </para>
+/// <para>
+/// Byte 0 equal to <see cref="DriftTag"/> first moves only the proven sender's clock, by byte 1
+/// read as a signed count of <see cref="ClockStep"/>s (0 counts as +1; -32 s to +32 s), as an NTP
+/// step or a suspended laptop moves a peer's clock, then delivers the rest (from byte 2) as the
+/// records of a gossip message written at the new clock. Past the receiver's freshness tolerance
+/// (10 s) that message, and the ones after it, carry a clock the receiver's proof of the sender no
+/// longer vouches for: held (when they bring news) and answered with a challenge (at most one a
+/// second), until a clock input lets the sender answer it (the held messages are then judged again).
+/// </para>
+/// <para>
+/// In a keyed mesh (<see cref="FuzzMesh"/>) a wrapped input is sealed with the mesh's first key
+/// instead of the CRC-32, so a mutation still reaches the records.
 /// </para>
 /// </remarks>
 internal static class FuzzInput
@@ -38,6 +51,9 @@ internal static class FuzzInput
 
     /// <summary>Byte 0 of an input that only moves the clocks forward.</summary>
     public const byte ClockTag = 0x7F;
+
+    /// <summary>Byte 0 of an input that only moves the sender's clock (either way).</summary>
+    public const byte DriftTag = 0x7E;
 
     /// <summary>
     /// 250 ms: one step of a clock input, about a gossip round (200 ms); a byte's 256 steps (64 s)
@@ -61,9 +77,10 @@ internal static class FuzzInput
     /// <summary>Turns an input into the bytes to deliver; returns their length in <paramref name="datagram"/>.</summary>
     /// <param name="input">The fuzz input.</param>
     /// <param name="datagram">At least <see cref="MaxDatagram"/> bytes.</param>
-    /// <param name="senderClockMs">The proven sender's clock now (<see cref="SenderClockMs"/> plus the time clock inputs moved).</param>
-    /// <param name="wrapped">True when the input was wrapped in a header and checksum; false when delivered raw.</param>
-    public static int ToDatagram(ReadOnlySpan<byte> input, Span<byte> datagram, long senderClockMs, out bool wrapped)
+    /// <param name="senderClockMs">The proven sender's clock now (<see cref="SenderClockMs"/> plus the time clock and drift inputs moved it).</param>
+    /// <param name="mesh">The mesh whose protection a wrapped input is sealed with.</param>
+    /// <param name="wrapped">True when the input was wrapped in a header and sealed; false when delivered raw.</param>
+    public static int ToDatagram(ReadOnlySpan<byte> input, Span<byte> datagram, long senderClockMs, FuzzMesh mesh, out bool wrapped)
     {
         if (input.IsEmpty || (input[0] & RawFlag) != 0)
         {
@@ -75,27 +92,40 @@ internal static class FuzzInput
         }
 
         wrapped = true;
-        int overhead = WireFormat.Overhead(WireProtection.None);
-        ReadOnlySpan<byte> body = input[1..];
-        body = body[..Math.Min(body.Length, MaxDatagram - overhead)];
-        return Seal(datagram, (MessageType)input[0], body, senderClockMs);
+        MessageType type = input[0] == DriftTag ? MessageType.Gossip : (MessageType)input[0];
+        ReadOnlySpan<byte> body = input[0] == DriftTag ? input[Math.Min(2, input.Length)..] : input[1..];
+        body = body[..Math.Min(body.Length, MaxDatagram - mesh.Overhead)];
+        return Seal(datagram, type, body, senderClockMs, mesh);
     }
 
     /// <summary>The time a clock input (byte 0 <see cref="ClockTag"/>) moves the clocks by; zero for any other input.</summary>
     public static TimeSpan ClockAdvance(ReadOnlySpan<byte> input) =>
         input.IsEmpty || input[0] != ClockTag ? TimeSpan.Zero : ClockStep * (input.Length > 1 ? input[1] + 1 : 1);
 
-    /// <summary>Writes an unauthenticated message of the proven sender: header, records, CRC-32.</summary>
+    /// <summary>The signed time a drift input (byte 0 <see cref="DriftTag"/>) moves the sender's clock by; zero for any other input.</summary>
+    public static TimeSpan SenderDrift(ReadOnlySpan<byte> input)
+    {
+        if (input.IsEmpty || input[0] != DriftTag)
+        {
+            return TimeSpan.Zero;
+        }
+
+        int steps = input.Length > 1 ? (sbyte)input[1] : 1;
+        return ClockStep * (steps == 0 ? 1 : steps);
+    }
+
+    /// <summary>Writes a message of the proven sender as a member of <paramref name="mesh"/> writes it: header, records, then the CRC-32, the HMAC tag or AES-GCM.</summary>
     /// <param name="destination">The buffer.</param>
     /// <param name="type">The message type.</param>
     /// <param name="records">The records.</param>
-    /// <param name="senderClockMs">The sender's clock (<see cref="SenderClockMs"/> before any clock input).</param>
+    /// <param name="senderClockMs">The sender's clock (<see cref="SenderClockMs"/> before any clock or drift input).</param>
+    /// <param name="mesh">The mesh.</param>
     /// <returns>The message's length.</returns>
-    public static int Seal(Span<byte> destination, MessageType type, ReadOnlySpan<byte> records, long senderClockMs = SenderClockMs)
+    public static int Seal(Span<byte> destination, MessageType type, ReadOnlySpan<byte> records, long senderClockMs, FuzzMesh mesh)
     {
-        int at = WireCodec.WriteHeader(destination, type, ClusterHash, GossipKeyring.None, senderClockMs);
+        int at = WireCodec.WriteHeader(destination, type, ClusterHash, mesh.Keyring, senderClockMs);
         records.CopyTo(destination[at..]);
-        return WireCodec.Seal(destination, at + records.Length, GossipKeyring.None);
+        return WireCodec.Seal(destination, at + records.Length, mesh.Keyring);
     }
 
     /// <summary>Makes a fuzz input that wraps <paramref name="records"/> as a message of <paramref name="type"/>.</summary>
@@ -109,6 +139,10 @@ internal static class FuzzInput
 
     /// <summary>Makes a fuzz input that moves the clocks forward by <paramref name="steps"/> x <see cref="ClockStep"/> (1 to 256).</summary>
     public static byte[] Clock(int steps) => [ClockTag, (byte)(Math.Clamp(steps, 1, 256) - 1)];
+
+    /// <summary>Makes a fuzz input that moves the sender's clock by <paramref name="steps"/> x <see cref="ClockStep"/> (-128 to 127, not 0) and then sends <paramref name="records"/> as a gossip message.</summary>
+    public static byte[] Drift(int steps, ReadOnlySpan<byte> records) =>
+        [DriftTag, unchecked((byte)(sbyte)Math.Clamp(steps, sbyte.MinValue, sbyte.MaxValue)), .. records];
 
     /// <summary>Makes a fuzz input that delivers <paramref name="datagram"/> unwrapped.</summary>
     public static byte[] Raw(ReadOnlySpan<byte> datagram)

@@ -9,10 +9,10 @@ using Microsoft.Extensions.Time.Testing;
 namespace CostModel.Fuzz;
 
 /// <summary>
-/// One receiving <see cref="GossipAdapter"/>, built through DI as a host builds it, with one sender
-/// address proven by the real challenge and echo; <see cref="Run"/> delivers one fuzz input from
-/// that address and checks the receive path's invariants, throwing
-/// <see cref="InvariantViolationException"/> when one is broken.
+/// One receiving <see cref="GossipAdapter"/>, built through DI as a host builds it in a mesh open,
+/// signed or encrypted (<see cref="FuzzMesh"/>), with one sender address proven by the real
+/// challenge and echo; <see cref="Run"/> delivers one fuzz input from that address and checks the
+/// receive path's invariants, throwing <see cref="InvariantViolationException"/> when one is broken.
 /// </summary>
 /// <remarks>
 /// The clock is a <see cref="FakeTimeProvider"/> that only clock inputs move
@@ -21,8 +21,13 @@ namespace CostModel.Fuzz;
 /// proof lapse, the sender proves itself again (as a real peer answers a challenge) before the next
 /// input. The timers that fall due on a move (rounds, liveness, tombstone and proof expiry) run on
 /// the receiver as they would in a host, and what they send is checked as a receive's replies are.
+/// A drift input (<see cref="FuzzInput.DriftTag"/>) moves the sender's clock alone and sends a
+/// message at the new clock: past the freshness tolerance it and the messages after it are held and
+/// challenged (at most once a second), and at the next clock input the sender answers the latest
+/// challenge it was sent, as a peer does, which releases them; within a second of the last
+/// challenge there may be none yet, and the sender tries again at the clock input after.
 /// </remarks>
-internal sealed class GossipReceiverTarget : IDisposable
+internal sealed class GossipReceiverTarget : IFuzzTarget
 {
     /// <summary>The proven sender's address: every input arrives from it.</summary>
     public const string SenderAddress = "fuzz-sender:7946";
@@ -37,6 +42,7 @@ internal sealed class GossipReceiverTarget : IDisposable
     private const string RoundFailed = "round-failed";
 
     private readonly FakeTimeProvider _time = new(Now);
+    private readonly FuzzMesh _mesh;
     private readonly ServiceProvider _provider;
     private readonly GossipAdapter _adapter;
     private readonly MeshView _view;
@@ -48,10 +54,18 @@ internal sealed class GossipReceiverTarget : IDisposable
     private Cookie? _challenge;
     private string? _outgoingViolation;
 
-    /// <summary>Builds the receiver and proves <see cref="SenderAddress"/>.</summary>
+    // How far drift inputs moved the sender's clock from the receiver's, ms.
+    private long _driftMs;
+
+    // When the receiver last sent the sender a challenge.
+    private DateTimeOffset _lastChallengeAt;
+
+    /// <summary>Builds the receiver in <paramref name="mesh"/> and proves <see cref="SenderAddress"/>.</summary>
+    /// <param name="mesh">How the mesh protects its messages.</param>
     /// <exception cref="InvalidOperationException">The receiver did not challenge the sender, or did not take its echo.</exception>
-    public GossipReceiverTarget()
+    public GossipReceiverTarget(FuzzMesh mesh)
     {
+        _mesh = mesh;
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(_time);
 
@@ -59,7 +73,9 @@ internal sealed class GossipReceiverTarget : IDisposable
         services.AddMetrics();
         services.AddCostModel(o => o.NodeId = ReceiverId).AddGossip().Configure<GossipOptions>(o =>
         {
-            o.AllowUnauthenticated = true;
+            o.Keys = [.. mesh.Keys];
+            o.Encrypt = mesh.Encrypt;
+            o.AllowUnauthenticated = !mesh.IsKeyed;
             o.Dissemination = GossipDissemination.Pull;
         });
         _provider = services.BuildServiceProvider();
@@ -88,8 +104,19 @@ internal sealed class GossipReceiverTarget : IDisposable
     /// <summary>The rejection reasons the last input was counted under, in order (empty when it was accepted cleanly).</summary>
     public IReadOnlyList<string> LastReasons => _rejections.Reasons;
 
+    /// <summary>True when the last input drew a challenge to the sender: a message whose clock no longer fits the sender's proof, or a clock input after which the sender proved itself again.</summary>
+    public bool Challenged { get; private set; }
+
     /// <summary>Nodes in the receiver's view now.</summary>
     public int ViewCount => _view.Nodes.Count;
+
+    /// <inheritdoc />
+    public string Describe(bool result)
+    {
+        string reasons = LastReasons.Count == 0 ? "" : $" ({string.Join(", ", LastReasons)})";
+        string challenged = Challenged ? "; the sender challenged" : "";
+        return $"{(result ? "accepted" : "refused")}{reasons}{challenged}; view of {ViewCount} node(s)";
+    }
 
     /// <summary>Delivers one fuzz input from the proven sender and checks every invariant.</summary>
     /// <param name="input">The input (<see cref="FuzzInput"/> says how it is read).</param>
@@ -97,13 +124,16 @@ internal sealed class GossipReceiverTarget : IDisposable
     /// <exception cref="InvariantViolationException">An invariant was broken.</exception>
     public bool Run(ReadOnlySpan<byte> input)
     {
+        Challenged = false;
         TimeSpan advance = FuzzInput.ClockAdvance(input);
         if (advance > TimeSpan.Zero)
         {
             return MoveClock(advance);
         }
 
-        int length = FuzzInput.ToDatagram(input, _datagram, SenderClockMs, out _);
+        // A drift input moves the sender's clock before its message is written (zero for any other input).
+        _driftMs += (long)FuzzInput.SenderDrift(input).TotalMilliseconds;
+        int length = FuzzInput.ToDatagram(input, _datagram, SenderClockMs, _mesh, out _);
         ReadOnlySpan<byte> datagram = _datagram.AsSpan(0, length);
         long internalErrors = _rejections.InternalErrors;
         _rejections.ClearReasons();
@@ -144,8 +174,9 @@ internal sealed class GossipReceiverTarget : IDisposable
     /// <summary>The time clock inputs moved the clocks by so far.</summary>
     public TimeSpan Elapsed => _time.GetUtcNow() - Now;
 
-    // The proven sender's clock now: where it stood when it answered the challenge, moved as the receiver's.
-    private long SenderClockMs => FuzzInput.SenderClockMs + (long)Elapsed.TotalMilliseconds;
+    // The proven sender's clock now: where it stood when it answered the challenge, moved as the
+    // receiver's and by the drift inputs (the header clamps a clock drifted below zero to zero).
+    private long SenderClockMs => FuzzInput.SenderClockMs + (long)Elapsed.TotalMilliseconds + _driftMs;
 
     // A clock input: both clocks move, the receiver's due timers run (what they send is checked by the
     // outgoing observer), the view must still read, and the sender proves itself again if its proof
@@ -187,20 +218,24 @@ internal sealed class GossipReceiverTarget : IDisposable
 
     // An empty message from the sender: taken while its proof holds; refused with a challenge once it
     // lapsed, which the echo answers.
+    // The receiver challenges a sender at most once per SenderProofs.ChallengeInterval (1 s): within
+    // that of the last challenge, a refusal without a new one is the rate limit (the sender tries
+    // again at the next clock input); after it, the sender is shut out.
     private void ProveAgainIfLapsed()
     {
-        if (TryProve() is Proof.Failed)
+        if (TryProve() is Proof.Failed && _time.GetUtcNow() - _lastChallengeAt >= SenderProofs.ChallengeInterval)
         {
-            throw new InvariantViolationException($"The sender could not prove itself again after the clock moved to +{Elapsed}: a peer that answers every challenge is shut out.");
+            throw new InvariantViolationException($"The sender could not prove itself again after the clock moved to +{Elapsed}, {_time.GetUtcNow() - _lastChallengeAt} after its last challenge: a peer that answers every challenge is shut out.");
         }
     }
 
     // Whether the sender is proven afterwards, and how: an empty message taken as it is (still
-    // proven), or refused, challenged, and the echo taken.
+    // proven), or refused and the latest challenge the sender was sent echoed (the one this refusal
+    // drew, or, within the receiver's one challenge a second, an earlier one a held message drew),
+    // and the echo taken.
     private Proof TryProve()
     {
-        _challenge = null;
-        int length = FuzzInput.Seal(_datagram, MessageType.Gossip, [], SenderClockMs);
+        int length = FuzzInput.Seal(_datagram, MessageType.Gossip, [], SenderClockMs, _mesh);
         if (_adapter.Receive(_datagram.AsSpan(0, length), SenderAddress))
         {
             return Proof.StillProven;
@@ -211,9 +246,10 @@ internal sealed class GossipReceiverTarget : IDisposable
             return Proof.Failed;
         }
 
+        _challenge = null;
         byte[] echo = new byte[WireCodec.CookieRecordBytes];
         WireCodec.TryWriteCookie(echo, RecordKind.Echo, cookie, out _);
-        length = FuzzInput.Seal(_datagram, MessageType.Gossip, echo, SenderClockMs);
+        length = FuzzInput.Seal(_datagram, MessageType.Gossip, echo, SenderClockMs, _mesh);
         return _adapter.Receive(_datagram.AsSpan(0, length), SenderAddress) ? Proof.ByEcho : Proof.Failed;
     }
 
@@ -241,7 +277,7 @@ internal sealed class GossipReceiverTarget : IDisposable
     // guards are an independent check of the wire validation that let the message in.
     private void CheckAcceptedStatesBuild(ReadOnlySpan<byte> datagram)
     {
-        WireRejection opened = WireCodec.TryOpen(datagram, GossipDefaults.MaxMtu, FuzzInput.ClusterHash, GossipKeyring.None, _scratch, out WireMessage message);
+        WireRejection opened = WireCodec.TryOpen(datagram, GossipDefaults.MaxMtu, FuzzInput.ClusterHash, _mesh.Keyring, _scratch, out WireMessage message);
         if (opened != WireRejection.None)
         {
             throw new InvariantViolationException($"Receive accepted a message that does not open ({opened}): {Convert.ToHexString(datagram)}");
@@ -292,7 +328,7 @@ internal sealed class GossipReceiverTarget : IDisposable
         {
             ReadOnlySpan<byte> bytes = message.Payload.Span;
             byte[] scratch = new byte[bytes.Length];
-            WireRejection opened = WireCodec.TryOpen(bytes, GossipDefaults.MaxMtu, FuzzInput.ClusterHash, GossipKeyring.None, scratch, out WireMessage reply);
+            WireRejection opened = WireCodec.TryOpen(bytes, GossipDefaults.MaxMtu, FuzzInput.ClusterHash, _mesh.Keyring, scratch, out WireMessage reply);
             if (opened != WireRejection.None)
             {
                 _outgoingViolation ??= $"The receiver sent a message that does not open ({opened}): {Convert.ToHexString(bytes)}";
@@ -336,6 +372,8 @@ internal sealed class GossipReceiverTarget : IDisposable
         if (read == WireRejection.None)
         {
             _challenge = cookie;
+            _lastChallengeAt = _time.GetUtcNow();
+            Challenged = true;
         }
 
         return read;

@@ -3,24 +3,28 @@ using SharpFuzz;
 namespace CostModel.Fuzz;
 
 /// <summary>
-/// The coverage-guided fuzz entry point of the gossip receive path (run.sh beside this file runs
-/// it under AFL++). Modes:
+/// The coverage-guided fuzz entry point (run.sh beside this file runs it under AFL++) of two
+/// targets, chosen by <see cref="IFuzzTarget.Variable"/>: the gossip receive path
+/// (<see cref="GossipReceiverTarget"/>; unset or <c>gossip</c>) in the mesh <see cref="FuzzMesh.Variable"/>
+/// names (open, signed, encrypted; unset: open), or a Linux machine's probes reading hostile kernel
+/// files (<see cref="LinuxMachineTarget"/>; <c>linux</c>). Modes:
 /// <list type="bullet">
 /// <item><description>no arguments: SharpFuzz's fork server for <c>afl-fuzz</c>; outside AFL it runs one input read from standard input.</description></item>
-/// <item><description><c>--write-corpus DIR</c>: writes the seed corpus (<see cref="SeedCorpus"/>).</description></item>
-/// <item><description><c>--replay PATH...</c>: runs each input file (or each file in each folder) on a fresh receiver and prints what happened; exits 1 when one breaks an invariant. For crashes AFL saved.</description></item>
+/// <item><description><c>--write-corpus DIR</c>: writes the target's seed corpus (<see cref="SeedCorpus"/>, <see cref="LinuxSeedCorpus"/>).</description></item>
+/// <item><description><c>--replay PATH...</c>: runs each input file (or each file in each folder) on a fresh target and prints what happened; exits 1 when one breaks an invariant. For crashes AFL saved.</description></item>
+/// <item><description><c>--replay-sequence PATH...</c>: runs the inputs in the order given on one target, as AFL's persistent mode does (a crash that needs what earlier inputs left: a drift, a clock move, a node merged, a counter read), and stops at the first that breaks an invariant (exit 1).</description></item>
 /// </list>
 /// </summary>
 internal static class Program
 {
     /// <summary>
-    /// 10,000 inputs: after that many the receiver is replaced by a fresh one. One receiver for the
+    /// 10,000 inputs: after that many the target is replaced by a fresh one. One receiver for the
     /// whole run would fill its view (4,096 nodes) and its held-message tables with what early
     /// inputs left, and from then on every input would meet that state (a full view refuses new
     /// nodes) instead of the receiver a datagram usually meets. A fresh receiver with its sender
     /// proven took about 0.3 ms (measured before the target started its rounds), so this costs
     /// nothing measurable. The environment variable
-    /// <see cref="InputsPerReceiverVariable"/> overrides it: 1 gives every input a fresh receiver
+    /// <see cref="InputsPerReceiverVariable"/> overrides it: 1 gives every input a fresh target
     /// (AFL's stability near 100 %, an input's outcome never depends on earlier ones, about a
     /// fifth of the executions a second).
     /// </summary>
@@ -31,9 +35,45 @@ internal static class Program
     private static int Main(string[] args)
     {
         CoverageMap.EnsureMap();
+        Func<IFuzzTarget> create;
+        Func<string, IReadOnlyList<string>> writeCorpus;
+        string name;
+        try
+        {
+            string? target = Environment.GetEnvironmentVariable(IFuzzTarget.Variable);
+            if (target is "linux")
+            {
+                if (!OperatingSystem.IsLinux())
+                {
+                    Console.Error.WriteLine($"{IFuzzTarget.Variable}=linux reads Linux probes: run it on Linux.");
+                    return 2;
+                }
+
+                create = NewMachine;
+                writeCorpus = LinuxSeedCorpus.Write;
+                name = "target: linux machine";
+            }
+            else if (target is null or "" or "gossip")
+            {
+                FuzzMesh mesh = FuzzMesh.FromEnvironment();
+                create = () => new GossipReceiverTarget(mesh);
+                writeCorpus = directory => SeedCorpus.Write(directory, mesh);
+                name = $"mesh: {mesh.Name}";
+            }
+            else
+            {
+                throw new InvalidOperationException($"{IFuzzTarget.Variable}='{target}' names no target: use gossip or linux.");
+            }
+        }
+        catch (InvalidOperationException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return 2;
+        }
+
         if (args.Length == 2 && args[0] == "--write-corpus")
         {
-            foreach (string path in SeedCorpus.Write(args[1]))
+            foreach (string path in writeCorpus(args[1]))
             {
                 Console.WriteLine(path);
             }
@@ -43,26 +83,34 @@ internal static class Program
 
         if (args.Length >= 2 && args[0] == "--replay")
         {
-            return Replay(args[1..]);
+            return Replay(args[1..], create, name);
+        }
+
+        if (args.Length >= 2 && args[0] == "--replay-sequence")
+        {
+            return ReplaySequence(args[1..], create, name);
         }
 
         if (args.Length != 0)
         {
-            Console.Error.WriteLine("usage: CostModel.Fuzz [--write-corpus DIR | --replay PATH...]  (no arguments: run under afl-fuzz)");
+            Console.Error.WriteLine("usage: CostModel.Fuzz [--write-corpus DIR | --replay PATH... | --replay-sequence PATH...]  (no arguments: run under afl-fuzz)");
             return 2;
         }
 
-        Fuzz();
+        Fuzz(create);
         return 0;
     }
 
-    private static void Fuzz()
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static LinuxMachineTarget NewMachine() => new();
+
+    private static void Fuzz(Func<IFuzzTarget> create)
     {
         int inputsPerReceiver = int.TryParse(Environment.GetEnvironmentVariable(InputsPerReceiverVariable), out int n) && n > 0 ? n : DefaultInputsPerReceiver;
 
-        // Built before the fork server starts, so DI, JIT and the proof handshake are paid once,
-        // and the first input's coverage is the receive path's, not the setup's.
-        var target = new GossipReceiverTarget();
+        // Built before the fork server starts, so DI, JIT and the setup (the sender's proof, the
+        // healthy tree) are paid once, and the first input's coverage is the input's, not the setup's.
+        IFuzzTarget target = create();
         byte[] buffer = new byte[1 + FuzzInput.MaxDatagram];
         try
         {
@@ -70,11 +118,11 @@ internal static class Program
             {
                 if (target.Inputs >= inputsPerReceiver)
                 {
-                    GossipReceiverTarget spent = target;
+                    IFuzzTarget spent = target;
                     target = CoverageMap.Unrecorded(() =>
                     {
                         spent.Dispose();
-                        return new GossipReceiverTarget();
+                        return create();
                     });
                 }
 
@@ -87,7 +135,28 @@ internal static class Program
         }
     }
 
-    private static int Replay(string[] paths)
+    private static int ReplaySequence(string[] files, Func<IFuzzTarget> create, string name)
+    {
+        Console.WriteLine(name);
+        using IFuzzTarget target = create();
+        foreach (string file in files)
+        {
+            try
+            {
+                Console.WriteLine($"{file}: {target.Describe(target.Run(File.ReadAllBytes(file)))}");
+            }
+            catch (InvariantViolationException ex)
+            {
+                Console.WriteLine($"{file}: INVARIANT BROKEN: {ex}");
+                return 1;
+            }
+        }
+
+        Console.WriteLine($"{files.Length} input(s) on one target, none broke an invariant");
+        return 0;
+    }
+
+    private static int Replay(string[] paths, Func<IFuzzTarget> create, string name)
     {
         var files = new List<string>();
         foreach (string path in paths)
@@ -102,16 +171,15 @@ internal static class Program
             }
         }
 
+        Console.WriteLine(name);
         int violations = 0;
         foreach (string file in files)
         {
             byte[] input = File.ReadAllBytes(file);
-            using var target = new GossipReceiverTarget();
+            using IFuzzTarget target = create();
             try
             {
-                bool accepted = target.Run(input);
-                string reasons = target.LastReasons.Count == 0 ? "" : $" ({string.Join(", ", target.LastReasons)})";
-                Console.WriteLine($"{file}: {(accepted ? "accepted" : "refused")}{reasons}; view of {target.ViewCount} node(s)");
+                Console.WriteLine($"{file}: {target.Describe(target.Run(input))}");
             }
             catch (InvariantViolationException ex)
             {

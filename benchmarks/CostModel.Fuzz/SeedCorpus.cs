@@ -11,17 +11,26 @@ namespace CostModel.Fuzz;
 /// datagram delivered unwrapped), so AFL starts from messages that reach the merge rather than from
 /// bytes that die at the first check. States come in each layout a receiver reads: this version's
 /// (with an arrival rate known, and without), and the older one without the arrival rate (a prefix
-/// of this one). Two clock inputs (a second, a minute) move the receiver's time. Written by <c>--write-corpus DIR</c>, which <c>run.sh</c> calls before every fresh
-/// run, so the seeds always follow the wire format they are built with; each seed is checked against
-/// a fresh receiver first.
+/// of this one). Two clock inputs (a second, a minute) move the receiver's time, and two drift inputs
+/// move the sender's (32 s either way, past the receiver's 10 s freshness tolerance) before a state:
+/// those two are the seeds the receiver refuses, holding the state until the sender proves itself
+/// again (their names start with <see cref="HeldPrefix"/>; a fresh receiver challenged the sender
+/// when it proved it, and challenges a sender at most once a second, so it sends no new challenge yet). Written by <c>--write-corpus DIR</c>, which <c>run.sh</c> calls before
+/// every fresh run, so the seeds always follow the wire format they are built with, and for the mesh
+/// fuzzed (<see cref="FuzzMesh"/>: the unwrapped seed is sealed as its members seal); each seed is
+/// checked against a fresh receiver first.
 /// </summary>
 internal static class SeedCorpus
 {
+    /// <summary>The start of the names of seeds the receiver holds instead of accepting.</summary>
+    public const string HeldPrefix = "held-";
+
     // One hour before the receiver's starting clock: a node that started an hour ago.
     private static readonly long Generation = GossipReceiverTarget.Now.AddHours(-1).ToUnixTimeMilliseconds();
 
     /// <summary>The seeds, by file name.</summary>
-    public static IReadOnlyList<(string Name, byte[] Input)> Build()
+    /// <param name="mesh">The mesh the unwrapped seed is sealed for.</param>
+    public static IReadOnlyList<(string Name, byte[] Input)> Build(FuzzMesh mesh)
     {
         long now = GossipReceiverTarget.Now.UtcTicks;
         byte[] laptop = StateRecord("seed-laptop", Laptop(), now);
@@ -36,7 +45,7 @@ internal static class SeedCorpus
         byte[] echo = CookieRecord(RecordKind.Echo, cookie);
 
         byte[] sealedState = new byte[FuzzInput.MaxDatagram];
-        int sealedLength = FuzzInput.Seal(sealedState, MessageType.Gossip, StateRecord("seed-raw", Laptop(), now));
+        int sealedLength = FuzzInput.Seal(sealedState, MessageType.Gossip, StateRecord("seed-raw", Laptop(), now), FuzzInput.SenderClockMs, mesh);
 
         return
         [
@@ -50,23 +59,34 @@ internal static class SeedCorpus
             ("state-before-arrivals", FuzzInput.Wrapped(MessageType.Gossip, CutTo(laptop, WireFormat.StateMinimumBytes))),
             ("clock-second", FuzzInput.Clock(4)),
             ("clock-minute", FuzzInput.Clock(256)),
+            (HeldPrefix + "drift-ahead", FuzzInput.Drift(sbyte.MaxValue, laptop)),
+            (HeldPrefix + "drift-back", FuzzInput.Drift(sbyte.MinValue, laptop)),
         ];
     }
 
-    /// <summary>Writes the seeds into <paramref name="directory"/>, each checked first: the receiver must accept it and break no invariant.</summary>
+    /// <summary>Writes the seeds into <paramref name="directory"/>, each checked first: a receiver in <paramref name="mesh"/> must accept it (or, for a <see cref="HeldPrefix"/> seed, refuse it) and break no invariant.</summary>
+    /// <param name="directory">Where to write them.</param>
+    /// <param name="mesh">The mesh fuzzed.</param>
     /// <returns>The paths written.</returns>
     /// <exception cref="InvalidOperationException">A seed was refused: the wrapping or the seed itself is wrong.</exception>
-    public static IReadOnlyList<string> Write(string directory)
+    public static IReadOnlyList<string> Write(string directory, FuzzMesh mesh)
     {
         Directory.CreateDirectory(directory);
         var written = new List<string>();
-        foreach ((string name, byte[] input) in Build())
+        foreach ((string name, byte[] input) in Build(mesh))
         {
-            using (var target = new GossipReceiverTarget())
+            using (var target = new GossipReceiverTarget(mesh))
             {
-                if (!target.Run(input))
+                bool held = name.StartsWith(HeldPrefix, StringComparison.Ordinal);
+                bool accepted = target.Run(input);
+                if (!held && !accepted)
                 {
                     throw new InvalidOperationException($"The seed '{name}' was refused: {string.Join(", ", target.LastReasons)}.");
+                }
+
+                if (held && accepted)
+                {
+                    throw new InvalidOperationException($"The seed '{name}' was accepted: a state from a sender whose clock jumped past the tolerance must be held until it proves itself again.");
                 }
             }
 
@@ -75,7 +95,29 @@ internal static class SeedCorpus
             written.Add(path);
         }
 
+        CheckDriftIsHeldThenReleased(mesh);
         return written;
+    }
+
+    // The path drift inputs open, checked on one receiver: a state sent after the sender's clock
+    // jumped is held (not merged); the next clock input lets the sender answer the receiver's
+    // challenge, and the held state is merged then. If this broke, drift inputs would only ever meet
+    // refusals.
+    private static void CheckDriftIsHeldThenReleased(FuzzMesh mesh)
+    {
+        byte[] state = StateRecord("seed-drifted", Laptop(), GossipReceiverTarget.Now.UtcTicks);
+        using var target = new GossipReceiverTarget(mesh);
+        int before = target.ViewCount;
+        if (target.Run(FuzzInput.Drift(sbyte.MaxValue, state)) || target.ViewCount != before)
+        {
+            throw new InvalidOperationException("A state sent after the sender's clock jumped 32 s was merged at once: drift inputs do not reach the held path.");
+        }
+
+        target.Run(FuzzInput.Clock(4));
+        if (target.ViewCount != before + 1)
+        {
+            throw new InvalidOperationException($"The held state was not merged once the sender proved itself again (view of {target.ViewCount} node(s), {before} before).");
+        }
     }
 
     // A state record of this version cut to an older layout's length after the node id, its record

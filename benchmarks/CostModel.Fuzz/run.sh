@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the gossip receive path: AFL++ drives CostModel.Fuzz through
-# SharpFuzz's fork server, with CostModel.dll instrumented by the SharpFuzz.CommandLine tool.
+# Coverage-guided fuzzing of the gossip receive path, or of the Linux probes reading hostile kernel
+# files: AFL++ drives CostModel.Fuzz through SharpFuzz's fork server, with CostModel.dll (and, for
+# the probes, CostModel.Platforms.dll) instrumented by the SharpFuzz.CommandLine tool.
 #
 #   benchmarks/CostModel.Fuzz/run.sh [SECONDS]     (default 60; hours-long runs: run.sh 14400)
 #
 # Installs what is missing (afl++ from Debian's packages, the sharpfuzz tool into the work folder),
 # publishes Release, instruments CostModel.dll, fuzzes for SECONDS, prints AFL's figures, and
-# replays every crash on a fresh receiver. Crash inputs are copied to benchmarks/CostModel.Fuzz/crashes/
+# replays every crash on a fresh target. Crash inputs are copied to benchmarks/CostModel.Fuzz/crashes/
 # (named by content hash); the exit status is 1 when there are any.
 #
-# Environment: FUZZ_WORK (default artifacts/fuzz, ignored by git) holds the build, the tool and
-# AFL's findings; an existing findings folder is resumed, FUZZ_FRESH=1 starts over.
+# Environment: COSTMODEL_FUZZ_TARGET (gossip or linux; default gossip) is what is fuzzed: the
+# receive path (GossipReceiverTarget.cs) or a laptop's /proc and /sys under the probes
+# (LinuxMachineTarget.cs). COSTMODEL_FUZZ_MESH (open, signed or encrypted; default open) is the
+# receiver's mesh: in a keyed one every wrapped input is sealed with the mesh's key (FuzzMesh.cs).
+# FUZZ_WORK (default artifacts/fuzz, artifacts/fuzz-signed, artifacts/fuzz-encrypted or
+# artifacts/fuzz-linux, ignored by git) holds the build, the tool and AFL's findings; an existing
+# findings folder is resumed, FUZZ_FRESH=1 starts over.
 # COSTMODEL_FUZZ_INPUTS_PER_RECEIVER (default 10000) is how many inputs one receiver serves before
 # a fresh one replaces it; 1 makes every input independent of the ones before (Program.cs).
 # One fuzzing process: the project's machines have two cores, shared with the build and others.
@@ -19,7 +25,25 @@ set -euo pipefail
 seconds="${1:-60}"
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-work="${FUZZ_WORK:-$repo/artifacts/fuzz}"
+target="${COSTMODEL_FUZZ_TARGET:-gossip}"
+mesh="${COSTMODEL_FUZZ_MESH:-open}"
+instrumented="CostModel.dll"
+case "$target" in
+  gossip)
+    case "$mesh" in
+      open) default_work="$repo/artifacts/fuzz" ;;
+      signed|encrypted) default_work="$repo/artifacts/fuzz-$mesh" ;;
+      *) echo "COSTMODEL_FUZZ_MESH='$mesh' names no mesh: use open, signed or encrypted." >&2; exit 2 ;;
+    esac
+    what="$mesh mesh" ;;
+  linux)
+    default_work="$repo/artifacts/fuzz-linux"
+    instrumented="CostModel.dll CostModel.Platforms.dll"
+    what="Linux machine" ;;
+  *) echo "COSTMODEL_FUZZ_TARGET='$target' names no target: use gossip or linux." >&2; exit 2 ;;
+esac
+export COSTMODEL_FUZZ_TARGET="$target" COSTMODEL_FUZZ_MESH="$mesh"
+work="${FUZZ_WORK:-$default_work}"
 sharpfuzz_version=2.3.0
 
 # --- what is missing -------------------------------------------------------------------------
@@ -49,8 +73,10 @@ dotnet publish "$here/CostModel.Fuzz.csproj" -c Release -o "$work/app" --nologo 
 echo "== writing the seed corpus"
 rm -rf "$work/seeds"
 dotnet "$work/app/CostModel.Fuzz.dll" --write-corpus "$work/seeds" >/dev/null
-echo "== instrumenting CostModel.dll"
-"$work/tools/sharpfuzz" "$work/app/CostModel.dll"
+for dll in $instrumented; do
+  echo "== instrumenting $dll"
+  "$work/tools/sharpfuzz" "$work/app/$dll"
+done
 
 # --- fuzz ------------------------------------------------------------------------------------
 if [ "${FUZZ_FRESH:-0}" = 1 ]; then rm -rf "$work/findings"; fi
@@ -60,7 +86,7 @@ if [ -f "$work/findings/default/fuzzer_stats" ]; then
   echo "== resuming the findings in $work/findings (FUZZ_FRESH=1 starts over)"
 fi
 
-echo "== afl-fuzz for $seconds s"
+echo "== afl-fuzz for $seconds s, $what"
 # AFL_SKIP_BIN_CHECK: the binary AFL starts is dotnet, which has no AFL instrumentation itself
 #   (the coverage comes from the instrumented CostModel.dll through SharpFuzz's shared memory).
 # AFL_FORKSRV_INIT_TMOUT: the runtime starts, builds the receiver and proves the sender before
@@ -100,9 +126,10 @@ for crash in "$work/findings/default/crashes"/id:*; do
   cp "$crash" "$here/crashes/crash-$(sha1sum "$crash" | cut -c1-16)"
 done
 if [ "$found" -gt 0 ]; then
-  echo "== $found crash input(s), copied to $here/crashes; replayed on a fresh receiver:"
-  # A crash may need what earlier inputs left in the receiver (one receiver serves 10,000
-  # inputs); an input that replays clean alone is such a case.
+  echo "== $found crash input(s), copied to $here/crashes; replayed on a fresh target:"
+  # A crash may need what earlier inputs left in the target (one serves 10,000 inputs); an input
+  # that replays clean alone is such a case: replay it after the queue entry its name gives as
+  # src (--replay-sequence QUEUE-ENTRY CRASH).
   dotnet "$work/app/CostModel.Fuzz.dll" --replay "$work/findings/default/crashes"/id:* || true
   exit 1
 fi

@@ -8,7 +8,12 @@ namespace CostModel.Tests.Gossip;
 /// writes (<c>--write-corpus</c>, each seed checked to be accepted). A change of the wire format
 /// that makes a seed refused would leave the fuzzer starting from records that die at the first
 /// check (a committed corpus did, unnoticed, until 2026-12-06): this writes the corpus with this
-/// build and replays every seed on a fresh receiver.
+/// build and replays every seed on a fresh receiver, in each mesh the fuzzer can run in (open,
+/// signed, encrypted: the unwrapped seed is sealed for it, and a wrapped input sealed as its
+/// members seal). The seeds named held-... move the sender's clock past the receiver's tolerance
+/// before a state: refused (held). Writing the corpus also checks that the held state is merged once
+/// the sender proves itself again. The fuzzer's second target, a Linux machine's probes over hostile
+/// kernel files, has its own seeds: each must run on a fresh machine tree without breaking an invariant.
 /// </summary>
 public sealed class FuzzSeedCorpusTests : IDisposable
 {
@@ -26,25 +31,73 @@ public sealed class FuzzSeedCorpusTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Every_seed_the_fuzzer_writes_is_accepted_by_a_fresh_receiver()
+    [Theory]
+    [InlineData("open")]
+    [InlineData("signed")]
+    [InlineData("encrypted")]
+    public void Every_seed_the_fuzzer_writes_is_accepted_by_a_fresh_receiver(string mesh)
     {
-        (int written, string writeOutput) = RunFuzzer("--write-corpus", _directory);
+        (int written, string writeOutput) = RunFuzzer(mesh, "--write-corpus", _directory);
+        Assert.True(written == 0, $"--write-corpus exited with {written}:\n{writeOutput}");
+        string[] seeds = Directory.GetFiles(_directory);
+        Assert.True(seeds.Length >= 12, $"only {seeds.Length} seeds were written");
+
+        (int replayed, string replayOutput) = RunFuzzer(mesh, "--replay", _directory);
+        Assert.True(replayed == 0, $"--replay exited with {replayed}:\n{replayOutput}");
+        Assert.Contains($"mesh: {mesh}", replayOutput, StringComparison.Ordinal);
+        string[] lines = replayOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(2, seeds.Count(s => Path.GetFileName(s).StartsWith("held-", StringComparison.Ordinal)));
+        foreach (string seed in seeds)
+        {
+            string line = Assert.Single(lines, l => l.StartsWith(seed + ":", StringComparison.Ordinal));
+            if (Path.GetFileName(seed).StartsWith("held-", StringComparison.Ordinal))
+            {
+                Assert.Contains(": refused", line, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.Contains(": accepted;", line, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_mesh_the_fuzzer_does_not_know_is_refused_with_its_name()
+    {
+        (int exitCode, string output) = RunFuzzer("keyless", "--replay", _directory);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("COSTMODEL_FUZZ_MESH='keyless' names no mesh", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_seed_of_the_Linux_machine_target_runs_on_a_fresh_machine_without_breaking_an_invariant()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Skip("The Linux machine target reads the Linux probes: Linux only.");
+        }
+
+        var linux = new Dictionary<string, string> { ["COSTMODEL_FUZZ_TARGET"] = "linux" };
+        (int written, string writeOutput) = RunFuzzer(linux, "--write-corpus", _directory);
         Assert.True(written == 0, $"--write-corpus exited with {written}:\n{writeOutput}");
         string[] seeds = Directory.GetFiles(_directory);
         Assert.True(seeds.Length >= 8, $"only {seeds.Length} seeds were written");
 
-        (int replayed, string replayOutput) = RunFuzzer("--replay", _directory);
+        (int replayed, string replayOutput) = RunFuzzer(linux, "--replay", _directory);
         Assert.True(replayed == 0, $"--replay exited with {replayed}:\n{replayOutput}");
+        Assert.Contains("target: linux machine", replayOutput, StringComparison.Ordinal);
         string[] lines = replayOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (string seed in seeds)
         {
             string line = Assert.Single(lines, l => l.StartsWith(seed + ":", StringComparison.Ordinal));
-            Assert.Contains(": accepted;", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("INVARIANT BROKEN", line, StringComparison.Ordinal);
         }
     }
 
-    private static (int ExitCode, string Output) RunFuzzer(params string[] arguments)
+    private static (int ExitCode, string Output) RunFuzzer(string mesh, params string[] arguments) =>
+        RunFuzzer(new Dictionary<string, string> { ["COSTMODEL_FUZZ_MESH"] = mesh }, arguments);
+
+    private static (int ExitCode, string Output) RunFuzzer(Dictionary<string, string> environment, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -52,6 +105,10 @@ public sealed class FuzzSeedCorpusTests : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach ((string name, string value) in environment)
+        {
+            info.Environment[name] = value;
+        }
         info.ArgumentList.Add(FuzzerDll());
         foreach (string a in arguments)
         {

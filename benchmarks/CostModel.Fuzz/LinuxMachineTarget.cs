@@ -1,0 +1,267 @@
+using System.Buffers.Binary;
+using System.Diagnostics.Metrics;
+using System.Runtime.Versioning;
+using System.Text.Json.Nodes;
+using CostModel.Collection;
+using CostModel.Factors;
+using CostModel.Gossip.Wire;
+using CostModel.Platforms;
+using CostModel.Serialization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CostModel.Fuzz;
+
+/// <summary>
+/// A Linux machine whose kernel files the fuzzer writes: a healthy laptop's <c>/proc</c> and
+/// <c>/sys</c> (<see cref="LinuxMachineTree"/>) below a folder of its own, the platform probes built
+/// over it through DI as a host builds them (<c>AddCostModel().AddPlatformProbes()</c>, ProcRoot and
+/// SysRoot pointed at it, NetworkManager and nvidia-smi off), and one collection per input, one
+/// second after the last. Each input rewrites or deletes some of the files (<see cref="LinuxMachineTree.Apply"/>);
+/// before the next, the files it touched are written back to their healthy contents. The probes keep
+/// what they learnt between inputs (counters for rates, discovered batteries and zones), as on a
+/// machine whose files go bad while the process runs.
+/// </summary>
+/// <remarks>
+/// Invariants (each broken one throws <see cref="InvariantViolationException"/>): no probe reaches
+/// the collector's last-resort catch (a probe must turn any file into a reading or an Unknown with
+/// its reason, never an exception); the snapshot round-trips through JSON to an equal one, and every
+/// reading without a value names its reason there; and the node's own state, quantised for gossip
+/// and written as a state record, is read back by the receive path's checks without a rejection
+/// and builds as factors (a node must not publish what its peers refuse).
+/// </remarks>
+[SupportedOSPlatform("linux")]
+internal sealed class LinuxMachineTarget : IFuzzTarget
+{
+    /// <summary>The machine's clock at its start.</summary>
+    public static readonly DateTimeOffset Start = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+
+    // One collection a second: the interval the collector's own cadence uses by default.
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    private readonly FakeTimeProvider _time = new(Start);
+    private readonly LinuxMachineTree _tree;
+    private readonly ServiceProvider _provider;
+    private readonly ICostCollector _collector;
+    private readonly MeterListener _listener = new();
+    private readonly List<string> _probeExceptions = [];
+    private readonly byte[] _record = new byte[WireCodec.StateRecordBytes(NodeId.Length)];
+    private readonly char[] _id = new char[NodeCostFactors.MaxNodeIdLength];
+
+    // Readings without a value on the healthy tree (set by the first collection).
+    private int _baselineUnknown = -1;
+
+    private const string NodeId = "fuzz-machine";
+
+    /// <summary>Writes the healthy tree and builds the probes over it.</summary>
+    public LinuxMachineTarget()
+    {
+        _tree = new LinuxMachineTree();
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddMetrics();
+        IConfiguration linux = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ProcRoot"] = _tree.Proc,
+            ["SysRoot"] = _tree.Sys,
+            ["UseNetworkManager"] = "false",
+            ["AllowNvidiaSmiFallback"] = "false",
+        }).Build();
+        services.AddCostModel(o => o.NodeId = NodeId).AddPlatformProbes(linux);
+        _provider = services.BuildServiceProvider();
+        _collector = _provider.GetRequiredService<ICostCollector>();
+
+        // The collector counts a probe's escaped exception under costmodel.collector.probe_failures
+        // with the exception's type name as the reason; the probes' own failures use short kinds
+        // ("missing", "garbage", "out-of-range"), never a type name.
+        var meter = _provider.GetRequiredService<Telemetry.CostModelMetrics>().Meter;
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "costmodel.collector.probe_failures")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>(OnProbeFailure);
+        _listener.Start();
+
+        // The first collection on the healthy tree: the baseline every input starts from.
+        Collect();
+    }
+
+    /// <inheritdoc />
+    public long Inputs { get; private set; }
+
+    /// <summary>The readings without a value in the last snapshot, as group.reading: reason.</summary>
+    public IReadOnlyList<string> LastUnknown { get; private set; } = [];
+
+    /// <inheritdoc />
+    public bool Run(ReadOnlySpan<byte> input)
+    {
+        _tree.Restore();
+        _tree.Apply(input);
+        Inputs++;
+        Collect();
+        return LastUnknown.Count <= _baselineUnknown;
+    }
+
+    /// <inheritdoc />
+    public string Describe(bool result) =>
+        $"{(result ? "read as the healthy machine reads" : "some readings Unknown")}; {LastUnknown.Count} reading(s) without a value" +
+        (LastUnknown.Count == 0 ? "" : ": " + string.Join("; ", LastUnknown.Take(8)) + (LastUnknown.Count > 8 ? "; ..." : ""));
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _listener.Dispose();
+        _provider.Dispose();
+        _tree.Dispose();
+    }
+
+    private void Collect()
+    {
+        _time.Advance(Interval);
+        _probeExceptions.Clear();
+        NodeCostFactors snapshot;
+        try
+        {
+            snapshot = _collector.Collect();
+        }
+        catch (Exception ex)
+        {
+            throw new InvariantViolationException("ICostCollector.Collect threw.", ex);
+        }
+
+        if (_probeExceptions.Count > 0)
+        {
+            throw new InvariantViolationException($"A probe reached the collector's last-resort catch: {string.Join("; ", _probeExceptions)}. The tree's changed files: {_tree.Describe()}");
+        }
+
+        CheckJson(snapshot);
+        CheckWire(snapshot);
+        if (_baselineUnknown < 0)
+        {
+            _baselineUnknown = LastUnknown.Count;
+        }
+    }
+
+    // The JSON a host logs or serves: it must serialise (no NaN, no infinity), read back equal, and
+    // give every reading without a value a reason.
+    private void CheckJson(NodeCostFactors snapshot)
+    {
+        string json;
+        NodeCostFactors copy;
+        try
+        {
+            json = CostModelJson.Serialize(snapshot);
+            copy = CostModelJson.DeserializeFactors(json);
+        }
+        catch (Exception ex)
+        {
+            throw new InvariantViolationException($"The snapshot did not round-trip through JSON. The tree's changed files: {_tree.Describe()}", ex);
+        }
+
+        if (copy.Power != snapshot.Power || copy.Compute != snapshot.Compute || copy.Thermal != snapshot.Thermal || copy.Network != snapshot.Network
+            || copy.Container != snapshot.Container || copy.Pending != snapshot.Pending || copy.Trends != snapshot.Trends
+            || copy.Gpu.DeviceCount != snapshot.Gpu.DeviceCount || !copy.Gpu.Devices.SequenceEqual(snapshot.Gpu.Devices))
+        {
+            throw new InvariantViolationException($"The snapshot read back from JSON differs: {json}");
+        }
+
+        var unknown = new List<string>();
+        Walk(JsonNode.Parse(json), "", unknown);
+        LastUnknown = unknown;
+    }
+
+    private static void Walk(JsonNode? node, string path, List<string> unknown)
+    {
+        if (node is JsonObject obj)
+        {
+            if (obj["quality"] is JsonValue quality && quality.TryGetValue(out string? q))
+            {
+                bool hasValue = q is "measured" or "estimated" or "overridden";
+                string? reason = obj["reason"] is JsonValue r && r.TryGetValue(out string? text) ? text : null;
+                if (!hasValue && string.IsNullOrWhiteSpace(reason))
+                {
+                    throw new InvariantViolationException($"The reading {path} is {q} without a reason.");
+                }
+
+                if (!hasValue)
+                {
+                    unknown.Add($"{path}: {reason}");
+                }
+
+                return;
+            }
+
+            foreach (KeyValuePair<string, JsonNode?> property in obj)
+            {
+                Walk(property.Value, path.Length == 0 ? property.Key : $"{path}.{property.Key}", unknown);
+            }
+        }
+        else if (node is JsonArray array)
+        {
+            for (int i = 0; i < array.Count; i++)
+            {
+                Walk(array[i], $"{path}[{i}]", unknown);
+            }
+        }
+    }
+
+    // The node's own state as gossip carries it: quantised, written as a state record, and read back
+    // by the receive path's record checks (what every peer runs), then built as factors.
+    private void CheckWire(NodeCostFactors snapshot)
+    {
+        WireNodeState state = default;
+        WireQuantizer.FromFactors(snapshot, capabilitiesVersion: 1, ref state);
+        long now = _time.GetUtcNow().UtcTicks;
+        if (!WireCodec.TryWriteState(_record, System.Text.Encoding.UTF8.GetBytes(NodeId), state, now, out int written))
+        {
+            throw new InvariantViolationException($"The node's state did not encode for gossip. The tree's changed files: {_tree.Describe()}");
+        }
+
+        ReadOnlySpan<byte> records = _record.AsSpan(0, written);
+        if (!WireCodec.TryReadRecord(ref records, out _, out ReadOnlySpan<byte> payload, out _))
+        {
+            throw new InvariantViolationException("The node's own state record is not framed.");
+        }
+
+        WireRejection read = WireCodec.TryReadState(payload, now, _id, out int idLength, out WireNodeState received);
+        if (read != WireRejection.None)
+        {
+            throw new InvariantViolationException($"A peer refuses this node's state ({read}): {CostModelJson.Serialize(snapshot)}. The tree's changed files: {_tree.Describe()}");
+        }
+
+        try
+        {
+            WireQuantizer.ToFactors(new string(_id, 0, idLength), received);
+        }
+        catch (Exception ex)
+        {
+            throw new InvariantViolationException($"A peer cannot build this node's state as factors: {CostModelJson.Serialize(snapshot)}", ex);
+        }
+    }
+
+    private void OnProbeFailure(Instrument instrument, long measurement, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
+    {
+        string? probe = null;
+        string? reason = null;
+        foreach (KeyValuePair<string, object?> tag in tags)
+        {
+            if (tag.Key == "probe")
+            {
+                probe = tag.Value as string;
+            }
+            else if (tag.Key == "reason")
+            {
+                reason = tag.Value as string;
+            }
+        }
+
+        if (reason is not null && reason.EndsWith("Exception", StringComparison.Ordinal))
+        {
+            _probeExceptions.Add($"{probe}: {reason}");
+        }
+    }
+}
