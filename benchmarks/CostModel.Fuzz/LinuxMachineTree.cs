@@ -7,7 +7,9 @@ namespace CostModel.Fuzz;
 /// The kernel files of one healthy laptop below a folder of its own (<c>proc/</c>, <c>sys/</c>), in
 /// the kernel's formats: an AC adapter and a discharging battery, one thermal zone with a critical
 /// trip, eth0 as the default route, an AMD GPU, and the process in a v2 cgroup with a 1 GiB memory
-/// limit (the same machine as the platform tests' <c>MachineTree</c>). A fuzz input rewrites or
+/// limit (the platform tests' <c>MachineTree</c>), and also what that tree lacks: a coretemp hwmon
+/// sensor with its limits, Intel thermal-throttle counters and cpufreq clocks for both CPUs, the
+/// battery's capacity, and the GPU's hwmon temperature and power. A fuzz input rewrites or
 /// deletes some of the files (<see cref="Apply"/>); <see cref="Restore"/> puts back what the last
 /// input touched.
 /// </summary>
@@ -63,6 +65,25 @@ internal sealed class LinuxMachineTree : IDisposable
         ("sys/class/thermal/thermal_zone0/temp", "45000\n"),
         ("sys/class/thermal/thermal_zone0/trip_point_0_type", "critical\n"),
         ("sys/class/thermal/thermal_zone0/trip_point_0_temp", "105000\n"),
+        ("sys/class/hwmon/hwmon0/name", "coretemp\n"),
+        ("sys/class/hwmon/hwmon0/temp1_input", "52000\n"),
+        ("sys/class/hwmon/hwmon0/temp1_max", "85000\n"),
+        ("sys/class/hwmon/hwmon0/temp1_crit", "100000\n"),
+        ("sys/devices/system/cpu/cpu0/topology/physical_package_id", "0\n"),
+        ("sys/devices/system/cpu/cpu0/topology/core_id", "0\n"),
+        ("sys/devices/system/cpu/cpu0/thermal_throttle/core_throttle_count", "3\n"),
+        ("sys/devices/system/cpu/cpu0/thermal_throttle/package_throttle_count", "1\n"),
+        ("sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq", "2400000\n"),
+        ("sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq", "3600000\n"),
+        ("sys/devices/system/cpu/cpu1/topology/physical_package_id", "0\n"),
+        ("sys/devices/system/cpu/cpu1/topology/core_id", "1\n"),
+        ("sys/devices/system/cpu/cpu1/thermal_throttle/core_throttle_count", "0\n"),
+        ("sys/devices/system/cpu/cpu1/thermal_throttle/package_throttle_count", "1\n"),
+        ("sys/devices/system/cpu/cpu1/cpufreq/scaling_cur_freq", "3500000\n"),
+        ("sys/devices/system/cpu/cpu1/cpufreq/cpuinfo_max_freq", "3600000\n"),
+        ("sys/class/power_supply/BAT0/capacity", "60\n"),
+        ("sys/class/drm/card0/device/hwmon/hwmon1/temp1_input", "61000\n"),
+        ("sys/class/drm/card0/device/hwmon/hwmon1/power1_average", "45000000\n"),
         ("sys/class/net/eth0/type", "1\n"),
         ("sys/class/net/eth0/ifindex", "2\n"),
         ("sys/class/drm/card0/device/vendor", "0x1002\n"),
