@@ -14,8 +14,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace CostModel.Fuzz;
 
 /// <summary>
-/// A Linux machine whose kernel files the fuzzer writes: a healthy laptop's <c>/proc</c> and
-/// <c>/sys</c> (<see cref="LinuxMachineTree"/>) below a folder of its own, the platform probes built
+/// A Linux machine whose kernel files the fuzzer writes: a healthy machine's <c>/proc</c> and
+/// <c>/sys</c> (<see cref="LinuxMachine"/>, <see cref="LinuxMachineTree"/>) below a folder of its own, the platform probes built
 /// over it through DI as a host builds them (<c>AddCostModel().AddPlatformProbes()</c>, ProcRoot and
 /// SysRoot pointed at it, NetworkManager and nvidia-smi off), and one collection per input, one
 /// second after the last. Each input rewrites or deletes some of the files (<see cref="LinuxMachineTree.Apply"/>);
@@ -54,10 +54,11 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
 
     private const string NodeId = "fuzz-machine";
 
-    /// <summary>Writes the healthy tree and builds the probes over it.</summary>
-    public LinuxMachineTarget()
+    /// <summary>Writes <paramref name="machine"/>'s healthy tree and builds the probes over it.</summary>
+    /// <param name="machine">The machine.</param>
+    public LinuxMachineTarget(LinuxMachine machine)
     {
-        _tree = new LinuxMachineTree();
+        _tree = new LinuxMachineTree(machine);
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(_time);
         services.AddMetrics();

@@ -49,9 +49,7 @@ internal static class Program
                     return 2;
                 }
 
-                create = NewMachine;
-                writeCorpus = LinuxSeedCorpus.Write;
-                name = "target: linux machine";
+                (create, writeCorpus, name) = LinuxTarget(LinuxMachine.FromEnvironment());
             }
             else if (target is null or "" or "gossip")
             {
@@ -102,7 +100,8 @@ internal static class Program
     }
 
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static LinuxMachineTarget NewMachine() => new();
+    private static (Func<IFuzzTarget> Create, Func<string, IReadOnlyList<string>> WriteCorpus, string Name) LinuxTarget(LinuxMachine machine) =>
+        (() => new LinuxMachineTarget(machine), directory => LinuxSeedCorpus.Write(directory, machine), $"target: linux machine, {machine.Name}");
 
     private static void Fuzz(Func<IFuzzTarget> create)
     {

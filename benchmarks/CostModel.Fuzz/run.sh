@@ -12,10 +12,12 @@
 #
 # Environment: COSTMODEL_FUZZ_TARGET (gossip or linux; default gossip) is what is fuzzed: the
 # receive path (GossipReceiverTarget.cs) or a laptop's /proc and /sys under the probes
-# (LinuxMachineTarget.cs). COSTMODEL_FUZZ_MESH (open, signed or encrypted; default open) is the
+# (LinuxMachineTarget.cs), COSTMODEL_FUZZ_MACHINE (laptop or docker-v1; default laptop) saying which
+# machine (LinuxMachine.cs). COSTMODEL_FUZZ_MESH (open, signed or encrypted; default open) is the
 # receiver's mesh: in a keyed one every wrapped input is sealed with the mesh's key (FuzzMesh.cs).
-# FUZZ_WORK (default artifacts/fuzz, artifacts/fuzz-signed, artifacts/fuzz-encrypted or
-# artifacts/fuzz-linux, ignored by git) holds the build, the tool and AFL's findings; an existing
+# FUZZ_WORK (default artifacts/fuzz, artifacts/fuzz-signed, artifacts/fuzz-encrypted,
+# artifacts/fuzz-linux or artifacts/fuzz-linux-docker-v1, ignored by git) holds the build, the tool
+# and AFL's findings; an existing
 # findings folder is resumed, FUZZ_FRESH=1 starts over.
 # COSTMODEL_FUZZ_INPUTS_PER_RECEIVER (default 10000) is how many inputs one receiver serves before
 # a fresh one replaces it; 1 makes every input independent of the ones before (Program.cs).
@@ -37,9 +39,15 @@ case "$target" in
     esac
     what="$mesh mesh" ;;
   linux)
-    default_work="$repo/artifacts/fuzz-linux"
+    machine="${COSTMODEL_FUZZ_MACHINE:-laptop}"
+    case "$machine" in
+      laptop) default_work="$repo/artifacts/fuzz-linux" ;;
+      docker-v1) default_work="$repo/artifacts/fuzz-linux-$machine" ;;
+      *) echo "COSTMODEL_FUZZ_MACHINE='$machine' names no machine: use laptop or docker-v1." >&2; exit 2 ;;
+    esac
+    export COSTMODEL_FUZZ_MACHINE="$machine"
     instrumented="CostModel.dll CostModel.Platforms.dll"
-    what="Linux machine" ;;
+    what="Linux machine ($machine)" ;;
   *) echo "COSTMODEL_FUZZ_TARGET='$target' names no target: use gossip or linux." >&2; exit 2 ;;
 esac
 export COSTMODEL_FUZZ_TARGET="$target" COSTMODEL_FUZZ_MESH="$mesh"
