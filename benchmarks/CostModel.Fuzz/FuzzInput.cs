@@ -52,7 +52,7 @@ internal static class FuzzInput
     /// <summary>Byte 0 of an input that only moves the clocks forward.</summary>
     public const byte ClockTag = 0x7F;
 
-    /// <summary>Byte 0 of an input that only moves the sender's clock (either way).</summary>
+    /// <summary>Byte 0 of an input that moves the sender's clock alone (either way), then sends a gossip message at it.</summary>
     public const byte DriftTag = 0x7E;
 
     /// <summary>
@@ -140,7 +140,7 @@ internal static class FuzzInput
     /// <summary>Makes a fuzz input that moves the clocks forward by <paramref name="steps"/> x <see cref="ClockStep"/> (1 to 256).</summary>
     public static byte[] Clock(int steps) => [ClockTag, (byte)(Math.Clamp(steps, 1, 256) - 1)];
 
-    /// <summary>Makes a fuzz input that moves the sender's clock by <paramref name="steps"/> x <see cref="ClockStep"/> (-128 to 127, not 0) and then sends <paramref name="records"/> as a gossip message.</summary>
+    /// <summary>Makes a fuzz input that moves the sender's clock by <paramref name="steps"/> x <see cref="ClockStep"/> (-128 to 127; 0 is taken as 1) and then sends <paramref name="records"/> as a gossip message.</summary>
     public static byte[] Drift(int steps, ReadOnlySpan<byte> records) =>
         [DriftTag, unchecked((byte)(sbyte)Math.Clamp(steps, sbyte.MinValue, sbyte.MaxValue)), .. records];
 

@@ -15,8 +15,8 @@ namespace CostModel.Fuzz;
 /// move the sender's (32 s either way, past the receiver's 10 s freshness tolerance) before a state:
 /// those two are the seeds the receiver refuses, holding the state until the sender proves itself
 /// again (their names start with <see cref="HeldPrefix"/>; a fresh receiver challenged the sender
-/// when it proved it, and challenges a sender at most once a second, so it sends no new challenge yet). Written by <c>--write-corpus DIR</c>, which <c>run.sh</c> calls before
-/// every fresh run, so the seeds always follow the wire format they are built with, and for the mesh
+/// when it proved it, and challenges a sender at most once a second, so it sends no new challenge
+/// yet). Written by <c>--write-corpus DIR</c>, which <c>run.sh</c> calls before every fresh run, so the seeds always follow the wire format they are built with, and for the mesh
 /// fuzzed (<see cref="FuzzMesh"/>: the unwrapped seed is sealed as its members seal); each seed is
 /// checked against a fresh receiver first.
 /// </summary>
