@@ -71,6 +71,9 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private WireNodeState _self;
     private bool _selfPublished;
     private long _selfVersion;
+
+    // The last own generation refused for publishing (logged once each).
+    private long _refusedGeneration = -1;
     private int _selfTransmits;
     private int _selfCapabilityTransmits;
     private long _nextSampleTicks;
@@ -509,11 +512,25 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
 
             if (_local is { } local && (sampled is not null || now >= _gate.NextDueAt))
             {
-                PublishReason reason = _gate.Evaluate(local, now);
-                if (reason != PublishReason.None)
+                if (UnpublishableGeneration(local.Generation, now, s.MaxGenerationLeadMilliseconds) is { } why)
                 {
-                    PublishLocked(local, reason, s);
-                    published = true;
+                    // Every peer would refuse the state, and with it the whole message: publish nothing,
+                    // say so once per generation, and keep the round's other work (relays, liveness) going.
+                    _metrics.GossipRejected("unpublishable-generation");
+                    if (local.Generation != _refusedGeneration)
+                    {
+                        _refusedGeneration = local.Generation;
+                        Log.GossipGenerationUnpublishable(_logger, local.Generation, why);
+                    }
+                }
+                else
+                {
+                    PublishReason reason = _gate.Evaluate(local, now);
+                    if (reason != PublishReason.None)
+                    {
+                        PublishLocked(local, reason, s);
+                        published = true;
+                    }
                 }
             }
 
@@ -549,13 +566,34 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         }
     }
 
-    private void PublishLocked(NodeCostFactors local, PublishReason reason, Settings s)
+    /// <summary>
+    /// Why every peer would refuse a state of this node's <paramref name="generation"/> (the receive
+    /// path's checks: <c>out-of-range</c>, <c>generation-too-far-ahead</c>), or null when they take it.
+    /// A generation is the node's start time in Unix milliseconds (<see cref="Collection.CostCollector"/>
+    /// takes it so); a host's own collector may have chosen another number.
+    /// </summary>
+    /// <param name="generation">The generation.</param>
+    /// <param name="now">This node's clock.</param>
+    /// <param name="maxLeadMilliseconds">How far ahead of a receiver's clock a generation may be (<see cref="GossipOptions.MaxGenerationLead"/>).</param>
+    internal static string? UnpublishableGeneration(long generation, DateTimeOffset now, long maxLeadMilliseconds)
     {
-        if (local.Generation > WireFormat.MaxGeneration)
+        if (generation == 0)
         {
-            throw new InvalidOperationException($"Generation {local.Generation} does not fit 48 bits.");
+            return "0 stands for no state on the wire; a generation is the node's start time in Unix milliseconds";
         }
 
+        if (generation > WireFormat.MaxGeneration)
+        {
+            return "it does not fit the wire's 48 bits; a generation is the node's start time in Unix milliseconds";
+        }
+
+        return generation > now.ToUnixTimeMilliseconds() + maxLeadMilliseconds
+            ? "it is more than CostModel:Gossip:MaxGenerationLead ahead of this node's clock as Unix milliseconds, which peers refuse (generation-too-far-ahead)"
+            : null;
+    }
+
+    private void PublishLocked(NodeCostFactors local, PublishReason reason, Settings s)
+    {
         if (_selfPublished && local.Generation != _self.Generation)
         {
             _selfVersion = 0;

@@ -60,6 +60,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3009, Level = LogLevel.Debug, Message = "Gossip from {From} held: the sender is not proven live; challenged")]
     public static partial void GossipUnproven(ILogger logger, string from);
 
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Error, Message = "This node's factors are not published: every peer would refuse generation {Generation} ({Why})")]
+    public static partial void GossipGenerationUnpublishable(ILogger logger, long generation, string why);
+
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "A subscriber of {Stream} threw; the other subscribers got the event and the producer carried on")]
     public static partial void SubscriberThrew(ILogger logger, string stream, Exception exception);
 
