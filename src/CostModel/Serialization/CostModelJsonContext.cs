@@ -8,6 +8,10 @@ namespace CostModel.Serialization;
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     WriteIndented = true,
+
+    // A snapshot without its node id, generation, version or capture time (or capabilities without
+    // their node id or version) is not a snapshot: refused, not read as generation 0 at year 1.
+    RespectRequiredConstructorParameters = true,
     Converters =
     [
         typeof(CamelCaseEnumConverter<SignalQuality>),

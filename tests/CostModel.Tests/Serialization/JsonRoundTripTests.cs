@@ -185,6 +185,36 @@ public sealed class JsonRoundTripTests
         Assert.Equal(original, copy.Power);
     }
 
+    [Theory]
+    [InlineData("nodeId")]
+    [InlineData("generation")]
+    [InlineData("version")]
+    [InlineData("capturedAt")]
+    public void A_snapshot_without_its_identity_or_time_is_refused_naming_the_field(string field)
+    {
+        // Found by fuzzing (benchmarks/CostModel.Fuzz, the JSON target): capabilities' JSON read as
+        // a snapshot of generation 0 captured at year 1, which every gossip peer then refused.
+        JsonObject json = JsonNode.Parse("""{"nodeId":"n","generation":1,"version":2,"capturedAt":"2026-11-27T12:00:00Z"}""")!.AsObject();
+        Assert.NotNull(CostModelJson.DeserializeFactors(json.ToJsonString()));
+        json.Remove(field);
+
+        JsonException error = Assert.Throws<JsonException>(() => CostModelJson.DeserializeFactors(json.ToJsonString()));
+        Assert.Contains(field, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("nodeId")]
+    [InlineData("version")]
+    public void Capabilities_without_their_node_or_version_are_refused_naming_the_field(string field)
+    {
+        JsonObject json = JsonNode.Parse("""{"nodeId":"n","version":3,"models":[{"modelId":"m"}]}""")!.AsObject();
+        Assert.NotNull(CostModelJson.DeserializeCapabilities(json.ToJsonString()));
+        json.Remove(field);
+
+        JsonException error = Assert.Throws<JsonException>(() => CostModelJson.DeserializeCapabilities(json.ToJsonString()));
+        Assert.Contains(field, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Missing_groups_read_back_as_unknown()
     {
