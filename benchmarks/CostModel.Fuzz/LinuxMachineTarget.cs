@@ -1,12 +1,8 @@
-using System.Buffers.Binary;
 using System.Diagnostics.Metrics;
 using System.Runtime.Versioning;
-using System.Text.Json.Nodes;
 using CostModel.Collection;
 using CostModel.Factors;
-using CostModel.Gossip.Wire;
 using CostModel.Platforms;
-using CostModel.Serialization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -46,13 +42,9 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
     private readonly ICostCollector _collector;
     private readonly MeterListener _listener = new();
     private readonly List<string> _probeExceptions = [];
-    private readonly byte[] _record = new byte[WireCodec.StateRecordBytes(NodeId.Length)];
-    private readonly char[] _id = new char[NodeCostFactors.MaxNodeIdLength];
 
     // Readings without a value on the healthy tree (set by the first collection).
     private int _baselineUnknown = -1;
-
-    private const string NodeId = "fuzz-machine";
 
     /// <summary>Writes <paramref name="machine"/>'s healthy tree and builds the probes over it.</summary>
     /// <param name="machine">The machine.</param>
@@ -69,7 +61,7 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
             ["UseNetworkManager"] = "false",
             ["AllowNvidiaSmiFallback"] = "false",
         }).Build();
-        services.AddCostModel(o => o.NodeId = NodeId).AddPlatformProbes(linux);
+        services.AddCostModel(o => o.NodeId = SnapshotChecks.NodeId).AddPlatformProbes(linux);
         _provider = services.BuildServiceProvider();
         _collector = _provider.GetRequiredService<ICostCollector>();
 
@@ -139,108 +131,15 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
             throw new InvariantViolationException($"A probe reached the collector's last-resort catch: {string.Join("; ", _probeExceptions)}. The tree's changed files: {_tree.Describe()}");
         }
 
-        CheckJson(snapshot);
-        CheckWire(snapshot);
+        string context = $"The tree's changed files: {_tree.Describe()}";
+        LastUnknown = SnapshotChecks.CheckJson(snapshot, context);
+        if (!SnapshotChecks.CheckWire(snapshot, _time.GetUtcNow(), context))
+        {
+            throw new InvariantViolationException($"The collector took a generation gossip cannot publish: {snapshot.Generation}.");
+        }
         if (_baselineUnknown < 0)
         {
             _baselineUnknown = LastUnknown.Count;
-        }
-    }
-
-    // The JSON a host logs or serves: it must serialise (no NaN, no infinity), read back equal, and
-    // give every reading without a value a reason.
-    private void CheckJson(NodeCostFactors snapshot)
-    {
-        string json;
-        NodeCostFactors copy;
-        try
-        {
-            json = CostModelJson.Serialize(snapshot);
-            copy = CostModelJson.DeserializeFactors(json);
-        }
-        catch (Exception ex)
-        {
-            throw new InvariantViolationException($"The snapshot did not round-trip through JSON. The tree's changed files: {_tree.Describe()}", ex);
-        }
-
-        if (copy.Power != snapshot.Power || copy.Compute != snapshot.Compute || copy.Thermal != snapshot.Thermal || copy.Network != snapshot.Network
-            || copy.Container != snapshot.Container || copy.Pending != snapshot.Pending || copy.Trends != snapshot.Trends
-            || copy.Gpu.DeviceCount != snapshot.Gpu.DeviceCount || !copy.Gpu.Devices.SequenceEqual(snapshot.Gpu.Devices))
-        {
-            throw new InvariantViolationException($"The snapshot read back from JSON differs: {json}");
-        }
-
-        var unknown = new List<string>();
-        Walk(JsonNode.Parse(json), "", unknown);
-        LastUnknown = unknown;
-    }
-
-    private static void Walk(JsonNode? node, string path, List<string> unknown)
-    {
-        if (node is JsonObject obj)
-        {
-            if (obj["quality"] is JsonValue quality && quality.TryGetValue(out string? q))
-            {
-                bool hasValue = q is "measured" or "estimated" or "overridden";
-                string? reason = obj["reason"] is JsonValue r && r.TryGetValue(out string? text) ? text : null;
-                if (!hasValue && string.IsNullOrWhiteSpace(reason))
-                {
-                    throw new InvariantViolationException($"The reading {path} is {q} without a reason.");
-                }
-
-                if (!hasValue)
-                {
-                    unknown.Add($"{path}: {reason}");
-                }
-
-                return;
-            }
-
-            foreach (KeyValuePair<string, JsonNode?> property in obj)
-            {
-                Walk(property.Value, path.Length == 0 ? property.Key : $"{path}.{property.Key}", unknown);
-            }
-        }
-        else if (node is JsonArray array)
-        {
-            for (int i = 0; i < array.Count; i++)
-            {
-                Walk(array[i], $"{path}[{i}]", unknown);
-            }
-        }
-    }
-
-    // The node's own state as gossip carries it: quantised, written as a state record, and read back
-    // by the receive path's record checks (what every peer runs), then built as factors.
-    private void CheckWire(NodeCostFactors snapshot)
-    {
-        WireNodeState state = default;
-        WireQuantizer.FromFactors(snapshot, capabilitiesVersion: 1, ref state);
-        long now = _time.GetUtcNow().UtcTicks;
-        if (!WireCodec.TryWriteState(_record, System.Text.Encoding.UTF8.GetBytes(NodeId), state, now, out int written))
-        {
-            throw new InvariantViolationException($"The node's state did not encode for gossip. The tree's changed files: {_tree.Describe()}");
-        }
-
-        ReadOnlySpan<byte> records = _record.AsSpan(0, written);
-        if (!WireCodec.TryReadRecord(ref records, out _, out ReadOnlySpan<byte> payload, out _))
-        {
-            throw new InvariantViolationException("The node's own state record is not framed.");
-        }
-
-        WireRejection read = WireCodec.TryReadState(payload, now, _id, out int idLength, out WireNodeState received);
-        if (read != WireRejection.None)
-        {
-            throw new InvariantViolationException($"A peer refuses this node's state ({read}): {CostModelJson.Serialize(snapshot)}. The tree's changed files: {_tree.Describe()}");
-        }
-
-        try
-        {
-            WireQuantizer.ToFactors(new string(_id, 0, idLength), received);
-        }
-        catch (Exception ex)
-        {
-            throw new InvariantViolationException($"A peer cannot build this node's state as factors: {CostModelJson.Serialize(snapshot)}", ex);
         }
     }
 

@@ -6,11 +6,12 @@ namespace CostModel.Fuzz;
 /// The coverage-guided fuzz entry point (run.sh beside this file runs it under AFL++) of two
 /// targets, chosen by <see cref="IFuzzTarget.Variable"/>: the gossip receive path
 /// (<see cref="GossipReceiverTarget"/>; unset or <c>gossip</c>) in the mesh <see cref="FuzzMesh.Variable"/>
-/// names (open, signed, encrypted; unset: open), or a Linux machine's probes reading hostile kernel
-/// files (<see cref="LinuxMachineTarget"/>; <c>linux</c>). Modes:
+/// names (open, signed, encrypted; unset: open), a Linux machine's probes reading hostile kernel
+/// files (<see cref="LinuxMachineTarget"/>; <c>linux</c>), or the JSON readers of snapshots and
+/// capabilities (<see cref="JsonTarget"/>; <c>json</c>). Modes:
 /// <list type="bullet">
 /// <item><description>no arguments: SharpFuzz's fork server for <c>afl-fuzz</c>; outside AFL it runs one input read from standard input.</description></item>
-/// <item><description><c>--write-corpus DIR</c>: writes the target's seed corpus (<see cref="SeedCorpus"/>, <see cref="LinuxSeedCorpus"/>).</description></item>
+/// <item><description><c>--write-corpus DIR</c>: writes the target's seed corpus (<see cref="SeedCorpus"/>, <see cref="LinuxSeedCorpus"/>, <see cref="JsonSeedCorpus"/>).</description></item>
 /// <item><description><c>--replay PATH...</c>: runs each input file (or each file in each folder) on a fresh target and prints what happened; exits 1 when one breaks an invariant. For crashes AFL saved.</description></item>
 /// <item><description><c>--replay-sequence PATH...</c>: runs the inputs in the order given on one target, as AFL's persistent mode does (a crash that needs what earlier inputs left: a drift, a clock move, a node merged, a counter read), and stops at the first that breaks an invariant (exit 1).</description></item>
 /// </list>
@@ -51,6 +52,12 @@ internal static class Program
 
                 (create, writeCorpus, name) = LinuxTarget(LinuxMachine.FromEnvironment());
             }
+            else if (target is "json")
+            {
+                create = () => new JsonTarget();
+                writeCorpus = JsonSeedCorpus.Write;
+                name = "target: json";
+            }
             else if (target is null or "" or "gossip")
             {
                 FuzzMesh mesh = FuzzMesh.FromEnvironment();
@@ -60,7 +67,7 @@ internal static class Program
             }
             else
             {
-                throw new InvalidOperationException($"{IFuzzTarget.Variable}='{target}' names no target: use gossip or linux.");
+                throw new InvalidOperationException($"{IFuzzTarget.Variable}='{target}' names no target: use gossip, linux or json.");
             }
         }
         catch (InvalidOperationException ex)

@@ -146,7 +146,18 @@ internal static class SeedCorpus
 
     private static byte[] CapabilitiesRecord(string nodeId)
     {
-        var capabilities = new NodeCapabilities(nodeId, 1)
+        byte[] buffer = new byte[512];
+        if (!WireCodec.TryWriteCapabilities(buffer, Encoding.UTF8.GetBytes(nodeId), Generation, Capabilities(nodeId), out int written))
+        {
+            throw new InvalidOperationException($"The capabilities of '{nodeId}' did not encode.");
+        }
+
+        return buffer[..written];
+    }
+
+    /// <summary>A GPU box's capabilities: two models, one relayed route.</summary>
+    internal static NodeCapabilities Capabilities(string nodeId) =>
+        new(nodeId, 1)
         {
             Models =
             [
@@ -155,14 +166,6 @@ internal static class SeedCorpus
             ],
             Relays = [new RelayRoute("mixtral-8x22b", "seed-laptop", 1)],
         };
-        byte[] buffer = new byte[512];
-        if (!WireCodec.TryWriteCapabilities(buffer, Encoding.UTF8.GetBytes(nodeId), Generation, capabilities, out int written))
-        {
-            throw new InvalidOperationException($"The capabilities of '{nodeId}' did not encode.");
-        }
-
-        return buffer[..written];
-    }
 
     private static byte[] CookieRecord(RecordKind kind, Cookie cookie)
     {
@@ -171,8 +174,8 @@ internal static class SeedCorpus
         return record;
     }
 
-    // A laptop on battery: most readings measured, trends estimated.
-    private static NodeCostFactors Laptop()
+    /// <summary>A laptop on battery: most readings measured, trends estimated.</summary>
+    internal static NodeCostFactors Laptop()
     {
         DateTimeOffset t = GossipReceiverTarget.Now.AddSeconds(-2);
         const string Source = "seed";
@@ -195,15 +198,15 @@ internal static class SeedCorpus
         };
     }
 
-    // The laptop with its server's arrival meter: the field appended last to the state layout.
-    private static NodeCostFactors Busy()
+    /// <summary>The laptop with its server's arrival meter: the field appended last to the state layout.</summary>
+    internal static NodeCostFactors Busy()
     {
         NodeCostFactors laptop = Laptop();
         return laptop with { Pending = laptop.Pending with { ArrivalsPerSecond = Reading.Estimated(3.5, laptop.CapturedAt, "seed") } };
     }
 
-    // A mains-powered box with two GPUs inside a CPU-limited container; some readings unknown or unsupported.
-    private static NodeCostFactors GpuBox()
+    /// <summary>A mains-powered box with two GPUs inside a CPU-limited container; some readings unknown or unsupported.</summary>
+    internal static NodeCostFactors GpuBox()
     {
         DateTimeOffset t = GossipReceiverTarget.Now.AddSeconds(-30);
         const string Source = "seed";

@@ -12,8 +12,9 @@ namespace CostModel.Tests.Gossip;
 /// signed, encrypted: the unwrapped seed is sealed for it, and a wrapped input sealed as its
 /// members seal). The seeds named held-... move the sender's clock past the receiver's tolerance
 /// before a state: refused (held). Writing the corpus also checks that the held state is merged once
-/// the sender proves itself again. The fuzzer's second target, a Linux machine's probes over hostile
-/// kernel files, has its own seeds: each must run on a fresh machine tree without breaking an invariant.
+/// the sender proves itself again. The fuzzer's other targets have their own seeds: a Linux machine's
+/// probes over hostile kernel files (each seed must run on a fresh machine tree without breaking an
+/// invariant) and the JSON readers (each seed must be taken).
 /// </summary>
 public sealed class FuzzSeedCorpusTests : IDisposable
 {
@@ -93,6 +94,25 @@ public sealed class FuzzSeedCorpusTests : IDisposable
         {
             string line = Assert.Single(lines, l => l.StartsWith(seed + ":", StringComparison.Ordinal));
             Assert.DoesNotContain("INVARIANT BROKEN", line, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Every_seed_of_the_JSON_target_is_taken_by_a_reader_without_breaking_an_invariant()
+    {
+        var json = new Dictionary<string, string> { ["COSTMODEL_FUZZ_TARGET"] = "json" };
+        (int written, string writeOutput) = RunFuzzer(json, "--write-corpus", _directory);
+        Assert.True(written == 0, $"--write-corpus exited with {written}:\n{writeOutput}");
+        string[] seeds = Directory.GetFiles(_directory);
+        Assert.True(seeds.Length >= 4, $"only {seeds.Length} seeds were written");
+
+        (int replayed, string replayOutput) = RunFuzzer(json, "--replay", _directory);
+        Assert.True(replayed == 0, $"--replay exited with {replayed}:\n{replayOutput}");
+        string[] lines = replayOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (string seed in seeds)
+        {
+            string line = Assert.Single(lines, l => l.StartsWith(seed + ":", StringComparison.Ordinal));
+            Assert.Contains(": taken as", line, StringComparison.Ordinal);
         }
     }
 

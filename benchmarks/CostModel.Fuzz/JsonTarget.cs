@@ -1,0 +1,133 @@
+using System.Text;
+using System.Text.Json;
+using CostModel.Factors;
+using CostModel.Gossip;
+using CostModel.Gossip.Wire;
+using CostModel.Serialization;
+
+namespace CostModel.Fuzz;
+
+/// <summary>
+/// The library's JSON readers (<see cref="CostModelJson.DeserializeFactors"/>,
+/// <see cref="CostModelJson.DeserializeCapabilities"/>) on text a host may take from anywhere (a
+/// file, an HTTP body, another transport): each input, read as UTF-8, is offered to both.
+/// </summary>
+/// <remarks>
+/// Invariants (each broken one throws <see cref="InvariantViolationException"/>): a reader refuses
+/// bad text only with the <see cref="JsonException"/> its documentation names, never another
+/// exception; a snapshot it takes round-trips through JSON (<see cref="SnapshotChecks.CheckJson"/>)
+/// and gossip carries it (<see cref="SnapshotChecks.CheckWire"/>: whatever the model accepts, a
+/// peer's checks accept, or the node's state would be dropped mesh-wide); capabilities it takes
+/// serialise and read back equal, and, when they fit a record, a peer's checks read them.
+/// </remarks>
+internal sealed class JsonTarget : IFuzzTarget
+{
+    // Room for the largest capabilities record a message can carry.
+    private readonly byte[] _record = new byte[GossipDefaults.MaxMtu];
+    private string _last = "";
+
+    /// <inheritdoc />
+    public long Inputs { get; private set; }
+
+    /// <inheritdoc />
+    public bool Run(ReadOnlySpan<byte> input)
+    {
+        Inputs++;
+        string json = Encoding.UTF8.GetString(input);
+        bool factors = TryFactors(json);
+        bool capabilities = TryCapabilities(json);
+        _last = (factors, capabilities) switch
+        {
+            (true, true) => "taken as a snapshot and as capabilities",
+            (true, false) => "taken as a snapshot",
+            (false, true) => "taken as capabilities",
+            _ => "refused by both readers",
+        };
+        return factors || capabilities;
+    }
+
+    /// <inheritdoc />
+    public string Describe(bool result) => _last;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        // Nothing held.
+    }
+
+    private static bool TryFactors(string json)
+    {
+        NodeCostFactors snapshot;
+        try
+        {
+            snapshot = CostModelJson.DeserializeFactors(json);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        catch (Exception ex)
+        {
+            throw new InvariantViolationException($"DeserializeFactors threw {ex.GetType().Name}, not the JsonException it documents: {json}", ex);
+        }
+
+        string context = $"Read from: {json}";
+        SnapshotChecks.CheckJson(snapshot, context);
+
+        // Published at its own capture time, as a node publishes the snapshot it just took.
+        SnapshotChecks.CheckWire(snapshot, snapshot.CapturedAt, context);
+        return true;
+    }
+
+    private bool TryCapabilities(string json)
+    {
+        NodeCapabilities capabilities;
+        try
+        {
+            capabilities = CostModelJson.DeserializeCapabilities(json);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        catch (Exception ex)
+        {
+            throw new InvariantViolationException($"DeserializeCapabilities threw {ex.GetType().Name}, not the JsonException it documents: {json}", ex);
+        }
+
+        NodeCapabilities copy;
+        string again;
+        try
+        {
+            again = CostModelJson.Serialize(capabilities);
+            copy = CostModelJson.DeserializeCapabilities(again);
+        }
+        catch (Exception ex)
+        {
+            throw new InvariantViolationException($"Capabilities read from JSON did not round-trip: {json}", ex);
+        }
+
+        if (CostModelJson.Serialize(copy) != again)
+        {
+            throw new InvariantViolationException($"Capabilities read back from JSON differ: {again}");
+        }
+
+        if (WireCodec.TryWriteCapabilities(_record, Encoding.UTF8.GetBytes(capabilities.NodeId), generation: 1, capabilities, out int written))
+        {
+            ReadOnlySpan<byte> records = _record.AsSpan(0, written);
+            if (!WireCodec.TryReadRecord(ref records, out _, out ReadOnlySpan<byte> payload, out _))
+            {
+                throw new InvariantViolationException($"A capabilities record is not framed: {again}");
+            }
+
+            Span<char> nodeId = stackalloc char[NodeCostFactors.MaxNodeIdLength];
+            WireRejection read = WireCodec.TryReadCapabilities(payload, nodeId, out _, out _, out _);
+            if (read != WireRejection.None)
+            {
+                throw new InvariantViolationException($"A peer refuses capabilities the model accepts ({read}): {again}");
+            }
+        }
+
+        return true;
+    }
+}
