@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the gossip receive path, or of the Linux probes reading hostile kernel
-# files: AFL++ drives CostModel.Fuzz through SharpFuzz's fork server, with CostModel.dll (and, for
-# the probes, CostModel.Platforms.dll) instrumented by the SharpFuzz.CommandLine tool.
+# Coverage-guided fuzzing of the gossip receive path, of the Linux probes reading hostile kernel
+# files, or of the JSON readers: AFL++ drives CostModel.Fuzz through SharpFuzz's fork server, with
+# CostModel.dll (and, for the probes, CostModel.Platforms.dll) instrumented by the
+# SharpFuzz.CommandLine tool.
 #
 #   benchmarks/CostModel.Fuzz/run.sh [SECONDS]     (default 60; hours-long runs: run.sh 14400)
 #
@@ -10,14 +11,14 @@
 # replays every crash on a fresh target. Crash inputs are copied to benchmarks/CostModel.Fuzz/crashes/
 # (named by content hash); the exit status is 1 when there are any.
 #
-# Environment: COSTMODEL_FUZZ_TARGET (gossip or linux; default gossip) is what is fuzzed: the
-# receive path (GossipReceiverTarget.cs) or a laptop's /proc and /sys under the probes
-# (LinuxMachineTarget.cs), COSTMODEL_FUZZ_MACHINE (laptop or docker-v1; default laptop) saying which
+# Environment: COSTMODEL_FUZZ_TARGET (gossip, linux or json; default gossip) is what is fuzzed: the
+# receive path (GossipReceiverTarget.cs), a machine's /proc and /sys under the probes
+# (LinuxMachineTarget.cs), or the JSON readers (JsonTarget.cs); COSTMODEL_FUZZ_MACHINE (laptop or docker-v1; default laptop) saying which
 # machine (LinuxMachine.cs). COSTMODEL_FUZZ_MESH (open, signed or encrypted; default open) is the
 # receiver's mesh: in a keyed one every wrapped input is sealed with the mesh's key (FuzzMesh.cs).
 # FUZZ_WORK (default artifacts/fuzz, artifacts/fuzz-signed, artifacts/fuzz-encrypted,
-# artifacts/fuzz-linux or artifacts/fuzz-linux-docker-v1, ignored by git) holds the build, the tool
-# and AFL's findings; an existing
+# artifacts/fuzz-linux, artifacts/fuzz-linux-docker-v1 or artifacts/fuzz-json, ignored by git) holds
+# the build, the tool and AFL's findings; an existing
 # findings folder is resumed, FUZZ_FRESH=1 starts over.
 # COSTMODEL_FUZZ_INPUTS_PER_RECEIVER (default 10000) is how many inputs one receiver serves before
 # a fresh one replaces it; 1 makes every input independent of the ones before (Program.cs).
@@ -48,7 +49,10 @@ case "$target" in
     export COSTMODEL_FUZZ_MACHINE="$machine"
     instrumented="CostModel.dll CostModel.Platforms.dll"
     what="Linux machine ($machine)" ;;
-  *) echo "COSTMODEL_FUZZ_TARGET='$target' names no target: use gossip or linux." >&2; exit 2 ;;
+  json)
+    default_work="$repo/artifacts/fuzz-json"
+    what="JSON readers" ;;
+  *) echo "COSTMODEL_FUZZ_TARGET='$target' names no target: use gossip, linux or json." >&2; exit 2 ;;
 esac
 export COSTMODEL_FUZZ_TARGET="$target" COSTMODEL_FUZZ_MESH="$mesh"
 work="${FUZZ_WORK:-$default_work}"
@@ -97,8 +101,9 @@ fi
 echo "== afl-fuzz for $seconds s, $what"
 # AFL_SKIP_BIN_CHECK: the binary AFL starts is dotnet, which has no AFL instrumentation itself
 #   (the coverage comes from the instrumented CostModel.dll through SharpFuzz's shared memory).
-# AFL_FORKSRV_INIT_TMOUT: the runtime starts, builds the receiver and proves the sender before
-#   the fork server answers: seconds, not AFL's native-program default.
+# AFL_FORKSRV_INIT_TMOUT: the runtime starts and builds the target (a receiver that proves its
+#   sender, a machine tree under the probes) before the fork server answers: seconds, not AFL's
+#   native-program default.
 # AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES, AFL_SKIP_CPUFREQ, AFL_NO_AFFINITY: a container or VM
 #   without control of core dumps, the CPU governor or core binding (and a crash here is an
 #   exception SharpFuzz reports, never a core dump).
