@@ -145,6 +145,36 @@ public sealed class WireFormatTests
         Assert.Equal(1 + WireFormat.MaxNodeIdBytes + WireFormat.StateFixedBytes, bytes);
     }
 
+    [Fact]
+    public void A_node_id_within_64_characters_but_over_64_UTF8_bytes_is_not_written_as_a_record_every_reader_refuses()
+    {
+        // 33 x "é" is 33 characters (the model takes up to 64) but 66 UTF-8 bytes (the wire takes up to
+        // 64). Found by fuzzing the JSON readers: the writer wrote such records, and every reader
+        // refused them (bad-node-id). A node's own id is checked at start; the codec now agrees too.
+        string id = new('é', 33);
+        byte[] utf8 = Encoding.UTF8.GetBytes(id);
+        Assert.True(utf8.Length > WireFormat.MaxNodeIdBytes && id.Length <= NodeCostFactors.MaxNodeIdLength);
+        byte[] buffer = new byte[1_400];
+        WireNodeState state = default;
+        WireQuantizer.FromFactors(Full(Now), 1, ref state);
+
+        Assert.False(WireCodec.TryWriteState(buffer, utf8, state, Now.UtcTicks, out _));
+        Assert.False(WireCodec.TryWriteCapabilities(buffer, utf8, 1, new NodeCapabilities(id, 1), out _));
+        Assert.False(WireCodec.TryWriteState(buffer, [], state, Now.UtcTicks, out _));
+
+        // At 64 bytes exactly (32 x "é") both are written and read back.
+        byte[] longest = Encoding.UTF8.GetBytes(new string('é', 32));
+        Assert.True(WireCodec.TryWriteState(buffer, longest, state, Now.UtcTicks, out int written));
+        ReadOnlySpan<byte> record = buffer.AsSpan(0, written);
+        Assert.True(WireCodec.TryReadRecord(ref record, out _, out ReadOnlySpan<byte> payload, out _));
+        Assert.Equal(WireRejection.None, WireCodec.TryReadState(payload, Now.UtcTicks, new char[NodeCostFactors.MaxNodeIdLength], out int length, out _));
+        Assert.Equal(32, length);
+        Assert.True(WireCodec.TryWriteCapabilities(buffer, longest, 1, new NodeCapabilities(new string('é', 32), 1), out written));
+        record = buffer.AsSpan(0, written);
+        Assert.True(WireCodec.TryReadRecord(ref record, out _, out payload, out _));
+        Assert.Equal(WireRejection.None, WireCodec.TryReadCapabilities(payload, new char[NodeCostFactors.MaxNodeIdLength], out _, out _, out _));
+    }
+
     [Theory]
     [InlineData(0.0, 0.0)]
     [InlineData(0.05, 0.1)]

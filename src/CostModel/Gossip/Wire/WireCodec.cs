@@ -332,11 +332,15 @@ internal static class WireCodec
     public static int StateRecordBytes(int nodeIdUtf8Bytes) =>
         WireFormat.RecordHeaderBytes + 1 + nodeIdUtf8Bytes + WireFormat.StateFixedBytes;
 
-    /// <summary>Writes a state record with ages relative to <paramref name="nowTicks"/>; false when it does not fit.</summary>
+    /// <summary>
+    /// Writes a state record with ages relative to <paramref name="nowTicks"/>; false when it does not
+    /// fit, or when the node id is empty or longer than <see cref="WireFormat.MaxNodeIdBytes"/> (every
+    /// reader refuses such a record: <see cref="WireRejection.BadNodeId"/>).
+    /// </summary>
     public static bool TryWriteState(Span<byte> destination, ReadOnlySpan<byte> nodeIdUtf8, in WireNodeState s, long nowTicks, out int written)
     {
         written = StateRecordBytes(nodeIdUtf8.Length);
-        if (destination.Length < written)
+        if (!IsWritableNodeId(nodeIdUtf8) || destination.Length < written)
         {
             written = 0;
             return false;
@@ -507,12 +511,12 @@ internal static class WireCodec
 
     // ---------------------------------------------------------------- capabilities
 
-    /// <summary>Writes a capabilities record; false when it does not fit.</summary>
+    /// <summary>Writes a capabilities record; false when it does not fit, or when the node id is empty or longer than <see cref="WireFormat.MaxNodeIdBytes"/> (as <see cref="TryWriteState"/>).</summary>
     public static bool TryWriteCapabilities(Span<byte> destination, ReadOnlySpan<byte> nodeIdUtf8, long generation, NodeCapabilities capabilities, out int written)
     {
         written = 0;
         int at = WireFormat.RecordHeaderBytes;
-        if (!TryPutText(destination, ref at, nodeIdUtf8) || !Fits(destination, at, 6 + 4 + 1))
+        if (!IsWritableNodeId(nodeIdUtf8) || !TryPutText(destination, ref at, nodeIdUtf8) || !Fits(destination, at, 6 + 4 + 1))
         {
             return false;
         }
@@ -737,6 +741,10 @@ internal static class WireCodec
 
         return true;
     }
+
+    // A record's node id as every reader takes it (TryReadNodeId): 1 to MaxNodeIdBytes bytes. A longer
+    // one would be refused by every peer (and past 255 bytes its length byte would wrap).
+    private static bool IsWritableNodeId(ReadOnlySpan<byte> nodeIdUtf8) => nodeIdUtf8.Length is > 0 and <= WireFormat.MaxNodeIdBytes;
 
     private static bool TryPutText(Span<byte> destination, ref int at, ReadOnlySpan<byte> utf8)
     {
