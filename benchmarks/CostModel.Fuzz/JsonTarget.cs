@@ -9,8 +9,9 @@ namespace CostModel.Fuzz;
 
 /// <summary>
 /// The library's JSON readers (<see cref="CostModelJson.DeserializeFactors"/>,
-/// <see cref="CostModelJson.DeserializeCapabilities"/>) on text a host may take from anywhere (a
-/// file, an HTTP body, another transport): each input, read as UTF-8, is offered to both.
+/// <see cref="CostModelJson.DeserializeCapabilities"/>, and the price tables' <c>PriceTable.Parse</c>)
+/// on text a host may take from anywhere (a file, an HTTP body, another transport, LiteLLM's price
+/// file fetched from the web): each input, read as UTF-8, is offered to all three.
 /// </summary>
 /// <remarks>
 /// Invariants (each broken one throws <see cref="InvariantViolationException"/>): a reader refuses
@@ -18,7 +19,10 @@ namespace CostModel.Fuzz;
 /// exception; a snapshot it takes round-trips through JSON (<see cref="SnapshotChecks.CheckJson"/>)
 /// and gossip carries it (<see cref="SnapshotChecks.CheckWire"/>: whatever the model accepts, a
 /// peer's checks accept, or the node's state would be dropped mesh-wide); capabilities it takes
-/// serialise and read back equal, and, when they fit a record, a peer's checks read them.
+/// serialise and read back equal, and, when they fit a record, a peer's checks read them; a price
+/// table refuses bad text only with the <see cref="FormatException"/> the catalog catches (anything
+/// else would escape a host price source's refresh), and every row it takes is found again by its
+/// model's name with a finite, non-negative price.
 /// </remarks>
 internal sealed class JsonTarget : IFuzzTarget
 {
@@ -36,14 +40,10 @@ internal sealed class JsonTarget : IFuzzTarget
         string json = Encoding.UTF8.GetString(input);
         bool factors = TryFactors(json);
         bool capabilities = TryCapabilities(json);
-        _last = (factors, capabilities) switch
-        {
-            (true, true) => "taken as a snapshot and as capabilities",
-            (true, false) => "taken as a snapshot",
-            (false, true) => "taken as capabilities",
-            _ => "refused by both readers",
-        };
-        return factors || capabilities;
+        bool prices = TryPriceTable(json);
+        string[] taken = [.. new[] { (factors, "a snapshot"), (capabilities, "capabilities"), (prices, "a price table") }.Where(t => t.Item1).Select(t => t.Item2)];
+        _last = taken.Length == 0 ? "refused by every reader" : "taken as " + string.Join(" and as ", taken);
+        return taken.Length > 0;
     }
 
     /// <inheritdoc />
@@ -76,6 +76,39 @@ internal sealed class JsonTarget : IFuzzTarget
 
         // Published at its own capture time, as a node publishes the snapshot it just took.
         SnapshotChecks.CheckWire(snapshot, snapshot.CapturedAt, context);
+        return true;
+    }
+
+    private static bool TryPriceTable(string json)
+    {
+        Pricing.PriceTable table;
+        try
+        {
+            table = Pricing.PriceTable.Parse(json, "fuzz");
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        catch (Exception ex)
+        {
+            throw new InvariantViolationException($"PriceTable.Parse threw {ex.GetType().Name}, not the FormatException the catalog catches: {json}", ex);
+        }
+
+        foreach (Pricing.ModelPrice row in table.Prices)
+        {
+            if (!double.IsFinite(row.InputDollarsPerMillionTokens) || row.InputDollarsPerMillionTokens < 0
+                || !double.IsFinite(row.OutputDollarsPerMillionTokens) || row.OutputDollarsPerMillionTokens < 0)
+            {
+                throw new InvariantViolationException($"A price table row of {row.Model} has a price that is negative or not finite: {json}");
+            }
+
+            if (!table.TryFind(row.Model, out _))
+            {
+                throw new InvariantViolationException($"A price table row of '{row.Model}' is not found by its own name: {json}");
+            }
+        }
+
         return true;
     }
 
