@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 using CostModel.Factors;
@@ -55,20 +56,33 @@ internal sealed class JsonTarget : IFuzzTarget
         // Nothing held.
     }
 
-    private static bool TryFactors(string json)
+    // Runs a reader: true with what it took; false when it refused with TRefusal, the exception its
+    // callers expect; any other exception breaks the invariant.
+    private static bool TryRead<T, TRefusal>(Func<string, T> read, string reader, string json, [NotNullWhen(true)] out T? value)
+        where T : class
+        where TRefusal : Exception
     {
-        NodeCostFactors snapshot;
         try
         {
-            snapshot = CostModelJson.DeserializeFactors(json);
+            value = read(json);
+            return true;
         }
-        catch (JsonException)
+        catch (TRefusal)
         {
+            value = null;
             return false;
         }
         catch (Exception ex)
         {
-            throw new InvariantViolationException($"DeserializeFactors threw {ex.GetType().Name}, not the JsonException it documents: {json}", ex);
+            throw new InvariantViolationException($"{reader} threw {ex.GetType().Name}, not the {typeof(TRefusal).Name} its callers expect: {json}", ex);
+        }
+    }
+
+    private static bool TryFactors(string json)
+    {
+        if (!TryRead<NodeCostFactors, JsonException>(CostModelJson.DeserializeFactors, "DeserializeFactors", json, out NodeCostFactors? snapshot))
+        {
+            return false;
         }
 
         string context = $"Read from: {json}";
@@ -81,18 +95,9 @@ internal sealed class JsonTarget : IFuzzTarget
 
     private static bool TryPriceTable(string json)
     {
-        Pricing.PriceTable table;
-        try
-        {
-            table = Pricing.PriceTable.Parse(json, "fuzz");
-        }
-        catch (FormatException)
+        if (!TryRead<Pricing.PriceTable, FormatException>(text => Pricing.PriceTable.Parse(text, "fuzz"), "PriceTable.Parse", json, out Pricing.PriceTable? table))
         {
             return false;
-        }
-        catch (Exception ex)
-        {
-            throw new InvariantViolationException($"PriceTable.Parse threw {ex.GetType().Name}, not the FormatException the catalog catches: {json}", ex);
         }
 
         foreach (Pricing.ModelPrice row in table.Prices)
@@ -114,18 +119,9 @@ internal sealed class JsonTarget : IFuzzTarget
 
     private bool TryCapabilities(string json)
     {
-        NodeCapabilities capabilities;
-        try
-        {
-            capabilities = CostModelJson.DeserializeCapabilities(json);
-        }
-        catch (JsonException)
+        if (!TryRead<NodeCapabilities, JsonException>(CostModelJson.DeserializeCapabilities, "DeserializeCapabilities", json, out NodeCapabilities? capabilities))
         {
             return false;
-        }
-        catch (Exception ex)
-        {
-            throw new InvariantViolationException($"DeserializeCapabilities threw {ex.GetType().Name}, not the JsonException it documents: {json}", ex);
         }
 
         NodeCapabilities copy;

@@ -38,19 +38,11 @@ public sealed class FuzzSeedCorpusTests : IDisposable
     [InlineData("encrypted")]
     public void Every_seed_the_fuzzer_writes_is_accepted_by_a_fresh_receiver(string mesh)
     {
-        (int written, string writeOutput) = RunFuzzer(mesh, "--write-corpus", _directory);
-        Assert.True(written == 0, $"--write-corpus exited with {written}:\n{writeOutput}");
-        string[] seeds = Directory.GetFiles(_directory);
-        Assert.True(seeds.Length >= 12, $"only {seeds.Length} seeds were written");
+        Dictionary<string, string> seeds = WriteAndReplay(new() { ["COSTMODEL_FUZZ_MESH"] = mesh }, $"mesh: {mesh}", atLeast: 12);
 
-        (int replayed, string replayOutput) = RunFuzzer(mesh, "--replay", _directory);
-        Assert.True(replayed == 0, $"--replay exited with {replayed}:\n{replayOutput}");
-        Assert.Contains($"mesh: {mesh}", replayOutput, StringComparison.Ordinal);
-        string[] lines = replayOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal(2, seeds.Count(s => Path.GetFileName(s).StartsWith("held-", StringComparison.Ordinal)));
-        foreach (string seed in seeds)
+        Assert.Equal(2, seeds.Keys.Count(s => Path.GetFileName(s).StartsWith("held-", StringComparison.Ordinal)));
+        foreach ((string seed, string line) in seeds)
         {
-            string line = Assert.Single(lines, l => l.StartsWith(seed + ":", StringComparison.Ordinal));
             if (Path.GetFileName(seed).StartsWith("held-", StringComparison.Ordinal))
             {
                 Assert.Contains(": refused", line, StringComparison.Ordinal);
@@ -80,19 +72,10 @@ public sealed class FuzzSeedCorpusTests : IDisposable
             Assert.Skip("The Linux machine target reads the Linux probes: Linux only.");
         }
 
-        var linux = new Dictionary<string, string> { ["COSTMODEL_FUZZ_TARGET"] = "linux", ["COSTMODEL_FUZZ_MACHINE"] = machine };
-        (int written, string writeOutput) = RunFuzzer(linux, "--write-corpus", _directory);
-        Assert.True(written == 0, $"--write-corpus exited with {written}:\n{writeOutput}");
-        string[] seeds = Directory.GetFiles(_directory);
-        Assert.True(seeds.Length >= 7, $"only {seeds.Length} seeds were written");
+        Dictionary<string, string> seeds = WriteAndReplay(new() { ["COSTMODEL_FUZZ_TARGET"] = "linux", ["COSTMODEL_FUZZ_MACHINE"] = machine }, $"target: linux machine, {machine}", atLeast: 7);
 
-        (int replayed, string replayOutput) = RunFuzzer(linux, "--replay", _directory);
-        Assert.True(replayed == 0, $"--replay exited with {replayed}:\n{replayOutput}");
-        Assert.Contains($"target: linux machine, {machine}", replayOutput, StringComparison.Ordinal);
-        string[] lines = replayOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        foreach (string seed in seeds)
+        foreach (string line in seeds.Values)
         {
-            string line = Assert.Single(lines, l => l.StartsWith(seed + ":", StringComparison.Ordinal));
             Assert.DoesNotContain("INVARIANT BROKEN", line, StringComparison.Ordinal);
         }
     }
@@ -100,20 +83,29 @@ public sealed class FuzzSeedCorpusTests : IDisposable
     [Fact]
     public void Every_seed_of_the_JSON_target_is_taken_by_a_reader_without_breaking_an_invariant()
     {
-        var json = new Dictionary<string, string> { ["COSTMODEL_FUZZ_TARGET"] = "json" };
-        (int written, string writeOutput) = RunFuzzer(json, "--write-corpus", _directory);
-        Assert.True(written == 0, $"--write-corpus exited with {written}:\n{writeOutput}");
-        string[] seeds = Directory.GetFiles(_directory);
-        Assert.True(seeds.Length >= 4, $"only {seeds.Length} seeds were written");
+        Dictionary<string, string> seeds = WriteAndReplay(new() { ["COSTMODEL_FUZZ_TARGET"] = "json" }, "target: json", atLeast: 6);
 
-        (int replayed, string replayOutput) = RunFuzzer(json, "--replay", _directory);
-        Assert.True(replayed == 0, $"--replay exited with {replayed}:\n{replayOutput}");
-        string[] lines = replayOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        foreach (string seed in seeds)
+        foreach (string line in seeds.Values)
         {
-            string line = Assert.Single(lines, l => l.StartsWith(seed + ":", StringComparison.Ordinal));
             Assert.Contains(": taken as", line, StringComparison.Ordinal);
         }
+    }
+
+    // Writes the seed corpus of the target the environment names, replays it, and returns each seed's
+    // replay line by path; both runs must exit 0, the replay must name the target, and at least
+    // atLeast seeds must be written.
+    private Dictionary<string, string> WriteAndReplay(Dictionary<string, string> environment, string target, int atLeast)
+    {
+        (int written, string writeOutput) = RunFuzzer(environment, "--write-corpus", _directory);
+        Assert.True(written == 0, $"--write-corpus exited with {written}:\n{writeOutput}");
+        string[] seeds = Directory.GetFiles(_directory);
+        Assert.True(seeds.Length >= atLeast, $"only {seeds.Length} seeds were written");
+
+        (int replayed, string replayOutput) = RunFuzzer(environment, "--replay", _directory);
+        Assert.True(replayed == 0, $"--replay exited with {replayed}:\n{replayOutput}");
+        Assert.Contains(target, replayOutput, StringComparison.Ordinal);
+        string[] lines = replayOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return seeds.ToDictionary(seed => seed, seed => Assert.Single(lines, l => l.StartsWith(seed + ":", StringComparison.Ordinal)));
     }
 
     private static (int ExitCode, string Output) RunFuzzer(string mesh, params string[] arguments) =>
@@ -131,6 +123,7 @@ public sealed class FuzzSeedCorpusTests : IDisposable
         {
             info.Environment[name] = value;
         }
+
         info.ArgumentList.Add(FuzzerDll());
         foreach (string a in arguments)
         {
