@@ -11,11 +11,12 @@ namespace CostModel.Fuzz;
 
 /// <summary>
 /// A Linux machine whose kernel files the fuzzer writes: a healthy machine's <c>/proc</c> and
-/// <c>/sys</c> (<see cref="LinuxMachine"/>, <see cref="LinuxMachineTree"/>) below a folder of its own, the platform probes built
-/// over it through DI as a host builds them (<c>AddCostModel().AddPlatformProbes()</c>, ProcRoot and
-/// SysRoot pointed at it, NetworkManager and nvidia-smi off), and one collection per input, one
-/// second after the last. Each input rewrites or deletes some of the files (<see cref="LinuxMachineTree.Apply"/>);
-/// before the next, the files it touched are written back to their healthy contents. The probes keep
+/// <c>/sys</c> (<see cref="LinuxMachine"/>, <see cref="LinuxMachineTree"/>) below a folder of its
+/// own, the platform probes built over it through DI as a host builds them
+/// (<c>AddCostModel().AddPlatformProbes()</c>, ProcRoot and SysRoot pointed at it, NetworkManager
+/// and nvidia-smi off), and one collection per input, one second after the last. Each input
+/// rewrites or deletes some of the files (<see cref="LinuxMachineTree.Apply"/>); before the next,
+/// the files it touched are written back to their healthy contents. The probes keep
 /// what they learnt between inputs (counters for rates, discovered batteries and zones), as on a
 /// machine whose files go bad while the process runs.
 /// </summary>
@@ -33,7 +34,7 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
     /// <summary>The machine's clock at its start.</summary>
     public static readonly DateTimeOffset Start = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
 
-    // One collection a second: the interval the collector's own cadence uses by default.
+    // One collection a second: the collector's default sample interval (CollectionDefaults.SampleInterval).
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     private readonly FakeTimeProvider _time = new(Start);
@@ -137,6 +138,7 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
         {
             throw new InvariantViolationException($"The collector took a generation gossip cannot publish: {snapshot.Generation}.");
         }
+
         if (_baselineUnknown < 0)
         {
             _baselineUnknown = LastUnknown.Count;

@@ -20,7 +20,6 @@ internal sealed class LinuxMachineTree : IDisposable
     /// <summary>The bit of a segment's first byte that deletes the file.</summary>
     public const byte DeleteFlag = 0x80;
 
-
     private readonly IReadOnlyList<(string Path, string Content)> _files;
 
     // The files the last input changed or deleted, by index.
