@@ -43,7 +43,7 @@ internal static class JsonSeedCorpus
     /// <summary>Writes the seeds into <paramref name="directory"/>, each checked first: a fresh target must take it.</summary>
     /// <param name="directory">Where to write them.</param>
     /// <returns>The paths written.</returns>
-    /// <exception cref="InvalidOperationException">A seed was refused by both readers.</exception>
+    /// <exception cref="InvalidOperationException">A seed was refused by every reader.</exception>
     public static IReadOnlyList<string> Write(string directory)
     {
         Directory.CreateDirectory(directory);
@@ -54,7 +54,7 @@ internal static class JsonSeedCorpus
             {
                 if (!target.Run(input))
                 {
-                    throw new InvalidOperationException($"The seed '{name}' was refused by both readers.");
+                    throw new InvalidOperationException($"The seed '{name}' was refused by every reader.");
                 }
             }
 

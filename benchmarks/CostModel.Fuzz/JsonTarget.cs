@@ -18,8 +18,9 @@ namespace CostModel.Fuzz;
 /// Invariants (each broken one throws <see cref="InvariantViolationException"/>): a reader refuses
 /// bad text only with the <see cref="JsonException"/> its documentation names, never another
 /// exception; a snapshot it takes round-trips through JSON (<see cref="SnapshotChecks.CheckJson"/>)
-/// and gossip carries it (<see cref="SnapshotChecks.CheckWire"/>: whatever the model accepts, a
-/// peer's checks accept, or the node's state would be dropped mesh-wide); capabilities it takes
+/// and, when gossip would publish it (its generation one peers take), a peer's checks accept its
+/// state record (<see cref="SnapshotChecks.CheckWire"/>: otherwise the node's state would be dropped
+/// mesh-wide); capabilities it takes
 /// serialise and read back equal, and, when they fit a record, a peer's checks read them; a price
 /// table refuses bad text only with the <see cref="FormatException"/> the catalog catches (anything
 /// else would escape a host price source's refresh), and every row it takes is found again by its
