@@ -22,8 +22,7 @@ internal sealed class LinuxMachineTree : IDisposable
 
     private readonly IReadOnlyList<(string Path, string Content)> _files;
 
-    // The files the last input changed or deleted, by index.
-    private readonly HashSet<int> _touched = [];
+    // The files the last input changed or deleted, by index, with what it wrote (for a violation's message).
     private readonly Dictionary<int, string> _changes = [];
 
     /// <summary>Writes <paramref name="machine"/>'s healthy tree into a new folder (below /dev/shm when there is one: the fuzzer writes a few files an input).</summary>
@@ -77,7 +76,6 @@ internal sealed class LinuxMachineTree : IDisposable
             int length = Math.Min(BinaryPrimitives.ReadUInt16LittleEndian(input[1..]), input.Length - 3);
             ReadOnlySpan<byte> content = input.Slice(3, length);
             input = input[(3 + length)..];
-            _touched.Add(index);
             if (delete)
             {
                 File.Delete(PathOf(_files[index].Path));
@@ -94,12 +92,11 @@ internal sealed class LinuxMachineTree : IDisposable
     /// <summary>Writes every file the last input touched back to its healthy content.</summary>
     public void Restore()
     {
-        foreach (int index in _touched)
+        foreach (int index in _changes.Keys)
         {
             Write(index, Encoding.ASCII.GetBytes(_files[index].Content));
         }
 
-        _touched.Clear();
         _changes.Clear();
     }
 

@@ -515,7 +515,8 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
                 if (UnpublishableGeneration(local.Generation, now, s.MaxGenerationLeadMilliseconds) is { } why)
                 {
                     // Every peer would refuse the state, and with it the whole message: publish nothing,
-                    // say so once per generation, and keep the round's other work (relays, liveness) going.
+                    // say so once per generation (counted at each sample or due heartbeat), and keep the
+                    // round's other work (relays, liveness) going.
                     _metrics.GossipRejected("unpublishable-generation");
                     if (local.Generation != _refusedGeneration)
                     {

@@ -35,7 +35,7 @@ public sealed class OwnGenerationTests
 
     [Theory]
     [MemberData(nameof(Refused))]
-    public void A_generation_every_peer_would_refuse_is_not_published_and_is_logged_once_and_counted_each_round(long generation, string why)
+    public void A_generation_every_peer_would_refuse_is_not_published_and_is_logged_once_and_counted_at_each_sample(long generation, string why)
     {
         var collector = new SettableCollector(generation);
         using Node node = new(collector);
