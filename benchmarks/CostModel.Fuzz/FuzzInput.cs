@@ -40,8 +40,16 @@ namespace CostModel.Fuzz;
 /// second), until a clock input lets the sender answer it (the held messages are then judged again).
 /// </para>
 /// <para>
-/// In a keyed mesh (<see cref="FuzzMesh"/>) a wrapped input is sealed with the mesh's first key
-/// instead of the CRC-32, so a mutation still reaches the records.
+/// Byte 0 equal to <see cref="RotateTag"/> reloads the receiver's options as a host's configuration
+/// reload does, its keys set by byte 1 (bits 0 and 1: <see cref="FuzzMesh.ReceiverKeys"/>) and the
+/// sender's sealing key too (bit 2: <see cref="FuzzMesh.Sealer"/>), then delivers the rest (from
+/// byte 2) as the records of a gossip message sealed with the sender's key: a key rotation's steps in
+/// any order, a key removed while messages sealed with it are held, a sender still sealing with a key
+/// the receiver dropped. In an open mesh the reload keeps the (empty) keys.
+/// </para>
+/// <para>
+/// In a keyed mesh (<see cref="FuzzMesh"/>) a wrapped input is sealed with the sender's key (the mesh's
+/// first key until a rotation input changes it) instead of the CRC-32, so a mutation still reaches the records.
 /// </para>
 /// </remarks>
 internal static class FuzzInput
@@ -54,6 +62,9 @@ internal static class FuzzInput
 
     /// <summary>Byte 0 of an input that moves the sender's clock alone (either way), then sends a gossip message at it.</summary>
     public const byte DriftTag = 0x7E;
+
+    /// <summary>Byte 0 of an input that reloads the receiver's keys and the sender's sealing key, then sends a gossip message.</summary>
+    public const byte RotateTag = 0x7D;
 
     /// <summary>
     /// 250 ms: one step of a clock input, about a gossip round (200 ms); a byte's 256 steps (64 s)
@@ -78,9 +89,9 @@ internal static class FuzzInput
     /// <param name="input">The fuzz input.</param>
     /// <param name="datagram">At least <see cref="MaxDatagram"/> bytes.</param>
     /// <param name="senderClockMs">The proven sender's clock now (<see cref="SenderClockMs"/> plus the time clock and drift inputs moved it).</param>
-    /// <param name="mesh">The mesh whose protection a wrapped input is sealed with.</param>
+    /// <param name="sealer">The keyring a wrapped input is sealed with (<see cref="FuzzMesh.Sealer"/>).</param>
     /// <param name="wrapped">True when the input was wrapped in a header and sealed; false when delivered raw.</param>
-    public static int ToDatagram(ReadOnlySpan<byte> input, Span<byte> datagram, long senderClockMs, FuzzMesh mesh, out bool wrapped)
+    public static int ToDatagram(ReadOnlySpan<byte> input, Span<byte> datagram, long senderClockMs, GossipKeyring sealer, out bool wrapped)
     {
         if (input.IsEmpty || (input[0] & RawFlag) != 0)
         {
@@ -92,10 +103,25 @@ internal static class FuzzInput
         }
 
         wrapped = true;
-        MessageType type = input[0] == DriftTag ? MessageType.Gossip : (MessageType)input[0];
-        ReadOnlySpan<byte> body = input[0] == DriftTag ? input[Math.Min(2, input.Length)..] : input[1..];
-        body = body[..Math.Min(body.Length, MaxDatagram - mesh.Overhead)];
-        return Seal(datagram, type, body, senderClockMs, mesh);
+        bool tagged = input[0] is DriftTag or RotateTag;
+        MessageType type = tagged ? MessageType.Gossip : (MessageType)input[0];
+        ReadOnlySpan<byte> body = tagged ? input[Math.Min(2, input.Length)..] : input[1..];
+        body = body[..Math.Min(body.Length, MaxDatagram - WireFormat.Overhead(sealer.Protection))];
+        return Seal(datagram, type, body, senderClockMs, sealer);
+    }
+
+    /// <summary>What a rotation input (byte 0 <see cref="RotateTag"/>) sets: the receiver's key set and whether the sender seals with the second key; null for any other input.</summary>
+    /// <param name="input">The input.</param>
+    /// <returns>The key set (0 to <see cref="FuzzMesh.KeySetCount"/> - 1) and the sender's key, or null.</returns>
+    public static (int Set, bool SenderSealsWithSecond)? Rotation(ReadOnlySpan<byte> input)
+    {
+        if (input.IsEmpty || input[0] != RotateTag)
+        {
+            return null;
+        }
+
+        int choice = input.Length > 1 ? input[1] : 0;
+        return (choice % FuzzMesh.KeySetCount, (choice & 4) != 0);
     }
 
     /// <summary>The time a clock input (byte 0 <see cref="ClockTag"/>) moves the clocks by; zero for any other input.</summary>
@@ -121,11 +147,21 @@ internal static class FuzzInput
     /// <param name="senderClockMs">The sender's clock (<see cref="SenderClockMs"/> before any clock or drift input).</param>
     /// <param name="mesh">The mesh.</param>
     /// <returns>The message's length.</returns>
-    public static int Seal(Span<byte> destination, MessageType type, ReadOnlySpan<byte> records, long senderClockMs, FuzzMesh mesh)
+    public static int Seal(Span<byte> destination, MessageType type, ReadOnlySpan<byte> records, long senderClockMs, FuzzMesh mesh) =>
+        Seal(destination, type, records, senderClockMs, mesh.Keyring);
+
+    /// <summary>Writes a message of the proven sender sealed with <paramref name="sealer"/>'s first key (see the overload taking the mesh).</summary>
+    /// <param name="destination">The buffer.</param>
+    /// <param name="type">The message type.</param>
+    /// <param name="records">The records.</param>
+    /// <param name="senderClockMs">The sender's clock.</param>
+    /// <param name="sealer">The keyring the sender seals with.</param>
+    /// <returns>The message's length.</returns>
+    public static int Seal(Span<byte> destination, MessageType type, ReadOnlySpan<byte> records, long senderClockMs, GossipKeyring sealer)
     {
-        int at = WireCodec.WriteHeader(destination, type, ClusterHash, mesh.Keyring, senderClockMs);
+        int at = WireCodec.WriteHeader(destination, type, ClusterHash, sealer, senderClockMs);
         records.CopyTo(destination[at..]);
-        return WireCodec.Seal(destination, at + records.Length, mesh.Keyring);
+        return WireCodec.Seal(destination, at + records.Length, sealer);
     }
 
     /// <summary>Makes a fuzz input that wraps <paramref name="records"/> as a message of <paramref name="type"/>.</summary>
@@ -143,6 +179,10 @@ internal static class FuzzInput
     /// <summary>Makes a fuzz input that moves the sender's clock by <paramref name="steps"/> x <see cref="ClockStep"/> (-128 to 127; 0 is taken as 1) and then sends <paramref name="records"/> as a gossip message.</summary>
     public static byte[] Drift(int steps, ReadOnlySpan<byte> records) =>
         [DriftTag, unchecked((byte)(sbyte)Math.Clamp(steps, sbyte.MinValue, sbyte.MaxValue)), .. records];
+
+    /// <summary>Makes a fuzz input that reloads the receiver with key set <paramref name="set"/>, has the sender seal with the second key when <paramref name="senderSealsWithSecond"/>, and sends <paramref name="records"/> as a gossip message.</summary>
+    public static byte[] Rotate(int set, bool senderSealsWithSecond, ReadOnlySpan<byte> records) =>
+        [RotateTag, (byte)((set % FuzzMesh.KeySetCount) | (senderSealsWithSecond ? 4 : 0)), .. records];
 
     /// <summary>Makes a fuzz input that delivers <paramref name="datagram"/> unwrapped.</summary>
     public static byte[] Raw(ReadOnlySpan<byte> datagram)

@@ -13,6 +13,9 @@ namespace CostModel.Fuzz;
 /// In a keyed mesh a wrapped input is sealed with the mesh's first key, as a member writes it, so the
 /// fuzzer's mutations reach the record parsers behind the tag check; a raw input meets the tag check
 /// itself (a key id the receiver lacks, a tag that does not verify, a message cut inside the nonce).
+/// A rotation input (<see cref="FuzzInput.RotateTag"/>) reloads the receiver with one of
+/// <see cref="KeySetCount"/> key sets (both keys either way round, or one alone) and lets the sender
+/// seal with either key (<see cref="Sealer"/>), the steps of a key rotation done in any order.
 /// </summary>
 internal sealed class FuzzMesh
 {
@@ -25,7 +28,11 @@ internal sealed class FuzzMesh
         Keys = keys;
         Encrypt = encrypt;
         Keyring = keys.Count == 0 ? GossipKeyring.None : GossipKeyring.FromBase64(keys, encrypt);
+        PreviousKeyring = keys.Count == 0 ? GossipKeyring.None : GossipKeyring.FromBase64([.. keys.Reverse()], encrypt);
     }
+
+    /// <summary>4: the receiver key sets a rotation input chooses from (<see cref="ReceiverKeys"/>).</summary>
+    public const int KeySetCount = 4;
 
     /// <summary>An open mesh: no keys, CRC-32 trailers, <c>AllowUnauthenticated</c>.</summary>
     public static FuzzMesh Open { get; } = new("open", [], encrypt: false);
@@ -54,6 +61,34 @@ internal sealed class FuzzMesh
     /// </summary>
     public GossipKeyring Keyring { get; }
 
+    /// <summary>The same two keys with the second one first: a member that seals with the other key (never disposed, like <see cref="Keyring"/>).</summary>
+    public GossipKeyring PreviousKeyring { get; }
+
+    /// <summary>
+    /// The receiver's keys in key set <paramref name="set"/> (taken modulo <see cref="KeySetCount"/>):
+    /// 0 both, the first sealing (the mesh's start); 1 both, the second sealing; 2 the first alone;
+    /// 3 the second alone. An open mesh has no keys in any set.
+    /// </summary>
+    /// <param name="set">The set.</param>
+    /// <returns>The keys, base64, as <see cref="GossipOptions.Keys"/> takes them.</returns>
+    public IReadOnlyList<string> ReceiverKeys(int set) => !IsKeyed ? [] : (set % KeySetCount) switch
+    {
+        0 => [Keys[0], Keys[1]],
+        1 => [Keys[1], Keys[0]],
+        2 => [Keys[0]],
+        _ => [Keys[1]],
+    };
+
+    /// <summary>The keyring the sender seals with: <see cref="Keyring"/> (the first key) or <see cref="PreviousKeyring"/> (the second); both open either key.</summary>
+    /// <param name="second">True to seal with the second key.</param>
+    /// <returns>The keyring.</returns>
+    public GossipKeyring Sealer(bool second) => second ? PreviousKeyring : Keyring;
+
+    /// <summary>True when a receiver with key set <paramref name="set"/> opens what the sender seals with the key <paramref name="second"/> names (always in an open mesh).</summary>
+    /// <param name="set">The receiver's key set.</param>
+    /// <param name="second">The sender seals with the second key.</param>
+    /// <returns>True when the receiver holds that key.</returns>
+    public bool Opens(int set, bool second) => !IsKeyed || ReceiverKeys(set).Contains(Keys[second ? 1 : 0]);
     /// <summary>What a member's messages add to their records: the header, the key id and nonce, the trailer.</summary>
     public int Overhead => WireFormat.Overhead(Keyring.Protection);
 

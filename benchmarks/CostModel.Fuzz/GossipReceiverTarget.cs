@@ -4,6 +4,8 @@ using CostModel.Gossip.Wire;
 using CostModel.Mesh;
 using CostModel.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CostModel.Fuzz;
@@ -26,6 +28,10 @@ namespace CostModel.Fuzz;
 /// challenged (at most once a second), and at the next clock input the sender answers the latest
 /// challenge it was sent, as a peer does, which releases them; within a second of the last
 /// challenge there may be none yet, and the sender tries again at the clock input after.
+/// A rotation input (<see cref="FuzzInput.RotateTag"/>) reloads the receiver's options through the
+/// options monitor, as a host's configuration reload does, with another of the mesh's key sets, and
+/// may switch the key the sender seals with; while the receiver lacks the sender's key, the sender
+/// cannot prove itself (its messages are refused, as they must be) and is not expected to.
 /// </remarks>
 internal sealed class GossipReceiverTarget : IFuzzTarget
 {
@@ -60,6 +66,12 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
     // When the receiver last sent the sender a challenge.
     private DateTimeOffset _lastChallengeAt;
 
+    // The receiver's key set (FuzzMesh.ReceiverKeys), read by its options each time they are built,
+    // and the key the sender seals with; rotation inputs change both.
+    private int _keySet;
+    private bool _senderSealsWithSecond;
+    private readonly OptionsReload _reload = new();
+
     /// <summary>Builds the receiver in <paramref name="mesh"/> and proves <see cref="SenderAddress"/>.</summary>
     /// <param name="mesh">How the mesh protects its messages.</param>
     /// <exception cref="InvalidOperationException">The receiver did not challenge the sender, or did not take its echo.</exception>
@@ -71,9 +83,10 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
 
         // The host's meter factory, as a real host has (AddMetrics).
         services.AddMetrics();
+        services.AddSingleton<IOptionsChangeTokenSource<GossipOptions>>(_reload);
         services.AddCostModel(o => o.NodeId = ReceiverId).AddGossip().Configure<GossipOptions>(o =>
         {
-            o.Keys = [.. mesh.Keys];
+            o.Keys = [.. mesh.ReceiverKeys(_keySet)];
             o.Encrypt = mesh.Encrypt;
             o.AllowUnauthenticated = !mesh.IsKeyed;
             o.Dissemination = GossipDissemination.Pull;
@@ -131,13 +144,20 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
             return MoveClock(advance);
         }
 
-        // A drift input moves the sender's clock before its message is written (zero for any other input).
-        _driftMs += (long)FuzzInput.SenderDrift(input).TotalMilliseconds;
-        int length = FuzzInput.ToDatagram(input, _datagram, SenderClockMs, _mesh, out _);
-        ReadOnlySpan<byte> datagram = _datagram.AsSpan(0, length);
         long internalErrors = _rejections.InternalErrors;
         _rejections.ClearReasons();
         _outgoingViolation = null;
+
+        // A rotation input reloads the receiver's keys (and may switch the sender's) before its message is written.
+        if (FuzzInput.Rotation(input) is { } rotation)
+        {
+            Rotate(rotation.Set, rotation.SenderSealsWithSecond);
+        }
+
+        // A drift input moves the sender's clock before its message is written (zero for any other input).
+        _driftMs += (long)FuzzInput.SenderDrift(input).TotalMilliseconds;
+        int length = FuzzInput.ToDatagram(input, _datagram, SenderClockMs, Sealer, out _);
+        ReadOnlySpan<byte> datagram = _datagram.AsSpan(0, length);
 
         // Through the interface, as a transport calls it: the contract is "never throws".
         bool accepted = ((IGossipAdapter)_adapter).Receive(datagram, SenderAddress);
@@ -169,10 +189,39 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
         _outgoingSubscription.Dispose();
         _rejections.Dispose();
         _provider.Dispose();
+        _reload.Dispose();
     }
+
+    /// <summary>True when the receiver holds the key the sender seals with (always in an open mesh): the sender can talk to it.</summary>
+    public bool SenderKeyKnown => _mesh.Opens(_keySet, _senderSealsWithSecond);
 
     /// <summary>The time clock inputs moved the clocks by so far.</summary>
     public TimeSpan Elapsed => _time.GetUtcNow() - Now;
+
+    // The keyring the sender seals with now.
+    private GossipKeyring Sealer => _mesh.Sealer(_senderSealsWithSecond);
+
+    // A rotation: the receiver's options are built again with the new key set and every listener
+    // (the adapter's OnOptionsChanged) runs now, on this thread, as a configuration reload runs them.
+    // The reload must not throw and must not be refused: every key set is valid.
+    private void Rotate(int set, bool senderSealsWithSecond)
+    {
+        _keySet = set;
+        _senderSealsWithSecond = senderSealsWithSecond;
+        try
+        {
+            _reload.Fire();
+        }
+        catch (Exception ex)
+        {
+            throw new InvariantViolationException($"Reloading the receiver's options with key set {set} threw.", ex);
+        }
+
+        if (_rejections.Reasons.Contains("options-invalid"))
+        {
+            throw new InvariantViolationException($"The receiver refused key set {set} on reload: a valid rotation step was not applied.");
+        }
+    }
 
     // The proven sender's clock now: where it stood when it answered the challenge, moved as the
     // receiver's and by the drift inputs (the header clamps a clock drifted below zero to zero).
@@ -221,9 +270,10 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
     // The receiver challenges a sender at most once per SenderProofs.ChallengeInterval (1 s): within
     // that of the last challenge, a refusal without a new one is the rate limit (the sender tries
     // again at the next clock input); after it, the sender is shut out.
+    // While the receiver lacks the sender's key, no message of the sender opens: it tries, and is refused.
     private void ProveAgainIfLapsed()
     {
-        if (TryProve() is Proof.Failed && _time.GetUtcNow() - _lastChallengeAt >= SenderProofs.ChallengeInterval)
+        if (TryProve() is Proof.Failed && SenderKeyKnown && _time.GetUtcNow() - _lastChallengeAt >= SenderProofs.ChallengeInterval)
         {
             throw new InvariantViolationException($"The sender could not prove itself again after the clock moved to +{Elapsed}, {_time.GetUtcNow() - _lastChallengeAt} after its last challenge: a peer that answers every challenge is shut out.");
         }
@@ -235,7 +285,7 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
     // and the echo taken.
     private Proof TryProve()
     {
-        int length = FuzzInput.Seal(_datagram, MessageType.Gossip, [], SenderClockMs, _mesh);
+        int length = FuzzInput.Seal(_datagram, MessageType.Gossip, [], SenderClockMs, Sealer);
         if (_adapter.Receive(_datagram.AsSpan(0, length), SenderAddress))
         {
             return Proof.StillProven;
@@ -249,7 +299,7 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
         _challenge = null;
         byte[] echo = new byte[WireCodec.CookieRecordBytes];
         WireCodec.TryWriteCookie(echo, RecordKind.Echo, cookie, out _);
-        length = FuzzInput.Seal(_datagram, MessageType.Gossip, echo, SenderClockMs, _mesh);
+        length = FuzzInput.Seal(_datagram, MessageType.Gossip, echo, SenderClockMs, Sealer);
         return _adapter.Receive(_datagram.AsSpan(0, length), SenderAddress) ? Proof.ByEcho : Proof.Failed;
     }
 
@@ -377,6 +427,27 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
         }
 
         return read;
+    }
+
+    /// <summary>The change token source of the receiver's gossip options: firing it makes the options monitor build them again and tell its listeners, as a configuration reload does.</summary>
+    private sealed class OptionsReload : IOptionsChangeTokenSource<GossipOptions>, IDisposable
+    {
+        private CancellationTokenSource _source = new();
+
+        public string Name => Options.DefaultName;
+
+        public IChangeToken GetChangeToken() => new CancellationChangeToken(_source.Token);
+
+        // The monitor asks for a new token when this one fires, so the next one is in place first.
+        public void Fire()
+        {
+            CancellationTokenSource fired = _source;
+            _source = new CancellationTokenSource();
+            fired.Cancel();
+            fired.Dispose();
+        }
+
+        public void Dispose() => _source.Dispose();
     }
 
     private enum Proof

@@ -16,7 +16,10 @@ namespace CostModel.Fuzz;
 /// those two are the seeds the receiver refuses, holding the state until the sender proves itself
 /// again (their names start with <see cref="HeldPrefix"/>; a fresh receiver challenged the sender
 /// when it proved it, and challenges a sender at most once a second, so it sends no new challenge
-/// yet). Written by <c>--write-corpus DIR</c>, which <c>run.sh</c> calls before every fresh run, so the seeds always follow the wire format they are built with, and for the mesh
+/// yet). Three rotation inputs reload the receiver's keys: both keys the other way round (the sender
+/// still sealing with the first, then with the second), and, in a keyed mesh, the second key alone
+/// while the sender seals with the first (its name starts with <see cref="RefusedPrefix"/>: refused,
+/// the receiver no longer holds the key). Written by <c>--write-corpus DIR</c>, which <c>run.sh</c> calls before every fresh run, so the seeds always follow the wire format they are built with, and for the mesh
 /// fuzzed (<see cref="FuzzMesh"/>: the unwrapped seed is sealed as its members seal); each seed is
 /// checked against a fresh receiver first.
 /// </summary>
@@ -24,6 +27,9 @@ internal static class SeedCorpus
 {
     /// <summary>The start of the names of seeds the receiver holds instead of accepting.</summary>
     public const string HeldPrefix = "held-";
+
+    /// <summary>The start of the names of seeds the receiver refuses outright (a message sealed with a key it no longer holds).</summary>
+    public const string RefusedPrefix = "refused-";
 
     // One hour before the receiver's starting clock: a node that started an hour ago.
     private static readonly long Generation = GossipReceiverTarget.Now.AddHours(-1).ToUnixTimeMilliseconds();
@@ -47,7 +53,7 @@ internal static class SeedCorpus
         byte[] sealedState = new byte[FuzzInput.MaxDatagram];
         int sealedLength = FuzzInput.Seal(sealedState, MessageType.Gossip, StateRecord("seed-raw", Laptop(), now), FuzzInput.SenderClockMs, mesh);
 
-        return
+        List<(string Name, byte[] Input)> seeds =
         [
             ("state", FuzzInput.Wrapped(MessageType.Gossip, laptop)),
             ("state-capabilities", FuzzInput.Wrapped(MessageType.Gossip, [.. gpuBox, .. capabilities])),
@@ -61,10 +67,18 @@ internal static class SeedCorpus
             ("clock-minute", FuzzInput.Clock(256)),
             (HeldPrefix + "drift-ahead", FuzzInput.Drift(sbyte.MaxValue, laptop)),
             (HeldPrefix + "drift-back", FuzzInput.Drift(sbyte.MinValue, laptop)),
+            ("rotate-keys-swapped", FuzzInput.Rotate(1, senderSealsWithSecond: false, laptop)),
+            ("rotate-sender-second-key", FuzzInput.Rotate(1, senderSealsWithSecond: true, laptop)),
         ];
+        if (mesh.IsKeyed)
+        {
+            seeds.Add((RefusedPrefix + "rotate-sender-key-removed", FuzzInput.Rotate(3, senderSealsWithSecond: false, laptop)));
+        }
+
+        return seeds;
     }
 
-    /// <summary>Writes the seeds into <paramref name="directory"/>, each checked first: a receiver in <paramref name="mesh"/> must accept it (or, for a <see cref="HeldPrefix"/> seed, refuse it) and break no invariant.</summary>
+    /// <summary>Writes the seeds into <paramref name="directory"/>, each checked first: a receiver in <paramref name="mesh"/> must accept it (or, for a <see cref="HeldPrefix"/> or <see cref="RefusedPrefix"/> seed, refuse it) and break no invariant.</summary>
     /// <param name="directory">Where to write them.</param>
     /// <param name="mesh">The mesh fuzzed.</param>
     /// <returns>The paths written.</returns>
@@ -78,8 +92,9 @@ internal static class SeedCorpus
             using (var target = new GossipReceiverTarget(mesh))
             {
                 bool held = name.StartsWith(HeldPrefix, StringComparison.Ordinal);
+                bool refused = name.StartsWith(RefusedPrefix, StringComparison.Ordinal);
                 bool accepted = target.Run(input);
-                if (!held && !accepted)
+                if (!held && !refused && !accepted)
                 {
                     throw new InvalidOperationException($"The seed '{name}' was refused: {string.Join(", ", target.LastReasons)}.");
                 }
@@ -87,6 +102,11 @@ internal static class SeedCorpus
                 if (held && accepted)
                 {
                     throw new InvalidOperationException($"The seed '{name}' was accepted: a state from a sender whose clock jumped past the tolerance must be held until it proves itself again.");
+                }
+
+                if (refused && accepted)
+                {
+                    throw new InvalidOperationException($"The seed '{name}' was accepted: a message sealed with a key the receiver no longer holds must be refused.");
                 }
             }
 
@@ -96,7 +116,36 @@ internal static class SeedCorpus
         }
 
         CheckDriftIsHeldThenReleased(mesh);
+        CheckRotation(mesh);
         return written;
+    }
+
+    // The path rotation inputs open, checked on one receiver of a keyed mesh: with the sender's key
+    // removed its state is refused and it cannot prove itself after a clock move; with the key back
+    // (the sender now sealing with the second, the receiver holding both) a newer state is merged.
+    // If this broke, rotation inputs would only ever meet one side of a rotation.
+    private static void CheckRotation(FuzzMesh mesh)
+    {
+        if (!mesh.IsKeyed)
+        {
+            return;
+        }
+
+        long now = GossipReceiverTarget.Now.UtcTicks;
+        NodeCostFactors laptop = Laptop();
+        using var target = new GossipReceiverTarget(mesh);
+        int before = target.ViewCount;
+        if (target.Run(FuzzInput.Rotate(3, senderSealsWithSecond: false, StateRecord("seed-rotated", laptop, now))) || target.ViewCount != before)
+        {
+            throw new InvalidOperationException("A state sealed with a key the receiver had just removed was merged: rotation inputs do not reach the key check.");
+        }
+
+        target.Run(FuzzInput.Clock(8));
+        byte[] newer = StateRecord("seed-rotated", laptop with { Version = laptop.Version + 1 }, now);
+        if (!target.Run(FuzzInput.Rotate(1, senderSealsWithSecond: true, newer)) || target.ViewCount != before + 1)
+        {
+            throw new InvalidOperationException($"A state sealed with a key the receiver holds again was not merged after the reload ({string.Join(", ", target.LastReasons)}; view of {target.ViewCount} node(s), {before} before).");
+        }
     }
 
     // The path drift inputs open, checked on one receiver: a state sent after the sender's clock

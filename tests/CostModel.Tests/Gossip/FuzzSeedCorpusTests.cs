@@ -11,8 +11,10 @@ namespace CostModel.Tests.Gossip;
 /// build and replays every seed on a fresh receiver, in each mesh the fuzzer can run in (open,
 /// signed, encrypted: the unwrapped seed is sealed for it, and a wrapped input sealed as its
 /// members seal). The seeds named held-... move the sender's clock past the receiver's tolerance
-/// before a state: refused (held). Writing the corpus also checks that the held state is merged once
-/// the sender proves itself again. The fuzzer's other targets have their own seeds: a Linux machine's
+/// before a state: refused (held). The seed named refused-... (keyed meshes) reloads the receiver with
+/// the sender's key removed: refused. Writing the corpus also checks that the held state is merged once
+/// the sender proves itself again, and that a state refused after its key was removed is merged once
+/// the key is back. The fuzzer's other targets have their own seeds: a Linux machine's
 /// probes over hostile kernel files (each seed must run on a fresh machine tree without breaking an
 /// invariant) and the JSON readers (each seed must be taken).
 /// </summary>
@@ -38,12 +40,13 @@ public sealed class FuzzSeedCorpusTests : IDisposable
     [InlineData("encrypted")]
     public void Every_seed_the_fuzzer_writes_is_accepted_by_a_fresh_receiver(string mesh)
     {
-        Dictionary<string, string> seeds = WriteAndReplay(new() { ["COSTMODEL_FUZZ_MESH"] = mesh }, $"mesh: {mesh}", atLeast: 12);
+        Dictionary<string, string> seeds = WriteAndReplay(new() { ["COSTMODEL_FUZZ_MESH"] = mesh }, $"mesh: {mesh}", atLeast: 14);
 
         Assert.Equal(2, seeds.Keys.Count(s => Path.GetFileName(s).StartsWith("held-", StringComparison.Ordinal)));
+        Assert.Equal(mesh == "open" ? 0 : 1, seeds.Keys.Count(s => Path.GetFileName(s).StartsWith("refused-", StringComparison.Ordinal)));
         foreach ((string seed, string line) in seeds)
         {
-            if (Path.GetFileName(seed).StartsWith("held-", StringComparison.Ordinal))
+            if (Path.GetFileName(seed).StartsWith("held-", StringComparison.Ordinal) || Path.GetFileName(seed).StartsWith("refused-", StringComparison.Ordinal))
             {
                 Assert.Contains(": refused", line, StringComparison.Ordinal);
             }
