@@ -48,6 +48,13 @@ namespace CostModel.Fuzz;
 /// the receiver dropped. In an open mesh the reload keeps the (empty) keys.
 /// </para>
 /// <para>
+/// Byte 0 equal to <see cref="SenderTag"/> delivers the rest (from byte 2) as the records of a gossip
+/// message from another of the receiver's peers, the one byte 1 names (<see cref="Sender"/>: 1 to
+/// <see cref="GossipReceiverTarget.SenderCount"/> - 1), which proves its address first if the
+/// receiver does not hold a proof of it: several peers relaying states of the same nodes, each with
+/// its own proof, challenges and held messages. Every other input comes from peer 0.
+/// </para>
+/// <para>
 /// In a keyed mesh (<see cref="FuzzMesh"/>) a wrapped input is sealed with the sender's key (the mesh's
 /// first key until a rotation input changes it) instead of the CRC-32, so a mutation still reaches the records.
 /// </para>
@@ -65,6 +72,9 @@ internal static class FuzzInput
 
     /// <summary>Byte 0 of an input that reloads the receiver's keys and the sender's sealing key, then sends a gossip message.</summary>
     public const byte RotateTag = 0x7D;
+
+    /// <summary>Byte 0 of an input that sends a gossip message from another peer than peer 0.</summary>
+    public const byte SenderTag = 0x7C;
 
     /// <summary>
     /// 250 ms: one step of a clock input, about a gossip round (200 ms); a byte's 256 steps (64 s)
@@ -103,12 +113,18 @@ internal static class FuzzInput
         }
 
         wrapped = true;
-        bool tagged = input[0] is DriftTag or RotateTag;
+        bool tagged = input[0] is DriftTag or RotateTag or SenderTag;
         MessageType type = tagged ? MessageType.Gossip : (MessageType)input[0];
         ReadOnlySpan<byte> body = tagged ? input[Math.Min(2, input.Length)..] : input[1..];
         body = body[..Math.Min(body.Length, MaxDatagram - WireFormat.Overhead(sealer.Protection))];
         return Seal(datagram, type, body, senderClockMs, sealer);
     }
+
+    /// <summary>The peer an input comes from: for a sender input (byte 0 <see cref="SenderTag"/>) 1 + byte 1 modulo <see cref="GossipReceiverTarget.SenderCount"/> - 1; 0 for any other input.</summary>
+    /// <param name="input">The input.</param>
+    /// <returns>The peer's index.</returns>
+    public static int Sender(ReadOnlySpan<byte> input) =>
+        input.IsEmpty || input[0] != SenderTag ? 0 : 1 + ((input.Length > 1 ? input[1] : 0) % (GossipReceiverTarget.SenderCount - 1));
 
     /// <summary>What a rotation input (byte 0 <see cref="RotateTag"/>) sets: the receiver's key set and whether the sender seals with the second key; null for any other input.</summary>
     /// <param name="input">The input.</param>
@@ -183,6 +199,10 @@ internal static class FuzzInput
     /// <summary>Makes a fuzz input that reloads the receiver with key set <paramref name="set"/>, has the sender seal with the second key when <paramref name="senderSealsWithSecond"/>, and sends <paramref name="records"/> as a gossip message.</summary>
     public static byte[] Rotate(int set, bool senderSealsWithSecond, ReadOnlySpan<byte> records) =>
         [RotateTag, (byte)((set % FuzzMesh.KeySetCount) | (senderSealsWithSecond ? 4 : 0)), .. records];
+
+    /// <summary>Makes a fuzz input that sends <paramref name="records"/> as a gossip message from peer <paramref name="sender"/> (1 to <see cref="GossipReceiverTarget.SenderCount"/> - 1).</summary>
+    public static byte[] FromSender(int sender, ReadOnlySpan<byte> records) =>
+        [SenderTag, (byte)(Math.Clamp(sender, 1, GossipReceiverTarget.SenderCount - 1) - 1), .. records];
 
     /// <summary>Makes a fuzz input that delivers <paramref name="datagram"/> unwrapped.</summary>
     public static byte[] Raw(ReadOnlySpan<byte> datagram)

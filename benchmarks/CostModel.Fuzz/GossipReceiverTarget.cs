@@ -13,8 +13,10 @@ namespace CostModel.Fuzz;
 /// <summary>
 /// One receiving <see cref="GossipAdapter"/>, built through DI as a host builds it in a mesh open,
 /// signed or encrypted (<see cref="FuzzMesh"/>), with one sender address proven by the real
-/// challenge and echo; <see cref="Run"/> delivers one fuzz input from that address and checks the
-/// receive path's invariants, throwing <see cref="InvariantViolationException"/> when one is broken.
+/// challenge and echo; <see cref="Run"/> delivers one fuzz input from that address (or, for a
+/// sender input, <see cref="FuzzInput.SenderTag"/>, from one of <see cref="SenderCount"/> - 1 other
+/// peers, each proven the same way on its first message) and checks the receive path's invariants,
+/// throwing <see cref="InvariantViolationException"/> when one is broken.
 /// </summary>
 /// <remarks>
 /// The clock is a <see cref="FakeTimeProvider"/> that only clock inputs move
@@ -35,8 +37,11 @@ namespace CostModel.Fuzz;
 /// </remarks>
 internal sealed class GossipReceiverTarget : IFuzzTarget
 {
-    /// <summary>The proven sender's address: every input arrives from it.</summary>
+    /// <summary>The proven sender's address (peer 0): every input but a sender input arrives from it.</summary>
     public const string SenderAddress = "fuzz-sender:7946";
+
+    /// <summary>4: the peers inputs arrive from (peer 0, <see cref="SenderAddress"/>, and three others), enough for states of one node relayed by several peers, and for the per-peer tables and the challenge budget shared between peers.</summary>
+    public const int SenderCount = 4;
 
     /// <summary>The receiver's node id.</summary>
     public const string ReceiverId = "fuzz-target";
@@ -57,14 +62,16 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
     private readonly byte[] _datagram = new byte[FuzzInput.MaxDatagram];
     private readonly byte[] _scratch = new byte[FuzzInput.MaxDatagram];
     private readonly char[] _id = new char[NodeCostFactors.MaxNodeIdLength];
-    private Cookie? _challenge;
     private string? _outgoingViolation;
+
+    // Each peer's address, the latest challenge the receiver sent it, and when.
+    private static readonly string[] Addresses = [SenderAddress, "fuzz-sender-1:7946", "fuzz-sender-2:7946", "fuzz-sender-3:7946"];
+    private readonly Cookie?[] _challenges = new Cookie?[SenderCount];
+    private readonly DateTimeOffset[] _lastChallengeAt = new DateTimeOffset[SenderCount];
 
     // How far drift inputs moved the sender's clock from the receiver's, ms.
     private long _driftMs;
 
-    // When the receiver last sent the sender a challenge.
-    private DateTimeOffset _lastChallengeAt;
 
     // The receiver's key set (FuzzMesh.ReceiverKeys), read by its options each time they are built,
     // and the key the sender seals with; rotation inputs change both.
@@ -123,6 +130,11 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
     /// <summary>Nodes in the receiver's view now.</summary>
     public int ViewCount => _view.Nodes.Count;
 
+    /// <summary>The version of <paramref name="nodeId"/>'s state in the receiver's view, or null when the view does not hold it.</summary>
+    /// <param name="nodeId">The node.</param>
+    /// <returns>The version, or null.</returns>
+    public long? VersionOf(string nodeId) => _view.Nodes.FirstOrDefault(n => n.NodeId == nodeId)?.Factors.Version;
+
     /// <inheritdoc />
     public string Describe(bool result)
     {
@@ -154,13 +166,20 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
             Rotate(rotation.Set, rotation.SenderSealsWithSecond);
         }
 
+        // A sender input comes from another peer, which proves itself first when the receiver holds no proof of it.
+        int sender = FuzzInput.Sender(input);
+        if (sender != 0)
+        {
+            ProveAgainIfLapsed(sender);
+        }
+
         // A drift input moves the sender's clock before its message is written (zero for any other input).
         _driftMs += (long)FuzzInput.SenderDrift(input).TotalMilliseconds;
-        int length = FuzzInput.ToDatagram(input, _datagram, SenderClockMs, Sealer, out _);
+        int length = FuzzInput.ToDatagram(input, _datagram, SenderClockOf(sender), Sealer, out _);
         ReadOnlySpan<byte> datagram = _datagram.AsSpan(0, length);
 
         // Through the interface, as a transport calls it: the contract is "never throws".
-        bool accepted = ((IGossipAdapter)_adapter).Receive(datagram, SenderAddress);
+        bool accepted = ((IGossipAdapter)_adapter).Receive(datagram, Addresses[sender]);
         Inputs++;
 
         if (_rejections.InternalErrors != internalErrors)
@@ -223,9 +242,10 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
         }
     }
 
-    // The proven sender's clock now: where it stood when it answered the challenge, moved as the
-    // receiver's and by the drift inputs (the header clamps a clock drifted below zero to zero).
-    private long SenderClockMs => FuzzInput.SenderClockMs + (long)Elapsed.TotalMilliseconds + _driftMs;
+    // A peer's clock now: where peer 0's stood when it answered the challenge, moved as the
+    // receiver's and, for peer 0 alone, by the drift inputs (the header clamps a clock drifted below
+    // zero to zero); the other peers' clocks keep the offset peer 0 started with.
+    private long SenderClockOf(int sender) => FuzzInput.SenderClockMs + (long)Elapsed.TotalMilliseconds + (sender == 0 ? _driftMs : 0);
 
     // A clock input: both clocks move, the receiver's due timers run (what they send is checked by the
     // outgoing observer), the view must still read, and the sender proves itself again if its proof
@@ -237,7 +257,7 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
         _outgoingViolation = null;
         _time.Advance(advance);
         Inputs++;
-        ProveAgainIfLapsed();
+        ProveAgainIfLapsed(0);
         if (_rejections.InternalErrors != internalErrors || _rejections.Reasons.Contains(RoundFailed))
         {
             throw new InvariantViolationException($"A round or a receive reached a last-resort catch ({string.Join(", ", _rejections.Reasons)}) after the clock moved {advance}.");
@@ -259,7 +279,7 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
     // echo was, until a clock input lets the proof lapse (ProveAgainIfLapsed).
     private void Prove()
     {
-        if (TryProve() is not Proof.ByEcho)
+        if (TryProve(0) is not Proof.ByEcho)
         {
             throw new InvalidOperationException("The receiver did not challenge a sender it had never heard, or did not take the echo of its own challenge.");
         }
@@ -271,11 +291,12 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
     // that of the last challenge, a refusal without a new one is the rate limit (the sender tries
     // again at the next clock input); after it, the sender is shut out.
     // While the receiver lacks the sender's key, no message of the sender opens: it tries, and is refused.
-    private void ProveAgainIfLapsed()
+    // A peer never challenged has no last challenge: its first refusal without one is a shut-out too.
+    private void ProveAgainIfLapsed(int sender)
     {
-        if (TryProve() is Proof.Failed && SenderKeyKnown && _time.GetUtcNow() - _lastChallengeAt >= SenderProofs.ChallengeInterval)
+        if (TryProve(sender) is Proof.Failed && SenderKeyKnown && _time.GetUtcNow() - _lastChallengeAt[sender] >= SenderProofs.ChallengeInterval)
         {
-            throw new InvariantViolationException($"The sender could not prove itself again after the clock moved to +{Elapsed}, {_time.GetUtcNow() - _lastChallengeAt} after its last challenge: a peer that answers every challenge is shut out.");
+            throw new InvariantViolationException($"Peer {sender} could not prove itself at +{Elapsed}, {_time.GetUtcNow() - _lastChallengeAt[sender]} after its last challenge: a peer that answers every challenge is shut out.");
         }
     }
 
@@ -283,24 +304,25 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
     // proven), or refused and the latest challenge the sender was sent echoed (the one this refusal
     // drew, or, within the receiver's one challenge a second, an earlier one a held message drew),
     // and the echo taken.
-    private Proof TryProve()
+    private Proof TryProve(int sender)
     {
-        int length = FuzzInput.Seal(_datagram, MessageType.Gossip, [], SenderClockMs, Sealer);
-        if (_adapter.Receive(_datagram.AsSpan(0, length), SenderAddress))
+        string address = Addresses[sender];
+        int length = FuzzInput.Seal(_datagram, MessageType.Gossip, [], SenderClockOf(sender), Sealer);
+        if (_adapter.Receive(_datagram.AsSpan(0, length), address))
         {
             return Proof.StillProven;
         }
 
-        if (_challenge is not { } cookie)
+        if (_challenges[sender] is not { } cookie)
         {
             return Proof.Failed;
         }
 
-        _challenge = null;
+        _challenges[sender] = null;
         byte[] echo = new byte[WireCodec.CookieRecordBytes];
         WireCodec.TryWriteCookie(echo, RecordKind.Echo, cookie, out _);
-        length = FuzzInput.Seal(_datagram, MessageType.Gossip, echo, SenderClockMs, Sealer);
-        return _adapter.Receive(_datagram.AsSpan(0, length), SenderAddress) ? Proof.ByEcho : Proof.Failed;
+        length = FuzzInput.Seal(_datagram, MessageType.Gossip, echo, SenderClockOf(sender), Sealer);
+        return _adapter.Receive(_datagram.AsSpan(0, length), address) ? Proof.ByEcho : Proof.Failed;
     }
 
     // The router reads the view after any receive: building it must never throw, whatever was merged.
@@ -374,7 +396,8 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
     // state and capabilities record in it must read there: a node must not relay what peers refuse.
     private void CheckOutgoing(GossipMessage message)
     {
-        if (message.To == SenderAddress)
+        int sender = Array.IndexOf(Addresses, message.To);
+        if (sender >= 0)
         {
             ReadOnlySpan<byte> bytes = message.Payload.Span;
             byte[] scratch = new byte[bytes.Length];
@@ -398,7 +421,7 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
                 {
                     RecordKind.NodeState => WireCodec.TryReadState(payload, _time.GetUtcNow().UtcTicks, _id, out _, out _),
                     RecordKind.Capabilities => WireCodec.TryReadCapabilities(payload, _id, out _, out _, out _),
-                    RecordKind.Challenge => CaptureChallenge(payload),
+                    RecordKind.Challenge => CaptureChallenge(payload, sender),
                     RecordKind.Echo => WireCodec.TryReadCookie(payload, out _),
                     _ => WireRejection.None,
                 };
@@ -411,18 +434,18 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
         }
         else
         {
-            // Pull dissemination and one sender: nothing is addressed elsewhere.
-            _outgoingViolation ??= $"The receiver sent a message to '{message.To ?? "(its gossip peers)"}', not to the sender it answers.";
+            // Pull dissemination: the receiver only answers the peers that wrote to it.
+            _outgoingViolation ??= $"The receiver sent a message to '{message.To ?? "(its gossip peers)"}', not to a peer it answers.";
         }
     }
 
-    private WireRejection CaptureChallenge(ReadOnlySpan<byte> payload)
+    private WireRejection CaptureChallenge(ReadOnlySpan<byte> payload, int sender)
     {
         WireRejection read = WireCodec.TryReadCookie(payload, out Cookie cookie);
         if (read == WireRejection.None)
         {
-            _challenge = cookie;
-            _lastChallengeAt = _time.GetUtcNow();
+            _challenges[sender] = cookie;
+            _lastChallengeAt[sender] = _time.GetUtcNow();
             Challenged = true;
         }
 

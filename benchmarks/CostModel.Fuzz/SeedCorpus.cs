@@ -19,7 +19,8 @@ namespace CostModel.Fuzz;
 /// yet). Three rotation inputs reload the receiver's keys: both keys the other way round (the sender
 /// still sealing with the first, then with the second), and, in a keyed mesh, the second key alone
 /// while the sender seals with the first (its name starts with <see cref="RefusedPrefix"/>: refused,
-/// the receiver no longer holds the key). Written by <c>--write-corpus DIR</c>, which <c>run.sh</c> calls before every fresh run, so the seeds always follow the wire format they are built with, and for the mesh
+/// the receiver no longer holds the key). One seed comes from another peer than the first (a state
+/// with capabilities; the peer proves its address first). Written by <c>--write-corpus DIR</c>, which <c>run.sh</c> calls before every fresh run, so the seeds always follow the wire format they are built with, and for the mesh
 /// fuzzed (<see cref="FuzzMesh"/>: the unwrapped seed is sealed as its members seal); each seed is
 /// checked against a fresh receiver first.
 /// </summary>
@@ -69,6 +70,7 @@ internal static class SeedCorpus
             (HeldPrefix + "drift-back", FuzzInput.Drift(sbyte.MinValue, laptop)),
             ("rotate-keys-swapped", FuzzInput.Rotate(1, senderSealsWithSecond: false, laptop)),
             ("rotate-sender-second-key", FuzzInput.Rotate(1, senderSealsWithSecond: true, laptop)),
+            ("other-peer-state-capabilities", FuzzInput.FromSender(2, [.. gpuBox, .. capabilities])),
         ];
         if (mesh.IsKeyed)
         {
@@ -117,7 +119,27 @@ internal static class SeedCorpus
 
         CheckDriftIsHeldThenReleased(mesh);
         CheckRotation(mesh);
+        CheckSeveralPeers(mesh);
         return written;
+    }
+
+    // The path sender inputs open, checked on one receiver: each peer proves itself on its first
+    // message and is heard; a state another peer relays older than the one held is not merged over
+    // it, a newer one is. If this broke, sender inputs would never reach a second peer's merge.
+    private static void CheckSeveralPeers(FuzzMesh mesh)
+    {
+        long now = GossipReceiverTarget.Now.UtcTicks;
+        NodeCostFactors laptop = Laptop();
+        using var target = new GossipReceiverTarget(mesh);
+        const string Node = "seed-relayed";
+        bool first = target.Run(FuzzInput.FromSender(1, StateRecord(Node, laptop with { Version = 9 }, now)));
+        bool older = target.Run(FuzzInput.FromSender(2, StateRecord(Node, laptop with { Version = 8 }, now)));
+        long? held = target.VersionOf(Node);
+        bool newer = target.Run(FuzzInput.FromSender(3, StateRecord(Node, laptop with { Version = 10 }, now)));
+        if (!first || held != 9 || !newer || target.VersionOf(Node) != 10)
+        {
+            throw new InvalidOperationException($"Three peers relaying one node's states at versions 9, 8 and 10: accepted {first}, {older}, {newer}; held {held?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} after the older, then {target.VersionOf(Node)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} ({string.Join(", ", target.LastReasons)}).");
+        }
     }
 
     // The path rotation inputs open, checked on one receiver of a keyed mesh: with the sender's key
