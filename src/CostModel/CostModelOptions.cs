@@ -31,7 +31,7 @@ public sealed class CostModelOptions
 [OptionsValidator]
 internal sealed partial class CostModelOptionsValidator : IValidateOptions<CostModelOptions>;
 
-/// <summary>Checks what the attributes cannot: no control characters, at most 64 UTF-8 bytes.</summary>
+/// <summary>Checks what the attributes cannot: no control characters, well-formed Unicode, at most 64 UTF-8 bytes.</summary>
 internal sealed class NodeIdValidator : IValidateOptions<CostModelOptions>
 {
     public ValidateOptionsResult Validate(string? name, CostModelOptions options)
@@ -40,6 +40,13 @@ internal sealed class NodeIdValidator : IValidateOptions<CostModelOptions>
         if (string.IsNullOrWhiteSpace(options.NodeId) || options.NodeId.Any(char.IsControl))
         {
             return ValidateOptionsResult.Fail("CostModel:NodeId must be 1 to 64 characters without control characters.");
+        }
+
+        // A lone surrogate would travel in gossip as U+FFFD: peers would know this node by another id.
+        int lone = Factors.FactorGuard.LoneSurrogateAt(options.NodeId);
+        if (lone >= 0)
+        {
+            return ValidateOptionsResult.Fail(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"CostModel:NodeId must be well-formed Unicode: a lone surrogate at index {lone} would travel in gossip as U+FFFD, so peers would know this node by another id."));
         }
 
         return System.Text.Encoding.UTF8.GetByteCount(options.NodeId) > Gossip.Wire.WireFormat.MaxNodeIdBytes

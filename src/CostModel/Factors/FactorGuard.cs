@@ -51,6 +51,12 @@ internal static class FactorGuard
             : throw new ArgumentOutOfRangeException(name, value,
                 string.Create(CultureInfo.InvariantCulture, $"{name} must be a finite number between {min} and {max}."));
 
+    /// <summary>
+    /// An identity (a node id, a model id): 1 to <paramref name="maxLength"/> characters, not blank, no
+    /// control characters, and well-formed UTF-16. A lone surrogate is refused, not repaired: such an
+    /// id would travel as U+FFFD in gossip (UTF-8) and JSON, so peers would know the node by another
+    /// id than its own, and its own state relayed back would not be recognised as its own.
+    /// </summary>
     public static string Text(string? value, int maxLength, string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(value, name);
@@ -67,6 +73,68 @@ internal static class FactorGuard
             }
         }
 
+        int lone = LoneSurrogateAt(value);
+        if (lone >= 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name} must be well-formed Unicode: a lone surrogate at index {lone}."), name);
+        }
+
         return value;
+    }
+
+    /// <summary>
+    /// A label read from the OS (a GPU's name, an interface's): its lone surrogates replaced by U+FFFD
+    /// (<see cref="WellFormed"/>: what JSON and gossip carry for them), then checked as <see cref="Text"/>.
+    /// </summary>
+    public static string Label(string? value, int maxLength, string name) => Text(WellFormed(value), maxLength, name);
+
+    /// <summary>
+    /// <paramref name="text"/> with every lone surrogate replaced by U+FFFD, the replacement character
+    /// that UTF-8 encoders and System.Text.Json write for one, so that text read from the OS (a
+    /// driver's name, a reason quoting a file) is the same after a JSON round trip or a trip through
+    /// gossip. The same string when it has none (the common case: one vectorised scan).
+    /// </summary>
+    /// <param name="text">The text, or null.</param>
+    /// <returns>Well-formed text, or null.</returns>
+    public static string? WellFormed(string? text)
+    {
+        if (text is null || text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0 || LoneSurrogateAt(text) < 0)
+        {
+            return text;
+        }
+
+        return string.Create(text.Length, text, static (destination, source) =>
+        {
+            source.AsSpan().CopyTo(destination);
+            for (int at = LoneSurrogateAt(destination); at >= 0;)
+            {
+                destination[at] = '\uFFFD';
+                int next = LoneSurrogateAt(destination[(at + 1)..]);
+                at = next < 0 ? -1 : at + 1 + next;
+            }
+        });
+    }
+
+    /// <summary>The index of the first surrogate in <paramref name="text"/> that is not half of a high-then-low pair, or -1.</summary>
+    internal static int LoneSurrogateAt(ReadOnlySpan<char> text)
+    {
+        for (int i = text.IndexOfAnyInRange('\uD800', '\uDFFF'); i >= 0 && i < text.Length; i++)
+        {
+            char c = text[i];
+            if (!char.IsSurrogate(c))
+            {
+                continue;
+            }
+
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+                continue;
+            }
+
+            return i;
+        }
+
+        return -1;
     }
 }

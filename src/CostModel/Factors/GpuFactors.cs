@@ -25,7 +25,7 @@ public sealed record GpuDevice
     public GpuVendor Vendor { get; init; }
 
     /// <summary>The product name the driver reports (at most 64 characters).</summary>
-    public string Name { get; init => field = FactorGuard.Text(value, MaxNameLength, nameof(Name)); } = "unnamed";
+    public string Name { get; init => field = FactorGuard.Label(value, MaxNameLength, nameof(Name)); } = "unnamed";
 
     /// <summary>Busy share of the GPU, 0 to 1 (the busiest engine).</summary>
     public Reading<double> Utilization { get; init => field = FactorGuard.Range(value, 0, 1, nameof(Utilization)); }

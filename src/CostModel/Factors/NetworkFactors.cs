@@ -4,7 +4,7 @@ namespace CostModel.Factors;
 public sealed record NetworkFactors
 {
     /// <summary>The interface of the default route, or null when unknown (at most 64 characters).</summary>
-    public string? DefaultInterface { get; init => field = value is null ? null : FactorGuard.Text(value, MaxInterfaceNameLength, nameof(DefaultInterface)); }
+    public string? DefaultInterface { get; init => field = value is null ? null : FactorGuard.Label(value, MaxInterfaceNameLength, nameof(DefaultInterface)); }
 
     /// <summary>
     /// True when traffic costs money or quota (a phone tether, a capped plan). The reading's

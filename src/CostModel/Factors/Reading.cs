@@ -30,7 +30,9 @@ public readonly struct Reading<T> : IEquatable<Reading<T>>
         _value = value;
         Quality = quality;
         _observedUtcTicks = observedUtcTicks;
-        _note = note;
+
+        // A note may quote the OS (a file's text, a driver's name): kept well-formed, as JSON carries it.
+        _note = FactorGuard.WellFormed(note);
     }
 
     /// <summary>How the value was obtained, or why there is none.</summary>

@@ -85,6 +85,34 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public void A_node_id_with_a_lone_surrogate_is_refused_at_start()
+    {
+        // It would travel in gossip as U+FFFD: peers would know the node by another id than its own.
+        // Cases in code, not InlineData: xUnit's serialised theory data turns a lone surrogate into U+FFFD.
+        foreach ((string nodeId, int index) in new[] { ("node-\uD800", 5), ("node-\uDC00-a", 5), ("\uDBFF", 0) })
+        {
+            var services = new ServiceCollection();
+            services.AddCostModel(Config(("CostModel:NodeId", nodeId)).GetSection("CostModel"));
+            using ServiceProvider provider = services.BuildServiceProvider();
+
+            // The only failure: the start-up validator throws it as it is (several come as an AggregateException).
+            OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+            Assert.Contains(error.Failures, f => f.Contains("NodeId must be well-formed Unicode", StringComparison.Ordinal) && f.Contains($"index {index}", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void A_node_id_outside_the_basic_plane_is_taken()
+    {
+        var services = new ServiceCollection();
+        services.AddCostModel(Config(("CostModel:NodeId", "gpu-box-\U0001F600")).GetSection("CostModel"));
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        Assert.Equal("gpu-box-\U0001F600", provider.GetRequiredService<IOptions<CostModelOptions>>().Value.NodeId);
+    }
+
+    [Fact]
     public void Host_registrations_made_first_are_kept()
     {
         var services = new ServiceCollection();

@@ -100,4 +100,50 @@ public sealed class FactorModelTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new RelayRoute("m", "via", RelayRoute.MaxHops + 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new ServedModel("m") { QuantizationBits = 0.5 });
     }
+
+    [Fact]
+    public void An_identity_with_a_lone_surrogate_is_refused_naming_where()
+    {
+        // Gossip (UTF-8) and JSON would carry it as U+FFFD: another id than the one the node holds.
+        // Cases in code, not InlineData: xUnit's serialised theory data turns a lone surrogate into U+FFFD.
+        foreach ((string id, int index) in new[] { ("desk-\uD800", 5), ("\uDC00desk", 0), ("desk-\uDC00\uD800", 5), ("\uD83D\uDE00\uD800", 2) })
+        {
+            ArgumentException nodeError = Assert.Throws<ArgumentException>(() => new NodeCostFactors(id, 0, 0, At));
+            Assert.Contains($"a lone surrogate at index {index}", nodeError.Message, StringComparison.Ordinal);
+            Assert.Throws<ArgumentException>(() => new NodeCapabilities(id, 1));
+            Assert.Throws<ArgumentException>(() => new ServedModel(id));
+            Assert.Throws<ArgumentException>(() => new RelayRoute("m", id, 1));
+        }
+    }
+
+    [Fact]
+    public void An_identity_with_a_surrogate_pair_is_taken()
+    {
+        var snapshot = new NodeCostFactors("desk-\U0001F600", 0, 0, At);
+        Assert.Equal("desk-\U0001F600", snapshot.NodeId);
+        Assert.Equal("\U0001F600", new ServedModel("\U0001F600").ModelId);
+    }
+
+    [Fact]
+    public void Text_read_from_the_OS_is_kept_well_formed_and_survives_a_JSON_round_trip()
+    {
+        // A driver's name or a reason quoting a file may hold a lone surrogate (a CFString, a WCHAR
+        // buffer); JSON writes U+FFFD for it, so the model keeps U+FFFD from the start.
+        var snapshot = new NodeCostFactors("desk", 1, 1, At)
+        {
+            Gpu = new GpuFactors { DeviceCount = Reading.Measured(1, At, "t"), Devices = [new GpuDevice { Name = "GPU \uDC00 x", Utilization = Reading.Unknown<double>("driver said \uD800!", At) }] },
+            Network = new NetworkFactors { DefaultInterface = "en\uD8000", Metered = Reading.Measured(false, At, "source \uDFFF") },
+        };
+
+        GpuDevice device = snapshot.Gpu.Devices[0];
+        Assert.Equal("GPU \uFFFD x", device.Name);
+        Assert.Equal("driver said \uFFFD!", device.Utilization.Reason);
+        Assert.Equal("en\uFFFD0", snapshot.Network.DefaultInterface);
+        Assert.Equal("source \uFFFD", snapshot.Network.Metered.Source);
+        Assert.Equal("pair \U0001F600 kept", Reading.Unknown<double>("pair \U0001F600 kept", At).Reason);
+
+        NodeCostFactors copy = CostModel.Serialization.CostModelJson.DeserializeFactors(CostModel.Serialization.CostModelJson.Serialize(snapshot));
+        Assert.Equal(snapshot.Gpu.Devices[0], copy.Gpu.Devices[0]);
+        Assert.Equal(snapshot.Network, copy.Network);
+    }
 }
