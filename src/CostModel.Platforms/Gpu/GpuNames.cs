@@ -44,10 +44,15 @@ internal static class GpuNames
             return fallback;
         }
 
-        // A cut in the middle of a surrogate pair would leave half a character.
+        // A cut in the middle of a surrogate pair would leave half a character; what is left
+        // without it may be nothing, or end in a space (a lone high surrogate, which a CFString can hold).
         if (char.IsHighSurrogate(result[^1]))
         {
-            result = result[..^1];
+            result = result[..^1].TrimEnd();
+            if (result.IsEmpty)
+            {
+                return fallback;
+            }
         }
 
         return result.SequenceEqual(text.AsSpan()) ? text : result.ToString();
