@@ -8,7 +8,8 @@ internal static class GpuNames
 {
     /// <summary>
     /// The text up to the first NUL, control characters replaced by spaces, trimmed, cut to
-    /// <see cref="GpuDevice.MaxNameLength"/> characters; <paramref name="fallback"/> when nothing is left.
+    /// <see cref="GpuDevice.MaxNameLength"/> characters (never half a surrogate pair), an unpaired
+    /// surrogate replaced by U+FFFD; <paramref name="fallback"/> when nothing is left.
     /// </summary>
     public static string Sanitize(ReadOnlySpan<byte> utf8, string fallback)
     {
@@ -55,6 +56,7 @@ internal static class GpuNames
             }
         }
 
-        return result.SequenceEqual(text.AsSpan()) ? text : result.ToString();
+        // An unpaired surrogate (a CFString may hold one) as U+FFFD: a name must read back from JSON and UTF-8 as written.
+        return OsText.Valid(result.SequenceEqual(text.AsSpan()) ? text : result.ToString());
     }
 }
