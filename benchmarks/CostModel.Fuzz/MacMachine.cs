@@ -475,9 +475,10 @@ internal sealed class MacMachine
     /// payload's first byte), 5 a boolean, 6 a string (the payload as UTF-8: empty, non-ASCII,
     /// replacement characters), 7 a long string (up to <c>CfConvert.MaxStringChars</c>, the most the
     /// conversion passes), 8 data, 9 a dictionary of the wrong shape, 10 a list, 11 a date,
-    /// 12 a value that is not a property-list type.
+    /// 12 a value that is not a property-list type, 13 a string of the payload's UTF-16 units as
+    /// they are (a CFString holds UTF-16: NULs, controls and unpaired surrogates among them).
     /// </summary>
-    private static object? Value(int kind, ReadOnlySpan<byte> payload) => (kind % 13) switch
+    private static object? Value(int kind, ReadOnlySpan<byte> payload) => (kind % 14) switch
     {
         0 => null,
         1 => Int64(payload),
@@ -491,7 +492,8 @@ internal sealed class MacMachine
         9 => new Dictionary<string, object>(StringComparer.Ordinal) { [Encoding.UTF8.GetString(payload)] = Int64(payload) },
         10 => new object[] { Int64(payload), Encoding.UTF8.GetString(payload) },
         11 => AbsoluteTimeEpoch.AddSeconds(BinaryPrimitives.ReadInt32LittleEndian(Padded(payload, sizeof(int)))),
-        _ => new UnsupportedCfValue(First(payload), "not a property-list type"),
+        12 => new UnsupportedCfValue(First(payload), "not a property-list type"),
+        _ => new string(MemoryMarshal.Cast<byte, char>(payload)),
     };
 
     /// <summary><c>CFAbsoluteTime</c> 0, the epoch of the dates <c>CfConvert</c> produces: 2001-01-01T00:00:00Z.</summary>
