@@ -2,12 +2,12 @@ namespace CostModel.Fuzz;
 
 /// <summary>
 /// What the fuzzer runs inputs against: the gossip receive path (<see cref="GossipReceiverTarget"/>),
-/// a Linux machine's probes (<see cref="LinuxMachineTarget"/>) or the JSON readers (<see cref="JsonTarget"/>),
-/// chosen by <see cref="Variable"/>.
+/// a Linux machine's probes (<see cref="LinuxMachineTarget"/>), the JSON readers (<see cref="JsonTarget"/>)
+/// or the macOS probes (<see cref="MacMachineTarget"/>), chosen by <see cref="Variable"/>.
 /// </summary>
 internal interface IFuzzTarget : IDisposable
 {
-    /// <summary>The environment variable that names the target: <c>gossip</c> (unset), <c>linux</c> or <c>json</c>.</summary>
+    /// <summary>The environment variable that names the target: <c>gossip</c> (unset), <c>linux</c>, <c>json</c> or <c>mac</c>.</summary>
     public const string Variable = "COSTMODEL_FUZZ_TARGET";
 
     /// <summary>Inputs run so far.</summary>
@@ -15,7 +15,7 @@ internal interface IFuzzTarget : IDisposable
 
     /// <summary>Runs one input and checks every invariant.</summary>
     /// <param name="input">The input.</param>
-    /// <returns>What the target made of it (a receiver: accepted; a machine: no more readings Unknown than the healthy tree's; JSON: taken by a reader).</returns>
+    /// <returns>What the target made of it (a receiver: accepted; a machine: no more readings Unknown than the healthy machine's; JSON: taken by a reader).</returns>
     /// <exception cref="InvariantViolationException">An invariant was broken.</exception>
     bool Run(ReadOnlySpan<byte> input);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Runtime.Versioning;
 using CostModel.Collection;
 using CostModel.Factors;
@@ -41,8 +40,7 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
     private readonly LinuxMachineTree _tree;
     private readonly ServiceProvider _provider;
     private readonly ICostCollector _collector;
-    private readonly MeterListener _listener = new();
-    private readonly List<string> _probeExceptions = [];
+    private readonly ProbeExceptions _probeExceptions;
 
     // Readings without a value on the healthy tree (set by the first collection).
     private int _baselineUnknown = -1;
@@ -66,19 +64,7 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
         _provider = services.BuildServiceProvider();
         _collector = _provider.GetRequiredService<ICostCollector>();
 
-        // The collector counts a probe's escaped exception under costmodel.collector.probe_failures
-        // with the exception's type name as the reason; the probes' own failures use short kinds
-        // ("missing", "garbage", "out-of-range"), never a type name.
-        var meter = _provider.GetRequiredService<Telemetry.CostModelMetrics>().Meter;
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "costmodel.collector.probe_failures")
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<long>(OnProbeFailure);
-        _listener.Start();
+        _probeExceptions = new ProbeExceptions(_provider.GetRequiredService<Telemetry.CostModelMetrics>());
 
         // The first collection on the healthy tree: the baseline every input starts from.
         Collect();
@@ -108,7 +94,7 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
     /// <inheritdoc />
     public void Dispose()
     {
-        _listener.Dispose();
+        _probeExceptions.Dispose();
         _provider.Dispose();
         _tree.Dispose();
     }
@@ -127,9 +113,9 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
             throw new InvariantViolationException("ICostCollector.Collect threw.", ex);
         }
 
-        if (_probeExceptions.Count > 0)
+        if (_probeExceptions.Seen.Count > 0)
         {
-            throw new InvariantViolationException($"A probe reached the collector's last-resort catch: {string.Join("; ", _probeExceptions)}. The tree's changed files: {_tree.Describe()}");
+            throw new InvariantViolationException($"A probe reached the collector's last-resort catch: {string.Join("; ", _probeExceptions.Seen)}. The tree's changed files: {_tree.Describe()}");
         }
 
         string context = $"The tree's changed files: {_tree.Describe()}";
@@ -142,28 +128,6 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
         if (_baselineUnknown < 0)
         {
             _baselineUnknown = LastUnknown.Count;
-        }
-    }
-
-    private void OnProbeFailure(Instrument instrument, long measurement, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
-    {
-        string? probe = null;
-        string? reason = null;
-        foreach (KeyValuePair<string, object?> tag in tags)
-        {
-            if (tag.Key == "probe")
-            {
-                probe = tag.Value as string;
-            }
-            else if (tag.Key == "reason")
-            {
-                reason = tag.Value as string;
-            }
-        }
-
-        if (reason is not null && reason.EndsWith("Exception", StringComparison.Ordinal))
-        {
-            _probeExceptions.Add($"{probe}: {reason}");
         }
     }
 }

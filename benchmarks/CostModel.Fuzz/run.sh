@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the gossip receive path, of the Linux probes reading hostile kernel
-# files, or of the JSON readers: AFL++ drives CostModel.Fuzz through SharpFuzz's fork server, with
+# files, of the JSON readers, or of the macOS probes over hostile OS answers: AFL++ drives
+# CostModel.Fuzz through SharpFuzz's fork server, with
 # CostModel.dll (and, for the probes, CostModel.Platforms.dll) instrumented by the
 # SharpFuzz.CommandLine tool.
 #
@@ -11,13 +12,15 @@
 # replays every crash on a fresh target. Crash inputs are copied to benchmarks/CostModel.Fuzz/crashes/
 # (named by content hash); the exit status is 1 when there are any.
 #
-# Environment: COSTMODEL_FUZZ_TARGET (gossip, linux or json; default gossip) is what is fuzzed: the
+# Environment: COSTMODEL_FUZZ_TARGET (gossip, linux, json or mac; default gossip) is what is fuzzed: the
 # receive path (GossipReceiverTarget.cs), a machine's /proc and /sys under the probes
-# (LinuxMachineTarget.cs), or the JSON readers (JsonTarget.cs); COSTMODEL_FUZZ_MACHINE (laptop or docker-v1; default laptop) saying which
+# (LinuxMachineTarget.cs), the JSON readers (JsonTarget.cs), or a Mac's answers under the macOS
+# probes (MacMachineTarget.cs, on any OS); COSTMODEL_FUZZ_MACHINE (laptop or docker-v1; default laptop) saying which
 # machine (LinuxMachine.cs). COSTMODEL_FUZZ_MESH (open, signed or encrypted; default open) is the
 # receiver's mesh: in a keyed one every wrapped input is sealed with the mesh's key (FuzzMesh.cs).
 # FUZZ_WORK (default artifacts/fuzz, artifacts/fuzz-signed, artifacts/fuzz-encrypted,
-# artifacts/fuzz-linux, artifacts/fuzz-linux-docker-v1 or artifacts/fuzz-json, ignored by git) holds
+# artifacts/fuzz-linux, artifacts/fuzz-linux-docker-v1, artifacts/fuzz-json or artifacts/fuzz-mac,
+# ignored by git) holds
 # the build, the tool and AFL's findings; an existing
 # findings folder is resumed, FUZZ_FRESH=1 starts over.
 # COSTMODEL_FUZZ_INPUTS_PER_RECEIVER (default 10000) is how many inputs one receiver serves before
@@ -52,7 +55,11 @@ case "$target" in
   json)
     default_work="$repo/artifacts/fuzz-json"
     what="JSON readers" ;;
-  *) echo "COSTMODEL_FUZZ_TARGET='$target' names no target: use gossip, linux or json." >&2; exit 2 ;;
+  mac)
+    default_work="$repo/artifacts/fuzz-mac"
+    instrumented="CostModel.dll CostModel.Platforms.dll"
+    what="macOS probes (an Apple-silicon MacBook on battery)" ;;
+  *) echo "COSTMODEL_FUZZ_TARGET='$target' names no target: use gossip, linux, json or mac." >&2; exit 2 ;;
 esac
 export COSTMODEL_FUZZ_TARGET="$target" COSTMODEL_FUZZ_MESH="$mesh"
 work="${FUZZ_WORK:-$default_work}"

@@ -8,7 +8,8 @@ internal static class GpuNames
 {
     /// <summary>
     /// The text up to the first NUL, control characters replaced by spaces, trimmed, cut to
-    /// <see cref="GpuDevice.MaxNameLength"/> characters; <paramref name="fallback"/> when nothing is left.
+    /// <see cref="GpuDevice.MaxNameLength"/> characters (never half a surrogate pair), an unpaired
+    /// surrogate replaced by U+FFFD; <paramref name="fallback"/> when nothing is left.
     /// </summary>
     public static string Sanitize(ReadOnlySpan<byte> utf8, string fallback)
     {
@@ -44,12 +45,18 @@ internal static class GpuNames
             return fallback;
         }
 
-        // A cut in the middle of a surrogate pair would leave half a character.
+        // A cut in the middle of a surrogate pair would leave half a character; what is left
+        // without it may be nothing, or end in a space (a lone high surrogate, which a CFString can hold).
         if (char.IsHighSurrogate(result[^1]))
         {
-            result = result[..^1];
+            result = result[..^1].TrimEnd();
+            if (result.IsEmpty)
+            {
+                return fallback;
+            }
         }
 
-        return result.SequenceEqual(text.AsSpan()) ? text : result.ToString();
+        // An unpaired surrogate (a CFString may hold one) as U+FFFD: a name must read back from JSON and UTF-8 as written.
+        return OsText.Valid(result.SequenceEqual(text.AsSpan()) ? text : result.ToString());
     }
 }

@@ -76,7 +76,7 @@ internal static class PropertyValues
         !properties.TryGetValue(key, out object? raw) ? $"{key} absent"
             : raw switch
             {
-                string s => $"{key} is the string \"{Clip(s)}\"",
+                string s => $"{key} is the string \"{Quote(s)}\"",
                 long or double or bool => $"{key} = {System.Convert.ToString(raw, System.Globalization.CultureInfo.InvariantCulture)}",
                 IReadOnlyDictionary<string, object> => $"{key} is a dictionary",
                 IReadOnlyList<object> => $"{key} is a list",
@@ -84,5 +84,12 @@ internal static class PropertyValues
                 _ => $"{key} is {raw}",
             };
 
-    private static string Clip(string s) => s.Length <= 40 ? s : string.Concat(s.AsSpan(0, 40), "...");
+    /// <summary>
+    /// A string value for a reason or a source: at most <see cref="MaxQuotedChars"/> characters,
+    /// never half a surrogate pair, an unpaired surrogate as U+FFFD (<see cref="OsText.Clip"/>).
+    /// </summary>
+    public static string Quote(string s) => OsText.Clip(s, MaxQuotedChars);
+
+    /// <summary>40 characters of a string value in a reason: enough to recognise it, short enough for a log line.</summary>
+    internal const int MaxQuotedChars = 40;
 }

@@ -53,4 +53,25 @@ public sealed class PropertyValuesTests
         Assert.Equal("Serial is 3 bytes of data", PropertyValues.Describe(Properties, "Serial"));
         Assert.Equal("Temperature = 30.5", PropertyValues.Describe(Properties, "Temperature"));
     }
+
+    [Fact]
+    public void A_string_is_described_as_valid_text_never_half_a_surrogate_pair_so_its_reason_reads_back_from_JSON_as_written()
+    {
+        // Found by the mac fuzz target (2026-12-07): a CFString holds UTF-16 units, unpaired
+        // surrogates included, and the 40-character clip could also cut a valid pair in two; a
+        // reason with half a pair was written to JSON as U+FFFD and read back different.
+        var properties = new Dictionary<string, object>
+        {
+            ["Lone"] = "80\uDF4B%",
+            ["Emoji"] = new string('x', 39) + "\U0001F50B battery",
+        };
+
+        Assert.Equal("Lone is the string \"80\uFFFD%\"", PropertyValues.Describe(properties, "Lone"));
+        Assert.Equal($"Emoji is the string \"{new string('x', 39)}...\"", PropertyValues.Describe(properties, "Emoji"));
+        foreach (string key in properties.Keys)
+        {
+            string reason = PropertyValues.Describe(properties, key);
+            Assert.Equal(reason, System.Text.Json.JsonSerializer.Deserialize<string>(System.Text.Json.JsonSerializer.Serialize(reason)));
+        }
+    }
 }

@@ -155,14 +155,15 @@ internal sealed class AcceleratorReadings(IProbeFailureReporter failures, string
     /// </summary>
     internal static string Name(IReadOnlyDictionary<string, object> service, string className, GpuVendor vendor)
     {
-        string fallback = vendor switch
+        // Cut to the model's 64 characters like any name: the class fits alone, not always with the vendor around it.
+        string fallback = GpuNames.Sanitize(vendor switch
         {
             GpuVendor.Apple => $"Apple GPU ({className})",
             GpuVendor.Intel => $"Intel GPU ({className})",
             GpuVendor.Amd => $"AMD GPU ({className})",
             GpuVendor.Nvidia => $"NVIDIA GPU ({className})",
             _ => className,
-        };
+        }, NativeAcceleratorsClass);
 
         string model = service.TryGetValue(AcceleratorKeys.Model, out object? raw) ? raw switch
         {

@@ -283,7 +283,7 @@ internal sealed class MacPowerReader
         }
 
         string? unexpected = providing is null ? null
-            : Report("garbage", $"IOPSGetProvidingPowerSourceType gave \"{providing}\", not {AcPower}, {BatteryPower} or {UpsPower}");
+            : Report("garbage", $"IOPSGetProvidingPowerSourceType gave \"{PropertyValues.Quote(providing)}\", not {AcPower}, {BatteryPower} or {UpsPower}");
         bool anyOnBattery = false, anyOnAc = false;
         foreach (IReadOnlyDictionary<string, object> source in counted)
         {
@@ -294,7 +294,7 @@ internal sealed class MacPowerReader
             }
         }
 
-        string fallback = $"{PowerSourcesName} {StateKey} ({ProvidingSource} gave {(providing is null ? "nothing" : "\"" + providing + "\"")})";
+        string fallback = $"{PowerSourcesName} {StateKey} ({ProvidingSource} gave {(providing is null ? "nothing" : "\"" + PropertyValues.Quote(providing) + "\"")})";
         return anyOnBattery ? Reading.Measured(onUps ? PowerSource.Ups : PowerSource.Battery, now, fallback)
             : anyOnAc ? Reading.Measured(PowerSource.Mains, now, fallback)
             : Reading.Unknown<PowerSource>(unexpected ?? NoSourceReason, now);
@@ -336,7 +336,7 @@ internal sealed class MacPowerReader
             }
             else
             {
-                failure ??= Report("garbage", $"{PowerSourcesName}: {StateKey} is \"{state}\", not {AcPower}, {BatteryPower} or {OffLine}");
+                failure ??= Report("garbage", $"{PowerSourcesName}: {StateKey} is \"{PropertyValues.Quote(state)}\", not {AcPower}, {BatteryPower} or {OffLine}");
             }
         }
 

@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using CostModel.Collection;
 using CostModel.Factors;
+using CostModel.Platforms.Gpu;
 using CostModel.Platforms.MacOS;
 using CostModel.Platforms.MacOS.Gpu;
 using CostModel.Testing.Fakes;
@@ -294,6 +295,36 @@ public sealed class MacGpuProbeTests
 
         Assert.StartsWith("Apple M4 Max x", name, StringComparison.Ordinal);
         Assert.Equal(GpuDevice.MaxNameLength, name.Length);
+    }
+
+    [Fact]
+    public void A_driver_class_too_long_for_a_name_gives_the_recorded_GPU_a_name_cut_to_64_characters_not_a_failed_probe()
+    {
+        // Found by the mac fuzz target (benchmarks/CostModel.Fuzz, 2026-12-07): the recorded M1 Pro
+        // has no "model", so its name is the vendor and the driver class, "Apple GPU (IOClass)";
+        // the class was cut to 64 characters but the name around it was not, and a class of 53 or
+        // more made GpuDevice refuse the name: the probe threw and the whole GPU group read Unknown.
+        Dictionary<string, object> service = new(Assert.Single(PropertyList.LoadServices("gpu/m1pro-monterey-stats1094.plist")), StringComparer.Ordinal)
+        {
+            [AcceleratorKeys.IOClass] = "AGXAcceleratorG13X" + new string('X', 60),
+        };
+
+        GpuFactors gpu = Collect(new FakeSource(() => new AcceleratorScan([service], 1)));
+
+        GpuDevice device = Assert.Single(gpu.Devices);
+        Assert.StartsWith("Apple GPU (AGXAcceleratorG13XXX", device.Name, StringComparison.Ordinal);
+        Assert.Equal(GpuDevice.MaxNameLength, device.Name.Length);
+        Assert.Equal(0.02, device.Utilization.Value, 10);
+    }
+
+    [Fact]
+    public void A_name_that_is_one_lone_high_surrogate_falls_back_instead_of_leaving_an_empty_name()
+    {
+        // A CFString holds UTF-16 units, unpaired surrogates included (CfConvert copies them as they are).
+        var service = new Dictionary<string, object> { [AcceleratorKeys.Model] = "\uD83D" };
+
+        Assert.Equal("Apple GPU (AGXAcceleratorG13X)", AcceleratorReadings.Name(service, "AGXAcceleratorG13X", GpuVendor.Apple));
+        Assert.Equal("IOAccelerator", GpuNames.Sanitize(" \uD83D", "IOAccelerator"));
     }
 
     [Fact]

@@ -406,6 +406,28 @@ public sealed class MacPowerReaderTests
         Assert.Contains("Power Source State", power.Source.Source, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_providing_type_or_state_of_unexpected_text_is_quoted_in_the_reason_clipped_and_as_valid_text()
+    {
+        // A CFString holds UTF-16 units, unpaired surrogates included; a reason must read back from
+        // JSON as written (found by the mac fuzz target, 2026-12-07) and stay short.
+        var sources = Machine("synthetic-iops-apple-silicon-battery.plist", "synthetic-apple-silicon-battery.plist", "AC\uD800 Power" + new string('x', 4000));
+        sources.Sources = [With(sources.Sources[0], MacPowerReader.StateKey, "\uDC00Battery Power")];
+
+        PowerFactors power = Read(sources);
+
+        Assert.Equal(SignalQuality.Unknown, power.Source.Quality);
+        Assert.Equal(SignalQuality.Unknown, power.ChargeState.Quality);
+        foreach (string reason in (string[])[power.Source.Reason!, power.ChargeState.Reason!, .. _failures.Reports.Select(r => r.Detail)])
+        {
+            Assert.DoesNotContain(reason, char.IsSurrogate);
+            Assert.True(reason.Length < 300, reason);
+        }
+
+        Assert.Contains("\"AC\uFFFD Power", power.Source.Reason, StringComparison.Ordinal);
+        Assert.Contains("\"\uFFFDBattery Power\"", power.ChargeState.Reason, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(103L, 100L, 100.0)]
     [InlineData(0L, 100L, 0.0)]

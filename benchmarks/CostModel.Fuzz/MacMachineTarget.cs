@@ -1,0 +1,233 @@
+using CostModel.Collection;
+using CostModel.Factors;
+using CostModel.Platforms;
+using CostModel.Platforms.MacOS.Compute;
+using CostModel.Platforms.MacOS.Container;
+using CostModel.Platforms.MacOS.Gpu;
+using CostModel.Platforms.MacOS.Network;
+using CostModel.Platforms.MacOS.Power;
+using CostModel.Platforms.MacOS.Thermal;
+using CostModel.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CostModel.Fuzz;
+
+/// <summary>
+/// The macOS probes over hostile OS answers: a healthy Apple-silicon MacBook on battery
+/// (<see cref="MacMachine"/>) whose answers each input edits for one collection, the probes built
+/// over those answers, and one collection a second through the real collector
+/// (<c>AddCostModel()</c> with the probes registered as <see cref="ISignalProbe"/> singletons, the
+/// failure reporter and metrics from DI, on a <see cref="FakeTimeProvider"/>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// The probes are built as the library builds them where it can be done off macOS: the GPU and
+/// compute probes through their internal constructors over a source (<see cref="MacGpuProbe"/>,
+/// <see cref="MacComputeProbe"/>), the container probe as it is. The power, thermal and network
+/// probe classes are <c>[SupportedOSPlatform("macos")]</c> shells whose only constructor opens the
+/// native sources, so they cannot be built here: their platform-neutral readers
+/// (<see cref="MacPowerReader"/>, <see cref="MacThermalReader"/>, <see cref="MacNetworkReader"/>),
+/// which hold every rule, are built over the fakes instead and collected under the probes' names and
+/// groups by the one line each shell's <c>Collect</c> is. <c>AddPlatformProbes()</c> is not used:
+/// off macOS it registers the Linux or Windows probes.
+/// </para>
+/// <para>
+/// Invariants (each broken one throws <see cref="InvariantViolationException"/>): no probe reaches
+/// the collector's last-resort catch; the snapshot round-trips through JSON with a reason for every
+/// reading without a value, and a peer's checks take the node's own state record
+/// (<see cref="SnapshotChecks"/>); and what the macOS probes document of their readings
+/// (<see cref="CheckMac"/>). The model's own guards (a percentage within 0 to 100, a rate within
+/// 10 kW, no NaN) throw inside a probe, so the first invariant covers them.
+/// </para>
+/// </remarks>
+internal sealed class MacMachineTarget : IFuzzTarget
+{
+    /// <summary>The machine's clock at its start.</summary>
+    public static readonly DateTimeOffset Start = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+
+    // One collection a second: the collector's default sample interval (CollectionDefaults.SampleInterval).
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The clock's move after the healthy collections, before the first input: the longest cadence a
+    /// macOS probe reads on (the core count, <see cref="Cadence.LimitsInterval"/>, 30 s; the battery
+    /// entry, <see cref="MacPowerReader.RegistryInterval"/>, 10 s; the dynamic store,
+    /// <see cref="Cadence.RouteInterval"/>, 5 s). So the first input's collection reads every source
+    /// again, and an input replayed on a fresh Mac (<c>--replay</c>) reaches every reader it edits;
+    /// later inputs, one second apart, meet each cadence as a running Mac does.
+    /// </summary>
+    private static readonly TimeSpan SetupGap = new[] { Cadence.LimitsInterval, MacPowerReader.RegistryInterval, Cadence.RouteInterval }.Max();
+
+    private readonly FakeTimeProvider _time = new(Start);
+    private readonly MacMachine _machine;
+    private readonly ServiceProvider _provider;
+    private readonly ICostCollector _collector;
+    private readonly ProbeExceptions _probeExceptions;
+
+    // Readings without a value on the healthy Mac (after the first collections).
+    private readonly int _baselineUnknown;
+
+    /// <summary>Loads the healthy Mac and builds the probes over it.</summary>
+    public MacMachineTarget()
+    {
+        _machine = new MacMachine(Start);
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddMetrics();
+        services.AddCostModel(o => o.NodeId = SnapshotChecks.NodeId);
+
+        // In MacProbes.Register's order (the collector runs them in group order).
+        services.AddSingleton<ISignalProbe>(sp => new ReaderProbe<MacPowerReader>("macos.power", SignalGroup.Power,
+            new MacPowerReader(_machine.Power, _machine.ProcessInfo, Failures(sp), "macos.power"),
+            static (reader, snapshot) => snapshot.Power = reader.Read(snapshot.TimeProvider)));
+        services.AddSingleton<ISignalProbe>(sp => new ReaderProbe<MacThermalReader>("macos.thermal", SignalGroup.Thermal,
+            new MacThermalReader(_machine.ProcessInfo, _machine.CpuStatus, Failures(sp), "macos.thermal"),
+            static (reader, snapshot) => snapshot.Thermal = reader.Read(snapshot.TimeProvider)));
+        services.AddSingleton<ISignalProbe>(sp => new MacGpuProbe(_machine.Accelerators, Failures(sp)));
+        services.AddSingleton<ISignalProbe>(sp => new ReaderProbe<MacNetworkReader>(MacNetworkReader.ProbeName, SignalGroup.Network,
+            new MacNetworkReader(_machine.Network, _machine.Paths, null, Failures(sp)),
+            static (reader, snapshot) => reader.Collect(snapshot)));
+        services.AddSingleton<ISignalProbe, MacContainerProbe>();
+        services.AddSingleton<ISignalProbe>(sp => new MacComputeProbe(_machine.Compute, Failures(sp)));
+        _provider = services.BuildServiceProvider();
+        _collector = _provider.GetRequiredService<ICostCollector>();
+        _probeExceptions = new ProbeExceptions(_provider.GetRequiredService<CostModelMetrics>());
+
+        // Two collections on the healthy Mac (rates and utilisation need two samples): the baseline every input starts from.
+        _machine.Apply([]);
+        Collect();
+        _machine.Apply([]);
+        Collect();
+        _baselineUnknown = LastUnknown.Count;
+        _time.Advance(SetupGap);
+    }
+
+    /// <inheritdoc />
+    public long Inputs { get; private set; }
+
+    /// <summary>The readings without a value in the last snapshot, as group.reading: reason.</summary>
+    public IReadOnlyList<string> LastUnknown { get; private set; } = [];
+
+    /// <inheritdoc />
+    public bool Run(ReadOnlySpan<byte> input)
+    {
+        _machine.Apply(input);
+        Inputs++;
+        Collect();
+        return LastUnknown.Count <= _baselineUnknown;
+    }
+
+    /// <inheritdoc />
+    public string Describe(bool result) =>
+        $"{(result ? "read as the healthy Mac reads" : "some readings Unknown")}; {LastUnknown.Count} reading(s) without a value" +
+        (LastUnknown.Count == 0 ? "" : ": " + string.Join("; ", LastUnknown.Take(8)) + (LastUnknown.Count > 8 ? "; ..." : ""));
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _probeExceptions.Dispose();
+        _provider.Dispose();
+    }
+
+    private static IProbeFailureReporter Failures(IServiceProvider services) => services.GetRequiredService<IProbeFailureReporter>();
+
+    private void Collect()
+    {
+        _time.Advance(Interval);
+        _probeExceptions.Clear();
+        NodeCostFactors snapshot;
+        try
+        {
+            snapshot = _collector.Collect();
+        }
+        catch (Exception ex)
+        {
+            throw new InvariantViolationException("ICostCollector.Collect threw.", ex);
+        }
+
+        string context = $"The Mac's edited answers: {_machine.Describe()}";
+        if (_probeExceptions.Seen.Count > 0)
+        {
+            throw new InvariantViolationException($"A probe reached the collector's last-resort catch: {string.Join("; ", _probeExceptions.Seen)}. {context}");
+        }
+
+        LastUnknown = SnapshotChecks.CheckJson(snapshot, context);
+        if (!SnapshotChecks.CheckWire(snapshot, _time.GetUtcNow(), context))
+        {
+            throw new InvariantViolationException($"The collector took a generation gossip cannot publish: {snapshot.Generation}.");
+        }
+
+        CheckMac(snapshot, context);
+    }
+
+    /// <summary>
+    /// What the macOS probes document of their readings: the energy left is at most
+    /// <see cref="MacPowerReader.MaxLevelOverFull"/> of full (the reader refuses more); a measured
+    /// GPU count is the number of devices listed (Unknown when the search read fewer than it
+    /// matched); used memory is total less available, and available at most total
+    /// (<see cref="MacMemory"/>); the default interface is a BSD interface name
+    /// (<see cref="PrimaryInterface.IsValidName"/>); temperatures and throttle events are
+    /// NotSupported (no public API), and so is every container reading (macOS has no containers,
+    /// <see cref="MacContainerProbe"/>).
+    /// </summary>
+    private static void CheckMac(NodeCostFactors snapshot, string context)
+    {
+        PowerFactors power = snapshot.Power;
+        if (power.RemainingWattHours.HasValue && power.FullWattHours.HasValue
+            && power.RemainingWattHours.GetValueOrDefault(0) > power.FullWattHours.GetValueOrDefault(0) * MacPowerReader.MaxLevelOverFull)
+        {
+            throw new InvariantViolationException($"The battery holds {power.RemainingWattHours} of {power.FullWattHours}, more than {MacPowerReader.MaxLevelOverFull} of full. {context}");
+        }
+
+        GpuFactors gpu = snapshot.Gpu;
+        if (gpu.DeviceCount.HasValue && gpu.DeviceCount.GetValueOrDefault(0) != gpu.Devices.Length)
+        {
+            throw new InvariantViolationException($"The GPU count is {gpu.DeviceCount} with {gpu.Devices.Length} devices listed. {context}");
+        }
+
+        ComputeFactors compute = snapshot.Compute;
+        if (compute.MemoryTotalBytes.HasValue && compute.MemoryAvailableBytes.HasValue)
+        {
+            long total = compute.MemoryTotalBytes.GetValueOrDefault(0);
+            long available = compute.MemoryAvailableBytes.GetValueOrDefault(0);
+            if (available > total || !compute.MemoryUsedBytes.HasValue || compute.MemoryUsedBytes.GetValueOrDefault(0) != total - available)
+            {
+                throw new InvariantViolationException($"Memory: {compute.MemoryUsedBytes} used and {available} available of {total}. {context}");
+            }
+        }
+
+        if (snapshot.Network.DefaultInterface is { } name && !PrimaryInterface.IsValidName(name))
+        {
+            throw new InvariantViolationException($"The default interface \"{name}\" is not a BSD interface name. {context}");
+        }
+
+        ThermalFactors thermal = snapshot.Thermal;
+        ContainerFactors container = snapshot.Container;
+        if (thermal.HottestCelsius.Quality != SignalQuality.NotSupported || thermal.ThrottleEvents.Quality != SignalQuality.NotSupported
+            || container.Layout != CgroupLayout.None || container.CpuLimitCores.Quality != SignalQuality.NotSupported
+            || container.MemoryLimitBytes.Quality != SignalQuality.NotSupported || container.MemoryWorkingSetBytes.Quality != SignalQuality.NotSupported
+            || container.ThrottledPeriods.Quality != SignalQuality.NotSupported || container.ThrottledShare.Quality != SignalQuality.NotSupported)
+        {
+            throw new InvariantViolationException($"A reading macOS cannot give has a value or another quality: thermal {thermal}, container {container}. {context}");
+        }
+    }
+
+    /// <summary>
+    /// A macOS probe whose class only opens native sources, as its one-line <c>Collect</c> runs its
+    /// reader: under the probe's name and group, over the fakes.
+    /// </summary>
+    /// <param name="name">The probe's name.</param>
+    /// <param name="group">The probe's group.</param>
+    /// <param name="reader">The reader.</param>
+    /// <param name="collect">What the probe's <c>Collect</c> does with it.</param>
+    /// <typeparam name="TReader">The reader's type.</typeparam>
+    private sealed class ReaderProbe<TReader>(string name, SignalGroup group, TReader reader, Action<TReader, SnapshotBuilder> collect) : ISignalProbe
+    {
+        public string Name => name;
+
+        public SignalGroup Group => group;
+
+        public void Collect(SnapshotBuilder snapshot) => collect(reader, snapshot);
+    }
+}
