@@ -4,7 +4,10 @@ namespace CostModel.Platforms;
 /// Text an operating system hands a probe (a CFString, a driver's name), made fit for a reading's
 /// reason, source or name: valid Unicode, so that it reads back from JSON and UTF-8 as written. A
 /// CFString is UTF-16 and may hold unpaired surrogates, which a JSON or UTF-8 writer replaces with
-/// U+FFFD: the snapshot a host serves would then differ from the one it holds.
+/// U+FFFD: the snapshot a host serves would then differ from the one it holds. The factor model
+/// repairs the same way what reaches it (<c>FactorGuard.WellFormed</c> in CostModel, for readings'
+/// notes and names); this copy serves the text a probe builds and compares before that (a reason's
+/// quote, a name checked against its fallback), since a package does not reach another's internals.
 /// </summary>
 internal static class OsText
 {
