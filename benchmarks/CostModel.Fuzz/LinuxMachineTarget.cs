@@ -87,9 +87,7 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
     }
 
     /// <inheritdoc />
-    public string Describe(bool result) =>
-        $"{(result ? "read as the healthy machine reads" : "some readings Unknown")}; {LastUnknown.Count} reading(s) without a value" +
-        (LastUnknown.Count == 0 ? "" : ": " + string.Join("; ", LastUnknown.Take(8)) + (LastUnknown.Count > 8 ? "; ..." : ""));
+    public string Describe(bool result) => SnapshotChecks.DescribeMachine(result, LastUnknown, "machine");
 
     /// <inheritdoc />
     public void Dispose()
@@ -102,29 +100,7 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
     private void Collect()
     {
         _time.Advance(Interval);
-        _probeExceptions.Clear();
-        NodeCostFactors snapshot;
-        try
-        {
-            snapshot = _collector.Collect();
-        }
-        catch (Exception ex)
-        {
-            throw new InvariantViolationException("ICostCollector.Collect threw.", ex);
-        }
-
-        if (_probeExceptions.Seen.Count > 0)
-        {
-            throw new InvariantViolationException($"A probe reached the collector's last-resort catch: {string.Join("; ", _probeExceptions.Seen)}. The tree's changed files: {_tree.Describe()}");
-        }
-
-        string context = $"The tree's changed files: {_tree.Describe()}";
-        LastUnknown = SnapshotChecks.CheckJson(snapshot, context);
-        if (!SnapshotChecks.CheckWire(snapshot, _time.GetUtcNow(), context))
-        {
-            throw new InvariantViolationException($"The collector took a generation gossip cannot publish: {snapshot.Generation}.");
-        }
-
+        LastUnknown = SnapshotChecks.Collect(_collector, _probeExceptions, _time.GetUtcNow, () => $"The tree's changed files: {_tree.Describe()}", out _);
         if (_baselineUnknown < 0)
         {
             _baselineUnknown = LastUnknown.Count;

@@ -119,9 +119,7 @@ internal sealed class MacMachineTarget : IFuzzTarget
     }
 
     /// <inheritdoc />
-    public string Describe(bool result) =>
-        $"{(result ? "read as the healthy Mac reads" : "some readings Unknown")}; {LastUnknown.Count} reading(s) without a value" +
-        (LastUnknown.Count == 0 ? "" : ": " + string.Join("; ", LastUnknown.Take(8)) + (LastUnknown.Count > 8 ? "; ..." : ""));
+    public string Describe(bool result) => SnapshotChecks.DescribeMachine(result, LastUnknown, "Mac");
 
     /// <inheritdoc />
     public void Dispose()
@@ -135,31 +133,11 @@ internal sealed class MacMachineTarget : IFuzzTarget
     private void Collect()
     {
         _time.Advance(Interval);
-        _probeExceptions.Clear();
-        NodeCostFactors snapshot;
-        try
-        {
-            snapshot = _collector.Collect();
-        }
-        catch (Exception ex)
-        {
-            throw new InvariantViolationException("ICostCollector.Collect threw.", ex);
-        }
-
-        string context = $"The Mac's edited answers: {_machine.Describe()}";
-        if (_probeExceptions.Seen.Count > 0)
-        {
-            throw new InvariantViolationException($"A probe reached the collector's last-resort catch: {string.Join("; ", _probeExceptions.Seen)}. {context}");
-        }
-
-        LastUnknown = SnapshotChecks.CheckJson(snapshot, context);
-        if (!SnapshotChecks.CheckWire(snapshot, _time.GetUtcNow(), context))
-        {
-            throw new InvariantViolationException($"The collector took a generation gossip cannot publish: {snapshot.Generation}.");
-        }
-
-        CheckMac(snapshot, context);
+        LastUnknown = SnapshotChecks.Collect(_collector, _probeExceptions, _time.GetUtcNow, Context, out NodeCostFactors snapshot);
+        CheckMac(snapshot, Context());
     }
+
+    private string Context() => $"The Mac's edited answers: {_machine.Describe()}";
 
     /// <summary>
     /// What the macOS probes document of their readings: the energy left is at most

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using CostModel.Collection;
 using CostModel.Factors;
 using CostModel.Gossip;
 using CostModel.Gossip.Wire;
@@ -135,4 +136,55 @@ internal static class SnapshotChecks
             }
         }
     }
+
+    /// <summary>
+    /// One collection of a machine target, checked: the collector must not throw, no probe may reach its
+    /// last-resort catch (<paramref name="probeExceptions"/>, cleared first), the snapshot must pass
+    /// <see cref="CheckJson"/> and <see cref="CheckWire"/>. The Linux and mac targets collect through it.
+    /// </summary>
+    /// <param name="collector">The machine's collector.</param>
+    /// <param name="probeExceptions">The listener of the collector's last-resort catch.</param>
+    /// <param name="now">The machine's clock after the collection.</param>
+    /// <param name="context">What the input changed, for the messages.</param>
+    /// <param name="snapshot">The snapshot collected.</param>
+    /// <returns>The readings without a value (<see cref="CheckJson"/>).</returns>
+    /// <exception cref="InvariantViolationException">An invariant was broken.</exception>
+    public static List<string> Collect(ICostCollector collector, ProbeExceptions probeExceptions, Func<DateTimeOffset> now, Func<string> context, out NodeCostFactors snapshot)
+    {
+        probeExceptions.Clear();
+        try
+        {
+            snapshot = collector.Collect();
+        }
+        catch (Exception ex)
+        {
+            throw new InvariantViolationException("ICostCollector.Collect threw.", ex);
+        }
+
+        string described = context();
+        if (probeExceptions.Seen.Count > 0)
+        {
+            throw new InvariantViolationException($"A probe reached the collector's last-resort catch: {string.Join("; ", probeExceptions.Seen)}. {described}");
+        }
+
+        List<string> unknown = CheckJson(snapshot, described);
+        if (!CheckWire(snapshot, now(), described))
+        {
+            throw new InvariantViolationException($"The collector took a generation gossip cannot publish: {snapshot.Generation}.");
+        }
+
+        return unknown;
+    }
+
+    /// <summary>A machine target's line for the replay modes: whether the input read as the healthy <paramref name="machine"/> reads, and the first readings without a value.</summary>
+    /// <param name="asHealthy">What <see cref="IFuzzTarget.Run"/> returned.</param>
+    /// <param name="unknown">The readings without a value.</param>
+    /// <param name="machine">"machine", "Mac".</param>
+    /// <returns>The line.</returns>
+    public static string DescribeMachine(bool asHealthy, IReadOnlyList<string> unknown, string machine) =>
+        $"{(asHealthy ? $"read as the healthy {machine} reads" : "some readings Unknown")}; {unknown.Count} reading(s) without a value" +
+        (unknown.Count == 0 ? "" : ": " + string.Join("; ", unknown.Take(MaxDescribed)) + (unknown.Count > MaxDescribed ? "; ..." : ""));
+
+    // The readings without a value a replay line names at most.
+    private const int MaxDescribed = 8;
 }
