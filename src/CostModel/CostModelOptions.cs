@@ -19,7 +19,8 @@ public sealed class CostModelOptions
 
     /// <summary>
     /// This node's identifier in the mesh: 1 to 64 characters (at most 64 UTF-8 bytes: it travels
-    /// in gossip), no control characters. Default: the machine name. Fixed at start: a reload that
+    /// in gossip), no control characters, well-formed Unicode (no lone surrogate, which gossip would
+    /// carry as U+FFFD). Default: the machine name. Fixed at start: a reload that
     /// changes it is refused (logged, the old id kept), so the collector, the gossip adapter and the
     /// router never disagree about who this node is.
     /// </summary>
