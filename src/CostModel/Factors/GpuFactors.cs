@@ -24,7 +24,7 @@ public sealed record GpuDevice
     /// <summary>Who made it.</summary>
     public GpuVendor Vendor { get; init; }
 
-    /// <summary>The product name the driver reports (at most 64 characters).</summary>
+    /// <summary>The product name the driver reports (at most 64 characters; an unpaired surrogate in it is kept as U+FFFD, as JSON and gossip carry it).</summary>
     public string Name { get; init => field = FactorGuard.Label(value, MaxNameLength, nameof(Name)); } = "unnamed";
 
     /// <summary>Busy share of the GPU, 0 to 1 (the busiest engine).</summary>

@@ -3,7 +3,7 @@ namespace CostModel.Factors;
 /// <summary>The node's network link: which interface, whether it is metered, how fast.</summary>
 public sealed record NetworkFactors
 {
-    /// <summary>The interface of the default route, or null when unknown (at most 64 characters).</summary>
+    /// <summary>The interface of the default route, or null when unknown (at most 64 characters; an unpaired surrogate in it is kept as U+FFFD).</summary>
     public string? DefaultInterface { get; init => field = value is null ? null : FactorGuard.Label(value, MaxInterfaceNameLength, nameof(DefaultInterface)); }
 
     /// <summary>

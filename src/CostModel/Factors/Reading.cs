@@ -11,7 +11,9 @@ namespace CostModel.Factors;
 /// <typeparam name="T">The value type: a number, a flag, an enum or a <see cref="ResourceLimit"/>.</typeparam>
 /// <remarks>
 /// Create readings through <see cref="Reading"/> (<c>Reading.Measured(42.0, now, "/proc/stat")</c>).
-/// <c>default(Reading&lt;T&gt;)</c> is Unknown with the reason "not collected".
+/// <c>default(Reading&lt;T&gt;)</c> is Unknown with the reason "not collected". A source or reason
+/// with an unpaired surrogate (text quoted from the OS) is kept with U+FFFD in its place, as JSON
+/// writes it, so a reading equals its JSON round trip.
 /// The struct is 32 bytes or less for 8-byte values so that a whole snapshot stays small.
 /// </remarks>
 public readonly struct Reading<T> : IEquatable<Reading<T>>
