@@ -72,7 +72,6 @@ internal sealed class GossipReceiverTarget : IFuzzTarget
     // How far drift inputs moved the sender's clock from the receiver's, ms.
     private long _driftMs;
 
-
     // The receiver's key set (FuzzMesh.ReceiverKeys), read by its options each time they are built,
     // and the key the sender seals with; rotation inputs change both.
     private int _keySet;
