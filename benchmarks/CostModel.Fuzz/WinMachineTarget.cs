@@ -137,7 +137,8 @@ internal sealed class WinMachineTarget : IFuzzTarget
     /// <summary>
     /// What the Windows probes document of their readings: the battery percentage within 0 to 100
     /// when known; the energy left at most <see cref="PowerPlausible.MaxRemainingOverFull"/> of full
-    /// (the probe refuses more); used memory is total less available, and available at most total.
+    /// (the probe refuses more); available memory at most total, and used memory total less available
+    /// unless a job memory limit is known (then used is the job's or the process's commit).
     /// </summary>
     private static void CheckWindows(NodeCostFactors snapshot, string context)
     {
@@ -153,12 +154,16 @@ internal sealed class WinMachineTarget : IFuzzTarget
             throw new InvariantViolationException($"The battery holds {power.RemainingWattHours} of {power.FullWattHours}, more than {PowerPlausible.MaxRemainingOverFull} of full. {context}");
         }
 
+        // Under a job memory limit the compute probe documents other figures: total is the limit when
+        // it binds, used the job's (or process's) commit, available at most what the limit leaves.
         ComputeFactors compute = snapshot.Compute;
+        ResourceLimit limit = snapshot.Container.MemoryLimitBytes.GetValueOrDefault(ResourceLimit.Unlimited);
         if (compute.MemoryTotalBytes.HasValue && compute.MemoryAvailableBytes.HasValue)
         {
             long total = compute.MemoryTotalBytes.GetValueOrDefault(0);
             long available = compute.MemoryAvailableBytes.GetValueOrDefault(0);
-            if (available > total || (compute.MemoryUsedBytes.HasValue && compute.MemoryUsedBytes.GetValueOrDefault(0) != total - available))
+            if (available > total
+                || (limit.IsUnlimited && compute.MemoryUsedBytes.HasValue && compute.MemoryUsedBytes.GetValueOrDefault(0) != total - available))
             {
                 throw new InvariantViolationException($"Memory: {compute.MemoryUsedBytes} used and {available} available of {total}. {context}");
             }
