@@ -3,11 +3,11 @@ namespace CostModel.Fuzz;
 /// <summary>
 /// What the fuzzer runs inputs against: the gossip receive path (<see cref="GossipReceiverTarget"/>),
 /// a Linux machine's probes (<see cref="LinuxMachineTarget"/>), the JSON readers (<see cref="JsonTarget"/>)
-/// or the macOS probes (<see cref="MacMachineTarget"/>), chosen by <see cref="Variable"/>.
+/// the macOS probes (<see cref="MacMachineTarget"/>) or the Windows probes (<see cref="WinMachineTarget"/>), chosen by <see cref="Variable"/>.
 /// </summary>
 internal interface IFuzzTarget : IDisposable
 {
-    /// <summary>The environment variable that names the target: <c>gossip</c> (unset), <c>linux</c>, <c>json</c> or <c>mac</c>.</summary>
+    /// <summary>The environment variable that names the target: <c>gossip</c> (unset), <c>linux</c>, <c>json</c>, <c>mac</c> or <c>win</c>.</summary>
     public const string Variable = "COSTMODEL_FUZZ_TARGET";
 
     /// <summary>Inputs run so far.</summary>

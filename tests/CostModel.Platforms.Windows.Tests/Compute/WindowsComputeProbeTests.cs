@@ -96,6 +96,22 @@ public sealed class WindowsComputeProbeTests
     }
 
     [Fact]
+    public void Kernel_and_user_increases_whose_sum_passes_a_64_bit_count_are_absurd_and_Unknown_not_a_thrown_probe()
+    {
+        // Found by the win fuzz target: each increase fits a signed 64-bit count, their sum did not,
+        // wrapped negative, and the busy share outside 0..1 made the model throw inside the probe.
+        const ulong Huge = 0x6000_0000_0000_0000;
+        Collect();
+        _api.Times = new SystemTimes(_api.Times.Idle, _api.Times.Kernel + Huge, _api.Times.User + Huge);
+
+        ComputeFactors compute = CollectAfter(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(SignalQuality.Unknown, compute.CpuUtilization.Quality);
+        Assert.StartsWith("implausible kernel plus user time increase", compute.CpuUtilization.Reason, StringComparison.Ordinal);
+        Assert.Equal("out-of-range", _failures.Reports.Single().Kind);
+    }
+
+    [Fact]
     public void A_counter_going_backwards_is_Unknown_for_that_sample_and_the_next_sample_starts_afresh()
     {
         Collect();

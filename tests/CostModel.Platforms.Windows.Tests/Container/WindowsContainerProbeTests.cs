@@ -115,6 +115,25 @@ public sealed class WindowsContainerProbeTests
         Assert.Equal("out-of-range", _failures.Reports.Single().Kind);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(70_000)]
+    public void A_processor_count_outside_the_model_s_range_makes_a_hard_cap_Unknown_not_a_thrown_probe(int processors)
+    {
+        // Found by the win fuzz target: a count of 0 gave a cap of 0 cores (past 65 536, more than the
+        // model's bound), which the model refused inside the probe, and the container group read Unknown.
+        _api.InJob = true;
+        _api.Processors = processors;
+        _api.Rate = new JobCpuRateControl(JobCpuRateControl.Enable | JobCpuRateControl.HardCap, 10_000);
+
+        ContainerFactors container = Collect();
+
+        Assert.Equal(SignalQuality.Unknown, container.CpuLimitCores.Quality);
+        Assert.StartsWith($"implausible logical processor count '{processors}'", container.CpuLimitCores.Reason, StringComparison.Ordinal);
+        Assert.Equal("out-of-range", _failures.Reports.Single().Kind);
+    }
+
     [Fact]
     public void Rate_control_off_in_a_job_is_unlimited()
     {

@@ -292,8 +292,23 @@ public sealed class WindowsNetworkProbeTests : IDisposable
     [InlineData("  Wi-Fi 2 ", "Wi-Fi 2")]
     [InlineData("", "interface 7")]
     [InlineData("bad\u0001name", "interface 7")]
+    [InlineData("bad\u007Fname", "interface 7")]
+    [InlineData("Wi-F\u0080\u8080", "interface 7")] // a C1 control (U+0080..U+009F): the model refuses every control character
+    [InlineData("bad\u009Fname", "interface 7")]
+    [InlineData("caf\u00E9", "caf\u00E9")]
     public void The_shown_name_is_the_trimmed_alias_or_the_index_when_the_alias_is_unusable(string alias, string expected) =>
         Assert.Equal(expected, WindowsNetworkProbe.DisplayName(alias, 7));
+
+    [Fact]
+    public void An_alias_with_a_C1_control_character_is_shown_by_its_index_and_the_probe_does_not_throw()
+    {
+        // Found by the win fuzz target: "Wi-F" then U+0080 passed the C0 check, and NetworkFactors refused it (ArgumentException).
+        _api.Route(FakeNetworkApi.Row(7, "Wi-F\u0080\u8080"));
+
+        NetworkFactors network = Collect();
+
+        Assert.Equal("interface 7", network.DefaultInterface);
+    }
 
     [Fact]
     public void A_long_alias_is_cut_to_the_model_limit()

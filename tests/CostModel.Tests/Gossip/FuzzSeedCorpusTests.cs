@@ -16,8 +16,10 @@ namespace CostModel.Tests.Gossip;
 /// the sender proves itself again, and that a state refused after its key was removed is merged once
 /// the key is back. The fuzzer's other targets have their own seeds: a Linux machine's
 /// probes over hostile kernel files (each seed must run on a fresh machine tree without breaking an
-/// invariant), the JSON readers (each seed must be taken), and the macOS probes over a Mac's hostile
-/// answers (each seed must run on a fresh Mac without breaking an invariant; on any OS).
+/// invariant), the JSON readers (each seed must be taken), the macOS probes over a Mac's hostile
+/// answers (each seed must run on a fresh Mac without breaking an invariant; on any OS), and the
+/// Windows probes over a Windows laptop's hostile Win32 answers (each seed must run on a fresh
+/// laptop without breaking an invariant; on any OS).
 /// </summary>
 public sealed class FuzzSeedCorpusTests : IDisposable
 {
@@ -108,6 +110,23 @@ public sealed class FuzzSeedCorpusTests : IDisposable
             if (Path.GetFileName(seed) == "healthy")
             {
                 Assert.Contains(": read as the healthy Mac reads;", line, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_seed_of_the_win_target_runs_on_a_fresh_Windows_laptop_without_breaking_an_invariant()
+    {
+        Dictionary<string, string> seeds = WriteAndReplay(new() { ["COSTMODEL_FUZZ_TARGET"] = "win" }, "target: win", atLeast: 12);
+
+        foreach ((string seed, string line) in seeds)
+        {
+            Assert.DoesNotContain("INVARIANT BROKEN", line, StringComparison.Ordinal);
+
+            // The healthy seed edits nothing a probe reads.
+            if (Path.GetFileName(seed) == "healthy")
+            {
+                Assert.Contains(": read as the healthy Windows laptop reads;", line, StringComparison.Ordinal);
             }
         }
     }

@@ -238,6 +238,15 @@ internal sealed class WindowsComputeProbe : ISignalProbe
             return Reading.Unknown<double>(Fail(Plausible.OutOfRangeKind, reason), now);
         }
 
+        // Each increase fits a signed 64-bit count, their sum may not (a counter jumped by centuries):
+        // wrapped, it would make a busy share outside 0..1, which the model refuses.
+        if (user > long.MaxValue - kernel)
+        {
+            string reason = string.Create(CultureInfo.InvariantCulture,
+                $"implausible kernel plus user time increase in GetSystemTimes: {kernel} + {user} (100 ns units) passes a 64-bit count");
+            return Reading.Unknown<double>(Fail(Plausible.OutOfRangeKind, reason), now);
+        }
+
         long total = kernel + user;
         if (total == 0)
         {

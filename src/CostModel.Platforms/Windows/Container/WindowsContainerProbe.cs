@@ -219,6 +219,13 @@ internal sealed class WindowsContainerProbe : ISignalProbe
             return false;
         }
 
+        // The compute probe's range (1 to the model's 65 536): a count outside it would make a cap the model refuses.
+        if (!ComputePlausible.ProcessorCount.Contains(processors))
+        {
+            _cpuLimit = Reading.Unknown<ResourceLimit>(OutOfRange(Plausible.Reason(ComputePlausible.ProcessorCount, "GetActiveProcessorCount(ALL_PROCESSOR_GROUPS)", processors.ToString(CultureInfo.InvariantCulture))), now);
+            return false;
+        }
+
         // CpuRate is a share of every processor's cycles in 1/100 %: 2500 of 8 processors is 2 cores.
         double cores = raw / 10_000.0 * processors;
         hardCap = true;

@@ -235,12 +235,13 @@ internal sealed class WindowsNetworkProbe : ISignalProbe, IDisposable
     /// The name shown for an interface: its alias ("Ethernet", "Wi-Fi"), the name users see, rename
     /// and key <c>CostModel:Collection:MeteredInterfaces</c> by; cut to
     /// <see cref="NetworkFactors.MaxInterfaceNameLength"/> characters. An alias that is empty or has
-    /// control characters gives "interface N" (its index) instead.
+    /// control characters (C0, DEL and C1: every character <see cref="char.IsControl(char)"/> names,
+    /// which the model refuses in a name) gives "interface N" (its index) instead.
     /// </summary>
     internal static string DisplayName(ReadOnlySpan<char> alias, uint index)
     {
         ReadOnlySpan<char> trimmed = alias.Trim();
-        if (trimmed.IsEmpty || trimmed.ContainsAnyInRange('\0', '\u001f') || trimmed.Contains('\u007f'))
+        if (trimmed.IsEmpty || trimmed.ContainsAnyInRange('\0', '\u001f') || trimmed.ContainsAnyInRange('\u007f', '\u009f'))
         {
             return string.Create(CultureInfo.InvariantCulture, $"interface {index}");
         }
