@@ -319,6 +319,15 @@ public sealed class WindowsNetworkProbeTests : IDisposable
     }
 
     [Fact]
+    public void A_long_alias_is_never_cut_inside_a_surrogate_pair()
+    {
+        // 63 letters then an emoji (a pair at 63 and 64): cut at 64 it would end in half a character.
+        string name = WindowsNetworkProbe.DisplayName(new string('a', 63) + "\U0001F600 more", 7);
+
+        Assert.Equal(new string('a', 63), name);
+    }
+
+    [Fact]
     public void Metered_comes_from_the_cost_cache_and_the_collection_path_never_calls_com()
     {
         _cost.Cost = NetworkCost.Fixed;
