@@ -33,14 +33,8 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
     /// <summary>The machine's clock at its start.</summary>
     public static readonly DateTimeOffset Start = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
 
-    // One collection a second: the collector's default sample interval (CollectionDefaults.SampleInterval).
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-
-    private readonly FakeTimeProvider _time = new(Start);
     private readonly LinuxMachineTree _tree;
-    private readonly ServiceProvider _provider;
-    private readonly ICostCollector _collector;
-    private readonly ProbeExceptions _probeExceptions;
+    private readonly MachineRig _rig;
 
     // Readings without a value on the healthy tree (set by the first collection).
     private int _baselineUnknown = -1;
@@ -50,9 +44,6 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
     public LinuxMachineTarget(LinuxMachine machine)
     {
         _tree = new LinuxMachineTree(machine);
-        var services = new ServiceCollection();
-        services.AddSingleton<TimeProvider>(_time);
-        services.AddMetrics();
         IConfiguration linux = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ProcRoot"] = _tree.Proc,
@@ -60,11 +51,7 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
             ["UseNetworkManager"] = "false",
             ["AllowNvidiaSmiFallback"] = "false",
         }).Build();
-        services.AddCostModel(o => o.NodeId = SnapshotChecks.NodeId).AddPlatformProbes(linux);
-        _provider = services.BuildServiceProvider();
-        _collector = _provider.GetRequiredService<ICostCollector>();
-
-        _probeExceptions = new ProbeExceptions(_provider.GetRequiredService<Telemetry.CostModelMetrics>());
+        _rig = new MachineRig(Start, builder => builder.AddPlatformProbes(linux));
 
         // The first collection on the healthy tree: the baseline every input starts from.
         Collect();
@@ -74,7 +61,7 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
     public long Inputs { get; private set; }
 
     /// <summary>The readings without a value in the last snapshot, as group.reading: reason.</summary>
-    public IReadOnlyList<string> LastUnknown { get; private set; } = [];
+    public IReadOnlyList<string> LastUnknown => _rig.LastUnknown;
 
     /// <inheritdoc />
     public bool Run(ReadOnlySpan<byte> input)
@@ -92,15 +79,13 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
     /// <inheritdoc />
     public void Dispose()
     {
-        _probeExceptions.Dispose();
-        _provider.Dispose();
+        _rig.Dispose();
         _tree.Dispose();
     }
 
     private void Collect()
     {
-        _time.Advance(Interval);
-        LastUnknown = SnapshotChecks.Collect(_collector, _probeExceptions, _time.GetUtcNow, () => $"The tree's changed files: {_tree.Describe()}", out _);
+        _rig.Collect(() => $"The tree's changed files: {_tree.Describe()}");
         if (_baselineUnknown < 0)
         {
             _baselineUnknown = LastUnknown.Count;

@@ -46,9 +46,6 @@ internal sealed class MacMachineTarget : IFuzzTarget
     /// <summary>The machine's clock at its start.</summary>
     public static readonly DateTimeOffset Start = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
 
-    // One collection a second: the collector's default sample interval (CollectionDefaults.SampleInterval).
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-
     /// <summary>
     /// The clock's move after the healthy collections, before the first input: the longest cadence a
     /// macOS probe reads on (the core count, <see cref="Cadence.LimitsInterval"/>, 30 s; the battery
@@ -59,11 +56,8 @@ internal sealed class MacMachineTarget : IFuzzTarget
     /// </summary>
     private static readonly TimeSpan SetupGap = new[] { Cadence.LimitsInterval, MacPowerReader.RegistryInterval, Cadence.RouteInterval }.Max();
 
-    private readonly FakeTimeProvider _time = new(Start);
     private readonly MacMachine _machine;
-    private readonly ServiceProvider _provider;
-    private readonly ICostCollector _collector;
-    private readonly ProbeExceptions _probeExceptions;
+    private readonly MachineRig _rig;
 
     // Readings without a value on the healthy Mac (after the first collections).
     private readonly int _baselineUnknown;
@@ -72,27 +66,24 @@ internal sealed class MacMachineTarget : IFuzzTarget
     public MacMachineTarget()
     {
         _machine = new MacMachine(Start);
-        var services = new ServiceCollection();
-        services.AddSingleton<TimeProvider>(_time);
-        services.AddMetrics();
-        services.AddCostModel(o => o.NodeId = SnapshotChecks.NodeId);
 
         // In MacProbes.Register's order (the collector runs them in group order).
-        services.AddSingleton<ISignalProbe>(sp => new ReaderProbe<MacPowerReader>("macos.power", SignalGroup.Power,
-            new MacPowerReader(_machine.Power, _machine.ProcessInfo, Failures(sp), "macos.power"),
-            static (reader, snapshot) => snapshot.Power = reader.Read(snapshot.TimeProvider)));
-        services.AddSingleton<ISignalProbe>(sp => new ReaderProbe<MacThermalReader>("macos.thermal", SignalGroup.Thermal,
-            new MacThermalReader(_machine.ProcessInfo, _machine.CpuStatus, Failures(sp), "macos.thermal"),
-            static (reader, snapshot) => snapshot.Thermal = reader.Read(snapshot.TimeProvider)));
-        services.AddSingleton<ISignalProbe>(sp => new MacGpuProbe(_machine.Accelerators, Failures(sp)));
-        services.AddSingleton<ISignalProbe>(sp => new ReaderProbe<MacNetworkReader>(MacNetworkReader.ProbeName, SignalGroup.Network,
-            new MacNetworkReader(_machine.Network, _machine.Paths, null, Failures(sp)),
-            static (reader, snapshot) => reader.Collect(snapshot)));
-        services.AddSingleton<ISignalProbe, MacContainerProbe>();
-        services.AddSingleton<ISignalProbe>(sp => new MacComputeProbe(_machine.Compute, Failures(sp)));
-        _provider = services.BuildServiceProvider();
-        _collector = _provider.GetRequiredService<ICostCollector>();
-        _probeExceptions = new ProbeExceptions(_provider.GetRequiredService<CostModelMetrics>());
+        _rig = new MachineRig(Start, builder =>
+        {
+            IServiceCollection services = builder.Services;
+            services.AddSingleton<ISignalProbe>(sp => new ReaderProbe<MacPowerReader>("macos.power", SignalGroup.Power,
+                new MacPowerReader(_machine.Power, _machine.ProcessInfo, MachineRig.Failures(sp), "macos.power"),
+                static (reader, snapshot) => snapshot.Power = reader.Read(snapshot.TimeProvider)));
+            services.AddSingleton<ISignalProbe>(sp => new ReaderProbe<MacThermalReader>("macos.thermal", SignalGroup.Thermal,
+                new MacThermalReader(_machine.ProcessInfo, _machine.CpuStatus, MachineRig.Failures(sp), "macos.thermal"),
+                static (reader, snapshot) => snapshot.Thermal = reader.Read(snapshot.TimeProvider)));
+            services.AddSingleton<ISignalProbe>(sp => new MacGpuProbe(_machine.Accelerators, MachineRig.Failures(sp)));
+            services.AddSingleton<ISignalProbe>(sp => new ReaderProbe<MacNetworkReader>(MacNetworkReader.ProbeName, SignalGroup.Network,
+                new MacNetworkReader(_machine.Network, _machine.Paths, null, MachineRig.Failures(sp)),
+                static (reader, snapshot) => reader.Collect(snapshot)));
+            services.AddSingleton<ISignalProbe, MacContainerProbe>();
+            services.AddSingleton<ISignalProbe>(sp => new MacComputeProbe(_machine.Compute, MachineRig.Failures(sp)));
+        });
 
         // Two collections on the healthy Mac (rates and utilisation need two samples): the baseline every input starts from.
         _machine.Apply([]);
@@ -100,14 +91,14 @@ internal sealed class MacMachineTarget : IFuzzTarget
         _machine.Apply([]);
         Collect();
         _baselineUnknown = LastUnknown.Count;
-        _time.Advance(SetupGap);
+        _rig.Time.Advance(SetupGap);
     }
 
     /// <inheritdoc />
     public long Inputs { get; private set; }
 
     /// <summary>The readings without a value in the last snapshot, as group.reading: reason.</summary>
-    public IReadOnlyList<string> LastUnknown { get; private set; } = [];
+    public IReadOnlyList<string> LastUnknown => _rig.LastUnknown;
 
     /// <inheritdoc />
     public bool Run(ReadOnlySpan<byte> input)
@@ -122,20 +113,9 @@ internal sealed class MacMachineTarget : IFuzzTarget
     public string Describe(bool result) => SnapshotChecks.DescribeMachine(result, LastUnknown, "Mac");
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        _probeExceptions.Dispose();
-        _provider.Dispose();
-    }
+    public void Dispose() => _rig.Dispose();
 
-    private static IProbeFailureReporter Failures(IServiceProvider services) => services.GetRequiredService<IProbeFailureReporter>();
-
-    private void Collect()
-    {
-        _time.Advance(Interval);
-        LastUnknown = SnapshotChecks.Collect(_collector, _probeExceptions, _time.GetUtcNow, Context, out NodeCostFactors snapshot);
-        CheckMac(snapshot, Context());
-    }
+    private void Collect() => CheckMac(_rig.Collect(Context), Context());
 
     private string Context() => $"The Mac's edited answers: {_machine.Describe()}";
 

@@ -41,9 +41,6 @@ internal sealed class WinMachineTarget : IFuzzTarget
     /// <summary>The machine's clock at its start.</summary>
     public static readonly DateTimeOffset Start = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
 
-    // One collection a second: the collector's default sample interval (CollectionDefaults.SampleInterval).
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-
     /// <summary>
     /// The clock's move after the healthy collections, before the first input: the longest cadence a
     /// Windows probe reads on (the limits, <see cref="Cadence.LimitsInterval"/>, 30 s; the metered
@@ -53,11 +50,8 @@ internal sealed class WinMachineTarget : IFuzzTarget
     /// </summary>
     private static readonly TimeSpan SetupGap = new[] { Cadence.LimitsInterval, WindowsMeteredMonitor.RefreshInterval, Cadence.RouteInterval }.Max();
 
-    private readonly FakeTimeProvider _time = new(Start);
     private readonly WinMachine _machine = new();
-    private readonly ServiceProvider _provider;
-    private readonly ICostCollector _collector;
-    private readonly ProbeExceptions _probeExceptions;
+    private readonly MachineRig _rig;
     private readonly WindowsNetworkProbe _network;
 
     // Readings without a value on the healthy laptop (after the first collections).
@@ -66,22 +60,18 @@ internal sealed class WinMachineTarget : IFuzzTarget
     /// <summary>Builds the healthy laptop and the probes over it.</summary>
     public WinMachineTarget()
     {
-        var services = new ServiceCollection();
-        services.AddSingleton<TimeProvider>(_time);
-        services.AddMetrics();
-        services.AddCostModel(o => o.NodeId = SnapshotChecks.NodeId);
-
         // In WindowsProbes.Register's order (the collector runs them in group order), the GPU left out.
-        services.AddSingleton<ISignalProbe>(sp => new WindowsPowerProbe(_machine.Power, Failures(sp)));
-        services.AddSingleton<ISignalProbe>(sp => new WindowsThermalProbe(_machine.ProcessorPower, Failures(sp)));
-        services.AddSingleton(sp => new WindowsNetworkProbe(_machine.Network, _machine.Cost, Failures(sp), sp.GetRequiredService<TimeProvider>(), isWine: false));
-        services.AddSingleton<ISignalProbe>(sp => sp.GetRequiredService<WindowsNetworkProbe>());
-        services.AddSingleton<ISignalProbe>(sp => new WindowsContainerProbe(_machine.Jobs, Failures(sp)));
-        services.AddSingleton<ISignalProbe>(sp => new WindowsComputeProbe(_machine.Compute, Failures(sp)));
-        _provider = services.BuildServiceProvider();
-        _collector = _provider.GetRequiredService<ICostCollector>();
-        _network = _provider.GetRequiredService<WindowsNetworkProbe>();
-        _probeExceptions = new ProbeExceptions(_provider.GetRequiredService<CostModelMetrics>());
+        _rig = new MachineRig(Start, builder =>
+        {
+            IServiceCollection services = builder.Services;
+            services.AddSingleton<ISignalProbe>(sp => new WindowsPowerProbe(_machine.Power, MachineRig.Failures(sp)));
+            services.AddSingleton<ISignalProbe>(sp => new WindowsThermalProbe(_machine.ProcessorPower, MachineRig.Failures(sp)));
+            services.AddSingleton(sp => new WindowsNetworkProbe(_machine.Network, _machine.Cost, MachineRig.Failures(sp), sp.GetRequiredService<TimeProvider>(), isWine: false));
+            services.AddSingleton<ISignalProbe>(sp => sp.GetRequiredService<WindowsNetworkProbe>());
+            services.AddSingleton<ISignalProbe>(sp => new WindowsContainerProbe(_machine.Jobs, MachineRig.Failures(sp)));
+            services.AddSingleton<ISignalProbe>(sp => new WindowsComputeProbe(_machine.Compute, MachineRig.Failures(sp)));
+        });
+        _network = _rig.Services.GetRequiredService<WindowsNetworkProbe>();
 
         // Two collections on the healthy laptop (rates and utilisation need two samples): the baseline every input starts from.
         _machine.Apply([]);
@@ -89,14 +79,14 @@ internal sealed class WinMachineTarget : IFuzzTarget
         _machine.Apply([]);
         Collect();
         _baselineUnknown = LastUnknown.Count;
-        _time.Advance(SetupGap);
+        _rig.Time.Advance(SetupGap);
     }
 
     /// <inheritdoc />
     public long Inputs { get; private set; }
 
     /// <summary>The readings without a value in the last snapshot, as group.reading: reason.</summary>
-    public IReadOnlyList<string> LastUnknown { get; private set; } = [];
+    public IReadOnlyList<string> LastUnknown => _rig.LastUnknown;
 
     /// <inheritdoc />
     public bool Run(ReadOnlySpan<byte> input)
@@ -117,20 +107,9 @@ internal sealed class WinMachineTarget : IFuzzTarget
     public string Describe(bool result) => SnapshotChecks.DescribeMachine(result, LastUnknown, "Windows laptop");
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        _probeExceptions.Dispose();
-        _provider.Dispose();
-    }
+    public void Dispose() => _rig.Dispose();
 
-    private static IProbeFailureReporter Failures(IServiceProvider services) => services.GetRequiredService<IProbeFailureReporter>();
-
-    private void Collect()
-    {
-        _time.Advance(Interval);
-        LastUnknown = SnapshotChecks.Collect(_collector, _probeExceptions, _time.GetUtcNow, Context, out NodeCostFactors snapshot);
-        CheckWindows(snapshot, Context());
-    }
+    private void Collect() => CheckWindows(_rig.Collect(Context), Context());
 
     private string Context() => $"The Windows laptop's edited answers: {_machine.Describe()}";
 
