@@ -64,6 +64,7 @@ internal static class SeedCorpus
             ("raw-state", FuzzInput.Raw(sealedState.AsSpan(0, sealedLength))),
             ("state-arrivals", FuzzInput.Wrapped(MessageType.Gossip, busy)),
             ("state-before-arrivals", FuzzInput.Wrapped(MessageType.Gossip, CutTo(laptop, WireFormat.StateMinimumBytes))),
+            ("state-before-routed", FuzzInput.Wrapped(MessageType.Gossip, CutTo(busy, WireFormat.StateWithArrivalsBytes))),
             ("clock-second", FuzzInput.Clock(4)),
             ("clock-minute", FuzzInput.Clock(256)),
             (HeldPrefix + "drift-ahead", FuzzInput.Drift(sbyte.MaxValue, laptop)),
@@ -269,11 +270,11 @@ internal static class SeedCorpus
         };
     }
 
-    /// <summary>The laptop with its server's arrival meter: the field appended last to the state layout.</summary>
+    /// <summary>The laptop with its server's arrival meter and its router's rate: the fields appended last to the state layout.</summary>
     internal static NodeCostFactors Busy()
     {
         NodeCostFactors laptop = Laptop();
-        return laptop with { Pending = laptop.Pending with { ArrivalsPerSecond = Reading.Estimated(3.5, laptop.CapturedAt, "seed") } };
+        return laptop with { Pending = laptop.Pending with { ArrivalsPerSecond = Reading.Estimated(3.5, laptop.CapturedAt, "seed"), RoutedPerSecond = Reading.Estimated(0.25, laptop.CapturedAt, "seed") } };
     }
 
     /// <summary>A mains-powered box with two GPUs inside a CPU-limited container; some readings unknown or unsupported.</summary>

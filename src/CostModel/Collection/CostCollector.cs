@@ -28,6 +28,7 @@ internal sealed class CostCollector : ICostCollector
     private readonly SnapshotBuilder _builder;
     private readonly SnapshotBuilder _powerCheck;
     private readonly SnapshotBuilder _unprobed;
+    private readonly RoutedRate? _routed;
     private readonly Lock _gate = new();
     private readonly long _generation;
     private long _version;
@@ -39,7 +40,8 @@ internal sealed class CostCollector : ICostCollector
         IOptions<CostModelOptions> node,
         TimeProvider timeProvider,
         CostModelMetrics metrics,
-        ILogger<CostCollector>? logger = null)
+        ILogger<CostCollector>? logger = null,
+        RoutedRate? routed = null)
     {
         logger ??= NullLogger<CostCollector>.Instance;
         ArgumentNullException.ThrowIfNull(probes);
@@ -50,6 +52,7 @@ internal sealed class CostCollector : ICostCollector
         _timeProvider = timeProvider;
         _metrics = metrics;
         _logger = logger;
+        _routed = routed;
 
         // A later registration with the same name replaces an earlier one; then group order,
         // registration order within a group.
@@ -128,7 +131,7 @@ internal sealed class CostCollector : ICostCollector
                 Gpu = _builder.Gpu,
                 Thermal = _builder.Thermal,
                 Network = _builder.Network,
-                Pending = _builder.Pending,
+                Pending = _routed is null ? _builder.Pending : _builder.Pending with { RoutedPerSecond = _routed.Read() },
             };
         }
     }

@@ -224,6 +224,8 @@ public static class CostModelServiceCollectionExtensions
         services.TryAddSingleton<OwnedMeterFactory>();
         services.TryAddSingleton(sp => new CostModelMetrics(sp.GetService<IMeterFactory>() ?? sp.GetRequiredService<OwnedMeterFactory>()));
         services.TryAddSingleton<IProbeFailureReporter, LoggingProbeFailureReporter>();
+        // The router counts its decisions here and the collector reports their rate (PendingWork.RoutedPerSecond).
+        services.TryAddSingleton<RoutedRate>();
         services.TryAddSingleton<ICostCollector, CostCollector>();
         services.TryAddSingleton<BandwidthEstimator>();
         services.TryAddSingleton<IBandwidthEstimator>(sp => sp.GetRequiredService<BandwidthEstimator>());

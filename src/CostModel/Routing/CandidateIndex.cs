@@ -78,6 +78,57 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
 
     public ModelGroup[] Listed { get; } = listed;
 
+    // Whether the node at each place counts as another router (Routes; never the local node), and how many do.
+    private readonly bool[] _routes = new bool[nodes.Length];
+    private int _otherRouters;
+
+    /// <summary>
+    /// How many routers may be placing requests in the mesh: this node and every other node of the
+    /// view that routes by its own report (<see cref="Routes"/>), at least 1. The herd of a burst is
+    /// estimated over them (<see cref="HerdSpread"/>): a mesh where a few gateways route for many
+    /// servers is not priced as if every server routed (docs/routing.md, "How many routers").
+    /// </summary>
+    public int Routers => 1 + Volatile.Read(ref _otherRouters);
+
+    /// <summary>
+    /// True when <paramref name="node"/> counts as a router: its <see cref="PendingWork.RoutedPerSecond"/>
+    /// is at least <see cref="PendingWork.MinRouterRate"/>, or Unknown (a node of an older version, or a
+    /// host's view without it: counted, as every node was before nodes reported it). A node that
+    /// reports NotSupported has no router; one below the rate has not routed for about 23 minutes.
+    /// </summary>
+    /// <param name="node">A node of the view.</param>
+    /// <returns>True when it routes.</returns>
+    public static bool Routes(MeshNode node)
+    {
+        Reading<double> rate = node.Factors.Pending.RoutedPerSecond;
+        return rate.HasValue ? rate.RawValue >= PendingWork.MinRouterRate : rate.Quality != SignalQuality.NotSupported;
+    }
+
+    /// <summary>Counts the routers among the nodes as indexed (once, before the index is published).</summary>
+    public void CountRouters()
+    {
+        int others = 0;
+        for (int place = 0; place < Nodes.Length; place++)
+        {
+            _routes[place] = !Nodes[place].IsLocal && Routes(Nodes[place]);
+            others += _routes[place] ? 1 : 0;
+        }
+
+        Volatile.Write(ref _otherRouters, others);
+    }
+
+    /// <summary>Counts the node at <paramref name="place"/> again after its snapshot was written in place (inside a write).</summary>
+    /// <param name="place">The node's place.</param>
+    public void RecountRouter(int place)
+    {
+        bool routes = !Nodes[place].IsLocal && Routes(Nodes[place]);
+        if (routes != _routes[place])
+        {
+            _routes[place] = routes;
+            Volatile.Write(ref _otherRouters, _otherRouters + (routes ? 1 : -1));
+        }
+    }
+
     /// <summary>The terms prepared for this index (null until the first decision priced with the built-in scorer).</summary>
     public PreparedTerms? Prepared { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
 
@@ -460,6 +511,7 @@ internal sealed class CandidateIndex : IDisposable
                 slot = slot with { Node = node, Model = k < models.Length ? models[k] : slot.Model };
             }
 
+            view.RecountRouter(place);
             view.Prepared?.PrepareNode(view, place, now);
         }
         finally
@@ -552,6 +604,7 @@ internal sealed class CandidateIndex : IDisposable
 
         IndexedView previous = _current;
         var next = new IndexedView(_own is null ? nodes : null, [.. nodes], states, places, nodeSlots, [.. all], indexed, [.. listed]);
+        next.CountRouters();
         ForgetUnlisted(previous, next);
         _current = next;
         return next;

@@ -30,6 +30,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
     public void Evaluate(RouteScratch scratch, IndexedView view, EndpointList endpoints, RouterSettings settings, RequestProfile request, bool explain, DateTimeOffset now, long stamp)
     {
         scratch.Requester = view.Local?.Factors;
+        scratch.Routers = view.Routers;
         if (!explain && settings.Plan is { } plan && _defaultScorer is { } fast)
         {
             EvaluateFast(scratch, view, endpoints, plan, fast, request, settings, now, stamp);

@@ -1,4 +1,5 @@
 using CostModel.Budgets;
+using CostModel.Collection;
 using CostModel.Factors;
 using CostModel.Mesh;
 using CostModel.Pricing;
@@ -43,6 +44,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private readonly CandidatePricing _pricing;
     private readonly Picker _picker;
     private readonly HerdSpread _herd;
+    private readonly RoutedRate? _routed;
     private readonly SafePublisher<RouteDecision> _decisions;
     private readonly IDisposable? _subscription;
 
@@ -59,7 +61,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         TimeProvider time,
         CostModelMetrics metrics,
         IRandomSource random,
-        ILogger<DefaultRouter>? logger = null)
+        ILogger<DefaultRouter>? logger = null,
+        RoutedRate? routed = null)
     {
         _allFilters = [.. filters];
         _time = time;
@@ -71,6 +74,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         _index = new CandidateIndex(view, _targets, prices, metrics, () => _settings.Options);
         _pricing = new CandidatePricing(scorer, _index);
         _herd = new HerdSpread(time);
+        _routed = routed;
+        routed?.Attach();
         _picker = new Picker(metrics, random, _herd, new HerdStrata(time));
         _subscription = options.OnChange(o =>
         {
@@ -122,6 +127,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         DateTimeOffset now = _time.GetUtcNow();
         long stamp = _time.GetTimestamp();
         double rise = _herd.Arrived(now);
+        _routed?.Record();
         if (stamp >= Volatile.Read(ref _nextSweep))
         {
             Sweep(stamp, settings);
@@ -141,8 +147,8 @@ internal sealed class DefaultRouter : IRouter, IDisposable
             _pricing.CreditPromptCache(scratch, request, incumbentId, settings, now, stamp);
         }
 
-        // The pick, then the placement (a large mesh's herd draw weighs the request by its work).
-        double work = HerdSpread.IsLargeMesh(scratch.Count) ? HerdSpread.Work(request) : 0;
+        // The pick, then the placement (a herd draw among many candidates weighs the request by its work).
+        double work = HerdSpread.WeighsAmong(scratch.Count) ? HerdSpread.Work(request) : 0;
         int chosen = _picker.Choose(scratch, incumbentId, settings.Options, rise, work, out RouteNotes flags, out int eligible);
 
         // The pick's money is reserved against the spend caps; a pick whose cap another routing thread

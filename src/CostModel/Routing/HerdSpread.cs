@@ -271,6 +271,17 @@ internal sealed class HerdSpread
     public static bool IsLargeMesh(int routers) => Others(routers) * ClumpRequests > UncountedHerd;
 
     /// <summary>
+    /// True where a herd is weighed (<see cref="Weigh"/>): among more than 17 candidates, the meshes
+    /// where weighing was measured to help (docs/routing.md, "The sixth round"). Judged by the
+    /// candidates, not the routers: a few gateways routing for many nodes sort their herd by weight
+    /// as a mesh of as many routers does, and in the 4- and 5-node meshes a light request's wider band
+    /// reached a crashed or cut-off node.
+    /// </summary>
+    /// <param name="candidates">The candidates of the decision.</param>
+    /// <returns>True when the herd is weighed.</returns>
+    public static bool WeighsAmong(int candidates) => IsLargeMesh(candidates);
+
+    /// <summary>
     /// Counts a request's weight (its value of time x its <see cref="Work"/>) in this router's usual
     /// weight (time constant <see cref="UsualRateTimeConstant"/>) and returns its weight over that
     /// usual one, within <see cref="MinWeightRatio"/> and <see cref="MaxWeightRatio"/> (1 without a

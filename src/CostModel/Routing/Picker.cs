@@ -120,18 +120,21 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
         // array is the pricing's follow-ups (done with by now), not Near: Near holds the scan's maybe-near list.
         // Outside a surge, a quiet router of a large mesh draws from the allocation of the usual herd
         // (HerdSpread.UsualHerd: a burst's first requests cannot be told from usual traffic); elsewhere it is 0.
-        double herd = HerdSpread.Herd(rise, scratch.Count);
-        double placed = HerdSpread.Placed(rise, scratch.Count);
+        // The herd is the other routers' (IndexedView.Routers: the nodes that route by their reports), not
+        // the other candidates': a few gateways routing for many servers are a few routers.
+        int routers = scratch.HerdRouters;
+        double herd = HerdSpread.Herd(rise, routers);
+        double placed = HerdSpread.Placed(rise, routers);
         bool surge = herd >= HerdSpread.MinHerd;
         if (!surge && spread is not null)
         {
-            herd = HerdSpread.UsualHerd(spread.UsualRate, scratch.Count);
+            herd = HerdSpread.UsualHerd(spread.UsualRate, routers);
             placed = 0;
         }
 
-        if (herd >= HerdSpread.MinHerd && spread is not null && HerdSpread.IsLargeMesh(scratch.Count))
+        if (herd >= HerdSpread.MinHerd && spread is not null && HerdSpread.WeighsAmong(scratch.Count))
         {
-            // In a large mesh, the herd in units of this request's own weight (HerdSpread.Weigh: value of
+            // Among many candidates, the herd in units of this request's own weight (HerdSpread.Weigh: value of
             // time x work against the usual weight of the requests drawn): a light request reaches further,
             // a heavy one less. Nothing is weighed without a herd (a busy router's usual decision). A pick
             // made again after a failed spend reservation weighs again (rare; the mean moves a little).
@@ -145,7 +148,7 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
         // or without this router's own node in its view at random (NaN).
         double quantile = double.NaN;
         ReadOnlySpan<int> order = default;
-        if (herd >= HerdSpread.MinHerd && strata is not null && HerdSpread.IsLargeMesh(scratch.Count) && strata.Next(scratch, surge, out double stratified) is { } drawOrder)
+        if (herd >= HerdSpread.MinHerd && strata is not null && HerdSpread.IsLargeMesh(routers) && strata.Next(scratch, surge, out double stratified) is { } drawOrder)
         {
             quantile = stratified;
             order = drawOrder.Candidates;

@@ -61,6 +61,12 @@ internal sealed class RouteScratch
     /// <summary>The routing node's own factors for this decision (the view's local node), null for none.</summary>
     public NodeCostFactors? Requester;
 
+    /// <summary>How many routers may be placing requests (<see cref="IndexedView.Routers"/>); 0 when not known (a scratch filled by hand), where the picker takes the candidates, as if every one routed.</summary>
+    public int Routers;
+
+    /// <summary>The routers the herd is estimated over: <see cref="Routers"/>, or the candidates when that is not known.</summary>
+    public int HerdRouters => Routers > 0 ? Routers : Count;
+
     /// <summary>The view's candidates of the requested model: the first <see cref="ModelGroup.Count"/> candidates (<see cref="ModelGroup.None"/> when there are none, or the scratch was filled by hand).</summary>
     public ModelGroup Group = ModelGroup.None;
 
@@ -148,6 +154,7 @@ internal sealed class RouteScratch
         SlotCount = 0;
         Count = 0;
         Requester = null;
+        Routers = 0;
     }
 
     private void Reserve(int capacity)

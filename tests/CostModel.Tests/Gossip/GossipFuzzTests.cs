@@ -299,11 +299,15 @@ public sealed class GossipFuzzTests
                 }, nowTicks);
             case Breakage.TruncatedRecord:
                 // With an arrival rate known: a state without one cut to the older layout (before the
-                // rate was appended) IS a valid older state, which receivers accept by design.
+                // rate was appended) IS a valid older state, which receivers accept by design. The
+                // routed rate carries its own quality, so a cut to the layout before it is that layout,
+                // also valid by design: never cut there.
                 state.Qualities[(int)WireReading.ArrivalsPerSecond] = SignalQuality.Measured;
                 state.ArrivalsPerSecond = (Half)2;
                 byte[] record = RawPeer.StateRecord(id, state, nowTicks);
-                int keep = random.Next(WireFormat.RecordHeaderBytes + 1, record.Length);
+                int beforeRouted = record.Length - (WireFormat.StateFixedBytes - WireFormat.StateWithArrivalsBytes);
+                int keep = random.Next(WireFormat.RecordHeaderBytes + 1, record.Length - 1);
+                keep = keep >= beforeRouted ? keep + 1 : keep;
                 byte[] shortened = record[..keep];
                 BinaryPrimitives.WriteUInt16LittleEndian(shortened.AsSpan(1), (ushort)(keep - WireFormat.RecordHeaderBytes));
                 return shortened;

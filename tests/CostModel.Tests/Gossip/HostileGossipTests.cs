@@ -508,6 +508,7 @@ public sealed class HostileGossipTests
             case WireReading.LoadSlopePerMinute: s.LoadSlopePerMinute = Half.NegativeInfinity; break;
             case WireReading.EnergySaver: s.EnergySaver = true; break;
             case WireReading.ArrivalsPerSecond: s.ArrivalsPerSecond = Half.Epsilon; break;
+            case WireReading.RoutedPerSecond: s.RoutedPerSecond = Half.Epsilon; break;
             default: throw new ArgumentOutOfRangeException(nameof(reading));
         }
     }

@@ -48,8 +48,7 @@ public sealed class WireArrivalRateTests
         // An older sender wrote 63 bytes after the id and left the spare quality nibble 0 (Unknown).
         WireNodeState s = RawPeer.State(1_795_780_800_000, 1, Now.UtcTicks);
         byte[] payload = Payload(s);
-        byte[] older = payload[..^2];
-        Assert.Equal(1 + 1 + WireFormat.StateMinimumBytes, older.Length);
+        byte[] older = payload[..(1 + 1 + WireFormat.StateMinimumBytes)];
 
         Assert.Equal(WireRejection.None, Read(older, out WireNodeState read));
         NodeCostFactors got = WireQuantizer.ToFactors("n", read);
@@ -61,14 +60,14 @@ public sealed class WireArrivalRateTests
     public void A_state_shorter_than_the_older_layout_is_malformed()
     {
         byte[] payload = Payload(RawPeer.State(1_795_780_800_000, 1, Now.UtcTicks));
-        Assert.Equal(WireRejection.MalformedRecord, Read(payload[..^3], out _));
+        Assert.Equal(WireRejection.MalformedRecord, Read(payload[..(1 + 1 + WireFormat.StateMinimumBytes - 1)], out _));
     }
 
     [Fact]
     public void A_state_cut_inside_the_arrival_rate_is_malformed()
     {
         byte[] payload = Payload(WithRate(3));
-        Assert.Equal(WireRejection.MalformedRecord, Read(payload[..^1], out _));
+        Assert.Equal(WireRejection.MalformedRecord, Read(payload[..(1 + 1 + WireFormat.StateWithArrivalsBytes - 1)], out _));
     }
 
     [Fact]
@@ -77,7 +76,7 @@ public sealed class WireArrivalRateTests
         // A sender of this version with a known rate, cut to the older layout: the quality nibble is
         // not the 0 an older sender wrote, so the value it vouches for is missing.
         byte[] payload = Payload(WithRate(3));
-        Assert.Equal(WireRejection.MalformedRecord, Read(payload[..^2], out _));
+        Assert.Equal(WireRejection.MalformedRecord, Read(payload[..(1 + 1 + WireFormat.StateMinimumBytes)], out _));
     }
 
     [Theory]

@@ -136,7 +136,7 @@ public sealed class WireFormatTests
     }
 
     [Fact]
-    public void A_state_with_the_longest_node_id_fits_130_bytes()
+    public void A_state_with_the_longest_node_id_fits_133_bytes()
     {
         string id = new('x', WireFormat.MaxNodeIdBytes);
         NodeCostFactors sent = Full(Now) with { NodeId = id };

@@ -56,8 +56,8 @@ internal sealed class RouterFixture : IDisposable
     public static RequestProfile Request(string? affinity = null) =>
         new(Model) { InputTokens = 500, OutputTokens = 200, PayloadBytes = 4_000, AffinityKey = affinity };
 
-    /// <summary>A mains-powered, unmetered node serving the model, with the given CPU load.</summary>
-    public MeshNode Node(string id, double cpu = 0.2, long version = 1, double decode = 20, int slots = 4, NodeLiveness liveness = NodeLiveness.Alive, double? batteryPercent = null)
+    /// <summary>A mains-powered, unmetered node serving the model, with the given CPU load (and, with <c>routed</c>, the rate it reports routing at, <see cref="PendingWork.RoutedPerSecond"/>).</summary>
+    public MeshNode Node(string id, double cpu = 0.2, long version = 1, double decode = 20, int slots = 4, NodeLiveness liveness = NodeLiveness.Alive, double? batteryPercent = null, double? routed = null)
     {
         DateTimeOffset t = Time.GetUtcNow();
         var power = batteryPercent is { } percent
@@ -75,6 +75,7 @@ internal sealed class RouterFixture : IDisposable
             Compute = new ComputeFactors { CpuUtilization = Reading.Measured(cpu, t, "test") },
             Thermal = new ThermalFactors { ThrottleRatio = Reading.Measured(0.0, t, "test") },
             Network = new NetworkFactors { Metered = Reading.Measured(false, t, "test") },
+            Pending = routed is { } rate ? new PendingWork { RoutedPerSecond = Reading.Estimated(rate, t, "test") } : new PendingWork(),
         };
         var capabilities = new NodeCapabilities(id, 1)
         {

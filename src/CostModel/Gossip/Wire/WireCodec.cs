@@ -73,7 +73,7 @@ internal readonly record struct Cookie(ulong Low, ulong High)
 /// </summary>
 internal static class WireCodec
 {
-    private const int NibbleBytes = (WireNodeState.ReadingCount + 1) / 2;
+    private const int NibbleBytes = (WireNodeState.HeadReadingCount + 1) / 2;
 
     // Offsets in a state record after the node id: generation (6), version (4), capabilities
     // version (4), then a quality nibble per reading, an age byte per group, then the values.
@@ -81,8 +81,11 @@ internal static class WireCodec
     private const int AgesAt = QualitiesAt + NibbleBytes;
     private const int ValuesAt = AgesAt + WireNodeState.GroupCount;
 
-    // The arrival rate, appended to the values (offset from their start).
+    // The arrival rate, appended to the values (offset from their start), then the routed rate's
+    // quality (low nibble; the high one reserved, 0) and value.
     private const int ArrivalsAt = 30;
+    private const int RoutedQualityAt = 32;
+    private const int RoutedAt = 33;
     // A capabilities record after its node id: generation (6 bytes), version (4), model count (1).
     private const int CapabilitiesHeadBytes = 11;
     private const byte HasParameters = 0x01;
@@ -358,7 +361,7 @@ internal static class WireCodec
         BinaryPrimitives.WriteUInt32LittleEndian(p[10..], (uint)Math.Min(s.CapabilitiesVersion, uint.MaxValue));
         Span<byte> qualities = p.Slice(QualitiesAt, NibbleBytes);
         qualities.Clear();
-        for (int i = 0; i < WireNodeState.ReadingCount; i++)
+        for (int i = 0; i < WireNodeState.HeadReadingCount; i++)
         {
             qualities[i / 2] |= (byte)((byte)s.Qualities[i] << (i % 2 * 4));
         }
@@ -389,6 +392,8 @@ internal static class WireCodec
         BinaryPrimitives.WriteHalfLittleEndian(v[26..], s.BatteryPercentPerHour);
         BinaryPrimitives.WriteHalfLittleEndian(v[28..], s.LoadSlopePerMinute);
         BinaryPrimitives.WriteHalfLittleEndian(v[ArrivalsAt..], s.ArrivalsPerSecond);
+        v[RoutedQualityAt] = (byte)((byte)s.Qualities[(int)WireReading.RoutedPerSecond] & 0x0F);
+        BinaryPrimitives.WriteHalfLittleEndian(v[RoutedAt..], s.RoutedPerSecond);
         return true;
     }
 
@@ -440,9 +445,12 @@ internal static class WireCodec
         }
 
         ReadOnlySpan<byte> p = payload[consumed..];
-        if (p.Length < WireFormat.StateMinimumBytes || (p.Length > WireFormat.StateMinimumBytes && p.Length < WireFormat.StateFixedBytes))
+        if (p.Length < WireFormat.StateMinimumBytes
+            || (p.Length > WireFormat.StateMinimumBytes && p.Length < WireFormat.StateWithArrivalsBytes)
+            || (p.Length > WireFormat.StateWithArrivalsBytes && p.Length < WireFormat.StateFixedBytes))
         {
-            // Shorter than the older layout, or cut inside the appended arrival rate: neither layout.
+            // Shorter than the oldest layout, or cut inside an appended field (the arrival rate, the
+            // routed rate and its quality): no layout.
             return WireRejection.MalformedRecord;
         }
 
@@ -455,7 +463,7 @@ internal static class WireCodec
         }
 
         s.CapabilitiesVersion = BinaryPrimitives.ReadUInt32LittleEndian(p[10..]);
-        for (int i = 0; i < WireNodeState.ReadingCount; i++)
+        for (int i = 0; i < WireNodeState.HeadReadingCount; i++)
         {
             s.Qualities[i] = (SignalQuality)((p[QualitiesAt + (i / 2)] >> (i % 2 * 4)) & 0x0F);
         }
@@ -504,6 +512,19 @@ internal static class WireCodec
         {
             // An older sender wrote that nibble 0: a quality without its value is a state cut short.
             return WireRejection.MalformedRecord;
+        }
+
+        // Appended after the arrival rate: a shorter state (an older sender) has no routed rate, read Unknown.
+        if (v.Length >= RoutedAt + 2)
+        {
+            if ((v[RoutedQualityAt] & 0xF0) != 0)
+            {
+                // The high nibble is reserved: an encoder of this version writes zeros.
+                return WireRejection.OutOfRange;
+            }
+
+            s.Qualities[(int)WireReading.RoutedPerSecond] = (SignalQuality)v[RoutedQualityAt];
+            s.RoutedPerSecond = BinaryPrimitives.ReadHalfLittleEndian(v[RoutedAt..]);
         }
 
         return WireQuantizer.Validate(s) is null ? WireRejection.None : WireRejection.OutOfRange;

@@ -84,8 +84,11 @@ internal static class WireFormat
     /// <summary>Kind and a 16-bit length before each record.</summary>
     public const int RecordHeaderBytes = 3;
 
-    /// <summary>Everything of a state record after the node id as this version writes it: versions, qualities, ages and values (the arrival rate last).</summary>
-    public const int StateFixedBytes = 65;
+    /// <summary>Everything of a state record after the node id as this version writes it: versions, qualities, ages and values (the arrival rate, then the routed rate with its quality, appended).</summary>
+    public const int StateFixedBytes = 68;
+
+    /// <summary>A state of the layout with the arrival rate and before the routed rate (read with the routed rate Unknown).</summary>
+    public const int StateWithArrivalsBytes = 65;
 
     /// <summary>The shortest state accepted after the node id: the layout before the arrival rate was appended (read as Unknown when absent).</summary>
     public const int StateMinimumBytes = 63;
@@ -93,8 +96,8 @@ internal static class WireFormat
     /// <summary>The longest node id on the wire, in UTF-8 bytes.</summary>
     public const int MaxNodeIdBytes = 64;
 
-    /// <summary>130 bytes: one node state with the longest id (the 128 bytes, plus the 2-byte arrival rate appended since); ten still fit one 1,400-byte message.</summary>
-    public const int MaxStateBytes = 130;
+    /// <summary>133 bytes: one node state with the longest id (the 128 bytes, plus the 2-byte arrival rate and the 3-byte routed rate appended since); ten fit one 1,400-byte open or signed message, nine an encrypted one.</summary>
+    public const int MaxStateBytes = 133;
 
     /// <summary>The largest generation the 48-bit field holds (Unix milliseconds until the year 10889).</summary>
     public const long MaxGeneration = (1L << 48) - 1;

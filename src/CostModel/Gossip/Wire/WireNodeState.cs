@@ -28,6 +28,7 @@ internal enum WireReading
     LoadSlopePerMinute = 19,
     EnergySaver = 20,
     ArrivalsPerSecond = 21,
+    RoutedPerSecond = 22,
 }
 
 /// <summary>The factor groups whose ages travel on the wire, in wire order. Append-only.</summary>
@@ -66,7 +67,10 @@ internal struct WireGroupTicks
 internal struct WireNodeState
 {
     /// <summary>Readings on the wire.</summary>
-    public const int ReadingCount = 22;
+    public const int ReadingCount = 23;
+
+    /// <summary>Readings whose quality travels in the nibbles after the versions; the later ones' qualities follow the values they were appended to.</summary>
+    public const int HeadReadingCount = 22;
 
     /// <summary>Factor groups on the wire.</summary>
     public const int GroupCount = 8;
@@ -101,12 +105,13 @@ internal struct WireNodeState
     public Half LoadSlopePerMinute;
     public bool EnergySaver;
     public Half ArrivalsPerSecond;
+    public Half RoutedPerSecond;
 
     /// <summary>The group each reading's age comes from.</summary>
     public static WireGroup GroupOf(WireReading reading) => reading switch
     {
         WireReading.EnergySaver => WireGroup.Power,
-        WireReading.ArrivalsPerSecond => WireGroup.Pending,
+        WireReading.ArrivalsPerSecond or WireReading.RoutedPerSecond => WireGroup.Pending,
         <= WireReading.BatteryRateWatts => WireGroup.Power,
         <= WireReading.MemoryPressure => WireGroup.Compute,
         <= WireReading.GpuTotalWatts => WireGroup.Gpu,

@@ -68,6 +68,7 @@ internal static class WireQuantizer
         if (Take(ref s, WireReading.QueueDepth, f.Pending.QueueDepth)) { s.QueueDepth = (ushort)Math.Min(f.Pending.QueueDepth.RawValue, ushort.MaxValue); }
         if (Take(ref s, WireReading.InFlight, f.Pending.InFlight)) { s.InFlight = (ushort)Math.Min(f.Pending.InFlight.RawValue, ushort.MaxValue); }
         if (Take(ref s, WireReading.ArrivalsPerSecond, f.Pending.ArrivalsPerSecond)) { s.ArrivalsPerSecond = ToHalf(f.Pending.ArrivalsPerSecond.RawValue); }
+        if (Take(ref s, WireReading.RoutedPerSecond, f.Pending.RoutedPerSecond)) { s.RoutedPerSecond = ToHalf(f.Pending.RoutedPerSecond.RawValue); }
 
         if (Take(ref s, WireReading.BatteryPercentPerHour, f.Trends.BatteryPercentPerHour)) { s.BatteryPercentPerHour = ToHalf(f.Trends.BatteryPercentPerHour.RawValue); }
         if (Take(ref s, WireReading.LoadSlopePerMinute, f.Trends.LoadSlopePerMinute)) { s.LoadSlopePerMinute = ToHalf(f.Trends.LoadSlopePerMinute.RawValue); }
@@ -138,6 +139,7 @@ internal static class WireQuantizer
                 QueueDepth = Make(s, WireReading.QueueDepth, (int)s.QueueDepth),
                 InFlight = Make(s, WireReading.InFlight, (int)s.InFlight),
                 ArrivalsPerSecond = Make(s, WireReading.ArrivalsPerSecond, (double)s.ArrivalsPerSecond),
+                RoutedPerSecond = Make(s, WireReading.RoutedPerSecond, (double)s.RoutedPerSecond),
             },
             Trends = new TrendFactors
             {
@@ -180,6 +182,7 @@ internal static class WireQuantizer
         if (Has(s, WireReading.BatteryPercentPerHour) && !InRange(s.BatteryPercentPerHour, -TrendFactors.MaxPercentPerHour, TrendFactors.MaxPercentPerHour)) { return "battery trend"; }
         if (Has(s, WireReading.LoadSlopePerMinute) && !InRange(s.LoadSlopePerMinute, -TrendFactors.MaxLoadSlopePerMinute, TrendFactors.MaxLoadSlopePerMinute)) { return "load trend"; }
         if (Has(s, WireReading.ArrivalsPerSecond) && !InRange(s.ArrivalsPerSecond, 0, PendingWork.MaxArrivalsPerSecond)) { return "arrival rate"; }
+        if (Has(s, WireReading.RoutedPerSecond) && !InRange(s.RoutedPerSecond, 0, PendingWork.MaxArrivalsPerSecond)) { return "routed rate"; }
         return null;
     }
 
@@ -208,6 +211,7 @@ internal static class WireQuantizer
         if (Stray(s, WireReading.LoadSlopePerMinute, NonZero(s.LoadSlopePerMinute))) { return "load trend without a reading"; }
         if (Stray(s, WireReading.EnergySaver, s.EnergySaver)) { return "energy saver without a reading"; }
         if (Stray(s, WireReading.ArrivalsPerSecond, NonZero(s.ArrivalsPerSecond))) { return "arrival rate without a reading"; }
+        if (Stray(s, WireReading.RoutedPerSecond, NonZero(s.RoutedPerSecond))) { return "routed rate without a reading"; }
         return null;
     }
 
