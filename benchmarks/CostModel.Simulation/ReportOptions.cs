@@ -62,7 +62,7 @@ internal sealed record ReportOptions
         ArgumentNullException.ThrowIfNull(args);
         var scenario = new Option<string>("--scenario")
         {
-            Description = "a built-in scenario, all of them (but the scale runs mesh-burst-100 and mesh-burst-500, named one by one), a generated mesh of N nodes (scale:N or scale:N:SECONDS), or a scenario JSON file; several separated by commas",
+            Description = "a built-in scenario, all of them (but the scale runs gateway-burst-100, mesh-burst-100 and mesh-burst-500, named one by one), a generated mesh of N nodes (scale:N or scale:N:SECONDS), or a scenario JSON file; several separated by commas",
             HelpName = "NAME|all|FILE",
             DefaultValueFactory = _ => "all",
         };

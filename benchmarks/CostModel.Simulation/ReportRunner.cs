@@ -121,7 +121,7 @@ internal static class ReportRunner
     /// the burst scenario, for scale runs (every policy on 100 and 500 routing nodes takes minutes to
     /// hours on two cores; <c>mesh-burst-48</c> stays in).
     /// </summary>
-    internal static readonly string[] ScaleRuns = ["mesh-burst-100", "mesh-burst-500"];
+    internal static readonly string[] ScaleRuns = ["gateway-burst-100", "mesh-burst-100", "mesh-burst-500"];
 
     /// <summary>
     /// The collector's share of the process so far (the command line writes it to the error stream

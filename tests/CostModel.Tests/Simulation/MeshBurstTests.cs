@@ -27,6 +27,12 @@ public sealed class MeshBurstTests
             Assert.Empty(s.Workload.Routers);
             Assert.Single(s.Workload.Bursts);
         }
+
+        // The gateway tier: ten of the hundred route, each a request a second, and the burst is as large.
+        Scenario gateways = Scenario.BuiltIn("gateway-burst-100");
+        Assert.Equal(100, gateways.Nodes.Count);
+        Assert.Equal(10, gateways.Workload.Routers.Count);
+        Assert.Equal(600, gateways.Workload.Routers.Count * gateways.Workload.Bursts.Single().RequestsPerRouter);
     }
 
     [Fact]
