@@ -4,11 +4,11 @@ namespace CostModel.Collection;
 
 /// <summary>
 /// Measures the requests this node's router places, for <see cref="PendingWork.RoutedPerSecond"/>:
-/// the router says it exists (<see cref="Attach"/>, once, when it is built) and counts each decision
-/// (<see cref="Record"/>, one atomic increment); the collector reads the rate once a snapshot
-/// (<see cref="Read"/>), the count decaying exponentially with <see cref="PendingWork.RoutedRateTimeConstant"/>.
-/// Other routers count the mesh's routers by it (docs/routing.md, "How many routers").
-/// Thread-safe; allocation-free.
+/// a router attaches its count of decisions when it is built (<see cref="Attach"/>; it counts them
+/// already, for its burst estimate, so a decision pays nothing more), and the collector reads the
+/// rate once a snapshot (<see cref="Read"/>), the count decaying exponentially with
+/// <see cref="PendingWork.RoutedRateTimeConstant"/>. Other routers count the mesh's routers by it
+/// (docs/routing.md, "How many routers"). Thread-safe; a read allocates nothing.
 /// </summary>
 /// <remarks>
 /// A node without a router reads NotSupported: it places nothing, and other routers do not count it.
@@ -21,7 +21,7 @@ namespace CostModel.Collection;
 /// <param name="time">The clock.</param>
 internal sealed class RoutedRate(TimeProvider time)
 {
-    /// <summary>1 request: what a router is credited with when it is built, as if it had just routed one.</summary>
+    /// <summary>1 request: what a router is credited with when it is attached, as if it had just routed one.</summary>
     public const double AttachPrior = 1;
 
     private const string Source = "router";
@@ -29,28 +29,26 @@ internal sealed class RoutedRate(TimeProvider time)
     private static readonly double TauSeconds = PendingWork.RoutedRateTimeConstant.TotalSeconds;
 
     private readonly Lock _gate = new();
-    private bool _attached;
-    private long _routed;
-    private long _counted;
+
+    // Each attached router's count of decisions since it was built, and what of it was counted.
+    private Func<long>[] _sources = [];
+    private long[] _counted = [];
     private double _count;
     private long _atTicks;
 
-    /// <summary>Says that this node has a router (called by the router when it is built); counts <see cref="AttachPrior"/> the first time.</summary>
-    public void Attach()
+    /// <summary>Attaches a router (when it is built): its decisions are counted from now, and <see cref="AttachPrior"/> with them.</summary>
+    /// <param name="decisions">The router's count of decisions since it was built (read once a snapshot, from any thread).</param>
+    public void Attach(Func<long> decisions)
     {
+        ArgumentNullException.ThrowIfNull(decisions);
         lock (_gate)
         {
-            if (!_attached)
-            {
-                DecayTo(time.GetUtcNow().UtcTicks);
-                _count += AttachPrior;
-                _attached = true;
-            }
+            DecayTo(time.GetUtcNow().UtcTicks);
+            _sources = [.. _sources, decisions];
+            _counted = [.. _counted, decisions()];
+            _count += AttachPrior;
         }
     }
-
-    /// <summary>Counts one routed request.</summary>
-    public void Record() => Interlocked.Increment(ref _routed);
 
     /// <summary>The rate now, requests per second (Estimated: derived from counted decisions); NotSupported without a router.</summary>
     /// <returns>The rate, at most <see cref="PendingWork.MaxArrivalsPerSecond"/>.</returns>
@@ -60,15 +58,19 @@ internal sealed class RoutedRate(TimeProvider time)
         double rate;
         lock (_gate)
         {
-            if (!_attached)
+            if (_sources.Length == 0)
             {
                 return Reading.NotSupported<double>("no router on this node", now);
             }
 
             DecayTo(now.UtcTicks);
-            long routed = Interlocked.Read(ref _routed);
-            _count += routed - _counted;
-            _counted = routed;
+            for (int i = 0; i < _sources.Length; i++)
+            {
+                long decisions = _sources[i]();
+                _count += Math.Max(decisions - _counted[i], 0);
+                _counted[i] = decisions;
+            }
+
             rate = _count / TauSeconds;
         }
 

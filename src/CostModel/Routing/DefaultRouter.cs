@@ -44,7 +44,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
     private readonly CandidatePricing _pricing;
     private readonly Picker _picker;
     private readonly HerdSpread _herd;
-    private readonly RoutedRate? _routed;
     private readonly SafePublisher<RouteDecision> _decisions;
     private readonly IDisposable? _subscription;
 
@@ -74,8 +73,7 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         _index = new CandidateIndex(view, _targets, prices, metrics, () => _settings.Options);
         _pricing = new CandidatePricing(scorer, _index);
         _herd = new HerdSpread(time);
-        _routed = routed;
-        routed?.Attach();
+        routed?.Attach(() => _herd.Arrivals);
         _picker = new Picker(metrics, random, _herd, new HerdStrata(time));
         _subscription = options.OnChange(o =>
         {
@@ -127,7 +125,6 @@ internal sealed class DefaultRouter : IRouter, IDisposable
         DateTimeOffset now = _time.GetUtcNow();
         long stamp = _time.GetTimestamp();
         double rise = _herd.Arrived(now);
-        _routed?.Record();
         if (stamp >= Volatile.Read(ref _nextSweep))
         {
             Sweep(stamp, settings);

@@ -145,6 +145,9 @@ internal sealed class HerdSpread
     // The usual rate as of the last arrival, written under the gate, read without it (UsualRate).
     private double _usualRate;
 
+    // Every arrival counted, written under the gate, read without it (Arrivals).
+    private long _arrivals;
+
     /// <summary>Creates the estimator.</summary>
     /// <param name="time">The router's clock (read only by the overloads that take no time).</param>
     public HerdSpread(TimeProvider time)
@@ -171,11 +174,15 @@ internal sealed class HerdSpread
             DecayTo(ticks);
             _recentCount++;
             _usualCount++;
+            Volatile.Write(ref _arrivals, _arrivals + 1);
             double usualRate = Rate(_usualCount, UsualSeconds);
             Volatile.Write(ref _usualRate, usualRate);
             return Rate(_recentCount, RecentSeconds) - usualRate;
         }
     }
+
+    /// <summary>The requests this router was asked to route since it was built (what <see cref="Collection.RoutedRate"/> reads).</summary>
+    public long Arrivals => Volatile.Read(ref _arrivals);
 
     /// <summary>This router's usual arrival rate (time constant <see cref="UsualRateTimeConstant"/>) as of its last arrival, requests per second: what <see cref="UsualHerd"/> takes.</summary>
     public double UsualRate => Volatile.Read(ref _usualRate);

@@ -135,14 +135,28 @@ public sealed class RouterCountTests : IDisposable
     }
 
     [Fact]
-    public void The_meter_counts_every_decision_of_concurrent_routing_threads()
+    public void Every_decision_of_concurrent_routing_threads_is_counted()
     {
-        var meter = new RoutedRate(_f.Time);
-        meter.Attach();
-        Parallel.For(0, 60_000, _ => meter.Record());
+        _f.Add(_f.Node("n1"), _f.Node("n2"));
+        var collector = _f.Services.GetRequiredService<ICostCollector>();
+        Parallel.For(0, 6_000, _ => _f.Router.Route(RouterFixture.Request()).Lease.Dispose());
 
         // No time passed: the whole count (and the prior) over the time constant.
-        Assert.Equal((60_000 + RoutedRate.AttachPrior) / PendingWork.RoutedRateTimeConstant.TotalSeconds, meter.Read().Value, 1e-9);
+        Assert.Equal((6_000 + RoutedRate.AttachPrior) / PendingWork.RoutedRateTimeConstant.TotalSeconds, collector.Collect().Pending.RoutedPerSecond.Value, 1e-9);
+    }
+
+    [Fact]
+    public void Two_routers_of_one_node_are_counted_together_each_from_when_it_was_attached()
+    {
+        long first = 40;
+        long second = 7;
+        var meter = new RoutedRate(_f.Time);
+        meter.Attach(() => first);
+        meter.Attach(() => second);
+        first += 10;
+        second += 5;
+
+        Assert.Equal((10 + 5 + (2 * RoutedRate.AttachPrior)) / PendingWork.RoutedRateTimeConstant.TotalSeconds, meter.Read().Value, 1e-12);
     }
 
     [Fact]
@@ -161,8 +175,7 @@ public sealed class RouterCountTests : IDisposable
     public void A_router_just_built_counts_until_about_23_minutes_without_a_request()
     {
         var meter = new RoutedRate(_f.Time);
-        meter.Attach();
-        meter.Attach();
+        meter.Attach(() => 0);
         Assert.Equal(RoutedRate.AttachPrior / PendingWork.RoutedRateTimeConstant.TotalSeconds, meter.Read().Value, 1e-12);
 
         _f.Time.Advance(TimeSpan.FromMinutes(22));
@@ -175,12 +188,13 @@ public sealed class RouterCountTests : IDisposable
     public void A_clock_set_back_does_not_grow_the_rate()
     {
         var time = new SettableTime { Now = _f.Time.GetUtcNow() };
+        long decisions = 0;
         var meter = new RoutedRate(time);
-        meter.Attach();
-        meter.Record();
+        meter.Attach(() => decisions);
+        decisions++;
         double first = meter.Read().Value;
         time.Now -= TimeSpan.FromHours(1);
-        meter.Record();
+        decisions++;
         Assert.Equal(first + (1 / PendingWork.RoutedRateTimeConstant.TotalSeconds), meter.Read().Value, 1e-12);
     }
 
