@@ -6,9 +6,9 @@ namespace CostModel.Collection;
 /// Measures the requests this node's router places, for <see cref="PendingWork.RoutedPerSecond"/>:
 /// a router attaches its count of decisions when it is built (<see cref="Attach"/>; it counts them
 /// already, for its burst estimate, so a decision pays nothing more), and the collector reads the
-/// rate once a snapshot (<see cref="Read"/>), the count decaying exponentially with
-/// <see cref="PendingWork.RoutedRateTimeConstant"/>. Other routers count the mesh's routers by it
-/// (docs/routing.md, "How many routers"). Thread-safe; a read allocates nothing.
+/// rate once a snapshot (<see cref="Read"/>): an <see cref="ArrivalRateMeter"/> with
+/// <see cref="PendingWork.RoutedRateTimeConstant"/> given the decisions counted since the last read.
+/// Other routers count the mesh's routers by it (docs/routing.md, "How many routers"). Thread-safe.
 /// </summary>
 /// <remarks>
 /// A node without a router reads NotSupported: it places nothing, and other routers do not count it.
@@ -18,23 +18,25 @@ namespace CostModel.Collection;
 /// since the last read are taken as made at the read: at most one sampling interval (1 s) late
 /// against a 10-minute constant.
 /// </remarks>
-/// <param name="time">The clock.</param>
-internal sealed class RoutedRate(TimeProvider time)
+internal sealed class RoutedRate
 {
     /// <summary>1 request: what a router is credited with when it is attached, as if it had just routed one.</summary>
     public const double AttachPrior = 1;
 
-    private const string Source = "router";
-
-    private static readonly double TauSeconds = PendingWork.RoutedRateTimeConstant.TotalSeconds;
-
     private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
+    private readonly ArrivalRateMeter _meter;
 
     // Each attached router's count of decisions since it was built, and what of it was counted.
     private Func<long>[] _sources = [];
     private long[] _counted = [];
-    private double _count;
-    private long _atTicks;
+
+    /// <param name="time">The clock.</param>
+    public RoutedRate(TimeProvider time)
+    {
+        _time = time;
+        _meter = new ArrivalRateMeter(time, PendingWork.RoutedRateTimeConstant, "router");
+    }
 
     /// <summary>Attaches a router (when it is built): its decisions are counted from now, and <see cref="AttachPrior"/> with them.</summary>
     /// <param name="decisions">The router's count of decisions since it was built (read once a snapshot, from any thread).</param>
@@ -43,10 +45,9 @@ internal sealed class RoutedRate(TimeProvider time)
         ArgumentNullException.ThrowIfNull(decisions);
         lock (_gate)
         {
-            DecayTo(time.GetUtcNow().UtcTicks);
             _sources = [.. _sources, decisions];
             _counted = [.. _counted, decisions()];
-            _count += AttachPrior;
+            _meter.Add(AttachPrior);
         }
     }
 
@@ -54,36 +55,23 @@ internal sealed class RoutedRate(TimeProvider time)
     /// <returns>The rate, at most <see cref="PendingWork.MaxArrivalsPerSecond"/>.</returns>
     public Reading<double> Read()
     {
-        DateTimeOffset now = time.GetUtcNow();
-        double rate;
         lock (_gate)
         {
             if (_sources.Length == 0)
             {
-                return Reading.NotSupported<double>("no router on this node", now);
+                return Reading.NotSupported<double>("no router on this node", _time.GetUtcNow());
             }
 
-            DecayTo(now.UtcTicks);
+            long counted = 0;
             for (int i = 0; i < _sources.Length; i++)
             {
                 long decisions = _sources[i]();
-                _count += Math.Max(decisions - _counted[i], 0);
+                counted += Math.Max(decisions - _counted[i], 0);
                 _counted[i] = decisions;
             }
 
-            rate = _count / TauSeconds;
-        }
-
-        return Reading.Estimated(Math.Min(rate, PendingWork.MaxArrivalsPerSecond), now, Source);
-    }
-
-    // A clock set back leaves the count as it is (no growth from a negative interval). Caller holds the gate.
-    private void DecayTo(long ticks)
-    {
-        if (ticks > _atTicks)
-        {
-            _count *= Math.Exp(-(ticks - _atTicks) / (double)TimeSpan.TicksPerSecond / TauSeconds);
-            _atTicks = ticks;
+            _meter.Add(counted);
+            return _meter.Read();
         }
     }
 }

@@ -20,11 +20,12 @@ public sealed class ArrivalRateMeter
     /// </summary>
     public static readonly TimeSpan DefaultTimeConstant = TimeSpan.FromSeconds(2);
 
-    private const string Source = "arrival rate meter";
+    private const string DefaultSource = "arrival rate meter";
 
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
     private readonly double _tauSeconds;
+    private readonly string _source;
     private double _count;
     private long _atTicks;
 
@@ -40,6 +41,12 @@ public sealed class ArrivalRateMeter
     /// <param name="timeConstant">How fast old arrivals fade (more than 0, at most an hour).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeConstant"/> is out of range.</exception>
     public ArrivalRateMeter(TimeProvider time, TimeSpan timeConstant)
+        : this(time, timeConstant, DefaultSource)
+    {
+    }
+
+    /// <summary>Creates a meter whose readings name <paramref name="source"/>.</summary>
+    internal ArrivalRateMeter(TimeProvider time, TimeSpan timeConstant, string source)
     {
         ArgumentNullException.ThrowIfNull(time);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeConstant, TimeSpan.Zero);
@@ -47,6 +54,7 @@ public sealed class ArrivalRateMeter
         _time = time;
         TimeConstant = timeConstant;
         _tauSeconds = timeConstant.TotalSeconds;
+        _source = source;
         _atTicks = time.GetUtcNow().UtcTicks;
     }
 
@@ -54,13 +62,16 @@ public sealed class ArrivalRateMeter
     public TimeSpan TimeConstant { get; }
 
     /// <summary>Counts one arriving request now.</summary>
-    public void Record()
+    public void Record() => Add(1);
+
+    /// <summary>Counts <paramref name="requests"/> arriving now (at least 0).</summary>
+    internal void Add(double requests)
     {
         long now = _time.GetUtcNow().UtcTicks;
         lock (_gate)
         {
             DecayTo(now);
-            _count++;
+            _count += requests;
         }
     }
 
@@ -76,7 +87,7 @@ public sealed class ArrivalRateMeter
             rate = _count / _tauSeconds;
         }
 
-        return Reading.Estimated(Math.Min(rate, PendingWork.MaxArrivalsPerSecond), now, Source);
+        return Reading.Estimated(Math.Min(rate, PendingWork.MaxArrivalsPerSecond), now, _source);
     }
 
     // A clock set back leaves the count as it is (no growth from a negative interval).

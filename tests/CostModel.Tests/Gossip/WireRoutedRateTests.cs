@@ -1,4 +1,3 @@
-using System.Text;
 using CostModel.Factors;
 using CostModel.Gossip.Wire;
 
@@ -20,18 +19,10 @@ public sealed class WireRoutedRateTests
         return s;
     }
 
-    private static byte[] Payload(in WireNodeState s)
-    {
-        byte[] buffer = new byte[256];
-        Assert.True(WireCodec.TryWriteState(buffer, Encoding.UTF8.GetBytes("n"), s, Now.UtcTicks, out int written));
-        return buffer[WireFormat.RecordHeaderBytes..written];
-    }
 
-    private static WireRejection Read(byte[] payload, out WireNodeState read)
-    {
-        Span<char> chars = stackalloc char[64];
-        return WireCodec.TryReadState(payload, Now.UtcTicks, chars, out _, out read);
-    }
+    private static byte[] Payload(in WireNodeState s) => StatePayload.Write(s, Now);
+
+    private static WireRejection Read(byte[] payload, out WireNodeState read) => StatePayload.Read(payload, Now, out read);
 
     [Fact]
     public void The_routed_rate_travels_with_its_quality_in_the_pending_work_group()

@@ -1,3 +1,4 @@
+using CostModel.Collection;
 using CostModel.Factors;
 using CostModel.Mesh;
 using CostModel.Pricing;
@@ -176,4 +177,55 @@ public sealed class CandidateIndexTests : IDisposable
 
     private static MeshNode WithRelay(MeshNode node, string model, int hops) =>
         node with { Capabilities = node.Capabilities with { Relays = [new RelayRoute(model, "via", hops)] } };
+
+    [Fact]
+    public void The_view_counts_this_node_and_the_nodes_that_route_by_their_reports()
+    {
+        _view.Upsert(_f.Node("self", routed: 0) with { IsLocal = true });
+        _view.Upsert(_f.Node("gateway-1", routed: 2.5));
+        _view.Upsert(_f.Node("gateway-2", routed: (1.0 / 60)));
+        _view.Upsert(_f.Node("server-1", routed: 0));
+        _view.Upsert(_f.Node("server-2", routed: PendingWork.MinRouterRate / 2));
+        _view.Upsert(_f.Node("older-version"));
+
+        // This node routes (it is routing now, whatever it reported), the two gateways do, the
+        // servers do not, and a node that reports no rate counts, as every node did before.
+        Assert.Equal(4, _index.Current(_f.Time.GetUtcNow()).Routers);
+    }
+
+    [Fact]
+    public void A_node_that_starts_or_stops_routing_changes_the_count_when_its_snapshot_is_written_in_place()
+    {
+        _view.Upsert(_f.Node("a", routed: 0));
+        _view.Upsert(_f.Node("b", routed: 1));
+        IndexedView first = _index.Current(_f.Time.GetUtcNow());
+        Assert.Equal(2, first.Routers);
+
+        _view.Upsert(_f.Node("a", routed: 0.5, version: 2));
+        IndexedView after = _index.Current(_f.Time.GetUtcNow());
+        Assert.Same(first, after);
+        Assert.Equal(3, after.Routers);
+
+        _view.Upsert(_f.Node("b", routed: 0, version: 2));
+        _view.Upsert(_f.Node("a", routed: 0, version: 3));
+        Assert.Equal(1, _index.Current(_f.Time.GetUtcNow()).Routers);
+    }
+
+    [Fact]
+    public void An_empty_view_counts_this_router_alone()
+    {
+        Assert.Equal(1, _index.Current(_f.Time.GetUtcNow()).Routers);
+    }
+
+    [Fact]
+    public void A_node_without_a_router_reports_that_it_routes_nothing_and_is_not_counted()
+    {
+        var meter = new RoutedRate(_f.Time);
+        Reading<double> none = meter.Read();
+        Assert.Equal(SignalQuality.NotSupported, none.Quality);
+
+        _view.Upsert(_f.Node("gateway", routed: 1));
+        _view.Upsert(new MeshNode(_f.Node("server").Factors with { Pending = new PendingWork { RoutedPerSecond = none } }, _f.Node("server").Capabilities));
+        Assert.Equal(2, _index.Current(_f.Time.GetUtcNow()).Routers);
+    }
 }

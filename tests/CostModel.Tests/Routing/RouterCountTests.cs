@@ -1,75 +1,21 @@
 using CostModel.Collection;
 using CostModel.Factors;
-using CostModel.Mesh;
-using CostModel.Pricing;
 using CostModel.Routing;
-using CostModel.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CostModel.Tests.Routing;
 
 /// <summary>
-/// How many routers a router counts (the herd of a burst is estimated over them): this node and the
-/// nodes that report routing, not every candidate; measured by the router and reported by the collector.
+/// The rate a node's router places, measured from its decisions and reported by the collector, and
+/// what counting the mesh's routers by it changes in a burst (the count itself: <see cref="CandidateIndexTests"/>).
 /// </summary>
 public sealed class RouterCountTests : IDisposable
 {
     private const double OneAMinute = 1.0 / 60;
 
     private readonly RouterFixture _f = new();
-    private readonly MeshView _view = new();
-    private readonly TargetTable _targets = new();
-    private readonly RoutingOptions _options = new();
-    private readonly CandidateIndex _index;
 
-    public RouterCountTests() =>
-        _index = new CandidateIndex(_view, _targets, _f.Services.GetRequiredService<IPriceCatalog>(), _f.Services.GetRequiredService<CostModelMetrics>(), () => _options);
-
-    public void Dispose()
-    {
-        _index.Dispose();
-        _view.Dispose();
-        _f.Dispose();
-    }
-
-    [Fact]
-    public void The_view_counts_this_node_and_the_nodes_that_route_by_their_reports()
-    {
-        _view.Upsert(_f.Node("self", routed: 0) with { IsLocal = true });
-        _view.Upsert(_f.Node("gateway-1", routed: 2.5));
-        _view.Upsert(_f.Node("gateway-2", routed: OneAMinute));
-        _view.Upsert(_f.Node("server-1", routed: 0));
-        _view.Upsert(_f.Node("server-2", routed: PendingWork.MinRouterRate / 2));
-        _view.Upsert(_f.Node("older-version"));
-
-        // This node routes (it is routing now, whatever it reported), the two gateways do, the
-        // servers do not, and a node that reports no rate counts, as every node did before.
-        Assert.Equal(4, _index.Current(_f.Time.GetUtcNow()).Routers);
-    }
-
-    [Fact]
-    public void A_node_that_starts_or_stops_routing_changes_the_count_when_its_snapshot_is_written_in_place()
-    {
-        _view.Upsert(_f.Node("a", routed: 0));
-        _view.Upsert(_f.Node("b", routed: 1));
-        IndexedView first = _index.Current(_f.Time.GetUtcNow());
-        Assert.Equal(2, first.Routers);
-
-        _view.Upsert(_f.Node("a", routed: 0.5, version: 2));
-        IndexedView after = _index.Current(_f.Time.GetUtcNow());
-        Assert.Same(first, after);
-        Assert.Equal(3, after.Routers);
-
-        _view.Upsert(_f.Node("b", routed: 0, version: 2));
-        _view.Upsert(_f.Node("a", routed: 0, version: 3));
-        Assert.Equal(1, _index.Current(_f.Time.GetUtcNow()).Routers);
-    }
-
-    [Fact]
-    public void An_empty_view_counts_this_router_alone()
-    {
-        Assert.Equal(1, _index.Current(_f.Time.GetUtcNow()).Routers);
-    }
+    public void Dispose() => _f.Dispose();
 
     [Fact]
     public void The_collector_reports_the_rate_this_node_routes_at_and_it_fades_when_routing_stops()
@@ -157,18 +103,6 @@ public sealed class RouterCountTests : IDisposable
         second += 5;
 
         Assert.Equal((10 + 5 + (2 * RoutedRate.AttachPrior)) / PendingWork.RoutedRateTimeConstant.TotalSeconds, meter.Read().Value, 1e-12);
-    }
-
-    [Fact]
-    public void A_node_without_a_router_reports_that_it_routes_nothing_and_is_not_counted()
-    {
-        var meter = new RoutedRate(_f.Time);
-        Reading<double> none = meter.Read();
-        Assert.Equal(SignalQuality.NotSupported, none.Quality);
-
-        _view.Upsert(_f.Node("gateway", routed: 1));
-        _view.Upsert(new MeshNode(_f.Node("server").Factors with { Pending = new PendingWork { RoutedPerSecond = none } }, _f.Node("server").Capabilities));
-        Assert.Equal(2, _index.Current(_f.Time.GetUtcNow()).Routers);
     }
 
     [Fact]
