@@ -91,7 +91,8 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
     public int Routers => 1 + Volatile.Read(ref _otherRouters);
 
     /// <summary>
-    /// True when <paramref name="node"/> counts as a router: its <see cref="PendingWork.RoutedPerSecond"/>
+    /// True when <paramref name="node"/> counts as a router: not believed dead (a crashed router places
+    /// nothing, one cut off by a partition nothing here), and its <see cref="PendingWork.RoutedPerSecond"/>
     /// is at least <see cref="PendingWork.MinRouterRate"/>, or Unknown (a node of an older version, or a
     /// host's view without it: counted, as every node was before nodes reported it). A node that
     /// reports NotSupported has no router; one below the rate has not routed for about 23 minutes.
@@ -101,7 +102,7 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
     public static bool Routes(MeshNode node)
     {
         Reading<double> rate = node.Factors.Pending.RoutedPerSecond;
-        return rate.HasValue ? rate.RawValue >= PendingWork.MinRouterRate : rate.Quality != SignalQuality.NotSupported;
+        return node.Liveness != NodeLiveness.Dead && (rate.HasValue ? rate.RawValue >= PendingWork.MinRouterRate : rate.Quality != SignalQuality.NotSupported);
     }
 
     /// <summary>Counts the routers among the nodes as indexed (once, before the index is published).</summary>

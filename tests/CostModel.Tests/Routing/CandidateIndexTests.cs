@@ -228,4 +228,19 @@ public sealed class CandidateIndexTests : IDisposable
         _view.Upsert(new MeshNode(_f.Node("server").Factors with { Pending = new PendingWork { RoutedPerSecond = none } }, _f.Node("server").Capabilities));
         Assert.Equal(2, _index.Current(_f.Time.GetUtcNow()).Routers);
     }
+
+    [Fact]
+    public void A_router_believed_dead_is_not_counted_until_it_is_heard_again()
+    {
+        _view.Upsert(_f.Node("gateway-1", routed: 1));
+        _view.Upsert(_f.Node("gateway-2", routed: 1));
+        Assert.Equal(3, _index.Current(_f.Time.GetUtcNow()).Routers);
+
+        // A crashed gateway places nothing; one cut off by a partition places nothing here.
+        _view.Upsert(_f.Node("gateway-2", routed: 1, version: 2, liveness: NodeLiveness.Dead));
+        Assert.Equal(2, _index.Current(_f.Time.GetUtcNow()).Routers);
+
+        _view.Upsert(_f.Node("gateway-2", routed: 1, version: 3));
+        Assert.Equal(3, _index.Current(_f.Time.GetUtcNow()).Routers);
+    }
 }
