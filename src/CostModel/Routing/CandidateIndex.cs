@@ -82,6 +82,9 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
     private readonly bool[] _routes = new bool[nodes.Length];
     private int _otherRouters;
 
+    // How many of the other routers' ids sort before this node's (ordinal): its rank among the routers.
+    private int _routerRank;
+
     /// <summary>
     /// How many routers may be placing requests in the mesh: this node and every other node of the
     /// view that routes by its own report (<see cref="Routes"/>), at least 1. The herd of a burst is
@@ -89,6 +92,14 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
     /// servers is not priced as if every server routed (docs/routing.md, "How many routers").
     /// </summary>
     public int Routers => 1 + Volatile.Read(ref _otherRouters);
+
+    /// <summary>
+    /// This node's rank among the <see cref="Routers"/> by node id (ordinal), 0 to <see cref="Routers"/> - 1:
+    /// where its herd draws fall among the routers' (<see cref="HerdStrata"/>). Ranked among the routers,
+    /// not the candidates: gateways that serve nothing would all take the same place among the
+    /// candidates' ids, and draw alike. 0 when the view does not list this node.
+    /// </summary>
+    public int RouterRank => Volatile.Read(ref _routerRank);
 
     /// <summary>
     /// True when <paramref name="node"/> counts as a router: not believed dead (a crashed router places
@@ -109,13 +120,16 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
     public void CountRouters()
     {
         int others = 0;
+        int before = 0;
         for (int place = 0; place < Nodes.Length; place++)
         {
             _routes[place] = !Nodes[place].IsLocal && Routes(Nodes[place]);
             others += _routes[place] ? 1 : 0;
+            before += _routes[place] && SortsBeforeLocal(place) ? 1 : 0;
         }
 
         Volatile.Write(ref _otherRouters, others);
+        Volatile.Write(ref _routerRank, before);
     }
 
     /// <summary>Counts the node at <paramref name="place"/> again after its snapshot was written in place (inside a write).</summary>
@@ -127,8 +141,15 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
         {
             _routes[place] = routes;
             Volatile.Write(ref _otherRouters, _otherRouters + (routes ? 1 : -1));
+            if (SortsBeforeLocal(place))
+            {
+                Volatile.Write(ref _routerRank, _routerRank + (routes ? 1 : -1));
+            }
         }
     }
+
+    // True when the node at the place sorts before this node by id (false without this node in the view).
+    private bool SortsBeforeLocal(int place) => _localPlace >= 0 && string.CompareOrdinal(Nodes[place].NodeId, Nodes[_localPlace].NodeId) < 0;
 
     /// <summary>The terms prepared for this index (null until the first decision priced with the built-in scorer).</summary>
     public PreparedTerms? Prepared { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }

@@ -9,7 +9,8 @@ namespace CostModel.Routing;
 /// is that several times above its share. Here each router lays the band out in the same order (its
 /// candidates by node id, ordinal: the same at every router, unlike an order by price, which small
 /// price differences reshuffle) and draws at the quantile <c>frac(rank / routers + offset)</c>: its
-/// own node id's rank among the candidates' ids, and an offset that every router takes alike for
+/// own node id's rank among the routers the view counts (<see cref="IndexedView.RouterRank"/>; among
+/// the candidates' ids where no count is known), and an offset that every router takes alike for
 /// the same draw. The routers' quantiles are then evenly spaced over [0, 1), and each candidate
 /// takes its share of their draws within one request, not within its square root.
 /// <para>
@@ -69,7 +70,8 @@ internal sealed class HerdStrata(TimeProvider time)
         DrawOrder order = DrawOrder.Of(scratch, own);
         long now = time.GetUtcNow().UtcTicks;
         long step = surge ? SurgeDraw(now) : now / WindowTicks;
-        quantile = Quantile(order.Rank, order.Routers, step);
+        // Ranked among the routers the view counts; a scratch filled by hand (no count) ranks among the candidates.
+        quantile = scratch.Routers > 0 ? Quantile(scratch.RouterRank, scratch.Routers, step) : Quantile(order.Rank, order.Routers, step);
         return order;
     }
 

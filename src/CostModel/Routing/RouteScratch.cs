@@ -64,6 +64,9 @@ internal sealed class RouteScratch
     /// <summary>How many routers may be placing requests (<see cref="IndexedView.Routers"/>); 0 when not known (a scratch filled by hand), where the picker takes the candidates, as if every one routed.</summary>
     public int Routers;
 
+    /// <summary>This node's rank among the <see cref="Routers"/> (<see cref="IndexedView.RouterRank"/>); read only when <see cref="Routers"/> is known.</summary>
+    public int RouterRank;
+
     /// <summary>The routers the herd is estimated over: <see cref="Routers"/>, or the candidates when that is not known.</summary>
     public int HerdRouters => Routers > 0 ? Routers : Count;
 
@@ -155,6 +158,7 @@ internal sealed class RouteScratch
         Count = 0;
         Requester = null;
         Routers = 0;
+        RouterRank = 0;
     }
 
     private void Reserve(int capacity)

@@ -243,4 +243,23 @@ public sealed class CandidateIndexTests : IDisposable
         _view.Upsert(_f.Node("gateway-2", routed: 1, version: 3));
         Assert.Equal(3, _index.Current(_f.Time.GetUtcNow()).Routers);
     }
+
+    [Fact]
+    public void This_node_is_ranked_among_the_routers_by_id_and_the_rank_follows_routers_that_start_or_stop()
+    {
+        _view.Upsert(new MeshNode(_f.Node("gw-2", routed: 1).Factors, new NodeCapabilities("gw-2", 1)) { IsLocal = true });
+        _view.Upsert(new MeshNode(_f.Node("gw-0", routed: 1).Factors, new NodeCapabilities("gw-0", 1)));
+        _view.Upsert(new MeshNode(_f.Node("gw-1", routed: 0).Factors, new NodeCapabilities("gw-1", 1)));
+        _view.Upsert(new MeshNode(_f.Node("gw-3", routed: 1).Factors, new NodeCapabilities("gw-3", 1)));
+        _view.Upsert(_f.Node("a-server", routed: 0));
+        IndexedView first = _index.Current(_f.Time.GetUtcNow());
+        Assert.Equal((3, 1), (first.Routers, first.RouterRank));
+
+        // gw-1 starts routing: one more router before this node; gw-3 stops: one fewer after it.
+        _view.Upsert(new MeshNode(_f.Node("gw-1", routed: 1, version: 2).Factors, new NodeCapabilities("gw-1", 1)));
+        _view.Upsert(new MeshNode(_f.Node("gw-3", routed: 0, version: 2).Factors, new NodeCapabilities("gw-3", 1)));
+        IndexedView after = _index.Current(_f.Time.GetUtcNow());
+        Assert.Same(first, after);
+        Assert.Equal((3, 2), (after.Routers, after.RouterRank));
+    }
 }

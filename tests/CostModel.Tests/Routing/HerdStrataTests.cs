@@ -177,4 +177,24 @@ public sealed class HerdStrataTests
         Assert.Equal(1, HerdSpread.Draw(new byte[2], totals, costs, 0, 0, 10, 0, [1, 0], 0.25, random, work, out rival, out _, out _));
         Assert.Equal(0, rival);
     }
+
+    [Fact]
+    public void Gateways_that_serve_nothing_draw_at_their_ranks_among_the_routers_not_at_one_place_among_the_candidates()
+    {
+        // Six gateways serving nothing, ten servers: among the candidates' ids every gateway would take
+        // the same place (before "n0") and draw at the same quantile; among the six routers each has its own.
+        string[] servers = [.. Enumerable.Range(0, 10).Select(i => $"n{i}")];
+        var quantiles = new HashSet<double>();
+        for (int g = 0; g < 6; g++)
+        {
+            RouteScratch scratch = Scratch($"gw{g}", servers);
+            scratch.Routers = 6;
+            scratch.RouterRank = g;
+            Assert.NotNull(new HerdStrata(new FakeTimeProvider(T0)).Next(scratch, surge: true, out double quantile));
+            Assert.Equal(HerdStrata.Quantile(g, 6, 1), quantile);
+            quantiles.Add(quantile);
+        }
+
+        Assert.Equal(6, quantiles.Count);
+    }
 }

@@ -47,7 +47,7 @@ public sealed class RouterFastPathTests
         var seen = RouteNotes.None;
         int routed = 0;
         int filtered = 0;
-        for (int step = 0; step < 4_000; step++)
+        for (int step = 0; step < 6_000; step++)
         {
             int action = random.Next(100);
             if (action < 60)
