@@ -160,6 +160,29 @@ public sealed class JsonRoundTripTests
     }
 
     [Theory]
+    [InlineData("-1")]
+    [InlineData("20000")]
+    [InlineData("1e400")]
+    public void An_absurd_routed_rate_in_json_is_a_json_error(string value)
+    {
+        string json = """{"nodeId":"n","generation":1,"version":1,"capturedAt":"2026-11-27T12:00:00Z","pending":{"routedPerSecond":{"quality":"estimated","value":VALUE,"observedAt":"2026-11-27T12:00:00Z"}}}""".Replace("VALUE", value, StringComparison.Ordinal);
+        Assert.Throws<JsonException>(() => CostModelJson.DeserializeFactors(json));
+    }
+
+    [Fact]
+    public void A_routed_rate_and_a_node_without_a_router_round_trip_through_json()
+    {
+        DateTimeOffset at = new(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
+        var gateway = new NodeCostFactors("gw", 1, 1, at) { Pending = new PendingWork { RoutedPerSecond = Reading.Estimated(0.25, at, "router") } };
+        var server = new NodeCostFactors("srv", 1, 1, at) { Pending = new PendingWork { RoutedPerSecond = Reading.NotSupported<double>("no router on this node", at) } };
+
+        Assert.Equal(gateway, CostModelJson.DeserializeFactors(CostModelJson.Serialize(gateway)));
+        NodeCostFactors copy = CostModelJson.DeserializeFactors(CostModelJson.Serialize(server));
+        Assert.Equal(SignalQuality.NotSupported, copy.Pending.RoutedPerSecond.Quality);
+        Assert.Equal(server, copy);
+    }
+
+    [Theory]
     [InlineData("""{"quality":"measured"}""", "needs a value")]
     [InlineData("""{"quality":"unknown","value":3}""", "must not carry a value")]
     [InlineData("""{"value":3}""", "needs a quality")]
