@@ -85,6 +85,11 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
     // How many of the other routers' ids sort before this node's (ordinal): its rank among the routers.
     private int _routerRank;
 
+    // The rate each place's router reports placing (0 for this node, a node that does not route or does
+    // not report a rate), and their sum.
+    private readonly double[] _routedRates = new double[nodes.Length];
+    private double _otherRoutedRate;
+
     /// <summary>
     /// How many routers may be placing requests in the mesh: this node and every other node of the
     /// view that routes by its own report (<see cref="Routes"/>), at least 1. The herd of a burst is
@@ -100,6 +105,13 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
     /// candidates' ids, and draw alike. 0 when the view does not list this node.
     /// </summary>
     public int RouterRank => Volatile.Read(ref _routerRank);
+
+    /// <summary>
+    /// The requests per second the other routers report placing (<see cref="PendingWork.RoutedPerSecond"/>
+    /// of every other router that reports one): what a busy router's usual herd is taken from
+    /// (<see cref="HerdSpread.BusyHerd"/>).
+    /// </summary>
+    public double OtherRoutedRate => Volatile.Read(ref _otherRoutedRate);
 
     /// <summary>
     /// True when <paramref name="node"/> counts as a router: not believed dead (a crashed router places
@@ -130,12 +142,28 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
 
         Volatile.Write(ref _otherRouters, others);
         Volatile.Write(ref _routerRank, before);
+        double rate = 0;
+        for (int place = 0; place < Nodes.Length; place++)
+        {
+            _routedRates[place] = RoutedRate(place);
+            rate += _routedRates[place];
+        }
+
+        Volatile.Write(ref _otherRoutedRate, rate);
     }
 
     /// <summary>Counts the node at <paramref name="place"/> again after its snapshot was written in place (inside a write).</summary>
     /// <param name="place">The node's place.</param>
     public void RecountRouter(int place)
     {
+        double rate = RoutedRate(place);
+        if (rate != _routedRates[place])
+        {
+            // Never below 0 by rounding (the sum of what is left).
+            Volatile.Write(ref _otherRoutedRate, Math.Max(_otherRoutedRate - _routedRates[place] + rate, 0));
+            _routedRates[place] = rate;
+        }
+
         bool routes = !Nodes[place].IsLocal && Routes(Nodes[place]);
         if (routes != _routes[place])
         {
@@ -146,6 +174,14 @@ internal sealed class IndexedView(IReadOnlyList<MeshNode>? source, MeshNode[] no
                 Volatile.Write(ref _routerRank, _routerRank + (routes ? 1 : -1));
             }
         }
+    }
+
+    // The rate the router at the place reports placing, counted in OtherRoutedRate: 0 for this node and
+    // for a node that does not route or reports no rate (a node of an older version adds no usual herd).
+    private double RoutedRate(int place)
+    {
+        Reading<double> rate = Nodes[place].Factors.Pending.RoutedPerSecond;
+        return !Nodes[place].IsLocal && rate.HasValue && Routes(Nodes[place]) ? rate.RawValue : 0;
     }
 
     // True when the node at the place sorts before this node by id (false without this node in the view).

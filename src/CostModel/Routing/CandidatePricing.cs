@@ -32,6 +32,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
         scratch.Requester = view.Local?.Factors;
         scratch.Routers = view.Routers;
         scratch.RouterRank = view.RouterRank;
+        scratch.OtherRoutedRate = view.OtherRoutedRate;
         if (!explain && settings.Plan is { } plan && _defaultScorer is { } fast)
         {
             EvaluateFast(scratch, view, endpoints, plan, fast, request, settings, now, stamp);

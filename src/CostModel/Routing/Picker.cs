@@ -126,10 +126,17 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
         double herd = HerdSpread.Herd(rise, routers);
         double placed = HerdSpread.Placed(rise, routers);
         bool surge = herd >= HerdSpread.MinHerd;
+        bool busy = false;
         if (!surge && spread is not null)
         {
             herd = HerdSpread.UsualHerd(spread.UsualRate, routers);
             placed = 0;
+            if (herd < HerdSpread.MinHerd && HerdSpread.WeighsAmong(scratch.Count))
+            {
+                // A busy router among many candidates draws from the usual herd the other routers report.
+                herd = HerdSpread.BusyHerd(spread.UsualRate, scratch.OtherRoutedRate);
+                busy = herd >= HerdSpread.MinHerd;
+            }
         }
 
         if (herd >= HerdSpread.MinHerd && spread is not null && HerdSpread.WeighsAmong(scratch.Count))
@@ -143,12 +150,13 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
             placed /= ratio;
         }
 
-        // Where the draw falls: in a large mesh stratified across the routers (HerdStrata: this router's rank
+        // Where the draw falls (a busy router's draws counted as a surge's, each at its own quantile, not
+        // one quantile a stale window): in a large mesh stratified across the routers (HerdStrata: this router's rank
         // among the candidates' ids and an offset every router takes alike; the band laid out by id), elsewhere
         // or without this router's own node in its view at random (NaN).
         double quantile = double.NaN;
         ReadOnlySpan<int> order = default;
-        if (herd >= HerdSpread.MinHerd && strata is not null && HerdSpread.IsLargeMesh(routers) && strata.Next(scratch, surge, out double stratified) is { } drawOrder)
+        if (herd >= HerdSpread.MinHerd && strata is not null && HerdSpread.IsLargeMesh(routers) && strata.Next(scratch, surge || busy, out double stratified) is { } drawOrder)
         {
             quantile = stratified;
             order = drawOrder.Candidates;

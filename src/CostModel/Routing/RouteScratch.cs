@@ -67,6 +67,9 @@ internal sealed class RouteScratch
     /// <summary>This node's rank among the <see cref="Routers"/> (<see cref="IndexedView.RouterRank"/>); read only when <see cref="Routers"/> is known.</summary>
     public int RouterRank;
 
+    /// <summary>The requests per second the other routers report placing (<see cref="IndexedView.OtherRoutedRate"/>); 0 when not known.</summary>
+    public double OtherRoutedRate;
+
     /// <summary>The routers the herd is estimated over: <see cref="Routers"/>, or the candidates when that is not known.</summary>
     public int HerdRouters => Routers > 0 ? Routers : Count;
 
@@ -159,6 +162,7 @@ internal sealed class RouteScratch
         Requester = null;
         Routers = 0;
         RouterRank = 0;
+        OtherRoutedRate = 0;
     }
 
     private void Reserve(int capacity)

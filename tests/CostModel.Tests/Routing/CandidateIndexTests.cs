@@ -262,4 +262,25 @@ public sealed class CandidateIndexTests : IDisposable
         Assert.Same(first, after);
         Assert.Equal((3, 2), (after.Routers, after.RouterRank));
     }
+
+    [Fact]
+    public void The_rates_the_other_routers_report_are_summed_and_follow_their_snapshots()
+    {
+        _view.Upsert(_f.Node("self", routed: 9) with { IsLocal = true });
+        _view.Upsert(_f.Node("gateway-1", routed: 2.5));
+        _view.Upsert(_f.Node("gateway-2", routed: 1));
+        _view.Upsert(_f.Node("idle", routed: PendingWork.MinRouterRate / 2));
+        _view.Upsert(_f.Node("older-version"));
+        _view.Upsert(_f.Node("crashed", routed: 4, liveness: NodeLiveness.Dead));
+        IndexedView first = _index.Current(_f.Time.GetUtcNow());
+
+        // Not this node's own, not one below the router rate, none from a node that reports none or is dead.
+        Assert.Equal(3.5, first.OtherRoutedRate, 9);
+
+        _view.Upsert(_f.Node("gateway-1", routed: 0.5, version: 2));
+        _view.Upsert(_f.Node("crashed", routed: 4, version: 2));
+        IndexedView after = _index.Current(_f.Time.GetUtcNow());
+        Assert.Same(first, after);
+        Assert.Equal(5.5, after.OtherRoutedRate, 9);
+    }
 }

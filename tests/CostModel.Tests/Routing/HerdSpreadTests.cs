@@ -419,4 +419,19 @@ public sealed class HerdSpreadTests
         herd.Arrived();
         Assert.Equal((1 + Math.Exp(-1)) / 60, herd.UsualRate, 9);
     }
+
+    [Fact]
+    public void A_busy_router_expects_the_usual_herd_the_other_routers_report_and_a_quiet_one_none()
+    {
+        // A request a second here (2.8 a stale window: busy), the others reporting 7.5 a second in all.
+        Assert.Equal(7.5 * 2.8, HerdSpread.BusyHerd(1.0, 7.5), 9);
+
+        // Quiet (one request a minute): the quiet router's herd is UsualHerd's, not this one.
+        Assert.Equal(0, HerdSpread.BusyHerd(1 / 60.0, 7.5));
+
+        // Nothing reported, or nonsense: no herd.
+        Assert.Equal(0, HerdSpread.BusyHerd(1.0, 0));
+        Assert.Equal(0, HerdSpread.BusyHerd(1.0, double.NaN));
+        Assert.Equal(0, HerdSpread.BusyHerd(1.0, double.PositiveInfinity));
+    }
 }

@@ -80,6 +80,48 @@ public sealed class RouterCountTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(120.0)]
+    public void A_busy_gateway_draws_its_usual_traffic_from_the_herd_the_other_routers_report(double othersPerSecond)
+    {
+        // This router routes two requests a second for two minutes over 4 fast nodes and 26 slow
+        // one-slot machines. Alone, it leaves every request to the fast nodes; where the others report
+        // 120 requests a second, it draws from the allocation of the 336 they place while its view is
+        // stale, which reaches the slow machines (priced five times a fast node: the fast nodes' queues
+        // at 45 requests each price the same).
+        using var f = new RouterFixture();
+        for (int i = 0; i < 30; i++)
+        {
+            f.Add(i < 4 ? f.Node($"fast-{i}", decode: 60, slots: 4, routed: othersPerSecond / 30) : f.Node($"slow-{i}", decode: 12, slots: 1, routed: othersPerSecond / 30));
+        }
+
+        int slow = 0;
+        int draws = 0;
+
+        for (int i = 0; i < 240; i++)
+        {
+            RouteDecision d = f.Router.Route(RouterFixture.Request());
+            d.Lease.Dispose();
+            f.Time.Advance(TimeSpan.FromMilliseconds(500));
+            if (i >= 120)
+            {
+                slow += d.TargetId!.StartsWith("slow-", StringComparison.Ordinal) ? 1 : 0;
+                draws += d.Flags.HasFlag(RouteNotes.HerdDraw) ? 1 : 0;
+            }
+        }
+
+        if (othersPerSecond > 0)
+        {
+            Assert.True(draws > 60, $"{draws} of 120 decisions drew from the herd");
+            Assert.True(slow > 0, "the herd's allocation reached no slow machine");
+        }
+        else
+        {
+            Assert.Equal((0, 0), (draws, slow));
+        }
+    }
+
     [Fact]
     public void Every_decision_of_concurrent_routing_threads_is_counted()
     {
