@@ -119,7 +119,8 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
         // (HerdSpread: the allocation of the herd with it less that of the herd placed before it). Its work
         // array is the pricing's follow-ups (done with by now), not Near: Near holds the scan's maybe-near list.
         // Outside a surge, a quiet router of a large mesh draws from the allocation of the usual herd
-        // (HerdSpread.UsualHerd: a burst's first requests cannot be told from usual traffic); elsewhere it is 0.
+        // (HerdSpread.UsualHerd: a burst's first requests cannot be told from usual traffic), and a busy router
+        // among many candidates from the usual herd the other routers report (HerdSpread.BusyHerd); elsewhere it is 0.
         // The herd is the other routers' (IndexedView.Routers: the nodes that route by their reports), not
         // the other candidates': a few gateways routing for many servers are a few routers.
         int routers = scratch.HerdRouters;
@@ -152,7 +153,7 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
 
         // Where the draw falls (a busy router's draws counted as a surge's, each at its own quantile, not
         // one quantile a stale window): in a large mesh stratified across the routers (HerdStrata: this router's rank
-        // among the candidates' ids and an offset every router takes alike; the band laid out by id), elsewhere
+        // among the routers and an offset every router takes alike; the band laid out by id), elsewhere
         // or without this router's own node in its view at random (NaN).
         double quantile = double.NaN;
         ReadOnlySpan<int> order = default;
