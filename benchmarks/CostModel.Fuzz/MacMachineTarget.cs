@@ -59,9 +59,6 @@ internal sealed class MacMachineTarget : IFuzzTarget
     private readonly MacMachine _machine;
     private readonly MachineRig _rig;
 
-    // Readings without a value on the healthy Mac (after the first collections).
-    private readonly int _baselineUnknown;
-
     /// <summary>Loads the healthy Mac and builds the probes over it.</summary>
     public MacMachineTarget()
     {
@@ -85,13 +82,11 @@ internal sealed class MacMachineTarget : IFuzzTarget
             services.AddSingleton<ISignalProbe>(sp => new MacComputeProbe(_machine.Compute, MachineRig.Failures(sp)));
         });
 
-        // Two collections on the healthy Mac (rates and utilisation need two samples): the baseline every input starts from.
-        _machine.Apply([]);
-        Collect();
-        _machine.Apply([]);
-        Collect();
-        _baselineUnknown = LastUnknown.Count;
-        _rig.Time.Advance(SetupGap);
+        _rig.TakeBaseline(() =>
+        {
+            _machine.Apply([]);
+            Collect();
+        }, SetupGap);
     }
 
     /// <inheritdoc />
@@ -106,7 +101,7 @@ internal sealed class MacMachineTarget : IFuzzTarget
         _machine.Apply(input);
         Inputs++;
         Collect();
-        return LastUnknown.Count <= _baselineUnknown;
+        return _rig.NoWorseThanBaseline;
     }
 
     /// <inheritdoc />
@@ -131,12 +126,7 @@ internal sealed class MacMachineTarget : IFuzzTarget
     /// </summary>
     private static void CheckMac(NodeCostFactors snapshot, string context)
     {
-        PowerFactors power = snapshot.Power;
-        if (power.RemainingWattHours.HasValue && power.FullWattHours.HasValue
-            && power.RemainingWattHours.GetValueOrDefault(0) > power.FullWattHours.GetValueOrDefault(0) * MacPowerReader.MaxLevelOverFull)
-        {
-            throw new InvariantViolationException($"The battery holds {power.RemainingWattHours} of {power.FullWattHours}, more than {MacPowerReader.MaxLevelOverFull} of full. {context}");
-        }
+        SnapshotChecks.CheckBatteryBelowFull(snapshot.Power, MacPowerReader.MaxLevelOverFull, context);
 
         GpuFactors gpu = snapshot.Gpu;
         if (gpu.DeviceCount.HasValue && gpu.DeviceCount.GetValueOrDefault(0) != gpu.Devices.Length)

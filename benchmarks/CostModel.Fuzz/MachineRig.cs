@@ -48,6 +48,28 @@ internal sealed class MachineRig : IDisposable
     /// <summary>The readings without a value in the last snapshot, as group.reading: reason.</summary>
     public IReadOnlyList<string> LastUnknown { get; private set; } = [];
 
+    /// <summary>How many readings had no value on the healthy machine (<see cref="TakeBaseline"/>); -1 before.</summary>
+    public int BaselineUnknown { get; private set; } = -1;
+
+    /// <summary>True when the last snapshot has no more readings without a value than the healthy machine: what a machine target's input reports.</summary>
+    public bool NoWorseThanBaseline => LastUnknown.Count <= BaselineUnknown;
+
+    /// <summary>
+    /// Collects twice on the healthy machine (rates and utilisation need two samples), keeps what had
+    /// no value as the baseline every input starts from, then moves the clock by <paramref name="setupGap"/>
+    /// (the longest cadence the target's probes read on, so the first input's collection reads every
+    /// source again and an input replayed on a fresh machine reaches every reader it edits).
+    /// </summary>
+    /// <param name="collectHealthy">Sets the machine's healthy answers and collects once, checked.</param>
+    /// <param name="setupGap">The clock's move after the baseline.</param>
+    public void TakeBaseline(Action collectHealthy, TimeSpan setupGap)
+    {
+        collectHealthy();
+        collectHealthy();
+        BaselineUnknown = LastUnknown.Count;
+        Time.Advance(setupGap);
+    }
+
     /// <summary>Moves the clock one <see cref="Interval"/> and collects once, checked by <see cref="SnapshotChecks.Collect"/>.</summary>
     /// <param name="context">What the input changed, for the messages.</param>
     /// <returns>The snapshot.</returns>

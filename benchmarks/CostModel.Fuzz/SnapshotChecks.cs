@@ -181,6 +181,23 @@ internal static class SnapshotChecks
     /// <param name="unknown">The readings without a value.</param>
     /// <param name="machine">"machine", "Mac".</param>
     /// <returns>The line.</returns>
+    /// <summary>
+    /// The energy left is at most <paramref name="maxOverFull"/> of full when both are known (the
+    /// macOS and Windows power readers refuse more).
+    /// </summary>
+    /// <param name="power">The snapshot's power group.</param>
+    /// <param name="maxOverFull">The reader's bound, as a fraction of full.</param>
+    /// <param name="context">What the input changed, for the message.</param>
+    /// <exception cref="InvariantViolationException">The battery holds more.</exception>
+    public static void CheckBatteryBelowFull(PowerFactors power, double maxOverFull, string context)
+    {
+        if (power.RemainingWattHours.HasValue && power.FullWattHours.HasValue
+            && power.RemainingWattHours.GetValueOrDefault(0) > power.FullWattHours.GetValueOrDefault(0) * maxOverFull)
+        {
+            throw new InvariantViolationException($"The battery holds {power.RemainingWattHours} of {power.FullWattHours}, more than {maxOverFull} of full. {context}");
+        }
+    }
+
     public static string DescribeMachine(bool asHealthy, IReadOnlyList<string> unknown, string machine) =>
         $"{(asHealthy ? $"read as the healthy {machine} reads" : "some readings Unknown")}; {unknown.Count} reading(s) without a value" +
         (unknown.Count == 0 ? "" : ": " + string.Join("; ", unknown.Take(MaxDescribed)) + (unknown.Count > MaxDescribed ? "; ..." : ""));

@@ -54,9 +54,6 @@ internal sealed class WinMachineTarget : IFuzzTarget
     private readonly MachineRig _rig;
     private readonly WindowsNetworkProbe _network;
 
-    // Readings without a value on the healthy laptop (after the first collections).
-    private readonly int _baselineUnknown;
-
     /// <summary>Builds the healthy laptop and the probes over it.</summary>
     public WinMachineTarget()
     {
@@ -73,13 +70,11 @@ internal sealed class WinMachineTarget : IFuzzTarget
         });
         _network = _rig.Services.GetRequiredService<WindowsNetworkProbe>();
 
-        // Two collections on the healthy laptop (rates and utilisation need two samples): the baseline every input starts from.
-        _machine.Apply([]);
-        Collect();
-        _machine.Apply([]);
-        Collect();
-        _baselineUnknown = LastUnknown.Count;
-        _rig.Time.Advance(SetupGap);
+        _rig.TakeBaseline(() =>
+        {
+            _machine.Apply([]);
+            Collect();
+        }, SetupGap);
     }
 
     /// <inheritdoc />
@@ -100,7 +95,7 @@ internal sealed class WinMachineTarget : IFuzzTarget
         }
 
         Collect();
-        return LastUnknown.Count <= _baselineUnknown;
+        return _rig.NoWorseThanBaseline;
     }
 
     /// <inheritdoc />
@@ -127,11 +122,7 @@ internal sealed class WinMachineTarget : IFuzzTarget
             throw new InvariantViolationException($"The battery is at {power.BatteryPercent}. {context}");
         }
 
-        if (power.RemainingWattHours.HasValue && power.FullWattHours.HasValue
-            && power.RemainingWattHours.GetValueOrDefault(0) > power.FullWattHours.GetValueOrDefault(0) * PowerPlausible.MaxRemainingOverFull)
-        {
-            throw new InvariantViolationException($"The battery holds {power.RemainingWattHours} of {power.FullWattHours}, more than {PowerPlausible.MaxRemainingOverFull} of full. {context}");
-        }
+        SnapshotChecks.CheckBatteryBelowFull(power, PowerPlausible.MaxRemainingOverFull, context);
 
         // Under a job memory limit the compute probe documents other figures: total is the limit when
         // it binds, used the job's (or process's) commit, available at most what the limit leaves.
