@@ -22,7 +22,7 @@ public sealed class HerdSpreadTests
         int[] counts = new int[totals.Length];
         for (int i = 0; i < draws; i++)
         {
-            int chosen = HerdSpread.Draw(verdicts, totals, costs, Eligible, best, herd, placed, default, double.NaN, random, work, out _, out _, out _);
+            int chosen = HerdSpread.Draw(verdicts, totals, costs, Eligible, best, herd, placed, default, double.NaN, double.NaN, random, work, out _, out _, out _);
             counts[chosen < 0 ? best : chosen]++;
         }
 
@@ -47,13 +47,13 @@ public sealed class HerdSpreadTests
     {
         var spread = new HerdSpread(new FakeTimeProvider(T0));
 
-        Assert.Equal(1, spread.Weigh(2));                      // the first: the usual weight is its own
-        Assert.Equal(1, spread.Weigh(0));                      // no weight: not counted
-        Assert.Equal(2 / 3.0, spread.Weigh(1), 12);            // 1 against (2 + 1) / 2
-        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01));
-        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01));
-        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01));
-        Assert.Equal(HerdSpread.MaxWeightRatio, spread.Weigh(100)); // 100 against 103.03 / 6
+        Assert.Equal(1, spread.Weigh(2, 1, out _));                      // the first: the usual weight is its own
+        Assert.Equal(1, spread.Weigh(0, 1, out _));                      // no weight: not counted
+        Assert.Equal(2 / 3.0, spread.Weigh(1, 1, out _), 12);            // 1 against (2 + 1) / 2
+        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01, 1, out _));
+        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01, 1, out _));
+        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01, 1, out _));
+        Assert.Equal(HerdSpread.MaxWeightRatio, spread.Weigh(100, 1, out _)); // 100 against 103.03 / 6
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class HerdSpreadTests
     {
         double[] totals = [1.0, 1.0];
         CostBreakdown[] costs = [Step(0.1), Step(0.1)];
-        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 0.9, 0, default, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 0.9, 0, default, double.NaN, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public sealed class HerdSpreadTests
         // Herd 5 on A (rises 0.1 a request): its price reaches 1.5, still below B's 2.0.
         double[] totals = [1.0, 2.0];
         CostBreakdown[] costs = [Step(0.1), Step(0.1)];
-        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 5, 0, default, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 5, 0, default, double.NaN, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public sealed class HerdSpreadTests
         int[] work = new int[3];
         for (int i = 0; i < 1000; i++)
         {
-            Assert.NotEqual(1, HerdSpread.Draw(verdicts, totals, costs, Eligible, 0, 50, 0, default, double.NaN, random, work, out _, out _, out _));
+            Assert.NotEqual(1, HerdSpread.Draw(verdicts, totals, costs, Eligible, 0, 50, 0, default, double.NaN, double.NaN, random, work, out _, out _, out _));
         }
     }
 
@@ -191,7 +191,7 @@ public sealed class HerdSpreadTests
         // An API endpoint (no queue step) cheapest: nothing to spread.
         double[] totals = [1.0, 1.2];
         CostBreakdown[] costs = [Step(0), Step(0.1)];
-        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 100, 0, default, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 100, 0, default, double.NaN, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
     }
 
     [Fact]
