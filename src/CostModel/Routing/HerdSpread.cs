@@ -335,9 +335,9 @@ internal sealed class HerdSpread
     /// </summary>
     /// <param name="weight">The request's value of time x work, dollars.</param>
     /// <param name="work">The request's work (<see cref="Work"/>), seconds at the scoring priors.</param>
-    /// <param name="sizePlace">Where its size falls among the recent ones by work, in [0, 1] (0 the largest; 0.5 without a size).</param>
+    /// <param name="sizePlace">Where its size falls among the recent ones by work (<see cref="WorkSizes.Place"/>): the lower end and the width, in [0, 1].</param>
     /// <returns>The ratio.</returns>
-    public double Weigh(double weight, double work, out double sizePlace)
+    public double Weigh(double weight, double work, out (double Low, double Width) sizePlace)
     {
         using (_gate.Enter())
         {

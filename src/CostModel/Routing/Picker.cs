@@ -149,7 +149,10 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
             // request to the fast nodes, a small one to the slow). Nothing is weighed without a herd (a busy
             // router's usual decision). A pick made again after a failed spend reservation weighs again (rare;
             // the mean moves a little, the sizes keep the request twice).
-            double ratio = spread.Weigh(work * scratch.Costs[best].ValueOfTimeDollarsPerSecond, work, out sizePlace);
+            double ratio = spread.Weigh(work * scratch.Costs[best].ValueOfTimeDollarsPerSecond, work, out (double Low, double Width) size);
+
+            // A point of its place drawn at random: equals (every request of one size, at worst) spread over their range.
+            sizePlace = size.Low + (size.Width * HerdStrata.RandomQuantile(random));
             herd /= ratio;
             placed /= ratio;
         }

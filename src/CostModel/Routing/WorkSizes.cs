@@ -26,18 +26,21 @@ internal sealed class WorkSizes
     public int Count => _count;
 
     /// <summary>
-    /// Where <paramref name="work"/> falls among the sizes kept and itself, by work: the share of
-    /// their work in larger requests, half of the equal ones' and its own counted (0 for a request far
-    /// larger than all, near 1 for one far smaller); 0.5 when none is kept yet. Then keeps it. A
-    /// request whose size is not a positive finite number is placed at 0.5 and not kept.
+    /// Where <paramref name="work"/> falls among the sizes kept and itself, by work: from the share of
+    /// their work in larger requests (<c>Low</c>) over the share in requests of its size, its own
+    /// included (<c>Width</c>). 0 to a sliver for a request far larger than all, a sliver to 1 for one
+    /// far smaller; 0 to 1 for a request among equals only (with nothing kept, or every request of one
+    /// size), so that the caller, drawing a point within, spreads equals over the whole range. Then
+    /// keeps it. A request whose size is not a positive finite number is placed anywhere (0 to 1) and
+    /// not kept.
     /// </summary>
     /// <param name="work">The request's work, seconds at the scoring priors.</param>
-    /// <returns>The place, in [0, 1].</returns>
-    public double Place(double work)
+    /// <returns>The lower end of its place and the place's width, both in [0, 1].</returns>
+    public (double Low, double Width) Place(double work)
     {
         if (!(work > 0) || !double.IsFinite(work))
         {
-            return 0.5;
+            return (0, 1);
         }
 
         double sum = 0;
@@ -57,13 +60,14 @@ internal sealed class WorkSizes
             }
         }
 
-        double place = Math.Clamp((larger + (0.5 * (equal + work))) / (sum + work), 0, 1);
+        double whole = sum + work;
+        double low = Math.Clamp(larger / whole, 0, 1);
+        double width = Math.Clamp((equal + work) / whole, 0, 1 - low);
 
         // The ring: the newest replaces the oldest.
         _sizes[_next] = work;
         _next = (_next + 1) % Capacity;
         _count = Math.Min(_count + 1, Capacity);
-
-        return place;
+        return (low, width);
     }
 }

@@ -194,6 +194,80 @@ public sealed class HerdSpreadTests
         Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 100, 0, default, double.NaN, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
     }
 
+    // Two fast candidates (queue step 0.1) and four slow ones (0.5), all priced 1.0: a herd of 100 fills
+    // them to 1 + 100 / 28, each fast one taking 10 / 28 of it, each slow one 2 / 28; the fast tier's
+    // share of the band is 20 / 28 (0.714), the slow tier's 8 / 28.
+    private static readonly double[] TierTotals = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
+    private static readonly CostBreakdown[] TierCosts = [Step(0.1), Step(0.1), Step(0.5), Step(0.5), Step(0.5), Step(0.5)];
+
+    [Theory]
+    [InlineData(0.0, true)]
+    [InlineData(0.70, true)]
+    [InlineData(0.73, false)]
+    [InlineData(1.0, false)]
+    public void A_sorted_draw_falls_within_the_speed_tier_where_the_request_s_size_falls(double place, bool fast)
+    {
+        var random = new SeededRandomSource(5);
+        int[] work = new int[TierTotals.Length];
+        for (int i = 0; i < 2_000; i++)
+        {
+            int first = HerdSpread.Draw(new byte[TierTotals.Length], TierTotals, TierCosts, Eligible, 0, 100, 0, default, double.NaN, place, random, work, out int rival, out _, out _);
+            Assert.Equal(fast, first < 2);
+            Assert.Equal(fast, rival < 2);
+        }
+    }
+
+    [Fact]
+    public void Sorted_draws_of_every_size_keep_the_allocation_of_the_herd()
+    {
+        // Sizes placed evenly over [0, 1): each candidate is drawn as often as without tiers, its share of the band.
+        var random = new SeededRandomSource(11);
+        int[] work = new int[TierTotals.Length];
+        int[] counts = new int[TierTotals.Length];
+        const int Draws = 40_000;
+        for (int i = 0; i < Draws; i++)
+        {
+            double place = (i + 0.5) / Draws;
+            counts[HerdSpread.Draw(new byte[TierTotals.Length], TierTotals, TierCosts, Eligible, 0, 100, 0, default, double.NaN, place, random, work, out _, out _, out _)]++;
+        }
+
+        for (int i = 0; i < counts.Length; i++)
+        {
+            Assert.Equal(i < 2 ? 10 / 28.0 : 2 / 28.0, counts[i] / (double)Draws, 0.01);
+        }
+    }
+
+    [Fact]
+    public void Queue_steps_within_twice_the_fastest_are_one_tier()
+    {
+        // Steps 0.1, 0.19 and 0.21: the first two one tier, the third the next; the largest request draws from the first two only.
+        double[] totals = [1.0, 1.0, 1.0];
+        CostBreakdown[] costs = [Step(0.1), Step(0.19), Step(0.21)];
+        var random = new SeededRandomSource(9);
+        int[] work = new int[3];
+        var drawn = new HashSet<int>();
+        for (int i = 0; i < 2_000; i++)
+        {
+            drawn.Add(HerdSpread.Draw(new byte[3], totals, costs, Eligible, 0, 100, 0, default, double.NaN, 0.0, random, work, out _, out _, out _));
+        }
+
+        Assert.Equal([0, 1], drawn.Order());
+    }
+
+    [Fact]
+    public void Without_a_size_place_the_draw_spans_every_tier()
+    {
+        var random = new SeededRandomSource(5);
+        int[] work = new int[TierTotals.Length];
+        var drawn = new HashSet<int>();
+        for (int i = 0; i < 2_000; i++)
+        {
+            drawn.Add(HerdSpread.Draw(new byte[TierTotals.Length], TierTotals, TierCosts, Eligible, 0, 100, 0, default, double.NaN, double.NaN, random, work, out _, out _, out _));
+        }
+
+        Assert.Equal(TierTotals.Length, drawn.Count);
+    }
+
     [Fact]
     public void Of_two_draws_the_one_with_fewer_own_requests_per_share_is_kept()
     {
