@@ -16,7 +16,9 @@ namespace CostModel.Routing;
 /// from that allocation put, in expectation, the herd where a single omniscient router would have.
 /// A small herd (a quiet mesh or fresh reports) leaves every request to the cheapest: the picker's
 /// near-equals then decide, as before. In a large mesh the herd is taken in units of the request's
-/// own weight (<see cref="Weigh"/>), so light requests reach further than heavy ones.
+/// own weight (<see cref="Weigh"/>), so light requests reach further than heavy ones, and the draw
+/// falls within the speed tier the request's size takes among the router's recent ones
+/// (<see cref="WorkSizes"/>, <see cref="TierStepRatio"/>): large requests to the fast nodes.
 /// </summary>
 /// <remarks>Thread-safe; allocation-free (the caller lends the work spans).</remarks>
 internal sealed class HerdSpread
