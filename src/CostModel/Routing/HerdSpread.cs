@@ -137,6 +137,10 @@ internal sealed class HerdSpread
     [ThreadStatic]
     private static double[]? t_levelSteps;
 
+    // A sorted draw's band shares, per routing thread (BandWork).
+    [ThreadStatic]
+    private static double[]? t_bands;
+
     // The two time constants in seconds, static so that the JIT takes them as constants: the
     // division by the recent one (2 s) is then a multiplication by 0.5, the same bits for no divider.
     private static readonly double RecentSeconds = RecentTimeConstant.TotalSeconds;
@@ -463,10 +467,22 @@ internal sealed class HerdSpread
         placed = placed > 0 ? Math.Min(placed, herd) : 0;
         Span<int> candidates = work[..kept];
         double level = Levels(totals, costs, candidates, herd, placed, out double below);
+
+        // The band's shares; for a sorted draw kept (in the order of the candidates) with the fastest queue step.
+        bool sorted = !double.IsNaN(sizePlace);
+        Span<double> bands = sorted ? BandWork(kept) : default;
+        double fastest = double.PositiveInfinity;
         double sum = 0;
         for (int k = 0; k < kept; k++)
         {
-            sum += Band(totals[candidates[k]], costs[candidates[k]].QueueStepDollars, level, below, herd, placed);
+            double step = costs[candidates[k]].QueueStepDollars;
+            double band = Band(totals[candidates[k]], step, level, below, herd, placed);
+            sum += band;
+            if (sorted)
+            {
+                bands[k] = band;
+                fastest = step > 0 && step < fastest ? step : fastest;
+            }
         }
 
         if (!(sum > 0))
@@ -475,9 +491,9 @@ internal sealed class HerdSpread
             return -1;
         }
 
-        if (!double.IsNaN(sizePlace))
+        if (sorted)
         {
-            candidates = candidates[..Tier(totals, costs, candidates, level, below, herd, placed, sizePlace, ref sum)];
+            candidates = candidates[..Tier(costs, candidates, bands, fastest, sizePlace, ref sum)];
         }
 
         bool atRandom = double.IsNaN(quantile);
@@ -491,29 +507,24 @@ internal sealed class HerdSpread
     /// <summary>
     /// Moves the candidates of the speed tier where <paramref name="sizePlace"/> falls to the front of
     /// <paramref name="candidates"/>, in their order (the tiers laid out fastest first, each as wide as
-    /// its candidates' shares of the band), returns how many they are, and sets <paramref name="sum"/>
-    /// to that tier's share. A request at place 0 (the largest) takes the fastest tier, one at place 1
-    /// the slowest with a share. All of them, as they are, when no candidate has a queue step.
+    /// its candidates' shares of the band, <paramref name="bands"/>), returns how many they are, and
+    /// sets <paramref name="sum"/> to that tier's share. A request at place 0 (the largest) takes the
+    /// fastest tier, one at place 1 the slowest with a share. All of them, as they are, when no
+    /// candidate has a queue step.
     /// </summary>
-    private static int Tier(ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, Span<int> candidates, double level, double below, double herd, double placed, double sizePlace, ref double sum)
+    private static int Tier(ReadOnlySpan<CostBreakdown> costs, Span<int> candidates, ReadOnlySpan<double> bands, double fastest, double sizePlace, ref double sum)
     {
-        double fastest = double.PositiveInfinity;
-        foreach (int i in candidates)
-        {
-            double step = costs[i].QueueStepDollars;
-            fastest = step > 0 && step < fastest ? step : fastest;
-        }
-
         if (!double.IsFinite(fastest))
         {
             return candidates.Length;
         }
 
+        double perFastest = 1 / fastest;
         Span<double> shares = stackalloc double[MaxTiers];
         shares.Clear();
-        foreach (int i in candidates)
+        for (int k = 0; k < candidates.Length; k++)
         {
-            shares[TierOf(costs[i].QueueStepDollars, fastest)] += Band(totals[i], costs[i].QueueStepDollars, level, below, herd, placed);
+            shares[TierOf(costs[candidates[k]].QueueStepDollars, fastest, perFastest)] += bands[k];
         }
 
         // The tier whose stretch of the band holds the place; past the last share (rounding, or place 1), the slowest with one.
@@ -538,7 +549,7 @@ internal sealed class HerdSpread
         int kept = 0;
         foreach (int i in candidates)
         {
-            if (TierOf(costs[i].QueueStepDollars, fastest) == tier)
+            if (TierOf(costs[i].QueueStepDollars, fastest, perFastest) == tier)
             {
                 candidates[kept++] = i;
             }
@@ -548,8 +559,22 @@ internal sealed class HerdSpread
         return kept;
     }
 
-    // A queue step's speed tier: its binary exponent over the fastest's (TierStepRatio 2), within MaxTiers; no step (an API endpoint without a queue) is in the fastest.
-    private static int TierOf(double step, double fastest) => step > fastest ? Math.Min(Math.ILogB(step / fastest), MaxTiers - 1) : 0;
+    // Room for the band's shares of a sorted draw (one per routing thread, grown to the largest mesh seen).
+    private static Span<double> BandWork(int count)
+    {
+        if (t_bands is null || t_bands.Length < count)
+        {
+            t_bands = new double[Math.Max(count, (t_bands?.Length ?? 0) * 2)];
+        }
+
+        return t_bands.AsSpan(0, count);
+    }
+
+    // A queue step's speed tier: the binary exponent of its ratio to the fastest's (TierStepRatio 2),
+    // within MaxTiers; no step (an API endpoint without a queue) is in the fastest. The ratio is at
+    // least 1 there, a normal number or infinity, whose exponent field less its bias is its floor(log2).
+    private static int TierOf(double step, double fastest, double perFastest) =>
+        step > fastest ? Math.Min((int)((BitConverter.DoubleToInt64Bits(step * perFastest) >> 52) & 0x7FF) - 1023, MaxTiers - 1) : 0;
 
     // The routers other than this one among those that may be placing.
     private static int Others(int routers) => routers > 1 ? routers - 1 : 0;
