@@ -571,10 +571,11 @@ internal sealed class HerdSpread
     }
 
     // A queue step's speed tier: the binary exponent of its ratio to the fastest's (TierStepRatio 2),
-    // within MaxTiers; no step (an API endpoint without a queue) is in the fastest. The ratio is at
-    // least 1 there, a normal number or infinity, whose exponent field less its bias is its floor(log2).
+    // within MaxTiers; no step (an API endpoint without a queue) is in the fastest. The ratio of a step
+    // above the fastest's rounds to 1 or more (even the next double up), a normal number or infinity,
+    // whose exponent field less its bias is its floor(log2); the clamp at 0 guards the index all the same.
     private static int TierOf(double step, double fastest, double perFastest) =>
-        step > fastest ? Math.Min((int)((BitConverter.DoubleToInt64Bits(step * perFastest) >> 52) & 0x7FF) - 1023, MaxTiers - 1) : 0;
+        step > fastest ? Math.Clamp((int)((BitConverter.DoubleToInt64Bits(step * perFastest) >> 52) & 0x7FF) - 1023, 0, MaxTiers - 1) : 0;
 
     // The routers other than this one among those that may be placing.
     private static int Others(int routers) => routers > 1 ? routers - 1 : 0;

@@ -254,6 +254,26 @@ public sealed class HerdSpreadTests
         Assert.Equal([0, 1], drawn.Order());
     }
 
+    [Theory]
+    [InlineData(0.1)]
+    [InlineData(0.3)]
+    [InlineData(1e-300)]
+    [InlineData(7.7e300)]
+    public void Steps_a_rounding_apart_or_at_the_ends_of_the_range_draw_without_error(double fastest)
+    {
+        // The next step up from the fastest may come out of the ratio just under 1; an infinite step joins the last tier.
+        double[] totals = [1.0, 1.0, 1.0, 1.0];
+        CostBreakdown[] costs = [Step(fastest), Step(Math.BitIncrement(fastest)), Step(fastest * 3), Step(double.PositiveInfinity)];
+        var random = new SeededRandomSource(4);
+        int[] work = new int[4];
+        for (int i = 0; i <= 100; i++)
+        {
+            int drawn = HerdSpread.Draw(new byte[4], totals, costs, Eligible, 0, 100, 0, default, double.NaN, i / 100.0, random, work, out int rival, out _, out _);
+            Assert.InRange(drawn, -1, 2);
+            Assert.InRange(rival, -1, 2);
+        }
+    }
+
     [Fact]
     public void Without_a_size_place_the_draw_spans_every_tier()
     {
