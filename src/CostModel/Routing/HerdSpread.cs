@@ -16,7 +16,9 @@ namespace CostModel.Routing;
 /// from that allocation put, in expectation, the herd where a single omniscient router would have.
 /// A small herd (a quiet mesh or fresh reports) leaves every request to the cheapest: the picker's
 /// near-equals then decide, as before. In a large mesh the herd is taken in units of the request's
-/// own weight (<see cref="Weigh"/>), so light requests reach further than heavy ones.
+/// own weight (<see cref="Weigh"/>), so light requests reach further than heavy ones, and the draw
+/// falls within the speed tier the request's size takes among the router's recent ones
+/// (<see cref="WorkSizes"/>, <see cref="TierStepRatio"/>): large requests to the fast nodes.
 /// </summary>
 /// <remarks>Thread-safe; allocation-free (the caller lends the work spans).</remarks>
 internal sealed class HerdSpread
@@ -103,6 +105,19 @@ internal sealed class HerdSpread
     public const double MaxWeightRatio = 4;
 
     /// <summary>
+    /// 2: queue steps within this ratio of one another, counted from the fastest candidate's, are
+    /// one speed tier of a sorted draw (<see cref="Draw"/>; binary exponents, so 1 to 2 times the
+    /// fastest step is the first tier, 2 to 4 the second). The classes of machine a mesh mixes differ
+    /// by more per request (`mesh-burst-48`'s GPU boxes, desktops and small machines: queue steps
+    /// about 0.8, 3.8 and 19 s for the same request), and nodes of one class by their load and
+    /// contention, less. Finer tiers split a class by noise; coarser ones merge classes and sort nothing.
+    /// </summary>
+    public const double TierStepRatio = 2;
+
+    /// <summary>16: the most speed tiers (<see cref="TierStepRatio"/>); a step over 2^15 times the fastest joins the last.</summary>
+    public const int MaxTiers = 16;
+
+    /// <summary>
     /// 1 ms: the arrival counts are decayed only once the clock has moved at least this much since
     /// they last were; an arrival within it is counted as of that last decay. A router deciding more
     /// than a thousand times a second then works out the two exponentials once a millisecond instead
@@ -121,6 +136,10 @@ internal sealed class HerdSpread
     private static double[]? t_levelTotals;
     [ThreadStatic]
     private static double[]? t_levelSteps;
+
+    // A sorted draw's band shares, per routing thread (BandWork).
+    [ThreadStatic]
+    private static double[]? t_bands;
 
     // The two time constants in seconds, static so that the JIT takes them as constants: the
     // division by the recent one (2 s) is then a multiplication by 0.5, the same bits for no divider.
@@ -147,6 +166,9 @@ internal sealed class HerdSpread
 
     // Every arrival counted, written under the gate, read without it (Arrivals).
     private long _arrivals;
+
+    // The sizes of the requests weighed lately, under the gate (Weigh).
+    private readonly WorkSizes _sizes = new();
 
     /// <summary>Creates the estimator.</summary>
     /// <param name="time">The router's clock (read only by the overloads that take no time).</param>
@@ -313,20 +335,24 @@ internal sealed class HerdSpread
     /// average, the usual weight, so in units of this request's own queue step (its service at its
     /// value) the herd is that many times deeper for a light request (short, or of little value:
     /// it reaches slower places, and delays fewer of the herd's requests there) and shallower for a
-    /// heavy one (it stays on the fast places), as the oracle's placements are sorted: short requests
-    /// on the slow machines, long ones behind the fast ones' queues (docs/routing.md, "The sixth round").
+    /// heavy one (it stays on the fast places) (docs/routing.md, "The sixth round"). Also places the
+    /// request's size among the sizes this router weighed lately (<see cref="WorkSizes.Place"/>), by
+    /// which the draw takes its speed tier (<see cref="Draw"/>).
     /// </summary>
     /// <param name="weight">The request's value of time x work, dollars.</param>
+    /// <param name="work">The request's work (<see cref="Work"/>), seconds at the scoring priors.</param>
+    /// <param name="sizePlace">Where its size falls among the recent ones by work (<see cref="WorkSizes.Place"/>): the lower end and the width, in [0, 1].</param>
     /// <returns>The ratio.</returns>
-    public double Weigh(double weight)
+    public double Weigh(double weight, double work, out (double Low, double Width) sizePlace)
     {
-        if (!(weight > 0) || !double.IsFinite(weight))
-        {
-            return 1;
-        }
-
         using (_gate.Enter())
         {
+            sizePlace = _sizes.Place(work);
+            if (!(weight > 0) || !double.IsFinite(weight))
+            {
+                return 1;
+            }
+
             // The counts were decayed to this decision's time by its arrival (Arrived).
             _usualWeight += weight;
             _usualWeighed++;
@@ -372,8 +398,11 @@ internal sealed class HerdSpread
     /// instead of each drawing from the allocation of the herd it expected so far (the early ones,
     /// expecting little, all drew from the cheapest places); with the quantiles stratified across the
     /// routers (<see cref="HerdStrata"/>) each candidate takes its share of their draws within about
-    /// one request. Returns -1 when the herd is below <see cref="MinHerd"/>, or when it all goes to
-    /// the cheapest.
+    /// one request. With the request's size place (<see cref="Weigh"/>) the band is cut into speed
+    /// tiers (<see cref="TierStepRatio"/>), fastest first, and both draws fall within the tier where
+    /// that place falls by the tiers' shares: the herd's largest requests, by work, take the fastest
+    /// tier's share, its smallest the slowest's (docs/routing.md, "Sorting the herd by size"). Returns
+    /// -1 when the herd is below <see cref="MinHerd"/>, or when it all goes to the cheapest.
     /// </summary>
     /// <param name="verdicts">The candidates' verdicts.</param>
     /// <param name="totals">The candidates' adjusted totals.</param>
@@ -383,14 +412,15 @@ internal sealed class HerdSpread
     /// <param name="herd">The expected herd with this request (<see cref="Herd"/>).</param>
     /// <param name="placed">The herd placed before this request (<see cref="Placed"/>; 0 draws from the whole allocation).</param>
     /// <param name="order">The first candidates in the order of the band's layout (<see cref="HerdStrata.DrawOrder.Candidates"/>; the candidates after them follow in place); empty: all in place.</param>
-    /// <param name="quantile">Where in the band the first draw falls, in [0, 1) (<see cref="HerdStrata"/>; the second half a turn away, <see cref="HerdStrata.Opposite"/>); NaN: both at random.</param>
+    /// <param name="quantile">Where in the band (or its tier) the first draw falls, in [0, 1) (<see cref="HerdStrata"/>; the second half a turn away, <see cref="HerdStrata.Opposite"/>); NaN: both at random.</param>
+    /// <param name="sizePlace">Where the request's size falls among the recent ones by work, in [0, 1] (<see cref="WorkSizes.Place"/>: 0 the largest); NaN: the whole band, no tiers.</param>
     /// <param name="random">The random source of draws at random.</param>
     /// <param name="work">Room for every candidate.</param>
     /// <param name="rival">The second draw (may be the first again).</param>
     /// <param name="share">The first draw's share of the band, requests.</param>
     /// <param name="rivalShare">The second draw's share.</param>
     /// <returns>The first draw, or -1.</returns>
-    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, double placed, ReadOnlySpan<int> order, double quantile, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
+    public static int Draw(ReadOnlySpan<byte> verdicts, ReadOnlySpan<double> totals, ReadOnlySpan<CostBreakdown> costs, byte admit, int best, double herd, double placed, ReadOnlySpan<int> order, double quantile, double sizePlace, IRandomSource random, Span<int> work, out int rival, out double share, out double rivalShare)
     {
         rival = -1;
         share = 0;
@@ -437,16 +467,33 @@ internal sealed class HerdSpread
         placed = placed > 0 ? Math.Min(placed, herd) : 0;
         Span<int> candidates = work[..kept];
         double level = Levels(totals, costs, candidates, herd, placed, out double below);
+
+        // The band's shares; for a sorted draw kept (in the order of the candidates) with the fastest queue step.
+        bool sorted = !double.IsNaN(sizePlace);
+        Span<double> bands = sorted ? BandWork(kept) : default;
+        double fastest = double.PositiveInfinity;
         double sum = 0;
         for (int k = 0; k < kept; k++)
         {
-            sum += Band(totals[candidates[k]], costs[candidates[k]].QueueStepDollars, level, below, herd, placed);
+            double step = costs[candidates[k]].QueueStepDollars;
+            double band = Band(totals[candidates[k]], step, level, below, herd, placed);
+            sum += band;
+            if (sorted)
+            {
+                bands[k] = band;
+                fastest = step > 0 && step < fastest ? step : fastest;
+            }
         }
 
         if (!(sum > 0))
         {
             // Nothing left between the two levels (the band rounded away): the cheapest takes it.
             return -1;
+        }
+
+        if (sorted)
+        {
+            candidates = candidates[..Tier(costs, candidates, bands, fastest, sizePlace, ref sum)];
         }
 
         bool atRandom = double.IsNaN(quantile);
@@ -456,6 +503,79 @@ internal sealed class HerdSpread
         rival = Pick(totals, costs, candidates, level, below, herd, placed, rivalAt * sum, out rivalShare);
         return first;
     }
+
+    /// <summary>
+    /// Moves the candidates of the speed tier where <paramref name="sizePlace"/> falls to the front of
+    /// <paramref name="candidates"/>, in their order (the tiers laid out fastest first, each as wide as
+    /// its candidates' shares of the band, <paramref name="bands"/>), returns how many they are, and
+    /// sets <paramref name="sum"/> to that tier's share. A request at place 0 (the largest) takes the
+    /// fastest tier, one at place 1 the slowest with a share. All of them, as they are, when no
+    /// candidate has a queue step.
+    /// </summary>
+    private static int Tier(ReadOnlySpan<CostBreakdown> costs, Span<int> candidates, ReadOnlySpan<double> bands, double fastest, double sizePlace, ref double sum)
+    {
+        if (!double.IsFinite(fastest))
+        {
+            return candidates.Length;
+        }
+
+        double perFastest = 1 / fastest;
+        Span<double> shares = stackalloc double[MaxTiers];
+        shares.Clear();
+        for (int k = 0; k < candidates.Length; k++)
+        {
+            shares[TierOf(costs[candidates[k]].QueueStepDollars, fastest, perFastest)] += bands[k];
+        }
+
+        // The tier whose stretch of the band holds the place; past the last share (rounding, or place 1), the slowest with one.
+        double at = Math.Clamp(sizePlace, 0, 1) * sum;
+        int tier = 0;
+        while (tier < MaxTiers - 1 && !(at < shares[tier]))
+        {
+            at -= shares[tier];
+            tier++;
+        }
+
+        while (tier > 0 && !(shares[tier] > 0))
+        {
+            tier--;
+        }
+
+        if (!(shares[tier] > 0))
+        {
+            return candidates.Length;
+        }
+
+        int kept = 0;
+        foreach (int i in candidates)
+        {
+            if (TierOf(costs[i].QueueStepDollars, fastest, perFastest) == tier)
+            {
+                candidates[kept++] = i;
+            }
+        }
+
+        sum = shares[tier];
+        return kept;
+    }
+
+    // Room for the band's shares of a sorted draw (one per routing thread, grown to the largest mesh seen).
+    private static Span<double> BandWork(int count)
+    {
+        if (t_bands is null || t_bands.Length < count)
+        {
+            t_bands = new double[Math.Max(count, (t_bands?.Length ?? 0) * 2)];
+        }
+
+        return t_bands.AsSpan(0, count);
+    }
+
+    // A queue step's speed tier: the binary exponent of its ratio to the fastest's (TierStepRatio 2),
+    // within MaxTiers; no step (an API endpoint without a queue) is in the fastest. The ratio of a step
+    // above the fastest's rounds to 1 or more (even the next double up), a normal number or infinity,
+    // whose exponent field less its bias is its floor(log2); the clamp at 0 guards the index all the same.
+    private static int TierOf(double step, double fastest, double perFastest) =>
+        step > fastest ? Math.Clamp((int)((BitConverter.DoubleToInt64Bits(step * perFastest) >> 52) & 0x7FF) - 1023, 0, MaxTiers - 1) : 0;
 
     // The routers other than this one among those that may be placing.
     private static int Others(int routers) => routers > 1 ? routers - 1 : 0;

@@ -140,13 +140,19 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
             }
         }
 
+        double sizePlace = double.NaN;
         if (herd >= HerdSpread.MinHerd && spread is not null && HerdSpread.WeighsAmong(scratch.Count))
         {
             // Among many candidates, the herd in units of this request's own weight (HerdSpread.Weigh: value of
             // time x work against the usual weight of the requests drawn): a light request reaches further,
-            // a heavy one less. Nothing is weighed without a herd (a busy router's usual decision). A pick
-            // made again after a failed spend reservation weighs again (rare; the mean moves a little).
-            double ratio = spread.Weigh(work * scratch.Costs[best].ValueOfTimeDollarsPerSecond);
+            // a heavy one less; and its size placed among the recent ones by work, for its speed tier (a large
+            // request to the fast nodes, a small one to the slow). Nothing is weighed without a herd (a busy
+            // router's usual decision). A pick made again after a failed spend reservation weighs again (rare;
+            // the mean moves a little, the sizes keep the request twice).
+            double ratio = spread.Weigh(work * scratch.Costs[best].ValueOfTimeDollarsPerSecond, work, out (double Low, double Width) size);
+
+            // A point of its place drawn at random: equals (every request of one size, at worst) spread over their range.
+            sizePlace = size.Low + (size.Width * HerdStrata.RandomQuantile(random));
             herd /= ratio;
             placed /= ratio;
         }
@@ -163,7 +169,7 @@ internal sealed class Picker(CostModelMetrics metrics, IRandomSource random, Her
             order = drawOrder.Candidates;
         }
 
-        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd, placed, order, quantile, random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
+        int drawn = HerdSpread.Draw(verdicts.AsSpan(0, scratch.Count), adjusted, scratch.Costs, admit, best, herd, placed, order, quantile, sizePlace, random, scratch.FollowUps, out int rival, out double share, out double rivalShare);
         if (drawn >= 0)
         {
             flags |= RouteNotes.RandomTieBreak | RouteNotes.HerdDraw;

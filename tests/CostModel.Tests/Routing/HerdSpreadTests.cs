@@ -22,7 +22,7 @@ public sealed class HerdSpreadTests
         int[] counts = new int[totals.Length];
         for (int i = 0; i < draws; i++)
         {
-            int chosen = HerdSpread.Draw(verdicts, totals, costs, Eligible, best, herd, placed, default, double.NaN, random, work, out _, out _, out _);
+            int chosen = HerdSpread.Draw(verdicts, totals, costs, Eligible, best, herd, placed, default, double.NaN, double.NaN, random, work, out _, out _, out _);
             counts[chosen < 0 ? best : chosen]++;
         }
 
@@ -47,13 +47,13 @@ public sealed class HerdSpreadTests
     {
         var spread = new HerdSpread(new FakeTimeProvider(T0));
 
-        Assert.Equal(1, spread.Weigh(2));                      // the first: the usual weight is its own
-        Assert.Equal(1, spread.Weigh(0));                      // no weight: not counted
-        Assert.Equal(2 / 3.0, spread.Weigh(1), 12);            // 1 against (2 + 1) / 2
-        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01));
-        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01));
-        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01));
-        Assert.Equal(HerdSpread.MaxWeightRatio, spread.Weigh(100)); // 100 against 103.03 / 6
+        Assert.Equal(1, spread.Weigh(2, 1, out _));                      // the first: the usual weight is its own
+        Assert.Equal(1, spread.Weigh(0, 1, out _));                      // no weight: not counted
+        Assert.Equal(2 / 3.0, spread.Weigh(1, 1, out _), 12);            // 1 against (2 + 1) / 2
+        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01, 1, out _));
+        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01, 1, out _));
+        Assert.Equal(HerdSpread.MinWeightRatio, spread.Weigh(0.01, 1, out _));
+        Assert.Equal(HerdSpread.MaxWeightRatio, spread.Weigh(100, 1, out _)); // 100 against 103.03 / 6
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class HerdSpreadTests
     {
         double[] totals = [1.0, 1.0];
         CostBreakdown[] costs = [Step(0.1), Step(0.1)];
-        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 0.9, 0, default, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 0.9, 0, default, double.NaN, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public sealed class HerdSpreadTests
         // Herd 5 on A (rises 0.1 a request): its price reaches 1.5, still below B's 2.0.
         double[] totals = [1.0, 2.0];
         CostBreakdown[] costs = [Step(0.1), Step(0.1)];
-        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 5, 0, default, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 5, 0, default, double.NaN, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public sealed class HerdSpreadTests
         int[] work = new int[3];
         for (int i = 0; i < 1000; i++)
         {
-            Assert.NotEqual(1, HerdSpread.Draw(verdicts, totals, costs, Eligible, 0, 50, 0, default, double.NaN, random, work, out _, out _, out _));
+            Assert.NotEqual(1, HerdSpread.Draw(verdicts, totals, costs, Eligible, 0, 50, 0, default, double.NaN, double.NaN, random, work, out _, out _, out _));
         }
     }
 
@@ -191,7 +191,101 @@ public sealed class HerdSpreadTests
         // An API endpoint (no queue step) cheapest: nothing to spread.
         double[] totals = [1.0, 1.2];
         CostBreakdown[] costs = [Step(0), Step(0.1)];
-        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 100, 0, default, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
+        Assert.Equal(-1, HerdSpread.Draw(new byte[2], totals, costs, Eligible, 0, 100, 0, default, double.NaN, double.NaN, new SeededRandomSource(1), new int[2], out _, out _, out _));
+    }
+
+    // Two fast candidates (queue step 0.1) and four slow ones (0.5), all priced 1.0: a herd of 100 fills
+    // them to 1 + 100 / 28, each fast one taking 10 / 28 of it, each slow one 2 / 28; the fast tier's
+    // share of the band is 20 / 28 (0.714), the slow tier's 8 / 28.
+    private static readonly double[] TierTotals = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
+    private static readonly CostBreakdown[] TierCosts = [Step(0.1), Step(0.1), Step(0.5), Step(0.5), Step(0.5), Step(0.5)];
+
+    [Theory]
+    [InlineData(0.0, true)]
+    [InlineData(0.70, true)]
+    [InlineData(0.73, false)]
+    [InlineData(1.0, false)]
+    public void A_sorted_draw_falls_within_the_speed_tier_where_the_request_s_size_falls(double place, bool fast)
+    {
+        var random = new SeededRandomSource(5);
+        int[] work = new int[TierTotals.Length];
+        for (int i = 0; i < 2_000; i++)
+        {
+            int first = HerdSpread.Draw(new byte[TierTotals.Length], TierTotals, TierCosts, Eligible, 0, 100, 0, default, double.NaN, place, random, work, out int rival, out _, out _);
+            Assert.Equal(fast, first < 2);
+            Assert.Equal(fast, rival < 2);
+        }
+    }
+
+    [Fact]
+    public void Sorted_draws_of_every_size_keep_the_allocation_of_the_herd()
+    {
+        // Sizes placed evenly over [0, 1): each candidate is drawn as often as without tiers, its share of the band.
+        var random = new SeededRandomSource(11);
+        int[] work = new int[TierTotals.Length];
+        int[] counts = new int[TierTotals.Length];
+        const int Draws = 40_000;
+        for (int i = 0; i < Draws; i++)
+        {
+            double place = (i + 0.5) / Draws;
+            counts[HerdSpread.Draw(new byte[TierTotals.Length], TierTotals, TierCosts, Eligible, 0, 100, 0, default, double.NaN, place, random, work, out _, out _, out _)]++;
+        }
+
+        for (int i = 0; i < counts.Length; i++)
+        {
+            Assert.Equal(i < 2 ? 10 / 28.0 : 2 / 28.0, counts[i] / (double)Draws, 0.01);
+        }
+    }
+
+    [Fact]
+    public void Queue_steps_within_twice_the_fastest_are_one_tier()
+    {
+        // Steps 0.1, 0.19 and 0.21: the first two one tier, the third the next; the largest request draws from the first two only.
+        double[] totals = [1.0, 1.0, 1.0];
+        CostBreakdown[] costs = [Step(0.1), Step(0.19), Step(0.21)];
+        var random = new SeededRandomSource(9);
+        int[] work = new int[3];
+        var drawn = new HashSet<int>();
+        for (int i = 0; i < 2_000; i++)
+        {
+            drawn.Add(HerdSpread.Draw(new byte[3], totals, costs, Eligible, 0, 100, 0, default, double.NaN, 0.0, random, work, out _, out _, out _));
+        }
+
+        Assert.Equal([0, 1], drawn.Order());
+    }
+
+    [Theory]
+    [InlineData(0.1)]
+    [InlineData(0.3)]
+    [InlineData(1e-300)]
+    [InlineData(7.7e300)]
+    public void Steps_a_rounding_apart_or_at_the_ends_of_the_range_draw_without_error(double fastest)
+    {
+        // The next step up from the fastest may come out of the ratio just under 1; an infinite step joins the last tier.
+        double[] totals = [1.0, 1.0, 1.0, 1.0];
+        CostBreakdown[] costs = [Step(fastest), Step(Math.BitIncrement(fastest)), Step(fastest * 3), Step(double.PositiveInfinity)];
+        var random = new SeededRandomSource(4);
+        int[] work = new int[4];
+        for (int i = 0; i <= 100; i++)
+        {
+            int drawn = HerdSpread.Draw(new byte[4], totals, costs, Eligible, 0, 100, 0, default, double.NaN, i / 100.0, random, work, out int rival, out _, out _);
+            Assert.InRange(drawn, -1, 2);
+            Assert.InRange(rival, -1, 2);
+        }
+    }
+
+    [Fact]
+    public void Without_a_size_place_the_draw_spans_every_tier()
+    {
+        var random = new SeededRandomSource(5);
+        int[] work = new int[TierTotals.Length];
+        var drawn = new HashSet<int>();
+        for (int i = 0; i < 2_000; i++)
+        {
+            drawn.Add(HerdSpread.Draw(new byte[TierTotals.Length], TierTotals, TierCosts, Eligible, 0, 100, 0, default, double.NaN, double.NaN, random, work, out _, out _, out _));
+        }
+
+        Assert.Equal(TierTotals.Length, drawn.Count);
     }
 
     [Fact]

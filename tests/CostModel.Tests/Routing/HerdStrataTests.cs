@@ -26,7 +26,7 @@ public sealed class HerdStrataTests
         int[] work = new int[Totals.Length];
         for (int r = 0; r < routers; r++)
         {
-            int drawn = HerdSpread.Draw(new byte[Totals.Length], Totals, Costs, 0, 0, Herd, 0, default, quantile(r), random, work, out _, out _, out _);
+            int drawn = HerdSpread.Draw(new byte[Totals.Length], Totals, Costs, 0, 0, Herd, 0, default, quantile(r), double.NaN, random, work, out _, out _, out _);
             counts[drawn]++;
         }
 
@@ -172,9 +172,9 @@ public sealed class HerdStrataTests
         CostBreakdown[] costs = [Step(0.1), Step(0.1)];
         int[] work = new int[2];
         var random = new SeededRandomSource(1);
-        Assert.Equal(0, HerdSpread.Draw(new byte[2], totals, costs, 0, 0, 10, 0, default, 0.25, random, work, out int rival, out _, out _));
+        Assert.Equal(0, HerdSpread.Draw(new byte[2], totals, costs, 0, 0, 10, 0, default, 0.25, double.NaN, random, work, out int rival, out _, out _));
         Assert.Equal(1, rival);
-        Assert.Equal(1, HerdSpread.Draw(new byte[2], totals, costs, 0, 0, 10, 0, [1, 0], 0.25, random, work, out rival, out _, out _));
+        Assert.Equal(1, HerdSpread.Draw(new byte[2], totals, costs, 0, 0, 10, 0, [1, 0], 0.25, double.NaN, random, work, out rival, out _, out _));
         Assert.Equal(0, rival);
     }
 
