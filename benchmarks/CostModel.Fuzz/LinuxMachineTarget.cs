@@ -33,11 +33,12 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
     /// <summary>The machine's clock at its start.</summary>
     public static readonly DateTimeOffset Start = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
 
+    // The longest cadence the Linux probes read on (cgroup limits and cpusets, /proc/meminfo and the
+    // container's working set, the route tables): the first input's collection reads every file again.
+    private static readonly TimeSpan SetupGap = new[] { Cadence.LimitsInterval, Cadence.MemoryInterval, Cadence.RouteInterval }.Max();
+
     private readonly LinuxMachineTree _tree;
     private readonly MachineRig _rig;
-
-    // Readings without a value on the healthy tree (set by the first collection).
-    private int _baselineUnknown = -1;
 
     /// <summary>Writes <paramref name="machine"/>'s healthy tree and builds the probes over it.</summary>
     /// <param name="machine">The machine.</param>
@@ -53,8 +54,8 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
         }).Build();
         _rig = new MachineRig(Start, builder => builder.AddPlatformProbes(linux));
 
-        // The first collection on the healthy tree: the baseline every input starts from.
-        Collect();
+        // Two collections on the healthy tree (utilisation and rates need two samples): the baseline every input starts from.
+        _rig.TakeBaseline(Collect, SetupGap);
     }
 
     /// <inheritdoc />
@@ -70,7 +71,7 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
         _tree.Apply(input);
         Inputs++;
         Collect();
-        return LastUnknown.Count <= _baselineUnknown;
+        return _rig.NoWorseThanBaseline;
     }
 
     /// <inheritdoc />
@@ -83,12 +84,5 @@ internal sealed class LinuxMachineTarget : IFuzzTarget
         _tree.Dispose();
     }
 
-    private void Collect()
-    {
-        _rig.Collect(() => $"The tree's changed files: {_tree.Describe()}");
-        if (_baselineUnknown < 0)
-        {
-            _baselineUnknown = LastUnknown.Count;
-        }
-    }
+    private void Collect() => _rig.Collect(() => $"The tree's changed files: {_tree.Describe()}");
 }
