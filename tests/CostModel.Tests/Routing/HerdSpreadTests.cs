@@ -261,7 +261,8 @@ public sealed class HerdSpreadTests
     [InlineData(7.7e300)]
     public void Steps_a_rounding_apart_or_at_the_ends_of_the_range_draw_without_error(double fastest)
     {
-        // The next step up from the fastest may come out of the ratio just under 1; an infinite step joins the last tier.
+        // The next step up from the fastest is in its tier, three times it the next; an infinite step joins
+        // the last tier with no share of the band: no tier index falls outside the table at either end of the range.
         double[] totals = [1.0, 1.0, 1.0, 1.0];
         CostBreakdown[] costs = [Step(fastest), Step(Math.BitIncrement(fastest)), Step(fastest * 3), Step(double.PositiveInfinity)];
         var random = new SeededRandomSource(4);
