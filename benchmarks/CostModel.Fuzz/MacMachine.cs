@@ -12,6 +12,8 @@ using CostModel.Platforms.MacOS.Thermal;
 using CostModel.Platforms.Tests.MacOS;
 using CostModel.Platforms.Tests.MacOS.Compute;
 using CostModel.Platforms.Tests.MacOS.Network;
+using CostModel.Platforms.Tests.MacOS.Power;
+using CostModel.Platforms.Tests.MacOS.Thermal;
 
 namespace CostModel.Fuzz;
 
@@ -64,16 +66,10 @@ internal sealed class MacMachine
 
     /// <summary>
     /// The most copies of an entry a list edit adds: past the one battery and one GPU a MacBook has,
-    /// and past the 16 entries each native layer reads at most, so that the fakes' bound (theirs) is reached.
+    /// and past the 16 entries each native layer reads at most, so that the fakes' bound (theirs,
+    /// <see cref="FakePowerSources.ListBound"/>, <see cref="AcceleratorKeys.MaxServices"/>) is reached.
     /// </summary>
     public const int MaxCopies = 64;
-
-    /// <summary>
-    /// 16 entries: the most the native layers list (<c>NativePowerSources.MaxSources</c>,
-    /// <c>IOKit.MaxServices</c>; both are in macOS-only classes, so their values are repeated here),
-    /// and so the most the fakes answer.
-    /// </summary>
-    public const int NativeListBound = 16;
 
     /// <summary>The step of a raw-buffer edit's offset: 4 bytes, the alignment of the fields it lands on.</summary>
     public const int OffsetStep = 4;
@@ -823,73 +819,6 @@ internal sealed class MacMachine
         object[] => "a list",
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "?",
     };
-
-    /// <summary>The power sources and battery entries: what a test or an input sets.</summary>
-    internal sealed class FakePowerSources : IMacPowerSources
-    {
-        /// <summary>The power sources' descriptions.</summary>
-        public List<IReadOnlyDictionary<string, object>> Sources { get; set; } = [];
-
-        /// <summary><c>IOPSGetProvidingPowerSourceType</c>.</summary>
-        public string? ProvidingType { get; set; }
-
-        /// <summary>The <c>AppleSmartBattery</c> entries.</summary>
-        public List<IReadOnlyDictionary<string, object>> SmartBatteries { get; set; } = [];
-
-        /// <summary>Thrown by <see cref="ReadPowerSources"/> when set.</summary>
-        public Exception? SourcesFailure { get; set; }
-
-        /// <summary>Thrown by <see cref="ReadSmartBatteries"/> when set.</summary>
-        public Exception? SmartBatteryFailure { get; set; }
-
-        /// <inheritdoc />
-        /// <remarks>At most <c>NativePowerSources.MaxSources</c> (16), as the native layer lists.</remarks>
-        public MacPowerSourceSnapshot ReadPowerSources() =>
-            SourcesFailure is { } failure ? throw failure : new MacPowerSourceSnapshot([.. Sources.Take(NativeListBound)], ProvidingType);
-
-        /// <inheritdoc />
-        /// <remarks>At most <c>IOKit.MaxServices</c> (16), as the native layer reads.</remarks>
-        public IReadOnlyList<IReadOnlyDictionary<string, object>> ReadSmartBatteries() =>
-            SmartBatteryFailure is { } failure ? throw failure : [.. SmartBatteries.Take(NativeListBound)];
-    }
-
-    /// <summary>Low Power Mode and the thermal state: what an input sets.</summary>
-    internal sealed class FakeProcessInfo : IMacProcessInfo
-    {
-        /// <summary><c>isLowPowerModeEnabled</c>; null where not implemented.</summary>
-        public bool? LowPowerMode { get; set; }
-
-        /// <summary><c>thermalState</c>; null where not implemented.</summary>
-        public long? Thermal { get; set; }
-
-        /// <summary>Thrown by both reads when set.</summary>
-        public Exception? Failure { get; set; }
-
-        /// <inheritdoc />
-        public bool? IsLowPowerModeEnabled() => Failure is { } failure ? throw failure : LowPowerMode;
-
-        /// <inheritdoc />
-        public long? ThermalState() => Failure is { } failure ? throw failure : Thermal;
-    }
-
-    /// <summary>The CPU power status: what an input sets.</summary>
-    internal sealed class FakeCpuPowerStatus : IMacCpuPowerStatus
-    {
-        /// <summary>Whether the Mac is Apple silicon.</summary>
-        public bool AppleSilicon { get; set; }
-
-        /// <summary>What <see cref="Read"/> answers.</summary>
-        public CpuPowerStatus Result { get; set; } = new(null, MacThermalReader.IOReturnNotFound);
-
-        /// <summary>Thrown by <see cref="Read"/> when set.</summary>
-        public Exception? Failure { get; set; }
-
-        /// <inheritdoc />
-        public bool IsAppleSilicon => AppleSilicon;
-
-        /// <inheritdoc />
-        public CpuPowerStatus Read() => Failure is { } failure ? throw failure : Result;
-    }
 
     /// <summary>The registry's accelerators: what an input sets.</summary>
     internal sealed class FakeAccelerators : IMacAcceleratorSource

@@ -489,43 +489,4 @@ public sealed class MacPowerReaderTests
         copy.Remove(key);
         return copy;
     }
-
-    /// <summary>Power sources and battery entries from fixtures; counts the (costly) registry reads.</summary>
-    private sealed class FakePowerSources : IMacPowerSources
-    {
-        public List<IReadOnlyDictionary<string, object>> Sources { get; set; } = [];
-
-        public string? ProvidingType { get; set; }
-
-        public List<IReadOnlyDictionary<string, object>> SmartBatteries { get; set; } = [];
-
-        public Exception? SourcesFailure { get; set; }
-
-        public Exception? SmartBatteryFailure { get; set; }
-
-        public int SmartBatteryReads { get; private set; }
-
-        public MacPowerSourceSnapshot ReadPowerSources() =>
-            SourcesFailure is { } failure ? throw failure : new MacPowerSourceSnapshot(Sources, ProvidingType);
-
-        public IReadOnlyList<IReadOnlyDictionary<string, object>> ReadSmartBatteries()
-        {
-            SmartBatteryReads++;
-            return SmartBatteryFailure is { } failure ? throw failure : SmartBatteries;
-        }
-    }
-}
-
-/// <summary>An <see cref="IMacProcessInfo"/> that answers what a test sets.</summary>
-internal sealed class FakeProcessInfo : IMacProcessInfo
-{
-    public bool? LowPowerMode { get; set; }
-
-    public long? Thermal { get; set; }
-
-    public Exception? Failure { get; set; }
-
-    public bool? IsLowPowerModeEnabled() => Failure is { } failure ? throw failure : LowPowerMode;
-
-    public long? ThermalState() => Failure is { } failure ? throw failure : Thermal;
 }

@@ -173,15 +173,4 @@ public sealed class MacThermalReaderTests
     }
 
     private ThermalFactors Read() => new MacThermalReader(_processInfo, _cpu, _failures, Probe).Read(_time);
-
-    private sealed class FakeCpuPowerStatus : IMacCpuPowerStatus
-    {
-        public bool AppleSilicon { get; set; }
-
-        public CpuPowerStatus Result { get; set; } = new(null, MacThermalReader.IOReturnNotFound);
-
-        public bool IsAppleSilicon => AppleSilicon;
-
-        public CpuPowerStatus Read() => Result;
-    }
 }
