@@ -110,7 +110,9 @@ internal sealed class HerdSpread
     /// fastest step is the first tier, 2 to 4 the second). The classes of machine a mesh mixes differ
     /// by more per request (`mesh-burst-48`'s GPU boxes, desktops and small machines: queue steps
     /// about 0.8, 3.8 and 19 s for the same request), and nodes of one class by their load and
-    /// contention, less. Finer tiers split a class by noise; coarser ones merge classes and sort nothing.
+    /// contention, less. Finer tiers split a class by noise; coarser ones merge classes and sort less
+    /// (8: the burst scenarios' summed total 0.3 % higher; 4: 0.25 %; benchmarks/README.md, "Sorting the
+    /// herd by size").
     /// </summary>
     public const double TierStepRatio = 2;
 
