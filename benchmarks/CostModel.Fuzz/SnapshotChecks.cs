@@ -176,11 +176,6 @@ internal static class SnapshotChecks
         return unknown;
     }
 
-    /// <summary>A machine target's line for the replay modes: whether the input read as the healthy <paramref name="machine"/> reads, and the first readings without a value.</summary>
-    /// <param name="asHealthy">What <see cref="IFuzzTarget.Run"/> returned.</param>
-    /// <param name="unknown">The readings without a value.</param>
-    /// <param name="machine">"machine", "Mac".</param>
-    /// <returns>The line.</returns>
     /// <summary>
     /// The energy left is at most <paramref name="maxOverFull"/> of full when both are known (the
     /// macOS and Windows power readers refuse more).
@@ -198,6 +193,11 @@ internal static class SnapshotChecks
         }
     }
 
+    /// <summary>A machine target's line for the replay modes: whether the input read as the healthy <paramref name="machine"/> reads, and the first readings without a value.</summary>
+    /// <param name="asHealthy">What <see cref="IFuzzTarget.Run"/> returned.</param>
+    /// <param name="unknown">The readings without a value.</param>
+    /// <param name="machine">"machine", "Mac".</param>
+    /// <returns>The line.</returns>
     public static string DescribeMachine(bool asHealthy, IReadOnlyList<string> unknown, string machine) =>
         $"{(asHealthy ? $"read as the healthy {machine} reads" : "some readings Unknown")}; {unknown.Count} reading(s) without a value" +
         (unknown.Count == 0 ? "" : ": " + string.Join("; ", unknown.Take(MaxDescribed)) + (unknown.Count > MaxDescribed ? "; ..." : ""));

@@ -18,7 +18,7 @@ namespace CostModel.Routing;
 /// near-equals then decide, as before. In a large mesh the herd is taken in units of the request's
 /// own weight (<see cref="Weigh"/>), so light requests reach further than heavy ones, and the draw
 /// falls within the speed tier the request's size takes among the router's recent ones
-/// (<see cref="WorkSizes"/>, <see cref="TierStepRatio"/>): large requests to the fast nodes.
+/// (<see cref="WorkSizes"/>, <see cref="TierDoublings"/>): large requests to the fast nodes.
 /// </summary>
 /// <remarks>Thread-safe; allocation-free (the caller lends the work spans).</remarks>
 internal sealed class HerdSpread
@@ -105,18 +105,18 @@ internal sealed class HerdSpread
     public const double MaxWeightRatio = 4;
 
     /// <summary>
-    /// 2: queue steps within this ratio of one another, counted from the fastest candidate's, are
-    /// one speed tier of a sorted draw (<see cref="Draw"/>; binary exponents, so 1 to 2 times the
-    /// fastest step is the first tier, 2 to 4 the second). The classes of machine a mesh mixes differ
-    /// by more per request (`mesh-burst-48`'s GPU boxes, desktops and small machines: queue steps
-    /// about 0.8, 3.8 and 19 s for the same request), and nodes of one class by their load and
-    /// contention, less. Finer tiers split a class by noise; coarser ones merge classes and sort less
-    /// (8: the burst scenarios' summed total 0.3 % higher; 4: 0.25 %; benchmarks/README.md, "Sorting the
-    /// herd by size").
+    /// 1 doubling: how wide a speed tier of a sorted draw is (<see cref="Draw"/>), in doublings of the
+    /// queue step counted from the fastest candidate's: with 1, steps 1 to 2 times the fastest are the
+    /// first tier, 2 to 4 the second (the tier is the binary exponent of the ratio over this). The
+    /// classes of machine a mesh mixes differ by more per request (`mesh-burst-48`'s GPU boxes,
+    /// desktops and small machines: queue steps about 0.8, 3.8 and 19 s for the same request), and
+    /// nodes of one class by their load and contention, less. Finer tiers split a class by noise;
+    /// coarser ones merge classes and sort less (3, a factor of 8: the burst scenarios' summed total
+    /// 0.3 % higher; 2, a factor of 4: 0.25 %; benchmarks/README.md, "Sorting the herd by size").
     /// </summary>
-    public const double TierStepRatio = 2;
+    public const int TierDoublings = 1;
 
-    /// <summary>16: the most speed tiers (<see cref="TierStepRatio"/>); a step over 2^15 times the fastest joins the last.</summary>
+    /// <summary>16: the most speed tiers (<see cref="TierDoublings"/>); a step past the fifteenth tier's (2^15 times the fastest, at one doubling) joins the last.</summary>
     public const int MaxTiers = 16;
 
     /// <summary>
@@ -401,7 +401,7 @@ internal sealed class HerdSpread
     /// expecting little, all drew from the cheapest places); with the quantiles stratified across the
     /// routers (<see cref="HerdStrata"/>) each candidate takes its share of their draws within about
     /// one request. With the request's size place (<see cref="Weigh"/>) the band is cut into speed
-    /// tiers (<see cref="TierStepRatio"/>), fastest first, and both draws fall within the tier where
+    /// tiers (<see cref="TierDoublings"/>), fastest first, and both draws fall within the tier where
     /// that place falls by the tiers' shares: the herd's largest requests, by work, take the fastest
     /// tier's share, its smallest the slowest's (docs/routing.md, "Sorting the herd by size"). Returns
     /// -1 when the herd is below <see cref="MinHerd"/>, or when it all goes to the cheapest.
@@ -572,12 +572,12 @@ internal sealed class HerdSpread
         return t_bands.AsSpan(0, count);
     }
 
-    // A queue step's speed tier: the binary exponent of its ratio to the fastest's (TierStepRatio 2),
+    // A queue step's speed tier: the binary exponent of its ratio to the fastest's over TierDoublings,
     // within MaxTiers; no step (an API endpoint without a queue) is in the fastest. The ratio of a step
     // above the fastest's rounds to 1 or more (even the next double up), a normal number or infinity,
     // whose exponent field less its bias is its floor(log2); the clamp at 0 guards the index all the same.
     private static int TierOf(double step, double fastest, double perFastest) =>
-        step > fastest ? Math.Clamp((int)((BitConverter.DoubleToInt64Bits(step * perFastest) >> 52) & 0x7FF) - 1023, 0, MaxTiers - 1) : 0;
+        step > fastest ? Math.Clamp((((int)((BitConverter.DoubleToInt64Bits(step * perFastest) >> 52) & 0x7FF)) - 1023) / TierDoublings, 0, MaxTiers - 1) : 0;
 
     // The routers other than this one among those that may be placing.
     private static int Others(int routers) => routers > 1 ? routers - 1 : 0;
