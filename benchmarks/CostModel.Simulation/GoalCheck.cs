@@ -131,7 +131,7 @@ internal static class GoalCheck
     }
 
     /// <summary>The hard limit a run broke, in words, or null: battery-floor violations, or a router past the API cap.</summary>
-    private static string? Breach(Scenario scenario, SimulationMetrics m)
+    internal static string? Breach(Scenario scenario, SimulationMetrics m)
     {
         var broken = new List<string>();
         if (m.BatteryFloorViolations > 0)

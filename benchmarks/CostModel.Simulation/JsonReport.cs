@@ -11,7 +11,9 @@ namespace CostModel.Simulation;
 /// the names). The metrics are written from the simulator's own record, so the report cannot drift
 /// from it. A report over several router seeds (<c>--router-seeds</c>) holds every run, per
 /// scenario the scenario seed's router seed first, and each object has a <c>routerSeed</c> after
-/// <c>seed</c>; a plain report has no such field (the same file as before the option).
+/// <c>seed</c>; a plain report has no such field (the same file as before the option). A report over
+/// several scenario seeds (<c>--seeds</c>) holds every run too, per scenario seed after seed, each
+/// object with its own <c>seed</c>.
 /// </summary>
 internal static class JsonReport
 {
@@ -24,13 +26,16 @@ internal static class JsonReport
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
             writer.WriteStartArray();
-            foreach (ScenarioResults s in scenarios)
+            foreach (ScenarioResults scenario in scenarios)
             {
-                bool spread = s.OtherRouterSeeds.Count > 0;
-                WriteRuns(writer, s.Results, spread ? s.Results[0].Seed : null);
-                foreach (RouterSeedResults other in s.OtherRouterSeeds)
+                foreach (ScenarioResults s in (IEnumerable<ScenarioResults>)[scenario, .. scenario.OtherSeeds])
                 {
-                    WriteRuns(writer, other.Results, other.RouterSeed);
+                    bool spread = s.OtherRouterSeeds.Count > 0;
+                    WriteRuns(writer, s.Results, spread ? s.Results[0].Seed : null);
+                    foreach (RouterSeedResults other in s.OtherRouterSeeds)
+                    {
+                        WriteRuns(writer, other.Results, other.RouterSeed);
+                    }
                 }
             }
 

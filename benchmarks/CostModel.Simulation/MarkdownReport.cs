@@ -7,7 +7,8 @@ namespace CostModel.Simulation;
 /// <summary>
 /// The markdown report: per scenario a table (policies x metrics, the one-currency total and its
 /// terms first), costmodel's assumption shares and its goal lines, and over several router seeds a
-/// spread table after them (<see cref="SpreadColumns"/>).
+/// spread table after them (<see cref="SpreadColumns"/>), and over several scenario seeds a section
+/// across them (<see cref="SeedSummary"/>).
 /// </summary>
 internal static class MarkdownReport
 {
@@ -63,6 +64,11 @@ internal static class MarkdownReport
             if (s.OtherRouterSeeds.Count > 0)
             {
                 AppendSpread(md, s);
+            }
+
+            if (s.OtherSeeds.Count > 0)
+            {
+                md.Append(SeedSummary.Write([s, .. s.OtherSeeds]));
             }
 
             md.Append('\n');

@@ -27,6 +27,15 @@ internal sealed record ReportOptions
     /// </summary>
     public const int MaxRouterSeeds = 32;
 
+    /// <summary>1 scenario seed, <see cref="Seed"/> itself: the report of a plain run.</summary>
+    public const int DefaultSeeds = 1;
+
+    /// <summary>
+    /// At most 32 scenario seeds, for the reason of <see cref="MaxRouterSeeds"/>: every one reruns
+    /// every scenario and policy, and 32 give a mean difference to about a sixth of one seed's spread.
+    /// </summary>
+    public const int MaxSeeds = 32;
+
     /// <summary>Scenario names, file paths or <c>all</c>.</summary>
     public required IReadOnlyList<string> Scenarios { get; init; }
 
@@ -35,6 +44,13 @@ internal sealed record ReportOptions
 
     /// <summary>The seed.</summary>
     public int Seed { get; init; }
+
+    /// <summary>
+    /// How many scenario seeds each scenario and policy runs with (<see cref="ReportRunner.Seeds"/>):
+    /// the first is <see cref="Seed"/>, the report's tables and goals; more add a section across the
+    /// seeds (<see cref="SeedSummary"/>).
+    /// </summary>
+    public int SeedCount { get; init; } = DefaultSeeds;
 
     /// <summary>
     /// How many router seeds each scenario and policy runs with (<see cref="ReportRunner.RouterSeeds"/>):
@@ -83,6 +99,13 @@ internal sealed record ReportOptions
         });
         policy.CompletionSources.Add([.. RoutingPolicies.Ids]);
         Option<int> seed = CommandLineOptions.Integer("--seed", "N", "the seed", defaultValue: 1);
+        Option<int> seeds = CommandLineOptions.Integer(
+            "--seeds",
+            "N",
+            "run each scenario and policy with N seeds (the seed and the N - 1 after it), each its own workload, truth and draws; the tables and goals stay the first seed's, a section across the seeds follows each scenario (mean, min to max; each goal's count of seeds met; costmodel's total against the best baseline's, with a 95 % interval)",
+            min: 1,
+            max: MaxSeeds,
+            defaultValue: DefaultSeeds);
         Option<int> routerSeeds = CommandLineOptions.Integer(
             "--router-seeds",
             "N",
@@ -98,7 +121,7 @@ internal sealed record ReportOptions
             "resident memory above which the runner collects and compacts its heap (a soft limit: it slows a larger run, never stops it); 0 for none",
             min: 0,
             defaultValue: MemoryBudget.DefaultMebibytes);
-        var command = new RootCommand(Description) { scenario, policy, seed, routerSeeds, outDirectory, json, memoryBudget };
+        var command = new RootCommand(Description) { scenario, policy, seed, seeds, routerSeeds, outDirectory, json, memoryBudget };
 
         if (CommandLineOptions.Parse(command, args, out exitCode, output, error) is not { } parsed)
         {
@@ -112,6 +135,7 @@ internal sealed record ReportOptions
             // Always in RoutingPolicies.Ids order, whatever order they were named in.
             Policies = wanted is null ? RoutingPolicies.Ids : [.. RoutingPolicies.Ids.Where(wanted.Contains)],
             Seed = parsed.GetValue(seed),
+            SeedCount = parsed.GetValue(seeds),
             RouterSeedCount = parsed.GetValue(routerSeeds),
             OutDirectory = parsed.GetRequiredValue(outDirectory),
             JsonPath = parsed.GetValue(json),

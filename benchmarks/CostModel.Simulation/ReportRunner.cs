@@ -17,6 +17,12 @@ internal sealed record ScenarioResults(Scenario Scenario, IReadOnlyList<Simulati
     /// </summary>
     public IReadOnlyList<RouterSeedResults> OtherRouterSeeds { get; init; } = [];
 
+    /// <summary>
+    /// The same scenario at the other scenario seeds (<c>--seeds</c>), in their order, each with its
+    /// own router seeds; empty for a plain report.
+    /// </summary>
+    public IReadOnlyList<ScenarioResults> OtherSeeds { get; init; } = [];
+
     /// <summary>The result of a policy, or null when it was not run.</summary>
     /// <param name="policy">The policy id.</param>
     /// <returns>The result or null.</returns>
@@ -60,7 +66,7 @@ internal static class ReportRunner
         IReadOnlyList<ScenarioResults> results;
         using (MemoryBudget? budget = MemoryBudget.Start(options.MemoryBudgetMebibytes, TimeProvider.System))
         {
-            results = Simulate(scenarios, options.Policies, options.Seed, RouterSeeds(options.Seed, options.RouterSeedCount));
+            results = Simulate(scenarios, options.Policies, Seeds(options.Seed, options.SeedCount), options.RouterSeedCount);
             if (budget is { Collections: > 0 })
             {
                 // The error stream, as the collector's summary: the report stays the same for a seed.
@@ -90,7 +96,7 @@ internal static class ReportRunner
 
         TimeSpan total = clock.Elapsed;
         string markdown = MarkdownReport.Write(results, options.Seed)
-            + string.Create(CultureInfo.InvariantCulture, $"Wall time: {total.TotalSeconds:0.0} s ({simulated.TotalSeconds:0.0} s simulating {results.Sum(r => r.Results.Count * (1 + r.OtherRouterSeeds.Count))} runs on {Environment.ProcessorCount} cores, the rest charts and files).\n");
+            + string.Create(CultureInfo.InvariantCulture, $"Wall time: {total.TotalSeconds:0.0} s ({simulated.TotalSeconds:0.0} s simulating {results.Sum(r => r.Results.Count * (1 + r.OtherSeeds.Count) * (1 + r.OtherRouterSeeds.Count))} runs on {Environment.ProcessorCount} cores, the rest charts and files).\n");
         File.WriteAllText(Path.Combine(options.OutDirectory, "report.md"), markdown);
         output.Write(markdown);
         output.WriteLine();
@@ -115,6 +121,13 @@ internal static class ReportRunner
     /// <returns>The router seeds, <paramref name="seed"/> first.</returns>
     internal static int[] RouterSeeds(int seed, int count) =>
         [.. Enumerable.Range(0, count).Select(k => unchecked(seed + (k * RouterSeedStride)))];
+
+    /// <summary>The scenario seeds of a report: the seed and the <paramref name="count"/> - 1 after it.</summary>
+    /// <param name="seed">The first seed.</param>
+    /// <param name="count">How many (at least 1).</param>
+    /// <returns>The seeds, <paramref name="seed"/> first.</returns>
+    internal static int[] Seeds(int seed, int count) =>
+        [.. Enumerable.Range(0, count).Select(k => unchecked(seed + k))];
 
     /// <summary>
     /// The built-in scenarios left out of <c>all</c>, named one by one instead: the larger meshes of
@@ -171,22 +184,28 @@ internal static class ReportRunner
         return scenarios;
     }
 
-    private static ScenarioResults[] Simulate(List<(string Name, Func<Scenario> Create)> scenarios, IReadOnlyList<string> policies, int seed, int[] routerSeeds)
+    private static ScenarioResults[] Simulate(List<(string Name, Func<Scenario> Create)> scenarios, IReadOnlyList<string> policies, int[] seeds, int routerSeedCount)
     {
+        int[][] routerSeeds = [.. seeds.Select(seed => RouterSeeds(seed, routerSeedCount))];
         var jobs = (
             from s in Enumerable.Range(0, scenarios.Count)
-            from r in Enumerable.Range(0, routerSeeds.Length)
+            from k in Enumerable.Range(0, seeds.Length)
+            from r in Enumerable.Range(0, routerSeedCount)
             from p in Enumerable.Range(0, policies.Count)
-            select (s, r, p)).ToArray();
-        var results = new SimulationResult[scenarios.Count, routerSeeds.Length, policies.Count];
+            select (s, k, r, p)).ToArray();
+        var results = new SimulationResult[scenarios.Count, seeds.Length, routerSeedCount, policies.Count];
         Parallel.ForEach(
             jobs,
             new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            job => results[job.s, job.r, job.p] = MeshSimulator.Run(scenarios[job.s].Create(), policies[job.p], seed, routerSeeds[job.r]));
-        SimulationResult[] Row(int s, int r) => [.. Enumerable.Range(0, policies.Count).Select(p => results[s, r, p])];
-        return [.. Enumerable.Range(0, scenarios.Count).Select(s => new ScenarioResults(scenarios[s].Create(), Row(s, 0))
+            job => results[job.s, job.k, job.r, job.p] = MeshSimulator.Run(scenarios[job.s].Create(), policies[job.p], seeds[job.k], routerSeeds[job.k][job.r]));
+        SimulationResult[] Row(int s, int k, int r) => [.. Enumerable.Range(0, policies.Count).Select(p => results[s, k, r, p])];
+        ScenarioResults AtSeed(int s, int k) => new(scenarios[s].Create(), Row(s, k, 0))
         {
-            OtherRouterSeeds = [.. Enumerable.Range(1, routerSeeds.Length - 1).Select(r => new RouterSeedResults(routerSeeds[r], Row(s, r)))],
+            OtherRouterSeeds = [.. Enumerable.Range(1, routerSeedCount - 1).Select(r => new RouterSeedResults(routerSeeds[k][r], Row(s, k, r)))],
+        };
+        return [.. Enumerable.Range(0, scenarios.Count).Select(s => AtSeed(s, 0) with
+        {
+            OtherSeeds = [.. Enumerable.Range(1, seeds.Length - 1).Select(k => AtSeed(s, k))],
         })];
     }
 }

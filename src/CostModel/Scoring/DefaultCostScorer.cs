@@ -20,6 +20,9 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     internal const double TokensPerMillion = 1e6;
     private const double HalfChargePercent = 50;
 
+    /// <summary>100: a battery's percentages per whole (a rate over the full capacity, as a percentage).</summary>
+    private const double PercentPerWhole = 100;
+
     private readonly BandwidthEstimator _bandwidth;
 
     // The options are read once per change, not per score (IOptionsMonitor.CurrentValue costs a
@@ -480,11 +483,21 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         }
 
         // How fast the charge falls, percent per hour (0: not falling, or not known to).
-        double drain = fresh.Check(f.Trends.BatteryPercentPerHour, o.PowerMaxAge) ? Math.Max(0, -f.Trends.BatteryPercentPerHour.RawValue) : 0;
+        bool trendKnown = fresh.Check(f.Trends.BatteryPercentPerHour, o.PowerMaxAge);
+        double drain = trendKnown ? Math.Max(0, -f.Trends.BatteryPercentPerHour.RawValue) : 0;
 
         // Only a measured charge refuses work: an assumed one prices it. A falling one is judged where
-        // it will be a look-ahead from now: work started now runs on after this reading.
-        belowReserve = percentKnown && (percent <= floor || (drain > 0 && ReachesFloor(p.BatteryPercent, drain, floor, ref fresh, o)));
+        // it will be a look-ahead from now: work started now runs on after this reading. Until the
+        // trend is known (its window fills a minute or more after an unplug) the charge is judged
+        // along the discharge rate, read at once, over a shorter look-ahead: the reading's age and
+        // the gauge's jitter, not the work's run (ScoringDefaults.BatteryReserveRateLookAhead). The
+        // price's drain factor below waits for the trend (the rate taken for the price too priced a
+        // laptop's last points at the cap from the unplug on: benchmarks/README.md, "The reserve
+        // before the trend").
+        belowReserve = percentKnown && (percent <= floor || (trendKnown
+            ? drain > 0 && ReachesFloor(p.BatteryPercent, drain, floor, o.BatteryReserveLookAhead, ref fresh)
+            : DischargePercentPerHour(p, ref fresh, o) is > 0 and double rateDrain
+                && ReachesFloor(p.BatteryPercent, rateDrain, floor, Min(o.BatteryReserveLookAhead, ScoringDefaults.BatteryReserveRateLookAhead), ref fresh)));
 
         // Draining faster than the reference pace raises scarcity in proportion.
         double drainFactor = 1;
@@ -500,21 +513,21 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     /// <summary>
     /// Whether <paramref name="charge"/>, above the floor when observed and falling since at
     /// <paramref name="drainPercentPerHour"/> (the charge's trend, <see cref="TrendFactors.BatteryPercentPerHour"/>,
-    /// Unknown until its window has filled, and then nothing is looked ahead to), is at or below
-    /// <paramref name="floor"/> a <see cref="ScoringOptions.BatteryReserveLookAhead"/> from now. When it
-    /// is not yet, the terms hold only until the instant it will be (<see cref="Freshness.Until"/>).
+    /// or until its window has filled the discharge rate over the full capacity), is at or below
+    /// <paramref name="floor"/> <paramref name="lookAhead"/> from now. When it is not yet, the terms
+    /// hold only until the instant it will be (<see cref="Freshness.Until"/>).
     /// </summary>
-    private static bool ReachesFloor(in Reading<double> charge, double drainPercentPerHour, double floor, ref Freshness fresh, ScoringOptions o)
+    private static bool ReachesFloor(in Reading<double> charge, double drainPercentPerHour, double floor, TimeSpan lookAhead, ref Freshness fresh)
     {
         long observed = charge.ObservedUtcTicks;
-        if (observed == 0 || o.BatteryReserveLookAhead <= TimeSpan.Zero)
+        if (observed == 0 || lookAhead <= TimeSpan.Zero)
         {
             return false;
         }
 
         // Refused from this long after the observation (ticks; kept apart from the instant, whose
         // magnitude a double would round to 128 ticks).
-        double refusedAfter = ((charge.RawValue - floor) / drainPercentPerHour * TimeSpan.TicksPerHour) - o.BatteryReserveLookAhead.Ticks;
+        double refusedAfter = ((charge.RawValue - floor) / drainPercentPerHour * TimeSpan.TicksPerHour) - lookAhead.Ticks;
         if (fresh.NowUtcTicks - observed >= refusedAfter)
         {
             return true;
@@ -523,6 +536,29 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         fresh.Until(refusedAfter >= long.MaxValue - observed ? long.MaxValue : observed + (long)Math.Ceiling(refusedAfter) - 1);
         return false;
     }
+
+    /// <summary>
+    /// How fast a discharging battery's charge falls by its rate, percent of the full capacity per
+    /// hour (<see cref="PowerFactors.BatteryRateWatts"/> over <see cref="PowerFactors.FullWattHours"/>,
+    /// or over <see cref="ScoringDefaults.BatteryFullWattHoursPrior"/> where the capacity is not known,
+    /// as in a peer's gossiped state); 0 when the battery is not known to discharge or its rate is not known.
+    /// </summary>
+    private static double DischargePercentPerHour(PowerFactors p, ref Freshness fresh, ScoringOptions o)
+    {
+        bool discharging = (fresh.Check(p.ChargeState, o.PowerMaxAge) && p.ChargeState.RawValue == ChargeState.Discharging)
+            || (fresh.Check(p.Source, o.PowerMaxAge) && p.Source.RawValue == PowerSource.Battery);
+        if (!discharging || !fresh.Check(p.BatteryRateWatts, o.PowerMaxAge))
+        {
+            return 0;
+        }
+
+        double full = fresh.Check(p.FullWattHours, o.PowerMaxAge) && p.FullWattHours.RawValue > 0
+            ? p.FullWattHours.RawValue
+            : ScoringDefaults.BatteryFullWattHoursPrior;
+        return p.BatteryRateWatts.RawValue / full * PercentPerWhole;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static bool IsCharging(PowerFactors p, ref Freshness fresh, ScoringOptions o) =>
         fresh.Check(p.ChargeState, o.PowerMaxAge) && p.ChargeState.RawValue == ChargeState.Charging;

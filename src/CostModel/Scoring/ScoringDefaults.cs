@@ -68,6 +68,29 @@ public static class ScoringDefaults
     /// </summary>
     public static readonly TimeSpan BatteryReserveLookAhead = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// 40 Wh: the full capacity a discharging battery's rate is taken over, for the reserve
+    /// look-ahead only, where the capacity is not known (gossip carries the rate, not the capacity)
+    /// and the charge's trend not yet (its window fills minutes after an unplug). A small laptop's
+    /// battery: 13- and 14-inch laptops carry some 40 to 60 Wh (a 2020 MacBook Air 49.9 Wh, a Dell XPS
+    /// 13 52 Wh), larger ones up to the 100 Wh airlines allow; a smaller guess drains faster and judges
+    /// the floor earlier, the safe side for a floor.
+    /// </summary>
+    public static readonly double BatteryFullWattHoursPrior = 40;
+
+    /// <summary>
+    /// 5 s: how far ahead a draining battery's charge is judged against its reserve floor while its
+    /// trend is not known yet (the first minute or more after an unplug), along the discharge rate
+    /// (<see cref="BatteryFullWattHoursPrior"/>); at most <see cref="ScoringOptions.BatteryReserveLookAhead"/>.
+    /// Enough to cover the reading's age and the gauge's jitter (a reading half a second to two
+    /// seconds old, 0.05 point above the truth, at 15 to 40 W over 40 Wh: 0.04 to 0.06 point in
+    /// 5 s); the work's own run is left to the trend's look-ahead, because a momentary rate over a
+    /// capacity guessed small drains fast, and 30 s of it shut a just-unplugged laptop out a whole
+    /// point above its floor (laptop-unplugged at seeds 1 to 9: 1.03x the oracle's total with 5 s,
+    /// 1.09x with 30 s; benchmarks/README.md, "The reserve before the trend").
+    /// </summary>
+    public static readonly TimeSpan BatteryReserveRateLookAhead = TimeSpan.FromSeconds(5);
+
     /// <summary>10 %: the battery reserve floor below which non-urgent work is refused (Windows' default low-battery level is 10 %; macOS warns at 10 %).</summary>
     public static readonly double BatteryReserveFloorPercent = 10;
 
