@@ -12,7 +12,8 @@ namespace CostModel.Simulation;
 /// per goal how many seeds met it and which missed; and costmodel's total against the baseline with
 /// the lowest mean: the mean of the per-seed differences with its 95 % interval (Student's t over the
 /// seeds; the differences are paired by seed, since a seed's workload moves every policy's total
-/// alike, which is what makes a small difference visible at all).
+/// alike, which is what makes a small difference visible at all); and the totals and flaps summed
+/// over the seeds against the oracle's.
 /// </summary>
 internal static class SeedSummary
 {
@@ -76,6 +77,11 @@ internal static class SeedSummary
         if (AgainstOracle(seeds) is { } oracle)
         {
             md.Append(F($"- {oracle}\n"));
+        }
+
+        if (FlapsAgainstOracle(seeds) is { } flaps)
+        {
+            md.Append(F($"- {flaps}\n"));
         }
 
         return md.ToString();
@@ -194,6 +200,24 @@ internal static class SeedSummary
         double[] ratios = [.. seeds.Select(s => s.Results[ours].Metrics.TotalDollars / s.Results[oracle].Metrics.TotalDollars)];
         double summed = seeds.Sum(s => s.Results[ours].Metrics.TotalDollars) / seeds.Sum(s => s.Results[oracle].Metrics.TotalDollars);
         return F($"costmodel's total over the seeds {summed:0.00}x the oracle's ({ratios.Min():0.00} to {ratios.Max():0.00}x seed by seed)");
+    }
+
+    // The flaps summed over the seeds against the oracle's: a count of a few a seed is a coin toss
+    // seed by seed, the sum is not.
+    private static string? FlapsAgainstOracle(IReadOnlyList<ScenarioResults> seeds)
+    {
+        int ours = IndexOf(seeds[0], RoutingPolicies.CostModel);
+        int oracle = IndexOf(seeds[0], RoutingPolicies.Oracle);
+        if (ours < 0 || oracle < 0 || seeds.All(s => s.Results[ours].Metrics.AffinityFollowUps == 0))
+        {
+            return null;
+        }
+
+        int flaps = seeds.Sum(s => s.Results[ours].Metrics.RouteFlaps);
+        int justified = seeds.Sum(s => s.Results[ours].Metrics.JustifiedRouteFlaps);
+        int theirs = seeds.Sum(s => s.Results[oracle].Metrics.RouteFlaps);
+        int followUps = seeds.Sum(s => s.Results[ours].Metrics.AffinityFollowUps);
+        return F($"costmodel's flaps over the seeds {flaps} of {followUps} follow-ups ({justified} of them off a holder the truth made dear) against the oracle's {theirs}");
     }
 
     private static int IndexOf(ScenarioResults s, string policy)
