@@ -111,7 +111,7 @@ internal static class SeedSummary
     /// <summary>
     /// Student's t at 0.975 for <paramref name="degreesOfFreedom"/>: the NIST table up to 30, above
     /// it the Cornish-Fisher expansion t = z + (z^3 + z) / 4v + (5z^5 + 16z^3 + 3z) / 96v^2
-    /// (Abramowitz and Stegun 26.7.5; at 30 it gives 2.0423 against the table's 2.042, and it closes
+    /// (Abramowitz and Stegun 26.7.5; at 30 it gives 2.0422 against the table's 2.042, and it closes
     /// on the normal's 1.96 from above).
     /// </summary>
     /// <param name="degreesOfFreedom">The degrees of freedom, at least 1.</param>
@@ -131,7 +131,7 @@ internal static class SeedSummary
         return z + ((z3 + z) / (4 * v)) + (((5 * z5) + (16 * z3) + (3 * z)) / (96 * v * v));
     }
 
-    // "met at 4 of 9 seeds (missed at 1, 2, 3, 5, 6)", with the seeds where it did not apply.
+    // "met at 6 of 9 seeds (missed at 1, 4, 6)", with the seeds where it did not apply.
     private static string Count(IReadOnlyList<GoalResult> verdicts, IReadOnlyList<ScenarioResults> seeds)
     {
         int Seed(int i) => seeds[i].Results[0].Seed;
