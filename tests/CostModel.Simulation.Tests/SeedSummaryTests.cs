@@ -82,6 +82,25 @@ public sealed class SeedSummaryTests : IDisposable
         Assert.Contains("costmodel's total over the seeds 11.00x the oracle's (9.00 to 13.00x seed by seed)", mixed, StringComparison.Ordinal);
 
         Assert.Throws<ArgumentException>(() => SeedSummary.Write([Seed(1, 10, 11)]));
+
+        // No conversations: no flap line.
+        Assert.DoesNotContain("flaps over the seeds", mixed, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Flaps_are_summed_over_the_seeds_against_the_oracle_s()
+    {
+        Scenario scenario = Scenario.BuiltIn("near-equal-nodes");
+        SimulationResult Flapping(int seed, string policy, int flaps, int justified) => Result(seed, policy, 10) with
+        {
+            Metrics = new SimulationMetrics { TotalDollars = 10, AffinityFollowUps = 30, RouteFlaps = flaps, JustifiedRouteFlaps = justified },
+        };
+        ScenarioResults Seed(int seed, int ours, int justified, int oracle) => new(scenario, [Flapping(seed, "costmodel", ours, justified), Flapping(seed, "oracle", oracle, oracle)]);
+
+        // 1 against 0 misses the goal at seed 1; over the three seeds 4 against 6.
+        string text = SeedSummary.Write([Seed(1, 1, 1, 0), Seed(2, 2, 1, 3), Seed(3, 1, 0, 3)]);
+        Assert.Contains("route flaps no more than the oracle's + 10 %: met at 2 of 3 seeds (**missed at 1**)", text, StringComparison.Ordinal);
+        Assert.Contains("- costmodel's flaps over the seeds 4 of 90 follow-ups (2 of them off a holder the truth made dear) against the oracle's 6\n", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -541,7 +541,10 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
     /// How fast a discharging battery's charge falls by its rate, percent of the full capacity per
     /// hour (<see cref="PowerFactors.BatteryRateWatts"/> over <see cref="PowerFactors.FullWattHours"/>,
     /// or over <see cref="ScoringDefaults.BatteryFullWattHoursPrior"/> where the capacity is not known,
-    /// as in a peer's gossiped state); 0 when the battery is not known to discharge or its rate is not known.
+    /// as in a peer's gossiped state), at most <see cref="TrendFactors.MaxPercentPerHour"/> (what a
+    /// trend can read: a broken gauge's tiny capacity under a large rate refuses work at most 5 points
+    /// above the floor, 1 % a second for the 5 s); 0 when the battery is not known to discharge or its
+    /// rate is not known.
     /// </summary>
     private static double DischargePercentPerHour(PowerFactors p, ref Freshness fresh, ScoringOptions o)
     {
@@ -555,7 +558,7 @@ internal sealed class DefaultCostScorer : ICostScorer, IDisposable
         double full = fresh.Check(p.FullWattHours, o.PowerMaxAge) && p.FullWattHours.RawValue > 0
             ? p.FullWattHours.RawValue
             : ScoringDefaults.BatteryFullWattHoursPrior;
-        return p.BatteryRateWatts.RawValue / full * PercentPerWhole;
+        return Math.Min(TrendFactors.MaxPercentPerHour, p.BatteryRateWatts.RawValue / full * PercentPerWhole);
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

@@ -111,6 +111,11 @@ public sealed class ReserveLookAheadTests : IDisposable
 
         // A capacity of 0 (a broken gauge) is no capacity: the prior too, not a division by zero.
         Assert.Equal(CostExclusion.BelowBatteryReserve, _f.Score(ScorerFixture.Node("l", Collecting(10.2, Watts(60), Wh(0))), Normal).Exclusion);
+
+        // A broken gauge's tiny capacity under a large rate: the drain is at most what a trend can
+        // read (3,600 %/h, 5 points in 5 s), so a battery at 20 % still takes work, one at 14.9 % not.
+        Assert.Equal(CostExclusion.None, _f.Score(ScorerFixture.Node("l", Collecting(20, Watts(9_000), Wh(0.01))), Normal).Exclusion);
+        Assert.Equal(CostExclusion.BelowBatteryReserve, _f.Score(ScorerFixture.Node("l", Collecting(14.9, Watts(9_000), Wh(0.01))), Normal).Exclusion);
     }
 
     [Fact]
