@@ -70,13 +70,22 @@ internal sealed class MachineRig : IDisposable
         Time.Advance(setupGap);
     }
 
-    /// <summary>Moves the clock one <see cref="Interval"/> and collects once, checked by <see cref="SnapshotChecks.Collect"/>.</summary>
+    /// <summary>Moves the clock one <see cref="Interval"/> (no timer callback may throw) and collects once, checked by <see cref="SnapshotChecks.Collect"/>.</summary>
     /// <param name="context">What the input changed, for the messages.</param>
     /// <returns>The snapshot.</returns>
     /// <exception cref="InvariantViolationException">An invariant was broken.</exception>
     public NodeCostFactors Collect(Func<string> context)
     {
-        Time.Advance(Interval);
+        try
+        {
+            Time.Advance(Interval);
+        }
+        catch (Exception ex)
+        {
+            // A probe's timer (the Windows GPU probe samples PDH on one) runs on a thread-pool thread on a live machine, where an exception ends the process.
+            throw new InvariantViolationException($"A timer callback threw. {context()}", ex);
+        }
+
         LastUnknown = SnapshotChecks.Collect(_collector, _probeExceptions, Time.GetUtcNow, context, out NodeCostFactors snapshot);
         return snapshot;
     }

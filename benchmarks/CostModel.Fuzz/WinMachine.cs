@@ -25,8 +25,10 @@ namespace CostModel.Fuzz;
 /// desktop session's process is in none); the IPv4 route through a Wi-Fi interface (index 12,
 /// <c>IF_TYPE_IEEE80211</c> 71, up, 866.7 Mbit/s, Wi-Fi 5 at 80 MHz), no IPv6 route
 /// (ERROR_NETWORK_UNREACHABLE, as the network tests' fake), and an unrestricted connection
-/// (NLM_CONNECTION_COST_UNRESTRICTED). The structures' layouts are Microsoft's (winbase.h, winnt.h,
-/// powerbase.h, netioapi.h), as the seams declare them.
+/// (NLM_CONNECTION_COST_UNRESTRICTED); and an Intel and an NVIDIA GPU beside the Basic Render Driver,
+/// read through PDH, DXGI and NVML (WinMachine.Gpu.cs). The structures' layouts are Microsoft's
+/// (winbase.h, winnt.h, powerbase.h, netioapi.h, dxgi.h, pdh.h) and NVIDIA's (nvml.h), as the seams
+/// declare them, or the fake's where a call answers more than one structure.
 /// </para>
 /// <para>
 /// An input is a run of segments of <see cref="SegmentHeaderBytes"/> bytes and a payload: the call
@@ -40,7 +42,7 @@ namespace CostModel.Fuzz;
 /// an input set, as a live machine's do.
 /// </para>
 /// </remarks>
-internal sealed class WinMachine
+internal sealed partial class WinMachine
 {
     /// <summary>The bytes before a segment's payload: call, mode, offset, payload length.</summary>
     public const int SegmentHeaderBytes = 4;
@@ -147,6 +149,7 @@ internal sealed class WinMachine
         Set(WinCall.BestInterface, new Routes(0, WifiIndex, ErrorNetworkUnreachable, 0));
         _answers[(int)WinCall.InterfaceRow] = new Answer(MemoryMarshal.AsBytes(new Span<MibIfRow2>(ref row)).ToArray(), Counter: false);
         Set(WinCall.ConnectionCost, new CostAnswer(0, 0, CostUnrestricted));
+        BuildGpu();
 
         Power = new PowerApi(this);
         ProcessorPower = new ProcessorApi(this);
@@ -203,6 +206,27 @@ internal sealed class WinMachine
 
         /// <summary>The Network List Manager: <see cref="CostAnswer"/>, the HRESULTs of creation and <c>GetCost</c> and the cost flags.</summary>
         ConnectionCost,
+
+        /// <summary>DXGI's adapter list: <see cref="DxgiAnswer"/> (a failure is <c>CreateDXGIFactory1</c>'s HRESULT); read when the GPU probe starts and every 30 s.</summary>
+        GpuAdapters,
+
+        /// <summary>PDH's query: <see cref="PdhOpenAnswer"/> (a failure is <c>PdhOpenQueryW</c>'s status); read when the GPU probe starts.</summary>
+        PdhOpen,
+
+        /// <summary><c>PdhCollectQueryData</c>: a 32-bit PDH status (a failure is the status); each second, on the GPU probe's timer.</summary>
+        PdhCollect,
+
+        /// <summary><c>PdhGetFormattedCounterArrayW</c> for <c>\GPU Engine(*)\Utilization Percentage</c>: <see cref="PdhArrayAnswer"/> (a failure is the call's status).</summary>
+        PdhEngines,
+
+        /// <summary><c>PdhGetFormattedCounterArrayW</c> for <c>\GPU Adapter Memory(*)\Dedicated Usage</c>: <see cref="PdhArrayAnswer"/> (a failure is the call's status).</summary>
+        PdhMemory,
+
+        /// <summary>NVML's load and device list: <see cref="NvmlDevicesAnswer"/> (a failure is <c>nvmlInit_v2</c>'s code); read when the GPU probe starts and when it lists again.</summary>
+        NvmlDevices,
+
+        /// <summary>NVML's readings of each device: <see cref="NvmlReadingsAnswer"/> (a failure is every call's code); each collection.</summary>
+        NvmlReadings,
     }
 
     /// <summary>The number of <see cref="WinCall"/> values: a segment's first byte is taken modulo it.</summary>
@@ -279,6 +303,8 @@ internal sealed class WinMachine
                     break;
             }
         }
+
+        ConfigureGpu();
     }
 
     /// <summary>What the last input changed, for a violation's message.</summary>

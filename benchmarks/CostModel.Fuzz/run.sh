@@ -16,7 +16,7 @@
 # receive path (GossipReceiverTarget.cs), a machine's /proc and /sys under the probes
 # (LinuxMachineTarget.cs), the JSON readers (JsonTarget.cs), or a Mac's answers under the macOS
 # probes (MacMachineTarget.cs, on any OS), or a Windows laptop's Win32 answers under the Windows probes
-# (WinMachineTarget.cs, on any OS); COSTMODEL_FUZZ_MACHINE (laptop or docker-v1; default laptop) saying which
+# (WinMachineTarget.cs, on any OS; its GPUs' PDH, DXGI and NVML answers included); COSTMODEL_FUZZ_MACHINE (laptop or docker-v1; default laptop) saying which
 # machine (LinuxMachine.cs). COSTMODEL_FUZZ_MESH (open, signed or encrypted; default open) is the
 # receiver's mesh: in a keyed one every wrapped input is sealed with the mesh's key (FuzzMesh.cs).
 # FUZZ_WORK (default artifacts/fuzz, artifacts/fuzz-signed, artifacts/fuzz-encrypted,

@@ -5,8 +5,6 @@ using CostModel.Telemetry;
 
 namespace CostModel.Platforms.Tests.Gpu;
 
-/// <summary>Records every reported failure.</summary>
-
 /// <summary>One GPU as the fake NVML reports it: each call's real return code and value.</summary>
 internal sealed class FakeNvmlGpu
 {
@@ -43,6 +41,9 @@ internal sealed class FakeNvml : INvmlApi
 
     public NvmlReturn CountResult { get; set; } = NvmlReturn.Success;
 
+    /// <summary>When set, the count <c>nvmlDeviceGetCount_v2</c> answers instead of the GPUs listed (a driver that lies; the handles past the list answer NVML_ERROR_INVALID_ARGUMENT).</summary>
+    public uint? ReportedCount { get; set; }
+
     public int InitCalls => _initCalls;
 
     public int ShutdownCalls => _shutdownCalls;
@@ -61,7 +62,7 @@ internal sealed class FakeNvml : INvmlApi
 
     public NvmlReturn DeviceGetCount(out uint count)
     {
-        count = CountResult == NvmlReturn.Success ? (uint)Gpus.Count : 0;
+        count = CountResult == NvmlReturn.Success ? ReportedCount ?? (uint)Gpus.Count : 0;
         return CountResult;
     }
 

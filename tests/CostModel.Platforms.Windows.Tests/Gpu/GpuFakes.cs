@@ -64,7 +64,7 @@ internal sealed class FakePdh : IPdhApi
 
     public uint AddEnglishCounter(nint query, string path, out nint counter)
     {
-        Assert.Equal(Query, query);
+        ExpectQuery(query);
         uint status = AddStatus.GetValueOrDefault(path, PdhStatus.Success);
         counter = status != PdhStatus.Success ? 0
             : path == GpuPdhSampler.EngineCounterPath ? EngineCounter
@@ -75,14 +75,18 @@ internal sealed class FakePdh : IPdhApi
 
     public uint CollectQueryData(nint query)
     {
-        Assert.Equal(Query, query);
+        ExpectQuery(query);
         CollectCalls++;
         return CollectStatuses.Count > 0 ? CollectStatuses.Dequeue() : PdhStatus.Success;
     }
 
     public uint GetFormattedCounterArray(nint counter, uint format, ref uint bufferSize, out uint itemCount, nint buffer)
     {
-        Assert.Equal(PdhStatus.FormatDouble | PdhStatus.FormatNoCap100, format);
+        if (format != (PdhStatus.FormatDouble | PdhStatus.FormatNoCap100))
+        {
+            throw new InvalidOperationException($"the sampler asked for format 0x{format:X8}, not PDH_FMT_DOUBLE | PDH_FMT_NOCAP100");
+        }
+
         BufferSizesSeen.Add(bufferSize);
         itemCount = 0;
         if (counter == EngineCounter && EngineArrayStatus is { } forced)
@@ -125,9 +129,21 @@ internal sealed class FakePdh : IPdhApi
 
     public uint CloseQuery(nint query)
     {
-        Assert.Equal(Query, query);
+        ExpectQuery(query);
         CloseCalls++;
         return PdhStatus.Success;
+    }
+
+    /// <summary>
+    /// Fails the caller (a test, or the fuzzer, which links this file: hence no xunit here) when the
+    /// sampler uses a query handle this PDH never gave out.
+    /// </summary>
+    private static void ExpectQuery(nint query)
+    {
+        if (query != Query)
+        {
+            throw new InvalidOperationException($"the sampler used query handle 0x{query:X}, not the 0x{Query:X} PdhOpenQueryW gave out");
+        }
     }
 
     /// <summary>A GPU Engine instance name as Windows writes it.</summary>

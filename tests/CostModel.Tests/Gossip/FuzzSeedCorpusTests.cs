@@ -18,8 +18,8 @@ namespace CostModel.Tests.Gossip;
 /// probes over hostile kernel files (each seed must run on a fresh machine tree without breaking an
 /// invariant), the JSON readers (each seed must be taken), the macOS probes over a Mac's hostile
 /// answers (each seed must run on a fresh Mac without breaking an invariant; on any OS), and the
-/// Windows probes over a Windows laptop's hostile Win32 answers (each seed must run on a fresh
-/// laptop without breaking an invariant; on any OS).
+/// Windows probes over a Windows laptop's hostile Win32 answers, its GPUs' PDH, DXGI and NVML
+/// answers included (each seed must run on a fresh laptop without breaking an invariant; on any OS).
 /// </summary>
 public sealed class FuzzSeedCorpusTests : IDisposable
 {
@@ -117,7 +117,7 @@ public sealed class FuzzSeedCorpusTests : IDisposable
     [Fact]
     public void Every_seed_of_the_win_target_runs_on_a_fresh_Windows_laptop_without_breaking_an_invariant()
     {
-        Dictionary<string, string> seeds = WriteAndReplay(new() { ["COSTMODEL_FUZZ_TARGET"] = "win" }, "target: win", atLeast: 12);
+        Dictionary<string, string> seeds = WriteAndReplay(new() { ["COSTMODEL_FUZZ_TARGET"] = "win" }, "target: win", atLeast: 25);
 
         foreach ((string seed, string line) in seeds)
         {
@@ -129,6 +129,16 @@ public sealed class FuzzSeedCorpusTests : IDisposable
                 Assert.Contains(": read as the healthy Windows laptop reads;", line, StringComparison.Ordinal);
             }
         }
+
+        // The GPU probe's four machines are seeds (the laptop's own GPUs read NVIDIA's through NVML).
+        string[] names = [.. seeds.Keys.Select(s => Path.GetFileName(s))];
+        Assert.Contains("gpu-nvml-busy-throttled", names);
+        Assert.Contains("gpu-pdh-only", names);
+        Assert.Contains("gpu-software-adapter-only", names);
+        Assert.Contains("gpu-none", names);
+
+        // Without a graphics stack, NVML or GPU counters the count cannot be searched for, and says why.
+        Assert.Contains("gpu.deviceCount: cannot search for GPUs: CreateDXGIFactory1 returned DXGI_ERROR_UNSUPPORTED", seeds.Single(s => Path.GetFileName(s.Key) == "gpu-none").Value, StringComparison.Ordinal);
     }
 
     // Writes the seed corpus of the target the environment names, replays it, and returns each seed's
