@@ -121,6 +121,39 @@ public class WindowsGpuProbeTests
         Assert.Equal(128L << 20, intel.MemoryTotalBytes.Value);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void When_NVML_lists_fewer_NVIDIA_GPUs_than_DXGI_every_GPU_is_read_as_DXGI_lists_it(int listed)
+    {
+        // Two RTX 4090s in DXGI, NVML listing none or one of them (a driver that hides one): each
+        // stays in the count, read from DXGI and PDH, its sensors unknown with the reason.
+        var nvml = new FakeNvml();
+        for (int i = 0; i < listed; i++)
+        {
+            nvml.Gpus.Add("NVIDIA GeForce RTX 4090");
+        }
+
+        _dxgi.Result = FakeDxgi.Of(FakeDxgi.IrisXe(0, 0xE0B2), FakeDxgi.Rtx4090(1, NvidiaLuid), FakeDxgi.Rtx4090(2, NvidiaLuid + 1), FakeDxgi.BasicRender(3));
+        using var probe = new WindowsGpuProbe(_failures, _time, FakeAccess.Of(_pdh, _dxgi, nvml));
+        _time.Advance(WindowsGpuProbe.SampleInterval);
+
+        GpuFactors gpu = Collect(probe);
+
+        Assert.Equal(3, gpu.DeviceCount.Value);
+        Assert.Equal("dxgi", gpu.DeviceCount.Source);
+        Assert.Equal([GpuVendor.Intel, GpuVendor.Nvidia, GpuVendor.Nvidia], gpu.Devices.Select(d => d.Vendor));
+        GpuDevice nvidia = gpu.Devices[1];
+        Assert.Equal(SignalQuality.Unknown, nvidia.TemperatureCelsius.Quality);
+        Assert.Contains($"lists {listed} of the 2 NVIDIA GPUs DXGI lists", nvidia.TemperatureCelsius.Reason, StringComparison.Ordinal);
+        Assert.Equal(SignalQuality.Unknown, nvidia.PowerWatts.Quality);
+        Assert.Equal(0.62, nvidia.Utilization.Value, 6); // the busiest engine type (Compute_0), as PDH reads it
+        Assert.StartsWith("pdh", nvidia.Utilization.Source, StringComparison.Ordinal);
+
+        // The Intel GPU keeps its own reasons: nothing reads its sensors, NVML or not.
+        Assert.Equal(SignalQuality.NotSupported, gpu.Devices[0].TemperatureCelsius.Quality);
+    }
+
     [Fact]
     public void When_NVML_loads_but_cannot_initialise_the_NVIDIA_GPU_is_listed_from_DXGI_with_unknown_sensors()
     {

@@ -85,6 +85,7 @@ internal sealed class WindowsGpuProbe : ISignalProbe, IDisposable
     private bool _countReasonNvmlReady;
     private bool _countNotSupported;
     private string? _countReason;
+    private (int Listed, int Adapters, string[] Reasons)? _shortfall;
 
     /// <summary>Creates the probe with the real Win32 APIs.</summary>
     [SupportedOSPlatform("windows")]
@@ -140,19 +141,24 @@ internal sealed class WindowsGpuProbe : ISignalProbe, IDisposable
 
         DxgiView view = Volatile.Read(ref _view);
         GpuPdhSample? sample = Volatile.Read(ref _sample);
-        int nvidiaCount = _nvmlReady ? _nvml!.Count : 0;
-        int adapterCount = 0;
+        int dxgiNvidia = 0;
         foreach (DxgiAdapterInfo adapter in view.Gpus)
         {
-            if (!(_nvmlReady && adapter.VendorId == DxgiVendors.Nvidia))
+            if (adapter.VendorId == DxgiVendors.Nvidia)
             {
-                adapterCount++;
+                dxgiNvidia++;
             }
         }
 
-        int total = nvidiaCount + adapterCount;
+        // NVML stands for the NVIDIA adapters only when it lists at least as many as DXGI does: one
+        // it does not list (a driver that hides it from NVML, or lists none) would otherwise vanish
+        // from a count read as measured. Short of them, every GPU is read as DXGI lists it.
+        bool nvml = _nvmlReady && _nvml!.Count >= dxgiNvidia;
+        string[]? shortfall = _nvmlReady && !nvml ? ShortfallReasons(_nvml!.Count, dxgiNvidia) : null;
+        int nvidiaCount = nvml ? _nvml!.Count : 0;
+        int total = nvidiaCount + (nvml ? view.Gpus.Length - dxgiNvidia : view.Gpus.Length);
         GpuDevice[] devices = total == 0 ? [] : new GpuDevice[total];
-        if (_nvmlReady)
+        if (nvml)
         {
             _nvml!.Read(now, devices.AsSpan(0, nvidiaCount));
         }
@@ -160,15 +166,15 @@ internal sealed class WindowsGpuProbe : ISignalProbe, IDisposable
         int next = nvidiaCount;
         for (int i = 0; i < view.Gpus.Length; i++)
         {
-            if (!(_nvmlReady && view.Gpus[i].VendorId == DxgiVendors.Nvidia))
+            if (!(nvml && view.Gpus[i].VendorId == DxgiVendors.Nvidia))
             {
-                devices[next++] = ReadAdapter(i, view, sample, now);
+                devices[next++] = ReadAdapter(i, view, sample, now, shortfall);
             }
         }
 
         snapshot.Gpu = new GpuFactors
         {
-            DeviceCount = CountReading(total, view, now),
+            DeviceCount = CountReading(total, view, nvml, now),
             Devices = ImmutableCollectionsMarshal.AsImmutableArray(devices),
         };
     }
@@ -215,16 +221,17 @@ internal sealed class WindowsGpuProbe : ISignalProbe, IDisposable
         }
     }
 
-    private GpuDevice ReadAdapter(int i, DxgiView view, GpuPdhSample? sample, DateTimeOffset now)
+    private GpuDevice ReadAdapter(int i, DxgiView view, GpuPdhSample? sample, DateTimeOffset now, string[]? shortfall)
     {
         DxgiAdapterInfo adapter = view.Gpus[i];
         PdhAdapterSample? counters = sample?.Find(adapter.Luid);
         Reading<long> totalMemory = view.TotalMemory(i, now);
         bool nvidia = adapter.VendorId == DxgiVendors.Nvidia;
 
-        // An NVIDIA GPU whose NVML loaded but failed: Unknown (it may work later); otherwise nothing can read these.
-        bool unknown = nvidia && _nvmlFailure is not null;
-        string[] reasons = nvidia ? _nvidiaNoSensor : OtherNoSensor;
+        // An NVIDIA GPU whose NVML loaded but failed, or listed fewer GPUs than DXGI: Unknown (it may
+        // work later); otherwise nothing can read these.
+        bool unknown = nvidia && (_nvmlFailure is not null || shortfall is not null);
+        string[] reasons = !nvidia ? OtherNoSensor : shortfall ?? _nvidiaNoSensor;
         return new GpuDevice
         {
             Index = adapter.Ordinal,
@@ -304,20 +311,36 @@ internal sealed class WindowsGpuProbe : ISignalProbe, IDisposable
     internal const string NotInMemoryCounters =
         "this adapter's LUID is not in " + GpuPdhSampler.MemoryCounterPath + " (a driver older than WDDM 2.0 publishes none)";
 
-    private Reading<int> CountReading(int total, DxgiView view, DateTimeOffset now)
+    /// <summary>
+    /// The sensors' reasons of the NVIDIA GPUs while NVML lists fewer of them than DXGI (built once
+    /// per pair of counts, not on every pass).
+    /// </summary>
+    private string[] ShortfallReasons(int listed, int adapters)
+    {
+        if (_shortfall is not { } kept || kept.Listed != listed || kept.Adapters != adapters)
+        {
+            string reason = string.Create(CultureInfo.InvariantCulture, $"NVML loaded from {_nvmlReason} but lists {listed} of the {adapters} NVIDIA GPUs DXGI lists, so the NVIDIA GPUs are read as DXGI lists them");
+            kept = (listed, adapters, [reason + "; " + NoTemperature, reason + "; " + NoPower, reason + "; " + NoThrottle]);
+            _shortfall = kept;
+        }
+
+        return kept.Reasons;
+    }
+
+    private Reading<int> CountReading(int total, DxgiView view, bool nvml, DateTimeOffset now)
     {
         if (view.Failure is null)
         {
-            return Reading.Measured(total, now, _nvmlReady ? "nvml + dxgi" : "dxgi");
+            return Reading.Measured(total, now, nvml ? "nvml + dxgi" : "dxgi");
         }
 
         // The reason is built once per enumeration and NVML state, not on every pass.
-        if (!ReferenceEquals(_countReasonView, view) || _countReasonNvmlReady != _nvmlReady)
+        if (!ReferenceEquals(_countReasonView, view) || _countReasonNvmlReady != nvml)
         {
             _countReasonView = view;
-            _countReasonNvmlReady = _nvmlReady;
-            _countNotSupported = !_nvmlReady && view.NotSupported && _nvml is null;
-            _countReason = _nvmlReady ? "GPUs other than NVIDIA's not searched: " + view.Failure
+            _countReasonNvmlReady = nvml;
+            _countNotSupported = !nvml && view.NotSupported && _nvml is null;
+            _countReason = nvml ? "GPUs other than NVIDIA's not searched: " + view.Failure
                 : _countNotSupported ? $"cannot search for GPUs: {view.Failure}; NVML: {_nvmlReason}"
                 : view.Failure;
         }
