@@ -150,6 +150,22 @@ public class GpuPdhSamplerTests
     }
 
     [Fact]
+    public void An_unattributable_name_is_shown_as_valid_text_never_half_a_surrogate_pair()
+    {
+        // A lone low surrogate early, and an emoji's pair straddling the 80th character.
+        string name = "pid_11_\uDC00_" + new string('x', 70) + "\U0001F600" + new string('y', 20);
+        using var sampler = new GpuPdhSampler(_pdh, _failures, "windows.gpu");
+        _pdh.Engines = [new(FakePdh.Engine(10, A, 0, "3D"), 20), new(name, 50)];
+
+        _ = sampler.Sample(Now);
+        string reason = sampler.Sample(Now.AddSeconds(1)).Engine.Reason!;
+
+        string shown = reason[(reason.IndexOf('\'', StringComparison.Ordinal) + 1)..reason.IndexOf("' is not", StringComparison.Ordinal)];
+        Assert.Equal("pid_11_\uFFFD_" + new string('x', 70) + "...", shown);
+        Assert.True(reason.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0, reason);
+    }
+
+    [Fact]
     public void Dedicated_usage_is_summed_over_the_physical_adapters_of_a_luid()
     {
         using var sampler = new GpuPdhSampler(_pdh, _failures, "windows.gpu");

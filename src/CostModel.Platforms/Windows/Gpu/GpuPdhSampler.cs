@@ -299,6 +299,13 @@ internal sealed class GpuPdhSampler : IDisposable
         return PdhCounterOutcome.Usable;
     }
 
+    /// <summary>
+    /// 80 characters: the most of an unattributable instance name a reason shows (the counters'
+    /// own names run to some 70), cut never inside a surrogate pair and with any unpaired surrogate
+    /// replaced (<see cref="OsText.Clip"/>): a reason must read back from JSON as written.
+    /// </summary>
+    private const int ShownNameChars = 80;
+
     private Accumulator Adapter(long luid)
     {
         if (!_adapters.TryGetValue(luid, out Accumulator? a))
@@ -313,7 +320,7 @@ internal sealed class GpuPdhSampler : IDisposable
     private PdhCounterOutcome Unattributable(string path, bool memory, ReadOnlySpan<char> name)
     {
         // A name we cannot attribute to an adapter: any adapter's figure may be short, so none is given.
-        string shown = name.Length > 80 ? string.Concat(name[..80], "...") : name.ToString();
+        string shown = OsText.Clip(name.ToString(), ShownNameChars);
         string reason = $"{path}: instance name '{shown}' is not in the form the GPU counters use (pid_N_luid_0xH_0xL_phys_N_eng_N_engtype_T / luid_0xH_0xL_phys_N); cannot tell which adapter it belongs to";
         _failures.Report(_probe, "garbage", reason);
         foreach (Accumulator a in _adapters.Values)
