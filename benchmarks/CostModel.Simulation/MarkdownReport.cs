@@ -51,6 +51,11 @@ internal static class MarkdownReport
                 Append(md, F($"\ncostmodel's decisions that carried an assumption ({a.Decisions} decisions): stale gossip {a.Stale:P1}, unknown load {a.UnknownLoad:P1}, bandwidth prior {a.BandwidthPrior:P1}, price unknown {a.PriceUnknown:P1}, other {a.Other:P1}.\n"));
             }
 
+            if (s.Of(RoutingPolicies.CostModel)?.Metrics.Predictions is { } p)
+            {
+                Append(md, F($"\ncostmodel's latency predictions against the outcomes ({p.Requests} completed requests): predicted / actual median {p.Median:0.00}, 10th to 90th percentile {p.P10:0.00} to {p.P90:0.00}.\n"));
+            }
+
             IReadOnlyList<GoalResult> goals = GoalCheck.Evaluate(s);
             if (goals.Count > 0)
             {

@@ -49,12 +49,15 @@ public sealed class ReportRunnerTests : IDisposable
         Assert.True(rows[0].GetProperty("totalDollars").GetDouble() > 0);
         Assert.True(rows[0].GetProperty("assumptions").GetProperty("decisions").GetInt32() > 0);
         Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("assumptions").ValueKind);
+        Assert.True(rows[0].GetProperty("predictions").GetProperty("requests").GetInt32() > 0);
+        Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("predictions").ValueKind);
 
         // Markdown: one table with a header, a separator and a row per policy, then the goal lines.
         string markdown = output.ToString();
         Assert.Equal(markdown[..markdown.IndexOf("Wall time", StringComparison.Ordinal)], File.ReadAllText(Path.Combine(_out, "report.md"))[..markdown.IndexOf("Wall time", StringComparison.Ordinal)]);
         string[] lines = markdown.Split('\n');
         Assert.Single(lines, l => l.StartsWith("### laptop-unplugged", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.StartsWith("costmodel's latency predictions against the outcomes (", StringComparison.Ordinal));
         string[] table = [.. lines.Where(l => l.StartsWith('|'))];
         Assert.Equal(4, table.Length);
         Assert.StartsWith("| policy | total $ | latency $ | energy $ | battery $ | metered $ | API $ | p50 s |", table[0], StringComparison.Ordinal);

@@ -418,6 +418,9 @@ internal sealed class SimRequest
 
     public double LatencySeconds { get; set; }
 
+    /// <summary>The library router's predicted latency of the target it chose, seconds (its explanation's); NaN under the other policies.</summary>
+    public double PredictedSeconds { get; set; } = double.NaN;
+
     /// <summary>Outbound network time, seconds, added after service.</summary>
     public double ReturnSeconds { get; set; }
 

@@ -179,6 +179,15 @@ internal sealed class CostModelPolicy : Policy
 
         request.Lease = decision.Lease;
         request.HasLease = true;
+        foreach (CandidateExplanation candidate in _explanation.Candidates)
+        {
+            if (candidate.FilteredBy is null && string.Equals(candidate.TargetId, decision.TargetId, StringComparison.Ordinal))
+            {
+                request.PredictedSeconds = candidate.Cost.LatencySeconds;
+                break;
+            }
+        }
+
         return decision.TargetId;
     }
 

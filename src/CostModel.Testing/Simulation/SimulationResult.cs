@@ -118,6 +118,31 @@ public sealed record SimulationMetrics
 
     /// <summary>For <c>costmodel</c>: the share of its decisions that carried each assumption; null for the other policies.</summary>
     public AssumptionShares? Assumptions { get; init; }
+
+    /// <summary>For <c>costmodel</c>: how its predicted latencies compare with the outcomes; null for the other policies (they predict nothing).</summary>
+    public LatencyPredictions? Predictions { get; init; }
+}
+
+/// <summary>
+/// The library router's latency predictions against the outcomes: for each completed request, the
+/// latency its router predicted for the target it chose (the explanation's) over the latency it
+/// took. A median near 1 says the router's picture of the mesh (speeds, queues, network) fits the
+/// simulated one; the spread says how far one prediction can be off (queues fed by other routers,
+/// sizes not yet seen).
+/// </summary>
+public sealed record LatencyPredictions
+{
+    /// <summary>Completed requests with a prediction (and a latency above zero).</summary>
+    public int Requests { get; init; }
+
+    /// <summary>The median of predicted / actual latency.</summary>
+    public double Median { get; init; }
+
+    /// <summary>The 10th percentile of predicted / actual latency (predictions this far under the outcome or further: the tenth most optimistic).</summary>
+    public double P10 { get; init; }
+
+    /// <summary>The 90th percentile of predicted / actual latency (the tenth most pessimistic).</summary>
+    public double P90 { get; init; }
 }
 
 /// <summary>The share (0 to 1) of the library router's decisions that carried each assumption, read from its explanations: an assumption in the cost of any candidate it compared, or a reason it set one aside.</summary>

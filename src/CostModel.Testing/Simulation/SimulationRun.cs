@@ -727,6 +727,23 @@ internal sealed class SimulationRun : IDisposable
             && !(r.Urgency != Urgency.Interactive && n.BelowFloor(_floor));
     }
 
+    /// <summary>Predicted / actual latency over the completed requests the router predicted (<see cref="LatencyPredictions"/>); null when none was predicted.</summary>
+    internal static LatencyPredictions? Predictions(IEnumerable<SimRequest> requests)
+    {
+        double[] ratios = [.. requests
+            .Where(r => r.Done && r.Succeeded && r.LatencySeconds > 0 && double.IsFinite(r.PredictedSeconds))
+            .Select(r => r.PredictedSeconds / r.LatencySeconds)
+            .Order()];
+        if (ratios.Length == 0)
+        {
+            return null;
+        }
+
+        // Nearest rank, as the latency percentiles.
+        double At(double p) => ratios[Math.Clamp((int)Math.Ceiling(p * ratios.Length) - 1, 0, ratios.Length - 1)];
+        return new LatencyPredictions { Requests = ratios.Length, Median = Round(At(0.5)), P10 = Round(At(0.1)), P90 = Round(At(0.9)) };
+    }
+
     private SimulationResult Measure()
     {
         var latencies = _requests.Where(r => r.Done && r.Succeeded).Select(r => r.LatencySeconds).Order().ToArray();
@@ -762,6 +779,7 @@ internal sealed class SimulationRun : IDisposable
             MaxBurstShare = burstShare is { } b ? Round(b) : null,
             UnplugReactionSeconds = UnplugReaction(),
             ApiRequests = _apiRequests,
+            Predictions = Predictions(_requests),
         };
         metrics = OneCurrency.Price(metrics, Scenario, _hosts, _requests, _policy);
 

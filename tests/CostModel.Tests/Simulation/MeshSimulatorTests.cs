@@ -85,6 +85,46 @@ public sealed class MeshSimulatorTests
     }
 
     [Fact]
+    public void The_costmodel_router_s_latency_predictions_are_set_against_every_completed_request()
+    {
+        // home-mesh: a desktop, two laptops and a paid API, each machine routing; the router's
+        // picture of them (speeds, queues, the API's rate) should fit the simulated truth: a median
+        // within a quarter of the outcomes (measured 1.00 at seeds 1 to 6). The other policies predict nothing.
+        SimulationResult ours = MeshSimulator.Run(Short("home-mesh", 120), RoutingPolicies.CostModel, Seed);
+        LatencyPredictions p = Assert.IsType<LatencyPredictions>(ours.Metrics.Predictions);
+        Assert.Equal(ours.Requests.Count(r => r.Succeeded && r.LatencySeconds > 0), p.Requests);
+        Assert.InRange(p.Median, 0.8, 1.25);
+        Assert.True(p.P10 <= p.Median && p.Median <= p.P90, $"{p.P10} / {p.Median} / {p.P90}");
+        Assert.Null(MeshSimulator.Run(Short("home-mesh", 120), RoutingPolicies.RoundRobin, Seed).Metrics.Predictions);
+    }
+
+    [Fact]
+    public void Predictions_are_read_over_completed_predicted_requests_by_nearest_rank()
+    {
+        SimRequest Request(double predicted, double latency, bool succeeded = true) => new()
+        {
+            Index = 0, DrawnSeconds = 0, Router = "r", InputTokens = 1, OutputTokens = 1, PayloadBytes = 1, Urgency = CostModel.Scoring.Urgency.Normal, Model = "m",
+            Done = true, Succeeded = succeeded, LatencySeconds = latency, PredictedSeconds = predicted,
+        };
+
+        // Ten predicted requests, ratios 0.5 to 2.3 in steps of 0.2; a failed one, an unpredicted one
+        // and one of no latency left out.
+        SimRequest[] requests =
+        [
+            .. Enumerable.Range(0, 10).Select(i => Request(0.5 + (0.2 * i), 1)),
+            Request(100, 1, succeeded: false),
+            Request(double.NaN, 1),
+            Request(1, 0),
+        ];
+        LatencyPredictions p = SimulationRun.Predictions(requests)!;
+        Assert.Equal(10, p.Requests);
+        Assert.Equal(0.5, p.P10, 9);
+        Assert.Equal(1.3, p.Median, 9);
+        Assert.Equal(2.1, p.P90, 9);
+        Assert.Null(SimulationRun.Predictions([Request(double.NaN, 1)]));
+    }
+
+    [Fact]
     public void An_unplugged_laptop_below_its_reserve_gets_no_non_urgent_work_from_the_costmodel_router()
     {
         Scenario scenario = Scenario.BuiltIn("laptop-unplugged");
