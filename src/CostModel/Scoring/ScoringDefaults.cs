@@ -83,7 +83,7 @@ public static class ScoringDefaults
     /// trend is not known yet (the first minute or more after an unplug), along the discharge rate
     /// (<see cref="BatteryFullWattHoursPrior"/>); at most <see cref="ScoringOptions.BatteryReserveLookAhead"/>.
     /// Enough to cover the reading's age and the gauge's jitter (a reading half a second to two
-    /// seconds old, 0.05 point above the truth, at 15 to 40 W over 40 Wh: 0.04 to 0.06 point in
+    /// seconds old, 0.05 point above the truth, at 15 to 40 W over 40 Wh: 0.05 to 0.14 point in
     /// 5 s); the work's own run is left to the trend's look-ahead, because a momentary rate over a
     /// capacity guessed small drains fast, and 30 s of it shut a just-unplugged laptop out a whole
     /// point above its floor (laptop-unplugged at seeds 1 to 9: 1.03x the oracle's total with 5 s,
