@@ -39,7 +39,14 @@ internal sealed class SimHost : IDisposable
     {
         Node = new NodeModel(spec, scenario.Model, time.GetUtcNow(), seed ^ (0x5EED * (index + 1))) { Arrivals = new ArrivalRateMeter(time) };
         Random = new Random(unchecked((routerSeed * 31) + index));
-        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        // The simulator's requests are not retried: a failure is charged its request timeout
+        // (OneCurrency), and the routers are told so, as an application that gives a failed request
+        // up would tell its own (RoutingOptions.FailureCost); a scenario's costModel section may say otherwise.
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            [$"{CostModelOptions.SectionName}:{RoutingOptions.SectionName}:{nameof(RoutingOptions.FailureCost)}"] =
+                TimeSpan.FromSeconds(scenario.RequestTimeoutSeconds).ToString("c", CultureInfo.InvariantCulture),
+        };
         if (scenario.CostModel is { } section)
         {
             Flatten(section, CostModelOptions.SectionName, settings);

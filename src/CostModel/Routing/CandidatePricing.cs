@@ -57,7 +57,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
             {
                 CostBreakdown cost = scorer.Score(scratch.CostCandidateAt(i) with { HoldsPromptCache = true }, request, now);
                 scratch.Costs[i] = cost;
-                scratch.Adjusted[i] = AdjustedTotal(in cost, FailureRate(scratch.StateAt(i), stamp, settings)) + settings.Slowdown.ExtraDollars(scratch.StateAt(i), in cost, stamp);
+                scratch.Adjusted[i] = AdjustedTotal(in cost, FailureRate(scratch.StateAt(i), stamp, settings), settings.FailureCostSeconds) + settings.Slowdown.ExtraDollars(scratch.StateAt(i), in cost, stamp);
                 return;
             }
         }
@@ -88,11 +88,18 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
     internal static double FailureRate(TargetState state, long stamp, RouterSettings settings) =>
         Math.Min(MaxFailureRate, state.FailureRateAt(stamp, settings.FailureMemoryTicks));
 
-    /// <summary>The total the picker compares: the cost plus the expected cost of retries at the target's recent failure rate.</summary>
-    internal static double AdjustedTotal(in CostBreakdown cost, double failure)
+    /// <summary>
+    /// The total the picker compares: the cost plus the expected cost of retries at the target's
+    /// recent failure rate, each failure retried at the same cost and costing
+    /// <paramref name="failureCostSeconds"/> more of the request's value of time
+    /// (<see cref="RoutingOptions.FailureCost"/>): p / (1 - p) failures are expected before a success.
+    /// </summary>
+    internal static double AdjustedTotal(in CostBreakdown cost, double failure, double failureCostSeconds)
     {
         double total = cost.TotalDollars;
-        return failure > 0 ? total + ((total - cost.QualityDollars) * failure / (1 - failure)) : total;
+        return failure > 0
+            ? total + (((total - cost.QualityDollars) + (failureCostSeconds * cost.ValueOfTimeDollarsPerSecond)) * failure / (1 - failure))
+            : total;
     }
 
     /// <summary>
@@ -141,7 +148,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
                 candidate = candidate with { Cost = cost };
                 Reject(ref entry, settings.PostScore, in candidate, request, now);
                 entry.FailureRate = FailureRate(entry.State, stamp, settings);
-                adjusted = AdjustedTotal(in cost, entry.FailureRate) + settings.Slowdown.ExtraDollars(entry.State, in cost, stamp);
+                adjusted = AdjustedTotal(in cost, entry.FailureRate, settings.FailureCostSeconds) + settings.Slowdown.ExtraDollars(entry.State, in cost, stamp);
             }
 
             scratch.Costs[i] = cost;
@@ -195,7 +202,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
             sequence = view.BeginRead(index.Writers);
             ReadOnlySpan<CandidateTerms> prepared = candidateTerms.Candidates.AsSpan(group.Start, count);
             var r = new RequestTerms(request, candidateTerms.Options, requesterLink: DefaultCostScorer.RequesterLinkOf(scratch.Requester, now, candidateTerms.Options));
-            var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, ContextLengthFilter.Tokens(request), stamp, settings.FailureMemoryTicks, settings.Slowdown);
+            var inputs = new NodeInputs(r, plan, spendCaps, bandwidth.Prior, now.UtcTicks, ContextLengthFilter.Tokens(request), stamp, settings.FailureMemoryTicks, settings.FailureCostSeconds, settings.Slowdown);
             PriceNodes(prepared, in inputs, scratch.Verdicts.AsSpan(0, count), scratch.Adjusted.AsSpan(0, count), scratch.Costs.AsSpan(0, count), scratch.FollowUps.AsSpan(0, count));
         }
         while (!view.EndRead(sequence));
@@ -268,7 +275,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
             // The expected cost of retries (a target that never failed has none).
             if (state.HasFailures)
             {
-                adjusted[i] = WithRetries(in cost, state, inputs.Stamp, inputs.FailureMemoryTicks);
+                adjusted[i] = WithRetries(in cost, state, inputs.Stamp, inputs.FailureMemoryTicks, inputs.FailureCostSeconds);
             }
 
             // The latency beyond its predictions that a slowed target showed (docs/routing.md, "Slowdown detection").
@@ -284,8 +291,8 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
 
     /// <summary>The adjusted total of a priced candidate whose target has failed before.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double WithRetries(in CostBreakdown cost, TargetState state, long stamp, double memoryTicks) =>
-        AdjustedTotal(in cost, Math.Min(MaxFailureRate, state.FailureRateAt(stamp, memoryTicks)));
+    private static double WithRetries(in CostBreakdown cost, TargetState state, long stamp, double memoryTicks, double failureCostSeconds) =>
+        AdjustedTotal(in cost, Math.Min(MaxFailureRate, state.FailureRateAt(stamp, memoryTicks)), failureCostSeconds);
 
     /// <summary>The verdict of the filters after scoring (cost constraints, spend caps) on a priced candidate.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -337,7 +344,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
                     verdict = Math.Max(verdict, plan.OverSpendCap);
                 }
 
-                adjusted[i] = AdjustedTotal(in cost, FailureRate(state, stamp, settings)) + settings.Slowdown.ExtraDollars(state, in cost, stamp);
+                adjusted[i] = AdjustedTotal(in cost, FailureRate(state, stamp, settings), settings.FailureCostSeconds) + settings.Slowdown.ExtraDollars(state, in cost, stamp);
             }
 
             verdicts[i] = verdict;
@@ -357,7 +364,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
     }
 
     /// <summary>What <see cref="PriceNodes"/> reads besides the candidates: the same for every candidate of one decision.</summary>
-    private readonly struct NodeInputs(in RequestTerms request, FilterPlan plan, SpendCapFilter? spendCaps, BandwidthEstimator.Sample prior, long nowUtcTicks, long tokens, long stamp, double failureMemoryTicks, Slowdown slowdown)
+    private readonly struct NodeInputs(in RequestTerms request, FilterPlan plan, SpendCapFilter? spendCaps, BandwidthEstimator.Sample prior, long nowUtcTicks, long tokens, long stamp, double failureMemoryTicks, double failureCostSeconds, Slowdown slowdown)
     {
         public readonly RequestTerms Request = request;
         public readonly FilterPlan Plan = plan;
@@ -367,6 +374,7 @@ internal sealed class CandidatePricing(ICostScorer scorer, CandidateIndex index)
         public readonly long Tokens = tokens;
         public readonly long Stamp = stamp;
         public readonly double FailureMemoryTicks = failureMemoryTicks;
+        public readonly double FailureCostSeconds = failureCostSeconds;
         public readonly Slowdown Slowdown = slowdown;
         public readonly byte ContextExceeded = plan.ContextExceeded;
         public readonly byte Ejected = plan.Ejected;

@@ -83,7 +83,8 @@ public sealed class RouteExplanation
 
                 if (candidate.FailureRate > 0)
                 {
-                    text.Append(c, $"; / (1 - failure rate {candidate.FailureRate:0.##})");
+                    // The total is the adjusted one: each expected failure retried, and priced at RoutingOptions.FailureCost when set.
+                    text.Append(c, $"; with the expected failures at failure rate {candidate.FailureRate:0.##}");
                 }
 
                 if (k.Assumptions != CostAssumptions.None)

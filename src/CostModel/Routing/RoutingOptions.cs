@@ -51,6 +51,17 @@ public sealed class RoutingOptions
     public TimeSpan FailureMemory { get; set; } = RoutingDefaults.FailureMemory;
 
     /// <summary>
+    /// What a failed request costs the application beyond its retry, as time at the request's value
+    /// of time. A target failing at the rate p is priced at its cost / (1 - p) (each failure retried
+    /// at the same cost) plus p / (1 - p) times this. 0 (the default) prices a failure as its retry
+    /// alone, right for an application that retries at once; an application that gives a failed
+    /// request up, or waits before it retries, sets what that costs it (the simulator sets its request
+    /// timeout, its requests not being retried). Without it an idle node that fails fast stays cheap
+    /// enough to be tried again every minute or so.
+    /// </summary>
+    public TimeSpan FailureCost { get; set; } = RoutingDefaults.FailureCost;
+
+    /// <summary>
     /// The weight (0 to 1) of one outcome in a target's slowdown, the average of how much slower than
     /// predicted its requests were: the higher, the fewer slow outcomes it takes to price a slowed node
     /// up (and the fewer normal ones to price it back). 0 turns slowdown detection off.
@@ -188,6 +199,9 @@ public static class RoutingDefaults
     /// fail-fast node between requests (simulator, crash-and-fail-fast; see docs/cost-model.md).
     /// </summary>
     public static readonly TimeSpan FailureMemory = TimeSpan.FromSeconds(60);
+
+    /// <summary>0: a failure costs its retry alone (<see cref="RoutingOptions.FailureCost"/>), as for an application that retries at once; what else it costs is the application's to say.</summary>
+    public static readonly TimeSpan FailureCost = TimeSpan.FromSeconds(0);
 
     /// <summary>
     /// 0.5: half per outcome, so three slow outcomes carry 7/8 of the weight: a node that slows 4x is

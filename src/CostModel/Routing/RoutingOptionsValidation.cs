@@ -10,6 +10,9 @@ internal sealed partial class RoutingOptionsValidator : IValidateOptions<Routing
 /// <summary>Checks what the attributes cannot: time spans in range, lists present, endpoint ids unique.</summary>
 internal sealed class RoutingOptionsRangeValidator : IValidateOptions<RoutingOptions>
 {
+    /// <summary>1 hour: the most a failed request may be priced at (<see cref="RoutingOptions.FailureCost"/>); a longer wait than any lease (10 minutes by default) is most likely a unit mistake.</summary>
+    private static readonly TimeSpan MaxFailureCost = TimeSpan.FromHours(1);
+
     public ValidateOptionsResult Validate(string? name, RoutingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -23,6 +26,7 @@ internal sealed class RoutingOptionsRangeValidator : IValidateOptions<RoutingOpt
         OptionsChecks.Range(failures, "CostModel:Routing:LeaseTimeout", options.LeaseTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         OptionsChecks.Range(failures, "CostModel:Routing:OutcomeDecay", options.OutcomeDecay, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         OptionsChecks.Range(failures, "CostModel:Routing:FailureMemory", options.FailureMemory, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        OptionsChecks.Range(failures, "CostModel:Routing:FailureCost", options.FailureCost, TimeSpan.Zero, MaxFailureCost);
         OptionsChecks.Range(failures, "CostModel:Routing:SlowdownMemory", options.SlowdownMemory, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         OptionsChecks.Range(failures, "CostModel:Routing:EjectionBaseTime", options.EjectionBaseTime, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
         OptionsChecks.Range(failures, "CostModel:Routing:MaxSnapshotAge", options.MaxSnapshotAge, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));

@@ -59,6 +59,19 @@ public sealed class RouterEndToEndTests
         Assert.Contains("no-such-filter", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-00:00:01")]
+    [InlineData("01:00:01")]
+    public void A_failure_cost_outside_zero_to_an_hour_is_refused_with_its_key(string value)
+    {
+        var services = new ServiceCollection();
+        services.AddCostModel(new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("CostModel:Routing:FailureCost", (string?)value)]).Build().GetSection("CostModel"));
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<RoutingOptions>>().Value);
+        Assert.Contains("CostModel:Routing:FailureCost", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Decisions_are_published_on_the_stream()
     {

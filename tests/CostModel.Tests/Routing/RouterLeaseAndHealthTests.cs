@@ -120,6 +120,42 @@ public sealed class RouterLeaseAndHealthTests : IDisposable
         Assert.Equal("fast", _f.Router.Route(RouterFixture.Request()).TargetId);
     }
 
+    [Fact]
+    public void A_failure_cost_prices_each_expected_failure_at_the_requests_value_of_time()
+    {
+        // The fast-failing node of the test above, with a failure costing 30 s beyond its retry: at a
+        // failure rate of one half, one failure is expected before a success, so it costs twice its
+        // total plus 30 s at the request's value of time; the fast path prices it alike.
+        using var f = new RouterFixture(o => o.FailureCost = TimeSpan.FromSeconds(30));
+        f.Add(f.Node("fast", cpu: 0.1), f.Node("steady", cpu: 0.15));
+        RouteDecision first = f.Router.Route(RouterFixture.Request());
+        Assert.Equal("fast", first.TargetId);
+        first.Lease.Complete(new RouteOutcome(false, 0.01, 0));
+
+        var explanation = new RouteExplanation();
+        RouteDecision next = f.Router.Route(RouterFixture.Request(), explanation);
+        CandidateExplanation fast = explanation.Candidates.Single(c => c.TargetId == "fast");
+        Assert.Equal(0.5, fast.FailureRate, 9);
+        Assert.Equal((fast.Cost.TotalDollars * 2) + (30 * fast.Cost.ValueOfTimeDollarsPerSecond), fast.AdjustedTotalDollars, 9);
+        Assert.True(fast.Cost.ValueOfTimeDollarsPerSecond > 0);
+        next.Lease.Dispose();
+
+        // 200 s on, the failure has faded to a rate of about 0.034: with the default (0) the idle node,
+        // 5 % cheaper than "steady" on paper, is tried again; at 30 s a failure the same rate still
+        // adds 1 s of the request's value of time and keeps it off: the two settings decide apart.
+        using var retries = new RouterFixture();
+        retries.Add(retries.Node("fast", cpu: 0.1), retries.Node("steady", cpu: 0.15));
+        retries.Router.Route(RouterFixture.Request()).Lease.Complete(new RouteOutcome(false, 0.01, 0));
+        foreach (RouterFixture fixture in new[] { f, retries })
+        {
+            fixture.Time.Advance(TimeSpan.FromSeconds(200));
+            fixture.Add(fixture.Node("fast", cpu: 0.1, version: 2), fixture.Node("steady", cpu: 0.15, version: 2));
+        }
+
+        Assert.Equal("fast", retries.Router.Route(RouterFixture.Request()).TargetId);
+        Assert.Equal("steady", f.Router.Route(RouterFixture.Request()).TargetId);
+    }
+
     [Theory]
     [InlineData(60, 0.6, 1.0)] // the default memory: sparse failures add up
     [InlineData(10, 0.0, 0.3)] // a latency-like 10 s memory forgets them between requests
