@@ -156,49 +156,51 @@ internal static class SeedSummary
     // costmodel's total against the baseline with the lowest mean of those that kept the hard limits at every seed.
     private static string? AgainstBestBaseline(IReadOnlyList<ScenarioResults> seeds)
     {
-        int ours = IndexOf(seeds[0], RoutingPolicies.CostModel);
-        int best = -1;
-        double bestMean = double.PositiveInfinity;
-        for (int p = 0; p < seeds[0].Results.Count; p++)
-        {
-            string policy = seeds[0].Results[p].Policy;
-            if (policy is RoutingPolicies.CostModel or RoutingPolicies.Oracle
-                || seeds.Any(s => GoalCheck.Breach(s.Scenario, s.Results[p].Metrics) is not null))
-            {
-                continue;
-            }
-
-            double policyMean = seeds.Average(s => s.Results[p].Metrics.TotalDollars);
-            if (policyMean < bestMean)
-            {
-                (best, bestMean) = (p, policyMean);
-            }
-        }
-
-        if (ours < 0 || best < 0)
+        if (Metrics(seeds, RoutingPolicies.CostModel) is not { } ours)
         {
             return null;
         }
 
-        (double mean, double low, double high) = Interval([.. seeds.Select(s => s.Results[ours].Metrics.TotalDollars - s.Results[best].Metrics.TotalDollars)]);
+        (string Policy, SimulationMetrics[] Runs, double Mean)? best = null;
+        foreach (SimulationResult r in seeds[0].Results)
+        {
+            if (r.Policy is RoutingPolicies.CostModel or RoutingPolicies.Oracle
+                || Metrics(seeds, r.Policy) is not { } runs
+                || seeds.Zip(runs).Any(x => GoalCheck.Breach(x.First.Scenario, x.Second) is not null))
+            {
+                continue;
+            }
+
+            double mean = runs.Average(m => m.TotalDollars);
+            if (best is null || mean < best.Value.Mean)
+            {
+                best = (r.Policy, runs, mean);
+            }
+        }
+
+        if (best is not { } b)
+        {
+            return null;
+        }
+
+        (double difference, double low, double high) = Interval([.. ours.Zip(b.Runs, (x, y) => x.TotalDollars - y.TotalDollars)]);
         string reading = high < 0 ? "costmodel lower, beyond the seeds' spread"
             : low > 0 ? "**costmodel higher, beyond the seeds' spread**"
             : "within the seeds' spread: these seeds cannot tell the two apart";
-        return F($"costmodel's total minus {seeds[0].Results[best].Policy}'s (the baselines' lowest mean, {bestMean:0.0000} $, of those that kept the hard limits at every seed): {mean:+0.0000;-0.0000} $ a run, {Confidence:P0} interval {low:+0.0000;-0.0000} to {high:+0.0000;-0.0000} $: {reading}");
+        return F($"costmodel's total minus {b.Policy}'s (the baselines' lowest mean, {b.Mean:0.0000} $, of those that kept the hard limits at every seed): {difference:+0.0000;-0.0000} $ a run, {Confidence:P0} interval {low:+0.0000;-0.0000} to {high:+0.0000;-0.0000} $: {reading}");
     }
 
     // costmodel's summed total over the oracle's, and the per-seed ratios' range.
     private static string? AgainstOracle(IReadOnlyList<ScenarioResults> seeds)
     {
-        int ours = IndexOf(seeds[0], RoutingPolicies.CostModel);
-        int oracle = IndexOf(seeds[0], RoutingPolicies.Oracle);
-        if (ours < 0 || oracle < 0 || seeds.Any(s => s.Results[oracle].Metrics.TotalDollars <= 0))
+        if (Metrics(seeds, RoutingPolicies.CostModel) is not { } ours || Metrics(seeds, RoutingPolicies.Oracle) is not { } oracle
+            || oracle.Any(m => m.TotalDollars <= 0))
         {
             return null;
         }
 
-        double[] ratios = [.. seeds.Select(s => s.Results[ours].Metrics.TotalDollars / s.Results[oracle].Metrics.TotalDollars)];
-        double summed = seeds.Sum(s => s.Results[ours].Metrics.TotalDollars) / seeds.Sum(s => s.Results[oracle].Metrics.TotalDollars);
+        double[] ratios = [.. ours.Zip(oracle, (x, y) => x.TotalDollars / y.TotalDollars)];
+        double summed = ours.Sum(m => m.TotalDollars) / oracle.Sum(m => m.TotalDollars);
         return F($"costmodel's total over the seeds {summed:0.00}x the oracle's ({ratios.Min():0.00} to {ratios.Max():0.00}x seed by seed)");
     }
 
@@ -206,32 +208,18 @@ internal static class SeedSummary
     // seed by seed, the sum is not.
     private static string? FlapsAgainstOracle(IReadOnlyList<ScenarioResults> seeds)
     {
-        int ours = IndexOf(seeds[0], RoutingPolicies.CostModel);
-        int oracle = IndexOf(seeds[0], RoutingPolicies.Oracle);
-        if (ours < 0 || oracle < 0 || seeds.All(s => s.Results[ours].Metrics.AffinityFollowUps == 0))
+        if (Metrics(seeds, RoutingPolicies.CostModel) is not { } ours || Metrics(seeds, RoutingPolicies.Oracle) is not { } oracle
+            || ours.All(m => m.AffinityFollowUps == 0))
         {
             return null;
         }
 
-        int flaps = seeds.Sum(s => s.Results[ours].Metrics.RouteFlaps);
-        int justified = seeds.Sum(s => s.Results[ours].Metrics.JustifiedRouteFlaps);
-        int theirs = seeds.Sum(s => s.Results[oracle].Metrics.RouteFlaps);
-        int followUps = seeds.Sum(s => s.Results[ours].Metrics.AffinityFollowUps);
-        return F($"costmodel's flaps over the seeds {flaps} of {followUps} follow-ups ({justified} of them off a holder the truth made dear) against the oracle's {theirs}");
+        return F($"costmodel's flaps over the seeds {ours.Sum(m => m.RouteFlaps)} of {ours.Sum(m => m.AffinityFollowUps)} follow-ups ({ours.Sum(m => m.JustifiedRouteFlaps)} of them off a holder the truth made dear) against the oracle's {oracle.Sum(m => m.RouteFlaps)}");
     }
 
-    private static int IndexOf(ScenarioResults s, string policy)
-    {
-        for (int p = 0; p < s.Results.Count; p++)
-        {
-            if (s.Results[p].Policy == policy)
-            {
-                return p;
-            }
-        }
-
-        return -1;
-    }
+    // A policy's metrics at every seed, in the seeds' order; null when it was not run.
+    private static SimulationMetrics[]? Metrics(IReadOnlyList<ScenarioResults> seeds, string policy) =>
+        seeds[0].Of(policy) is null ? null : [.. seeds.Select(s => s.Of(policy)!.Metrics)];
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -739,16 +739,24 @@ internal sealed class SimulationRun : IDisposable
             return null;
         }
 
-        // Nearest rank, as the latency percentiles.
-        double At(double p) => ratios[Math.Clamp((int)Math.Ceiling(p * ratios.Length) - 1, 0, ratios.Length - 1)];
-        return new LatencyPredictions { Requests = ratios.Length, Median = Round(At(0.5)), P10 = Round(At(0.1)), P90 = Round(At(0.9)) };
+        return new LatencyPredictions
+        {
+            Requests = ratios.Length,
+            Median = Round(NearestRank(ratios, 0.5)),
+            P10 = Round(NearestRank(ratios, 0.1)),
+            P90 = Round(NearestRank(ratios, 0.9)),
+        };
     }
+
+    /// <summary>The <paramref name="p"/> percentile of <paramref name="sorted"/> by nearest rank; 0 for none.</summary>
+    private static double NearestRank(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private SimulationResult Measure()
     {
         var latencies = _requests.Where(r => r.Done && r.Succeeded).Select(r => r.LatencySeconds).Order().ToArray();
         int completed = latencies.Length;
-        double Percentile(double p) => completed == 0 ? 0 : latencies[Math.Clamp((int)Math.Ceiling(p * completed) - 1, 0, completed - 1)];
+        double Percentile(double p) => NearestRank(latencies, p);
         double? burstShare = null;
         foreach ((int burst, Dictionary<string, int> counts) in _burstCounts)
         {
