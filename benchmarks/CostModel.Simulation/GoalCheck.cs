@@ -104,6 +104,8 @@ internal static class GoalCheck
             ("api", ours.ApiDollars - theirs.ApiDollars),
         ];
         string failed = ours.FailedRequests != theirs.FailedRequests ? F($"; failed requests {ours.FailedRequests} vs {theirs.FailedRequests}") : "";
+        // Where the money went decision by decision (costmodel's comparison with the truth at each instant).
+        failed += ours.AgainstTruth is { Elsewhere: > 0 } t ? "; at its decisions: " + TruthText.Summary(t).TrimEnd('.') : "";
         // Terms that round to nothing at the four decimals shown are left out (a negative one printed as "-+0.0000").
         return string.Join(", ", terms.Where(t => Math.Round(t.Delta, ShownDecimals) != 0).OrderByDescending(t => Math.Abs(t.Delta)).Take(3).Select(t => F($"{t.Term} {t.Delta:+0.0000;-0.0000} $"))) + failed;
     }

@@ -56,6 +56,11 @@ internal static class MarkdownReport
                 Append(md, F($"\ncostmodel's latency predictions against the outcomes ({p.Requests} completed requests): predicted / actual median {p.Median:0.00}, 10th to 90th percentile {p.P10:0.00} to {p.P90:0.00}.\n"));
             }
 
+            if (s.Of(RoutingPolicies.CostModel)?.Metrics.AgainstTruth is { } t)
+            {
+                Append(md, $"\n{TruthText.Line(t)}\n");
+            }
+
             IReadOnlyList<GoalResult> goals = GoalCheck.Evaluate(s);
             if (goals.Count > 0)
             {

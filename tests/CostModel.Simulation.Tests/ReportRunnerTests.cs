@@ -51,6 +51,8 @@ public sealed class ReportRunnerTests : IDisposable
         Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("assumptions").ValueKind);
         Assert.True(rows[0].GetProperty("predictions").GetProperty("requests").GetInt32() > 0);
         Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("predictions").ValueKind);
+        Assert.Equal(rows[0].GetProperty("requests").GetInt32(), rows[0].GetProperty("againstTruth").GetProperty("decisions").GetInt32());
+        Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("againstTruth").ValueKind);
 
         // Markdown: one table with a header, a separator and a row per policy, then the goal lines.
         string markdown = output.ToString();
@@ -58,6 +60,7 @@ public sealed class ReportRunnerTests : IDisposable
         string[] lines = markdown.Split('\n');
         Assert.Single(lines, l => l.StartsWith("### laptop-unplugged", StringComparison.Ordinal));
         Assert.Single(lines, l => l.StartsWith("costmodel's latency predictions against the outcomes (", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.StartsWith("costmodel's decisions against the truth's cheapest target at the instant of each (", StringComparison.Ordinal) && l.Contains(" The largest: at ", StringComparison.Ordinal));
         string[] table = [.. lines.Where(l => l.StartsWith('|'))];
         Assert.Equal(4, table.Length);
         Assert.StartsWith("| policy | total $ | latency $ | energy $ | battery $ | metered $ | API $ | p50 s |", table[0], StringComparison.Ordinal);
@@ -120,6 +123,22 @@ public sealed class ReportRunnerTests : IDisposable
         // A term that rounds to nothing at four decimals is left out, not printed as "-+0.0000".
         var tiny = new Testing.Simulation.SimulationMetrics { LatencyDollars = 1.5, EnergyDollars = 0.1 - 4e-6 };
         Assert.Equal("latency +0.5000 $", GoalCheck.Why(tiny, theirs with { FailedRequests = 0, ApiDollars = 0 }));
+
+        // costmodel's decisions against the truth follow: how many went elsewhere, by cause, the dearest cause first, causes with none left out.
+        var against = new Testing.Simulation.DecisionsAgainstTruth
+        {
+            Decisions = 40,
+            Elsewhere = 5,
+            ExtraDollars = 0.9,
+            Drawn = new(3, 0.2),
+            Priced = new(2, 0.7),
+        };
+        Assert.Equal(
+            "latency +0.5000 $; at its decisions: 5 of 40 went to a target truly dearer then, 0.9000 $ more at those instants: priced the cheapest by the router 2 (0.7000 $), drawn at random 3 (0.2000 $)",
+            GoalCheck.Why(tiny with { AgainstTruth = against }, theirs with { FailedRequests = 0, ApiDollars = 0 }));
+
+        // None elsewhere: nothing to say about the decisions.
+        Assert.Equal("latency +0.5000 $", GoalCheck.Why(tiny with { AgainstTruth = against with { Elsewhere = 0 } }, theirs with { FailedRequests = 0, ApiDollars = 0 }));
     }
 
     [Theory]

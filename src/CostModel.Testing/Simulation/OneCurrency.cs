@@ -32,6 +32,7 @@ internal static class OneCurrency
             MeteredDollars = Round(metered),
             TotalDollars = Round(latency + energy + battery + metered + m.ApiDollars),
             Assumptions = policy.AssumptionShares(),
+            AgainstTruth = policy.AgainstTruth(),
         };
     }
 

@@ -80,6 +80,9 @@ internal abstract class Policy
     /// <summary>The share of decisions that carried each assumption; null for a policy without explanations.</summary>
     public virtual AssumptionShares? AssumptionShares() => null;
 
+    /// <summary>The decisions against the truth's cheapest at the instant of each (<see cref="DecisionsAgainstTruth"/>); null for a policy not compared.</summary>
+    public virtual DecisionsAgainstTruth? AgainstTruth() => null;
+
     /// <summary>
     /// The router's live candidates that serve the request's model and meet its hard constraints as
     /// the router can see them (advertised size, reported metered links, listed API prices): what
@@ -146,6 +149,7 @@ internal abstract class Policy
 internal sealed class CostModelPolicy : Policy
 {
     private readonly RouteExplanation _explanation = new();
+    private readonly TruthComparison _truth = new();
     private int _decisions;
     private int _stale;
     private int _unknownLoad;
@@ -188,8 +192,11 @@ internal sealed class CostModelPolicy : Policy
             }
         }
 
+        _truth.Compare(run, router, request, decision, _explanation);
         return decision.TargetId;
     }
+
+    public override DecisionsAgainstTruth? AgainstTruth() => _truth.Result();
 
     public override AssumptionShares? AssumptionShares()
     {
@@ -429,79 +436,109 @@ internal sealed class OraclePolicy : Policy
     /// The cheapest target by the truth at this instant, as the oracle picks it; side-effect free,
     /// so the simulator also asks it to judge another policy's decision (a route flap the truth justified).
     /// </summary>
-    internal static string? TrueCheapest(SimulationRun run, SimHost router, SimRequest request)
+    internal static string? TrueCheapest(SimulationRun run, SimHost router, SimRequest request) =>
+        TrueCheapest(run, router, request, out _);
+
+    /// <summary>The cheapest target by the truth at this instant (<see cref="TrueCheapest(SimulationRun, SimHost, SimRequest)"/>) and its true cost, dollars (infinity when none).</summary>
+    internal static string? TrueCheapest(SimulationRun run, SimHost router, SimRequest request, out double cost)
     {
         string? best = null;
         double bestCost = double.PositiveInfinity;
         string? fallback = null;
         double fallbackCost = double.PositiveInfinity;
-        ScoringOptions o = router.Scoring;
-        double valueOfTime = o.ValueOfTime(request.Urgency);
         foreach (Target t in run.AllTargets(router))
         {
-            if (!Fits(run.Scenario, router, t, request, truth: true))
+            if (!TryTrueCost(run, router, t, request, out double c, out _, out bool belowFloor))
             {
                 continue;
             }
 
-            double latency = run.TrueLatency(router, t, request);
-            if (double.IsInfinity(latency))
-            {
-                continue;
-            }
-
-            double money;
-            bool belowFloor = false;
-            if (t.Api is { } api)
-            {
-                money = ((request.PromptTokens * api.InputDollarsPerMillionTokens) + (request.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
-                if (run.Scenario.ApiDailyBudgetDollars is { } cap && router.ApiDollars + run.ApiDollarsInFlight(router) + money > cap)
-                {
-                    continue;
-                }
-
-                if (router.Node.Link.Metered)
-                {
-                    money += request.PayloadBytes / 1e9 * o.MeteredDollarsPerGigabyte;
-                }
-            }
-            else
-            {
-                NodeModel n = t.Node!.Node;
-                double service = n.ServiceSeconds(request);
-                double watts = (n.Power.ActiveWatts - n.Power.IdleWatts) / n.Slots;
-                double price = o.ElectricityDollarsPerKilowattHour;
-                if (n.HasBattery && !n.PluggedIn)
-                {
-                    double headroom = n.BatteryPercent - o.BatteryReserveFloorPercent;
-                    double scarcity = headroom <= 0 ? o.MaxBatteryDollarsPerKilowattHour : o.BatteryScarcityDollarsPerKilowattHourAtHalf * (HalfChargePercent - o.BatteryReserveFloorPercent) / headroom;
-                    price = Math.Min(o.MaxBatteryDollarsPerKilowattHour, o.BatteryWearDollarsPerKilowattHour + scarcity);
-                    belowFloor = request.Urgency != Urgency.Interactive && headroom <= 0;
-                }
-
-                money = watts * service / JoulesPerKilowattHour * price;
-                if (!ReferenceEquals(t.Node, router) && (n.Link.Metered || router.Node.Link.Metered))
-                {
-                    money += request.PayloadBytes / 1e9 * o.MeteredDollarsPerGigabyte;
-                }
-            }
-
-            double cost = (latency * valueOfTime) + money;
             if (belowFloor)
             {
-                if (cost < fallbackCost)
+                if (c < fallbackCost)
                 {
-                    fallbackCost = cost;
+                    fallbackCost = c;
                     fallback = t.Id;
                 }
             }
-            else if (cost < bestCost)
+            else if (c < bestCost)
             {
-                bestCost = cost;
+                bestCost = c;
                 best = t.Id;
             }
         }
 
+        cost = best is null ? fallbackCost : bestCost;
         return best ?? fallback;
+    }
+
+    /// <summary>
+    /// The true cost of sending the request to the target at this instant, dollars: its true latency
+    /// at the request's value of time plus the true money (API tokens past no cap, metered bytes, the
+    /// energy at its price). False when the target cannot serve it by the truth (another model, a
+    /// quality or metered constraint, down, refusing, unreachable, or an API past the router's cap).
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <param name="router">The router deciding.</param>
+    /// <param name="t">The target.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="cost">The true cost, dollars.</param>
+    /// <param name="latency">The true latency, seconds.</param>
+    /// <param name="belowFloor">True when the target is a node on battery at or below its reserve floor and the request is not interactive (left to the last resort).</param>
+    /// <returns>True when the target can serve the request.</returns>
+    internal static bool TryTrueCost(SimulationRun run, SimHost router, Target t, SimRequest request, out double cost, out double latency, out bool belowFloor)
+    {
+        cost = double.PositiveInfinity;
+        belowFloor = false;
+        latency = double.PositiveInfinity;
+        if (!Fits(run.Scenario, router, t, request, truth: true))
+        {
+            return false;
+        }
+
+        latency = run.TrueLatency(router, t, request);
+        if (double.IsInfinity(latency))
+        {
+            return false;
+        }
+
+        ScoringOptions o = router.Scoring;
+        double money;
+        if (t.Api is { } api)
+        {
+            money = ((request.PromptTokens * api.InputDollarsPerMillionTokens) + (request.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
+            if (run.Scenario.ApiDailyBudgetDollars is { } cap && router.ApiDollars + run.ApiDollarsInFlight(router) + money > cap)
+            {
+                return false;
+            }
+
+            if (router.Node.Link.Metered)
+            {
+                money += request.PayloadBytes / 1e9 * o.MeteredDollarsPerGigabyte;
+            }
+        }
+        else
+        {
+            NodeModel n = t.Node!.Node;
+            double service = n.ServiceSeconds(request);
+            double watts = (n.Power.ActiveWatts - n.Power.IdleWatts) / n.Slots;
+            double price = o.ElectricityDollarsPerKilowattHour;
+            if (n.HasBattery && !n.PluggedIn)
+            {
+                double headroom = n.BatteryPercent - o.BatteryReserveFloorPercent;
+                double scarcity = headroom <= 0 ? o.MaxBatteryDollarsPerKilowattHour : o.BatteryScarcityDollarsPerKilowattHourAtHalf * (HalfChargePercent - o.BatteryReserveFloorPercent) / headroom;
+                price = Math.Min(o.MaxBatteryDollarsPerKilowattHour, o.BatteryWearDollarsPerKilowattHour + scarcity);
+                belowFloor = request.Urgency != Urgency.Interactive && headroom <= 0;
+            }
+
+            money = watts * service / JoulesPerKilowattHour * price;
+            if (!ReferenceEquals(t.Node, router) && (n.Link.Metered || router.Node.Link.Metered))
+            {
+                money += request.PayloadBytes / 1e9 * o.MeteredDollarsPerGigabyte;
+            }
+        }
+
+        cost = (latency * o.ValueOfTime(request.Urgency)) + money;
+        return true;
     }
 }

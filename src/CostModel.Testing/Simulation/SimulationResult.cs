@@ -121,6 +121,111 @@ public sealed record SimulationMetrics
 
     /// <summary>For <c>costmodel</c>: how its predicted latencies compare with the outcomes; null for the other policies (they predict nothing).</summary>
     public LatencyPredictions? Predictions { get; init; }
+
+    /// <summary>
+    /// For <c>costmodel</c>: its decisions against the truth's cheapest target at the instant of each, and why
+    /// they differed; null for the other policies, and for meshes beyond <see cref="DecisionsAgainstTruth.MaxTargets"/>.
+    /// </summary>
+    public DecisionsAgainstTruth? AgainstTruth { get; init; }
+}
+
+/// <summary>
+/// The library router's decisions against the truth at the instant of each (the report's "why" for a
+/// goal missed): at every decision the simulator prices every target as the oracle does (the true
+/// latency with every queue as it stands, the true energy and money, the battery floor) and compares the
+/// router's pick with the truth's cheapest. A pick truly dearer than that is counted with what it cost
+/// more at that instant, under one cause: sent to a target the truth says fails, drawn at random (near-equals'
+/// two choices or a burst's herd draw), kept on a conversation's node, the truth's cheapest set aside by
+/// one of the router's filters, or priced the cheapest by the router (its picture of the mesh was not the truth: stale reports, other routers' work, sizes it could
+/// not know). The sums are per decision: what one pick does to the requests after it (a queue it
+/// lengthened) is not in them, and the oracle, itself greedy, may end dearer or cheaper than they suggest.
+/// </summary>
+public sealed record DecisionsAgainstTruth
+{
+    /// <summary>
+    /// 128 targets: the most a mesh may have for its decisions to be compared. Each comparison prices
+    /// every target by the truth (a walk of each queue); at 500 nodes and 3,000 burst requests that is
+    /// millions of walks a run, so the scale scenarios go without it.
+    /// </summary>
+    public const int MaxTargets = 128;
+
+    /// <summary>
+    /// 1e-6 dollars: a pick dearer than the truth's cheapest by less is a tie (equal nodes priced by the
+    /// truth differ by rounding).
+    /// </summary>
+    public const double TieDollars = 1e-6;
+
+    /// <summary>Decisions compared (every one that found a target while the truth had one).</summary>
+    public int Decisions { get; init; }
+
+    /// <summary>Decisions that went to a target truly dearer than the truth's cheapest at that instant.</summary>
+    public int Elsewhere { get; init; }
+
+    /// <summary>What those picks cost more than the truth's cheapest, summed at the instant of each, dollars.</summary>
+    public double ExtraDollars { get; init; }
+
+    /// <summary>Picks of a target the truth says fails now (down, refusing, unreachable): each charged the scenario's request timeout at its value of time.</summary>
+    public DecisionCause Failing { get; init; }
+
+    /// <summary>Picks drawn at random: the near-equals' two choices or a burst's herd draw (<c>RouteNotes.RandomTieBreak</c>).</summary>
+    public DecisionCause Drawn { get; init; }
+
+    /// <summary>A conversation kept on the node holding its cache (<c>RouteNotes.StickyKept</c>).</summary>
+    public DecisionCause Kept { get; init; }
+
+    /// <summary>The truth's cheapest set aside at the router: by one of its filters (the battery reserve, liveness, a constraint) or not in its view.</summary>
+    public DecisionCause SetAside { get; init; }
+
+    /// <summary>The rest: the router priced its pick the cheapest, so its picture of the mesh was not the truth.</summary>
+    public DecisionCause Priced { get; init; }
+
+    /// <summary>The pick that cost the most more, null when none did.</summary>
+    public DecisionAgainstTruth? Largest { get; init; }
+}
+
+/// <summary>The decisions of one cause that went elsewhere than the truth's cheapest, and what they cost more, dollars.</summary>
+/// <param name="Decisions">How many.</param>
+/// <param name="ExtraDollars">What they cost more than the truth's cheapest, summed, dollars.</param>
+public readonly record struct DecisionCause(int Decisions, double ExtraDollars);
+
+/// <summary>One decision against the truth (<see cref="DecisionsAgainstTruth.Largest"/>).</summary>
+public sealed record DecisionAgainstTruth
+{
+    /// <summary>When, seconds after the start.</summary>
+    public double TimeSeconds { get; init; }
+
+    /// <summary>The router that decided.</summary>
+    public required string Router { get; init; }
+
+    /// <summary>The request's urgency: background, normal, interactive.</summary>
+    public required string Urgency { get; init; }
+
+    /// <summary>The cause (<c>failing</c>, <c>drawn</c>, <c>kept</c>, <c>set-aside</c> or <c>priced</c>).</summary>
+    public required string Cause { get; init; }
+
+    /// <summary>Where the router sent it.</summary>
+    public required string Target { get; init; }
+
+    /// <summary>The truth's cheapest target then.</summary>
+    public required string TruthTarget { get; init; }
+
+    /// <summary>What the pick cost more than the truth's cheapest, dollars.</summary>
+    public double ExtraDollars { get; init; }
+
+    /// <summary>The latency the router predicted for its pick, seconds; null without one.</summary>
+    public double? PredictedSeconds { get; init; }
+
+    /// <summary>The pick's true latency then, seconds; null when the truth says it fails.</summary>
+    public double? TrueSeconds { get; init; }
+
+    /// <summary>The latency the router predicted for the truth's cheapest, seconds; null when it priced none (see <see cref="TruthFilteredBy"/>).</summary>
+    public double? TruthPredictedSeconds { get; init; }
+
+    /// <summary>The truth's cheapest target's true latency then, seconds.</summary>
+    public double TruthTrueSeconds { get; init; }
+
+    /// <summary>The filter that set the truth's cheapest aside at the router, or "not in the view"; null when the router priced it.</summary>
+    public string? TruthFilteredBy { get; init; }
 }
 
 /// <summary>

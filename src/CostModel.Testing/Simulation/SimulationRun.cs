@@ -105,7 +105,7 @@ internal sealed class SimulationRun : IDisposable
     /// <summary>The in-memory network the nodes gossip over.</summary>
     internal InMemoryNetwork GossipNetwork => _network;
 
-    private double Now => TimeSpan.FromTicks(_time.GetUtcNow().UtcTicks - _startTicks).TotalSeconds;
+    internal double Now => TimeSpan.FromTicks(_time.GetUtcNow().UtcTicks - _startTicks).TotalSeconds;
 
     public void Dispose()
     {

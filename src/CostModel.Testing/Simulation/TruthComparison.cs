@@ -1,0 +1,180 @@
+using CostModel.Routing;
+
+namespace CostModel.Testing.Simulation;
+
+/// <summary>
+/// Compares the library router's decisions with the truth's cheapest target at the instant of each
+/// (<see cref="DecisionsAgainstTruth"/>): asked right after the router decided, before the simulator
+/// places the request, so the truth is the state the router decided in.
+/// </summary>
+internal sealed class TruthComparison
+{
+    private const string FailingCause = "failing";
+    private const string DrawnCause = "drawn";
+    private const string KeptCause = "kept";
+    private const string SetAsideCause = "set-aside";
+    private const string PricedCause = "priced";
+    private const string NotInView = "not in the view";
+
+    private int _decisions;
+    private int _elsewhere;
+    private double _extra;
+    private DecisionCause _failing;
+    private DecisionCause _drawn;
+    private DecisionCause _kept;
+    private DecisionCause _setAside;
+    private DecisionCause _priced;
+    private DecisionAgainstTruth? _largest;
+    private bool _skipped;
+
+    /// <summary>Compares one decision with the truth's cheapest then.</summary>
+    /// <param name="run">The run, at the decision's instant.</param>
+    /// <param name="router">The router that decided.</param>
+    /// <param name="request">The request (its <see cref="SimRequest.PredictedSeconds"/> set from the decision).</param>
+    /// <param name="decision">The decision.</param>
+    /// <param name="explanation">The decision's explanation (the router's price of the truth's cheapest).</param>
+    public void Compare(SimulationRun run, SimHost router, SimRequest request, RouteDecision decision, RouteExplanation explanation)
+    {
+        if (run.Scenario.Nodes.Count + run.Scenario.Apis.Count > DecisionsAgainstTruth.MaxTargets)
+        {
+            _skipped = true;
+            return;
+        }
+
+        string? truth = OraclePolicy.TrueCheapest(run, router, request, out double best);
+        if (truth is null || decision.TargetId is not { } target)
+        {
+            return;
+        }
+
+        _decisions++;
+        if (string.Equals(target, truth, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        double valueOfTime = router.Scoring.ValueOfTime(request.Urgency);
+        double? trueSeconds = null;
+        double cost = run.Scenario.RequestTimeoutSeconds * valueOfTime;
+        bool usable = false;
+        foreach (Target t in run.AllTargets(router))
+        {
+            if (string.Equals(t.Id, target, StringComparison.Ordinal))
+            {
+                usable = OraclePolicy.TryTrueCost(run, router, t, request, out double c, out double latency, out _);
+                if (usable)
+                {
+                    cost = c;
+                    trueSeconds = latency;
+                }
+
+                break;
+            }
+        }
+
+        double extra = cost - best;
+        if (!(extra > DecisionsAgainstTruth.TieDollars))
+        {
+            return;
+        }
+
+        (double? truthPredicted, string? filteredBy) = RouterPrice(explanation, truth);
+        string cause;
+        if (!usable)
+        {
+            cause = FailingCause;
+            _failing = Add(_failing, extra);
+        }
+        else if ((decision.Flags & RouteNotes.RandomTieBreak) != 0)
+        {
+            cause = DrawnCause;
+            _drawn = Add(_drawn, extra);
+        }
+        else if ((decision.Flags & RouteNotes.StickyKept) != 0)
+        {
+            cause = KeptCause;
+            _kept = Add(_kept, extra);
+        }
+        else if (filteredBy is not null)
+        {
+            cause = SetAsideCause;
+            _setAside = Add(_setAside, extra);
+        }
+        else
+        {
+            cause = PricedCause;
+            _priced = Add(_priced, extra);
+        }
+
+        _elsewhere++;
+        _extra += extra;
+        if (_largest is null || extra > _largest.ExtraDollars)
+        {
+            _largest = Describe(run, router, request, cause, target, truth, extra, trueSeconds, truthPredicted, filteredBy);
+        }
+    }
+
+    /// <summary>The comparison so far; null when no decision was compared because the mesh is beyond <see cref="DecisionsAgainstTruth.MaxTargets"/>.</summary>
+    /// <returns>The comparison, or null.</returns>
+    public DecisionsAgainstTruth? Result() => _skipped && _decisions == 0 ? null : new DecisionsAgainstTruth
+    {
+        Decisions = _decisions,
+        Elsewhere = _elsewhere,
+        ExtraDollars = Round(_extra),
+        Failing = Rounded(_failing),
+        Drawn = Rounded(_drawn),
+        Kept = Rounded(_kept),
+        SetAside = Rounded(_setAside),
+        Priced = Rounded(_priced),
+        Largest = _largest,
+    };
+
+    // The router's predicted latency of the truth's cheapest, or the filter that set it aside ("not in the view" when it was no candidate).
+    private static (double? Predicted, string? FilteredBy) RouterPrice(RouteExplanation explanation, string truth)
+    {
+        foreach (CandidateExplanation candidate in explanation.Candidates)
+        {
+            if (string.Equals(candidate.TargetId, truth, StringComparison.Ordinal))
+            {
+                return candidate.FilteredBy is null ? (Round(candidate.Cost.LatencySeconds), null) : (null, candidate.FilteredBy);
+            }
+        }
+
+        return (null, NotInView);
+    }
+
+    private static DecisionAgainstTruth Describe(SimulationRun run, SimHost router, SimRequest request, string cause, string target, string truth, double extra, double? trueSeconds, double? truthPredicted, string? filteredBy)
+    {
+        double truthSeconds = 0;
+        foreach (Target t in run.AllTargets(router))
+        {
+            if (string.Equals(t.Id, truth, StringComparison.Ordinal))
+            {
+                OraclePolicy.TryTrueCost(run, router, t, request, out _, out truthSeconds, out _);
+                break;
+            }
+        }
+
+        return new DecisionAgainstTruth
+        {
+            TimeSeconds = Round(run.Now),
+            Router = router.Id,
+            Urgency = request.Urgency.ToString().ToLowerInvariant(),
+            Cause = cause,
+            Target = target,
+            TruthTarget = truth,
+            ExtraDollars = Round(extra),
+            PredictedSeconds = double.IsFinite(request.PredictedSeconds) ? Round(request.PredictedSeconds) : null,
+            TrueSeconds = trueSeconds is { } s ? Round(s) : null,
+            TruthPredictedSeconds = truthPredicted,
+            TruthTrueSeconds = Round(truthSeconds),
+            TruthFilteredBy = filteredBy,
+        };
+    }
+
+    private static DecisionCause Add(DecisionCause c, double extra) => new(c.Decisions + 1, c.ExtraDollars + extra);
+
+    private static DecisionCause Rounded(DecisionCause c) => c with { ExtraDollars = Round(c.ExtraDollars) };
+
+    private static double Round(double v) => Math.Round(v, 6);
+}
