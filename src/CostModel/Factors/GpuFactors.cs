@@ -18,7 +18,13 @@ public sealed record GpuFactors
 /// <summary>One GPU.</summary>
 public sealed record GpuDevice
 {
-    /// <summary>The index the driver gives this device.</summary>
+    /// <summary>
+    /// The index the interface that read this device gives it: NVML's device index for an NVIDIA GPU
+    /// read through NVML or nvidia-smi, the DRM card number on Linux (card0), DXGI's adapter ordinal
+    /// on Windows, the accelerator's place in IOKit's list on macOS. Unique within one interface, not
+    /// across them: a laptop's Intel GPU (DXGI ordinal 0) and its NVIDIA GPU (NVML index 0) may both
+    /// be 0. Not an identity; <see cref="Name"/> and <see cref="Vendor"/> tell devices apart for a person.
+    /// </summary>
     public int Index { get; init => field = FactorGuard.NonNegative(value, nameof(Index)); }
 
     /// <summary>Who made it.</summary>
