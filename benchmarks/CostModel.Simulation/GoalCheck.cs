@@ -84,7 +84,7 @@ internal static class GoalCheck
         }
 
         SimulationMetrics m = ours.Metrics;
-        return [Lowest(s, m), NearOracle(s, m), BatteryFloor(s.Scenario, m), Budget(s.Scenario, m), Flaps(s, m), Burst(s.Scenario, m), BurstVersusOracle(s, ours)];
+        return [Lowest(s, m), NearOracle(s, m), BatteryFloor(s.Scenario, m), Budget(s.Scenario, m), Flaps(s, m), Burst(s, ours), BurstVersusOracle(s, ours)];
     }
 
     /// <summary>Where two totals differ, largest difference first: "latency +0.12 $, api -0.03 $".</summary>
@@ -222,10 +222,11 @@ internal static class GoalCheck
         return F($"; each flap moved a conversation off the node holding its KV cache while that node still qualified: {m.JustifiedRouteFlaps} of {m.RouteFlaps} left a holder that was not the cheapest by the truth then (the oracle, asked at that instant, leaves it too), {unjustified} left the truly cheapest");
     }
 
-    private static GoalResult Burst(Scenario scenario, SimulationMetrics m)
+    private static GoalResult Burst(ScenarioResults s, SimulationResult ours)
     {
+        Scenario scenario = s.Scenario;
         string goal = F($"max burst share <= {MaxBurstShare:0.0}x fair share");
-        if (m.MaxBurstShare is not double share)
+        if (ours.Metrics.MaxBurstShare is not double share)
         {
             return new(goal, Verdict.NotApplicable, "no bursts");
         }
@@ -236,7 +237,54 @@ internal static class GoalCheck
         (double least, double most) = ServingCapacity(scenario);
         return most > AlikeCapacityRatio * least
             ? new(goal, Verdict.NotApplicable, F($"{share:0.00}x, but the nodes differ in capacity ({least:0.#} to {most:0.#} tokens/s): the bound against the oracle's share applies"))
-            : new(goal, share <= MaxBurstShare ? Verdict.Met : Verdict.NotMet, F($"{share:0.00}x"));
+            : share <= MaxBurstShare
+                ? new(goal, Verdict.Met, F($"{share:0.00}x"))
+                : new(goal, Verdict.NotMet, F($"{share:0.00}x") + BurstWhy(ours, s.Of(RoutingPolicies.Oracle)));
+    }
+
+    /// <summary>
+    /// Why a burst goal was missed: the node that took the largest part of a burst, how many of the
+    /// burst's requests it took, from how many routers, and each router's how-manieth request of the
+    /// burst they were (a router's first requests are drawn before it can know a burst has begun), and
+    /// what the oracle put there; empty without burst requests.
+    /// </summary>
+    /// <param name="ours">costmodel's run.</param>
+    /// <param name="oracle">The oracle's run of the same seed, or null.</param>
+    /// <returns>"; the most on one node: ..." or empty.</returns>
+    internal static string BurstWhy(SimulationResult ours, SimulationResult? oracle)
+    {
+        ArgumentNullException.ThrowIfNull(ours);
+        var bursts = ours.Requests.Where(r => r.Burst is not null && r.Target is not null).GroupBy(r => r.Burst!.Value).ToList();
+        if (bursts.Count == 0)
+        {
+            return "";
+        }
+
+        // The burst and node with the largest part of the burst.
+        (int burst, string node, int count, int total) = bursts
+            .Select(b => (Burst: b.Key, Top: b.GroupBy(r => r.Target!).MaxBy(g => (g.Count(), g.Key))!, Total: b.Count()))
+            .Select(x => (x.Burst, x.Top.Key, x.Top.Count(), x.Total))
+            .MaxBy(x => ((double)x.Item3 / x.Total, -x.Burst));
+
+        // Each request's place among its router's requests of that burst, in arrival order.
+        int[] places = new int[3];
+        foreach (IGrouping<string, RequestRecord> router in ours.Requests.Where(r => r.Burst == burst && r.Target is not null).GroupBy(r => r.Router))
+        {
+            int k = 0;
+            foreach (RequestRecord r in router.OrderBy(r => r.SentSeconds))
+            {
+                if (string.Equals(r.Target, node, StringComparison.Ordinal))
+                {
+                    places[Math.Min(k, places.Length - 1)]++;
+                }
+
+                k++;
+            }
+        }
+
+        int routers = ours.Requests.Where(r => r.Burst == burst && string.Equals(r.Target, node, StringComparison.Ordinal)).Select(r => r.Router).Distinct(StringComparer.Ordinal).Count();
+        string theirs = oracle is null ? "" : F($"; the oracle put {oracle.Requests.Count(r => r.Burst == burst && string.Equals(r.Target, node, StringComparison.Ordinal))} there");
+        return F($"; the most on one node: {node} took {count} of burst {burst}'s {total} requests from {routers} routers, {places[0]} of them a router's first request of the burst, {places[1]} a second, {places[2]} a later one{theirs}");
     }
 
     /// <summary>The least and most capacity of the nodes that serve a model: slots x decode speed, tokens per second (the fastest model a node serves).</summary>
@@ -264,8 +312,8 @@ internal static class GoalCheck
 
         double oracleP95 = BurstP95(s.Scenario, oracle);
         bool met = share <= OracleBurstShareFactor * oracleShare && p95 <= OracleBurstP95Factor * oracleP95;
-        return new(goal, met ? Verdict.Met : Verdict.NotMet,
-            F($"share {share:0.00}x vs oracle {oracleShare:0.00}x ({share / oracleShare:0.00}x); burst p95 {p95:0.0} s vs oracle {oracleP95:0.0} s ({p95 / oracleP95:0.00}x)"));
+        string figures = F($"share {share:0.00}x vs oracle {oracleShare:0.00}x ({share / oracleShare:0.00}x); burst p95 {p95:0.0} s vs oracle {oracleP95:0.0} s ({p95 / oracleP95:0.00}x)");
+        return met ? new(goal, Verdict.Met, figures) : new(goal, Verdict.NotMet, figures + BurstWhy(ours, oracle));
     }
 
     /// <summary>

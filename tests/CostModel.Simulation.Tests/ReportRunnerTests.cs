@@ -160,6 +160,46 @@ public sealed class ReportRunnerTests : IDisposable
     }
 
     [Fact]
+    public void A_missed_burst_goal_names_the_node_that_took_most_and_where_its_requests_came_from()
+    {
+        // herding-burst's four desktops; three routers send two burst requests each and one sends
+        // three, and desk-1 takes five of the nine: two first requests, two seconds and a third.
+        // A steady request to desk-1 and a burst request with no target are not counted.
+        Testing.Simulation.Scenario scenario = Testing.Simulation.Scenario.BuiltIn("herding-burst");
+        static Testing.Simulation.RequestRecord R(string router, double sent, string? target, int? burst) => new()
+        {
+            Router = router, SentSeconds = sent, ArrivalSeconds = sent, Target = target, Burst = burst, Urgency = "normal", Succeeded = true, LatencySeconds = 10,
+        };
+        Testing.Simulation.RequestRecord[] requests =
+        [
+            R("desk-1", 10, "desk-1", null),
+            R("desk-1", 60.0, "desk-1", 0), R("desk-1", 60.1, "desk-1", 0), R("desk-1", 60.2, "desk-1", 0),
+            R("desk-2", 60.0, "desk-1", 0), R("desk-2", 60.3, "desk-2", 0),
+            R("desk-3", 60.1, "desk-3", 0), R("desk-3", 60.2, "desk-1", 0),
+            R("desk-4", 60.0, "desk-4", 0), R("desk-4", 60.4, "desk-2", 0), R("desk-4", 60.5, null, 0),
+        ];
+        Testing.Simulation.SimulationResult Result(string policy, double share, Testing.Simulation.RequestRecord[] records) => new()
+        {
+            Scenario = scenario.Name, Policy = policy, Seed = 1, Requests = records, Battery = [], Decisions = [],
+            Metrics = new Testing.Simulation.SimulationMetrics { MaxBurstShare = share },
+        };
+        Testing.Simulation.RequestRecord[] oracleRequests = [.. requests.Select((r, i) => r with { Target = r.Target is null ? null : $"desk-{(i % 4) + 1}" })];
+        IReadOnlyList<GoalResult> goals = GoalCheck.Evaluate(new ScenarioResults(scenario, [Result("costmodel", 2.22, requests), Result("oracle", 1.0, oracleRequests)]));
+
+        const string why = "; the most on one node: desk-1 took 5 of burst 0's 9 requests from 3 routers, 2 of them a router's first request of the burst, 2 a second, 1 a later one; the oracle put 2 there";
+        GoalResult fair = Assert.Single(goals, g => g.Goal.StartsWith("max burst share", StringComparison.Ordinal));
+        Assert.Equal("**not met**", fair.VerdictText);
+        Assert.Equal("2.22x" + why, fair.Figures);
+        GoalResult againstOracle = Assert.Single(goals, g => g.Goal.StartsWith("burst share <=", StringComparison.Ordinal));
+        Assert.Equal("**not met**", againstOracle.VerdictText);
+        Assert.EndsWith(why, againstOracle.Figures, StringComparison.Ordinal);
+
+        // Without an oracle run the why stops at where the requests came from; without burst requests it is empty.
+        Assert.Equal(why[..why.IndexOf("; the oracle", StringComparison.Ordinal)], GoalCheck.BurstWhy(Result("costmodel", 2.22, requests), null));
+        Assert.Equal("", GoalCheck.BurstWhy(Result("costmodel", 2.22, [requests[0]]), null));
+    }
+
+    [Fact]
     public void A_missed_flap_goal_says_how_many_moves_the_truth_justified()
     {
         Testing.Simulation.Scenario scenario = Testing.Simulation.Scenario.BuiltIn("near-equal-nodes");

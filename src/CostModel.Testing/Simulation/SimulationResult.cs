@@ -310,6 +310,9 @@ public sealed record RequestRecord
 
     /// <summary>Sent to the last byte back (or to the failure), seconds.</summary>
     public double LatencySeconds { get; init; }
+
+    /// <summary>The burst it belongs to (its place in the scenario's <c>workload.bursts</c>, from 0); null for the steady workload.</summary>
+    public int? Burst { get; init; }
 }
 
 /// <summary>A battery node's charge at a time.</summary>

@@ -817,6 +817,7 @@ internal sealed class SimulationRun : IDisposable
                 OutputTokens = r.OutputTokens,
                 Succeeded = r.Succeeded,
                 LatencySeconds = Round(r.LatencySeconds),
+                Burst = r.Burst >= 0 ? r.Burst : null,
             })],
             Battery = _battery,
             Decisions = buckets,
