@@ -175,7 +175,25 @@ internal static class GoalCheck
 
         return new(goal, m.BatteryFloorViolations == 0 ? Verdict.Met : Verdict.NotMet, m.BatteryFloorViolations == 0
             ? "0 violations"
-            : F($"{m.BatteryFloorViolations} non-interactive requests started on a node on battery at or below its reserve while another target qualified"));
+            : F($"{m.BatteryFloorViolations} non-interactive requests started on a node on battery at or below its reserve while another target qualified") + FloorWhy(m.FirstFloorViolation));
+    }
+
+    /// <summary>The first violation as the truth and the router saw it: "; the first at 73.2 s: ..."; empty without one.</summary>
+    /// <param name="v">The first violation, or null.</param>
+    /// <returns>The words.</returns>
+    internal static string FloorWhy(FloorViolation? v)
+    {
+        if (v is null)
+        {
+            return "";
+        }
+
+        string seen = v.SeenSource is null
+            ? "its view did not hold the node"
+            : v.SeenPercent is { } p
+                ? F($"its reading {p:0.000} %, {v.SeenSource}, {v.SeenAgeSeconds:0.00} s old")
+                : F($"its reading of the charge none, {v.SeenSource}");
+        return F($"; the first at {v.TimeSeconds:0.0} s: {v.Router} sent a {v.Urgency} request to {v.Node} at {v.TruePercent:0.000} % ({seen})");
     }
 
     private static GoalResult Budget(Scenario scenario, SimulationMetrics m)

@@ -200,6 +200,30 @@ public sealed class ReportRunnerTests : IDisposable
     }
 
     [Fact]
+    public void A_missed_floor_goal_tells_the_first_violation_as_the_truth_and_the_router_saw_it()
+    {
+        Testing.Simulation.Scenario scenario = Testing.Simulation.Scenario.BuiltIn("laptop-unplugged");
+        var first = new Testing.Simulation.FloorViolation
+        {
+            TimeSeconds = 73.24, Router = "desktop", Node = "laptop-fast", Urgency = "background",
+            TruePercent = 9.985, SeenPercent = 10.03, SeenAgeSeconds = 0.74, SeenSource = "Battery",
+        };
+        var ours = new Testing.Simulation.SimulationResult
+        {
+            Scenario = scenario.Name, Policy = "costmodel", Seed = 8, Requests = [], Battery = [], Decisions = [],
+            Metrics = new Testing.Simulation.SimulationMetrics { BatteryFloorViolations = 1, FirstFloorViolation = first },
+        };
+        GoalResult floor = Assert.Single(GoalCheck.Evaluate(new ScenarioResults(scenario, [ours])), g => g.Goal.StartsWith("zero battery-floor", StringComparison.Ordinal));
+        Assert.Equal("**not met**", floor.VerdictText);
+        Assert.EndsWith("; the first at 73.2 s: desktop sent a background request to laptop-fast at 9.985 % (its reading 10.030 %, Battery, 0.74 s old)", floor.Figures, StringComparison.Ordinal);
+
+        // A router without a reading of the charge, or without the node in its view, says so.
+        Assert.EndsWith("(its reading of the charge none, Unknown)", GoalCheck.FloorWhy(first with { SeenPercent = null, SeenAgeSeconds = null, SeenSource = "Unknown" }), StringComparison.Ordinal);
+        Assert.EndsWith("(its view did not hold the node)", GoalCheck.FloorWhy(first with { SeenPercent = null, SeenAgeSeconds = null, SeenSource = null }), StringComparison.Ordinal);
+        Assert.Equal("", GoalCheck.FloorWhy(null));
+    }
+
+    [Fact]
     public void A_missed_flap_goal_says_how_many_moves_the_truth_justified()
     {
         Testing.Simulation.Scenario scenario = Testing.Simulation.Scenario.BuiltIn("near-equal-nodes");

@@ -62,6 +62,9 @@ public sealed record SimulationMetrics
     /// <summary>Non-interactive requests started on a node on battery at or below its reserve floor while another target qualified.</summary>
     public int BatteryFloorViolations { get; init; }
 
+    /// <summary>The first of the <see cref="BatteryFloorViolations"/> as the truth and the router saw it; null without any.</summary>
+    public FloorViolation? FirstFloorViolation { get; init; }
+
     /// <summary>Money paid to API endpoints, dollars.</summary>
     public double ApiDollars { get; init; }
 
@@ -248,6 +251,39 @@ public sealed record LatencyPredictions
 
     /// <summary>The 90th percentile of predicted / actual latency (the tenth most pessimistic).</summary>
     public double P90 { get; init; }
+}
+
+/// <summary>
+/// A battery-floor violation as the truth and the router saw it (<see cref="SimulationMetrics.FirstFloorViolation"/>):
+/// the node's true charge when the request was sent, and the router's reading of the node's charge and power
+/// source with its age, which say why it sent the request there (a reading just above the floor, or one that
+/// had not yet seen the unplug).
+/// </summary>
+public sealed record FloorViolation
+{
+    /// <summary>When, seconds after the start.</summary>
+    public double TimeSeconds { get; init; }
+
+    /// <summary>The router that sent the request.</summary>
+    public required string Router { get; init; }
+
+    /// <summary>The node on battery at or below its floor.</summary>
+    public required string Node { get; init; }
+
+    /// <summary>The request's urgency: background or normal.</summary>
+    public required string Urgency { get; init; }
+
+    /// <summary>The node's true charge then, percent.</summary>
+    public double TruePercent { get; init; }
+
+    /// <summary>The router's reading of the node's charge, percent; null when it had none (or no view of the node).</summary>
+    public double? SeenPercent { get; init; }
+
+    /// <summary>How old that reading was, seconds; null without one.</summary>
+    public double? SeenAgeSeconds { get; init; }
+
+    /// <summary>The router's reading of the node's power source (<c>Battery</c>, <c>Ac</c>, ...) or its quality when it had no value; null without a view of the node.</summary>
+    public string? SeenSource { get; init; }
 }
 
 /// <summary>The share (0 to 1) of the library router's decisions that carried each assumption, read from its explanations: an assumption in the cost of any candidate it compared, or a reason it set one aside.</summary>

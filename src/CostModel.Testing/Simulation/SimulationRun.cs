@@ -1,3 +1,4 @@
+using CostModel.Factors;
 using CostModel.Gossip;
 using CostModel.Mesh;
 using CostModel.Scoring;
@@ -50,6 +51,7 @@ internal sealed class SimulationRun : IDisposable
     private long _sequence;
     private int _outstanding;
     private int _violations;
+    private FloorViolation? _firstViolation;
     private int _flaps;
     private int _justifiedFlaps;
     private int _followUps;
@@ -659,6 +661,26 @@ internal sealed class SimulationRun : IDisposable
     private static double ApiDollars(SimulatedApi api, SimRequest r) =>
         ((r.PromptTokens * api.InputDollarsPerMillionTokens) + (r.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
 
+    /// <summary>A floor violation as the truth and the router saw it: the charge and source of the node, and the router's reading of them.</summary>
+    private FloorViolation Violation(SimHost router, SimRequest r, SimHost node)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        MeshNode? seen = router.View.Nodes.FirstOrDefault(n => string.Equals(n.NodeId, node.Id, StringComparison.Ordinal));
+        Reading<double> percent = seen?.Factors.Power.BatteryPercent ?? default;
+        Reading<PowerSource> source = seen?.Factors.Power.Source ?? default;
+        return new FloorViolation
+        {
+            TimeSeconds = Round(Now),
+            Router = router.Id,
+            Node = node.Id,
+            Urgency = r.Urgency.ToString().ToLowerInvariant(),
+            TruePercent = Round(node.Node.BatteryPercent),
+            SeenPercent = percent.TryGetValue(out double p) ? Round(p) : null,
+            SeenAgeSeconds = percent.HasValue && percent.AgeAt(now) is { } age ? Round(age.TotalSeconds) : null,
+            SeenSource = seen is null ? null : source.TryGetValue(out PowerSource ps) ? ps.ToString() : source.Quality.ToString(),
+        };
+    }
+
     /// <summary>Decision-time measurements: floor violations, flaps, burst shares, the decision log.</summary>
     private void Account(SimHost router, SimRequest r, string target)
     {
@@ -669,6 +691,7 @@ internal sealed class SimulationRun : IDisposable
             && AllTargets(router).Any(t => t.Id != target && Qualifies(router, t, r)))
         {
             _violations++;
+            _firstViolation ??= Violation(router, r, node);
         }
 
         if (r.AffinityKey is { } key)
@@ -778,6 +801,7 @@ internal sealed class SimulationRun : IDisposable
             FailedRequests = _requests.Count - completed,
             BatteryWattHoursDrained = Round(_hosts.Sum(h => h.Node.DrainedWattHours)),
             BatteryFloorViolations = _violations,
+            FirstFloorViolation = _firstViolation,
             ApiDollars = Round(_apiDollars),
             MaxRouterApiDollars = Round(_hosts.Count == 0 ? 0 : _hosts.Max(h => h.ApiDollars)),
             MeteredGigabytes = Round(_meteredBytes / BytesPerGigabyte),

@@ -99,6 +99,29 @@ public sealed class MeshSimulatorTests
     }
 
     [Fact]
+    public void The_first_floor_violation_is_kept_with_the_truth_and_the_router_s_reading()
+    {
+        // laptop-unplugged: least-in-flight ignores the battery and keeps sending work to the fast
+        // laptop after it drains to its 10 % reserve; costmodel never does.
+        Scenario scenario = Scenario.BuiltIn("laptop-unplugged");
+        SimulationResult blind = MeshSimulator.Run(scenario, RoutingPolicies.LeastInFlight, Seed);
+        Assert.True(blind.Metrics.BatteryFloorViolations > 0, "least-in-flight broke no floor");
+        FloorViolation first = Assert.IsType<FloorViolation>(blind.Metrics.FirstFloorViolation);
+        Assert.Equal("laptop-fast", first.Node);
+        Assert.NotEqual("interactive", first.Urgency);
+        Assert.InRange(first.TruePercent, 0, new CostModel.Scoring.ScoringOptions().BatteryReserveFloorPercent);
+        Assert.True(first.TimeSeconds > scenario.Events.Single().AtSeconds, $"a violation at {first.TimeSeconds} s, before the unplug");
+
+        // The router's view held the laptop by gossip: a reading of the charge near the truth's, a few seconds old at most.
+        Assert.NotNull(first.SeenSource);
+        Assert.InRange(first.SeenPercent!.Value, first.TruePercent - 1, first.TruePercent + 1);
+        Assert.InRange(first.SeenAgeSeconds!.Value, 0, 10);
+
+        // costmodel breaks no floor there: nothing to tell.
+        Assert.Null(MeshSimulator.Run(scenario, RoutingPolicies.CostModel, Seed).Metrics.FirstFloorViolation);
+    }
+
+    [Fact]
     public void Predictions_are_read_over_completed_predicted_requests_by_nearest_rank()
     {
         SimRequest Request(double predicted, double latency, bool succeeded = true) => new()
