@@ -105,9 +105,9 @@ internal static class GoalCheck
         ];
         string failed = ours.FailedRequests != theirs.FailedRequests ? F($"; failed requests {ours.FailedRequests} vs {theirs.FailedRequests}") : "";
         // Where the money went decision by decision (costmodel's comparison with the truth at each instant).
-        failed += ours.AgainstTruth is { Elsewhere: > 0 } t ? "; at its decisions: " + TruthText.Summary(t).TrimEnd('.') : "";
+        string decisions = ours.AgainstTruth is { Elsewhere: > 0 } t ? "; at its decisions: " + TruthText.Summary(t).TrimEnd('.') : "";
         // Terms that round to nothing at the four decimals shown are left out (a negative one printed as "-+0.0000").
-        return string.Join(", ", terms.Where(t => Math.Round(t.Delta, ShownDecimals) != 0).OrderByDescending(t => Math.Abs(t.Delta)).Take(3).Select(t => F($"{t.Term} {t.Delta:+0.0000;-0.0000} $"))) + failed;
+        return string.Join(", ", terms.Where(t => Math.Round(t.Delta, ShownDecimals) != 0).OrderByDescending(t => Math.Abs(t.Delta)).Take(3).Select(t => F($"{t.Term} {t.Delta:+0.0000;-0.0000} $"))) + failed + decisions;
     }
 
     private static GoalResult Lowest(ScenarioResults s, SimulationMetrics m)
@@ -262,9 +262,9 @@ internal static class GoalCheck
 
     /// <summary>
     /// Why a burst goal was missed: the node that took the largest part of a burst, how many of the
-    /// burst's requests it took, from how many routers, and each router's how-manieth request of the
-    /// burst they were (a router's first requests are drawn before it can know a burst has begun), and
-    /// what the oracle put there; empty without burst requests.
+    /// burst's requests it took, from how many routers, where each stood among its router's requests
+    /// of the burst (first, second or later: a router's first one is placed before it can know that a
+    /// burst has begun), and what the oracle put there; empty without burst requests.
     /// </summary>
     /// <param name="ours">costmodel's run.</param>
     /// <param name="oracle">The oracle's run of the same seed, or null.</param>

@@ -116,7 +116,7 @@ internal sealed class TruthComparison
 
     /// <summary>The comparison so far; null when no decision was compared because the mesh is beyond <see cref="DecisionsAgainstTruth.MaxTargets"/>.</summary>
     /// <returns>The comparison, or null.</returns>
-    public DecisionsAgainstTruth? Result() => _skipped && _decisions == 0 ? null : new DecisionsAgainstTruth
+    public DecisionsAgainstTruth? Result() => _skipped ? null : new DecisionsAgainstTruth
     {
         Decisions = _decisions,
         Elsewhere = _elsewhere,
