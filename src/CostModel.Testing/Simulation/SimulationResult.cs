@@ -227,7 +227,7 @@ public sealed record DecisionAgainstTruth
     /// <summary>The truth's cheapest target's true latency then, seconds.</summary>
     public double TruthTrueSeconds { get; init; }
 
-    /// <summary>The filter that set the truth's cheapest aside at the router, or "not in the view"; null when the router priced it.</summary>
+    /// <summary>The filter that set the truth's cheapest aside at the router and its reason ("cost-constraints: price unknown"), or "not in the view"; null when the router priced it.</summary>
     public string? TruthFilteredBy { get; init; }
 }
 

@@ -129,14 +129,16 @@ internal sealed class TruthComparison
         Largest = _largest,
     };
 
-    // The router's predicted latency of the truth's cheapest, or the filter that set it aside ("not in the view" when it was no candidate).
+    // The router's predicted latency of the truth's cheapest, or the filter that set it aside and why ("not in the view" when it was no candidate).
     private static (double? Predicted, string? FilteredBy) RouterPrice(RouteExplanation explanation, string truth)
     {
         foreach (CandidateExplanation candidate in explanation.Candidates)
         {
             if (string.Equals(candidate.TargetId, truth, StringComparison.Ordinal))
             {
-                return candidate.FilteredBy is null ? (Round(candidate.Cost.LatencySeconds), null) : (null, candidate.FilteredBy);
+                return candidate.FilteredBy is null
+                    ? (Round(candidate.Cost.LatencySeconds), null)
+                    : (null, string.IsNullOrEmpty(candidate.Reason) ? candidate.FilteredBy : $"{candidate.FilteredBy}: {candidate.Reason}");
             }
         }
 

@@ -48,7 +48,7 @@ public sealed class TruthComparisonTests
     }
 
     [Fact]
-    public void A_target_the_router_set_aside_is_named_with_its_filter()
+    public void A_target_the_router_set_aside_is_counted_apart_from_its_prices()
     {
         // laptop-unplugged: the fast laptop near its 10 % reserve is set aside by the battery reserve
         // (a cost constraint) a little before the truth would leave it.
