@@ -37,12 +37,13 @@ internal static class TruthText
             ("drawn at random", t.Drawn),
             ("kept on a conversation's node", t.Kept),
             ("sent to a failing node", t.Failing),
+            ("refused by the truth (a request's constraint broken at the true price, or past the cap)", t.Refused),
         ];
         string parts = string.Join(", ", causes
             .Where(c => c.Cause.Decisions > 0)
             .OrderByDescending(c => c.Cause.ExtraDollars)
             .Select(c => F($"{c.Words} {c.Cause.Decisions} ({c.Cause.ExtraDollars:0.0000} $)")));
-        return F($"{t.Elsewhere} of {t.Decisions} went to a target truly dearer then, {t.ExtraDollars:0.0000} $ more at those instants: {parts}.");
+        return F($"{t.Elsewhere} of {t.Decisions} went to a truly dearer target or one the truth refuses, {t.ExtraDollars:0.0000} $ more at those instants: {parts}.");
     }
 
     private static string Largest(DecisionAgainstTruth l)

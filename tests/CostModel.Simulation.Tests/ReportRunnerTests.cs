@@ -134,7 +134,7 @@ public sealed class ReportRunnerTests : IDisposable
             Priced = new(2, 0.7),
         };
         Assert.Equal(
-            "latency +0.5000 $; at its decisions: 5 of 40 went to a target truly dearer then, 0.9000 $ more at those instants: priced the cheapest by the router 2 (0.7000 $), drawn at random 3 (0.2000 $)",
+            "latency +0.5000 $; at its decisions: 5 of 40 went to a truly dearer target or one the truth refuses, 0.9000 $ more at those instants: priced the cheapest by the router 2 (0.7000 $), drawn at random 3 (0.2000 $)",
             GoalCheck.Why(tiny with { AgainstTruth = against }, theirs with { FailedRequests = 0, ApiDollars = 0 }));
 
         // None elsewhere: nothing to say about the decisions.

@@ -473,10 +473,10 @@ internal sealed class OraclePolicy : Policy
     }
 
     /// <summary>
-    /// The true cost of sending the request to the target at this instant, dollars: its true latency
-    /// at the request's value of time plus the true money (API tokens past no cap, metered bytes, the
-    /// energy at its price). False when the target cannot serve it by the truth (another model, a
-    /// quality or metered constraint, down, refusing, unreachable, or an API past the router's cap).
+    /// The true cost of sending the request to the target at this instant, dollars, where the truth
+    /// allows it (<see cref="TrueCost"/>): false when the target cannot serve it by the truth (another
+    /// model, a quality, price or metered constraint of the request broken at the true price, down,
+    /// refusing, unreachable, or an API past the router's cap).
     /// </summary>
     /// <param name="run">The run.</param>
     /// <param name="router">The router deciding.</param>
@@ -489,13 +489,31 @@ internal sealed class OraclePolicy : Policy
     internal static bool TryTrueCost(SimulationRun run, SimHost router, Target t, SimRequest request, out double cost, out double latency, out bool belowFloor)
     {
         cost = double.PositiveInfinity;
-        belowFloor = false;
         latency = double.PositiveInfinity;
-        if (!Fits(run.Scenario, router, t, request, truth: true))
-        {
-            return false;
-        }
+        belowFloor = false;
+        return Fits(run.Scenario, router, t, request, truth: true)
+            && TrueCost(run, router, t, request, out cost, out latency, out belowFloor)
+            && !(t.Api is { } api && run.Scenario.ApiDailyBudgetDollars is { } cap && router.ApiDollars + run.ApiDollarsInFlight(router) + ApiDollars(api, request) > cap);
+    }
 
+    /// <summary>
+    /// The true cost of sending the request to the target at this instant, whatever the request's
+    /// constraints and the router's cap, dollars: its true latency at the request's value of time plus
+    /// the true money (API tokens, metered bytes, the energy at its price). False when the target fails
+    /// now (down, refusing, unreachable).
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <param name="router">The router deciding.</param>
+    /// <param name="t">The target.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="cost">The true cost, dollars.</param>
+    /// <param name="latency">The true latency, seconds.</param>
+    /// <param name="belowFloor">True when the target is a node on battery at or below its reserve floor and the request is not interactive.</param>
+    /// <returns>True when the target would serve the request.</returns>
+    internal static bool TrueCost(SimulationRun run, SimHost router, Target t, SimRequest request, out double cost, out double latency, out bool belowFloor)
+    {
+        cost = double.PositiveInfinity;
+        belowFloor = false;
         latency = run.TrueLatency(router, t, request);
         if (double.IsInfinity(latency))
         {
@@ -506,12 +524,7 @@ internal sealed class OraclePolicy : Policy
         double money;
         if (t.Api is { } api)
         {
-            money = ((request.PromptTokens * api.InputDollarsPerMillionTokens) + (request.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
-            if (run.Scenario.ApiDailyBudgetDollars is { } cap && router.ApiDollars + run.ApiDollarsInFlight(router) + money > cap)
-            {
-                return false;
-            }
-
+            money = ApiDollars(api, request);
             if (router.Node.Link.Metered)
             {
                 money += request.PayloadBytes / 1e9 * o.MeteredDollarsPerGigabyte;
@@ -541,4 +554,7 @@ internal sealed class OraclePolicy : Policy
         cost = (latency * o.ValueOfTime(request.Urgency)) + money;
         return true;
     }
+
+    private static double ApiDollars(SimulatedApi api, SimRequest request) =>
+        ((request.PromptTokens * api.InputDollarsPerMillionTokens) + (request.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
 }

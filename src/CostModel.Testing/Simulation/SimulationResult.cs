@@ -137,7 +137,8 @@ public sealed record SimulationMetrics
 /// goal missed): at every decision the simulator prices every target as the oracle does (the true
 /// latency with every queue as it stands, the true energy and money, the battery floor) and compares the
 /// router's pick with the truth's cheapest. A pick truly dearer than that is counted with what it cost
-/// more at that instant, under one cause: sent to a target the truth says fails, drawn at random (near-equals'
+/// more at that instant, under one cause: sent to a target the truth says fails, one the truth refuses
+/// (a request's constraint broken at the true price, counted even when not dearer), drawn at random (near-equals'
 /// two choices or a burst's herd draw), kept on a conversation's node, the truth's cheapest set aside by
 /// one of the router's filters, or priced the cheapest by the router (its picture of the mesh was not the truth: stale reports, other routers' work, sizes it could
 /// not know). The sums are per decision: what one pick does to the requests after it (a queue it
@@ -161,7 +162,7 @@ public sealed record DecisionsAgainstTruth
     /// <summary>Decisions compared (every one that found a target while the truth had one).</summary>
     public int Decisions { get; init; }
 
-    /// <summary>Decisions that went to a target truly dearer than the truth's cheapest at that instant.</summary>
+    /// <summary>Decisions that went to a target truly dearer than the truth's cheapest at that instant, or that the truth refuses (<see cref="Refused"/>).</summary>
     public int Elsewhere { get; init; }
 
     /// <summary>What those picks cost more than the truth's cheapest, summed at the instant of each, dollars.</summary>
@@ -169,6 +170,14 @@ public sealed record DecisionsAgainstTruth
 
     /// <summary>Picks of a target the truth says fails now (down, refusing, unreachable): each charged the scenario's request timeout at its value of time.</summary>
     public DecisionCause Failing { get; init; }
+
+    /// <summary>
+    /// Picks the truth refuses although the target serves: a request's constraint broken at the true price
+    /// (its maximum price at an API whose price the router held stale, its quality floor, its metered
+    /// exclusion) or an API past the router's spend cap by the truth's count. Every such pick is counted,
+    /// with what it cost more than the truth's cheapest (nothing when it cost less).
+    /// </summary>
+    public DecisionCause Refused { get; init; }
 
     /// <summary>Picks drawn at random: the near-equals' two choices or a burst's herd draw (<c>RouteNotes.RandomTieBreak</c>).</summary>
     public DecisionCause Drawn { get; init; }
@@ -203,7 +212,7 @@ public sealed record DecisionAgainstTruth
     /// <summary>The request's urgency: background, normal, interactive.</summary>
     public required string Urgency { get; init; }
 
-    /// <summary>The cause (<c>failing</c>, <c>drawn</c>, <c>kept</c>, <c>set-aside</c> or <c>priced</c>).</summary>
+    /// <summary>The cause (<c>failing</c>, <c>refused</c>, <c>drawn</c>, <c>kept</c>, <c>set-aside</c> or <c>priced</c>).</summary>
     public required string Cause { get; init; }
 
     /// <summary>Where the router sent it.</summary>

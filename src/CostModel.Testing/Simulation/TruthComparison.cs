@@ -10,6 +10,7 @@ namespace CostModel.Testing.Simulation;
 internal sealed class TruthComparison
 {
     private const string FailingCause = "failing";
+    private const string RefusedCause = "refused";
     private const string DrawnCause = "drawn";
     private const string KeptCause = "kept";
     private const string SetAsideCause = "set-aside";
@@ -20,6 +21,7 @@ internal sealed class TruthComparison
     private int _elsewhere;
     private double _extra;
     private DecisionCause _failing;
+    private DecisionCause _refused;
     private DecisionCause _drawn;
     private DecisionCause _kept;
     private DecisionCause _setAside;
@@ -53,16 +55,19 @@ internal sealed class TruthComparison
             return;
         }
 
-        double valueOfTime = router.Scoring.ValueOfTime(request.Urgency);
+        // The pick by the truth: allowed (its true cost), serving but refused by the truth (a request's
+        // constraint broken at the true price, or the router's cap passed), or failing (charged the timeout).
         double? trueSeconds = null;
-        double cost = run.Scenario.RequestTimeoutSeconds * valueOfTime;
-        bool usable = false;
+        double cost = run.Scenario.RequestTimeoutSeconds * router.Scoring.ValueOfTime(request.Urgency);
+        bool allowed = false;
+        bool serves = false;
         foreach (Target t in run.AllTargets(router))
         {
             if (string.Equals(t.Id, target, StringComparison.Ordinal))
             {
-                usable = OraclePolicy.TryTrueCost(run, router, t, request, out double c, out double latency, out _);
-                if (usable)
+                allowed = OraclePolicy.TryTrueCost(run, router, t, request, out double c, out double latency, out _);
+                serves = allowed || OraclePolicy.TrueCost(run, router, t, request, out c, out latency, out _);
+                if (serves)
                 {
                     cost = c;
                     trueSeconds = latency;
@@ -72,18 +77,25 @@ internal sealed class TruthComparison
             }
         }
 
-        double extra = cost - best;
-        if (!(extra > DecisionsAgainstTruth.TieDollars))
+        // A refused pick is counted whatever it cost (at least nothing more); any other only when truly dearer.
+        bool refused = serves && !allowed;
+        double extra = refused ? Math.Max(0, cost - best) : cost - best;
+        if (!refused && !(extra > DecisionsAgainstTruth.TieDollars))
         {
             return;
         }
 
         (double? truthPredicted, string? filteredBy) = RouterPrice(explanation, truth);
         string cause;
-        if (!usable)
+        if (!serves)
         {
             cause = FailingCause;
             _failing = Add(_failing, extra);
+        }
+        else if (refused)
+        {
+            cause = RefusedCause;
+            _refused = Add(_refused, extra);
         }
         else if ((decision.Flags & RouteNotes.RandomTieBreak) != 0)
         {
@@ -108,7 +120,7 @@ internal sealed class TruthComparison
 
         _elsewhere++;
         _extra += extra;
-        if (_largest is null || extra > _largest.ExtraDollars)
+        if (_largest is null || extra > _largest.ExtraDollars || (_largest.ExtraDollars == 0 && refused))
         {
             _largest = Describe(run, router, request, cause, target, truth, extra, trueSeconds, truthPredicted, filteredBy);
         }
@@ -122,6 +134,7 @@ internal sealed class TruthComparison
         Elsewhere = _elsewhere,
         ExtraDollars = Round(_extra),
         Failing = Rounded(_failing),
+        Refused = Rounded(_refused),
         Drawn = Rounded(_drawn),
         Kept = Rounded(_kept),
         SetAside = Rounded(_setAside),

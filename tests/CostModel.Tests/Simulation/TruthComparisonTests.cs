@@ -61,6 +61,21 @@ public sealed class TruthComparisonTests
     }
 
     [Fact]
+    public void A_pick_that_breaks_a_request_s_maximum_price_at_the_true_price_is_refused_not_failing()
+    {
+        // household-what-if: hosted-70b's price is stale (listed 0.6 $ per million tokens, truly 0.9,
+        // then 1.2 from 180 s); a request whose maximum price the listed price meets and the true price
+        // breaks is served there, but the truth would never have sent it. Seed 1 has two such picks.
+        SimulationResult run = MeshSimulator.Run(Scenario.BuiltIn("household-what-if"), RoutingPolicies.CostModel, 1);
+        DecisionsAgainstTruth t = Assert.IsType<DecisionsAgainstTruth>(run.Metrics.AgainstTruth);
+
+        AssertAddsUp(t);
+        Assert.Equal(2, t.Refused.Decisions);
+        Assert.Equal(0, t.Failing.Decisions);
+        Assert.True(run.Requests.Where(r => r.Target == "hosted-70b").All(r => r.Succeeded), "a request on hosted-70b failed: the pick was served, not failing");
+    }
+
+    [Fact]
     public void Only_costmodel_is_compared_and_only_in_a_mesh_of_at_most_128_targets()
     {
         Scenario scenario = Scenario.BuiltIn("herding-burst");
@@ -81,7 +96,7 @@ public sealed class TruthComparisonTests
     // The causes partition the decisions that went elsewhere, and the largest is one of them.
     private static void AssertAddsUp(DecisionsAgainstTruth t)
     {
-        DecisionCause[] causes = [t.Failing, t.Drawn, t.Kept, t.SetAside, t.Priced];
+        DecisionCause[] causes = [t.Failing, t.Refused, t.Drawn, t.Kept, t.SetAside, t.Priced];
         Assert.InRange(t.Elsewhere, 1, t.Decisions);
         Assert.Equal(t.Elsewhere, causes.Sum(c => c.Decisions));
         Assert.Equal(t.ExtraDollars, causes.Sum(c => c.ExtraDollars), 4);
