@@ -135,13 +135,14 @@ public sealed record SimulationMetrics
 /// <summary>
 /// The library router's decisions against the truth at the instant of each (the report's "why" for a
 /// goal missed): at every decision the simulator prices every target as the oracle does (the true
-/// latency with every queue as it stands, the true energy and money, the battery floor) and compares the
-/// router's pick with the truth's cheapest. A pick truly dearer than that is counted with what it cost
-/// more at that instant, under one cause: sent to a target the truth says fails, one the truth refuses
-/// (a request's constraint broken at the true price, counted even when not dearer), drawn at random (near-equals'
-/// two choices or a burst's herd draw), kept on a conversation's node, the truth's cheapest set aside by
-/// one of the router's filters, or priced the cheapest by the router (its picture of the mesh was not the truth: stale reports, other routers' work, sizes it could
-/// not know). The sums are per decision: what one pick does to the requests after it (a queue it
+/// latency with every queue as it stands, the true energy and money, the battery floor) and compares
+/// the router's pick with the truth's cheapest. A pick truly dearer than that is counted with what it
+/// cost more at that instant, under one cause: sent to a target the truth says fails; one the truth
+/// refuses (a request's constraint broken at the true price, counted even when not dearer); drawn at
+/// random (the near-equals' two choices or a burst's herd draw); kept on a conversation's node; the
+/// truth's cheapest set aside by one of the router's filters; or priced the cheapest by the router
+/// (its picture of the mesh was not the truth: stale reports, other routers' work, sizes it could not
+/// know). The sums are per decision: what one pick does to the requests after it (a queue it
 /// lengthened) is not in them, and the oracle, itself greedy, may end dearer or cheaper than they suggest.
 /// </summary>
 public sealed record DecisionsAgainstTruth
