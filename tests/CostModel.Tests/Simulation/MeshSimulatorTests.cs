@@ -112,7 +112,7 @@ public sealed class MeshSimulatorTests
         Assert.InRange(first.TruePercent, 0, new CostModel.Scoring.ScoringOptions().BatteryReserveFloorPercent);
         Assert.True(first.TimeSeconds > scenario.Events.Single().AtSeconds, $"a violation at {first.TimeSeconds} s, before the unplug");
 
-        // The router's view held the laptop by gossip: a reading of the charge near the truth's, a few seconds old at most.
+        // The router's view held the laptop (its own snapshot, or by gossip): a reading of the charge near the truth's, a few seconds old at most.
         Assert.NotNull(first.SeenSource);
         Assert.InRange(first.SeenPercent!.Value, first.TruePercent - 1, first.TruePercent + 1);
         Assert.InRange(first.SeenAgeSeconds!.Value, 0, 10);
