@@ -84,6 +84,11 @@ internal static class SeedSummary
             md.Append(F($"- {flaps}\n"));
         }
 
+        if (AgainstTruth(seeds) is { } truth)
+        {
+            md.Append(F($"- costmodel's decisions against the truth over the seeds: {truth}\n"));
+        }
+
         return md.ToString();
     }
 
@@ -215,6 +220,32 @@ internal static class SeedSummary
         }
 
         return F($"costmodel's flaps over the seeds {ours.Sum(m => m.RouteFlaps)} of {ours.Sum(m => m.AffinityFollowUps)} follow-ups ({ours.Sum(m => m.JustifiedRouteFlaps)} of them off a holder the truth made dear) against the oracle's {oracle.Sum(m => m.RouteFlaps)}");
+    }
+
+    // costmodel's decisions against the truth summed over the seeds (TruthText.Summary); null where
+    // any seed went without the comparison (not run, or a mesh beyond its bound).
+    private static string? AgainstTruth(IReadOnlyList<ScenarioResults> seeds)
+    {
+        if (Metrics(seeds, RoutingPolicies.CostModel) is not { } ours || ours.Any(m => m.AgainstTruth is null))
+        {
+            return null;
+        }
+
+        DecisionsAgainstTruth[] t = [.. ours.Select(m => m.AgainstTruth!)];
+        static DecisionCause Sum(IEnumerable<DecisionCause> causes) => new(causes.Sum(c => c.Decisions), causes.Sum(c => c.ExtraDollars));
+        var summed = new DecisionsAgainstTruth
+        {
+            Decisions = t.Sum(x => x.Decisions),
+            Elsewhere = t.Sum(x => x.Elsewhere),
+            ExtraDollars = t.Sum(x => x.ExtraDollars),
+            Failing = Sum(t.Select(x => x.Failing)),
+            Refused = Sum(t.Select(x => x.Refused)),
+            Drawn = Sum(t.Select(x => x.Drawn)),
+            Kept = Sum(t.Select(x => x.Kept)),
+            SetAside = Sum(t.Select(x => x.SetAside)),
+            Priced = Sum(t.Select(x => x.Priced)),
+        };
+        return summed.Elsewhere == 0 ? F($"none of {summed.Decisions} went to a truly dearer target") : TruthText.Summary(summed).TrimEnd('.');
     }
 
     // A policy's metrics at every seed, in the seeds' order; null when it was not run.

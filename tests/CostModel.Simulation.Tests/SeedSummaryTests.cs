@@ -104,6 +104,30 @@ public sealed class SeedSummaryTests : IDisposable
     }
 
     [Fact]
+    public void Decisions_against_the_truth_are_summed_over_the_seeds_by_cause()
+    {
+        Scenario scenario = Scenario.BuiltIn("herding-burst");
+        SimulationResult Ours(int seed, DecisionsAgainstTruth? t) => Result(seed, "costmodel", 10) with
+        {
+            Metrics = new SimulationMetrics { TotalDollars = 10, AgainstTruth = t },
+        };
+        var one = new DecisionsAgainstTruth { Decisions = 50, Elsewhere = 3, ExtraDollars = 0.5, Drawn = new(2, 0.4), Priced = new(1, 0.1) };
+        var two = new DecisionsAgainstTruth { Decisions = 60, Elsewhere = 4, ExtraDollars = 0.7, Drawn = new(1, 0.1), Failing = new(3, 0.6) };
+
+        // The causes' counts and dollars add up over the seeds, the dearest first.
+        string text = SeedSummary.Write([new(scenario, [Ours(1, one)]), new(scenario, [Ours(2, two)])]);
+        Assert.Contains(
+            "- costmodel's decisions against the truth over the seeds: 7 of 110 went to a truly dearer target or one the truth refuses, 1.2000 $ more at those instants: sent to a failing node 3 (0.6000 $), drawn at random 3 (0.5000 $), priced the cheapest by the router 1 (0.1000 $)\n",
+            text,
+            StringComparison.Ordinal);
+
+        // A seed without the comparison (a mesh beyond its bound) leaves the line out; none elsewhere says so.
+        Assert.DoesNotContain("against the truth over the seeds", SeedSummary.Write([new(scenario, [Ours(1, one)]), new(scenario, [Ours(2, null)])]), StringComparison.Ordinal);
+        DecisionsAgainstTruth none = new() { Decisions = 20 };
+        Assert.Contains("against the truth over the seeds: none of 40 went to a truly dearer target\n", SeedSummary.Write([new(scenario, [Ours(1, none)]), new(scenario, [Ours(2, none)])]), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_baseline_that_broke_a_hard_limit_at_any_seed_is_not_the_one_compared()
     {
         Scenario scenario = Scenario.BuiltIn("api-budget");
