@@ -227,6 +227,30 @@ public sealed class WireFormatTests
     }
 
     [Fact]
+    public void Capabilities_with_the_most_relays_read_and_one_more_is_refused()
+    {
+        // 32 relay routes travel; a record claiming 33 (a hostile or newer sender) is refused whole,
+        // and a host cannot build capabilities with 33.
+        RelayRoute[] routes = [.. Enumerable.Range(0, NodeCapabilities.MaxRelays).Select(i => new RelayRoute($"m{i:00}", "gw", 1))];
+        var caps = new NodeCapabilities("gw", 1) { Relays = [.. routes] };
+        byte[] buffer = new byte[4_096];
+        Assert.True(WireCodec.TryWriteCapabilities(buffer, Encoding.UTF8.GetBytes("gw"), 5, caps, out int written));
+        Span<char> chars = stackalloc char[64];
+        Assert.Equal(WireRejection.None, WireCodec.TryReadCapabilities(buffer.AsSpan(3, written - 3), chars, out _, out _, out NodeCapabilities? got));
+        Assert.Equal(routes, got!.Relays);
+
+        // The count byte sits before the first route's length-prefixed model id.
+        int first = buffer.AsSpan(0, written).IndexOf(Encoding.UTF8.GetBytes("m00"));
+        int count = first - 2;
+        Assert.Equal(NodeCapabilities.MaxRelays, buffer[count]);
+        buffer[count] = NodeCapabilities.MaxRelays + 1;
+        Assert.Equal(WireRejection.OutOfRange, WireCodec.TryReadCapabilities(buffer.AsSpan(3, written - 3), chars, out _, out _, out got));
+        Assert.Null(got);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NodeCapabilities("gw", 1) { Relays = [.. routes, new RelayRoute("one-more", "gw", 1)] });
+    }
+
+    [Fact]
     public void Random_bytes_truncations_and_bit_flips_never_throw_and_never_change_the_view()
     {
         var time = new FakeTimeProvider(Now);
