@@ -277,13 +277,20 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
 
     /// <summary>Sets what this node serves; published at once (capabilities change seldom and travel on change).</summary>
     /// <param name="capabilities">This node's capabilities (its node id must be this node's).</param>
-    /// <exception cref="ArgumentException">The capabilities describe another node, or do not fit one message.</exception>
+    /// <exception cref="ArgumentException">The capabilities describe another node, name a model or relay by an id longer than gossip carries (<see cref="WireFormat.MaxTextBytes"/> UTF-8 bytes), or do not fit one message.</exception>
     public void SetCapabilities(NodeCapabilities capabilities)
     {
         ArgumentNullException.ThrowIfNull(capabilities);
         if (!string.Equals(capabilities.NodeId, _selfId, StringComparison.Ordinal))
         {
             throw new ArgumentException($"Capabilities of '{capabilities.NodeId}' given to node '{_selfId}'.", nameof(capabilities));
+        }
+
+        // An id the factor model takes (128 characters) may be longer on the wire outside ASCII: named, not "does not fit".
+        IEnumerable<string> ids = capabilities.Models.Select(m => m.ModelId).Concat(capabilities.Relays.SelectMany(r => new[] { r.ModelId, r.ViaNodeId }));
+        if (ids.FirstOrDefault(id => System.Text.Encoding.UTF8.GetByteCount(id) > WireFormat.MaxTextBytes) is { } tooLong)
+        {
+            throw new ArgumentException($"The id '{tooLong}' is {System.Text.Encoding.UTF8.GetByteCount(tooLong)} UTF-8 bytes; gossip carries at most {WireFormat.MaxTextBytes}.", nameof(capabilities));
         }
 
         Settings s = _settings;

@@ -14,6 +14,40 @@ public sealed class GossipAdapterTests
     private static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     [Fact]
+    public void Capabilities_gossip_cannot_carry_are_refused_naming_why_and_the_last_good_ones_stay()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var a = new GossipNodeFixture("laptop", time);
+        using var b = new GossipNodeFixture("desktop", time);
+
+        // Another node's capabilities.
+        ArgumentException other = Assert.Throws<ArgumentException>(() => a.Adapter.SetCapabilities(new NodeCapabilities("desktop", 2)));
+        Assert.Contains("'desktop' given to node 'laptop'", other.Message, StringComparison.Ordinal);
+
+        // A model id the factor model takes (128 characters) but gossip does not: 128 x "é" is 256
+        // UTF-8 bytes after a one-byte length. Named, with its size; 127 of them (254 bytes) travel.
+        string tooLong = new('é', ServedModel.MaxModelIdLength);
+        ArgumentException id = Assert.Throws<ArgumentException>(() => a.Adapter.SetCapabilities(new NodeCapabilities("laptop", 2) { Models = [new ServedModel(tooLong)] }));
+        Assert.Contains($"'{tooLong}' is 256 UTF-8 bytes; gossip carries at most 255", id.Message, StringComparison.Ordinal);
+        ArgumentException via = Assert.Throws<ArgumentException>(() => a.Adapter.SetCapabilities(new NodeCapabilities("laptop", 2) { Relays = [new RelayRoute(tooLong, "gw", 1)] }));
+        Assert.Contains("is 256 UTF-8 bytes", via.Message, StringComparison.Ordinal);
+
+        // More than one message holds: said so.
+        ServedModel[] many = [.. Enumerable.Range(0, NodeCapabilities.MaxModels).Select(i => new ServedModel($"{new string('m', 100)}-{i:00}"))];
+        ArgumentException big = Assert.Throws<ArgumentException>(() => a.Adapter.SetCapabilities(new NodeCapabilities("laptop", 2) { Models = [.. many] }));
+        Assert.Contains("do not fit one", big.Message, StringComparison.Ordinal);
+
+        // Nothing refused replaced what the node serves; the longest id that fits reaches a peer.
+        a.GossipTo(b);
+        Assert.Equal(GossipNodeFixture.Model, Assert.Single(b.Find("laptop")!.Capabilities.Models).ModelId);
+        string longest = new('é', ServedModel.MaxModelIdLength - 1);
+        a.Adapter.SetCapabilities(new NodeCapabilities("laptop", 2) { Models = [new ServedModel(longest)] });
+        time.Advance(TimeSpan.FromSeconds(1));
+        a.GossipTo(b);
+        Assert.Equal(longest, Assert.Single(b.Find("laptop")!.Capabilities.Models).ModelId);
+    }
+
+    [Fact]
     public void A_published_state_reaches_a_peer_with_its_factors_and_capabilities()
     {
         var time = new FakeTimeProvider(Start);

@@ -769,7 +769,7 @@ internal static class WireCodec
 
     private static bool TryPutText(Span<byte> destination, ref int at, ReadOnlySpan<byte> utf8)
     {
-        if (utf8.Length > byte.MaxValue || !Fits(destination, at, 1 + utf8.Length))
+        if (utf8.Length > WireFormat.MaxTextBytes || !Fits(destination, at, 1 + utf8.Length))
         {
             return false;
         }

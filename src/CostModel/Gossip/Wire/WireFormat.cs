@@ -96,6 +96,13 @@ internal static class WireFormat
     /// <summary>The longest node id on the wire, in UTF-8 bytes.</summary>
     public const int MaxNodeIdBytes = 64;
 
+    /// <summary>
+    /// 255 bytes: the longest model id (or a relay route's model or node id) on the wire, in UTF-8
+    /// bytes: it travels after a one-byte length. The factor model takes 128 characters, which
+    /// outside ASCII can be more (128 x "é" is 256 bytes).
+    /// </summary>
+    public const int MaxTextBytes = byte.MaxValue;
+
     /// <summary>133 bytes: one node state with the longest id (the 128 bytes, plus the 2-byte arrival rate and the 3-byte routed rate appended since); ten fit one 1,400-byte open or signed message, nine an encrypted one.</summary>
     public const int MaxStateBytes = 133;
 
