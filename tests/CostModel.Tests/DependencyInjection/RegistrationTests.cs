@@ -84,6 +84,34 @@ public sealed class RegistrationTests
         Assert.Contains(failures, f => f.Contains("MaxDollars", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(CostModel.Gossip.GossipDefaults.MinMtu - 1, false)]
+    [InlineData(CostModel.Gossip.GossipDefaults.MinMtu, true)]
+    [InlineData(CostModel.Gossip.GossipDefaults.MaxMtu, true)]
+    [InlineData(CostModel.Gossip.GossipDefaults.MaxMtu + 1, false)]
+    public void The_gossip_MTU_outside_508_to_65507_bytes_is_refused_at_start_naming_it(int mtu, bool taken)
+    {
+        // 508: the smallest UDP payload every IPv4 path carries (RFC 791's 576 less the headers); 65,507: the
+        // largest a UDP datagram holds. One byte past either end is a configuration mistake, refused before any message.
+        var services = new ServiceCollection();
+        services.AddCostModel(Config(
+            ("CostModel:NodeId", "n"),
+            ("CostModel:Gossip:AllowUnauthenticated", "true"),
+            ("CostModel:Gossip:Mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture))).GetSection("CostModel")).AddGossip();
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        if (taken)
+        {
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            Assert.Equal(mtu, provider.GetRequiredService<IOptions<CostModel.Gossip.GossipOptions>>().Value.Mtu);
+        }
+        else
+        {
+            OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+            Assert.Contains(error.Failures, f => f.Contains("Mtu", StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public void A_node_id_with_a_lone_surrogate_is_refused_at_start()
     {
