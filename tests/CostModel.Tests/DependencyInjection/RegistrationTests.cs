@@ -112,6 +112,32 @@ public sealed class RegistrationTests
         }
     }
 
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(1, true)]
+    [InlineData(CostModel.Gossip.GossipDefaults.MaxClusterIdLength, true)]
+    [InlineData(CostModel.Gossip.GossipDefaults.MaxClusterIdLength + 1, false)]
+    public void A_cluster_id_of_1_to_64_characters_is_taken_and_any_other_refused_at_start(int length, bool taken)
+    {
+        var services = new ServiceCollection();
+        services.AddCostModel(Config(
+            ("CostModel:NodeId", "n"),
+            ("CostModel:Gossip:AllowUnauthenticated", "true"),
+            ("CostModel:Gossip:ClusterId", new string('c', length))).GetSection("CostModel")).AddGossip();
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        if (taken)
+        {
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            Assert.Equal(length, provider.GetRequiredService<IOptions<CostModel.Gossip.GossipOptions>>().Value.ClusterId.Length);
+        }
+        else
+        {
+            OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+            Assert.Contains(error.Failures, f => f.Contains("ClusterId", StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public void A_node_id_with_a_lone_surrogate_is_refused_at_start()
     {
