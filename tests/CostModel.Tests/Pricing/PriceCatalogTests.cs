@@ -114,6 +114,25 @@ public sealed class PriceCatalogTests : IDisposable
         Assert.Equal(20, fallback.Price!.Value.OutputDollarsPerMillionTokens);
     }
 
+    [Fact]
+    public void A_price_file_of_more_than_100000_rows_is_refused_in_either_format_and_one_of_100000_read()
+    {
+        // A LiteLLM file holds a few thousand rows: 100,000 bounds a hostile or corrupt one.
+        static string Own(int rows) => "{ \"format\": \"costmodel-prices/1\", \"asOf\": \"2026-01-01\", \"prices\": ["
+            + string.Join(",", Enumerable.Range(0, rows).Select(i => $"{{ \"provider\": \"p\", \"model\": \"m{i}\", \"inputDollarsPerMillionTokens\": 1, \"outputDollarsPerMillionTokens\": 2 }}"))
+            + "] }";
+        static string LiteLlm(int rows) => "{ "
+            + string.Join(",", Enumerable.Range(0, rows).Select(i => $"\"m{i}\": {{ \"input_cost_per_token\": 1e-6, \"output_cost_per_token\": 2e-6, \"litellm_provider\": \"p\" }}"))
+            + " }";
+
+        Assert.Equal(100_000, PriceTable.Parse(Own(100_000), "own.json").Prices.Count);
+        Assert.Equal(100_000, PriceTable.Parse(LiteLlm(100_000), "litellm.json").Prices.Count);
+        FormatException own = Assert.Throws<FormatException>(() => PriceTable.Parse(Own(100_001), "own.json"));
+        Assert.Contains("own.json: prices[100000]: more than 100000 rows", own.Message, StringComparison.Ordinal);
+        FormatException litellm = Assert.Throws<FormatException>(() => PriceTable.Parse(LiteLlm(100_001), "litellm.json"));
+        Assert.Contains("litellm.json: more than 100000 rows", litellm.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("not json", "not valid JSON")]
     [InlineData("""{ "format": "costmodel-prices/1", "prices": [] }""", "asOf")]
