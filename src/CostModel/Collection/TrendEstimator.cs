@@ -18,7 +18,13 @@ internal sealed class TrendEstimator
     /// coarse battery gauge would dominate the slope.</summary>
     internal const double MinimumSpanShare = 0.25;
 
-    /// <summary>The most samples a window keeps (one hour at one per second); bounds memory.</summary>
+    /// <summary>
+    /// The most samples a window keeps (one hour at one per second); bounds memory. A window holds them
+    /// spread over its whole length: a sample closer than window / <see cref="MaxSamples"/> to the
+    /// last one kept is left out (a 6-hour battery window keeps one every 6 s), so the fit always
+    /// spans the window. Dropping the oldest instead would cut a long window to an hour of one-second
+    /// samples, under the quarter of it a fit needs: a battery window over 4 hours never gave a trend.
+    /// </summary>
     internal const int MaxSamples = 3_600;
 
     private const string Source = "least-squares slope over recent snapshots";
@@ -27,6 +33,8 @@ internal sealed class TrendEstimator
     private readonly TimeSpan _loadWindow;
     private readonly Queue<(DateTimeOffset At, double Value)> _battery = new();
     private readonly Queue<(DateTimeOffset At, double Value)> _load = new();
+    private DateTimeOffset _batteryLastAt;
+    private DateTimeOffset _loadLastAt;
     private (PowerSource?, ChargeState?) _batteryRegime;
 
     public TrendEstimator(CollectionOptions options)
@@ -52,7 +60,7 @@ internal sealed class TrendEstimator
         Reading<double> batteryTrend;
         if (power.BatteryPercent.TryGetValue(out double percent))
         {
-            Push(_battery, now, percent, _batteryWindow);
+            Push(_battery, ref _batteryLastAt, now, percent, _batteryWindow);
             batteryTrend = Slope(_battery, _batteryWindow, now, perSeconds: 3600, TrendFactors.MaxPercentPerHour);
         }
         else
@@ -66,7 +74,7 @@ internal sealed class TrendEstimator
         Reading<double> loadTrend;
         if (snapshot.Compute.CpuUtilization.TryGetValue(out double utilisation))
         {
-            Push(_load, now, utilisation, _loadWindow);
+            Push(_load, ref _loadLastAt, now, utilisation, _loadWindow);
             loadTrend = Slope(_load, _loadWindow, now, perSeconds: 60, TrendFactors.MaxLoadSlopePerMinute);
         }
         else
@@ -81,9 +89,16 @@ internal sealed class TrendEstimator
         };
     }
 
-    private static void Push(Queue<(DateTimeOffset At, double Value)> samples, DateTimeOffset now, double value, TimeSpan window)
+    // lastAt: when the newest sample kept was taken (read only while the queue holds samples). A clock
+    // stepped back keeps its sample, as before the spacing.
+    private static void Push(Queue<(DateTimeOffset At, double Value)> samples, ref DateTimeOffset lastAt, DateTimeOffset now, double value, TimeSpan window)
     {
-        samples.Enqueue((now, value));
+        if (samples.Count == 0 || now < lastAt || now - lastAt >= window / MaxSamples)
+        {
+            samples.Enqueue((now, value));
+            lastAt = now;
+        }
+
         while (samples.Count > MaxSamples || (samples.Count > 0 && now - samples.Peek().At > window))
         {
             samples.Dequeue();
