@@ -84,59 +84,23 @@ public sealed class RegistrationTests
         Assert.Contains(failures, f => f.Contains("MaxDollars", StringComparison.Ordinal));
     }
 
+    // 508: the smallest UDP payload every IPv4 path carries (RFC 791's 576 less the headers); 65,507: the
+    // largest a UDP datagram holds. One byte past either end is a configuration mistake, refused before any message.
     [Theory]
     [InlineData(CostModel.Gossip.GossipDefaults.MinMtu - 1, false)]
     [InlineData(CostModel.Gossip.GossipDefaults.MinMtu, true)]
     [InlineData(CostModel.Gossip.GossipDefaults.MaxMtu, true)]
     [InlineData(CostModel.Gossip.GossipDefaults.MaxMtu + 1, false)]
-    public void The_gossip_MTU_outside_508_to_65507_bytes_is_refused_at_start_naming_it(int mtu, bool taken)
-    {
-        // 508: the smallest UDP payload every IPv4 path carries (RFC 791's 576 less the headers); 65,507: the
-        // largest a UDP datagram holds. One byte past either end is a configuration mistake, refused before any message.
-        var services = new ServiceCollection();
-        services.AddCostModel(Config(
-            ("CostModel:NodeId", "n"),
-            ("CostModel:Gossip:AllowUnauthenticated", "true"),
-            ("CostModel:Gossip:Mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture))).GetSection("CostModel")).AddGossip();
-        using ServiceProvider provider = services.BuildServiceProvider();
-
-        if (taken)
-        {
-            provider.GetRequiredService<IStartupValidator>().Validate();
-            Assert.Equal(mtu, provider.GetRequiredService<IOptions<CostModel.Gossip.GossipOptions>>().Value.Mtu);
-        }
-        else
-        {
-            OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
-            Assert.Contains(error.Failures, f => f.Contains("Mtu", StringComparison.Ordinal));
-        }
-    }
+    public void The_gossip_MTU_outside_508_to_65507_bytes_is_refused_at_start_naming_it(int mtu, bool taken) =>
+        AssertGossipOption("Mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture), taken, g => g.Mtu == mtu);
 
     [Theory]
     [InlineData(0, false)]
     [InlineData(1, true)]
     [InlineData(CostModel.Gossip.GossipDefaults.MaxClusterIdLength, true)]
     [InlineData(CostModel.Gossip.GossipDefaults.MaxClusterIdLength + 1, false)]
-    public void A_cluster_id_of_1_to_64_characters_is_taken_and_any_other_refused_at_start(int length, bool taken)
-    {
-        var services = new ServiceCollection();
-        services.AddCostModel(Config(
-            ("CostModel:NodeId", "n"),
-            ("CostModel:Gossip:AllowUnauthenticated", "true"),
-            ("CostModel:Gossip:ClusterId", new string('c', length))).GetSection("CostModel")).AddGossip();
-        using ServiceProvider provider = services.BuildServiceProvider();
-
-        if (taken)
-        {
-            provider.GetRequiredService<IStartupValidator>().Validate();
-            Assert.Equal(length, provider.GetRequiredService<IOptions<CostModel.Gossip.GossipOptions>>().Value.ClusterId.Length);
-        }
-        else
-        {
-            OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
-            Assert.Contains(error.Failures, f => f.Contains("ClusterId", StringComparison.Ordinal));
-        }
-    }
+    public void A_cluster_id_of_1_to_64_characters_is_taken_and_any_other_refused_at_start(int length, bool taken) =>
+        AssertGossipOption("ClusterId", new string('c', length), taken, g => g.ClusterId.Length == length);
 
     [Fact]
     public void A_node_id_with_a_lone_surrogate_is_refused_at_start()
@@ -231,5 +195,27 @@ public sealed class RegistrationTests
         Assert.Equal(CostModel.Gossip.GossipDefaults.Mtu, gossip.CurrentValue.Mtu);
         Assert.Equal(12, gossip.CurrentValue.PhiThreshold);
         Assert.Equal(["CostModel:Gossip:MaxNodes", "CostModel:Gossip:Mtu"], refused.GetMeasurementSnapshot().Select(m => (string)m.Tags["key"]!).Order(StringComparer.Ordinal));
+    }
+
+    // One gossip option set in configuration: taken at start (and read back as set), or refused naming its key.
+    private static void AssertGossipOption(string key, string value, bool taken, Func<CostModel.Gossip.GossipOptions, bool> readBack)
+    {
+        var services = new ServiceCollection();
+        services.AddCostModel(Config(
+            ("CostModel:NodeId", "n"),
+            ("CostModel:Gossip:AllowUnauthenticated", "true"),
+            ($"CostModel:Gossip:{key}", value)).GetSection("CostModel")).AddGossip();
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        if (taken)
+        {
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            Assert.True(readBack(provider.GetRequiredService<IOptions<CostModel.Gossip.GossipOptions>>().Value), $"{key} was not read back as '{value}'");
+        }
+        else
+        {
+            OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+            Assert.Contains(error.Failures, f => f.Contains(key, StringComparison.Ordinal));
+        }
     }
 }
