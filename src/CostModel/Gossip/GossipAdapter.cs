@@ -286,8 +286,9 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
             throw new ArgumentException($"Capabilities of '{capabilities.NodeId}' given to node '{_selfId}'.", nameof(capabilities));
         }
 
-        // An id the factor model takes (128 characters) may be longer on the wire outside ASCII: named, not "does not fit".
-        IEnumerable<string> ids = capabilities.Models.Select(m => m.ModelId).Concat(capabilities.Relays.SelectMany(r => new[] { r.ModelId, r.ViaNodeId }));
+        // A model id the factor model takes (128 characters) may be longer on the wire outside ASCII: named,
+        // not "does not fit". (A relay's node id is at most 64 characters, 192 bytes: it always fits.)
+        IEnumerable<string> ids = capabilities.Models.Select(m => m.ModelId).Concat(capabilities.Relays.Select(r => r.ModelId));
         if (ids.FirstOrDefault(id => System.Text.Encoding.UTF8.GetByteCount(id) > WireFormat.MaxTextBytes) is { } tooLong)
         {
             throw new ArgumentException($"The id '{tooLong}' is {System.Text.Encoding.UTF8.GetByteCount(tooLong)} UTF-8 bytes; gossip carries at most {WireFormat.MaxTextBytes}.", nameof(capabilities));
