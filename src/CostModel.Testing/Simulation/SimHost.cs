@@ -91,7 +91,7 @@ internal sealed class SimHost : IDisposable
             _ = _provider.GetRequiredService<IOptions<RoutingOptions>>().Value;
             _ = _provider.GetRequiredService<IOptions<PricingOptions>>().Value;
             _ = _provider.GetRequiredService<IOptions<BudgetOptions>>().Value;
-            _ = _provider.GetRequiredService<IOptions<GossipOptions>>().Value;
+            GossipMtu = _provider.GetRequiredService<IOptions<GossipOptions>>().Value.Mtu;
         }
         catch (OptionsValidationException ex)
         {
@@ -130,6 +130,9 @@ internal sealed class SimHost : IDisposable
     public NodeModel Node { get; }
 
     public ScoringOptions Scoring { get; }
+
+    /// <summary>The largest gossip message the node writes (<see cref="GossipOptions.Mtu"/>, as the scenario's costModel section sets it), bytes.</summary>
+    public int GossipMtu { get; }
 
     public MeshView View { get; }
 

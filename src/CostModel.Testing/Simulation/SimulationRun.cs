@@ -70,7 +70,6 @@ internal sealed class SimulationRun : IDisposable
         _endTicks = _startTicks + TimeSpan.FromSeconds(scenario.DurationSeconds).Ticks;
         _time = new VirtualClock(start - TimeSpan.FromSeconds(scenario.WarmupSeconds));
         _network = new InMemoryNetwork(_time, seed) { DefaultConditions = new LinkConditions { Delay = TimeSpan.FromMilliseconds(scenario.GossipDelayMilliseconds) } };
-        ScenarioRuntime.ApplyGossip(_network, scenario);
         foreach (SimulatedApi api in scenario.Apis)
         {
             _apis.Add(api.Id, api);
@@ -84,6 +83,16 @@ internal sealed class SimulationRun : IDisposable
                 _hosts.Add(host);
                 _byId.Add(host.Id, host);
             }
+
+            // The links carry the messages the nodes write: a scenario that raises or lowers
+            // Gossip:Mtu in its costModel section gets it on the network too (every node binds the
+            // same section), where the network's default would silently drop or cap them.
+            if (_hosts.Count > 0)
+            {
+                _network.DefaultConditions = _network.DefaultConditions with { Mtu = _hosts[0].GossipMtu };
+            }
+
+            ScenarioRuntime.ApplyGossip(_network, scenario);
         }
         catch
         {
