@@ -44,7 +44,7 @@ internal static class ScenarioRuntime
         }
     }
 
-    /// <summary>Sets the gossip links of every node with its own gossip delay or loss: both directions with every other node.</summary>
+    /// <summary>Sets the gossip links of every node with its own gossip delay or loss: both directions with every other node, with the network's default MTU.</summary>
     public static void ApplyGossip(InMemoryNetwork network, Scenario scenario)
     {
         TimeSpan fallback = TimeSpan.FromMilliseconds(scenario.GossipDelayMilliseconds);
@@ -64,7 +64,7 @@ internal static class ScenarioRuntime
                     continue;
                 }
 
-                LinkConditions link = Link(a.Gossip, b.Gossip, fallback);
+                LinkConditions link = Link(a.Gossip, b.Gossip, fallback, network.DefaultConditions.Mtu);
                 network.SetLink(a.Id, b.Id, link);
                 network.SetLink(b.Id, a.Id, link);
             }
@@ -125,12 +125,12 @@ internal static class ScenarioRuntime
         }
     }
 
-    private static LinkConditions Link(SimulatedGossip a, SimulatedGossip? b, TimeSpan fallback)
+    private static LinkConditions Link(SimulatedGossip a, SimulatedGossip? b, TimeSpan fallback, int mtu)
     {
         TimeSpan delayA = a.DelayMilliseconds is { } da ? TimeSpan.FromMilliseconds(da) : fallback;
         TimeSpan delayB = b?.DelayMilliseconds is { } db ? TimeSpan.FromMilliseconds(db) : fallback;
         double loss = 1 - ((1 - a.LossShare) * (1 - (b?.LossShare ?? 0)));
-        return new LinkConditions { Delay = delayA > delayB ? delayA : delayB, LossProbability = loss };
+        return new LinkConditions { Delay = delayA > delayB ? delayA : delayB, LossProbability = loss, Mtu = mtu };
     }
 }
 

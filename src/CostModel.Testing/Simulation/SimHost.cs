@@ -91,7 +91,9 @@ internal sealed class SimHost : IDisposable
             _ = _provider.GetRequiredService<IOptions<RoutingOptions>>().Value;
             _ = _provider.GetRequiredService<IOptions<PricingOptions>>().Value;
             _ = _provider.GetRequiredService<IOptions<BudgetOptions>>().Value;
-            _ = _provider.GetRequiredService<IOptions<GossipOptions>>().Value;
+            GossipOptions gossip = _provider.GetRequiredService<IOptions<GossipOptions>>().Value;
+            GossipMtu = gossip.Mtu;
+            GossipInterval = gossip.Interval;
         }
         catch (OptionsValidationException ex)
         {
@@ -130,6 +132,12 @@ internal sealed class SimHost : IDisposable
     public NodeModel Node { get; }
 
     public ScoringOptions Scoring { get; }
+
+    /// <summary>The largest gossip message the node writes (<see cref="GossipOptions.Mtu"/>, as the scenario's costModel section sets it), bytes.</summary>
+    public int GossipMtu { get; }
+
+    /// <summary>The node's gossip round (<see cref="GossipOptions.Interval"/>, as the scenario's costModel section sets it): how often the simulator, its host, sends a round.</summary>
+    public TimeSpan GossipInterval { get; }
 
     public MeshView View { get; }
 

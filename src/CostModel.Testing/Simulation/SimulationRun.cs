@@ -59,6 +59,9 @@ internal sealed class SimulationRun : IDisposable
     private double _apiDollars;
     private int _apiRequests;
 
+    // The nodes' gossip round, the scenario's Gossip:Interval (every node binds the same section).
+    private readonly TimeSpan _gossipInterval = GossipDefaults.Interval;
+
     public SimulationRun(Scenario scenario, string policyId, int seed, int routerSeed)
     {
         Scenario = scenario;
@@ -70,7 +73,6 @@ internal sealed class SimulationRun : IDisposable
         _endTicks = _startTicks + TimeSpan.FromSeconds(scenario.DurationSeconds).Ticks;
         _time = new VirtualClock(start - TimeSpan.FromSeconds(scenario.WarmupSeconds));
         _network = new InMemoryNetwork(_time, seed) { DefaultConditions = new LinkConditions { Delay = TimeSpan.FromMilliseconds(scenario.GossipDelayMilliseconds) } };
-        ScenarioRuntime.ApplyGossip(_network, scenario);
         foreach (SimulatedApi api in scenario.Apis)
         {
             _apis.Add(api.Id, api);
@@ -84,6 +86,18 @@ internal sealed class SimulationRun : IDisposable
                 _hosts.Add(host);
                 _byId.Add(host.Id, host);
             }
+
+            // The links carry the messages the nodes write: a scenario that raises or lowers
+            // Gossip:Mtu in its costModel section gets it on the network too (every node binds the
+            // same section), where the network's default would silently drop or cap them; and the
+            // simulator, the nodes' host, sends their rounds at their Gossip:Interval.
+            if (_hosts.Count > 0)
+            {
+                _network.DefaultConditions = _network.DefaultConditions with { Mtu = _hosts[0].GossipMtu };
+                _gossipInterval = _hosts[0].GossipInterval;
+            }
+
+            ScenarioRuntime.ApplyGossip(_network, scenario);
         }
         catch
         {
@@ -121,8 +135,7 @@ internal sealed class SimulationRun : IDisposable
 
     public SimulationResult Run()
     {
-        long interval = GossipDefaults.Interval.Ticks;
-        Schedule(_time.GetUtcNow().UtcTicks + interval, new SimEvent(EventKind.Gossip));
+        Schedule(_time.GetUtcNow().UtcTicks + _gossipInterval.Ticks, new SimEvent(EventKind.Gossip));
         Schedule(_startTicks, new SimEvent(EventKind.Sample));
         foreach (SimRequest r in _requests)
         {
@@ -281,7 +294,7 @@ internal sealed class SimulationRun : IDisposable
 
                 if (_time.GetUtcNow().UtcTicks < _endTicks || _outstanding > 0)
                 {
-                    ScheduleIn(GossipDefaults.Interval.TotalSeconds, new SimEvent(EventKind.Gossip));
+                    ScheduleIn(_gossipInterval.TotalSeconds, new SimEvent(EventKind.Gossip));
                 }
 
                 break;

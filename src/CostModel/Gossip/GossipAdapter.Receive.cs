@@ -342,6 +342,10 @@ public sealed partial class GossipAdapter
             _view.InvalidateLocked(node.NodeId);
             _stats = _stats with { Merged = _stats.Merged + 1 };
             _metrics.GossipMerged("state");
+
+            // Ages travel, not times (each hop adds what it held the state; the wire's transit
+            // itself is not seen): a clock set back makes no negative age.
+            _metrics.GossipStateAge(Math.Max(0, now.UtcTicks - observed) / (double)TimeSpan.TicksPerSecond);
             if (joined)
             {
                 AddChangeLocked(new MeshChange(node.NodeId, MeshChangeKind.Joined, now));

@@ -11,6 +11,15 @@ internal sealed class CostModelMetrics
     /// <summary>The meter's name.</summary>
     public const string MeterName = CostModelMeter.Name;
 
+    /// <summary>
+    /// The state age histogram's buckets, seconds: fine below the 5 s heartbeat
+    /// (<c>Gossip:MaxSilence</c>), where a mesh whose gossip keeps up lies, and on to the 15 s after
+    /// which the scorer no longer trusts a load reading (<c>Scoring:ComputeMaxAge</c>) and the 30 s
+    /// after which a silent node is dead (<c>Gossip:DeadAfter</c>). OpenTelemetry's default buckets
+    /// (0, 5, 10, 25, ...) would put every healthy mesh in one.
+    /// </summary>
+    private static readonly double[] StateAgeBuckets = [0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 60];
+
     private readonly Counter<long> _snapshots;
     private readonly Counter<long> _probeFailures;
     private readonly Counter<long> _passRetries;
@@ -27,6 +36,7 @@ internal sealed class CostModelMetrics
     private readonly Counter<long> _gossipReceived;
     private readonly Counter<long> _gossipRejected;
     private readonly Counter<long> _gossipMerged;
+    private readonly Histogram<double> _gossipStateAge;
     private readonly Counter<long> _gossipPublished;
     private readonly Counter<long> _gossipSent;
     private readonly Counter<long> _gossipProofs;
@@ -56,6 +66,12 @@ internal sealed class CostModelMetrics
         _gossipReceived = Meter.CreateCounter<long>("costmodel.gossip.received", "{message}", "Gossip messages handed to the adapter.");
         _gossipRejected = Meter.CreateCounter<long>("costmodel.gossip.rejected", "{item}", "Gossip messages or records refused, by reason.");
         _gossipMerged = Meter.CreateCounter<long>("costmodel.gossip.merged", "{record}", "Gossip records that changed the view, by kind.");
+        _gossipStateAge = Meter.CreateHistogram(
+            "costmodel.gossip.state_age",
+            "s",
+            "How old each node state merged into the view was: from its node's newest reading to the merge, relays included (how long the mesh's gossip takes to carry a node's news here).",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = StateAgeBuckets });
         _gossipPublished = Meter.CreateCounter<long>("costmodel.gossip.published", "{publication}", "Publications of this node's factors, by reason.");
         _gossipSent = Meter.CreateCounter<long>("costmodel.gossip.sent", "{message}", "Gossip messages written for the host to send, by type.");
         _optionsRefused = Meter.CreateCounter<long>("costmodel.options.reload_refused", "{setting}", "Reloads refused for a setting fixed at start (the old value kept), by configuration key.");
@@ -111,6 +127,8 @@ internal sealed class CostModelMetrics
     internal void GossipRejected(string reason) => _gossipRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     internal void GossipMerged(string kind) => _gossipMerged.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    internal void GossipStateAge(double seconds) => _gossipStateAge.Record(seconds);
 
     internal void GossipPublished(string reason) => _gossipPublished.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

@@ -3,6 +3,9 @@ using CostModel.Factors;
 using CostModel.Gossip;
 using CostModel.Gossip.Wire;
 using CostModel.Mesh;
+using CostModel.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CostModel.Tests.Gossip;
@@ -45,6 +48,37 @@ public sealed class GossipAdapterTests
         time.Advance(TimeSpan.FromSeconds(1));
         a.GossipTo(b);
         Assert.Equal(longest, Assert.Single(b.Find("laptop")!.Capabilities.Models).ModelId);
+    }
+
+    [Fact]
+    public void Each_merged_state_records_how_old_it_was_relays_included()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var a = new GossipNodeFixture("laptop", time);
+        using var b = new GossipNodeFixture("desktop", time);
+        using var c = new GossipNodeFixture("gpu-box", time);
+        using var atB = new MetricCollector<double>(b.Services.GetRequiredService<CostModelMetrics>().Meter, "costmodel.gossip.state_age");
+        using var atC = new MetricCollector<double>(c.Services.GetRequiredService<CostModelMetrics>().Meter, "costmodel.gossip.state_age");
+
+        // a reads its machine and publishes; its message leaves 2 s later.
+        a.Round();
+        time.Advance(TimeSpan.FromSeconds(2));
+        b.Deliver(a.Pull(), a.NodeId); // held until a answers b's challenge, then merged
+        Assert.NotNull(b.Find(a.NodeId));
+        Assert.Equal(2.0, Assert.Single(atB.GetMeasurementSnapshot()).Value, 2);
+
+        // b relays it 1.5 s later with its own, read just now: a's state arrives 3.5 s old.
+        time.Advance(TimeSpan.FromSeconds(1.5));
+        b.GossipTo(c);
+        double[] ages = [.. atC.GetMeasurementSnapshot().Select(m => m.Value).Order()];
+        Assert.Equal(2, ages.Length);
+        Assert.Equal(0.0, ages[0], 2);
+        Assert.Equal(3.5, ages[1], 2);
+
+        // A replay changes nothing and records nothing.
+        byte[] again = b.Pull();
+        c.Deliver(again, b.NodeId);
+        Assert.Equal(2, atC.GetMeasurementSnapshot().Count);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using CostModel.Factors;
+using CostModel.Testing.Gossip;
 using CostModel.Testing.Simulation;
 
 namespace CostModel.Tests.Simulation;
@@ -125,6 +127,67 @@ public sealed class ScenarioFormatTests
         Assert.Equal(heard, r.Requests.Any(q => q.Router != "b" && q.Target == "b"));
         Assert.Contains(r.Requests, q => q.Router == "b" && q.Target == "b" && q.Succeeded);
         Assert.True(r.Metrics.CompletedRequests > 0.9 * r.Metrics.Requests);
+    }
+
+    [Theory]
+    [InlineData(false)]
+
+    // A node with its own gossip delay has links of its own: they carry the scenario's MTU too.
+    [InlineData(true)]
+    public void The_gossip_MTU_a_scenario_sets_is_the_simulated_networks(bool ownLinks)
+    {
+        // 100 nodes: their relayed states and capabilities fill a message of 1,400 bytes and more
+        // (2,256 bytes on average at 4,000), so a larger MTU shows in the messages sent. Until the
+        // network took the scenario's MTU it capped every message at its default of 1,400 bytes,
+        // whatever Gossip:Mtu said.
+        Scenario s = Scenario.BuiltIn("mesh-burst-100");
+        s.DurationSeconds = 2;
+        s.CostModel = JsonDocument.Parse("""{ "Gossip": { "Mtu": 4000 } }""").RootElement.Clone();
+        if (ownLinks)
+        {
+            s.Nodes[0].Gossip = new SimulatedGossip { DelayMilliseconds = 20 };
+        }
+
+        using var run = new SimulationRun(s, RoutingPolicies.RoundRobin, Seed, Seed);
+        run.Run();
+
+        Assert.Equal(4000, run.GossipNetwork.DefaultConditions.Mtu);
+        TrafficCounters total = run.GossipNetwork.Total;
+        Assert.Equal(0, total.Oversize.Messages);
+        TrafficCounters first = run.GossipNetwork.CountersOf(s.Nodes[0].Id);
+
+        // On average above the 1,400 bytes the network used to cap them at: most messages are larger.
+        Assert.True(first.Sent.Bytes > LinkConditions.DefaultMtu * first.Sent.Messages, $"{first.Sent.Bytes} bytes in {first.Sent.Messages} messages");
+        Assert.True(first.Delivered.Messages > 0, "nothing delivered to the first node");
+        Assert.True(total.Sent.Bytes > LinkConditions.DefaultMtu * total.Sent.Messages, $"{total.Sent.Bytes} bytes in {total.Sent.Messages} messages");
+    }
+
+    [Fact]
+    public void The_simulator_sends_the_gossip_rounds_at_the_interval_a_scenario_sets()
+    {
+        // A round sends a message wherever a node has something to relay, and 48 nodes mostly
+        // have: rounds twice as often send many more messages (1.64x here: some rounds find
+        // nothing new), half as often many fewer. Until the simulator took the scenario's interval
+        // it sent a round every 200 ms, whatever Gossip:Interval said.
+        long Sent(string? interval)
+        {
+            Scenario s = Scenario.BuiltIn("mesh-burst-48");
+            s.DurationSeconds = 2;
+            if (interval is not null)
+            {
+                s.CostModel = JsonDocument.Parse($$"""{ "Gossip": { "Interval": "{{interval}}" } }""").RootElement.Clone();
+            }
+
+            using var run = new SimulationRun(s, RoutingPolicies.RoundRobin, Seed, Seed);
+            run.Run();
+            return run.GossipNetwork.Total.Sent.Messages;
+        }
+
+        long usual = Sent(null);
+        long faster = Sent("00:00:00.1");
+        long slower = Sent("00:00:00.4");
+        Assert.True(faster > 1.5 * usual, $"{faster} messages at 100 ms, {usual} at 200 ms");
+        Assert.True(slower < 0.7 * usual, $"{slower} messages at 400 ms, {usual} at 200 ms");
     }
 
     [Fact]
