@@ -345,7 +345,9 @@ public sealed partial class GossipAdapter
 
             // Ages travel, not times (each hop adds what it held the state; the wire's transit
             // itself is not seen): a clock set back makes no negative age.
-            _metrics.GossipStateAge(Math.Max(0, now.UtcTicks - observed) / (double)TimeSpan.TicksPerSecond);
+            long age = Math.Max(0, now.UtcTicks - observed);
+            _metrics.GossipStateAge(age / (double)TimeSpan.TicksPerSecond);
+            _freshness.Merged(age, s.Options.MaxSilence.Ticks);
             if (joined)
             {
                 AddChangeLocked(new MeshChange(node.NodeId, MeshChangeKind.Joined, now));

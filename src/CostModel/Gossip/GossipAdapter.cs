@@ -74,6 +74,9 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
 
     // The last own generation refused for publishing (logged once each).
     private long _refusedGeneration = -1;
+
+    // Whether the mesh's gossip keeps up, judged from the ages of the states merged (under the view's gate).
+    private readonly GossipFreshness _freshness = new();
     private int _selfTransmits;
     private int _selfCapabilityTransmits;
     private long _nextSampleTicks;
@@ -511,6 +514,8 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         }
 
         bool published = false;
+        bool freshnessChanged;
+        FreshnessWindow freshness;
         lock (_view.Gate)
         {
             if (sampled is not null)
@@ -544,6 +549,19 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
             }
 
             CheckLivenessLocked(s, now);
+            freshnessChanged = _freshness.TryClose(nowTicks, out freshness);
+        }
+
+        if (freshnessChanged)
+        {
+            if (_freshness.Behind)
+            {
+                Log.GossipBehind(_logger, freshness.LateShare, freshness.Merged, s.Options.MaxSilence.TotalSeconds, freshness.MeanAgeSeconds);
+            }
+            else
+            {
+                Log.GossipCaughtUp(_logger, freshness.LateShare, freshness.Merged, freshness.MeanAgeSeconds);
+            }
         }
 
         if (sampled is not null)

@@ -7,6 +7,8 @@ using CostModel.Routing;
 using CostModel.Testing.Fakes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CostModel.Tests.Gossip;
@@ -42,7 +44,7 @@ internal sealed class GossipNodeFixture : IDisposable
     private readonly ServiceProvider _provider;
     private readonly IDisposable _wiring;
 
-    public GossipNodeFixture(string nodeId, FakeTimeProvider time, Action<GossipOptions>? configure = null, int seed = 1, IEnumerable<KeyValuePair<string, string?>>? settings = null, TestWire? wire = null)
+    public GossipNodeFixture(string nodeId, FakeTimeProvider time, Action<GossipOptions>? configure = null, int seed = 1, IEnumerable<KeyValuePair<string, string?>>? settings = null, TestWire? wire = null, FakeLogCollector? logs = null)
     {
         Time = time;
         Wire = wire ?? TestWire.For(time);
@@ -54,6 +56,11 @@ internal sealed class GossipNodeFixture : IDisposable
         services.AddSingleton<TimeProvider>(time);
         services.AddSingleton<IRandomSource>(new SeededRandomSource(seed));
         services.AddMetrics();
+        if (logs is not null)
+        {
+            services.AddLogging(l => l.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Debug));
+        }
+
         // Before the configuration binding, so settings given as configuration win (key rotation tests reload them).
         services.Configure<CostModelOptions>(o => o.NodeId = nodeId);
         services.Configure<PricingOptions>(o => o.UseBundledTable = true);
