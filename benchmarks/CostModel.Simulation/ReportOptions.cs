@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using CostModel.Gossip;
 using CostModel.Samples;
 using CostModel.Testing.Simulation;
