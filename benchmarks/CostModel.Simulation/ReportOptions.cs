@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using CostModel.Gossip;
 using CostModel.Samples;
 using CostModel.Testing.Simulation;
 
@@ -67,6 +69,15 @@ internal sealed record ReportOptions
     /// <summary>The memory budget, MiB (<see cref="MemoryBudget"/>); 0 for none.</summary>
     public int MemoryBudgetMebibytes { get; init; } = MemoryBudget.DefaultMebibytes;
 
+    /// <summary>
+    /// The gossip round every scenario runs with, milliseconds (its <c>costModel.gossip.interval</c>
+    /// replaced, <see cref="GossipBudget"/>); 0 for each scenario's own.
+    /// </summary>
+    public int GossipIntervalMilliseconds { get; init; }
+
+    /// <summary>The largest gossip message every scenario runs with, bytes (its <c>costModel.gossip.mtu</c> replaced); 0 for each scenario's own.</summary>
+    public int GossipMtu { get; init; }
+
     /// <summary>Parses the command line; answers <c>--help</c> and usage errors itself.</summary>
     /// <param name="args">The arguments.</param>
     /// <param name="output">Where the help goes.</param>
@@ -121,7 +132,19 @@ internal sealed record ReportOptions
             "resident memory above which the runner collects and compacts its heap (a soft limit: it slows a larger run, never stops it); 0 for none",
             min: 0,
             defaultValue: MemoryBudget.DefaultMebibytes);
-        var command = new RootCommand(Description) { scenario, policy, seed, seeds, routerSeeds, outDirectory, json, memoryBudget };
+        Option<int> gossipInterval = CommandLineOptions.Integer(
+            "--gossip-interval",
+            "MS",
+            "every scenario's gossip round, milliseconds, 10 to 60000 (its costModel.gossip.interval replaced): a larger mesh needs a shorter one (docs/gossip-wire-format.md); 0 for each scenario's own",
+            defaultValue: 0);
+        Option<int> gossipMtu = CommandLineOptions.Integer(
+            "--gossip-mtu",
+            "BYTES",
+            "every scenario's largest gossip message, bytes, 508 to 65507 (its costModel.gossip.mtu replaced); 0 for each scenario's own",
+            defaultValue: 0);
+        gossipInterval.Validators.Add(result => ZeroOrWithin(result.GetValueOrDefault<int>(), "--gossip-interval", GossipBudget.MinIntervalMilliseconds, GossipBudget.MaxIntervalMilliseconds, "CostModel:Gossip:Interval's range, milliseconds", result.AddError));
+        gossipMtu.Validators.Add(result => ZeroOrWithin(result.GetValueOrDefault<int>(), "--gossip-mtu", GossipDefaults.MinMtu, GossipDefaults.MaxMtu, "CostModel:Gossip:Mtu's range, bytes", result.AddError));
+        var command = new RootCommand(Description) { scenario, policy, seed, seeds, routerSeeds, outDirectory, json, memoryBudget, gossipInterval, gossipMtu };
 
         if (CommandLineOptions.Parse(command, args, out exitCode, output, error) is not { } parsed)
         {
@@ -140,10 +163,22 @@ internal sealed record ReportOptions
             OutDirectory = parsed.GetRequiredValue(outDirectory),
             JsonPath = parsed.GetValue(json),
             MemoryBudgetMebibytes = parsed.GetValue(memoryBudget),
+            GossipIntervalMilliseconds = parsed.GetValue(gossipInterval),
+            GossipMtu = parsed.GetValue(gossipMtu),
         };
     }
 
     private static string[] Split(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    // The gossip options' own ranges, checked here (one check for both ends, so the message names the
+    // range) so that a bad value is a usage error, not a run that fails.
+    private static void ZeroOrWithin(int value, string name, int min, int max, string range, Action<string> addError)
+    {
+        if (value != 0 && (value < min || value > max))
+        {
+            addError(string.Create(CultureInfo.InvariantCulture, $"{name} takes {min} to {max} ({range}), or 0 for each scenario's own; not {value}."));
+        }
+    }
 
     private static bool NotEmpty([NotNullWhen(true)] string? value, string name, Action<string> addError)
     {

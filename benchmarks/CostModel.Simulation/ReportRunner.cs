@@ -54,7 +54,7 @@ internal static class ReportRunner
         List<(string Name, Func<Scenario> Create)> scenarios;
         try
         {
-            scenarios = ResolveScenarios(options.Scenarios);
+            scenarios = [.. ResolveScenarios(options.Scenarios).Select(s => (s.Name, GossipBudget.Apply(s.Create, options.GossipIntervalMilliseconds, options.GossipMtu)))];
         }
         catch (Exception e) when (e is ArgumentException or ScenarioException or IOException)
         {
