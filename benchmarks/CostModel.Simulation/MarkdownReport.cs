@@ -61,6 +61,11 @@ internal static class MarkdownReport
                 Append(md, $"\n{TruthText.Line(t)}\n");
             }
 
+            if ((s.Of(RoutingPolicies.CostModel) ?? (s.Results.Count > 0 ? s.Results[0] : null))?.Metrics.Gossip is { Merged: > 0 } gossip)
+            {
+                Append(md, $"\n{GossipLine(gossip)}\n");
+            }
+
             IReadOnlyList<GoalResult> goals = GoalCheck.Evaluate(s);
             if (goals.Count > 0)
             {
@@ -160,4 +165,19 @@ internal static class MarkdownReport
     private static void Append(StringBuilder md, string text) => md.Append(text);
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// 5 %: the share of the records merged that may be node states older than the heartbeat in a
+    /// mesh whose gossip keeps up. Measured (2026-12-07): under 0.1 % in every built-in scenario of
+    /// up to 100 nodes and at 500 nodes with rounds every 50 ms, 58 % at 500 nodes on the
+    /// defaults. The library's own warning (event 3011) judges a minute at a time and at a quarter.
+    /// </summary>
+    internal const double GossipLateShareBound = 0.05;
+
+    /// <summary>The report's line on whether the mesh's gossip kept up (<see cref="SimulationMetrics.Gossip"/>).</summary>
+    internal static string GossipLine(GossipSummary g) =>
+        F($"gossip: {g.LateShare:P1} of the {g.Merged:N0} records merged (node states and capabilities) were states older than the {g.HeartbeatSeconds:0.#} s heartbeat: ")
+        + (g.LateShare <= GossipLateShareBound
+            ? "the mesh's gossip keeps up."
+            : "the mesh is larger than its gossip's budget carries, and the routers' views are stale (docs/gossip-wire-format.md, \"How large a mesh the budget carries\"; try --gossip-interval 50 or --gossip-mtu 4000).");
 }

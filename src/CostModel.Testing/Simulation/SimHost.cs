@@ -94,6 +94,7 @@ internal sealed class SimHost : IDisposable
             GossipOptions gossip = _provider.GetRequiredService<IOptions<GossipOptions>>().Value;
             GossipMtu = gossip.Mtu;
             GossipInterval = gossip.Interval;
+            GossipHeartbeat = gossip.MaxSilence;
         }
         catch (OptionsValidationException ex)
         {
@@ -138,6 +139,9 @@ internal sealed class SimHost : IDisposable
 
     /// <summary>The node's gossip round (<see cref="GossipOptions.Interval"/>, as the scenario's costModel section sets it): how often the simulator, its host, sends a round.</summary>
     public TimeSpan GossipInterval { get; }
+
+    /// <summary>The node's gossip heartbeat (<see cref="GossipOptions.MaxSilence"/>).</summary>
+    public TimeSpan GossipHeartbeat { get; }
 
     public MeshView View { get; }
 

@@ -130,6 +130,29 @@ public sealed record SimulationMetrics
     /// they differed; null for the other policies, and for meshes beyond <see cref="DecisionsAgainstTruth.MaxTargets"/>.
     /// </summary>
     public DecisionsAgainstTruth? AgainstTruth { get; init; }
+
+    /// <summary>
+    /// How the mesh's gossip kept up over the run (warm-up included), summed over every node's
+    /// adapter: whether the scenario's mesh is larger than its gossip's budget carries
+    /// (docs/gossip-wire-format.md, "How large a mesh the budget carries").
+    /// </summary>
+    public GossipSummary? Gossip { get; init; }
+}
+
+/// <summary>How the mesh's gossip kept up over a run (<see cref="SimulationMetrics.Gossip"/>), from every node's <see cref="CostModel.Gossip.GossipStatistics"/>.</summary>
+public sealed record GossipSummary
+{
+    /// <summary>Records merged into the nodes' views: node states and the rarer capabilities (<see cref="CostModel.Gossip.GossipStatistics.Merged"/>).</summary>
+    public long Merged { get; init; }
+
+    /// <summary>Node states among them that were older than the heartbeat when merged (<see cref="CostModel.Gossip.GossipStatistics.MergedLate"/>).</summary>
+    public long Late { get; init; }
+
+    /// <summary><see cref="Late"/> / <see cref="Merged"/>, 0 to 1 (0 when nothing was merged). A few in a hundred at most where the gossip keeps up.</summary>
+    public double LateShare { get; init; }
+
+    /// <summary>The heartbeat the ages were judged against (<see cref="CostModel.Gossip.GossipOptions.MaxSilence"/>), seconds.</summary>
+    public double HeartbeatSeconds { get; init; }
 }
 
 /// <summary>

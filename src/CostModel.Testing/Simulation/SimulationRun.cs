@@ -260,6 +260,31 @@ internal sealed class SimulationRun : IDisposable
 
     private static long Ticks(double seconds) => TimeSpan.FromSeconds(seconds).Ticks;
 
+    private static GossipSummary? GossipSummaryOf(List<SimHost> hosts)
+    {
+        if (hosts.Count == 0)
+        {
+            return null;
+        }
+
+        long merged = 0;
+        long late = 0;
+        foreach (SimHost h in hosts)
+        {
+            GossipStatistics statistics = h.Adapter.Statistics;
+            merged += statistics.Merged;
+            late += statistics.MergedLate;
+        }
+
+        return new GossipSummary
+        {
+            Merged = merged,
+            Late = late,
+            LateShare = merged == 0 ? 0 : Round((double)late / merged),
+            HeartbeatSeconds = hosts[0].GossipHeartbeat.TotalSeconds,
+        };
+    }
+
     private long At(double secondsAfterStart) => _startTicks + Ticks(secondsAfterStart);
 
     private void Schedule(long ticks, SimEvent e) => _events.Enqueue(e, (ticks, _sequence++));
@@ -825,6 +850,7 @@ internal sealed class SimulationRun : IDisposable
             UnplugReactionSeconds = UnplugReaction(),
             ApiRequests = _apiRequests,
             Predictions = Predictions(_requests),
+            Gossip = GossipSummaryOf(_hosts),
         };
         metrics = OneCurrency.Price(metrics, Scenario, _hosts, _requests, _policy);
 

@@ -347,7 +347,10 @@ public sealed partial class GossipAdapter
             // itself is not seen): a clock set back makes no negative age.
             long age = Math.Max(0, now.UtcTicks - observed);
             _metrics.GossipStateAge(age / (double)TimeSpan.TicksPerSecond);
-            _freshness.Merged(age, s.Options.MaxSilence.Ticks);
+            if (_freshness.Merged(age, s.Options.MaxSilence.Ticks))
+            {
+                _stats = _stats with { MergedLate = _stats.MergedLate + 1 };
+            }
             if (joined)
             {
                 AddChangeLocked(new MeshChange(node.NodeId, MeshChangeKind.Joined, now));

@@ -45,14 +45,18 @@ internal sealed class GossipFreshness
     /// <summary>Counts a merged state.</summary>
     /// <param name="ageTicks">How old it was when merged (from its node's newest reading), ticks.</param>
     /// <param name="heartbeatTicks">The heartbeat, <see cref="GossipOptions.MaxSilence"/>, ticks.</param>
-    public void Merged(long ageTicks, long heartbeatTicks)
+    /// <returns>True when it was late: older than the heartbeat.</returns>
+    public bool Merged(long ageTicks, long heartbeatTicks)
     {
         _merged++;
         _ageSum += ageTicks;
-        if (ageTicks > heartbeatTicks)
+        if (ageTicks <= heartbeatTicks)
         {
-            _late++;
+            return false;
         }
+
+        _late++;
+        return true;
     }
 
     /// <summary>

@@ -9,4 +9,10 @@ namespace CostModel.Gossip;
 /// <param name="Sent">Messages written for the host to send.</param>
 /// <param name="Held">Messages held until their sender answered a challenge (first contact, or a message written too long ago).</param>
 /// <param name="Challenges">Challenges sent to senders not yet proven.</param>
-public readonly record struct GossipStatistics(long Received, long Rejected, long Merged, long Stale, long Published, long Sent, long Held = 0, long Challenges = 0);
+/// <param name="MergedLate">
+/// Node states merged (of <paramref name="Merged"/>) that were older than the heartbeat
+/// (<see cref="GossipOptions.MaxSilence"/>) when they arrived: their node's next heartbeat was due
+/// before they came. More than a few in a hundred: the mesh is larger than the gossip's budget carries
+/// (docs/gossip-wire-format.md, "How large a mesh the budget carries").
+/// </param>
+public readonly record struct GossipStatistics(long Received, long Rejected, long Merged, long Stale, long Published, long Sent, long Held = 0, long Challenges = 0, long MergedLate = 0);

@@ -87,6 +87,7 @@ public sealed class GossipFreshnessTests
         node.Round();
         MinuteOf(TimeSpan.FromSeconds(8), version: 1);
         Assert.NotNull(node.Find("n59"));
+        Assert.Equal(60, node.Adapter.Statistics.MergedLate);
         FakeLogRecord behind = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 3011);
         Assert.Equal(LogLevel.Warning, behind.Level);
         Assert.Contains("CostModel:Gossip:Interval", behind.Message, StringComparison.Ordinal);
@@ -96,6 +97,7 @@ public sealed class GossipFreshnessTests
         MinuteOf(TimeSpan.FromSeconds(8), version: 2);
         MinuteOf(TimeSpan.FromSeconds(0.5), version: 3);
         Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 3011);
+        Assert.Equal(120, node.Adapter.Statistics.MergedLate);
         FakeLogRecord caughtUp = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 3012);
         Assert.Equal(LogLevel.Information, caughtUp.Level);
     }

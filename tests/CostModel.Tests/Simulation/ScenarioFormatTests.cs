@@ -191,6 +191,34 @@ public sealed class ScenarioFormatTests
     }
 
     [Fact]
+    public void The_gossip_summary_tells_a_mesh_whose_gossip_keeps_up_from_one_that_falls_behind()
+    {
+        GossipSummary Run(string? interval)
+        {
+            Scenario s = Scenario.BuiltIn("mesh-burst-48");
+            s.DurationSeconds = 20;
+            if (interval is not null)
+            {
+                s.CostModel = JsonDocument.Parse($$"""{ "Gossip": { "Interval": "{{interval}}" } }""").RootElement.Clone();
+            }
+
+            return MeshSimulator.Run(s, RoutingPolicies.RoundRobin, Seed).Metrics.Gossip!;
+        }
+
+        // 48 nodes at the defaults: every state arrives well within the heartbeat.
+        GossipSummary usual = Run(null);
+        Assert.True(usual.Merged > 1_000, $"{usual.Merged} merged");
+        Assert.Equal(0, usual.Late);
+        Assert.Equal(0, usual.LateShare);
+        Assert.Equal(5, usual.HeartbeatSeconds);
+
+        // Rounds 3 s apart: a state takes a round a hop, and most take two hops or more.
+        GossipSummary slow = Run("00:00:03");
+        Assert.True(slow.LateShare > 0.2, $"{slow.Late} of {slow.Merged} late");
+        Assert.Equal((double)slow.Late / slow.Merged, slow.LateShare, 6);
+    }
+
+    [Fact]
     public void The_request_mix_names_each_requests_model_and_the_quality_floor_holds()
     {
         Scenario s = Scenario.Parse(WhatIfJson);
