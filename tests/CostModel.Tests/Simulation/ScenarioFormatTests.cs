@@ -14,6 +14,19 @@ public sealed class ScenarioFormatTests
 {
     private const int Seed = 5;
     private const string Model = SimulationDefaults.Model;
+    /// <summary>The built-in 48-node mesh for a short run, with its gossip round set (null: the default).</summary>
+    private static Scenario MeshBurst48(double seconds, string? interval)
+    {
+        Scenario s = Scenario.BuiltIn("mesh-burst-48");
+        s.DurationSeconds = seconds;
+        if (interval is not null)
+        {
+            s.CostModel = JsonDocument.Parse($$"""{ "Gossip": { "Interval": "{{interval}}" } }""").RootElement.Clone();
+        }
+
+        return s;
+    }
+
     private static readonly DateTimeOffset T0 = new(2026, 3, 10, 9, 0, 0, TimeSpan.Zero);
 
     [Theory]
@@ -171,14 +184,7 @@ public sealed class ScenarioFormatTests
         // it sent a round every 200 ms, whatever Gossip:Interval said.
         long Sent(string? interval)
         {
-            Scenario s = Scenario.BuiltIn("mesh-burst-48");
-            s.DurationSeconds = 2;
-            if (interval is not null)
-            {
-                s.CostModel = JsonDocument.Parse($$"""{ "Gossip": { "Interval": "{{interval}}" } }""").RootElement.Clone();
-            }
-
-            using var run = new SimulationRun(s, RoutingPolicies.RoundRobin, Seed, Seed);
+            using var run = new SimulationRun(MeshBurst48(seconds: 2, interval), RoutingPolicies.RoundRobin, Seed, Seed);
             run.Run();
             return run.GossipNetwork.Total.Sent.Messages;
         }
@@ -193,17 +199,7 @@ public sealed class ScenarioFormatTests
     [Fact]
     public void The_gossip_summary_tells_a_mesh_whose_gossip_keeps_up_from_one_that_falls_behind()
     {
-        GossipSummary Run(string? interval)
-        {
-            Scenario s = Scenario.BuiltIn("mesh-burst-48");
-            s.DurationSeconds = 20;
-            if (interval is not null)
-            {
-                s.CostModel = JsonDocument.Parse($$"""{ "Gossip": { "Interval": "{{interval}}" } }""").RootElement.Clone();
-            }
-
-            return MeshSimulator.Run(s, RoutingPolicies.RoundRobin, Seed).Metrics.Gossip!;
-        }
+        GossipSummary Run(string? interval) => MeshSimulator.Run(MeshBurst48(seconds: 20, interval), RoutingPolicies.RoundRobin, Seed).Metrics.Gossip!;
 
         // 48 nodes at the defaults: every state arrives well within the heartbeat.
         GossipSummary usual = Run(null);
