@@ -63,7 +63,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 3010, Level = LogLevel.Error, Message = "This node's factors are not published: every peer would refuse generation {Generation} ({Why})")]
     public static partial void GossipGenerationUnpublishable(ILogger logger, long generation, string why);
 
-    [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "Gossip is behind: {LateShare:P0} of the {Merged} node states merged in the last minute arrived older than the {HeartbeatSeconds} s heartbeat (mean age {MeanAgeSeconds:F1} s), so the routers' views are stale; the mesh is larger than the gossip's budget carries: shorten CostModel:Gossip:Interval or raise CostModel:Gossip:Mtu (docs/gossip-wire-format.md, \"How large a mesh the budget carries\")")]
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "Gossip is behind: {LateShare:P0} of the {Merged} node states merged in the last minute arrived older than the {HeartbeatSeconds} s heartbeat (mean age {MeanAgeSeconds:F1} s), so the routers' views are stale; the mesh is larger than the gossip's budget carries: shorten the gossip round (CostModel:Gossip:Interval in push mode; in pull mode the transport's, e.g. CostModel:Gossip:Udp:GossipInterval) or raise the MTU (CostModel:Gossip:Mtu and the transport's) (docs/gossip-wire-format.md, \"How large a mesh the budget carries\")")]
     public static partial void GossipBehind(ILogger logger, double lateShare, int merged, double heartbeatSeconds, double meanAgeSeconds);
 
     [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "Gossip has caught up: {LateShare:P0} of the {Merged} node states merged in the last minute arrived older than the heartbeat (mean age {MeanAgeSeconds:F1} s)")]
