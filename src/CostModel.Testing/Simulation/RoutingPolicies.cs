@@ -111,7 +111,7 @@ internal abstract class Policy
                 return true;
             }
 
-            double dollars = ((request.PromptTokens * api.InputDollarsPerMillionTokens) + (request.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
+            double dollars = api.DollarsFor(request);
             return Quality(c, api.ParameterBillions, api.QuantizationBits)
                 && !(c.ExcludeMetered && router.Node.Link.Metered)
                 && !(c.MaxDollarsPerRequest is { } max && dollars > max);
@@ -493,8 +493,23 @@ internal sealed class OraclePolicy : Policy
         belowFloor = false;
         return Fits(run.Scenario, router, t, request, truth: true)
             && TrueCost(run, router, t, request, out cost, out latency, out belowFloor)
-            && !(t.Api is { } api && run.Scenario.ApiDailyBudgetDollars is { } cap && router.ApiDollars + run.ApiDollarsInFlight(router) + ApiDollars(api, request) > cap);
+            && WithinCap(run, router, t, request);
     }
+
+    /// <summary>
+    /// True when the truth would send the request to a target that serves it: its constraints hold at
+    /// the true price and an API stays within the router's cap (<see cref="TryTrueCost"/> less the cost).
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <param name="router">The router deciding.</param>
+    /// <param name="t">The target.</param>
+    /// <param name="request">The request.</param>
+    /// <returns>True when allowed.</returns>
+    internal static bool Allows(SimulationRun run, SimHost router, Target t, SimRequest request) =>
+        Fits(run.Scenario, router, t, request, truth: true) && WithinCap(run, router, t, request);
+
+    private static bool WithinCap(SimulationRun run, SimHost router, Target t, SimRequest request) =>
+        !(t.Api is { } api && run.Scenario.ApiDailyBudgetDollars is { } cap && router.ApiDollars + run.ApiDollarsInFlight(router) + api.DollarsFor(request) > cap);
 
     /// <summary>
     /// The true cost of sending the request to the target at this instant, whatever the request's
@@ -524,7 +539,7 @@ internal sealed class OraclePolicy : Policy
         double money;
         if (t.Api is { } api)
         {
-            money = ApiDollars(api, request);
+            money = api.DollarsFor(request);
             if (router.Node.Link.Metered)
             {
                 money += request.PayloadBytes / 1e9 * o.MeteredDollarsPerGigabyte;
@@ -554,7 +569,4 @@ internal sealed class OraclePolicy : Policy
         cost = (latency * o.ValueOfTime(request.Urgency)) + money;
         return true;
     }
-
-    private static double ApiDollars(SimulatedApi api, SimRequest request) =>
-        ((request.PromptTokens * api.InputDollarsPerMillionTokens) + (request.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
 }

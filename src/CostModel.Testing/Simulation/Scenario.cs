@@ -471,6 +471,9 @@ public sealed class SimulatedLink
 /// <summary>A paid API endpoint: the model it serves, its true price and how that price reaches the routers.</summary>
 public sealed class SimulatedApi
 {
+    /// <summary>1,000,000 tokens: the unit the prices are given in.</summary>
+    private const double TokensPerMillion = 1e6;
+
     /// <summary>The endpoint id (shares one id space with the nodes).</summary>
     public string Id { get; set; } = "";
 
@@ -509,6 +512,10 @@ public sealed class SimulatedApi
 
     /// <summary>The model this endpoint serves in <paramref name="scenario"/>.</summary>
     internal string ModelIn(Scenario scenario) => Model ?? scenario.Model;
+
+    /// <summary>What the endpoint truly charges for a request at its current prices, dollars: every prompt token (the history too) and every output token.</summary>
+    internal double DollarsFor(SimRequest request) =>
+        ((request.PromptTokens * InputDollarsPerMillionTokens) + (request.OutputTokens * OutputDollarsPerMillionTokens)) / TokensPerMillion;
 }
 
 /// <summary>The requests: Poisson arrivals at each router, bursts, sizes, urgency and conversations.</summary>

@@ -91,10 +91,7 @@ internal sealed class SimHost : IDisposable
             _ = _provider.GetRequiredService<IOptions<RoutingOptions>>().Value;
             _ = _provider.GetRequiredService<IOptions<PricingOptions>>().Value;
             _ = _provider.GetRequiredService<IOptions<BudgetOptions>>().Value;
-            GossipOptions gossip = _provider.GetRequiredService<IOptions<GossipOptions>>().Value;
-            GossipMtu = gossip.Mtu;
-            GossipInterval = gossip.Interval;
-            GossipHeartbeat = gossip.MaxSilence;
+            Gossip = _provider.GetRequiredService<IOptions<GossipOptions>>().Value;
         }
         catch (OptionsValidationException ex)
         {
@@ -134,14 +131,8 @@ internal sealed class SimHost : IDisposable
 
     public ScoringOptions Scoring { get; }
 
-    /// <summary>The largest gossip message the node writes (<see cref="GossipOptions.Mtu"/>, as the scenario's costModel section sets it), bytes.</summary>
-    public int GossipMtu { get; }
-
-    /// <summary>The node's gossip round (<see cref="GossipOptions.Interval"/>, as the scenario's costModel section sets it): how often the simulator, its host, sends a round.</summary>
-    public TimeSpan GossipInterval { get; }
-
-    /// <summary>The node's gossip heartbeat (<see cref="GossipOptions.MaxSilence"/>).</summary>
-    public TimeSpan GossipHeartbeat { get; }
+    /// <summary>The node's gossip options as the scenario's costModel section set them: the simulator, its host, sends its rounds at their <see cref="GossipOptions.Interval"/> over links of their <see cref="GossipOptions.Mtu"/>.</summary>
+    public GossipOptions Gossip { get; }
 
     public MeshView View { get; }
 

@@ -93,8 +93,8 @@ internal sealed class SimulationRun : IDisposable
             // simulator, the nodes' host, sends their rounds at their Gossip:Interval.
             if (_hosts.Count > 0)
             {
-                _network.DefaultConditions = _network.DefaultConditions with { Mtu = _hosts[0].GossipMtu };
-                _gossipInterval = _hosts[0].GossipInterval;
+                _network.DefaultConditions = _network.DefaultConditions with { Mtu = _hosts[0].Gossip.Mtu };
+                _gossipInterval = _hosts[0].Gossip.Interval;
             }
 
             ScenarioRuntime.ApplyGossip(_network, scenario);
@@ -281,7 +281,7 @@ internal sealed class SimulationRun : IDisposable
             Merged = merged,
             Late = late,
             LateShare = merged == 0 ? 0 : Round((double)late / merged),
-            HeartbeatSeconds = hosts[0].GossipHeartbeat.TotalSeconds,
+            HeartbeatSeconds = hosts[0].Gossip.MaxSilence.TotalSeconds,
         };
     }
 
@@ -402,7 +402,7 @@ internal sealed class SimulationRun : IDisposable
         {
             r.ToApi = true;
             _apiRequests++;
-            double dollars = r.ApiDollars = ApiDollars(api, r);
+            double dollars = r.ApiDollars = api.DollarsFor(r);
             _apiInFlightDollars[router.Id] = _apiInFlightDollars.GetValueOrDefault(router.Id) + dollars;
             if (router.Node.Link.Metered)
             {
@@ -695,9 +695,6 @@ internal sealed class SimulationRun : IDisposable
         (router.Node.Link.RttMilliseconds / MillisecondsPerSecond)
         + (r.PayloadBytes * BitsPerByte / (router.Node.Link.BandwidthMegabitsPerSecond * BitsPerMegabit))
         + api.LatencySeconds + (r.PromptTokens / api.PrefillTokensPerSecond) + (r.OutputTokens / api.DecodeTokensPerSecond);
-
-    private static double ApiDollars(SimulatedApi api, SimRequest r) =>
-        ((r.PromptTokens * api.InputDollarsPerMillionTokens) + (r.OutputTokens * api.OutputDollarsPerMillionTokens)) / 1e6;
 
     /// <summary>A floor violation as the truth and the router saw it: the charge and source of the node, and the router's reading of them.</summary>
     private FloorViolation Violation(SimHost router, SimRequest r, SimHost node)

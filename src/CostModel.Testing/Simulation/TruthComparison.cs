@@ -65,10 +65,10 @@ internal sealed class TruthComparison
         {
             if (string.Equals(t.Id, target, StringComparison.Ordinal))
             {
-                allowed = OraclePolicy.TryTrueCost(run, router, t, request, out double c, out double latency, out _);
-                serves = allowed || OraclePolicy.TrueCost(run, router, t, request, out c, out latency, out _);
+                serves = OraclePolicy.TrueCost(run, router, t, request, out double c, out double latency, out _);
                 if (serves)
                 {
+                    allowed = OraclePolicy.Allows(run, router, t, request);
                     cost = c;
                     trueSeconds = latency;
                 }
