@@ -60,7 +60,7 @@ internal sealed class HerdSpread
     /// mesh-burst-100's burst) the fastest nodes took 2.2x the oracle's share; at 47 (mesh-burst-48's
     /// 94, under the former bound of 96) the uncounted first requests, all on the four GPU boxes,
     /// were 41 to 76 % of the burst's cost above the oracle's, and the large-mesh rules lowered the
-    /// total at 11 of seeds 1 to 12 (docs/routing.md, "The eighth round"). The meshes where a false
+    /// total at 11 of seeds 1 to 12 (docs/routing-rounds.md, "The eighth round"). The meshes where a false
     /// surge spread onto a crashed or cut-off node (4 and 5 nodes) stay far below it.
     /// </summary>
     public const double UncountedHerd = 32;
@@ -270,7 +270,7 @@ internal sealed class HerdSpread
     /// a surge from the allocation of this usual herd spreads it over the places that the mesh's
     /// next requests fill anyway (in a quiet mesh of 500 at 1 request a minute a router, 23 requests:
     /// the fast nodes, near-equals all), so a burst's first requests, one a router, are spread as
-    /// widely as that allocation instead of piling on the cheapest (docs/routing.md, "The fifth round").
+    /// widely as that allocation instead of piling on the cheapest (docs/routing-rounds.md, "The fifth round").
     /// </summary>
     /// <param name="usualRate">This router's usual rate (<see cref="UsualRate"/>), requests per second.</param>
     /// <param name="routers">How many routers may be placing (the candidates), at least 1.</param>
@@ -320,7 +320,7 @@ internal sealed class HerdSpread
 
     /// <summary>
     /// True where a herd is weighed (<see cref="Weigh"/>): among more than 17 candidates, the meshes
-    /// where weighing was measured to help (docs/routing.md, "The sixth round"). Judged by the
+    /// where weighing was measured to help (docs/routing-rounds.md, "The sixth round"). Judged by the
     /// candidates, not the routers: a few gateways routing for many nodes sort their herd by weight
     /// as a mesh of as many routers does, and in the 4- and 5-node meshes a light request's wider band
     /// reached a crashed or cut-off node.
@@ -337,7 +337,7 @@ internal sealed class HerdSpread
     /// average, the usual weight, so in units of this request's own queue step (its service at its
     /// value) the herd is that many times deeper for a light request (short, or of little value:
     /// it reaches slower places, and delays fewer of the herd's requests there) and shallower for a
-    /// heavy one (it stays on the fast places) (docs/routing.md, "The sixth round"). Also places the
+    /// heavy one (it stays on the fast places) (docs/routing-rounds.md, "The sixth round"). Also places the
     /// request's size among the sizes this router weighed lately (<see cref="WorkSizes.Place"/>), by
     /// which the draw takes its speed tier (<see cref="Draw"/>).
     /// </summary>
@@ -373,7 +373,7 @@ internal sealed class HerdSpread
     /// too: the herd counts a surge's first requests there, so the herd placed before the second
     /// request holds the first ones (which a quiet router drew from the usual herd's allocation, the
     /// cheapest places), and the second request's band starts above them instead of at the cheapest
-    /// again (docs/routing.md, "The ninth round").
+    /// again (docs/routing-rounds.md, "The ninth round").
     /// </summary>
     /// <param name="rise">The rise with this request counted (<see cref="Arrived(DateTimeOffset)"/>), requests per second.</param>
     /// <param name="routers">How many routers may be placing, at least 1.</param>

@@ -1,7 +1,7 @@
 namespace CostModel.Routing;
 
 /// <summary>
-/// Where in a herd draw's distribution this router draws (docs/routing.md, "The seventh round"):
+/// Where in a herd draw's distribution this router draws (docs/routing-rounds.md, "The seventh round"):
 /// stratified across the routers, without a word between them (systematic sampling). Every router
 /// of a burst prices nearly the same candidates alike and draws from nearly the same band of the
 /// herd's allocation (<see cref="HerdSpread.Draw"/>); drawn independently, a candidate's count then
@@ -21,7 +21,7 @@ namespace CostModel.Routing;
 /// <see cref="HerdSpread.StaleWindow"/>, the same at every router at a time. Only the picker of a
 /// large mesh (more than 17 routers, <see cref="HerdSpread.IsLargeMesh"/>) draws here, where a
 /// burst's first requests are counted too; with them uncounted, at 48 nodes, the stratified draws
-/// raised the p95 (docs/routing.md, the seventh round). Where routers see
+/// raised the p95 (docs/routing-rounds.md, the seventh round). Where routers see
 /// different candidates (partial views) their ranks and orders differ and the draws are back
 /// towards independent ones; where the router's own node is unknown, the random source draws.
 /// </para>

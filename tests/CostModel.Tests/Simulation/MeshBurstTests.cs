@@ -40,7 +40,7 @@ public sealed class MeshBurstTests
     {
         // The built-in scenario whole, as the report measures the goal (cut at the burst's end, the
         // workload drawn is another one: at seed 1 it gave 2.09x the oracle's share once every
-        // node's capabilities reached every router; docs/routing.md, "The burst at three sizes").
+        // node's capabilities reached every router; benchmarks/README.md, "After every branch of the round merged (final code, 2026-12-06)").
         Scenario scenario = Scenario.BuiltIn("mesh-burst-48");
 
         SimulationResult ours = MeshSimulator.Run(scenario, RoutingPolicies.CostModel, Seed);
