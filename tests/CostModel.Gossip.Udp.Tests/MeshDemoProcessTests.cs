@@ -40,6 +40,15 @@ public sealed class MeshDemoProcessTests
         Assert.NotEmpty(after);
         Assert.DoesNotContain(after, l => Target(l) == "laptop");
 
+        // On battery the laptop's jobs go to the next cheapest, the desktop (mains), until it overheats:
+        // not to the dearer paid API. The simulated peers do not route, so this machine expects no herd
+        // of their requests to spread its own around (before, each peer built a router it never used and
+        // counted as one: the jobs went to the API at about 0.0074 $ with the desktop at 0.0058 $ next).
+        int overheats = IndexOf(lines, l => l.Contains("==== desktop overheats", StringComparison.Ordinal));
+        string[] jobsOnBattery = [.. lines.Skip(seen + 1).Take(overheats - seen - 1).Where(l => IsDecision(l) && Label(l) == "job")];
+        Assert.NotEmpty(jobsOnBattery);
+        Assert.All(jobsOnBattery, l => Assert.Equal("desktop", Target(l)));
+
         // The summary table: per target, then per phase.
         Assert.Contains(lines, l => l.StartsWith("target ", StringComparison.Ordinal) && l.Contains("requests", StringComparison.Ordinal) && l.Contains("mean cost", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("1 all well", StringComparison.Ordinal));
@@ -47,6 +56,9 @@ public sealed class MeshDemoProcessTests
     }
 
     private static bool IsDecision(string line) => line.Contains(" -> ", StringComparison.Ordinal);
+
+    // A decision line: time, "s", the request's label, "->", the target, ...
+    private static string Label(string decision) => decision.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
 
     private static string Target(string decision)
     {
