@@ -45,6 +45,21 @@ internal sealed class HerdSpread
     public static readonly TimeSpan UsualRateTimeConstant = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// 10: how many usual time constants (<see cref="UsualRateTimeConstant"/>, so 10 minutes) the
+    /// router's two rates are corrected for their start (<see cref="Arrived(DateTimeOffset)"/>): both
+    /// are averages that decay from zero, and until the router has watched for several time constants
+    /// they read low by the factor 1 - e^(-age / time constant), the usual one for minutes. Divided by
+    /// it (the bias correction of an exponentially weighted average started at zero, as Adam's moment
+    /// estimates are corrected), a router's first minutes of steady traffic no longer read as a surge
+    /// (a usual rate still near zero under a recent rate already full), which made a router of a mesh
+    /// just started spread its requests onto dearer targets for a minute or two (the mesh demo's jobs
+    /// went to the paid API). After 10 time constants the factor is within 5e-5 of 1 and is no longer
+    /// worked out. The age is taken as at least <see cref="RecentTimeConstant"/>: a router's first
+    /// request is not read as a rate of thousands a second.
+    /// </summary>
+    public const double StartUpTimeConstants = 10;
+
+    /// <summary>
     /// 2 requests per recent time constant (<see cref="ArrivalRateMeter.DefaultTimeConstant"/>, 2 s):
     /// the rise of the recent rate above the usual one that is Poisson clumping, not a surge. At
     /// 6 requests a minute two arrive within 2 s every few minutes; three within 2 s in under 0.1 %
@@ -122,8 +137,8 @@ internal sealed class HerdSpread
     /// <summary>
     /// 1 ms: the arrival counts are decayed only once the clock has moved at least this much since
     /// they last were; an arrival within it is counted as of that last decay. A router deciding more
-    /// than a thousand times a second then works out the two exponentials once a millisecond instead
-    /// of per decision. Error bound: every arrival's weight in a count is off by a factor between
+    /// than a thousand times a second then works out the two exponentials (four in its first ten
+    /// minutes, <see cref="StartUpTimeConstants"/>) once a millisecond instead of per decision. Error bound: every arrival's weight in a count is off by a factor between
     /// e^(-quantum / time constant) and e^(quantum / time constant) (it is decayed from the last decay
     /// before it, up to the last decay before the reading), so each count, and each rate, is within
     /// 0.05 % of the exact decay for the recent rate (1 ms / <see cref="RecentTimeConstant"/>, 2 s) and
@@ -163,6 +178,13 @@ internal sealed class HerdSpread
     private double _usualWeighed;
     private long _atTicks;
 
+    // The start-up correction of the two rates (StartUpTimeConstants): the time the router was built,
+    // each rate's factor as of the last decay (1 once the router is old enough), and whether it is still worked out.
+    private readonly long _bornTicks;
+    private double _recentScale;
+    private double _usualScale;
+    private bool _young = true;
+
     // The usual rate as of the last arrival, written under the gate, read without it (UsualRate).
     private double _usualRate;
 
@@ -175,11 +197,24 @@ internal sealed class HerdSpread
     /// <summary>Creates the estimator.</summary>
     /// <param name="time">The router's clock (read only by the overloads that take no time).</param>
     public HerdSpread(TimeProvider time)
+        : this(time, (time ?? throw new ArgumentNullException(nameof(time))).GetUtcNow())
+    {
+    }
+
+    /// <summary>Creates the estimator with its rates counted from <paramref name="startedAt"/> (a router that has routed since then: its start-up correction, <see cref="StartUpTimeConstants"/>, is as of that time).</summary>
+    /// <param name="time">The router's clock.</param>
+    /// <param name="startedAt">When the rates started counting; <see cref="StartUpAge"/> or more before now for a router past its start-up.</param>
+    internal HerdSpread(TimeProvider time, DateTimeOffset startedAt)
     {
         ArgumentNullException.ThrowIfNull(time);
         _time = time;
         _atTicks = time.GetUtcNow().UtcTicks;
+        _bornTicks = startedAt.UtcTicks;
+        Rescale(_atTicks);
     }
+
+    /// <summary>10 minutes: <see cref="StartUpTimeConstants"/> usual time constants, the age from which the rates are not corrected for their start.</summary>
+    internal static TimeSpan StartUpAge => StartUpTimeConstants * UsualRateTimeConstant;
 
     /// <summary>Counts a request this router is asked to route, now by its clock.</summary>
     public void Arrived() => Arrived(_time.GetUtcNow());
@@ -199,9 +234,9 @@ internal sealed class HerdSpread
             _recentCount++;
             _usualCount++;
             Volatile.Write(ref _arrivals, _arrivals + 1);
-            double usualRate = Rate(_usualCount, UsualSeconds);
+            double usualRate = Rate(_usualCount * _usualScale, UsualSeconds);
             Volatile.Write(ref _usualRate, usualRate);
-            return Rate(_recentCount, RecentSeconds) - usualRate;
+            return Rate(_recentCount * _recentScale, RecentSeconds) - usualRate;
         }
     }
 
@@ -219,7 +254,7 @@ internal sealed class HerdSpread
         using (_gate.Enter())
         {
             DecayTo(ticks);
-            return Rate(_recentCount, RecentSeconds) - Rate(_usualCount, UsualSeconds);
+            return Rate(_recentCount * _recentScale, RecentSeconds) - Rate(_usualCount * _usualScale, UsualSeconds);
         }
     }
 
@@ -607,7 +642,29 @@ internal sealed class HerdSpread
             _usualWeight *= fade;
             _usualWeighed *= fade;
             _atTicks = nowTicks;
+            if (_young)
+            {
+                Rescale(nowTicks);
+            }
         }
+    }
+
+    // The start-up correction as of nowTicks (StartUpTimeConstants): each rate divided by
+    // 1 - e^(-age / its time constant), the age at least the recent time constant; 1 from
+    // StartUpTimeConstants usual time constants on, after which it is not worked out again.
+    private void Rescale(long nowTicks)
+    {
+        double age = Math.Max((nowTicks - _bornTicks) / (double)TimeSpan.TicksPerSecond, RecentSeconds);
+        if (age >= StartUpTimeConstants * UsualSeconds)
+        {
+            _recentScale = 1;
+            _usualScale = 1;
+            _young = false;
+            return;
+        }
+
+        _recentScale = 1 / (1 - Math.Exp(-age / RecentSeconds));
+        _usualScale = 1 / (1 - Math.Exp(-age / UsualSeconds));
     }
 
     /// <summary>True when the first draw has no more of this router's requests in flight per share of the herd than the second.</summary>

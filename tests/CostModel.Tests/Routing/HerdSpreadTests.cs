@@ -43,9 +43,58 @@ public sealed class HerdSpreadTests
     }
 
     [Fact]
+    public void A_router_s_steady_traffic_from_its_start_is_no_surge()
+    {
+        // Two requests a second from the moment the router is built. Uncorrected, the usual rate (a
+        // one-minute average started at zero) reads 0.57/s after 20 s under a recent rate of 2/s: a rise
+        // of 1.43/s, a surge past the small mesh's allowance, and a herd of the other routers' requests.
+        var time = new FakeTimeProvider(T0);
+        var spread = new HerdSpread(time);
+        double rise = Arrive(spread, time, 40, TimeSpan.FromMilliseconds(500));
+
+        Assert.InRange(rise, -0.3, 0.3);
+        Assert.Equal(0, HerdSpread.Herd(rise, routers: 4));
+        Assert.InRange(spread.UsualRate, 1.7, 2.3);
+
+        // Past its start-up the same traffic is the usual one: no surge either.
+        rise = Arrive(spread, time, 1_400, TimeSpan.FromMilliseconds(500));
+        Assert.InRange(rise, -0.3, 0.3);
+        Assert.Equal(0, HerdSpread.Herd(rise, routers: 4));
+    }
+
+    [Fact]
+    public void A_burst_in_a_router_s_first_minute_is_still_a_surge()
+    {
+        // A request every 20 s from the start, then ten within a second at 40 s.
+        var time = new FakeTimeProvider(T0);
+        var spread = new HerdSpread(time);
+        Arrive(spread, time, 2, TimeSpan.FromSeconds(20));
+        double rise = Arrive(spread, time, 10, TimeSpan.FromMilliseconds(100));
+
+        Assert.True(rise > 2, $"rise {rise}");
+        Assert.True(HerdSpread.Herd(rise, routers: 4) > HerdSpread.MinHerd);
+    }
+
+    [Fact]
+    public void The_start_up_correction_ends_after_ten_usual_time_constants()
+    {
+        // One router built at T0, one whose rates have counted since ten minutes before: the same
+        // arrivals give different rises in the first's first minutes and the same after its tenth.
+        var young = new FakeTimeProvider(T0);
+        var settled = new FakeTimeProvider(T0);
+        var a = new HerdSpread(young);
+        var b = new HerdSpread(settled, T0 - HerdSpread.StartUpAge);
+        Assert.NotEqual(Arrive(a, young, 5, TimeSpan.FromSeconds(1)), Arrive(b, settled, 5, TimeSpan.FromSeconds(1)), 6);
+
+        young.Advance(HerdSpread.StartUpAge);
+        settled.Advance(HerdSpread.StartUpAge);
+        Assert.Equal(Arrive(b, settled, 5, TimeSpan.FromSeconds(1)), Arrive(a, young, 5, TimeSpan.FromSeconds(1)), 12);
+    }
+
+    [Fact]
     public void A_weight_counts_against_the_usual_one_within_its_bounds()
     {
-        var spread = new HerdSpread(new FakeTimeProvider(T0));
+        var spread = new HerdSpread(new FakeTimeProvider(T0), T0 - HerdSpread.StartUpAge);
 
         Assert.Equal(1, spread.Weigh(2, 1, out _));                      // the first: the usual weight is its own
         Assert.Equal(1, spread.Weigh(0, 1, out _));                      // no weight: not counted
@@ -126,7 +175,7 @@ public sealed class HerdSpreadTests
     public void The_herd_placed_before_a_request_is_the_herd_without_its_arrival()
     {
         var time = new FakeTimeProvider(T0);
-        var spread = new HerdSpread(time);
+        var spread = new HerdSpread(time, time.GetUtcNow() - HerdSpread.StartUpAge);
         double rise = Arrive(spread, time, 4, TimeSpan.FromMilliseconds(200));
 
         // A mesh of 100: the fourth request's band is what its arrival (1/2 s of recent rate less
@@ -143,7 +192,7 @@ public sealed class HerdSpreadTests
     public void In_a_large_mesh_the_second_request_of_a_surge_finds_the_first_ones_placed()
     {
         var time = new FakeTimeProvider(T0);
-        var spread = new HerdSpread(time);
+        var spread = new HerdSpread(time, time.GetUtcNow() - HerdSpread.StartUpAge);
         double rise = Arrive(spread, time, 2, TimeSpan.FromMilliseconds(200));
 
         // A mesh of 100: two requests within 0.2 s are a surge (past 1.5 requests per 2 s), whose
@@ -301,7 +350,7 @@ public sealed class HerdSpreadTests
     public void A_surge_at_this_router_is_expected_at_every_router_and_usual_traffic_is_not()
     {
         var time = new FakeTimeProvider(T0);
-        var spread = new HerdSpread(time);
+        var spread = new HerdSpread(time, time.GetUtcNow() - HerdSpread.StartUpAge);
 
         // Usual traffic: one request every 10 s for ten minutes; the recent and usual rates agree.
         Arrive(spread, time, 60, TimeSpan.FromSeconds(10));
@@ -321,7 +370,7 @@ public sealed class HerdSpreadTests
     public void In_a_large_mesh_a_second_quick_request_is_a_surge_counted_from_the_first_and_in_a_small_one_it_is_clumping()
     {
         var time = new FakeTimeProvider(T0);
-        var spread = new HerdSpread(time);
+        var spread = new HerdSpread(time, time.GetUtcNow() - HerdSpread.StartUpAge);
 
         // Usual traffic: one request a minute for ten minutes.
         Arrive(spread, time, 10, TimeSpan.FromSeconds(60));
@@ -393,7 +442,7 @@ public sealed class HerdSpreadTests
     public void The_rise_an_arrival_returns_is_the_one_read_at_its_time_and_the_herd_follows_from_it()
     {
         var time = new FakeTimeProvider(T0);
-        var spread = new HerdSpread(time);
+        var spread = new HerdSpread(time, time.GetUtcNow() - HerdSpread.StartUpAge);
         double rise = Arrive(spread, time, 6, TimeSpan.FromMilliseconds(150));
 
         Assert.Equal(spread.Rise(), rise, 12);
@@ -440,7 +489,7 @@ public sealed class HerdSpreadTests
         // decays them, so the rates are exactly 5 over each time constant. An exact decay would
         // leave the recent rate about 0.001/s lower.
         var time = new FakeTimeProvider(T0);
-        var spread = new HerdSpread(time);
+        var spread = new HerdSpread(time, time.GetUtcNow() - HerdSpread.StartUpAge);
         double rise = spread.Arrived(T0);
         for (int i = 1; i < 5; i++)
         {
@@ -463,7 +512,7 @@ public sealed class HerdSpreadTests
         // Arrivals at uneven intervals, from a tenth of the quantum to fifty quanta: after each, the
         // recent and usual rates against the exact decay of every arrival so far.
         var time = new FakeTimeProvider(T0);
-        var spread = new HerdSpread(time);
+        var spread = new HerdSpread(time, time.GetUtcNow() - HerdSpread.StartUpAge);
         var random = new Random(11);
         var arrivals = new List<DateTimeOffset>();
         double quantum = HerdSpread.DecayQuantum.TotalSeconds;
@@ -503,7 +552,7 @@ public sealed class HerdSpreadTests
     public void The_usual_rate_is_the_one_of_the_last_arrival()
     {
         var time = new FakeTimeProvider(T0);
-        var herd = new HerdSpread(time);
+        var herd = new HerdSpread(time, time.GetUtcNow() - HerdSpread.StartUpAge);
         Assert.Equal(0, herd.UsualRate);
 
         herd.Arrived();

@@ -96,7 +96,7 @@ public sealed class PickerTests : IDisposable
         }
 
         var time = new FakeTimeProvider();
-        var herd = new HerdSpread(time);
+        var herd = new HerdSpread(time, time.GetUtcNow() - HerdSpread.StartUpAge);
         for (int i = 0; i < 6; i++)
         {
             time.Advance(TimeSpan.FromMilliseconds(150));
@@ -125,7 +125,7 @@ public sealed class PickerTests : IDisposable
             scratch.Costs[i] = scratch.Costs[i] with { QueueStepDollars = 0.1 };
         }
 
-        var herd = new HerdSpread(new FakeTimeProvider());
+        var herd = Settled(new FakeTimeProvider());
         double rise = herd.Arrived(new FakeTimeProvider().GetUtcNow());
         Assert.True(HerdSpread.Herd(rise, candidates) < HerdSpread.MinHerd);
         var picker = new Picker(_metrics, new SeededRandomSource(1), herd);
@@ -163,7 +163,7 @@ public sealed class PickerTests : IDisposable
         int[] counts = new int[60];
         for (int router = 0; router < 60; router++)
         {
-            var herd = new HerdSpread(time);
+            var herd = new HerdSpread(time, time.GetUtcNow() - HerdSpread.StartUpAge);
             double rise = herd.Arrived(time.GetUtcNow());
             var picker = new Picker(_metrics, random, herd, new HerdStrata(time));
 
@@ -189,7 +189,7 @@ public sealed class PickerTests : IDisposable
         // (MinWeightRatio): its herd is 11, whose level (1.307) reaches the first seven.
         RouteScratch scratch = Ladder(60);
 
-        var herd = new HerdSpread(new FakeTimeProvider());
+        var herd = Settled(new FakeTimeProvider());
         double rise = herd.Arrived(new FakeTimeProvider().GetUtcNow());
         var picker = new Picker(_metrics, new SeededRandomSource(1), herd);
         var options = new RoutingOptions { SpreadTolerance = 0, HysteresisEpsilonDollars = 0 };
@@ -257,4 +257,7 @@ public sealed class PickerTests : IDisposable
 
         return scratch;
     }
+
+    // A router past its start-up (HerdSpread.StartUpTimeConstants): its rates not corrected for their start.
+    private static HerdSpread Settled(FakeTimeProvider time) => new(time, time.GetUtcNow() - HerdSpread.StartUpAge);
 }
