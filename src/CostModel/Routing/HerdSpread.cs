@@ -138,7 +138,8 @@ internal sealed class HerdSpread
     /// 1 ms: the arrival counts are decayed only once the clock has moved at least this much since
     /// they last were; an arrival within it is counted as of that last decay. A router deciding more
     /// than a thousand times a second then works out the two exponentials (four in its first ten
-    /// minutes, <see cref="StartUpTimeConstants"/>) once a millisecond instead of per decision. Error bound: every arrival's weight in a count is off by a factor between
+    /// minutes, <see cref="StartUpTimeConstants"/>) once a millisecond instead of per decision.
+    /// Error bound: every arrival's weight in a count is off by a factor between
     /// e^(-quantum / time constant) and e^(quantum / time constant) (it is decayed from the last decay
     /// before it, up to the last decay before the reading), so each count, and each rate, is within
     /// 0.05 % of the exact decay for the recent rate (1 ms / <see cref="RecentTimeConstant"/>, 2 s) and
