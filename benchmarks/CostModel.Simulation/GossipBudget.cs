@@ -14,11 +14,11 @@ namespace CostModel.Simulation;
 /// </summary>
 internal static class GossipBudget
 {
-    /// <summary>10 ms: the shortest round <c>Gossip:Interval</c> takes (its options validation's range).</summary>
-    public const int MinIntervalMilliseconds = 10;
+    /// <summary>The shortest round <c>Gossip:Interval</c> takes, milliseconds (<see cref="GossipDefaults.MinInterval"/>: 10).</summary>
+    public static readonly int MinIntervalMilliseconds = (int)GossipDefaults.MinInterval.TotalMilliseconds;
 
-    /// <summary>60,000 ms: the longest round <c>Gossip:Interval</c> takes (one minute).</summary>
-    public const int MaxIntervalMilliseconds = 60_000;
+    /// <summary>The longest round <c>Gossip:Interval</c> takes, milliseconds (<see cref="GossipDefaults.MaxInterval"/>: 60,000).</summary>
+    public static readonly int MaxIntervalMilliseconds = (int)GossipDefaults.MaxInterval.TotalMilliseconds;
 
     /// <summary>Wraps a scenario's factory so that each scenario it makes has the budget; the factory itself when neither is set.</summary>
     /// <param name="create">The scenario's factory.</param>

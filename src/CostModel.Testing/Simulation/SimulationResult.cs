@@ -148,8 +148,8 @@ public sealed record GossipSummary
     /// <summary>Node states among them that were older than the heartbeat when merged (<see cref="CostModel.Gossip.GossipStatistics.MergedLate"/>).</summary>
     public long Late { get; init; }
 
-    /// <summary><see cref="Late"/> / <see cref="Merged"/>, 0 to 1 (0 when nothing was merged). A few in a hundred at most where the gossip keeps up.</summary>
-    public double LateShare { get; init; }
+    /// <summary><see cref="Late"/> / <see cref="Merged"/>, 0 to 1, to six places (0 when nothing was merged). A few in a hundred at most where the gossip keeps up.</summary>
+    public double LateShare => Merged == 0 ? 0 : Math.Round((double)Late / Merged, 6);
 
     /// <summary>The heartbeat the ages were judged against (<see cref="CostModel.Gossip.GossipOptions.MaxSilence"/>), seconds.</summary>
     public double HeartbeatSeconds { get; init; }

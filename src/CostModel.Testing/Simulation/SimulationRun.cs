@@ -280,7 +280,6 @@ internal sealed class SimulationRun : IDisposable
         {
             Merged = merged,
             Late = late,
-            LateShare = merged == 0 ? 0 : Round((double)late / merged),
             HeartbeatSeconds = hosts[0].Gossip.MaxSilence.TotalSeconds,
         };
     }

@@ -142,6 +142,12 @@ public static class GossipDefaults
     /// <summary>200 ms: memberlist's LAN GossipInterval.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>10 ms: the shortest <see cref="GossipOptions.Interval"/> taken; a hundred rounds a second already carry a thousand nodes' states within a second (docs/gossip-wire-format.md, "How large a mesh the budget carries").</summary>
+    public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>1 minute: the longest <see cref="GossipOptions.Interval"/> taken; beyond it a state outlives the 5 s heartbeat twelve times over before it is relayed once.</summary>
+    public static readonly TimeSpan MaxInterval = TimeSpan.FromMinutes(1);
+
     /// <summary>1 day: generations are start times in Unix milliseconds; a clock may be off by hours, not days.</summary>
     public static readonly TimeSpan MaxGenerationLead = TimeSpan.FromDays(1);
 

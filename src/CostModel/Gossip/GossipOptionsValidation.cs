@@ -19,7 +19,7 @@ internal sealed class GossipOptionsRangeValidator : IValidateOptions<GossipOptio
         }
 
         var failures = new List<string>();
-        OptionsChecks.Range(failures, "CostModel:Gossip:Interval", options.Interval, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1));
+        OptionsChecks.Range(failures, "CostModel:Gossip:Interval", options.Interval, GossipDefaults.MinInterval, GossipDefaults.MaxInterval);
         OptionsChecks.Range(failures, "CostModel:Gossip:MaxSilence", options.MaxSilence, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         OptionsChecks.Range(failures, "CostModel:Gossip:MinPublishInterval", options.MinPublishInterval, TimeSpan.Zero, options.MaxSilence);
         OptionsChecks.Range(failures, "CostModel:Gossip:DeadAfter", options.DeadAfter, options.MaxSilence + TimeSpan.FromTicks(1), TimeSpan.FromDays(1));

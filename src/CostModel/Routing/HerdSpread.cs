@@ -198,7 +198,7 @@ internal sealed class HerdSpread
     /// <summary>Creates the estimator.</summary>
     /// <param name="time">The router's clock (read only by the overloads that take no time).</param>
     public HerdSpread(TimeProvider time)
-        : this(time, (time ?? throw new ArgumentNullException(nameof(time))).GetUtcNow())
+        : this(time, time?.GetUtcNow() ?? default)
     {
     }
 
