@@ -70,7 +70,7 @@ internal static class ReportRunner
             if (budget is { Collections: > 0 })
             {
                 // The error stream, as the collector's summary: the report stays the same for a seed.
-                error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Memory budget {budget.Mebibytes} MiB: {budget.Collections} aggressive collections."));
+                error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Memory budget {budget.Mebibytes} MiB: {budget.Collections} full compacting collections."));
             }
         }
 
