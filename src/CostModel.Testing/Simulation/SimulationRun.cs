@@ -26,6 +26,14 @@ internal sealed class SimulationRun : IDisposable
     // window, and the share after it in windows of the same bucket length.
     private const double ReactionBaselineSeconds = 30;
 
+    /// <summary>
+    /// 100 hosts: the default of <see cref="ParallelRoundsFrom"/>. Writing a round costs each host
+    /// about 20 us at 1,000 nodes and a few in a mesh of tens, where a round's writing is then no
+    /// longer than starting the cores' work (tens of microseconds on this project's VM); and the
+    /// report runner already runs small meshes side by side on the cores (`--scenario all`).
+    /// </summary>
+    internal const int MinParallelRoundHosts = 100;
+
     private readonly List<SimHost> _hosts = [];
     private readonly Dictionary<string, SimHost> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SimulatedApi> _apis = new(StringComparer.Ordinal);
@@ -131,6 +139,9 @@ internal sealed class SimulationRun : IDisposable
     /// where there are several cores. The same result either way.
     /// </summary>
     internal bool ParallelRounds { get; set; }
+
+    /// <summary>The fewest hosts whose rounds <see cref="ParallelRounds"/> writes on all cores: <see cref="MinParallelRoundHosts"/> unless a test lowers it.</summary>
+    internal int ParallelRoundsFrom { get; set; } = MinParallelRoundHosts;
 
     /// <summary>How many gossip rounds were written on all cores (the others one host after the other).</summary>
     internal int ParallelRoundCount { get; private set; }
@@ -318,15 +329,16 @@ internal sealed class SimulationRun : IDisposable
     }
 
     /// <summary>
-    /// Every host that is up gossips once, in the hosts' order. With <see cref="ParallelRounds"/> on
-    /// and nothing deliverable at this instant (<see cref="InMemoryNetwork.DeliversNothingNow"/>),
+    /// Every host that is up gossips once, in the hosts' order. With <see cref="ParallelRounds"/> on,
+    /// at least <see cref="ParallelRoundsFrom"/> hosts and nothing deliverable at this instant
+    /// (<see cref="InMemoryNetwork.DeliversNothingNow"/>),
     /// the hosts write their rounds on all cores, then send them one after the other in that order:
     /// what one writes cannot depend on what another sends at the same instant (it is only queued),
     /// so the messages, the network's random draws and the outcome are those of one by one.
     /// </summary>
     private void GossipRound()
     {
-        if (!ParallelRounds || !_network.DeliversNothingNow())
+        if (!ParallelRounds || _hosts.Count < ParallelRoundsFrom || !_network.DeliversNothingNow())
         {
             foreach (SimHost h in _hosts)
             {

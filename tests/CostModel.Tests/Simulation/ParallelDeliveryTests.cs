@@ -53,6 +53,20 @@ public sealed class ParallelDeliveryTests
         Assert.Equal(oneByOne, parallel);
     }
 
+    [Fact]
+    public void A_mesh_smaller_than_the_threshold_writes_its_rounds_one_host_after_the_other()
+    {
+        Scenario scenario = Scenario.BuiltIn("mesh-burst-48");
+        scenario.DurationSeconds = 5;
+        using var run = new SimulationRun(scenario, RoutingPolicies.CostModel, seed: 3, routerSeed: 3);
+        run.GossipNetwork.ParallelDelivery = true;
+        run.ParallelRounds = true;
+        run.Run();
+
+        Assert.True(scenario.Nodes.Count < SimulationRun.MinParallelRoundHosts);
+        Assert.Equal(0, run.ParallelRoundCount);
+    }
+
     private static (string Json, long Sent) RunWith(string name, double seconds, bool parallel)
     {
         (string json, long sent, _) = RunWith(name, seconds, parallel, parallelRounds: false);
@@ -66,6 +80,9 @@ public sealed class ParallelDeliveryTests
         using var run = new SimulationRun(scenario, RoutingPolicies.CostModel, seed: 3, routerSeed: 3);
         run.GossipNetwork.ParallelDelivery = parallel;
         run.ParallelRounds = parallelRounds;
+
+        // These meshes are smaller than the simulator's threshold for writing rounds on all cores: lowered, so that they do.
+        run.ParallelRoundsFrom = 1;
         SimulationResult result = run.Run();
         return (result.ToJson(), run.GossipNetwork.Total.Sent.Messages, run.ParallelRoundCount);
     }
