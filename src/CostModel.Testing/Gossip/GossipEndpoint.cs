@@ -54,34 +54,55 @@ public sealed class GossipEndpoint : IDisposable
         int mtu = _network.DefaultConditions.Mtu;
 
         // One buffer per endpoint, reused: Send copies the bytes before it returns. A round started
-        // while this one is sending (from a receive callback) takes a fresh buffer. Cleared, so that
-        // what is sent never depends on an earlier round's bytes.
+        // while this one is sending (from a receive callback) takes a fresh buffer.
         byte[] buffer = Interlocked.Exchange(ref _roundBuffer, null) is { } reused && reused.Length == mtu ? reused : new byte[mtu];
         try
         {
-            buffer.AsSpan().Clear();
-            int written = Adapter.WritePayload(buffer);
-            if (written <= 0)
-            {
-                return 0;
-            }
-
-            // The peer list is reused like the buffer (a round per node every 200 ms adds up in a large mesh).
-            List<string> peers = Interlocked.Exchange(ref _roundPeers, null) ?? new List<string>(Fanout);
-            _network.PickPeers(Address, Fanout, peers);
-            foreach (string peer in peers)
-            {
-                _network.Send(Address, peer, buffer.AsSpan(0, written));
-            }
-
-            int sent = peers.Count;
-            Volatile.Write(ref _roundPeers, peers);
-            return sent;
+            int written = WriteRound(buffer);
+            return written <= 0 ? 0 : SendRound(buffer.AsSpan(0, written));
         }
         finally
         {
             Volatile.Write(ref _roundBuffer, buffer);
         }
+    }
+
+    /// <summary>
+    /// The first half of <see cref="GossipRound"/>: the adapter's round written into
+    /// <paramref name="buffer"/> (cleared first, so that what is sent never depends on an earlier
+    /// round's bytes), nothing sent. Touches this endpoint's adapter only, so the endpoints of one
+    /// network may write at once (the simulator's gossip rounds on several cores).
+    /// </summary>
+    /// <param name="buffer">The round's space: the network's default MTU long (the adapter's own MTU limits it further).</param>
+    /// <returns>Bytes written; 0 when there is nothing to send.</returns>
+    internal int WriteRound(byte[] buffer)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        buffer.AsSpan().Clear();
+        return Adapter.WritePayload(buffer);
+    }
+
+    /// <summary>The second half of <see cref="GossipRound"/>: <paramref name="payload"/> sent to <see cref="Fanout"/> random other endpoints.</summary>
+    /// <param name="payload">What <see cref="WriteRound"/> wrote; nothing is sent when it is empty.</param>
+    /// <returns>How many messages were sent.</returns>
+    internal int SendRound(ReadOnlySpan<byte> payload)
+    {
+        if (payload.IsEmpty)
+        {
+            return 0;
+        }
+
+        // The peer list is reused like the buffer (a round per node every 200 ms adds up in a large mesh).
+        List<string> peers = Interlocked.Exchange(ref _roundPeers, null) ?? new List<string>(Fanout);
+        _network.PickPeers(Address, Fanout, peers);
+        foreach (string peer in peers)
+        {
+            _network.Send(Address, peer, payload);
+        }
+
+        int sent = peers.Count;
+        Volatile.Write(ref _roundPeers, peers);
+        return sent;
     }
 
     /// <summary>Sends <see cref="IGossipAdapter.WriteSyncRequest"/>'s bytes to a seed, as a joining node does.</summary>

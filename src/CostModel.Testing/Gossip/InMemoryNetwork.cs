@@ -381,6 +381,34 @@ public sealed class InMemoryNetwork : IDisposable
         _timer.Dispose();
     }
 
+    /// <summary>
+    /// True when nothing sent or in flight can be delivered at this instant: no message in flight is
+    /// due yet, and every link (the default conditions and each set with <see cref="SetLink"/>) delays
+    /// what it carries. Then sends made now only queue, and a batch of senders may write their
+    /// messages in any order before sending them in theirs (<see cref="GossipEndpoint.WriteRound"/>).
+    /// </summary>
+    internal bool DeliversNothingNow()
+    {
+        lock (_gate)
+        {
+            if (_defaultConditions.Delay <= TimeSpan.Zero
+                || (_inFlight.TryPeek(out _, out (DateTimeOffset Due, long Sequence) next) && next.Due <= _time.GetUtcNow()))
+            {
+                return false;
+            }
+
+            foreach (LinkConditions link in _links.Values)
+            {
+                if (link.Delay <= TimeSpan.Zero)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
     /// <summary>Up to <paramref name="count"/> distinct random endpoints other than <paramref name="self"/>.</summary>
     internal List<string> PickPeers(string self, int count)
     {

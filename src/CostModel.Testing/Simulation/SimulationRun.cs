@@ -26,6 +26,14 @@ internal sealed class SimulationRun : IDisposable
     // window, and the share after it in windows of the same bucket length.
     private const double ReactionBaselineSeconds = 30;
 
+    /// <summary>
+    /// 100 hosts: the default of <see cref="ParallelRoundsFrom"/>. Writing a round costs each host
+    /// about 20 us at 1,000 nodes and a few in a mesh of tens, where a round's writing is then no
+    /// longer than starting the cores' work (tens of microseconds on this project's VM); and the
+    /// report runner already runs small meshes side by side on the cores (`--scenario all`).
+    /// </summary>
+    internal const int MinParallelRoundHosts = 100;
+
     private readonly List<SimHost> _hosts = [];
     private readonly Dictionary<string, SimHost> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SimulatedApi> _apis = new(StringComparer.Ordinal);
@@ -58,6 +66,10 @@ internal sealed class SimulationRun : IDisposable
     private double _meteredBytes;
     private double _apiDollars;
     private int _apiRequests;
+
+    // Each host's gossip round when written on several cores, then sent in the hosts' order (GossipRound).
+    private byte[][] _roundBuffers = [];
+    private int[] _roundLengths = [];
 
     // The nodes' gossip round, the scenario's Gossip:Interval (every node binds the same section).
     private readonly TimeSpan _gossipInterval = GossipDefaults.Interval;
@@ -120,6 +132,19 @@ internal sealed class SimulationRun : IDisposable
 
     /// <summary>The in-memory network the nodes gossip over.</summary>
     internal InMemoryNetwork GossipNetwork => _network;
+
+    /// <summary>
+    /// Whether the hosts' gossip rounds are written on all cores when nothing can be delivered at
+    /// their instant (see <see cref="GossipRound"/>); off by default, on in <see cref="MeshSimulator.Run(Scenario, string, int, int)"/>
+    /// where there are several cores. The same result either way.
+    /// </summary>
+    internal bool ParallelRounds { get; set; }
+
+    /// <summary>The fewest hosts whose rounds <see cref="ParallelRounds"/> writes on all cores: <see cref="MinParallelRoundHosts"/> unless a test lowers it.</summary>
+    internal int ParallelRoundsFrom { get; set; } = MinParallelRoundHosts;
+
+    /// <summary>How many gossip rounds were written on all cores (the others one host after the other).</summary>
+    internal int ParallelRoundCount { get; private set; }
 
     internal double Now => TimeSpan.FromTicks(_time.GetUtcNow().UtcTicks - _startTicks).TotalSeconds;
 
@@ -303,18 +328,58 @@ internal sealed class SimulationRun : IDisposable
         }
     }
 
+    /// <summary>
+    /// Every host that is up gossips once, in the hosts' order. With <see cref="ParallelRounds"/> on,
+    /// at least <see cref="ParallelRoundsFrom"/> hosts and nothing deliverable at this instant
+    /// (<see cref="InMemoryNetwork.DeliversNothingNow"/>),
+    /// the hosts write their rounds on all cores, then send them one after the other in that order:
+    /// what one writes cannot depend on what another sends at the same instant (it is only queued),
+    /// so the messages, the network's random draws and the outcome are those of one by one.
+    /// </summary>
+    private void GossipRound()
+    {
+        if (!ParallelRounds || _hosts.Count < ParallelRoundsFrom || !_network.DeliversNothingNow())
+        {
+            foreach (SimHost h in _hosts)
+            {
+                if (!h.Node.IsDown)
+                {
+                    h.Endpoint.GossipRound();
+                }
+            }
+
+            return;
+        }
+
+        int mtu = _network.DefaultConditions.Mtu;
+        if (_roundBuffers.Length != _hosts.Count || (_hosts.Count > 0 && _roundBuffers[0].Length != mtu))
+        {
+            _roundBuffers = new byte[_hosts.Count][];
+            for (int i = 0; i < _roundBuffers.Length; i++)
+            {
+                _roundBuffers[i] = new byte[mtu];
+            }
+
+            _roundLengths = new int[_hosts.Count];
+        }
+
+        Parallel.For(0, _hosts.Count, i => _roundLengths[i] = _hosts[i].Node.IsDown ? 0 : _hosts[i].Endpoint.WriteRound(_roundBuffers[i]));
+        ParallelRoundCount++;
+        for (int i = 0; i < _hosts.Count; i++)
+        {
+            if (_roundLengths[i] > 0)
+            {
+                _hosts[i].Endpoint.SendRound(_roundBuffers[i].AsSpan(0, _roundLengths[i]));
+            }
+        }
+    }
+
     private void Handle(SimEvent ev)
     {
         switch (ev.Kind)
         {
             case EventKind.Gossip:
-                foreach (SimHost h in _hosts)
-                {
-                    if (!h.Node.IsDown)
-                    {
-                        h.Endpoint.GossipRound();
-                    }
-                }
+                GossipRound();
 
                 if (_time.GetUtcNow().UtcTicks < _endTicks || _outstanding > 0)
                 {

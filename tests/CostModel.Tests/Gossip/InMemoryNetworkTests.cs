@@ -472,4 +472,53 @@ public sealed class InMemoryNetworkTests : IDisposable
             return true;
         }
     }
+
+    [Fact]
+    public void Nothing_is_deliverable_now_only_when_every_link_delays_and_nothing_in_flight_is_due()
+    {
+        // A clock whose timers never fire: a message due now stays in flight, as it does between
+        // two events of one virtual instant before the network's timer runs.
+        var clock = new InertTimers(new DateTimeOffset(2026, 12, 7, 22, 0, 0, TimeSpan.Zero));
+        using var network = new InMemoryNetwork(clock, seed: 1);
+        network.AddEndpoint("a", (_, _) => { });
+        network.AddEndpoint("b", (_, _) => { });
+
+        // A perfect link delivers at once: a send made now could be delivered now.
+        Assert.False(network.DeliversNothingNow());
+
+        network.DefaultConditions = new LinkConditions { Delay = TimeSpan.FromMilliseconds(5) };
+        Assert.True(network.DeliversNothingNow());
+
+        // One link without delay is enough to deliver now.
+        network.SetLink("b", "a", LinkConditions.Perfect);
+        Assert.False(network.DeliversNothingNow());
+        network.SetLink("b", "a", null);
+        Assert.True(network.DeliversNothingNow());
+
+        // A message in flight, due in 5 ms: not yet; at its due time: deliverable now.
+        network.Send("a", "b", [1]);
+        Assert.True(network.DeliversNothingNow());
+        clock.Now += TimeSpan.FromMilliseconds(5);
+        Assert.False(network.DeliversNothingNow());
+    }
+
+    private sealed class InertTimers(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new Inert();
+
+        private sealed class Inert : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
 }

@@ -6,7 +6,8 @@ namespace CostModel.Tests.Simulation;
 /// <summary>
 /// The in-memory network's parallel delivery (<see cref="InMemoryNetwork.ParallelDelivery"/>, which
 /// the simulator turns on where there are several cores) must give exactly what one-by-one delivery
-/// gives: the same messages, random draws and counters, so the same result for a seed.
+/// gives: the same messages, random draws and counters, so the same result for a seed; and so must
+/// the hosts' gossip rounds written on all cores (<see cref="SimulationRun.ParallelRounds"/>).
 /// </summary>
 public sealed class ParallelDeliveryTests
 {
@@ -38,14 +39,52 @@ public sealed class ParallelDeliveryTests
     // Payloads from this value up are forwards, not answered.
     private const byte Forwarded = 100;
 
+    [Theory]
+    [InlineData("mesh-burst-48", 40)]
+    [InlineData("household-what-if", 240)]
+    public void A_run_writing_gossip_rounds_on_all_cores_gives_the_result_of_one_host_after_the_other(string name, double seconds)
+    {
+        (string oneByOne, long sentOneByOne, int parallelRoundsOff) = RunWith(name, seconds, parallel: true, parallelRounds: false);
+        (string parallel, long sentParallel, int parallelRounds) = RunWith(name, seconds, parallel: true, parallelRounds: true);
+
+        Assert.Equal(0, parallelRoundsOff);
+        Assert.True(parallelRounds > 0, "no round was written on all cores");
+        Assert.Equal(sentOneByOne, sentParallel);
+        Assert.Equal(oneByOne, parallel);
+    }
+
+    [Fact]
+    public void A_mesh_smaller_than_the_threshold_writes_its_rounds_one_host_after_the_other()
+    {
+        Scenario scenario = Scenario.BuiltIn("mesh-burst-48");
+        scenario.DurationSeconds = 5;
+        using var run = new SimulationRun(scenario, RoutingPolicies.CostModel, seed: 3, routerSeed: 3);
+        run.GossipNetwork.ParallelDelivery = true;
+        run.ParallelRounds = true;
+        run.Run();
+
+        Assert.True(scenario.Nodes.Count < SimulationRun.MinParallelRoundHosts);
+        Assert.Equal(0, run.ParallelRoundCount);
+    }
+
     private static (string Json, long Sent) RunWith(string name, double seconds, bool parallel)
+    {
+        (string json, long sent, _) = RunWith(name, seconds, parallel, parallelRounds: false);
+        return (json, sent);
+    }
+
+    private static (string Json, long Sent, int ParallelRounds) RunWith(string name, double seconds, bool parallel, bool parallelRounds)
     {
         Scenario scenario = Scenario.BuiltIn(name);
         scenario.DurationSeconds = seconds;
         using var run = new SimulationRun(scenario, RoutingPolicies.CostModel, seed: 3, routerSeed: 3);
         run.GossipNetwork.ParallelDelivery = parallel;
+        run.ParallelRounds = parallelRounds;
+
+        // These meshes are smaller than the simulator's threshold for writing rounds on all cores: lowered, so that they do.
+        run.ParallelRoundsFrom = 1;
         SimulationResult result = run.Run();
-        return (result.ToJson(), run.GossipNetwork.Total.Sent.Messages);
+        return (result.ToJson(), run.GossipNetwork.Total.Sent.Messages, run.ParallelRoundCount);
     }
 
     private static List<string> Echoes(bool parallel)
