@@ -27,10 +27,11 @@ internal sealed class SimulationRun : IDisposable
     private const double ReactionBaselineSeconds = 30;
 
     /// <summary>
-    /// 100 hosts: the default of <see cref="ParallelRoundsFrom"/>. Writing a round costs each host
-    /// about 20 us at 1,000 nodes and a few in a mesh of tens, where a round's writing is then no
-    /// longer than starting the cores' work (tens of microseconds on this project's VM); and the
-    /// report runner already runs small meshes side by side on the cores (`--scenario all`).
+    /// 100 hosts: the default of <see cref="ParallelRoundsFrom"/>. Writing a round cost each host 19
+    /// to 27 us at 1,000 nodes (`scale:1000:20`, docs/simulation.md "Sixth round"), less in a smaller
+    /// mesh (a smaller view and relay queue), so a small mesh's round gains little from the second core
+    /// against starting the cores' work (not measured apart); and the report runner already runs small
+    /// meshes side by side on the cores (`--scenario all`).
     /// </summary>
     internal const int MinParallelRoundHosts = 100;
 
@@ -331,10 +332,10 @@ internal sealed class SimulationRun : IDisposable
     /// <summary>
     /// Every host that is up gossips once, in the hosts' order. With <see cref="ParallelRounds"/> on,
     /// at least <see cref="ParallelRoundsFrom"/> hosts and nothing deliverable at this instant
-    /// (<see cref="InMemoryNetwork.DeliversNothingNow"/>),
-    /// the hosts write their rounds on all cores, then send them one after the other in that order:
-    /// what one writes cannot depend on what another sends at the same instant (it is only queued),
-    /// so the messages, the network's random draws and the outcome are those of one by one.
+    /// (<see cref="InMemoryNetwork.DeliversNothingNow"/>), the hosts write their rounds on all cores,
+    /// then send them one after the other in that order: what one writes cannot depend on what
+    /// another sends at the same instant (it is only queued), so the messages, the network's random
+    /// draws and the outcome are those of one by one.
     /// </summary>
     private void GossipRound()
     {
