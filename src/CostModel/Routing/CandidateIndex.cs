@@ -623,60 +623,88 @@ internal sealed class CandidateIndex : IDisposable
         var states = new TargetState[nodes.Count];
         var places = new Dictionary<string, int>(nodes.Count, StringComparer.Ordinal);
         var nodeSlots = new int[nodes.Count][];
-        var groups = new Dictionary<string, List<(int Place, int Offer, ServedModel Model, int Hops)>>(StringComparer.OrdinalIgnoreCase);
+
+        // First pass: each model's group, numbered in the order its first offer appears, and how
+        // many offers it has. The per-model index keeps the view's order: nodes in view order, each
+        // node's offers in order (models, then relays).
+        var groupOf = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var counts = new List<int>();
         for (int place = 0; place < nodes.Count; place++)
         {
             MeshNode node = nodes[place];
             states[place] = _targets.ForNode(node.NodeId, place);
             places.TryAdd(node.NodeId, place);
             nodeSlots[place] = new int[node.Capabilities.Models.Length + node.Capabilities.Relays.Length];
-
-            // The per-model index keeps the view's order: nodes in view order, each node's offers in order.
-            int offer = 0;
             foreach (ServedModel model in node.Capabilities.Models)
             {
-                Group(groups, model.ModelId).Add((place, offer++, model, 0));
+                Count(groupOf, counts, model.ModelId);
             }
 
             foreach (RelayRoute relay in node.Capabilities.Relays)
             {
-                Group(groups, relay.ModelId).Add((place, offer++, new ServedModel(relay.ModelId), relay.HopCount));
+                Count(groupOf, counts, relay.ModelId);
             }
         }
 
-        // Each model's candidates take consecutive places.
-        var indexed = new Dictionary<string, ModelGroup>(StringComparer.OrdinalIgnoreCase);
-        var listed = new List<ModelGroup>();
-        var all = new List<CandidateSlot>();
-        foreach ((string model, List<(int Place, int Offer, ServedModel Model, int Hops)> offers) in groups)
+        // Each model's candidates take consecutive places, the groups one after the other.
+        var listed = new ModelGroup[counts.Count];
+        var indexed = new Dictionary<string, ModelGroup>(counts.Count, StringComparer.OrdinalIgnoreCase);
+        int total = 0;
+        foreach ((string model, int index) in groupOf)
         {
-            var group = new ModelGroup(listed.Count, all.Count, offers.Count);
-            indexed.Add(model, group);
-            listed.Add(group);
-            foreach ((int place, int offer, ServedModel served, int hops) in offers)
+            listed[index] = new ModelGroup(index, total, counts[index]);
+            indexed.Add(model, listed[index]);
+            total += counts[index];
+        }
+
+        // Second pass: each offer written into its group's next place.
+        var all = new CandidateSlot[total];
+        var filled = new int[counts.Count];
+        for (int place = 0; place < nodes.Count; place++)
+        {
+            MeshNode node = nodes[place];
+            int offer = 0;
+            foreach (ServedModel model in node.Capabilities.Models)
             {
-                nodeSlots[place][offer] = all.Count;
-                all.Add(new CandidateSlot(place, nodes[place], states[place], served, hops));
+                int at = Place(groupOf, listed, filled, model.ModelId);
+                nodeSlots[place][offer++] = at;
+                all[at] = new CandidateSlot(place, node, states[place], model, 0);
+            }
+
+            foreach (RelayRoute relay in node.Capabilities.Relays)
+            {
+                int at = Place(groupOf, listed, filled, relay.ModelId);
+                nodeSlots[place][offer++] = at;
+                all[at] = new CandidateSlot(place, node, states[place], new ServedModel(relay.ModelId), relay.HopCount);
             }
         }
 
         IndexedView previous = _current;
-        var next = new IndexedView(_own is null ? nodes : null, [.. nodes], states, places, nodeSlots, [.. all], indexed, [.. listed]);
+        var next = new IndexedView(_own is null ? nodes : null, [.. nodes], states, places, nodeSlots, all, indexed, listed);
         next.CountRouters();
         ForgetUnlisted(previous, next);
         _current = next;
         return next;
     }
 
-    private static List<(int Place, int Offer, ServedModel Model, int Hops)> Group(Dictionary<string, List<(int Place, int Offer, ServedModel Model, int Hops)>> groups, string model)
+    /// <summary>Counts one offer of <paramref name="model"/>; a model not seen before gets the next group number.</summary>
+    private static void Count(Dictionary<string, int> groupOf, List<int> counts, string model)
     {
-        if (!groups.TryGetValue(model, out List<(int Place, int Offer, ServedModel Model, int Hops)>? group))
+        if (groupOf.TryGetValue(model, out int index))
         {
-            group = [];
-            groups.Add(model, group);
+            counts[index]++;
+            return;
         }
 
-        return group;
+        groupOf.Add(model, counts.Count);
+        counts.Add(1);
+    }
+
+    /// <summary>The next free place in <paramref name="model"/>'s group, as the first pass laid the groups out.</summary>
+    private static int Place(Dictionary<string, int> groupOf, ModelGroup[] listed, int[] filled, string model)
+    {
+        int index = groupOf[model];
+        return listed[index].Start + filled[index]++;
     }
 
     /// <summary>

@@ -107,6 +107,28 @@ public sealed class CandidateIndexTests : IDisposable
                 {
                     Assert.Same(indexed.Nodes[slot.NodeIndex], slot.Node);
                 }
+
+                // Each node's offers (models, then relays) point at slots of their own model, and each
+                // model's slots follow the view's order.
+                for (int place = 0; place < indexed.Nodes.Length; place++)
+                {
+                    NodeCapabilities offers = indexed.Nodes[place].Capabilities;
+                    string[] models = [.. offers.Models.Select(m => m.ModelId), .. offers.Relays.Select(r => r.ModelId)];
+                    Assert.Equal(models.Length, indexed.NodeSlots[place].Length);
+                    for (int k = 0; k < models.Length; k++)
+                    {
+                        CandidateSlot slot = indexed.Slots[indexed.NodeSlots[place][k]];
+                        Assert.Equal(place, slot.NodeIndex);
+                        ModelGroup group = indexed.Groups[models[k]];
+                        Assert.InRange(indexed.NodeSlots[place][k], group.Start, group.Start + group.Count - 1);
+                    }
+                }
+
+                foreach (ModelGroup group in indexed.Listed)
+                {
+                    int[] order = [.. Slots(indexed, group).Select(slot => slot.NodeIndex)];
+                    Assert.Equal(order.Order(), order);
+                }
             }
         }
     }
