@@ -625,8 +625,9 @@ internal sealed class CandidateIndex : IDisposable
         var nodeSlots = new int[nodes.Count][];
 
         // First pass: each model's group, numbered in the order its first offer appears, and how
-        // many offers it has. The per-model index keeps the view's order: nodes in view order, each
-        // node's offers in order (models, then relays).
+        // many offers it has; each offer's group number is kept in its node's slot for the second
+        // pass. The per-model index keeps the view's order: nodes in view order, each node's offers
+        // in order (models, then relays).
         var groupOf = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         var counts = new List<int>();
         for (int place = 0; place < nodes.Count; place++)
@@ -634,15 +635,16 @@ internal sealed class CandidateIndex : IDisposable
             MeshNode node = nodes[place];
             states[place] = _targets.ForNode(node.NodeId, place);
             places.TryAdd(node.NodeId, place);
-            nodeSlots[place] = new int[node.Capabilities.Models.Length + node.Capabilities.Relays.Length];
+            int[] slots = nodeSlots[place] = new int[node.Capabilities.Models.Length + node.Capabilities.Relays.Length];
+            int offer = 0;
             foreach (ServedModel model in node.Capabilities.Models)
             {
-                Count(groupOf, counts, model.ModelId);
+                slots[offer++] = Count(groupOf, counts, model.ModelId);
             }
 
             foreach (RelayRoute relay in node.Capabilities.Relays)
             {
-                Count(groupOf, counts, relay.ModelId);
+                slots[offer++] = Count(groupOf, counts, relay.ModelId);
             }
         }
 
@@ -657,25 +659,21 @@ internal sealed class CandidateIndex : IDisposable
             total += counts[index];
         }
 
-        // Second pass: each offer written into its group's next place.
+        // Second pass: each offer written into its group's next place, its node's slot from group number to place.
         var all = new CandidateSlot[total];
         var filled = new int[counts.Count];
         for (int place = 0; place < nodes.Count; place++)
         {
             MeshNode node = nodes[place];
-            int offer = 0;
-            foreach (ServedModel model in node.Capabilities.Models)
+            int[] slots = nodeSlots[place];
+            ImmutableArray<ServedModel> models = node.Capabilities.Models;
+            for (int offer = 0; offer < slots.Length; offer++)
             {
-                int at = Place(groupOf, listed, filled, model.ModelId);
-                nodeSlots[place][offer++] = at;
-                all[at] = new CandidateSlot(place, node, states[place], model, 0);
-            }
-
-            foreach (RelayRoute relay in node.Capabilities.Relays)
-            {
-                int at = Place(groupOf, listed, filled, relay.ModelId);
-                nodeSlots[place][offer++] = at;
-                all[at] = new CandidateSlot(place, node, states[place], new ServedModel(relay.ModelId), relay.HopCount);
+                int group = slots[offer];
+                int at = slots[offer] = listed[group].Start + filled[group]++;
+                all[at] = offer < models.Length
+                    ? new CandidateSlot(place, node, states[place], models[offer], 0)
+                    : RelaySlot(place, node, states[place], node.Capabilities.Relays[offer - models.Length]);
             }
         }
 
@@ -688,24 +686,23 @@ internal sealed class CandidateIndex : IDisposable
     }
 
     /// <summary>Counts one offer of <paramref name="model"/>; a model not seen before gets the next group number.</summary>
-    private static void Count(Dictionary<string, int> groupOf, List<int> counts, string model)
+    /// <returns>The offer's group number.</returns>
+    private static int Count(Dictionary<string, int> groupOf, List<int> counts, string model)
     {
         if (groupOf.TryGetValue(model, out int index))
         {
             counts[index]++;
-            return;
+            return index;
         }
 
         groupOf.Add(model, counts.Count);
         counts.Add(1);
+        return counts.Count - 1;
     }
 
-    /// <summary>The next free place in <paramref name="model"/>'s group, as the first pass laid the groups out.</summary>
-    private static int Place(Dictionary<string, int> groupOf, ModelGroup[] listed, int[] filled, string model)
-    {
-        int index = groupOf[model];
-        return listed[index].Start + filled[index]++;
-    }
+    /// <summary>A relay's slot: its model is the relayed model's id alone.</summary>
+    private static CandidateSlot RelaySlot(int place, MeshNode node, TargetState state, RelayRoute relay) =>
+        new(place, node, state, new ServedModel(relay.ModelId), relay.HopCount);
 
     /// <summary>
     /// Marks the states <paramref name="next"/> lists and forgets those <paramref name="previous"/>
