@@ -32,7 +32,7 @@ public class GossipBenchmark
     private byte[] _clusterHash = null!;
     private byte[] _senderId = null!;
     private NodeCostFactors _factors = null!;
-    private WireNodeState _state;
+    private WireOwnState _state;
     private byte[][] _sealed = null!;
     private byte[][] _signed = null!;
     private readonly byte[] _buffer = new byte[GossipDefaults.Mtu];
@@ -68,13 +68,13 @@ public class GossipBenchmark
         _signed = new byte[Ring][];
         for (int i = 0; i < Ring; i++)
         {
-            _state.Version = i + 1;
+            _state.State.Version = i + 1;
             _sealed[i] = _buffer[..EncodeAndSeal(_buffer, _sealing)];
         }
 
         for (int i = 0; i < Ring; i++)
         {
-            _state.Version = Ring + i + 1;
+            _state.State.Version = Ring + i + 1;
             _signed[i] = _buffer[..EncodeAndSeal(_buffer, _signing)];
         }
 
@@ -100,7 +100,7 @@ public class GossipBenchmark
     public long Quantize()
     {
         WireQuantizer.FromFactors(_factors, 1, ref _state);
-        return _state.Version;
+        return _state.State.Version;
     }
 
     [Benchmark(Description = "encode + AES-256-GCM one state (one message, the default)")]

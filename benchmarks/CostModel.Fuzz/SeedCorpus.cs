@@ -205,7 +205,7 @@ internal static class SeedCorpus
 
     private static byte[] StateRecord(string nodeId, NodeCostFactors factors, long nowTicks)
     {
-        WireNodeState state = default;
+        WireOwnState state = default;
         WireQuantizer.FromFactors(factors, capabilitiesVersion: 1, ref state);
         byte[] buffer = new byte[WireCodec.StateRecordBytes(Encoding.UTF8.GetByteCount(nodeId))];
         if (!WireCodec.TryWriteState(buffer, Encoding.UTF8.GetBytes(nodeId), state, nowTicks, out _))

@@ -68,9 +68,9 @@ internal static class SnapshotChecks
         }
 
         long nowTicks = now.UtcTicks;
-        WireNodeState state = default;
+        WireOwnState state = default;
         WireQuantizer.FromFactors(snapshot, capabilitiesVersion: 1, ref state);
-        state.Version = 1;
+        state.State.Version = 1;
         byte[] record = new byte[WireCodec.StateRecordBytes(NodeIdUtf8.Length)];
         if (!WireCodec.TryWriteState(record, NodeIdUtf8, state, nowTicks, out int written))
         {

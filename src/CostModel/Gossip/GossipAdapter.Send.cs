@@ -45,7 +45,7 @@ public sealed partial class GossipAdapter
             records++;
         }
 
-        if (_selfCapabilityTransmits > 0 && WireCodec.TryWriteCapabilities(destination[at..end], _selfIdUtf8, _self.Generation, _capabilities, out written))
+        if (_selfCapabilityTransmits > 0 && WireCodec.TryWriteCapabilities(destination[at..end], _selfIdUtf8, _self.State.Generation, _capabilities, out written))
         {
             at += written;
             _selfCapabilityTransmits--;
@@ -177,7 +177,7 @@ public sealed partial class GossipAdapter
                 writer.Add((d) => WireCodec.TryWriteState(d, _selfIdUtf8, _self, nowTicks, out int n) ? n : 0);
             }
 
-            writer.Add((d) => WireCodec.TryWriteCapabilities(d, _selfIdUtf8, _self.Generation, _capabilities, out int n) ? n : 0);
+            writer.Add((d) => WireCodec.TryWriteCapabilities(d, _selfIdUtf8, _self.State.Generation, _capabilities, out int n) ? n : 0);
             foreach (int slot in _peers.Slots)
             {
                 // Each write runs at once, within this iteration: the record is read where it stands.

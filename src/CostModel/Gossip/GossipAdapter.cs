@@ -68,7 +68,9 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private ITimer? _timer;
     private NodeCostFactors? _local;
     private NodeCapabilities _capabilities;
-    private WireNodeState _self;
+    // This node's state as last published, with its groups' exact observation times: each write
+    // computes the ages from them afresh (a peer's record keeps only the ages it arrived with).
+    private WireOwnState _self;
     private bool _selfPublished;
     private long _selfVersion;
 
@@ -309,7 +311,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         {
             _capabilities = capabilities with { Version = Math.Max(capabilities.Version, _capabilities.Version + 1) };
             _selfCapabilityTransmits = SelfTransmitLimit(s);
-            _self.CapabilitiesVersion = _capabilities.Version;
+            _self.State.CapabilitiesVersion = _capabilities.Version;
             local = _local;
         }
 
@@ -361,7 +363,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
             }
 
             at += written;
-            if (WireCodec.TryWriteCapabilities(message[at..end], _selfIdUtf8, _self.Generation, _capabilities, out written))
+            if (WireCodec.TryWriteCapabilities(message[at..end], _selfIdUtf8, _self.State.Generation, _capabilities, out written))
             {
                 at += written;
             }
@@ -390,7 +392,7 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
                 at += written;
             }
 
-            if (WireCodec.TryWriteCapabilities(message[at..end], _selfIdUtf8, _self.Generation, _capabilities, out written))
+            if (WireCodec.TryWriteCapabilities(message[at..end], _selfIdUtf8, _self.State.Generation, _capabilities, out written))
             {
                 at += written;
             }
@@ -621,13 +623,13 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
 
     private void PublishLocked(NodeCostFactors local, PublishReason reason, Settings s)
     {
-        if (_selfPublished && local.Generation != _self.Generation)
+        if (_selfPublished && local.Generation != _self.State.Generation)
         {
             _selfVersion = 0;
         }
 
         WireQuantizer.FromFactors(local, _capabilities.Version, ref _self);
-        _self.Version = ++_selfVersion;
+        _self.State.Version = ++_selfVersion;
         _selfPublished = true;
         _selfTransmits = SelfTransmitLimit(s);
 

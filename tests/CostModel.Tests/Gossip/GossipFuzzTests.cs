@@ -219,7 +219,7 @@ public sealed class GossipFuzzTests
         int broken = random.Next(count);
         for (int r = 0; r < count; r++)
         {
-            WireNodeState state = default;
+            WireOwnState state = default;
             WireQuantizer.FromFactors(Plausible(random, now), random.Next(0, 5), ref state);
             string id = $"s{random.Next(10_000)}";
             records.Add(r == broken ? Break(state, id, random, breakage, now) : RawPeer.StateRecord(id, state, now.UtcTicks));
@@ -241,9 +241,10 @@ public sealed class GossipFuzzTests
         return sender.Message(MessageType.Gossip, [.. records]);
     }
 
-    private static byte[] Break(WireNodeState state, string id, Random random, Breakage breakage, DateTimeOffset now)
+    private static byte[] Break(WireOwnState own, string id, Random random, Breakage breakage, DateTimeOffset now)
     {
         long nowTicks = now.UtcTicks;
+        ref WireNodeState state = ref own.State;
         switch (breakage)
         {
             case Breakage.QualityOutOfRange:
@@ -290,7 +291,7 @@ public sealed class GossipFuzzTests
             case Breakage.LongId:
             case Breakage.InvalidUtf8Id:
             case Breakage.ControlCharacterId:
-                return StateWithRawId(state, breakage switch
+                return StateWithRawId(own, breakage switch
                 {
                     Breakage.EmptyId => [],
                     Breakage.LongId => Encoding.UTF8.GetBytes(new string('x', WireFormat.MaxNodeIdBytes + 1)),
@@ -304,7 +305,7 @@ public sealed class GossipFuzzTests
                 // also valid by design: never cut there.
                 state.Qualities[(int)WireReading.ArrivalsPerSecond] = SignalQuality.Measured;
                 state.ArrivalsPerSecond = (Half)2;
-                byte[] record = RawPeer.StateRecord(id, state, nowTicks);
+                byte[] record = RawPeer.StateRecord(id, own, nowTicks);
                 int beforeRouted = record.Length - (WireFormat.StateFixedBytes - WireFormat.StateWithArrivalsBytes);
                 int keep = random.Next(WireFormat.RecordHeaderBytes + 1, record.Length - 1);
                 keep = keep >= beforeRouted ? keep + 1 : keep;
@@ -315,11 +316,11 @@ public sealed class GossipFuzzTests
                 break;
         }
 
-        return RawPeer.StateRecord(id, state, nowTicks);
+        return RawPeer.StateRecord(id, own, nowTicks);
     }
 
     // The record as the encoder would write it, but with any id bytes (the encoder itself refuses bad ids).
-    private static byte[] StateWithRawId(in WireNodeState state, byte[] id, long nowTicks)
+    private static byte[] StateWithRawId(in WireOwnState state, byte[] id, long nowTicks)
     {
         byte[] template = RawPeer.StateRecord("x", state, nowTicks);
         byte[] fixedPart = template[(WireFormat.RecordHeaderBytes + 2)..];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using CostModel.Gossip;
 using CostModel.Mesh;
@@ -9,6 +10,17 @@ namespace CostModel.Tests.Gossip;
 public sealed class PeerTableTests
 {
     private static readonly PhiParameters Parameters = PhiParameters.For(new LivenessSettings(), new FakeTimeProvider());
+
+    // Each node of a simulated 1,000-node mesh keeps a record for every other: a million records, so
+    // each byte of one is a megabyte of live heap. 232 bytes since a received state keeps its arrival
+    // time and age bytes, not a time per group (280 before).
+    private const int RecordBudgetBytes = 232;
+
+    [Fact]
+    public void A_peer_record_stays_within_its_size_budget()
+    {
+        Assert.True(Unsafe.SizeOf<PeerRecord>() <= RecordBudgetBytes, $"A peer record takes {Unsafe.SizeOf<PeerRecord>()} bytes; the budget is {RecordBudgetBytes}.");
+    }
 
     [Fact]
     public void A_reserved_node_is_found_by_id_only_once_indexed_and_starts_alive_unqueued_and_changed()

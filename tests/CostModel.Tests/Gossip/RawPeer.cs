@@ -74,6 +74,14 @@ internal sealed class RawPeer
         return buffer[..written];
     }
 
+    /// <summary>A state record of <paramref name="nodeId"/> as its own node writes it, with ages relative to now.</summary>
+    public static byte[] StateRecord(string nodeId, in WireOwnState state, long nowTicks)
+    {
+        byte[] buffer = new byte[256];
+        Assert.True(WireCodec.TryWriteState(buffer, Encoding.UTF8.GetBytes(nodeId), state, nowTicks, out int written));
+        return buffer[..written];
+    }
+
     /// <summary>A capabilities record.</summary>
     public static byte[] CapabilitiesRecord(string nodeId, long generation, NodeCapabilities capabilities)
     {
@@ -92,7 +100,7 @@ internal sealed class RawPeer
         return record;
     }
 
-    /// <summary>A plausible state: a node on mains at 20 % CPU, observed at <paramref name="observedTicks"/>.</summary>
+    /// <summary>A plausible state: a node on mains at 20 % CPU, every group observed at <paramref name="observedTicks"/> (as received then, at age 0).</summary>
     public static WireNodeState State(long generation, long version, long observedTicks)
     {
         var state = default(WireNodeState);
@@ -102,10 +110,7 @@ internal sealed class RawPeer
         state.PowerSource = (byte)PowerSource.Mains;
         state.Qualities[(int)WireReading.CpuUtilization] = SignalQuality.Measured;
         state.CpuUtilization = (ushort)(0.2 * ushort.MaxValue);
-        for (int g = 0; g < WireNodeState.GroupCount; g++)
-        {
-            state.ObservedTicks[g] = observedTicks;
-        }
+        state.ReceivedTicks = observedTicks;
 
         return state;
     }

@@ -29,7 +29,7 @@ public sealed class SharedPeerDataTests
     [Fact]
     public void Peeking_a_state_reads_the_same_id_generation_and_version_as_reading_it_whole()
     {
-        var state = default(WireNodeState);
+        var state = default(WireOwnState);
         WireQuantizer.FromFactors(new NodeCostFactors("desk-7", 1_795_780_800_000, 41, Now), 3, ref state);
         byte[] buffer = new byte[256];
         Assert.True(WireCodec.TryWriteState(buffer, Encoding.UTF8.GetBytes("desk-7"), state, Now.UtcTicks, out int written));
@@ -50,7 +50,7 @@ public sealed class SharedPeerDataTests
     [Fact]
     public void Peeking_a_state_cut_short_is_refused()
     {
-        var state = default(WireNodeState);
+        var state = default(WireOwnState);
         WireQuantizer.FromFactors(new NodeCostFactors("desk-7", 1_795_780_800_000, 41, Now), 3, ref state);
         byte[] buffer = new byte[256];
         Assert.True(WireCodec.TryWriteState(buffer, Encoding.UTF8.GetBytes("desk-7"), state, Now.UtcTicks, out _));

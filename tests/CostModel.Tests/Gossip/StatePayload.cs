@@ -14,6 +14,14 @@ internal static class StatePayload
         return buffer[WireFormat.RecordHeaderBytes..written];
     }
 
+    /// <summary>The payload (after the record header) of this node's own state <paramref name="s"/> under <paramref name="id"/>.</summary>
+    public static byte[] Write(in WireOwnState s, DateTimeOffset now, string id = "n")
+    {
+        byte[] buffer = new byte[256];
+        Assert.True(WireCodec.TryWriteState(buffer, Encoding.UTF8.GetBytes(id), s, now.UtcTicks, out int written));
+        return buffer[WireFormat.RecordHeaderBytes..written];
+    }
+
     /// <summary>Reads a payload as a receiver does at <paramref name="now"/>.</summary>
     public static WireRejection Read(byte[] payload, DateTimeOffset now, out WireNodeState read)
     {

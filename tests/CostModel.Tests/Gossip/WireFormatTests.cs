@@ -59,7 +59,7 @@ public sealed class WireFormatTests
 
     private static NodeCostFactors RoundTrip(NodeCostFactors factors, long capabilitiesVersion, DateTimeOffset sentAt, DateTimeOffset receivedAt, out int stateBytes)
     {
-        var state = default(WireNodeState);
+        var state = default(WireOwnState);
         WireQuantizer.FromFactors(factors, capabilitiesVersion, ref state);
         byte[] id = Encoding.UTF8.GetBytes(factors.NodeId);
         byte[] buffer = new byte[256];
@@ -155,7 +155,7 @@ public sealed class WireFormatTests
         byte[] utf8 = Encoding.UTF8.GetBytes(id);
         Assert.True(utf8.Length > WireFormat.MaxNodeIdBytes && id.Length <= NodeCostFactors.MaxNodeIdLength);
         byte[] buffer = new byte[1_400];
-        WireNodeState state = default;
+        WireOwnState state = default;
         WireQuantizer.FromFactors(Full(Now), 1, ref state);
 
         Assert.False(WireCodec.TryWriteState(buffer, utf8, state, Now.UtcTicks, out _));
@@ -189,6 +189,59 @@ public sealed class WireFormatTests
         byte b = WireFormat.EncodeAge(TimeSpan.FromSeconds(seconds).Ticks);
         Assert.Equal(TimeSpan.FromSeconds(decoded).Ticks, WireFormat.DecodeAge(b));
     }
+
+    [Fact]
+    public void A_relayed_state_re_encodes_the_ages_it_arrived_with_plus_the_time_it_was_held()
+    {
+        var own = default(WireOwnState);
+        WireQuantizer.FromFactors(Full(Now), 1, ref own);
+        byte[] received = StatePayload.Write(own, Now, "node-full");
+        Span<byte> ages = received.AsSpan(AgesOffset("node-full"), WireNodeState.GroupCount);
+        byte[] sent = [0, 7, 99, 100, 150, 189, 190, 255];   // each step of the age encoding, and its ends
+        sent.CopyTo(ages);
+        DateTimeOffset arrived = Now + TimeSpan.FromTicks(12_345);
+
+        Assert.Equal(WireRejection.None, StatePayload.Read(received, arrived, out WireNodeState state));
+        Assert.Equal(arrived.UtcTicks - TimeSpan.FromSeconds(0.7).Ticks, state.ObservedTicks(1));
+        Assert.Equal(arrived.UtcTicks - TimeSpan.FromSeconds(750).Ticks, state.ObservedTicks(7));
+        Assert.Equal(arrived.UtcTicks, WireQuantizer.NewestObservation(state));
+
+        // Relayed at once: byte for byte what arrived. Held 1.5 s: each age is that much older, rounded up.
+        Assert.Equal(received, StatePayload.Write(state, arrived, "node-full"));
+        byte[] later = StatePayload.Write(state, arrived + TimeSpan.FromSeconds(1.5), "node-full");
+        Assert.Equal([15, 22, 102, 102, 152, 191, 191, 255], later.AsSpan(AgesOffset("node-full"), WireNodeState.GroupCount).ToArray());
+    }
+
+    [Fact]
+    public void The_own_state_s_ages_are_counted_from_its_exact_observation_times_at_every_write()
+    {
+        // Compute observed 10 ms before the capture, off the 0.1 s steps of the ages: counted from the
+        // capture and rounded to a step once (0.1 s), it would read 0.2 s at 50 ms, not 0.1 s.
+        DateTimeOffset observed = Now - TimeSpan.FromMilliseconds(10);
+        var own = default(WireOwnState);
+        WireQuantizer.FromFactors(Full(Now) with
+        {
+            Compute = new ComputeFactors
+            {
+                CpuUtilization = Reading.Measured(0.5, observed, "c"),
+                MemoryPressure = Reading.Measured(0.25, observed, "c"),
+            },
+        }, 1, ref own);
+        TimeSpan tick = TimeSpan.FromTicks(1);
+
+        Assert.Equal((byte)1, OwnAge(own, Now + TimeSpan.FromMilliseconds(50), WireGroup.Compute));
+        Assert.Equal((byte)1, OwnAge(own, Now + TimeSpan.FromMilliseconds(90), WireGroup.Compute));
+        Assert.Equal((byte)2, OwnAge(own, Now + TimeSpan.FromMilliseconds(90) + tick, WireGroup.Compute));
+        Assert.Equal((byte)1, OwnAge(own, Now + TimeSpan.FromMilliseconds(90) + tick, WireGroup.Power));
+        Assert.Equal((byte)2, OwnAge(own, Now + TimeSpan.FromMilliseconds(100) + tick, WireGroup.Power));
+    }
+
+    // Where the ages start in a state payload: after the id (length + bytes), the 14 header bytes and
+    // the 11 quality nibble bytes (docs/gossip-wire-format.md).
+    private static int AgesOffset(string id) => 1 + Encoding.UTF8.GetByteCount(id) + 14 + 11;
+
+    private static byte OwnAge(in WireOwnState own, DateTimeOffset at, WireGroup group) =>
+        StatePayload.Write(own, at, "node-full")[AgesOffset("node-full") + (int)group];
 
     [Fact]
     public void Age_encoding_is_monotonic()
@@ -345,24 +398,24 @@ public sealed class WireFormatTests
     [Fact]
     public void Out_of_range_values_are_refused()
     {
-        var state = default(WireNodeState);
+        var state = default(WireOwnState);
         WireQuantizer.FromFactors(Full(Now), 0, ref state);
-        WireNodeState nan = state;
+        WireNodeState nan = state.State;
         nan.BatteryRateWatts = Half.NaN;
         Assert.NotNull(WireQuantizer.Validate(nan));
-        WireNodeState percent = state;
+        WireNodeState percent = state.State;
         percent.BatteryHundredthsPercent = 10_001;
         Assert.NotNull(WireQuantizer.Validate(percent));
-        WireNodeState level = state;
+        WireNodeState level = state.State;
         level.ThermalLevel = 9;
         Assert.NotNull(WireQuantizer.Validate(level));
-        WireNodeState hot = state;
+        WireNodeState hot = state.State;
         hot.HottestCelsiusOffset = 250;
         Assert.NotNull(WireQuantizer.Validate(hot));
-        WireNodeState straySaver = state;
+        WireNodeState straySaver = state.State;
         straySaver.Qualities[(int)WireReading.EnergySaver] = SignalQuality.Unknown;
         Assert.NotNull(WireQuantizer.Validate(straySaver));   // "on" with no reading behind it
-        Assert.Null(WireQuantizer.Validate(state));
+        Assert.Null(WireQuantizer.Validate(state.State));
     }
 
     [Theory]
@@ -370,7 +423,7 @@ public sealed class WireFormatTests
     [InlineData(0x80)]
     public void The_reserved_bits_beside_the_energy_saver_are_refused(int bit)
     {
-        var state = default(WireNodeState);
+        var state = default(WireOwnState);
         WireQuantizer.FromFactors(Full(Now), 0, ref state);
         byte[] id = Encoding.UTF8.GetBytes("node-full");
         byte[] buffer = new byte[256];

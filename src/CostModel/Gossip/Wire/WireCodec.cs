@@ -336,11 +336,32 @@ internal static class WireCodec
         WireFormat.RecordHeaderBytes + 1 + nodeIdUtf8Bytes + WireFormat.StateFixedBytes;
 
     /// <summary>
-    /// Writes a state record with ages relative to <paramref name="nowTicks"/>; false when it does not
-    /// fit, or when the node id is empty or longer than <see cref="WireFormat.MaxNodeIdBytes"/> (every
-    /// reader refuses such a record: <see cref="WireRejection.BadNodeId"/>).
+    /// Writes this node's own state record with ages relative to <paramref name="nowTicks"/>, from its
+    /// groups' exact observation times; false when it does not fit, or when the node id is empty or
+    /// longer than <see cref="WireFormat.MaxNodeIdBytes"/> (every reader refuses such a record:
+    /// <see cref="WireRejection.BadNodeId"/>).
+    /// </summary>
+    public static bool TryWriteState(Span<byte> destination, ReadOnlySpan<byte> nodeIdUtf8, in WireOwnState own, long nowTicks, out int written) =>
+        WriteState(destination, nodeIdUtf8, own.State, own.ObservedTicks, nowTicks, out written);
+
+    /// <summary>
+    /// Writes a received state record (a relay) with ages relative to <paramref name="nowTicks"/>, from
+    /// the observation times it arrived with (<see cref="WireNodeState.ObservedTicks"/>); false as the
+    /// own state's <see cref="TryWriteState(Span{byte}, ReadOnlySpan{byte}, in WireOwnState, long, out int)"/>.
     /// </summary>
     public static bool TryWriteState(Span<byte> destination, ReadOnlySpan<byte> nodeIdUtf8, in WireNodeState s, long nowTicks, out int written)
+    {
+        WireGroupTicks observed = default;
+        for (int g = 0; g < WireNodeState.GroupCount; g++)
+        {
+            observed[g] = s.ObservedTicks(g);
+        }
+
+        return WriteState(destination, nodeIdUtf8, s, observed, nowTicks, out written);
+    }
+
+    // Both writes: the state's values with each group's age at nowTicks from its observation time.
+    private static bool WriteState(Span<byte> destination, ReadOnlySpan<byte> nodeIdUtf8, in WireNodeState s, in WireGroupTicks observedTicks, long nowTicks, out int written)
     {
         written = StateRecordBytes(nodeIdUtf8.Length);
         if (!IsWritableNodeId(nodeIdUtf8) || destination.Length < written)
@@ -369,7 +390,7 @@ internal static class WireCodec
         Span<byte> ages = p.Slice(AgesAt, WireNodeState.GroupCount);
         for (int g = 0; g < WireNodeState.GroupCount; g++)
         {
-            ages[g] = WireFormat.EncodeAge(nowTicks - s.ObservedTicks[g]);
+            ages[g] = WireFormat.EncodeAge(nowTicks - observedTicks[g]);
         }
 
         Span<byte> v = p[ValuesAt..];
@@ -432,7 +453,8 @@ internal static class WireCodec
 
     /// <summary>
     /// Reads a state payload: the node id (as chars into <paramref name="nodeId"/>) and the state with
-    /// observation times on this node's clock (<paramref name="receivedTicks"/> minus each age).
+    /// its ages and <paramref name="receivedTicks"/>, from which its observation times on this node's
+    /// clock are computed (<see cref="WireNodeState.ObservedTicks"/>: <paramref name="receivedTicks"/> minus each age).
     /// Longer payloads (a newer minor layout) are read up to what this version knows.
     /// </summary>
     public static WireRejection TryReadState(ReadOnlySpan<byte> payload, long receivedTicks, Span<char> nodeId, out int nodeIdLength, out WireNodeState s)
@@ -468,10 +490,8 @@ internal static class WireCodec
             s.Qualities[i] = (SignalQuality)((p[QualitiesAt + (i / 2)] >> (i % 2 * 4)) & 0x0F);
         }
 
-        for (int g = 0; g < WireNodeState.GroupCount; g++)
-        {
-            s.ObservedTicks[g] = receivedTicks - WireFormat.DecodeAge(p[AgesAt + g]);
-        }
+        s.ReceivedTicks = receivedTicks;
+        p.Slice(AgesAt, WireNodeState.GroupCount).CopyTo(s.Ages);
 
         ReadOnlySpan<byte> v = p[ValuesAt..];
         s.PowerSource = (byte)(v[0] & 0x0F);
@@ -532,7 +552,7 @@ internal static class WireCodec
 
     // ---------------------------------------------------------------- capabilities
 
-    /// <summary>Writes a capabilities record; false when it does not fit, or when the node id is empty or longer than <see cref="WireFormat.MaxNodeIdBytes"/> (as <see cref="TryWriteState"/>).</summary>
+    /// <summary>Writes a capabilities record; false when it does not fit, or when the node id is empty or longer than <see cref="WireFormat.MaxNodeIdBytes"/> (as <see cref="TryWriteState(Span{byte}, ReadOnlySpan{byte}, in WireNodeState, long, out int)"/>).</summary>
     public static bool TryWriteCapabilities(Span<byte> destination, ReadOnlySpan<byte> nodeIdUtf8, long generation, NodeCapabilities capabilities, out int written)
     {
         written = 0;

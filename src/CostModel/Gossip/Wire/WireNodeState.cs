@@ -58,12 +58,25 @@ internal struct WireGroupTicks
     private long _element;
 }
 
+/// <summary>One age per factor group, as the wire carries it (a <see cref="WireFormat.EncodeAge"/> byte each).</summary>
+[InlineArray(WireNodeState.GroupCount)]
+internal struct WireGroupAges
+{
+    private byte _element;
+}
+
 /// <summary>
 /// A node's routing factors at wire precision: what one gossip state record carries, without the
 /// node id. Values are kept quantised (as they travel), so relaying a state re-encodes exactly what
 /// was received; <see cref="WireQuantizer"/> converts to and from <see cref="NodeCostFactors"/>.
 /// An unmanaged struct: merging a received state into a known node copies it, allocating nothing.
 /// </summary>
+/// <remarks>
+/// The groups' observation times are kept as they arrive, as the time of arrival and one age byte
+/// per group (<see cref="ObservedTicks"/> computes them), not as one time per group: the times carry
+/// nothing more, and each node of a simulated 1,000-node mesh keeps a state for every other (48 bytes
+/// a state, 48 MB in all). This node's own state, whose times are exact, is a <see cref="WireOwnState"/>.
+/// </remarks>
 internal struct WireNodeState
 {
     /// <summary>Readings on the wire.</summary>
@@ -78,10 +91,14 @@ internal struct WireNodeState
     public long Generation;
     public long Version;
     public long CapabilitiesVersion;
+
+    /// <summary>When the state was received (UTC ticks on this node's clock): the time its <see cref="Ages"/> count back from.</summary>
+    public long ReceivedTicks;
+
     public WireQualities Qualities;
 
-    /// <summary>When each group was observed, on this node's clock (computed from the ages on receipt).</summary>
-    public WireGroupTicks ObservedTicks;
+    /// <summary>Each group's age as received, counted back from <see cref="ReceivedTicks"/>.</summary>
+    public WireGroupAges Ages;
 
     public byte PowerSource;
     public byte ChargeState;
@@ -107,6 +124,14 @@ internal struct WireNodeState
     public Half ArrivalsPerSecond;
     public Half RoutedPerSecond;
 
+    /// <summary>
+    /// When a group was observed (UTC ticks on this node's clock): the time of arrival less the
+    /// group's age (the upper end of the age's step, so a value never reads fresher than it is).
+    /// </summary>
+    /// <param name="group">The group (a <see cref="WireGroup"/>).</param>
+    /// <returns>The observation time.</returns>
+    public readonly long ObservedTicks(int group) => ReceivedTicks - WireFormat.DecodeAge(Ages[group]);
+
     /// <summary>The group each reading's age comes from.</summary>
     public static WireGroup GroupOf(WireReading reading) => reading switch
     {
@@ -121,4 +146,19 @@ internal struct WireNodeState
         <= WireReading.InFlight => WireGroup.Pending,
         _ => WireGroup.Trends,
     };
+}
+
+/// <summary>
+/// This node's own state as it publishes it: the state at wire precision and the exact time each
+/// group was observed. Each write computes the ages afresh from these times, as a received state's
+/// arrival time and age bytes (<see cref="WireNodeState.ObservedTicks"/>) could not: ages round up to
+/// 0.1 s steps, so the own state's times rounded once would change what later writes send.
+/// </summary>
+internal struct WireOwnState
+{
+    /// <summary>The state; its <see cref="WireNodeState.ReceivedTicks"/> and <see cref="WireNodeState.Ages"/> stay zero (it was not received).</summary>
+    public WireNodeState State;
+
+    /// <summary>When each group was observed (UTC ticks on this node's clock): its oldest carried reading's time, else the capture time.</summary>
+    public WireGroupTicks ObservedTicks;
 }

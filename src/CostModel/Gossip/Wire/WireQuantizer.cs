@@ -4,7 +4,8 @@ using CostModel.Factors;
 namespace CostModel.Gossip.Wire;
 
 /// <summary>
-/// Converts between <see cref="NodeCostFactors"/> and <see cref="WireNodeState"/>: the precision
+/// Converts <see cref="NodeCostFactors"/> to a <see cref="WireOwnState"/> and a received
+/// <see cref="WireNodeState"/> back to <see cref="NodeCostFactors"/>: the precision
 /// each reading keeps on the wire is decided here and documented in docs/gossip-wire-format.md.
 /// </summary>
 internal static class WireQuantizer
@@ -27,59 +28,60 @@ internal static class WireQuantizer
     private const double HalfMax = 65_504;
     private const double BitsPerMegabit = 1e6;
 
-    /// <summary>Quantises a snapshot (this node's, or one materialised from the wire).</summary>
-    public static void FromFactors(NodeCostFactors f, long capabilitiesVersion, ref WireNodeState s)
+    /// <summary>Quantises a snapshot (this node's, or one materialised from the wire), keeping each group's observation time exact.</summary>
+    public static void FromFactors(NodeCostFactors f, long capabilitiesVersion, ref WireOwnState own)
     {
-        s = default;
+        own = default;
+        ref WireNodeState s = ref own.State;
         s.Generation = f.Generation;
         s.Version = f.Version;
         s.CapabilitiesVersion = capabilitiesVersion;
 
         PowerFactors p = f.Power;
-        if (Take(ref s, WireReading.PowerSource, p.Source)) { s.PowerSource = (byte)p.Source.RawValue; }
-        if (Take(ref s, WireReading.ChargeState, p.ChargeState)) { s.ChargeState = (byte)p.ChargeState.RawValue; }
-        if (Take(ref s, WireReading.BatteryCount, p.BatteryCount)) { s.BatteryCount = (byte)Math.Min(p.BatteryCount.RawValue, byte.MaxValue); }
-        if (Take(ref s, WireReading.BatteryPercent, p.BatteryPercent)) { s.BatteryHundredthsPercent = (ushort)Math.Round(p.BatteryPercent.RawValue * 100); }
-        if (Take(ref s, WireReading.BatteryRateWatts, p.BatteryRateWatts)) { s.BatteryRateWatts = ToHalf(p.BatteryRateWatts.RawValue); }
-        if (Take(ref s, WireReading.EnergySaver, p.EnergySaver)) { s.EnergySaver = p.EnergySaver.RawValue; }
+        if (Take(ref own, WireReading.PowerSource, p.Source)) { s.PowerSource = (byte)p.Source.RawValue; }
+        if (Take(ref own, WireReading.ChargeState, p.ChargeState)) { s.ChargeState = (byte)p.ChargeState.RawValue; }
+        if (Take(ref own, WireReading.BatteryCount, p.BatteryCount)) { s.BatteryCount = (byte)Math.Min(p.BatteryCount.RawValue, byte.MaxValue); }
+        if (Take(ref own, WireReading.BatteryPercent, p.BatteryPercent)) { s.BatteryHundredthsPercent = (ushort)Math.Round(p.BatteryPercent.RawValue * 100); }
+        if (Take(ref own, WireReading.BatteryRateWatts, p.BatteryRateWatts)) { s.BatteryRateWatts = ToHalf(p.BatteryRateWatts.RawValue); }
+        if (Take(ref own, WireReading.EnergySaver, p.EnergySaver)) { s.EnergySaver = p.EnergySaver.RawValue; }
 
-        if (Take(ref s, WireReading.CpuUtilization, f.Compute.CpuUtilization)) { s.CpuUtilization = Fraction16(f.Compute.CpuUtilization.RawValue); }
-        if (Take(ref s, WireReading.MemoryPressure, f.Compute.MemoryPressure)) { s.MemoryPressure = Fraction8(f.Compute.MemoryPressure.RawValue); }
+        if (Take(ref own, WireReading.CpuUtilization, f.Compute.CpuUtilization)) { s.CpuUtilization = Fraction16(f.Compute.CpuUtilization.RawValue); }
+        if (Take(ref own, WireReading.MemoryPressure, f.Compute.MemoryPressure)) { s.MemoryPressure = Fraction8(f.Compute.MemoryPressure.RawValue); }
 
         GpuFactors g = f.Gpu;
-        if (Take(ref s, WireReading.GpuCount, g.DeviceCount)) { s.GpuCount = (byte)Math.Min(g.DeviceCount.RawValue, byte.MaxValue); }
-        AggregateGpus(g, ref s);
+        if (Take(ref own, WireReading.GpuCount, g.DeviceCount)) { s.GpuCount = (byte)Math.Min(g.DeviceCount.RawValue, byte.MaxValue); }
+        AggregateGpus(g, ref own);
 
         ThermalFactors t = f.Thermal;
-        if (Take(ref s, WireReading.ThermalLevel, t.Level)) { s.ThermalLevel = (byte)t.Level.RawValue; }
-        if (Take(ref s, WireReading.ThrottleRatio, t.ThrottleRatio)) { s.ThrottleRatio = Fraction16(t.ThrottleRatio.RawValue); }
-        if (Take(ref s, WireReading.HottestCelsius, t.HottestCelsius)) { s.HottestCelsiusOffset = (byte)Math.Clamp(Math.Round(t.HottestCelsius.RawValue) + CelsiusOffset, 0, byte.MaxValue); }
+        if (Take(ref own, WireReading.ThermalLevel, t.Level)) { s.ThermalLevel = (byte)t.Level.RawValue; }
+        if (Take(ref own, WireReading.ThrottleRatio, t.ThrottleRatio)) { s.ThrottleRatio = Fraction16(t.ThrottleRatio.RawValue); }
+        if (Take(ref own, WireReading.HottestCelsius, t.HottestCelsius)) { s.HottestCelsiusOffset = (byte)Math.Clamp(Math.Round(t.HottestCelsius.RawValue) + CelsiusOffset, 0, byte.MaxValue); }
 
-        if (Take(ref s, WireReading.Metered, f.Network.Metered)) { s.Metered = f.Network.Metered.RawValue; }
-        if (Take(ref s, WireReading.BandwidthBitsPerSecond, f.Network.BandwidthBitsPerSecond)) { s.BandwidthMegabitsPerSecond = ToHalf(f.Network.BandwidthBitsPerSecond.RawValue / BitsPerMegabit); }
+        if (Take(ref own, WireReading.Metered, f.Network.Metered)) { s.Metered = f.Network.Metered.RawValue; }
+        if (Take(ref own, WireReading.BandwidthBitsPerSecond, f.Network.BandwidthBitsPerSecond)) { s.BandwidthMegabitsPerSecond = ToHalf(f.Network.BandwidthBitsPerSecond.RawValue / BitsPerMegabit); }
 
         Reading<ResourceLimit> cpuLimit = f.Container.CpuLimitCores;
-        if (Take(ref s, WireReading.CpuLimitCores, cpuLimit))
+        if (Take(ref own, WireReading.CpuLimitCores, cpuLimit))
         {
             // A finite limit never rounds to 0 (which would read as no limit at all): the smallest binary16 step stands for anything below it.
             s.CpuLimitCores = cpuLimit.RawValue.IsUnlimited ? Half.PositiveInfinity : ToHalf(Math.Max(cpuLimit.RawValue.Amount, (double)Half.Epsilon));
         }
 
-        if (Take(ref s, WireReading.QueueDepth, f.Pending.QueueDepth)) { s.QueueDepth = (ushort)Math.Min(f.Pending.QueueDepth.RawValue, ushort.MaxValue); }
-        if (Take(ref s, WireReading.InFlight, f.Pending.InFlight)) { s.InFlight = (ushort)Math.Min(f.Pending.InFlight.RawValue, ushort.MaxValue); }
-        if (Take(ref s, WireReading.ArrivalsPerSecond, f.Pending.ArrivalsPerSecond)) { s.ArrivalsPerSecond = ToHalf(f.Pending.ArrivalsPerSecond.RawValue); }
-        if (Take(ref s, WireReading.RoutedPerSecond, f.Pending.RoutedPerSecond)) { s.RoutedPerSecond = ToHalf(f.Pending.RoutedPerSecond.RawValue); }
+        if (Take(ref own, WireReading.QueueDepth, f.Pending.QueueDepth)) { s.QueueDepth = (ushort)Math.Min(f.Pending.QueueDepth.RawValue, ushort.MaxValue); }
+        if (Take(ref own, WireReading.InFlight, f.Pending.InFlight)) { s.InFlight = (ushort)Math.Min(f.Pending.InFlight.RawValue, ushort.MaxValue); }
+        if (Take(ref own, WireReading.ArrivalsPerSecond, f.Pending.ArrivalsPerSecond)) { s.ArrivalsPerSecond = ToHalf(f.Pending.ArrivalsPerSecond.RawValue); }
+        if (Take(ref own, WireReading.RoutedPerSecond, f.Pending.RoutedPerSecond)) { s.RoutedPerSecond = ToHalf(f.Pending.RoutedPerSecond.RawValue); }
 
-        if (Take(ref s, WireReading.BatteryPercentPerHour, f.Trends.BatteryPercentPerHour)) { s.BatteryPercentPerHour = ToHalf(f.Trends.BatteryPercentPerHour.RawValue); }
-        if (Take(ref s, WireReading.LoadSlopePerMinute, f.Trends.LoadSlopePerMinute)) { s.LoadSlopePerMinute = ToHalf(f.Trends.LoadSlopePerMinute.RawValue); }
+        if (Take(ref own, WireReading.BatteryPercentPerHour, f.Trends.BatteryPercentPerHour)) { s.BatteryPercentPerHour = ToHalf(f.Trends.BatteryPercentPerHour.RawValue); }
+        if (Take(ref own, WireReading.LoadSlopePerMinute, f.Trends.LoadSlopePerMinute)) { s.LoadSlopePerMinute = ToHalf(f.Trends.LoadSlopePerMinute.RawValue); }
 
         // A group's age is its oldest carried reading's: the receiver never sees a value as fresher than it is.
         long captured = f.CapturedAt.UtcTicks;
         for (int group = 0; group < WireNodeState.GroupCount; group++)
         {
-            if (s.ObservedTicks[group] == 0)
+            if (own.ObservedTicks[group] == 0)
             {
-                s.ObservedTicks[group] = captured;
+                own.ObservedTicks[group] = captured;
             }
         }
     }
@@ -90,7 +92,7 @@ internal static class WireQuantizer
         long newest = 0;
         for (int group = 0; group < WireNodeState.GroupCount; group++)
         {
-            newest = Math.Max(newest, s.ObservedTicks[group]);
+            newest = Math.Max(newest, s.ObservedTicks(group));
         }
 
         return newest;
@@ -229,15 +231,15 @@ internal static class WireQuantizer
         return double.IsFinite(d) && d >= min && d <= max;
     }
 
-    private static bool Take<T>(ref WireNodeState s, WireReading reading, Reading<T> value)
+    private static bool Take<T>(ref WireOwnState own, WireReading reading, Reading<T> value)
         where T : struct
     {
-        s.Qualities[(int)reading] = value.Quality;
+        own.State.Qualities[(int)reading] = value.Quality;
         long ticks = value.ObservedUtcTicks;
         int group = (int)WireNodeState.GroupOf(reading);
-        if (ticks != 0 && (s.ObservedTicks[group] == 0 || ticks < s.ObservedTicks[group]))
+        if (ticks != 0 && (own.ObservedTicks[group] == 0 || ticks < own.ObservedTicks[group]))
         {
-            s.ObservedTicks[group] = ticks;
+            own.ObservedTicks[group] = ticks;
         }
 
         return value.HasValue;
@@ -247,7 +249,7 @@ internal static class WireQuantizer
         where T : struct
     {
         SignalQuality quality = s.Qualities[(int)reading];
-        long ticks = s.ObservedTicks[(int)WireNodeState.GroupOf(reading)];
+        long ticks = s.ObservedTicks((int)WireNodeState.GroupOf(reading));
         return quality switch
         {
             >= SignalQuality.Measured => Reading.Create(value, quality, ticks, GossipSource),
@@ -257,7 +259,7 @@ internal static class WireQuantizer
     }
 
     // The router needs the busiest GPU's utilisation and the total draw: one aggregate travels.
-    private static void AggregateGpus(GpuFactors g, ref WireNodeState s)
+    private static void AggregateGpus(GpuFactors g, ref WireOwnState own)
     {
         double busiest = -1;
         double watts = 0;
@@ -289,14 +291,14 @@ internal static class WireQuantizer
 
         if (busiest >= 0)
         {
-            Take(ref s, WireReading.GpuBusiestUtilization, Reading.Create(busiest, utilQuality, utilTicks, GossipSource));
-            s.GpuBusiestUtilization = Fraction16(busiest);
+            Take(ref own, WireReading.GpuBusiestUtilization, Reading.Create(busiest, utilQuality, utilTicks, GossipSource));
+            own.State.GpuBusiestUtilization = Fraction16(busiest);
         }
 
         if (anyWatts)
         {
-            Take(ref s, WireReading.GpuTotalWatts, Reading.Create(watts, wattsQuality, wattsTicks, GossipSource));
-            s.GpuTotalWatts = ToHalf(watts);
+            Take(ref own, WireReading.GpuTotalWatts, Reading.Create(watts, wattsQuality, wattsTicks, GossipSource));
+            own.State.GpuTotalWatts = ToHalf(watts);
         }
     }
 
