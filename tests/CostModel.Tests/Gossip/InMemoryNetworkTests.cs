@@ -69,6 +69,33 @@ public sealed class InMemoryNetworkTests : IDisposable
     }
 
     [Fact]
+    public void A_larger_default_mtu_gets_buffers_as_long_as_its_messages()
+    {
+        // Pooled buffers are as long as the default link's MTU: after the MTU grows, a message longer
+        // than the old buffers must not be copied into one of them (it would not fit), and after it
+        // shrinks again a short buffer must still carry each message exactly.
+        AddEndpoints("a", "b");
+        _network.DefaultConditions = new LinkConditions { Delay = TimeSpan.FromMilliseconds(5) };
+        byte[] full = [.. Enumerable.Range(0, LinkConditions.DefaultMtu).Select(i => (byte)i)];
+        _network.Send("a", "b", full);
+        _network.Send("a", "b", full);
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+
+        _network.DefaultConditions = new LinkConditions { Delay = TimeSpan.FromMilliseconds(5), Mtu = 1_900 };
+        byte[] longer = [.. Enumerable.Range(0, 1_900).Select(i => (byte)(i * 7))];
+        _network.Send("a", "b", longer);
+        _network.Send("a", "b", longer);
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+
+        _network.DefaultConditions = new LinkConditions { Delay = TimeSpan.FromMilliseconds(5) };
+        _network.Send("a", "b", [5, 6]);
+        _network.Send("a", "b", full);
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+
+        Assert.Equal([full, full, longer, longer, [5, 6], full], _received["b"].Select(r => r.Payload));
+    }
+
+    [Fact]
     public void A_per_link_condition_overrides_the_default_in_one_direction_only()
     {
         AddEndpoints("a", "b");
