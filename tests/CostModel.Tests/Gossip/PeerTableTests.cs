@@ -24,29 +24,35 @@ public sealed class PeerTableTests
         Assert.Equal(slot, found);
         Assert.Equal(1, peers.Count);
         Assert.Equal(NodeLiveness.Alive, peers[slot].Liveness);
-        Assert.Equal(long.MaxValue, peers[slot].LivenessDeadline);
+        Assert.False(peers.LivenessQueue.Contains(slot));
         Assert.Equal(RelayQueue.NoSlot, peers[slot].StateLinks.Next);
         Assert.True(peers[slot].Changed);
         Assert.False(peers[slot].HasState);
     }
 
     [Fact]
-    public void A_removed_nodes_slot_goes_to_the_next_node_and_its_record_is_cleared()
+    public void A_removed_nodes_slot_goes_to_the_next_node_its_record_cleared_and_out_of_the_liveness_queue()
     {
         var peers = new PeerTable();
         int a = Add(peers, "a");
         int b = Add(peers, "b");
         peers[a].StatesThisRun = 7;
-        peers[a].LivenessDeadline = 42;
+        peers.LivenessQueue.Schedule(a, 42);
+        peers.LivenessQueue.Schedule(b, 43);
 
         peers.Remove(a);
         Assert.False(peers.TryFind("a", out _));
-        Assert.Equal(long.MaxValue, peers[a].LivenessDeadline);
+        Assert.False(peers.LivenessQueue.Contains(a));
+        Assert.Equal(long.MaxValue, peers.LivenessQueue.DeadlineOf(a));
+        Assert.Equal(43, peers.LivenessQueue.DeadlineOf(b));
         Assert.Null(peers[a].NodeId);
 
         int c = Add(peers, "c");
         Assert.Equal(a, c);
         Assert.Equal(0, peers[c].StatesThisRun);
+        Assert.False(peers.LivenessQueue.Contains(c));
+        Assert.True(peers.LivenessQueue.TryDequeueDue(long.MaxValue, out int due) && due == b);
+        Assert.False(peers.LivenessQueue.TryDequeueDue(long.MaxValue, out _));
         Assert.Equal(["b", "c"], peers.Slots.Select(s => peers[s].NodeId).Order().ToList());
         Assert.True(peers.TryFind("b", out int foundB) && foundB == b);
     }
