@@ -599,18 +599,12 @@ public sealed partial class GossipAdapter
 
         // No node's liveness can change before its deadline: only the nodes due are looked at, each
         // once a round (a node looked at and not changed is queued again under its deadline now).
+        // Each node is queued at most once, so each is looked at at most once; they come out by
+        // deadline, then slot (LivenessQueue), which is the order of the changes and removals below.
         _livenessDue.Clear();
-        while (_livenessQueue.TryPeek(out int queued, out long deadline) && deadline <= timestamp)
+        while (_peers.LivenessQueue.TryDequeueDue(timestamp, out int due))
         {
-            _livenessQueue.Dequeue();
-            if (_peers[queued].LivenessDeadline == deadline)
-            {
-                // Not outdated (by an earlier deadline, or the node's leaving the view: a freed
-                // slot's deadline is long.MaxValue; a slot given to another node since is that
-                // node's, whose own entry under the same deadline is then the outdated one).
-                _peers[queued].LivenessDeadline = long.MaxValue;
-                _livenessDue.Add(queued);
-            }
+            _livenessDue.Add(due);
         }
 
         if (_livenessDue.Count > 0)
@@ -689,42 +683,12 @@ public sealed partial class GossipAdapter
     /// <summary>
     /// Queues the node in <paramref name="slot"/> to have its liveness looked at from <paramref name="deadline"/>
     /// (timestamp ticks) when that is earlier than the deadline it is queued under; a later deadline
-    /// is left to be found when the earlier one comes due. Outdated entries are dropped when they
-    /// would outnumber the nodes, so the queue stays within twice the view.
+    /// is left to be found when the earlier one comes due. The node keeps one place in the queue.
     /// </summary>
-    private void ScheduleLivenessLocked(int slot, long deadline)
-    {
-        ref PeerRecord node = ref _peers[slot];
-        if (deadline >= node.LivenessDeadline)
-        {
-            return;
-        }
+    private void ScheduleLivenessLocked(int slot, long deadline) => _peers.LivenessQueue.Schedule(slot, deadline);
 
-        node.LivenessDeadline = deadline;
-        _livenessQueue.Enqueue(slot, deadline);
-        if (_livenessQueue.Count > (2 * _peers.Count) + MinLivenessQueueSlack)
-        {
-            _livenessQueue.Clear();
-            foreach (int known in _peers.Slots)
-            {
-                if (_peers[known].LivenessDeadline != long.MaxValue)
-                {
-                    _livenessQueue.Enqueue(known, _peers[known].LivenessDeadline);
-                }
-            }
-        }
-    }
-
-    /// <summary>Makes every node due now (new liveness settings move every deadline).</summary>
-    private void ScheduleEveryNodeLocked()
-    {
-        _livenessQueue.Clear();
-        foreach (int slot in _peers.Slots)
-        {
-            _peers[slot].LivenessDeadline = long.MinValue;
-            _livenessQueue.Enqueue(slot, long.MinValue);
-        }
-    }
+    /// <summary>Makes every node due now (new liveness settings move every deadline): they come out in slot order.</summary>
+    private void ScheduleEveryNodeLocked() => _peers.LivenessQueue.QueueOnly(_peers.Slots, long.MinValue);
 
     private void Bury(in PeerRecord node, Settings s, DateTimeOffset now)
     {

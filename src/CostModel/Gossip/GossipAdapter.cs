@@ -29,10 +29,6 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     // addresses and starts afresh when full (a flood of forged addresses costs replies, not memory).
     private const int MaxTrackedPeers = 4_096;
 
-    // 16 entries: outdated entries the liveness queue may hold beyond twice the view before it is
-    // rebuilt, so that a view of a few nodes is not rebuilt for every lowered deadline.
-    private const int MinLivenessQueueSlack = 16;
-
     private readonly ICostCollector _collector;
     private readonly MeshView _view;
     private readonly ICostScorer _scorer;
@@ -83,12 +79,12 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
     private int _selfCapabilityTransmits;
     private long _nextSampleTicks;
 
-    // Each remote node under the earliest timestamp at which its liveness can change
-    // (LivenessPolicy.NextChange, PeerRecord.LivenessDeadline), by slot: a round looks only at the nodes due,
-    // not at every node of the view (in a large mesh some node is nearly always due, so a pass over
-    // all of them ran nearly every round). Heartbeats only lower a node's deadline here; a later one
-    // is found when the earlier comes due.
-    private readonly PriorityQueue<int, long> _livenessQueue = new();
+    // The nodes due in this liveness round, taken out of the peer table's liveness queue
+    // (PeerTable.LivenessQueue: each remote node under the earliest timestamp at which its liveness can
+    // change, LivenessPolicy.NextChange) in its order, deadline then slot: a round looks only at the
+    // nodes due, not at every node of the view (in a large mesh some node is nearly always due, so a
+    // pass over all of them ran nearly every round). Heartbeats only lower a node's deadline there;
+    // a later one is found when the earlier comes due.
     private readonly List<int> _livenessDue = [];
 
     // Work counters for the scale regression tests: rounds that looked at some node's liveness, nodes

@@ -7,13 +7,15 @@ namespace CostModel.Gossip;
 /// <summary>
 /// What the adapter keeps of one remote node: its newest state at wire precision, capabilities,
 /// liveness and failure detector, its places in the relay queue, and the node as last built for
-/// the view. A record of <see cref="PeerTable"/>, mutated only under the mesh view's gate.
+/// the view (its liveness deadline is kept in the table's <see cref="PeerTable.LivenessQueue"/>).
+/// A record of <see cref="PeerTable"/>, mutated only under the mesh view's gate.
 /// </summary>
 /// <remarks>
-/// 232 bytes on a 64-bit runtime (PeerTableTests holds it to that): a simulated 1,000-node mesh
+/// 224 bytes on a 64-bit runtime (PeerTableTests holds it to that): a simulated 1,000-node mesh
 /// keeps a million, so each byte of a record is a megabyte of live heap. Of these the state takes
 /// 104 (<see cref="WireNodeState"/>: its groups' observation times kept as the arrival time and the
-/// age bytes received, 48 bytes fewer than a time per group).
+/// age bytes received, 48 bytes fewer than a time per group); the liveness deadline lives in the
+/// table's queue, not here.
 /// </remarks>
 internal struct PeerRecord
 {
@@ -38,13 +40,6 @@ internal struct PeerRecord
 
     /// <summary>When its last state was merged (UTC ticks on this node's clock).</summary>
     public long LastHeardTicks;
-
-    /// <summary>
-    /// The deadline it is queued under in the adapter's liveness queue (timestamp ticks; at or before
-    /// the earliest moment its liveness can change); <see cref="long.MaxValue"/> while not queued. An
-    /// entry of the queue under another deadline is an outdated one and is skipped.
-    /// </summary>
-    public long LivenessDeadline;
 
     /// <summary>Its state's place in the adapter's <see cref="RelayQueue"/> and the transmits it has left.</summary>
     public RelayLinks StateLinks;
@@ -93,13 +88,13 @@ internal struct PeerRecord
 /// one, so a <c>ref</c> to a record (<see cref="this[int]"/>) stays valid while the table grows, and
 /// no array is large enough for the large object heap (a single array doubling as it grew left a
 /// 150 KB copy behind per node at 1,000 nodes, collected only by full collections). A slot freed
-/// by <see cref="Remove"/> is given to a later node; whoever keeps slots elsewhere (the relay
-/// queue, the liveness queue) drops them on removal or tells an outdated one apart.
+/// by <see cref="Remove"/> is given to a later node: the table takes it out of its own
+/// <see cref="PeerTable.LivenessQueue"/>, and whoever keeps slots elsewhere (the relay queue) drops them first.
 /// </remarks>
 internal sealed class PeerTable : MeshEntryStore
 {
     /// <summary>
-    /// 64 records an array (2^<see cref="ChunkShift"/>): about 15 KB of records of 232 bytes,
+    /// 64 records an array (2^<see cref="ChunkShift"/>): about 14 KB of records of 224 bytes,
     /// well under the runtime's 85,000-byte large object threshold; a 1,000-node mesh takes 16.
     /// </summary>
     private const int ChunkRecords = 1 << ChunkShift;
@@ -119,6 +114,13 @@ internal sealed class PeerTable : MeshEntryStore
     {
         _slotsBySpan = _slots.GetAlternateLookup<ReadOnlySpan<char>>();
     }
+
+    /// <summary>
+    /// Each node under the earliest timestamp at which its liveness can change (its deadline), by
+    /// slot, for the adapter's liveness rounds; a slot leaves it when its node leaves the table
+    /// (<see cref="Remove"/>), so a slot's next node starts unqueued.
+    /// </summary>
+    public LivenessQueue LivenessQueue { get; } = new();
 
     /// <summary>Nodes in the table (those indexed by id).</summary>
     public int Count => _slots.Count;
@@ -164,7 +166,6 @@ internal sealed class PeerTable : MeshEntryStore
             NodeIdUtf8 = nodeIdUtf8,
             Detector = detector,
             Liveness = NodeLiveness.Alive,
-            LivenessDeadline = long.MaxValue,
             StateLinks = RelayLinks.None,
             CapabilityLinks = RelayLinks.None,
             Changed = true,
@@ -189,9 +190,8 @@ internal sealed class PeerTable : MeshEntryStore
     }
 
     /// <summary>
-    /// Takes a node out of the table and frees its slot: its record is cleared (not queued for
-    /// liveness: <see cref="PeerRecord.LivenessDeadline"/> is <see cref="long.MaxValue"/>). The
-    /// caller takes it out of the relay queue first.
+    /// Takes a node out of the table and frees its slot: its record is cleared and the slot taken
+    /// out of <see cref="PeerTable.LivenessQueue"/>. The caller takes it out of the relay queue first.
     /// </summary>
     /// <param name="slot">The node's slot.</param>
     public void Remove(int slot)
@@ -203,7 +203,7 @@ internal sealed class PeerTable : MeshEntryStore
         }
 
         record = default;
-        record.LivenessDeadline = long.MaxValue;
+        LivenessQueue.Remove(slot);
         _free.Push(slot);
     }
 

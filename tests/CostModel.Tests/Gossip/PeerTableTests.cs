@@ -12,9 +12,9 @@ public sealed class PeerTableTests
     private static readonly PhiParameters Parameters = PhiParameters.For(new LivenessSettings(), new FakeTimeProvider());
 
     // Each node of a simulated 1,000-node mesh keeps a record for every other: a million records, so
-    // each byte of one is a megabyte of live heap. 232 bytes since a received state keeps its arrival
-    // time and age bytes, not a time per group (280 before).
-    private const int RecordBudgetBytes = 232;
+    // each byte of one is a megabyte of live heap. 224 bytes since a received state keeps its arrival
+    // time and age bytes, not a time per group, and the liveness deadline moved to the table's queue (280 before).
+    private const int RecordBudgetBytes = 224;
 
     [Fact]
     public void A_peer_record_stays_within_its_size_budget()
@@ -36,29 +36,35 @@ public sealed class PeerTableTests
         Assert.Equal(slot, found);
         Assert.Equal(1, peers.Count);
         Assert.Equal(NodeLiveness.Alive, peers[slot].Liveness);
-        Assert.Equal(long.MaxValue, peers[slot].LivenessDeadline);
+        Assert.False(peers.LivenessQueue.Contains(slot));
         Assert.Equal(RelayQueue.NoSlot, peers[slot].StateLinks.Next);
         Assert.True(peers[slot].Changed);
         Assert.False(peers[slot].HasState);
     }
 
     [Fact]
-    public void A_removed_nodes_slot_goes_to_the_next_node_and_its_record_is_cleared()
+    public void A_removed_nodes_slot_goes_to_the_next_node_its_record_cleared_and_out_of_the_liveness_queue()
     {
         var peers = new PeerTable();
         int a = Add(peers, "a");
         int b = Add(peers, "b");
         peers[a].StatesThisRun = 7;
-        peers[a].LivenessDeadline = 42;
+        peers.LivenessQueue.Schedule(a, 42);
+        peers.LivenessQueue.Schedule(b, 43);
 
         peers.Remove(a);
         Assert.False(peers.TryFind("a", out _));
-        Assert.Equal(long.MaxValue, peers[a].LivenessDeadline);
+        Assert.False(peers.LivenessQueue.Contains(a));
+        Assert.Equal(long.MaxValue, peers.LivenessQueue.DeadlineOf(a));
+        Assert.Equal(43, peers.LivenessQueue.DeadlineOf(b));
         Assert.Null(peers[a].NodeId);
 
         int c = Add(peers, "c");
         Assert.Equal(a, c);
         Assert.Equal(0, peers[c].StatesThisRun);
+        Assert.False(peers.LivenessQueue.Contains(c));
+        Assert.True(peers.LivenessQueue.TryDequeueDue(long.MaxValue, out int due) && due == b);
+        Assert.False(peers.LivenessQueue.TryDequeueDue(long.MaxValue, out _));
         Assert.Equal(["b", "c"], peers.Slots.Select(s => peers[s].NodeId).Order().ToList());
         Assert.True(peers.TryFind("b", out int foundB) && foundB == b);
     }
