@@ -332,7 +332,6 @@ public sealed partial class GossipAdapter
             node.State = state;
             node.HasState = true;
             node.StatesThisRun++;
-            node.LastHeardTicks = now.UtcTicks;
             _relays.Set(slot, capabilities: false, RetransmitLimit(s));
             node.Detector.Heartbeat(s.Phi, _time.GetTimestamp());
             LivenessDecision back = LivenessPolicy.OnHeartbeat(node.Liveness);

@@ -11,11 +11,11 @@ namespace CostModel.Gossip;
 /// A record of <see cref="PeerTable"/>, mutated only under the mesh view's gate.
 /// </summary>
 /// <remarks>
-/// 224 bytes on a 64-bit runtime (PeerTableTests holds it to that): a simulated 1,000-node mesh
+/// 216 bytes on a 64-bit runtime (PeerTableTests holds it to that): a simulated 1,000-node mesh
 /// keeps a million, so each byte of a record is a megabyte of live heap. Of these the state takes
 /// 104 (<see cref="WireNodeState"/>: its groups' observation times kept as the arrival time and the
 /// age bytes received, 48 bytes fewer than a time per group); the liveness deadline lives in the
-/// table's queue, not here.
+/// table's queue and the time it was last heard is its state's arrival time, not fields of their own.
 /// </remarks>
 internal struct PeerRecord
 {
@@ -38,8 +38,8 @@ internal struct PeerRecord
     /// <summary>When capabilities were last merged (timestamp ticks): a node heard only through them ages out from here.</summary>
     public long CapabilitiesHeardAt;
 
-    /// <summary>When its last state was merged (UTC ticks on this node's clock).</summary>
-    public long LastHeardTicks;
+    /// <summary>When its last state was merged (UTC ticks on this node's clock): the state's arrival time; 0 before any.</summary>
+    public readonly long LastHeardTicks => State.ReceivedTicks;
 
     /// <summary>Its state's place in the adapter's <see cref="RelayQueue"/> and the transmits it has left.</summary>
     public RelayLinks StateLinks;
@@ -94,7 +94,7 @@ internal struct PeerRecord
 internal sealed class PeerTable : MeshEntryStore
 {
     /// <summary>
-    /// 64 records an array (2^<see cref="ChunkShift"/>): about 14 KB of records of 224 bytes,
+    /// 64 records an array (2^<see cref="ChunkShift"/>): about 14 KB of records of 216 bytes,
     /// well under the runtime's 85,000-byte large object threshold; a 1,000-node mesh takes 16.
     /// </summary>
     private const int ChunkRecords = 1 << ChunkShift;

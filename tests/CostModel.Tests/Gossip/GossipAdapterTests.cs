@@ -438,6 +438,36 @@ public sealed class GossipAdapterTests
     }
 
     [Fact]
+    public void In_a_full_view_of_nodes_heard_once_a_newcomer_takes_the_place_of_the_longest_silent()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var b = new GossipNodeFixture("b", time, o => o.MaxNodes = 4);
+        var others = Enumerable.Range(0, 4).Select(i => new GossipNodeFixture($"n{i}", time)).ToList();
+        try
+        {
+            // b itself and three others, each heard once, a second apart, the middle one first.
+            b.Round();
+            foreach (int i in new[] { 1, 0, 2 })
+            {
+                others[i].GossipTo(b);
+                time.Advance(TimeSpan.FromSeconds(1));
+            }
+
+            Assert.Equal(4, b.View.Nodes.Count);
+            others[3].GossipTo(b);
+
+            Assert.NotNull(b.Find("n3"));
+            Assert.Null(b.Find("n1"));
+            Assert.NotNull(b.Find("n0"));
+            Assert.NotNull(b.Find("n2"));
+        }
+        finally
+        {
+            others.ForEach(o => o.Dispose());
+        }
+    }
+
+    [Fact]
     public void A_generation_from_implausibly_far_ahead_is_refused()
     {
         var future = new FakeTimeProvider(Start + TimeSpan.FromDays(3));
