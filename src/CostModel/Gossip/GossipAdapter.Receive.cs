@@ -285,9 +285,9 @@ public sealed partial class GossipAdapter
 
                 // Only a node heard of just now may take the place of a weak entry in a full view.
                 bool alive = now.UtcTicks - observed <= s.Options.MaxSilence.Ticks;
-                if (!TryAdmitLocked(nodeId, s, now, mayEvict: alive, out slot))
+                if (TryAdmitLocked(nodeId, s, now, mayEvict: alive, out slot) is var refused and not WireRejection.None)
                 {
-                    return WireRejection.ViewFull;
+                    return refused;
                 }
 
                 joined = true;
@@ -482,9 +482,9 @@ public sealed partial class GossipAdapter
                 }
 
                 // Capabilities alone prove nothing about liveness: they never push another node out.
-                if (!TryAdmitLocked(nodeId, s, now, mayEvict: false, out slot))
+                if (TryAdmitLocked(nodeId, s, now, mayEvict: false, out slot) is var refused and not WireRejection.None)
                 {
-                    return WireRejection.ViewFull;
+                    return refused;
                 }
             }
 
@@ -517,9 +517,20 @@ public sealed partial class GossipAdapter
         }
     }
 
-    /// <summary>Adds a node to the adapter and the view; in a full view, may first remove the weakest gossip entry.</summary>
-    private bool TryAdmitLocked(string nodeId, Settings s, DateTimeOffset now, bool mayEvict, out int slot)
+    /// <summary>
+    /// Adds a node to the adapter and the view; in a full view, may first remove the weakest gossip
+    /// entry. Refused (<see cref="WireRejection.HostEntry"/>) while the host's own entry holds the id
+    /// (<see cref="IMeshViewWriter.Upsert"/>): the host's description stands, and no other node is
+    /// pushed out to make room for one that already has a place.
+    /// </summary>
+    private WireRejection TryAdmitLocked(string nodeId, Settings s, DateTimeOffset now, bool mayEvict, out int slot)
     {
+        if (_view.ContainsLocked(nodeId))
+        {
+            slot = RelayQueue.NoSlot;
+            return WireRejection.HostEntry;
+        }
+
         byte[] utf8;
         if (SharedCapabilities is { } shared)
         {
@@ -537,11 +548,11 @@ public sealed partial class GossipAdapter
             _peers.Remove(slot);
             _metrics.BoundExceeded("mesh-nodes");
             slot = RelayQueue.NoSlot;
-            return false;
+            return WireRejection.ViewFull;
         }
 
         _peers.Index(slot);
-        return true;
+        return WireRejection.None;
     }
 
     /// <summary>
@@ -580,7 +591,7 @@ public sealed partial class GossipAdapter
         string weakestId = _peers[weakest].NodeId;
         _relays.RemoveNode(weakest);
         _peers.Remove(weakest);
-        _view.RemoveLocked(weakestId);
+        _view.RemoveEntryLocked(weakestId, _peers, weakest);
         AddChangeLocked(new MeshChange(weakestId, MeshChangeKind.Removed, now));
         _metrics.BoundExceeded("mesh-evicted");
         return true;
@@ -667,7 +678,9 @@ public sealed partial class GossipAdapter
         {
             string nodeId = _peers[slot].NodeId;
             _relays.RemoveNode(slot);
-            _view.RemoveLocked(nodeId);
+
+            // The view's entry goes with the record unless the host has written its own under the id since.
+            _view.RemoveEntryLocked(nodeId, _peers, slot);
 
             // A tombstone keeps a removed node's last run out while peers may still relay it; one that never sent a state has none to keep out.
             if (_peers[slot].HasState)
@@ -753,6 +766,7 @@ public sealed partial class GossipAdapter
         WireRejection.GenerationTooFarAhead => "generation-too-far-ahead",
         WireRejection.OldGeneration => "old-generation",
         WireRejection.ViewFull => "view-full",
+        WireRejection.HostEntry => "host-entry",
         _ => "none",
     };
 

@@ -24,6 +24,13 @@ public interface IMeshView
 /// static list) instead of, or beside, gossip. Registered by <c>AddCostModel</c>; the view it writes
 /// is the <see cref="IMeshView"/> the router reads.
 /// </summary>
+/// <remarks>
+/// Beside gossip, the host's entry for an id wins: an <see cref="Upsert"/> replaces what gossip
+/// showed under that id, gossip neither takes the id over while the host's entry holds it nor
+/// removes that entry when it forgets the node. <see cref="Remove"/> of a node gossip tracks hides it
+/// for as long as gossip holds the node: it shows again only once gossip has forgotten it (silent
+/// past its dead and removal times) and hears it afresh.
+/// </remarks>
 public interface IMeshViewWriter
 {
     /// <summary>Adds a node or replaces the entry with the same id.</summary>

@@ -157,6 +157,17 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
         return true;
     }
 
+    /// <summary>True when the view lists <paramref name="nodeId"/>, whoever wrote it (caller holds <see cref="Gate"/>).</summary>
+    internal bool ContainsLocked(string nodeId) => _index.ContainsKey(nodeId);
+
+    /// <summary>
+    /// Removes the entry of <paramref name="nodeId"/> only while it is record <paramref name="key"/> of
+    /// <paramref name="store"/> (caller holds <see cref="Gate"/>): a store forgetting its node leaves
+    /// alone an entry the host has written since under the same id. False when it was not.
+    /// </summary>
+    internal bool RemoveEntryLocked(string nodeId, MeshEntryStore store, int key) =>
+        _index.TryGetValue(nodeId, out int i) && ReferenceEquals(_entries[i].Store, store) && _entries[i].Key == key && RemoveLocked(nodeId);
+
     /// <summary>Removes an entry (caller holds <see cref="Gate"/>).</summary>
     internal bool RemoveLocked(string nodeId)
     {

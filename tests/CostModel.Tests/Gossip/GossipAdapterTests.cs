@@ -468,6 +468,54 @@ public sealed class GossipAdapterTests
     }
 
     [Fact]
+    public void A_node_the_host_describes_itself_is_not_taken_over_by_gossip_and_pushes_no_one_out()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var b = new GossipNodeFixture("b", time, o => o.MaxNodes = 4);
+        using var n0 = new GossipNodeFixture("n0", time);
+        using var weak = new GossipNodeFixture("weak", time);
+        b.Round();
+        MeshNode hosts = HostEntry("n0", time);
+        Assert.True(b.View.Upsert(hosts));
+        weak.GossipTo(b);   // heard once: the weakest claim to a place
+        long rejected = b.Adapter.Statistics.Rejected;
+
+        n0.GossipTo(b);
+        time.Advance(TimeSpan.FromSeconds(2));
+        n0.GossipTo(b);
+
+        // The view is not full (b, n0, weak): nothing is pushed out, and the host's entry stands.
+        Assert.NotNull(b.Find("weak"));
+        Assert.Same(hosts, b.Find("n0"));
+        Assert.True(b.Adapter.Statistics.Rejected > rejected);
+    }
+
+    [Fact]
+    public void A_gossip_node_the_host_has_since_described_keeps_the_host_s_entry_when_gossip_forgets_it()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var b = new GossipNodeFixture("b", time);
+        using (var n0 = new GossipNodeFixture("n0", time))
+        {
+            n0.GossipTo(b);
+        }
+
+        MeshNode hosts = HostEntry("n0", time);
+        Assert.True(b.View.Upsert(hosts));
+
+        // n0 falls silent: gossip finds it dead, then forgets it, but the host's entry is the host's.
+        time.Advance(GossipDefaults.DeadAfter + GossipDefaults.RemoveAfter + TimeSpan.FromSeconds(5));
+        b.Round();
+        time.Advance(TimeSpan.FromSeconds(5));
+        b.Round();
+
+        Assert.Same(hosts, b.Find("n0"));
+    }
+
+    private static MeshNode HostEntry(string nodeId, FakeTimeProvider time) =>
+        new(new NodeCostFactors(nodeId, 1, 1, time.GetUtcNow()), new NodeCapabilities(nodeId, 1) { Models = [new ServedModel(GossipNodeFixture.Model)] });
+
+    [Fact]
     public void A_generation_from_implausibly_far_ahead_is_refused()
     {
         var future = new FakeTimeProvider(Start + TimeSpan.FromDays(3));

@@ -31,6 +31,9 @@ internal enum WireRejection
     GenerationTooFarAhead,
     OldGeneration,
     ViewFull,
+
+    /// <summary>A node the host describes itself (its own entry in the view under the same id): gossip leaves it to the host.</summary>
+    HostEntry,
 }
 
 /// <summary>A parsed message header.</summary>
