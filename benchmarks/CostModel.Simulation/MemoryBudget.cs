@@ -20,9 +20,10 @@ internal sealed class MemoryBudget : IDisposable
     /// 880 MiB: the default budget, under the 1 GiB (1,024 MiB) that issue 16 allows a 1,000-node,
     /// 60 s run here, with room for what the process allocates between two checks. Since the
     /// seventh round left some 700 MB live at 1,000 nodes (docs/simulation.md), 880 MiB peaked at
-    /// 0.877 and 0.882 GiB in 43 to 47 s of wall time with 16 to 18 collections, where 960 MiB
-    /// (the default until then) peaked at 0.95 to 0.96 GiB in as long: the same time, 140 MB more
-    /// margin. 800 MiB could not be held (0.85 GiB, 21 collections at the time-share cap).
+    /// 0.872 to 0.882 GiB in 42 to 47 s of wall time with 16 to 18 collections (six runs, seeds 1 to
+    /// 3; a seventh took 53 s in a minute when this VM gave 17 % more CPU for the same work), where
+    /// 960 MiB (the default until then) peaked at 0.95 to 0.96 GiB in 44.6 to 47.0 s: the same time,
+    /// 80 MB more margin. 800 MiB could not be held (0.85 GiB, 21 collections at the time-share cap).
     /// </summary>
     public const int DefaultMebibytes = 880;
 
