@@ -136,11 +136,12 @@ internal static class SeedSummary
         return z + ((z3 + z) / (4 * v)) + (((5 * z5) + (16 * z3) + (3 * z)) / (96 * v * v));
     }
 
-    // "met at 6 of 9 seeds (missed at 1, 4, 6)", with the seeds where it did not apply.
+    // "met at 7 of 9 seeds (missed at 4, 6: at 4: ...; at 6: ...)", each missed seed with its goal's
+    // brief figures, and the seeds where it did not apply.
     private static string Count(IReadOnlyList<GoalResult> verdicts, IReadOnlyList<ScenarioResults> seeds)
     {
         int Seed(int i) => seeds[i].Results[0].Seed;
-        int[] missed = [.. Enumerable.Range(0, verdicts.Count).Where(i => verdicts[i].Verdict == Verdict.NotMet).Select(Seed)];
+        int[] missed = [.. Enumerable.Range(0, verdicts.Count).Where(i => verdicts[i].Verdict == Verdict.NotMet)];
         int met = verdicts.Count(v => v.Verdict == Verdict.Met);
         int judged = met + missed.Length;
         if (judged == 0)
@@ -151,7 +152,8 @@ internal static class SeedSummary
         string text = F($"met at {met} of {judged} seeds");
         if (missed.Length > 0)
         {
-            text += F($" (**missed at {string.Join(", ", missed)}**)");
+            string why = string.Join("; ", missed.Where(i => verdicts[i].Brief is not null).Select(i => F($"at {Seed(i)}: {verdicts[i].Brief}")));
+            text += F($" (**missed at {string.Join(", ", missed.Select(Seed))}**") + (why.Length == 0 ? ")" : ": " + why + ")");
         }
 
         int notJudged = verdicts.Count - judged;

@@ -53,7 +53,10 @@ public sealed class SeedSummaryTests : IDisposable
         // The lowest-total goal counted seed by seed against the one baseline run, the seeds missed named.
         int[] missed = [.. Enumerable.Range(0, 3).Where(i => ours[i] > roundRobin[i]).Select(i => i + 2)];
         string counted = F($"lowest one-currency total of all non-oracle policies that keep the scenario's hard limits (battery floor, spend cap): met at {3 - missed.Length} of 3 seeds");
-        Assert.Contains(missed.Length == 0 ? counted + "\n" : counted + F($" (**missed at {string.Join(", ", missed)}**)\n"), section, StringComparison.Ordinal);
+        // Each missed seed with the baseline's total and costmodel's (and the oracle's, where the baseline was below it too).
+        string Brief(int seed) => F($"at {seed}: round-robin {roundRobin[seed - 2]:0.0000} $ against {ours[seed - 2]:0.0000} $")
+            + (roundRobin[seed - 2] < oracle[seed - 2] ? F($", below the oracle's {oracle[seed - 2]:0.0000} $ too") : "");
+        Assert.Contains(missed.Length == 0 ? counted + "\n" : counted + F($" (**missed at {string.Join(", ", missed)}**: {string.Join("; ", missed.Select(Brief))})\n"), section, StringComparison.Ordinal);
         Assert.Contains("- API spend within each router's cap: n/a at every seed\n", section, StringComparison.Ordinal);
 
         // The paired difference against round-robin, and the total against the oracle's.
@@ -78,13 +81,34 @@ public sealed class SeedSummaryTests : IDisposable
         Assert.Contains(": **costmodel higher, beyond the seeds' spread**\n", higher, StringComparison.Ordinal);
 
         // Seed by seed the lowest-total goal: met where costmodel was lower, the others named.
-        Assert.Contains("met at 2 of 4 seeds (**missed at 2, 4**)", mixed, StringComparison.Ordinal);
+        Assert.Contains("met at 2 of 4 seeds (**missed at 2, 4**: at 2: p2c 12.0000 $ against 13.0000 $; at 4: p2c 11.0000 $ against 12.0000 $)\n", mixed, StringComparison.Ordinal);
         Assert.Contains("costmodel's total over the seeds 11.00x the oracle's (9.00 to 13.00x seed by seed)", mixed, StringComparison.Ordinal);
 
         Assert.Throws<ArgumentException>(() => SeedSummary.Write([Seed(1, 10, 11)]));
 
         // No conversations: no flap line.
         Assert.DoesNotContain("flaps over the seeds", mixed, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_seed_missed_by_a_baseline_below_the_oracle_too_says_so()
+    {
+        Scenario scenario = Scenario.BuiltIn("herding-burst");
+        ScenarioResults Seed(int seed, double ours, double theirs, double oracle) => new(scenario, [Result(seed, "costmodel", ours), Result(seed, "p2c", theirs), Result(seed, "oracle", oracle)]);
+        ScenarioResults[] seeds = [Seed(1, 10, 11, 9.5), Seed(2, 10, 9, 9.5), Seed(3, 10, 9.8, 9.5)];
+
+        // Seed 2's p2c beat the oracle as well, seed 3's did not: only seed 2 says so.
+        string text = SeedSummary.Write(seeds);
+        Assert.Contains("met at 1 of 3 seeds (**missed at 2, 3**: at 2: p2c 9.0000 $ against 10.0000 $, below the oracle's 9.5000 $ too; at 3: p2c 9.8000 $ against 10.0000 $)\n", text, StringComparison.Ordinal);
+
+        // The seed's own goal says why a policy below the oracle does not make costmodel's pricing wrong.
+        GoalResult lowest = GoalCheck.Evaluate(seeds[1])[0];
+        Assert.Equal(Verdict.NotMet, lowest.Verdict);
+        Assert.Contains("; p2c's total is below the oracle's (9.5000 $) too: the oracle sends each request to the truly cheapest target at that instant", lowest.Figures, StringComparison.Ordinal);
+        Assert.DoesNotContain("below the oracle's", GoalCheck.Evaluate(seeds[2])[0].Figures, StringComparison.Ordinal);
+
+        // A goal met carries no brief: nothing to name.
+        Assert.Null(GoalCheck.Evaluate(seeds[0])[0].Brief);
     }
 
     [Fact]
@@ -99,7 +123,7 @@ public sealed class SeedSummaryTests : IDisposable
 
         // 1 against 0 misses the goal at seed 1; over the three seeds 4 against 6.
         string text = SeedSummary.Write([Seed(1, 1, 1, 0), Seed(2, 2, 1, 3), Seed(3, 1, 0, 3)]);
-        Assert.Contains("route flaps no more than the oracle's + 10 %: met at 2 of 3 seeds (**missed at 1**)", text, StringComparison.Ordinal);
+        Assert.Contains("route flaps no more than the oracle's + 10 %: met at 2 of 3 seeds (**missed at 1**: at 1: flaps 1 against the oracle's 0, 1 of them off a holder the truth made dear)\n", text, StringComparison.Ordinal);
         Assert.Contains("- costmodel's flaps over the seeds 4 of 90 follow-ups (2 of them off a holder the truth made dear) against the oracle's 6\n", text, StringComparison.Ordinal);
     }
 
