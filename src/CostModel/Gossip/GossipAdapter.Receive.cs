@@ -338,7 +338,6 @@ public sealed partial class GossipAdapter
             node.Liveness = back.Next;
             ScheduleLivenessLocked(slot, s.Liveness.NextChange(node.Liveness, node.Detector, s.Phi));
             node.Changed = true;
-            _view.InvalidateLocked(node.NodeId);
             _stats = _stats with { Merged = _stats.Merged + 1 };
             _metrics.GossipMerged("state");
 
@@ -350,19 +349,9 @@ public sealed partial class GossipAdapter
             {
                 _stats = _stats with { MergedLate = _stats.MergedLate + 1 };
             }
-            if (joined)
-            {
-                AddChangeLocked(new MeshChange(node.NodeId, MeshChangeKind.Joined, now));
-            }
-            else if (back.Change is { } change)
-            {
-                AddChangeLocked(new MeshChange(node.NodeId, change, now));
-            }
-            else if (_view.HasChangeSubscribers)
-            {
-                AddChangeLocked(new MeshChange(node.NodeId, MeshChangeKind.Updated, now));
-            }
-
+            MeshChangeKind? change = joined ? MeshChangeKind.Joined
+                : back.Change ?? (_view.HasChangeSubscribers ? MeshChangeKind.Updated : null);
+            TellViewLocked(in node, change, now);
             return WireRejection.None;
         }
     }
@@ -505,14 +494,9 @@ public sealed partial class GossipAdapter
 
             _relays.Set(slot, capabilities: true, RetransmitLimit(s));
             node.Changed = true;
-            _view.InvalidateLocked(node.NodeId);
             _stats = _stats with { Merged = _stats.Merged + 1 };
             _metrics.GossipMerged("capabilities");
-            if (node.HasState)
-            {
-                AddChangeLocked(new MeshChange(node.NodeId, MeshChangeKind.Updated, now));
-            }
-
+            TellViewLocked(in node, node.HasState ? MeshChangeKind.Updated : null, now);
             return WireRejection.None;
         }
     }
@@ -568,6 +552,12 @@ public sealed partial class GossipAdapter
         foreach (int slot in _peers.Slots)
         {
             ref readonly PeerRecord node = ref _peers[slot];
+            if (node.Released)
+            {
+                // The host's entry holds the id's place in the view: forgetting gossip's record frees none.
+                continue;
+            }
+
             int rank = node.Liveness switch
             {
                 NodeLiveness.Dead => 0,
@@ -647,8 +637,7 @@ public sealed partial class GossipAdapter
             {
                 node.Liveness = decision.Next;
                 node.Changed = true;
-                _view.InvalidateLocked(node.NodeId);
-                AddChangeLocked(new MeshChange(node.NodeId, change, now));
+                TellViewLocked(in node, change, now);
                 if (decision.Remove)
                 {
                     (removed ??= []).Add(slot);

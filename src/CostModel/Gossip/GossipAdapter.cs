@@ -650,6 +650,27 @@ public sealed partial class GossipAdapter : IGossipAdapter, IDisposable
         _ => "none",
     };
 
+    /// <summary>
+    /// Tells the view that gossip's record of a node changed (it rebuilds the entry when read; its
+    /// listeners, the router's prepared terms among them, hear which node) and queues
+    /// <paramref name="change"/> for subscribers, under the view's gate; nothing when the host has
+    /// since written or removed the node's entry itself (<see cref="PeerRecord.Released"/>): the view
+    /// shows the host's description, and a "dead" or "removed" of gossip's record would misreport it.
+    /// </summary>
+    private void TellViewLocked(in PeerRecord node, MeshChangeKind? change, DateTimeOffset now)
+    {
+        if (node.Released)
+        {
+            return;
+        }
+
+        _view.InvalidateLocked(node.NodeId);
+        if (change is { } kind)
+        {
+            AddChangeLocked(new MeshChange(node.NodeId, kind, now));
+        }
+    }
+
     /// <summary>Records a change of the view, under its gate: queued there in the order decided (Suspect before Dead), delivered by <see cref="FlushChanges"/>.</summary>
     private void AddChangeLocked(MeshChange change)
     {

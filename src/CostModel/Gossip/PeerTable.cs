@@ -50,7 +50,7 @@ internal struct PeerRecord
     /// <summary>States merged of its current run: a node heard only once may give way in a full view.</summary>
     public int StatesThisRun;
 
-    // NodeLiveness is an int enum (public); its three values fit a byte, which with the two flags
+    // NodeLiveness is an int enum (public); its three values fit a byte, which with the three flags
     // below packs the record's tail into 8 bytes instead of 16 (8 MB of a 1,000-node simulation).
     private byte _liveness;
 
@@ -58,6 +58,13 @@ internal struct PeerRecord
 
     /// <summary>True when the record changed since <see cref="Built"/> was built.</summary>
     public bool Changed;
+
+    /// <summary>
+    /// True once the view no longer lists this record (<see cref="MeshEntryStore.Released"/>: the
+    /// host wrote its own entry under the id, or removed it): gossip keeps the record for its relays
+    /// and liveness, but tells the view and its subscribers nothing more of the node.
+    /// </summary>
+    public bool Released;
 
     /// <summary>Its liveness as this node judges it.</summary>
     public NodeLiveness Liveness
@@ -209,6 +216,9 @@ internal sealed class PeerTable : MeshEntryStore
 
     /// <inheritdoc />
     public override string NodeIdOf(int key) => this[key].NodeId;
+
+    /// <inheritdoc />
+    public override void Released(int key) => this[key].Released = true;
 
     /// <inheritdoc />
     public override MeshNode? Current(int key)

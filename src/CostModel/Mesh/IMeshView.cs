@@ -29,7 +29,10 @@ public interface IMeshView
 /// showed under that id, gossip neither takes the id over while the host's entry holds it nor
 /// removes that entry when it forgets the node. <see cref="Remove"/> of a node gossip tracks hides it
 /// for as long as gossip holds the node: it shows again only once gossip has forgotten it (silent
-/// past its dead and removal times) and hears it afresh.
+/// past its dead and removal times) and hears it afresh. Once the host has written or removed an id
+/// that gossip tracked, <see cref="IMeshView.Changes"/> carries nothing more of gossip's record of
+/// it (no update, suspect, dead or removed: those would describe a node the view does not show),
+/// while gossip goes on relaying the node to its peers.
 /// </remarks>
 public interface IMeshViewWriter
 {

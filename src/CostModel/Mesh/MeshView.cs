@@ -85,7 +85,11 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
         {
             if (_index.TryGetValue(node.NodeId, out int i))
             {
+                // A store's entry the host writes over is the store's no more: it is told, so that it
+                // stops reporting changes of a node the view now shows as the host describes it.
+                Entry replaced = _entries[i];
                 _entries[i] = new Entry(node, null, 0);
+                replaced.Store?.Released(replaced.Key);
                 kind = MeshChangeKind.Updated;
                 TellChangedLocked(node.NodeId);
             }
@@ -119,11 +123,13 @@ internal sealed class MeshView : IMeshView, IMeshViewWriter, IDisposable
         ArgumentNullException.ThrowIfNull(nodeId);
         lock (Gate)
         {
+            Entry removed = _index.TryGetValue(nodeId, out int i) ? _entries[i] : default;
             if (!RemoveLocked(nodeId))
             {
                 return false;
             }
 
+            removed.Store?.Released(removed.Key);
             EnqueueChangeLocked(new MeshChange(nodeId, MeshChangeKind.Removed, at));
         }
 
@@ -401,6 +407,17 @@ internal abstract class MeshEntryStore
     /// <param name="key">The entry's key in this store.</param>
     /// <returns>The node, or null.</returns>
     public abstract MeshNode? Current(int key);
+
+    /// <summary>
+    /// The view no longer lists the entry under <paramref name="key"/>: the host wrote its own entry
+    /// under the node's id or removed it (<see cref="IMeshViewWriter"/>; called under the view's
+    /// gate). The store keeps what it needs of the node (gossip still relays it and tracks its
+    /// liveness) but reports no more changes of it. Not called when the store removes its own entry.
+    /// </summary>
+    /// <param name="key">The entry's key in this store.</param>
+    public virtual void Released(int key)
+    {
+    }
 }
 
 /// <summary>

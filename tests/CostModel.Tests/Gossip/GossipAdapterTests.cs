@@ -512,6 +512,91 @@ public sealed class GossipAdapterTests
         Assert.Same(hosts, b.Find("n0"));
     }
 
+    [Fact]
+    public void Subscribers_hear_nothing_of_gossip_s_record_once_the_host_describes_the_node()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var b = new GossipNodeFixture("b", time);
+        using var n0 = new GossipNodeFixture("n0", time);
+        for (int i = 0; i < 6; i++)
+        {
+            n0.GossipTo(b);
+            time.Advance(TimeSpan.FromSeconds(5));
+        }
+
+        var changes = new List<MeshChange>();
+        using IDisposable subscription = b.View.Changes.Subscribe(changes.Add);
+        MeshNode hosts = HostEntry("n0", time);
+        Assert.True(b.View.Upsert(hosts));
+
+        // n0 still gossips (its states merge, a change of gossip's record each), then falls silent:
+        // gossip finds it suspect, dead and forgets it. The view shows the host's entry throughout,
+        // and its subscribers hear only the host's own change.
+        for (int i = 0; i < 3; i++)
+        {
+            n0.GossipTo(b);
+            time.Advance(TimeSpan.FromSeconds(5));
+        }
+
+        for (int second = 0; second < 150; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            b.Round();
+        }
+
+        Assert.Same(hosts, b.Find("n0"));
+        Assert.Equal([MeshChangeKind.Updated], changes.Where(c => c.NodeId == "n0").Select(c => c.Kind));
+    }
+
+    [Fact]
+    public void A_gossip_node_the_host_removed_stays_out_and_its_states_are_no_change_to_subscribers()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var b = new GossipNodeFixture("b", time);
+        using var n0 = new GossipNodeFixture("n0", time);
+        n0.GossipTo(b);
+        Assert.True(b.View.Remove("n0"));
+        var changes = new List<MeshChange>();
+        using IDisposable subscription = b.View.Changes.Subscribe(changes.Add);
+
+        for (int i = 0; i < 4; i++)
+        {
+            time.Advance(GossipDefaults.MaxSilence);
+            n0.GossipTo(b);
+        }
+
+        Assert.Null(b.Find("n0"));
+        Assert.Empty(changes);
+    }
+
+    [Fact]
+    public void A_full_view_pushes_out_no_record_whose_place_the_host_holds()
+    {
+        var time = new FakeTimeProvider(Start);
+        using var b = new GossipNodeFixture("b", time, o => o.MaxNodes = 3);
+        using var n0 = new GossipNodeFixture("n0", time);
+        using var strong = new GossipNodeFixture("strong", time);
+        using var newcomer = new GossipNodeFixture("newcomer", time);
+        b.Round();
+        n0.GossipTo(b);                 // heard once: the weakest claim to a place
+        strong.GossipTo(b);
+        time.Advance(GossipDefaults.MaxSilence);
+        strong.GossipTo(b);             // a second state, at its heartbeat: never pushed out
+        MeshNode hosts = HostEntry("n0", time);
+        Assert.True(b.View.Upsert(hosts));
+        var changes = new List<MeshChange>();
+        using IDisposable subscription = b.View.Changes.Subscribe(changes.Add);
+
+        // Forgetting gossip's record of n0 would free no place (the host's entry holds it), so the
+        // newcomer is refused with nothing removed and nothing said of n0.
+        newcomer.GossipTo(b);
+
+        Assert.Null(b.Find("newcomer"));
+        Assert.NotNull(b.Find("strong"));
+        Assert.Same(hosts, b.Find("n0"));
+        Assert.DoesNotContain(changes, c => c.NodeId == "n0");
+    }
+
     private static MeshNode HostEntry(string nodeId, FakeTimeProvider time) =>
         new(new NodeCostFactors(nodeId, 1, 1, time.GetUtcNow()), new NodeCapabilities(nodeId, 1) { Models = [new ServedModel(GossipNodeFixture.Model)] });
 
