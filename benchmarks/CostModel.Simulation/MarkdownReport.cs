@@ -48,7 +48,7 @@ internal static class MarkdownReport
 
             if (s.Of(RoutingPolicies.CostModel)?.Metrics.Assumptions is { Decisions: > 0 } a)
             {
-                Append(md, F($"\ncostmodel's decisions that carried an assumption ({a.Decisions} decisions): stale gossip {a.Stale:P1}, unknown load {a.UnknownLoad:P1}, bandwidth prior {a.BandwidthPrior:P1}, price unknown {a.PriceUnknown:P1}, other {a.Other:P1}.\n"));
+                Append(md, F($"\ncostmodel's decisions that carried an assumption ({a.Decisions} decisions): stale gossip {a.Stale:P1}, unknown load {a.UnknownLoad:P1}, bandwidth prior {a.BandwidthPrior:P1}, price unknown {a.PriceUnknown:P1}, other {a.Other:P1}{OtherAssumptions(a)}.\n"));
             }
 
             if (s.Of(RoutingPolicies.CostModel)?.Metrics.Predictions is { } p)
@@ -165,6 +165,27 @@ internal static class MarkdownReport
     private static void Append(StringBuilder md, string text) => md.Append(text);
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// What "other" is made of, the named assumptions that occurred, most first:
+    /// " (power draw prior 100.0 %, throughput prior 12.5 %)"; empty when none did.
+    /// </summary>
+    /// <param name="a">costmodel's shares.</param>
+    /// <returns>The words.</returns>
+    internal static string OtherAssumptions(AssumptionShares a)
+    {
+        (string Name, double Share)[] parts =
+        [
+            ("power draw prior", a.PowerDrawPrior),
+            ("throughput prior", a.ThroughputPrior),
+            ("thermal unknown", a.ThermalUnknown),
+            ("battery at floor", a.BatteryAtFloor),
+            ("power source unknown", a.PowerSourceUnknown),
+            ("metered unknown", a.MeteredUnknown),
+        ];
+        string[] named = [.. parts.Where(p => p.Share > 0).OrderByDescending(p => p.Share).Select(p => F($"{p.Name} {p.Share:P1}"))];
+        return named.Length == 0 ? "" : " (" + string.Join(", ", named) + ")";
+    }
 
     /// <summary>
     /// 5 %: the share of the records merged that may be node states older than the heartbeat in a

@@ -71,7 +71,7 @@ public sealed class ReportRunnerTests : IDisposable
         Assert.Contains(lines, l => l.StartsWith("- lowest one-currency total of all non-oracle policies that keep the scenario's hard limits (battery floor, spend cap): ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("- one-currency total within 10 % of the oracle's: not evaluated", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("- route flaps no more than the oracle's + 10 %: not evaluated", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("costmodel's decisions that carried an assumption (", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("costmodel's decisions that carried an assumption (", StringComparison.Ordinal) && l.EndsWith(" (power draw prior 100.0 %).", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("- max burst share <= 1.5x fair share: n/a", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("Wall time: ", StringComparison.Ordinal));
 

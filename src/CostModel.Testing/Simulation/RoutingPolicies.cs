@@ -157,6 +157,9 @@ internal sealed class CostModelPolicy : Policy
     private int _priceUnknown;
     private int _other;
 
+    // Decisions that carried each assumption, by the flag's bit (CostAssumptions is a [Flags] int enum).
+    private readonly int[] _byAssumption = new int[32];
+
     public override string? Choose(SimulationRun run, SimHost router, SimRequest request)
     {
         RequestClass? c = request.Class;
@@ -209,6 +212,12 @@ internal sealed class CostModelPolicy : Policy
             BandwidthPrior = Share(_bandwidthPrior),
             PriceUnknown = Share(_priceUnknown),
             Other = Share(_other),
+            ThroughputPrior = Share(Count(CostAssumptions.ThroughputPrior)),
+            ThermalUnknown = Share(Count(CostAssumptions.ThermalUnknown)),
+            BatteryAtFloor = Share(Count(CostAssumptions.BatteryAtFloor)),
+            PowerSourceUnknown = Share(Count(CostAssumptions.PowerSourceUnknown)),
+            MeteredUnknown = Share(Count(CostAssumptions.MeteredUnknown)),
+            PowerDrawPrior = Share(Count(CostAssumptions.PowerDrawPrior)),
         };
     }
 
@@ -240,7 +249,13 @@ internal sealed class CostModelPolicy : Policy
         _unknownLoad += (a & CostAssumptions.LoadUnknown) != 0 ? 1 : 0;
         _bandwidthPrior += (a & CostAssumptions.BandwidthPrior) != 0 ? 1 : 0;
         _other += (a & ~(CostAssumptions.LoadUnknown | CostAssumptions.BandwidthPrior)) != 0 ? 1 : 0;
+        for (int bit = 0; bit < _byAssumption.Length; bit++)
+        {
+            _byAssumption[bit] += (int)(((uint)a >> bit) & 1);
+        }
     }
+
+    private int Count(CostAssumptions flag) => _byAssumption[System.Numerics.BitOperations.Log2((uint)flag)];
 }
 
 internal sealed class RoundRobinPolicy : Policy

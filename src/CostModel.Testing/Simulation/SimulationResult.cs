@@ -337,8 +337,30 @@ public sealed record AssumptionShares
     /// <summary>Decisions in which an API endpoint was excluded because its price is unknown.</summary>
     public double PriceUnknown { get; init; }
 
-    /// <summary>Decisions comparing a candidate whose cost carried any other assumption (throughput prior, thermal, battery, power source, metered, power draw).</summary>
+    /// <summary>Decisions comparing a candidate whose cost carried any other assumption (any of the six below).</summary>
     public double Other { get; init; }
+
+    /// <summary>Decisions comparing a candidate whose throughput came from the configured prior (its model's speed neither advertised nor observed: <see cref="CostModel.Scoring.CostAssumptions.ThroughputPrior"/>).</summary>
+    public double ThroughputPrior { get; init; }
+
+    /// <summary>Decisions comparing a candidate whose thermal state was unknown or too old (no throttling assumed: <see cref="CostModel.Scoring.CostAssumptions.ThermalUnknown"/>).</summary>
+    public double ThermalUnknown { get; init; }
+
+    /// <summary>Decisions comparing a battery node whose charge was unknown (its reserve floor assumed: <see cref="CostModel.Scoring.CostAssumptions.BatteryAtFloor"/>).</summary>
+    public double BatteryAtFloor { get; init; }
+
+    /// <summary>Decisions comparing a candidate whose power source was unknown (battery pricing assumed: <see cref="CostModel.Scoring.CostAssumptions.PowerSourceUnknown"/>).</summary>
+    public double PowerSourceUnknown { get; init; }
+
+    /// <summary>Decisions comparing a candidate whose metered state was unknown (the configured policy applied: <see cref="CostModel.Scoring.CostAssumptions.MeteredUnknown"/>).</summary>
+    public double MeteredUnknown { get; init; }
+
+    /// <summary>
+    /// Decisions comparing a node that reported no power figure (no GPU watts, not discharging a
+    /// battery): the active-watts prior priced its energy (<see cref="CostModel.Scoring.CostAssumptions.PowerDrawPrior"/>).
+    /// The simulated nodes report none on mains, as most desktops without a GPU power reading do.
+    /// </summary>
+    public double PowerDrawPrior { get; init; }
 }
 
 /// <summary>One request.</summary>
