@@ -66,7 +66,16 @@ internal static class ReportRunner
         IReadOnlyList<ScenarioResults> results;
         using (MemoryBudget? budget = MemoryBudget.Start(options.MemoryBudgetMebibytes, TimeProvider.System))
         {
-            results = Simulate(scenarios, options.Policies, Seeds(options.Seed, options.SeedCount), options.RouterSeedCount);
+            try
+            {
+                results = Simulate(scenarios, options.Policies, Seeds(options.Seed, options.SeedCount), options.RouterSeedCount);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.OfType<ScenarioException>().FirstOrDefault() is { } refused)
+            {
+                // A scenario the library's options refuse when a node is built (its costModel section): an error, not a crash.
+                error.WriteLine($"error: {refused.Message}");
+                return 2;
+            }
             if (budget is { Collections: > 0 })
             {
                 // The error stream, as the collector's summary: the report stays the same for a seed.

@@ -114,6 +114,21 @@ public sealed class ReportRunnerTests : IDisposable
     }
 
     [Fact]
+    public void A_scenario_whose_costModel_the_nodes_refuse_is_an_error_not_a_crash()
+    {
+        Directory.CreateDirectory(_out);
+        string file = Path.Combine(_out, "bad.json");
+        File.WriteAllText(file, """
+            { "name": "bad", "durationSeconds": 10, "nodes": [ { "id": "a", "models": [ { "id": "llama-3.1-8b" } ] } ],
+              "costModel": { "Gossip": { "Mtu": 2000000000 } } }
+            """);
+        var error = new StringWriter();
+
+        Assert.Equal(2, ReportRunner.Run(["--scenario", file, "--policy", "round-robin", "--out", _out], TextWriter.Null, error));
+        Assert.StartsWith("error: bad: costModel options are invalid for node 'a'", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_missed_total_goal_says_which_terms_made_the_difference()
     {
         var ours = new Testing.Simulation.SimulationMetrics { LatencyDollars = 1.5, EnergyDollars = 0.1, ApiDollars = 0.2, FailedRequests = 3 };

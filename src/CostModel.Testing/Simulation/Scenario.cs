@@ -161,15 +161,18 @@ public sealed class Scenario
         static bool Positive(double v) => double.IsFinite(v) && v > 0;
         static bool NonNegative(double v) => double.IsFinite(v) && v >= 0;
         static bool Share(double v) => v is >= 0 and <= 1;
+        static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
         Check(!string.IsNullOrWhiteSpace(Name), "name: required");
-        Check(Positive(DurationSeconds) && DurationSeconds <= SimulationDefaults.MaxDurationSeconds, $"durationSeconds: must be in (0, {SimulationDefaults.MaxDurationSeconds}]");
-        Check(NonNegative(WarmupSeconds) && WarmupSeconds <= SimulationDefaults.MaxDurationSeconds, "warmupSeconds: must be 0 or more");
+        Check(Positive(DurationSeconds) && DurationSeconds <= SimulationDefaults.MaxDurationSeconds, Inv($"durationSeconds: must be in (0, {SimulationDefaults.MaxDurationSeconds}]"));
+        Check(NonNegative(WarmupSeconds) && WarmupSeconds <= SimulationDefaults.MaxDurationSeconds, Inv($"warmupSeconds: must be in [0, {SimulationDefaults.MaxDurationSeconds}]"));
+        Check(Start is null || (Start >= ScenarioLimits.MinStart && Start <= ScenarioLimits.MaxStart), "start: must be between 0002-01-01 and 9998-01-01");
         Check(!string.IsNullOrWhiteSpace(Model), "model: required");
+        ScenarioChecks.ModelId(errors, "model", Model);
         Check(Positive(GossipDelayMilliseconds) && GossipDelayMilliseconds <= 1_000, "gossipDelayMilliseconds: must be in (0, 1000]");
-        Check(Positive(RequestTimeoutSeconds), "requestTimeoutSeconds: must be positive");
-        Check(Positive(FailFastSeconds), "failFastSeconds: must be positive");
-        Check(ApiDailyBudgetDollars is null || NonNegative(ApiDailyBudgetDollars.Value), "apiDailyBudgetDollars: must be 0 or more");
+        Check(Positive(RequestTimeoutSeconds) && RequestTimeoutSeconds <= ScenarioLimits.MaxRequestSeconds, Inv($"requestTimeoutSeconds: must be in (0, {ScenarioLimits.MaxRequestSeconds}]"));
+        Check(Positive(FailFastSeconds) && FailFastSeconds <= ScenarioLimits.MaxRequestSeconds, Inv($"failFastSeconds: must be in (0, {ScenarioLimits.MaxRequestSeconds}]"));
+        Check(ApiDailyBudgetDollars is null || (NonNegative(ApiDailyBudgetDollars.Value) && ApiDailyBudgetDollars <= ScenarioLimits.MaxBudgetDollars), Inv($"apiDailyBudgetDollars: must be in [0, {ScenarioLimits.MaxBudgetDollars}]"));
         Check(CostModel is null || CostModel.Value.ValueKind == JsonValueKind.Object, "costModel: must be an object (the CostModel configuration section)");
         Check(Nodes is { Count: > 0 }, "nodes: at least one node is required");
         var ids = new HashSet<string>(StringComparer.Ordinal);
@@ -183,7 +186,7 @@ public sealed class Scenario
                 continue;
             }
 
-            Check(!string.IsNullOrWhiteSpace(n.Id) && n.Id.Length <= 64, $"{at}.id: 1 to 64 characters required");
+            Check(ScenarioChecks.IsId(n.Id, 64), $"{at}.id: 1 to 64 characters required, without control characters");
             Check(string.IsNullOrWhiteSpace(n.Id) || ids.Add(n.Id), $"{at}.id: '{n.Id}' is used twice");
             Check(Share(n.BaseLoad), $"{at}.baseLoad: must be in [0, 1]");
             for (int m = 0; m < (n.Models?.Count ?? 0); m++)
@@ -197,16 +200,17 @@ public sealed class Scenario
                 }
 
                 Check(!string.IsNullOrWhiteSpace(model.Id), $"{mat}.id: required");
-                Check(Positive(model.PrefillTokensPerSecond), $"{mat}.prefillTokensPerSecond: must be positive");
-                Check(Positive(model.DecodeTokensPerSecond), $"{mat}.decodeTokensPerSecond: must be positive");
+                ScenarioChecks.ModelId(errors, $"{mat}.id", model.Id);
+                Check(Positive(model.PrefillTokensPerSecond) && model.PrefillTokensPerSecond is >= ScenarioLimits.MinTokensPerSecond and <= ScenarioLimits.MaxNodePrefillTokensPerSecond, Inv($"{mat}.prefillTokensPerSecond: must be in [{ScenarioLimits.MinTokensPerSecond}, {ScenarioLimits.MaxNodePrefillTokensPerSecond}]"));
+                Check(Positive(model.DecodeTokensPerSecond) && model.DecodeTokensPerSecond is >= ScenarioLimits.MinTokensPerSecond and <= ScenarioLimits.MaxDecodeTokensPerSecond, Inv($"{mat}.decodeTokensPerSecond: must be in [{ScenarioLimits.MinTokensPerSecond}, {ScenarioLimits.MaxDecodeTokensPerSecond}]"));
                 Check(model.ParallelSlots is >= 1 and <= 1_024, $"{mat}.parallelSlots: must be 1 to 1024");
             }
 
             SimulatedPower p = n.Power ?? new();
             Check(NonNegative(p.BatteryWattHours) && p.BatteryWattHours <= 100_000, $"{at}.power.batteryWattHours: must be 0 (no battery) to 100000");
             Check(p.BatteryPercent is >= 0 and <= 100, $"{at}.power.batteryPercent: must be in [0, 100]");
-            Check(NonNegative(p.IdleWatts) && NonNegative(p.ActiveWatts) && p.ActiveWatts >= p.IdleWatts, $"{at}.power: idleWatts and activeWatts must be 0 or more, active at least idle");
-            Check(NonNegative(p.ChargeWatts), $"{at}.power.chargeWatts: must be 0 or more");
+            Check(NonNegative(p.IdleWatts) && NonNegative(p.ActiveWatts) && p.ActiveWatts >= p.IdleWatts && p.ActiveWatts <= ScenarioLimits.MaxWatts, Inv($"{at}.power: idleWatts and activeWatts must be in [0, {ScenarioLimits.MaxWatts}], active at least idle"));
+            Check(NonNegative(p.ChargeWatts) && p.ChargeWatts <= ScenarioLimits.MaxWatts, Inv($"{at}.power.chargeWatts: must be in [0, {ScenarioLimits.MaxWatts}]"));
             Check(p.PluggedIn || p.BatteryWattHours > 0, $"{at}.power.pluggedIn: a node without a battery must be plugged in");
             if (n.Thermal is { } t)
             {
@@ -216,8 +220,8 @@ public sealed class Scenario
             }
 
             SimulatedLink l = n.Network ?? new();
-            Check(NonNegative(l.RttMilliseconds), $"{at}.network.rttMilliseconds: must be 0 or more");
-            Check(Positive(l.BandwidthMegabitsPerSecond), $"{at}.network.bandwidthMegabitsPerSecond: must be positive");
+            Check(NonNegative(l.RttMilliseconds) && l.RttMilliseconds <= ScenarioLimits.MaxRttMilliseconds, Inv($"{at}.network.rttMilliseconds: must be in [0, {ScenarioLimits.MaxRttMilliseconds}]"));
+            Check(l.BandwidthMegabitsPerSecond is >= ScenarioLimits.MinBandwidthMegabitsPerSecond and <= ScenarioLimits.MaxBandwidthMegabitsPerSecond, Inv($"{at}.network.bandwidthMegabitsPerSecond: must be in [{ScenarioLimits.MinBandwidthMegabitsPerSecond}, {ScenarioLimits.MaxBandwidthMegabitsPerSecond}]"));
             ScenarioChecks.Node(errors, at, n);
         }
 
@@ -231,25 +235,27 @@ public sealed class Scenario
                 continue;
             }
 
-            Check(!string.IsNullOrWhiteSpace(a.Id) && a.Id.Length <= 64, $"{at}.id: 1 to 64 characters required");
+            Check(ScenarioChecks.IsId(a.Id, 64), $"{at}.id: 1 to 64 characters required, without control characters");
             Check(string.IsNullOrWhiteSpace(a.Id) || ids.Add(a.Id), $"{at}.id: '{a.Id}' is used twice (node and API ids share one space)");
-            Check(NonNegative(a.InputDollarsPerMillionTokens) && NonNegative(a.OutputDollarsPerMillionTokens), $"{at}: prices must be 0 or more");
+            Check(ScenarioChecks.Price(a.InputDollarsPerMillionTokens), Inv($"{at}.inputDollarsPerMillionTokens: must be in [0, {ScenarioLimits.MaxDollarsPerMillionTokens}]"));
+            Check(ScenarioChecks.Price(a.OutputDollarsPerMillionTokens), Inv($"{at}.outputDollarsPerMillionTokens: must be in [0, {ScenarioLimits.MaxDollarsPerMillionTokens}]"));
             Check(NonNegative(a.LatencySeconds) && a.LatencySeconds <= 60, $"{at}.latencySeconds: must be in [0, 60]");
-            Check(Positive(a.DecodeTokensPerSecond) && Positive(a.PrefillTokensPerSecond), $"{at}: token rates must be positive");
+            Check(a.DecodeTokensPerSecond is >= ScenarioLimits.MinTokensPerSecond and <= ScenarioLimits.MaxDecodeTokensPerSecond, Inv($"{at}.decodeTokensPerSecond: must be in [{ScenarioLimits.MinTokensPerSecond}, {ScenarioLimits.MaxDecodeTokensPerSecond}]"));
+            Check(a.PrefillTokensPerSecond is >= ScenarioLimits.MinTokensPerSecond and <= ScenarioLimits.MaxApiPrefillTokensPerSecond, Inv($"{at}.prefillTokensPerSecond: must be in [{ScenarioLimits.MinTokensPerSecond}, {ScenarioLimits.MaxApiPrefillTokensPerSecond}]"));
             ScenarioChecks.Api(errors, at, a);
         }
 
         ScenarioChecks.CostModelSection(errors, CostModel);
 
         Workload w = Workload ?? new();
-        Check(NonNegative(w.RequestsPerMinute), "workload.requestsPerMinute: must be 0 or more");
+        Check(NonNegative(w.RequestsPerMinute) && w.RequestsPerMinute <= ScenarioLimits.MaxRequestsPerMinute, Inv($"workload.requestsPerMinute: must be in [0, {ScenarioLimits.MaxRequestsPerMinute}]"));
         Check(w.InteractiveShare is >= 0 and <= 1 && w.BackgroundShare is >= 0 and <= 1 && w.InteractiveShare + w.BackgroundShare <= 1, "workload.interactiveShare and backgroundShare: shares in [0, 1] adding up to at most 1");
         Check(Share(w.ConversationShare), "workload.conversationShare: must be in [0, 1]");
         Check(w.ConversationsPerRouter >= 1, "workload.conversationsPerRouter: must be at least 1");
-        Check(w.MaxHistoryTokens >= 0, "workload.maxHistoryTokens: must not be negative");
-        CheckRange(errors, "workload.inputTokens", w.InputTokens);
-        CheckRange(errors, "workload.outputTokens", w.OutputTokens);
-        CheckRange(errors, "workload.payloadBytes", w.PayloadBytes);
+        Check(w.MaxHistoryTokens is >= 0 and <= (int)ScenarioLimits.MaxTokens, Inv($"workload.maxHistoryTokens: must be in [0, {ScenarioLimits.MaxTokens}]"));
+        CheckRange(errors, "workload.inputTokens", w.InputTokens, ScenarioLimits.MaxTokens);
+        CheckRange(errors, "workload.outputTokens", w.OutputTokens, ScenarioLimits.MaxTokens);
+        CheckRange(errors, "workload.payloadBytes", w.PayloadBytes, ScenarioLimits.MaxPayloadBytes);
         foreach (string r in w.Routers ?? [])
         {
             Check(Nodes?.Any(n => n?.Id == r) == true, $"workload.routers: '{r}' is not a node");
@@ -264,9 +270,9 @@ public sealed class Scenario
                 continue;
             }
 
-            Check(NonNegative(b.AtSeconds), $"workload.bursts[{i}].atSeconds: must be 0 or more");
-            Check(b.RequestsPerRouter >= 1, $"workload.bursts[{i}].requestsPerRouter: must be at least 1");
-            Check(NonNegative(b.WithinSeconds), $"workload.bursts[{i}].withinSeconds: must be 0 or more");
+            Check(NonNegative(b.AtSeconds) && b.AtSeconds <= SimulationDefaults.MaxDurationSeconds, Inv($"workload.bursts[{i}].atSeconds: must be in [0, {SimulationDefaults.MaxDurationSeconds}]"));
+            Check(b.RequestsPerRouter is >= 1 and <= (int)ScenarioLimits.MaxRequests, Inv($"workload.bursts[{i}].requestsPerRouter: must be 1 to {ScenarioLimits.MaxRequests}"));
+            Check(NonNegative(b.WithinSeconds) && b.WithinSeconds <= SimulationDefaults.MaxDurationSeconds, Inv($"workload.bursts[{i}].withinSeconds: must be in [0, {SimulationDefaults.MaxDurationSeconds}]"));
             foreach (string r in b.Routers ?? [])
             {
                 Check(Nodes?.Any(n => n?.Id == r) == true, $"workload.bursts[{i}].routers: '{r}' is not a node");
@@ -274,6 +280,7 @@ public sealed class Scenario
         }
 
         ScenarioChecks.Mix(errors, this, w);
+        ScenarioChecks.RequestCount(errors, this, w);
 
         for (int i = 0; i < (Events?.Count ?? 0); i++)
         {
@@ -285,7 +292,7 @@ public sealed class Scenario
                 continue;
             }
 
-            Check(NonNegative(e.AtSeconds), $"{at}.atSeconds: must be 0 or more");
+            Check(NonNegative(e.AtSeconds) && e.AtSeconds <= SimulationDefaults.MaxDurationSeconds, Inv($"{at}.atSeconds: must be in [0, {SimulationDefaults.MaxDurationSeconds}]"));
             if (e.Kind is ScenarioEventKind.Partition)
             {
                 Check(e.Nodes is { Count: > 0 }, $"{at}.nodes: a partition needs the nodes on one side");
@@ -325,7 +332,7 @@ public sealed class Scenario
     /// <summary>The scenario's start of workload time.</summary>
     internal DateTimeOffset StartTime => Start ?? DefaultStart;
 
-    private static void CheckRange(List<string> errors, string at, ValueRange? range)
+    private static void CheckRange(List<string> errors, string at, ValueRange? range, double max)
     {
         if (range is null)
         {
@@ -336,6 +343,10 @@ public sealed class Scenario
         if (!(double.IsFinite(range.Min) && double.IsFinite(range.Max) && range.Min >= 0 && range.Max >= range.Min))
         {
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"{at}: needs 0 <= min <= max (min {range.Min}, max {range.Max})"));
+        }
+        else if (range.Max > max)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{at}.max: must be at most {max} (max {range.Max})"));
         }
     }
 }

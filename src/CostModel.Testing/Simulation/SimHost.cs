@@ -98,6 +98,12 @@ internal sealed class SimHost : IDisposable
             _provider.Dispose();
             throw new ScenarioException($"{scenario.Name}: costModel options are invalid for node '{spec.Id}': {ex.Message}", ex);
         }
+        catch (InvalidOperationException ex)
+        {
+            // The binder's refusal of a value it cannot convert ("Failed to convert configuration value 'abc' at 'CostModel:Scoring:...'").
+            _provider.Dispose();
+            throw new ScenarioException($"{scenario.Name}: costModel cannot be read for node '{spec.Id}': {ex.Message}", ex);
+        }
 
         View = _provider.GetRequiredService<MeshView>();
         Adapter = _provider.GetRequiredService<GossipAdapter>();

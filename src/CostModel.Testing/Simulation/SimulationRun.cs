@@ -22,6 +22,13 @@ internal sealed class SimulationRun : IDisposable
     // After the workload ends, requests still in flight get this long to finish; then they count as failed.
     private const double DrainSeconds = 600;
 
+    /// <summary>
+    /// 1,000,000,000 s (some 32 years): the longest delay the event queue is given, far past the
+    /// longest run (one day, <see cref="SimulationDefaults.MaxDurationSeconds"/>) and its drain, and
+    /// far inside <see cref="TimeSpan"/>'s range from any start the format takes.
+    /// </summary>
+    private const double MaxDelaySeconds = 1e9;
+
     // Unplug reaction: the share of non-interactive work before the unplug is measured over this
     // window, and the share after it in windows of the same bucket length.
     private const double ReactionBaselineSeconds = 30;
@@ -284,7 +291,13 @@ internal sealed class SimulationRun : IDisposable
         return startAt + n.ServiceSeconds(r) + back - Now;
     }
 
-    private static long Ticks(double seconds) => TimeSpan.FromSeconds(seconds).Ticks;
+    /// <summary>
+    /// A delay in ticks, at most <see cref="MaxDelaySeconds"/>: what lies past it is past the run's
+    /// end, so it never happens either way, where the product of bounded fields (a 10 M-token prompt
+    /// on a node prefilling 0.01 tokens/s, throttled, loaded and slowed a thousandfold) would overflow
+    /// <see cref="TimeSpan"/> (about 29,000 years).
+    /// </summary>
+    private static long Ticks(double seconds) => TimeSpan.FromSeconds(Math.Min(seconds, MaxDelaySeconds)).Ticks;
 
     private static GossipSummary? GossipSummaryOf(List<SimHost> hosts)
     {

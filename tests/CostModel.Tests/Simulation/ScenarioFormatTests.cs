@@ -55,6 +55,98 @@ public sealed class ScenarioFormatTests
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Each row is an input that the loader once accepted and the run then crashed on (a TimeSpan or
+    /// DateTime overflow, a library range check on what a node advertises, the library's options, the
+    /// price catalog dropping an out-of-range price, infinite dollars in the report), ran out of
+    /// memory on, or silently misread (a burst window of 1e308 s that drops every burst request,
+    /// shares adding up to infinity, a token count cast to int.MaxValue): each is now refused on load, naming the field and its range.
+    /// </summary>
+    [Theory]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m", "decodeTokensPerSecond": 1e-300 } ] } ] }""", "nodes[0].models[0].decodeTokensPerSecond: must be in [0.01, 1000000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m", "decodeTokensPerSecond": 2e6 } ] } ] }""", "nodes[0].models[0].decodeTokensPerSecond: must be in [0.01, 1000000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m", "prefillTokensPerSecond": 1e308 } ] } ] }""", "nodes[0].models[0].prefillTokensPerSecond: must be in [0.01, 10000000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m", "parameterBillions": 1e6 } ] } ] }""", "nodes[0].models[0].parameterBillions: must be in (0, 100000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m", "quantizationBits": 0.5 } ] } ] }""", "nodes[0].models[0].quantizationBits: must be in [1, 32]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m\u0001" } ] } ] }""", "nodes[0].models[0].id: 1 to 128 characters required, without control characters")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" }, { "id": "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" } ] } ] }""", "nodes[0].models[1].id: 1 to 128 characters required")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a\u0007", "models": [ { "id": "m" } ] } ] }""", "nodes[0].id: 1 to 64 characters required, without control characters")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ], "power": { "batteryWattHours": 100000, "batteryPercent": 10, "chargeWatts": 20000 } } ] }""", "nodes[0].power.chargeWatts: must be in [0, 10000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ], "power": { "batteryWattHours": 100000, "pluggedIn": false, "activeWatts": 20000 } } ] }""", "nodes[0].power: idleWatts and activeWatts must be in [0, 10000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ], "network": { "rttMilliseconds": 1e308 } }, { "id": "b", "models": [ { "id": "m" } ] } ] }""", "nodes[0].network.rttMilliseconds: must be in [0, 60000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ], "network": { "bandwidthMegabitsPerSecond": 1e-300 } }, { "id": "b", "models": [ { "id": "m" } ] } ] }""", "nodes[0].network.bandwidthMegabitsPerSecond: must be in [0.001, 1000000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "apis": [ { "id": "e", "decodeTokensPerSecond": 1e-300 } ] }""", "apis[0].decodeTokensPerSecond: must be in [0.01, 1000000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "apis": [ { "id": "e", "prefillTokensPerSecond": 1e308 } ] }""", "apis[0].prefillTokensPerSecond: must be in [0.01, 100000000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "apis": [ { "id": "e", "inputDollarsPerMillionTokens": 1e308 } ] }""", "apis[0].inputDollarsPerMillionTokens: must be in [0, 100000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "apis": [ { "id": "e", "outputDollarsPerMillionTokens": 2e6 } ] }""", "apis[0].outputDollarsPerMillionTokens: must be in [0, 100000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "apis": [ { "id": "e", "price": "stale", "listedInputDollarsPerMillionTokens": 1e308, "listedOutputDollarsPerMillionTokens": 1 } ] }""", "apis[0].listedInputDollarsPerMillionTokens and listedOutputDollarsPerMillionTokens")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "apis": [ { "id": "e", "parameterBillions": 1e6 } ] }""", "apis[0].parameterBillions: must be in (0, 100000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "apis": [ { "id": "e", "quantizationBits": 0.5 } ] }""", "apis[0].quantizationBits: must be in [1, 32]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "apis": [ { "id": "e", "model": "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn" } ] }""", "apis[0].model: 1 to 128 characters required")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "apis": [ { "id": "e" } ], "events": [ { "atSeconds": 1, "kind": "price", "api": "e", "inputDollarsPerMillionTokens": 1e308 } ] }""", "events[0].inputDollarsPerMillionTokens: must be in [0, 100000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "requestTimeoutSeconds": 1e308 }""", "requestTimeoutSeconds: must be in (0, 3600]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "requestTimeoutSeconds": 7200 }""", "requestTimeoutSeconds: must be in (0, 3600]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] }, { "id": "b", "models": [ { "id": "m" } ] } ], "failFastSeconds": 1e308, "workload": { "routers": [ "b" ], "requestsPerMinute": 60 }, "events": [ { "atSeconds": 0, "kind": "failFast", "node": "a" } ] }""", "failFastSeconds: must be in (0, 3600]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "apis": [ { "id": "e" } ], "apiDailyBudgetDollars": 1e308 }""", "apiDailyBudgetDollars: must be in [0, 1000000000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "warmupSeconds": 1e6 }""", "warmupSeconds: must be in [0, 86400]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "start": "0001-01-01T00:00:00Z" }""", "start: must be between 0002-01-01 and 9998-01-01")]
+    [InlineData("""{ "name": "x", "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "start": "9999-12-31T00:00:00Z", "durationSeconds": 86400 }""", "start: must be between 0002-01-01 and 9998-01-01")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "events": [ { "atSeconds": 1e308, "kind": "crash", "node": "a" } ] }""", "events[0].atSeconds: must be in [0, 86400]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "requestsPerMinute": 1e308 } }""", "workload.requestsPerMinute: must be in [0, 600000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 120, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "requestsPerMinute": 600000 } }""", "workload: draws about 1200000 requests")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "bursts": [ { "atSeconds": 1, "requestsPerRouter": 2000000000 } ] } }""", "workload.bursts[0].requestsPerRouter: must be 1 to 1000000")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "bursts": [ { "atSeconds": 1e308 } ] } }""", "workload.bursts[0].atSeconds: must be in [0, 86400]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "bursts": [ { "atSeconds": 1, "withinSeconds": 1e308 } ] } }""", "workload.bursts[0].withinSeconds: must be in [0, 86400]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "inputTokens": { "min": 1, "max": 1e308 } } }""", "workload.inputTokens.max: must be at most 10000000")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "outputTokens": { "min": 1e9, "max": 1e9 } } }""", "workload.outputTokens.max: must be at most 10000000")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "payloadBytes": { "min": 1, "max": 1e308 } } }""", "workload.payloadBytes.max: must be at most 1000000000")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "maxHistoryTokens": 2147483647 } }""", "workload.maxHistoryTokens: must be in [0, 10000000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" }, { "id": "n" } ] } ], "workload": { "mix": [ { "model": "m", "share": 1e308 }, { "model": "n", "share": 1e308 } ] } }""", "workload.mix[0].share: must be in (0, 1000000]")]
+    [InlineData("""{ "name": "x", "durationSeconds": 60, "model": "m", "nodes": [ { "id": "a", "models": [ { "id": "m" } ] } ], "workload": { "mix": [ { "model": "m", "minParameterBillions": 1e308 } ] } }""", "workload.mix[0].minParameterBillions: must be in (0, 100000]")]
+    public void An_absurd_number_is_refused_naming_the_field_rather_than_crashing_the_run(string json, string expected)
+    {
+        ScenarioException ex = Assert.Throws<ScenarioException>(() => Scenario.Parse(json, "mine.json"));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_node_serving_more_models_than_its_capabilities_carry_is_refused_naming_the_field()
+    {
+        string models = string.Join(", ", Enumerable.Range(0, NodeCapabilities.MaxModels + 1).Select(i => $$"""{ "id": "m{{i}}" }"""));
+        string json = $$"""{ "name": "x", "model": "m0", "nodes": [ { "id": "a", "models": [ {{models}} ] } ] }""";
+        ScenarioException ex = Assert.Throws<ScenarioException>(() => Scenario.Parse(json, "mine.json"));
+        Assert.Contains("nodes[0].models: at most 32 models per node", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_service_longer_than_a_timespan_holds_never_ends_in_the_run_rather_than_overflowing()
+    {
+        // Every field in range: 10 M-token prompts and answers at 0.01 tokens/s, slowed a
+        // thousandfold under full background load: some 4e13 s of service, past TimeSpan's 9.2e11 s.
+        Scenario s = Scenario.Parse("""
+            { "name": "slowest", "durationSeconds": 60, "model": "m",
+              "nodes": [ { "id": "a", "models": [ { "id": "m", "prefillTokensPerSecond": 0.01, "decodeTokensPerSecond": 0.01 } ] } ],
+              "workload": { "requestsPerMinute": 6, "conversationShare": 0, "inputTokens": { "min": 10000000, "max": 10000000 }, "outputTokens": { "min": 10000000, "max": 10000000 } },
+              "events": [ { "atSeconds": 0, "kind": "load", "node": "a", "value": 1 }, { "atSeconds": 0, "kind": "slow", "node": "a", "factor": 1000 } ] }
+            """);
+        SimulationResult r = MeshSimulator.Run(s, RoutingPolicies.RoundRobin, Seed);
+        Assert.True(r.Metrics.Requests > 0);
+        Assert.Equal(0, r.Metrics.CompletedRequests);
+        Assert.Equal(r.Metrics.Requests, r.Metrics.FailedRequests);
+    }
+
+    [Fact]
+    public void A_costModel_value_the_binder_cannot_read_is_refused_naming_costModel()
+    {
+        Scenario s = Scenario.Parse("""
+            { "name": "x", "durationSeconds": 10, "nodes": [ { "id": "a", "models": [ { "id": "llama-3.1-8b" } ] } ],
+              "costModel": { "Scoring": { "BatteryReserveFloorPercent": "abc" } } }
+            """);
+        ScenarioException ex = Assert.Throws<ScenarioException>(() => MeshSimulator.Run(s, RoutingPolicies.RoundRobin, Seed));
+        Assert.Contains("costModel cannot be read for node 'a'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("CostModel:Scoring:BatteryReserveFloorPercent", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Every_new_field_survives_a_round_trip_through_the_json()
     {

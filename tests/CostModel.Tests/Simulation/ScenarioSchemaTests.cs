@@ -75,6 +75,13 @@ public sealed class ScenarioSchemaTests
     [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "costModel": { "routing": { "apiEndpoints": [] } } }""")]
     [InlineData("""{ "name": "x", "nodes": [ { "id": "a", "colour": "red" } ] }""")]
     [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "events": [ { "kind": 2, "node": "a" } ] }""")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a", "models": [ { "id": "llama-3.1-8b", "decodeTokensPerSecond": 1e-300 } ] } ] }""")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a", "models": [ { "id": "llama-3.1-8b", "quantizationBits": 0.5 } ] } ] }""")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a", "network": { "rttMilliseconds": 1e308 } } ] }""")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "apis": [ { "id": "e", "inputDollarsPerMillionTokens": 1e308 } ] }""")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "requestTimeoutSeconds": 7200 }""")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "workload": { "inputTokens": { "min": 1, "max": 1e308 } } }""")]
+    [InlineData("""{ "name": "x", "nodes": [ { "id": "a" } ], "workload": { "requestsPerMinute": 1e308 } }""")]
     public void What_the_loader_refuses_the_schema_refuses_too(string json)
     {
         Assert.Throws<ScenarioException>(() => Scenario.Parse(json));
