@@ -181,7 +181,7 @@ internal static class GoalCheck
         string figures = F($"costmodel {m.TotalDollars:0.0000} $, oracle {oracle.Metrics.TotalDollars:0.0000} $, bound {bound:0.0000} $") + ratio;
         return met
             ? new(goal, Verdict.Met, figures)
-            : new(goal, Verdict.NotMet, figures + "; costmodel minus the oracle: " + Why(m, oracle.Metrics), F($"{m.TotalDollars / oracle.Metrics.TotalDollars:0.00}x the oracle's"));
+            : new(goal, Verdict.NotMet, figures + "; costmodel minus the oracle: " + Why(m, oracle.Metrics), Ratio(m.TotalDollars, oracle.Metrics.TotalDollars, "$", "the oracle's"));
     }
 
     private static GoalResult BatteryFloor(Scenario scenario, SimulationMetrics m)
@@ -360,8 +360,12 @@ internal static class GoalCheck
         string figures = F($"share {share:0.00}x vs oracle {oracleShare:0.00}x ({share / oracleShare:0.00}x); burst p95 {p95:0.0} s vs oracle {oracleP95:0.0} s ({p95 / oracleP95:0.00}x)");
         return met
             ? new(goal, Verdict.Met, figures)
-            : new(goal, Verdict.NotMet, figures + BurstWhy(ours, oracle), F($"share {share / oracleShare:0.00}x, burst p95 {p95 / oracleP95:0.00}x the oracle's"));
+            : new(goal, Verdict.NotMet, figures + BurstWhy(ours, oracle), "share " + Ratio(share, oracleShare, "x", "the oracle's") + ", burst p95 " + Ratio(p95, oracleP95, "s", "the oracle's"));
     }
+
+    // "1.16x the oracle's", or both figures where the other is 0 (a ratio would read "Infinity").
+    private static string Ratio(double ours, double theirs, string unit, string whose) =>
+        theirs > 0 ? F($"{ours / theirs:0.00}x {whose}") : F($"{ours:0.0000} {unit} against {whose} 0 {unit}");
 
     /// <summary>
     /// The 95th percentile latency (nearest rank) of the completed requests that arrived within a

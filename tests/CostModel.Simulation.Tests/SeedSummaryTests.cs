@@ -112,6 +112,19 @@ public sealed class SeedSummaryTests : IDisposable
     }
 
     [Fact]
+    public void A_miss_against_an_oracle_that_cost_nothing_gives_both_totals_not_an_infinite_ratio()
+    {
+        Scenario scenario = Scenario.BuiltIn("herding-burst");
+        ScenarioResults Seed(int seed, double ours) => new(scenario, [Result(seed, "costmodel", ours), Result(seed, "p2c", 5), Result(seed, "oracle", 0)]);
+
+        string text = SeedSummary.Write([Seed(1, 2), Seed(2, 3)]);
+
+        Assert.Contains("one-currency total within 10 % of the oracle's: met at 0 of 2 seeds (**missed at 1, 2**: at 1: 2.0000 $ against the oracle's 0 $; at 2: 3.0000 $ against the oracle's 0 $)\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Infinity", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u221E", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Flaps_are_summed_over_the_seeds_against_the_oracle_s()
     {
         Scenario scenario = Scenario.BuiltIn("near-equal-nodes");
