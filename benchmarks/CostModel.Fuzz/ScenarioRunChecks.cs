@@ -4,7 +4,7 @@ using CostModel.Testing.Simulation;
 namespace CostModel.Fuzz;
 
 /// <summary>
-/// The scenario target's rules (<see cref="ScenarioTarget"/>), apart from the target so the tests
+/// The scenario target's rules (<c>ScenarioTarget</c>), apart from the target so the tests
 /// (tests/CostModel.Tests, which link this file) check them on planted exceptions and results: how an
 /// exception thrown by the loader or the simulator is classified, and what must hold of any run's result.
 /// </summary>
@@ -53,7 +53,7 @@ internal static class ScenarioRunChecks
         }
     }
 
-    /// <summary>Checks what must hold of any run's result (see <see cref="ScenarioTarget"/>).</summary>
+    /// <summary>Checks what must hold of any run's result (listed on <c>ScenarioTarget</c>).</summary>
     /// <param name="result">The run's result.</param>
     /// <param name="context">The input, for the violation's message.</param>
     /// <exception cref="InvariantViolationException">One does not hold.</exception>
