@@ -3,17 +3,18 @@ using SharpFuzz;
 namespace CostModel.Fuzz;
 
 /// <summary>
-/// The coverage-guided fuzz entry point (run.sh beside this file runs it under AFL++) of four
+/// The coverage-guided fuzz entry point (run.sh beside this file runs it under AFL++) of six
 /// targets, chosen by <see cref="IFuzzTarget.Variable"/>: the gossip receive path
 /// (<see cref="GossipReceiverTarget"/>; unset or <c>gossip</c>) in the mesh <see cref="FuzzMesh.Variable"/>
 /// names (open, signed, encrypted; unset: open), a Linux machine's probes reading hostile kernel
 /// files (<see cref="LinuxMachineTarget"/>; <c>linux</c>), the JSON readers of snapshots and
-/// capabilities (<see cref="JsonTarget"/>; <c>json</c>), or the macOS probes over hostile OS answers
+/// capabilities (<see cref="JsonTarget"/>; <c>json</c>), the simulator's scenario loader and the
+/// simulator (<see cref="ScenarioTarget"/>; <c>scenario</c>), or the macOS probes over hostile OS answers
 /// (<see cref="MacMachineTarget"/>; <c>mac</c>, on any OS), or the Windows probes over hostile Win32
 /// answers (<see cref="WinMachineTarget"/>; <c>win</c>, on any OS). Modes:
 /// <list type="bullet">
 /// <item><description>no arguments: SharpFuzz's fork server for <c>afl-fuzz</c>; outside AFL it runs one input read from standard input.</description></item>
-/// <item><description><c>--write-corpus DIR</c>: writes the target's seed corpus (<see cref="SeedCorpus"/>, <see cref="LinuxSeedCorpus"/>, <see cref="JsonSeedCorpus"/>, <see cref="MacSeedCorpus"/>, <see cref="WinSeedCorpus"/>).</description></item>
+/// <item><description><c>--write-corpus DIR</c>: writes the target's seed corpus (<see cref="SeedCorpus"/>, <see cref="LinuxSeedCorpus"/>, <see cref="JsonSeedCorpus"/>, <see cref="ScenarioSeedCorpus"/>, <see cref="MacSeedCorpus"/>, <see cref="WinSeedCorpus"/>).</description></item>
 /// <item><description><c>--replay PATH...</c>: runs each input file (or each file in each folder) on a fresh target and prints what happened; exits 1 when one breaks an invariant. For crashes AFL saved.</description></item>
 /// <item><description><c>--replay-sequence PATH...</c>: runs the inputs in the order given on one target, as AFL's persistent mode does (a crash that needs what earlier inputs left: a drift, a clock move, a node merged, a counter read), and stops at the first that breaks an invariant (exit 1).</description></item>
 /// </list>
@@ -60,6 +61,12 @@ internal static class Program
                 writeCorpus = JsonSeedCorpus.Write;
                 name = "target: json";
             }
+            else if (target is "scenario")
+            {
+                create = () => new ScenarioTarget();
+                writeCorpus = ScenarioSeedCorpus.Write;
+                name = "target: scenario";
+            }
             else if (target is "mac")
             {
                 create = () => new MacMachineTarget();
@@ -81,7 +88,7 @@ internal static class Program
             }
             else
             {
-                throw new InvalidOperationException($"{IFuzzTarget.Variable}='{target}' names no target: use gossip, linux, json, mac or win.");
+                throw new InvalidOperationException($"{IFuzzTarget.Variable}='{target}' names no target: use gossip, linux, json, scenario, mac or win.");
             }
         }
         catch (InvalidOperationException ex)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the gossip receive path, of the Linux probes reading hostile kernel
-# files, of the JSON readers, or of the macOS or Windows probes over hostile OS answers: AFL++ drives
-# CostModel.Fuzz through SharpFuzz's fork server, with
-# CostModel.dll (and, for the probes, CostModel.Platforms.dll) instrumented by the
-# SharpFuzz.CommandLine tool.
+# files, of the JSON readers, of the simulator's scenario loader and simulator, or of the macOS or
+# Windows probes over hostile OS answers: AFL++ drives CostModel.Fuzz through SharpFuzz's fork
+# server, with CostModel.dll (and, for the probes, CostModel.Platforms.dll; for scenarios,
+# CostModel.Testing.dll) instrumented by the SharpFuzz.CommandLine tool.
 #
 #   benchmarks/CostModel.Fuzz/run.sh [SECONDS]     (default 60; hours-long runs: run.sh 14400)
 #
@@ -12,15 +12,16 @@
 # replays every crash on a fresh target. Crash inputs are copied to benchmarks/CostModel.Fuzz/crashes/
 # (named by content hash); the exit status is 1 when there are any.
 #
-# Environment: COSTMODEL_FUZZ_TARGET (gossip, linux, json, mac or win; default gossip) is what is fuzzed: the
+# Environment: COSTMODEL_FUZZ_TARGET (gossip, linux, json, scenario, mac or win; default gossip) is what is fuzzed: the
 # receive path (GossipReceiverTarget.cs), a machine's /proc and /sys under the probes
-# (LinuxMachineTarget.cs), the JSON readers (JsonTarget.cs), or a Mac's answers under the macOS
+# (LinuxMachineTarget.cs), the JSON readers (JsonTarget.cs), scenario files under the simulator's
+# loader and a short run of each (ScenarioTarget.cs), or a Mac's answers under the macOS
 # probes (MacMachineTarget.cs, on any OS), or a Windows laptop's Win32 answers under the Windows probes
 # (WinMachineTarget.cs, on any OS; its GPUs' PDH, DXGI and NVML answers included); COSTMODEL_FUZZ_MACHINE (laptop or docker-v1; default laptop) saying which
 # machine (LinuxMachine.cs). COSTMODEL_FUZZ_MESH (open, signed or encrypted; default open) is the
 # receiver's mesh: in a keyed one every wrapped input is sealed with the mesh's key (FuzzMesh.cs).
 # FUZZ_WORK (default artifacts/fuzz, artifacts/fuzz-signed, artifacts/fuzz-encrypted,
-# artifacts/fuzz-linux, artifacts/fuzz-linux-docker-v1, artifacts/fuzz-json, artifacts/fuzz-mac or artifacts/fuzz-win,
+# artifacts/fuzz-linux, artifacts/fuzz-linux-docker-v1, artifacts/fuzz-json, artifacts/fuzz-scenario, artifacts/fuzz-mac or artifacts/fuzz-win,
 # ignored by git) holds
 # the build, the tool and AFL's findings; an existing
 # findings folder is resumed, FUZZ_FRESH=1 starts over.
@@ -56,6 +57,10 @@ case "$target" in
   json)
     default_work="$repo/artifacts/fuzz-json"
     what="JSON readers" ;;
+  scenario)
+    default_work="$repo/artifacts/fuzz-scenario"
+    instrumented="CostModel.dll CostModel.Testing.dll"
+    what="scenario loader and simulator" ;;
   mac)
     default_work="$repo/artifacts/fuzz-mac"
     instrumented="CostModel.dll CostModel.Platforms.dll"
@@ -64,7 +69,7 @@ case "$target" in
     default_work="$repo/artifacts/fuzz-win"
     instrumented="CostModel.dll CostModel.Platforms.dll"
     what="Windows probes (a Windows laptop on battery)" ;;
-  *) echo "COSTMODEL_FUZZ_TARGET='$target' names no target: use gossip, linux, json, mac or win." >&2; exit 2 ;;
+  *) echo "COSTMODEL_FUZZ_TARGET='$target' names no target: use gossip, linux, json, scenario, mac or win." >&2; exit 2 ;;
 esac
 export COSTMODEL_FUZZ_TARGET="$target" COSTMODEL_FUZZ_MESH="$mesh"
 work="${FUZZ_WORK:-$default_work}"

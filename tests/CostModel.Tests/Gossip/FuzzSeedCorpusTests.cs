@@ -16,7 +16,9 @@ namespace CostModel.Tests.Gossip;
 /// the sender proves itself again, and that a state refused after its key was removed is merged once
 /// the key is back. The fuzzer's other targets have their own seeds: a Linux machine's
 /// probes over hostile kernel files (each seed must run on a fresh machine tree without breaking an
-/// invariant), the JSON readers (each seed must be taken), the macOS probes over a Mac's hostile
+/// invariant), the JSON readers (each seed must be taken), the simulator's scenario loader and
+/// simulator (each seed must be accepted and run under both policies without breaking an invariant;
+/// a scenario the loader refuses is a refusal, not a broken invariant), the macOS probes over a Mac's hostile
 /// answers (each seed must run on a fresh Mac without breaking an invariant; on any OS), and the
 /// Windows probes over a Windows laptop's hostile Win32 answers, its GPUs' PDH, DXGI and NVML
 /// answers included (each seed must run on a fresh laptop without breaking an invariant; on any OS).
@@ -95,6 +97,38 @@ public sealed class FuzzSeedCorpusTests : IDisposable
         {
             Assert.Contains(": taken as", line, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void Every_seed_of_the_scenario_target_is_accepted_and_run_without_breaking_an_invariant()
+    {
+        Dictionary<string, string> seeds = WriteAndReplay(new() { ["COSTMODEL_FUZZ_TARGET"] = "scenario" }, "target: scenario", atLeast: 19);
+
+        foreach (string line in seeds.Values)
+        {
+            Assert.Contains(": accepted", line, StringComparison.Ordinal);
+            Assert.Contains("ran: costmodel:", line, StringComparison.Ordinal);
+            Assert.Contains("; round-robin:", line, StringComparison.Ordinal);
+        }
+
+        // Every built-in scenario is a seed.
+        Assert.Equal(Testing.Simulation.Scenario.BuiltInNames.Count, seeds.Keys.Count(s => Path.GetFileName(s).StartsWith("builtin-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_scenario_the_loader_refuses_is_a_refusal_not_a_broken_invariant()
+    {
+        Directory.CreateDirectory(_directory);
+        File.WriteAllText(Path.Combine(_directory, "negative-duration"), """{"name":"x","durationSeconds":-1,"nodes":[{"id":"a"}]}""");
+        File.WriteAllText(Path.Combine(_directory, "not-json"), "{\"name\":");
+        var environment = new Dictionary<string, string> { ["COSTMODEL_FUZZ_TARGET"] = "scenario" };
+
+        (int exitCode, string output) = RunFuzzer(environment, "--replay", _directory);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("negative-duration: refused: fuzz: 1 problem(s): durationSeconds: must be in (0, 86400]", output, StringComparison.Ordinal);
+        Assert.Contains("not-json: refused: fuzz: not a valid scenario", output, StringComparison.Ordinal);
+        Assert.Contains("2 input(s), 0 broke an invariant", output, StringComparison.Ordinal);
     }
 
     [Fact]
