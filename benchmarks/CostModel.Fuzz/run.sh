@@ -60,6 +60,10 @@ case "$target" in
   scenario)
     default_work="$repo/artifacts/fuzz-scenario"
     instrumented="CostModel.dll CostModel.Testing.dll"
+    # One processor as the runtime sees it: the simulator then delivers gossip and runs its rounds on
+    # one thread (MeshSimulator: parallel only with more than one), so an input takes the same path
+    # every time and AFL can tell new paths from the threads' interleaving.
+    export DOTNET_PROCESSOR_COUNT=1
     what="scenario loader and simulator" ;;
   mac)
     default_work="$repo/artifacts/fuzz-mac"
