@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -187,6 +188,7 @@ public sealed class Scenario
             }
 
             Check(ScenarioChecks.IsId(n.Id, 64), $"{at}.id: 1 to 64 characters required, without control characters");
+            Check(n.Id is null || Encoding.UTF8.GetByteCount(n.Id) <= ScenarioLimits.MaxNodeIdUtf8Bytes, Inv($"{at}.id: at most {ScenarioLimits.MaxNodeIdUtf8Bytes} UTF-8 bytes (a node id travels in gossip)"));
             Check(string.IsNullOrWhiteSpace(n.Id) || ids.Add(n.Id), $"{at}.id: '{n.Id}' is used twice");
             Check(Share(n.BaseLoad), $"{at}.baseLoad: must be in [0, 1]");
             for (int m = 0; m < (n.Models?.Count ?? 0); m++)

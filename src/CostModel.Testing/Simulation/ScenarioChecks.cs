@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using CostModel.Factors;
 
@@ -36,6 +37,16 @@ internal static class ScenarioLimits
 
     /// <summary>128 characters: the longest model id the library takes (<see cref="ServedModel.MaxModelIdLength"/>, <c>ApiEndpoint.Model</c>).</summary>
     public const int MaxModelIdLength = ServedModel.MaxModelIdLength;
+
+    /// <summary>
+    /// 255 UTF-8 bytes: the longest model id gossip carries (after a one-byte length; the library's
+    /// <c>WireFormat.MaxTextBytes</c>). 128 characters outside ASCII can be more (128 x "é" is 256
+    /// bytes), and a node advertising such a model is refused when its capabilities are set.
+    /// </summary>
+    public const int MaxModelIdUtf8Bytes = 255;
+
+    /// <summary>64 UTF-8 bytes: the longest node id gossip carries (<c>WireFormat.MaxNodeIdBytes</c>; the library's <c>CostModel:NodeId</c> check).</summary>
+    public const int MaxNodeIdUtf8Bytes = 64;
 
     /// <summary>32 models: the most a node's capabilities carry (<see cref="NodeCapabilities.MaxModels"/>).</summary>
     public const int MaxModelsPerNode = NodeCapabilities.MaxModels;
@@ -289,6 +300,7 @@ internal static class ScenarioChecks
         if (!string.IsNullOrWhiteSpace(id))
         {
             Require(errors, IsId(id, ScenarioLimits.MaxModelIdLength), F($"{at}: 1 to {ScenarioLimits.MaxModelIdLength} characters required, without control characters"));
+            Require(errors, Encoding.UTF8.GetByteCount(id) <= ScenarioLimits.MaxModelIdUtf8Bytes, F($"{at}: at most {ScenarioLimits.MaxModelIdUtf8Bytes} UTF-8 bytes (gossip carries a model id after a one-byte length)"));
         }
     }
 
