@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CostModel.Factors;
+using CostModel.Gossip.Wire;
 
 namespace CostModel.Testing.Simulation;
 
@@ -40,13 +41,13 @@ internal static class ScenarioLimits
 
     /// <summary>
     /// 255 UTF-8 bytes: the longest model id gossip carries (after a one-byte length; the library's
-    /// <c>WireFormat.MaxTextBytes</c>). 128 characters outside ASCII can be more (128 x "é" is 256
+    /// <see cref="WireFormat.MaxTextBytes"/>). 128 characters outside ASCII can be more (128 x "é" is 256
     /// bytes), and a node advertising such a model is refused when its capabilities are set.
     /// </summary>
-    public const int MaxModelIdUtf8Bytes = 255;
+    public const int MaxModelIdUtf8Bytes = WireFormat.MaxTextBytes;
 
-    /// <summary>64 UTF-8 bytes: the longest node id gossip carries (<c>WireFormat.MaxNodeIdBytes</c>; the library's <c>CostModel:NodeId</c> check).</summary>
-    public const int MaxNodeIdUtf8Bytes = 64;
+    /// <summary>64 UTF-8 bytes: the longest node id gossip carries (<see cref="WireFormat.MaxNodeIdBytes"/>; the library's <c>CostModel:NodeId</c> check).</summary>
+    public const int MaxNodeIdUtf8Bytes = WireFormat.MaxNodeIdBytes;
 
     /// <summary>32 models: the most a node's capabilities carry (<see cref="NodeCapabilities.MaxModels"/>).</summary>
     public const int MaxModelsPerNode = NodeCapabilities.MaxModels;
